@@ -1,0 +1,277 @@
+"""The layer catalog's machinery: how a formula sheet entry declares its arguments.
+
+A catalog entry is a plain function from input shapes and arguments to an `Out`:
+
+    @layer("Dense", "Linear")
+    def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None, *, c):
+        ...
+
+The first name is the Keras class, the second the PyTorch class; both spellings (and any
+aliases) are accepted in the language, case and underscores ignored. Annotations say how a
+user's argument is checked and converted; `c` is the Convention.
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+
+from ..errors import ArgumentError, UnknownName, did_you_mean
+from ..values import LayerInstance, Tensor, Word
+
+
+@dataclass
+class Out:
+    """What one application of a layer produces, per example (the batch axis left out)."""
+    shape: tuple
+    params: sp.Expr = sp.Integer(0)         # every weight, trainable or not ("Param #")
+    non_trainable: sp.Expr = sp.Integer(0)  # the part of params that training leaves alone
+    buffers: sp.Expr = sp.Integer(0)        # PyTorch buffers: state that is not a parameter
+    macs: sp.Expr = sp.Integer(0)           # multiply-accumulates for one example
+
+
+# ---------------------------------------------------------------- argument kinds
+
+class Kind:
+    """How one argument is checked and converted. `describe` reads as 'must be ...'."""
+    describe = "a value"
+
+    def convert(self, value, where: str):
+        return value
+
+    def reject(self, value, where: str):
+        if isinstance(value, Word) and not value.quoted:
+            raise UnknownName(f"'{value.name}' is not a symbol, tensor or layer here ({where} must be {self.describe})",
+                              value.pos, did_you_mean(value.name, value.candidates))
+        raise ArgumentError(f"{where} must be {self.describe}, found {show(value)}")
+
+
+def show(value) -> str:
+    if isinstance(value, Word):
+        return f"'{value.name}'"
+    if isinstance(value, Tensor):
+        return "a tensor"
+    if isinstance(value, LayerInstance):
+        return f"a {value.spec.name} layer"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(show(v) for v in value) + ")"
+    return str(value)
+
+
+def _is_dim(value) -> bool:
+    return isinstance(value, sp.Expr) and not isinstance(value, sp.Float) and value.is_integer is not False \
+        and not (value.is_number and value.is_nonpositive)
+
+
+class _Dim(Kind):
+    describe = "a positive whole-number size"
+
+    def convert(self, value, where):
+        if isinstance(value, bool) or not _is_dim(value):
+            self.reject(value, where)
+        return value
+
+
+class _Dims(Kind):
+    """One size for every spatial axis, or a tuple with one per axis."""
+    describe = "a size or a tuple of sizes"
+
+    def convert(self, value, where):
+        items = value if isinstance(value, tuple) else (value,)
+        return tuple(Dim.convert(v, where) for v in items)
+
+
+class _Int(Kind):
+    describe = "a whole number"
+
+    def convert(self, value, where):
+        if isinstance(value, bool) or not (isinstance(value, sp.Integer)):
+            self.reject(value, where)
+        return int(value)
+
+
+class _Ints(Kind):
+    describe = "a whole number or a tuple of them"
+
+    def convert(self, value, where):
+        items = value if isinstance(value, tuple) else (value,)
+        return tuple(Int.convert(v, where) for v in items)
+
+
+class _Bool(Kind):
+    describe = "true or false"
+
+    def convert(self, value, where):
+        if not isinstance(value, bool):
+            self.reject(value, where)
+        return value
+
+
+class _Real(Kind):
+    describe = "a number"
+
+    def convert(self, value, where):
+        if isinstance(value, bool) or not isinstance(value, (float, sp.Number)):
+            self.reject(value, where)
+        return float(value)
+
+
+class Choice(Kind):
+    def __init__(self, *options: str, also: Kind | None = None):
+        self.options = options
+        self.also = also
+        self.describe = " or ".join(f"'{o}'" for o in options) + (f" or {also.describe}" if also else "")
+
+    def convert(self, value, where):
+        if isinstance(value, Word):
+            key = value.name.lower()
+            if key in self.options:
+                return key
+            raise ArgumentError(f"{where} must be {self.describe}, found '{value.name}'", value.pos,
+                                did_you_mean(value.name, list(self.options) + [c for c in value.candidates if self.also]))
+        if self.also is not None:
+            return self.also.convert(value, where)
+        self.reject(value, where)
+
+
+class _LayerRef(Kind):
+    describe = "a layer"
+
+    def convert(self, value, where):
+        if not isinstance(value, LayerInstance):
+            self.reject(value, where)
+        return value
+
+
+class _Anything(Kind):
+    pass
+
+
+Dim, Dims, Int, Ints, Bool, Real, LayerRef, Anything = (_Dim(), _Dims(), _Int(), _Ints(), _Bool(), _Real(),
+                                                        _LayerRef(), _Anything())
+Padding = Choice("valid", "same", "causal", also=Dims)
+ACTIVATIONS = ("linear", "relu", "relu6", "gelu", "silu", "swish", "softmax", "log_softmax", "sigmoid", "tanh",
+               "elu", "selu", "softplus", "softsign", "leaky_relu", "hard_sigmoid", "hard_swish", "hard_silu",
+               "mish", "exponential", "glu")
+Activation = Choice(*ACTIVATIONS, "none")
+
+# Spellings of the same argument in the two frameworks, mapped to the catalog's (Keras) names.
+KEYWORD_ALIASES = {
+    "out_features": "units", "out_channels": "filters", "stride": "strides", "dilation": "dilation_rate",
+    "bias": "use_bias", "num_features": "features", "normalized_shape": "features", "p": "rate",
+    "num_embeddings": "input_dim", "embedding_dim": "output_dim", "hidden_size": "units",
+    "batch_first": None, "inplace": None, "eps": None, "epsilon": None, "momentum": None, "affine": None,
+    "track_running_stats": None, "dtype": None, "device": None, "seed": None,
+}
+# Keyword arguments that change no count or shape: initialisers, regularisers and the like.
+IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+
+
+# ---------------------------------------------------------------- the catalog
+
+def normalize(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+@dataclass
+class LayerSpec:
+    name: str              # the language's canonical spelling, e.g. "conv2d"
+    keras_name: str
+    torch_name: str
+    fn: Callable
+    arguments: list        # (name, Kind, default) in positional order
+    variadic: bool         # takes any number of input tensors (merges)
+    n_inputs: int          # fixed number of input tensors otherwise
+    wants_convention: bool
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.fn) or ""
+
+    def bind(self, args: list, kwargs: dict) -> dict:
+        """Match a call's arguments to the entry's parameters and convert them."""
+        config = {}
+        positional = [a for a in self.arguments]
+        if len(args) > len(positional):
+            raise ArgumentError(f"{self.name} takes at most {len(positional)} arguments besides its inputs, "
+                                f"found {len(args)}", hint=self.usage())
+        for (pname, kind, _), value in zip(positional, args):
+            config[pname] = kind.convert(value, f"{self.name}'s {pname}")
+        known = {a[0]: a for a in self.arguments}
+        for key, value in kwargs.items():
+            target = KEYWORD_ALIASES.get(key, key)
+            if target is None or key.endswith(IGNORED_SUFFIXES):
+                continue
+            if target not in known:
+                raise ArgumentError(f"{self.name} has no argument '{key}'",
+                                    hint=did_you_mean(key, list(known)) or self.usage())
+            if target in config:
+                raise ArgumentError(f"{self.name}'s {target} is given twice")
+            config[target] = known[target][1].convert(value, f"{self.name}'s {target}")
+        for pname, kind, default in self.arguments:
+            if pname not in config:
+                if default is inspect.Parameter.empty:
+                    raise ArgumentError(f"{self.name} needs its '{pname}' argument", hint=self.usage())
+                config[pname] = default
+        return config
+
+    def usage(self) -> str:
+        parts = [n if d is inspect.Parameter.empty else f"{n}={_show_default(d)}" for n, _, d in self.arguments]
+        return f"usage: {self.name}({', '.join(parts)})"
+
+    def apply(self, shapes: list, config: dict, convention) -> Out:
+        extra = {"c": convention} if self.wants_convention else {}
+        return self.fn(*shapes, **config, **extra)
+
+
+def _show_default(d):
+    if d is None:
+        return "none"
+    if isinstance(d, bool):
+        return str(d).lower()
+    return str(d)
+
+
+CATALOG: dict[str, LayerSpec] = {}
+
+
+def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: str | None = None):
+    """Register a catalog entry under both frameworks' spellings and any aliases."""
+    def register(fn):
+        sig = inspect.signature(fn)
+        arguments, variadic, n_inputs, wants_c = [], False, 0, False
+        for p in sig.parameters.values():
+            if p.kind is p.VAR_POSITIONAL:
+                variadic = True
+            elif p.kind is p.KEYWORD_ONLY and p.name == "c":
+                wants_c = True
+            elif p.annotation is inspect.Parameter.empty:
+                n_inputs += 1
+            else:
+                arguments.append((p.name, p.annotation, p.default))
+        spec = LayerSpec(name or fn.__name__, keras_name, torch_name or keras_name, fn, arguments, variadic,
+                         n_inputs, wants_c)
+        for alias in {spec.name, keras_name, torch_name or keras_name, *aliases}:
+            key = normalize(alias)
+            if key in CATALOG and CATALOG[key] is not spec:
+                raise RuntimeError(f"catalog name clash: {alias}")
+            CATALOG[key] = spec
+        return fn
+    return register
+
+
+def lookup(name: str) -> LayerSpec | None:
+    return CATALOG.get(normalize(name))
+
+
+def spatial(value: tuple, n: int, what: str = "size") -> tuple:
+    """Broadcast a size given once to every spatial axis (kernel 3 → (3, 3))."""
+    if not isinstance(value, tuple):
+        value = (value,)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise ArgumentError(f"expected {n} values for the {what}, found {len(value)}")
+    return value

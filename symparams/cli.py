@@ -1,0 +1,60 @@
+"""The `symparams` command. Each subcommand lives in symparams/commands/, imported on use."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from .errors import SymparamsError
+
+# name -> one-line help; the module symparams.commands.<name> holds add_arguments() and run().
+COMMANDS = {
+    "summary": "the Keras-style table: shapes and parameter counts, as formulas and numbers",
+    "check": "parse and shape-check a model only",
+    "layers": "list the layer catalog with each layer's formula",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # a usage mistake is a user's mistake: exit 2 with the usage
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"symparams: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symparams", description="Exact closed-form parameter counts, shapes and costs "
+                                                   "of neural networks described with symbolic dimensions.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(_module=name)
+        _module(name).add_arguments(p)
+    return parser
+
+
+def _module(name):
+    return importlib.import_module(f"symparams.commands.{name}")
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _module(args._module).run(args) or 0
+    except SymparamsError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except RecursionError:
+        print("symparams: error: the model nests too deeply to derive", file=sys.stderr)
+        return 2
+    except Exception as e:  # a bug of ours, not the user's: say so in one line
+        if os.environ.get("SYMPARAMS_DEBUG"):
+            raise
+        print(f"symparams: internal error: {type(e).__name__}: {e}\n"
+              "please report it; set SYMPARAMS_DEBUG=1 to see the traceback", file=sys.stderr)
+        return 1

@@ -1,0 +1,42 @@
+"""Options shared by the subcommands that read a model file."""
+from __future__ import annotations
+
+from ..errors import ArgumentError
+
+
+def add_model_arguments(parser, sets: bool = True) -> None:
+    parser.add_argument("file", help="a .sp model file")
+    parser.add_argument("--model", help="which model of the file (default: the first)")
+    parser.add_argument("--convention", choices=["keras", "torch"],
+                        help="count as Keras or PyTorch does (default: the file's, else keras)")
+    if sets:
+        parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
+                            help="symbol values, e.g. --set H=512 W=512 (default: the model's defaults)")
+
+
+def parse_number(text: str, what: str) -> int:
+    from ..interpreter import number_value
+    import sympy as sp
+    try:
+        value = number_value(text.strip())
+    except (ValueError, ZeroDivisionError, IndexError):
+        value = None
+    if not isinstance(value, sp.Integer):
+        raise ArgumentError(f"{what} must be a whole number (like 512, 7e9 or 350M), found '{text}'")
+    return int(value)
+
+
+def parse_assignments(items) -> dict:
+    """['H=512', 'W=512'] -> {'H': 512, 'W': 512}."""
+    out = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq or not name.strip():
+            raise ArgumentError(f"--set takes NAME=VALUE, found '{item}'")
+        out[name.strip()] = parse_number(value, f"the value of {name.strip()}")
+    return out
+
+
+def load_model(args):
+    from ..interpreter import load
+    return load(args.file, model=args.model, convention=args.convention)

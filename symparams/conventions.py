@@ -1,0 +1,49 @@
+"""Every difference between the Keras and PyTorch ways of counting, in one place.
+
+Layer formulas ask a Convention; they never test the framework's name themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import ArgumentError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    # Keras tensors are (H, W, C); PyTorch tensors are (C, H, W).
+    channels_last: bool
+    # Keras keeps BatchNorm's moving mean/variance as non-trainable weights;
+    # PyTorch keeps running_mean/running_var (and num_batches_tracked) as buffers.
+    norm_stats_as_buffers: bool
+    # PyTorch's nn.RNN/LSTM/GRU carry two bias vectors (b_ih and b_hh); Keras one
+    # (Keras GRU with reset_after=True carries two as well).
+    rnn_bias_vectors: int
+    # Keras GRU's default since TF 2 is reset_after=True, which matches PyTorch's GRU.
+    gru_reset_after: bool
+    # Keras LayerNormalization/BatchNormalization normalise the last axis (channels last);
+    # PyTorch BatchNorm normalises axis 0 of an example (channels first).
+    @property
+    def channel_axis(self) -> int:
+        return -1 if self.channels_last else 0
+
+    def layer_type(self, spec) -> str:
+        """The class name a user of this framework would see in a summary table."""
+        return spec.torch_name if self.name == "torch" else spec.keras_name
+
+
+KERAS = Convention("keras", channels_last=True, norm_stats_as_buffers=False, rnn_bias_vectors=1,
+                   gru_reset_after=True)
+TORCH = Convention("torch", channels_last=False, norm_stats_as_buffers=True, rnn_bias_vectors=2,
+                   gru_reset_after=True)
+
+CONVENTIONS = {"keras": KERAS, "torch": TORCH, "pytorch": TORCH, "tf": KERAS, "tensorflow": KERAS}
+
+
+def get_convention(name: str, pos=None) -> Convention:
+    try:
+        return CONVENTIONS[name.lower()]
+    except KeyError:
+        raise ArgumentError(f"unknown convention '{name}'", pos,
+                            did_you_mean(name, ["keras", "torch"]) or "choose 'keras' or 'torch'") from None

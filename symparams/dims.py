@@ -1,0 +1,83 @@
+"""Dimension arithmetic: exact integers, symbolic comparison, and the conditions it records."""
+from __future__ import annotations
+
+import contextvars
+from functools import reduce
+import operator
+
+import sympy as sp
+
+from .errors import ShapeError
+from .values import format_shape
+
+# Conditions under which two symbolically different shapes agree, gathered while a layer is
+# applied (a `+` of (C,) and (128,) holds only if C = 128). The interpreter owns the list.
+recorded_conditions: contextvars.ContextVar[list] = contextvars.ContextVar("recorded_conditions")
+
+
+def symbol(name: str) -> sp.Symbol:
+    return sp.Symbol(name, integer=True, positive=True)
+
+
+def product(dims) -> sp.Expr:
+    return reduce(operator.mul, dims, sp.Integer(1))
+
+
+def floordiv(a, b) -> sp.Expr:
+    return sp.floor(sp.sympify(a) / b)
+
+
+def ceildiv(a, b) -> sp.Expr:
+    return sp.ceiling(sp.sympify(a) / b)
+
+
+def agree(a, b) -> bool | sp.Expr:
+    """True if a == b always, False if never (for positive integer symbols), else the condition."""
+    diff = sp.expand(sp.sympify(a) - sp.sympify(b))
+    if diff == 0:
+        return True
+    if diff.is_zero is False or diff.is_number:
+        return False
+    # Floors and ceilings hide equalities sympy's expand misses.
+    diff = sp.simplify(diff)
+    if diff == 0:
+        return True
+    if diff.is_zero is False:
+        return False
+    return sp.Eq(a, b)
+
+
+def describe_condition(cond: sp.Eq) -> str:
+    free = sorted(cond.free_symbols, key=lambda s: s.name)
+    if len(free) == 1:
+        sol = sp.solve(cond, free[0])
+        if len(sol) == 1:
+            return f"{free[0]} = {sol[0]}"
+    return f"{cond.lhs} = {cond.rhs}"
+
+
+def require_same_shape(shapes, what: str, skip_axis: int | None = None) -> None:
+    """Check that shapes agree axis by axis (except `skip_axis`), recording symbolic conditions."""
+    first = shapes[0]
+    for other in shapes[1:]:
+        if len(other) != len(first):
+            raise ShapeError(f"{what}: shapes {format_shape(first)} and {format_shape(other)} "
+                             f"have different ranks ({len(first) + 1} and {len(other) + 1} with the batch)")
+        rank = len(first)
+        skip = None if skip_axis is None else skip_axis % rank
+        for axis, (a, b) in enumerate(zip(first, other)):
+            if axis == skip:
+                continue
+            verdict = agree(a, b)
+            if verdict is True:
+                continue
+            where = f"axis {axis + 1} (counting the batch as axis 0)"
+            if verdict is False:
+                raise ShapeError(f"{what}: shapes {format_shape(first)} and {format_shape(other)} "
+                                 f"differ on {where}: {a} vs {b}")
+            conditions = recorded_conditions.get(None)
+            if conditions is None:
+                raise ShapeError(f"{what}: shapes {format_shape(first)} and {format_shape(other)} "
+                                 f"agree on {where} only if {describe_condition(verdict)}")
+            conditions.append((verdict, f"{what}: {format_shape(first)} and {format_shape(other)} "
+                                        f"agree on {where} only if {describe_condition(verdict)}"))

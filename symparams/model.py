@@ -1,0 +1,188 @@
+"""The derived model: rows of sympy expressions, totals, and evaluation at given sizes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .errors import Pos, UnknownName, ValueProblem, did_you_mean
+from .values import format_shape
+
+
+@dataclass
+class Row:
+    """One layer application, as a summary table shows it."""
+    name: str
+    type: str
+    inputs: list
+    output_shape: tuple
+    params: sp.Expr
+    non_trainable: sp.Expr
+    buffers: sp.Expr
+    macs: sp.Expr
+    pos: Pos | None = None
+    note: str = ""
+    children: list = field(default_factory=list)
+
+    @property
+    def trainable(self) -> sp.Expr:
+        return self.params - self.non_trainable
+
+
+@dataclass
+class Constraint:
+    relation: sp.Basic      # a sympy relational, or Eq from a shape condition
+    text: str
+    pos: Pos | None = None
+
+
+class Model:
+    """A network's formulas. Every count and shape is an exact sympy expression in `symbols`."""
+
+    def __init__(self, name, convention, symbols, defaults, rows, inputs, outputs, constraints,
+                 source=None, filename=None):
+        self.name = name
+        self.convention = convention
+        self.symbols: dict[str, sp.Symbol] = symbols
+        self.defaults: dict[str, sp.Expr] = defaults
+        self.rows: list[Row] = rows
+        self.inputs = inputs
+        self.outputs = outputs
+        self.constraints: list[Constraint] = constraints
+        self.source = source
+        self.filename = filename
+
+    def __repr__(self):
+        return f"<Model {self.name}: params = {self.params}>"
+
+    def _total(self, attr) -> sp.Expr:
+        return sp.Add(*[getattr(r, attr) for r in self.rows])
+
+    @property
+    def params(self) -> sp.Expr:
+        return self._total("params")
+
+    @property
+    def non_trainable(self) -> sp.Expr:
+        return self._total("non_trainable")
+
+    @property
+    def trainable(self) -> sp.Expr:
+        return sp.expand(self.params - self.non_trainable)
+
+    @property
+    def buffers(self) -> sp.Expr:
+        return self._total("buffers")
+
+    @property
+    def macs(self) -> sp.Expr:
+        return self._total("macs")
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.outputs[0].shape
+
+    def row(self, name: str) -> Row:
+        for r in self.rows:
+            if r.name == name:
+                return r
+        raise UnknownName(f"model {self.name} has no layer '{name}'",
+                          hint=did_you_mean(name, [r.name for r in self.rows]))
+
+    # ------------------------------------------------------------ evaluation
+
+    def values(self, overrides: dict | None = None) -> dict:
+        """Symbol -> integer at the defaults, updated by `overrides` ({'H': 512}); unset ones are left out."""
+        overrides = dict(overrides or {})
+        for key in overrides:
+            if key not in self.symbols:
+                raise UnknownName(f"model {self.name} has no symbol '{key}'",
+                                  hint=did_you_mean(key, self.symbols) or
+                                  f"its symbols are {', '.join(self.symbols) or 'none'}")
+        out = {}
+        for name, sym in self.symbols.items():
+            if name in overrides:
+                value = sp.sympify(overrides[name]) if isinstance(overrides[name], int) else overrides[name]
+            elif name in self.defaults:
+                value = self.defaults[name].xreplace(out)
+            else:
+                continue
+            value = sp.nsimplify(value) if isinstance(value, sp.Float) else value
+            if not (value.is_Integer and value > 0):
+                raise ValueProblem(f"{name} must be a positive whole number, found {value}")
+            out[sym] = value
+        return out
+
+    def evaluate(self, overrides: dict | None = None) -> "Evaluation":
+        return Evaluation(self, self.values(overrides))
+
+
+def _int_or_none(expr, values):
+    value = sp.sympify(expr).xreplace(values)
+    if value.is_Integer:
+        return int(value)
+    if value.is_number:
+        return value  # a non-integer number: the caller reports it
+    return None
+
+
+class Evaluation:
+    """A model's numbers at one setting of its symbols, checked for sense (positive whole sizes)."""
+
+    def __init__(self, model: Model, values: dict):
+        self.model = model
+        self.values = values
+        self.check()
+
+    def number(self, expr):
+        return _int_or_none(expr, self.values)
+
+    def shape(self, shape) -> tuple:
+        return tuple(_int_or_none(d, self.values) for d in shape)
+
+    def check(self) -> None:
+        vals = self.values
+        for c in self.model.constraints:
+            verdict = c.relation.xreplace(vals)
+            if verdict is sp.false or verdict is False:
+                at = ", ".join(f"{k}={v}" for k, v in vals.items() if k in c.relation.free_symbols)
+                raise ValueProblem(f"{c.text} does not hold at {at}", c.pos)
+        for row in self.model.rows:
+            for axis, d in enumerate(row.output_shape):
+                v = _int_or_none(d, vals)
+                if v is None:
+                    continue
+                if not isinstance(v, int):
+                    raise ValueProblem(f"layer {row.name}: size {d} of its output is {v}, not a whole number "
+                                       f"at these values", row.pos, "use // for whole-number division, or add a "
+                                       "'where' constraint")
+                if v <= 0:
+                    raise ValueProblem(f"layer {row.name}: its output {format_shape(row.output_shape)} has size "
+                                       f"{v} on axis {axis + 1} at these values; its input is too small for it",
+                                       row.pos, "a kernel or pool larger than its input leaves nothing")
+
+    @property
+    def params(self):
+        return self.number(self.model.params)
+
+    @property
+    def trainable(self):
+        return self.number(self.model.trainable)
+
+    @property
+    def non_trainable(self):
+        return self.number(self.model.non_trainable)
+
+    @property
+    def buffers(self):
+        return self.number(self.model.buffers)
+
+    @property
+    def macs(self):
+        return self.number(self.model.macs)
+
+    def row(self, name: str) -> dict:
+        r = self.model.row(name)
+        return {"params": self.number(r.params), "trainable": self.number(r.trainable),
+                "non_trainable": self.number(r.non_trainable), "buffers": self.number(r.buffers),
+                "macs": self.number(r.macs), "output_shape": self.shape(r.output_shape)}

@@ -1,0 +1,113 @@
+"""A model as people read it: the Keras-style table, Markdown, and JSON."""
+from __future__ import annotations
+
+import json
+
+import sympy as sp
+
+from .values import format_shape
+
+
+def formula(expr) -> str:
+    """Readable closed form: factored when that is cheap and shorter (classes*(H*W + 1))."""
+    expr = sp.sympify(expr)
+    if expr.is_number or sp.count_ops(expr) > 60:
+        return str(expr)
+    factored = sp.factor(expr)
+    return str(factored) if len(str(factored)) <= len(str(expr)) else str(expr)
+
+
+def number(value) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _values_text(ev) -> str:
+    return ", ".join(f"{s}={v}" for s, v in ev.values.items())
+
+
+def _totals(model, ev) -> list[tuple]:
+    rows = [("Total params", model.params), ("Trainable params", model.trainable),
+            ("Non-trainable params", model.non_trainable)]
+    if model.convention.norm_stats_as_buffers or model.buffers != 0:
+        rows.append(("Buffers (not parameters)", model.buffers))
+    return [(label, expr, ev.number(expr)) for label, expr in rows]
+
+
+def text_table(model, ev) -> str:
+    header = f'Model: "{model.name}"   convention: {model.convention.name}'
+    if ev.values:
+        header += f"   at {_values_text(ev)}"
+    table = [("Layer (type)", "Output Shape", "Param #", "")]
+    for r in model.rows:
+        shape_value = ev.shape(r.output_shape)
+        shape_val = format_shape(tuple("?" if v is None else v for v in shape_value))
+        shape_sym = format_shape(r.output_shape)
+        params_val = number(ev.number(r.params))
+        params_sym = formula(r.params)
+        label = f"{r.name} ({r.type})"
+        table.append((label, shape_val, params_val, r.note))
+        symbolic_params = not sp.sympify(r.params).is_number
+        if shape_sym != shape_val or symbolic_params:
+            table.append(("", "  " + shape_sym, "  " + params_sym if symbolic_params else "", ""))
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    rule = "─" * (sum(widths) + 6)
+    lines = [header, rule]
+    for i, (a, b, c, note) in enumerate(table):
+        right = c.rjust(widths[2]) if not c.startswith("  ") else c
+        line = f"{a.ljust(widths[0])}   {b.ljust(widths[1])}   {right}"
+        if note:
+            line += f"   ({note})"
+        lines.append(line.rstrip())
+        if i == 0:
+            lines.append(rule)
+    lines.append(rule)
+    for label, expr, value in _totals(model, ev):
+        text = f"{label}: {number(value)}"
+        if formula(expr) != str(value):
+            text += f"   = {formula(expr)}"
+        lines.append(text)
+    for c in model.constraints:
+        lines.append(f"Assumes: {c.text}")
+    return "\n".join(lines)
+
+
+def markdown_table(model, ev) -> str:
+    lines = [f"**{model.name}** ({model.convention.name} convention"
+             + (f", {_values_text(ev)}" if ev.values else "") + ")", "",
+             "| Layer (type) | Output shape | Shape formula | Param # | Param formula |",
+             "|---|---|---|---:|---|"]
+    for r in model.rows:
+        shape_value = format_shape(tuple("?" if v is None else v for v in ev.shape(r.output_shape)))
+        lines.append(f"| {r.name} ({r.type}) | `{shape_value}` | `{format_shape(r.output_shape)}` | "
+                     f"{number(ev.number(r.params))} | `{formula(r.params)}` |")
+    lines.append("")
+    for label, expr, value in _totals(model, ev):
+        lines.append(f"- {label}: **{number(value)}** = `{formula(expr)}`")
+    return "\n".join(lines)
+
+
+def _pair(expr, ev):
+    return {"expr": str(sp.sympify(expr)), "value": ev.number(expr)}
+
+
+def to_json(model, ev) -> dict:
+    def shape(s):
+        return {"expr": [str(d) for d in s], "value": list(ev.shape(s))}
+    return {
+        "model": model.name,
+        "convention": model.convention.name,
+        "values": {str(k): int(v) for k, v in ev.values.items()},
+        "layers": [{"name": r.name, "type": r.type, "inputs": r.inputs, "output_shape": shape(r.output_shape),
+                    "params": _pair(r.params, ev), "trainable": _pair(r.trainable, ev),
+                    "non_trainable": _pair(r.non_trainable, ev), "buffers": _pair(r.buffers, ev),
+                    "macs": _pair(r.macs, ev), "note": r.note}
+                   for r in model.rows],
+        "totals": {"params": _pair(model.params, ev), "trainable": _pair(model.trainable, ev),
+                   "non_trainable": _pair(model.non_trainable, ev), "buffers": _pair(model.buffers, ev),
+                   "macs": _pair(model.macs, ev)},
+        "constraints": [c.text for c in model.constraints],
+    }
+
+
+def json_text(model, ev) -> str:
+    return json.dumps(to_json(model, ev), indent=2)

@@ -1,0 +1,127 @@
+"""Text to syntax tree: the lark grammar, indentation, and syntax errors in plain words."""
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.indenter import DedentError, Indenter
+
+from .errors import Pos, SyntaxProblem
+
+
+class _Indenter(Indenter):
+    NL_type = "_NL"
+    OPEN_PAREN_types = ["LPAR"]
+    CLOSE_PAREN_types = ["RPAR"]
+    INDENT_type = "_INDENT"
+    DEDENT_type = "_DEDENT"
+    tab_len = 4
+
+
+def grammar_text() -> str:
+    """The grammar ships inside the wheel; from a source checkout it is read from grammar/."""
+    packaged = resources.files("symparams") / "grammar" / "symparams.lark"
+    if packaged.is_file():
+        return packaged.read_text()
+    return (Path(__file__).resolve().parent.parent / "grammar" / "symparams.lark").read_text()
+
+
+@lru_cache(maxsize=1)
+def parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", postlex=_Indenter(), propagate_positions=True,
+                maybe_placeholders=True, cache=False)
+
+
+# What the grammar's terminals are, in the words a user would use.
+_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "end of line",
+    "_INDENT": "an indented block", "_DEDENT": "end of the indented block", "COMPARE": "a comparison",
+    "LPAR": "'('", "RPAR": "')'", "COMMA": "','", "COLON": "':'", "EQUAL": "'='", "PLUS": "'+'",
+    "MINUS": "'-'", "STAR": "'*'", "SLASH": "'/'", "DOUBLESLASH": "'//'", "PERCENT": "'%'",
+    "DOUBLESTAR": "'**'", "REPEAT": "'repeat'", "$END": "end of file",
+}
+
+
+def _describe_expected(expected) -> str:
+    names = set(expected)
+    words = []
+    # Keywords come through as their upper-cased text; operators as lark's names.
+    for t in sorted(names):
+        if t in _WORDS:
+            words.append(_WORDS[t])
+        elif t.isupper() and t.isalpha():
+            words.append(f"'{t.lower()}'")
+        else:
+            words.append(t)
+    words = sorted(set(words))
+    if len(words) > 6:
+        operators = [w for w in words if w.startswith("'") and len(w) <= 4]
+        others = [w for w in words if w not in operators]
+        words = others + (["an operator"] if operators else [])
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1] if words else "something else"
+
+
+def _describe_token(token) -> str:
+    if token.type == "_NL":
+        return "end of line"
+    if token.type in ("_INDENT",):
+        return "an indented line"
+    if token.type in ("_DEDENT",):
+        return "end of the indented block"
+    if token.type == "$END":
+        return "end of file"
+    return f"'{token}'"
+
+
+def parse_tree(text: str) -> Tree:
+    """Parse source text; every failure becomes a SyntaxProblem pointing at line and column."""
+    if not text.endswith("\n"):
+        text += "\n"
+    try:
+        return parser().parse(text)
+    except UnexpectedToken as e:
+        tok = e.token
+        line, col = getattr(tok, "line", None), getattr(tok, "column", None)
+        if tok.type in ("_NL", "_DEDENT", "_INDENT", "$END") or line is None:
+            # Newline tokens start on the line they end; point just past the last real text.
+            line, col = _end_of_previous_line(text, tok)
+        hint = None
+        if tok.type == "_INDENT":
+            hint = "only a model, block or repeat line ending in ':' opens an indented block"
+        elif "COLON" in e.expected and tok.type == "_NL":
+            hint = "a 'model', 'block' or 'repeat' line ends with ':'"
+        elif "RPAR" in e.expected and tok.type in ("_NL", "$END"):
+            hint = "a '(' is not closed"
+        raise SyntaxProblem(f"expected {_describe_expected(e.expected)}, found {_describe_token(tok)}",
+                            Pos(line, col, col + max(1, len(str(tok))) if tok.type not in ("_NL", "_INDENT", "_DEDENT", "$END") else None),
+                            hint) from None
+    except UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        hint = "comments start with '#'" if ch in "/;" else None
+        raise SyntaxProblem(f"unexpected character {ch!r}; expected {_describe_expected(e.allowed)}",
+                            Pos(e.line, e.column), hint) from None
+    except UnexpectedEOF as e:
+        lines = text.rstrip("\n").splitlines() or [""]
+        raise SyntaxProblem(f"the text ended early; expected {_describe_expected(e.expected)}",
+                            Pos(len(lines), len(lines[-1]) + 1), "a '(' may not be closed") from None
+    except DedentError as e:
+        raise SyntaxProblem(f"the indentation does not match any outer level ({e})") from None
+    except UnexpectedInput as e:  # any other lark complaint, still with a position
+        raise SyntaxProblem(str(e).splitlines()[0], Pos(getattr(e, "line", 1), getattr(e, "column", 1))) from None
+
+
+def _end_of_previous_line(text: str, tok) -> tuple[int, int]:
+    pos = getattr(tok, "start_pos", None)
+    if pos is None:
+        lines = text.rstrip("\n").splitlines() or [""]
+        return len(lines), len(lines[-1]) + 1
+    before = text[:pos].rstrip(" \t")
+    # Skip back over a trailing comment on that line.
+    line = before.count("\n") + 1
+    line_text = before.rsplit("\n", 1)[-1]
+    if "#" in line_text:
+        line_text = line_text.split("#", 1)[0].rstrip()
+    return line, len(line_text) + 1

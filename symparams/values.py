@@ -1,0 +1,55 @@
+"""The kinds of value a symparams program computes with, besides sympy expressions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Pos
+
+
+@dataclass(eq=False)
+class Tensor:
+    """A symbolic tensor: its shape leaves the batch axis out, as Keras does."""
+    shape: tuple
+    source: str          # the row (or input) that produced it
+    dtype: str | None = None
+
+    def __repr__(self):
+        return f"Tensor{format_shape(self.shape)} from {self.source}"
+
+
+@dataclass(eq=False)
+class Word:
+    """A bare name that is not a symbol, tensor or layer: a mode like `same` or `relu`, or a typo.
+
+    Its consumer decides: a mode argument accepts it, arithmetic rejects it with a hint drawn
+    from `candidates` (the names in scope where it was written).
+    """
+    name: str
+    pos: Pos | None = None
+    candidates: tuple = ()
+    quoted: bool = False
+
+
+@dataclass(eq=False)
+class LayerInstance:
+    """A configured layer, not yet applied. Applying one instance twice shares its weights."""
+    spec: Any
+    config: dict
+    pos: Pos | None
+    binding: str | None = None        # the variable it is bound to, if any
+    owner: Any = None                 # the Row of its first application
+    trainable: bool = True
+    row_name: str | None = None
+    typed_name: str = ""              # the spelling the user wrote, for automatic row names
+
+
+def format_dim(d) -> str:
+    return str(d)
+
+
+def format_shape(shape, batch: bool = True) -> str:
+    dims = (["None"] if batch else []) + [format_dim(d) for d in shape]
+    if len(dims) == 1:
+        return f"({dims[0]},)"
+    return "(" + ", ".join(dims) + ")"
