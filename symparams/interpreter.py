@@ -388,7 +388,8 @@ class Builder:
         self.row_names.add(name)
         row = Row(name, self.convention.layer_type(spec), [t.source for t in inputs], tuple(out.shape), params,
                   non_trainable, sp.sympify(out.buffers) if inst.owner is None else sp.Integer(0),
-                  sp.sympify(out.macs), pos, note)
+                  sp.sympify(out.macs), pos, note, spec=spec, config=inst.config,
+                  input_shapes=[t.shape for t in inputs])
         if inst.owner is None:
             inst.owner = row
         self.rows.append(row)

@@ -23,6 +23,10 @@ class Row:
     pos: Pos | None = None
     note: str = ""
     children: list = field(default_factory=list)
+    # What produced the row, so that other tools (verify, export) can rebuild it.
+    spec: object = None            # the catalog LayerSpec
+    config: dict = field(default_factory=dict)
+    input_shapes: list = field(default_factory=list)
 
     @property
     def trainable(self) -> sp.Expr:
