@@ -80,4 +80,4 @@ def require_same_shape(shapes, what: str, skip_axis: int | None = None) -> None:
                 raise ShapeError(f"{what}: shapes {format_shape(first)} and {format_shape(other)} "
                                  f"agree on {where} only if {describe_condition(verdict)}")
             conditions.append((verdict, f"{what}: {format_shape(first)} and {format_shape(other)} "
-                                        f"agree on {where} only if {describe_condition(verdict)}"))
+                                        f"need {describe_condition(verdict)} to agree on {where}"))

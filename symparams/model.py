@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .errors import Pos, UnknownName, ValueProblem, did_you_mean
+from .errors import Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 from .values import format_shape
 
 
@@ -118,7 +118,10 @@ class Model:
         return out
 
     def evaluate(self, overrides: dict | None = None) -> "Evaluation":
-        return Evaluation(self, self.values(overrides))
+        try:
+            return Evaluation(self, self.values(overrides))
+        except SymparamsError as e:
+            raise e.attach(self.source, self.filename) if self.source is not None else e
 
 
 def _int_or_none(expr, values):
@@ -150,7 +153,7 @@ class Evaluation:
             verdict = c.relation.xreplace(vals)
             if verdict is sp.false or verdict is False:
                 at = ", ".join(f"{k}={v}" for k, v in vals.items() if k in c.relation.free_symbols)
-                raise ValueProblem(f"{c.text} does not hold at {at}", c.pos)
+                raise ValueProblem(f"{c.text}, which does not hold at {at}", c.pos)
         for row in self.model.rows:
             for axis, d in enumerate(row.output_shape):
                 v = _int_or_none(d, vals)

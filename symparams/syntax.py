@@ -45,20 +45,23 @@ _WORDS = {
 }
 
 
+def _literal(name: str) -> str | None:
+    """The text of a terminal defined by a plain string in the grammar ('//', 'model')."""
+    for t in parser().terminals:
+        if t.name == name and t.pattern.type == "str":
+            return f"'{t.pattern.value}'"
+    return None
+
+
 def _describe_expected(expected) -> str:
-    names = set(expected)
     words = []
-    # Keywords come through as their upper-cased text; operators as lark's names.
-    for t in sorted(names):
-        if t in _WORDS:
-            words.append(_WORDS[t])
-        elif t.isupper() and t.isalpha():
-            words.append(f"'{t.lower()}'")
-        else:
-            words.append(t)
+    for t in sorted(set(expected)):
+        words.append(_WORDS.get(t) or _literal(t) or t.lower())
     words = sorted(set(words))
-    if len(words) > 6:
+    if len(words) > 5:
         operators = [w for w in words if w.startswith("'") and len(w) <= 4]
+        keywords = [w for w in words if w.startswith("'") and w not in operators]
+        words = [w for w in words if w not in keywords] + (["a keyword"] if keywords else [])
         others = [w for w in words if w not in operators]
         words = others + (["an operator"] if operators else [])
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1] if words else "something else"
@@ -84,13 +87,19 @@ def parse_tree(text: str) -> Tree:
         return parser().parse(text)
     except UnexpectedToken as e:
         tok = e.token
+        unclosed = _unclosed_paren(text, getattr(tok, "start_pos", None))
+        if unclosed is not None and unclosed[0] < getattr(tok, "line", 0):
+            # Inside parentheses newlines are joined, so the real mistake is the '(' left open.
+            raise SyntaxProblem(f"this '(' is not closed before line {tok.line}", Pos(*unclosed),
+                                "add the missing ')'") from None
         line, col = getattr(tok, "line", None), getattr(tok, "column", None)
         if tok.type in ("_NL", "_DEDENT", "_INDENT", "$END") or line is None:
             # Newline tokens start on the line they end; point just past the last real text.
             line, col = _end_of_previous_line(text, tok)
         hint = None
         if tok.type == "_INDENT":
-            hint = "only a model, block or repeat line ending in ':' opens an indented block"
+            raise SyntaxProblem("unexpected indentation", Pos(tok.end_line or tok.line, 1, len(str(tok).expandtabs(4)) + 1),
+                                "only a model, block or repeat line ending in ':' opens an indented block") from None
         elif "COLON" in e.expected and tok.type == "_NL":
             hint = "a 'model', 'block' or 'repeat' line ends with ':'"
         elif "RPAR" in e.expected and tok.type in ("_NL", "$END"):
@@ -101,8 +110,7 @@ def parse_tree(text: str) -> Tree:
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
         hint = "comments start with '#'" if ch in "/;" else None
-        raise SyntaxProblem(f"unexpected character {ch!r}; expected {_describe_expected(e.allowed)}",
-                            Pos(e.line, e.column), hint) from None
+        raise SyntaxProblem(f"unexpected character {ch!r}", Pos(e.line, e.column), hint) from None
     except UnexpectedEOF as e:
         lines = text.rstrip("\n").splitlines() or [""]
         raise SyntaxProblem(f"the text ended early; expected {_describe_expected(e.expected)}",
@@ -111,6 +119,31 @@ def parse_tree(text: str) -> Tree:
         raise SyntaxProblem(f"the indentation does not match any outer level ({e})") from None
     except UnexpectedInput as e:  # any other lark complaint, still with a position
         raise SyntaxProblem(str(e).splitlines()[0], Pos(getattr(e, "line", 1), getattr(e, "column", 1))) from None
+
+
+def _unclosed_paren(text: str, end: int | None) -> tuple[int, int] | None:
+    """(line, column) of the innermost '(' still open at offset `end`, ignoring comments and strings."""
+    if end is None:
+        return None
+    stack, line, col, quote, comment = [], 1, 1, None, False
+    for ch in text[:end]:
+        if ch == "\n":
+            line, col, comment = line + 1, 1, False
+            continue
+        if comment:
+            pass
+        elif quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch == "(":
+            stack.append((line, col))
+        elif ch == ")" and stack:
+            stack.pop()
+        col += 1
+    return stack[-1] if stack else None
 
 
 def _end_of_previous_line(text: str, tok) -> tuple[int, int]:
