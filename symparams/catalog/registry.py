@@ -83,6 +83,18 @@ class _Dims(Kind):
         return tuple(Dim.convert(v, where) for v in items)
 
 
+class _Amounts(Kind):
+    """Padding or cropping per side: like Dims, but 0 is allowed."""
+    describe = "a whole number >= 0 or a tuple of them"
+
+    def convert(self, value, where):
+        items = value if isinstance(value, tuple) else (value,)
+        for v in items:
+            if isinstance(v, bool) or not (_is_dim(v) or v == 0):
+                self.reject(v, where)
+        return items
+
+
 class _Int(Kind):
     describe = "a whole number"
 
@@ -151,7 +163,8 @@ class _Anything(Kind):
 
 Dim, Dims, Int, Ints, Bool, Real, LayerRef, Anything = (_Dim(), _Dims(), _Int(), _Ints(), _Bool(), _Real(),
                                                         _LayerRef(), _Anything())
-Padding = Choice("valid", "same", "causal", also=Dims)
+Amounts = _Amounts()
+Padding = Choice("valid", "same", "causal", also=Amounts)
 ACTIVATIONS = ("linear", "relu", "relu6", "gelu", "silu", "swish", "softmax", "log_softmax", "sigmoid", "tanh",
                "elu", "selu", "softplus", "softsign", "leaky_relu", "hard_sigmoid", "hard_swish", "hard_silu",
                "mish", "exponential", "glu")
