@@ -1,0 +1,202 @@
+"""Closed forms as a user takes them away: one quantity of a model or layer, rearranged and printed.
+
+A quantity is a sympy expression in the model's symbols (and the batch symbol B for per-batch
+figures and memory). MACs are multiply-accumulates per example; FLOPs = 2 x MACs.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import sympy as sp
+
+from . import memory
+from .errors import ArgumentError, UnknownName, did_you_mean
+from .values import format_shape
+
+# --of choices: what each counts, in a few words.
+QUANTITIES = {
+    "params": "parameters (every weight, trainable or not)",
+    "trainable": "trainable parameters",
+    "non_trainable": "non-trainable parameters",
+    "buffers": "PyTorch buffers (state that is not a parameter)",
+    "macs": "multiply-accumulates per example",
+    "flops": "floating-point operations per example (2 x MACs)",
+    "param_bytes": "bytes of the parameters at --dtype",
+    "memory": "torchsummary's estimated total bytes (input + forward/backward + params) for a batch of B",
+    "shape": "output shape",
+}
+
+
+def check_quantity(of: str) -> str:
+    if of not in QUANTITIES:
+        raise ArgumentError(f"unknown quantity '{of}'", hint=did_you_mean(of, QUANTITIES) or
+                            "choose one of " + ", ".join(QUANTITIES))
+    return of
+
+
+def quantity(model, of: str, layer: str | None = None, dtype: str = "float32", per_batch: bool = False):
+    """The closed form of `of` for the whole model or one layer (a tuple for `shape`).
+
+    `per_batch` multiplies per-example figures (MACs, FLOPs) by the batch symbol B.
+    """
+    check_quantity(of)
+    row = model.row(layer) if layer else None
+    source = row if row is not None else model
+    if of == "shape":
+        return tuple(row.output_shape if row is not None else model.output_shape)
+    if of in ("params", "trainable", "non_trainable", "buffers", "macs"):
+        expr = sp.sympify(getattr(source, of))
+    elif of == "flops":
+        expr = 2 * sp.sympify(source.macs)
+    elif of == "param_bytes":
+        expr = sp.sympify(source.params) * memory.dtype_bytes(dtype)
+    else:  # memory
+        if row is None:
+            expr = memory.estimate(model, dtype).total
+        else:  # one layer's share: its weights, and its output kept for the backward pass
+            size = memory.dtype_bytes(dtype)
+            expr = row.params * size + 2 * memory.batch_symbol(model) * memory.output_elements(row) * size
+    if per_batch and of in ("macs", "flops"):
+        expr = memory.batch_symbol(model) * expr
+    return sp.expand(expr) if not expr.has(sp.floor, sp.ceiling, sp.Piecewise) else expr
+
+
+def symbol_of(model, name: str) -> sp.Symbol:
+    if name in model.symbols:
+        return model.symbols[name]
+    batch = memory.batch_symbol(model)
+    if name == batch.name:
+        return batch
+    raise UnknownName(f"model {model.name} has no symbol '{name}'",
+                      hint=did_you_mean(name, model.symbols) or f"its symbols are {', '.join(model.symbols)}")
+
+
+def rearrange(expr, how: str | None = None, model=None, collect: str | None = None):
+    """expand, factor, or collect powers of one symbol; by default whichever reads shortest."""
+    if isinstance(expr, tuple):
+        return tuple(rearrange(e, how, model, collect) for e in expr)
+    expr = sp.sympify(expr)
+    if how == "expand":
+        return sp.expand(expr)
+    if how == "factor":
+        return sp.factor(expr)
+    if how == "collect":
+        return sp.collect(sp.expand(expr), symbol_of(model, collect))
+    if expr.is_number:
+        return expr
+    factored = sp.factor(expr) if sp.count_ops(expr) <= 60 else expr
+    return factored if len(str(factored)) <= len(str(expr)) else expr
+
+
+# ---------------------------------------------------------------- LaTeX
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+          "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega"}
+
+
+def latex_name(name: str) -> str:
+    """A symbol as the user named it: one letter or a Greek name as sympy prints it, `d_model` with a
+    subscript, and any other word upright-italic as one unit (\\mathit{classes}, not c·l·a·s·s·e·s)."""
+    head, _, sub = name.partition("_")
+    if len(head) == 1 or head.lower() in _GREEK:
+        return sp.latex(sp.Symbol(name))
+    body = r"\mathit{" + head + "}"
+    return body + ("_{" + sub.replace("_", r"\_") + "}" if sub else "")
+
+
+def latex(expr, model=None) -> str:
+    """sympy.latex with the model's symbol names kept as written."""
+    if isinstance(expr, tuple):
+        return r"\left(" + ", ".join(latex(e, model) for e in expr) + r"\right)"
+    expr = sp.sympify(expr)
+    names = {s: latex_name(s.name) for s in expr.free_symbols}
+    return sp.latex(expr, symbol_names=names, mul_symbol=None)
+
+
+def latex_number(value: int, scientific: bool = False, digits: int = 3) -> str:
+    """124{,}439{,}808, or 1.24 \\times 10^{8} when `scientific`."""
+    value = int(value)
+    if not scientific or abs(value) < 1000:
+        return f"{value:,}".replace(",", "{,}")
+    exponent = len(str(abs(value))) - 1
+    mantissa = sp.Rational(value, 10 ** exponent)
+    text = f"{float(mantissa):.{digits - 1}f}".rstrip("0").rstrip(".")
+    exact = sp.Rational(text) == mantissa
+    return ("" if exact else r"\approx ") + f"{text} \\times 10^{{{exponent}}}"
+
+
+# ---------------------------------------------------------------- the `formula` result
+
+def describe(model, of: str, layer: str | None) -> str:
+    what = {"shape": "output shape"}.get(of, of)
+    return f"{what} of " + (f"layer {layer}" if layer else f"model {model.name}")
+
+
+def evaluation_values(model, sets: dict, batch_default: int = 1) -> dict:
+    """Symbol -> value at the defaults updated by `sets`, checked; the batch symbol (B) may be set too."""
+    sets = dict(sets)
+    batch = memory.batch_symbol(model)
+    batch_value = sets.pop(batch.name, batch_default)
+    if batch_value <= 0:
+        raise ArgumentError(f"the batch size {batch.name} must be positive, found {batch_value}")
+    values = dict(model.evaluate(sets).values)
+    values[batch] = sp.Integer(batch_value)
+    return values
+
+
+def _value(expr, values):
+    if isinstance(expr, tuple):
+        return tuple(_value(e, values) for e in expr)
+    v = sp.sympify(expr).xreplace(values)
+    return int(v) if v.is_Integer else None
+
+
+def result(model, expr, of, layer, values) -> dict:
+    """What `symparams formula` reports: the expression, its LaTeX and its value at `values`."""
+    shown = format_shape(expr) if of == "shape" else str(expr)
+    free = set().union(*[sp.sympify(e).free_symbols for e in (expr if isinstance(expr, tuple) else (expr,))])
+    return {"model": model.name, "convention": model.convention.name, "of": of, "layer": layer,
+            "expr": shown, "latex": latex(expr, model), "value": _value(expr, values),
+            "values": {str(k): int(v) for k, v in values.items() if k in free}}
+
+
+def _value_text(value, of) -> str:
+    if value is None:
+        return "?"
+    if isinstance(value, tuple):
+        return format_shape(value)
+    text = f"{value:,}"
+    if of in ("param_bytes", "memory"):
+        text += f" bytes ({memory.readable_size(value)})"
+    return text
+
+
+def as_text(model, res: dict) -> str:
+    head = f"{describe(model, res['of'], res['layer'])} ({res['convention']} convention):"
+    lines = [head, f"  {res['expr']}"]
+    if res["values"] and res["expr"] != _value_text(res["value"], res["of"]):
+        at = ", ".join(f"{k}={v}" for k, v in res["values"].items())
+        lines.append(f"  = {_value_text(res['value'], res['of'])}   at {at}")
+    return "\n".join(lines)
+
+
+def as_latex(model, res: dict, scientific: bool = False) -> str:
+    text = res["latex"]
+    value = res["value"]
+    if isinstance(value, int) and not re.fullmatch(r"[\d{},]+", text):
+        text += " = " + latex_number(value, scientific)
+    return text
+
+
+def as_markdown(model, res: dict, scientific: bool = False) -> str:
+    lines = [f"**{describe(model, res['of'], res['layer'])}**", "", f"$$ {as_latex(model, res, scientific)} $$", "",
+             f"`{res['expr']}`"]
+    if res["values"]:
+        at = ", ".join(f"{k}={v}" for k, v in res["values"].items())
+        lines.append(f"= {_value_text(res['value'], res['of'])} at {at}")
+    return "\n".join(lines)
+
+
+def as_json(model, res: dict) -> str:
+    return json.dumps(res, indent=2)
