@@ -1,8 +1,21 @@
-"""Shape rules shared by several formula sheets: ranks, channel axes, sliding windows."""
+"""Shape rules shared by several formula sheets: ranks, channel axes, sliding windows.
+
+Sliding a window of k taps, dilated by d (span K = d*(k - 1) + 1), by stride s over L positions:
+
+    'valid' or p zeros per side:   floor((L + 2p - K) / s) + 1
+    'same' / 'causal' (Keras):     ceil(L / s)
+    PyTorch ceil_mode=True:        ceil((L + 2p - K) / s) + 1, less one if that last window
+                                   would start in the right padding ((out - 1)*s >= L + p)
+
+A transposed convolution runs the other way (PyTorch's rule, p per side, output_padding q):
+
+    (L - 1)*s - 2p + K + q
+"""
 from __future__ import annotations
 
 import sympy as sp
 
+from ..dims import agree, recorded_conditions
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 
@@ -28,20 +41,34 @@ def join_channels(spatial: tuple, channels, c) -> tuple:
 
 
 def window_out(size, kernel, stride, padding, dilation=1, ceil_mode=False) -> sp.Expr:
-    """Length of a sliding-window output along one axis (convolution or pooling).
-
-    `padding` is 'valid', 'same', 'causal' or an explicit per-side amount (PyTorch's integer).
-    PyTorch's ceil_mode drops a last window that would start in the right padding.
-    """
+    """Length of a sliding-window output along one axis (convolution or pooling); see the module doc."""
     span = dilation * (kernel - 1) + 1
-    if padding == "same" or padding == "causal":
+    if padding in ("same", "causal"):
         return sp.ceiling(sp.sympify(size) / stride)
     pad = 0 if padding == "valid" else padding
     if not ceil_mode:
-        return sp.floor((size + 2 * pad - span) / sp.sympify(stride)) + 1
-    out = sp.ceiling((size + 2 * pad - span) / sp.sympify(stride)) + 1
-    # The last window must start inside the input or its left padding.
-    return sp.Piecewise((out - 1, (out - 1) * stride >= size + pad), (out, True)) if stride > 1 or pad else out
+        return sp.floor(sp.sympify(size + 2 * pad - span) / stride) + 1
+    out = sp.ceiling(sp.sympify(size + 2 * pad - span) / stride) + 1
+    if (span - pad - stride).is_nonnegative:
+        return out   # (out - 1)*s <= L + 2p - K + s - 1 < L + p: the last window always starts in time
+    return sp.Piecewise((out - 1, (out - 1) * stride >= size + pad), (out, True))
+
+
+def transpose_out(size, kernel, stride, padding, output_padding, dilation, covers_stride) -> sp.Expr:
+    """Length of a transposed-convolution output along one axis.
+
+    A number `padding` follows PyTorch: (L - 1)*s - 2p + K + q. The words follow Keras'
+    compute_conv_transpose_output_shape: 'same' gives L*s, or (L - 1)*s + K % 2 + q with an
+    output_padding q; 'valid' gives (L - 1)*s + K + q, where an unset q is max(K, s) - K
+    under Keras (`covers_stride`) and 0 under PyTorch.
+    """
+    span = dilation * (kernel - 1) + 1
+    if padding == "same":
+        return size * stride if output_padding is None else (size - 1) * stride + sp.Mod(span, 2) + output_padding
+    if output_padding is None:
+        output_padding = sp.Max(span, stride) - span if padding == "valid" and covers_stride else 0
+    pad = 0 if padding == "valid" else padding
+    return (size - 1) * stride - 2 * pad + span + output_padding
 
 
 def padding_per_axis(padding, n: int) -> tuple:
@@ -52,3 +79,34 @@ def padding_per_axis(padding, n: int) -> tuple:
     if len(padding) != n:
         raise ArgumentError(f"expected {n} padding values, found {len(padding)}")
     return padding
+
+
+def check_same_padding(pads: tuple, strides: tuple, layer: str, c) -> None:
+    """PyTorch refuses padding='same' with a stride other than 1 (Keras takes it)."""
+    if c.same_padding_any_stride or "same" not in pads:
+        return
+    if any(s != 1 for s in strides):
+        raise ArgumentError(f"{layer}: PyTorch takes padding='same' only with stride 1 (the {c.name} convention)",
+                            hint="give the zeros per side as a number, e.g. padding=1 for a 3-wide kernel, "
+                                 "or use the keras convention")
+
+
+def check_channels(declared, channels, layer: str, what: str = "in_channels") -> None:
+    """A pasted PyTorch call states its input channels; they must be the input's."""
+    if declared is None:
+        return
+    verdict = agree(declared, channels)
+    if verdict is False:
+        raise ShapeError(f"{layer} declares {what}={declared} but its input has {channels} channels")
+    if verdict is not True:
+        recorded_conditions.get().append((verdict, f"{layer}: {what}={declared} needs {channels} = {declared}"))
+
+
+def check_divides(groups, n, layer: str, what: str) -> None:
+    """`groups` must divide `n` (channels split evenly into groups); symbolic cases become conditions."""
+    rest = sp.Mod(n, groups)
+    if rest == 0:
+        return
+    if rest.is_number:
+        raise ShapeError(f"{layer}: groups={groups} does not divide the {what} ({n})")
+    recorded_conditions.get().append((sp.Eq(rest, 0), f"{layer}: groups={groups} must divide the {what} ({n})"))
