@@ -1,0 +1,120 @@
+"""A plan built in Keras 3: each row's layers applied to symbolic tensors, measured per row.
+
+Keras runs on its PyTorch backend (KERAS_BACKEND must be set before keras is first imported)
+and builds its weights on the `meta` device, so a large model costs no memory.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import keras  # noqa: E402  (after the backend is chosen)
+from keras import layers  # noqa: E402
+
+from .keras_builder import layer_chain  # noqa: E402
+from .make import NoCounterpart  # noqa: E402
+
+NAMESPACE = {"layers": layers}
+
+
+def chains(plan) -> tuple[dict, dict]:
+    """The layer chain of each row that owns weights, and why Keras cannot build the others."""
+    made, missing = {}, {}
+    for step in plan.steps:
+        if step.owner:
+            if step.owner in missing:
+                missing[step.name] = missing[step.owner]
+            continue
+        try:
+            chain = layer_chain(step)
+        except NoCounterpart as e:
+            missing[step.name] = str(e)
+            continue
+        chain[-1].kwargs["name"] = step.name
+        made[step.name] = chain
+    return made, missing
+
+
+def _dtype(dtype):
+    return "int32" if dtype == "int" else "float32"
+
+
+def _call(chain, xs):
+    x = xs if len(xs) > 1 else xs[0]
+    for layer in chain:
+        x = layer(x)
+    return x
+
+
+def measure(plan) -> dict:
+    """Per row: the counts and output shape Keras gives, or why it gives none.
+
+    A weight reached again (a shared layer) counts once, at its first row."""
+    made, missing = chains(plan)
+    results = {name: {"unchecked": reason} for name, reason in missing.items()}
+    built, tensors, seen = {}, {}, set()
+    with keras.device("meta"):
+        for name, shape, dtype in plan.inputs:
+            tensors[name] = keras.Input(shape=shape, dtype=_dtype(dtype), name=name)
+        for step in plan.steps:
+            if step.name in missing:  # stand in with the formula's shape, so later rows are still checked
+                tensors[step.name] = keras.Input(shape=step.output_shape)
+                continue
+            key = step.owner or step.name
+            try:
+                if key not in built:
+                    built[key] = [call.build(NAMESPACE) for call in made[key]]
+                    for layer in built[key]:
+                        layer.trainable = not step.frozen
+                tensors[step.name] = _call(built[key], [tensors[i] for i in step.inputs])
+            except Exception as e:  # Keras refused: the row's formula and Keras disagree
+                results[step.name] = {"error": f"keras raised {type(e).__name__}: {e}"}
+                break
+            trainable = [w for layer in built[key] for w in layer.trainable_weights if id(w) not in seen]
+            frozen = [w for layer in built[key] for w in layer.non_trainable_weights if id(w) not in seen]
+            seen.update(id(w) for w in trainable + frozen)
+            non_trainable = sum(_size(w) for w in frozen)
+            results[step.name] = {"params": sum(_size(w) for w in trainable) + non_trainable,
+                                  "non_trainable": non_trainable, "buffers": 0,
+                                  "output_shape": tuple(tensors[step.name].shape[1:])}
+    for step in plan.steps:
+        results.setdefault(step.name, {"unchecked": "not reached: an earlier row failed"})
+    return results
+
+
+def _size(w) -> int:
+    n = 1
+    for d in w.shape:
+        n *= int(d)
+    return n
+
+
+def source(plan) -> str:
+    """The Keras functional model the builder makes, as Python source."""
+    made, missing = chains(plan)
+    if missing:
+        name, reason = next(iter(missing.items()))
+        raise NoCounterpart(f"layer {name}: {reason}")
+    reused = {s.owner for s in plan.steps if s.owner} | {s.name for s in plan.steps if s.frozen}
+    lines = ["import keras", "from keras import layers", "",
+             f"# {plan.model.name} at {', '.join(f'{k}={v}' for k, v in plan.evaluation.values.items())} "
+             "(written by `symparams export`)"]
+    for name, shape, dtype in plan.inputs:
+        lines.append(f"{name} = keras.Input(shape={shape!r}, dtype={_dtype(dtype)!r}, name={name!r})")
+    for step in plan.steps:
+        key = step.owner or step.name
+        chain = made[key]
+        if step.name in reused:
+            lines.append(f"{step.name}_layer = {chain[-1].source()}")
+            if step.frozen:
+                lines.append(f"{step.name}_layer.trainable = False")
+        x = step.inputs[0] if len(step.inputs) == 1 else "[" + ", ".join(step.inputs) + "]"
+        for call in chain[:-1]:
+            x = f"{call.source()}({x})"
+        last = f"{key}_layer" if key in reused else chain[-1].source()
+        lines.append(f"{step.name} = {last}({x})")
+    ins = plan.inputs[0][0] if len(plan.inputs) == 1 else "[" + ", ".join(n for n, _, _ in plan.inputs) + "]"
+    outs = plan.outputs[0] if len(plan.outputs) == 1 else "[" + ", ".join(plan.outputs) + "]"
+    lines.append(f"model = keras.Model({ins}, {outs}, name={plan.model.name!r})")
+    return "\n".join(lines) + "\n"

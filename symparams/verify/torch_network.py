@@ -1,0 +1,142 @@
+"""A plan built in PyTorch: one nn.Module whose forward follows the rows, measured per row.
+
+Modules are created on the `meta` device, so a large model costs no memory: parameters and
+shapes exist, values do not.
+"""
+from __future__ import annotations
+
+import inspect
+
+import torch
+from torch import nn
+
+from . import torch_glue
+from .make import NoCounterpart
+from .torch_builder import layer_call
+
+NAMESPACE = {"nn": nn, "torch": torch, **torch_glue.GLUE}
+
+
+class StepFailed(Exception):
+    """A row the framework refused to run; `env` holds the tensors made before it."""
+
+    def __init__(self, step, error, env):
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.step, self.env = step, env
+
+
+class Network(nn.Module):
+    """The model as one module: `layers` holds a module per row that owns weights; forward runs the
+    rows in order, each reading the tensors its row names. A row with no torch counterpart is
+    stood in for by a tensor of the formula's shape, so the rows after it are still checked."""
+
+    def __init__(self, plan, layers: dict):
+        super().__init__()
+        self.plan = plan
+        self.layers = nn.ModuleDict(layers)
+
+    def forward(self, *inputs) -> dict:
+        env = {name: x for (name, _, _), x in zip(self.plan.inputs, inputs)}
+        batch = inputs[0].shape[0]
+        for step in self.plan.steps:
+            key = step.owner or step.name
+            if key not in self.layers:
+                env[step.name] = torch.zeros((batch,) + step.output_shape, device=inputs[0].device)
+                continue
+            try:
+                env[step.name] = self.layers[key](*[env[i] for i in step.inputs])
+            except Exception as e:  # the framework refused: the row's formula and torch disagree
+                raise StepFailed(step, e, env) from e
+        return env
+
+
+def calls(plan) -> tuple[dict, dict]:
+    """Constructor calls of the rows that own a layer, and the reason for each row torch cannot build."""
+    made, missing = {}, {}
+    for step in plan.steps:
+        if step.owner:
+            if step.owner in missing:
+                missing[step.name] = missing[step.owner]
+            continue
+        try:
+            made[step.name] = layer_call(step)
+        except NoCounterpart as e:
+            missing[step.name] = str(e)
+    return made, missing
+
+
+def build(plan) -> tuple[Network, dict]:
+    made, missing = calls(plan)
+    with torch.device("meta"):
+        layers = {name: call.build(NAMESPACE) for name, call in made.items()}
+    for step in plan.steps:
+        if step.frozen and step.name in layers:
+            layers[step.name].requires_grad_(False)
+    return Network(plan, layers), missing
+
+
+def example_inputs(plan, batch: int = 2) -> list:
+    return [torch.zeros((batch,) + shape, device="meta", dtype=torch.long if dtype == "int" else torch.float32)
+            for _, shape, dtype in plan.inputs]
+
+
+def measure(plan) -> dict:
+    """Per row: the counts and output shape torch gives, or why it gives none.
+
+    A weight reached again (a shared layer, a tied matrix) counts once, at its first row."""
+    network, missing = build(plan)
+    results = {name: {"unchecked": reason} for name, reason in missing.items()}
+    try:
+        env = network(*example_inputs(plan))
+    except StepFailed as failure:
+        env = failure.env
+        results[failure.step.name] = {"error": f"torch raised {failure}"}
+    seen = set()
+    for step in plan.steps:
+        if step.name in results:
+            continue
+        if step.name not in env:
+            results[step.name] = {"unchecked": "not reached: an earlier row failed"}
+            continue
+        module = network.layers[step.owner or step.name]
+        params = [p for p in module.parameters() if id(p) not in seen]
+        buffers = [b for b in module.buffers() if id(b) not in seen]
+        seen.update(id(t) for t in params + buffers)
+        total = sum(p.numel() for p in params)
+        results[step.name] = {"params": total,
+                              "non_trainable": total - sum(p.numel() for p in params if p.requires_grad),
+                              "buffers": sum(b.numel() for b in buffers),
+                              "output_shape": tuple(env[step.name].shape[1:])}
+    return results
+
+
+def source(plan, class_name: str) -> str:
+    """The nn.Module the builder makes, as Python source a user can train from."""
+    made, missing = calls(plan)
+    if missing:
+        name, reason = next(iter(missing.items()))
+        raise NoCounterpart(f"layer {name}: {reason}")
+    used = set().union(*(call.paths() for call in made.values())) if made else set()
+    lines = ["import torch", "from torch import nn", ""]
+    for cls_name, cls in torch_glue.GLUE.items():
+        if cls_name in used:
+            lines += ["", inspect.getsource(cls).rstrip(), ""]
+    args = ", ".join(name for name, _, _ in plan.inputs)
+    lines += ["", f"class {class_name}(nn.Module):",
+              f'    """{plan.model.name} at {_setting(plan)} (written by `symparams export`)."""', "",
+              "    def __init__(self):", "        super().__init__()"]
+    for name, call in made.items():
+        lines.append(f"        self.{name} = {call.source()}")
+    for step in plan.steps:
+        if step.frozen and step.name in made:
+            lines.append(f"        self.{step.name}.requires_grad_(False)")
+    lines += ["", f"    def forward(self, {args}):"]
+    for step in plan.steps:
+        lines.append(f"        {step.name} = self.{step.owner or step.name}({', '.join(step.inputs)})")
+    outputs = ", ".join(plan.outputs)
+    lines.append(f"        return {outputs}")
+    return "\n".join(lines) + "\n"
+
+
+def _setting(plan) -> str:
+    return ", ".join(f"{k}={v}" for k, v in plan.evaluation.values.items()) or "its defaults"
