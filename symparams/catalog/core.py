@@ -1,97 +1,241 @@
-"""Formula sheet: dense, activations, reshaping, dropout, embedding.
+"""Formula sheet: dense, activations, reshaping, dropout, embedding, PReLU.
 
-Shapes leave the batch out. `n` is the size of the axis a layer acts on.
+Shapes leave the batch out. Axis arguments are numbered as both frameworks number them:
+the batch is axis 0, -1 is the last axis.
+
+    dense       y = x W + b on the last axis n:   n*units + units        MACs prod(x[:-1])*n*units
+    embedding   a table of V vectors of size E:   V*E                    (a lookup: no MACs)
+    prelu       one learned slope per element (Keras), per channel, or one (PyTorch)
+    the rest    no weights
 """
 import sympy as sp
 
-from ..errors import ShapeError
+from ..dims import agree, describe_condition, product, recorded_conditions
+from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
-from .registry import ACTIVATIONS, Activation, Bool, Dim, Dims, Ints, Out, Real, layer
+from .registry import Activation, Bool, Dim, Dims, Int, Ints, Kind, Out, Real, layer
 from .shapes import need_rank
-from ..dims import product
 
+
+# ---------------------------------------------------------------- shared rules
+
+def axis_index(axis: int, x: tuple, what: str) -> int:
+    """Index into a batch-less shape of an axis numbered with the batch as 0 (-1 the last)."""
+    index = axis - 1 if axis > 0 else len(x) + axis
+    if axis == 0 or not 0 <= index < len(x):
+        raise ShapeError(f"{what}: axis {axis} is not an axis of an example of {format_shape(x)} "
+                         f"(axis 0 is the batch; use 1..{len(x)} or -1..-{len(x)})")
+    return index
+
+
+def check_size(given, actual, what: str) -> None:
+    """A size the user restated (PyTorch's in_features, num_features, ...) must match the input's."""
+    verdict = agree(given, actual)
+    if verdict is False:
+        raise ShapeError(f"{what} is {given} but the input has {actual}")
+    if verdict is not True:
+        recorded_conditions.get().append((verdict, f"{what} is {given} but the input has {actual}: "
+                                                   f"they agree only if {describe_condition(verdict)}"))
+
+
+def activated(shape: tuple, activation) -> tuple:
+    """Every activation keeps the shape, except GLU, which halves the last axis (a, b -> a * sigmoid(b))."""
+    if activation != "glu":
+        return tuple(shape)
+    half = sp.sympify(shape[-1]) / 2
+    if half.is_number and not half.is_integer:
+        raise ShapeError(f"glu halves the last axis, which must be even: found {format_shape(shape)}")
+    return tuple(shape[:-1]) + (half,)
+
+
+# ---------------------------------------------------------------- dense
 
 @layer("Dense", "Linear")
-def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None):
-    """y = x W + b on the last axis: n*units weights + units biases."""
+def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None, in_features: Dim = None):
+    """y = x W + b on the last axis n: n*units weights + units biases (any rank)."""
     need_rank(x, tuple(range(1, 9)), "dense")
     n = x[-1]
-    return Out(shape=x[:-1] + (units,),
+    if in_features is not None:
+        check_size(in_features, n, "dense's in_features")
+    return Out(shape=activated(x[:-1] + (units,), activation),
                params=n * units + (units if use_bias else 0),
                macs=product(x[:-1]) * n * units)
 
 
+# ---------------------------------------------------------------- activations
+
 @layer("Activation", "Activation")
 def activation(x, activation: Activation):
-    """An elementwise function: no weights, shape unchanged."""
-    return Out(shape=x)
+    """An elementwise function: no weights, shape unchanged (glu halves the last axis)."""
+    return Out(shape=activated(x, activation))
 
 
-def _activation_layer(name, keras_name, torch_name):
+def _elementwise_layer(name, keras_name, torch_name, *aliases):
     def fn(x):
         return Out(shape=x)
     fn.__doc__ = f"{name}: elementwise, no weights, shape unchanged."
-    layer(keras_name, torch_name, name=name)(fn)
+    layer(keras_name, torch_name, *aliases, name=name)(fn)
 
 
-_CLASS_NAMES = {"relu": ("ReLU", "ReLU"), "gelu": ("GELU", "GELU"), "softmax": ("Softmax", "Softmax"),
-                "sigmoid": ("Sigmoid", "Sigmoid"), "tanh": ("Tanh", "Tanh"), "elu": ("ELU", "ELU"),
-                "selu": ("SELU", "SELU"), "silu": ("SiLU", "SiLU"), "leaky_relu": ("LeakyReLU", "LeakyReLU"),
-                "relu6": ("ReLU6", "ReLU6"), "softplus": ("Softplus", "Softplus"), "mish": ("Mish", "Mish"),
-                "log_softmax": ("LogSoftmax", "LogSoftmax"), "hard_swish": ("HardSwish", "Hardswish"),
-                "hard_sigmoid": ("HardSigmoid", "Hardsigmoid"), "softsign": ("Softsign", "Softsign")}
-for _name in ACTIVATIONS:
-    if _name in _CLASS_NAMES:
-        _activation_layer(_name, *_CLASS_NAMES[_name])
+for _name, _classes in {"relu": ("ReLU", "ReLU"), "gelu": ("GELU", "GELU"), "sigmoid": ("Sigmoid", "Sigmoid"),
+                        "tanh": ("Tanh", "Tanh"), "selu": ("SELU", "SELU"), "silu": ("SiLU", "SiLU", "swish"),
+                        "relu6": ("ReLU6", "ReLU6"), "softplus": ("Softplus", "Softplus"), "mish": ("Mish", "Mish"),
+                        "hard_swish": ("HardSwish", "Hardswish"), "hard_sigmoid": ("HardSigmoid", "Hardsigmoid"),
+                        "softsign": ("Softsign", "Softsign"), "identity": ("Identity", "Identity")}.items():
+    _elementwise_layer(_name, *_classes)
 
+
+@layer("Softmax", "Softmax")
+def softmax(x, axis: Int = -1):
+    """exp(x) / sum(exp(x)) along `axis`: no weights, shape unchanged."""
+    axis_index(axis, x, "softmax")
+    return Out(shape=x)
+
+
+@layer("LogSoftmax", "LogSoftmax")
+def log_softmax(x, axis: Int = -1):
+    """log(softmax(x)) along `axis`: no weights, shape unchanged."""
+    axis_index(axis, x, "log_softmax")
+    return Out(shape=x)
+
+
+@layer("LeakyReLU", "LeakyReLU")
+def leaky_relu(x, negative_slope: Real = 0.01):
+    """max(x, slope * x) with a fixed slope: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("ELU", "ELU")
+def elu(x, alpha: Real = 1.0):
+    """x if x > 0 else alpha * (exp(x) - 1), alpha fixed: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("GLU", "GLU")
+def glu(x, axis: Int = -1):
+    """a * sigmoid(b) for the two halves of `axis`: no weights, that axis halves."""
+    i = axis_index(axis, x, "glu")
+    return Out(shape=x[:i] + activated((x[i],), "glu") + x[i + 1:])
+
+
+@layer("PReLU", "PReLU")
+def prelu(x, num_parameters: Dim = None, shared_axes: Ints = None, *, c):
+    """max(0, x) + alpha * min(0, x) with learned slopes alpha.
+
+    Keras: one alpha per element of an example, but one per `shared_axes` group (batch is axis 0).
+    PyTorch: num_parameters alphas, 1 (the default) or one per channel. See conventions.py.
+    """
+    if num_parameters is not None and shared_axes is not None:
+        raise ArgumentError("prelu takes num_parameters (PyTorch) or shared_axes (Keras), not both")
+    if num_parameters is not None:
+        if num_parameters != 1:
+            check_size(num_parameters, x[c.channel_axis], "prelu's num_parameters (one alpha per channel)")
+        alphas = num_parameters
+    elif shared_axes is not None:
+        shared = {axis_index(a, x, "prelu's shared_axes") for a in shared_axes}
+        alphas = product(d for i, d in enumerate(x) if i not in shared)
+    else:
+        alphas = product(x) if c.prelu_alpha_per_element else 1
+    return Out(shape=x, params=alphas)
+
+
+# ---------------------------------------------------------------- reshaping
 
 @layer("Flatten", "Flatten")
-def flatten(x):
-    """All axes but the batch into one: the product of the sizes."""
-    return Out(shape=(product(x),))
+def flatten(x, start_dim: Int = 1, end_dim: Int = -1):
+    """Axes start_dim..end_dim into one (all but the batch by default): the product of their sizes."""
+    first, last = axis_index(start_dim, x, "flatten's start_dim"), axis_index(end_dim, x, "flatten's end_dim")
+    if first > last:
+        raise ShapeError(f"flatten's start_dim {start_dim} comes after its end_dim {end_dim} in {format_shape(x)}")
+    return Out(shape=x[:first] + (product(x[first:last + 1]),) + x[last + 1:])
 
 
-@layer("Reshape", "Unflatten")
-def reshape(x, target_shape: Dims):
-    """Same elements, new shape; the sizes' products must agree."""
-    from ..dims import agree, describe_condition, recorded_conditions
-    verdict = agree(product(x), product(target_shape))
+class _TargetShape(Kind):
+    """Sizes, one of which may be -1: 'whatever makes the element counts agree'."""
+    describe = "a tuple of sizes (one of them may be -1)"
+
+    def convert(self, value, where):
+        items = value if isinstance(value, tuple) else (value,)
+        out = tuple(-1 if isinstance(v, sp.Integer) and v == -1 else Dim.convert(v, where) for v in items)
+        if out.count(-1) > 1:
+            raise ArgumentError(f"{where} may leave only one size as -1")
+        return out
+
+
+def _same_count(x, target, what):
+    verdict = agree(product(x), product(target))
+    message = f"{what} cannot turn {format_shape(x)} ({product(x)} values) into {format_shape(target)} " \
+              f"({product(target)} values)"
     if verdict is False:
-        raise ShapeError(f"reshape cannot turn {format_shape(x)} ({product(x)} values) into "
-                         f"{format_shape(target_shape)} ({product(target_shape)} values)")
+        raise ShapeError(message)
     if verdict is not True:
-        recorded_conditions.get().append(
-            (verdict, f"reshape of {format_shape(x)} to {format_shape(target_shape)} needs "
-                      f"{describe_condition(verdict)}"))
+        recorded_conditions.get().append((verdict, f"{message} unless {describe_condition(verdict)}"))
+
+
+@layer("Reshape", "Reshape", "view")
+def reshape(x, target_shape: _TargetShape()):
+    """Same elements, new shape: the products of the sizes must agree (-1 takes what is left)."""
+    if -1 in target_shape:
+        known = product(d for d in target_shape if d != -1)
+        rest = sp.sympify(product(x)) / known
+        if rest.is_number and not rest.is_integer:
+            raise ShapeError(f"reshape cannot fill the -1 of {format_shape(target_shape)} from {format_shape(x)}: "
+                             f"{product(x)} values do not divide into groups of {known}")
+        target_shape = tuple(rest if d == -1 else d for d in target_shape)
+    _same_count(x, target_shape, "reshape")
     return Out(shape=tuple(target_shape))
+
+
+@layer("Unflatten", "Unflatten")
+def unflatten(x, axis: Int, unflattened_size: Dims):
+    """PyTorch's nn.Unflatten(dim, sizes): axis `dim` (batch is 0) split into the given sizes, whose product it must be."""
+    i = axis_index(axis, x, "unflatten")
+    _same_count((x[i],), unflattened_size, "unflatten")
+    return Out(shape=x[:i] + tuple(unflattened_size) + x[i + 1:])
 
 
 @layer("Permute", "Permute")
 def permute(x, dims: Ints):
-    """Reorder the axes; Keras numbers them from 1, leaving the batch out."""
-    if sorted(dims) != list(range(1, len(x) + 1)):
-        raise ShapeError(f"permute needs each axis 1..{len(x)} once for {format_shape(x)}, found {dims}")
+    """Reorder the axes: Keras Permute((2, 1)) numbers them from 1 without the batch,
+    PyTorch x.permute(0, 2, 1) from 0 with the batch first (both spellings accepted)."""
+    n = len(x)
+    if len(dims) == n + 1 and dims[0] == 0:
+        dims = dims[1:]
+    if sorted(dims) != list(range(1, n + 1)):
+        raise ShapeError(f"permute needs each axis 1..{n} once for {format_shape(x)} "
+                         f"(or 0..{n} with the batch 0 first), found {dims}")
     return Out(shape=tuple(x[d - 1] for d in dims))
 
 
+# ---------------------------------------------------------------- dropout
+
 @layer("Dropout", "Dropout")
 def dropout(x, rate: Real = 0.5):
-    """Zeroes a fraction `rate` while training: no weights."""
+    """Zeroes a fraction `rate` while training: no weights, shape unchanged."""
     return Out(shape=x)
 
 
-for _n, (_k, _t) in {"spatial_dropout1d": ("SpatialDropout1D", "Dropout1d"),
-                     "spatial_dropout2d": ("SpatialDropout2D", "Dropout2d"),
-                     "spatial_dropout3d": ("SpatialDropout3D", "Dropout3d"),
-                     "alpha_dropout": ("AlphaDropout", "AlphaDropout"),
-                     "gaussian_dropout": ("GaussianDropout", "GaussianDropout")}.items():
-    def _spatial(x, rate: Real = 0.5):
+def _dropout_layer(name, keras_name, torch_name, ranks, meaning):
+    def fn(x, rate: Real = 0.5):
+        if ranks:
+            need_rank(x, ranks, name, meaning)
         return Out(shape=x)
-    _spatial.__doc__ = f"{_n}: drops whole channels (or units) while training: no weights."
-    layer(_k, _t, name=_n)(_spatial)
+    fn.__doc__ = f"{name}: drops {'whole channels' if ranks else 'units'} while training: no weights."
+    layer(keras_name, torch_name, name=name)(fn)
 
+
+for _n, _args in {"spatial_dropout1d": ("SpatialDropout1D", "Dropout1d", 2, "(steps and channels)"),
+                  "spatial_dropout2d": ("SpatialDropout2D", "Dropout2d", 3, "(an image with channels)"),
+                  "spatial_dropout3d": ("SpatialDropout3D", "Dropout3d", 4, "(a volume with channels)"),
+                  "alpha_dropout": ("AlphaDropout", "AlphaDropout", None, ""),
+                  "gaussian_dropout": ("GaussianDropout", "GaussianDropout", None, "")}.items():
+    _dropout_layer(_n, *_args)
+
+
+# ---------------------------------------------------------------- embedding
 
 @layer("Embedding", "Embedding")
-def embedding(x, input_dim: Dim, output_dim: Dim):
-    """A lookup table of input_dim vectors of size output_dim: each index becomes a vector."""
+def embedding(x, input_dim: Dim, output_dim: Dim, mask_zero: Bool = False, padding_idx: Int = None):
+    """A table of input_dim vectors of size output_dim: input_dim*output_dim weights; each index
+    becomes a vector. mask_zero (Keras) and padding_idx (PyTorch) change no count."""
     return Out(shape=tuple(x) + (output_dim,), params=input_dim * output_dim)

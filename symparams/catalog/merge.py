@@ -1,6 +1,10 @@
-"""Formula sheet: merging tensors. No weights; `concat` sums one axis, the rest must agree."""
+"""Formula sheet: merging tensors. No weights.
+
+    add, subtract, multiply, average, maximum, minimum   shapes must agree; the output has that shape
+    concatenate                                          the sizes on `axis` add up; the other axes agree
+"""
 from ..dims import require_same_shape
-from ..errors import ShapeError
+from .core import axis_index
 from .registry import Int, Out, layer
 
 
@@ -8,7 +12,7 @@ def _elementwise(name):
     def merge(*xs):
         require_same_shape(xs, f"{name} of {len(xs)} tensors")
         return Out(shape=xs[0])
-    merge.__doc__ = f"Elementwise {name}: shapes must agree, no weights."
+    merge.__doc__ = f"Elementwise {name}: the shapes must agree, no weights."
     return merge
 
 
@@ -16,18 +20,20 @@ layer("Add", "add", "plus", name="add")(_elementwise("add"))
 layer("Subtract", "sub", name="subtract")(_elementwise("subtract"))
 layer("Multiply", "mul", name="multiply")(_elementwise("multiply"))
 layer("Average", "mean", name="average")(_elementwise("average"))
-layer("Maximum", "max_merge", name="maximum")(_elementwise("maximum"))
-layer("Minimum", "min_merge", name="minimum")(_elementwise("minimum"))
+layer("Maximum", "maximum", name="maximum")(_elementwise("maximum"))
+layer("Minimum", "minimum", name="minimum")(_elementwise("minimum"))
 
 
 @layer("Concatenate", "cat", "concat")
-def concatenate(*xs, axis: Int = -1):
-    """Join along `axis` (Keras numbers it with the batch as 0; -1 is the last)."""
-    rank = len(xs[0])
-    ax = axis - 1 if axis > 0 else axis
-    if not -rank <= ax < rank:
-        raise ShapeError(f"concatenate axis {axis} is outside a rank-{rank + 1} tensor")
-    require_same_shape(xs, f"concatenate on axis {axis}", skip_axis=ax)
+def concatenate(*xs, axis: Int = None, c):
+    """Join along `axis` (the batch is axis 0, -1 the last); by default the convention's channel
+    axis: the last in Keras (its Concatenate(axis=-1)), the first after the batch in PyTorch
+    (torch.cat(..., dim=1) on channels-first tensors)."""
+    if axis is None:
+        index = c.channel_axis % len(xs[0])
+    else:
+        index = axis_index(axis, xs[0], "concatenate")
+    require_same_shape(xs, f"concatenate on axis {index + 1}", skip_axis=index)
     shape = list(xs[0])
-    shape[ax] = sum(x[ax] for x in xs)
+    shape[index] = sum(x[index] for x in xs)
     return Out(shape=tuple(shape))

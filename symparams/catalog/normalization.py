@@ -1,57 +1,115 @@
 """Formula sheet: normalisation layers.
 
-A scale (gamma) and a shift (beta) per normalised feature. BatchNorm also keeps a running
-mean and variance per feature: Keras counts them as non-trainable weights, PyTorch as
-buffers (with a num_batches_tracked counter) -- see conventions.py.
+Over n normalised features a layer may learn a scale gamma (n) and a shift beta (n):
+
+    batchnorm   per channel (C): gamma, beta, and a running mean and variance that training
+                does not touch. Keras: 4C weights, 2C of them non-trainable. PyTorch: 2C
+                parameters and 2C + 1 buffers (with num_batches_tracked). See conventions.py.
+    layernorm   over the last axis (Keras `axis`, PyTorch normalized_shape: trailing axes):
+                gamma, beta of the normalised size
+    groupnorm   the C channels in G groups (G must divide C): gamma, beta per channel
+    rmsnorm     x / rms(x) * gamma: gamma only
+
+Keras spells the learned parts center / scale, PyTorch affine (BatchNorm, GroupNorm) or
+elementwise_affine / bias (LayerNorm, RMSNorm); both spellings are accepted.
 """
-from ..errors import ShapeError
+import sympy as sp
+
+from ..dims import product, recorded_conditions
+from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
-from .registry import Bool, Dim, Out, layer
+from .core import axis_index, check_size
+from .registry import Bool, Dim, Dims, Int, Ints, Out, layer
 from .shapes import need_rank
 
 
-def _batchnorm(x, features, center, scale, c, ranks):
-    if ranks:
-        need_rank(x, ranks, "batchnorm")
-    n = x[c.channel_axis]
-    if features is not None and features != n:
-        from ..dims import agree
-        if agree(features, n) is False:
-            raise ShapeError(f"batchnorm was given {features} features but its input {format_shape(x)} has {n} "
-                             f"on the channel axis")
-    affine = n * ((1 if center else 0) + (1 if scale else 0))
-    stats = 2 * n
+def _gamma_beta(n, gamma: bool, beta: bool):
+    return n * (int(gamma) + int(beta))
+
+
+def _channel(x, axis, c, what) -> int:
+    """The channel axis: Keras `axis` if given, else the convention's (last, or first after the batch)."""
+    return c.channel_axis % len(x) if axis is None else axis_index(axis, x, what)
+
+
+# ---------------------------------------------------------------- batch normalisation
+
+def _batchnorm(x, features, axis, center, scale, affine, track_running_stats, c):
+    n = x[_channel(x, axis, c, "batchnorm")]
+    if features is not None:
+        check_size(features, n, "batchnorm's num_features")
+    learned = _gamma_beta(n, scale and affine, center and affine)
+    stats = 2 * n if track_running_stats else 0          # running mean and variance
     if c.norm_stats_as_buffers:
-        return Out(shape=x, params=affine, buffers=stats + 1)   # + num_batches_tracked
-    return Out(shape=x, params=affine + stats, non_trainable=stats)
+        return Out(shape=x, params=learned, buffers=stats + 1 if track_running_stats else 0)
+    return Out(shape=x, params=learned + stats, non_trainable=stats)
 
 
-@layer("BatchNormalization", "BatchNorm", "batch_norm", "batchnormalization")
-def batchnorm(x, features: Dim = None, center: Bool = True, scale: Bool = True, *, c):
-    """Per channel: gamma, beta (trained) and running mean, variance (not trained)."""
-    return _batchnorm(x, features, center, scale, c, None)
+def _register_batchnorm(name, keras_name, torch_name, ranks, layout, *aliases):
+    def fn(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+           affine: Bool = True, track_running_stats: Bool = True, *, c):
+        if ranks:
+            need_rank(x, ranks, name, layout)
+        return _batchnorm(x, features, axis, center, scale, affine, track_running_stats, c)
+    fn.__doc__ = f"Batch normalisation over {layout}: per channel gamma, beta (trained), running mean, variance."
+    layer(keras_name, torch_name, *aliases, name=name)(fn)
 
 
-@layer("BatchNorm1d", "BatchNorm1d")
-def batchnorm1d(x, features: Dim = None, center: Bool = True, scale: Bool = True, *, c):
-    """BatchNorm over (C,) or (L, C) / (C, L)."""
-    return _batchnorm(x, features, center, scale, c, (1, 2))
+_register_batchnorm("batchnorm", "BatchNormalization", "BatchNorm", None, "any input",
+                    "batch_norm", "batchnormalization")
+_register_batchnorm("batchnorm1d", "BatchNorm1d", "BatchNorm1d", (1, 2), "(C,) or steps with channels")
+_register_batchnorm("batchnorm2d", "BatchNorm2d", "BatchNorm2d", 3, "images with channels")
+_register_batchnorm("batchnorm3d", "BatchNorm3d", "BatchNorm3d", 4, "volumes with channels")
 
 
-@layer("BatchNorm2d", "BatchNorm2d")
-def batchnorm2d(x, features: Dim = None, center: Bool = True, scale: Bool = True, *, c):
-    """BatchNorm over images (H, W, C) / (C, H, W)."""
-    return _batchnorm(x, features, center, scale, c, 3)
+# ---------------------------------------------------------------- layer and RMS normalisation
 
-
-@layer("BatchNorm3d", "BatchNorm3d")
-def batchnorm3d(x, features: Dim = None, center: Bool = True, scale: Bool = True, *, c):
-    """BatchNorm over volumes (D, H, W, C) / (C, D, H, W)."""
-    return _batchnorm(x, features, center, scale, c, 4)
+def _normalised_size(x, features, axis, what):
+    """Product of the normalised sizes: PyTorch's normalized_shape (the trailing axes, restated),
+    Keras' `axis` (one or several, batch is 0), or by default the last axis."""
+    if features is not None and axis is not None:
+        raise ArgumentError(f"{what} takes normalized_shape (PyTorch) or axis (Keras), not both")
+    if features is not None:
+        if len(features) > len(x):
+            raise ShapeError(f"{what}'s normalized_shape {format_shape(features, batch=False)} has more axes "
+                             f"than its input {format_shape(x)}")
+        for given, actual in zip(features, x[len(x) - len(features):]):
+            check_size(given, actual, f"{what}'s normalized_shape {format_shape(features, batch=False)}")
+        return product(features)
+    axes = {axis_index(a, x, what) for a in (axis or (-1,))}
+    return product(x[i] for i in sorted(axes))
 
 
 @layer("LayerNormalization", "LayerNorm", "layer_norm", "ln")
-def layernorm(x, features: Dim = None, center: Bool = True, scale: Bool = True):
-    """Normalises the last axis: gamma and beta of its size."""
-    n = x[-1]
-    return Out(shape=x, params=n * ((1 if center else 0) + (1 if scale else 0)))
+def layernorm(x, features: Dims = None, axis: Ints = None, center: Bool = True, scale: Bool = True,
+              elementwise_affine: Bool = True, use_bias: Bool = True):
+    """Per example over n normalised features: gamma (n) and beta (n)."""
+    n = _normalised_size(x, features, axis, "layernorm")
+    return Out(shape=x, params=_gamma_beta(n, scale and elementwise_affine,
+                                           center and use_bias and elementwise_affine))
+
+
+@layer("RMSNormalization", "RMSNorm", "rms_norm")
+def rmsnorm(x, features: Dims = None, axis: Ints = None, elementwise_affine: Bool = True):
+    """x / sqrt(mean(x^2)) * gamma over n normalised features: gamma (n) only."""
+    n = _normalised_size(x, features, axis, "rmsnorm")
+    return Out(shape=x, params=n if elementwise_affine else 0)
+
+
+# ---------------------------------------------------------------- group normalisation
+
+@layer("GroupNormalization", "GroupNorm", "group_norm")
+def groupnorm(x, groups: Dim = 32, features: Dim = None, axis: Int = None, center: Bool = True,
+              scale: Bool = True, affine: Bool = True, *, c):
+    """C channels in `groups` groups (which must divide C): gamma (C) and beta (C)."""
+    n = x[_channel(x, axis, c, "groupnorm")]
+    if features is not None:
+        check_size(features, n, "groupnorm's num_channels")
+    left_over = sp.Mod(n, groups)
+    if left_over.is_number and left_over != 0:
+        raise ShapeError(f"groupnorm cannot split {n} channels into {groups} groups: {n} is not a multiple of "
+                         f"{groups} (input {format_shape(x)})")
+    if not left_over.is_number:
+        recorded_conditions.get().append((sp.Eq(left_over, 0), f"groupnorm splits {n} channels into {groups} "
+                                                                f"groups, so {groups} must divide {n}"))
+    return Out(shape=x, params=_gamma_beta(n, scale and affine, center and affine))

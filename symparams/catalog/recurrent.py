@@ -1,37 +1,112 @@
-"""Formula sheet: recurrent layers over (T, F) inputs.
+"""Formula sheet: recurrent layers over (T, F) inputs: T steps of F features.
 
-A cell with G gates of U units sees the input (F) and its own state (U):
-G * (U*F + U*U) weights plus G*U biases per bias vector. Keras keeps one bias vector
-(two for GRU with reset_after), PyTorch two (b_ih, b_hh) -- see conventions.py.
+A cell with G gates (simple_rnn 1, gru 3, lstm 4) of U units reads the step's input (F) and
+its own previous output (H: U, or P when an LSTM projects its output to proj_size P):
+
+    weights  G*U*(F + H)  (+ P*U for the projection W_hr)
+    biases   G*U per bias vector: Keras one, PyTorch two (b_ih and b_hh); a Keras GRU with
+             reset_after=True (the default) two as well -- see conventions.py
+    MACs     T * (G*U*(F + H) + P*U)
+
+per direction and per layer: bidirectional doubles it (and the output is 2H wide); num_layers
+stacks layers, the later ones reading the D*H features (D directions) of the one below.
+Keras RNNs return the last step unless return_sequences=true, PyTorch's return every step.
 """
-from .registry import Bool, Dim, Out, layer
+import sympy as sp
+
+from ..dims import recorded_conditions
+from ..errors import ArgumentError
+from .core import check_size
+from .registry import Activation, Bool, Choice, Dim, Kind, LayerRef, Out, layer
 from .shapes import need_rank
 
 
-def _rnn(x, units, gates, bias_vectors, use_bias, return_sequences, name):
-    need_rank(x, 2, name, "laid out (T, F)")
+class _ProjSize(Kind):
+    """PyTorch's proj_size: 0 (the default) means no projection."""
+    describe = "0 or a positive whole-number size"
+
+    def convert(self, value, where):
+        return None if isinstance(value, sp.Integer) and value == 0 else Dim.convert(value, where)
+
+
+def _weights(features, units, gates, proj):
+    """Weights of one direction of one layer reading `features` inputs (its biases aside)."""
+    return gates * units * (features + (proj or units)) + (proj * units if proj else 0)
+
+
+def _rnn(x, name, units, gates, bias_vectors, use_bias, return_sequences, num_layers, bidirectional,
+         input_size, c, proj=None):
+    need_rank(x, 2, name, "laid out (T, F): steps, then features")
     steps, features = x
-    weights = gates * (units * features + units * units)
-    params = weights + (gates * units * bias_vectors if use_bias else 0)
-    shape = (steps, units) if return_sequences else (units,)
-    return Out(shape=shape, params=params, macs=steps * weights)
+    if input_size is not None:
+        check_size(input_size, features, f"{name}'s input_size")
+    if proj is not None:
+        _check_projection(proj, units)
+    directions = 2 if bidirectional else 1
+    width = directions * (proj or units)       # what each layer passes up, and the output's last axis
+    first, later = _weights(features, units, gates, proj), _weights(width, units, gates, proj)
+    weights = directions * (first + (num_layers - 1) * later)
+    biases = directions * num_layers * gates * units * bias_vectors if use_bias else 0
+    if return_sequences is None:
+        return_sequences = c.rnn_return_sequences
+    return Out(shape=(steps, width) if return_sequences else (width,), params=weights + biases,
+               macs=steps * weights)
+
+
+def _check_projection(proj, units):
+    gap = sp.sympify(units) - proj
+    if gap.is_number and gap <= 0:
+        raise ArgumentError(f"lstm's proj_size ({proj}) must be smaller than its units ({units})")
+    if not gap.is_number:
+        recorded_conditions.get().append((sp.Lt(proj, units), f"lstm's proj_size {proj} must be smaller than "
+                                                              f"its units {units}"))
 
 
 @layer("SimpleRNN", "RNN", "simple_rnn", "rnn")
-def simple_rnn(x, units: Dim, use_bias: Bool = True, return_sequences: Bool = False, *, c):
-    """h_t = tanh(W x_t + U h_{t-1} + b): one gate."""
-    return _rnn(x, units, 1, c.rnn_bias_vectors, use_bias, return_sequences, "simple_rnn")
+def simple_rnn(x, units: Dim, activation: Activation = "tanh", use_bias: Bool = True,
+               return_sequences: Bool = None, num_layers: Dim = 1, bidirectional: Bool = False,
+               input_size: Dim = None, *, c):
+    """h_t = tanh(W x_t + R h_(t-1) + b): one gate."""
+    return _rnn(x, "simple_rnn", units, 1, c.rnn_bias_vectors, use_bias, return_sequences, num_layers,
+                bidirectional, input_size, c)
 
 
 @layer("LSTM", "LSTM")
-def lstm(x, units: Dim, use_bias: Bool = True, return_sequences: Bool = False, *, c):
-    """Four gates (input, forget, cell, output)."""
-    return _rnn(x, units, 4, c.rnn_bias_vectors, use_bias, return_sequences, "lstm")
+def lstm(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
+         use_bias: Bool = True, return_sequences: Bool = None, num_layers: Dim = 1, bidirectional: Bool = False,
+         proj_size: _ProjSize() = None, input_size: Dim = None, *, c):
+    """Four gates (input, forget, cell, output); proj_size P projects h_t to P values (P*U more)."""
+    return _rnn(x, "lstm", units, 4, c.rnn_bias_vectors, use_bias, return_sequences, num_layers,
+                bidirectional, input_size, c, proj=proj_size)
 
 
 @layer("GRU", "GRU")
-def gru(x, units: Dim, use_bias: Bool = True, return_sequences: Bool = False, reset_after: Bool = None, *, c):
-    """Three gates (update, reset, candidate); reset_after keeps a second bias vector."""
+def gru(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
+        use_bias: Bool = True, return_sequences: Bool = None, num_layers: Dim = 1, bidirectional: Bool = False,
+        reset_after: Bool = None, input_size: Dim = None, *, c):
+    """Three gates (update, reset, candidate). reset_after (Keras' default, PyTorch's only way)
+    applies the reset gate after the recurrent product, which needs a second bias vector."""
     reset_after = c.gru_reset_after if reset_after is None else reset_after
     vectors = max(c.rnn_bias_vectors, 2 if reset_after else 1)
-    return _rnn(x, units, 3, vectors, use_bias, return_sequences, "gru")
+    return _rnn(x, "gru", units, 3, vectors, use_bias, return_sequences, num_layers, bidirectional,
+                input_size, c)
+
+
+RECURRENT = ("simple_rnn", "lstm", "gru")
+
+
+@layer("Bidirectional", "Bidirectional")
+def bidirectional(x, layer: LayerRef, merge_mode: Choice("concat", "sum", "mul", "ave") = "concat", *, c):
+    """An RNN and a copy reading the steps backwards: twice its weights. concat joins the two
+    outputs (last axis doubles); sum, mul and ave combine them (shape unchanged)."""
+    if layer.spec.name not in RECURRENT:
+        raise ArgumentError(f"bidirectional wraps a recurrent layer ({', '.join(RECURRENT)}), "
+                            f"found a {layer.spec.name} layer")
+    if layer.config.get("bidirectional"):
+        raise ArgumentError("bidirectional wraps a one-way RNN; this one already has bidirectional=true")
+    one = layer.spec.apply([x], layer.config, c)
+    shape = tuple(one.shape)
+    if merge_mode == "concat":
+        shape = shape[:-1] + (2 * shape[-1],)
+    return Out(shape=shape, params=2 * one.params, non_trainable=2 * one.non_trainable,
+               buffers=2 * one.buffers, macs=2 * one.macs)

@@ -175,8 +175,9 @@ KEYWORD_ALIASES = {
     "out_features": "units", "out_channels": "filters", "stride": "strides", "dilation": "dilation_rate",
     "bias": "use_bias", "num_features": "features", "normalized_shape": "features", "p": "rate",
     "num_embeddings": "input_dim", "embedding_dim": "output_dim", "hidden_size": "units",
-    "batch_first": None, "inplace": None, "eps": None, "epsilon": None, "momentum": None, "affine": None,
-    "track_running_stats": None, "dtype": None, "device": None, "seed": None,
+    "num_groups": "groups", "num_channels": "features", "dim": "axis", "nonlinearity": "activation",
+    "batch_first": None, "inplace": None, "eps": None, "epsilon": None, "momentum": None,
+    "dropout": None, "recurrent_dropout": None, "dtype": None, "device": None, "seed": None,
 }
 # Keyword arguments that change no count or shape: initialisers, regularisers and the like.
 IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
