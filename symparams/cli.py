@@ -13,6 +13,7 @@ COMMANDS = {
     "summary": "the Keras-style table: shapes and parameter counts, as formulas and numbers",
     "check": "parse and shape-check a model only",
     "layers": "list the layer catalog with each layer's formula",
+    "repl": "build or load a model line by line and watch its shapes, counts and formulas",
     "verify": "build the model in PyTorch / Keras and check every formula against them",
     "formula": "one closed form (params, MACs, memory, shape) of a model or layer, as text, LaTeX or JSON",
 }

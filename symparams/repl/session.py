@@ -1,0 +1,469 @@
+"""The REPL's logic without a terminal: feed it lines, get back the text to show.
+
+A Session holds the model's source (see source.py) and the values set with `:set`. Every
+line either changes the source, and the model is derived again from the whole text, or is a
+`:command`. Whatever fails is reported with a caret under the line just typed and changes
+nothing.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shlex
+import textwrap
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import sympy as sp
+
+from .. import render
+from ..catalog import lookup, names
+from ..commands.common import parse_number
+from ..conventions import get_convention
+from ..errors import ArgumentError, Pos, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
+from ..interpreter import parse
+from ..values import format_shape
+from .source import Header, Source
+
+REPL_FILE = "<repl>"
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
+
+# name -> (arguments, what it does); `:help` prints these and the completer offers them.
+COMMANDS = {
+    "load": ("FILE [MODEL]", "replace the session by a model read from a .sp file"),
+    "save": ("FILE", "write the session's model as a .sp file"),
+    "source": ("", "show the model's text as it would be saved"),
+    "summary": ("", "the Keras-style table at the current values"),
+    "formula": ("[WHAT] [--latex]", "a total as a closed form: params (the default), trainable, "
+                "non_trainable, buffers, macs or memory"),
+    "symbols": ("[NAME=DEFAULT ...]", "list the symbols, or declare some (a NAME alone has no default)"),
+    "set": ("NAME=VALUE ...", "evaluate at these values (the model's text keeps its defaults)"),
+    "unset": ("[NAME ...]", "back to the defaults for these symbols (for all, without names)"),
+    "solve": ("OPTIONS", "solve for a size under a budget: the options of `symparams solve`"),
+    "sweep": ("OPTIONS", "tabulate over ranges of sizes: the options of `symparams sweep`"),
+    "convention": ("[keras|torch]", "count as Keras or PyTorch does"),
+    "layers": ("[LAYER]", "the layer catalog with each layer's arguments"),
+    "undo": ("", "drop the last change to the model's text"),
+    "help": ("[COMMAND|LAYER]", "this list, or help on one command or layer"),
+    "quit": ("", "leave (Ctrl-D too)"),
+}
+QUANTITIES = ("params", "trainable", "non_trainable", "buffers", "macs", "memory")
+
+
+@dataclass
+class Reply:
+    text: str = ""
+    ok: bool = True
+    quit: bool = False
+
+
+class Rejected(Exception):
+    """A change that did not derive: carries the error already rendered against the typed text."""
+
+
+def opens_block(line: str) -> bool:
+    """A line ending in ':' (a block or a repeat) continues on the next lines; a model header does not."""
+    code = line.split("#", 1)[0].rstrip()
+    return code.endswith(":") and not code.lstrip().startswith("model ")
+
+
+class Session:
+    def __init__(self, convention: str | None = None):
+        self.source = Source(convention=get_convention(convention).name if convention else None)
+        self.history: list[tuple[Source, str]] = []      # earlier sources, and what changed them
+        self.values: dict[str, int] = {}                  # :set values, by symbol name
+        self.model = None
+        self.evaluation = None
+        self.pending: list[str] = []                      # an unfinished multi-line entry
+        self.failures = 0
+        self.typed = ""                                   # the line being handled, for carets
+
+    # ------------------------------------------------------------ input
+
+    @property
+    def continuing(self) -> bool:
+        return bool(self.pending)
+
+    def feed(self, line: str) -> list[Reply]:
+        """One line of input. A multi-line entry answers when it ends (blank line, or a line back at
+        its first line's indentation, which is then handled in turn)."""
+        line = line.rstrip("\r\n")
+        if self.pending:
+            indent = len(self.pending[0]) - len(self.pending[0].lstrip())
+            if line.strip() and len(line) - len(line.lstrip()) > indent:
+                self.pending.append(line)
+                return []
+            replies = [self.finish()]
+            return replies + (self.feed(line) if line.strip() else [])
+        if opens_block(line) and not line.lstrip().startswith(":"):
+            self.pending = [line]
+            return []
+        return [self.count(self.handle(line))]
+
+    def finish(self) -> Reply:
+        """End the pending multi-line entry (at a blank line or the end of input)."""
+        entry, self.pending = "\n".join(self.pending), []
+        return self.count(self.enter(entry))
+
+    def count(self, reply: Reply) -> Reply:
+        self.failures += not reply.ok
+        return reply
+
+    def handle(self, line: str) -> Reply:
+        text = line.strip()
+        if not text or text.startswith("#"):
+            return Reply()
+        if not text.startswith(":"):
+            return self.enter(line)
+        self.typed = text
+        try:
+            return self.command(text)
+        except Rejected as r:
+            return Reply(str(r), ok=False)
+        except SymparamsError as e:
+            return Reply(explain_typed(e, text), ok=False)
+
+    # ------------------------------------------------------------ the model's text
+
+    def enter(self, entry: str) -> Reply:
+        """A DSL entry: a model header, a block definition, a convention line, or a line of the body."""
+        entry = textwrap.dedent(entry).strip("\n")
+        first = self.typed = entry.split("\n", 1)[0]
+        words = first.split("(", 1)[0].split()
+        try:
+            if words[:1] == ["model"]:
+                return self.change(replace(self.source, header=Header.parse(first)), first, show_symbols=True)
+            if words[:1] == ["convention"] and len(words) == 2 and "\n" not in entry:
+                return self.cmd_convention(words[1:])
+            if words[:1] == ["block"]:
+                return self.change(replace(self.source, prelude=self.source.prelude + (entry,)), first)
+            return self.change(self.source.with_body(entry), first)
+        except Rejected as r:
+            return Reply(str(r), ok=False)
+        except SymparamsError as e:
+            return Reply(explain_typed(e, first), ok=False)
+
+    def change(self, source: Source, what: str, show_symbols: bool = False) -> Reply:
+        """Adopt a new source if its model derives and evaluates; otherwise raise Rejected."""
+        old = self.model
+        model, ev = derive(source, self.values)
+        self.history.append((self.source, what))
+        self.source, self.model, self.evaluation = source, model, ev
+        if model is None:
+            return Reply("ok (no input yet: the model starts at a line like `input (28, 28, 1)`)"
+                         if source.body else self.symbols_text())
+        lines = [self.symbols_text()] if show_symbols else []
+        lines += describe_changes(old, model, ev)
+        return Reply("\n".join(lines))
+
+    # ------------------------------------------------------------ commands
+
+    def command(self, text: str) -> Reply:
+        try:
+            words = shlex.split(text[1:])
+        except ValueError as e:
+            raise ArgumentError(f"cannot read this command: {e}") from None
+        if not words:
+            return self.cmd_help([])
+        name, args = words[0], words[1:]
+        matches = [c for c in COMMANDS if c.startswith(name)]
+        if name in ("q", "exit"):
+            matches = ["quit"]
+        if name not in COMMANDS and len(matches) != 1:
+            raise UnknownName(f"unknown command ':{name}'", self.at(name),
+                              did_you_mean(name, COMMANDS) or "type :help for the list")
+        return getattr(self, "cmd_" + (name if name in COMMANDS else matches[0]))(args)
+
+    def cmd_quit(self, args):
+        return Reply(quit=True)
+
+    def cmd_help(self, args):
+        if not args:
+            width = max(len(f":{n} {a}") for n, (a, _) in COMMANDS.items())
+            lines = ["Type model lines (`input (28, 28, 1)`, `conv2d(32, 3)`, ...) or these commands:"]
+            lines += [f"  {(':' + n + ' ' + a).ljust(width)}  {h}" for n, (a, h) in COMMANDS.items()]
+            lines.append("A line ending in ':' (block, repeat) continues until a blank line. "
+                         ":help LAYER describes a layer.")
+            return Reply("\n".join(lines))
+        topic = args[0].lstrip(":")
+        if topic in COMMANDS:
+            arguments, what = COMMANDS[topic]
+            return Reply(f":{topic} {arguments}\n  {what}")
+        if lookup(topic) is None:
+            raise UnknownName(f"no command or layer '{topic}'",
+                              hint=did_you_mean(topic, list(COMMANDS) + names()) or "type :help or :layers")
+        return self.cmd_layers(args[:1])
+
+    def cmd_layers(self, args):
+        """The catalog as `symparams layers` prints it."""
+        from argparse import Namespace
+        from ..commands import layers
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            layers.run(Namespace(name=args[0] if args else None))
+        return Reply(out.getvalue().rstrip("\n"))
+
+    def cmd_undo(self, args):
+        if not self.history:
+            return Reply("nothing to undo")
+        source, what = self.history.pop()
+        self.source = source
+        self.model, self.evaluation = derive(source, self.values)
+        return Reply(f"undid: {what}" + (f"\n{totals_text(self.model, self.evaluation)}" if self.model else ""))
+
+    def cmd_source(self, args):
+        return Reply(self.source.text().rstrip("\n"))
+
+    def cmd_save(self, args):
+        if len(args) != 1:
+            raise ArgumentError("usage: :save FILE")
+        text = self.source.text()
+        try:
+            Path(args[0]).write_text(text)
+        except OSError as e:
+            raise SymparamsError(f"cannot write {args[0]}: {e.strerror}") from None
+        note = "; the :set values are not saved (the file keeps the defaults)" if self.values else ""
+        return Reply(f"saved model {self.source.header.name} to {args[0]} ({text.count(chr(10))} lines){note}")
+
+    def cmd_load(self, args):
+        if len(args) not in (1, 2):
+            raise ArgumentError("usage: :load FILE [MODEL]")
+        try:
+            text = Path(args[0]).read_text()
+        except OSError as e:
+            raise SymparamsError(f"cannot read {args[0]}: {e.strerror}") from None
+        try:
+            source = Source.from_text(text, args[0], args[1] if len(args) > 1 else None)
+        except SymparamsError as e:
+            raise Rejected(str(e)) from None     # it points into the file, which str(e) quotes
+        self.change(source, f":load {args[0]}")
+        lines = [f"loaded model {source.header.name} from {args[0]}: {len(self.model.rows) if self.model else 0} "
+                 "layers", self.symbols_text()]
+        if self.model:
+            lines.append(totals_text(self.model, self.evaluation))
+        return Reply("\n".join(lines))
+
+    def cmd_summary(self, args):
+        model, ev = self.need_model()
+        return Reply(render.text_table(model, ev))
+
+    def cmd_formula(self, args):
+        latex = "--latex" in args
+        rest = [a for a in args if a != "--latex"]
+        what = rest[0] if rest else "params"
+        if len(rest) > 1 or what not in QUANTITIES:
+            raise ArgumentError(f"unknown quantity '{what}'", self.at(what), hint=did_you_mean(what, QUANTITIES) or
+                                "choose one of " + ", ".join(QUANTITIES))
+        model, ev = self.need_model()
+        expr = quantity(model, what)
+        if latex:
+            return Reply(sp.latex(expr))
+        value = ev.number(expr)
+        shown = render.formula(expr)
+        return Reply(f"{what} = {shown}" + (f" = {render.number(value)}" if value is not None
+                                            and shown != str(value) else ""))
+
+    def cmd_symbols(self, args):
+        if not args:
+            return Reply(self.symbols_text())
+        header = self.source.header
+        for name, default in split_assignments(args, ":symbols"):
+            header = header.declare(name, default)
+        return self.change(replace(self.source, header=header), ":symbols " + " ".join(args), show_symbols=True)
+
+    def cmd_set(self, args):
+        if not args:
+            raise ArgumentError("usage: :set NAME=VALUE ...", hint="e.g. :set d=512 L=24")
+        known = self.model.symbols if self.model else self.source.header.symbols()
+        values = dict(self.values)
+        for name, text in split_assignments(args, ":set"):
+            if text is None:
+                raise ArgumentError(f":set needs a value for '{name}'", hint=f"e.g. :set {name}=512")
+            if name not in known:
+                raise UnknownName(f"the model has no symbol '{name}'", self.at(name),
+                                  hint=(did_you_mean(name, known) or "") +
+                                  f" to declare a new one: :symbols {name}={text}".lstrip())
+            values[name] = parse_number(text, f"the value of {name}")
+        return self.revalue(values)
+
+    def cmd_unset(self, args):
+        values = {} if not args else {k: v for k, v in self.values.items() if k not in args}
+        for name in args:
+            if name not in self.values:
+                raise ArgumentError(f"'{name}' has no value set", self.at(name), hint="values set: " + (
+                    ", ".join(self.values) or "none"))
+        return self.revalue(values)
+
+    def revalue(self, values: dict) -> Reply:
+        model, ev = derive(self.source, values)
+        self.values, self.model, self.evaluation = values, model, ev
+        return Reply(self.symbols_text() + (f"\n{totals_text(model, ev)}" if model else ""))
+
+    def cmd_convention(self, args):
+        if not args:
+            return Reply(f"convention: {self.source.convention or 'keras'}")
+        if len(args) != 1:
+            raise ArgumentError("usage: :convention keras|torch")
+        name = get_convention(args[0], self.at(args[0])).name
+        self.change(replace(self.source, convention=None if name == "keras" else name), f":convention {name}")
+        return Reply(f"convention {name}" + (f"\n{totals_text(self.model, self.evaluation)}" if self.model else ""))
+
+    def cmd_solve(self, args):
+        return self.external("solve", args)
+
+    def cmd_sweep(self, args):
+        return self.external("sweep", args)
+
+    def external(self, name, args):
+        raise SymparamsError(f":{name} needs symparams' {name} module (symparams/{name}.py), "
+                             "which this installation does not have yet")
+
+    # ------------------------------------------------------------ helpers
+
+    def at(self, word: str) -> Pos | None:
+        """Where a word stands in the line just typed, for the caret under a command's argument."""
+        column = self.typed.find(word)
+        return Pos(1, column + 1, column + 1 + len(word)) if column >= 0 else None
+
+    def need_model(self):
+        if self.model is None:
+            raise SymparamsError("the model has no input yet", hint="begin with a line like: input (28, 28, 1)")
+        return self.model, self.evaluation
+
+    def symbols_text(self) -> str:
+        header = self.source.header
+        if not header.params:
+            return f"model {header.name}: no symbols yet (declare some with :symbols d=768 L=12)"
+        parts = []
+        for name, default in header.params:
+            text = name if default is None else f"{name} = {default}"
+            if name in self.values:
+                text += f" (set to {self.values[name]})"
+            elif default is None:
+                text += " (no value)"
+            parts.append(text)
+        return f"model {header.name}: " + ", ".join(parts)
+
+
+# ---------------------------------------------------------------- deriving and showing
+
+def derive(source: Source, values: dict):
+    """The source's Model and its Evaluation at `values`, or (None, None) before the first input."""
+    text, where = source.compose()
+    try:
+        if not source.body:
+            # Nothing to derive yet; a throwaway input line still checks the header and blocks.
+            parse(source.with_body("input (1)").text(), REPL_FILE)
+            return None, None
+        try:
+            model = parse(text, REPL_FILE)
+        except SyntaxProblem as e:
+            if "has no input" in e.message:     # lines before the first `input` are fine
+                return None, None
+            raise
+        return model, model.evaluate({k: v for k, v in values.items() if k in model.symbols})
+    except SymparamsError as e:
+        raise Rejected(explain(e, where)) from None
+
+
+def quantity(model, what: str):
+    if what == "memory":
+        raise SymparamsError(":formula memory needs symparams' memory estimate, which this installation "
+                             "does not have yet")
+    return getattr(model, what)
+
+
+def explain(e: SymparamsError, where: dict) -> str:
+    """The error with a caret under the part of the typed line it points at (where: composed line -> typed)."""
+    lines = [f"{e.kind}: {e.message}"]
+    if e.pos and e.pos.line in where:
+        typed, indent = where[e.pos.line]
+        lines += caret(typed, e.pos.column - indent, e.pos.end_column and e.pos.end_column - indent)
+    hint = repl_hint(e)
+    if hint:
+        lines.append(f"hint: {hint}")
+    return "\n".join(lines)
+
+
+def explain_typed(e: SymparamsError, typed: str) -> str:
+    """An error whose position (if any) is in the typed line itself: a command or a model header."""
+    return explain(e, {1: (typed, 0)})
+
+
+def caret(text: str, column: int, end_column: int | None) -> list[str]:
+    column = max(1, column)
+    width = max(1, (end_column or column + 1) - column)
+    return ["    " + text, "    " + " " * (column - 1) + "^" * width]
+
+
+_NOT_A_SYMBOL = re.compile(r"'([A-Za-z_]\w*)' is not a symbol")
+
+
+def repl_hint(e: SymparamsError) -> str | None:
+    """The interpreter's hints speak of files and the command line; say what to type here instead."""
+    hint = e.hint
+    found = _NOT_A_SYMBOL.match(e.message)
+    if isinstance(e, UnknownName) and found:
+        name = found.group(1)
+        declare = f"declare it with :symbols {name}=64, or type a header like: model m({name} = 64):"
+        hint = f"{hint} or {declare}" if hint and hint.startswith("did you mean") else declare
+    if hint:
+        hint = hint.replace("run `symparams layers` to list the catalog", "type :layers to list the catalog")
+    return hint
+
+
+def both(expr, ev) -> str:
+    """`32*(9*C + 1) = 896`: the closed form, then its value at the current settings when it has one."""
+    shown = render.formula(expr)
+    value = ev.number(expr)
+    if value is None:
+        return shown
+    return render.number(value) if shown == str(value) else f"{shown} = {render.number(value)}"
+
+
+def shape_text(shape, ev) -> str:
+    symbolic = format_shape(shape)
+    value = format_shape(tuple("?" if v is None else v for v in ev.shape(shape)))
+    return symbolic if value == symbolic else f"{symbolic} = {value}"
+
+
+def describe_changes(old, model, ev) -> list[str]:
+    """What the last line added: new inputs, new layers with shape and parameters, new conditions."""
+    lines = []
+    old_inputs = len(old.inputs) if old else 0
+    for tensor in model.inputs[old_inputs:]:
+        lines.append(f"{tensor.source}: {shape_text(tensor.shape, ev)}")
+    old_rows = len(old.rows) if old else 0
+    for row in model.rows[old_rows:]:
+        lines.append(f"{row.name} ({row.type})  {shape_text(row.output_shape, ev)}")
+        detail = f"params {both(row.params, ev)}"
+        if row.non_trainable != 0:
+            detail += f", non-trainable {both(row.non_trainable, ev)}"
+        if row.buffers != 0:
+            detail += f", buffers {both(row.buffers, ev)}"
+        lines.append("    " + detail + (f"   ({row.note})" if row.note else ""))
+    old_constraints = len(old.constraints) if old else 0
+    for c in model.constraints[old_constraints:]:
+        lines.append(f"assumes {c.text}")
+    if len(model.rows) > old_rows:
+        lines.append(totals_text(model, ev))
+    return lines
+
+
+def totals_text(model, ev) -> str:
+    text = f"total: {render.number(ev.params) if ev.params is not None else render.formula(model.params)} params"
+    if model.non_trainable != 0:
+        text += f" ({both(model.trainable, ev)} trainable, {both(model.non_trainable, ev)} non-trainable)"
+    return text + f"; output {shape_text(model.output_shape, ev)}"
+
+
+def split_assignments(words: list[str], command: str) -> list[tuple[str, str | None]]:
+    """`d=768 L=12 h` -> [('d', '768'), ('L', '12'), ('h', None)]; commas between them are allowed."""
+    out = []
+    for word in " ".join(words).replace(",", " ").split():
+        name, eq, value = word.partition("=")
+        if not IDENTIFIER.match(name) or (eq and not value):
+            raise ArgumentError(f"{command} takes NAME=VALUE items, found '{word}'", hint="e.g. d=768 L=12")
+        out.append((name, value if eq else None))
+    return out

@@ -1,0 +1,120 @@
+"""The REPL's state: the model's source text, kept as the entries typed so far.
+
+The session never edits a Model in place. It keeps the text a user would have written in a
+file (a convention, block definitions, a header, the body's lines) and derives the model from
+it again after every change, so a line that fails leaves nothing behind and `:undo` is just
+dropping the last entry.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field, replace
+
+from ..errors import SyntaxProblem, UnknownName, did_you_mean
+from ..interpreter import Program
+from ..syntax import parse_tree
+
+BODY_INDENT = "    "
+
+
+@dataclass(frozen=True)
+class Header:
+    """`model name(symbol = default, ...)`: the defaults are kept as the text the user wrote."""
+    name: str = "repl"
+    params: tuple = ()          # (symbol, default text or None), in order
+
+    def text(self) -> str:
+        params = ", ".join(n if d is None else f"{n} = {d}" for n, d in self.params)
+        return f"model {self.name}({params}):"
+
+    def symbols(self) -> list[str]:
+        return [n for n, _ in self.params]
+
+    def declare(self, name: str, default: str | None) -> "Header":
+        """Add a symbol, or give an existing one a new default, keeping the order."""
+        if name in self.symbols():
+            return replace(self, params=tuple((n, default if n == name else d) for n, d in self.params))
+        return replace(self, params=self.params + ((name, default),))
+
+    @classmethod
+    def parse(cls, line: str) -> "Header":
+        """Read a typed `model m(d = 768, L = 12):` line (checked by the real grammar)."""
+        line = line.strip()
+        # The grammar wants a body; one throwaway line lets it check the header alone.
+        tree = parse_tree(line + "\n" + BODY_INDENT + "input (1)\n")
+        item = tree.children[0]
+        if item.data != "model_def" or item.meta.line != 1:
+            raise SyntaxProblem("expected a model header like: model m(d = 768):")
+        name, params, _ = item.children
+        out = []
+        for p in (params.children if params else []):
+            pname, default = p.children
+            out.append((str(pname), None if default is None else line[default.meta.start_pos:default.meta.end_pos]))
+        return cls(str(name), tuple(out))
+
+
+@dataclass(frozen=True)
+class Source:
+    convention: str | None = None      # a `convention torch` line before everything, if any
+    prelude: tuple = ()                # block definitions, each one entry of one or more lines
+    header: Header = field(default_factory=Header)
+    body: tuple = ()                   # the model's lines, each entry unindented as typed
+
+    def compose(self) -> tuple[str, dict]:
+        """The file text, and for each of its lines the text the user typed and its added indent."""
+        lines: list[str] = []
+        where: dict[int, tuple[str, int]] = {}
+
+        def put(entry: str, indent: str) -> None:
+            for part in entry.split("\n"):
+                lines.append(indent + part if part.strip() else "")
+                where[len(lines)] = (part, len(indent))
+
+        if self.convention:
+            put(f"convention {self.convention}", "")
+        for entry in self.prelude:
+            put(entry, "")
+        put(self.header.text(), "")
+        for entry in self.body:
+            put(entry, BODY_INDENT)
+        return "\n".join(lines) + "\n", where
+
+    def text(self) -> str:
+        return self.compose()[0]
+
+    def with_body(self, *entries: str) -> "Source":
+        return replace(self, body=self.body + entries)
+
+    @classmethod
+    def from_text(cls, text: str, filename: str | None = None, model: str | None = None) -> "Source":
+        """Split a file into entries, one per statement of its model (comments between them are dropped)."""
+        program = Program(text, filename)
+        if not program.models:
+            raise SyntaxProblem("the file defines no model", hint="start one with: model name(H = 28):").attach(
+                text, filename)
+        name = model or next(iter(program.models))
+        if name not in program.models:
+            raise UnknownName(f"the file has no model '{name}'",
+                              hint=did_you_mean(name, program.models) or f"its models are {', '.join(program.models)}")
+        tree = program.models[name]
+        _, params, body = tree.children
+        params_text = tuple((str(p.children[0]),
+                             None if p.children[1] is None else
+                             text[p.children[1].meta.start_pos:p.children[1].meta.end_pos])
+                            for p in (params.children if params else []))
+        convention = program.convention.name if _has_convention_line(text) else None
+        return cls(convention, tuple(_entry(text, b) for b in program.blocks.values()),
+                   Header(name, params_text), tuple(_entry(text, s) for s in body.children))
+
+
+def _has_convention_line(text: str) -> bool:
+    return any(line.split("#")[0].split()[:1] == ["convention"] for line in text.splitlines()
+               if not line[:1].isspace())
+
+
+def _entry(text: str, node) -> str:
+    """The whole lines a statement spans, dedented. Its meta runs on over the newline that ends it."""
+    last = node.meta.line + text[node.meta.start_pos:node.meta.end_pos].rstrip().count("\n")
+    lines = text.splitlines()[node.meta.line - 1:last]
+    return textwrap.dedent("\n".join(lines)).strip("\n")
+
