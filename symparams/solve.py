@@ -1,0 +1,391 @@
+"""Solving a model's formulas for one symbol: equalities and budgets, exactly.
+
+A problem is a quantity (params, MACs, memory, ...) of a model or layer as a function of one
+unknown, the other symbols fixed at their defaults or given values, and possibly tied to the unknown
+by relations the user wrote (`f = 4*d`). Where that function is a polynomial, sympy's exact real
+roots give the candidates and evaluation verifies every integer answer; otherwise (floors,
+piecewise sizes) an exact integer search brackets and bisects it, assuming the quantity moves
+one way as the unknown grows -- and the answer is again checked by evaluation. No answer is a
+rounded float: a solution is a whole number that, put back in, gives the figure exactly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import sympy as sp
+
+from . import formulas, memory
+from .errors import ArgumentError, Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
+
+# The search gives up beyond this (about 9.2e18, int64's range): a size larger is not a size.
+SEARCH_LIMIT = 2 ** 63
+# How many candidates a constrained answer may step over before saying none was found.
+MAX_STEPS = 100_000
+
+
+# ---------------------------------------------------------------- relations in the project's grammar
+
+@lru_cache(maxsize=1)
+def _expression_parser():
+    from lark import Lark
+    from .syntax import grammar_text
+    return Lark(grammar_text(), parser="lalr", start="expr", propagate_positions=True, maybe_placeholders=True)
+
+
+def parse_relation(model, text: str, names: dict) -> tuple[sp.Symbol, sp.Expr]:
+    """'f=4*d' -> (f, 4*d). The right side goes through the language's grammar and interpreter."""
+    from lark.exceptions import UnexpectedInput
+    from .interpreter import Builder, Program
+    left, eq, right = text.partition("=")
+    where = "--relate"
+    if not eq or not left.strip() or not right.strip():
+        raise ArgumentError(f"--relate takes NAME=EXPRESSION, like f=4*d; found '{text}'")
+    name = left.strip()
+    if name not in names:
+        raise UnknownName(f"'{name}' is not a symbol of model {model.name}",
+                          hint=did_you_mean(name, names) or f"its symbols are {', '.join(names)}")
+    offset = text.index("=") + 1
+    try:
+        tree = _expression_parser().parse(right)
+    except UnexpectedInput as e:
+        raise ArgumentError(f"cannot read the expression '{right.strip()}'",
+                            Pos(1, offset + getattr(e, "column", 1))).attach(text, where) from None
+    builder = Builder(Program(""), model.convention)
+    builder.symbols = dict(names)
+    try:
+        value = builder.dim_operand(builder.eval(tree))
+    except SymparamsError as e:
+        if e.pos is not None:
+            e.pos = Pos(1, offset + e.pos.column, None if e.pos.end_column is None else offset + e.pos.end_column)
+        raise e.attach(text, where)
+    if isinstance(value, float):
+        raise ArgumentError(f"the relation {text} gives a fractional number").attach(text, where)
+    return names[name], sp.sympify(value)
+
+
+# ---------------------------------------------------------------- the problem
+
+@dataclass
+class Problem:
+    """A quantity as a function of one unknown symbol, everything else fixed or related to it."""
+    model: object
+    of: str
+    layer: str | None
+    unknown: sp.Symbol
+    function: sp.Expr                 # the quantity in the unknown alone
+    assignments: dict                 # every other symbol -> its value or expression in the unknown
+    dtype: str = "float32"
+    notes: list = field(default_factory=list)
+
+    def value(self, x: int) -> int:
+        v = self.function.xreplace({self.unknown: sp.Integer(x)})
+        if not v.is_Integer:
+            raise ValueProblem(f"{self.of} is {v}, not a whole number, at {self.unknown} = {x}")
+        return int(v)
+
+    def values_at(self, x: int) -> dict:
+        """Every symbol's value when the unknown is x (related symbols computed)."""
+        out = {self.unknown.name: x}
+        for sym, expr in self.assignments.items():
+            v = sp.sympify(expr).xreplace({self.unknown: sp.Integer(x)})
+            out[sym.name] = v
+        return out
+
+    def trouble(self, x: int) -> str | None:
+        """Why x is not an admissible answer (a `where` or shape rule fails), or None."""
+        if x < 1:
+            return f"{self.unknown} must be positive"
+        values = self.values_at(x)
+        for name, v in values.items():
+            if not (sp.sympify(v).is_Integer and v > 0):
+                return f"{name} = {v} is not a positive whole number"
+        batch = memory.batch_symbol(self.model).name
+        model_values = {k: int(v) for k, v in values.items() if k != batch}
+        try:
+            self.model.evaluate(model_values)
+        except ValueProblem as e:
+            return e.message
+        return None
+
+
+def make_problem(model, unknowns: list[str], of: str = "params", layer: str | None = None,
+                 sets: dict | None = None, relations: list[str] = (), dtype: str = "float32",
+                 per_batch: bool = False) -> Problem:
+    """Set up: which symbol is free, what the others are (defaults, --set, relations)."""
+    batch = memory.batch_symbol(model)
+    names = dict(model.symbols)
+    names[batch.name] = batch
+    defaults = dict(model.defaults)
+    defaults.setdefault(batch.name, sp.Integer(1))
+    sets = dict(sets or {})
+    for key in sets:
+        if key not in names:
+            raise UnknownName(f"model {model.name} has no symbol '{key}'",
+                              hint=did_you_mean(key, names) or f"its symbols are {', '.join(names)}")
+    for u in unknowns:
+        if u not in names:
+            raise UnknownName(f"model {model.name} has no symbol '{u}' to solve for",
+                              hint=did_you_mean(u, names) or f"its symbols are {', '.join(names)}")
+        if u in sets:
+            raise ArgumentError(f"{u} is both given (--set) and solved for (--for)")
+    related = dict(parse_relation(model, text, names) for text in relations)
+    for sym in related:
+        if sym.name in sets:
+            raise ArgumentError(f"{sym} is both given (--set) and related (--relate)")
+    free = [u for u in unknowns if names[u] not in related]
+    if len(free) != 1:
+        if not free:
+            raise ArgumentError("every symbol given to --for is tied by --relate: one must stay free")
+        raise ArgumentError(f"{len(free)} unknowns ({', '.join(free)}) but one equation",
+                            hint=f"tie them with --relate, e.g. --relate {free[1]}=4*{free[0]}, "
+                                 f"or fix all but one with --set")
+    unknown = names[free[0]]
+
+    # Every other symbol: given, related, or its default (which may itself depend on the unknown).
+    assignments: dict = {}
+    for name, sym in names.items():
+        if sym == unknown:
+            continue
+        if name in sets:
+            assignments[sym] = sp.Integer(sets[name])
+        elif sym in related:
+            assignments[sym] = related[sym]
+        elif name in defaults:
+            assignments[sym] = sp.sympify(defaults[name])
+        # else: left free; caught below if the quantity needs it
+    for _ in range(len(assignments) + 1):  # resolve chains (h = d // 64, f = 4*d, ...)
+        changed = False
+        for sym, expr in assignments.items():
+            new = sp.sympify(expr).xreplace(assignments)
+            if new != expr:
+                assignments[sym], changed = new, True
+        if not changed:
+            break
+    else:
+        raise ArgumentError("the relations refer to each other in a circle")
+
+    function = sp.sympify(formulas.quantity(model, of, layer, dtype, per_batch)).xreplace(assignments)
+    missing = function.free_symbols - {unknown}
+    if missing:
+        names_missing = ", ".join(sorted(str(s) for s in missing))
+        raise ArgumentError(f"{names_missing} {'has' if len(missing) == 1 else 'have'} no value",
+                            hint=f"give {'it' if len(missing) == 1 else 'them'} with --set, or tie "
+                                 f"{'it' if len(missing) == 1 else 'them'} to {unknown} with --relate")
+    if unknown not in function.free_symbols:
+        raise ArgumentError(f"{formulas.describe(model, of, layer)} does not depend on {unknown}")
+    return Problem(model, of, layer, unknown, function, assignments, dtype)
+
+
+# ---------------------------------------------------------------- exact roots and integer search
+
+def _polynomial(problem: Problem, target: int) -> sp.Poly | None:
+    f = sp.expand(problem.function - target)
+    if not f.is_polynomial(problem.unknown):
+        return None
+    return sp.Poly(f, problem.unknown)
+
+
+def _positive_real_roots(poly: sp.Poly) -> list:
+    return [r for r in sp.real_roots(poly) if r.is_positive]
+
+
+def closed_form_roots(problem: Problem, target: int) -> list:
+    """sympy's closed-form solutions (degree <= 4) for display, positive real ones only."""
+    poly = _polynomial(problem, target)
+    if poly is None or poly.degree() > 4:
+        return []
+    return [r for r in sp.solve(poly.as_expr(), problem.unknown) if r.is_real and r.is_positive]
+
+
+def _first_true(pred, lo: int, hi: int) -> int:
+    """Smallest x in [lo, hi] with pred(x), given pred is false then true (hi is true)."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def _grows(problem: Problem) -> bool:
+    """Whether the quantity rises with the unknown (compared at 1 and a large value where both are defined)."""
+    low = None
+    for x in range(1, 65):
+        try:
+            low = (x, problem.value(x))
+            break
+        except (SymparamsError, TypeError):
+            continue
+    if low is None:
+        return True
+    for k in range(40, 6, -3):
+        try:
+            return problem.value(2 ** k) >= low[1]
+        except (SymparamsError, TypeError):
+            continue
+    return True
+
+
+def _safe_value(problem: Problem, x: int):
+    try:
+        return problem.value(x)
+    except SymparamsError:
+        return None
+
+
+def _search_first(problem: Problem, pred) -> int | None:
+    """Smallest positive x with pred(value(x)), pred monotone false -> true; None if never below the limit."""
+    def holds(x):
+        v = _safe_value(problem, x)
+        return v is not None and pred(v)
+    if holds(1):
+        return 1
+    hi = 2
+    while not holds(hi):
+        hi *= 2
+        if hi > SEARCH_LIMIT:
+            return None
+    return _first_true(holds, hi // 2, hi)
+
+
+# ---------------------------------------------------------------- equality
+
+@dataclass
+class Solutions:
+    problem: Problem
+    target: int
+    method: str                      # "polynomial roots" or "integer search"
+    solutions: list                  # admissible whole-number answers
+    rejected: list                   # (x, why) whole numbers that give the figure but break a rule
+    between: list                    # (below, above, exact root or None): consecutive whole numbers a
+                                     # non-integer solution falls between
+    closed_forms: list
+    span: tuple | None = None        # (first, last) when every integer of a range solves it
+
+
+def solve_equal(problem: Problem, target: int) -> Solutions:
+    poly = _polynomial(problem, target)
+    integers, non_integer = [], []
+    if poly is not None:
+        method = "polynomial roots"
+        for r in _positive_real_roots(poly):
+            if r.is_Integer:
+                integers.append(int(r))
+            else:
+                below = int(sp.floor(r))
+                non_integer.append((below, below + 1, r))
+        span = None
+    else:
+        method = "integer search"
+        grows = _grows(problem)
+        first = _search_first(problem, (lambda v: v >= target) if grows else (lambda v: v <= target))
+        span = None
+        if first is not None and _safe_value(problem, first) == target:
+            past = _search_first(problem, (lambda v: v > target) if grows else (lambda v: v < target))
+            last = (past - 1) if past is not None else None
+            span = (first, last)
+            integers = list(range(first, min(last, first + 20) + 1)) if last is not None else [first]
+        elif first is not None:
+            non_integer.append((first - 1, first, None))
+    solutions, rejected = [], []
+    for x in integers:
+        if problem.value(x) != target:   # verification by evaluation; a root must give the figure exactly
+            continue
+        why = problem.trouble(x)
+        (rejected.append((x, why)) if why else solutions.append(x))
+    return Solutions(problem, target, method, solutions, rejected, non_integer,
+                     closed_form_roots(problem, target) if method == "polynomial roots" else [],
+                     span if span and span[0] != span[1] else None)
+
+
+# ---------------------------------------------------------------- budget
+
+@dataclass
+class BudgetAnswer:
+    problem: Problem
+    limit: int
+    direction: str                   # "max" or "min"
+    multiple_of: int
+    x: int | None
+    value: int | None
+    next_x: int | None = None        # the next candidate past the answer, which breaks the budget
+    next_value: int | None = None
+    skipped: list = field(default_factory=list)   # (x, why) candidates within budget a rule excluded
+    unbounded: bool = False
+
+    @property
+    def headroom(self):
+        return None if self.value is None else self.limit - self.value
+
+
+def _boundary(problem: Problem, limit: int, direction: str) -> tuple[int | None, bool]:
+    """(largest | smallest) positive integer with value <= limit, before `where` rules; unbounded flag."""
+    fits = lambda x: (v := _safe_value(problem, x)) is not None and v <= limit  # noqa: E731
+    poly = _polynomial(problem, limit)
+    if poly is not None:
+        roots = _positive_real_roots(poly)
+        lead = poly.LC()
+        if direction == "max":
+            if lead < 0 or poly.degree() == 0:
+                return None, fits(2 ** 62)
+            # The largest integer where the polynomial is <= 0 is the floor of a root; check each.
+            for r in sorted(roots, reverse=True):
+                x = int(sp.floor(r))
+                while x >= 1 and not fits(x):   # verification by evaluation, never trusting a float
+                    x -= 1
+                while fits(x + 1):
+                    x += 1
+                if x >= 1 and fits(x):
+                    return x, False
+            return None, False
+        candidates = [1] + [int(sp.ceiling(r)) for r in sorted(roots)]
+        for x in candidates:
+            if fits(x):
+                while x > 1 and fits(x - 1):
+                    x -= 1
+                return x, False
+        return None, False
+    grows = _grows(problem)
+    if direction == "max":
+        if not grows:
+            return None, True
+        first_over = _search_first(problem, lambda v: v > limit)
+        if first_over is None:
+            return None, True
+        return (first_over - 1 if first_over > 1 else None), False
+    if grows:
+        return (1 if fits(1) else None), False
+    return _search_first(problem, lambda v: v <= limit), False
+
+
+def solve_budget(problem: Problem, limit: int, direction: str = "max", multiple_of: int = 1) -> BudgetAnswer:
+    """Largest (or smallest) whole unknown, a multiple of `multiple_of`, whose quantity is <= limit and
+    which every `where` rule and shape admits."""
+    if multiple_of < 1:
+        raise ArgumentError(f"--multiple-of must be positive, found {multiple_of}")
+    edge, unbounded = _boundary(problem, limit, direction)
+    answer = BudgetAnswer(problem, limit, direction, multiple_of, None, None, unbounded=unbounded)
+    if edge is None:
+        return answer
+    step = -multiple_of if direction == "max" else multiple_of
+    x = edge - edge % multiple_of if direction == "max" else -(-edge // multiple_of) * multiple_of
+    for _ in range(MAX_STEPS):
+        if x < 1:
+            return answer
+        v = _safe_value(problem, x)
+        if v is not None and v <= limit:
+            why = problem.trouble(x)
+            if why is None:
+                answer.x, answer.value = x, v
+                break
+            if len(answer.skipped) < 3:
+                answer.skipped.append((x, why))
+        x += step
+    else:
+        raise ValueProblem(f"no admissible {problem.unknown} within {MAX_STEPS:,} steps of {edge}")
+    nxt = answer.x - step
+    if nxt >= 1:
+        answer.next_x, answer.next_value = nxt, _safe_value(problem, nxt)
+    return answer
