@@ -1,72 +1,74 @@
 """Syntax tree to Model: runs a model's lines, applying catalog layers to symbolic tensors.
 
-Values are sympy expressions (sizes), Tensors, LayerInstances, Words (bare names that are not
-symbols), booleans, reals and tuples. What an operator means depends on its operands: `+` adds
-sizes, or merges two tensors through the catalog's `add` layer.
+Values are sympy expressions (sizes), Tensors, LayerInstances (and the BlockInstances and
+RepeatInstances of symparams/blocks.py), Words (bare names that are not symbols), booleans,
+reals and tuples. What an operator means depends on its operands: `+` adds sizes, or merges
+two tensors through the catalog's `add` layer.
 """
 from __future__ import annotations
 
-from fractions import Fraction
-
 import sympy as sp
-from lark import Token, Tree
+from lark import Tree
 
-from . import catalog
-from .catalog.registry import Dim, LayerSpec, lookup
+from . import blocks, catalog, declared
+from .catalog.registry import Dim, LayerSpec, lookup, normalize
 from .conventions import KERAS, get_convention
 from .dims import recorded_conditions, symbol
 from .errors import ArgumentError, Pos, ShapeError, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
+from .expressions import DIM_FUNCTIONS, Evaluator, number_value, pos_of  # noqa: F401  (number_value: CLI)
 from .model import Constraint, Model, Row
 from .syntax import parse_tree
 from .values import LayerInstance, Tensor, Word
 
-_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
-_DIM_FUNCTIONS = {"ceil": sp.ceiling, "floor": sp.floor, "min": sp.Min, "max": sp.Max}
 _TENSOR_OPERATORS = {"add": "add", "sub": "subtract", "mul": "multiply"}
-
-
-def pos_of(node) -> Pos | None:
-    if isinstance(node, Token):
-        return Pos(node.line, node.column, node.end_column)
-    meta = getattr(node, "meta", None)
-    if meta is None or getattr(meta, "empty", True):
-        return None
-    end = meta.end_column if meta.end_line == meta.line else None
-    return Pos(meta.line, meta.column, end)
-
-
-def number_value(text: str):
-    """Exact value of a NUMBER token: an integer wherever the text denotes one (7e9, 1.5K)."""
-    scale = 1
-    if text[-1] in _SUFFIXES:
-        scale, text = _SUFFIXES[text[-1]], text[:-1]
-    value = Fraction(text.replace("_", "")) * scale
-    if value.denominator == 1:
-        return sp.Integer(value.numerator)
-    return float(value)
+# Keyword arguments the interpreter handles for every layer and block, not the catalog.
+_APPLICATION_KEYWORDS = ("name", "trainable", "tied")
 
 
 class Program:
-    """A parsed file: its models and blocks by name, and its file-level convention."""
+    """A parsed file: its models, blocks and declared layers by name, and its file-level convention."""
 
     def __init__(self, text: str, filename: str | None = None):
         self.text, self.filename = text, filename
         self.models: dict[str, Tree] = {}
         self.blocks: dict[str, Tree] = {}
+        self.layers: dict[str, LayerSpec] = {}      # declared in the file, by normalized name
         self.convention = KERAS
+        self._block_defs: dict[str, blocks.Block] = {}
         try:
             tree = parse_tree(text)
             for item in tree.children:
                 if item.data == "convention_line":
                     self.convention = get_convention(str(item.children[0]), pos_of(item.children[0]))
+                    continue
+                name_tok = item.children[0]
+                name = str(name_tok)
+                if name in self.models or name in self.blocks or normalize(name) in self.layers:
+                    raise SyntaxProblem(f"'{name}' is defined twice", pos_of(name_tok))
+                if item.data == "model_def":
+                    self.models[name] = item
+                    continue
+                if lookup(name) is not None:
+                    raise SyntaxProblem(f"'{name}' is already a layer of the catalog", pos_of(name_tok),
+                                        f"give your {'layer' if item.data == 'layer_def' else 'block'} "
+                                        f"another name, e.g. my_{name}")
+                if item.data == "block_def":
+                    self.blocks[name] = item
+                    self._block_defs[name] = blocks.Block.from_tree(item)
                 else:
-                    name = str(item.children[0])
-                    table = self.models if item.data == "model_def" else self.blocks
-                    if name in self.models or name in self.blocks:
-                        raise SyntaxProblem(f"'{name}' is defined twice", pos_of(item.children[0]))
-                    table[name] = item
+                    self.layers[normalize(name)] = declared.declare(item, text)
         except SymparamsError as e:
             raise e.attach(text, filename)
+
+    def block(self, name: str) -> "blocks.Block | None":
+        return self._block_defs.get(name)
+
+    def layer(self, name: str) -> LayerSpec | None:
+        """A layer declared in this file, else the catalog's."""
+        return self.layers.get(normalize(name)) or lookup(name)
+
+    def callable_names(self) -> list[str]:
+        return catalog.names() + list(self.blocks) + [s.name for s in self.layers.values()]
 
     def model(self, name: str | None = None, convention: str | None = None) -> Model:
         if not self.models:
@@ -85,22 +87,34 @@ class Program:
             raise e.attach(self.text, self.filename)
 
 
-class Builder:
-    """Runs one model's body. Rows, symbols and the current tensor live here."""
+class Builder(Evaluator):
+    """Runs one body -- a model's, a block call's or a repeat's. Rows, names and the current tensor live here.
 
-    def __init__(self, program: Program, convention):
+    A child Builder (a block call or a repeat body) shares its parent's constraint list; a
+    repeat body also shares its row names, so its rows read as part of the model.
+    """
+
+    def __init__(self, program: Program, convention, parent: "Builder | None" = None,
+                 share_names: bool = False):
         self.program = program
         self.convention = convention
         self.symbols: dict[str, sp.Symbol] = {}
         self.defaults: dict[str, sp.Expr] = {}
         self.scope: dict[str, object] = {}
         self.rows: list[Row] = []
-        self.constraints: list[Constraint] = []
+        self.constraints: list[Constraint] = parent.constraints if parent else []
         self.inputs: list[Tensor] = []
         self.outputs: list[Tensor] = []
         self.current: Tensor | None = None
-        self.type_counts: dict[str, int] = {}
-        self.row_names: set[str] = set()
+        self.returned = None
+        self.type_counts: dict[str, int] = parent.type_counts if share_names else {}
+        self.row_names: set[str] = parent.row_names if share_names else set()
+        # Instances made by this body's own lines: a repeat gives each iteration new ones, while
+        # an instance made outside the repeat keeps one set of weights however often it runs.
+        self.created: set[int] = set()
+        self.made_elsewhere: set[int] = set()   # ids of this body's rows from instances made outside
+        self.kind = "model" if parent is None else "block"
+        self.calling: tuple = parent.calling if parent else ()   # the blocks being called, innermost last
 
     # ------------------------------------------------------------ model and statements
 
@@ -126,13 +140,13 @@ class Builder:
 
     def run_body(self, body: Tree) -> None:
         for stmt in body.children:
+            if self.returned is not None:
+                raise SyntaxProblem("this line comes after 'return' and would never run", pos_of(stmt))
             getattr(self, "stmt_" + stmt.data)(stmt)
 
     def stmt_where_stmt(self, stmt):
         for cond in stmt.children:
-            left, op, right = cond.children
-            a, b = self.dim_operand(self.eval(left)), self.dim_operand(self.eval(right))
-            relation = {"==": sp.Eq, "!=": sp.Ne, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}[str(op)](a, b)
+            relation = self.relation(cond)
             if relation is sp.false:
                 raise ArgumentError("this condition can never hold", pos_of(cond))
             text = self.program.text.splitlines()[cond.meta.line - 1][cond.meta.column - 1:cond.meta.end_column - 1]
@@ -147,7 +161,9 @@ class Builder:
         if key in self.symbols:
             raise ArgumentError(f"'{key}' is a symbol of the model and cannot be assigned", pos_of(name))
         value = self.eval(expr)
-        if isinstance(value, LayerInstance) and value.binding is None:
+        if isinstance(value, Word):   # `act = relu` binds a layer instance
+            value = self.instance(value, [], {}, pos_of(expr))
+        if hasattr(value, "binding") and value.binding is None:
             value.binding = key
         if isinstance(value, Tensor):
             self.current = value
@@ -158,7 +174,7 @@ class Builder:
         value = self.eval(expr)
         if isinstance(value, Word):
             value = self.instance(value, [], {}, pos_of(expr))
-        if isinstance(value, LayerInstance):
+        if blocks.is_applicable(value):
             if self.current is None:
                 raise ShapeError("this layer has no input: no tensor has been made yet", pos_of(expr),
                                  "begin with a line like: input (28, 28, 1)")
@@ -177,38 +193,23 @@ class Builder:
             self.outputs.append(value)
 
     def stmt_return_stmt(self, stmt):
-        raise SyntaxProblem("'return' belongs in a block, not a model", pos_of(stmt))
+        if self.kind != "block":
+            raise SyntaxProblem(f"'return' belongs in a block, not a {self.kind}", pos_of(stmt))
+        value = self.eval(stmt.children[0])
+        if not isinstance(value, Tensor):
+            raise ArgumentError("a block returns a tensor", pos_of(stmt.children[0]))
+        self.returned = value
 
     def stmt_repeat_stmt(self, stmt):
-        raise SyntaxProblem("'repeat' is not supported yet", pos_of(stmt))
+        _, count_node, body = stmt.children
+        count = blocks.repeat_count(self.eval(count_node), pos_of(count_node))
+        if self.current is None:
+            raise ShapeError("a repeat needs an input: no tensor has been made yet", pos_of(stmt))
+        self.current = blocks.apply_repeat_lines(self, count, body, self.current, pos_of(stmt))
 
     # ------------------------------------------------------------ expressions
 
-    def eval(self, node):
-        try:
-            return getattr(self, "ev_" + node.data)(node)
-        except SymparamsError as e:
-            if e.pos is None:
-                e.pos = pos_of(node)
-            raise
-
-    def ev_number(self, node):
-        return number_value(str(node.children[0]))
-
-    def ev_string(self, node):
-        return Word(str(node.children[0])[1:-1], pos_of(node), quoted=True)
-
-    def ev_true(self, node):
-        return True
-
-    def ev_false(self, node):
-        return False
-
-    def ev_tuple(self, node):
-        return tuple(self.eval(c) for c in node.children if c is not None)
-
-    def ev_name(self, node):
-        key = str(node.children[0])
+    def lookup(self, key, node):
         if key in self.scope:
             return self.scope[key]
         if key in self.symbols:
@@ -216,6 +217,9 @@ class Builder:
         return Word(key, pos_of(node), tuple(list(self.symbols) + list(self.scope)))
 
     def ev_input(self, node):
+        if self.kind != "model":
+            raise ArgumentError(f"'input' belongs in a model, not a {self.kind}; a block's inputs are "
+                                "the tensors in its header")
         shape_node, dtype = node.children
         value = self.eval(shape_node)
         dims = value if isinstance(value, tuple) else (value,)
@@ -226,52 +230,11 @@ class Builder:
         self.current = tensor
         return tensor
 
-    def dim_operand(self, value):
-        """Check that a value can take part in size arithmetic."""
-        if isinstance(value, Word) and not value.quoted:
-            raise UnknownName(f"'{value.name}' is not a symbol of this model", value.pos,
-                              did_you_mean(value.name, value.candidates) or
-                              "declare it in the model's header, e.g. model m(" + value.name + " = 8):")
-        if isinstance(value, bool) or not isinstance(value, (sp.Expr, float)):
-            kind = {Tensor: "a tensor", LayerInstance: "a layer", Word: "a string"}.get(type(value), repr(value))
-            raise ArgumentError(f"expected a size, found {kind}")
-        return value
-
-    def _arith(self, node, op):
-        a, b = (self.eval(c) for c in node.children)
+    def combine(self, node, a, b):
         if isinstance(a, Tensor) and isinstance(b, Tensor) and node.data in _TENSOR_OPERATORS:
             spec = lookup(_TENSOR_OPERATORS[node.data])
             return self.apply(self.instance_of(spec, {}, pos_of(node)), [a, b], pos_of(node))
-        a, b = self.dim_operand(a), self.dim_operand(b)
-        if isinstance(a, float) or isinstance(b, float):
-            if node.data in ("floordiv", "mod"):
-                raise ArgumentError("// and % take whole numbers")
-            return float(op(a, b))
-        return op(a, b)
-
-    def ev_add(self, node):
-        return self._arith(node, lambda a, b: a + b)
-
-    def ev_sub(self, node):
-        return self._arith(node, lambda a, b: a - b)
-
-    def ev_mul(self, node):
-        return self._arith(node, lambda a, b: a * b)
-
-    def ev_div(self, node):
-        return self._arith(node, lambda a, b: a / b)
-
-    def ev_floordiv(self, node):
-        return self._arith(node, lambda a, b: sp.floor(a / b))
-
-    def ev_mod(self, node):
-        return self._arith(node, sp.Mod)
-
-    def ev_pow(self, node):
-        return self._arith(node, lambda a, b: a ** b)
-
-    def ev_neg(self, node):
-        return -self.dim_operand(self.eval(node.children[0]))
+        return None
 
     def ev_call(self, node):
         callee_node, arg_node = node.children
@@ -288,13 +251,14 @@ class Builder:
                 args.append((self.eval(a), pos_of(a)))
         callee = self.eval(callee_node)
         pos = pos_of(node)
-        if isinstance(callee, LayerInstance):
+        if blocks.is_applicable(callee):
             if kwargs:
                 raise ArgumentError("a configured layer is applied to tensors only", pos)
             return self.apply(callee, [self.tensor_arg(v, p) for v, p in args], pos)
-        if isinstance(callee, Word) and callee.name in _DIM_FUNCTIONS:
-            fn = _DIM_FUNCTIONS[callee.name]
-            return fn(*[self.dim_operand(v) for v, _ in args])
+        if isinstance(callee, Word) and callee.name in DIM_FUNCTIONS:
+            return DIM_FUNCTIONS[callee.name](*[self.dim_operand(v) for v, _ in args])
+        if isinstance(callee, Word) and callee.name == "repeat":
+            return blocks.make_repeat(self, args, kwargs, pos)
         if isinstance(callee, Word):
             return self.instance(callee, args, kwargs, pos)
         raise ArgumentError("only layers can be called", pos_of(callee_node))
@@ -308,15 +272,27 @@ class Builder:
 
     def instance(self, word: Word, args: list, kwargs: dict, pos: Pos | None):
         """`conv2d(32, 3)` configures a layer; leading tensor arguments (`flatten(m)`) apply it at once."""
-        spec = lookup(word.name)
-        if spec is None:
-            raise UnknownName(f"unknown layer '{word.name}'", word.pos,
-                              did_you_mean(word.name, catalog.names() + list(self.program.blocks)) or
-                              "run `symparams layers` to list the catalog")
         inputs = []
         while args and isinstance(args[0][0], Tensor):
             inputs.append(args.pop(0)[0])
-        options = {k: v for k, (v, _) in kwargs.items() if k not in ("name", "trainable")}
+        block = self.program.block(word.name)
+        if block is not None:
+            inst = blocks.BlockInstance(block, block.bind(self, args, kwargs, pos), pos, typed_name=block.name)
+        else:
+            inst = self.layer_instance(word, args, kwargs, pos)
+        self.created.add(id(inst))
+        blocks.configure(inst, kwargs)
+        if inputs:
+            return self.apply(inst, inputs, pos)
+        return inst
+
+    def layer_instance(self, word: Word, args: list, kwargs: dict, pos) -> LayerInstance:
+        spec = self.program.layer(word.name)
+        if spec is None:
+            raise UnknownName(f"unknown layer '{word.name}'", word.pos,
+                              did_you_mean(word.name, self.program.callable_names()) or
+                              "run `symparams layers` to list the catalog")
+        options = {k: v for k, (v, _) in kwargs.items() if k not in _APPLICATION_KEYWORDS}
         try:
             config = spec.bind([v for v, _ in args], options)
         except SymparamsError as e:
@@ -324,13 +300,8 @@ class Builder:
                 e.pos = self._arg_pos(e, args, kwargs, pos)
             raise
         inst = LayerInstance(spec, config, pos, typed_name=str(word.name))
-        if "name" in kwargs:
-            value = kwargs["name"][0]
-            inst.row_name = value.name if isinstance(value, Word) else str(value)
-        if "trainable" in kwargs:
-            inst.trainable = catalog.registry.Bool.convert(kwargs["trainable"][0], "trainable")
-        if inputs:
-            return self.apply(inst, inputs, pos)
+        if "tied" in kwargs:
+            inst.tied = blocks.tie_target(spec, kwargs["tied"])
         return inst
 
     @staticmethod
@@ -341,9 +312,11 @@ class Builder:
         return pos
 
     def instance_of(self, spec: LayerSpec, config: dict, pos) -> LayerInstance:
-        return LayerInstance(spec, spec.bind([], config), pos, typed_name=spec.name)
+        inst = LayerInstance(spec, spec.bind([], config), pos, typed_name=spec.name)
+        self.created.add(id(inst))
+        return inst
 
-    def auto_name(self, inst: LayerInstance) -> str:
+    def auto_name(self, inst) -> str:
         if inst.row_name:
             base = inst.row_name
         elif inst.binding:
@@ -356,19 +329,40 @@ class Builder:
         name, k = base, 2
         while name in self.row_names:
             name, k = f"{base}@{k}", k + 1
+        self.row_names.add(name)
         return name
 
-    def apply(self, inst: LayerInstance, inputs: list, pos) -> Tensor:
+    def apply(self, inst, inputs: list, pos) -> Tensor:
+        """Apply a layer, block or repeat to tensors: one new row, and its output tensor."""
+        if isinstance(inst, LayerInstance):
+            row, dtype = self.apply_layer(inst, inputs, pos)
+        else:
+            row, dtype = inst.apply(self, inputs, pos)
+        if inst.owner is not None:
+            blocks.mark_shared(row, inst.owner.name)
+        else:
+            if not inst.trainable:
+                blocks.freeze(row)
+            inst.owner = row
+        if id(inst) not in self.created:
+            self.made_elsewhere.add(id(row))
+        self.rows.append(row)
+        return Tensor(row.output_shape, row.name, dtype)
+
+    def apply_layer(self, inst: LayerInstance, inputs: list, pos) -> tuple[Row, str | None]:
         spec = inst.spec
         if not spec.variadic and len(inputs) != spec.n_inputs:
             raise ArgumentError(f"{spec.name} takes {spec.n_inputs} input tensor"
                                 f"{'s' if spec.n_inputs != 1 else ''}, found {len(inputs)}", pos)
         if spec.variadic and len(inputs) < 2:
-            raise ArgumentError(f"{spec.name} merges two or more tensors, found {len(inputs)}", pos)
+            raise ArgumentError(f"{spec.name} takes two or more input tensors, found {len(inputs)}", pos)
         conditions = []
         token = recorded_conditions.set(conditions)
         try:
             out = spec.apply([t.shape for t in inputs], inst.config, self.convention)
+            params, note = sp.sympify(out.params), ""
+            if inst.tied is not None:
+                params, note = blocks.tied_params(inst, inputs[0].shape, out)
         except SymparamsError as e:
             if e.pos is None:
                 e.pos = pos
@@ -377,23 +371,13 @@ class Builder:
             recorded_conditions.reset(token)
         for relation, text in conditions:
             self.constraints.append(Constraint(relation, text, pos))
-        params, non_trainable, note = sp.sympify(out.params), sp.sympify(out.non_trainable), ""
-        if inst.owner is not None:
-            params = non_trainable = sp.Integer(0)
-            note = f"shares weights with {inst.owner.name}"
-        elif not inst.trainable:
-            non_trainable = params
-            note = "frozen"
-        name = self.auto_name(inst)
-        self.row_names.add(name)
-        row = Row(name, self.convention.layer_type(spec), [t.source for t in inputs], tuple(out.shape), params,
-                  non_trainable, sp.sympify(out.buffers) if inst.owner is None else sp.Integer(0),
+        row = Row(self.auto_name(inst), self.convention.layer_type(spec), [t.source for t in inputs],
+                  tuple(out.shape), params, sp.sympify(out.non_trainable), sp.sympify(out.buffers),
                   sp.sympify(out.macs), pos, note, spec=spec, config=inst.config,
                   input_shapes=[t.shape for t in inputs])
-        if inst.owner is None:
-            inst.owner = row
-        self.rows.append(row)
-        return Tensor(tuple(out.shape), name, inputs[0].dtype if spec.name == "flatten" else None)
+        if getattr(out, "active", None) is not None:   # catalog/attention.py's SparseOut
+            row.active = sp.sympify(out.active)
+        return row, inputs[0].dtype if spec.name == "flatten" else None
 
 
 def parse(text: str, filename: str | None = None, model: str | None = None,
@@ -409,5 +393,5 @@ def load(path, model: str | None = None, convention: str | None = None) -> Model
     try:
         text = p.read_text()
     except OSError as e:
-        raise SymparamsError(f"cannot read the file: {e.strerror}").attach("", str(path)) from None
+        raise SymparamsError(f"cannot read {path}: {e.strerror}") from None
     return parse(text, str(path), model, convention)

@@ -27,10 +27,17 @@ class Row:
     spec: object = None            # the catalog LayerSpec
     config: dict = field(default_factory=dict)
     input_shapes: list = field(default_factory=list)
+    active: sp.Expr | None = None  # params one example uses, where fewer than all (mixture of experts)
 
     @property
     def trainable(self) -> sp.Expr:
         return self.params - self.non_trainable
+
+    def walk(self):
+        """This row, then its children's rows (a block's layers), depth first."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
 
 
 @dataclass
@@ -87,9 +94,14 @@ class Model:
         return self.outputs[0].shape
 
     def row(self, name: str) -> Row:
+        """A row by name: the model's own rows first, then those inside blocks and repeats."""
         for r in self.rows:
             if r.name == name:
                 return r
+        for r in self.rows:
+            for inner in r.walk():
+                if inner.name == name:
+                    return inner
         raise UnknownName(f"model {self.name} has no layer '{name}'",
                           hint=did_you_mean(name, [r.name for r in self.rows]))
 

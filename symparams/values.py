@@ -42,6 +42,7 @@ class LayerInstance:
     trainable: bool = True
     row_name: str | None = None
     typed_name: str = ""              # the spelling the user wrote, for automatic row names
+    tied: Any = None                  # the LayerInstance whose weight matrix this one reuses (tied=)
 
 
 def format_dim(d) -> str:

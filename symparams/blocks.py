@@ -1,0 +1,346 @@
+"""Blocks, repeats, shared, tied and frozen weights: the structure above single layers.
+
+A block call runs the block's body in its own scope and shows as one row whose children are
+the body's rows. A repeat with a symbolic count derives its body once and multiplies: the
+body must keep its input's shape, and the derivation costs the same for L = 12 and L = 10**9.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from .catalog.registry import Bool
+from .dims import agree, describe_condition, recorded_conditions, require_same_shape
+from .errors import ArgumentError, Pos, ShapeError, SyntaxProblem, ValueProblem, did_you_mean
+from .expressions import pos_of
+from .model import Constraint, Row
+from .values import LayerInstance, Tensor, Word, format_shape
+
+# A shape-changing body under a concrete count is unrolled, one derivation per repetition.
+MAX_UNROLLED = 1000
+
+
+@dataclass
+class Block:
+    """`block name(dims)(tensors): ... return expr` -- a sub-network with its own scope."""
+    name: str
+    params: list            # (name, default syntax tree or None)
+    tensors: list           # names of its input tensors
+    body: object
+    pos: Pos | None
+
+    @classmethod
+    def from_tree(cls, tree) -> "Block":
+        name_tok, params, tensors, body = tree.children
+        dims = [(str(p.children[0]), p.children[1]) for p in (params.children if params else [])]
+        names = [str(t) for t in (tensors.children if tensors else [])]
+        tokens = [p.children[0] for p in (params.children if params else [])] + \
+            list(tensors.children if tensors else [])
+        seen = set()
+        for tok in tokens:
+            if str(tok) in seen:
+                raise SyntaxProblem(f"block {name_tok} names '{tok}' twice", pos_of(tok))
+            seen.add(str(tok))
+        if not names:
+            raise SyntaxProblem(f"block {name_tok} takes no tensor", pos_of(name_tok),
+                                f"name its inputs after its sizes: block {name_tok}(d)(x):")
+        return cls(str(name_tok), dims, names, body, pos_of(name_tok))
+
+    def usage(self) -> str:
+        return f"usage: {self.name}({', '.join(n for n, _ in self.params)})({', '.join(self.tensors)})"
+
+    def bind(self, builder, args: list, kwargs: dict, pos) -> dict:
+        """Values of the block's size arguments, defaults evaluated in the block's own scope."""
+        if len(args) > len(self.params):
+            raise ArgumentError(f"block {self.name} takes {len(self.params)} argument"
+                                f"{'s' if len(self.params) != 1 else ''}, found {len(args)}", pos, self.usage())
+        values = {}
+        for (name, _), (value, p) in zip(self.params, args):
+            values[name] = _block_argument(value, p)
+        known = [n for n, _ in self.params]
+        for key, (value, p) in kwargs.items():
+            if key in ("name", "trainable"):
+                continue
+            if key not in known:
+                raise ArgumentError(f"block {self.name} has no argument '{key}'", p,
+                                    did_you_mean(key, known) or self.usage())
+            if key in values:
+                raise ArgumentError(f"block {self.name}'s {key} is given twice", p)
+            values[key] = _block_argument(value, p)
+        for name, default in self.params:
+            if name in values:
+                continue
+            if default is None:
+                raise ArgumentError(f"block {self.name} needs its '{name}' argument", pos, self.usage())
+            scope = type(builder)(builder.program, builder.convention, parent=builder)
+            scope.scope = dict(values)
+            values[name] = scope.eval(default)
+        return {n: values[n] for n in known}
+
+
+def _block_argument(value, pos):
+    if isinstance(value, Tensor) or is_applicable(value):
+        raise ArgumentError("a block's arguments are sizes or modes; its tensors go in the second "
+                            "parentheses, as in blk(d)(x)", pos)
+    return value
+
+
+def is_applicable(value) -> bool:
+    """Can this value be applied to tensors (a layer, block call or repeat)?"""
+    return isinstance(value, (LayerInstance, BlockInstance, RepeatInstance))
+
+
+@dataclass(eq=False)
+class BlockInstance:
+    """A block with its size arguments bound; applying one instance twice shares its weights."""
+    block: Block
+    args: dict
+    pos: Pos | None
+    binding: str | None = None
+    owner: Row | None = None
+    trainable: bool = True
+    row_name: str | None = None
+    typed_name: str = ""
+
+    def apply(self, builder, inputs: list, pos):
+        block = self.block
+        if len(inputs) != len(block.tensors):
+            raise ArgumentError(f"block {block.name} takes {len(block.tensors)} input tensor"
+                                f"{'s' if len(block.tensors) != 1 else ''} ({', '.join(block.tensors)}), "
+                                f"found {len(inputs)}", pos)
+        if block.name in builder.calling:
+            raise ArgumentError(f"block {block.name} calls itself", pos, "a block cannot contain itself")
+        child = type(builder)(builder.program, builder.convention, parent=builder)
+        child.calling = builder.calling + (block.name,)
+        child.scope = {**self.args, **dict(zip(block.tensors, inputs))}
+        child.current = inputs[0]
+        child.run_body(block.body)
+        out = child.returned if child.returned is not None else child.current
+        row = summed_row(builder.auto_name(self), block.name, inputs, out.shape, child.rows, pos)
+        row.config = dict(self.args)
+        return row, out.dtype
+
+
+@dataclass(eq=False)
+class RepeatInstance:
+    """`repeat(n, body)` or `repeat n:` over lines. A body bound to a name keeps one set of weights."""
+    count: sp.Expr
+    pos: Pos | None
+    body: object = None        # a LayerInstance, BlockInstance or RepeatInstance
+    lines: object = None       # or the syntax tree of `repeat n:`'s indented lines
+    shared: bool = False
+    binding: str | None = None
+    owner: Row | None = None
+    trainable: bool = True
+    row_name: str | None = None
+    typed_name: str = "repeat"
+
+    def describe(self, builder) -> str:
+        if isinstance(self.body, BlockInstance):
+            return self.body.block.name
+        if isinstance(self.body, LayerInstance):
+            return builder.convention.layer_type(self.body.spec)
+        return "repeat"
+
+    def run_once(self, child, x: Tensor) -> Tensor:
+        if self.lines is not None:
+            child.current = x
+            child.run_body(self.lines)
+            return child.current
+        body = self.body
+        if not self.shared:   # each repetition has weights of its own
+            body = copy.copy(body)
+            body.owner = None
+            child.created.add(id(body))
+        return child.apply(body, [x], self.pos)
+
+    def apply(self, builder, inputs: list, pos):
+        if len(inputs) != 1:
+            raise ArgumentError(f"a repeat feeds one tensor through its body, found {len(inputs)}", pos)
+        x = inputs[0]
+        first = self.child(builder)
+        y = self.run_once(first, x)
+        kept = shape_kept(x.shape, y.shape)
+        if self.count.is_Integer and kept is not True:
+            return self.unrolled(builder, first, y, pos)
+        if not self.count.is_Integer and kept is not True:
+            conditions = []
+            token = recorded_conditions.set(conditions)
+            try:
+                require_same_shape([x.shape, y.shape], f"a repeat with a symbolic count ({self.count}) needs a "
+                                   f"body that keeps the shape; before and after the body")
+            except ShapeError as e:
+                e.pos = e.pos or pos
+                e.hint = (f"the body turns {format_shape(x.shape)} into {format_shape(y.shape)}; repeat it a "
+                          "concrete number of times, or end the body with a tensor of its input's shape")
+                raise
+            finally:
+                recorded_conditions.reset(token)
+            builder.constraints.extend(Constraint(rel, text, pos) for rel, text in conditions)
+        row = summed_row(builder.auto_name(self), f"{self.describe(builder)} × {self.count}", [x], y.shape,
+                         first.rows, pos, count=self.count, once={id(r) for r in first.rows
+                                                                   if id(r) in first.made_elsewhere})
+        return row, y.dtype
+
+    def unrolled(self, builder, first, y, pos):
+        """A concrete count and a shape-changing body: one derivation per repetition."""
+        n = int(self.count)
+        if n > MAX_UNROLLED:
+            raise ValueProblem(f"this repeat's body changes the shape, so its {n} repetitions would each be "
+                               f"derived; at most {MAX_UNROLLED} are", pos,
+                               "make the body keep its shape: then the repeat is multiplied, not unrolled")
+        rows, x = list(first.rows), y
+        for _ in range(n - 1):
+            child = self.child(builder)
+            x = self.run_once(child, x)
+            rows += child.rows
+        row = summed_row(builder.auto_name(self), f"{self.describe(builder)} × {n}", [y], x.shape, rows, pos)
+        return row, x.dtype
+
+    def child(self, builder):
+        body = type(builder)(builder.program, builder.convention, parent=builder, share_names=True)
+        body.kind = "repeat"
+        body.calling = builder.calling
+        body.symbols, body.scope = builder.symbols, dict(builder.scope)
+        return body
+
+
+def repeat_count(value, pos) -> sp.Expr:
+    if isinstance(value, Word) and not value.quoted:
+        raise ArgumentError(f"'{value.name}' is not a symbol here; a repeat count is a size", pos,
+                            did_you_mean(value.name, value.candidates))
+    if isinstance(value, bool) or not isinstance(value, sp.Expr) or value.is_integer is False:
+        raise ArgumentError("a repeat count is a whole number or a symbol", pos)
+    if value.is_number and value < 1:
+        raise ArgumentError(f"a repeat count must be at least 1, found {value}", pos)
+    return value
+
+
+def make_repeat(builder, args: list, kwargs: dict, pos) -> RepeatInstance:
+    """`repeat(n, body)`: the body is a layer or a block call (a bare name is a layer)."""
+    for key, (_, p) in kwargs.items():
+        if key not in ("name", "trainable"):
+            raise ArgumentError(f"repeat has no argument '{key}'", p, "usage: repeat(n, block(...))(x)")
+    if len(args) != 2:
+        raise ArgumentError(f"repeat takes a count and a layer or block, found {len(args)} arguments", pos,
+                            "usage: repeat(L, block(d))(x)")
+    (count, count_pos), (body, body_pos) = args
+    if isinstance(body, Word):
+        body = builder.instance(body, [], {}, body_pos)
+    if not is_applicable(body):
+        raise ArgumentError("repeat's second argument is the layer or block to repeat", body_pos)
+    inst = RepeatInstance(repeat_count(count, count_pos), pos, body=body, shared=body.binding is not None)
+    configure(inst, kwargs)
+    builder.created.add(id(inst))
+    return inst
+
+
+def apply_repeat_lines(builder, count, lines, x: Tensor, pos) -> Tensor:
+    """`repeat n:` with indented lines, run on the current tensor."""
+    inst = RepeatInstance(count, pos, lines=lines)
+    builder.created.add(id(inst))
+    return builder.apply(inst, [x], pos)
+
+
+def configure(inst, kwargs: dict) -> None:
+    """The keywords every layer, block and repeat takes: name= and trainable=."""
+    if "name" in kwargs:
+        value = kwargs["name"][0]
+        inst.row_name = value.name if isinstance(value, Word) else str(value)
+    if "trainable" in kwargs:
+        inst.trainable = Bool.convert(kwargs["trainable"][0], "trainable")
+
+
+def shape_kept(before: tuple, after: tuple):
+    """True if the shapes are always equal, False if they can differ, else 'only under a condition'."""
+    if len(before) != len(after):
+        return False
+    verdicts = [agree(a, b) for a, b in zip(before, after)]
+    if all(v is True for v in verdicts):
+        return True
+    return False if any(v is False for v in verdicts) else "conditional"
+
+
+def summed_row(name, type_name, inputs, shape, children, pos, count=sp.Integer(1), once=frozenset()) -> Row:
+    """A row standing for its children: counts summed, a repeat's multiplied by its count.
+
+    Rows in `once` come from instances made outside a repeat's body: their weights exist once,
+    however often the body runs; their MACs are still paid at every repetition.
+    """
+    def total(attr, rows):
+        return sp.Add(*[getattr(r, attr) for r in rows])
+
+    def weights(attr):
+        fresh = [r for r in children if id(r) not in once]
+        kept = [r for r in children if id(r) in once]
+        return count * total(attr, fresh) + total(attr, kept)
+
+    row = Row(name, type_name, [t.source for t in inputs], tuple(shape), weights("params"),
+              weights("non_trainable"), weights("buffers"), count * total("macs", children), pos,
+              children=list(children), input_shapes=[t.shape for t in inputs])
+    if any(r.active is not None for r in children):
+        fresh = [r for r in children if id(r) not in once]
+        kept = [r for r in children if id(r) in once]
+        used = (lambda r: r.params if r.active is None else r.active)
+        row.active = count * sp.Add(*map(used, fresh)) + sp.Add(*map(used, kept))
+    return row
+
+
+def mark_shared(row: Row, owner: str) -> None:
+    """A second application of an instance: its weights were counted at the first."""
+    for r in row.walk():
+        r.params = r.non_trainable = r.buffers = sp.Integer(0)
+        if r.active is not None:
+            r.active = sp.Integer(0)
+        r.note = "shared"
+    row.note = f"shares weights with {owner}"
+
+
+def freeze(row: Row) -> None:
+    """trainable=false: every weight of the layer or block moves to non-trainable."""
+    for r in row.walk():
+        r.non_trainable = r.params
+        r.note = r.note or "frozen"
+
+
+# ---------------------------------------------------------------- tied weights
+
+def tie_target(spec, given) -> LayerInstance:
+    value, pos = given
+    if spec.name != "dense":
+        raise ArgumentError(f"only dense (linear) layers take tied=, not {spec.name}", pos)
+    if not isinstance(value, LayerInstance) or value.spec.name not in ("embedding", "dense"):
+        raise ArgumentError("tied= names an embedding or dense layer bound to a name", pos,
+                            "bind it first, e.g. wte = embedding(V, d), then dense(V, tied=wte)")
+    return value
+
+
+def tied_params(inst: LayerInstance, x: tuple, out) -> tuple:
+    """(params, note) of a dense layer that reuses another layer's weight matrix.
+
+    Dense's params are its n x units kernel plus its bias (catalog/core.py); the kernel is
+    the tied layer's matrix, used as it is or transposed (an embedding's V x d table serves a
+    d -> V output layer), so only the bias is new.
+    """
+    target = inst.tied
+    name = target.binding or target.spec.name
+    if target.spec.name == "embedding":
+        theirs = (target.config["input_dim"], target.config["output_dim"])
+    elif target.owner is None:
+        raise ArgumentError(f"tied={name}: {name} must be applied before its weights can be reused")
+    else:
+        theirs = (target.owner.input_shapes[0][-1], target.config["units"])
+    mine = (x[-1], inst.config["units"])
+    for candidate in (theirs[::-1], theirs):
+        verdicts = [agree(m, t) for m, t in zip(mine, candidate)]
+        if False not in verdicts:
+            for v in verdicts:
+                if v is not True:
+                    recorded_conditions.get().append(
+                        (v, f"tied={name}: the weight matrices agree only if {describe_condition(v)}"))
+            return sp.sympify(out.params) - mine[0] * mine[1], f"tied to {name}"
+    raise ShapeError(f"tied={name}: this dense layer on {format_shape(x)} needs a {mine[0]}×{mine[1]} weight "
+                     f"matrix, but {name} has a {theirs[0]}×{theirs[1]} one, which fits neither way round",
+                     hint=f"an output layer tied to embedding(V, d) is dense(V) on a tensor whose last axis is d")

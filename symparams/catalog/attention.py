@@ -1,0 +1,197 @@
+"""Formula sheet: the transformer family.
+
+Attention projects a query (T positions of dq features), a key (S of dk) and a value (S of dv)
+into h heads -- of key_dim for queries and keys, value_dim for values -- and projects the
+heads back to `out` features:
+
+    params = (dq + dk) * h*key_dim + dv * h*value_dim + h*value_dim * out    (+ biases)
+
+Keras MultiHeadAttention(num_heads, key_dim) and PyTorch nn.MultiheadAttention(embed_dim,
+num_heads) are the same layer with key_dim = embed_dim / num_heads, so one entry serves both:
+PyTorch users give `embed_dim=` (and `kdim=`, `vdim=`) by keyword. Inputs are (query, value)
+or (query, value, key), Keras's order. MACs count the four projections and the two attention
+products (scores and weighted sum).
+"""
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..dims import agree, describe_condition, product, recorded_conditions
+from ..errors import ArgumentError, ShapeError
+from ..values import format_shape
+from .registry import Activation, Bool, Dim, Out, layer
+from .shapes import need_rank, split_channels
+
+
+@dataclass
+class SparseOut(Out):
+    """An Out for layers that use only part of their weights per example (mixture of experts)."""
+    active: sp.Expr = sp.Integer(0)
+
+
+def _must_agree(a, b, what: str) -> None:
+    verdict = agree(a, b)
+    if verdict is False:
+        raise ShapeError(f"{what}: {a} vs {b}")
+    if verdict is not True:
+        recorded_conditions.get().append((verdict, f"{what} only if {describe_condition(verdict)}"))
+
+
+def _attention(q, v, k, heads, key_dim, value_dim, out, use_bias, kv_heads=None):
+    """Counts of an attention layer; kv_heads < heads shares key/value heads (grouped-query)."""
+    kv_heads = heads if kv_heads is None else kv_heads
+    dq, dv, dk = q[-1], v[-1], k[-1]
+    T, S = product(q[:-1]), product(v[:-1])
+    weights = dq * heads * key_dim + dk * kv_heads * key_dim + dv * kv_heads * value_dim + \
+        heads * value_dim * out
+    biases = heads * key_dim + kv_heads * key_dim + kv_heads * value_dim + out
+    macs = T * dq * heads * key_dim + S * (dk * kv_heads * key_dim + dv * kv_heads * value_dim) + \
+        T * heads * value_dim * out + heads * T * S * (key_dim + value_dim)
+    return Out(shape=tuple(q[:-1]) + (out,), params=weights + (biases if use_bias else 0), macs=macs)
+
+
+def _query_value_key(xs, name):
+    if len(xs) not in (2, 3):
+        raise ArgumentError(f"{name} is applied to (query, value) or (query, value, key), found {len(xs)} tensors")
+    for x in xs:
+        need_rank(x, tuple(range(2, 9)), name, "laid out (..., positions, features)")
+    return xs[0], xs[1], xs[2] if len(xs) == 3 else xs[1]
+
+
+@layer("MultiHeadAttention", "MultiheadAttention", "mha")
+def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim = None, use_bias: Bool = True,
+                        output_shape: Dim = None, embed_dim: Dim = None, kdim: Dim = None, vdim: Dim = None,
+                        add_bias_kv: Bool = False):
+    """Multi-head attention: Keras MultiHeadAttention(num_heads, key_dim) or torch MultiheadAttention(embed_dim=, num_heads=)."""
+    q, v, k = _query_value_key(xs, "multihead_attention")
+    if embed_dim is not None:      # PyTorch: the heads split embed_dim, and the output is embed_dim wide
+        if key_dim is not None:
+            raise ArgumentError("give key_dim (Keras) or embed_dim (PyTorch), not both")
+        _must_agree(q[-1], embed_dim, "torch's MultiheadAttention needs a query of embed_dim features")
+        if (embed_dim / num_heads).is_integer is False:
+            raise ArgumentError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+        key_dim = value_dim = embed_dim / num_heads
+        output_shape = embed_dim
+    elif key_dim is None:
+        raise ArgumentError("multihead_attention needs key_dim (Keras) or embed_dim= (PyTorch)",
+                            hint="usage: multihead_attention(num_heads, key_dim) or "
+                                 "MultiheadAttention(embed_dim=E, num_heads=h)")
+    for given, actual, what in ((kdim, k[-1], "kdim"), (vdim, v[-1], "vdim")):
+        if given is not None:
+            _must_agree(actual, given, f"{what} must match the features of the tensor it projects")
+    out = _attention(q, v, k, num_heads, key_dim, value_dim or key_dim, output_shape or q[-1], use_bias)
+    if add_bias_kv:                # torch: a learned key and value appended to the sequence
+        out.params += 2 * num_heads * key_dim
+    return out
+
+
+@layer("GroupedQueryAttention", "GroupedQueryAttention", "gqa")
+def grouped_query_attention(*xs, head_dim: Dim, num_query_heads: Dim, num_key_value_heads: Dim,
+                            use_bias: Bool = True):
+    """Attention whose num_query_heads share num_key_value_heads key/value heads (Keras GroupedQueryAttention)."""
+    q, v, k = _query_value_key(xs, "grouped_query_attention")
+    if (num_query_heads / num_key_value_heads).is_integer is False:
+        raise ArgumentError(f"num_query_heads {num_query_heads} is not a multiple of "
+                            f"num_key_value_heads {num_key_value_heads}")
+    return _attention(q, v, k, num_query_heads, head_dim, head_dim, q[-1], use_bias, num_key_value_heads)
+
+
+@layer("PositionEmbedding", "PositionEmbedding", "learned_position_embedding")
+def position_embedding(x, sequence_length: Dim, output_dim: Dim = None):
+    """A learned vector per position: sequence_length * output_dim weights.
+
+    On token ids (t,) it gives (t, output_dim); on embedded features (..., t, d) -- Keras-hub's
+    PositionEmbedding -- it gives their shape, to be added to them. t <= sequence_length.
+    """
+    if len(x) == 1:
+        if output_dim is None:
+            raise ArgumentError("position_embedding on token ids needs its output_dim: position_embedding(T, d)")
+        shape = (x[0], output_dim)
+    else:
+        if output_dim is not None:
+            _must_agree(x[-1], output_dim, f"position_embedding({sequence_length}, {output_dim}) adds to the "
+                                           f"features of {format_shape(x)}")
+        shape = tuple(x)
+    positions, width = shape[-2], shape[-1]
+    fits = sp.Le(positions, sequence_length)
+    if fits is sp.false:
+        raise ShapeError(f"position_embedding has {sequence_length} positions, but its input {format_shape(x)} "
+                         f"has {positions}")
+    if fits is not sp.true:
+        recorded_conditions.get().append((fits, f"position_embedding needs {positions} <= {sequence_length}"))
+    return Out(shape=shape, params=sequence_length * width)
+
+
+@layer("GatedMLP", "GatedMLP", "swiglu", "gated_feed_forward")
+def gated_mlp(x, hidden: Dim, use_bias: Bool = False, activation: Activation = "silu"):
+    """act(x W_gate) * (x W_up), then W_down back to the input width (SwiGLU with silu): 3*n*hidden weights."""
+    n = x[-1]
+    biases = 2 * hidden + n if use_bias else 0
+    return Out(shape=x, params=3 * n * hidden + biases, macs=product(x[:-1]) * 3 * n * hidden)
+
+
+def _feed_forward(n, hidden, gated, use_bias):
+    """Weights, biases and per-token MACs of one feed-forward network n -> hidden -> n."""
+    matrices = 3 if gated else 2
+    biases = ((2 if gated else 1) * hidden + n) if use_bias else 0
+    return matrices * n * hidden, biases, matrices * n * hidden
+
+
+@layer("MixtureOfExperts", "MixtureOfExperts", "moe", "sparse_moe")
+def mixture_of_experts(x, num_experts: Dim, hidden: Dim, top_k: Dim = 2, gated: Bool = True,
+                       use_bias: Bool = False):
+    """num_experts feed-forward networks (gated, as Mixtral's) and a router (n*num_experts, no bias);
+    each token runs top_k of them: params counts all experts, the row's `active` the ones a token uses."""
+    n = x[-1]
+    if (top_k - num_experts).is_positive:
+        raise ArgumentError(f"top_k {top_k} is more than the {num_experts} experts")
+    weights, biases, macs = _feed_forward(n, hidden, gated, use_bias)
+    router = n * num_experts
+    return SparseOut(shape=x, params=router + num_experts * (weights + biases),
+                     macs=product(x[:-1]) * (router + top_k * macs),
+                     active=router + top_k * (weights + biases))
+
+
+def _attention_block(d, heads, use_bias):
+    """torch's MultiheadAttention(d, heads, bias) weights: four d x d projections (+ 4d biases)."""
+    return 4 * d * d + (4 * d if use_bias else 0)
+
+
+def _check_model_width(x, d_model, name):
+    need_rank(x, tuple(range(2, 9)), name, "laid out (..., positions, d_model)")
+    _must_agree(x[-1], d_model, f"{name}(d_model={d_model}) needs inputs of d_model features, found {format_shape(x)}")
+
+
+@layer("TransformerEncoderLayer", "TransformerEncoderLayer")
+def transformer_encoder_layer(x, d_model: Dim, nhead: Dim, dim_feedforward: Dim = 2048, bias: Bool = True,
+                              activation: Activation = "relu", norm_first: Bool = False):
+    """torch TransformerEncoderLayer: self-attention, feed-forward d -> dim_feedforward -> d, two LayerNorms."""
+    _check_model_width(x, d_model, "transformer_encoder_layer")
+    d, ff, T = d_model, dim_feedforward, product(x[:-1])
+    weights, biases, _ = _feed_forward(d, ff, False, bias)
+    norms = 2 * (d + (d if bias else 0))
+    macs = 4 * T * d * d + 2 * T * T * d + 2 * T * d * ff
+    return Out(shape=x, params=_attention_block(d, nhead, bias) + weights + biases + norms, macs=macs)
+
+
+@layer("TransformerDecoderLayer", "TransformerDecoderLayer")
+def transformer_decoder_layer(x, memory, d_model: Dim, nhead: Dim, dim_feedforward: Dim = 2048, bias: Bool = True,
+                              activation: Activation = "relu", norm_first: Bool = False):
+    """torch TransformerDecoderLayer on (tgt, memory): self-attention, cross-attention, feed-forward, three LayerNorms."""
+    _check_model_width(x, d_model, "transformer_decoder_layer")
+    _check_model_width(memory, d_model, "transformer_decoder_layer")
+    d, ff, T, S = d_model, dim_feedforward, product(x[:-1]), product(memory[:-1])
+    weights, biases, _ = _feed_forward(d, ff, False, bias)
+    norms = 3 * (d + (d if bias else 0))
+    macs = (4 * T * d * d + 2 * T * T * d) + (2 * T * d * d + 2 * S * d * d + 2 * T * S * d) + 2 * T * d * ff
+    return Out(shape=x, params=2 * _attention_block(d, nhead, bias) + weights + biases + norms, macs=macs)
+
+
+@layer("PatchEmbedding", "PatchEmbedding", "patch_embed")
+def patch_embedding(x, patch_size: Dim, embed_dim: Dim, use_bias: Bool = True, *, c):
+    """ViT's patchify: a patch_size x patch_size convolution with stride patch_size, its grid flattened
+    into (patches, embed_dim) -- torchvision's conv_proj then reshape."""
+    (H, W), C = split_channels(x, 2, "patch_embedding", c)
+    patches = sp.floor(H / patch_size) * sp.floor(W / patch_size)
+    weights = patch_size * patch_size * C * embed_dim
+    return Out(shape=(patches, embed_dim), params=weights + (embed_dim if use_bias else 0), macs=patches * weights)

@@ -1,0 +1,187 @@
+"""Layers declared in the language, by a shape rule and formulas:
+
+    layer my_dense(units)(x: (*rows, n)) -> (*rows, units):
+        params = n*units + units
+        macs = rows*n*units
+
+The header's arguments are sizes (with optional number defaults). Each input is matched
+against its pattern: a name binds the size it meets (or, if already bound, must agree with
+it), a number must match, and one `*name` takes any run of leading axes -- `name` is their
+product in the formulas, and `*name` in the output pattern puts the axes back. The body sets
+`params`, `non_trainable`, `buffers` and `macs` (each 0 unless given) and may state
+`where` conditions. The result is an ordinary catalog LayerSpec, so a declared layer is used,
+listed and checked exactly as the built-in ones are (catalog/prelude.sp declares some).
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .catalog.registry import Dim, LayerSpec, Out
+from .dims import agree, describe_condition, product, recorded_conditions, symbol
+from .errors import ShapeError, SymparamsError, SyntaxProblem, did_you_mean
+from .expressions import Evaluator, pos_of
+from .values import Word, format_shape
+
+RESULTS = ("params", "non_trainable", "buffers", "macs")
+
+
+class _Formulas(Evaluator):
+    """Evaluates a declaration's expressions over the sizes bound so far."""
+
+    def __init__(self, names: dict):
+        self.names = names
+
+    def lookup(self, key, node):
+        if key in self.names:
+            return self.names[key]
+        return Word(key, pos_of(node), tuple(self.names))
+
+    def size(self, node):
+        try:
+            return self.dim_operand(self.eval(node))
+        except SymparamsError as e:
+            if "is not a symbol here" in e.message:
+                e.message = f"'{node.children[0]}' is not bound in this layer"
+                e.hint = (did_you_mean(str(node.children[0]), self.names) or
+                          "a formula may use the layer's arguments and the names of its input patterns")
+            raise
+
+
+@dataclass
+class Declaration:
+    name: str
+    arguments: list      # (name, default value or inspect.Parameter.empty)
+    inputs: list         # (tensor name, pattern items, pattern text)
+    output: list         # pattern items
+    formulas: dict       # result name -> syntax tree
+    conditions: list     # (condition tree, text)
+
+    def apply(self, *shapes, **config) -> Out:
+        names = {k: v for k, v in config.items()}
+        stars = {}
+        for (tensor, items, text), shape in zip(self.inputs, shapes):
+            self._match(tensor, items, text, tuple(shape), names, stars)
+        ev = _Formulas(names)
+        out_shape = []
+        for item in self.output:
+            if item.data == "star":
+                key = str(item.children[0]) if item.children[0] is not None else None
+                out_shape.extend(stars[key])
+            else:
+                out_shape.append(ev.size(item))
+        for cond, text in self.conditions:
+            relation = ev.relation(cond)
+            if relation is sp.false:
+                raise ShapeError(f"{self.name}: 'where {text}' does not hold for inputs "
+                                 f"{', '.join(format_shape(s) for s in shapes)}")
+            if relation is not sp.true:
+                recorded_conditions.get().append((relation, f"{self.name}: where {text}"))
+        results = {key: ev.size(tree) for key, tree in self.formulas.items()}
+        return Out(shape=tuple(out_shape), **results)
+
+    def _match(self, tensor, items, text, shape, names, stars):
+        fixed = [i for i in items if i.data != "star"]
+        star_at = next((k for k, i in enumerate(items) if i.data == "star"), None)
+        if (star_at is None and len(shape) != len(items)) or len(shape) < len(fixed):
+            raise ShapeError(f"{self.name} expects its input {tensor} as {text}, found {format_shape(shape)}")
+        if star_at is None:
+            sizes = list(shape)
+        else:
+            after = len(items) - star_at - 1
+            lead = shape[star_at:len(shape) - after]
+            key = items[star_at].children[0]
+            stars.setdefault(str(key) if key is not None else None, lead)
+            if key is not None:
+                names[str(key)] = product(lead)
+            sizes = list(shape[:star_at]) + list(shape[len(shape) - after:])
+        for item, size in zip(fixed, sizes):
+            key = str(item.children[0]) if item.data == "name" else None
+            if key is not None and key not in names:
+                names[key] = size
+                continue
+            expected = names[key] if key is not None else _Formulas(names).size(item)
+            verdict = agree(expected, size)
+            what = f"{self.name}'s input {tensor} {format_shape(shape)} against {text}"
+            if verdict is False:
+                raise ShapeError(f"{what}: expected {expected}, found {size}")
+            if verdict is not True:
+                recorded_conditions.get().append((verdict, f"{what}: needs {describe_condition(verdict)}"))
+
+
+def declare(tree, source: str) -> LayerSpec:
+    """A `layer` declaration's syntax tree as a LayerSpec; every mistake points into the file."""
+    name_tok, params, *inputs, output, body = tree.children
+    name = str(name_tok)
+    taken: dict[str, object] = {}
+    arguments = []
+    for p in (params.children if params else []):
+        pname, default = p.children
+        if str(pname) in taken:
+            raise SyntaxProblem(f"layer {name} names '{pname}' twice", pos_of(pname))
+        taken[str(pname)] = symbol(str(pname))
+        value = inspect.Parameter.empty
+        if default is not None:
+            value = Dim.convert(_Formulas({}).size(default), f"the default of {pname}")
+        arguments.append((str(pname), value))
+    decl_inputs = []
+    for inp in inputs:
+        tensor, pattern = inp.children
+        items = _pattern_items(pattern)
+        stars = [i for i in items if i.data == "star"]
+        if len(stars) > 1:
+            raise SyntaxProblem("a pattern holds at most one '*'", pos_of(stars[1]))
+        for item in items:
+            if item.data == "star":
+                if item.children[0] is not None:
+                    taken[str(item.children[0])] = symbol(str(item.children[0]))
+            elif item.data == "name":
+                taken.setdefault(str(item.children[0]), symbol(str(item.children[0])))
+            elif item.data != "number":
+                raise SyntaxProblem("an input pattern holds names, numbers and one '*'", pos_of(item),
+                                    "compute sizes in the output pattern or the formulas instead")
+        decl_inputs.append((str(tensor), items, _text(source, pattern)))
+    out_items = _pattern_items(output)
+    check = _Formulas(dict(taken))
+    for item in out_items:
+        if item.data != "star":
+            check.size(item)
+            continue
+        key = item.children[0]
+        if not any(i.data == "star" and i.children[0] == key for _, items, _ in decl_inputs for i in items):
+            raise SyntaxProblem(f"the output pattern's '*{key or ''}' matches nothing in the inputs", pos_of(item))
+    formulas, conditions = {}, []
+    for stmt in body.children:
+        if stmt.data == "where_stmt":
+            for cond in stmt.children:
+                check.relation(cond)
+                conditions.append((cond, _text(source, cond)))
+        elif stmt.data == "assign_stmt" and str(stmt.children[0]) in RESULTS:
+            key = str(stmt.children[0])
+            if key in formulas:
+                raise SyntaxProblem(f"{key} is given twice", pos_of(stmt.children[0]))
+            check.size(stmt.children[1])
+            formulas[key] = stmt.children[1]
+        elif stmt.data == "assign_stmt":
+            key = str(stmt.children[0])
+            raise SyntaxProblem(f"a layer's body sets {', '.join(RESULTS)}, not '{key}'", pos_of(stmt.children[0]),
+                                did_you_mean(key, RESULTS))
+        else:
+            raise SyntaxProblem("a layer's body holds only formulas (params = ...) and where conditions",
+                                pos_of(stmt))
+    decl = Declaration(name, arguments, decl_inputs, out_items, formulas, conditions)
+
+    def fn(*shapes, **config):
+        return decl.apply(*shapes, **config)
+    fn.__doc__ = _text(source, tree).strip()
+    return LayerSpec(name, name, name, fn, [(n, Dim, d) for n, d in arguments], False, len(decl_inputs), False)
+
+
+def _pattern_items(pattern) -> list:
+    return [i for i in pattern.children if i is not None]
+
+
+def _text(source: str, node) -> str:
+    return source[node.meta.start_pos:node.meta.end_pos]

@@ -1,0 +1,144 @@
+"""Size arithmetic from the syntax tree: the part of the language that models, blocks and
+declared layers share.
+
+The grammar builds the sympy expressions here; user text never reaches eval or sympify.
+`Evaluator` knows numbers, names, `+ - * / // % **` and `ceil floor min max`; the
+interpreter's Builder extends it with tensors and layers.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import sympy as sp
+from lark import Token
+
+from .errors import ArgumentError, Pos, SymparamsError, UnknownName, did_you_mean
+from .values import LayerInstance, Tensor, Word
+
+_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
+DIM_FUNCTIONS = {"ceil": sp.ceiling, "floor": sp.floor, "min": sp.Min, "max": sp.Max}
+RELATIONS = {"==": sp.Eq, "!=": sp.Ne, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}
+
+
+def pos_of(node) -> Pos | None:
+    if isinstance(node, Token):
+        return Pos(node.line, node.column, node.end_column)
+    meta = getattr(node, "meta", None)
+    if meta is None or getattr(meta, "empty", True):
+        return None
+    end = meta.end_column if meta.end_line == meta.line else None
+    return Pos(meta.line, meta.column, end)
+
+
+def number_value(text: str):
+    """Exact value of a NUMBER token: an integer wherever the text denotes one (7e9, 1.5K)."""
+    scale = 1
+    if text[-1] in _SUFFIXES:
+        scale, text = _SUFFIXES[text[-1]], text[:-1]
+    value = Fraction(text.replace("_", "")) * scale
+    if value.denominator == 1:
+        return sp.Integer(value.numerator)
+    return float(value)
+
+
+class Evaluator:
+    """Evaluates expressions over sizes; `lookup` says what a name means where it is written."""
+
+    def lookup(self, key: str, node):
+        raise NotImplementedError
+
+    def eval(self, node):
+        try:
+            return getattr(self, "ev_" + node.data)(node)
+        except SymparamsError as e:
+            if e.pos is None:
+                e.pos = pos_of(node)
+            raise
+
+    def ev_number(self, node):
+        return number_value(str(node.children[0]))
+
+    def ev_string(self, node):
+        return Word(str(node.children[0])[1:-1], pos_of(node), quoted=True)
+
+    def ev_true(self, node):
+        return True
+
+    def ev_false(self, node):
+        return False
+
+    def ev_tuple(self, node):
+        return tuple(self.eval(c) for c in node.children if c is not None)
+
+    def ev_name(self, node):
+        return self.lookup(str(node.children[0]), node)
+
+    def ev_input(self, node):
+        raise ArgumentError("'input' belongs in a model's body")
+
+    def dim_operand(self, value):
+        """Check that a value can take part in size arithmetic."""
+        if isinstance(value, Word) and not value.quoted:
+            raise UnknownName(f"'{value.name}' is not a symbol here", value.pos,
+                              did_you_mean(value.name, value.candidates) or
+                              "declare it in the model's header, e.g. model m(" + value.name + " = 8):")
+        if isinstance(value, bool) or not isinstance(value, (sp.Expr, float)):
+            kind = {Tensor: "a tensor", LayerInstance: "a layer", Word: "a string"}.get(type(value), "a layer")
+            raise ArgumentError(f"expected a size, found {kind}")
+        return value
+
+    def combine(self, node, a, b):
+        """Hook for operators between non-sizes (tensor merges); None means 'not mine'."""
+        return None
+
+    def _arith(self, node, op):
+        a, b = (self.eval(c) for c in node.children)
+        merged = self.combine(node, a, b)
+        if merged is not None:
+            return merged
+        a, b = self.dim_operand(a), self.dim_operand(b)
+        if isinstance(a, float) or isinstance(b, float):
+            if node.data in ("floordiv", "mod"):
+                raise ArgumentError("// and % take whole numbers")
+            return float(op(a, b))
+        return op(a, b)
+
+    def ev_add(self, node):
+        return self._arith(node, lambda a, b: a + b)
+
+    def ev_sub(self, node):
+        return self._arith(node, lambda a, b: a - b)
+
+    def ev_mul(self, node):
+        return self._arith(node, lambda a, b: a * b)
+
+    def ev_div(self, node):
+        return self._arith(node, lambda a, b: a / b)
+
+    def ev_floordiv(self, node):
+        return self._arith(node, lambda a, b: sp.floor(a / b))
+
+    def ev_mod(self, node):
+        return self._arith(node, sp.Mod)
+
+    def ev_pow(self, node):
+        return self._arith(node, lambda a, b: a ** b)
+
+    def ev_neg(self, node):
+        return -self.dim_operand(self.eval(node.children[0]))
+
+    def ev_call(self, node):
+        callee_node, arg_node = node.children
+        name = str(callee_node.children[0]) if callee_node.data == "name" else None
+        if name not in DIM_FUNCTIONS:
+            raise ArgumentError("only ceil, floor, min and max can be called here", pos_of(callee_node))
+        args = [a for a in (arg_node.children if arg_node else [])]
+        if any(getattr(a, "data", None) == "kwarg" for a in args):
+            raise ArgumentError(f"{name} takes no keyword arguments", pos_of(node))
+        return DIM_FUNCTIONS[name](*[self.dim_operand(self.eval(a)) for a in args])
+
+    def relation(self, cond):
+        """`a <= b` of a where-condition, as a sympy relational."""
+        left, op, right = cond.children
+        a, b = self.dim_operand(self.eval(left)), self.dim_operand(self.eval(right))
+        return RELATIONS[str(op)](a, b)
