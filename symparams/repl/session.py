@@ -15,15 +15,14 @@ import textwrap
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import sympy as sp
-
 from .. import render
 from ..catalog import lookup, names
 from ..commands.common import parse_number
 from ..conventions import get_convention
 from ..errors import ArgumentError, Pos, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
 from ..interpreter import parse
-from ..values import format_shape
+from .delegate import formula_arguments, run_command
+from .show import Rejected, describe_changes, explain, explain_typed, totals_text
 from .source import Header, Source
 
 REPL_FILE = "<repl>"
@@ -35,8 +34,8 @@ COMMANDS = {
     "save": ("FILE", "write the session's model as a .sp file"),
     "source": ("", "show the model's text as it would be saved"),
     "summary": ("", "the Keras-style table at the current values"),
-    "formula": ("[WHAT] [--latex]", "a total as a closed form: params (the default), trainable, "
-                "non_trainable, buffers, macs or memory"),
+    "formula": ("[WHAT] [--latex] [OPTIONS]", "a closed form: params (the default), macs, memory, ...; "
+                "the options of `symparams formula`"),
     "symbols": ("[NAME=DEFAULT ...]", "list the symbols, or declare some (a NAME alone has no default)"),
     "set": ("NAME=VALUE ...", "evaluate at these values (the model's text keeps its defaults)"),
     "unset": ("[NAME ...]", "back to the defaults for these symbols (for all, without names)"),
@@ -48,7 +47,6 @@ COMMANDS = {
     "help": ("[COMMAND|LAYER]", "this list, or help on one command or layer"),
     "quit": ("", "leave (Ctrl-D too)"),
 }
-QUANTITIES = ("params", "trainable", "non_trainable", "buffers", "macs", "memory")
 
 
 @dataclass
@@ -56,10 +54,6 @@ class Reply:
     text: str = ""
     ok: bool = True
     quit: bool = False
-
-
-class Rejected(Exception):
-    """A change that did not derive: carries the error already rendered against the typed text."""
 
 
 def opens_block(line: str) -> bool:
@@ -249,20 +243,7 @@ class Session:
         return Reply(render.text_table(model, ev))
 
     def cmd_formula(self, args):
-        latex = "--latex" in args
-        rest = [a for a in args if a != "--latex"]
-        what = rest[0] if rest else "params"
-        if len(rest) > 1 or what not in QUANTITIES:
-            raise ArgumentError(f"unknown quantity '{what}'", self.at(what), hint=did_you_mean(what, QUANTITIES) or
-                                "choose one of " + ", ".join(QUANTITIES))
-        model, ev = self.need_model()
-        expr = quantity(model, what)
-        if latex:
-            return Reply(sp.latex(expr))
-        value = ev.number(expr)
-        shown = render.formula(expr)
-        return Reply(f"{what} = {shown}" + (f" = {render.number(value)}" if value is not None
-                                            and shown != str(value) else ""))
+        return self.delegate("formula", formula_arguments(args))
 
     def cmd_symbols(self, args):
         if not args:
@@ -310,14 +291,15 @@ class Session:
         return Reply(f"convention {name}" + (f"\n{totals_text(self.model, self.evaluation)}" if self.model else ""))
 
     def cmd_solve(self, args):
-        return self.external("solve", args)
+        return self.delegate("solve", args)
 
     def cmd_sweep(self, args):
-        return self.external("sweep", args)
+        return self.delegate("sweep", args)
 
-    def external(self, name, args):
-        raise SymparamsError(f":{name} needs symparams' {name} module (symparams/{name}.py), "
-                             "which this installation does not have yet")
+    def delegate(self, name, args):
+        self.need_model()
+        text, status = run_command(name, args, self.source, self.values)
+        return Reply(text, ok=status == 0)
 
     # ------------------------------------------------------------ helpers
 
@@ -365,97 +347,6 @@ def derive(source: Source, values: dict):
         return model, model.evaluate({k: v for k, v in values.items() if k in model.symbols})
     except SymparamsError as e:
         raise Rejected(explain(e, where)) from None
-
-
-def quantity(model, what: str):
-    if what == "memory":
-        raise SymparamsError(":formula memory needs symparams' memory estimate, which this installation "
-                             "does not have yet")
-    return getattr(model, what)
-
-
-def explain(e: SymparamsError, where: dict) -> str:
-    """The error with a caret under the part of the typed line it points at (where: composed line -> typed)."""
-    lines = [f"{e.kind}: {e.message}"]
-    if e.pos and e.pos.line in where:
-        typed, indent = where[e.pos.line]
-        lines += caret(typed, e.pos.column - indent, e.pos.end_column and e.pos.end_column - indent)
-    hint = repl_hint(e)
-    if hint:
-        lines.append(f"hint: {hint}")
-    return "\n".join(lines)
-
-
-def explain_typed(e: SymparamsError, typed: str) -> str:
-    """An error whose position (if any) is in the typed line itself: a command or a model header."""
-    return explain(e, {1: (typed, 0)})
-
-
-def caret(text: str, column: int, end_column: int | None) -> list[str]:
-    column = max(1, column)
-    width = max(1, (end_column or column + 1) - column)
-    return ["    " + text, "    " + " " * (column - 1) + "^" * width]
-
-
-_NOT_A_SYMBOL = re.compile(r"'([A-Za-z_]\w*)' is not a symbol")
-
-
-def repl_hint(e: SymparamsError) -> str | None:
-    """The interpreter's hints speak of files and the command line; say what to type here instead."""
-    hint = e.hint
-    found = _NOT_A_SYMBOL.match(e.message)
-    if isinstance(e, UnknownName) and found:
-        name = found.group(1)
-        declare = f"declare it with :symbols {name}=64, or type a header like: model m({name} = 64):"
-        hint = f"{hint} or {declare}" if hint and hint.startswith("did you mean") else declare
-    if hint:
-        hint = hint.replace("run `symparams layers` to list the catalog", "type :layers to list the catalog")
-    return hint
-
-
-def both(expr, ev) -> str:
-    """`32*(9*C + 1) = 896`: the closed form, then its value at the current settings when it has one."""
-    shown = render.formula(expr)
-    value = ev.number(expr)
-    if value is None:
-        return shown
-    return render.number(value) if shown == str(value) else f"{shown} = {render.number(value)}"
-
-
-def shape_text(shape, ev) -> str:
-    symbolic = format_shape(shape)
-    value = format_shape(tuple("?" if v is None else v for v in ev.shape(shape)))
-    return symbolic if value == symbolic else f"{symbolic} = {value}"
-
-
-def describe_changes(old, model, ev) -> list[str]:
-    """What the last line added: new inputs, new layers with shape and parameters, new conditions."""
-    lines = []
-    old_inputs = len(old.inputs) if old else 0
-    for tensor in model.inputs[old_inputs:]:
-        lines.append(f"{tensor.source}: {shape_text(tensor.shape, ev)}")
-    old_rows = len(old.rows) if old else 0
-    for row in model.rows[old_rows:]:
-        lines.append(f"{row.name} ({row.type})  {shape_text(row.output_shape, ev)}")
-        detail = f"params {both(row.params, ev)}"
-        if row.non_trainable != 0:
-            detail += f", non-trainable {both(row.non_trainable, ev)}"
-        if row.buffers != 0:
-            detail += f", buffers {both(row.buffers, ev)}"
-        lines.append("    " + detail + (f"   ({row.note})" if row.note else ""))
-    old_constraints = len(old.constraints) if old else 0
-    for c in model.constraints[old_constraints:]:
-        lines.append(f"assumes {c.text}")
-    if len(model.rows) > old_rows:
-        lines.append(totals_text(model, ev))
-    return lines
-
-
-def totals_text(model, ev) -> str:
-    text = f"total: {render.number(ev.params) if ev.params is not None else render.formula(model.params)} params"
-    if model.non_trainable != 0:
-        text += f" ({both(model.trainable, ev)} trainable, {both(model.non_trainable, ev)} non-trainable)"
-    return text + f"; output {shape_text(model.output_shape, ev)}"
 
 
 def split_assignments(words: list[str], command: str) -> list[tuple[str, str | None]]:

@@ -16,7 +16,8 @@ from prompt_toolkit.styles import Style
 
 from ..catalog import lookup, names
 from .piped import CONTINUATION, PROMPT
-from .session import COMMANDS, QUANTITIES, Reply, Session
+from ..formulas import QUANTITIES
+from .session import COMMANDS, Session
 
 STYLE = Style.from_dict({"error": "ansired", "keyword": "ansiblue bold", "layer": "ansigreen",
                          "symbol": "ansimagenta", "number": "ansicyan", "string": "ansiyellow",

@@ -1,0 +1,89 @@
+"""`:formula`, `:solve` and `:sweep` are the command line's own commands, run on the session's model.
+
+Each takes exactly the options of `symparams formula|solve|sweep`: the command's add_arguments()
+builds the parser and its run() does the work. The commands read their model from a file, so the
+session's text is written to a temporary one (it is the same text `:save` writes, so positions in
+errors still map back to the typed lines). The `:set` values go along as `--set`, except for
+symbols the options name themselves (`--for d`, `--set L=12,24`).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import io
+import re
+import tempfile
+from pathlib import Path
+
+from ..errors import ArgumentError, SymparamsError
+from .show import Rejected, explain
+
+# The session already says which file, model and convention: those options are hidden here.
+_SESSION_OPTIONS = ("file", "model", "convention")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise ArgumentError(message, hint=f"type {self.prog} --help for its options")
+
+    def exit(self, status=0, message=None):     # after --help
+        raise _Done()
+
+
+class _Done(Exception):
+    pass
+
+
+def available(name: str) -> bool:
+    try:
+        importlib.import_module(f"symparams.commands.{name}")
+        return True
+    except ModuleNotFoundError:
+        return False
+
+
+def run_command(name: str, args: list[str], source, values: dict) -> tuple[str, int]:
+    """Run `symparams NAME FILE ARGS` on the session's text; its printed output and exit status."""
+    if not available(name):
+        raise SymparamsError(f":{name} needs `symparams {name}` (symparams/commands/{name}.py), "
+                             "which this installation does not have")
+    module = importlib.import_module(f"symparams.commands.{name}")
+    parser = _Parser(prog=f":{name}")
+    module.add_arguments(parser)
+    options = {}
+    for action in parser._actions:
+        options.update(dict.fromkeys(action.option_strings, action))
+        if action.dest in _SESSION_OPTIONS:
+            action.help = argparse.SUPPRESS
+    given = " ".join(args)
+    sets = [f"{k}={v}" for k, v in values.items() if not re.search(rf"\b{re.escape(k)}\b", given)]
+    text, where = source.compose()
+    out = io.StringIO()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{source.header.name}.sp"
+        path.write_text(text)
+        argv = [str(path), *args] + (["--set", *sets] if sets and "--set" in options else [])
+        try:
+            with contextlib.redirect_stdout(out):
+                status = module.run(parser.parse_args(argv)) or 0
+        except _Done:
+            status = 0
+        except SymparamsError as e:
+            if e.source is not None:        # it points into the model's text: show the typed line
+                raise Rejected(explain(e, where)) from None
+            raise
+    return out.getvalue().replace(str(path), "<repl>").rstrip("\n"), status
+
+
+def formula_arguments(args: list[str]) -> list[str]:
+    """`:formula macs --latex` is short for `--of macs --format latex`; other options pass through."""
+    out = []
+    for i, arg in enumerate(args):
+        if arg == "--latex":
+            out += ["--format", "latex"]
+        elif i == 0 and not arg.startswith("-"):
+            out += ["--of", arg]
+        else:
+            out.append(arg)
+    return out

@@ -1,0 +1,103 @@
+"""How the REPL shows things: errors with a caret under the typed text, and what a line added."""
+from __future__ import annotations
+
+import re
+
+from .. import render
+from ..errors import Pos, SymparamsError, UnknownName
+from ..values import format_shape
+
+
+class Rejected(Exception):
+    """A change that did not derive: carries the error already rendered against the typed text."""
+
+
+def explain(e: SymparamsError, where: dict, pos: Pos | None = None) -> str:
+    """The error with a caret under the part of the typed line it points at (where: composed line -> typed)."""
+    lines = [f"{e.kind}: {e.message}"]
+    pos = pos or e.pos
+    if pos and pos.line in where:
+        typed, indent = where[pos.line]
+        lines += caret(typed, pos.column - indent, pos.end_column and pos.end_column - indent)
+    hint = repl_hint(e)
+    if hint:
+        lines.append(f"hint: {hint}")
+    return "\n".join(lines)
+
+
+def explain_typed(e: SymparamsError, typed: str) -> str:
+    """An error whose position (if any) is in the typed line itself: a command or a model header.
+    Without a position, the caret goes under the first word the message quotes that the line contains."""
+    if e.pos is None:
+        for word in re.findall(r"'([^'\s]+)'", e.message):
+            if word in typed:
+                start = typed.index(word) + 1
+                return explain(e, {1: (typed, 0)}, Pos(1, start, start + len(word)))
+    return explain(e, {1: (typed, 0)})
+
+
+def caret(text: str, column: int, end_column: int | None) -> list[str]:
+    column = max(1, column)
+    width = max(1, (end_column or column + 1) - column)
+    return ["    " + text, "    " + " " * (column - 1) + "^" * width]
+
+
+_NOT_A_SYMBOL = re.compile(r"'([A-Za-z_]\w*)' is not a symbol")
+
+
+def repl_hint(e: SymparamsError) -> str | None:
+    """The interpreter's hints speak of files and the command line; say what to type here instead."""
+    hint = e.hint
+    found = _NOT_A_SYMBOL.match(e.message)
+    if isinstance(e, UnknownName) and found:
+        name = found.group(1)
+        declare = f"declare it with :symbols {name}=64, or type a header like: model m({name} = 64):"
+        hint = f"{hint} or {declare}" if hint and hint.startswith("did you mean") else declare
+    if hint:
+        hint = hint.replace("run `symparams layers` to list the catalog", "type :layers to list the catalog")
+    return hint
+
+
+def both(expr, ev) -> str:
+    """`32*(9*C + 1) = 896`: the closed form, then its value at the current settings when it has one."""
+    shown = render.formula(expr)
+    value = ev.number(expr)
+    if value is None:
+        return shown
+    return render.number(value) if shown == str(value) else f"{shown} = {render.number(value)}"
+
+
+def shape_text(shape, ev) -> str:
+    symbolic = format_shape(shape)
+    value = format_shape(tuple("?" if v is None else v for v in ev.shape(shape)))
+    return symbolic if value == symbolic else f"{symbolic} = {value}"
+
+
+def describe_changes(old, model, ev) -> list[str]:
+    """What the last line added: new inputs, new layers with shape and parameters, new conditions."""
+    lines = []
+    old_inputs = len(old.inputs) if old else 0
+    for tensor in model.inputs[old_inputs:]:
+        lines.append(f"{tensor.source}: {shape_text(tensor.shape, ev)}")
+    old_rows = len(old.rows) if old else 0
+    for row in model.rows[old_rows:]:
+        lines.append(f"{row.name} ({row.type})  {shape_text(row.output_shape, ev)}")
+        detail = f"params {both(row.params, ev)}"
+        if row.non_trainable != 0:
+            detail += f", non-trainable {both(row.non_trainable, ev)}"
+        if row.buffers != 0:
+            detail += f", buffers {both(row.buffers, ev)}"
+        lines.append("    " + detail + (f"   ({row.note})" if row.note else ""))
+    old_constraints = len(old.constraints) if old else 0
+    for c in model.constraints[old_constraints:]:
+        lines.append(f"assumes {c.text}")
+    if len(model.rows) > old_rows:
+        lines.append(totals_text(model, ev))
+    return lines
+
+
+def totals_text(model, ev) -> str:
+    text = f"total: {render.number(ev.params) if ev.params is not None else render.formula(model.params)} params"
+    if model.non_trainable != 0:
+        text += f" ({both(model.trainable, ev)} trainable, {both(model.non_trainable, ev)} non-trainable)"
+    return text + f"; output {shape_text(model.output_shape, ev)}"

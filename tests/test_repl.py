@@ -1,0 +1,224 @@
+"""`symparams repl`: driven through prompt_toolkit's pipe input and through piped stdin.
+
+The figures are the conv_stack example's Keras counts from DESIGN.md (896 / 18,496 / 73,856 /
+1,290; valid 3x3 convolutions shrink each side by 2).
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from symparams.repl.session import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+CONV_STACK = """\
+model conv_stack(H = 224, W = 224, C = 3, classes = 10):
+input (H, W, C)
+conv2d(32, 3, activation=relu)
+conv2d(64, 3, activation=relu)
+conv2d(128, 3, activation=relu)
+dense(classes, activation=softmax)
+"""
+FIGURES = ["896", "18,496", "73,856", "1,290"]
+
+
+def repl(script: str, *args, cwd=ROOT):
+    """`symparams repl` with the script on a pipe (no terminal): stdout, stderr, exit status."""
+    return subprocess.run([sys.executable, "-m", "symparams", "repl", *args], input=script, capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def feed(session: Session, script: str) -> list:
+    replies = []
+    for line in script.splitlines():
+        replies += session.feed(line)
+    if session.continuing:
+        replies.append(session.finish())
+    return replies
+
+
+# ---------------------------------------------------------------- prompt_toolkit pipe input
+
+def test_terminal_builds_conv_stack_line_by_line(tmp_path):
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+    from symparams.repl.terminal import run_terminal
+
+    session, shown = Session(), []
+    history = tmp_path / "symparams" / "history"
+    with create_pipe_input() as pipe:
+        pipe.send_text(CONV_STACK.replace("\n", "\r") + ":set H=512 W=512\r:quit\r")
+        status = run_terminal(session, input=pipe, output=DummyOutput(), write=shown.append, history=history)
+    assert status == 0 and shown[-1].quit
+    texts = [r.text for r in shown]
+    layer_replies = texts[2:6]          # after the header and the input line: one reply per layer
+    for reply, figure in zip(layer_replies, FIGURES):
+        assert f"= {figure}" in reply or f"params {figure}" in reply
+    assert "(None, H - 2, W - 2, 32) = (None, 222, 222, 32)" in texts[2]
+    assert "(None, 506, 506, 10)" in texts[6]           # :set re-evaluates at H = W = 512
+    assert "conv2d(64, 3, activation=relu)" in history.read_text()   # the history file persists
+
+
+def test_terminal_survives_ctrl_d_in_a_pending_block(tmp_path):
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+    from symparams.repl.terminal import run_terminal
+
+    session, shown = Session(), []
+    with create_pipe_input() as pipe:
+        pipe.send_text(CONV_STACK.splitlines()[0] + "\rinput (H, W, C)\rblock head(n)(x):\r    return x\r")
+        pipe.close()      # end of input while the block is still open: it is entered, then the REPL ends
+        assert run_terminal(session, input=pipe, output=DummyOutput(), write=shown.append) == 0
+    assert shown[-1].ok and "block head(n)(x):" in session.source.text() and not session.continuing
+
+
+def test_completion_offers_commands_layers_keywords_choices_and_symbols():
+    from symparams.repl.terminal import suggestions
+    session = Session()
+    feed(session, CONV_STACK)
+    word, options = suggestions(":so", session)
+    assert word == ":so" and ":solve" in options and ":source" in options
+    word, options = suggestions("conv2", session)
+    assert word == "conv2" and "conv2d" in options and "Conv2D" in options
+    word, options = suggestions("conv2d(32, 3, pad", session)
+    assert word == "pad" and "padding=" in options and "activation=" in options
+    word, options = suggestions("conv2d(32, 3, padding=s", session)
+    assert "same" in options and "H" in options
+    word, options = suggestions("dense(cl", session)
+    assert word == "cl" and "classes" in options
+    assert suggestions(":set ", session)[1][:2] == ["H=", "W="]
+
+
+def test_highlighting_tells_keywords_layers_symbols_and_numbers_apart():
+    from symparams.repl.terminal import highlight
+    session = Session()
+    feed(session, CONV_STACK)
+    styles = dict((text, style) for style, text in highlight("x = conv2d(32, H)  # note", session))
+    assert styles["conv2d"] == "class:layer" and styles["32"] == "class:number"
+    assert styles["H"] == "class:symbol" and styles["# note"] == "class:comment"
+    assert dict((t, s) for s, t in highlight("model m(d = 8):", session))["model"] == "class:keyword"
+
+
+# ---------------------------------------------------------------- the session's behaviour
+
+def test_a_bad_line_leaves_the_state_untouched_and_the_caret_under_the_typed_text():
+    session = Session()
+    feed(session, CONV_STACK)
+    before = session.source.text()
+    [reply] = session.feed("conv2d(16, 3, padding=sme)")
+    assert not reply.ok and session.source.text() == before and session.failures == 1
+    lines = reply.text.splitlines()
+    typed = lines.index("    conv2d(16, 3, padding=sme)")
+    # the caret is under the bad value as typed (the body's indentation in the model text is not counted)
+    assert lines[typed + 1] == "    " + " " * len("conv2d(16, 3, padding=") + "^^^"
+    assert "'same'" in reply.text
+    [reply] = session.feed("dense(classes)")
+    assert reply.ok and "dense_2" in reply.text      # the next line goes on from the intact state
+
+
+def test_an_undeclared_symbol_says_how_to_declare_it():
+    session = Session()
+    [reply] = session.feed("input (T, E)")
+    assert not reply.ok and "'T' is not a symbol" in reply.text and ":symbols T=" in reply.text
+    [reply] = session.feed(":symbols T=35 E=300")
+    assert reply.ok and "T = 35, E = 300" in reply.text
+    [reply] = session.feed("input (T, E)")
+    assert reply.ok and "(None, T, E) = (None, 35, 300)" in reply.text
+    [reply] = session.feed(":set t=5")
+    assert not reply.ok and "did you mean 'T'?" in reply.text
+
+
+def test_set_unset_and_undo():
+    session = Session()
+    feed(session, CONV_STACK)
+    [reply] = session.feed(":set classes=100")      # the dense layer: (128 + 1) * 100 = 12,900
+    assert reply.ok and "(None, 218, 218, 100)" in reply.text and "total: 106,148 params" in reply.text
+    [reply] = session.feed(":unset classes")
+    assert "total: 94,538 params" in reply.text
+    [reply] = session.feed(":undo")
+    assert "undid: dense(classes, activation=softmax)" in reply.text and "total: 93,248 params" in reply.text
+    assert [r.name for r in session.model.rows] == ["conv2d_1", "conv2d_2", "conv2d_3"]
+
+
+def test_convention_switch_recounts_the_lstm():
+    session = Session()
+    [reply] = session.feed(":load examples/har_lstm.sp")
+    assert reply.ok and "59,910 params" in reply.text
+    [reply] = session.feed(":convention torch")
+    assert reply.ok and session.evaluation.row("lstm_1")["params"] == 18432     # two bias vectors
+    session.feed(":undo")
+    assert session.evaluation.row("lstm_1")["params"] == 18176
+
+
+def test_multi_line_entry_ends_at_a_blank_line():
+    session = Session()
+    feed(session, CONV_STACK)
+    assert session.feed("block head(n)(x):") == [] and session.continuing
+    assert session.feed("    y = dense(n)(x)") == []
+    assert session.feed("    return y") == []
+    [reply] = session.feed("")
+    assert reply.ok and not session.continuing
+    text = session.source.text()
+    # a block definition goes before the model, indented as typed
+    assert text.index("block head(n)(x):\n    y = dense(n)(x)\n    return y\n") < text.index("model conv_stack")
+
+
+def test_formula_runs_the_formula_command_on_the_session():
+    session = Session()
+    feed(session, CONV_STACK)
+    [reply] = session.feed(":formula")
+    assert "288*C + 129*classes + 92384" in reply.text and "94,538" in reply.text
+    [reply] = session.feed(":formula params --latex")
+    assert reply.text.startswith("288 C + 129")
+    [reply] = session.feed(":formula mcas")
+    assert not reply.ok and "'macs'" in reply.text
+
+
+# ---------------------------------------------------------------- piped stdin
+
+def test_piped_session_save_load_round_trip_and_exit_status(tmp_path):
+    saved = tmp_path / "saved.sp"
+    script = CONV_STACK + f"""\
+:set H=512 W=512
+:save {saved}
+conv2d(8, 3, paddin=same)
+:undo
+:load {saved}
+:summary
+"""
+    run = repl(script)
+    assert run.returncode == 2                          # one line failed
+    for figure in FIGURES:
+        assert figure in run.stdout
+    assert "(None, H - 6, W - 6, classes) = (None, 506, 506, 10)" in run.stdout
+    assert "conv2d has no argument 'paddin'" in run.stderr and "did you mean 'padding'" in run.stderr
+    # the bad line changed nothing: :undo drops the dense layer, the last line that worked
+    assert "undid: dense(classes, activation=softmax)" in run.stdout
+    assert ">>>" not in run.stdout and "\x1b[" not in run.stdout        # no prompts, no colours
+    # the saved file is a model file that the summary command reads as the original example
+    assert saved.read_text().splitlines()[1:] == ["    " + line for line in CONV_STACK.splitlines()[1:]]
+    summary = subprocess.run([sys.executable, "-m", "symparams", "summary", str(saved)], capture_output=True,
+                             text=True)
+    assert "Total params: 94,538" in summary.stdout
+    # :load brought back the full model (the :set values stay), which :summary tabulates
+    assert "Total params: 94,538" in run.stdout and "(None, 506, 506, 10)" in run.stdout
+
+
+def test_piped_session_with_a_file_and_echo_exits_zero():
+    run = repl(":summary\n", "examples/conv_stack.sp", "--echo")
+    assert run.returncode == 0, run.stderr
+    assert ">>> :summary" in run.stdout and "Total params: 94,538" in run.stdout
+
+
+def test_solve_runs_the_solve_command_at_the_session_values():
+    session = Session()
+    feed(session, CONV_STACK)
+    # params = 93,248 + 129 * classes at C = 3: at most 100,000 for classes <= 52
+    [reply] = session.feed(":solve --for classes --budget 100K")
+    assert reply.ok and reply.text.startswith("classes = 52")
+    session.feed(":set C=1")        # the first convolution loses 2 * 9 * 32 = 576 weights
+    [reply] = session.feed(":solve --for classes --budget 100K")
+    assert reply.text.startswith("classes = 56") and "C=1" in reply.text
+    [reply] = session.feed(":solve --for clases --budget 100K")
+    assert not reply.ok and "'classes'" in reply.text
