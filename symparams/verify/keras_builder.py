@@ -11,10 +11,6 @@ from .make import Make, NoCounterpart
 
 KERAS: dict = {}
 
-_ACTIVATION_NAMES = ("relu", "relu6", "gelu", "silu", "swish", "softmax", "log_softmax", "sigmoid", "tanh", "elu",
-                     "selu", "softplus", "softsign", "leaky_relu", "hard_sigmoid", "hard_swish", "hard_silu", "mish",
-                     "exponential", "glu", "linear")
-
 
 def builds(*names):
     def register(fn):
@@ -28,15 +24,66 @@ def activation(name):
     return None if name in (None, "none") else name
 
 
-@builds(*_ACTIVATION_NAMES)
+# ---------------------------------------------------------------- activations
+
+@builds("relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "selu", "softplus", "softsign", "mish", "hard_sigmoid",
+        "hard_swish")
 def _activation_layer(step):
     return [Make("layers.Activation", step.kind)]
+
+
+@builds("identity")
+def _identity(step):
+    return [Make("layers.Identity")]
 
 
 @builds("activation")
 def _activation(step):
     return [Make("layers.Activation", activation(step.config["activation"]) or "linear")]
 
+
+@builds("softmax")
+def _softmax(step):
+    return [Make("layers.Softmax", axis=step.config["axis"])]
+
+
+@builds("log_softmax")
+def _log_softmax(step):
+    if step.config["axis"] != -1:
+        raise NoCounterpart("Keras's log_softmax activation works on the last axis only")
+    return [Make("layers.Activation", "log_softmax")]
+
+
+@builds("leaky_relu")
+def _leaky_relu(step):
+    return [Make("layers.LeakyReLU", negative_slope=step.config["negative_slope"])]
+
+
+@builds("elu")
+def _elu(step):
+    return [Make("layers.ELU", alpha=step.config["alpha"])]
+
+
+@builds("glu")
+def _glu(step):
+    if step.config["axis"] != -1:
+        raise NoCounterpart("Keras's glu activation splits the last axis only")
+    return [Make("layers.Activation", "glu")]
+
+
+@builds("prelu")
+def _prelu(step):
+    (x,) = step.input_shapes
+    cfg = step.config
+    every_axis = tuple(range(1, len(x) + 1))
+    if cfg["num_parameters"] == 1:
+        return [Make("layers.PReLU", shared_axes=every_axis)]
+    if cfg["num_parameters"] is not None:      # one alpha per channel: the last axis under Keras
+        return [Make("layers.PReLU", shared_axes=every_axis[:-1] or None)]
+    return [Make("layers.PReLU", shared_axes=cfg["shared_axes"])]
+
+
+# ---------------------------------------------------------------- dense, reshaping, dropout, embedding
 
 @builds("dense")
 def _dense(step):
@@ -46,6 +93,9 @@ def _dense(step):
 
 @builds("flatten")
 def _flatten(step):
+    (x,) = step.input_shapes
+    if step.config["start_dim"] != 1 or step.config["end_dim"] not in (-1, len(x)):
+        raise NoCounterpart("Keras's Flatten flattens every axis but the batch")
     return [Make("layers.Flatten")]
 
 
@@ -54,9 +104,16 @@ def _reshape(step):
     return [Make("layers.Reshape", tuple(step.config["target_shape"]))]
 
 
+@builds("unflatten")
+def _unflatten(step):
+    raise NoCounterpart("Keras has no Unflatten (a Reshape names the whole target shape)")
+
+
 @builds("permute")
 def _permute(step):
-    return [Make("layers.Permute", tuple(step.config["dims"]))]
+    (x,) = step.input_shapes
+    dims = tuple(step.config["dims"])
+    return [Make("layers.Permute", dims[1:] if len(dims) == len(x) + 1 else dims)]
 
 
 _DROPOUTS = {"dropout": "Dropout", "spatial_dropout1d": "SpatialDropout1D", "spatial_dropout2d": "SpatialDropout2D",
@@ -71,8 +128,11 @@ def _dropout(step):
 
 @builds("embedding")
 def _embedding(step):
-    return [Make("layers.Embedding", step.config["input_dim"], step.config["output_dim"])]
+    cfg = step.config
+    return [Make("layers.Embedding", cfg["input_dim"], cfg["output_dim"], mask_zero=cfg.get("mask_zero", False))]
 
+
+# ---------------------------------------------------------------- merges
 
 _MERGES = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average", "maximum": "Maximum",
            "minimum": "Minimum"}
@@ -85,38 +145,116 @@ def _merge(step):
 
 @builds("concatenate")
 def _concatenate(step):
-    return [Make("layers.Concatenate", axis=step.config["axis"])]
+    axis = step.config["axis"]
+    return [Make("layers.Concatenate", axis=-1 if axis is None else axis)]
 
+
+# ---------------------------------------------------------------- normalisation
 
 @builds("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d")
 def _batchnorm(step):
     cfg = step.config
-    return [Make("layers.BatchNormalization", axis=-1, center=cfg["center"], scale=cfg["scale"])]
+    if not cfg["track_running_stats"]:
+        raise NoCounterpart("Keras's BatchNormalization always keeps moving statistics")
+    axis = -1 if cfg["axis"] is None else cfg["axis"]
+    return [Make("layers.BatchNormalization", axis=axis, center=cfg["center"] and cfg["affine"],
+                 scale=cfg["scale"] and cfg["affine"])]
+
+
+def _norm_axes(cfg):
+    """Keras's `axis`: as given, or the trailing axes a PyTorch normalized_shape names, or the last."""
+    if cfg["features"] is not None:
+        return list(range(-len(cfg["features"]), 0))
+    return list(cfg["axis"]) if cfg["axis"] is not None else -1
 
 
 @builds("layernorm")
 def _layernorm(step):
     cfg = step.config
-    return [Make("layers.LayerNormalization", axis=-1, center=cfg["center"], scale=cfg["scale"])]
+    return [Make("layers.LayerNormalization", axis=_norm_axes(cfg),
+                 center=cfg["center"] and cfg["use_bias"] and cfg["elementwise_affine"],
+                 scale=cfg["scale"] and cfg["elementwise_affine"])]
 
+
+@builds("rmsnorm")
+def _rmsnorm(step):
+    if not step.config["elementwise_affine"]:
+        raise NoCounterpart("Keras's RMSNormalization always learns its scale")
+    return [Make("layers.RMSNormalization", axis=_norm_axes(step.config))]
+
+
+@builds("groupnorm")
+def _groupnorm(step):
+    cfg = step.config
+    return [Make("layers.GroupNormalization", cfg["groups"], axis=-1 if cfg["axis"] is None else cfg["axis"],
+                 center=cfg["center"] and cfg["affine"], scale=cfg["scale"] and cfg["affine"])]
+
+
+# ---------------------------------------------------------------- convolution and pooling
 
 def _padding(padding, n):
     """Keras's own `padding=` mode, with a ZeroPadding layer first for an explicit amount."""
     if isinstance(padding, str):
         return [], padding
     pads = per_axis(padding, n)
+    if not any(pads):
+        return [], "valid"
     return [Make(f"layers.ZeroPadding{n}D", pads[0] if n == 1 else pads)], "valid"
+
+
+def _windows(cfg, n):
+    return tuple(per_axis(cfg[key], n) for key in ("kernel_size", "strides", "dilation_rate"))
 
 
 def _conv_builder(n):
     def build(step):
         cfg = step.config
-        k, s, d = (per_axis(cfg[key], n) for key in ("kernel_size", "strides", "dilation_rate"))
+        k, s, d = _windows(cfg, n)
         pre, mode = _padding(cfg["padding"], n)
-        if mode == "causal" and n > 1:
-            raise NoCounterpart(f"Keras's Conv{n}D has no causal padding")
         return pre + [Make(f"layers.Conv{n}D", cfg["filters"], k, strides=s, padding=mode, dilation_rate=d,
                            groups=cfg["groups"], use_bias=cfg["use_bias"], activation=activation(cfg["activation"]))]
+    return build
+
+
+def _conv_transpose_builder(n):
+    def build(step):
+        cfg = step.config
+        if cfg["groups"] != 1:
+            raise NoCounterpart(f"Keras's Conv{n}DTranspose has no groups")
+        k, s, d = _windows(cfg, n)
+        q = None if cfg["output_padding"] is None else per_axis(cfg["output_padding"], n)
+        post = []
+        padding = cfg["padding"]
+        if not isinstance(padding, str):       # PyTorch's zeros per side: a valid transpose, cropped
+            crop = per_axis(padding, n)
+            q = q or (0,) * n
+            post = [Make(f"layers.Cropping{n}D", crop[0] if n == 1 else crop)] if any(crop) else []
+            padding = "valid"
+        conv = Make(f"layers.Conv{n}DTranspose", cfg["filters"], k, strides=s, padding=padding, output_padding=q,
+                    dilation_rate=d, use_bias=cfg["use_bias"], activation=activation(cfg["activation"]))
+        return [conv] + post
+    return build
+
+
+def _depthwise_builder(n):
+    def build(step):
+        cfg = step.config
+        k, s, d = _windows(cfg, n)
+        pre, mode = _padding(cfg["padding"], n)
+        return pre + [Make(f"layers.DepthwiseConv{n}D", k, strides=s, padding=mode,
+                           depth_multiplier=cfg["depth_multiplier"], dilation_rate=d, use_bias=cfg["use_bias"],
+                           activation=activation(cfg["activation"]))]
+    return build
+
+
+def _separable_builder(n):
+    def build(step):
+        cfg = step.config
+        k, s, d = _windows(cfg, n)
+        pre, mode = _padding(cfg["padding"], n)
+        return pre + [Make(f"layers.SeparableConv{n}D", cfg["filters"], k, strides=s, padding=mode,
+                           depth_multiplier=cfg["depth_multiplier"], dilation_rate=d, use_bias=cfg["use_bias"],
+                           activation=activation(cfg["activation"]))]
     return build
 
 
@@ -125,37 +263,125 @@ def _pool_builder(kind, n):
         cfg = step.config
         if cfg["ceil_mode"]:
             raise NoCounterpart("Keras pooling has no ceil_mode")
+        if any(d != 1 for d in per_axis(cfg.get("dilation_rate", 1), n)):
+            raise NoCounterpart("Keras pooling has no dilation")
         k = per_axis(cfg["pool_size"], n)
         s = per_axis(cfg["strides"], n) if cfg["strides"] is not None else k
         pre, mode = _padding(cfg["padding"], n)
-        if mode == "causal" and n > 1:
-            raise NoCounterpart(f"Keras has no causal {n}-D pooling")
-        if mode == "causal":  # Keras pools have no causal mode: pad k - 1 before, as Conv1D does
-            pre, mode = [Make(f"layers.ZeroPadding{n}D", causal_pads(k[0]))], "valid"
         cls = f"layers.{'Max' if kind == 'max' else 'Average'}Pooling{n}D"
         return pre + [Make(cls, k, strides=s, padding=mode)]
     return build
 
 
+def _global_pool_builder(kind, n):
+    def build(step):
+        cls = f"layers.Global{'Max' if kind == 'max' else 'Average'}Pooling{n}D"
+        return [Make(cls, keepdims=step.config["keepdims"])]
+    return build
+
+
+def _adaptive_pool_builder(kind, n):
+    def build(step):
+        cls = f"layers.Adaptive{'Max' if kind == 'max' else 'Average'}Pooling{n}D"
+        return [Make(cls, per_axis(step.config["output_size"], n))]
+    return build
+
+
+# ---------------------------------------------------------------- resizing
+
+def _pairs(amounts, n):
+    """Keras's padding/cropping argument as given: a number, one per axis, or pairs."""
+    amounts = amounts if isinstance(amounts, tuple) else (amounts,)
+    return amounts[0] if len(amounts) == 1 else amounts
+
+
+def _torch_pad_builder(kind, n):
+    def build(step):
+        if kind not in ("Zero", "Constant"):
+            raise NoCounterpart(f"Keras has no {kind}Pad layer")
+        amounts = tuple(step.config["padding"])
+        pairs = [(amounts[0], amounts[0])] * n if len(amounts) == 1 else \
+            [(amounts[2 * i], amounts[2 * i + 1]) for i in range(n)][::-1]   # PyTorch lists the last axis first
+        if kind == "Constant" and step.config["value"] != 0:
+            raise NoCounterpart("Keras pads with zeros only")
+        return [Make(f"layers.ZeroPadding{n}D", pairs[0] if n == 1 else tuple(pairs))]
+    return build
+
+
+def _upsampling_builder(n):
+    def build(step):
+        extra = {"interpolation": step.config["interpolation"]} if n == 2 else {}
+        size = per_axis(step.config["size"], n)
+        return [Make(f"layers.UpSampling{n}D", size[0] if n == 1 else size, **extra)]
+    return build
+
+
+@builds("upsample")
+def _upsample(step):
+    (x,) = step.input_shapes
+    n = len(x) - 1
+    cfg = step.config
+    if cfg["size"] is not None:
+        if n != 2:
+            raise NoCounterpart("Keras resizes to a given size in 2-D only (Resizing)")
+        height, width = per_axis(cfg["size"], 2)
+        return [Make("layers.Resizing", height, width)]
+    factors = per_axis(cfg["scale_factor"], n)
+    if not all(getattr(f, "is_integer", False) or isinstance(f, int) for f in factors) or n > 3:
+        raise NoCounterpart("Keras upsamples by whole factors only")
+    size = tuple(int(f) for f in factors)
+    return [Make(f"layers.UpSampling{n}D", size[0] if n == 1 else size)]
+
+
 for _n in (1, 2, 3):
     KERAS[f"conv{_n}d"] = _conv_builder(_n)
+    KERAS[f"conv{_n}d_transpose"] = _conv_transpose_builder(_n)
+    KERAS[f"upsampling{_n}d"] = _upsampling_builder(_n)
+    KERAS[f"zero_padding{_n}d"] = lambda step, n=_n: [Make(f"layers.ZeroPadding{n}D", _pairs(step.config["padding"], n))]
+    KERAS[f"cropping{_n}d"] = lambda step, n=_n: [Make(f"layers.Cropping{n}D", _pairs(step.config["cropping"], n))]
+    for _kind in ("Zero", "Reflection", "Replication", "Circular", "Constant"):
+        KERAS[f"{_kind.lower()}_pad{_n}d"] = _torch_pad_builder(_kind, _n)
     for _kind in ("max", "avg"):
         KERAS[f"{_kind}pool{_n}d"] = _pool_builder(_kind, _n)
+        KERAS[f"global_{_kind}pool{_n}d"] = _global_pool_builder(_kind, _n)
+        KERAS[f"adaptive_{_kind}pool{_n}d"] = _adaptive_pool_builder(_kind, _n)
+for _n in (1, 2):
+    KERAS[f"depthwise_conv{_n}d"] = _depthwise_builder(_n)
+    KERAS[f"separable_conv{_n}d"] = _separable_builder(_n)
 
 
-@builds("simple_rnn", "lstm")
+# ---------------------------------------------------------------- recurrent
+
+_RNNS = {"simple_rnn": "layers.SimpleRNN", "lstm": "layers.LSTM", "gru": "layers.GRU"}
+
+
+def _rnn_layers(kind, cfg, bidirectional, merge_mode="concat") -> list:
+    """num_layers stacked RNN layers (each wrapped in Bidirectional if asked), the last returning what the
+    row asks for (Keras's default: the last step)."""
+    if cfg.get("proj_size"):
+        raise NoCounterpart("Keras's LSTM has no proj_size")
+    options = {"activation": cfg["activation"], "use_bias": cfg["use_bias"]}
+    if kind != "simple_rnn":
+        options["recurrent_activation"] = cfg["recurrent_activation"]
+    if kind == "gru" and cfg["reset_after"] is not None:
+        options["reset_after"] = cfg["reset_after"]
+    out = []
+    for i in range(cfg["num_layers"]):
+        sequences = True if i < cfg["num_layers"] - 1 else bool(cfg["return_sequences"])
+        rnn = Make(_RNNS[kind], cfg["units"], return_sequences=sequences, **options)
+        out.append(Make("layers.Bidirectional", rnn, merge_mode=merge_mode) if bidirectional else rnn)
+    return out
+
+
+@builds(*_RNNS)
 def _recurrent(step):
-    cfg = step.config
-    cls = "layers.LSTM" if step.kind == "lstm" else "layers.SimpleRNN"
-    return [Make(cls, cfg["units"], use_bias=cfg["use_bias"], return_sequences=cfg["return_sequences"])]
+    return _rnn_layers(step.kind, step.config, step.config["bidirectional"])
 
 
-@builds("gru")
-def _gru(step):
-    cfg = step.config
-    extra = {} if cfg["reset_after"] is None else {"reset_after": cfg["reset_after"]}
-    return [Make("layers.GRU", cfg["units"], use_bias=cfg["use_bias"], return_sequences=cfg["return_sequences"],
-                 **extra)]
+@builds("bidirectional")
+def _bidirectional(step):
+    inner = step.config["layer"]
+    return _rnn_layers(inner.spec.name, inner.config, True, step.config["merge_mode"])
 
 
 def layer_chain(step) -> list:

@@ -1,7 +1,9 @@
-"""A plan built in Keras 3: each row's layers applied to symbolic tensors, measured per row.
+"""A plan built in Keras 3: each row's layers called on example tensors, measured per row.
 
 Keras runs on its PyTorch backend (KERAS_BACKEND must be set before keras is first imported)
-and builds its weights on the `meta` device, so a large model costs no memory.
+with its weights and tensors on the `meta` device, so a large model costs no memory. The layers
+run eagerly rather than on symbolic inputs: a symbolic shape is Keras's own claim (its
+Activation('glu') claims the input's shape), an eager one is what the computation gives.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from .keras_builder import layer_chain  # noqa: E402
 from .make import NoCounterpart  # noqa: E402
 
 NAMESPACE = {"layers": layers}
+BATCH = 2
 
 
 def chains(plan) -> tuple[dict, dict]:
@@ -47,6 +50,19 @@ def _call(chain, xs):
     return x
 
 
+def _run(chain, xs):
+    """Run eagerly; a layer that cannot run on meta tensors (UpSampling goes through NumPy) is run
+    symbolically instead, and a zero tensor of the shape Keras infers carries on."""
+    try:
+        return _call(chain, xs)
+    except Exception as eager:
+        try:
+            y = _call(chain, [keras.KerasTensor(x.shape, dtype=x.dtype) for x in xs])
+        except Exception:
+            raise eager from None
+        return keras.ops.zeros(y.shape, dtype=y.dtype)
+
+
 def measure(plan) -> dict:
     """Per row: the counts and output shape Keras gives, or why it gives none.
 
@@ -56,10 +72,10 @@ def measure(plan) -> dict:
     built, tensors, seen = {}, {}, set()
     with keras.device("meta"):
         for name, shape, dtype in plan.inputs:
-            tensors[name] = keras.Input(shape=shape, dtype=_dtype(dtype), name=name)
+            tensors[name] = keras.ops.zeros((BATCH,) + shape, dtype=_dtype(dtype))
         for step in plan.steps:
             if step.name in missing:  # stand in with the formula's shape, so later rows are still checked
-                tensors[step.name] = keras.Input(shape=step.output_shape)
+                tensors[step.name] = keras.ops.zeros((BATCH,) + step.output_shape)
                 continue
             key = step.owner or step.name
             try:
@@ -67,7 +83,7 @@ def measure(plan) -> dict:
                     built[key] = [call.build(NAMESPACE) for call in made[key]]
                     for layer in built[key]:
                         layer.trainable = not step.frozen
-                tensors[step.name] = _call(built[key], [tensors[i] for i in step.inputs])
+                tensors[step.name] = _run(built[key], [tensors[i] for i in step.inputs])
             except Exception as e:  # Keras refused: the row's formula and Keras disagree
                 results[step.name] = {"error": f"keras raised {type(e).__name__}: {e}"}
                 break

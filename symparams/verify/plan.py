@@ -6,9 +6,11 @@ names of the tensors it reads (`row.inputs`), and whether it reuses another row'
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
+
+from ..values import LayerInstance
 
 
 @dataclass
@@ -46,6 +48,8 @@ def concrete(value, evaluation):
     """A configuration value with its sizes evaluated: sympy sizes become ints, tuples stay tuples."""
     if isinstance(value, tuple):
         return tuple(concrete(v, evaluation) for v in value)
+    if isinstance(value, LayerInstance):      # a wrapped layer (bidirectional's RNN)
+        return replace(value, config={k: concrete(v, evaluation) for k, v in value.config.items()})
     if isinstance(value, sp.Basic):
         number = evaluation.number(value)
         return number if isinstance(number, int) else value

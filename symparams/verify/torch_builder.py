@@ -7,7 +7,7 @@ as not checkable and never as passing.
 """
 from __future__ import annotations
 
-from .geometry import causal_pads, per_axis, same_pads
+from .geometry import causal_pads, per_axis, same_pads, transpose_same
 from .make import Make, NoCounterpart
 
 TORCH: dict = {}
@@ -21,6 +21,8 @@ def builds(*names):
     return register
 
 
+# ---------------------------------------------------------------- activations
+
 _ACTIVATIONS = {
     "relu": Make("nn.ReLU"), "relu6": Make("nn.ReLU6"), "gelu": Make("nn.GELU"), "silu": Make("nn.SiLU"),
     "swish": Make("nn.SiLU"), "softmax": Make("nn.Softmax", dim=-1), "log_softmax": Make("nn.LogSoftmax", dim=-1),
@@ -28,7 +30,7 @@ _ACTIVATIONS = {
     "softplus": Make("nn.Softplus"), "softsign": Make("nn.Softsign"), "leaky_relu": Make("nn.LeakyReLU"),
     "hard_sigmoid": Make("nn.Hardsigmoid"), "hard_swish": Make("nn.Hardswish"), "hard_silu": Make("nn.Hardswish"),
     "mish": Make("nn.Mish"), "exponential": Make("Exponential"), "glu": Make("nn.GLU", dim=-1),
-    "linear": Make("nn.Identity"),
+    "linear": Make("nn.Identity"), "identity": Make("nn.Identity"),
 }
 
 
@@ -37,7 +39,8 @@ def activation(name) -> list:
     return [] if name in (None, "none") else [_ACTIVATIONS[name]]
 
 
-@builds(*_ACTIVATIONS)
+@builds("relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "selu", "softplus", "softsign", "mish", "hard_sigmoid",
+        "hard_swish", "identity")
 def _activation_layer(step):
     return activation(step.kind)
 
@@ -46,6 +49,35 @@ def _activation_layer(step):
 def _activation(step):
     return activation(step.config["activation"]) or [Make("nn.Identity")]
 
+
+@builds("softmax", "log_softmax")
+def _softmax(step):
+    return [Make("nn.Softmax" if step.kind == "softmax" else "nn.LogSoftmax", dim=step.config["axis"])]
+
+
+@builds("leaky_relu")
+def _leaky_relu(step):
+    return [Make("nn.LeakyReLU", negative_slope=step.config["negative_slope"])]
+
+
+@builds("elu")
+def _elu(step):
+    return [Make("nn.ELU", alpha=step.config["alpha"])]
+
+
+@builds("glu")
+def _glu(step):
+    return [Make("nn.GLU", dim=step.config["axis"])]
+
+
+@builds("prelu")
+def _prelu(step):
+    if step.config["shared_axes"] is not None:
+        raise NoCounterpart("torch's PReLU has no shared_axes: one alpha, or one per channel")
+    return [Make("nn.PReLU", num_parameters=step.config["num_parameters"] or 1)]
+
+
+# ---------------------------------------------------------------- dense, reshaping, dropout, embedding
 
 @builds("dense")
 def _dense(step):
@@ -56,7 +88,7 @@ def _dense(step):
 
 @builds("flatten")
 def _flatten(step):
-    return [Make("nn.Flatten")]
+    return [Make("nn.Flatten", step.config["start_dim"], step.config["end_dim"])]
 
 
 @builds("reshape")
@@ -66,9 +98,16 @@ def _reshape(step):
     return [unflatten] if len(x) == 1 else [Make("nn.Flatten"), unflatten]
 
 
+@builds("unflatten")
+def _unflatten(step):
+    return [Make("nn.Unflatten", step.config["axis"], tuple(step.config["unflattened_size"]))]
+
+
 @builds("permute")
 def _permute(step):
-    return [Make("Permute", tuple(step.config["dims"]))]
+    (x,) = step.input_shapes
+    dims = tuple(step.config["dims"])
+    return [Make("Permute", dims[1:] if len(dims) == len(x) + 1 else dims)]
 
 
 _DROPOUTS = {"dropout": "nn.Dropout", "spatial_dropout1d": "nn.Dropout1d", "spatial_dropout2d": "nn.Dropout2d",
@@ -87,8 +126,11 @@ def _gaussian_dropout(step):
 
 @builds("embedding")
 def _embedding(step):
-    return [Make("nn.Embedding", step.config["input_dim"], step.config["output_dim"])]
+    cfg = step.config
+    return [Make("nn.Embedding", cfg["input_dim"], cfg["output_dim"], padding_idx=cfg.get("padding_idx"))]
 
+
+# ---------------------------------------------------------------- merges
 
 @builds("add", "subtract", "multiply", "average", "maximum", "minimum")
 def _merge(step):
@@ -97,40 +139,79 @@ def _merge(step):
 
 @builds("concatenate")
 def _concatenate(step):
-    return [Make("Merge", "concatenate", dim=step.config["axis"])]
+    axis = step.config["axis"]
+    return [Make("Merge", "concatenate", dim=1 if axis is None else axis)]
 
 
-def _affine(cfg, layer):
-    if cfg["center"] != cfg["scale"]:
-        raise NoCounterpart(f"torch's {layer} has a scale and a shift together or neither, not one alone")
-    return cfg["center"]
+# ---------------------------------------------------------------- normalisation
+
+def _learned(gamma: bool, beta: bool, layer: str) -> bool:
+    if gamma != beta:
+        raise NoCounterpart(f"torch's {layer} learns a scale and a shift together or neither, not one alone")
+    return gamma
+
+
+def _channel_axis(axis, layer):
+    if axis not in (None, 1):
+        raise NoCounterpart(f"torch's {layer} normalises the channel axis 1, not axis {axis}")
 
 
 @builds("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d")
 def _batchnorm(step):
     (x,) = step.input_shapes
+    cfg = step.config
+    _channel_axis(cfg["axis"], "BatchNorm")
     n = {1: 1, 2: 1, 3: 2, 4: 3}.get(len(x))
     if n is None:
         raise NoCounterpart(f"torch has no BatchNorm for rank-{len(x) + 1} tensors")
-    return [Make(f"nn.BatchNorm{n}d", x[0], affine=_affine(step.config, "BatchNorm"))]
+    affine = _learned(cfg["scale"] and cfg["affine"], cfg["center"] and cfg["affine"], "BatchNorm")
+    return [Make(f"nn.BatchNorm{n}d", x[0], affine=affine, track_running_stats=cfg["track_running_stats"])]
+
+
+def _normalized_shape(x, cfg, layer) -> tuple:
+    """torch's normalized_shape: trailing axes only (Keras may name any)."""
+    if cfg["features"] is not None:
+        return tuple(cfg["features"])
+    axes = sorted({a - 1 if a > 0 else len(x) + a for a in (cfg["axis"] or (-1,))})
+    if axes != list(range(axes[0], len(x))):
+        raise NoCounterpart(f"torch's {layer} normalises trailing axes only, not axes {cfg['axis']}")
+    return tuple(x[axes[0]:])
 
 
 @builds("layernorm")
 def _layernorm(step):
     (x,) = step.input_shapes
     cfg = step.config
-    if cfg["scale"] or not cfg["center"]:
-        return [Make("nn.LayerNorm", x[-1], elementwise_affine=cfg["scale"], bias=cfg["center"])]
-    raise NoCounterpart("torch's LayerNorm cannot shift without scaling")
+    gamma = cfg["scale"] and cfg["elementwise_affine"]
+    beta = cfg["center"] and cfg["use_bias"] and cfg["elementwise_affine"]
+    if beta and not gamma:
+        raise NoCounterpart("torch's LayerNorm cannot shift without scaling")
+    return [Make("nn.LayerNorm", _normalized_shape(x, cfg, "LayerNorm"), elementwise_affine=gamma, bias=beta)]
 
+
+@builds("rmsnorm")
+def _rmsnorm(step):
+    (x,) = step.input_shapes
+    cfg = step.config
+    return [Make("nn.RMSNorm", _normalized_shape(x, cfg, "RMSNorm"), elementwise_affine=cfg["elementwise_affine"])]
+
+
+@builds("groupnorm")
+def _groupnorm(step):
+    (x,) = step.input_shapes
+    cfg = step.config
+    _channel_axis(cfg["axis"], "GroupNorm")
+    affine = _learned(cfg["scale"] and cfg["affine"], cfg["center"] and cfg["affine"], "GroupNorm")
+    return [Make("nn.GroupNorm", cfg["groups"], x[0], affine=affine)]
+
+
+# ---------------------------------------------------------------- convolution and pooling
 
 def _padding(padding, sizes, k, s, d, n):
     """torch's own `padding=` argument, or a ZeroPad module to put first (Keras's 'same' with
     strides, 'causal'), and the padding left for the layer itself."""
     if padding == "valid":
         return [], 0
-    if padding == "causal" and n > 1:
-        raise NoCounterpart(f"causal padding is for 1-D layers, found a {n}-D one")
     if padding == "causal":
         return [Make("nn.ZeroPad1d", causal_pads(k[0], d[0]))], 0
     if padding == "same":
@@ -142,16 +223,62 @@ def _padding(padding, sizes, k, s, d, n):
     return [], per_axis(padding, n)
 
 
+def _windows(step, n):
+    cfg = step.config
+    return tuple(per_axis(cfg[key], n) for key in ("kernel_size", "strides", "dilation_rate"))
+
+
 def _conv_builder(n):
     def build(step):
         (x,) = step.input_shapes
         cfg = step.config
-        sizes = x[1:]
-        k, s, d = (per_axis(cfg[key], n) for key in ("kernel_size", "strides", "dilation_rate"))
-        pre, pad = _padding(cfg["padding"], sizes, k, s, d, n)
+        k, s, d = _windows(step, n)
+        pre, pad = _padding(cfg["padding"], x[1:], k, s, d, n)
         conv = Make(f"nn.Conv{n}d", x[0], cfg["filters"], kernel_size=k, stride=s, padding=pad, dilation=d,
-                    groups=cfg["groups"], bias=cfg["use_bias"])
+                    groups=cfg["groups"], bias=cfg["use_bias"], padding_mode=cfg["padding_mode"])
         return pre + [conv] + activation(cfg["activation"])
+    return build
+
+
+def _conv_transpose_builder(n):
+    def build(step):
+        (x,) = step.input_shapes
+        cfg = step.config
+        k, s, d = _windows(step, n)
+        q = cfg["output_padding"]
+        if cfg["padding"] == "same":
+            pad, q = transpose_same(k, s, d, q)
+        else:
+            pad = 0 if cfg["padding"] == "valid" else per_axis(cfg["padding"], n)
+            q = 0 if q is None else per_axis(q, n)
+        conv = Make(f"nn.ConvTranspose{n}d", x[0], cfg["filters"], kernel_size=k, stride=s, padding=pad,
+                    output_padding=q, groups=cfg["groups"], bias=cfg["use_bias"], dilation=d)
+        return [conv] + activation(cfg["activation"])
+    return build
+
+
+def _depthwise(step, n, bias):
+    (x,) = step.input_shapes
+    cfg = step.config
+    k, s, d = _windows(step, n)
+    pre, pad = _padding(cfg["padding"], x[1:], k, s, d, n)
+    return pre + [Make(f"nn.Conv{n}d", x[0], x[0] * cfg["depth_multiplier"], kernel_size=k, stride=s,
+                       padding=pad, dilation=d, groups=x[0], bias=bias)]
+
+
+def _depthwise_builder(n):
+    def build(step):
+        return _depthwise(step, n, step.config["use_bias"]) + activation(step.config["activation"])
+    return build
+
+
+def _separable_builder(n):
+    def build(step):
+        cfg = step.config
+        (x,) = step.input_shapes
+        pointwise = Make(f"nn.Conv{n}d", x[0] * cfg["depth_multiplier"], cfg["filters"], kernel_size=1,
+                         bias=cfg["use_bias"])
+        return _depthwise(step, n, False) + [pointwise] + activation(cfg["activation"])
     return build
 
 
@@ -161,27 +288,128 @@ def _pool_builder(kind, n):
         cfg = step.config
         k = per_axis(cfg["pool_size"], n)
         s = per_axis(cfg["strides"], n) if cfg["strides"] is not None else k
-        pre, pad = _padding(cfg["padding"], x[1:], k, s, (1,) * n, n)
-        cls = f"nn.MaxPool{n}d" if kind == "max" else f"nn.AvgPool{n}d"
-        return pre + [Make(cls, kernel_size=k, stride=s, padding=pad, ceil_mode=cfg["ceil_mode"])]
+        d = per_axis(cfg.get("dilation_rate", 1), n)
+        pre, pad = _padding(cfg["padding"], x[1:], k, s, d, n)
+        if kind == "max":
+            pool = Make(f"nn.MaxPool{n}d", kernel_size=k, stride=s, padding=pad, dilation=d,
+                        ceil_mode=cfg["ceil_mode"])
+        else:
+            pool = Make(f"nn.AvgPool{n}d", kernel_size=k, stride=s, padding=pad, ceil_mode=cfg["ceil_mode"],
+                        count_include_pad=cfg["count_include_pad"])
+        return pre + [pool]
     return build
+
+
+def _global_pool_builder(kind, n):
+    def build(step):
+        pool = Make(f"nn.Adaptive{'Max' if kind == 'max' else 'Avg'}Pool{n}d", 1)
+        return [pool] if step.config["keepdims"] else [pool, Make("nn.Flatten")]
+    return build
+
+
+def _adaptive_pool_builder(kind, n):
+    def build(step):
+        return [Make(f"nn.Adaptive{'Max' if kind == 'max' else 'Avg'}Pool{n}d", per_axis(step.config["output_size"], n))]
+    return build
+
+
+# ---------------------------------------------------------------- resizing
+
+def _pairs(amounts, n) -> list:
+    """Keras's padding/cropping forms as one (before, after) pair per axis."""
+    amounts = amounts if isinstance(amounts, tuple) else (amounts,)
+    if n == 1 and len(amounts) == 2 and not isinstance(amounts[0], tuple):
+        return [amounts]
+    if len(amounts) == 1 and not isinstance(amounts[0], tuple):
+        return [(amounts[0], amounts[0])] * n
+    return [a if isinstance(a, tuple) else (a, a) for a in amounts]
+
+
+def _pad_module(pairs, n, sign=1):
+    """nn.ZeroPad{n}d takes the amounts last axis first; negative amounts crop."""
+    return Make(f"nn.ZeroPad{n}d", tuple(sign * p for pair in reversed(pairs) for p in pair))
+
+
+def _resize_builders(n):
+    TORCH[f"upsampling{n}d"] = lambda step: [Make("nn.Upsample", scale_factor=tuple(
+        float(f) for f in per_axis(step.config["size"], n)))]
+    TORCH[f"zero_padding{n}d"] = lambda step: [_pad_module(_pairs(step.config["padding"], n), n)]
+    TORCH[f"cropping{n}d"] = lambda step: [_pad_module(_pairs(step.config["cropping"], n), n, sign=-1)]
+    for kind in ("Zero", "Reflection", "Replication", "Circular", "Constant"):
+        TORCH[f"{kind.lower()}_pad{n}d"] = _torch_pad_builder(kind, n)
+
+
+def _torch_pad_builder(kind, n):
+    def build(step):
+        amounts = tuple(step.config["padding"])
+        padding = amounts[0] if len(amounts) == 1 else amounts
+        extra = (step.config["value"],) if kind == "Constant" else ()
+        return [Make(f"nn.{kind}Pad{n}d", padding, *extra)]
+    return build
+
+
+@builds("upsample")
+def _upsample(step):
+    cfg = step.config
+    size = cfg["size"]
+    scale = cfg["scale_factor"]
+    if scale is not None:
+        scale = float(scale[0]) if len(scale) == 1 else tuple(float(f) for f in scale)
+    options = {k: cfg[k] for k in ("align_corners",) if cfg[k] not in (None, "none")}
+    return [Make("nn.Upsample", size=None if size is None else tuple(size), scale_factor=scale, mode=cfg["mode"],
+                 **options)]
 
 
 for _n in (1, 2, 3):
     TORCH[f"conv{_n}d"] = _conv_builder(_n)
+    TORCH[f"conv{_n}d_transpose"] = _conv_transpose_builder(_n)
+    _resize_builders(_n)
     for _kind in ("max", "avg"):
         TORCH[f"{_kind}pool{_n}d"] = _pool_builder(_kind, _n)
+        TORCH[f"global_{_kind}pool{_n}d"] = _global_pool_builder(_kind, _n)
+        TORCH[f"adaptive_{_kind}pool{_n}d"] = _adaptive_pool_builder(_kind, _n)
+for _n in (1, 2):
+    TORCH[f"depthwise_conv{_n}d"] = _depthwise_builder(_n)
+    TORCH[f"separable_conv{_n}d"] = _separable_builder(_n)
 
+
+# ---------------------------------------------------------------- recurrent
 
 _RNNS = {"simple_rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}
+
+
+def _rnn_module(kind, cfg, features, bidirectional):
+    options = {}
+    if kind == "simple_rnn":
+        if cfg["activation"] not in ("tanh", "relu"):
+            raise NoCounterpart(f"torch's RNN has tanh or relu, not {cfg['activation']}")
+        options["nonlinearity"] = cfg["activation"]
+    if cfg.get("proj_size"):
+        options["proj_size"] = cfg["proj_size"]
+    return Make(_RNNS[kind], features, cfg["units"], num_layers=cfg["num_layers"], bias=cfg["use_bias"],
+                batch_first=True, bidirectional=bidirectional, **options)
+
+
+def _sequences(flag) -> bool:
+    return True if flag is None else flag      # torch's RNNs return every step
 
 
 @builds(*_RNNS)
 def _recurrent(step):
     (x,) = step.input_shapes
     cfg = step.config
-    rnn = Make(_RNNS[step.kind], x[-1], cfg["units"], bias=cfg["use_bias"], batch_first=True)
-    return [Make("RecurrentOutput", rnn, cfg["return_sequences"])]
+    rnn = _rnn_module(step.kind, cfg, x[-1], cfg["bidirectional"])
+    return [Make("RecurrentOutput", rnn, _sequences(cfg["return_sequences"]))]
+
+
+@builds("bidirectional")
+def _bidirectional(step):
+    (x,) = step.input_shapes
+    inner = step.config["layer"]
+    if step.config["merge_mode"] != "concat":
+        raise NoCounterpart(f"torch's bidirectional RNNs concatenate, they cannot {step.config['merge_mode']}")
+    rnn = _rnn_module(inner.spec.name, inner.config, x[-1], True)
+    return [Make("RecurrentOutput", rnn, _sequences(inner.config["return_sequences"]))]
 
 
 def layer_call(step) -> Make:
