@@ -17,6 +17,7 @@ COMMANDS = {
     "verify": "build the model in PyTorch / Keras and check every formula against them",
     "solve": "solve for a size: the one giving a figure exactly, or the largest under a budget",
     "formula": "one closed form (params, MACs, memory, shape) of a model or layer, as text, LaTeX or JSON",
+    "sweep": "evaluate figures over ranges of sizes (CSV, JSON, Markdown, plot)",
 }
 
 

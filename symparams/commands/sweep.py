@@ -1,0 +1,41 @@
+"""`symparams sweep`: a model's figures over ranges of its sizes, as CSV, JSON, Markdown or a plot."""
+import sys
+
+from .common import add_model_arguments, load_model, parse_assignments
+
+
+def add_arguments(p):
+    from ..formulas import QUANTITIES
+    from ..memory import DTYPE_BYTES
+    add_model_arguments(p)
+    p.add_argument("--vary", action="append", required=True, metavar="NAME=RANGE",
+                   help="d=256:4096:256 (both ends included) or L=12,24,48; several make a grid")
+    p.add_argument("--of", default="params", metavar="QUANTITIES",
+                   help="comma-separated: " + ", ".join(q for q in QUANTITIES if q != "shape") + " (default: params)")
+    p.add_argument("--per-batch", action="store_true", help="MACs and FLOPs for a batch of B examples")
+    p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
+                   help="bytes per number for param_bytes and memory")
+    p.add_argument("--format", choices=["csv", "json", "markdown"], default="csv")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw each figure against the first varied symbol")
+
+
+def run(args):
+    from .. import sweep
+    model = load_model(args)
+    varied = dict(sweep.parse_vary(v) for v in args.vary)
+    quantities = [q.strip() for q in args.of.split(",") if q.strip()]
+    result = sweep.run(model, varied, quantities, parse_assignments(args.set), args.dtype, args.per_batch)
+    show = {"csv": sweep.to_csv, "json": sweep.to_json, "markdown": sweep.to_markdown}[args.format]
+    print(show(result))
+    if result.dropped:
+        print(f"note: {result.dropped:,} configurations break a `where` rule and are left out", file=sys.stderr)
+    if result.empty:
+        print(f"note: {result.empty:,} configurations leave a layer an output size <= 0 and are left out",
+              file=sys.stderr)
+    if result.fractional:
+        print(f"note: {result.fractional:,} configurations give a fractional count and are left out",
+              file=sys.stderr)
+    if args.plot:
+        sweep.plot(result, args.plot, model.name)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
