@@ -130,8 +130,9 @@ class Session:
                 return self.change(replace(self.source, header=Header.parse(first)), first, show_symbols=True)
             if words[:1] == ["convention"] and len(words) == 2 and "\n" not in entry:
                 return self.cmd_convention(words[1:])
-            if words[:1] == ["block"]:
-                return self.change(replace(self.source, prelude=self.source.prelude + (entry,)), first)
+            if words[:1] == ["block"] and len(words) == 2:
+                self.change(replace(self.source, prelude=self.source.prelude + (entry,)), first)
+                return Reply(f"block {words[1]} defined: use it as {words[1]}(...)(x), or in repeat(n, ...)")
             return self.change(self.source.with_body(entry), first)
         except Rejected as r:
             return Reply(str(r), ok=False)

@@ -51,8 +51,10 @@ def repl_hint(e: SymparamsError) -> str | None:
     found = _NOT_A_SYMBOL.match(e.message)
     if isinstance(e, UnknownName) and found:
         name = found.group(1)
-        declare = f"declare it with :symbols {name}=64, or type a header like: model m({name} = 64):"
-        hint = f"{hint} or {declare}" if hint and hint.startswith("did you mean") else declare
+        if hint and hint.startswith("did you mean"):
+            hint = f"{hint} A new symbol is declared with :symbols {name}=64"
+        else:
+            hint = f"declare it first: :symbols {name}=64, or type a header like: model m({name} = 64):"
     if hint:
         hint = hint.replace("run `symparams layers` to list the catalog", "type :layers to list the catalog")
     return hint
@@ -92,12 +94,12 @@ def describe_changes(old, model, ev) -> list[str]:
     for c in model.constraints[old_constraints:]:
         lines.append(f"assumes {c.text}")
     if len(model.rows) > old_rows:
-        lines.append(totals_text(model, ev))
+        lines.append(totals_text(model, ev, output=False))
     return lines
 
 
-def totals_text(model, ev) -> str:
+def totals_text(model, ev, output: bool = True) -> str:
     text = f"total: {render.number(ev.params) if ev.params is not None else render.formula(model.params)} params"
     if model.non_trainable != 0:
         text += f" ({both(model.trainable, ev)} trainable, {both(model.non_trainable, ev)} non-trainable)"
-    return text + f"; output {shape_text(model.output_shape, ev)}"
+    return text + (f"; output {shape_text(model.output_shape, ev)}" if output else "")
