@@ -321,19 +321,20 @@ def tied_params(inst: LayerInstance, x: tuple, out) -> tuple:
     """(params, note) of a dense layer that reuses another layer's weight matrix.
 
     Dense's params are its n x units kernel plus its bias (catalog/core.py); the kernel is
-    the tied layer's matrix, used as it is or transposed (an embedding's V x d table serves a
-    d -> V output layer), so only the bias is new.
+    the tied layer's matrix, so only the bias is new.
     """
     target = inst.tied
     name = target.binding or target.spec.name
-    if target.spec.name == "embedding":
+    if target.spec.name == "embedding":    # a V x d table serves a d -> V layer, transposed
         theirs = (target.config["input_dim"], target.config["output_dim"])
+        candidates = [theirs[::-1]]
     elif target.owner is None:
         raise ArgumentError(f"tied={name}: {name} must be applied before its weights can be reused")
-    else:
+    else:                                  # a dense kernel, as it is or transposed (autoencoders)
         theirs = (target.owner.input_shapes[0][-1], target.config["units"])
+        candidates = [theirs, theirs[::-1]]
     mine = (x[-1], inst.config["units"])
-    for candidate in (theirs[::-1], theirs):
+    for candidate in candidates:
         verdicts = [agree(m, t) for m, t in zip(mine, candidate)]
         if False not in verdicts:
             for v in verdicts:

@@ -33,18 +33,26 @@ def _totals(model, ev) -> list[tuple]:
     return [(label, expr, ev.number(expr)) for label, expr in rows]
 
 
-def text_table(model, ev) -> str:
+def shown_rows(rows, expand: bool, depth: int = 0):
+    """(depth, row) pairs: a block's or repeat's inner rows follow it, one level deeper, if expanded."""
+    for r in rows:
+        yield depth, r
+        if expand:
+            yield from shown_rows(r.children, expand, depth + 1)
+
+
+def text_table(model, ev, expand: bool = False) -> str:
     header = f'Model: "{model.name}"   convention: {model.convention.name}'
     if ev.values:
         header += f"   at {_values_text(ev)}"
     table = [("Layer (type)", "Output Shape", "Param #", "")]
-    for r in model.rows:
+    for depth, r in shown_rows(model.rows, expand):
         shape_value = ev.shape(r.output_shape)
         shape_val = format_shape(tuple("?" if v is None else v for v in shape_value))
         shape_sym = format_shape(r.output_shape)
         params_val = number(ev.number(r.params))
         params_sym = formula(r.params)
-        label = f"{r.name} ({r.type})"
+        label = "  " * depth + f"{r.name} ({r.type})"
         table.append((label, shape_val, params_val, r.note))
         symbolic_params = not sp.sympify(r.params).is_number
         if shape_sym != shape_val or symbolic_params:
