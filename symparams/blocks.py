@@ -182,6 +182,8 @@ class RepeatInstance:
         row = summed_row(builder.auto_name(self), f"{self.describe(builder)} × {self.count}", [x], y.shape,
                          first.rows, pos, count=self.count, once={id(r) for r in first.rows
                                                                    if id(r) in first.made_elsewhere})
+        row.repeat_count = self.count   # for verify/export, which rebuild the repetitions
+        row.repeat_once = [r.name for r in first.rows if id(r) in first.made_elsewhere]
         return row, y.dtype
 
     def unrolled(self, builder, first, y, pos):

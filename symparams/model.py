@@ -28,6 +28,10 @@ class Row:
     config: dict = field(default_factory=dict)
     input_shapes: list = field(default_factory=list)
     active: sp.Expr | None = None  # params one example uses, where fewer than all (mixture of experts)
+    # A repeat row whose body is derived once (`children`) and multiplied: its count, and the names of
+    # the body rows whose weights exist once however often the body runs (instances made outside it).
+    repeat_count: sp.Expr | None = None
+    repeat_once: list = field(default_factory=list)
 
     @property
     def trainable(self) -> sp.Expr:
