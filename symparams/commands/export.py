@@ -1,0 +1,34 @@
+"""`symparams export FILE --to torch|keras`: print the network the verify builder makes, as source
+a user can train from (the same constructor calls verify checks)."""
+from __future__ import annotations
+
+from .common import add_model_arguments, parse_assignments
+
+
+def add_arguments(p):
+    add_model_arguments(p)
+    p.add_argument("--to", choices=["torch", "keras"], default="torch",
+                   help="PyTorch nn.Module (default) or Keras functional model")
+
+
+def class_name(model_name: str) -> str:
+    """`bn_cnn_torch` -> `BnCnnTorch`."""
+    return "".join(part[:1].upper() + part[1:] for part in model_name.split("_") if part) or "Network"
+
+
+def run(args):
+    from ..errors import ArgumentError
+    from ..interpreter import load
+    from ..verify import FRAMEWORKS, network_module
+    from ..verify.make import NoCounterpart
+    from ..verify.plan import make_plan
+
+    model = load(args.file, model=args.model, convention=args.convention or FRAMEWORKS[args.to])
+    plan = make_plan(model, parse_assignments(args.set))
+    network = network_module(args.to)
+    try:
+        text = network.source(plan, class_name(model.name)) if args.to == "torch" else network.source(plan)
+    except NoCounterpart as e:
+        raise ArgumentError(f"cannot export to {args.to}: {e}") from None
+    print(text, end="")
+    return 0
