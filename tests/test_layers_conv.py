@@ -214,3 +214,15 @@ def test_pasted_in_channels_must_match_the_input():
 def test_causal_padding_is_one_dimensional():
     with pytest.raises(ArgumentError, match="causal"):
         symparams.parse("model m(H = 9):\n    input (H, H, 3)\n    conv2d(8, 3, padding=causal)\n")
+
+
+def test_transpose_formula_is_torchs_closed_form():
+    """(L - 1)*s - 2p + d*(k - 1) + output_padding + 1, with the stride a symbol too."""
+    m = symparams.parse("convention torch\nmodel m(L = 8, s = 2):\n    input (4, L)\n"
+                        "    ConvTranspose1d(in_channels=4, out_channels=6, kernel_size=3, stride=s, padding=1, "
+                        "output_padding=1)\n")
+    L, s = m.symbols["L"], m.symbols["s"]
+    row = m.rows[0]
+    assert (row.output_shape[1] - ((L - 1) * s - 2 + 2 * 1 + 1 + 1)).expand() == 0
+    assert row.params == 3 * 4 * 6 + 6
+    assert (row.macs - L * 4 * 3 * 6).expand() == 0
