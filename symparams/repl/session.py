@@ -65,7 +65,7 @@ def opens_block(line: str) -> bool:
 class Session:
     def __init__(self, convention: str | None = None):
         self.source = Source(convention=get_convention(convention).name if convention else None)
-        self.history: list[tuple[Source, str]] = []      # earlier sources, and what changed them
+        self.undo_stack: list[tuple[Source, str]] = []   # earlier sources, and what changed them
         self.values: dict[str, int] = {}                  # :set values, by symbol name
         self.model = None
         self.evaluation = None
@@ -143,7 +143,7 @@ class Session:
         """Adopt a new source if its model derives and evaluates; otherwise raise Rejected."""
         old = self.model
         model, ev = derive(source, self.values)
-        self.history.append((self.source, what))
+        self.undo_stack.append((self.source, what))
         self.source, self.model, self.evaluation = source, model, ev
         if model is None:
             return Reply("ok (no input yet: the model starts at a line like `input (28, 28, 1)`)"
@@ -165,7 +165,9 @@ class Session:
         matches = [c for c in COMMANDS if c.startswith(name)]
         if name in ("q", "exit"):
             matches = ["quit"]
-        if name not in COMMANDS and len(matches) != 1:
+        if name not in COMMANDS and len(matches) > 1:
+            raise ArgumentError(f"':{name}' could be " + " or ".join(":" + m for m in matches), self.at(name))
+        if name not in COMMANDS and not matches:
             raise UnknownName(f"unknown command ':{name}'", self.at(name),
                               did_you_mean(name, COMMANDS) or "type :help for the list")
         return getattr(self, "cmd_" + (name if name in COMMANDS else matches[0]))(args)
@@ -200,9 +202,9 @@ class Session:
         return Reply(out.getvalue().rstrip("\n"))
 
     def cmd_undo(self, args):
-        if not self.history:
+        if not self.undo_stack:
             return Reply("nothing to undo")
-        source, what = self.history.pop()
+        source, what = self.undo_stack.pop()
         self.source = source
         self.model, self.evaluation = derive(source, self.values)
         return Reply(f"undid: {what}" + (f"\n{totals_text(self.model, self.evaluation)}" if self.model else ""))
