@@ -1,0 +1,107 @@
+"""Merges against real Keras 3 merge layers and PyTorch tensor operations: no weights, and the
+output shape of each, including where the conventions' default concatenation axis differs."""
+import keras
+import pytest
+import torch
+
+import symparams
+from reference import symparams_counts
+from symparams.errors import ShapeError, ValueProblem
+
+
+def merged(shapes, expr, convention) -> dict:
+    """`out = expr` over inputs x0, x1, ... of symbolic sizes evaluated at `shapes`."""
+    lines, header = [], []
+    for i, shape in enumerate(shapes):
+        names = [f"S{i}_{j}" for j in range(len(shape))]
+        header += [f"{n} = {s}" for n, s in zip(names, shape)]
+        lines.append(f"    x{i} = input ({', '.join(names)},)")
+    m = symparams.parse(f"model m({', '.join(header)}):\n" + "\n".join(lines) + f"\n    out = {expr}\n",
+                        convention=convention)
+    return symparams_counts(m, None, m.rows[-1].name)
+
+
+def keras_merge(layer, shapes) -> dict:
+    inputs = [keras.Input(shape=s) for s in shapes]
+    out = layer(inputs)
+    model = keras.Model(inputs, out)
+    return {"params": model.count_params(), "trainable": 0, "non_trainable": 0, "buffers": 0,
+            "output_shape": tuple(out.shape[1:])}
+
+
+def torch_merge(fn, shapes) -> dict:
+    out = fn(*[torch.zeros((2,) + tuple(s), device="meta") for s in shapes])
+    return {"params": 0, "trainable": 0, "non_trainable": 0, "buffers": 0, "output_shape": tuple(out.shape[1:])}
+
+
+SHAPES = [[(5,), (5,)], [(3, 4), (3, 4), (3, 4)], [(2, 3, 4), (2, 3, 4)]]
+KERAS_MERGES = {"add": keras.layers.Add, "subtract": keras.layers.Subtract, "multiply": keras.layers.Multiply,
+                "average": keras.layers.Average, "maximum": keras.layers.Maximum, "minimum": keras.layers.Minimum}
+
+
+@pytest.mark.parametrize("name", list(KERAS_MERGES))
+@pytest.mark.parametrize("shapes", SHAPES)
+def test_elementwise_merges_match_keras(name, shapes):
+    if name == "subtract" and len(shapes) != 2:
+        pytest.skip("Keras' Subtract takes exactly two tensors")
+    expr = f"{name}({', '.join(f'x{i}' for i in range(len(shapes)))})"
+    assert merged(shapes, expr, "keras") == keras_merge(KERAS_MERGES[name](), shapes)
+
+
+@pytest.mark.parametrize("expr, fn", [("x0 + x1", torch.add), ("x0 - x1", torch.sub), ("x0 * x1", torch.mul),
+                                      ("maximum(x0, x1)", torch.maximum), ("minimum(x0, x1)", torch.minimum)])
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4)])
+def test_tensor_operators_match_torch(expr, fn, shape):
+    assert merged([shape, shape], expr, "torch") == torch_merge(fn, [shape, shape])
+
+
+@pytest.mark.parametrize("shapes, axis", [([(3, 4), (3, 5)], -1), ([(3, 4), (2, 4), (6, 4)], 1),
+                                          ([(2, 3, 4), (2, 1, 4)], 2), ([(2, 3, 4), (2, 3, 9)], 3)])
+def test_concatenate_matches_keras(shapes, axis):
+    expr = f"concat({', '.join(f'x{i}' for i in range(len(shapes)))}, axis={axis})"
+    assert merged(shapes, expr, "keras") == keras_merge(keras.layers.Concatenate(axis=axis), shapes)
+
+
+@pytest.mark.parametrize("shapes, dim", [([(3, 4), (3, 5)], -1), ([(3, 4), (2, 4), (6, 4)], 1),
+                                         ([(2, 3, 4), (2, 1, 4)], 2)])
+def test_concatenate_matches_torch_cat(shapes, dim):
+    expr = f"cat({', '.join(f'x{i}' for i in range(len(shapes)))}, dim={dim})"
+    assert merged(shapes, expr, "torch") == torch_merge(lambda *xs: torch.cat(xs, dim=dim), shapes)
+
+
+@pytest.mark.parametrize("shapes", [[(3, 8, 8), (5, 8, 8)], [(4, 6), (2, 6)], [(1, 2, 3, 3), (7, 2, 3, 3)]])
+def test_concatenate_defaults_to_the_channel_axis(shapes):
+    """Keras joins the last axis; under the torch convention a bare concat joins the channels (dim=1)."""
+    assert merged(shapes, "concat(x0, x1)", "torch") == torch_merge(lambda a, b: torch.cat((a, b), dim=1), shapes)
+    last = [s[1:] + s[:1] for s in shapes]   # the same tensors, channels last
+    assert merged(last, "concat(x0, x1)", "keras") == keras_merge(keras.layers.Concatenate(), last)
+
+
+# ---------------------------------------------------------------- mistakes
+
+def test_adding_tensors_of_different_sizes_names_both_shapes_and_the_axis():
+    text = "model m():\n    x = input (4, 5)\n    y = input (4, 6)\n    z = x + y\n"
+    with pytest.raises(ShapeError) as caught:
+        symparams.parse(text, filename="net.sp")
+    message = str(caught.value)
+    assert "(None, 4, 5)" in message and "(None, 4, 6)" in message
+    assert "axis 2" in message and "5 vs 6" in message
+    assert message.startswith("net.sp:4:9: shape error")
+
+
+def test_adding_symbolic_sizes_records_when_they_agree():
+    m = symparams.parse("model m(C = 128, D = 128):\n    x = input (C)\n    y = input (D)\n    z = x + y\n")
+    assert m.evaluate().shape(m.output_shape) == (128,)
+    with pytest.raises(ValueProblem) as caught:
+        m.evaluate({"D": 64})
+    assert "C = D" in str(caught.value) and "axis 1" in str(caught.value)
+
+
+def test_concatenate_checks_the_other_axes():
+    with pytest.raises(ShapeError, match=r"\(None, 3, 4\) and \(None, 2, 5\) differ on axis 1"):
+        symparams.parse("model m():\n    x = input (3, 4)\n    y = input (2, 5)\n    z = concat(x, y)\n")
+
+
+def test_concatenate_axis_must_exist():
+    with pytest.raises(ShapeError, match="axis 3 is not an axis"):
+        symparams.parse("model m():\n    x = input (3, 4)\n    y = input (3, 4)\n    z = concat(x, y, axis=3)\n")
