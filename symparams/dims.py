@@ -50,7 +50,10 @@ def agree(a, b) -> bool | sp.Expr:
 def describe_condition(cond: sp.Eq) -> str:
     free = sorted(cond.free_symbols, key=lambda s: s.name)
     if len(free) == 1:
-        sol = sp.solve(cond, free[0])
+        try:
+            sol = sp.solve(cond, free[0])
+        except NotImplementedError:     # floors and ceilings (H = 2*floor(H/2)): state it as it is
+            sol = []
         if len(sol) == 1:
             return f"{free[0]} = {sol[0]}"
     return f"{cond.lhs} = {cond.rhs}"

@@ -141,3 +141,13 @@ def test_adaptive_pooling_matches_torch_and_keras(n, shape, size, kind):
     last = shape[1:] + shape[:1]
     ours = symparams_layer(call(keras_cls, size), last, "keras")
     assert without_macs(ours) == keras_layer(getattr(keras.layers, keras_cls)(size), last)
+
+
+def test_pool_then_upsample_back_needs_even_sizes():
+    """A U-Net skip: pooling by 2 and a stride-2 transposed conv give back 2*floor(H/2), which is H
+    only for even H; the model records that and refuses odd sizes when evaluated."""
+    model = symparams.parse("model m(H = 8):\n    x = input (H, H, 4)\n    p = maxpool2d(2)(x)\n"
+                            "    u = conv2d_transpose(4, 2, strides=2)(p)\n    m = concat(x, u)\n")
+    assert model.evaluate().shape(model.output_shape) == (8, 8, 8)
+    with pytest.raises(ValueProblem, match="does not hold at H=7"):
+        model.evaluate({"H": 7})
