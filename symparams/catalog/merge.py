@@ -4,12 +4,15 @@
     concatenate                                          the sizes on `axis` add up; the other axes agree
 """
 from ..dims import require_same_shape
+from ..errors import ArgumentError
 from .core import axis_index
 from .registry import Int, Out, layer
 
 
-def _elementwise(name):
+def _elementwise(name, binary=False):
     def merge(*xs):
+        if binary and len(xs) != 2:
+            raise ArgumentError(f"{name} takes exactly two tensors (the first minus the second), found {len(xs)}")
         require_same_shape(xs, f"{name} of {len(xs)} tensors")
         return Out(shape=xs[0])
     merge.__doc__ = f"Elementwise {name}: the shapes must agree, no weights."
@@ -17,7 +20,7 @@ def _elementwise(name):
 
 
 layer("Add", "add", "plus", name="add")(_elementwise("add"))
-layer("Subtract", "sub", name="subtract")(_elementwise("subtract"))
+layer("Subtract", "sub", name="subtract")(_elementwise("subtract", binary=True))
 layer("Multiply", "mul", name="multiply")(_elementwise("multiply"))
 layer("Average", "mean", name="average")(_elementwise("average"))
 layer("Maximum", "maximum", name="maximum")(_elementwise("maximum"))
