@@ -222,3 +222,18 @@ def test_solve_runs_the_solve_command_at_the_session_values():
     assert reply.text.startswith("classes = 56") and "C=1" in reply.text
     [reply] = session.feed(":solve --for clases --budget 100K")
     assert not reply.ok and "'classes'" in reply.text
+
+
+def test_gpt2_typed_with_its_block_reaches_the_design_total():
+    """DESIGN.md's gpt2 example, typed: the block as one multi-line entry, then the model's lines."""
+    example = (ROOT / "examples" / "gpt2.sp").read_text().splitlines()
+    header = next(line for line in example if line.startswith("model "))
+    block = example[example.index(next(line for line in example if line.startswith("block "))):]
+    block = block[:block.index("")]
+    body = [line for line in example[example.index(header) + 1:] if line.strip()]
+    session = Session()
+    replies = feed(session, "\n".join([header, *block, "", *body]))
+    assert all(r.ok for r in replies), [r.text for r in replies if not r.ok]
+    assert "total: 124,439,808 params" in replies[-1].text
+    [reply] = session.feed(":set h=5")         # 768 is not a multiple of 5: refused, state unchanged
+    assert not reply.ok and "where d % h == 0" in reply.text and session.values == {}

@@ -150,7 +150,7 @@ class Session:
                          if source.body else self.symbols_text())
         lines = [self.symbols_text()] if show_symbols else []
         lines += describe_changes(old, model, ev)
-        return Reply("\n".join(lines))
+        return Reply("\n".join(lines) or "ok")      # e.g. a layer bound to a name, not applied yet
 
     # ------------------------------------------------------------ commands
 
