@@ -52,7 +52,8 @@ def _register(kind, n):
         def pool(x, pool_size: Dims = None, strides: Dims = None, padding: Padding = "valid", ceil_mode: Bool = False,
                  kernel_size: Dims = None, count_include_pad: Bool = True, divisor_override: Int = None, *, c):
             return _pool(x, n, name, _window(pool_size, kernel_size, name), strides, padding, 1, ceil_mode, c)
-    pool.__doc__ = (f"{n}-D {kind} pooling: no weights; each axis becomes floor((L + 2p - K)/s) + 1 "
+    pool.__doc__ = (f"{n}-D {kind} pooling: no weights; a window of pool_size (PyTorch: kernel_size; default 2) "
+                    f"taps moved by strides (default: the window); each axis becomes floor((L + 2p - K)/s) + 1 "
                     f"(ceil(L/s) with padding='same').")
     layer(f"{_KERAS_WORD[kind]}Pooling{n}D", f"{_TORCH_WORD[kind]}Pool{n}d", name=name)(pool)
 
