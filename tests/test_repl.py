@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from symparams.repl.session import Session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,3 +235,21 @@ def test_gpt2_typed_with_its_block_reaches_the_design_total():
     assert "total: 124,439,808 params" in replies[-1].text
     [reply] = session.feed(":set h=5")         # 768 is not a multiple of 5: refused, state unchanged
     assert not reply.ok and "where d % h == 0" in reply.text and session.values == {}
+
+
+def test_a_symbol_without_default_stays_a_formula_until_set():
+    session = Session()
+    feed(session, ":symbols d\ninput (d)")
+    [reply] = session.feed("dense(d)")
+    assert reply.ok and "params d**2 + d" in reply.text and " = " not in reply.text.splitlines()[1]
+    [reply] = session.feed(":set d=512")
+    assert reply.ok and "total: 262,656 params" in reply.text          # 512 * 512 weights + 512 biases
+
+
+def test_history_lives_in_the_user_data_directory(monkeypatch, tmp_path):
+    from symparams.repl.terminal import history_file
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert history_file() == tmp_path / "symparams" / "history"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert history_file() == tmp_path / ".local" / "share" / "symparams" / "history"

@@ -17,7 +17,7 @@ from prompt_toolkit.styles import Style
 from ..catalog import lookup, names
 from .piped import CONTINUATION, PROMPT
 from ..formulas import QUANTITIES
-from .session import COMMANDS, Session
+from .session import COMMANDS, Reply, Session
 
 STYLE = Style.from_dict({"error": "ansired", "keyword": "ansiblue bold", "layer": "ansigreen",
                          "symbol": "ansimagenta", "number": "ansicyan", "string": "ansiyellow",
@@ -45,8 +45,11 @@ def run_terminal(session: Session, input=None, output=None, write=None, history:
     `write(reply)` shows an answer (by default printed, errors in red)."""
     prompt = PromptSession(history=_history(history), completer=ReplCompleter(session), lexer=DslLexer(session),
                            style=STYLE, input=input, output=output, complete_while_typing=False)
-    write = write or (lambda reply: reply.text and print_formatted_text(
-        FormattedText([("" if reply.ok else "class:error", reply.text)]), style=STYLE, output=output))
+    def show(reply: Reply) -> None:
+        if reply.text:
+            print_formatted_text(FormattedText([("" if reply.ok else "class:error", reply.text)]), style=STYLE,
+                                 output=output)
+    write = write or show
     while True:
         try:
             line = prompt.prompt(CONTINUATION if session.continuing else PROMPT)
