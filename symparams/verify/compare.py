@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from ..values import format_shape
 from . import network_module
-from .plan import make_plan
+from .plan import Group, make_plan
 
 QUANTITIES = ("params", "non_trainable", "buffers", "output_shape")
 LABELS = {"params": "params", "non_trainable": "non-trainable", "buffers": "buffers", "output_shape": "output shape"}
@@ -18,13 +18,14 @@ class RowCheck:
     formula: dict
     framework: dict            # the framework's numbers, or {"unchecked": why} / {"error": what it raised}
     differs: list = field(default_factory=list)
+    depth: int = 0             # 1 for a layer inside a block or repeat, and so on
 
     @property
     def status(self) -> str:
-        if "unchecked" in self.framework:
-            return "unchecked"
         if "error" in self.framework or self.differs:
             return "differs"
+        if "unchecked" in self.framework:
+            return "unchecked"
         return "agrees"
 
 
@@ -48,16 +49,42 @@ class Check:
         return not self.failures
 
 
+def formula_numbers(evaluation, row) -> dict:
+    return {"params": evaluation.number(row.params), "non_trainable": evaluation.number(row.non_trainable),
+            "buffers": evaluation.number(row.buffers), "output_shape": evaluation.shape(row.output_shape)}
+
+
+def group_numbers(group, measured: dict) -> dict:
+    """A block's or repeat's counts in the framework: the sum over the steps of its body, each built
+    copy counted as built, a repeat built once multiplied (weights made outside its body once)."""
+    parts = [measured[name] for name in group.steps]
+    failed = next((p for p in parts if "error" in p), None)
+    if failed:
+        return {"unchecked": "a layer inside it failed"}
+    if any("unchecked" in p for p in parts):
+        return {"unchecked": "it holds layers that cannot be checked (see them below)"}
+    out = {"output_shape": measured[group.output]["output_shape"]}
+    for q in ("params", "non_trainable", "buffers"):
+        out[q] = sum(measured[name][q] * (1 if name in group.once else group.multiplier) for name in group.steps)
+    return out
+
+
 def check(model, framework: str, values: dict | None = None) -> Check:
     """Build `model` at `values` in `framework` and compare every row with its formulas."""
     plan = make_plan(model, values)
     measured = network_module(framework).measure(plan)
     rows = []
-    for step in plan.steps:
-        formula = plan.evaluation.row(step.row.name)
-        got = measured[step.name]
-        differs = [q for q in QUANTITIES if "params" in got and formula[q] != got[q]]
-        rows.append(RowCheck(step.row.name, step.row.type, formula, got, differs))
+
+    def visit(entries, depth):
+        for entry in entries:
+            formula = formula_numbers(plan.evaluation, entry.row)
+            got = group_numbers(entry, measured) if isinstance(entry, Group) else measured[entry.name]
+            differs = [q for q in QUANTITIES if "params" in got and formula[q] != got[q]]
+            rows.append(RowCheck(entry.row.name, entry.row.type, formula, got, differs, depth))
+            if isinstance(entry, Group):
+                visit(entry.children, depth + 1)
+
+    visit(plan.top, 0)
     named = {str(k): int(v) for k, v in plan.evaluation.values.items()}
     return Check(framework, model, named, rows)
 
@@ -80,7 +107,7 @@ def _cells(r: RowCheck) -> list:
         theirs = [_counts(r.framework), format_shape(r.framework["output_shape"])]
     else:
         theirs = ["", ""]
-    return [r.name, r.type, mine[0], theirs[0], mine[1], theirs[1], mark]
+    return ["  " * r.depth + r.name, r.type, mine[0], theirs[0], mine[1], theirs[1], mark]
 
 
 def render(result: Check, label: str) -> str:

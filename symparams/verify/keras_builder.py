@@ -7,7 +7,7 @@ no class for raises NoCounterpart: verify reports it as not checkable, never as 
 from __future__ import annotations
 
 from .geometry import causal_pads, per_axis
-from .make import Make, NoCounterpart
+from .make import Make, NoCounterpart, declared_in_language
 
 KERAS: dict = {}
 
@@ -384,8 +384,48 @@ def _bidirectional(step):
     return _rnn_layers(inner.spec.name, inner.config, True, step.config["merge_mode"])
 
 
+# ---------------------------------------------------------------- attention and transformers
+
+@builds("multihead_attention")
+def _multihead_attention(step):
+    cfg = step.config
+    if cfg["add_bias_kv"]:
+        raise NoCounterpart("Keras's MultiHeadAttention has no add_bias_kv")
+    key_dim = cfg["key_dim"] or cfg["embed_dim"] // cfg["num_heads"]
+    value_dim = cfg["value_dim"] or key_dim
+    out = cfg["output_shape"] or cfg["embed_dim"]
+    return [Make("layers.MultiHeadAttention", cfg["num_heads"], key_dim, value_dim=value_dim,
+                 use_bias=cfg["use_bias"], output_shape=out)]
+
+
+@builds("grouped_query_attention")
+def _grouped_query_attention(step):
+    cfg = step.config
+    return [Make("layers.GroupedQueryAttention", cfg["head_dim"], cfg["num_query_heads"],
+                 cfg["num_key_value_heads"], use_bias=cfg["use_bias"])]
+
+
+@builds("patch_embedding")
+def _patch_embedding(step):
+    cfg = step.config
+    p, width = cfg["patch_size"], cfg["embed_dim"]
+    return [Make("layers.Conv2D", width, p, strides=p, use_bias=cfg["use_bias"]), Make("layers.Reshape", (-1, width))]
+
+
+@builds("position_embedding", "gated_mlp", "mixture_of_experts", "transformer_encoder_layer",
+        "transformer_decoder_layer")
+def _no_keras_layer(step):
+    raise NoCounterpart(f"Keras has no core layer for {step.kind} (keras_hub's differ)")
+
+
+# Layers Keras calls on a list of tensors; the others take each tensor as an argument.
+LIST_INPUTS = {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"}
+
+
 def layer_chain(step) -> list:
     """The Keras layers, applied in turn, that realise a step."""
+    if declared_in_language(step.row.spec):
+        raise NoCounterpart("declared by its formulas in the language: no framework module to compare with")
     build = KERAS.get(step.kind)
     if build is None:
         raise NoCounterpart(f"verify has no Keras mapping for '{step.kind}' yet")

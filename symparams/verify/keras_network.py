@@ -14,7 +14,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import keras  # noqa: E402  (after the backend is chosen)
 from keras import layers  # noqa: E402
 
-from .keras_builder import layer_chain  # noqa: E402
+from .keras_builder import LIST_INPUTS, layer_chain  # noqa: E402
 from .make import NoCounterpart  # noqa: E402
 
 NAMESPACE = {"layers": layers}
@@ -30,6 +30,8 @@ def chains(plan) -> tuple[dict, dict]:
                 missing[step.name] = missing[step.owner]
             continue
         try:
+            if step.tied:
+                raise NoCounterpart("Keras's Dense cannot reuse another layer's weight matrix (tied=)")
             chain = layer_chain(step)
         except NoCounterpart as e:
             missing[step.name] = str(e)
@@ -43,21 +45,22 @@ def _dtype(dtype):
     return "int32" if dtype == "int" else "float32"
 
 
-def _call(chain, xs):
-    x = xs if len(xs) > 1 else xs[0]
-    for layer in chain:
+def _call(chain, xs, as_list):
+    """Apply a chain: the first layer to the step's tensors (as one list for merges), the rest in turn."""
+    x = chain[0](xs) if as_list else chain[0](*xs)
+    for layer in chain[1:]:
         x = layer(x)
     return x
 
 
-def _run(chain, xs):
+def _run(chain, xs, as_list):
     """Run eagerly; a layer that cannot run on meta tensors (UpSampling goes through NumPy) is run
     symbolically instead, and a zero tensor of the shape Keras infers carries on."""
     try:
-        return _call(chain, xs)
+        return _call(chain, xs, as_list)
     except Exception as eager:
         try:
-            y = _call(chain, [keras.KerasTensor(x.shape, dtype=x.dtype) for x in xs])
+            y = _call(chain, [keras.KerasTensor(x.shape, dtype=x.dtype) for x in xs], as_list)
         except Exception:
             raise eager from None
         return keras.ops.zeros(y.shape, dtype=y.dtype)
@@ -83,7 +86,7 @@ def measure(plan) -> dict:
                     built[key] = [call.build(NAMESPACE) for call in made[key]]
                     for layer in built[key]:
                         layer.trainable = not step.frozen
-                tensors[step.name] = _run(built[key], [tensors[i] for i in step.inputs])
+                tensors[step.name] = _run(built[key], [tensors[i] for i in step.inputs], step.kind in LIST_INPUTS)
             except Exception as e:  # Keras refused: the row's formula and Keras disagree
                 results[step.name] = {"error": f"keras raised {type(e).__name__}: {e}"}
                 break
@@ -125,11 +128,15 @@ def source(plan) -> str:
             lines.append(f"{step.name}_layer = {chain[-1].source()}")
             if step.frozen:
                 lines.append(f"{step.name}_layer.trainable = False")
-        x = step.inputs[0] if len(step.inputs) == 1 else "[" + ", ".join(step.inputs) + "]"
-        for call in chain[:-1]:
-            x = f"{call.source()}({x})"
-        last = f"{key}_layer" if key in reused else chain[-1].source()
-        lines.append(f"{step.name} = {last}({x})")
+        x = ", ".join(step.inputs)
+        if step.kind in LIST_INPUTS:
+            x = f"[{x}]"
+        calls = [c.source() for c in chain]
+        if key in reused:
+            calls[-1] = f"{key}_layer"
+        for call in calls:
+            x = f"{call}({x})"
+        lines.append(f"{step.name} = {x}")
     ins = plan.inputs[0][0] if len(plan.inputs) == 1 else "[" + ", ".join(n for n, _, _ in plan.inputs) + "]"
     outs = plan.outputs[0] if len(plan.outputs) == 1 else "[" + ", ".join(plan.outputs) + "]"
     lines.append(f"model = keras.Model({ins}, {outs}, name={plan.model.name!r})")

@@ -11,6 +11,11 @@ class NoCounterpart(Exception):
     """The framework has no module for this layer (or this configuration of it)."""
 
 
+def declared_in_language(spec) -> bool:
+    """A layer the user (or catalog/prelude.sp) declared by its formulas: it has no framework module."""
+    return spec.fn.__module__ == "symparams.declared"
+
+
 class Make:
     def __init__(self, path: str, *args, **kwargs):
         self.path = path          # dotted name inside a namespace: "nn.Conv2d", "layers.Dense", "glue.Merge"

@@ -1,27 +1,35 @@
 """A model at one setting of its symbols, as the steps a framework builder follows.
 
-Framework-neutral: each step is one row with its configuration evaluated to plain numbers, the
-names of the tensors it reads (`row.inputs`), and whether it reuses another row's layer.
+Framework-neutral. Every catalog layer application becomes a Step: its configuration evaluated
+to plain numbers, the tensors it reads (`row.inputs`, resolved to step names), and whether it
+reuses another step's layer (shared instance), another's matrix (tied=) or is frozen.
+
+A block or repeat row becomes a Group over the steps of its body. A repeat whose count is small
+at these values is built as that many copies; a larger one is built once and its counts
+multiplied, as the formula does (UNROLL_LIMIT).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
 from ..values import LayerInstance
 
+UNROLL_LIMIT = 8
+
 
 @dataclass
 class Step:
     row: object               # the model's Row
-    name: str                 # a Python identifier for the row (export uses it as an attribute)
-    inputs: list              # identifiers of the tensors it reads
+    name: str                 # a unique Python identifier (export uses it as an attribute)
+    inputs: list              # names of the steps (or model inputs) whose tensors it reads
     config: dict              # the row's configuration with every size a plain int
     input_shapes: list        # the formulas' input shapes, evaluated (batch left out)
     output_shape: tuple       # the formula's output shape, evaluated
-    owner: str | None = None  # identifier of the step whose layer this one applies again
+    owner: str | None = None  # the step whose layer this one applies again
+    tied: str | None = None   # the step whose weight matrix this dense layer reuses
     frozen: bool = False
 
     @property
@@ -30,12 +38,25 @@ class Step:
 
 
 @dataclass
+class Group:
+    """A block or repeat row, realised by the steps of its body."""
+    row: object
+    name: str
+    output: str                       # the step whose tensor the group yields
+    steps: list = field(default_factory=list)      # names of every step inside, all copies
+    children: list = field(default_factory=list)   # Steps and Groups of the first copy, for the table
+    multiplier: int = 1               # a repeat built once stands for this many copies
+    once: set = field(default_factory=set)         # steps whose weights are not multiplied
+
+
+@dataclass
 class Plan:
     model: object
     evaluation: object
-    inputs: list              # (identifier, shape, dtype) of the model's inputs
-    steps: list
-    outputs: list             # identifiers of the model's outputs
+    inputs: list              # (name, shape, dtype) of the model's inputs
+    steps: list               # every Step, in the order they run
+    top: list                 # the model's rows as Steps and Groups, as a summary lists them
+    outputs: list             # names of the steps whose tensors the model returns
 
 
 def identifier(name: str) -> str:
@@ -57,24 +78,98 @@ def concrete(value, evaluation):
 
 
 _SHARED = re.compile(r"shares weights with (\S+)")
+_TIED = re.compile(r"tied to (\S+)")
 
 
-def shared_owner(row) -> str | None:
-    """The row whose weights this row reuses, if the interpreter marked it as a second application."""
-    match = _SHARED.search(row.note or "")
+def _noted(pattern, row) -> str | None:
+    match = pattern.search(row.note or "")
     return match.group(1) if match else None
+
+
+class _Planner:
+    def __init__(self, evaluation):
+        self.ev = evaluation
+        self.steps: list[Step] = []
+        self.taken: set[str] = set()
+
+    def unique(self, name: str) -> str:
+        base = identifier(name)
+        text, k = base, 2
+        while text in self.taken:
+            text, k = f"{base}_{k}", k + 1
+        self.taken.add(text)
+        return text
+
+    def rows(self, rows, tensors: dict, layers: dict, prefix: str = "", shared_with: dict | None = None) -> list:
+        """Plan `rows`. `tensors` maps row names to step names (updated as rows run), `layers` maps
+        row names to the step owning their layer; `shared_with` maps once-only body rows of a later
+        repeat copy to the first copy's steps."""
+        entries = []
+        for row in rows:
+            if row.spec is None:
+                entries.append(self.group(row, tensors, layers, prefix))
+                continue
+            step = Step(row, self.unique(prefix + row.name), [tensors[i] for i in row.inputs],
+                        {k: concrete(v, self.ev) for k, v in row.config.items()},
+                        [self.ev.shape(s) for s in row.input_shapes], self.ev.shape(row.output_shape),
+                        frozen=row.note == "frozen")
+            owner = _noted(_SHARED, row)
+            if owner is not None:
+                step.owner = layers[owner]
+            elif shared_with and row.name in shared_with:
+                step.owner = shared_with[row.name]
+            tied = _noted(_TIED, row)
+            if tied is not None:
+                step.tied = layers.get(tied)
+            self.steps.append(step)
+            tensors[row.name] = layers[row.name] = step.name
+            entries.append(step)
+        return entries
+
+    def group(self, row, tensors: dict, layers: dict, prefix: str) -> Group:
+        count = 1 if row.repeat_count is None else self.ev.number(row.repeat_count)
+        copies = count if count <= UNROLL_LIMIT else 1
+        name = self.unique(prefix + row.name)
+        group = Group(row, name, output="", multiplier=count // copies)
+        first_steps = {}
+        source = row.inputs[0] if row.inputs else None
+        inner_tensors = dict(tensors)
+        for k in range(copies):
+            inner_layers = dict(layers)
+            start = len(self.steps)
+            once = {n: first_steps[n] for n in row.repeat_once if n in first_steps} if k else None
+            entries = self.rows(row.children, inner_tensors, inner_layers, f"{name}_{k + 1}_" if copies > 1
+                                else f"{name}_", once)
+            made = self.steps[start:]
+            group.steps += [s.name for s in made]
+            if k == 0:
+                group.children = entries
+                first_steps = {s.row.name: s.name for s in made}
+                group.once = {first_steps[n] for n in row.repeat_once if n in first_steps}
+            group.output = self.output_of(row, entries, inner_tensors)
+            if row.repeat_count is not None and source is not None:
+                inner_tensors[source] = group.output     # the next copy reads this one's output
+        tensors[row.name] = layers[row.name] = group.output
+        return group
+
+    def output_of(self, row, entries, tensors) -> str:
+        """The body's result: its last row whose shape is the group's (a block may return an earlier tensor)."""
+        want = self.ev.shape(row.output_shape)
+        for entry in reversed(entries):
+            shape = entry.output_shape if isinstance(entry, Step) else self.ev.shape(entry.row.output_shape)
+            if shape == want:
+                return entry.output if isinstance(entry, Group) else entry.name
+        last = entries[-1]
+        return last.output if isinstance(last, Group) else last.name
 
 
 def make_plan(model, values: dict | None = None) -> Plan:
     ev = model.evaluate(values)
-    ids = {t.source: identifier(t.source) for t in model.inputs}
-    ids.update({r.name: identifier(r.name) for r in model.rows})
-    steps = []
-    for row in model.rows:
-        owner = shared_owner(row)
-        steps.append(Step(row, ids[row.name], [ids[i] for i in row.inputs],
-                          {k: concrete(v, ev) for k, v in row.config.items()},
-                          [ev.shape(s) for s in row.input_shapes], ev.shape(row.output_shape),
-                          owner=ids[owner] if owner else None, frozen=row.note == "frozen"))
-    inputs = [(ids[t.source], ev.shape(t.shape), t.dtype) for t in model.inputs]
-    return Plan(model, ev, inputs, steps, [ids[t.source] for t in model.outputs])
+    planner = _Planner(ev)
+    tensors = {}
+    inputs = []
+    for t in model.inputs:
+        tensors[t.source] = planner.unique(t.source)
+        inputs.append((tensors[t.source], ev.shape(t.shape), t.dtype))
+    top = planner.rows(model.rows, tensors, {})
+    return Plan(model, ev, inputs, planner.steps, top, [tensors[t.source] for t in model.outputs])

@@ -8,7 +8,7 @@ as not checkable and never as passing.
 from __future__ import annotations
 
 from .geometry import causal_pads, per_axis, same_pads, transpose_same
-from .make import Make, NoCounterpart
+from .make import Make, NoCounterpart, declared_in_language
 
 TORCH: dict = {}
 
@@ -412,8 +412,60 @@ def _bidirectional(step):
     return [Make("RecurrentOutput", rnn, _sequences(inner.config["return_sequences"]))]
 
 
+# ---------------------------------------------------------------- attention and transformers
+
+@builds("multihead_attention")
+def _multihead_attention(step):
+    cfg = step.config
+    q, v = step.input_shapes[0], step.input_shapes[1]
+    k = step.input_shapes[2] if len(step.input_shapes) == 3 else v
+    heads, d = cfg["num_heads"], q[-1]
+    head = d // heads
+    if d % heads or any(cfg[key] not in (None, head) for key in ("key_dim", "value_dim")) or \
+            cfg["output_shape"] not in (None, d):
+        raise NoCounterpart("torch's MultiheadAttention splits the query's width evenly into heads "
+                            "(key_dim = value_dim = embed_dim / num_heads) and outputs embed_dim features")
+    attention = Make("nn.MultiheadAttention", d, heads, bias=cfg["use_bias"], add_bias_kv=cfg["add_bias_kv"],
+                     kdim=k[-1], vdim=v[-1], batch_first=True)
+    return [Make("Attention", attention)]
+
+
+@builds("position_embedding")
+def _position_embedding(step):
+    (x,) = step.input_shapes
+    cfg = step.config
+    width = cfg["output_dim"] if len(x) == 1 else x[-1]
+    return [Make("PositionEmbedding", Make("nn.Embedding", cfg["sequence_length"], width))]
+
+
+@builds("transformer_encoder_layer", "transformer_decoder_layer")
+def _transformer_layer(step):
+    cfg = step.config
+    if cfg["activation"] not in ("relu", "gelu"):
+        raise NoCounterpart(f"torch's transformer layers use relu or gelu, not {cfg['activation']}")
+    cls = "nn.TransformerEncoderLayer" if step.kind == "transformer_encoder_layer" else "nn.TransformerDecoderLayer"
+    return [Make(cls, cfg["d_model"], cfg["nhead"], dim_feedforward=cfg["dim_feedforward"],
+                 activation=cfg["activation"], batch_first=True, norm_first=cfg["norm_first"], bias=cfg["bias"])]
+
+
+@builds("patch_embedding")
+def _patch_embedding(step):
+    (x,) = step.input_shapes
+    cfg = step.config
+    p = cfg["patch_size"]
+    conv = Make("nn.Conv2d", x[0], cfg["embed_dim"], kernel_size=p, stride=p, bias=cfg["use_bias"])
+    return [conv, Make("nn.Flatten", 2), Make("Permute", (2, 1))]    # (E, H/p, W/p) -> (patches, E)
+
+
+@builds("grouped_query_attention", "gated_mlp", "mixture_of_experts")
+def _no_torch_module(step):
+    raise NoCounterpart(f"torch.nn has no module for {step.kind}")
+
+
 def layer_call(step) -> Make:
     """The one constructor call (a Sequential for a chain) that realises a step in torch."""
+    if declared_in_language(step.row.spec):
+        raise NoCounterpart("declared by its formulas in the language: no framework module to compare with")
     build = TORCH.get(step.kind)
     if build is None:
         raise NoCounterpart(f"verify has no torch mapping for '{step.kind}' yet")

@@ -55,9 +55,37 @@ class Permute(nn.Module):
         return x.permute(0, *self.dims)
 
 
+class Attention(nn.Module):
+    """nn.MultiheadAttention called as Keras calls attention: (query, value[, key]), the output only."""
+
+    def __init__(self, attention):
+        super().__init__()
+        self.attention = attention
+
+    def forward(self, query, value, key=None):
+        key = value if key is None else key
+        out, _ = self.attention(query, key, value, need_weights=False)
+        return out
+
+
+class PositionEmbedding(nn.Module):
+    """An nn.Embedding of positions 0..t-1: on token ids (N, t) it gives (N, t, d); on features
+    (N, ..., t, d) their shape, to be added to them."""
+
+    def __init__(self, embedding):
+        super().__init__()
+        self.embedding = embedding
+
+    def forward(self, x):
+        positions = x.shape[1] if x.dim() == 2 else x.shape[-2]
+        table = self.embedding(torch.arange(positions, device=x.device))
+        shape = (x.shape[0], positions, table.shape[-1]) if x.dim() == 2 else x.shape
+        return table.expand(shape)
+
+
 class Exponential(nn.Module):
     def forward(self, x):
         return torch.exp(x)
 
 
-GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, Exponential)}
+GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, Attention, PositionEmbedding, Exponential)}

@@ -70,9 +70,30 @@ def build(plan) -> tuple[Network, dict]:
     with torch.device("meta"):
         layers = {name: call.build(NAMESPACE) for name, call in made.items()}
     for step in plan.steps:
-        if step.frozen and step.name in layers:
+        if step.name not in layers:
+            continue
+        if step.tied:
+            reason = tie(layers[step.name], layers.get(step.tied))
+            if reason:
+                missing[step.name] = reason
+                del layers[step.name]
+                continue
+        if step.frozen:
             layers[step.name].requires_grad_(False)
     return Network(plan, layers), missing
+
+
+def tie(module, target) -> str | None:
+    """Give a dense layer's nn.Linear the tied layer's weight matrix (an embedding's (V, d) table
+    serves an nn.Linear(d, V) as it is); the reason if torch cannot share it."""
+    linear = next((m for m in module.modules() if isinstance(m, nn.Linear)), None)
+    if target is None or linear is None:
+        return "the tied layer is not built in torch"
+    weight = next((m.weight for m in target.modules() if isinstance(m, (nn.Embedding, nn.Linear))), None)
+    if weight is None or weight.shape != linear.weight.shape:
+        return "torch shares a weight matrix only as it is, and this one would need transposing"
+    linear.weight = weight
+    return None
 
 
 def example_inputs(plan, batch: int = 2) -> list:
@@ -128,6 +149,9 @@ def source(plan, class_name: str) -> str:
     for name, call in made.items():
         lines.append(f"        self.{name} = {call.source()}")
     for step in plan.steps:
+        if step.tied and step.name in made:
+            lines.append(f"        {_linear_path(step.name, made[step.name])}.weight = "
+                         f"{_linear_path(step.tied, made[step.tied], ('nn.Linear', 'nn.Embedding'))}.weight")
         if step.frozen and step.name in made:
             lines.append(f"        self.{step.name}.requires_grad_(False)")
     lines += ["", f"    def forward(self, {args}):"]
@@ -136,6 +160,14 @@ def source(plan, class_name: str) -> str:
     outputs = ", ".join(plan.outputs)
     lines.append(f"        return {outputs}")
     return "\n".join(lines) + "\n"
+
+
+def _linear_path(name, call, kinds=("nn.Linear",)) -> str:
+    """`self.name`, or `self.name[i]` when the layer is the i-th module of a Sequential."""
+    if call.path != "nn.Sequential":
+        return f"self.{name}"
+    index = next(i for i, part in enumerate(call.args) if part.path in kinds)
+    return f"self.{name}[{index}]"
 
 
 def _setting(plan) -> str:
