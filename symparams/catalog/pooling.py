@@ -16,13 +16,6 @@ _KERAS_WORD = {"max": "Max", "avg": "Average"}
 _TORCH_WORD = {"max": "Max", "avg": "Avg"}
 
 
-def _window(pool_size, kernel_size, name):
-    """Keras says pool_size (default 2), PyTorch kernel_size: one window, under either name."""
-    if pool_size is not None and kernel_size is not None:
-        raise ArgumentError(f"{name}: give pool_size or kernel_size, not both (they are the same window)")
-    return pool_size or kernel_size or 2
-
-
 def _pool(x, n, name, pool_size, strides, padding, dilation, ceil_mode, c):
     sizes, channels = split_channels(x, n, name, c)
     k = spatial(pool_size, n, "pool size")
@@ -42,17 +35,15 @@ def _pool(x, n, name, pool_size, strides, padding, dilation, ceil_mode, c):
 def _register(kind, n):
     name = f"{kind}pool{n}d"
     if kind == "max":
-        def pool(x, pool_size: Dims = None, strides: Dims = None, padding: Padding = "valid",
-                 dilation_rate: Dims = 1, ceil_mode: Bool = False, kernel_size: Dims = None,
-                 return_indices: Bool = False, *, c):
-            k = _window(pool_size, kernel_size, name)
-            return _pool(x, n, name, k, strides, padding, dilation_rate, ceil_mode, c)
+        def pool(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", dilation_rate: Dims = 1,
+                 ceil_mode: Bool = False, return_indices: Bool = False, *, c):
+            return _pool(x, n, name, pool_size, strides, padding, dilation_rate, ceil_mode, c)
     else:
         # count_include_pad and divisor_override change the averages, not the shape.
-        def pool(x, pool_size: Dims = None, strides: Dims = None, padding: Padding = "valid", ceil_mode: Bool = False,
-                 kernel_size: Dims = None, count_include_pad: Bool = True, divisor_override: Int = None, *, c):
-            return _pool(x, n, name, _window(pool_size, kernel_size, name), strides, padding, 1, ceil_mode, c)
-    pool.__doc__ = (f"{n}-D {kind} pooling: no weights; a window of pool_size (PyTorch: kernel_size; default 2) "
+        def pool(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", ceil_mode: Bool = False,
+                 count_include_pad: Bool = True, divisor_override: Int = None, *, c):
+            return _pool(x, n, name, pool_size, strides, padding, 1, ceil_mode, c)
+    pool.__doc__ = (f"{n}-D {kind} pooling: no weights; a window of pool_size (PyTorch's kernel_size) "
                     f"taps moved by strides (default: the window); each axis becomes floor((L + 2p - K)/s) + 1 "
                     f"(ceil(L/s) with padding='same').")
     layer(f"{_KERAS_WORD[kind]}Pooling{n}D", f"{_TORCH_WORD[kind]}Pool{n}d", name=name)(pool)

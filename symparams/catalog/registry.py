@@ -175,7 +175,7 @@ KEYWORD_ALIASES = {
     "out_features": "units", "out_channels": "filters", "stride": "strides", "dilation": "dilation_rate",
     "bias": "use_bias", "num_features": "features", "normalized_shape": "features", "p": "rate",
     "num_embeddings": "input_dim", "embedding_dim": "output_dim", "hidden_size": "units",
-    "num_groups": "groups", "num_channels": "features", "dim": "axis", "nonlinearity": "activation",
+    "kernel_size": "pool_size", "num_groups": "groups", "num_channels": "features", "dim": "axis", "nonlinearity": "activation",
     "batch_first": None, "inplace": None, "eps": None, "epsilon": None, "momentum": None,
     "dropout": None, "recurrent_dropout": None, "dtype": None, "device": None, "seed": None,
 }
@@ -215,7 +215,8 @@ class LayerSpec:
             config[pname] = kind.convert(value, f"{self.name}'s {pname}")
         known = {a[0]: a for a in self.arguments}
         for key, value in kwargs.items():
-            target = KEYWORD_ALIASES.get(key, key)
+            # A layer's own argument name wins over the other framework's alias (conv's kernel_size).
+            target = key if key in known else KEYWORD_ALIASES.get(key, key)
             if target is None or key.endswith(IGNORED_SUFFIXES):
                 continue
             if target not in known:
