@@ -85,10 +85,10 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
     return out
 
 
-@layer("GroupedQueryAttention", "GroupedQueryAttention", "gqa")
+@layer("GroupQueryAttention", "GroupedQueryAttention", "gqa")
 def grouped_query_attention(*xs, head_dim: Dim, num_query_heads: Dim, num_key_value_heads: Dim,
                             use_bias: Bool = True):
-    """Attention whose num_query_heads share num_key_value_heads key/value heads (Keras GroupedQueryAttention)."""
+    """Attention whose num_query_heads share num_key_value_heads key/value heads (Keras GroupQueryAttention)."""
     q, v, k = _query_value_key(xs, "grouped_query_attention")
     if (num_query_heads / num_key_value_heads).is_integer is False:
         raise ArgumentError(f"num_query_heads {num_query_heads} is not a multiple of "
@@ -163,28 +163,30 @@ def _check_model_width(x, d_model, name):
 
 
 @layer("TransformerEncoderLayer", "TransformerEncoderLayer")
-def transformer_encoder_layer(x, d_model: Dim, nhead: Dim, dim_feedforward: Dim = 2048, bias: Bool = True,
+def transformer_encoder_layer(x, d_model: Dim, nhead: Dim, dim_feedforward: Dim = 2048, use_bias: Bool = True,
                               activation: Activation = "relu", norm_first: Bool = False):
-    """torch TransformerEncoderLayer: self-attention, feed-forward d -> dim_feedforward -> d, two LayerNorms."""
+    """torch TransformerEncoderLayer: self-attention, feed-forward d -> dim_feedforward -> d, two LayerNorms.
+    torch's bias=False drops the biases of all of them (use_bias here; `bias=` is accepted)."""
     _check_model_width(x, d_model, "transformer_encoder_layer")
     d, ff, T = d_model, dim_feedforward, product(x[:-1])
-    weights, biases, _ = _feed_forward(d, ff, False, bias)
-    norms = 2 * (d + (d if bias else 0))
+    weights, biases, _ = _feed_forward(d, ff, False, use_bias)
+    norms = 2 * (d + (d if use_bias else 0))
     macs = 4 * T * d * d + 2 * T * T * d + 2 * T * d * ff
-    return Out(shape=x, params=_attention_block(d, nhead, bias) + weights + biases + norms, macs=macs)
+    return Out(shape=x, params=_attention_block(d, nhead, use_bias) + weights + biases + norms, macs=macs)
 
 
 @layer("TransformerDecoderLayer", "TransformerDecoderLayer")
-def transformer_decoder_layer(x, memory, d_model: Dim, nhead: Dim, dim_feedforward: Dim = 2048, bias: Bool = True,
+def transformer_decoder_layer(x, memory, d_model: Dim, nhead: Dim, dim_feedforward: Dim = 2048,
+                              use_bias: Bool = True,
                               activation: Activation = "relu", norm_first: Bool = False):
     """torch TransformerDecoderLayer on (tgt, memory): self-attention, cross-attention, feed-forward, three LayerNorms."""
     _check_model_width(x, d_model, "transformer_decoder_layer")
     _check_model_width(memory, d_model, "transformer_decoder_layer")
     d, ff, T, S = d_model, dim_feedforward, product(x[:-1]), product(memory[:-1])
-    weights, biases, _ = _feed_forward(d, ff, False, bias)
-    norms = 3 * (d + (d if bias else 0))
+    weights, biases, _ = _feed_forward(d, ff, False, use_bias)
+    norms = 3 * (d + (d if use_bias else 0))
     macs = (4 * T * d * d + 2 * T * T * d) + (2 * T * d * d + 2 * S * d * d + 2 * T * S * d) + 2 * T * d * ff
-    return Out(shape=x, params=2 * _attention_block(d, nhead, bias) + weights + biases + norms, macs=macs)
+    return Out(shape=x, params=2 * _attention_block(d, nhead, use_bias) + weights + biases + norms, macs=macs)
 
 
 @layer("PatchEmbedding", "PatchEmbedding", "patch_embed")
