@@ -9,33 +9,18 @@ exactly and reports the time per configuration of each and their ratio.
 
     /work/venv/bin/python benchmarks/sweep.py [--sample 30] [--seed 0]
 
-The model: GPT-2's body as in DESIGN.md (token and position embeddings, L pre-norm blocks of
-attention and a 4d MLP, a final LayerNorm; its LM head is tied to the token embedding, so it adds
-no parameters). Until the language has `repeat`, the benchmark writes the L blocks out in
-sequence for each L it sweeps, so L takes a few values and d, V, T many.
+The model is examples/gpt2.sp (DESIGN.md's GPT-2: token and position embeddings, a symbolic
+`repeat(L, ...)` of pre-norm blocks of attention and a 4d MLP, a final LayerNorm, and an LM head
+tied to the token embedding), so one closed form serves every L.
 """
 from __future__ import annotations
 
 import argparse
 import random
 import time
+from pathlib import Path
 
-BLOCK = """\
-    a = layernorm(x)
-    x = x + multihead_attention(h, d / h)(a, a)
-    m = layernorm(x)
-    m = dense(4 * d, activation=gelu)(m)
-    x = x + dense(d)(m)
-"""
-
-
-def gpt_source(layers: int) -> str:
-    return (f"model gpt2_L{layers}(V = 50257, T = 1024, d = 768, h = 12):\n"
-            "    where d % h == 0\n"
-            "    tokens = input (T) int\n"
-            "    x = embedding(V, d)(tokens) + position_embedding(T, d)(tokens)\n"
-            + BLOCK * layers +
-            "    x = layernorm(x)\n")
+GPT2 = Path(__file__).resolve().parent.parent / "examples" / "gpt2.sp"
 
 
 def torch_gpt2_params(V, T, d, L, h) -> int:
@@ -72,42 +57,41 @@ def main() -> None:
     import symparams
     from symparams import sweep
 
-    # 4 x 100 x 50 x 50 = 1,000,000 configurations; d a multiple of 64 and of h = 12.
-    grid = {"L": [6, 12, 24, 48], "d": list(range(192, 192 * 101, 192)),
-            "V": list(range(30_000, 30_000 + 50 * 1_000, 1_000)), "T": list(range(128, 128 + 50 * 128, 128))}
+    # 100 x 100 x 10 x 10 = 1,000,000 configurations; d a multiple of h = 12 (the model's `where`).
+    grid = {"L": list(range(1, 101)), "d": list(range(192, 192 * 101, 192)),
+            "V": list(range(30_000, 60_000, 3_000)), "T": list(range(256, 2816, 256))}
     total = 1
     for values in grid.values():
         total *= len(values)
 
     t0 = time.perf_counter()
-    models = {L: symparams.parse(gpt_source(L)) for L in grid["L"]}
+    model = symparams.load(GPT2)
     t_derive = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    results = {L: sweep.run(models[L], {k: grid[k] for k in ("d", "V", "T")}, ["params"]) for L in grid["L"]}
+    result = sweep.run(model, grid, ["params"])
     t_sweep = time.perf_counter() - t0
-    evaluated = sum(len(r) for r in results.values())
-    assert evaluated == total, (evaluated, total)
+    assert len(result) == total, (len(result), total)
 
     rng = random.Random(args.seed)
-    sample = [(rng.choice(grid["L"]), rng.randrange(100), rng.randrange(50), rng.randrange(50))
-              for _ in range(args.sample)]
+    sample = [rng.randrange(total) for _ in range(args.sample)]
+    columns = result.columns
     t0 = time.perf_counter()
-    torch_counts = [torch_gpt2_params(grid["V"][v], grid["T"][t], grid["d"][i], L, 12) for L, i, v, t in sample]
+    torch_counts = [torch_gpt2_params(int(columns["V"][i]), int(columns["T"][i]), int(columns["d"][i]),
+                                      int(columns["L"][i]), 12) for i in sample]
     t_torch = time.perf_counter() - t0
-    for (L, i, v, t), expected in zip(sample, torch_counts):
-        got = int(results[L].columns["params"][(i * 50 + v) * 50 + t])
-        assert got == expected, (L, grid["d"][i], grid["V"][v], grid["T"][t], got, expected)
-    default = models[12].evaluate().params
+    for i, expected in zip(sample, torch_counts):
+        assert int(columns["params"][i]) == expected, ({k: int(v[i]) for k, v in columns.items()}, expected)
+    default = model.evaluate().params
     assert default == 124_439_808, default
 
     per_symparams = t_sweep / total
     per_torch = t_torch / len(sample)
-    print(f"GPT-2-style model, {total:,} configurations (L in {grid['L']}, d 192..{grid['d'][-1]}, "
+    print(f"examples/gpt2.sp, {total:,} configurations (L 1..100, d 192..{grid['d'][-1]}, "
           f"V {grid['V'][0]}..{grid['V'][-1]}, T {grid['T'][0]}..{grid['T'][-1]}); at GPT-2's sizes "
           f"{default:,} parameters")
-    print(f"symparams: derive the {len(models)} models {t_derive:.2f} s; evaluate all {total:,} "
-          f"({results[12].exact_dtype}) {t_sweep:.3f} s = {per_symparams * 1e9:,.0f} ns per configuration")
+    print(f"symparams: derive the model {t_derive:.2f} s; evaluate all {total:,} "
+          f"({result.exact_dtype} arrays) {t_sweep:.3f} s = {per_symparams * 1e9:,.0f} ns per configuration")
     print(f"PyTorch (meta device): {len(sample)} sampled configurations {t_torch:.2f} s = "
           f"{per_torch * 1e3:,.1f} ms per configuration; counts agree exactly")
     print(f"ratio: PyTorch takes {per_torch / per_symparams:,.0f}x longer per configuration; "

@@ -73,12 +73,24 @@ def output_elements(row) -> sp.Expr:
     return product(row.output_shape)
 
 
+def activation_elements(rows) -> sp.Expr:
+    """Every layer's output elements for one example, as torchsummary's hooks see them: a block's
+    or repeat's layers each count (a repeat's body times its count), the block itself not."""
+    total = sp.Integer(0)
+    for r in rows:
+        if r.children:
+            total += (r.repeat_count if r.repeat_count is not None else 1) * activation_elements(r.children)
+        else:
+            total += output_elements(r)
+    return total
+
+
 def estimate(model, dtype: str = "float32") -> Estimate:
     """torchsummary's estimate with `dtype`'s bytes a number (torchsummary assumes float32)."""
     size = dtype_bytes(dtype)
     B = batch_symbol(model)
     inputs = sp.Add(*[product(t.shape) for t in model.inputs])
-    outputs = sp.Add(*[output_elements(r) for r in model.rows])
+    outputs = activation_elements(model.rows)
     return Estimate(B, B * inputs * size, 2 * B * outputs * size, model.params * size)
 
 

@@ -260,7 +260,7 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
 def _sizes(model, fixed: dict, symbols: list) -> set:
     """Every distinct output size that depends on the varied symbols (each must stay positive)."""
     out = set()
-    for row in model.rows:
+    for row in (r for top in model.rows for r in top.walk()):
         for d in row.output_shape:
             d = sp.sympify(d).xreplace(fixed)
             if d.free_symbols & set(symbols):
