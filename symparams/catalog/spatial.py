@@ -8,7 +8,8 @@
                                                    the same, with the amounts listed from the LAST axis
                                                    back: (left, right, top, bottom, front, back)
 
-Keras takes one amount for all, one per axis, or an (a, b) pair per axis.
+Keras takes one amount for all, one per axis, or an (a, b) pair per axis. Keras' 1-D layers always act
+on axis 1 of (steps, features); under the torch convention they act on L of (C, L), as PyTorch's do.
 """
 import sympy as sp
 
