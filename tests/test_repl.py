@@ -253,3 +253,15 @@ def test_history_lives_in_the_user_data_directory(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_DATA_HOME")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert history_file() == tmp_path / ".local" / "share" / "symparams" / "history"
+
+
+def test_sweep_tabulates_at_the_session_values():
+    session = Session()
+    feed(session, CONV_STACK)
+    # conv2d_1 has 9*C*32 + 32 weights; the dense layer 129 * classes
+    [reply] = session.feed(":sweep classes=10,100 C=1,3")
+    assert reply.ok and reply.text.splitlines() == ["classes,C,params", "10,1,93962", "10,3,94538",
+                                                    "100,1,105572", "100,3,106148"]
+    session.feed(":set C=1")
+    [reply] = session.feed(":sweep classes=1:2")
+    assert reply.text.splitlines()[1:] == ["1,92801", "2,92930"]

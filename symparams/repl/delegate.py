@@ -65,7 +65,7 @@ def run_command(name: str, args: list[str], source, values: dict) -> tuple[str, 
         path.write_text(text)
         argv = [str(path), *args] + (["--set", *sets] if sets and "--set" in options else [])
         try:
-            with contextlib.redirect_stdout(out):
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):   # its notes too
                 status = module.run(parser.parse_args(argv)) or 0
         except _Done:
             status = 0
@@ -84,6 +84,17 @@ def formula_arguments(args: list[str]) -> list[str]:
             out += ["--format", "latex"]
         elif i == 0 and not arg.startswith("-"):
             out += ["--of", arg]
+        else:
+            out.append(arg)
+    return out
+
+
+def sweep_arguments(args: list[str]) -> list[str]:
+    """`:sweep d=256:1024:256 L=12,24` is short for `--vary d=256:1024:256 --vary L=12,24`."""
+    out = []
+    for i, arg in enumerate(args):
+        if "=" in arg and not arg.startswith("-") and all("=" in a and not a.startswith("-") for a in args[:i]):
+            out += ["--vary", arg]
         else:
             out.append(arg)
     return out

@@ -21,7 +21,7 @@ from ..commands.common import parse_number
 from ..conventions import get_convention
 from ..errors import ArgumentError, Pos, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
 from ..interpreter import parse
-from .delegate import formula_arguments, run_command
+from .delegate import formula_arguments, run_command, sweep_arguments
 from .show import Rejected, describe_changes, explain, explain_typed, totals_text
 from .source import Header, Source
 
@@ -40,7 +40,8 @@ COMMANDS = {
     "set": ("NAME=VALUE ...", "evaluate at these values (the model's text keeps its defaults)"),
     "unset": ("[NAME ...]", "back to the defaults for these symbols (for all, without names)"),
     "solve": ("OPTIONS", "solve for a size under a budget: the options of `symparams solve`"),
-    "sweep": ("OPTIONS", "tabulate over ranges of sizes: the options of `symparams sweep`"),
+    "sweep": ("[NAME=RANGE ...] [OPTIONS]", "tabulate over ranges of sizes (d=256:1024:256, L=12,24): "
+              "the options of `symparams sweep`"),
     "convention": ("[keras|torch]", "count as Keras or PyTorch does"),
     "layers": ("[LAYER]", "the layer catalog with each layer's arguments"),
     "undo": ("", "drop the last change to the model's text"),
@@ -204,9 +205,10 @@ class Session:
     def cmd_undo(self, args):
         if not self.undo_stack:
             return Reply("nothing to undo")
-        source, what = self.undo_stack.pop()
+        source, what = self.undo_stack[-1]
+        self.model, self.evaluation = derive(source, self.values)    # may refuse: then nothing is undone
         self.source = source
-        self.model, self.evaluation = derive(source, self.values)
+        self.undo_stack.pop()
         return Reply(f"undid: {what}" + (f"\n{totals_text(self.model, self.evaluation)}" if self.model else ""))
 
     def cmd_source(self, args):
@@ -267,7 +269,7 @@ class Session:
             if name not in known:
                 raise UnknownName(f"the model has no symbol '{name}'", self.at(name),
                                   hint=(did_you_mean(name, known) or "") +
-                                  f" to declare a new one: :symbols {name}={text}".lstrip())
+                                  f" A new symbol is declared with :symbols {name}={text}".lstrip())
             values[name] = parse_number(text, f"the value of {name}")
         return self.revalue(values)
 
@@ -297,7 +299,7 @@ class Session:
         return self.delegate("solve", args)
 
     def cmd_sweep(self, args):
-        return self.delegate("sweep", args)
+        return self.delegate("sweep", sweep_arguments(args))
 
     def delegate(self, name, args):
         self.need_model()
