@@ -120,7 +120,7 @@ def glu(x, axis: Int = -1):
 
 @layer("PReLU", "PReLU")
 def prelu(x, num_parameters: Dim = None, shared_axes: Ints = None, *, c):
-    """max(0, x) + alpha * min(0, x) with learned slopes alpha.
+    """max(0, x) + alpha * min(0, x): alphas per element (Keras), per channel, or one (PyTorch).
 
     Keras: one alpha per element of an example, but one per `shared_axes` group (batch is axis 0).
     PyTorch: num_parameters alphas, 1 (the default) or one per channel. See conventions.py.
@@ -188,7 +188,7 @@ def reshape(x, target_shape: _TargetShape()):
 
 @layer("Unflatten", "Unflatten")
 def unflatten(x, axis: Int, unflattened_size: Dims):
-    """PyTorch's nn.Unflatten(dim, sizes): axis `dim` (batch is 0) split into the given sizes, whose product it must be."""
+    """PyTorch's nn.Unflatten(dim, sizes): axis `dim` (batch is 0) split into sizes of the same product."""
     i = axis_index(axis, x, "unflatten")
     _same_count((x[i],), unflattened_size, "unflatten")
     return Out(shape=x[:i] + tuple(unflattened_size) + x[i + 1:])
@@ -196,8 +196,10 @@ def unflatten(x, axis: Int, unflattened_size: Dims):
 
 @layer("Permute", "Permute")
 def permute(x, dims: Ints):
-    """Reorder the axes: Keras Permute((2, 1)) numbers them from 1 without the batch,
-    PyTorch x.permute(0, 2, 1) from 0 with the batch first (both spellings accepted)."""
+    """Reorder the axes, no weights: Keras Permute((2, 1)) or PyTorch's x.permute(0, 2, 1).
+
+    Keras numbers the axes from 1 without the batch, PyTorch from 0 with the batch first;
+    both spellings are accepted."""
     n = len(x)
     if len(dims) == n + 1 and dims[0] == 0:
         dims = dims[1:]
@@ -236,6 +238,7 @@ for _n, _args in {"spatial_dropout1d": ("SpatialDropout1D", "Dropout1d", 2, "(st
 
 @layer("Embedding", "Embedding")
 def embedding(x, input_dim: Dim, output_dim: Dim, mask_zero: Bool = False, padding_idx: Int = None):
-    """A table of input_dim vectors of size output_dim: input_dim*output_dim weights; each index
-    becomes a vector. mask_zero (Keras) and padding_idx (PyTorch) change no count."""
+    """A table of input_dim vectors of size output_dim: input_dim*output_dim weights.
+
+    Each index becomes a vector; mask_zero (Keras) and padding_idx (PyTorch) change no count."""
     return Out(shape=tuple(x) + (output_dim,), params=input_dim * output_dim)

@@ -29,9 +29,10 @@ layer("Minimum", "minimum", name="minimum")(_elementwise("minimum"))
 
 @layer("Concatenate", "cat", "concat")
 def concatenate(*xs, axis: Int = None, c):
-    """Join along `axis` (the batch is axis 0, -1 the last); by default the convention's channel
-    axis: the last in Keras (its Concatenate(axis=-1)), the first after the batch in PyTorch
-    (torch.cat(..., dim=1) on channels-first tensors)."""
+    """Join along `axis` (batch is 0, -1 the last): its sizes add up, the other axes agree.
+
+    By default the convention's channel axis: the last in Keras (Concatenate(axis=-1)), the
+    first after the batch in PyTorch (torch.cat(..., dim=1) on channels-first tensors)."""
     if axis is None:
         index = c.channel_axis % len(xs[0])
     else:

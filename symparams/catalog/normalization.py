@@ -51,7 +51,8 @@ def _register_batchnorm(name, keras_name, torch_name, ranks, layout, *aliases):
         if ranks:
             need_rank(x, ranks, name, layout)
         return _batchnorm(x, features, axis, center, scale, affine, track_running_stats, c)
-    fn.__doc__ = f"Batch normalisation over {layout}: per channel gamma, beta (trained), running mean, variance."
+    fn.__doc__ = (f"Batch normalisation over {layout}: per channel C, gamma and beta (trained), running "
+                  f"mean and variance (Keras: 4C weights, 2C not trained; PyTorch: 2C, and 2C + 1 buffers).")
     layer(keras_name, torch_name, *aliases, name=name)(fn)
 
 
@@ -83,7 +84,7 @@ def _normalised_size(x, features, axis, what):
 @layer("LayerNormalization", "LayerNorm", "layer_norm", "ln")
 def layernorm(x, features: Dims = None, axis: Ints = None, center: Bool = True, scale: Bool = True,
               elementwise_affine: Bool = True, use_bias: Bool = True):
-    """Per example over n normalised features: gamma (n) and beta (n)."""
+    """Per example over n normalised features (the last axis by default): gamma (n), beta (n)."""
     n = _normalised_size(x, features, axis, "layernorm")
     return Out(shape=x, params=_gamma_beta(n, scale and elementwise_affine,
                                            center and use_bias and elementwise_affine))

@@ -66,7 +66,7 @@ def _check_projection(proj, units):
 def simple_rnn(x, units: Dim, activation: Activation = "tanh", use_bias: Bool = True,
                return_sequences: Bool = None, num_layers: Dim = 1, bidirectional: Bool = False,
                input_size: Dim = None, *, c):
-    """h_t = tanh(W x_t + R h_(t-1) + b): one gate."""
+    """h_t = tanh(W x_t + R h_(t-1) + b), one gate: U*(F + U) weights, U biases per bias vector."""
     return _rnn(x, "simple_rnn", units, 1, c.rnn_bias_vectors, use_bias, return_sequences, num_layers,
                 bidirectional, input_size, c)
 
@@ -75,7 +75,9 @@ def simple_rnn(x, units: Dim, activation: Activation = "tanh", use_bias: Bool = 
 def lstm(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
          use_bias: Bool = True, return_sequences: Bool = None, num_layers: Dim = 1, bidirectional: Bool = False,
          proj_size: _ProjSize() = None, input_size: Dim = None, *, c):
-    """Four gates (input, forget, cell, output); proj_size P projects h_t to P values (P*U more)."""
+    """Four gates (input, forget, cell, output): 4*U*(F + H) weights, 4*U biases per bias vector.
+
+    proj_size P (PyTorch) projects h_t to H = P values with P*U more weights."""
     return _rnn(x, "lstm", units, 4, c.rnn_bias_vectors, use_bias, return_sequences, num_layers,
                 bidirectional, input_size, c, proj=proj_size)
 
@@ -84,8 +86,10 @@ def lstm(x, units: Dim, activation: Activation = "tanh", recurrent_activation: A
 def gru(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
         use_bias: Bool = True, return_sequences: Bool = None, num_layers: Dim = 1, bidirectional: Bool = False,
         reset_after: Bool = None, input_size: Dim = None, *, c):
-    """Three gates (update, reset, candidate). reset_after (Keras' default, PyTorch's only way)
-    applies the reset gate after the recurrent product, which needs a second bias vector."""
+    """Three gates (update, reset, candidate): 3*U*(F + U) weights, 3*U biases per bias vector.
+
+    reset_after (Keras' default, PyTorch's only way) applies the reset gate after the recurrent
+    product, which needs a second bias vector."""
     reset_after = c.gru_reset_after if reset_after is None else reset_after
     vectors = max(c.rnn_bias_vectors, 2 if reset_after else 1)
     return _rnn(x, "gru", units, 3, vectors, use_bias, return_sequences, num_layers, bidirectional,
@@ -93,12 +97,15 @@ def gru(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Ac
 
 
 RECURRENT = ("simple_rnn", "lstm", "gru")
+MergeMode = Choice("concat", "sum", "mul", "ave")
 
 
 @layer("Bidirectional", "Bidirectional")
-def bidirectional(x, layer: LayerRef, merge_mode: Choice("concat", "sum", "mul", "ave") = "concat", *, c):
-    """An RNN and a copy reading the steps backwards: twice its weights. concat joins the two
-    outputs (last axis doubles); sum, mul and ave combine them (shape unchanged)."""
+def bidirectional(x, layer: LayerRef, merge_mode: MergeMode = "concat", *, c):
+    """An RNN and a copy reading the steps backwards: twice its weights and MACs.
+
+    merge_mode concat joins the two outputs (the last axis doubles); sum, mul and ave combine
+    them elementwise (shape unchanged)."""
     if layer.spec.name not in RECURRENT:
         raise ArgumentError(f"bidirectional wraps a recurrent layer ({', '.join(RECURRENT)}), "
                             f"found a {layer.spec.name} layer")
