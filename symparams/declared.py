@@ -21,7 +21,7 @@ import sympy as sp
 
 from .catalog.registry import Dim, LayerSpec, Out
 from .dims import agree, describe_condition, product, recorded_conditions, symbol
-from .errors import ShapeError, SymparamsError, SyntaxProblem, did_you_mean
+from .errors import ShapeError, SyntaxProblem, UnknownName, did_you_mean
 from .expressions import Evaluator, pos_of
 from .values import Word, format_shape
 
@@ -39,15 +39,15 @@ class _Formulas(Evaluator):
             return self.names[key]
         return Word(key, pos_of(node), tuple(self.names))
 
+    def dim_operand(self, value):
+        if isinstance(value, Word) and not value.quoted:
+            raise UnknownName(f"'{value.name}' is not bound in this layer", value.pos,
+                              did_you_mean(value.name, self.names) or
+                              "a formula may use the layer's arguments and the names of its input patterns")
+        return super().dim_operand(value)
+
     def size(self, node):
-        try:
-            return self.dim_operand(self.eval(node))
-        except SymparamsError as e:
-            if "is not a symbol here" in e.message:
-                e.message = f"'{node.children[0]}' is not bound in this layer"
-                e.hint = (did_you_mean(str(node.children[0]), self.names) or
-                          "a formula may use the layer's arguments and the names of its input patterns")
-            raise
+        return self.dim_operand(self.eval(node))
 
 
 @dataclass
