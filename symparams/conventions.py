@@ -24,6 +24,8 @@ class Convention:
     gru_reset_after: bool
     # Keras takes padding='same' with any stride (output ceil(L/s)); PyTorch only with stride 1.
     same_padding_any_stride: bool
+    # Keras refuses a convolution with both strides > 1 and dilation_rate > 1; PyTorch takes it.
+    strided_dilation: bool
     # A transposed convolution with padding 'valid' and no output_padding: Keras grows each axis to
     # (L-1)*s + max(k, s), so that the output covers whole strides; PyTorch's output_padding is 0: (L-1)*s + k.
     transpose_covers_stride: bool
@@ -46,10 +48,10 @@ class Convention:
 
 KERAS = Convention("keras", channels_last=True, norm_stats_as_buffers=False, rnn_bias_vectors=1,
                    gru_reset_after=True, rnn_return_sequences=False, prelu_alpha_per_element=True,
-                   same_padding_any_stride=True, transpose_covers_stride=True)
+                   same_padding_any_stride=True, transpose_covers_stride=True, strided_dilation=False)
 TORCH = Convention("torch", channels_last=False, norm_stats_as_buffers=True, rnn_bias_vectors=2,
                    gru_reset_after=True, rnn_return_sequences=True, prelu_alpha_per_element=False,
-                   same_padding_any_stride=False, transpose_covers_stride=False)
+                   same_padding_any_stride=False, transpose_covers_stride=False, strided_dilation=True)
 
 CONVENTIONS = {"keras": KERAS, "torch": TORCH, "pytorch": TORCH, "tf": KERAS, "tensorflow": KERAS}
 

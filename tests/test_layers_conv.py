@@ -115,6 +115,7 @@ KERAS_DEPTHWISE = [
     ("DepthwiseConv2D", (10, 7, 4), dict(kernel_size=(3, 2), strides=2, padding="same", depth_multiplier=2)),
     ("DepthwiseConv2D", (13, 12, 2), dict(kernel_size=3, dilation_rate=2, depth_multiplier=3, use_bias=False)),
     ("DepthwiseConv1D", (15, 3), dict(kernel_size=4, strides=3, depth_multiplier=2)),
+    ("DepthwiseConv2D", (9, 9, 4), dict(kernel_size=3, strides=(1, 2), dilation_rate=(2, 1))),  # Keras takes both
     ("SeparableConv2D", (9, 11, 3), dict(filters=8, kernel_size=3)),
     ("SeparableConv2D", (10, 7, 4), dict(filters=5, kernel_size=(3, 2), strides=2, padding="same",
                                          depth_multiplier=2)),
@@ -226,3 +227,19 @@ def test_transpose_formula_is_torchs_closed_form():
     assert (row.output_shape[1] - ((L - 1) * s - 2 + 2 * 1 + 1 + 1)).expand() == 0
     assert row.params == 3 * 4 * 6 + 6
     assert (row.macs - L * 4 * 3 * 6).expand() == 0
+
+
+@pytest.mark.parametrize("line, keras_shape, torch_shape, keras_layer_call", [
+    ("conv2d(8, 3, strides=2, dilation_rate=2)", (9, 9, 4), (4, 9, 9),
+     lambda: keras.layers.Conv2D(8, 3, strides=2, dilation_rate=2)),
+    ("conv1d_transpose(4, 3, strides=(2,), dilation_rate=3)", (9, 4), (4, 9),
+     lambda: keras.layers.Conv1DTranspose(4, 3, strides=2, dilation_rate=3)),
+    ("conv3d(2, 2, strides=(1, 1, 2), dilation_rate=(3, 1, 1))", (9, 9, 9, 1), (1, 9, 9, 9),
+     lambda: keras.layers.Conv3D(2, 2, strides=(1, 1, 2), dilation_rate=(3, 1, 1))),
+])
+def test_keras_refuses_strides_with_dilation_and_torch_takes_them(line, keras_shape, torch_shape, keras_layer_call):
+    with pytest.raises(ArgumentError, match="strides > 1 or dilation_rate > 1, not both"):
+        symparams_layer(line, keras_shape, "keras")
+    with pytest.raises(ValueError, match="dilation"):       # as Keras itself does
+        keras_layer_call()
+    assert len(symparams_layer(line, torch_shape, "torch")["output_shape"]) == len(torch_shape)

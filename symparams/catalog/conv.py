@@ -22,8 +22,8 @@ import sympy as sp
 from ..dims import product
 from ..errors import ArgumentError
 from .registry import Activation, Amounts, Bool, Choice, Dim, Dims, Out, Padding, layer, spatial
-from .shapes import (check_channels, check_divides, check_same_padding, join_channels, padding_per_axis,
-                     split_channels, transpose_out, window_out)
+from .shapes import (check_channels, check_divides, check_same_padding, check_strided_dilation, join_channels,
+                     padding_per_axis, split_channels, transpose_out, window_out)
 
 PaddingMode = Choice("zeros", "reflect", "replicate", "circular")   # PyTorch's; changes no count or shape
 
@@ -45,6 +45,7 @@ def _conv(x, n, name, filters, kernel_size, strides, padding, dilation_rate, gro
     check_channels(in_channels, channels, name)
     check_divides(groups, channels, name, "input channels")
     check_divides(groups, filters, name, "filters")
+    check_strided_dilation(spatial(strides, n, "strides"), spatial(dilation_rate, n, "dilation"), name, c)
     out, k = _windows(sizes, n, name, kernel_size, strides, padding, dilation_rate, c)
     weights_per_filter = product(k) * channels / groups
     return Out(shape=join_channels(out, filters, c),
@@ -64,6 +65,7 @@ def _conv_transpose(x, n, name, filters, kernel_size, strides, padding, output_p
     pads = padding_per_axis(padding, n)
     if "causal" in pads:
         raise ArgumentError(f"{name}: padding must be 'valid', 'same' or zeros per side, not 'causal'")
+    check_strided_dilation(s, d, name, c)
     q = (None,) * n if output_padding is None else spatial(output_padding, n, "output padding")
     for qi, si, di in zip(q, s, d):
         if qi is not None and (qi - sp.Max(si, di)).is_nonnegative:

@@ -91,6 +91,16 @@ def check_same_padding(pads: tuple, strides: tuple, layer: str, c) -> None:
                                  "or use the keras convention")
 
 
+def check_strided_dilation(strides: tuple, dilation: tuple, layer: str, c) -> None:
+    """Keras' Conv and ConvTranspose refuse strides > 1 with dilation_rate > 1 (PyTorch takes them;
+    Keras' depthwise and separable layers do too)."""
+    if c.strided_dilation:
+        return
+    if any(s != 1 for s in strides) and any(d != 1 for d in dilation):
+        raise ArgumentError(f"{layer}: Keras takes strides > 1 or dilation_rate > 1, not both "
+                            f"(the {c.name} convention)", hint="use the torch convention, which allows both")
+
+
 def check_channels(declared, channels, layer: str, what: str = "in_channels") -> None:
     """A pasted PyTorch call states its input channels; they must be the input's."""
     if declared is None:
