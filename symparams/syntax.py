@@ -88,10 +88,11 @@ def parse_tree(text: str) -> Tree:
     except UnexpectedToken as e:
         tok = e.token
         unclosed = _unclosed_paren(text, getattr(tok, "start_pos", None))
-        if unclosed is not None and unclosed[0] < getattr(tok, "line", 0):
+        at_end = tok.type in ("_DEDENT", "$END")
+        if unclosed is not None and (unclosed[0] < getattr(tok, "line", 0) or at_end):
             # Inside parentheses newlines are joined, so the real mistake is the '(' left open.
-            raise SyntaxProblem(f"this '(' is not closed before line {tok.line}", Pos(*unclosed),
-                                "add the missing ')'") from None
+            raise SyntaxProblem("this '(' is not closed" + ("" if at_end else f" before line {tok.line}"),
+                                Pos(*unclosed), "add the missing ')'") from None
         line, col = getattr(tok, "line", None), getattr(tok, "column", None)
         if tok.type in ("_NL", "_DEDENT", "_INDENT", "$END") or line is None:
             # Newline tokens start on the line they end; point just past the last real text.

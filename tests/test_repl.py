@@ -115,6 +115,14 @@ def test_a_bad_line_leaves_the_state_untouched_and_the_caret_under_the_typed_tex
     assert reply.ok and "dense_2" in reply.text      # the next line goes on from the intact state
 
 
+def test_an_unclosed_parenthesis_at_the_end_of_the_typed_line_is_named():
+    session = Session()
+    feed(session, CONV_STACK)
+    [reply] = session.feed("conv2d(8, (3, 3)")
+    assert not reply.ok and "this '(' is not closed" in reply.text
+    assert reply.text.splitlines()[1:3] == ["    conv2d(8, (3, 3)", "          ^"]
+
+
 def test_an_undeclared_symbol_says_how_to_declare_it():
     session = Session()
     [reply] = session.feed("input (T, E)")
