@@ -32,6 +32,7 @@ def counts(shape: tuple, line: str, convention: str) -> dict:
     ("batchnorm1d(track_running_stats=false)", nn.BatchNorm1d(7, track_running_stats=False), (7, 4)),
     ("batchnorm3d(affine=false, track_running_stats=false)",
      nn.BatchNorm3d(2, affine=False, track_running_stats=False), (2, 3, 3, 3)),
+    ("batchnorm2d(bias=false)", nn.BatchNorm2d(5, bias=False), (5, 2, 2)),
 ])
 def test_batchnorm_matches_torch_parameters_and_buffers(line, module, shape):
     assert counts(shape, line, "torch") == torch_counts(module, shape)
@@ -49,6 +50,16 @@ def test_batchnorm_matches_torch_parameters_and_buffers(line, module, shape):
 ])
 def test_batchnorm_matches_keras_non_trainable_statistics(line, layer, shape):
     assert counts(shape, line, "keras") == keras_counts(layer(), shape)
+
+
+@pytest.mark.parametrize("line, module, shape", [
+    ("instancenorm1d", nn.InstanceNorm1d(6), (6, 10)),
+    ("InstanceNorm2d(3, affine=true)", nn.InstanceNorm2d(3, affine=True), (3, 5, 5)),
+    ("instancenorm3d(track_running_stats=true)", nn.InstanceNorm3d(4, track_running_stats=True), (4, 2, 2, 3)),
+    ("instancenorm2d(affine=true, bias=false)", nn.InstanceNorm2d(7, affine=True, bias=False), (7, 3, 4)),
+])
+def test_instancenorm_matches_torch(line, module, shape):
+    assert counts(shape, line, "torch") == torch_counts(module, shape)
 
 
 def test_batchnorm_restated_features_must_match():
@@ -117,6 +128,8 @@ def test_groupnorm_matches_torch_channels_first(groups, shape):
     assert counts(shape, line, "torch") == torch_counts(nn.GroupNorm(groups, shape[0]), shape)
     assert counts(shape, f"GroupNorm(num_groups={groups}, num_channels={shape[0]}, affine=false)", "torch") == \
         torch_counts(nn.GroupNorm(groups, shape[0], affine=False), shape)
+    assert counts(shape, f"groupnorm({groups}, bias=false)", "torch") == \
+        torch_counts(nn.GroupNorm(groups, shape[0], bias=False), shape)
 
 
 @pytest.mark.parametrize("groups, shape", [(2, (4, 4, 6)), (3, (5, 9)), (4, (2, 2, 2, 4)), (32, (3, 3, 64))])

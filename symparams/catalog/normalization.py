@@ -2,16 +2,18 @@
 
 Over n normalised features a layer may learn a scale gamma (n) and a shift beta (n):
 
-    batchnorm   per channel (C): gamma, beta, and a running mean and variance that training
-                does not touch. Keras: 4C weights, 2C of them non-trainable. PyTorch: 2C
-                parameters and 2C + 1 buffers (with num_batches_tracked). See conventions.py.
-    layernorm   over the last axis (Keras `axis`, PyTorch normalized_shape: trailing axes):
-                gamma, beta of the normalised size
-    groupnorm   the C channels in G groups (G must divide C): gamma, beta per channel
-    rmsnorm     x / rms(x) * gamma: gamma only
+    batchnorm     per channel (C): gamma, beta, and a running mean and variance that training
+                  does not touch. Keras: 4C weights, 2C of them non-trainable. PyTorch: 2C
+                  parameters and 2C + 1 buffers (with num_batches_tracked). See conventions.py.
+    instancenorm  PyTorch's InstanceNorm: as batchnorm, but affine and track_running_stats
+                  default to false (no weights at all)
+    layernorm     over the last axis (Keras `axis`, PyTorch normalized_shape: trailing axes):
+                  gamma, beta of the normalised size
+    groupnorm     the C channels in G groups (G must divide C): gamma, beta per channel
+    rmsnorm       x / rms(x) * gamma: gamma only
 
-Keras spells the learned parts center / scale, PyTorch affine (BatchNorm, GroupNorm) or
-elementwise_affine / bias (LayerNorm, RMSNorm); both spellings are accepted.
+Keras spells the learned parts center / scale, PyTorch affine / bias (BatchNorm, InstanceNorm,
+GroupNorm) or elementwise_affine / bias (LayerNorm, RMSNorm); both spellings are accepted.
 """
 import sympy as sp
 
@@ -32,35 +34,44 @@ def _channel(x, axis, c, what) -> int:
     return c.channel_axis % len(x) if axis is None else axis_index(axis, x, what)
 
 
-# ---------------------------------------------------------------- batch normalisation
+# ---------------------------------------------------------------- batch and instance normalisation
 
-def _batchnorm(x, features, axis, center, scale, affine, track_running_stats, c):
-    n = x[_channel(x, axis, c, "batchnorm")]
+def _per_channel(x, name, features, axis, center, scale, affine, use_bias, track_running_stats, c):
+    """gamma and beta per channel, and (if tracked) a running mean and variance per channel."""
+    n = x[_channel(x, axis, c, name)]
     if features is not None:
-        check_size(features, n, "batchnorm's num_features")
-    learned = _gamma_beta(n, scale and affine, center and affine)
-    stats = 2 * n if track_running_stats else 0          # running mean and variance
+        check_size(features, n, f"{name}'s num_features")
+    learned = _gamma_beta(n, scale and affine, center and affine and use_bias)
+    stats = 2 * n if track_running_stats else 0
     if c.norm_stats_as_buffers:
         return Out(shape=x, params=learned, buffers=stats + 1 if track_running_stats else 0)
     return Out(shape=x, params=learned + stats, non_trainable=stats)
 
 
-def _register_batchnorm(name, keras_name, torch_name, ranks, layout, *aliases):
+def _register(name, keras_name, torch_name, ranks, layout, learned, tracked, what, *aliases):
+    """One entry of the batch/instance family; `learned` and `tracked` are PyTorch's defaults of
+    affine and track_running_stats (True for BatchNorm, False for InstanceNorm)."""
     def fn(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
-           affine: Bool = True, track_running_stats: Bool = True, *, c):
+           affine: Bool = learned, use_bias: Bool = True, track_running_stats: Bool = tracked, *, c):
         if ranks:
             need_rank(x, ranks, name, layout)
-        return _batchnorm(x, features, axis, center, scale, affine, track_running_stats, c)
-    fn.__doc__ = (f"Batch normalisation over {layout}: per channel C, gamma and beta (trained), running "
-                  f"mean and variance (Keras: 4C weights, 2C not trained; PyTorch: 2C, and 2C + 1 buffers).")
+        return _per_channel(x, name, features, axis, center, scale, affine, use_bias, track_running_stats, c)
+    fn.__doc__ = f"{what} over {layout}: " + (
+        "per channel C, gamma and beta (trained), running mean and variance (Keras: 4C weights, "
+        "2C not trained; PyTorch: 2C, and 2C + 1 buffers)." if learned else
+        "no weights by default; affine=true adds gamma and beta per channel, track_running_stats=true "
+        "a running mean and variance as BatchNorm has.")
     layer(keras_name, torch_name, *aliases, name=name)(fn)
 
 
-_register_batchnorm("batchnorm", "BatchNormalization", "BatchNorm", None, "any input",
-                    "batch_norm", "batchnormalization")
-_register_batchnorm("batchnorm1d", "BatchNorm1d", "BatchNorm1d", (1, 2), "(C,) or steps with channels")
-_register_batchnorm("batchnorm2d", "BatchNorm2d", "BatchNorm2d", 3, "images with channels")
-_register_batchnorm("batchnorm3d", "BatchNorm3d", "BatchNorm3d", 4, "volumes with channels")
+_register("batchnorm", "BatchNormalization", "BatchNorm", None, "any input", True, True, "Batch normalisation",
+          "batch_norm", "batchnormalization")
+for _n, (_ranks, _layout) in {1: ((1, 2), "(C,) or steps with channels"), 2: (3, "images with channels"),
+                              3: (4, "volumes with channels")}.items():
+    _register(f"batchnorm{_n}d", f"BatchNorm{_n}d", f"BatchNorm{_n}d", _ranks, _layout, True, True,
+              "Batch normalisation")
+    _register(f"instancenorm{_n}d", f"InstanceNorm{_n}d", f"InstanceNorm{_n}d", _n + 1, _layout, False, False,
+              "Instance normalisation")
 
 
 # ---------------------------------------------------------------- layer and RMS normalisation
@@ -101,7 +112,7 @@ def rmsnorm(x, features: Dims = None, axis: Ints = None, elementwise_affine: Boo
 
 @layer("GroupNormalization", "GroupNorm", "group_norm")
 def groupnorm(x, groups: Dim = 32, features: Dim = None, axis: Int = None, center: Bool = True,
-              scale: Bool = True, affine: Bool = True, *, c):
+              scale: Bool = True, affine: Bool = True, use_bias: Bool = True, *, c):
     """C channels in `groups` groups (which must divide C): gamma (C) and beta (C)."""
     n = x[_channel(x, axis, c, "groupnorm")]
     if features is not None:
@@ -113,4 +124,4 @@ def groupnorm(x, groups: Dim = 32, features: Dim = None, axis: Int = None, cente
     if not left_over.is_number:
         recorded_conditions.get().append((sp.Eq(left_over, 0), f"groupnorm splits {n} channels into {groups} "
                                                                 f"groups, so {groups} must divide {n}"))
-    return Out(shape=x, params=_gamma_beta(n, scale and affine, center and affine))
+    return Out(shape=x, params=_gamma_beta(n, scale and affine, center and affine and use_bias))
