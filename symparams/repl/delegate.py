@@ -51,11 +51,10 @@ def run_command(name: str, args: list[str], source, values: dict) -> tuple[str, 
     module = importlib.import_module(f"symparams.commands.{name}")
     parser = _Parser(prog=f":{name}")
     module.add_arguments(parser)
-    options = {}
     for action in parser._actions:
-        options.update(dict.fromkeys(action.option_strings, action))
         if action.dest in _SESSION_OPTIONS:
             action.help = argparse.SUPPRESS
+    takes_sets = any("--set" in action.option_strings for action in parser._actions)
     given = " ".join(args)
     sets = [f"{k}={v}" for k, v in values.items() if not re.search(rf"\b{re.escape(k)}\b", given)]
     text, where = source.compose()
@@ -63,7 +62,7 @@ def run_command(name: str, args: list[str], source, values: dict) -> tuple[str, 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{source.header.name}.sp"
         path.write_text(text)
-        argv = [str(path), *args] + (["--set", *sets] if sets and "--set" in options else [])
+        argv = [str(path), *args] + (["--set", *sets] if sets and takes_sets else [])
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):   # its notes too
                 status = module.run(parser.parse_args(argv)) or 0
