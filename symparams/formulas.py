@@ -185,7 +185,8 @@ def as_latex(model, res: dict, scientific: bool = False) -> str:
     text = res["latex"]
     value = res["value"]
     if isinstance(value, int) and not re.fullmatch(r"[\d{},]+", text):
-        text += " = " + latex_number(value, scientific)
+        number = latex_number(value, scientific)
+        text += (" " if number.startswith("\\approx") else " = ") + number
     return text
 
 

@@ -70,6 +70,14 @@ class Model:
     def __repr__(self):
         return f"<Model {self.name}: params = {self.params}>"
 
+    def _repr_latex_(self):  # notebooks: the total count as a formula
+        from .formulas import latex, rearrange
+        return f"$\\mathrm{{params}} = {latex(rearrange(self.params))}$"
+
+    def _repr_html_(self):  # notebooks: the summary table at the defaults
+        from .render import html_table
+        return html_table(self, self.evaluate())
+
     def _total(self, attr) -> sp.Expr:
         return sp.Add(*[getattr(r, attr) for r in self.rows])
 

@@ -5,6 +5,7 @@ import json
 
 import sympy as sp
 
+from .memory import readable_size
 from .values import format_shape
 
 
@@ -71,6 +72,8 @@ def text_table(model, ev, expand: bool = False) -> str:
     lines.append(rule)
     for label, expr, value in _totals(model, ev):
         text = f"{label}: {number(value)}"
+        if value is not None and "params" in label:  # Keras's "(30.66 KB)": the weights as float32
+            text += f" ({readable_size(4 * value)})"
         if formula(expr) != str(value):
             text += f"   = {formula(expr)}"
         lines.append(text)
@@ -119,3 +122,46 @@ def to_json(model, ev) -> dict:
 
 def json_text(model, ev) -> str:
     return json.dumps(to_json(model, ev), indent=2)
+
+
+def _latex_text(text: str) -> str:
+    return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("&", r"\&").replace("#", r"\#") \
+        .replace("%", r"\%")
+
+
+def latex_table(model, ev) -> str:
+    """The summary as a LaTeX tabular: shapes and counts as formulas (the user's symbol names) and numbers."""
+    from .formulas import latex, latex_number, rearrange
+    lines = [r"\begin{tabular}{lllrl}", r"\hline",
+             r"Layer (type) & Output shape & at these sizes & Param \# & Param formula \\", r"\hline"]
+    none = r"\mathrm{None}"
+    for r in model.rows:
+        shape_value = tuple("?" if v is None else v for v in ev.shape(r.output_shape))
+        value = ev.number(r.params)
+        lines.append(f"{_latex_text(r.name)} ({_latex_text(r.type)}) & "
+                     f"$({', '.join([none] + [latex(d) for d in r.output_shape])})$ & "
+                     f"$({', '.join([none] + [str(v) for v in shape_value])})$ & "
+                     f"{'?' if value is None else latex_number(value)} & ${latex(rearrange(r.params))}$ \\\\")
+    lines.append(r"\hline")
+    for label, expr, value in _totals(model, ev):
+        lines.append(f"\\multicolumn{{3}}{{l}}{{{label}}} & {'?' if value is None else latex_number(value)} & "
+                     f"${latex(rearrange(expr))}$ \\\\")
+    lines += [r"\hline", r"\end{tabular}"]
+    return "\n".join(lines)
+
+
+def html_table(model, ev) -> str:
+    """The summary as an HTML table, for notebooks (Model._repr_html_)."""
+    from html import escape
+    head = f"<p><b>{escape(model.name)}</b> ({model.convention.name} convention" + \
+        (f", {escape(_values_text(ev))}" if ev.values else "") + ")</p>"
+    rows = ["<tr><th>Layer (type)</th><th>Output shape</th><th>Param #</th><th>Formula</th></tr>"]
+    for r in model.rows:
+        shape = format_shape(tuple("?" if v is None else v for v in ev.shape(r.output_shape)))
+        rows.append(f"<tr><td>{escape(r.name)} ({escape(r.type)})</td><td>{escape(shape)}</td>"
+                    f"<td style='text-align:right'>{number(ev.number(r.params))}</td>"
+                    f"<td><code>{escape(formula(r.params))}</code></td></tr>")
+    for label, expr, value in _totals(model, ev):
+        rows.append(f"<tr><td colspan='2'><b>{label}</b></td><td style='text-align:right'><b>{number(value)}</b></td>"
+                    f"<td><code>{escape(formula(expr))}</code></td></tr>")
+    return head + "<table>" + "".join(rows) + "</table>"

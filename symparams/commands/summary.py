@@ -3,7 +3,11 @@ from .common import add_model_arguments, load_model, parse_assignments
 
 def add_arguments(p):
     add_model_arguments(p)
-    p.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    p.add_argument("--format", choices=["text", "json", "markdown", "latex"], default="text")
+    p.add_argument("--memory", action="store_true",
+                   help="add torchsummary's memory estimate (MB) for a batch of --batch (default 1)")
+    p.add_argument("--batch", type=int, default=1, help="the batch size for --memory")
+    p.add_argument("--dtype", default="float32", help="bytes per number for --memory (float32, bfloat16, ...)")
     p.add_argument("--expand", action="store_true", help="show the layers inside blocks and repeats, indented")
 
 
@@ -11,6 +15,10 @@ def run(args):
     from .. import render
     model = load_model(args)
     ev = model.evaluate(parse_assignments(args.set))
-    show = {"text": render.text_table, "json": render.json_text, "markdown": render.markdown_table}[args.format]
+    show = {"text": render.text_table, "json": render.json_text, "markdown": render.markdown_table,
+            "latex": render.latex_table}[args.format]
     print(show(model, ev, expand=True) if args.expand and args.format == "text" else show(model, ev))
+    if args.memory:
+        from ..memory import estimate_text
+        print(estimate_text(model, ev, args.dtype, args.batch))
     return 0
