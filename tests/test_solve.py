@@ -74,10 +74,10 @@ def test_bert_vocabulary_from_its_count():
 
 
 def test_bert_zoo_vocabulary(capsys):
-    bert = EXAMPLES / "zoo" / "bert_base.sp"
+    bert = EXAMPLES / "zoo" / "bert.sp"
     if not bert.exists():
-        pytest.skip("examples/zoo/bert_base.sp is not in this checkout")
-    code, out, _ = run(capsys, "solve", str(bert), "--equals", "162841344", "--for", "V")
+        pytest.skip("examples/zoo/bert.sp is not in this checkout")
+    code, out, _ = run(capsys, "solve", str(bert), "--model", "bert_base", "--equals", "162841344", "--for", "V")
     assert code == 0 and out.splitlines()[0] == "V = 100000"
 
 
