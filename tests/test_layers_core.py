@@ -262,3 +262,31 @@ def test_prelu_torch_one_alpha_per_channel(shape):
 def test_prelu_channel_count_must_match():
     with pytest.raises(ShapeError, match="num_parameters"):
         symparams.parse("convention torch\nmodel m():\n    input (3, 8, 8)\n    prelu(num_parameters=4)\n")
+
+
+# ---------------------------------------------------------------- sequence helpers
+
+@pytest.mark.parametrize("line, layer, shape", [
+    ("time_distributed(dense(8))", lambda: keras.layers.TimeDistributed(keras.layers.Dense(8)), (5, 3)),
+    ("TimeDistributed(dense(4, use_bias=false))",
+     lambda: keras.layers.TimeDistributed(keras.layers.Dense(4, use_bias=False)), (2, 6, 7)),
+    ("time_distributed(conv2d(4, 3))", lambda: keras.layers.TimeDistributed(keras.layers.Conv2D(4, 3)), (3, 8, 8, 2)),
+    ("time_distributed(batchnorm())",
+     lambda: keras.layers.TimeDistributed(keras.layers.BatchNormalization()), (4, 6)),
+])
+def test_time_distributed_matches_keras(line, layer, shape):
+    sizes = {f"S{i}": s for i, s in enumerate(shape)}
+    assert counts(sizes, ", ".join(sizes), line, "keras") == keras_counts(layer(), shape)
+
+
+@pytest.mark.parametrize("T, F, units", [(5, 3, 8), (7, 2, 1), (1, 9, 4)])
+def test_time_distributed_dense_costs_what_a_linear_on_every_step_costs(T, F, units):
+    assert macs({"T": T, "F": F}, "T, F", f"time_distributed(dense({units}))", "keras") == \
+        torch_macs(nn.Linear(F, units), (T, F))
+
+
+@pytest.mark.parametrize("F, n", [(3, 4), (10, 1), (1, 7)])
+def test_repeat_vector_and_masking_match_keras(F, n):
+    assert counts({"F": F}, "F", f"repeat_vector({n})", "keras") == keras_counts(keras.layers.RepeatVector(n), (F,))
+    assert counts({"T": n, "F": F}, "T, F", "masking(0.0)", "keras") == \
+        keras_counts(keras.layers.Masking(0.0), (n, F))

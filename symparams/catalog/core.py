@@ -6,6 +6,7 @@ the batch is axis 0, -1 is the last axis.
     dense       y = x W + b on the last axis n:   n*units + units        MACs prod(x[:-1])*n*units
     embedding   a table of V vectors of size E:   V*E                    (a lookup: no MACs)
     prelu       one learned slope per element (Keras), per channel, or one (PyTorch)
+    time_distributed(layer)   the layer's weights once, its MACs at each of the T steps
     the rest    no weights
 """
 import sympy as sp
@@ -13,7 +14,7 @@ import sympy as sp
 from ..dims import agree, describe_condition, product, recorded_conditions
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
-from .registry import Activation, Bool, Dim, Dims, Int, Ints, Kind, Out, Real, layer
+from .registry import Activation, Bool, Dim, Dims, Int, Ints, Kind, LayerRef, Out, Real, layer
 from .shapes import need_rank
 
 
@@ -207,6 +208,30 @@ def permute(x, dims: Ints):
         raise ShapeError(f"permute needs each axis 1..{n} once for {format_shape(x)} "
                          f"(or 0..{n} with the batch 0 first), found {dims}")
     return Out(shape=tuple(x[d - 1] for d in dims))
+
+
+@layer("RepeatVector", "RepeatVector")
+def repeat_vector(x, n: Dim):
+    """(F,) becomes (n, F): the vector repeated n times, no weights."""
+    need_rank(x, 1, "repeat_vector", "(one vector per example)")
+    return Out(shape=(n,) + tuple(x))
+
+
+@layer("Masking", "Masking")
+def masking(x, mask_value: Real = 0.0):
+    """Marks the steps equal to mask_value for later layers to skip: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("TimeDistributed", "TimeDistributed")
+def time_distributed(x, layer: LayerRef, *, c):
+    """The same layer on each of the T steps of (T, ...): its weights once, its MACs T times."""
+    need_rank(x, tuple(range(2, 9)), "time_distributed", "(steps first)")
+    if layer.spec.variadic or layer.spec.n_inputs != 1:
+        raise ArgumentError(f"time_distributed wraps a layer of one input, found a {layer.spec.name} layer")
+    step = layer.spec.apply([x[1:]], layer.config, c)
+    return Out(shape=(x[0],) + tuple(step.shape), params=step.params, non_trainable=step.non_trainable,
+               buffers=step.buffers, macs=x[0] * step.macs)
 
 
 # ---------------------------------------------------------------- dropout
