@@ -21,10 +21,14 @@ def run(args):
     from ..interpreter import load
     from ..verify import FRAMEWORKS, network_module
     from ..verify.make import NoCounterpart
-    from ..verify.plan import make_plan
+    from ..verify.plan import EXPORT_LIMIT, make_plan
 
     model = load(args.file, model=args.model, convention=args.convention or FRAMEWORKS[args.to])
-    plan = make_plan(model, parse_assignments(args.set))
+    plan = make_plan(model, parse_assignments(args.set), unroll_limit=EXPORT_LIMIT)
+    for group in plan.groups():
+        if group.multiplier > 1:
+            raise ArgumentError(f"{group.row.name} repeats its body {group.multiplier} times at these sizes; "
+                                f"export writes at most {EXPORT_LIMIT} copies", group.row.pos)
     network = network_module(args.to)
     try:
         text = network.source(plan, class_name(model.name)) if args.to == "torch" else network.source(plan)

@@ -37,22 +37,30 @@ def run(args):
         raise ArgumentError(f"--samples must be 0 or more, found {args.samples}")
     chosen, explicit = frameworks(args)
     overrides = parse_assignments(args.set)
-    models = {}
+    models, refused = {}, []
     for fw in chosen:
         try:
             model = load(args.file, model=args.model, convention=FRAMEWORKS[fw])
-            model.evaluate(overrides)
         except SymparamsError as e:
+            model = e
+        if not isinstance(model, SymparamsError):
+            model.values(overrides)           # an unknown --set name is the user's mistake either way
+            try:
+                model.evaluate(overrides)
+            except SymparamsError as e:
+                model = e
+        if isinstance(model, SymparamsError):
             if explicit:
-                raise
-            # Written for one layout only (e.g. (1, H, W) images under `convention torch`).
+                raise model
+            # Written for one layout only (e.g. (H, W, C) images read channels first).
             print(f"skipping {fw}: the model does not fit the {FRAMEWORKS[fw]} convention at these values\n"
-                  f"  {str(e).splitlines()[0]}\n")
+                  f"  {str(model).splitlines()[0]}\n")
+            refused.append(model)
             continue
         network_module(fw)
         models[fw] = model
     if not models:
-        raise ArgumentError("the model fits neither convention at these values")
+        raise refused[0]
     first = next(iter(models.values()))
     base = base_values(first, overrides)
     settings = [base] + draw(list(models.values()), base, args.samples, random.Random(args.seed))

@@ -151,14 +151,29 @@ def _concatenate(step):
 
 # ---------------------------------------------------------------- normalisation
 
+def _center_scale(cfg) -> dict:
+    return {"center": cfg["center"] and cfg["affine"] and cfg.get("use_bias", True),
+            "scale": cfg["scale"] and cfg["affine"]}
+
+
 @builds("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d")
 def _batchnorm(step):
     cfg = step.config
     if not cfg["track_running_stats"]:
         raise NoCounterpart("Keras's BatchNormalization always keeps moving statistics")
     axis = -1 if cfg["axis"] is None else cfg["axis"]
-    return [Make("layers.BatchNormalization", axis=axis, center=cfg["center"] and cfg["affine"],
-                 scale=cfg["scale"] and cfg["affine"])]
+    return [Make("layers.BatchNormalization", axis=axis, **_center_scale(cfg))]
+
+
+@builds("instancenorm1d", "instancenorm2d", "instancenorm3d")
+def _instancenorm(step):
+    """Keras's instance normalisation is GroupNormalization with a group per channel."""
+    (x,) = step.input_shapes
+    cfg = step.config
+    if cfg["track_running_stats"]:
+        raise NoCounterpart("Keras's GroupNormalization keeps no running statistics")
+    axis = -1 if cfg["axis"] is None else cfg["axis"]
+    return [Make("layers.GroupNormalization", x[axis if axis < 0 else axis - 1], axis=axis, **_center_scale(cfg))]
 
 
 def _norm_axes(cfg):
@@ -187,7 +202,7 @@ def _rmsnorm(step):
 def _groupnorm(step):
     cfg = step.config
     return [Make("layers.GroupNormalization", cfg["groups"], axis=-1 if cfg["axis"] is None else cfg["axis"],
-                 center=cfg["center"] and cfg["affine"], scale=cfg["scale"] and cfg["affine"])]
+                 **_center_scale(cfg))]
 
 
 # ---------------------------------------------------------------- convolution and pooling
@@ -401,7 +416,7 @@ def _multihead_attention(step):
 @builds("grouped_query_attention")
 def _grouped_query_attention(step):
     cfg = step.config
-    return [Make("layers.GroupedQueryAttention", cfg["head_dim"], cfg["num_query_heads"],
+    return [Make("layers.GroupQueryAttention", cfg["head_dim"], cfg["num_query_heads"],
                  cfg["num_key_value_heads"], use_bias=cfg["use_bias"])]
 
 

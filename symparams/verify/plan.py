@@ -6,7 +6,8 @@ reuses another step's layer (shared instance), another's matrix (tied=) or is fr
 
 A block or repeat row becomes a Group over the steps of its body. A repeat whose count is small
 at these values is built as that many copies; a larger one is built once and its counts
-multiplied, as the formula does (UNROLL_LIMIT).
+multiplied, as the formula does (UNROLL_LIMIT). Export unrolls every repeat (up to EXPORT_LIMIT
+copies): a network to train needs all its layers.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import sympy as sp
 from ..values import LayerInstance
 
 UNROLL_LIMIT = 8
+EXPORT_LIMIT = 1000
 
 
 @dataclass
@@ -58,6 +60,13 @@ class Plan:
     top: list                 # the model's rows as Steps and Groups, as a summary lists them
     outputs: list             # names of the steps whose tensors the model returns
 
+    def groups(self, entries=None):
+        """Every Group, nested ones included."""
+        for entry in self.top if entries is None else entries:
+            if isinstance(entry, Group):
+                yield entry
+                yield from self.groups(entry.children)
+
 
 def identifier(name: str) -> str:
     """A row name as a Python identifier: `x@2` -> `x_2`."""
@@ -87,8 +96,9 @@ def _noted(pattern, row) -> str | None:
 
 
 class _Planner:
-    def __init__(self, evaluation):
+    def __init__(self, evaluation, unroll_limit):
         self.ev = evaluation
+        self.unroll_limit = unroll_limit
         self.steps: list[Step] = []
         self.taken: set[str] = set()
 
@@ -128,7 +138,7 @@ class _Planner:
 
     def group(self, row, tensors: dict, layers: dict, prefix: str) -> Group:
         count = 1 if row.repeat_count is None else self.ev.number(row.repeat_count)
-        copies = count if count <= UNROLL_LIMIT else 1
+        copies = count if count <= self.unroll_limit else 1
         name = self.unique(prefix + row.name)
         group = Group(row, name, output="", multiplier=count // copies)
         first_steps = {}
@@ -163,9 +173,9 @@ class _Planner:
         return last.output if isinstance(last, Group) else last.name
 
 
-def make_plan(model, values: dict | None = None) -> Plan:
+def make_plan(model, values: dict | None = None, unroll_limit: int = UNROLL_LIMIT) -> Plan:
     ev = model.evaluate(values)
-    planner = _Planner(ev)
+    planner = _Planner(ev, unroll_limit)
     tensors = {}
     inputs = []
     for t in model.inputs:

@@ -145,10 +145,14 @@ def _concatenate(step):
 
 # ---------------------------------------------------------------- normalisation
 
-def _learned(gamma: bool, beta: bool, layer: str) -> bool:
-    if gamma != beta:
-        raise NoCounterpart(f"torch's {layer} learns a scale and a shift together or neither, not one alone")
-    return gamma
+def _learned(cfg, layer: str) -> dict:
+    """torch's affine= and bias= for a layer learning gamma (scale) and beta (shift) per channel:
+    the weight exists with affine, the bias with affine and bias."""
+    gamma = cfg["scale"] and cfg["affine"]
+    beta = cfg["center"] and cfg["affine"] and cfg.get("use_bias", True)
+    if beta and not gamma:
+        raise NoCounterpart(f"torch's {layer} cannot learn a shift without a scale")
+    return {"affine": gamma, "bias": beta} if gamma else {"affine": False}
 
 
 def _channel_axis(axis, layer):
@@ -156,16 +160,24 @@ def _channel_axis(axis, layer):
         raise NoCounterpart(f"torch's {layer} normalises the channel axis 1, not axis {axis}")
 
 
-@builds("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d")
-def _batchnorm(step):
+def _per_channel(step, family):
     (x,) = step.input_shapes
     cfg = step.config
-    _channel_axis(cfg["axis"], "BatchNorm")
+    _channel_axis(cfg["axis"], family)
     n = {1: 1, 2: 1, 3: 2, 4: 3}.get(len(x))
     if n is None:
-        raise NoCounterpart(f"torch has no BatchNorm for rank-{len(x) + 1} tensors")
-    affine = _learned(cfg["scale"] and cfg["affine"], cfg["center"] and cfg["affine"], "BatchNorm")
-    return [Make(f"nn.BatchNorm{n}d", x[0], affine=affine, track_running_stats=cfg["track_running_stats"])]
+        raise NoCounterpart(f"torch has no {family} for rank-{len(x) + 1} tensors")
+    return [Make(f"nn.{family}{n}d", x[0], track_running_stats=cfg["track_running_stats"], **_learned(cfg, family))]
+
+
+@builds("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d")
+def _batchnorm(step):
+    return _per_channel(step, "BatchNorm")
+
+
+@builds("instancenorm1d", "instancenorm2d", "instancenorm3d")
+def _instancenorm(step):
+    return _per_channel(step, "InstanceNorm")
 
 
 def _normalized_shape(x, cfg, layer) -> tuple:
@@ -201,8 +213,7 @@ def _groupnorm(step):
     (x,) = step.input_shapes
     cfg = step.config
     _channel_axis(cfg["axis"], "GroupNorm")
-    affine = _learned(cfg["scale"] and cfg["affine"], cfg["center"] and cfg["affine"], "GroupNorm")
-    return [Make("nn.GroupNorm", cfg["groups"], x[0], affine=affine)]
+    return [Make("nn.GroupNorm", cfg["groups"], x[0], **_learned(cfg, "GroupNorm"))]
 
 
 # ---------------------------------------------------------------- convolution and pooling
@@ -445,7 +456,7 @@ def _transformer_layer(step):
         raise NoCounterpart(f"torch's transformer layers use relu or gelu, not {cfg['activation']}")
     cls = "nn.TransformerEncoderLayer" if step.kind == "transformer_encoder_layer" else "nn.TransformerDecoderLayer"
     return [Make(cls, cfg["d_model"], cfg["nhead"], dim_feedforward=cfg["dim_feedforward"],
-                 activation=cfg["activation"], batch_first=True, norm_first=cfg["norm_first"], bias=cfg["bias"])]
+                 activation=cfg["activation"], batch_first=True, norm_first=cfg["norm_first"], bias=cfg["use_bias"])]
 
 
 @builds("patch_embedding")

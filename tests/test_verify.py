@@ -1,0 +1,238 @@
+"""`symparams verify`: every catalog layer built in PyTorch and Keras 3 agrees with its formulas,
+blocks/repeats/shared/tied/frozen weights are rebuilt faithfully, and a wrong formula is caught."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+import symparams
+from symparams.catalog import specs
+from symparams.cli import main
+from symparams.verify.compare import check
+from symparams.verify.keras_builder import KERAS
+from symparams.verify.make import declared_in_language
+from symparams.verify.torch_builder import TORCH
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+FRAMEWORKS = ("torch", "keras")
+
+# (input, layer line): each derived under both conventions, so (8, 8, 4) is H, W, C for Keras
+# and C, H, W for PyTorch. Together they reach every catalog entry and its main options.
+LAYERS = [
+    ("(12)", "dense(5)"), ("(6, 12)", "dense(5, use_bias=false, activation=relu)"),
+    ("(12)", "dense(6, activation=glu)"), ("(6, 8)", "relu"), ("(6, 8)", "gelu"), ("(6, 8)", "identity"),
+    ("(6, 8)", "sigmoid"), ("(6, 8)", "tanh"), ("(6, 8)", "selu"), ("(6, 8)", "silu"), ("(6, 8)", "relu6"),
+    ("(6, 8)", "softplus"), ("(6, 8)", "mish"), ("(6, 8)", "hard_swish"), ("(6, 8)", "hard_sigmoid"),
+    ("(6, 8)", "softsign"), ("(6, 8)", "softmax(axis=1)"), ("(6, 8)", "log_softmax"), ("(6, 8)", "leaky_relu(0.2)"),
+    ("(6, 8)", "elu"), ("(6, 8)", "glu"), ("(6, 8)", "activation(tanh)"), ("(6, 8)", "prelu"),
+    ("(6, 8)", "prelu(num_parameters=1)"), ("(6, 8, 4)", "flatten"), ("(6, 8)", "reshape((4, 12))"),
+    ("(6, 8)", "reshape((-1, 4))"), ("(6, 8)", "permute((2, 1))"), ("(6, 8)", "dropout(0.3)"),
+    ("(6, 8)", "spatial_dropout1d(0.3)"), ("(6, 8, 4)", "spatial_dropout2d(0.3)"),
+    ("(6, 8, 4, 5)", "spatial_dropout3d(0.3)"), ("(6, 8)", "alpha_dropout(0.1)"), ("(7) int", "embedding(50, 8)"),
+    ("(6, 8, 4)", "batchnorm"), ("(6, 8)", "batchnorm1d"), ("(6, 8, 4)", "batchnorm2d(center=false, scale=false)"),
+    ("(6, 8, 4, 5)", "batchnorm3d"), ("(6, 8)", "layernorm"), ("(6, 8)", "layernorm(normalized_shape=(6, 8))"),
+    ("(6, 8)", "rmsnorm"), ("(6, 8, 4)", "groupnorm(2)"), ("(6, 8, 4)", "groupnorm(2, use_bias=false)"),
+    ("(6, 8, 4)", "instancenorm2d"), ("(6, 8)", "instancenorm1d(affine=true)"),
+    ("(6, 8, 4, 4)", "instancenorm3d(affine=true, bias=false)"), ("(6, 8, 4)", "batchnorm(bias=false)"), ("(10, 6)", "conv1d(4, 3)"),
+    ("(10, 6)", "conv1d(4, 3, padding=causal, dilation_rate=2)"), ("(10, 10, 6)", "conv2d(4, 3, padding=same)"),
+    ("(10, 10, 6)", "conv2d(4, 4, padding=same)"), ("(10, 10, 6)", "conv2d(4, 3, padding=1, groups=2)"),
+    ("(7, 9, 9, 4)", "conv3d(4, 3, strides=2)"), ("(10, 6)", "conv1d_transpose(4, 3, strides=2)"),
+    ("(10, 10, 6)", "conv2d_transpose(4, 3, strides=2, padding=same)"),
+    ("(10, 10, 6)", "conv2d_transpose(4, 3, strides=2, padding=1, output_padding=1)"),
+    ("(5, 6, 6, 4)", "conv3d_transpose(2, 2)"), ("(10, 6)", "depthwise_conv1d(3, depth_multiplier=2)"),
+    ("(10, 10, 6)", "depthwise_conv2d(3)"), ("(10, 10, 6)", "separable_conv2d(8, 3, depth_multiplier=2)"),
+    ("(10, 6)", "separable_conv1d(8, 3)"), ("(10, 6)", "maxpool1d(2)"), ("(10, 10, 6)", "maxpool2d(3, strides=2)"),
+    ("(10, 10, 6)", "avgpool2d(2, padding=1)"), ("(8, 8, 8, 4)", "avgpool3d(2)"), ("(10, 10, 6)", "global_avgpool2d"),
+    ("(10, 6)", "global_maxpool1d(keepdims=true)"), ("(10, 10, 6)", "adaptive_avgpool2d(3)"),
+    ("(10, 6)", "adaptive_maxpool1d(4)"), ("(10, 10, 6)", "upsampling2d(2)"), ("(10, 6)", "upsampling1d(3)"),
+    ("(4, 4, 4, 2)", "upsampling3d(2)"), ("(10, 10, 6)", "zero_padding2d(((1, 2), (3, 4)))"),
+    ("(10, 6)", "zero_padding1d((1, 2))"), ("(10, 10, 6)", "cropping2d(((1, 2), (3, 0)))"),
+    ("(6, 6, 6, 4)", "cropping3d(1)"), ("(10, 10, 6)", "zero_pad2d((1, 2, 3, 4))"),
+    ("(10, 10, 6)", "constant_pad2d(2, 0.0)"), ("(10, 10, 6)", "upsample(scale_factor=2)"),
+    ("(10, 10, 6)", "upsample(size=(7, 9))"), ("(7, 5)", "simple_rnn(6)"),
+    ("(7, 5)", "lstm(6, return_sequences=true)"), ("(7, 5)", "gru(6)"), ("(7, 5)", "gru(6, reset_after=false)"),
+    ("(7, 5)", "lstm(6, num_layers=2, bidirectional=true)"), ("(7, 5)", "bidirectional(lstm(6))"),
+    ("(6, 8)", "multihead_attention(2, 4)(x, x)"), ("(12, 12, 12)", "patch_embedding(4, 16)"),
+]
+# Layers only one framework has a module for.
+ONE_FRAMEWORK = [
+    ("torch", "(6, 8)", "position_embedding(10)"), ("torch", "(6, 8)", "transformer_encoder_layer(8, 2, 16)"),
+    ("keras", "(6, 8)", "grouped_query_attention(4, 4, 2)(x, x)"),
+]
+
+# Layers one framework has no module for: reported as not checkable there, never as agreeing.
+NO_COUNTERPART = [
+    ("torch", "(6, 8, 4)", "prelu(shared_axes=(1, 2))"), ("keras", "(6, 8, 4)", "flatten(start_dim=2)"),
+    ("keras", "(6, 8)", "unflatten(2, (2, 4))"), ("torch", "(6, 8)", "gaussian_dropout(0.1)"),
+    ("keras", "(10, 10, 6)", "maxpool2d(3, strides=2, ceil_mode=true)"), ("keras", "(10, 10, 6)", "reflection_pad2d(1)"),
+    ("keras", "(7, 5)", "lstm(6, proj_size=3)"), ("torch", "(7, 5)", "bidirectional(gru(6), merge_mode=sum)"),
+    ("torch", "(6, 8)", "gated_mlp(16)"), ("keras", "(6, 8)", "transformer_encoder_layer(8, 2, 16)"),
+    ("torch", "(6, 8)", "class_token"),
+]
+
+
+def model_of(input_, line, convention):
+    body = line if line.endswith("(x, x)") else f"{line}\n"
+    text = f"model m():\n    x = input {input_}\n    {body}\n" if "(x" in line else \
+        f"model m():\n    input {input_}\n    {line}\n"
+    return symparams.parse(text, convention=convention)
+
+
+@pytest.mark.parametrize("framework, input_, line",
+                         [(fw, i, line) for i, line in LAYERS for fw in FRAMEWORKS] + ONE_FRAMEWORK)
+def test_every_layer_agrees_with_the_framework(framework, input_, line):
+    result = check(model_of(input_, line, framework), framework)
+    (row,) = result.rows
+    assert row.status == "agrees", (row.formula, row.framework)
+
+
+@pytest.mark.parametrize("framework, input_, line", NO_COUNTERPART)
+def test_a_layer_without_counterpart_is_not_checkable(framework, input_, line):
+    result = check(model_of(input_, line, framework), framework)
+    (row,) = result.rows
+    assert row.status == "unchecked" and "params" not in row.framework
+    assert result.ok and result.unchecked == [row]
+
+
+def test_every_catalog_layer_has_a_builder_in_both_frameworks():
+    built_in = {s.name for s in specs() if not declared_in_language(s)}
+    assert built_in - set(TORCH) == set()
+    assert built_in - set(KERAS) == set()
+
+
+def test_the_glu_activation_halves_in_both_frameworks():
+    # Keras's symbolic Activation('glu') claims the input's shape; verify runs the layer for real.
+    for fw in FRAMEWORKS:
+        (row,) = check(model_of("(12)", "dense(6, activation=glu)", fw), fw).rows
+        assert row.framework["output_shape"] == (3,)
+
+
+# ---------------------------------------------------------------- structure above single layers
+
+SHARED = """
+model shared(n = 6):
+    a = input (5, n)
+    b = input (5, n)
+    proj = dense(4)
+    pa = proj(a)
+    pb = proj(b)
+    s = add(pa, pb)
+    frozen = dense(3, trainable=false)(s)
+"""
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_shared_instance_counts_once_and_frozen_is_non_trainable(framework):
+    model = symparams.parse(SHARED, convention=framework)
+    result = check(model, framework, {"n": 7})
+    rows = {r.name: r for r in result.rows}
+    assert result.ok and not result.unchecked
+    assert rows["proj"].framework["params"] == 7 * 4 + 4
+    assert rows["proj@2"].framework["params"] == 0            # the same module, applied again
+    assert rows["dense_1"].framework["non_trainable"] == rows["dense_1"].framework["params"] == 4 * 3 + 3
+
+
+REPEATS = """
+block mlp(d)(x):
+    h = dense(2 * d, activation=relu)(x)
+    return x + dense(d)(h)
+
+model stack(d = 8, L = 3):
+    input (5, d)
+    repeat(L, mlp(d))
+    repeat 2:
+        layernorm
+"""
+
+
+@pytest.mark.parametrize("L", [1, 3, 20])   # 20 is past UNROLL_LIMIT: built once and multiplied
+def test_repeats_built_as_copies_or_multiplied_agree(L):
+    model = symparams.parse(REPEATS, convention="torch")
+    result = check(model, "torch", {"L": L, "d": 6})
+    assert result.ok and not result.unchecked
+    top = [r for r in result.rows if r.depth == 0]
+    d = 6
+    assert top[0].framework["params"] == L * (d * 2 * d + 2 * d + 2 * d * d + d)
+
+
+def test_tied_output_layer_reuses_the_embedding_matrix():
+    model = symparams.load(EXAMPLES / "gpt2.sp", convention="torch")
+    result = check(model, "torch", {"V": 300, "T": 16, "d": 32, "h": 4, "L": 2})
+    assert result.ok and not result.unchecked
+    logits = next(r for r in result.rows if r.depth == 0 and r.name != "wte" and r.type == "Linear")
+    assert logits.framework["params"] == 0       # use_bias=false and the (V, d) matrix is wte's
+
+
+# ---------------------------------------------------------------- the command
+
+def run(capsys, *argv):
+    code = main(["verify", *map(str, argv)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_verify_command_passes_on_an_example_in_both_frameworks(capsys):
+    code, out, _ = run(capsys, EXAMPLES / "har_lstm.sp", "--samples", "1")
+    assert code == 0
+    assert "PyTorch" in out and "Keras" in out
+    assert "18,432" in out and "18,176" in out     # the torch and keras conventions' first LSTM
+    assert "✗" not in out
+
+
+def test_a_wrong_formula_is_caught_with_the_layer_and_both_values(capsys, monkeypatch):
+    dense = symparams.catalog.lookup("dense")
+    right = dense.fn
+
+    def wrong(x, *args, **kwargs):
+        out = right(x, *args, **kwargs)
+        out.params = out.params + 1          # one weight too many
+        return out
+    monkeypatch.setattr(dense, "fn", wrong)
+    code, out, _ = run(capsys, EXAMPLES / "mnist_dense.sp", "--framework", "torch", "--samples", "0")
+    assert code == 1
+    assert "✗ dense_1: params formula 7,851, torch 7,850" in out
+    assert "1 of 3 layers differ: dense_1" in out
+
+
+def test_a_declared_layer_is_reported_not_checkable_never_passing(tmp_path, capsys):
+    source = tmp_path / "mine.sp"
+    source.write_text("layer my_dense(units)(x: (*rows, n)) -> (*rows, units):\n"
+                      "    params = n*units + units\n\n"
+                      "model m(n = 8):\n    input (n)\n    my_dense(4)\n    dense(2)\n")
+    code, out, _ = run(capsys, source, "--framework", "torch", "--samples", "0")
+    assert code == 0
+    line = next(l for l in out.splitlines() if l.startswith("my_dense_1"))
+    assert line.rstrip().endswith("–") and "✓" not in line
+    assert "not checkable: declared by its formulas" in out
+    assert "all 1 checked layers agree; 1 not checkable" in out
+
+
+def test_user_mistakes_exit_2(capsys):
+    code, _, err = run(capsys, EXAMPLES / "mnist_dense.sp", "--set", "Q=3")
+    assert code == 2 and "no symbol 'Q'" in err
+    code, _, err = run(capsys, EXAMPLES / "conv_stack.sp", "--framework", "torch")
+    assert code == 2 and "value error" in err     # (H, W, C) read channels first: C - 4 < 0
+
+
+def test_a_missing_framework_is_an_install_line_not_a_traceback():
+    script = ("import sys; sys.modules['keras'] = None\n"
+              "from symparams.cli import main\n"
+              f"sys.exit(main(['verify', {str(EXAMPLES / 'mnist_dense.sp')!r}, '--framework', 'keras']))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "KERAS_BACKEND": "torch"})
+    assert done.returncode == 2
+    assert "pip install keras" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_samples_respect_the_models_constraints(capsys):
+    code, out, _ = run(capsys, EXAMPLES / "gpt2.sp", "--framework", "torch", "--set", "V=500", "T=16", "d=32",
+                       "h=4", "L=2", "--samples", "3", "--seed", "1")
+    assert code == 0
+    samples = [l for l in out.splitlines() if l.startswith("random sample")]
+    assert len(samples) == 3
+    for line in samples:
+        values = dict(part.split("=") for part in line.split(" at ")[1].split(" — ")[0].split(", "))
+        assert int(values["d"]) % int(values["h"]) == 0
