@@ -2,6 +2,7 @@
 PyTorch (channels first, the torch convention) or Keras 3 (channels last, the keras convention)."""
 import keras
 import pytest
+import torch
 import torch.nn as nn
 
 import symparams
@@ -48,6 +49,7 @@ def test_conv_matches_keras(cls, shape, kwargs):
     assert without_macs(ours) == keras_layer(getattr(keras.layers, cls)(**kwargs), shape)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")  # a copy, not a shape change
 @pytest.mark.parametrize("cls, shape, kwargs", TORCH_CONV)
 def test_conv_matches_torch(cls, shape, kwargs):
     assert symparams_layer(call(cls, **kwargs), shape, "torch") == torch_layer(getattr(nn, cls)(**kwargs), shape)
@@ -243,3 +245,10 @@ def test_keras_refuses_strides_with_dilation_and_torch_takes_them(line, keras_sh
     with pytest.raises(ValueError, match="dilation"):       # as Keras itself does
         keras_layer_call()
     assert len(symparams_layer(line, torch_shape, "torch")["output_shape"]) == len(torch_shape)
+
+
+def test_output_padding_must_be_smaller_than_the_stride():
+    with pytest.raises(ArgumentError, match="output_padding \\(2\\) must be smaller"):
+        symparams_layer("ConvTranspose1d(out_channels=4, kernel_size=3, stride=2, output_padding=2)", (3, 7), "torch")
+    with pytest.raises(RuntimeError, match="output padding must be smaller"):   # PyTorch says the same (on CPU)
+        nn.ConvTranspose1d(3, 4, 3, stride=2, output_padding=2)(torch.zeros(1, 3, 7))
