@@ -290,3 +290,11 @@ def test_repeat_vector_and_masking_match_keras(F, n):
     assert counts({"F": F}, "F", f"repeat_vector({n})", "keras") == keras_counts(keras.layers.RepeatVector(n), (F,))
     assert counts({"T": n, "F": F}, "T, F", "masking(0.0)", "keras") == \
         keras_counts(keras.layers.Masking(0.0), (n, F))
+
+
+def test_seed_torch_linear_spelled_with_keywords():
+    """A seed question's torchsummary: Linear(in_features=131072, out_features=100) after
+    Flatten of (32, 64, 64) has 13,107,300 parameters."""
+    m = symparams.parse("convention torch\nmodel m(S = 64):\n    input (32, S, S)\n    flatten\n"
+                        "    Linear(in_features=131072, out_features=100)\n")
+    assert m.evaluate().row(m.rows[-1].name)["params"] == 13107300

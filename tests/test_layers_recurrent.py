@@ -171,3 +171,12 @@ def test_projection_must_be_smaller_than_the_units():
 def test_rnn_needs_steps_and_features():
     with pytest.raises(ShapeError, match=r"lstm expects a rank-3 input \(with the batch\) laid out \(T, F\)"):
         symparams.parse("model m():\n    input (4, 5, 6)\n    lstm(3)\n")
+
+
+def test_seed_bidirectional_lstm_over_bert_outputs():
+    """A seed question's Keras summary: Bidirectional(LSTM(50, return_sequences=True, dropout=0.1,
+    recurrent_dropout=0.1)) over BERT's (10, 768) outputs shows (None, 10, 100) and 327,600."""
+    m = symparams.parse("model m(T = 10, d = 768):\n    input (T, d)\n"
+                        "    bidirectional(lstm(50, return_sequences=true, dropout=0.1, recurrent_dropout=0.1))\n")
+    row = m.evaluate().row(m.rows[0].name)
+    assert (row["params"], row["output_shape"]) == (327600, (10, 100))
