@@ -89,6 +89,7 @@ def test_torch_last_step_with_return_sequences_false(kind, T, F, U, bidirectiona
 def test_bidirectional_wrapper_under_torch_is_torchs_bidirectional_flag(kind, T, F, U):
     module = TORCH_RNNS[kind](F, U, batch_first=True, bidirectional=True)
     assert counts(T, F, f"bidirectional({kind}({U}))", "torch") == torch_counts(module, (T, F))
+    assert model(T, F, f"bidirectional({kind}({U}))", "torch").evaluate().macs == torch_macs(module, (T, F))
 
 
 @settings(max_examples=15, deadline=None)
