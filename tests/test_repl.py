@@ -140,6 +140,7 @@ def test_set_unset_and_undo():
     feed(session, CONV_STACK)
     [reply] = session.feed(":set classes=100")      # the dense layer: (128 + 1) * 100 = 12,900
     assert reply.ok and "(None, 218, 218, 100)" in reply.text and "total: 106,148 params" in reply.text
+    assert session.status() == "model conv_stack (keras): 106,148 params   H=224 W=224 C=3 classes=100"  # toolbar
     [reply] = session.feed(":unset classes")
     assert "total: 94,538 params" in reply.text
     [reply] = session.feed(":undo")

@@ -318,6 +318,16 @@ class Session:
             raise SymparamsError("the model has no input yet", hint="begin with a line like: input (28, 28, 1)")
         return self.model, self.evaluation
 
+    def status(self) -> str:
+        """One line for the terminal's toolbar: the model, its convention, its total and the values."""
+        convention = self.source.convention or "keras"
+        if self.model is None:
+            return f"model {self.source.header.name} ({convention}): no input yet   :help for help"
+        ev = self.evaluation
+        params = render.number(ev.params) if ev.params is not None else render.formula(self.model.params)
+        values = " ".join(f"{k}={v}" for k, v in ev.values.items())
+        return f"model {self.model.name} ({convention}): {params} params   {values}"
+
     def symbols_text(self) -> str:
         header = self.source.header
         if not header.params:

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from prompt_toolkit import PromptSession, print_formatted_text
+from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 from prompt_toolkit.formatted_text import FormattedText
@@ -44,7 +45,8 @@ def run_terminal(session: Session, input=None, output=None, write=None, history:
     """The interactive loop. `input`/`output` are prompt_toolkit's (tests pass a pipe input);
     `write(reply)` shows an answer (by default printed, errors in red)."""
     prompt = PromptSession(history=_history(history), completer=ReplCompleter(session), lexer=DslLexer(session),
-                           style=STYLE, input=input, output=output, complete_while_typing=False)
+                           style=STYLE, input=input, output=output, complete_while_typing=False,
+                           auto_suggest=AutoSuggestFromHistory(), bottom_toolbar=session.status)
     def show(reply: Reply) -> None:
         if reply.text:
             print_formatted_text(FormattedText([("" if reply.ok else "class:error", reply.text)]), style=STYLE,
