@@ -77,8 +77,10 @@ class Declaration:
             if relation is sp.false:
                 raise ShapeError(f"{self.name}: 'where {text}' does not hold for inputs "
                                  f"{', '.join(format_shape(s) for s in shapes)}")
-            if relation is not sp.true:
-                recorded_conditions.get().append((relation, f"{self.name}: where {text}"))
+            if relation is not sp.true:   # say it in the model's symbols, not the declaration's names
+                left, op, right = cond.children
+                recorded_conditions.get().append(
+                    (relation, f"{self.name} needs {ev.size(left)} {op} {ev.size(right)} (where {text})"))
         results = {key: ev.size(tree) for key, tree in self.formulas.items()}
         return Out(shape=tuple(out_shape), **results)
 
