@@ -60,7 +60,9 @@ LAYERS = [
 # Layers only one framework has a module for.
 ONE_FRAMEWORK = [
     ("torch", "(6, 8)", "position_embedding(10)"), ("torch", "(6, 8)", "transformer_encoder_layer(8, 2, 16)"),
-    ("keras", "(6, 8)", "grouped_query_attention(4, 4, 2)(x, x)"),
+    ("keras", "(6, 8)", "grouped_query_attention(4, 4, 2)(x, x)"), ("keras", "(6,)", "repeat_vector(3)"),
+    ("keras", "(6, 8)", "masking"), ("keras", "(6, 8, 4)", "time_distributed(dense(5))"),
+    ("keras", "(6, 8, 8, 3)", "time_distributed(conv2d(4, 3))"),
 ]
 
 # Layers one framework has no module for: reported as not checkable there, never as agreeing.

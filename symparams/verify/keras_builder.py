@@ -6,6 +6,8 @@ no class for raises NoCounterpart: verify reports it as not checkable, never as 
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .geometry import causal_pads, per_axis
 from .make import Make, NoCounterpart, declared_in_language
 
@@ -130,6 +132,27 @@ def _dropout(step):
 def _embedding(step):
     cfg = step.config
     return [Make("layers.Embedding", cfg["input_dim"], cfg["output_dim"], mask_zero=cfg.get("mask_zero", False))]
+
+
+@builds("repeat_vector")
+def _repeat_vector(step):
+    return [Make("layers.RepeatVector", step.config["n"])]
+
+
+@builds("masking")
+def _masking(step):
+    return [Make("layers.Masking", mask_value=step.config["mask_value"])]
+
+
+@builds("time_distributed")
+def _time_distributed(step):
+    (x,) = step.input_shapes
+    inner = step.config["layer"]
+    chain = layer_chain(replace(step, row=replace(step.row, spec=inner.spec), config=inner.config,
+                                input_shapes=[x[1:]]))
+    if len(chain) != 1:
+        raise NoCounterpart(f"Keras's TimeDistributed wraps one layer; {inner.spec.name} needs {len(chain)}")
+    return [Make("layers.TimeDistributed", chain[0])]
 
 
 # ---------------------------------------------------------------- merges

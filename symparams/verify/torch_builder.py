@@ -468,7 +468,7 @@ def _patch_embedding(step):
     return [conv, Make("nn.Flatten", 2), Make("Permute", (2, 1))]    # (E, H/p, W/p) -> (patches, E)
 
 
-@builds("grouped_query_attention", "gated_mlp", "mixture_of_experts")
+@builds("grouped_query_attention", "gated_mlp", "mixture_of_experts", "repeat_vector", "masking", "time_distributed")
 def _no_torch_module(step):
     raise NoCounterpart(f"torch.nn has no module for {step.kind}")
 
