@@ -274,3 +274,24 @@ def test_sweep_tabulates_at_the_session_values():
     session.feed(":set C=1")
     [reply] = session.feed(":sweep classes=1:2")
     assert reply.text.splitlines()[1:] == ["1,92801", "2,92930"]
+
+
+def test_every_example_loads_and_saves_as_the_same_model(tmp_path):
+    """:load splits a file into entries (definitions, header, statements); :save writes them back."""
+    import symparams
+    for path in sorted((ROOT / "examples").rglob("*.sp")):
+        session = Session()
+        [reply] = session.feed(f":load {path}")
+        assert reply.ok, reply.text
+        session.feed(f":save {tmp_path / path.name}")
+        original, saved = symparams.load(path), symparams.load(tmp_path / path.name)
+        assert (saved.params, saved.convention, saved.name) == (original.params, original.convention, original.name)
+
+
+def test_a_declared_layer_is_typed_as_one_entry():
+    session = Session()
+    feed(session, "model m(S = 32):\ninput (6, S, S)")
+    replies = feed(session, "layer subsampling(k)(x: (c, h, w)) -> (c, h / k, w / k):\n"
+                            "    where h % k == 0, w % k == 0\n    params = 2 * c\n\nsubsampling(2)")
+    assert [r.ok for r in replies] == [True, True]
+    assert "(None, 6, S/2, S/2) = (None, 6, 16, 16)" in replies[1].text and "params 12" in replies[1].text

@@ -58,7 +58,7 @@ class Reply:
 
 
 def opens_block(line: str) -> bool:
-    """A line ending in ':' (a block or a repeat) continues on the next lines; a model header does not."""
+    """A line ending in ':' (block, layer, repeat) continues on the next lines; a model header does not."""
     code = line.split("#", 1)[0].rstrip()
     return code.endswith(":") and not code.lstrip().startswith("model ")
 
@@ -122,7 +122,7 @@ class Session:
     # ------------------------------------------------------------ the model's text
 
     def enter(self, entry: str) -> Reply:
-        """A DSL entry: a model header, a block definition, a convention line, or a line of the body."""
+        """A DSL entry: a model header, a block or layer definition, a convention line, or a body line."""
         entry = textwrap.dedent(entry).strip("\n")
         first = self.typed = entry.split("\n", 1)[0]
         words = first.split("(", 1)[0].split()
@@ -131,9 +131,9 @@ class Session:
                 return self.change(replace(self.source, header=Header.parse(first)), first, show_symbols=True)
             if words[:1] == ["convention"] and len(words) == 2 and "\n" not in entry:
                 return self.cmd_convention(words[1:])
-            if words[:1] == ["block"] and len(words) == 2:
+            if words[:1] in (["block"], ["layer"]) and len(words) == 2:
                 self.change(replace(self.source, prelude=self.source.prelude + (entry,)), first)
-                return Reply(f"block {words[1]} defined: use it as {words[1]}(...)(x), or in repeat(n, ...)")
+                return Reply(f"{words[0]} {words[1]} defined: use it as {words[1]}(...)(x)")
             return self.change(self.source.with_body(entry), first)
         except Rejected as r:
             return Reply(str(r), ok=False)
@@ -181,7 +181,7 @@ class Session:
             width = max(len(f":{n} {a}") for n, (a, _) in COMMANDS.items())
             lines = ["Type model lines (`input (28, 28, 1)`, `conv2d(32, 3)`, ...) or these commands:"]
             lines += [f"  {(':' + n + ' ' + a).ljust(width)}  {h}" for n, (a, h) in COMMANDS.items()]
-            lines.append("A line ending in ':' (block, repeat) continues until a blank line. "
+            lines.append("A line ending in ':' (block, layer, repeat) continues until a blank line. "
                          ":help LAYER describes a layer.")
             return Reply("\n".join(lines))
         topic = args[0].lstrip(":")

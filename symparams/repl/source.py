@@ -56,7 +56,7 @@ class Header:
 @dataclass(frozen=True)
 class Source:
     convention: str | None = None      # a `convention torch` line before everything, if any
-    prelude: tuple = ()                # block definitions, each one entry of one or more lines
+    prelude: tuple = ()                # block and layer definitions, each one entry of one or more lines
     header: Header = field(default_factory=Header)
     body: tuple = ()                   # the model's lines, each entry unindented as typed
 
@@ -87,8 +87,9 @@ class Source:
 
     @classmethod
     def from_text(cls, text: str, filename: str | None = None, model: str | None = None) -> "Source":
-        """Split a file into entries, one per statement of its model (comments between them are dropped)."""
-        program = Program(text, filename)
+        """Split a file into entries: its block and layer definitions, and one per statement of its model
+        (comments between them are dropped, and so are the file's other models)."""
+        program = Program(text, filename)       # checks the whole file first
         if not program.models:
             raise SyntaxProblem("the file defines no model", hint="start one with: model name(H = 28):").attach(
                 text, filename)
@@ -102,14 +103,10 @@ class Source:
                              None if p.children[1] is None else
                              text[p.children[1].meta.start_pos:p.children[1].meta.end_pos])
                             for p in (params.children if params else []))
-        convention = program.convention.name if _has_convention_line(text) else None
-        return cls(convention, tuple(_entry(text, b) for b in program.blocks.values()),
-                   Header(name, params_text), tuple(_entry(text, s) for s in body.children))
-
-
-def _has_convention_line(text: str) -> bool:
-    return any(line.split("#")[0].split()[:1] == ["convention"] for line in text.splitlines()
-               if not line[:1].isspace())
+        items = parse_tree(text).children
+        convention = program.convention.name if any(i.data == "convention_line" for i in items) else None
+        definitions = tuple(_entry(text, i) for i in items if i.data not in ("convention_line", "model_def"))
+        return cls(convention, definitions, Header(name, params_text), tuple(_entry(text, s) for s in body.children))
 
 
 def _entry(text: str, node) -> str:

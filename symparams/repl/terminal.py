@@ -16,8 +16,8 @@ from prompt_toolkit.lexers import Lexer
 from prompt_toolkit.styles import Style
 
 from ..catalog import lookup, names
-from .piped import CONTINUATION, PROMPT
 from ..formulas import QUANTITIES
+from .piped import CONTINUATION, PROMPT
 from .session import COMMANDS, Reply, Session
 
 STYLE = Style.from_dict({"error": "ansired", "keyword": "ansiblue bold", "layer": "ansigreen",
@@ -47,6 +47,7 @@ def run_terminal(session: Session, input=None, output=None, write=None, history:
     prompt = PromptSession(history=_history(history), completer=ReplCompleter(session), lexer=DslLexer(session),
                            style=STYLE, input=input, output=output, complete_while_typing=False,
                            auto_suggest=AutoSuggestFromHistory(), bottom_toolbar=session.status)
+
     def show(reply: Reply) -> None:
         if reply.text:
             print_formatted_text(FormattedText([("" if reply.ok else "class:error", reply.text)]), style=STYLE,
