@@ -294,4 +294,7 @@ def test_a_declared_layer_is_typed_as_one_entry():
     replies = feed(session, "layer subsampling(k)(x: (c, h, w)) -> (c, h / k, w / k):\n"
                             "    where h % k == 0, w % k == 0\n    params = 2 * c\n\nsubsampling(2)")
     assert [r.ok for r in replies] == [True, True]
+    from symparams.repl.terminal import highlight, suggestions
+    assert "subsampling" in suggestions("subs", session)[1]
+    assert ("class:layer", "subsampling") in highlight("subsampling(2)", session)
     assert "(None, 6, S/2, S/2) = (None, 6, 16, 16)" in replies[1].text and "params 12" in replies[1].text

@@ -88,12 +88,13 @@ def highlight(line: str, session: Session) -> list[tuple[str, str]]:
         return [("class:command", head), ("", space + rest)]
     pattern, keywords = _tokens()
     symbols = set(session.source.header.symbols())
+    defined = set(_defined_names(session))
     out, at = [], 0
     for m in pattern.finditer(line):
         kind, text = m.lastgroup, m.group()
         if kind == "NAME":
             style = ("class:keyword" if text in keywords else "class:symbol" if text in symbols
-                     else "class:layer" if lookup(text) else "")
+                     else "class:layer" if lookup(text) or text in defined else "")
         else:
             style = "class:" + kind.lower()
         out += [("", line[at:m.start()]), (style, text)]
@@ -131,7 +132,7 @@ def suggestions(text: str, session: Session) -> tuple[str, list[str]]:
     call = _open_call(before)
     spec = lookup(call) if call else None
     if spec is None:
-        return word, names() + symbols + _bound_names(session)
+        return word, names() + _defined_names(session) + symbols + _bound_names(session)
     keyword = re.search(r"([A-Za-z_][A-Za-z_0-9]*)\s*=\s*\Z", before)
     if keyword:      # a mode argument offers its choices (padding=same, activation=relu)
         kinds = {name: kind for name, kind, _ in spec.arguments}
@@ -151,6 +152,12 @@ def _open_call(text: str) -> str | None:
                 return m.group(1) if m else None
             depth -= 1
     return None
+
+
+def _defined_names(session: Session) -> list[str]:
+    """The blocks and layers defined in the session (`block NAME(...)`, `layer NAME(...)`)."""
+    found = (re.match(r"(?:block|layer)\s+([A-Za-z_][A-Za-z_0-9]*)", entry) for entry in session.source.prelude)
+    return [m.group(1) for m in found if m]
 
 
 def _bound_names(session: Session) -> list[str]:
