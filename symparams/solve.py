@@ -375,17 +375,25 @@ def solve_budget(problem: Problem, limit: int, direction: str = "max", multiple_
         if x < 1:
             return answer
         v = _safe_value(problem, x)
+        why = problem.trouble(x)
         if v is not None and v <= limit:
-            why = problem.trouble(x)
             if why is None:
                 answer.x, answer.value = x, v
                 break
             if len(answer.skipped) < 3:
                 answer.skipped.append((x, why))
+        elif why is None:   # an admissible size over the budget: walked past all that fits
+            return answer
         x += step
     else:
         raise ValueProblem(f"no admissible {problem.unknown} within {MAX_STEPS:,} steps of {edge}")
-    nxt = answer.x - step
-    if nxt >= 1:
-        answer.next_x, answer.next_value = nxt, _safe_value(problem, nxt)
+    # The next admissible candidate the other way: it breaks the budget, which is why it is not the answer.
+    y = answer.x - step
+    for _ in range(1000):
+        if y < 1:
+            break
+        if problem.trouble(y) is None:
+            answer.next_x, answer.next_value = y, _safe_value(problem, y)
+            break
+        y -= step
     return answer

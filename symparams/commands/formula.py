@@ -1,4 +1,5 @@
 """`symparams formula`: one closed form of a model or layer, for a paper or a script."""
+from ..errors import SymparamsError
 from .common import add_model_arguments, load_model, parse_assignments
 
 
@@ -22,6 +23,13 @@ def add_arguments(p):
 
 
 def run(args):
+    try:
+        return _run(args)
+    except SymparamsError as e:  # a mistake in the request, not in the file: name the command
+        raise e.attach(None, "symparams formula")
+
+
+def _run(args):
     from .. import formulas
     model = load_model(args)
     of = formulas.check_quantity(args.of)

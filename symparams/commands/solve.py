@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, SymparamsError
 from .common import add_model_arguments, load_model, parse_number
 
 
@@ -51,6 +51,13 @@ def grid_assignments(items) -> tuple[dict, dict]:
 
 
 def run(args):
+    try:
+        return _run(args)
+    except SymparamsError as e:  # a mistake in the request, not in the file: name the command
+        raise e.attach(None, "symparams solve")
+
+
+def _run(args):
     from .. import formulas, solve
     model = load_model(args)
     of = formulas.check_quantity(args.of)
@@ -145,9 +152,9 @@ def _budget_text(r) -> str:
              f"  {p.of} at {u} = {r.x}: {r.value:,}; headroom {r.headroom:,} ({share:.2f}% of the budget)"]
     if r.next_x is not None:
         nxt = "undefined" if r.next_value is None else f"{r.next_value:,}"
-        lines.append(f"  the next candidate, {u} = {r.next_x}, gives {nxt}")
+        lines.append(f"  the next admissible {u}, {r.next_x}, gives {nxt}")
     for x, why in r.skipped:
-        lines.append(f"  skipped {u} = {x}: {why}")
+        lines.append(f"  {u} = {x} would fit but is excluded: {why}")
     return "\n".join(lines)
 
 

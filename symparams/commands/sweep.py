@@ -1,6 +1,7 @@
 """`symparams sweep`: a model's figures over ranges of its sizes, as CSV, JSON, Markdown or a plot."""
 import sys
 
+from ..errors import SymparamsError
 from .common import add_model_arguments, load_model, parse_assignments
 
 
@@ -20,6 +21,13 @@ def add_arguments(p):
 
 
 def run(args):
+    try:
+        return _run(args)
+    except SymparamsError as e:  # a mistake in the request, not in the file: name the command
+        raise e.attach(None, "symparams sweep")
+
+
+def _run(args):
     from .. import sweep
     model = load_model(args)
     varied = dict(sweep.parse_vary(v) for v in args.vary)
