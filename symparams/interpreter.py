@@ -161,8 +161,6 @@ class Builder(Evaluator):
         if key in self.symbols:
             raise ArgumentError(f"'{key}' is a symbol of the model and cannot be assigned", pos_of(name))
         value = self.eval(expr)
-        if isinstance(value, Word):   # `act = relu` binds a layer instance
-            value = self.instance(value, [], {}, pos_of(expr))
         if hasattr(value, "binding") and value.binding is None:
             value.binding = key
         if isinstance(value, Tensor):
