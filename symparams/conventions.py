@@ -29,9 +29,6 @@ class Convention:
     # A transposed convolution with padding 'valid' and no output_padding: Keras grows each axis to
     # (L-1)*s + max(k, s), so that the output covers whole strides; PyTorch's output_padding is 0: (L-1)*s + k.
     transpose_covers_stride: bool
-    # Keras RNN layers return the last step unless return_sequences=True; PyTorch's
-    # nn.RNN/LSTM/GRU always return every step (output is (N, T, D*H)).
-    rnn_return_sequences: bool
     # Keras PReLU learns one alpha per element of an example (shared_axes=None);
     # PyTorch nn.PReLU learns one alpha in all (num_parameters=1).
     prelu_alpha_per_element: bool
@@ -47,10 +44,10 @@ class Convention:
 
 
 KERAS = Convention("keras", channels_last=True, norm_stats_as_buffers=False, rnn_bias_vectors=1,
-                   gru_reset_after=True, rnn_return_sequences=False, prelu_alpha_per_element=True,
+                   gru_reset_after=True, prelu_alpha_per_element=True,
                    same_padding_any_stride=True, transpose_covers_stride=True, strided_dilation=False)
 TORCH = Convention("torch", channels_last=False, norm_stats_as_buffers=True, rnn_bias_vectors=2,
-                   gru_reset_after=True, rnn_return_sequences=True, prelu_alpha_per_element=False,
+                   gru_reset_after=True, prelu_alpha_per_element=False,
                    same_padding_any_stride=False, transpose_covers_stride=False, strided_dilation=True)
 
 CONVENTIONS = {"keras": KERAS, "torch": TORCH, "pytorch": TORCH, "tf": KERAS, "tensorflow": KERAS}

@@ -1,8 +1,9 @@
 """simple_rnn, lstm, gru and the bidirectional wrapper against real PyTorch and Keras 3.
 
-PyTorch RNNs carry two bias vectors, stack `num_layers`, run both ways with bidirectional=True,
-project LSTM outputs with proj_size, and return every step. Keras carries one bias vector (two
-for a GRU with reset_after=True) and returns the last step unless return_sequences=True.
+PyTorch RNNs carry two bias vectors, stack `num_layers`, run both ways with bidirectional=True
+and project LSTM outputs with proj_size. Keras carries one bias vector (two for a GRU with
+reset_after=True). In the language an RNN returns its last step unless return_sequences=true,
+in both conventions: a PyTorch module's whole output is return_sequences=true.
 """
 import keras
 import pytest
@@ -61,7 +62,8 @@ TORCH_SETTINGS = [  # T, F, U, num_layers, bias, bidirectional
 @pytest.mark.parametrize("T, F, U, layers, bias, bidirectional", TORCH_SETTINGS)
 def test_rnns_match_torch(kind, T, F, U, layers, bias, bidirectional):
     module = TORCH_RNNS[kind](F, U, num_layers=layers, bias=bias, batch_first=True, bidirectional=bidirectional)
-    line = f"{kind}({U}, num_layers={layers}, bias={flag(bias)}, bidirectional={flag(bidirectional)})"
+    line = f"{kind}({U}, num_layers={layers}, bias={flag(bias)}, bidirectional={flag(bidirectional)}, " \
+           "return_sequences=true)"
     assert counts(T, F, line, "torch") == torch_counts(module, (T, F))
     assert model(T, F, line, "torch").evaluate().macs == torch_macs(module, (T, F))
 
@@ -71,16 +73,16 @@ def test_rnns_match_torch(kind, T, F, U, layers, bias, bidirectional):
 def test_lstm_projection_matches_torch(T, F, U, P, layers, bidirectional):
     module = nn.LSTM(F, U, num_layers=layers, proj_size=P, batch_first=True, bidirectional=bidirectional)
     line = f"LSTM(input_size={F}, hidden_size={U}, proj_size={P}, num_layers={layers}, " \
-           f"bidirectional={flag(bidirectional)}, batch_first=true, dropout=0.1)"
+           f"bidirectional={flag(bidirectional)}, batch_first=true, dropout=0.1, return_sequences=true)"
     assert counts(T, F, line, "torch") == torch_counts(module, (T, F))
     assert model(T, F, line, "torch").evaluate().macs == torch_macs(module, (T, F))
 
 
 @pytest.mark.parametrize("kind", ["simple_rnn", "lstm", "gru"])
 @pytest.mark.parametrize("T, F, U, bidirectional", [(7, 5, 4, False), (3, 2, 6, True), (9, 4, 2, True)])
-def test_torch_last_step_with_return_sequences_false(kind, T, F, U, bidirectional):
+def test_torch_last_step_is_the_default(kind, T, F, U, bidirectional):
     module = LastStep(TORCH_RNNS[kind](F, U, batch_first=True, bidirectional=bidirectional))
-    line = f"{kind}({U}, return_sequences=false, bidirectional={flag(bidirectional)})"
+    line = f"{kind}({U}, bidirectional={flag(bidirectional)})"
     assert counts(T, F, line, "torch") == torch_counts(module, (T, F))
 
 
@@ -88,8 +90,9 @@ def test_torch_last_step_with_return_sequences_false(kind, T, F, U, bidirectiona
 @pytest.mark.parametrize("T, F, U", [(7, 5, 4), (2, 3, 9), (4, 6, 1)])
 def test_bidirectional_wrapper_under_torch_is_torchs_bidirectional_flag(kind, T, F, U):
     module = TORCH_RNNS[kind](F, U, batch_first=True, bidirectional=True)
-    assert counts(T, F, f"bidirectional({kind}({U}))", "torch") == torch_counts(module, (T, F))
-    assert model(T, F, f"bidirectional({kind}({U}))", "torch").evaluate().macs == torch_macs(module, (T, F))
+    line = f"bidirectional({kind}({U}, return_sequences=true))"
+    assert counts(T, F, line, "torch") == torch_counts(module, (T, F))
+    assert model(T, F, line, "torch").evaluate().macs == torch_macs(module, (T, F))
 
 
 @settings(max_examples=15, deadline=None)
@@ -99,7 +102,8 @@ def test_lstm_formula_equals_torch_for_drawn_sizes(T, F, U, layers, bias, bidire
     P = proj * (U - 1)  # 0: no projection, else the largest allowed
     module = nn.LSTM(F, U, num_layers=layers, bias=bias, batch_first=True, bidirectional=bidirectional,
                      proj_size=P)
-    line = f"lstm({U}, num_layers={layers}, bias={flag(bias)}, bidirectional={flag(bidirectional)}, proj_size={P})"
+    line = f"lstm({U}, num_layers={layers}, bias={flag(bias)}, bidirectional={flag(bidirectional)}, " \
+           f"proj_size={P}, return_sequences=true)"
     assert counts(T, F, line, "torch") == torch_counts(module, (T, F))
 
 

@@ -10,7 +10,8 @@ its own previous output (H: U, or P when an LSTM projects its output to proj_siz
 
 per direction and per layer: bidirectional doubles it (and the output is 2H wide); num_layers
 stacks layers, the later ones reading the D*H features (D directions) of the one below.
-Keras RNNs return the last step unless return_sequences=true, PyTorch's return every step.
+In both conventions an RNN returns its last step unless return_sequences=true: a PyTorch
+module's whole output is return_sequences=true, its output[:, -1] the default.
 """
 import sympy as sp
 
@@ -35,7 +36,7 @@ def _weights(features, units, gates, proj):
 
 
 def _rnn(x, name, units, gates, bias_vectors, use_bias, return_sequences, num_layers, bidirectional,
-         input_size, c, proj=None):
+         input_size, proj=None):
     need_rank(x, 2, name, "laid out (T, F): steps, then features")
     steps, features = x
     if input_size is not None:
@@ -47,8 +48,6 @@ def _rnn(x, name, units, gates, bias_vectors, use_bias, return_sequences, num_la
     first, later = _weights(features, units, gates, proj), _weights(width, units, gates, proj)
     weights = directions * (first + (num_layers - 1) * later)
     biases = directions * num_layers * gates * units * bias_vectors if use_bias else 0
-    if return_sequences is None:
-        return_sequences = c.rnn_return_sequences
     return Out(shape=(steps, width) if return_sequences else (width,), params=weights + biases,
                macs=steps * weights)
 
@@ -64,27 +63,27 @@ def _check_projection(proj, units):
 
 @layer("SimpleRNN", "RNN", "simple_rnn", "rnn")
 def simple_rnn(x, units: Dim, activation: Activation = "tanh", use_bias: Bool = True,
-               return_sequences: Bool = None, num_layers: Dim = 1, bidirectional: Bool = False,
+               return_sequences: Bool = False, num_layers: Dim = 1, bidirectional: Bool = False,
                input_size: Dim = None, *, c):
     """h_t = tanh(W x_t + R h_(t-1) + b), one gate: U*(F + U) weights, U biases per bias vector."""
     return _rnn(x, "simple_rnn", units, 1, c.rnn_bias_vectors, use_bias, return_sequences, num_layers,
-                bidirectional, input_size, c)
+                bidirectional, input_size)
 
 
 @layer("LSTM", "LSTM")
 def lstm(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
-         use_bias: Bool = True, return_sequences: Bool = None, num_layers: Dim = 1, bidirectional: Bool = False,
+         use_bias: Bool = True, return_sequences: Bool = False, num_layers: Dim = 1, bidirectional: Bool = False,
          proj_size: _ProjSize() = None, input_size: Dim = None, *, c):
     """Four gates (input, forget, cell, output): 4*U*(F + H) weights, 4*U biases per bias vector.
 
     proj_size P (PyTorch) projects h_t to H = P values with P*U more weights."""
     return _rnn(x, "lstm", units, 4, c.rnn_bias_vectors, use_bias, return_sequences, num_layers,
-                bidirectional, input_size, c, proj=proj_size)
+                bidirectional, input_size, proj=proj_size)
 
 
 @layer("GRU", "GRU")
 def gru(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
-        use_bias: Bool = True, return_sequences: Bool = None, num_layers: Dim = 1, bidirectional: Bool = False,
+        use_bias: Bool = True, return_sequences: Bool = False, num_layers: Dim = 1, bidirectional: Bool = False,
         reset_after: Bool = None, input_size: Dim = None, *, c):
     """Three gates (update, reset, candidate): 3*U*(F + U) weights, 3*U biases per bias vector.
 
@@ -93,7 +92,7 @@ def gru(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Ac
     reset_after = c.gru_reset_after if reset_after is None else reset_after
     vectors = max(c.rnn_bias_vectors, 2 if reset_after else 1)
     return _rnn(x, "gru", units, 3, vectors, use_bias, return_sequences, num_layers, bidirectional,
-                input_size, c)
+                input_size)
 
 
 RECURRENT = ("simple_rnn", "lstm", "gru")
