@@ -32,8 +32,9 @@ class Convention:
     # Keras PReLU learns one alpha per element of an example (shared_axes=None);
     # PyTorch nn.PReLU learns one alpha in all (num_parameters=1).
     prelu_alpha_per_element: bool
-    # Keras LayerNormalization/BatchNormalization normalise the last axis (channels last);
-    # PyTorch BatchNorm normalises axis 0 of an example (channels first).
+    # The channel axis of an example: the last (Keras) or the first (PyTorch). BatchNorm,
+    # InstanceNorm and GroupNorm normalise per channel on it, PReLU's per-channel alphas and a
+    # concat without `axis` use it.
     @property
     def channel_axis(self) -> int:
         return -1 if self.channels_last else 0
