@@ -265,3 +265,12 @@ def test_summary_expand_flag(capsys):
     assert main(["summary", str(EXAMPLES / "gpt2.sp"), "--expand"]) == 0
     out = capsys.readouterr().out
     assert "  gpt_layer_1 (gpt_layer)" in out and "Total params: 124,439,808" in out
+
+
+def test_docs_examples_run():
+    import re
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "blocks.md").read_text()
+    examples = re.findall(r"```sp\n(.*?)```", docs, re.S)
+    assert len(examples) == 7
+    for text in examples:
+        assert symparams.parse(text).evaluate().params > 0
