@@ -54,18 +54,23 @@ def formula_numbers(evaluation, row) -> dict:
             "buffers": evaluation.number(row.buffers), "output_shape": evaluation.shape(row.output_shape)}
 
 
+def numbers(entry, measured: dict) -> dict:
+    return group_numbers(entry, measured) if isinstance(entry, Group) else measured[entry.name]
+
+
 def group_numbers(group, measured: dict) -> dict:
-    """A block's or repeat's counts in the framework: the sum over the steps of its body, each built
-    copy counted as built, a repeat built once multiplied (weights made outside its body once)."""
-    parts = [measured[name] for name in group.steps]
-    failed = next((p for p in parts if "error" in p), None)
-    if failed:
+    """A block's or repeat's counts in the framework: the sum over each built copy of its body, a
+    repeat built once multiplied (except weights made outside its body, which exist once)."""
+    if not group.copies:
+        return {"unchecked": "its body runs 0 times at these values"}
+    parts = [(entry, numbers(entry, measured)) for body in group.copies for entry in body]
+    if any("error" in got for _, got in parts):
         return {"unchecked": "a layer inside it failed"}
-    if any("unchecked" in p for p in parts):
+    if any("unchecked" in got for _, got in parts):
         return {"unchecked": "it holds layers that cannot be checked (see them below)"}
     out = {"output_shape": measured[group.output]["output_shape"]}
     for q in ("params", "non_trainable", "buffers"):
-        out[q] = sum(measured[name][q] * (1 if name in group.once else group.multiplier) for name in group.steps)
+        out[q] = sum(got[q] * (1 if entry.name in group.once else group.multiplier) for entry, got in parts)
     return out
 
 
@@ -78,7 +83,7 @@ def check(model, framework: str, values: dict | None = None) -> Check:
     def visit(entries, depth):
         for entry in entries:
             formula = formula_numbers(plan.evaluation, entry.row)
-            got = group_numbers(entry, measured) if isinstance(entry, Group) else measured[entry.name]
+            got = numbers(entry, measured)
             differs = [q for q in QUANTITIES if "params" in got and formula[q] != got[q]]
             rows.append(RowCheck(entry.row.name, entry.row.type, formula, got, differs, depth))
             if isinstance(entry, Group):

@@ -46,8 +46,13 @@ class Group:
     name: str
     output: str                       # the step whose tensor the group yields
     steps: list = field(default_factory=list)      # names of every step inside, all copies
-    children: list = field(default_factory=list)   # Steps and Groups of the first copy, for the table
+    copies: list = field(default_factory=list)     # each built copy of the body: its Steps and Groups
     multiplier: int = 1               # a repeat built once stands for this many copies
+
+    @property
+    def children(self) -> list:
+        """The first copy's Steps and Groups, as the summary table lists them."""
+        return self.copies[0] if self.copies else []
     once: set = field(default_factory=set)         # steps whose weights are not multiplied
 
 
@@ -65,7 +70,8 @@ class Plan:
         for entry in self.top if entries is None else entries:
             if isinstance(entry, Group):
                 yield entry
-                yield from self.groups(entry.children)
+                for body in entry.copies:
+                    yield from self.groups(body)
 
 
 def identifier(name: str) -> str:
@@ -140,7 +146,10 @@ class _Planner:
         count = 1 if row.repeat_count is None else self.ev.number(row.repeat_count)
         copies = count if count <= self.unroll_limit else 1
         name = self.unique(prefix + row.name)
-        group = Group(row, name, output="", multiplier=count // copies)
+        group = Group(row, name, output="", multiplier=count // copies if copies else 0)
+        if not copies:     # repeated 0 times at these values: the input passes through
+            tensors[row.name] = layers[row.name] = group.output = tensors[row.inputs[0]]
+            return group
         first_steps = {}
         source = row.inputs[0] if row.inputs else None
         inner_tensors = dict(tensors)
@@ -152,8 +161,8 @@ class _Planner:
                                 else f"{name}_", once)
             made = self.steps[start:]
             group.steps += [s.name for s in made]
+            group.copies.append(entries)
             if k == 0:
-                group.children = entries
                 first_steps = {s.row.name: s.name for s in made}
                 group.once = {first_steps[n] for n in row.repeat_once if n in first_steps}
             group.output = self.output_of(row, entries, inner_tensors)
