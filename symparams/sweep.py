@@ -304,14 +304,15 @@ def plot(result: Result, path: str, model_name: str) -> None:
                              "(or pip install matplotlib)") from None
     x_name, others = result.varied[0], result.varied[1:]
     fig, axes = plt.subplots(len(result.quantities), 1, figsize=(7, 3.2 * len(result.quantities)), squeeze=False)
+    np = numpy_module()
     keys = sorted(set(zip(*[result.columns[o].tolist() for o in others]))) if others else [()]
     for ax, q in zip(axes[:, 0], result.quantities):
         for key in keys:
-            mask = [True] * len(result)
+            mask = np.ones(len(result), dtype=bool)
             for o, v in zip(others, key):
-                mask = [m and a == v for m, a in zip(mask, result.columns[o].tolist())]
-            xs = [x for x, m in zip(result.columns[x_name].tolist(), mask) if m]
-            ys = [float(y) for y, m in zip(result.columns[q].tolist(), mask) if m]
+                mask &= result.columns[o] == v
+            xs = result.columns[x_name][mask].tolist()
+            ys = [float(y) for y in result.columns[q][mask].tolist()]
             label = ", ".join(f"{o}={v}" for o, v in zip(others, key)) or None
             ax.plot(xs, ys, marker=".", label=label)
         ax.set_xlabel(x_name)
