@@ -190,14 +190,6 @@ def _positive_real_roots(poly: sp.Poly) -> list:
     return [r for r in sp.real_roots(poly) if r.is_positive]
 
 
-def closed_form_roots(problem: Problem, target: int) -> list:
-    """sympy's closed-form solutions (degree <= 4) for display, positive real ones only."""
-    poly = _polynomial(problem, target)
-    if poly is None or poly.degree() > 4:
-        return []
-    return [r for r in sp.solve(poly.as_expr(), problem.unknown) if r.is_real and r.is_positive]
-
-
 def _first_true(pred, lo: int, hi: int) -> int:
     """Smallest x in [lo, hi] with pred(x), given pred is false then true (hi is true)."""
     while lo < hi:
@@ -261,7 +253,6 @@ class Solutions:
     rejected: list                   # (x, why) whole numbers that give the figure but break a rule
     between: list                    # (below, above, exact root or None): consecutive whole numbers a
                                      # non-integer solution falls between
-    closed_forms: list
     span: tuple | None = None        # (first, last) when every integer of a range solves it
 
 
@@ -296,7 +287,6 @@ def solve_equal(problem: Problem, target: int) -> Solutions:
         why = problem.trouble(x)
         (rejected.append((x, why)) if why else solutions.append(x))
     return Solutions(problem, target, method, solutions, rejected, non_integer,
-                     closed_form_roots(problem, target) if method == "polynomial roots" else [],
                      span if span and span[0] != span[1] else None)
 
 

@@ -116,11 +116,12 @@ def _equality_text(r) -> str:
                  f"{'with ' + _others(p, r.solutions[0]) if r.solutions and _others(p, r.solutions[0]) else 'solved exactly'})")
     for x in r.solutions[:1]:
         lines.append(f"  check: at {u} = {x} the {p.of} is {p.value(x):,}")
-    for root in r.closed_forms[:2]:
-        if not root.is_Integer:
-            lines.append(f"  real root: {u} = {root}")
     for below, above, root in r.between:
-        near = f" ≈ {float(root):.6g}" if root is not None else ""
+        near = ""
+        if root is not None:   # sympy's exact root: a closed form for low degrees, else an indexed root
+            exact = str(root)
+            near = (f" {u} = {exact} ≈ {float(root):.6g}" if len(exact) < 60 and "CRootOf" not in exact
+                    else f" ≈ {float(root):.6g}")
         lines.append(f"  the real solution{near} lies between {u} = {below} ({_safe(p, below)}) "
                      f"and {u} = {above} ({_safe(p, above)})")
     for x, why in r.rejected:
