@@ -56,7 +56,7 @@ def quantity(model, of: str, layer: str | None = None, dtype: str = "float32", p
             expr = memory.estimate(model, dtype).total
         else:  # one layer's share: its weights, and its output kept for the backward pass
             size = memory.dtype_bytes(dtype)
-            expr = row.params * size + 2 * memory.batch_symbol(model) * memory.output_elements(row) * size
+            expr = row.params * size + 2 * memory.batch_symbol(model) * memory.activation_elements([row]) * size
     if per_batch and of in ("macs", "flops"):
         expr = memory.batch_symbol(model) * expr
     return sp.expand(expr) if not expr.has(sp.floor, sp.ceiling, sp.Piecewise) else expr
