@@ -14,11 +14,12 @@ from symparams.verify.sizes import FACTORS, accepts, base_values, scaled
 
 ROOT = Path(__file__).resolve().parent.parent / "examples"
 FILES = sorted(ROOT.glob("*.sp")) + sorted((ROOT / "zoo").glob("*.sp"))
+MODELS = [(path, name) for path in FILES for name in symparams.Program(path.read_text(), str(path)).models]
 
 
-def derived(path, convention):
+def derived(path, name, convention):
     try:
-        model = symparams.load(path, convention=convention)
+        model = symparams.load(path, model=name, convention=convention)
         model.evaluate()
     except SymparamsError:
         return None          # written for the other layout: nothing to check under this convention
@@ -26,11 +27,11 @@ def derived(path, convention):
 
 
 @pytest.mark.parametrize("framework", ["torch", "keras"])
-@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_formulas_equal_the_framework_at_drawn_sizes(path, framework):
-    model = derived(path, framework)
+@pytest.mark.parametrize("path, name", MODELS, ids=[f"{p.relative_to(ROOT)}:{n}" for p, n in MODELS])
+def test_formulas_equal_the_framework_at_drawn_sizes(path, name, framework):
+    model = derived(path, name, framework)
     if model is None:
-        pytest.skip(f"{path.name} does not fit the {framework} convention")
+        pytest.skip(f"{path.name}:{name} does not fit the {framework} convention")
     base = base_values(model)
 
     @settings(max_examples=4 if path.parent.name == "zoo" else 6, deadline=None, derandomize=True,
