@@ -179,7 +179,8 @@ class RepeatInstance:
             finally:
                 recorded_conditions.reset(token)
             builder.constraints.extend(Constraint(rel, text, pos) for rel, text in conditions)
-        row = summed_row(builder.auto_name(self), f"{self.describe(builder)} × {self.count}", [x], y.shape,
+        count = f"({self.count})" if self.count.is_Add else str(self.count)
+        row = summed_row(builder.auto_name(self), f"{self.describe(builder)} × {count}", [x], y.shape,
                          first.rows, pos, count=self.count, once={id(r) for r in first.rows
                                                                    if id(r) in first.made_elsewhere})
         row.repeat_count = self.count   # for verify/export, which rebuild the repetitions
@@ -345,5 +346,5 @@ def tied_params(inst: LayerInstance, x: tuple, out) -> tuple:
                         (v, f"tied={name}: the weight matrices agree only if {describe_condition(v)}"))
             return sp.sympify(out.params) - mine[0] * mine[1], f"tied to {name}"
     raise ShapeError(f"tied={name}: this dense layer on {format_shape(x)} needs a {mine[0]}×{mine[1]} weight "
-                     f"matrix, but {name} has a {theirs[0]}×{theirs[1]} one, which fits neither way round",
+                     f"matrix, but {name} has a {theirs[0]}×{theirs[1]} one, which does not fit",
                      hint=f"an output layer tied to embedding(V, d) is dense(V) on a tensor whose last axis is d")

@@ -274,3 +274,27 @@ def test_docs_examples_run():
     assert len(examples) == 7
     for text in examples:
         assert symparams.parse(text).evaluate().params > 0
+
+
+def test_symbolic_repeat_records_the_condition_under_which_the_shape_is_kept():
+    m = symparams.parse("model m(d = 8, k = 8, L = 4):\n    input (3, d)\n    repeat(L, dense(k))\n")
+    assert any("k" in c.text and "d" in c.text for c in m.constraints)
+    assert m.evaluate().params == 4 * (8 * 8 + 8)
+    with pytest.raises(symparams.SymparamsError, match="does not hold"):
+        m.evaluate({"k": 9})
+
+
+def test_a_block_calling_itself_is_an_error():
+    text = "block loop(d)(x):\n    return loop(d)(x)\nmodel m(d = 2):\n    input (d)\n    loop(d)\n"
+    with pytest.raises(ArgumentError, match="calls itself"):
+        symparams.parse(text)
+
+
+def test_frozen_repeat_and_repeat_count_errors():
+    text = "model m(d = 4, L = 3):\n    input (d)\n    repeat(L, dense(d), trainable=false)\n    dense(2)\n"
+    ev = symparams.parse(text).evaluate()
+    assert (ev.non_trainable, ev.trainable) == (3 * 20, 10)
+    with pytest.raises(ArgumentError, match="at least 1"):
+        symparams.parse("model m(d = 4):\n    input (d)\n    repeat 0:\n        dense(d)\n")
+    with pytest.raises(ArgumentError, match="count and a layer"):
+        symparams.parse("model m(d = 4):\n    input (d)\n    repeat(dense(d))\n")
