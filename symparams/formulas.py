@@ -105,10 +105,10 @@ def latex_name(name: str) -> str:
     return body + ("_{" + sub.replace("_", r"\_") + "}" if sub else "")
 
 
-def latex(expr, model=None) -> str:
+def latex(expr) -> str:
     """sympy.latex with the model's symbol names kept as written."""
     if isinstance(expr, tuple):
-        return r"\left(" + ", ".join(latex(e, model) for e in expr) + r"\right)"
+        return r"\left(" + ", ".join(latex(e) for e in expr) + r"\right)"
     expr = sp.sympify(expr)
     names = {s: latex_name(s.name) for s in expr.free_symbols}
     return sp.latex(expr, symbol_names=names, mul_symbol=None)
@@ -157,7 +157,7 @@ def result(model, expr, of, layer, values) -> dict:
     shown = format_shape(expr) if of == "shape" else str(expr)
     free = set().union(*[sp.sympify(e).free_symbols for e in (expr if isinstance(expr, tuple) else (expr,))])
     return {"model": model.name, "convention": model.convention.name, "of": of, "layer": layer,
-            "expr": shown, "latex": latex(expr, model), "value": _value(expr, values),
+            "expr": shown, "latex": latex(expr), "value": _value(expr, values),
             "values": {str(k): int(v) for k, v in values.items() if k in free}}
 
 

@@ -112,8 +112,9 @@ def _equality_text(r) -> str:
         lines.append(f"{len(r.solutions)} solutions: " + ", ".join(f"{u} = {x}" for x in r.solutions))
     else:
         lines.append(f"no whole number {u} gives {_what(p)} = {r.target:,}")
+    given = _others(p, r.solutions[0]) if r.solutions else ""
     lines.append(f"  {_what(p)} = {p.function} = {r.target:,}   ({r.method}; "
-                 f"{'with ' + _others(p, r.solutions[0]) if r.solutions and _others(p, r.solutions[0]) else 'solved exactly'})")
+                 f"{'with ' + given if given else 'solved exactly'})")
     for x in r.solutions[:1]:
         lines.append(f"  check: at {u} = {x} the {p.of} is {p.value(x):,}")
     for below, above, root in r.between:
