@@ -292,7 +292,7 @@ class Builder(Evaluator):
                               "run `symparams layers` to list the catalog")
         options = {k: v for k, (v, _) in kwargs.items() if k not in _APPLICATION_KEYWORDS}
         try:
-            config = spec.bind([v for v, _ in args], options)
+            config = spec.bind([v for v, _ in args], options, spec.takes_torch_order(word.name, len(args)))
         except SymparamsError as e:
             if e.pos is None:
                 e.pos = self._arg_pos(e, args, kwargs, pos)

@@ -96,7 +96,9 @@ def _register(n):
         return _conv(x, n, f"conv{n}d", filters, kernel_size, strides, padding, dilation_rate, groups, use_bias,
                      in_channels, c)
     conv.__doc__ = f"{n}-D convolution over {layout}: prod(k)*C/groups*filters weights + filters biases."
-    layer(f"Conv{n}D", f"Conv{n}d", f"convolution{n}d", name=f"conv{n}d")(conv)
+    layer(f"Conv{n}D", f"Conv{n}d", f"convolution{n}d", name=f"conv{n}d",
+          torch_positional=("in_channels", "filters", "kernel_size", "strides", "padding", "dilation_rate",
+                            "groups", "use_bias"))(conv)
 
     def conv_transpose(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
                        output_padding: Amounts = None, dilation_rate: Dims = 1, groups: Dim = 1,
@@ -107,7 +109,9 @@ def _register(n):
     conv_transpose.__doc__ = (f"{n}-D transposed convolution over {layout}: prod(k)*C*filters/groups weights + "
                               f"filters biases; each axis grows to (L - 1)*s - 2p + K + output_padding.")
     layer(f"Conv{n}DTranspose", f"ConvTranspose{n}d", f"Convolution{n}DTranspose", f"deconv{n}d",
-          name=f"conv{n}d_transpose")(conv_transpose)
+          name=f"conv{n}d_transpose",
+          torch_positional=("in_channels", "filters", "kernel_size", "strides", "padding", "output_padding",
+                            "groups", "use_bias", "dilation_rate"))(conv_transpose)
 
 
 for _n in (1, 2, 3):

@@ -51,7 +51,7 @@ def activated(shape: tuple, activation) -> tuple:
 
 # ---------------------------------------------------------------- dense
 
-@layer("Dense", "Linear")
+@layer("Dense", "Linear", torch_positional=("in_features", "units", "use_bias"))
 def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None, in_features: Dim = None):
     """y = x W + b on the last axis n: n*units weights + units biases (any rank)."""
     need_rank(x, tuple(range(1, 9)), "dense")

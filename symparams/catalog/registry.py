@@ -199,15 +199,26 @@ class LayerSpec:
     variadic: bool         # takes any number of input tensors (merges)
     n_inputs: int          # fixed number of input tensors otherwise
     wants_convention: bool
+    # PyTorch's constructor order, for calls spelled as the PyTorch class (`Conv2d(3, 16, 3)`):
+    # the same layer takes its positional arguments in a different order in each framework.
+    torch_positional: tuple = ()
 
     @property
     def doc(self) -> str:
         return inspect.getdoc(self.fn) or ""
 
-    def bind(self, args: list, kwargs: dict) -> dict:
+    def takes_torch_order(self, spelling: str, n_args: int) -> bool:
+        """Positional arguments follow PyTorch when the user wrote the PyTorch class name exactly,
+        with its input size first (`Linear(784, 10)`); `Linear(10)` reads like LazyLinear(10)."""
+        return bool(self.torch_positional) and spelling == self.torch_name != self.keras_name and n_args >= 2
+
+    def bind(self, args: list, kwargs: dict, torch_order: bool = False) -> dict:
         """Match a call's arguments to the entry's parameters and convert them."""
         config = {}
-        positional = [a for a in self.arguments]
+        positional = list(self.arguments)
+        if torch_order:
+            known = {a[0]: a for a in self.arguments}
+            positional = [known[n] for n in self.torch_positional]
         if len(args) > len(positional):
             raise ArgumentError(f"{self.name} takes at most {len(positional)} arguments besides its inputs, "
                                 f"found {len(args)}", hint=self.usage())
@@ -252,8 +263,13 @@ def _show_default(d):
 CATALOG: dict[str, LayerSpec] = {}
 
 
-def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: str | None = None):
-    """Register a catalog entry under both frameworks' spellings and any aliases."""
+def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: str | None = None,
+          torch_positional: tuple = ()):
+    """Register a catalog entry under both frameworks' spellings and any aliases.
+
+    `torch_positional` names, in the catalog's terms, the PyTorch constructor's positional
+    arguments (Linear(in_features, out_features) -> ("in_features", "units")).
+    """
     def register(fn):
         sig = inspect.signature(fn)
         arguments, variadic, n_inputs, wants_c = [], False, 0, False
@@ -267,7 +283,8 @@ def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: s
             else:
                 arguments.append((p.name, p.annotation, p.default))
         spec = LayerSpec(name or fn.__name__, keras_name, torch_name or keras_name, fn, arguments, variadic,
-                         n_inputs, wants_c)
+                         n_inputs, wants_c, tuple(torch_positional))
+        assert set(spec.torch_positional) <= {a[0] for a in arguments}, spec.name
         for alias in {spec.name, keras_name, torch_name or keras_name, *aliases}:
             key = normalize(alias)
             if key in CATALOG and CATALOG[key] is not spec:
