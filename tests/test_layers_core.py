@@ -273,6 +273,8 @@ def test_prelu_channel_count_must_match():
     ("time_distributed(conv2d(4, 3))", lambda: keras.layers.TimeDistributed(keras.layers.Conv2D(4, 3)), (3, 8, 8, 2)),
     ("time_distributed(batchnorm())",
      lambda: keras.layers.TimeDistributed(keras.layers.BatchNormalization()), (4, 6)),
+    ("time_distributed(batchnorm)",   # a bare layer name, as on a line of its own
+     lambda: keras.layers.TimeDistributed(keras.layers.BatchNormalization()), (3, 5)),
 ])
 def test_time_distributed_matches_keras(line, layer, shape):
     sizes = {f"S{i}": s for i, s in enumerate(shape)}

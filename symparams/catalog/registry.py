@@ -152,6 +152,9 @@ class _LayerRef(Kind):
     describe = "a layer"
 
     def convert(self, value, where):
+        if isinstance(value, Word) and not value.quoted and lookup(value.name) is not None:
+            spec = lookup(value.name)   # a bare layer name, as on a line of its own: `time_distributed(batchnorm)`
+            return LayerInstance(spec, spec.bind([], {}), value.pos, typed_name=value.name)
         if not isinstance(value, LayerInstance):
             self.reject(value, where)
         return value
