@@ -7,7 +7,7 @@ body must keep its input's shape, and the derivation costs the same for L = 12 a
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -347,4 +347,5 @@ def tied_params(inst: LayerInstance, x: tuple, out) -> tuple:
             return sp.sympify(out.params) - mine[0] * mine[1], f"tied to {name}"
     raise ShapeError(f"tied={name}: this dense layer on {format_shape(x)} needs a {mine[0]}×{mine[1]} weight "
                      f"matrix, but {name} has a {theirs[0]}×{theirs[1]} one, which does not fit",
-                     hint=f"an output layer tied to embedding(V, d) is dense(V) on a tensor whose last axis is d")
+                     hint="an output layer tied to embedding(V, d) is dense(V) on a tensor whose last axis is d"
+                     if target.spec.name == "embedding" else "a tied dense layer has the same kernel or its transpose")

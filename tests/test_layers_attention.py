@@ -102,6 +102,14 @@ def test_transformer_encoder_and_decoder_layers_match_torch(d, nhead, ff, bias):
         assert ev.row("transformerdecoderlayer_1")["macs"] == torch_macs(dec.train(), x, mem)
 
 
+@pytest.mark.parametrize("E,h", [(16, 4), (64, 8), (30, 5)])
+def test_multihead_attention_spelled_as_torch_takes_torch_positional_order(E, h):
+    from torch import nn
+    torch_style = derive(f"    x = input (7, {E})\n    y = MultiheadAttention({E}, {h})(x, x)\n", convention="torch")
+    keras_style = derive(f"    x = input (7, {E})\n    y = multihead_attention({h}, {E // h})(x, x)\n")
+    assert torch_style.params == keras_style.params == n_params(nn.MultiheadAttention(E, h))
+
+
 def test_transformer_layer_checks_its_width():
     with pytest.raises(symparams.SymparamsError, match="d_model"):
         derive("    x = input (5, 12)\n    TransformerEncoderLayer(16, 4)\n")

@@ -8,8 +8,9 @@ heads back to `out` features:
 
 Keras MultiHeadAttention(num_heads, key_dim) and PyTorch nn.MultiheadAttention(embed_dim,
 num_heads) are the same layer with key_dim = embed_dim / num_heads, so one entry serves both:
-PyTorch users give `embed_dim=` (and `kdim=`, `vdim=`) by keyword. Inputs are (query, value)
-or (query, value, key), Keras's order. MACs count the four projections and the two attention
+spelled `MultiheadAttention(512, 8)`, as the PyTorch class, its positional arguments are
+PyTorch's (embed_dim, num_heads); otherwise Keras's (num_heads, key_dim). Inputs are
+(query, value) or (query, value, key), Keras's order. MACs count the four projections and the two attention
 products (scores and weighted sum).
 """
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ def _query_value_key(xs, name):
     return xs[0], xs[1], xs[2] if len(xs) == 3 else xs[1]
 
 
-@layer("MultiHeadAttention", "MultiheadAttention", "mha")
+@layer("MultiHeadAttention", "MultiheadAttention", "mha", torch_positional=("embed_dim", "num_heads"))
 def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim = None, use_bias: Bool = True,
                         output_shape: Dim = None, embed_dim: Dim = None, kdim: Dim = None, vdim: Dim = None,
                         add_bias_kv: Bool = False):
