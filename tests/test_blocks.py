@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symparams
 from symparams.errors import ArgumentError, ShapeError, SyntaxProblem
@@ -298,3 +300,22 @@ def test_frozen_repeat_and_repeat_count_errors():
         symparams.parse("model m(d = 4):\n    input (d)\n    repeat 0:\n        dense(d)\n")
     with pytest.raises(ArgumentError, match="count and a layer"):
         symparams.parse("model m(d = 4):\n    input (d)\n    repeat(dense(d))\n")
+
+
+@settings(max_examples=15, deadline=None)
+@given(L=st.integers(1, 4), d=st.integers(1, 24), k=st.integers(1, 40), T=st.integers(1, 6))
+def test_symbolic_repeat_equals_the_unrolled_torch_network(L, d, k, T):
+    from torch import nn
+    text = """
+block ffn(d, k)(x):
+    y = dense(k, activation=relu)(layernorm(x))
+    return x + dense(d)(y)
+
+model m(T = 2, d = 8, k = 16, L = 3):
+    input (T, d)
+    repeat(L, ffn(d, k))
+"""
+    ev = symparams.parse(text).evaluate({"T": T, "d": d, "k": k, "L": L})
+    unrolled = nn.ModuleList([nn.ModuleList([nn.LayerNorm(d), nn.Linear(d, k), nn.Linear(k, d)]) for _ in range(L)])
+    assert ev.params == n_params(unrolled.to("meta"))
+    assert ev.macs == L * T * 2 * d * k
