@@ -11,6 +11,12 @@ product in the formulas, and `*name` in the output pattern puts the axes back. T
 `params`, `non_trainable`, `buffers` and `macs` (each 0 unless given) and may state
 `where` conditions. The result is an ordinary catalog LayerSpec, so a declared layer is used,
 listed and checked exactly as the built-in ones are (catalog/prelude.sp declares some).
+
+The body may also name the framework module the layer stands for, so `symparams verify` can
+build it and compare (without one, verify reports the layer as not checkable):
+
+        torch = Linear(n, units)            # torch.nn.Linear
+        keras = Dense(units, use_bias=true)  # keras.layers.Dense
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ from .expressions import Evaluator, pos_of
 from .values import Word, format_shape
 
 RESULTS = ("params", "non_trainable", "buffers", "macs")
+MODULES = ("torch", "keras")      # `torch = Linear(n, units)`: the framework module verify builds
 
 
 class _Formulas(Evaluator):
@@ -58,6 +65,23 @@ class Declaration:
     output: list         # pattern items
     formulas: dict       # result name -> syntax tree
     conditions: list     # (condition tree, text)
+    modules: dict        # "torch"/"keras" -> syntax tree of a call naming the framework's module
+
+    def module_call(self, framework: str, shapes: list, config: dict) -> tuple:
+        """(class name, args, kwargs) of the framework module this layer names, its arguments
+        evaluated with the names the input patterns bind for these input shapes."""
+        names, stars = dict(config), {}
+        for (tensor, items, text), shape in zip(self.inputs, shapes):
+            self._match(tensor, items, text, tuple(shape), names, stars)
+        ev = _Formulas(names)
+        callee, arg_node = self.modules[framework].children
+        args, kwargs = [], {}
+        for a in (arg_node.children if arg_node else []):
+            if getattr(a, "data", None) == "kwarg":
+                kwargs[str(a.children[0])] = ev.eval(a.children[1])
+            else:
+                args.append(ev.eval(a))
+        return str(callee.children[0]), args, kwargs
 
     def apply(self, *shapes, **config) -> Out:
         names = {k: v for k, v in config.items()}
@@ -154,7 +178,7 @@ def declare(tree, source: str) -> LayerSpec:
         key = item.children[0]
         if not any(i.data == "star" and i.children[0] == key for _, items, _ in decl_inputs for i in items):
             raise SyntaxProblem(f"the output pattern's '*{key or ''}' matches nothing in the inputs", pos_of(item))
-    formulas, conditions = {}, []
+    formulas, conditions, modules = {}, [], {}
     for stmt in body.children:
         if stmt.data == "where_stmt":
             for cond in stmt.children:
@@ -166,18 +190,26 @@ def declare(tree, source: str) -> LayerSpec:
                 raise SyntaxProblem(f"{key} is given twice", pos_of(stmt.children[0]))
             check.size(stmt.children[1])
             formulas[key] = stmt.children[1]
+        elif stmt.data == "assign_stmt" and str(stmt.children[0]) in MODULES:
+            call = stmt.children[1]
+            if getattr(call, "data", None) != "call" or call.children[0].data != "name":
+                raise SyntaxProblem(f"{stmt.children[0]} = names a module and its arguments, e.g. "
+                                    f"{'torch = Linear(n, units)' if str(stmt.children[0]) == 'torch' else 'keras = Dense(units)'}",
+                                    pos_of(call))
+            modules[str(stmt.children[0])] = call
         elif stmt.data == "assign_stmt":
             key = str(stmt.children[0])
-            raise SyntaxProblem(f"a layer's body sets {', '.join(RESULTS)}, not '{key}'", pos_of(stmt.children[0]),
-                                did_you_mean(key, RESULTS))
+            raise SyntaxProblem(f"a layer's body sets {', '.join(RESULTS + MODULES)}, not '{key}'",
+                                pos_of(stmt.children[0]), did_you_mean(key, RESULTS + MODULES))
         else:
             raise SyntaxProblem("a layer's body holds only formulas (params = ...) and where conditions",
                                 pos_of(stmt))
-    decl = Declaration(name, arguments, decl_inputs, out_items, formulas, conditions)
+    decl = Declaration(name, arguments, decl_inputs, out_items, formulas, conditions, modules)
 
     def fn(*shapes, **config):
         return decl.apply(*shapes, **config)
     fn.__doc__ = _text(source, tree).strip()
+    fn.declaration = decl     # verify builds the module it names
     return LayerSpec(name, name, name, fn, [(n, Dim, d) for n, d in arguments], False, len(decl_inputs), False)
 
 
