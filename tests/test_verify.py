@@ -199,6 +199,42 @@ def test_a_wrong_formula_is_caught_with_the_layer_and_both_values(capsys, monkey
     assert "1 of 3 layers differ: dense_1" in out
 
 
+DECLARED = """
+layer my_dense(units)(x: (*rows, n)) -> (*rows, units):
+    params = {formula}
+    torch = Linear(n, units)
+    keras = Dense(units, use_bias=true)
+
+model m(n = 8):
+    input (5, n)
+    my_dense(4)
+"""
+
+
+def test_a_declared_layer_naming_a_module_is_checked(tmp_path, capsys):
+    source = tmp_path / "mine.sp"
+    source.write_text(DECLARED.format(formula="n*units + units"))
+    code, out, _ = run(capsys, source, "--samples", "1")
+    assert code == 0
+    assert out.count("my_dense_1  ") == 2 and "not checkable" not in out
+
+
+def test_a_wrong_declared_formula_is_caught_in_both_frameworks(tmp_path, capsys):
+    source = tmp_path / "mine.sp"
+    source.write_text(DECLARED.format(formula="n*units"))        # the bias forgotten
+    code, out, _ = run(capsys, source, "--samples", "0")
+    assert code == 1
+    assert "✗ my_dense_1: params formula 32, torch 36" in out
+    assert "✗ my_dense_1: params formula 32, keras 36" in out
+
+
+def test_a_declared_module_the_framework_refuses_is_a_difference(tmp_path, capsys):
+    source = tmp_path / "mine.sp"
+    source.write_text(DECLARED.format(formula="n*units + units").replace("Linear(n, units)", "Linera(n, units)"))
+    code, out, _ = run(capsys, source, "--framework", "torch", "--samples", "0")
+    assert code == 1 and "torch could not make nn.Linera(8, 4)" in out
+
+
 def test_a_declared_layer_is_reported_not_checkable_never_passing(tmp_path, capsys):
     source = tmp_path / "mine.sp"
     source.write_text("layer my_dense(units)(x: (*rows, n)) -> (*rows, units):\n"
@@ -208,7 +244,7 @@ def test_a_declared_layer_is_reported_not_checkable_never_passing(tmp_path, caps
     assert code == 0
     line = next(l for l in out.splitlines() if l.startswith("my_dense_1"))
     assert line.rstrip().endswith("–") and "✓" not in line
-    assert "not checkable: declared by its formulas" in out
+    assert "not checkable: declared by its formulas in the language, naming no torch module" in out
     assert "all 1 checked layers agree; 1 not checkable" in out
 
 

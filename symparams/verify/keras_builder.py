@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .geometry import causal_pads, per_axis
-from .make import Make, NoCounterpart, declared_in_language
+from .make import Make, NoCounterpart, declared_in_language, declared_module
 
 KERAS: dict = {}
 
@@ -463,7 +463,7 @@ LIST_INPUTS = {"add", "subtract", "multiply", "average", "maximum", "minimum", "
 def layer_chain(step) -> list:
     """The Keras layers, applied in turn, that realise a step."""
     if declared_in_language(step.row.spec):
-        raise NoCounterpart("declared by its formulas in the language: no framework module to compare with")
+        return declared_module(step, "keras", "layers.")
     build = KERAS.get(step.kind)
     if build is None:
         raise NoCounterpart(f"verify has no Keras mapping for '{step.kind}' yet")

@@ -81,11 +81,16 @@ def measure(plan) -> dict:
                 tensors[step.name] = keras.ops.zeros((BATCH,) + step.output_shape)
                 continue
             key = step.owner or step.name
-            try:
-                if key not in built:
+            if key not in built:
+                try:
                     built[key] = [call.build(NAMESPACE) for call in made[key]]
-                    for layer in built[key]:
-                        layer.trainable = not step.frozen
+                except Exception as e:  # a declared layer's `keras = ...` Keras refuses
+                    results[step.name] = {"error": f"keras could not make {made[key][-1].source()}: "
+                                                   f"{type(e).__name__}: {e}"}
+                    break
+                for layer in built[key]:
+                    layer.trainable = not step.frozen
+            try:
                 tensors[step.name] = _run(built[key], [tensors[i] for i in step.inputs], step.kind in LIST_INPUTS)
             except Exception as e:  # Keras refused: the row's formula and Keras disagree
                 results[step.name] = {"error": f"keras raised {type(e).__name__}: {e}"}

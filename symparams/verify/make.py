@@ -12,8 +12,31 @@ class NoCounterpart(Exception):
 
 
 def declared_in_language(spec) -> bool:
-    """A layer the user (or catalog/prelude.sp) declared by its formulas: it has no framework module."""
+    """A layer the user (or catalog/prelude.sp) declared by its formulas in the language."""
     return spec.fn.__module__ == "symparams.declared"
+
+
+def declared_module(step, framework: str, prefix: str) -> list:
+    """The framework module a declared layer names (`torch = Linear(n, units)` in its body), or
+    NoCounterpart: a declared layer without one has nothing to be compared with."""
+    declaration = step.row.spec.fn.declaration
+    if framework not in declaration.modules:
+        raise NoCounterpart(f"declared by its formulas in the language, naming no {framework} module "
+                            f"(add `{framework} = ...` to its body to check it)")
+    name, args, kwargs = declaration.module_call(framework, step.input_shapes, step.config)
+    return [Make(f"{prefix}{name}", *[plain(a) for a in args], **{k: plain(v) for k, v in kwargs.items()})]
+
+
+def plain(value):
+    """A value of the language as Python: whole numbers as int, other numbers as float, words as str."""
+    from ..values import Word
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    if isinstance(value, Word):
+        return value.name
+    if isinstance(value, bool) or not hasattr(value, "is_Integer"):
+        return value
+    return int(value) if value.is_Integer else float(value)
 
 
 class Make:

@@ -8,7 +8,7 @@ as not checkable and never as passing.
 from __future__ import annotations
 
 from .geometry import causal_pads, per_axis, same_pads, transpose_same
-from .make import Make, NoCounterpart, declared_in_language
+from .make import Make, NoCounterpart, declared_in_language, declared_module
 
 TORCH: dict = {}
 
@@ -476,7 +476,8 @@ def _no_torch_module(step):
 def layer_call(step) -> Make:
     """The one constructor call (a Sequential for a chain) that realises a step in torch."""
     if declared_in_language(step.row.spec):
-        raise NoCounterpart("declared by its formulas in the language: no framework module to compare with")
+        chain = declared_module(step, "torch", "nn.")
+        return chain[0]
     build = TORCH.get(step.kind)
     if build is None:
         raise NoCounterpart(f"verify has no torch mapping for '{step.kind}' yet")

@@ -65,10 +65,17 @@ def calls(plan) -> tuple[dict, dict]:
     return made, missing
 
 
-def build(plan) -> tuple[Network, dict]:
+def build(plan) -> tuple[Network, dict, dict]:
+    """The network, the reason for each row torch has no module for, and the error of each module
+    torch refused to construct (a declared layer's `torch = ...` with wrong arguments)."""
     made, missing = calls(plan)
+    layers, refused = {}, {}
     with torch.device("meta"):
-        layers = {name: call.build(NAMESPACE) for name, call in made.items()}
+        for name, call in made.items():
+            try:
+                layers[name] = call.build(NAMESPACE)
+            except Exception as e:
+                refused[name] = f"torch could not make {call.source()}: {type(e).__name__}: {e}"
     for step in plan.steps:
         if step.name not in layers:
             continue
@@ -80,7 +87,7 @@ def build(plan) -> tuple[Network, dict]:
                 continue
         if step.frozen:
             layers[step.name].requires_grad_(False)
-    return Network(plan, layers), missing
+    return Network(plan, layers), missing, refused
 
 
 def tie(module, target) -> str | None:
@@ -105,8 +112,9 @@ def measure(plan) -> dict:
     """Per row: the counts and output shape torch gives, or why it gives none.
 
     A weight reached again (a shared layer, a tied matrix) counts once, at its first row."""
-    network, missing = build(plan)
+    network, missing, refused = build(plan)
     results = {name: {"unchecked": reason} for name, reason in missing.items()}
+    results.update({name: {"error": error} for name, error in refused.items()})
     try:
         env = network(*example_inputs(plan))
     except StepFailed as failure:
@@ -119,7 +127,11 @@ def measure(plan) -> dict:
         if step.name not in env:
             results[step.name] = {"unchecked": "not reached: an earlier row failed"}
             continue
-        module = network.layers[step.owner or step.name]
+        key = step.owner or step.name
+        if key not in network.layers:
+            results[step.name] = {"unchecked": f"the layer it shares ({key}) could not be built"}
+            continue
+        module = network.layers[key]
         params = [p for p in module.parameters() if id(p) not in seen]
         buffers = [b for b in module.buffers() if id(b) not in seen]
         seen.update(id(t) for t in params + buffers)
