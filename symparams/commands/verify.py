@@ -18,12 +18,36 @@ def add_arguments(p):
 
 
 def frameworks(args) -> tuple[list, bool]:
-    """The frameworks to check, and whether the user named them (then each must fit the model)."""
+    """The frameworks to check, and whether the user named them (then each must fit the model).
+
+    By default both, unless the file declares its convention (`convention torch`): a file written
+    for one framework's layout is checked against that framework."""
     if args.framework:
         return (["torch", "keras"] if args.framework == "both" else [args.framework]), True
     if args.convention:
         return [args.convention], True
+    declared = declared_convention(args.file)
+    if declared:
+        print(f"checking {declared} only: the file declares `convention {declared}` "
+              f"(--framework both checks the other as well)\n")
+        return [declared], False
     return ["torch", "keras"], False
+
+
+def declared_convention(path) -> str | None:
+    """The framework of a file-level `convention` line, if the file has one."""
+    from ..conventions import get_convention
+    from ..errors import SymparamsError
+    from ..syntax import parse_tree
+    try:
+        with open(path) as f:
+            tree = parse_tree(f.read())
+    except (OSError, SymparamsError):
+        return None          # loading the model reports it properly
+    for item in tree.children:
+        if getattr(item, "data", None) == "convention_line":
+            return get_convention(str(item.children[0])).name
+    return None
 
 
 def run(args):

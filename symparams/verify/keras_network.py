@@ -130,13 +130,13 @@ def source(plan) -> str:
         key = step.owner or step.name
         chain = made[key]
         if step.name in reused:
-            lines.append(f"{step.name}_layer = {chain[-1].source()}")
+            lines.append(f"{step.name}_layer = {chain[-1].source(NAMESPACE)}")
             if step.frozen:
                 lines.append(f"{step.name}_layer.trainable = False")
         x = ", ".join(step.inputs)
         if step.kind in LIST_INPUTS:
             x = f"[{x}]"
-        calls = [c.source() for c in chain]
+        calls = [c.source(NAMESPACE) for c in chain]
         if key in reused:
             calls[-1] = f"{key}_layer"
         for call in calls:

@@ -6,6 +6,8 @@ was checked.
 """
 from __future__ import annotations
 
+import inspect
+
 
 class NoCounterpart(Exception):
     """The framework has no module for this layer (or this configuration of it)."""
@@ -48,17 +50,25 @@ class Make:
     def __repr__(self):
         return f"Make({self.source()})"
 
-    def build(self, namespace: dict):
+    def target(self, namespace: dict):
         head, *rest = self.path.split(".")
         target = namespace[head]
         for part in rest:
             target = getattr(target, part)
+        return target
+
+    def build(self, namespace: dict):
         args = [_build(a, namespace) for a in self.args]
         kwargs = {k: _build(v, namespace) for k, v in self.kwargs.items()}
-        return target(*args, **kwargs)
+        return self.target(namespace)(*args, **kwargs)
 
-    def source(self) -> str:
-        parts = [_source(a) for a in self.args] + [f"{k}={_source(v)}" for k, v in self.kwargs.items()]
+    def source(self, namespace: dict | None = None) -> str:
+        """The call as Python; given the namespace, keyword arguments equal to the constructor's
+        defaults are left out, so the source reads as a person would write it."""
+        defaults = _defaults(self.target(namespace)) if namespace else {}
+        kwargs = {k: v for k, v in self.kwargs.items()
+                  if not (k in defaults and type(defaults[k]) is type(v) and defaults[k] == v)}
+        parts = [_source(a, namespace) for a in self.args] + [f"{k}={_source(v, namespace)}" for k, v in kwargs.items()]
         return f"{self.path}({', '.join(parts)})"
 
     def paths(self) -> set:
@@ -78,9 +88,17 @@ def _build(value, namespace):
     return value
 
 
-def _source(value) -> str:
+def _source(value, namespace=None) -> str:
     if isinstance(value, Make):
-        return value.source()
+        return value.source(namespace)
     if isinstance(value, list):
-        return "[" + ", ".join(_source(v) for v in value) + "]"
+        return "[" + ", ".join(_source(v, namespace) for v in value) + "]"
     return repr(value)
+
+
+def _defaults(target) -> dict:
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}

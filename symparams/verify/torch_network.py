@@ -159,7 +159,7 @@ def source(plan, class_name: str) -> str:
               f'    """{plan.model.name} at {_setting(plan)} (written by `symparams export`)."""', "",
               "    def __init__(self):", "        super().__init__()"]
     for name, call in made.items():
-        lines.append(f"        self.{name} = {call.source()}")
+        lines.append(f"        self.{name} = {call.source(NAMESPACE)}")
     for step in plan.steps:
         if step.tied and step.name in made:
             lines.append(f"        {_linear_path(step.name, made[step.name])}.weight = "
