@@ -82,14 +82,14 @@ def text_table(model, ev, expand: bool = False) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(model, ev) -> str:
+def markdown_table(model, ev, expand: bool = False) -> str:
     lines = [f"**{model.name}** ({model.convention.name} convention"
              + (f", {_values_text(ev)}" if ev.values else "") + ")", "",
              "| Layer (type) | Output shape | Shape formula | Param # | Param formula |",
              "|---|---|---|---:|---|"]
-    for r in model.rows:
+    for depth, r in shown_rows(model.rows, expand):
         shape_value = format_shape(tuple("?" if v is None else v for v in ev.shape(r.output_shape)))
-        lines.append(f"| {r.name} ({r.type}) | `{shape_value}` | `{format_shape(r.output_shape)}` | "
+        lines.append(f"| {'&nbsp;&nbsp;' * depth}{r.name} ({r.type}) | `{shape_value}` | `{format_shape(r.output_shape)}` | "
                      f"{number(ev.number(r.params))} | `{formula(r.params)}` |")
     lines.append("")
     for label, expr, value in _totals(model, ev):
@@ -104,15 +104,20 @@ def _pair(expr, ev):
 def to_json(model, ev) -> dict:
     def shape(s):
         return {"expr": [str(d) for d in s], "value": list(ev.shape(s))}
+
+    def layer(r):
+        out = {"name": r.name, "type": r.type, "inputs": r.inputs, "output_shape": shape(r.output_shape),
+               "params": _pair(r.params, ev), "trainable": _pair(r.trainable, ev),
+               "non_trainable": _pair(r.non_trainable, ev), "buffers": _pair(r.buffers, ev),
+               "macs": _pair(r.macs, ev), "note": r.note}
+        if r.children:  # a block call or a repeat: the rows inside it, once
+            out["children"] = [layer(c) for c in r.children]
+        return out
     return {
         "model": model.name,
         "convention": model.convention.name,
         "values": {str(k): int(v) for k, v in ev.values.items()},
-        "layers": [{"name": r.name, "type": r.type, "inputs": r.inputs, "output_shape": shape(r.output_shape),
-                    "params": _pair(r.params, ev), "trainable": _pair(r.trainable, ev),
-                    "non_trainable": _pair(r.non_trainable, ev), "buffers": _pair(r.buffers, ev),
-                    "macs": _pair(r.macs, ev), "note": r.note}
-                   for r in model.rows],
+        "layers": [layer(r) for r in model.rows],
         "totals": {"params": _pair(model.params, ev), "trainable": _pair(model.trainable, ev),
                    "non_trainable": _pair(model.non_trainable, ev), "buffers": _pair(model.buffers, ev),
                    "macs": _pair(model.macs, ev)},

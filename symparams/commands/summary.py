@@ -17,7 +17,7 @@ def run(args):
     ev = model.evaluate(parse_assignments(args.set))
     show = {"text": render.text_table, "json": render.json_text, "markdown": render.markdown_table,
             "latex": render.latex_table}[args.format]
-    print(show(model, ev, expand=True) if args.expand and args.format == "text" else show(model, ev))
+    print(show(model, ev, expand=True) if args.expand and args.format in ("text", "markdown") else show(model, ev))
     if args.memory:
         from ..memory import estimate_text
         print(estimate_text(model, ev, args.dtype, args.batch))
