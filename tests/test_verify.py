@@ -199,6 +199,23 @@ def test_a_wrong_formula_is_caught_with_the_layer_and_both_values(capsys, monkey
     assert "1 of 3 layers differ: dense_1" in out
 
 
+def test_a_wrong_shape_is_caught_and_later_rows_still_checked(capsys, monkeypatch):
+    flatten = symparams.catalog.lookup("flatten")
+    right = flatten.fn
+
+    def wrong(x, *args, **kwargs):
+        out = right(x, *args, **kwargs)
+        out.shape = (out.shape[0] + 1,)       # one feature too many
+        return out
+    monkeypatch.setattr(flatten, "fn", wrong)
+    code, out, _ = run(capsys, EXAMPLES / "mnist_dense.sp", "--samples", "0")
+    assert code == 1
+    assert "✗ flatten_1: output shape formula (None, 785), keras (None, 784)" in out
+    assert "✗ dense_1: torch raised RuntimeError" in out        # nn.Linear(785, 10) meets 784 features
+    assert "✗ dense_1: params formula 7,860, keras 7,850" in out   # Keras sizes its kernel from what it meets
+    assert "activation_1" in out and "2 of 3 layers differ: flatten_1, dense_1" in out
+
+
 DECLARED = """
 layer my_dense(units)(x: (*rows, n)) -> (*rows, units):
     params = {formula}

@@ -77,8 +77,11 @@ def measure(plan) -> dict:
         for name, shape, dtype in plan.inputs:
             tensors[name] = keras.ops.zeros((BATCH,) + shape, dtype=_dtype(dtype))
         for step in plan.steps:
-            if step.name in missing:  # stand in with the formula's shape, so later rows are still checked
-                tensors[step.name] = keras.ops.zeros((BATCH,) + step.output_shape)
+            # A row Keras cannot build or run is stood in for by a tensor of the formula's shape,
+            # so the rows after it are still checked.
+            stand_in = keras.ops.zeros((BATCH,) + step.output_shape)
+            if step.name in missing:
+                tensors[step.name] = stand_in
                 continue
             key = step.owner or step.name
             if key not in built:
@@ -87,14 +90,16 @@ def measure(plan) -> dict:
                 except Exception as e:  # a declared layer's `keras = ...` Keras refuses
                     results[step.name] = {"error": f"keras could not make {made[key][-1].source()}: "
                                                    f"{type(e).__name__}: {e}"}
-                    break
+                    tensors[step.name] = stand_in
+                    continue
                 for layer in built[key]:
                     layer.trainable = not step.frozen
             try:
                 tensors[step.name] = _run(built[key], [tensors[i] for i in step.inputs], step.kind in LIST_INPUTS)
             except Exception as e:  # Keras refused: the row's formula and Keras disagree
                 results[step.name] = {"error": f"keras raised {type(e).__name__}: {e}"}
-                break
+                tensors[step.name] = stand_in
+                continue
             trainable = [w for layer in built[key] for w in layer.trainable_weights if id(w) not in seen]
             frozen = [w for layer in built[key] for w in layer.non_trainable_weights if id(w) not in seen]
             seen.update(id(w) for w in trainable + frozen)
@@ -102,8 +107,6 @@ def measure(plan) -> dict:
             results[step.name] = {"params": sum(_size(w) for w in trainable) + non_trainable,
                                   "non_trainable": non_trainable, "buffers": 0,
                                   "output_shape": tuple(tensors[step.name].shape[1:])}
-    for step in plan.steps:
-        results.setdefault(step.name, {"unchecked": "not reached: an earlier row failed"})
     return results
 
 

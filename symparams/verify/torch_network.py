@@ -17,36 +17,31 @@ from .torch_builder import layer_call
 NAMESPACE = {"nn": nn, "torch": torch, **torch_glue.GLUE}
 
 
-class StepFailed(Exception):
-    """A row the framework refused to run; `env` holds the tensors made before it."""
-
-    def __init__(self, step, error, env):
-        super().__init__(f"{type(error).__name__}: {error}")
-        self.step, self.env = step, env
-
-
 class Network(nn.Module):
     """The model as one module: `layers` holds a module per row that owns weights; forward runs the
-    rows in order, each reading the tensors its row names. A row with no torch counterpart is
-    stood in for by a tensor of the formula's shape, so the rows after it are still checked."""
+    rows in order, each reading the tensors its row names. A row with no torch counterpart, or one
+    torch refuses to run (kept in `failures`), is stood in for by a tensor of the formula's shape,
+    so the rows after it are still checked."""
 
     def __init__(self, plan, layers: dict):
         super().__init__()
         self.plan = plan
         self.layers = nn.ModuleDict(layers)
+        self.failures: dict = {}
 
     def forward(self, *inputs) -> dict:
         env = {name: x for (name, _, _), x in zip(self.plan.inputs, inputs)}
         batch = inputs[0].shape[0]
+        self.failures = {}
         for step in self.plan.steps:
             key = step.owner or step.name
-            if key not in self.layers:
-                env[step.name] = torch.zeros((batch,) + step.output_shape, device=inputs[0].device)
-                continue
-            try:
-                env[step.name] = self.layers[key](*[env[i] for i in step.inputs])
-            except Exception as e:  # the framework refused: the row's formula and torch disagree
-                raise StepFailed(step, e, env) from e
+            if key in self.layers:
+                try:
+                    env[step.name] = self.layers[key](*[env[i] for i in step.inputs])
+                    continue
+                except Exception as e:  # torch refused: the row's formula and torch disagree
+                    self.failures[step.name] = f"torch raised {type(e).__name__}: {e}"
+            env[step.name] = torch.zeros((batch,) + step.output_shape, device=inputs[0].device)
         return env
 
 
@@ -115,17 +110,11 @@ def measure(plan) -> dict:
     network, missing, refused = build(plan)
     results = {name: {"unchecked": reason} for name, reason in missing.items()}
     results.update({name: {"error": error} for name, error in refused.items()})
-    try:
-        env = network(*example_inputs(plan))
-    except StepFailed as failure:
-        env = failure.env
-        results[failure.step.name] = {"error": f"torch raised {failure}"}
+    env = network(*example_inputs(plan))
+    results.update({name: {"error": error} for name, error in network.failures.items()})
     seen = set()
     for step in plan.steps:
         if step.name in results:
-            continue
-        if step.name not in env:
-            results[step.name] = {"unchecked": "not reached: an earlier row failed"}
             continue
         key = step.owner or step.name
         if key not in network.layers:
