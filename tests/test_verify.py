@@ -137,6 +137,30 @@ def test_shared_instance_counts_once_and_frozen_is_non_trainable(framework):
     assert rows["dense_1"].framework["non_trainable"] == rows["dense_1"].framework["params"] == 4 * 3 + 3
 
 
+SHARED_BLOCK = """
+block mlp(d)(x):
+    h = dense(2 * d, activation=relu)(x)
+    return dense(d)(h)
+
+model m(d = 4):
+    a = input (3, d)
+    b = input (3, d)
+    blk = mlp(d)
+    ya = blk(a)
+    yb = blk(b)
+    s = add(ya, yb)
+    repeat(3, blk)
+"""
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_block_applied_again_reuses_its_layers(framework):
+    result = check(symparams.parse(SHARED_BLOCK, convention=framework), framework, {"d": 5})
+    assert result.ok and not result.unchecked
+    top = {r.name: r.framework["params"] for r in result.rows if r.depth == 0}
+    assert top == {"blk": 5 * 10 + 10 + 10 * 5 + 5, "blk@2": 0, "add_1": 0, "repeat_1": 0}
+
+
 REPEATS = """
 block mlp(d)(x):
     h = dense(2 * d, activation=relu)(x)

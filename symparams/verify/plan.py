@@ -107,6 +107,7 @@ class _Planner:
         self.unroll_limit = unroll_limit
         self.steps: list[Step] = []
         self.taken: set[str] = set()
+        self.leaves: dict[str, list] = {}    # a block or repeat row's name -> its steps, in order
 
     def unique(self, name: str) -> str:
         base = identifier(name)
@@ -116,14 +117,16 @@ class _Planner:
         self.taken.add(text)
         return text
 
-    def rows(self, rows, tensors: dict, layers: dict, prefix: str = "", shared_with: dict | None = None) -> list:
+    def rows(self, rows, tensors: dict, layers: dict, prefix: str = "", shared_with: dict | None = None,
+             owners=None) -> list:
         """Plan `rows`. `tensors` maps row names to step names (updated as rows run), `layers` maps
         row names to the step owning their layer; `shared_with` maps once-only body rows of a later
-        repeat copy to the first copy's steps."""
+        repeat copy to the first copy's steps; `owners` yields, in order, the steps of a block
+        applied before whose weights these rows reuse (a block instance applied again)."""
         entries = []
         for row in rows:
             if row.spec is None:
-                entries.append(self.group(row, tensors, layers, prefix))
+                entries.append(self.group(row, tensors, layers, prefix, owners))
                 continue
             step = Step(row, self.unique(prefix + row.name), [tensors[i] for i in row.inputs],
                         {k: concrete(v, self.ev) for k, v in row.config.items()},
@@ -134,6 +137,8 @@ class _Planner:
                 step.owner = layers[owner]
             elif shared_with and row.name in shared_with:
                 step.owner = shared_with[row.name]
+            elif owners is not None:
+                step.owner = next(owners, None)
             tied = _noted(_TIED, row)
             if tied is not None:
                 step.tied = layers.get(tied)
@@ -142,14 +147,18 @@ class _Planner:
             entries.append(step)
         return entries
 
-    def group(self, row, tensors: dict, layers: dict, prefix: str) -> Group:
+    def group(self, row, tensors: dict, layers: dict, prefix: str, owners=None) -> Group:
         count = 1 if row.repeat_count is None else self.ev.number(row.repeat_count)
         copies = count if count <= self.unroll_limit else 1
         name = self.unique(prefix + row.name)
         group = Group(row, name, output="", multiplier=count // copies if copies else 0)
         if not copies:     # repeated 0 times at these values: the input passes through
             tensors[row.name] = layers[row.name] = group.output = tensors[row.inputs[0]]
+            self.leaves[row.name] = []
             return group
+        owner = _noted(_SHARED, row)
+        if owner is not None:       # the block applied again: its layers are the first application's
+            owners = iter(self.leaves[owner])
         first_steps = {}
         source = row.inputs[0] if row.inputs else None
         inner_tensors = dict(tensors)
@@ -158,7 +167,7 @@ class _Planner:
             start = len(self.steps)
             once = {n: first_steps[n] for n in row.repeat_once if n in first_steps} if k else None
             entries = self.rows(row.children, inner_tensors, inner_layers, f"{name}_{k + 1}_" if copies > 1
-                                else f"{name}_", once)
+                                else f"{name}_", once, owners)
             made = self.steps[start:]
             group.steps += [s.name for s in made]
             group.copies.append(entries)
@@ -169,6 +178,7 @@ class _Planner:
             if row.repeat_count is not None and source is not None:
                 inner_tensors[source] = group.output     # the next copy reads this one's output
         tensors[row.name] = layers[row.name] = group.output
+        self.leaves[row.name] = group.steps
         return group
 
     def output_of(self, row, entries, tensors) -> str:
