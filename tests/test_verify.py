@@ -296,14 +296,16 @@ def test_user_mistakes_exit_2(capsys):
     assert code == 2 and "value error" in err     # (H, W, C) read channels first: C - 4 < 0
 
 
-def test_a_missing_framework_is_an_install_line_not_a_traceback():
-    script = ("import sys; sys.modules['keras'] = None\n"
+@pytest.mark.parametrize("missing, install", [("keras", "pip install keras"), ("torch", "pip install torch==2.13.0")])
+def test_a_missing_framework_is_an_install_line_not_a_traceback(missing, install):
+    script = (f"import sys; sys.modules[{missing!r}] = None\n"
               "from symparams.cli import main\n"
-              f"sys.exit(main(['verify', {str(EXAMPLES / 'mnist_dense.sp')!r}, '--framework', 'keras']))\n")
+              f"sys.exit(main(['verify', {str(EXAMPLES / 'mnist_dense.sp')!r}, '--framework', {missing!r}]))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**os.environ, "KERAS_BACKEND": "torch"})
     assert done.returncode == 2
-    assert "pip install keras" in done.stderr and "Traceback" not in done.stderr
+    assert "mnist_dense.sp: missing framework" in done.stderr
+    assert install in done.stderr and "Traceback" not in done.stderr
 
 
 def test_samples_respect_the_models_constraints(capsys):

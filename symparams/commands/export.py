@@ -17,7 +17,7 @@ def class_name(model_name: str) -> str:
 
 
 def run(args):
-    from ..errors import ArgumentError
+    from ..errors import ArgumentError, SymparamsError
     from ..interpreter import load
     from ..verify import FRAMEWORKS, network_module
     from ..verify.make import NoCounterpart
@@ -29,7 +29,10 @@ def run(args):
         if group.multiplier > 1:
             raise ArgumentError(f"{group.row.name} repeats its body {group.multiplier} times at these sizes; "
                                 f"export writes at most {EXPORT_LIMIT} copies", group.row.pos)
-    network = network_module(args.to)
+    try:
+        network = network_module(args.to)
+    except SymparamsError as e:
+        raise e.attach(None, args.file)
     try:
         text = network.source(plan, class_name(model.name)) if args.to == "torch" else network.source(plan)
     except NoCounterpart as e:

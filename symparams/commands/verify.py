@@ -81,7 +81,10 @@ def run(args):
                   f"  {str(model).splitlines()[0]}\n")
             refused.append(model)
             continue
-        network_module(fw)
+        try:
+            network_module(fw)
+        except SymparamsError as e:
+            raise e.attach(None, args.file)
         models[fw] = model
     if not models:
         raise refused[0]
