@@ -51,3 +51,52 @@ def test_export_of_a_layer_without_counterpart_is_a_clear_error(capsys):
     assert main(["export", str(EXAMPLES / "gpt2.sp"), "--to", "keras"]) == 2
     err = capsys.readouterr().err
     assert "cannot export to keras" in err and "position_embedding" in err
+
+
+GRAPH = """
+block mlp(d)(x):
+    h = dense(2 * d, activation=relu)(x)
+    return dense(d)(h)
+
+model graph(d = 4):
+    a = input (3, d)
+    b = input (3, d)
+    blk = mlp(d)
+    s = add(blk(a), blk(b))
+    c = concatenate(s, a)
+    frozen = dense(d, trainable=false)(c)
+    repeat(2, blk)
+"""
+
+
+@pytest.mark.parametrize("to", ["torch", "keras"])
+def test_exported_graph_shares_layers_and_keeps_frozen_ones_frozen(tmp_path, capsys, to):
+    import keras
+    import torch
+    path = tmp_path / "graph.sp"
+    path.write_text(GRAPH)
+    source = exported(capsys, path, "--to", to, "--set", "d=6")
+    expected = symparams.load(path, convention=to).evaluate({"d": 6})
+    namespace = {}
+    if to == "torch":
+        exec(compile(source, "<export>", "exec"), namespace)
+        with torch.device("meta"):
+            network = namespace["Graph"]()
+        frozen = sum(p.numel() for p in network.parameters() if not p.requires_grad)
+        total = sum(p.numel() for p in network.parameters())
+        y = network(torch.zeros(2, 3, 6, device="meta"), torch.zeros(2, 3, 6, device="meta"))
+        assert tuple(y.shape[1:]) == (3, 6)
+    else:
+        with keras.device("meta"):
+            exec(compile(source, "<export>", "exec"), namespace)
+        model = namespace["model"]
+        frozen = sum(_size(w) for w in model.non_trainable_weights)
+        total = model.count_params()
+    assert (total, frozen) == (expected.params, expected.non_trainable)
+
+
+def _size(w) -> int:
+    n = 1
+    for d in w.shape:
+        n *= int(d)
+    return n
