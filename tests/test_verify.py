@@ -296,6 +296,15 @@ def test_user_mistakes_exit_2(capsys):
     assert code == 2 and "value error" in err     # (H, W, C) read channels first: C - 4 < 0
 
 
+def test_a_symbol_without_default_must_be_given(tmp_path, capsys):
+    source = tmp_path / "open.sp"
+    source.write_text("model m(n):\n    input (n)\n    dense(3)\n")
+    code, _, err = run(capsys, source)
+    assert code == 2 and "n has no default" in err and "--set n=64" in err
+    code, out, _ = run(capsys, source, "--set", "n=5", "--samples", "1")
+    assert code == 0 and "18" in out                 # 5*3 + 3
+
+
 @pytest.mark.parametrize("missing, install", [("keras", "pip install keras"), ("torch", "pip install torch==2.13.0")])
 def test_a_missing_framework_is_an_install_line_not_a_traceback(missing, install):
     script = (f"import sys; sys.modules[{missing!r}] = None\n"

@@ -7,16 +7,20 @@ from __future__ import annotations
 
 import random
 
-from ..errors import SymparamsError
+from ..errors import ArgumentError, SymparamsError
 
 FACTORS = (0.5, 0.75, 1, 1.25, 1.5, 2)
-FALLBACK = 8   # the base of a symbol with no default
 
 
 def base_values(model, overrides: dict | None = None) -> dict:
-    """Name -> int: the given values, else the defaults, else FALLBACK."""
+    """Name -> int: the given values, else the defaults; a symbol with neither is the user's to give."""
     values = {str(k): int(v) for k, v in model.values(overrides).items()}
-    return {name: values.get(name, FALLBACK) for name in model.symbols}
+    unset = [name for name in model.symbols if name not in values]
+    if unset:
+        raise ArgumentError(f"{', '.join(unset)} {'has' if len(unset) == 1 else 'have'} no default: a network "
+                            f"is built at whole sizes", hint=f"give {'it' if len(unset) == 1 else 'them'}, "
+                            f"e.g. --set {' '.join(f'{n}=64' for n in unset)}")
+    return values
 
 
 def scaled(base: dict, factors: dict) -> dict:
