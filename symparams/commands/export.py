@@ -7,8 +7,9 @@ from .common import add_model_arguments, parse_assignments
 
 def add_arguments(p):
     add_model_arguments(p)
-    p.add_argument("--to", choices=["torch", "keras"], default="torch",
-                   help="PyTorch nn.Module (default) or Keras functional model")
+    p.add_argument("--to", choices=["torch", "keras"],
+                   help="PyTorch nn.Module or Keras functional model (default: --convention's framework, "
+                        "else torch)")
 
 
 def class_name(model_name: str) -> str:
@@ -23,19 +24,23 @@ def run(args):
     from ..verify.make import NoCounterpart
     from ..verify.plan import EXPORT_LIMIT, make_plan
 
-    model = load(args.file, model=args.model, convention=args.convention or FRAMEWORKS[args.to])
+    to = args.to or args.convention or "torch"
+    if args.convention and args.convention != FRAMEWORKS[to]:
+        raise ArgumentError(f"export --to {to} writes the {FRAMEWORKS[to]} convention's network (its layout and "
+                            f"counts), not the {args.convention} convention's")
+    model = load(args.file, model=args.model, convention=FRAMEWORKS[to])
     plan = make_plan(model, parse_assignments(args.set), unroll_limit=EXPORT_LIMIT)
     for group in plan.groups():
         if group.multiplier > 1:
             raise ArgumentError(f"{group.row.name} repeats its body {group.multiplier} times at these sizes; "
                                 f"export writes at most {EXPORT_LIMIT} copies", group.row.pos)
     try:
-        network = network_module(args.to)
+        network = network_module(to)
     except SymparamsError as e:
         raise e.attach(None, args.file)
     try:
-        text = network.source(plan, class_name(model.name)) if args.to == "torch" else network.source(plan)
+        text = network.source(plan, class_name(model.name)) if to == "torch" else network.source(plan)
     except NoCounterpart as e:
-        raise ArgumentError(f"cannot export to {args.to}: {e}") from None
+        raise ArgumentError(f"cannot export to {to}: {e}") from None
     print(text, end="")
     return 0
