@@ -174,14 +174,14 @@ class _Planner:
             if k == 0:
                 first_steps = {s.row.name: s.name for s in made}
                 group.once = {first_steps[n] for n in row.repeat_once if n in first_steps}
-            group.output = self.output_of(row, entries, inner_tensors)
+            group.output = self.output_of(row, entries)
             if row.repeat_count is not None and source is not None:
                 inner_tensors[source] = group.output     # the next copy reads this one's output
         tensors[row.name] = layers[row.name] = group.output
         self.leaves[row.name] = group.steps
         return group
 
-    def output_of(self, row, entries, tensors) -> str:
+    def output_of(self, row, entries) -> str:
         """The body's result: its last row whose shape is the group's (a block may return an earlier tensor)."""
         want = self.ev.shape(row.output_shape)
         for entry in reversed(entries):
