@@ -124,6 +124,9 @@ def render(result: Check, label: str) -> str:
     lines = [label, "  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in body]
     lines += notes(result)
+    total = totals(result)
+    if total:
+        lines.append(total)
     return "\n".join(lines)
 
 
@@ -143,6 +146,19 @@ def notes(result: Check) -> list:
         if r.status == "unchecked":
             out.append(f"  – {r.name}: not checkable: {r.framework['unchecked']}")
     return out
+
+
+def totals(result: Check) -> str | None:
+    """The model's totals both ways, when every top-level row could be measured."""
+    top = [r for r in result.rows if r.depth == 0]
+    if any("params" not in r.framework for r in top):
+        return None
+    parts = []
+    for q, label in (("params", "params"), ("non_trainable", "non-trainable"), ("buffers", "buffers")):
+        mine, theirs = sum(r.formula[q] for r in top), sum(r.framework[q] for r in top)
+        if mine or theirs:
+            parts.append(f"{label} {mine:,} (formula) {'=' if mine == theirs else '≠'} {theirs:,} ({result.framework})")
+    return "total " + "; ".join(parts) if parts else None
 
 
 def verdict(result: Check) -> str:
