@@ -207,6 +207,8 @@ def test_verify_command_passes_on_an_example_in_both_frameworks(capsys):
     assert code == 0
     assert "PyTorch" in out and "Keras" in out
     assert "18,432" in out and "18,176" in out     # the torch and keras conventions' first LSTM
+    assert "total params 60,422 (formula) = 60,422 (torch)" in out
+    assert "total params 59,910 (formula) = 59,910 (keras)" in out
     assert "✗" not in out
 
 
