@@ -12,13 +12,13 @@ from .errors import SymparamsError
 COMMANDS = {
     "summary": "the Keras-style table: shapes and parameter counts, as formulas and numbers",
     "check": "parse and shape-check a model only",
-    "layers": "list the layer catalog with each layer's formula",
-    "repl": "build or load a model line by line and watch its shapes, counts and formulas",
+    "formula": "one closed form (params, MACs, memory, shape) of a model or layer, as text, LaTeX or JSON",
+    "solve": "solve for a size: the one giving a figure exactly, or the largest under a budget",
+    "sweep": "evaluate figures over ranges of sizes (CSV, JSON, Markdown, plot)",
     "verify": "build the model in PyTorch / Keras and check every formula against them",
     "export": "print the model as a PyTorch nn.Module (or Keras model) at given sizes",
-    "solve": "solve for a size: the one giving a figure exactly, or the largest under a budget",
-    "formula": "one closed form (params, MACs, memory, shape) of a model or layer, as text, LaTeX or JSON",
-    "sweep": "evaluate figures over ranges of sizes (CSV, JSON, Markdown, plot)",
+    "repl": "build or load a model line by line and watch its shapes, counts and formulas",
+    "layers": "list the layer catalog with each layer's formula",
 }
 
 
