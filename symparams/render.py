@@ -74,8 +74,9 @@ def text_table(model, ev, expand: bool = False) -> str:
         text = f"{label}: {number(value)}"
         if value is not None and "params" in label:  # Keras's "(30.66 KB)": the weights as float32
             text += f" ({readable_size(4 * value)})"
-        if formula(expr) != str(value):
-            text += f"   = {formula(expr)}"
+        closed_form = formula(expr)
+        if closed_form != str(value):
+            text += f"   = {closed_form}"
         lines.append(text)
     for c in model.constraints:
         lines.append(f"Assumes: {c.text}")
