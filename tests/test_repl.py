@@ -298,3 +298,61 @@ def test_a_declared_layer_is_typed_as_one_entry():
     assert "subsampling" in suggestions("subs", session)[1]
     assert ("class:layer", "subsampling") in highlight("subsampling(2)", session)
     assert "(None, 6, S/2, S/2) = (None, 6, 16, 16)" in replies[1].text and "params 12" in replies[1].text
+
+
+# The figures by hand: sub-sampling keeps one weight and one bias per channel (2 * 6 = 12); the dense
+# layer acts on the last axis, 28 / 2 = 14 wide: 14 * 10 + 10 = 150.
+OWN_LAYER = """\
+model part(S = 28):
+    input (6, S, S)
+    subsampling(2)
+    dense(10)
+
+# declared after the model that uses it, as a file may
+layer subsampling(k)(x: (c, h, w)) -> (c, h / k, w / k):
+    where h % k == 0, w % k == 0
+    params = 2 * c
+"""
+
+
+def test_load_keeps_the_files_own_layer_for_new_lines_and_save(tmp_path):
+    import symparams
+    path, saved = tmp_path / "part.sp", tmp_path / "saved.sp"
+    path.write_text(OWN_LAYER)
+    session = Session()
+    [reply] = session.feed(f":load {path}")
+    assert reply.ok and "total: 162 params" in reply.text
+    [reply] = session.feed("subsampling(2)")          # typed after :load: (6, 14, 10) halved, 12 more weights
+    assert reply.ok and "(None, 6, 7, 5)" in reply.text and "total: 174 params" in reply.text
+    session.feed(f":save {saved}")
+    assert "layer subsampling(k)" in saved.read_text()
+    assert symparams.load(saved).evaluate().params == 174
+    [reply] = session.feed(":undo")
+    assert reply.ok and "total: 162 params" in reply.text
+
+
+def test_typed_layer_is_saved_and_loaded_back(tmp_path):
+    import symparams
+    saved = tmp_path / "typed.sp"
+    session = Session()
+    body = [line.strip() for line in OWN_LAYER.splitlines()[1:4]]
+    layer = OWN_LAYER.splitlines()[6:]
+    replies = feed(session, "\n".join([OWN_LAYER.splitlines()[0], *layer, "", *body]))
+    assert all(r.ok for r in replies), [r.text for r in replies if not r.ok]
+    assert "total: 162 params" in replies[-1].text
+    [reply] = session.feed(f":save {saved}")
+    assert reply.ok and symparams.load(saved).evaluate().params == 162
+    again = Session()
+    [reply] = again.feed(f":load {saved}")
+    assert reply.ok and again.source == session.source
+
+
+def test_piped_load_of_a_file_with_its_own_layer(tmp_path):
+    path, saved = tmp_path / "part.sp", tmp_path / "saved.sp"
+    path.write_text(OWN_LAYER)
+    run = repl(f":load {path}\nsubsampling(2)\n:save {saved}\n:summary\n")
+    assert run.returncode == 0, run.stderr
+    assert "Total params: 174" in run.stdout
+    summary = subprocess.run([sys.executable, "-m", "symparams", "summary", str(saved)], capture_output=True,
+                             text=True)
+    assert summary.returncode == 0 and "Total params: 174" in summary.stdout

@@ -110,8 +110,11 @@ class Source:
 
 
 def _entry(text: str, node) -> str:
-    """The whole lines a statement spans, dedented. Its meta runs on over the newline that ends it."""
-    last = node.meta.line + text[node.meta.start_pos:node.meta.end_pos].rstrip().count("\n")
-    lines = text.splitlines()[node.meta.line - 1:last]
+    """The whole lines a statement spans, dedented. Its meta runs on over the newline that ends it, which
+    takes in the blank and comment lines after it (the grammar's _NL): those are not the statement's."""
+    spanned = text[node.meta.start_pos:node.meta.end_pos].split("\n")
+    while spanned and (not spanned[-1].strip() or spanned[-1].lstrip().startswith("#")):
+        spanned.pop()
+    lines = text.splitlines()[node.meta.line - 1:node.meta.line - 1 + len(spanned)]
     return textwrap.dedent("\n".join(lines)).strip("\n")
 
