@@ -7,7 +7,7 @@ import torch.nn as nn
 
 import symparams
 from symparams.errors import ArgumentError, ShapeError, ValueProblem
-from single_layer import call, keras_layer, symparams_layer, torch_layer, without_macs
+from single_layer import against_keras, against_torch, call, symparams_layer, torch_layer
 
 # ---------------------------------------------------------------- convolutions
 
@@ -45,14 +45,15 @@ TORCH_CONV = [  # (PyTorch class, input shape (C, spatial...), keyword arguments
 
 @pytest.mark.parametrize("cls, shape, kwargs", KERAS_CONV)
 def test_conv_matches_keras(cls, shape, kwargs):
-    ours = symparams_layer(call(cls, **kwargs), shape, "keras")
-    assert without_macs(ours) == keras_layer(getattr(keras.layers, cls)(**kwargs), shape)
+    ours, keras_counts = against_keras(cls, shape, **kwargs)
+    assert ours == keras_counts
 
 
 @pytest.mark.filterwarnings("ignore:Using padding=.same. with even kernel")  # a copy, not a shape change
 @pytest.mark.parametrize("cls, shape, kwargs", TORCH_CONV)
 def test_conv_matches_torch(cls, shape, kwargs):
-    assert symparams_layer(call(cls, **kwargs), shape, "torch") == torch_layer(getattr(nn, cls)(**kwargs), shape)
+    ours, torch_counts = against_torch(cls, shape, **kwargs)
+    assert ours == torch_counts
 
 
 # ---------------------------------------------------------------- transposed convolutions
@@ -94,13 +95,14 @@ TORCH_TRANSPOSE = [
 
 @pytest.mark.parametrize("cls, shape, kwargs", KERAS_TRANSPOSE)
 def test_conv_transpose_matches_keras(cls, shape, kwargs):
-    ours = symparams_layer(call(cls, **kwargs), shape, "keras")
-    assert without_macs(ours) == keras_layer(getattr(keras.layers, cls)(**kwargs), shape)
+    ours, keras_counts = against_keras(cls, shape, **kwargs)
+    assert ours == keras_counts
 
 
 @pytest.mark.parametrize("cls, shape, kwargs", TORCH_TRANSPOSE)
 def test_conv_transpose_matches_torch(cls, shape, kwargs):
-    assert symparams_layer(call(cls, **kwargs), shape, "torch") == torch_layer(getattr(nn, cls)(**kwargs), shape)
+    ours, torch_counts = against_torch(cls, shape, **kwargs)
+    assert ours == torch_counts
 
 
 def test_transpose_default_output_differs_between_conventions():
@@ -129,8 +131,8 @@ KERAS_DEPTHWISE = [
 
 @pytest.mark.parametrize("cls, shape, kwargs", KERAS_DEPTHWISE)
 def test_depthwise_and_separable_match_keras(cls, shape, kwargs):
-    ours = symparams_layer(call(cls, **kwargs), shape, "keras")
-    assert without_macs(ours) == keras_layer(getattr(keras.layers, cls)(**kwargs), shape)
+    ours, keras_counts = against_keras(cls, shape, **kwargs)
+    assert ours == keras_counts
 
 
 @pytest.mark.parametrize("cls, shape, kwargs", KERAS_DEPTHWISE)
@@ -139,9 +141,8 @@ def test_depthwise_and_separable_channels_first_match_keras(cls, shape, kwargs):
     first = (shape[-1],) + shape[:-1]
     if "strides" in kwargs:      # PyTorch has no strided 'same'; its layout still follows Keras channels_first
         kwargs = dict(kwargs, padding="valid")
-    ours = symparams_layer(call(cls, **kwargs), first, "torch")
-    assert without_macs(ours) == keras_layer(getattr(keras.layers, cls)(**kwargs, data_format="channels_first"),
-                                             first)
+    ours, keras_counts = against_keras(cls, first, channels_first=True, **kwargs)
+    assert ours == keras_counts
 
 
 TORCH_DEPTHWISE = [  # (C, spatial), kernel, depth_multiplier, stride, padding, dilation, filters, bias
@@ -209,7 +210,7 @@ def test_groups_must_divide_channels():
 
 
 def test_pasted_in_channels_must_match_the_input():
-    with pytest.raises(ShapeError, match="in_channels=4 but its input has 3 channels"):
+    with pytest.raises(ShapeError, match="conv2d.s in_channels is 4 but the input has 3"):
         symparams.parse("convention torch\nmodel m(H = 9):\n    input (3, H, H)\n    Conv2d(in_channels=4, "
                         "out_channels=8, kernel_size=3)\n")
 

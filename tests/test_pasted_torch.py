@@ -25,4 +25,4 @@ def test_keras_spelling_keeps_keras_order():
 def test_pasted_in_channels_are_checked():
     with pytest.raises(symparams.SymparamsError) as info:
         symparams.parse("model m(S = 8):\n    input (3, S, S)\n    Conv2d(4, 16, 3)\n", convention="torch")
-    assert "in_channels=4" in info.value.message and "3 channels" in info.value.message
+    assert "in_channels is 4" in info.value.message and "the input has 3" in info.value.message

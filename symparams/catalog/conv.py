@@ -22,7 +22,7 @@ import sympy as sp
 from ..dims import product
 from ..errors import ArgumentError
 from .registry import Activation, Amounts, Bool, Choice, Dim, Dims, Out, Padding, layer, spatial
-from .shapes import (check_channels, check_divides, check_same_padding, check_strided_dilation, join_channels,
+from .shapes import (check_divides, check_same_padding, check_size, check_strided_dilation, join_channels,
                      padding_per_axis, split_channels, transpose_out, window_out)
 
 PaddingMode = Choice("zeros", "reflect", "replicate", "circular")   # PyTorch's; changes no count or shape
@@ -42,7 +42,7 @@ def _windows(sizes, n, name, kernel_size, strides, padding, dilation_rate, c):
 
 def _conv(x, n, name, filters, kernel_size, strides, padding, dilation_rate, groups, use_bias, in_channels, c):
     sizes, channels = split_channels(x, n, name, c)
-    check_channels(in_channels, channels, name)
+    check_size(in_channels, channels, f"{name}'s in_channels")
     check_divides(groups, channels, name, "input channels")
     check_divides(groups, filters, name, "filters")
     check_strided_dilation(spatial(strides, n, "strides"), spatial(dilation_rate, n, "dilation"), name, c)
@@ -56,7 +56,7 @@ def _conv(x, n, name, filters, kernel_size, strides, padding, dilation_rate, gro
 def _conv_transpose(x, n, name, filters, kernel_size, strides, padding, output_padding, dilation_rate, groups,
                     use_bias, in_channels, c):
     sizes, channels = split_channels(x, n, name, c)
-    check_channels(in_channels, channels, name)
+    check_size(in_channels, channels, f"{name}'s in_channels")
     check_divides(groups, channels, name, "input channels")
     check_divides(groups, filters, name, "filters")
     k = spatial(kernel_size, n, "kernel size")

@@ -15,7 +15,7 @@ from ..dims import agree, describe_condition, product, recorded_conditions
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .registry import Activation, Bool, Dim, Dims, Int, Ints, Kind, LayerRef, Out, Real, layer
-from .shapes import need_rank
+from .shapes import check_size, need_rank
 
 
 # ---------------------------------------------------------------- shared rules
@@ -27,16 +27,6 @@ def axis_index(axis: int, x: tuple, what: str) -> int:
         raise ShapeError(f"{what}: axis {axis} is not an axis of an example of {format_shape(x)} "
                          f"(axis 0 is the batch; use 1..{len(x)} or -1..-{len(x)})")
     return index
-
-
-def check_size(given, actual, what: str) -> None:
-    """A size the user restated (PyTorch's in_features, num_features, ...) must match the input's."""
-    verdict = agree(given, actual)
-    if verdict is False:
-        raise ShapeError(f"{what} is {given} but the input has {actual}")
-    if verdict is not True:
-        recorded_conditions.get().append((verdict, f"{what} is {given} but the input has {actual}: "
-                                                   f"they agree only if {describe_condition(verdict)}"))
 
 
 def activated(shape: tuple, activation) -> tuple:
@@ -56,8 +46,7 @@ def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None, i
     """y = x W + b on the last axis n: n*units weights + units biases (any rank)."""
     need_rank(x, tuple(range(1, 9)), "dense")
     n = x[-1]
-    if in_features is not None:
-        check_size(in_features, n, "dense's in_features")
+    check_size(in_features, n, "dense's in_features")
     return Out(shape=activated(x[:-1] + (units,), activation),
                params=n * units + (units if use_bias else 0),
                macs=product(x[:-1]) * n * units)

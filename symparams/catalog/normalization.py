@@ -20,9 +20,9 @@ import sympy as sp
 from ..dims import product, recorded_conditions
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
-from .core import axis_index, check_size
+from .core import axis_index
 from .registry import Bool, Dim, Dims, Int, Ints, Out, layer
-from .shapes import need_rank
+from .shapes import check_size, need_rank
 
 
 def _gamma_beta(n, gamma: bool, beta: bool):
@@ -39,8 +39,7 @@ def _channel(x, axis, c, what) -> int:
 def _per_channel(x, name, features, axis, center, scale, affine, use_bias, track_running_stats, c):
     """gamma and beta per channel, and (if tracked) a running mean and variance per channel."""
     n = x[_channel(x, axis, c, name)]
-    if features is not None:
-        check_size(features, n, f"{name}'s num_features")
+    check_size(features, n, f"{name}'s num_features")
     learned = _gamma_beta(n, scale and affine, center and affine and use_bias)
     stats = 2 * n if track_running_stats else 0
     if c.norm_stats_as_buffers:
@@ -115,8 +114,7 @@ def groupnorm(x, groups: Dim = 32, features: Dim = None, axis: Int = None, cente
               scale: Bool = True, affine: Bool = True, use_bias: Bool = True, *, c):
     """C channels in `groups` groups (which must divide C): gamma (C) and beta (C)."""
     n = x[_channel(x, axis, c, "groupnorm")]
-    if features is not None:
-        check_size(features, n, "groupnorm's num_channels")
+    check_size(features, n, "groupnorm's num_channels")
     left_over = sp.Mod(n, groups)
     if left_over.is_number and left_over != 0:
         raise ShapeError(f"groupnorm cannot split {n} channels into {groups} groups: {n} is not a multiple of "

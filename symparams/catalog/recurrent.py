@@ -17,9 +17,8 @@ import sympy as sp
 
 from ..dims import recorded_conditions
 from ..errors import ArgumentError
-from .core import check_size
 from .registry import Activation, Bool, Choice, Dim, Kind, LayerRef, Out, layer
-from .shapes import need_rank
+from .shapes import check_size, need_rank
 
 
 class _ProjSize(Kind):
@@ -39,8 +38,7 @@ def _rnn(x, name, units, gates, bias_vectors, use_bias, return_sequences, num_la
          input_size, proj=None):
     need_rank(x, 2, name, "laid out (T, F): steps, then features")
     steps, features = x
-    if input_size is not None:
-        check_size(input_size, features, f"{name}'s input_size")
+    check_size(input_size, features, f"{name}'s input_size")
     if proj is not None:
         _check_projection(proj, units)
     directions = 2 if bidirectional else 1

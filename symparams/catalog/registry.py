@@ -74,13 +74,15 @@ class _Dim(Kind):
         return value
 
 
-class _Dims(Kind):
-    """One size for every spatial axis, or a tuple with one per axis."""
-    describe = "a size or a tuple of sizes"
+class _PerAxis(Kind):
+    """One value for every axis, or a tuple with one per axis, each checked as `item` checks it."""
+
+    def __init__(self, item: Kind, describe: str):
+        self.item, self.describe = item, describe
 
     def convert(self, value, where):
         items = value if isinstance(value, tuple) else (value,)
-        return tuple(Dim.convert(v, where) for v in items)
+        return tuple(self.item.convert(v, where) for v in items)
 
 
 class _Amounts(Kind):
@@ -102,14 +104,6 @@ class _Int(Kind):
         if isinstance(value, bool) or not (isinstance(value, sp.Integer)):
             self.reject(value, where)
         return int(value)
-
-
-class _Ints(Kind):
-    describe = "a whole number or a tuple of them"
-
-    def convert(self, value, where):
-        items = value if isinstance(value, tuple) else (value,)
-        return tuple(Int.convert(v, where) for v in items)
 
 
 class _Bool(Kind):
@@ -164,8 +158,9 @@ class _Anything(Kind):
     pass
 
 
-Dim, Dims, Int, Ints, Bool, Real, LayerRef, Anything = (_Dim(), _Dims(), _Int(), _Ints(), _Bool(), _Real(),
-                                                        _LayerRef(), _Anything())
+Dim, Int, Bool, Real, LayerRef, Anything = _Dim(), _Int(), _Bool(), _Real(), _LayerRef(), _Anything()
+Dims = _PerAxis(Dim, "a size or a tuple of sizes")
+Ints = _PerAxis(Int, "a whole number or a tuple of them")
 Amounts = _Amounts()
 Padding = Choice("valid", "same", "causal", also=Amounts)
 ACTIVATIONS = ("linear", "relu", "relu6", "gelu", "silu", "swish", "softmax", "log_softmax", "sigmoid", "tanh",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..dims import agree, recorded_conditions
+from ..dims import agree, describe_condition, recorded_conditions
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 
@@ -101,15 +101,17 @@ def check_strided_dilation(strides: tuple, dilation: tuple, layer: str, c) -> No
                             f"(the {c.name} convention)", hint="use the torch convention, which allows both")
 
 
-def check_channels(declared, channels, layer: str, what: str = "in_channels") -> None:
-    """A pasted PyTorch call states its input channels; they must be the input's."""
-    if declared is None:
+def check_size(given, actual, what: str) -> None:
+    """A size the user restated (PyTorch's in_features, in_channels, num_features, ...) must match the
+    input's; None means it was not given."""
+    if given is None:
         return
-    verdict = agree(declared, channels)
+    verdict = agree(given, actual)
     if verdict is False:
-        raise ShapeError(f"{layer} declares {what}={declared} but its input has {channels} channels")
+        raise ShapeError(f"{what} is {given} but the input has {actual}")
     if verdict is not True:
-        recorded_conditions.get().append((verdict, f"{layer}: {what}={declared} needs {channels} = {declared}"))
+        recorded_conditions.get().append((verdict, f"{what} is {given} but the input has {actual}: "
+                                                   f"they agree only if {describe_condition(verdict)}"))
 
 
 def check_divides(groups, n, layer: str, what: str) -> None:
