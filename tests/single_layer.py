@@ -57,3 +57,21 @@ def keras_layer(layer, input_shape: tuple) -> dict:
 
 def without_macs(counts: dict) -> dict:
     return {k: v for k, v in counts.items() if k != "macs"}
+
+
+def against_keras(cls: str, shape: tuple, *args, channels_first: bool = False, **kwargs) -> tuple[dict, dict]:
+    """Keras' layer `cls(*args, **kwargs)` as a pasted symparams line and as Keras builds it: both counts,
+    MACs left out (Keras does not count them). With channels_first the line runs under the torch
+    convention, which reads (C, spatial...) as Keras' data_format='channels_first' does."""
+    import keras
+    convention, layout = ("torch", {"data_format": "channels_first"}) if channels_first else ("keras", {})
+    ours = symparams_layer(call(cls, *args, **kwargs), shape, convention)
+    return without_macs(ours), keras_layer(getattr(keras.layers, cls)(*args, **kwargs, **layout), shape)
+
+
+def against_torch(cls: str, shape: tuple, *args, **kwargs) -> tuple[dict, dict]:
+    """PyTorch's module `cls(*args, **kwargs)` as a pasted symparams line (torch convention) and as
+    PyTorch builds it: both counts, MACs included."""
+    import torch.nn as nn
+    return (symparams_layer(call(cls, *args, **kwargs), shape, "torch"),
+            torch_layer(getattr(nn, cls)(*args, **kwargs), shape))

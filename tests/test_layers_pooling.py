@@ -1,12 +1,11 @@
 """Pooling against the real frameworks: windowed, global and adaptive pooling in both conventions."""
-import keras
 import pytest
 import torch
 import torch.nn as nn
 
 import symparams
 from symparams.errors import ArgumentError, ValueProblem
-from single_layer import call, keras_layer, symparams_layer, torch_layer, without_macs
+from single_layer import against_keras, against_torch, symparams_layer, torch_layer
 
 KERAS_POOL = [  # (Keras class, input shape (spatial..., C), keyword arguments)
     ("MaxPooling1D", (17, 3), dict()),
@@ -39,13 +38,14 @@ TORCH_POOL = [  # (PyTorch class, input shape (C, spatial...), keyword arguments
 
 @pytest.mark.parametrize("cls, shape, kwargs", KERAS_POOL)
 def test_pooling_matches_keras(cls, shape, kwargs):
-    ours = symparams_layer(call(cls, **kwargs), shape, "keras")
-    assert without_macs(ours) == keras_layer(getattr(keras.layers, cls)(**kwargs), shape)
+    ours, keras_counts = against_keras(cls, shape, **kwargs)
+    assert ours == keras_counts
 
 
 @pytest.mark.parametrize("cls, shape, kwargs", TORCH_POOL)
 def test_pooling_matches_torch(cls, shape, kwargs):
-    assert symparams_layer(call(cls, **kwargs), shape, "torch") == torch_layer(getattr(nn, cls)(**kwargs), shape)
+    ours, torch_counts = against_torch(cls, shape, **kwargs)
+    assert ours == torch_counts
 
 
 # ---------------------------------------------------------------- PyTorch's ceil_mode edge rule
@@ -111,12 +111,10 @@ KERAS_GLOBAL = [(f"Global{kind}Pooling{n}D", shape, keepdims)
 
 @pytest.mark.parametrize("cls, shape, keepdims", KERAS_GLOBAL)
 def test_global_pooling_matches_keras_both_layouts(cls, shape, keepdims):
-    ours = symparams_layer(call(cls, keepdims=keepdims), shape, "keras")
-    assert without_macs(ours) == keras_layer(getattr(keras.layers, cls)(keepdims=keepdims), shape)
-    first = (shape[-1],) + shape[:-1]
-    ours = symparams_layer(call(cls, keepdims=keepdims), first, "torch")
-    assert without_macs(ours) == keras_layer(
-        getattr(keras.layers, cls)(keepdims=keepdims, data_format="channels_first"), first)
+    ours, keras_counts = against_keras(cls, shape, keepdims=keepdims)
+    assert ours == keras_counts
+    ours, keras_counts = against_keras(cls, (shape[-1],) + shape[:-1], channels_first=True, keepdims=keepdims)
+    assert ours == keras_counts
 
 
 @pytest.mark.parametrize("n, shape", [(1, (3, 7)), (2, (4, 5, 6)), (3, (2, 3, 4, 5)), (2, (1, 9, 2))])
@@ -137,10 +135,10 @@ ADAPTIVE = [(1, (3, 17), 5), (1, (2, 4), 7), (2, (3, 9, 11), (4, 3)), (2, (2, 5,
 @pytest.mark.parametrize("kind", ["Avg", "Max"])
 def test_adaptive_pooling_matches_torch_and_keras(n, shape, size, kind):
     torch_cls, keras_cls = f"Adaptive{kind}Pool{n}d", f"Adaptive{'Average' if kind == 'Avg' else 'Max'}Pooling{n}D"
-    assert symparams_layer(call(torch_cls, size), shape, "torch") == torch_layer(getattr(nn, torch_cls)(size), shape)
-    last = shape[1:] + shape[:1]
-    ours = symparams_layer(call(keras_cls, size), last, "keras")
-    assert without_macs(ours) == keras_layer(getattr(keras.layers, keras_cls)(size), last)
+    ours, torch_counts = against_torch(torch_cls, shape, size)
+    assert ours == torch_counts
+    ours, keras_counts = against_keras(keras_cls, shape[1:] + shape[:1], size)
+    assert ours == keras_counts
 
 
 def test_pool_then_upsample_back_needs_even_sizes():

@@ -4,7 +4,7 @@ import pytest
 import torch.nn as nn
 
 from symparams.errors import ArgumentError, ValueProblem
-from single_layer import call, keras_layer, symparams_layer, torch_layer, without_macs
+from single_layer import against_keras, against_torch, call, keras_layer, symparams_layer, torch_layer, without_macs
 
 import symparams
 
@@ -48,8 +48,8 @@ KERAS_SPATIAL = [  # (Keras class, input shape (spatial..., C), keyword argument
 
 @pytest.mark.parametrize("cls, shape, kwargs", KERAS_SPATIAL)
 def test_spatial_matches_keras(cls, shape, kwargs):
-    ours = symparams_layer(call(cls, **kwargs), shape, "keras")
-    assert without_macs(ours) == keras_layer(getattr(keras.layers, cls)(**kwargs), shape)
+    ours, keras_counts = against_keras(cls, shape, **kwargs)
+    assert ours == keras_counts
 
 
 @pytest.mark.parametrize("cls, shape, kwargs", [c for c in KERAS_SPATIAL if not c[0].endswith("1D")])
@@ -57,9 +57,8 @@ def test_spatial_channels_first_matches_keras(cls, shape, kwargs):
     """Under the torch convention the layers read (C, spatial...), as Keras' channels_first does.
     (Keras' 1-D layers have no data_format; they are checked against PyTorch below.)"""
     first = channels_first(shape)
-    ours = symparams_layer(call(cls, **kwargs), first, "torch")
-    assert without_macs(ours) == keras_layer(getattr(keras.layers, cls)(**kwargs, data_format="channels_first"),
-                                             first)
+    ours, keras_counts = against_keras(cls, first, channels_first=True, **kwargs)
+    assert ours == keras_counts
 
 
 # ---------------------------------------------------------------- the same under PyTorch modules
@@ -140,7 +139,8 @@ TORCH_PADS = [  # (PyTorch class, input shape (C, spatial...), positional argume
 
 @pytest.mark.parametrize("cls, shape, args", TORCH_PADS)
 def test_torch_padding_layers_match_torch(cls, shape, args):
-    assert symparams_layer(call(cls, *args), shape, "torch") == torch_layer(getattr(nn, cls)(*args), shape)
+    ours, torch_counts = against_torch(cls, shape, *args)
+    assert ours == torch_counts
 
 
 @pytest.mark.parametrize("cls, shape, args", [c for c in TORCH_PADS if c[0].endswith("2d")])
