@@ -1,7 +1,9 @@
 """Options shared by the subcommands that read a model file."""
 from __future__ import annotations
 
-from ..errors import ArgumentError
+import functools
+
+from ..errors import ArgumentError, SymparamsError
 
 
 def add_model_arguments(parser, sets: bool = True) -> None:
@@ -12,6 +14,29 @@ def add_model_arguments(parser, sets: bool = True) -> None:
     if sets:
         parser.add_argument("--set", nargs="+", action="extend", default=[], metavar="NAME=VALUE",
                             help="symbol values, e.g. --set H=512 W=512 (default: the model's defaults)")
+
+
+def add_count_options(parser) -> None:
+    """--per-batch and --dtype, for the commands that compute MACs, FLOPs and bytes."""
+    from ..memory import DTYPE_BYTES
+    parser.add_argument("--per-batch", action="store_true",
+                        help="MACs and FLOPs for a batch of B examples instead of one")
+    parser.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
+                        help="bytes per number for param_bytes and memory (default float32)")
+
+
+def reports_as(command: str):
+    """Decorates a command's run(args): an error that points into no file is a mistake in the request
+    (an option's value), so it is reported as the command's, e.g. `symparams solve: ...`."""
+    def decorate(run):
+        @functools.wraps(run)
+        def run_reporting(args):
+            try:
+                return run(args)
+            except SymparamsError as e:
+                raise e.attach(None, command)
+        return run_reporting
+    return decorate
 
 
 def parse_number(text: str, what: str) -> int:

@@ -1,11 +1,9 @@
 """`symparams formula`: one closed form of a model or layer, for a paper or a script."""
-from ..errors import SymparamsError
-from .common import add_model_arguments, load_model, parse_assignments
+from .common import add_count_options, add_model_arguments, load_model, parse_assignments, reports_as
 
 
 def add_arguments(p):
     from ..formulas import QUANTITIES
-    from ..memory import DTYPE_BYTES
     add_model_arguments(p)
     p.add_argument("--of", default="params", metavar="QUANTITY",
                    help="what to give the formula of: " + ", ".join(QUANTITIES) + " (default: params)")
@@ -14,22 +12,13 @@ def add_arguments(p):
     how.add_argument("--expand", action="store_const", const="expand", dest="how", help="multiply out")
     how.add_argument("--factor", action="store_const", const="factor", dest="how", help="factor")
     how.add_argument("--collect", metavar="SYMBOL", help="collect the powers of one symbol")
-    p.add_argument("--per-batch", action="store_true",
-                   help="MACs and FLOPs for a batch of B examples instead of one")
-    p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
-                   help="bytes per number for param_bytes and memory (default float32)")
+    add_count_options(p)
     p.add_argument("--scientific", action="store_true", help="numbers in LaTeX as 1.24 \\times 10^{8}")
     p.add_argument("--format", choices=["text", "latex", "markdown", "json"], default="text")
 
 
+@reports_as("symparams formula")
 def run(args):
-    try:
-        return _run(args)
-    except SymparamsError as e:  # a mistake in the request, not in the file: name the command
-        raise e.attach(None, "symparams formula")
-
-
-def _run(args):
     from .. import formulas
     model = load_model(args)
     of = formulas.check_quantity(args.of)

@@ -4,13 +4,12 @@ from __future__ import annotations
 import itertools
 import json
 
-from ..errors import ArgumentError, SymparamsError
-from .common import add_model_arguments, load_model, parse_number
+from ..errors import ArgumentError
+from .common import add_count_options, add_model_arguments, load_model, parse_number, reports_as
 
 
 def add_arguments(p):
     from ..formulas import QUANTITIES
-    from ..memory import DTYPE_BYTES
     add_model_arguments(p, sets=False)
     p.add_argument("--for", dest="unknowns", nargs="+", required=True, metavar="SYMBOL",
                    help="the symbol to solve for (several when --relate ties the others to one)")
@@ -31,9 +30,7 @@ def add_arguments(p):
                            help="the largest value within the budget (the default)")
     direction.add_argument("--minimize", dest="direction", action="store_const", const="min",
                            help="the smallest value within the budget (for a figure that falls as it grows)")
-    p.add_argument("--per-batch", action="store_true", help="MACs and FLOPs for a batch of B examples")
-    p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
-                   help="bytes per number for param_bytes and memory")
+    add_count_options(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -50,14 +47,8 @@ def grid_assignments(items) -> tuple[dict, dict]:
     return fixed, grid
 
 
+@reports_as("symparams solve")
 def run(args):
-    try:
-        return _run(args)
-    except SymparamsError as e:  # a mistake in the request, not in the file: name the command
-        raise e.attach(None, "symparams solve")
-
-
-def _run(args):
     from .. import formulas, solve
     model = load_model(args)
     of = formulas.check_quantity(args.of)

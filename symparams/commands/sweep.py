@@ -1,33 +1,23 @@
 """`symparams sweep`: a model's figures over ranges of its sizes, as CSV, JSON, Markdown or a plot."""
 import sys
 
-from ..errors import SymparamsError
-from .common import add_model_arguments, load_model, parse_assignments
+from .common import add_count_options, add_model_arguments, load_model, parse_assignments, reports_as
 
 
 def add_arguments(p):
     from ..formulas import QUANTITIES
-    from ..memory import DTYPE_BYTES
     add_model_arguments(p)
     p.add_argument("--vary", action="append", required=True, metavar="NAME=RANGE",
                    help="d=256:4096:256 (both ends included) or L=12,24,48; several make a grid")
     p.add_argument("--of", default="params", metavar="QUANTITIES",
                    help="comma-separated: " + ", ".join(q for q in QUANTITIES if q != "shape") + " (default: params)")
-    p.add_argument("--per-batch", action="store_true", help="MACs and FLOPs for a batch of B examples")
-    p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
-                   help="bytes per number for param_bytes and memory")
+    add_count_options(p)
     p.add_argument("--format", choices=["csv", "json", "markdown"], default="csv")
     p.add_argument("--plot", metavar="FILE.png", help="also draw each figure against the first varied symbol")
 
 
+@reports_as("symparams sweep")
 def run(args):
-    try:
-        return _run(args)
-    except SymparamsError as e:  # a mistake in the request, not in the file: name the command
-        raise e.attach(None, "symparams sweep")
-
-
-def _run(args):
     from .. import sweep
     model = load_model(args)
     varied = dict(sweep.parse_vary(v) for v in args.vary)
