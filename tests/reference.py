@@ -33,13 +33,14 @@ def keras_counts(layer, input_shape, dtype="float32") -> dict:
     inp = keras.Input(shape=tuple(input_shape), dtype=dtype)
     out = layer(inp)
     model = keras.Model(inp, out)
-    trainable = sum(_size(w) for w in model.trainable_weights)
-    non_trainable = sum(int(_size(w)) for w in model.non_trainable_weights)
+    trainable = sum(weight_size(w) for w in model.trainable_weights)
+    non_trainable = sum(weight_size(w) for w in model.non_trainable_weights)
     return {"params": trainable + non_trainable, "trainable": trainable, "non_trainable": non_trainable,
             "buffers": 0, "output_shape": tuple(out.shape[1:])}
 
 
-def _size(w) -> int:
+def weight_size(w) -> int:
+    """The number of elements of a Keras weight (its shape's sizes multiplied)."""
     n = 1
     for d in w.shape:
         n *= int(d)

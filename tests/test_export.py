@@ -6,6 +6,7 @@ import pytest
 
 import symparams
 from symparams.cli import main
+from reference import weight_size
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -91,13 +92,6 @@ def test_exported_graph_shares_layers_and_keeps_frozen_ones_frozen(tmp_path, cap
         with keras.device("meta"):
             exec(compile(source, "<export>", "exec"), namespace)
         network = namespace["model"]
-        frozen = sum(_size(w) for w in network.non_trainable_weights)
+        frozen = sum(weight_size(w) for w in network.non_trainable_weights)
         total = network.count_params()
     assert (total, frozen) == (expected.params, expected.non_trainable)
-
-
-def _size(w) -> int:
-    n = 1
-    for d in w.shape:
-        n *= int(d)
-    return n

@@ -23,7 +23,7 @@ from ..dims import product
 from ..errors import ArgumentError
 from .registry import Activation, Amounts, Bool, Choice, Dim, Dims, Out, Padding, layer, spatial
 from .shapes import (check_divides, check_same_padding, check_size, check_strided_dilation, join_channels,
-                     padding_per_axis, split_channels, transpose_out, window_out)
+                     split_channels, transpose_out, window_out)
 
 PaddingMode = Choice("zeros", "reflect", "replicate", "circular")   # PyTorch's; changes no count or shape
 
@@ -33,7 +33,7 @@ def _windows(sizes, n, name, kernel_size, strides, padding, dilation_rate, c):
     k = spatial(kernel_size, n, "kernel size")
     s = spatial(strides, n, "strides")
     d = spatial(dilation_rate, n, "dilation")
-    pads = padding_per_axis(padding, n)
+    pads = spatial(padding, n, "padding")
     if "causal" in pads and n != 1:
         raise ArgumentError(f"{name}: padding='causal' is for 1-D convolutions only")
     check_same_padding(pads, s, name, c)
@@ -62,7 +62,7 @@ def _conv_transpose(x, n, name, filters, kernel_size, strides, padding, output_p
     k = spatial(kernel_size, n, "kernel size")
     s = spatial(strides, n, "strides")
     d = spatial(dilation_rate, n, "dilation")
-    pads = padding_per_axis(padding, n)
+    pads = spatial(padding, n, "padding")
     if "causal" in pads:
         raise ArgumentError(f"{name}: padding must be 'valid', 'same' or zeros per side, not 'causal'")
     check_strided_dilation(s, d, name, c)

@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..errors import ArgumentError
 from .registry import Bool, Dims, Int, Out, Padding, layer, spatial
-from .shapes import check_same_padding, join_channels, padding_per_axis, split_channels, window_out
+from .shapes import check_same_padding, join_channels, split_channels, window_out
 
 _KERAS_WORD = {"max": "Max", "avg": "Average"}
 _TORCH_WORD = {"max": "Max", "avg": "Avg"}
@@ -21,7 +21,7 @@ def _pool(x, n, name, pool_size, strides, padding, dilation, ceil_mode, c):
     k = spatial(pool_size, n, "pool size")
     s = spatial(strides, n, "strides") if strides is not None else k
     d = spatial(dilation, n, "dilation")
-    pads = padding_per_axis(padding, n)
+    pads = spatial(padding, n, "padding")
     if "causal" in pads:
         raise ArgumentError(f"{name}: padding must be 'valid', 'same' or zeros per side, not 'causal'")
     check_same_padding(pads, s, name, c)

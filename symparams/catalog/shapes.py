@@ -71,16 +71,6 @@ def transpose_out(size, kernel, stride, padding, output_padding, dilation, cover
     return (size - 1) * stride - 2 * pad + span + output_padding
 
 
-def padding_per_axis(padding, n: int) -> tuple:
-    if isinstance(padding, str):
-        return (padding,) * n
-    if len(padding) == 1:
-        return padding * n
-    if len(padding) != n:
-        raise ArgumentError(f"expected {n} padding values, found {len(padding)}")
-    return padding
-
-
 def check_same_padding(pads: tuple, strides: tuple, layer: str, c) -> None:
     """PyTorch refuses padding='same' with a stride other than 1 (Keras takes it)."""
     if c.same_padding_any_stride or "same" not in pads:
