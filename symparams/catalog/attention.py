@@ -17,25 +17,17 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..dims import agree, describe_condition, product, recorded_conditions
+from ..dims import product, recorded_conditions
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .registry import Activation, Bool, Dim, Out, layer
-from .shapes import need_rank, split_channels
+from .shapes import check_size, need_rank, split_channels
 
 
 @dataclass
 class SparseOut(Out):
     """An Out for layers that use only part of their weights per example (mixture of experts)."""
     active: sp.Expr = sp.Integer(0)
-
-
-def _must_agree(a, b, what: str) -> None:
-    verdict = agree(a, b)
-    if verdict is False:
-        raise ShapeError(f"{what}: {a} vs {b}")
-    if verdict is not True:
-        recorded_conditions.get().append((verdict, f"{what} only if {describe_condition(verdict)}"))
 
 
 def _attention(q, v, k, heads, key_dim, value_dim, out, use_bias, kv_heads=None):
@@ -68,7 +60,7 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
     if embed_dim is not None:      # PyTorch: the heads split embed_dim, and the output is embed_dim wide
         if key_dim is not None:
             raise ArgumentError("give key_dim (Keras) or embed_dim (PyTorch), not both")
-        _must_agree(q[-1], embed_dim, "torch's MultiheadAttention needs a query of embed_dim features")
+        check_size(embed_dim, q[-1], "multihead_attention's embed_dim", "the query")
         if (embed_dim / num_heads).is_integer is False:
             raise ArgumentError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
         key_dim = value_dim = embed_dim / num_heads
@@ -77,9 +69,8 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
         raise ArgumentError("multihead_attention needs key_dim (Keras) or embed_dim= (PyTorch)",
                             hint="usage: multihead_attention(num_heads, key_dim) or "
                                  "MultiheadAttention(embed_dim=E, num_heads=h)")
-    for given, actual, what in ((kdim, k[-1], "kdim"), (vdim, v[-1], "vdim")):
-        if given is not None:
-            _must_agree(actual, given, f"{what} must match the features of the tensor it projects")
+    check_size(kdim, k[-1], "multihead_attention's kdim", "the key")
+    check_size(vdim, v[-1], "multihead_attention's vdim", "the value")
     out = _attention(q, v, k, num_heads, key_dim, value_dim or key_dim, output_shape or q[-1], use_bias)
     if add_bias_kv:                # torch: a learned key and value appended to the sequence
         out.params += 2 * num_heads * key_dim
@@ -109,9 +100,7 @@ def position_embedding(x, sequence_length: Dim, output_dim: Dim = None):
             raise ArgumentError("position_embedding on token ids needs its output_dim: position_embedding(T, d)")
         shape = (x[0], output_dim)
     else:
-        if output_dim is not None:
-            _must_agree(x[-1], output_dim, f"position_embedding({sequence_length}, {output_dim}) adds to the "
-                                           f"features of {format_shape(x)}")
+        check_size(output_dim, x[-1], "position_embedding's output_dim")
         shape = tuple(x)
     positions, width = shape[-2], shape[-1]
     fits = sp.Le(positions, sequence_length)
@@ -160,7 +149,7 @@ def _attention_block(d, heads, use_bias):
 
 def _check_model_width(x, d_model, name):
     need_rank(x, tuple(range(2, 9)), name, "laid out (..., positions, d_model)")
-    _must_agree(x[-1], d_model, f"{name}(d_model={d_model}) needs inputs of d_model features, found {format_shape(x)}")
+    check_size(d_model, x[-1], f"{name}'s d_model")
 
 
 @layer("TransformerEncoderLayer", "TransformerEncoderLayer")

@@ -91,16 +91,16 @@ def check_strided_dilation(strides: tuple, dilation: tuple, layer: str, c) -> No
                             f"(the {c.name} convention)", hint="use the torch convention, which allows both")
 
 
-def check_size(given, actual, what: str) -> None:
+def check_size(given, actual, what: str, tensor: str = "the input") -> None:
     """A size the user restated (PyTorch's in_features, in_channels, num_features, ...) must match the
-    input's; None means it was not given."""
+    tensor's; None means it was not given."""
     if given is None:
         return
     verdict = agree(given, actual)
     if verdict is False:
-        raise ShapeError(f"{what} is {given} but the input has {actual}")
+        raise ShapeError(f"{what} is {given} but {tensor} has {actual}")
     if verdict is not True:
-        recorded_conditions.get().append((verdict, f"{what} is {given} but the input has {actual}: "
+        recorded_conditions.get().append((verdict, f"{what} is {given} but {tensor} has {actual}: "
                                                    f"they agree only if {describe_condition(verdict)}"))
 
 
