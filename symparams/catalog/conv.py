@@ -28,12 +28,15 @@ from .shapes import (check_divides, check_same_padding, check_size, check_stride
 PaddingMode = Choice("zeros", "reflect", "replicate", "circular")   # PyTorch's; changes no count or shape
 
 
+def _per_axis(n, kernel_size, strides, dilation_rate, padding) -> tuple:
+    """The kernel, strides, dilation and padding (each given once or per axis), one value per spatial axis."""
+    return (spatial(kernel_size, n, "kernel size"), spatial(strides, n, "strides"),
+            spatial(dilation_rate, n, "dilation"), spatial(padding, n, "padding"))
+
+
 def _windows(sizes, n, name, kernel_size, strides, padding, dilation_rate, c):
     """Output sizes of a sliding kernel over each spatial axis, and the kernel's taps per axis."""
-    k = spatial(kernel_size, n, "kernel size")
-    s = spatial(strides, n, "strides")
-    d = spatial(dilation_rate, n, "dilation")
-    pads = spatial(padding, n, "padding")
+    k, s, d, pads = _per_axis(n, kernel_size, strides, dilation_rate, padding)
     if "causal" in pads and n != 1:
         raise ArgumentError(f"{name}: padding='causal' is for 1-D convolutions only")
     check_same_padding(pads, s, name, c)
@@ -59,10 +62,7 @@ def _conv_transpose(x, n, name, filters, kernel_size, strides, padding, output_p
     check_size(in_channels, channels, f"{name}'s in_channels")
     check_divides(groups, channels, name, "input channels")
     check_divides(groups, filters, name, "filters")
-    k = spatial(kernel_size, n, "kernel size")
-    s = spatial(strides, n, "strides")
-    d = spatial(dilation_rate, n, "dilation")
-    pads = spatial(padding, n, "padding")
+    k, s, d, pads = _per_axis(n, kernel_size, strides, dilation_rate, padding)
     if "causal" in pads:
         raise ArgumentError(f"{name}: padding must be 'valid', 'same' or zeros per side, not 'causal'")
     check_strided_dilation(s, d, name, c)
