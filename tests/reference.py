@@ -27,6 +27,16 @@ def torch_counts(module, input_shape, dtype=None) -> dict:
             "buffers": sum(b.numel() for b in module.buffers()), "output_shape": tuple(y.shape[1:])}
 
 
+def torch_macs(module, input_shape) -> int:
+    """Multiply-accumulates torch's FlopCounterMode sees for one example (FLOPs / 2), on the meta device
+    (on the CPU the fused LSTM kernel hides its matrix products from the counter)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as flops:
+        module.to("meta")(torch.zeros((1,) + tuple(input_shape), device="meta"))
+    return flops.get_total_flops() // 2
+
+
 def keras_counts(layer, input_shape, dtype="float32") -> dict:
     """The same counts for a Keras 3 layer, built on a symbolic input of the given shape."""
     import keras

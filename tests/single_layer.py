@@ -7,7 +7,7 @@ whose input sizes are symbols, evaluated at the sizes as `--set` would.
 from __future__ import annotations
 
 import symparams
-from reference import keras_counts, symparams_counts, torch_counts
+from reference import keras_counts, symparams_counts, torch_counts, torch_macs
 
 
 def dsl(value) -> str:
@@ -42,13 +42,7 @@ def symparams_layer(line: str, input_shape: tuple, convention: str = "keras") ->
 
 def torch_layer(module, input_shape: tuple) -> dict:
     """torch_counts plus the MACs torch's FlopCounterMode sees (FLOPs / 2)."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-    counts = torch_counts(module, input_shape)
-    with FlopCounterMode(display=False) as flops:
-        module(torch.zeros((1,) + tuple(input_shape), device="meta"))
-    counts["macs"] = flops.get_total_flops() // 2
-    return counts
+    return dict(torch_counts(module, input_shape), macs=torch_macs(module, input_shape))
 
 
 def keras_layer(layer, input_shape: tuple) -> dict:

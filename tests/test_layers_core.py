@@ -8,10 +8,9 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 import symparams
-from reference import keras_counts, symparams_counts, torch_counts
+from reference import keras_counts, symparams_counts, torch_counts, torch_macs
 from symparams.errors import ShapeError
 
 
@@ -27,13 +26,6 @@ def macs(sizes: dict, input_dims: str, line: str, convention: str) -> int:
     header = ", ".join(f"{k} = {v}" for k, v in sizes.items())
     model = symparams.parse(f"model m({header}):\n    input ({input_dims})\n    {line}\n", convention=convention)
     return model.evaluate().macs
-
-
-def torch_macs(module, input_shape) -> int:
-    """Multiply-accumulates torch's FlopCounterMode sees for one example (FLOPs / 2)."""
-    with FlopCounterMode(display=False) as flops:
-        module.to("meta")(torch.zeros((1,) + tuple(input_shape), device="meta"))
-    return flops.get_total_flops() // 2
 
 
 class Permute(nn.Module):

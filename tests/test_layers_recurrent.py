@@ -7,13 +7,11 @@ in both conventions: a PyTorch module's whole output is return_sequences=true.
 """
 import keras
 import pytest
-import torch
 from hypothesis import given, settings, strategies as st
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 import symparams
-from reference import keras_counts, symparams_counts, torch_counts
+from reference import keras_counts, symparams_counts, torch_counts, torch_macs
 from symparams.errors import ArgumentError, ShapeError
 
 TORCH_RNNS = {"simple_rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -27,14 +25,6 @@ def model(T, F, line, convention):
 def counts(T, F, line, convention) -> dict:
     m = model(T, F, line, convention)
     return symparams_counts(m, None, m.rows[-1].name)
-
-
-def torch_macs(module, input_shape) -> int:
-    """Multiply-accumulates torch's FlopCounterMode sees for one example (FLOPs / 2), on the meta device
-    (on the CPU the fused LSTM kernel hides its matrix products from the counter)."""
-    with FlopCounterMode(display=False) as flops:
-        module.to("meta")(torch.zeros((1,) + tuple(input_shape), device="meta"))
-    return flops.get_total_flops() // 2
 
 
 def flag(value: bool) -> str:
