@@ -33,7 +33,8 @@ class SymparamsError(Exception):
         return self
 
     def __str__(self) -> str:
-        where = self.filename or "<input>"
+        # A mistake in the command rather than in a file has no place to point at.
+        where = self.filename or ("<input>" if self.source is not None else "symparams")
         head = f"{where}:{self.pos.line}:{self.pos.column}: " if self.pos else f"{where}: "
         lines = [f"{head}{self.kind}: {self.message}"]
         if self.pos and self.source is not None:
