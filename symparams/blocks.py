@@ -120,6 +120,7 @@ class BlockInstance:
         out = child.returned if child.returned is not None else child.current
         row = summed_row(builder.auto_name(self), block.name, inputs, out.shape, child.rows, pos)
         row.config = dict(self.args)
+        set_output(row, out, inputs)
         return row, out.dtype
 
 
@@ -185,6 +186,7 @@ class RepeatInstance:
                                                                    if id(r) in first.made_elsewhere})
         row.repeat_count = self.count   # for verify/export, which rebuild the repetitions
         row.repeat_once = [r.name for r in first.rows if id(r) in first.made_elsewhere]
+        set_output(row, y, [x])
         return row, y.dtype
 
     def unrolled(self, builder, first, y, pos):
@@ -200,6 +202,7 @@ class RepeatInstance:
             x = self.run_once(child, x)
             rows += child.rows
         row = summed_row(builder.auto_name(self), f"{self.describe(builder)} × {n}", [y], x.shape, rows, pos)
+        set_output(row, x, [y])
         return row, x.dtype
 
     def child(self, builder):
@@ -291,21 +294,31 @@ def summed_row(name, type_name, inputs, shape, children, pos, count=sp.Integer(1
     return row
 
 
+def set_output(row: Row, out: Tensor, inputs: list) -> None:
+    """Record which tensor a block call or repeat returns, so that verify and export rebuild the
+    same graph: the body row that made it, or the input it passes on unchanged."""
+    for i, t in enumerate(inputs):
+        if out is t:
+            row.output_input = i
+            return
+    row.output_row = out.source
+
+
 def mark_shared(row: Row, owner: str) -> None:
     """A second application of an instance: its weights were counted at the first."""
     for r in row.walk():
         r.params = r.non_trainable = r.buffers = sp.Integer(0)
         if r.active is not None:
             r.active = sp.Integer(0)
-        r.note = "shared"
-    row.note = f"shares weights with {owner}"
+        r.shared = True
+    row.shares = owner
 
 
 def freeze(row: Row) -> None:
     """trainable=false: every weight of the layer or block moves to non-trainable."""
     for r in row.walk():
         r.non_trainable = r.params
-        r.note = r.note or "frozen"
+        r.frozen = True
 
 
 # ---------------------------------------------------------------- tied weights
@@ -321,7 +334,7 @@ def tie_target(spec, given) -> LayerInstance:
 
 
 def tied_params(inst: LayerInstance, x: tuple, out) -> tuple:
-    """(params, note) of a dense layer that reuses another layer's weight matrix.
+    """(params, the tied layer's row name) of a dense layer that reuses another layer's weight matrix.
 
     Dense's params are its n x units kernel plus its bias (catalog/core.py); the kernel is
     the tied layer's matrix, so only the bias is new.
@@ -344,7 +357,8 @@ def tied_params(inst: LayerInstance, x: tuple, out) -> tuple:
                 if v is not True:
                     recorded_conditions.get().append(
                         (v, f"tied={name}: the weight matrices agree only if {describe_condition(v)}"))
-            return sp.sympify(out.params) - mine[0] * mine[1], f"tied to {name}"
+            # The row, not the binding, names the matrix: `name=` may have renamed it.
+            return sp.sympify(out.params) - mine[0] * mine[1], target.owner.name if target.owner else name
     raise ShapeError(f"tied={name}: this dense layer on {format_shape(x)} needs a {mine[0]}×{mine[1]} weight "
                      f"matrix, but {name} has a {theirs[0]}×{theirs[1]} one, which does not fit",
                      hint="an output layer tied to embedding(V, d) is dense(V) on a tensor whose last axis is d"

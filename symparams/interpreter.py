@@ -358,9 +358,9 @@ class Builder(Evaluator):
         token = recorded_conditions.set(conditions)
         try:
             out = spec.apply([t.shape for t in inputs], inst.config, self.convention)
-            params, note = sp.sympify(out.params), ""
+            params, tied_to = sp.sympify(out.params), None
             if inst.tied is not None:
-                params, note = blocks.tied_params(inst, inputs[0].shape, out)
+                params, tied_to = blocks.tied_params(inst, inputs[0].shape, out)
         except SymparamsError as e:
             if e.pos is None:
                 e.pos = pos
@@ -371,8 +371,8 @@ class Builder(Evaluator):
             self.constraints.append(Constraint(relation, text, pos))
         row = Row(self.auto_name(inst), self.convention.layer_type(spec), [t.source for t in inputs],
                   tuple(out.shape), params, sp.sympify(out.non_trainable), sp.sympify(out.buffers),
-                  sp.sympify(out.macs), pos, note, spec=spec, config=inst.config,
-                  input_shapes=[t.shape for t in inputs])
+                  sp.sympify(out.macs), pos, spec=spec, config=inst.config,
+                  input_shapes=[t.shape for t in inputs], tied_to=tied_to)
         if getattr(out, "active", None) is not None:   # catalog/attention.py's SparseOut
             row.active = sp.sympify(out.active)
         return row, inputs[0].dtype if spec.name == "flatten" else None

@@ -21,8 +21,17 @@ class Row:
     buffers: sp.Expr
     macs: sp.Expr
     pos: Pos | None = None
-    note: str = ""
     children: list = field(default_factory=list)
+    # How the row's weights relate to other rows (blocks.py sets these; `note` shows them).
+    shares: str | None = None      # an instance applied again: the row of its first application
+    shared: bool = False           # that row and the rows inside it: weights counted at the first application
+    tied_to: str | None = None     # a dense layer with tied=: the row whose weight matrix it reuses
+    frozen: bool = False           # trainable=false: every weight is non-trainable
+    # A block call or repeat: the body row whose tensor it returns (`return x + m` names the add row
+    # the expression made), or None when it returns one of its inputs as it came in: then
+    # `output_input` is that input's index.
+    output_row: str | None = None
+    output_input: int | None = None
     # What produced the row, so that other tools (verify, export) can rebuild it.
     spec: object = None            # the catalog LayerSpec
     config: dict = field(default_factory=dict)
@@ -36,6 +45,17 @@ class Row:
     @property
     def trainable(self) -> sp.Expr:
         return self.params - self.non_trainable
+
+    @property
+    def note(self) -> str:
+        """The remark a summary table shows beside the row, derived from the fields above."""
+        if self.shares is not None:
+            return f"shares weights with {self.shares}"
+        if self.shared:
+            return "shared"
+        if self.tied_to is not None:
+            return f"tied to {self.tied_to}"
+        return "frozen" if self.frozen else ""
 
     def walk(self):
         """This row, then its children's rows (a block's layers), depth first."""

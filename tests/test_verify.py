@@ -16,6 +16,7 @@ from symparams.errors import SymparamsError
 from symparams.verify.compare import check
 from symparams.verify.keras_builder import KERAS
 from symparams.verify.make import declared_in_language
+from symparams.verify.plan import make_plan
 from symparams.verify.torch_builder import TORCH
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -192,6 +193,74 @@ def test_tied_output_layer_reuses_the_embedding_matrix():
     assert result.ok and not result.unchecked
     logits = next(r for r in result.rows if r.depth == 0 and r.name != "wte" and r.type == "Linear")
     assert logits.framework["params"] == 0       # use_bias=false and the (V, d) matrix is wte's
+
+
+EARLIER = """
+block b(d)(x):
+    y = dense(d)(x)
+    z = dense(d)(y)
+    return y
+
+model earlier(d = 4):
+    input (3, d)
+    b(d)
+    dense(2)
+"""
+
+
+def test_a_block_returning_an_earlier_tensor_of_the_same_shape_is_rebuilt_reading_it(tmp_path, capsys):
+    path = tmp_path / "earlier.sp"
+    path.write_text(EARLIER)
+    code, out, _ = run(capsys, path, "--framework", "torch", "--samples", "1")
+    assert code == 0 and "✗" not in out
+    assert "total params 50 (formula) = 50 (torch)" in out     # 2 * (4*4 + 4) + (4*2 + 2)
+    # z has y's shape too, so only the graph shows which one the next layer reads.
+    plan = make_plan(symparams.load(path, convention="torch"), {"d": 5})
+    block, _ = plan.top
+    y_step, z_step = block.steps
+    assert block.output == y_step and plan.steps[-1].inputs == [y_step] and z_step not in plan.steps[-1].inputs
+
+
+def test_a_block_returning_its_input_unchanged_passes_that_input_on(tmp_path, capsys):
+    path = tmp_path / "through.sp"
+    path.write_text("block skip(d)(x, s):\n    h = dense(d)(x)\n    return s\n\n"
+                    "model through(d = 4):\n    a = input (3, d)\n    b = input (3, d)\n"
+                    "    c = skip(d)(a, b)\n    dense(2)(c)\n")
+    code, out, _ = run(capsys, path, "--framework", "torch", "--samples", "0")
+    assert code == 0 and "✗" not in out
+    plan = make_plan(symparams.load(path, convention="torch"))
+    assert plan.top[0].output == "input_2" and plan.steps[-1].inputs == ["input_2"]
+
+
+TIED_FROZEN = """
+model head(V = 40, d = 6):
+    tokens = input (5) int
+    wte = embedding(V, d)
+    x = wte(tokens)
+    logits = dense(V, tied=wte, trainable=false)(x)
+"""
+
+
+def test_a_frozen_tied_layer_is_rebuilt_frozen_keeping_the_borrowed_matrix_trainable(tmp_path, capsys):
+    path = tmp_path / "head.sp"
+    path.write_text(TIED_FROZEN)
+    model = symparams.load(path, convention="torch")
+    row = model.row("dense_1")
+    assert (row.tied_to, row.frozen, row.note) == ("wte", True, "tied to wte")
+    code, out, _ = run(capsys, path, "--framework", "torch", "--samples", "1")
+    assert code == 0 and "✗" not in out
+    rows = {r.name: r.framework for r in check(model, "torch").rows}
+    assert (rows["dense_1"]["params"], rows["dense_1"]["non_trainable"]) == (40, 40)   # its own bias, frozen
+    assert rows["wte"]["non_trainable"] == 0                                          # the shared table is not
+
+
+def test_a_tied_layer_finds_a_matrix_whose_row_was_renamed():
+    model = symparams.parse(TIED_FROZEN.replace("embedding(V, d)", "embedding(V, d, name=table)")
+                            .replace(", trainable=false", ""), convention="torch")
+    assert model.row("dense_1").tied_to == "table"
+    result = check(model, "torch")
+    assert result.ok and not result.unchecked
+    assert {r.name: r.framework["params"] for r in result.rows} == {"table": 40 * 6, "dense_1": 40}
 
 
 # ---------------------------------------------------------------- the command

@@ -92,15 +92,6 @@ def concrete(value, evaluation):
     return value
 
 
-_SHARED = re.compile(r"shares weights with (\S+)")
-_TIED = re.compile(r"tied to (\S+)")
-
-
-def _noted(pattern, row) -> str | None:
-    match = pattern.search(row.note or "")
-    return match.group(1) if match else None
-
-
 class _Planner:
     def __init__(self, evaluation, unroll_limit):
         self.ev = evaluation
@@ -130,18 +121,16 @@ class _Planner:
                 continue
             step = Step(row, self.unique(prefix + row.name), [tensors[i] for i in row.inputs],
                         {k: concrete(v, self.ev) for k, v in row.config.items()},
-                        [self.ev.shape(s) for s in row.input_shapes], self.ev.shape(row.output_shape),
-                        frozen=row.note == "frozen")
-            owner = _noted(_SHARED, row)
-            if owner is not None:
-                step.owner = layers[owner]
+                        [self.ev.shape(s) for s in row.input_shapes], self.ev.shape(row.output_shape))
+            if row.shares is not None:
+                step.owner = layers[row.shares]
             elif shared_with and row.name in shared_with:
                 step.owner = shared_with[row.name]
             elif owners is not None:
                 step.owner = next(owners, None)
-            tied = _noted(_TIED, row)
-            if tied is not None:
-                step.tied = layers.get(tied)
+            if row.tied_to is not None:
+                step.tied = layers.get(row.tied_to)
+            step.frozen = row.frozen and step.owner is None    # a reused layer is frozen where it is made
             self.steps.append(step)
             tensors[row.name] = layers[row.name] = step.name
             entries.append(step)
@@ -156,9 +145,8 @@ class _Planner:
             tensors[row.name] = layers[row.name] = group.output = tensors[row.inputs[0]]
             self.leaves[row.name] = []
             return group
-        owner = _noted(_SHARED, row)
-        if owner is not None:       # the block applied again: its layers are the first application's
-            owners = iter(self.leaves[owner])
+        if row.shares is not None:   # the block applied again: its layers are the first application's
+            owners = iter(self.leaves[row.shares])
         first_steps = {}
         source = row.inputs[0] if row.inputs else None
         inner_tensors = dict(tensors)
@@ -174,22 +162,13 @@ class _Planner:
             if k == 0:
                 first_steps = {s.row.name: s.name for s in made}
                 group.once = {first_steps[n] for n in row.repeat_once if n in first_steps}
-            group.output = self.output_of(row, entries)
+            group.output = tensors[row.inputs[row.output_input]] if row.output_row is None \
+                else inner_tensors[row.output_row]
             if row.repeat_count is not None and source is not None:
                 inner_tensors[source] = group.output     # the next copy reads this one's output
         tensors[row.name] = layers[row.name] = group.output
         self.leaves[row.name] = group.steps
         return group
-
-    def output_of(self, row, entries) -> str:
-        """The body's result: its last row whose shape is the group's (a block may return an earlier tensor)."""
-        want = self.ev.shape(row.output_shape)
-        for entry in reversed(entries):
-            shape = entry.output_shape if isinstance(entry, Step) else self.ev.shape(entry.row.output_shape)
-            if shape == want:
-                return entry.output if isinstance(entry, Group) else entry.name
-        last = entries[-1]
-        return last.output if isinstance(last, Group) else last.name
 
 
 def make_plan(model, values: dict | None = None, unroll_limit: int = UNROLL_LIMIT) -> Plan:

@@ -74,14 +74,13 @@ def build(plan) -> tuple[Network, dict, dict]:
     for step in plan.steps:
         if step.name not in layers:
             continue
+        if step.frozen:      # before tying: a frozen tied layer freezes its own weights, not the borrowed matrix
+            layers[step.name].requires_grad_(False)
         if step.tied:
             reason = tie(layers[step.name], layers.get(step.tied))
             if reason:
                 missing[step.name] = reason
                 del layers[step.name]
-                continue
-        if step.frozen:
-            layers[step.name].requires_grad_(False)
     return Network(plan, layers), missing, refused
 
 
@@ -150,11 +149,11 @@ def source(plan, class_name: str) -> str:
     for name, call in made.items():
         lines.append(f"        self.{name} = {call.source(NAMESPACE)}")
     for step in plan.steps:
+        if step.frozen and step.name in made:    # before tying, as build() does
+            lines.append(f"        self.{step.name}.requires_grad_(False)")
         if step.tied and step.name in made:
             lines.append(f"        {_linear_path(step.name, made[step.name])}.weight = "
                          f"{_linear_path(step.tied, made[step.tied], ('nn.Linear', 'nn.Embedding'))}.weight")
-        if step.frozen and step.name in made:
-            lines.append(f"        self.{step.name}.requires_grad_(False)")
     lines += ["", f"    def forward(self, {args}):"]
     for step in plan.steps:
         lines.append(f"        {step.name} = self.{step.owner or step.name}({', '.join(step.inputs)})")
