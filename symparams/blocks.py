@@ -114,13 +114,19 @@ class BlockInstance:
             raise ArgumentError(f"block {block.name} calls itself", pos, "a block cannot contain itself")
         child = type(builder)(builder.program, builder.convention, parent=builder)
         child.calling = builder.calling + (block.name,)
-        child.scope = {**self.args, **dict(zip(block.tensors, inputs))}
-        child.current = inputs[0]
+        # Inside the body its input tensors go by the block's names for them, which no body row
+        # takes: a body row may be named like a tensor outside (both `add_1`), and a row must say
+        # unambiguously which one it reads.
+        own = [Tensor(t.shape, name, t.dtype) for name, t in zip(block.tensors, inputs)]
+        child.row_names = set(block.tensors)
+        child.scope = {**self.args, **dict(zip(block.tensors, own))}
+        child.current = own[0]
         child.run_body(block.body)
         out = child.returned if child.returned is not None else child.current
         row = summed_row(builder.auto_name(self), block.name, inputs, out.shape, child.rows, pos)
         row.config = dict(self.args)
-        set_output(row, out, inputs)
+        row.body_inputs = list(block.tensors)
+        row.output_row = out.source
         return row, out.dtype
 
 
@@ -186,7 +192,7 @@ class RepeatInstance:
                                                                    if id(r) in first.made_elsewhere})
         row.repeat_count = self.count   # for verify/export, which rebuild the repetitions
         row.repeat_once = [r.name for r in first.rows if id(r) in first.made_elsewhere]
-        set_output(row, y, [x])
+        row.output_row = y.source
         return row, y.dtype
 
     def unrolled(self, builder, first, y, pos):
@@ -202,7 +208,7 @@ class RepeatInstance:
             x = self.run_once(child, x)
             rows += child.rows
         row = summed_row(builder.auto_name(self), f"{self.describe(builder)} × {n}", [y], x.shape, rows, pos)
-        set_output(row, x, [y])
+        row.output_row = x.source
         return row, x.dtype
 
     def child(self, builder):
@@ -292,16 +298,6 @@ def summed_row(name, type_name, inputs, shape, children, pos, count=sp.Integer(1
         used = (lambda r: r.params if r.active is None else r.active)
         row.active = count * sp.Add(*map(used, fresh)) + sp.Add(*map(used, kept))
     return row
-
-
-def set_output(row: Row, out: Tensor, inputs: list) -> None:
-    """Record which tensor a block call or repeat returns, so that verify and export rebuild the
-    same graph: the body row that made it, or the input it passes on unchanged."""
-    for i, t in enumerate(inputs):
-        if out is t:
-            row.output_input = i
-            return
-    row.output_row = out.source
 
 
 def mark_shared(row: Row, owner: str) -> None:

@@ -27,11 +27,12 @@ class Row:
     shared: bool = False           # that row and the rows inside it: weights counted at the first application
     tied_to: str | None = None     # a dense layer with tied=: the row whose weight matrix it reuses
     frozen: bool = False           # trainable=false: every weight is non-trainable
-    # A block call or repeat: the body row whose tensor it returns (`return x + m` names the add row
-    # the expression made), or None when it returns one of its inputs as it came in: then
-    # `output_input` is that input's index.
+    # A block call or repeat: the tensor it returns, named as its body's rows name their inputs --
+    # the body row that made it (`return x + m` names the add row the expression made), or an
+    # input it passes on unchanged. A block's body calls its inputs by the block's names for them,
+    # `body_inputs` (a repeat's body uses the names outside).
     output_row: str | None = None
-    output_input: int | None = None
+    body_inputs: list = field(default_factory=list)
     # What produced the row, so that other tools (verify, export) can rebuild it.
     spec: object = None            # the catalog LayerSpec
     config: dict = field(default_factory=dict)

@@ -232,6 +232,31 @@ def test_a_block_returning_its_input_unchanged_passes_that_input_on(tmp_path, ca
     assert plan.top[0].output == "input_2" and plan.steps[-1].inputs == ["input_2"]
 
 
+SHADOWED = """
+block q(d)(x):
+    a = dense(d)(x)
+    return x + a
+
+model shadowed(d = 4):
+    input (3, d)
+    dense(d)
+    q(d)
+"""
+
+
+def test_a_block_row_named_like_the_tensor_fed_to_the_block_reads_the_right_one():
+    # The model's dense row and the block's first row are both dense_1: the block's add reads
+    # the model's (its x) and the block's own.
+    model = symparams.parse(SHADOWED, convention="torch")
+    assert model.row("q_1").children[1].inputs == ["x", "dense_1"]
+    plan = make_plan(model)
+    outer, block = plan.top
+    inner, add = (next(s for s in plan.steps if s.name == name) for name in block.steps)
+    assert inner.inputs == [outer.name] and add.inputs == [outer.name, inner.name]
+    assert block.output == add.name
+    assert check(model, "torch").ok
+
+
 TIED_FROZEN = """
 model head(V = 40, d = 6):
     tokens = input (5) int

@@ -150,6 +150,7 @@ class _Planner:
         first_steps = {}
         source = row.inputs[0] if row.inputs else None
         inner_tensors = dict(tensors)
+        inner_tensors.update(zip(row.body_inputs, (tensors[i] for i in row.inputs)))
         for k in range(copies):
             inner_layers = dict(layers)
             start = len(self.steps)
@@ -162,8 +163,7 @@ class _Planner:
             if k == 0:
                 first_steps = {s.row.name: s.name for s in made}
                 group.once = {first_steps[n] for n in row.repeat_once if n in first_steps}
-            group.output = tensors[row.inputs[row.output_input]] if row.output_row is None \
-                else inner_tensors[row.output_row]
+            group.output = inner_tensors[row.output_row]
             if row.repeat_count is not None and source is not None:
                 inner_tensors[source] = group.output     # the next copy reads this one's output
         tensors[row.name] = layers[row.name] = group.output
