@@ -391,5 +391,5 @@ def load(path, model: str | None = None, convention: str | None = None) -> Model
     try:
         text = p.read_text()
     except OSError as e:
-        raise SymparamsError(f"cannot read {path}: {e.strerror}") from None
+        raise SymparamsError(f"cannot read the file: {e.strerror}").attach("", str(path)) from None
     return parse(text, str(path), model, convention)
