@@ -15,7 +15,7 @@ from .catalog.registry import Dim, LayerSpec, lookup, normalize
 from .conventions import KERAS, get_convention
 from .dims import recorded_conditions, symbol
 from .errors import ArgumentError, Pos, ShapeError, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
-from .expressions import DIM_FUNCTIONS, Evaluator, number_value, pos_of  # noqa: F401  (number_value: CLI)
+from .expressions import DIM_FUNCTIONS, Evaluator, pos_of
 from .model import Constraint, Model, Row
 from .syntax import parse_tree
 from .values import LayerInstance, Tensor, Word

@@ -1,6 +1,5 @@
 """A call spelled as the PyTorch class takes PyTorch's positional order, so pasted code counts right."""
 import pytest
-import torch
 from torch import nn
 
 import symparams

@@ -40,7 +40,7 @@ def reports_as(command: str):
 
 
 def parse_number(text: str, what: str) -> int:
-    from ..interpreter import number_value
+    from ..expressions import number_value
     import sympy as sp
     try:
         value = number_value(text.strip())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .geometry import causal_pads, per_axis
+from .geometry import per_axis
 from .make import Make, NoCounterpart, declared_in_language, declared_module
 
 KERAS: dict = {}
