@@ -17,6 +17,15 @@ from .values import LayerInstance, Tensor, Word
 
 _SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
 DIM_FUNCTIONS = {"ceil": sp.ceiling, "floor": sp.floor, "min": sp.Min, "max": sp.Max}
+
+
+def dim_function(name: str, values: list):
+    """ceil(x), floor(x), min(a, b, ...), max(a, b, ...) of sizes."""
+    if name in ("ceil", "floor") and len(values) != 1:
+        raise ArgumentError(f"{name} takes one size, found {len(values)}")
+    if not values:
+        raise ArgumentError(f"{name} takes one or more sizes, found none")
+    return DIM_FUNCTIONS[name](*values)
 RELATIONS = {"==": sp.Eq, "!=": sp.Ne, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}
 
 
@@ -97,6 +106,8 @@ class Evaluator:
         if merged is not None:
             return merged
         a, b = self.dim_operand(a), self.dim_operand(b)
+        if node.data in ("div", "floordiv", "mod") and b == 0:
+            raise ArgumentError("division by zero")
         if isinstance(a, float) or isinstance(b, float):
             if node.data in ("floordiv", "mod"):
                 raise ArgumentError("// and % take whole numbers")
@@ -135,7 +146,7 @@ class Evaluator:
         args = [a for a in (arg_node.children if arg_node else [])]
         if any(getattr(a, "data", None) == "kwarg" for a in args):
             raise ArgumentError(f"{name} takes no keyword arguments", pos_of(node))
-        return DIM_FUNCTIONS[name](*[self.dim_operand(self.eval(a)) for a in args])
+        return dim_function(name, [self.dim_operand(self.eval(a)) for a in args])
 
     def relation(self, cond):
         """`a <= b` of a where-condition, as a sympy relational."""

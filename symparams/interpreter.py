@@ -15,7 +15,7 @@ from .catalog.registry import Dim, LayerSpec, lookup, normalize
 from .conventions import KERAS, get_convention
 from .dims import recorded_conditions, symbol
 from .errors import ArgumentError, Pos, ShapeError, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
-from .expressions import DIM_FUNCTIONS, Evaluator, pos_of
+from .expressions import DIM_FUNCTIONS, Evaluator, dim_function, pos_of
 from .model import Constraint, Model, Row
 from .syntax import parse_tree
 from .values import LayerInstance, Tensor, Word
@@ -254,7 +254,7 @@ class Builder(Evaluator):
                 raise ArgumentError("a configured layer is applied to tensors only", pos)
             return self.apply(callee, [self.tensor_arg(v, p) for v, p in args], pos)
         if isinstance(callee, Word) and callee.name in DIM_FUNCTIONS:
-            return DIM_FUNCTIONS[callee.name](*[self.dim_operand(v) for v, _ in args])
+            return dim_function(callee.name, [self.dim_operand(v) for v, _ in args])
         if isinstance(callee, Word) and callee.name == "repeat":
             return blocks.make_repeat(self, args, kwargs, pos)
         if isinstance(callee, Word):

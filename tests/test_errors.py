@@ -105,3 +105,15 @@ def test_cli_prints_one_message_and_exits_2(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "symparams", "check", str(tmp_path / "none.sp")],
                              capture_output=True, text=True)
     assert missing.returncode == 2 and "cannot read" in missing.stderr and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize("line, words", [
+    ("dense(n // 0)", "division by zero"),
+    ("dense(n % 0)", "division by zero"),
+    ("dense(max())", "max takes one or more sizes"),
+    ("dense(ceil(n, 2))", "ceil takes one size"),
+    ("dropout(5)", "from 0 to 1"),
+])
+def test_size_arithmetic_and_rates_are_checked(line, words):
+    e = error_of(f"model m(n = 5):\n    input (n)\n    {line}\n")
+    assert words in e.message and e.pos.line == 3

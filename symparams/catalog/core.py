@@ -14,7 +14,7 @@ import sympy as sp
 from ..dims import agree, describe_condition, product, recorded_conditions
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
-from .registry import Activation, Bool, Dim, Dims, Int, Ints, Kind, LayerRef, Out, Real, layer
+from .registry import Activation, Bool, Dim, Dims, Int, Ints, Kind, LayerRef, Out, Probability, Real, layer
 from .shapes import check_size, need_rank
 
 
@@ -226,13 +226,13 @@ def time_distributed(x, layer: LayerRef, *, c):
 # ---------------------------------------------------------------- dropout
 
 @layer("Dropout", "Dropout")
-def dropout(x, rate: Real = 0.5):
+def dropout(x, rate: Probability = 0.5):
     """Zeroes a fraction `rate` while training: no weights, shape unchanged."""
     return Out(shape=x)
 
 
 def _dropout_layer(name, keras_name, torch_name, ranks, meaning):
-    def fn(x, rate: Real = 0.5):
+    def fn(x, rate: Probability = 0.5):
         if ranks:
             need_rank(x, ranks, name, meaning)
         return Out(shape=x)

@@ -158,7 +158,18 @@ class _Anything(Kind):
     pass
 
 
+class _Probability(_Real):
+    describe = "a number from 0 to 1"
+
+    def convert(self, value, where):
+        value = super().convert(value, where)
+        if not 0 <= value <= 1:
+            raise ArgumentError(f"{where} must be {self.describe}, found {value:g}")
+        return value
+
+
 Dim, Int, Bool, Real, LayerRef, Anything = _Dim(), _Int(), _Bool(), _Real(), _LayerRef(), _Anything()
+Probability = _Probability()
 Dims = _PerAxis(Dim, "a size or a tuple of sizes")
 Ints = _PerAxis(Int, "a whole number or a tuple of them")
 Amounts = _Amounts()
