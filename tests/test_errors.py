@@ -117,3 +117,20 @@ def test_cli_prints_one_message_and_exits_2(tmp_path):
 def test_size_arithmetic_and_rates_are_checked(line, words):
     e = error_of(f"model m(n = 5):\n    input (n)\n    {line}\n")
     assert words in e.message and e.pos.line == 3
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_PIECES = ["model m(n = 4):\n", "    ", "input (n, n, 3)", "dense(", "conv2d(8, 3", ")", "(", ",", "=", "n",
+           " + ", " * ", " / ", " // ", " % ", "\n", "x = ", "x", "block b(d)(y):\n", "return y", "repeat n:",
+           "repeat(n, b(4))", "0", "3", "-", "where n % 2 == 0", "flatten", "true", "'same'", "#c", "\t", ":"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=25))
+def test_any_text_gives_a_result_or_a_symparams_error(pieces):
+    """Whatever is typed, the answer is a model or a SymparamsError -- never another exception."""
+    try:
+        symparams.parse("".join(pieces)).evaluate()
+    except SymparamsError as e:
+        assert str(e)
