@@ -13,6 +13,9 @@ def add_arguments(p):
 
 def run(args):
     from .. import render
+    if args.batch < 1:
+        from ..errors import ArgumentError
+        raise ArgumentError(f"--batch must be 1 or more, found {args.batch}")
     model = load_model(args)
     ev = model.evaluate(parse_assignments(args.set))
     show = {"text": render.text_table, "json": render.json_text, "markdown": render.markdown_table,
