@@ -127,16 +127,27 @@ class Model:
         return self.outputs[0].shape
 
     def row(self, name: str) -> Row:
-        """A row by name: the model's own rows first, then those inside blocks and repeats."""
-        for r in self.rows:
-            if r.name == name:
-                return r
-        for r in self.rows:
-            for inner in r.walk():
-                if inner.name == name:
-                    return inner
-        raise UnknownName(f"model {self.name} has no layer '{name}'",
-                          hint=did_you_mean(name, [r.name for r in self.rows]))
+        """A row by name: the model's own rows first, then those inside blocks and repeats.
+
+        A path reaches a row inside a block whose name repeats one outside it:
+        `gpt_layer_1/layernorm_1` (as `summary --expand` shows the nesting).
+        """
+        first, *inner = name.split("/")
+        found = next((r for r in self.rows if r.name == first), None) or \
+            next((i for r in self.rows for i in r.walk() if i.name == first), None)
+        for part in inner:
+            if found is None:
+                break
+            parent = found
+            found = next((c for c in parent.children if c.name == part), None)
+            if found is None:
+                raise UnknownName(f"layer {parent.name} has no layer '{part}' inside it",
+                                  hint=did_you_mean(part, [c.name for c in parent.children]) or
+                                  f"its layers are {', '.join(c.name for c in parent.children) or 'none'}")
+        if found is None:
+            raise UnknownName(f"model {self.name} has no layer '{first}'",
+                              hint=did_you_mean(first, [i.name for r in self.rows for i in r.walk()]))
+        return found
 
     # ------------------------------------------------------------ evaluation
 

@@ -319,3 +319,15 @@ model m(T = 2, d = 8, k = 16, L = 3):
     unrolled = nn.ModuleList([nn.ModuleList([nn.LayerNorm(d), nn.Linear(d, k), nn.Linear(k, d)]) for _ in range(L)])
     assert ev.params == n_params(unrolled.to("meta"))
     assert ev.macs == L * T * 2 * d * k
+
+
+def test_a_path_reaches_a_row_inside_a_block_whose_name_repeats_outside():
+    m = symparams.load(EXAMPLES / "gpt2.sp")
+    d = m.symbols["d"]
+    assert m.row("layernorm_1").params == 2 * d                       # the final one, outside
+    inner = m.row("repeat_1/gpt_layer_1/multihead_attention_1")
+    assert sp.expand(inner.params - 4 * d * (d + 1)) == 0
+    assert m.row("gpt_layer_1/layernorm_1").params == 2 * d
+    with pytest.raises(symparams.SymparamsError) as info:
+        m.row("gpt_layer_1/layernorm_9")
+    assert "'layernorm_1'" in (info.value.hint or "")
