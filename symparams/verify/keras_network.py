@@ -15,7 +15,7 @@ import keras  # noqa: E402  (after the backend is chosen)
 from keras import layers  # noqa: E402
 
 from .keras_builder import LIST_INPUTS, layer_chain  # noqa: E402
-from .make import NoCounterpart  # noqa: E402
+from .make import NoCounterpart, describe_each  # noqa: E402
 
 NAMESPACE = {"layers": layers}
 BATCH = 2
@@ -23,22 +23,15 @@ BATCH = 2
 
 def chains(plan) -> tuple[dict, dict]:
     """The layer chain of each row that owns weights, and why Keras cannot build the others."""
-    made, missing = {}, {}
-    for step in plan.steps:
-        if step.owner:
-            if step.owner in missing:
-                missing[step.name] = missing[step.owner]
-            continue
-        try:
-            if step.tied:
-                raise NoCounterpart("Keras's Dense cannot reuse another layer's weight matrix (tied=)")
-            chain = layer_chain(step)
-        except NoCounterpart as e:
-            missing[step.name] = str(e)
-            continue
-        chain[-1].kwargs["name"] = step.name
-        made[step.name] = chain
-    return made, missing
+    return describe_each(plan, _named_chain)
+
+
+def _named_chain(step) -> list:
+    if step.tied:
+        raise NoCounterpart("Keras's Dense cannot reuse another layer's weight matrix (tied=)")
+    chain = layer_chain(step)
+    chain[-1].kwargs["name"] = step.name
+    return chain
 
 
 def _dtype(dtype):

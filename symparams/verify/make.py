@@ -13,6 +13,22 @@ class NoCounterpart(Exception):
     """The framework has no module for this layer (or this configuration of it)."""
 
 
+def describe_each(plan, describe) -> tuple[dict, dict]:
+    """`describe(step)` for each row that owns its weights, and the reason for each row the
+    framework cannot build; a row sharing another's weights inherits its owner's reason."""
+    made, missing = {}, {}
+    for step in plan.steps:
+        if step.owner:
+            if step.owner in missing:
+                missing[step.name] = missing[step.owner]
+            continue
+        try:
+            made[step.name] = describe(step)
+        except NoCounterpart as e:
+            missing[step.name] = str(e)
+    return made, missing
+
+
 def declared_in_language(spec) -> bool:
     """A layer the user (or catalog/prelude.sp) declared by its formulas in the language."""
     return spec.fn.__module__ == "symparams.declared"

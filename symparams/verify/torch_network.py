@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from . import torch_glue
-from .make import NoCounterpart
+from .make import NoCounterpart, describe_each
 from .torch_builder import layer_call
 
 NAMESPACE = {"nn": nn, "torch": torch, **torch_glue.GLUE}
@@ -47,17 +47,7 @@ class Network(nn.Module):
 
 def calls(plan) -> tuple[dict, dict]:
     """Constructor calls of the rows that own a layer, and the reason for each row torch cannot build."""
-    made, missing = {}, {}
-    for step in plan.steps:
-        if step.owner:
-            if step.owner in missing:
-                missing[step.name] = missing[step.owner]
-            continue
-        try:
-            made[step.name] = layer_call(step)
-        except NoCounterpart as e:
-            missing[step.name] = str(e)
-    return made, missing
+    return describe_each(plan, layer_call)
 
 
 def build(plan) -> tuple[Network, dict, dict]:
