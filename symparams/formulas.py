@@ -11,7 +11,7 @@ import re
 import sympy as sp
 
 from . import memory
-from .errors import ArgumentError, UnknownName, did_you_mean
+from .errors import ArgumentError, did_you_mean
 from .values import format_shape
 
 # --of choices: what each counts, in a few words.
@@ -56,20 +56,10 @@ def quantity(model, of: str, layer: str | None = None, dtype: str = "float32", p
             expr = memory.estimate(model, dtype).total
         else:  # one layer's share: its weights, and its output kept for the backward pass
             size = memory.dtype_bytes(dtype)
-            expr = row.params * size + 2 * memory.batch_symbol(model) * memory.activation_elements([row]) * size
+            expr = row.params * size + 2 * model.batch * memory.activation_elements([row]) * size
     if per_batch and of in ("macs", "flops"):
-        expr = memory.batch_symbol(model) * expr
+        expr = model.batch * expr
     return sp.expand(expr) if not expr.has(sp.floor, sp.ceiling, sp.Piecewise) else expr
-
-
-def symbol_of(model, name: str) -> sp.Symbol:
-    if name in model.symbols:
-        return model.symbols[name]
-    batch = memory.batch_symbol(model)
-    if name == batch.name:
-        return batch
-    raise UnknownName(f"model {model.name} has no symbol '{name}'",
-                      hint=did_you_mean(name, model.symbols) or f"its symbols are {', '.join(model.symbols)}")
 
 
 def rearrange(expr, how: str | None = None, model=None, collect: str | None = None):
@@ -82,7 +72,7 @@ def rearrange(expr, how: str | None = None, model=None, collect: str | None = No
     if how == "factor":
         return sp.factor(expr)
     if how == "collect":
-        return sp.collect(sp.expand(expr), symbol_of(model, collect))
+        return sp.collect(sp.expand(expr), model.symbol(collect))
     if expr.is_number:
         return expr
     factored = sp.factor(expr) if sp.count_ops(expr) <= 60 else expr
@@ -136,7 +126,7 @@ def describe(model, of: str, layer: str | None) -> str:
 def evaluation_values(model, sets: dict, batch_default: int = 1) -> dict:
     """Symbol -> value at the defaults updated by `sets`, checked; the batch symbol (B) may be set too."""
     sets = dict(sets)
-    batch = memory.batch_symbol(model)
+    batch = model.batch
     batch_value = sets.pop(batch.name, batch_default)
     if batch_value <= 0:
         raise ArgumentError(f"the batch size {batch.name} must be positive, found {batch_value}")

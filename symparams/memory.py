@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .dims import product, symbol
+from .dims import product
 from .errors import ArgumentError, did_you_mean
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2, "int8": 1}
@@ -33,11 +33,6 @@ def dtype_bytes(dtype: str) -> int:
     except KeyError:
         raise ArgumentError(f"unknown dtype '{dtype}'", hint=did_you_mean(dtype, DTYPE_BYTES) or
                             "choose one of " + ", ".join(DTYPE_BYTES)) from None
-
-
-def batch_symbol(model) -> sp.Symbol:
-    """The batch size's symbol: B, unless the model's own symbols already take that name."""
-    return symbol("batch" if "B" in model.symbols else "B")
 
 
 def readable_size(nbytes) -> str:
@@ -88,7 +83,7 @@ def activation_elements(rows) -> sp.Expr:
 def estimate(model, dtype: str = "float32") -> Estimate:
     """torchsummary's estimate with `dtype`'s bytes a number (torchsummary assumes float32)."""
     size = dtype_bytes(dtype)
-    B = batch_symbol(model)
+    B = model.batch
     inputs = sp.Add(*[product(t.shape) for t in model.inputs])
     outputs = activation_elements(model.rows)
     return Estimate(B, B * inputs * size, 2 * B * outputs * size, model.params * size)

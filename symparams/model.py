@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from .dims import symbol
 from .errors import Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 from .values import format_shape
 
@@ -149,6 +150,22 @@ class Model:
                               hint=did_you_mean(first, [i.name for r in self.rows for i in r.walk()]))
         return found
 
+    @property
+    def batch(self) -> sp.Symbol:
+        """The batch size's symbol, for per-batch figures: B, unless the model has a B of its own."""
+        return symbol("batch" if "B" in self.symbols else "B")
+
+    def symbol(self, name: str, role: str = "") -> sp.Symbol:
+        """One of the model's symbols, or the batch symbol, by name; else an UnknownName with a hint."""
+        names = {**self.symbols, self.batch.name: self.batch}
+        if name not in names:
+            raise self._no_symbol(name, names, role)
+        return names[name]
+
+    def _no_symbol(self, name: str, names, role: str = "") -> UnknownName:
+        return UnknownName(f"model {self.name} has no symbol '{name}'{role}",
+                           hint=did_you_mean(name, names) or f"its symbols are {', '.join(names) or 'none'}")
+
     # ------------------------------------------------------------ evaluation
 
     def values(self, overrides: dict | None = None) -> dict:
@@ -156,9 +173,7 @@ class Model:
         overrides = dict(overrides or {})
         for key in overrides:
             if key not in self.symbols:
-                raise UnknownName(f"model {self.name} has no symbol '{key}'",
-                                  hint=did_you_mean(key, self.symbols) or
-                                  f"its symbols are {', '.join(self.symbols) or 'none'}")
+                raise self._no_symbol(key, self.symbols)
         out = {}
         for name, sym in self.symbols.items():
             if name in overrides:

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from . import formulas, memory
+from . import formulas
 from .errors import ArgumentError, Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 
 # The search gives up beyond this (about 9.2e18, int64's range): a size larger is not a size.
@@ -100,7 +100,7 @@ class Problem:
         for name, v in values.items():
             if not (sp.sympify(v).is_Integer and v > 0):
                 return f"{name} = {v} is not a positive whole number"
-        batch = memory.batch_symbol(self.model).name
+        batch = self.model.batch.name
         model_values = {k: int(v) for k, v in values.items() if k != batch}
         try:
             self.model.evaluate(model_values)
@@ -113,20 +113,16 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
                  sets: dict | None = None, relations: list[str] = (), dtype: str = "float32",
                  per_batch: bool = False) -> Problem:
     """Set up: which symbol is free, what the others are (defaults, --set, relations)."""
-    batch = memory.batch_symbol(model)
+    batch = model.batch
     names = dict(model.symbols)
     names[batch.name] = batch
     defaults = dict(model.defaults)
     defaults.setdefault(batch.name, sp.Integer(1))
     sets = dict(sets or {})
     for key in sets:
-        if key not in names:
-            raise UnknownName(f"model {model.name} has no symbol '{key}'",
-                              hint=did_you_mean(key, names) or f"its symbols are {', '.join(names)}")
+        model.symbol(key)
     for u in unknowns:
-        if u not in names:
-            raise UnknownName(f"model {model.name} has no symbol '{u}' to solve for",
-                              hint=did_you_mean(u, names) or f"its symbols are {', '.join(names)}")
+        model.symbol(u, " to solve for")
         if u in sets:
             raise ArgumentError(f"{u} is both given (--set) and solved for (--for)")
     related = dict(parse_relation(model, text, names) for text in relations)

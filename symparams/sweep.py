@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from . import formulas, memory
-from .errors import ArgumentError, SymparamsError, UnknownName, did_you_mean
+from . import formulas
+from .errors import ArgumentError, SymparamsError
 
 INT64_MAX = 2 ** 63 - 1
 
@@ -168,13 +168,11 @@ class Result:
 
 def assignments(model, varied: dict, sets: dict, batch_default: int = 1) -> dict:
     """Symbol -> value or expression in the varied symbols, for every symbol that is not varied."""
-    batch = memory.batch_symbol(model)
+    batch = model.batch
     names = dict(model.symbols)
     names[batch.name] = batch
     for key in list(varied) + list(sets):
-        if key not in names:
-            raise UnknownName(f"model {model.name} has no symbol '{key}'",
-                              hint=did_you_mean(key, names) or f"its symbols are {', '.join(names)}")
+        model.symbol(key)
     both = set(varied) & set(sets)
     if both:
         raise ArgumentError(f"{', '.join(sorted(both))} is both varied and set")
@@ -207,7 +205,7 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
             raise ArgumentError("a sweep evaluates counts; --of shape is not one")
     fixed = assignments(model, varied, sets or {})
     names = list(varied)
-    symbols = [formulas.symbol_of(model, n) for n in names]
+    symbols = [model.symbol(n) for n in names]
     exprs = {q: sp.sympify(formulas.quantity(model, q, None, dtype, per_batch)).xreplace(fixed) for q in quantities}
     for q, e in exprs.items():
         missing = e.free_symbols - set(symbols)
