@@ -292,22 +292,17 @@ class Builder(Evaluator):
                               "run `symparams layers` to list the catalog")
         options = {k: v for k, (v, _) in kwargs.items() if k not in _APPLICATION_KEYWORDS}
         try:
-            config = spec.bind([v for v, _ in args], options, spec.takes_torch_order(word.name, len(args)))
+            positions = {**{i: p for i, (_, p) in enumerate(args)}, **{k: p for k, (_, p) in kwargs.items()}}
+            config = spec.bind([v for v, _ in args], options, spec.takes_torch_order(word.name, len(args)),
+                               positions)
         except SymparamsError as e:
             if e.pos is None:
-                e.pos = self._arg_pos(e, args, kwargs, pos)
+                e.pos = pos
             raise
         inst = LayerInstance(spec, config, pos, typed_name=str(word.name))
         if "tied" in kwargs:
             inst.tied = blocks.tie_target(spec, kwargs["tied"])
         return inst
-
-    @staticmethod
-    def _arg_pos(error, args, kwargs, pos):
-        for key, (_, p) in kwargs.items():
-            if f"'{key}'" in error.message or f"'s {key}" in error.message:
-                return p
-        return pos
 
     def instance_of(self, spec: LayerSpec, config: dict, pos) -> LayerInstance:
         inst = LayerInstance(spec, spec.bind([], config), pos, typed_name=spec.name)

@@ -18,7 +18,7 @@ from typing import Callable
 
 import sympy as sp
 
-from ..errors import ArgumentError, UnknownName, did_you_mean
+from ..errors import ArgumentError, SymparamsError, UnknownName, did_you_mean
 from ..values import LayerInstance, Tensor, Word
 
 
@@ -221,8 +221,12 @@ class LayerSpec:
         with its input size first (`Linear(784, 10)`); `Linear(10)` reads like LazyLinear(10)."""
         return bool(self.torch_positional) and spelling == self.torch_name != self.keras_name and n_args >= 2
 
-    def bind(self, args: list, kwargs: dict, torch_order: bool = False) -> dict:
-        """Match a call's arguments to the entry's parameters and convert them."""
+    def bind(self, args: list, kwargs: dict, torch_order: bool = False, positions: dict | None = None) -> dict:
+        """Match a call's arguments to the entry's parameters and convert them.
+
+        `positions` maps an argument's index or keyword to where it was written, so that a
+        mistake in one argument points at that argument."""
+        positions = positions or {}
         config = {}
         positional = list(self.arguments)
         if torch_order:
@@ -230,9 +234,9 @@ class LayerSpec:
             positional = [known[n] for n in self.torch_positional]
         if len(args) > len(positional):
             raise ArgumentError(f"{self.name} takes at most {len(positional)} arguments besides its inputs, "
-                                f"found {len(args)}", hint=self.usage())
-        for (pname, kind, _), value in zip(positional, args):
-            config[pname] = kind.convert(value, f"{self.name}'s {pname}")
+                                f"found {len(args)}", positions.get(len(positional)), hint=self.usage())
+        for i, ((pname, kind, _), value) in enumerate(zip(positional, args)):
+            config[pname] = _converted(kind, value, f"{self.name}'s {pname}", positions.get(i))
         known = {a[0]: a for a in self.arguments}
         for key, value in kwargs.items():
             # A layer's own argument name wins over the other framework's alias (conv's kernel_size).
@@ -240,11 +244,11 @@ class LayerSpec:
             if target is None or key.endswith(IGNORED_SUFFIXES):
                 continue
             if target not in known:
-                raise ArgumentError(f"{self.name} has no argument '{key}'",
+                raise ArgumentError(f"{self.name} has no argument '{key}'", positions.get(key),
                                     hint=did_you_mean(key, list(known)) or self.usage())
             if target in config:
-                raise ArgumentError(f"{self.name}'s {target} is given twice")
-            config[target] = known[target][1].convert(value, f"{self.name}'s {target}")
+                raise ArgumentError(f"{self.name}'s {target} is given twice", positions.get(key))
+            config[target] = _converted(known[target][1], value, f"{self.name}'s {target}", positions.get(key))
         for pname, kind, default in self.arguments:
             if pname not in config:
                 if default is inspect.Parameter.empty:
@@ -259,6 +263,15 @@ class LayerSpec:
     def apply(self, shapes: list, config: dict, convention) -> Out:
         extra = {"c": convention} if self.wants_convention else {}
         return self.fn(*shapes, **config, **extra)
+
+
+def _converted(kind, value, where: str, pos):
+    try:
+        return kind.convert(value, where)
+    except SymparamsError as e:
+        if e.pos is None:
+            e.pos = pos
+        raise
 
 
 def _show_default(d):
