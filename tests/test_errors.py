@@ -54,6 +54,7 @@ def test_unknown_keyword_argument_and_mode():
     assert isinstance(e, ArgumentError) and "'same'" in e.hint
     e = error_of("model m(H = 28):\n    input (H)\n    dense(4, use_biass=true)\n")
     assert "use_biass" in e.message and "'use_bias'" in e.hint
+    assert (e.pos.line, e.pos.column) == (3, 14)   # at the argument, not the whole call
 
 
 def test_shape_mismatch_in_plus_names_both_shapes_and_the_axis():
