@@ -353,6 +353,7 @@ class Builder(Evaluator):
         token = recorded_conditions.set(conditions)
         try:
             out = spec.apply([t.shape for t in inputs], inst.config, self.convention)
+            conditions.extend(out.conditions)
             params, tied_to = sp.sympify(out.params), None
             if inst.tied is not None:
                 params, tied_to = blocks.tied_params(inst, inputs[0].shape, out)

@@ -13,7 +13,7 @@ user's argument is checked and converted; `c` is the Convention.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import sympy as sp
@@ -30,6 +30,10 @@ class Out:
     non_trainable: sp.Expr = sp.Integer(0)  # the part of params that training leaves alone
     buffers: sp.Expr = sp.Integer(0)        # PyTorch buffers: state that is not a parameter
     macs: sp.Expr = sp.Integer(0)           # multiply-accumulates for one example
+    # Validity conditions the formulas hold under, as (sympy relation, message) pairs: decided
+    # ones are refused at once by the caller, the rest recorded on the model and checked at
+    # every evaluation ("needs d % h == 0").
+    conditions: list = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- argument kinds
