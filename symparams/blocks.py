@@ -1,7 +1,7 @@
 """Blocks, repeats, shared, tied and frozen weights: the structure above single layers.
 
-A block call runs the block's body in its own scope and shows as one row whose children are
-the body's rows. A repeat with a symbolic count derives its body once and multiplies: the
+A block call runs the block's body in its own scope and becomes one graph node whose Body holds
+the body's nodes. A repeat with a symbolic count derives its body once and multiplies: the
 body must keep its input's shape, and the derivation costs the same for L = 12 and L = 10**9.
 """
 from __future__ import annotations
@@ -12,10 +12,12 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .catalog.registry import Bool
-from .dims import agree, describe_condition, recorded_conditions, require_same_shape
+from itertools import zip_longest
+
+from .dims import agree, describe_condition, require_same_shape
 from .errors import ArgumentError, Pos, ShapeError, SyntaxProblem, ValueProblem, did_you_mean
 from .expressions import pos_of
-from .model import Constraint, Row
+from .graph import Body, Node
 from .values import LayerInstance, Tensor, Word, format_shape
 
 # A shape-changing body under a concrete count is unrolled, one derivation per repetition.
@@ -99,7 +101,7 @@ class BlockInstance:
     args: dict
     pos: Pos | None
     binding: str | None = None
-    owner: Row | None = None
+    owner: Node | None = None
     trainable: bool = True
     row_name: str | None = None
     typed_name: str = ""
@@ -123,11 +125,9 @@ class BlockInstance:
         child.current = own[0]
         child.run_body(block.body)
         out = child.returned if child.returned is not None else child.current
-        row = summed_row(builder.auto_name(self), block.name, inputs, out.shape, child.rows, pos)
-        row.config = dict(self.args)
-        row.body_inputs = list(block.tensors)
-        row.output_row = out.source
-        return row, out.dtype
+        node = Node(builder.auto_name(self), block.name, "block", list(inputs), tuple(out.shape), pos,
+                    config=dict(self.args), body=Body(own, child.nodes, out))
+        return node, out.dtype
 
 
 @dataclass(eq=False)
@@ -139,7 +139,7 @@ class RepeatInstance:
     lines: object = None       # or the syntax tree of `repeat n:`'s indented lines
     shared: bool = False
     binding: str | None = None
-    owner: Row | None = None
+    owner: Node | None = None
     trainable: bool = True
     row_name: str | None = None
     typed_name: str = "repeat"
@@ -171,45 +171,38 @@ class RepeatInstance:
         y = self.run_once(first, x)
         kept = shape_kept(x.shape, y.shape)
         if self.count.is_Integer and kept is not True:
-            return self.unrolled(builder, first, y, pos)
+            return self.unrolled(builder, first, x, y, pos)
         if not self.count.is_Integer and kept is not True:
-            conditions = []
-            token = recorded_conditions.set(conditions)
             try:
-                require_same_shape([x.shape, y.shape], f"a repeat with a symbolic count ({self.count}) needs a "
-                                   f"body that keeps the shape; before and after the body")
+                conditions = require_same_shape([x.shape, y.shape], f"a repeat with a symbolic count "
+                                                f"({self.count}) needs a body that keeps the shape; before and "
+                                                f"after the body")
             except ShapeError as e:
                 e.pos = e.pos or pos
                 e.hint = (f"the body turns {format_shape(x.shape)} into {format_shape(y.shape)}; repeat it a "
                           "concrete number of times, or end the body with a tensor of its input's shape")
                 raise
-            finally:
-                recorded_conditions.reset(token)
-            builder.constraints.extend(Constraint(rel, text, pos) for rel, text in conditions)
+            builder.record(conditions, pos)
         count = f"({self.count})" if self.count.is_Add else str(self.count)
-        row = summed_row(builder.auto_name(self), f"{self.describe(builder)} × {count}", [x], y.shape,
-                         first.rows, pos, count=self.count, once={id(r) for r in first.rows
-                                                                   if id(r) in first.made_elsewhere})
-        row.repeat_count = self.count   # for verify/export, which rebuild the repetitions
-        row.repeat_once = [r.name for r in first.rows if id(r) in first.made_elsewhere]
-        row.output_row = y.source
-        return row, y.dtype
+        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {count}", "repeat", [x], tuple(y.shape),
+                    pos, body=Body([x], first.nodes, y, frozenset(first.made_elsewhere)), count=self.count)
+        return node, y.dtype
 
-    def unrolled(self, builder, first, y, pos):
+    def unrolled(self, builder, first, first_input, y, pos):
         """A concrete count and a shape-changing body: one derivation per repetition."""
         n = int(self.count)
         if n > MAX_UNROLLED:
             raise ValueProblem(f"this repeat's body changes the shape, so its {n} repetitions would each be "
                                f"derived; at most {MAX_UNROLLED} are", pos,
                                "make the body keep its shape: then the repeat is multiplied, not unrolled")
-        rows, x = list(first.rows), y
+        nodes, x = list(first.nodes), y
         for _ in range(n - 1):
             child = self.child(builder)
             x = self.run_once(child, x)
-            rows += child.rows
-        row = summed_row(builder.auto_name(self), f"{self.describe(builder)} × {n}", [y], x.shape, rows, pos)
-        row.output_row = x.source
-        return row, x.dtype
+            nodes += child.nodes
+        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {n}", "repeat", [first_input], tuple(x.shape),
+                    pos, body=Body([first_input], nodes, x))
+        return node, x.dtype
 
     def child(self, builder):
         body = type(builder)(builder.program, builder.convention, parent=builder, share_names=True)
@@ -275,46 +268,20 @@ def shape_kept(before: tuple, after: tuple):
     return False if any(v is False for v in verdicts) else "conditional"
 
 
-def summed_row(name, type_name, inputs, shape, children, pos, count=sp.Integer(1), once=frozenset()) -> Row:
-    """A row standing for its children: counts summed, a repeat's multiplied by its count.
-
-    Rows in `once` come from instances made outside a repeat's body: their weights exist once,
-    however often the body runs; their MACs are still paid at every repetition.
-    """
-    def total(attr, rows):
-        return sp.Add(*[getattr(r, attr) for r in rows])
-
-    def weights(attr):
-        fresh = [r for r in children if id(r) not in once]
-        kept = [r for r in children if id(r) in once]
-        return count * total(attr, fresh) + total(attr, kept)
-
-    row = Row(name, type_name, [t.source for t in inputs], tuple(shape), weights("params"),
-              weights("non_trainable"), weights("buffers"), count * total("macs", children), pos,
-              children=list(children), input_shapes=[t.shape for t in inputs])
-    if any(r.active is not None for r in children):
-        fresh = [r for r in children if id(r) not in once]
-        kept = [r for r in children if id(r) in once]
-        used = (lambda r: r.params if r.active is None else r.active)
-        row.active = count * sp.Add(*map(used, fresh)) + sp.Add(*map(used, kept))
-    return row
+def reuse_weights(node: Node, first: Node) -> None:
+    """A second application of an instance: each of its nodes uses the weights the first made."""
+    node.reapplies = first
+    for mine, theirs in zip_longest(node.walk(), first.walk()):
+        if mine is None:
+            break
+        mine.weights = theirs.weights if theirs is not None else first.weights
 
 
-def mark_shared(row: Row, owner: str) -> None:
-    """A second application of an instance: its weights were counted at the first."""
-    for r in row.walk():
-        r.params = r.non_trainable = r.buffers = sp.Integer(0)
-        if r.active is not None:
-            r.active = sp.Integer(0)
-        r.shared = True
-    row.shares = owner
-
-
-def freeze(row: Row) -> None:
-    """trainable=false: every weight of the layer or block moves to non-trainable."""
-    for r in row.walk():
-        r.non_trainable = r.params
-        r.frozen = True
+def freeze(node: Node) -> None:
+    """trainable=false: every weight the layer or block makes is non-trainable."""
+    for n in node.walk():
+        if n.makes_weights:
+            n.weights.frozen = True
 
 
 # ---------------------------------------------------------------- tied weights
@@ -329,19 +296,21 @@ def tie_target(spec, given) -> LayerInstance:
     return value
 
 
-def tied_params(inst: LayerInstance, x: tuple, out) -> tuple:
-    """(params, the tied layer's row name) of a dense layer that reuses another layer's weight matrix.
+def tied_kernel(inst: LayerInstance, x: tuple):
+    """(the Weights, the matrix's element count, the conditions) of a dense layer that reuses another
+    layer's weight matrix.
 
     Dense's params are its n x units kernel plus its bias (catalog/core.py); the kernel is
     the tied layer's matrix, so only the bias is new.
     """
     target = inst.tied
     name = target.binding or target.spec.name
+    if target.owner is None:
+        raise ArgumentError(f"tied={name}: {name} must be applied before its weights can be reused",
+                            hint="apply it first, e.g. x = wte(tokens), then dense(V, tied=wte)")
     if target.spec.name == "embedding":    # a V x d table serves a d -> V layer, transposed
         theirs = (target.config["input_dim"], target.config["output_dim"])
         candidates = [theirs[::-1]]
-    elif target.owner is None:
-        raise ArgumentError(f"tied={name}: {name} must be applied before its weights can be reused")
     else:                                  # a dense kernel, as it is or transposed (autoencoders)
         theirs = (target.owner.input_shapes[0][-1], target.config["units"])
         candidates = [theirs, theirs[::-1]]
@@ -349,12 +318,9 @@ def tied_params(inst: LayerInstance, x: tuple, out) -> tuple:
     for candidate in candidates:
         verdicts = [agree(m, t) for m, t in zip(mine, candidate)]
         if False not in verdicts:
-            for v in verdicts:
-                if v is not True:
-                    recorded_conditions.get().append(
-                        (v, f"tied={name}: the weight matrices agree only if {describe_condition(v)}"))
-            # The row, not the binding, names the matrix: `name=` may have renamed it.
-            return sp.sympify(out.params) - mine[0] * mine[1], target.owner.name if target.owner else name
+            conditions = [(v, f"tied={name}: the weight matrices agree only if {describe_condition(v)}")
+                          for v in verdicts if v is not True]
+            return target.owner.weights, mine[0] * mine[1], conditions
     raise ShapeError(f"tied={name}: this dense layer on {format_shape(x)} needs a {mine[0]}×{mine[1]} weight "
                      f"matrix, but {name} has a {theirs[0]}×{theirs[1]} one, which does not fit",
                      hint="an output layer tied to embedding(V, d) is dense(V) on a tensor whose last axis is d"

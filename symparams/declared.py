@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .catalog.registry import Dim, LayerSpec, Out
-from .dims import agree, describe_condition, product, recorded_conditions, symbol
+from .dims import agree, describe_condition, product, symbol
 from .errors import ShapeError, SyntaxProblem, UnknownName, did_you_mean
 from .expressions import Evaluator, pos_of
 from .values import Word, format_shape
@@ -72,7 +72,7 @@ class Declaration:
         evaluated with the names the input patterns bind for these input shapes."""
         names, stars = dict(config), {}
         for (tensor, items, text), shape in zip(self.inputs, shapes):
-            self._match(tensor, items, text, tuple(shape), names, stars)
+            self._match(tensor, items, text, tuple(shape), names, stars, [])
         ev = _Formulas(names)
         callee, arg_node = self.modules[framework].children
         args, kwargs = [], {}
@@ -85,9 +85,9 @@ class Declaration:
 
     def apply(self, *shapes, **config) -> Out:
         names = {k: v for k, v in config.items()}
-        stars = {}
+        stars, conditions = {}, []
         for (tensor, items, text), shape in zip(self.inputs, shapes):
-            self._match(tensor, items, text, tuple(shape), names, stars)
+            self._match(tensor, items, text, tuple(shape), names, stars, conditions)
         ev = _Formulas(names)
         out_shape = []
         for item in self.output:
@@ -103,12 +103,12 @@ class Declaration:
                                  f"{', '.join(format_shape(s) for s in shapes)}")
             if relation is not sp.true:   # say it in the model's symbols, not the declaration's names
                 left, op, right = cond.children
-                recorded_conditions.get().append(
+                conditions.append(
                     (relation, f"{self.name} needs {ev.size(left)} {op} {ev.size(right)} (where {text})"))
         results = {key: ev.size(tree) for key, tree in self.formulas.items()}
-        return Out(shape=tuple(out_shape), **results)
+        return Out(shape=tuple(out_shape), conditions=conditions, **results)
 
-    def _match(self, tensor, items, text, shape, names, stars):
+    def _match(self, tensor, items, text, shape, names, stars, conditions: list):
         fixed = [i for i in items if i.data != "star"]
         star_at = next((k for k, i in enumerate(items) if i.data == "star"), None)
         if (star_at is None and len(shape) != len(items)) or len(shape) < len(fixed):
@@ -134,7 +134,7 @@ class Declaration:
             if verdict is False:
                 raise ShapeError(f"{what}: expected {expected}, found {size}")
             if verdict is not True:
-                recorded_conditions.get().append((verdict, f"{what}: needs {describe_condition(verdict)}"))
+                conditions.append((verdict, f"{what}: needs {describe_condition(verdict)}"))
 
 
 def declare(tree, source: str) -> LayerSpec:

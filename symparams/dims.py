@@ -1,7 +1,6 @@
 """Dimension arithmetic: exact integers, symbolic comparison, and the conditions it records."""
 from __future__ import annotations
 
-import contextvars
 from functools import reduce
 import operator
 
@@ -9,11 +8,6 @@ import sympy as sp
 
 from .errors import ShapeError
 from .values import format_shape
-
-# Conditions under which two symbolically different shapes agree, gathered while a layer is
-# applied (a `+` of (C,) and (128,) holds only if C = 128). The interpreter owns the list.
-recorded_conditions: contextvars.ContextVar[list] = contextvars.ContextVar("recorded_conditions")
-
 
 def symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, integer=True, positive=True)
@@ -59,8 +53,10 @@ def describe_condition(cond: sp.Eq) -> str:
     return f"{cond.lhs} = {cond.rhs}"
 
 
-def require_same_shape(shapes, what: str, skip_axis: int | None = None) -> None:
-    """Check that shapes agree axis by axis (except `skip_axis`), recording symbolic conditions."""
+def require_same_shape(shapes, what: str, skip_axis: int | None = None) -> list:
+    """Check that shapes agree axis by axis (except `skip_axis`): a ShapeError where they never do,
+    else the conditions under which they do (a `+` of (C,) and (128,) holds only if C = 128)."""
+    conditions = []
     first = shapes[0]
     for other in shapes[1:]:
         if len(other) != len(first):
@@ -78,9 +74,6 @@ def require_same_shape(shapes, what: str, skip_axis: int | None = None) -> None:
             if verdict is False:
                 raise ShapeError(f"{what}: shapes {format_shape(first)} and {format_shape(other)} "
                                  f"differ on {where}: {a} vs {b}")
-            conditions = recorded_conditions.get(None)
-            if conditions is None:
-                raise ShapeError(f"{what}: shapes {format_shape(first)} and {format_shape(other)} "
-                                 f"agree on {where} only if {describe_condition(verdict)}")
             conditions.append((verdict, f"{what}: {format_shape(first)} and {format_shape(other)} "
                                         f"need {describe_condition(verdict)} to agree on {where}"))
+    return conditions

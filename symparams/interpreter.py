@@ -13,10 +13,11 @@ from lark import Tree
 from . import blocks, catalog, declared
 from .catalog.registry import Dim, LayerSpec, lookup, normalize
 from .conventions import KERAS, get_convention
-from .dims import recorded_conditions, symbol
+from .dims import symbol
 from .errors import ArgumentError, Pos, ShapeError, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
 from .expressions import DIM_FUNCTIONS, Evaluator, dim_function, pos_of
-from .model import Constraint, Model, Row
+from .graph import Graph, Node
+from .model import Constraint, Model
 from .syntax import parse_tree
 from .values import LayerInstance, Tensor, Word
 
@@ -88,10 +89,10 @@ class Program:
 
 
 class Builder(Evaluator):
-    """Runs one body -- a model's, a block call's or a repeat's. Rows, names and the current tensor live here.
+    """Runs one body -- a model's, a block call's or a repeat's: its graph nodes, names and current tensor.
 
     A child Builder (a block call or a repeat body) shares its parent's constraint list; a
-    repeat body also shares its row names, so its rows read as part of the model.
+    repeat body also shares its node names, so its rows read as part of the model.
     """
 
     def __init__(self, program: Program, convention, parent: "Builder | None" = None,
@@ -101,9 +102,10 @@ class Builder(Evaluator):
         self.symbols: dict[str, sp.Symbol] = {}
         self.defaults: dict[str, sp.Expr] = {}
         self.scope: dict[str, object] = {}
-        self.rows: list[Row] = []
+        self.nodes: list[Node] = []
         self.constraints: list[Constraint] = parent.constraints if parent else []
         self.inputs: list[Tensor] = []
+        self.input_pos: dict = {}
         self.outputs: list[Tensor] = []
         self.current: Tensor | None = None
         self.returned = None
@@ -112,7 +114,7 @@ class Builder(Evaluator):
         # Instances made by this body's own lines: a repeat gives each iteration new ones, while
         # an instance made outside the repeat keeps one set of weights however often it runs.
         self.created: set[int] = set()
-        self.made_elsewhere: set[int] = set()   # ids of this body's rows from instances made outside
+        self.made_elsewhere: set[Node] = set()   # this body's nodes applying instances made outside it
         self.kind = "model" if parent is None else "block"
         self.calling: tuple = parent.calling if parent else ()   # the blocks being called, innermost last
 
@@ -135,8 +137,11 @@ class Builder(Evaluator):
         if not outputs:
             raise SyntaxProblem(f"model {name_tok} has no input", pos_of(name_tok),
                                 "begin its body with a line like: input (28, 28, 1)")
-        return Model(str(name_tok), self.convention, self.symbols, self.defaults, self.rows, self.inputs,
-                     outputs, self.constraints, self.program.text, self.program.filename)
+        model = Model(str(name_tok), self.convention, self.symbols, self.defaults,
+                      Graph(self.inputs, self.nodes, outputs), self.constraints, self.program.text,
+                      self.program.filename)
+        model.input_pos = self.input_pos
+        return model
 
     def run_body(self, body: Tree) -> None:
         for stmt in body.children:
@@ -224,6 +229,7 @@ class Builder(Evaluator):
         shape = tuple(Dim.convert(self.dim_operand(d), "an input's size") for d in dims)
         name = f"input_{len(self.inputs) + 1}"
         tensor = Tensor(shape, name, str(dtype) if dtype else None)
+        self.input_pos[id(tensor)] = pos_of(node)
         self.inputs.append(tensor)
         self.current = tensor
         return tensor
@@ -326,52 +332,57 @@ class Builder(Evaluator):
         return name
 
     def apply(self, inst, inputs: list, pos) -> Tensor:
-        """Apply a layer, block or repeat to tensors: one new row, and its output tensor."""
+        """Apply a layer, block or repeat to tensors: one new node, and its output tensor."""
         if isinstance(inst, LayerInstance):
-            row, dtype = self.apply_layer(inst, inputs, pos)
+            node, dtype = self.apply_layer(inst, inputs, pos)
         else:
-            row, dtype = inst.apply(self, inputs, pos)
+            node, dtype = inst.apply(self, inputs, pos)
         if inst.owner is not None:
-            blocks.mark_shared(row, inst.owner.name)
+            blocks.reuse_weights(node, inst.owner)
         else:
             if not inst.trainable:
-                blocks.freeze(row)
-            inst.owner = row
+                blocks.freeze(node)
+            inst.owner = node
         if id(inst) not in self.created:
-            self.made_elsewhere.add(id(row))
-        self.rows.append(row)
-        return Tensor(row.output_shape, row.name, dtype)
+            self.made_elsewhere.add(node)
+        self.nodes.append(node)
+        node.output = Tensor(node.shape, node.name, dtype, node=node)
+        return node.output
 
-    def apply_layer(self, inst: LayerInstance, inputs: list, pos) -> tuple[Row, str | None]:
+    def record(self, conditions: list, pos) -> None:
+        """Validity conditions a layer returned: one the numbers already decide is refused here;
+        the others hold the model to them at every evaluation."""
+        for relation, text in conditions:
+            if relation is sp.true or relation is True:
+                continue
+            if relation is sp.false or relation is False:
+                raise ShapeError(text, pos)
+            if any(c.relation == relation for c in self.constraints):   # a `where` line says it already
+                continue
+            self.constraints.append(Constraint(relation, text, pos))
+
+    def apply_layer(self, inst: LayerInstance, inputs: list, pos) -> tuple[Node, str | None]:
         spec = inst.spec
         if not spec.variadic and len(inputs) != spec.n_inputs:
             raise ArgumentError(f"{spec.name} takes {spec.n_inputs} input tensor"
                                 f"{'s' if spec.n_inputs != 1 else ''}, found {len(inputs)}", pos)
         if spec.variadic and len(inputs) < 2:
             raise ArgumentError(f"{spec.name} takes two or more input tensors, found {len(inputs)}", pos)
-        conditions = []
-        token = recorded_conditions.set(conditions)
         try:
             out = spec.apply([t.shape for t in inputs], inst.config, self.convention)
-            conditions.extend(out.conditions)
-            params, tied_to = sp.sympify(out.params), None
+            conditions = list(out.conditions)
+            tied = kernel = None
             if inst.tied is not None:
-                params, tied_to = blocks.tied_params(inst, inputs[0].shape, out)
+                tied, kernel, tie_conditions = blocks.tied_kernel(inst, inputs[0].shape)
+                conditions += tie_conditions
+            self.record(conditions, pos)
         except SymparamsError as e:
             if e.pos is None:
                 e.pos = pos
             raise
-        finally:
-            recorded_conditions.reset(token)
-        for relation, text in conditions:
-            self.constraints.append(Constraint(relation, text, pos))
-        row = Row(self.auto_name(inst), self.convention.layer_type(spec), [t.source for t in inputs],
-                  tuple(out.shape), params, sp.sympify(out.non_trainable), sp.sympify(out.buffers),
-                  sp.sympify(out.macs), pos, spec=spec, config=inst.config,
-                  input_shapes=[t.shape for t in inputs], tied_to=tied_to)
-        if getattr(out, "active", None) is not None:   # catalog/attention.py's SparseOut
-            row.active = sp.sympify(out.active)
-        return row, inputs[0].dtype if spec.name == "flatten" else None
+        node = Node(self.auto_name(inst), self.convention.layer_type(spec), "layer", list(inputs), tuple(out.shape),
+                    pos, spec=spec, config=inst.config, out=out, tied=tied, tied_kernel=kernel or sp.Integer(0))
+        return node, inputs[0].dtype if spec.name == "flatten" else None
 
 
 def parse(text: str, filename: str | None = None, model: str | None = None,

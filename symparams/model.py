@@ -1,7 +1,7 @@
 """The derived model: rows of sympy expressions, totals, and evaluation at given sizes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -10,47 +10,59 @@ from .errors import Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 from .values import format_shape
 
 
-@dataclass
 class Row:
-    """One layer application, as a summary table shows it."""
-    name: str
-    type: str
-    inputs: list
-    output_shape: tuple
-    params: sp.Expr
-    non_trainable: sp.Expr
-    buffers: sp.Expr
-    macs: sp.Expr
-    pos: Pos | None = None
-    children: list = field(default_factory=list)
-    # How the row's weights relate to other rows (blocks.py sets these; `note` shows them).
-    shares: str | None = None      # an instance applied again: the row of its first application
-    shared: bool = False           # that row and the rows inside it: weights counted at the first application
-    tied_to: str | None = None     # a dense layer with tied=: the row whose weight matrix it reuses
-    frozen: bool = False           # trainable=false: every weight is non-trainable
-    # A block call or repeat: the tensor it returns, named as its body's rows name their inputs --
-    # the body row that made it (`return x + m` names the add row the expression made), or an
-    # input it passes on unchanged. A block's body calls its inputs by the block's names for them,
-    # `body_inputs` (a repeat's body uses the names outside).
-    output_row: str | None = None
-    body_inputs: list = field(default_factory=list)
-    # What produced the row, so that other tools (verify, export) can rebuild it.
-    spec: object = None            # the catalog LayerSpec
-    config: dict = field(default_factory=dict)
-    input_shapes: list = field(default_factory=list)
-    active: sp.Expr | None = None  # params one example uses, where fewer than all (mixture of experts)
-    # A repeat row whose body is derived once (`children`) and multiplied: its count, and the names of
-    # the body rows whose weights exist once however often the body runs (instances made outside it).
-    repeat_count: sp.Expr | None = None
-    repeat_once: list = field(default_factory=list)
+    """One line of a summary table: a view of a graph node (symparams/graph.py)."""
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+    def __repr__(self):
+        return f"<Row {self.name}: {self.type}, params = {self.params}>"
+
+    name = property(lambda self: self.node.name)
+    type = property(lambda self: self.node.type)
+    pos = property(lambda self: self.node.pos)
+    output_shape = property(lambda self: self.node.shape)
+    params = property(lambda self: self.node.params)
+    non_trainable = property(lambda self: self.node.non_trainable)
+    trainable = property(lambda self: self.node.trainable)
+    buffers = property(lambda self: self.node.buffers)
+    macs = property(lambda self: self.node.macs)
+    frozen = property(lambda self: self.node.frozen)
+    repeat_count = property(lambda self: self.node.count)
 
     @property
-    def trainable(self) -> sp.Expr:
-        return self.params - self.non_trainable
+    def inputs(self) -> list:
+        """The names of the nodes (or inputs) whose tensors it reads."""
+        return [t.source for t in self.node.inputs]
+
+    @property
+    def children(self) -> list:
+        return [Row(n) for n in self.node.children]
+
+    @property
+    def active(self) -> sp.Expr | None:
+        """Params one example uses, where fewer than all (a mixture of experts inside); else None."""
+        return self.node.active if self.node.sparse else None
+
+    @property
+    def shares(self) -> str | None:
+        """An instance applied again: the row of its first application."""
+        return self.node.reapplies.name if self.node.reapplies is not None else None
+
+    @property
+    def shared(self) -> bool:
+        """Inside an instance applied again: weights counted at the first application."""
+        return not self.node.makes_weights and self.node.reapplies is None
+
+    @property
+    def tied_to(self) -> str | None:
+        return self.node.tied.made_by.name if self.node.tied is not None else None
 
     @property
     def note(self) -> str:
-        """The remark a summary table shows beside the row, derived from the fields above."""
+        """The remark a summary table shows beside the row."""
         if self.shares is not None:
             return f"shares weights with {self.shares}"
         if self.shared:
@@ -76,16 +88,14 @@ class Constraint:
 class Model:
     """A network's formulas. Every count and shape is an exact sympy expression in `symbols`."""
 
-    def __init__(self, name, convention, symbols, defaults, rows, inputs, outputs, constraints,
-                 source=None, filename=None):
+    def __init__(self, name, convention, symbols, defaults, graph, constraints, source=None, filename=None):
         self.name = name
         self.convention = convention
         self.symbols: dict[str, sp.Symbol] = symbols
         self.defaults: dict[str, sp.Expr] = defaults
-        self.rows: list[Row] = rows
-        self.inputs = inputs
-        self.outputs = outputs
+        self.graph = graph
         self.constraints: list[Constraint] = constraints
+        self.input_pos: dict = {}     # id(input tensor) -> where its `input` line is
         self.source = source
         self.filename = filename
 
@@ -100,8 +110,21 @@ class Model:
         from .render import html_table
         return html_table(self, self.evaluate())
 
+    @property
+    def rows(self) -> list[Row]:
+        """The top-level nodes, as a summary table lists them."""
+        return [Row(n) for n in self.graph.nodes]
+
+    @property
+    def inputs(self) -> list:
+        return self.graph.inputs
+
+    @property
+    def outputs(self) -> list:
+        return self.graph.outputs
+
     def _total(self, attr) -> sp.Expr:
-        return sp.Add(*[getattr(r, attr) for r in self.rows])
+        return sp.Add(*[getattr(n, attr) for n in self.graph.nodes])
 
     @property
     def params(self) -> sp.Expr:
@@ -225,19 +248,26 @@ class Evaluation:
             if verdict is sp.false or verdict is False:
                 at = ", ".join(f"{k}={v}" for k, v in vals.items() if k in c.relation.free_symbols)
                 raise ValueProblem(f"{c.text}, which does not hold at {at}", c.pos)
-        for row in self.model.rows:
-            for axis, d in enumerate(row.output_shape):
+        for tensor in self.model.inputs:
+            for axis, d in enumerate(tensor.shape):
+                v = _int_or_none(d, vals)
+                if v is not None and not (isinstance(v, int) and v > 0):
+                    raise ValueProblem(f"input {format_shape(tensor.shape)} has size {v} on axis {axis + 1} at "
+                                       f"these values; every size must be a whole number >= 1",
+                                       self.model.input_pos.get(id(tensor)))
+        for node in self.model.graph.walk():
+            for axis, d in enumerate(node.shape):
                 v = _int_or_none(d, vals)
                 if v is None:
                     continue
                 if not isinstance(v, int):
-                    raise ValueProblem(f"layer {row.name}: size {d} of its output is {v}, not a whole number "
-                                       f"at these values", row.pos, "use // for whole-number division, or add a "
+                    raise ValueProblem(f"layer {node.name}: size {d} of its output is {v}, not a whole number "
+                                       f"at these values", node.pos, "use // for whole-number division, or add a "
                                        "'where' constraint")
                 if v <= 0:
-                    raise ValueProblem(f"layer {row.name}: its output {format_shape(row.output_shape)} has size "
+                    raise ValueProblem(f"layer {node.name}: its output {format_shape(node.shape)} has size "
                                        f"{v} on axis {axis + 1} at these values; its input is too small for it",
-                                       row.pos, "a kernel or pool larger than its input leaves nothing")
+                                       node.pos, "a kernel or pool larger than its input leaves nothing")
 
     @property
     def params(self):

@@ -11,8 +11,9 @@ from .errors import Pos
 class Tensor:
     """A symbolic tensor: its shape leaves the batch axis out, as Keras does."""
     shape: tuple
-    source: str          # the row (or input) that produced it
+    source: str          # the name of the node (or input) that produced it, as tables show it
     dtype: str | None = None
+    node: Any = None     # the graph Node that produced it; None for a model's or a body's input
 
     def __repr__(self):
         return f"Tensor{format_shape(self.shape)} from {self.source}"

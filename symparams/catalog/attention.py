@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..dims import product, recorded_conditions
+from ..dims import product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .registry import Activation, Bool, Dim, Out, layer
@@ -43,6 +43,14 @@ def _attention(q, v, k, heads, key_dim, value_dim, out, use_bias, kv_heads=None)
     return Out(shape=tuple(q[:-1]) + (out,), params=weights + (biases if use_bias else 0), macs=macs)
 
 
+def divides(n, total, what: str) -> list:
+    """`n` must divide `total` (heads split a width evenly): a condition where sympy cannot decide it."""
+    rest = sp.Mod(total, n)
+    if rest == 0:
+        return []
+    return [(sp.Eq(rest, 0), f"{what}: needs {total} % {n} == 0")]
+
+
 def _query_value_key(xs, name):
     if len(xs) not in (2, 3):
         raise ArgumentError(f"{name} is applied to (query, value) or (query, value, key), found {len(xs)} tensors")
@@ -57,23 +65,26 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
                         add_bias_kv: Bool = False):
     """Multi-head attention: Keras MultiHeadAttention(num_heads, key_dim) or torch MultiheadAttention(embed_dim=, num_heads=)."""
     q, v, k = _query_value_key(xs, "multihead_attention")
+    conditions = []
     if embed_dim is not None:      # PyTorch: the heads split embed_dim, and the output is embed_dim wide
         if key_dim is not None:
             raise ArgumentError("give key_dim (Keras) or embed_dim (PyTorch), not both")
-        check_size(embed_dim, q[-1], "multihead_attention's embed_dim", "the query")
+        conditions += check_size(embed_dim, q[-1], "multihead_attention's embed_dim", "the query")
         if (embed_dim / num_heads).is_integer is False:
             raise ArgumentError(f"embed_dim {embed_dim} is not divisible by num_heads {num_heads}")
+        conditions += divides(num_heads, embed_dim, "multihead_attention's num_heads must divide its embed_dim")
         key_dim = value_dim = embed_dim / num_heads
         output_shape = embed_dim
     elif key_dim is None:
         raise ArgumentError("multihead_attention needs key_dim (Keras) or embed_dim= (PyTorch)",
                             hint="usage: multihead_attention(num_heads, key_dim) or "
                                  "MultiheadAttention(embed_dim=E, num_heads=h)")
-    check_size(kdim, k[-1], "multihead_attention's kdim", "the key")
-    check_size(vdim, v[-1], "multihead_attention's vdim", "the value")
+    conditions += check_size(kdim, k[-1], "multihead_attention's kdim", "the key") + \
+        check_size(vdim, v[-1], "multihead_attention's vdim", "the value")
     out = _attention(q, v, k, num_heads, key_dim, value_dim or key_dim, output_shape or q[-1], use_bias)
     if add_bias_kv:                # torch: a learned key and value appended to the sequence
         out.params += 2 * num_heads * key_dim
+    out.conditions += conditions
     return out
 
 
@@ -85,7 +96,10 @@ def grouped_query_attention(*xs, head_dim: Dim, num_query_heads: Dim, num_key_va
     if (num_query_heads / num_key_value_heads).is_integer is False:
         raise ArgumentError(f"num_query_heads {num_query_heads} is not a multiple of "
                             f"num_key_value_heads {num_key_value_heads}")
-    return _attention(q, v, k, num_query_heads, head_dim, head_dim, q[-1], use_bias, num_key_value_heads)
+    out = _attention(q, v, k, num_query_heads, head_dim, head_dim, q[-1], use_bias, num_key_value_heads)
+    out.conditions += divides(num_key_value_heads, num_query_heads, "grouped_query_attention's query heads "
+                              "must be a multiple of its key/value heads")
+    return out
 
 
 @layer("PositionEmbedding", "PositionEmbedding", "learned_position_embedding")
@@ -95,12 +109,13 @@ def position_embedding(x, sequence_length: Dim, output_dim: Dim = None):
     On token ids (t,) it gives (t, output_dim); on embedded features (..., t, d) -- Keras-hub's
     PositionEmbedding -- it gives their shape, to be added to them. t <= sequence_length.
     """
+    conditions = []
     if len(x) == 1:
         if output_dim is None:
             raise ArgumentError("position_embedding on token ids needs its output_dim: position_embedding(T, d)")
         shape = (x[0], output_dim)
     else:
-        check_size(output_dim, x[-1], "position_embedding's output_dim")
+        conditions = check_size(output_dim, x[-1], "position_embedding's output_dim")
         shape = tuple(x)
     positions, width = shape[-2], shape[-1]
     fits = sp.Le(positions, sequence_length)
@@ -108,8 +123,8 @@ def position_embedding(x, sequence_length: Dim, output_dim: Dim = None):
         raise ShapeError(f"position_embedding has {sequence_length} positions, but its input {format_shape(x)} "
                          f"has {positions}")
     if fits is not sp.true:
-        recorded_conditions.get().append((fits, f"position_embedding needs {positions} <= {sequence_length}"))
-    return Out(shape=shape, params=sequence_length * width)
+        conditions.append((fits, f"position_embedding needs {positions} <= {sequence_length}"))
+    return Out(shape=shape, params=sequence_length * width, conditions=conditions)
 
 
 @layer("GatedMLP", "GatedMLP", "swiglu", "gated_feed_forward")
@@ -135,11 +150,13 @@ def mixture_of_experts(x, num_experts: Dim, hidden: Dim, top_k: Dim = 2, gated: 
     n = x[-1]
     if (top_k - num_experts).is_positive:
         raise ArgumentError(f"top_k {top_k} is more than the {num_experts} experts")
+    fits = sp.Le(top_k, num_experts)
+    conditions = [] if fits is sp.true else [(fits, f"moe's top_k must not exceed its experts: needs {fits}")]
     weights, biases, macs = _feed_forward(n, hidden, gated, use_bias)
     router = n * num_experts
     return SparseOut(shape=x, params=router + num_experts * (weights + biases),
                      macs=product(x[:-1]) * (router + top_k * macs),
-                     active=router + top_k * (weights + biases))
+                     active=router + top_k * (weights + biases), conditions=conditions)
 
 
 def _attention_block(d, heads, use_bias):
@@ -147,9 +164,9 @@ def _attention_block(d, heads, use_bias):
     return 4 * d * d + (4 * d if use_bias else 0)
 
 
-def _check_model_width(x, d_model, name):
+def _check_model_width(x, d_model, name) -> list:
     need_rank(x, tuple(range(2, 9)), name, "laid out (..., positions, d_model)")
-    check_size(d_model, x[-1], f"{name}'s d_model")
+    return check_size(d_model, x[-1], f"{name}'s d_model")
 
 
 @layer("TransformerEncoderLayer", "TransformerEncoderLayer")
@@ -157,12 +174,14 @@ def transformer_encoder_layer(x, d_model: Dim, nhead: Dim, dim_feedforward: Dim 
                               activation: Activation = "relu", norm_first: Bool = False):
     """torch TransformerEncoderLayer: self-attention, feed-forward d -> dim_feedforward -> d, two LayerNorms.
     torch's bias=False drops the biases of all of them (use_bias here; `bias=` is accepted)."""
-    _check_model_width(x, d_model, "transformer_encoder_layer")
+    conditions = _check_model_width(x, d_model, "transformer_encoder_layer") + \
+        divides(nhead, d_model, "transformer_encoder_layer's nhead must divide its d_model")
     d, ff, T = d_model, dim_feedforward, product(x[:-1])
     weights, biases, _ = _feed_forward(d, ff, False, use_bias)
     norms = 2 * (d + (d if use_bias else 0))
     macs = 4 * T * d * d + 2 * T * T * d + 2 * T * d * ff
-    return Out(shape=x, params=_attention_block(d, nhead, use_bias) + weights + biases + norms, macs=macs)
+    return Out(shape=x, params=_attention_block(d, nhead, use_bias) + weights + biases + norms, macs=macs,
+               conditions=conditions)
 
 
 @layer("TransformerDecoderLayer", "TransformerDecoderLayer")
@@ -170,13 +189,15 @@ def transformer_decoder_layer(x, memory, d_model: Dim, nhead: Dim, dim_feedforwa
                               use_bias: Bool = True,
                               activation: Activation = "relu", norm_first: Bool = False):
     """torch TransformerDecoderLayer on (tgt, memory): self-attention, cross-attention, feed-forward, three LayerNorms."""
-    _check_model_width(x, d_model, "transformer_decoder_layer")
-    _check_model_width(memory, d_model, "transformer_decoder_layer")
+    conditions = _check_model_width(x, d_model, "transformer_decoder_layer") + \
+        _check_model_width(memory, d_model, "transformer_decoder_layer") + \
+        divides(nhead, d_model, "transformer_decoder_layer's nhead must divide its d_model")
     d, ff, T, S = d_model, dim_feedforward, product(x[:-1]), product(memory[:-1])
     weights, biases, _ = _feed_forward(d, ff, False, use_bias)
     norms = 3 * (d + (d if use_bias else 0))
     macs = (4 * T * d * d + 2 * T * T * d) + (2 * T * d * d + 2 * S * d * d + 2 * T * S * d) + 2 * T * d * ff
-    return Out(shape=x, params=2 * _attention_block(d, nhead, use_bias) + weights + biases + norms, macs=macs)
+    return Out(shape=x, params=2 * _attention_block(d, nhead, use_bias) + weights + biases + norms, macs=macs,
+               conditions=conditions)
 
 
 @layer("PatchEmbedding", "PatchEmbedding", "patch_embed")

@@ -45,23 +45,21 @@ def _windows(sizes, n, name, kernel_size, strides, padding, dilation_rate, c):
 
 def _conv(x, n, name, filters, kernel_size, strides, padding, dilation_rate, groups, use_bias, in_channels, c):
     sizes, channels = split_channels(x, n, name, c)
-    check_size(in_channels, channels, f"{name}'s in_channels")
-    check_divides(groups, channels, name, "input channels")
-    check_divides(groups, filters, name, "filters")
+    conditions = check_size(in_channels, channels, f"{name}'s in_channels") + \
+        check_divides(groups, channels, name, "input channels") + check_divides(groups, filters, name, "filters")
     check_strided_dilation(spatial(strides, n, "strides"), spatial(dilation_rate, n, "dilation"), name, c)
     out, k = _windows(sizes, n, name, kernel_size, strides, padding, dilation_rate, c)
     weights_per_filter = product(k) * channels / groups
     return Out(shape=join_channels(out, filters, c),
                params=weights_per_filter * filters + (filters if use_bias else 0),
-               macs=product(out) * filters * weights_per_filter)
+               macs=product(out) * filters * weights_per_filter, conditions=conditions)
 
 
 def _conv_transpose(x, n, name, filters, kernel_size, strides, padding, output_padding, dilation_rate, groups,
                     use_bias, in_channels, c):
     sizes, channels = split_channels(x, n, name, c)
-    check_size(in_channels, channels, f"{name}'s in_channels")
-    check_divides(groups, channels, name, "input channels")
-    check_divides(groups, filters, name, "filters")
+    conditions = check_size(in_channels, channels, f"{name}'s in_channels") + \
+        check_divides(groups, channels, name, "input channels") + check_divides(groups, filters, name, "filters")
     k, s, d, pads = _per_axis(n, kernel_size, strides, dilation_rate, padding)
     if "causal" in pads:
         raise ArgumentError(f"{name}: padding must be 'valid', 'same' or zeros per side, not 'causal'")
@@ -75,7 +73,7 @@ def _conv_transpose(x, n, name, filters, kernel_size, strides, padding, output_p
     weights_per_input_channel = product(k) * filters / groups
     return Out(shape=join_channels(out, filters, c),
                params=weights_per_input_channel * channels + (filters if use_bias else 0),
-               macs=product(sizes) * channels * weights_per_input_channel)
+               macs=product(sizes) * channels * weights_per_input_channel, conditions=conditions)
 
 
 def _depthwise(x, n, name, kernel_size, strides, padding, depth_multiplier, dilation_rate, c):

@@ -11,7 +11,7 @@ the batch is axis 0, -1 is the last axis.
 """
 import sympy as sp
 
-from ..dims import agree, describe_condition, product, recorded_conditions
+from ..dims import agree, describe_condition, product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .registry import Activation, Bool, Dim, Dims, Int, Ints, Kind, LayerRef, Out, Probability, Real, layer
@@ -46,10 +46,9 @@ def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None, i
     """y = x W + b on the last axis n: n*units weights + units biases (any rank)."""
     need_rank(x, tuple(range(1, 9)), "dense")
     n = x[-1]
-    check_size(in_features, n, "dense's in_features")
     return Out(shape=activated(x[:-1] + (units,), activation),
                params=n * units + (units if use_bias else 0),
-               macs=product(x[:-1]) * n * units)
+               macs=product(x[:-1]) * n * units, conditions=check_size(in_features, n, "dense's in_features"))
 
 
 # ---------------------------------------------------------------- activations
@@ -117,16 +116,17 @@ def prelu(x, num_parameters: Dim = None, shared_axes: Ints = None, *, c):
     """
     if num_parameters is not None and shared_axes is not None:
         raise ArgumentError("prelu takes num_parameters (PyTorch) or shared_axes (Keras), not both")
+    conditions = []
     if num_parameters is not None:
         if num_parameters != 1:
-            check_size(num_parameters, x[c.channel_axis], "prelu's num_parameters (one alpha per channel)")
+            conditions = check_size(num_parameters, x[c.channel_axis], "prelu's num_parameters (one alpha per channel)")
         alphas = num_parameters
     elif shared_axes is not None:
         shared = {axis_index(a, x, "prelu's shared_axes") for a in shared_axes}
         alphas = product(d for i, d in enumerate(x) if i not in shared)
     else:
         alphas = product(x) if c.prelu_alpha_per_element else 1
-    return Out(shape=x, params=alphas)
+    return Out(shape=x, params=alphas, conditions=conditions)
 
 
 # ---------------------------------------------------------------- reshaping
@@ -152,14 +152,13 @@ class _TargetShape(Kind):
         return out
 
 
-def _same_count(x, target, what):
+def _same_count(x, target, what) -> list:
     verdict = agree(product(x), product(target))
     message = f"{what} cannot turn {format_shape(x)} ({product(x)} values) into {format_shape(target)} " \
               f"({product(target)} values)"
     if verdict is False:
         raise ShapeError(message)
-    if verdict is not True:
-        recorded_conditions.get().append((verdict, f"{message} unless {describe_condition(verdict)}"))
+    return [] if verdict is True else [(verdict, f"{message} unless {describe_condition(verdict)}")]
 
 
 @layer("Reshape", "Reshape", "view")
@@ -172,16 +171,15 @@ def reshape(x, target_shape: _TargetShape()):
             raise ShapeError(f"reshape cannot fill the -1 of {format_shape(target_shape)} from {format_shape(x)}: "
                              f"{product(x)} values do not divide into groups of {known}")
         target_shape = tuple(rest if d == -1 else d for d in target_shape)
-    _same_count(x, target_shape, "reshape")
-    return Out(shape=tuple(target_shape))
+    return Out(shape=tuple(target_shape), conditions=_same_count(x, target_shape, "reshape"))
 
 
 @layer("Unflatten", "Unflatten")
 def unflatten(x, axis: Int, unflattened_size: Dims):
     """PyTorch's nn.Unflatten(dim, sizes): axis `dim` (batch is 0) split into sizes of the same product."""
     i = axis_index(axis, x, "unflatten")
-    _same_count((x[i],), unflattened_size, "unflatten")
-    return Out(shape=x[:i] + tuple(unflattened_size) + x[i + 1:])
+    return Out(shape=x[:i] + tuple(unflattened_size) + x[i + 1:],
+               conditions=_same_count((x[i],), unflattened_size, "unflatten"))
 
 
 @layer("Permute", "Permute")
@@ -220,7 +218,7 @@ def time_distributed(x, layer: LayerRef, *, c):
         raise ArgumentError(f"time_distributed wraps a layer of one input, found a {layer.spec.name} layer")
     step = layer.spec.apply([x[1:]], layer.config, c)
     return Out(shape=(x[0],) + tuple(step.shape), params=step.params, non_trainable=step.non_trainable,
-               buffers=step.buffers, macs=x[0] * step.macs)
+               buffers=step.buffers, macs=x[0] * step.macs, conditions=step.conditions)
 
 
 # ---------------------------------------------------------------- dropout

@@ -13,8 +13,7 @@ def _elementwise(name, binary=False):
     def merge(*xs):
         if binary and len(xs) != 2:
             raise ArgumentError(f"{name} takes exactly two tensors (the first minus the second), found {len(xs)}")
-        require_same_shape(xs, f"{name} of {len(xs)} tensors")
-        return Out(shape=xs[0])
+        return Out(shape=xs[0], conditions=require_same_shape(xs, f"{name} of {len(xs)} tensors"))
     merge.__doc__ = f"Elementwise {name}: the shapes must agree, no weights."
     return merge
 
@@ -37,7 +36,7 @@ def concatenate(*xs, axis: Int = None, c):
         index = c.channel_axis % len(xs[0])
     else:
         index = axis_index(axis, xs[0], "concatenate")
-    require_same_shape(xs, f"concatenate on axis {index + 1}", skip_axis=index)
+    conditions = require_same_shape(xs, f"concatenate on axis {index + 1}", skip_axis=index)
     shape = list(xs[0])
     shape[index] = sum(x[index] for x in xs)
-    return Out(shape=tuple(shape))
+    return Out(shape=tuple(shape), conditions=conditions)

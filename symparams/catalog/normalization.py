@@ -17,7 +17,7 @@ GroupNorm) or elementwise_affine / bias (LayerNorm, RMSNorm); both spellings are
 """
 import sympy as sp
 
-from ..dims import product, recorded_conditions
+from ..dims import product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .core import axis_index
@@ -39,12 +39,12 @@ def _channel(x, axis, c, what) -> int:
 def _per_channel(x, name, features, axis, center, scale, affine, use_bias, track_running_stats, c):
     """gamma and beta per channel, and (if tracked) a running mean and variance per channel."""
     n = x[_channel(x, axis, c, name)]
-    check_size(features, n, f"{name}'s num_features")
+    conditions = check_size(features, n, f"{name}'s num_features")
     learned = _gamma_beta(n, scale and affine, center and affine and use_bias)
     stats = 2 * n if track_running_stats else 0
     if c.norm_stats_as_buffers:
-        return Out(shape=x, params=learned, buffers=stats + 1 if track_running_stats else 0)
-    return Out(shape=x, params=learned + stats, non_trainable=stats)
+        return Out(shape=x, params=learned, buffers=stats + 1 if track_running_stats else 0, conditions=conditions)
+    return Out(shape=x, params=learned + stats, non_trainable=stats, conditions=conditions)
 
 
 def _register(name, keras_name, torch_name, ranks, layout, learned, tracked, what, *aliases):
@@ -75,36 +75,38 @@ for _n, (_ranks, _layout) in {1: ((1, 2), "(C,) or steps with channels"), 2: (3,
 
 # ---------------------------------------------------------------- layer and RMS normalisation
 
-def _normalised_size(x, features, axis, what):
+def _normalised_size(x, features, axis, what) -> tuple:
     """Product of the normalised sizes: PyTorch's normalized_shape (the trailing axes, restated),
-    Keras' `axis` (one or several, batch is 0), or by default the last axis."""
+    Keras' `axis` (one or several, batch is 0), or by default the last axis; and the conditions
+    under which a restated shape matches."""
     if features is not None and axis is not None:
         raise ArgumentError(f"{what} takes normalized_shape (PyTorch) or axis (Keras), not both")
     if features is not None:
         if len(features) > len(x):
             raise ShapeError(f"{what}'s normalized_shape {format_shape(features, batch=False)} has more axes "
                              f"than its input {format_shape(x)}")
-        for given, actual in zip(features, x[len(x) - len(features):]):
-            check_size(given, actual, f"{what}'s normalized_shape {format_shape(features, batch=False)}")
-        return product(features)
+        conditions = [c for given, actual in zip(features, x[len(x) - len(features):])
+                      for c in check_size(given, actual,
+                                          f"{what}'s normalized_shape {format_shape(features, batch=False)}")]
+        return product(features), conditions
     axes = {axis_index(a, x, what) for a in (axis or (-1,))}
-    return product(x[i] for i in sorted(axes))
+    return product(x[i] for i in sorted(axes)), []
 
 
 @layer("LayerNormalization", "LayerNorm", "layer_norm", "ln")
 def layernorm(x, features: Dims = None, axis: Ints = None, center: Bool = True, scale: Bool = True,
               elementwise_affine: Bool = True, use_bias: Bool = True):
     """Per example over n normalised features (the last axis by default): gamma (n), beta (n)."""
-    n = _normalised_size(x, features, axis, "layernorm")
+    n, conditions = _normalised_size(x, features, axis, "layernorm")
     return Out(shape=x, params=_gamma_beta(n, scale and elementwise_affine,
-                                           center and use_bias and elementwise_affine))
+                                           center and use_bias and elementwise_affine), conditions=conditions)
 
 
 @layer("RMSNormalization", "RMSNorm", "rms_norm")
 def rmsnorm(x, features: Dims = None, axis: Ints = None, elementwise_affine: Bool = True):
     """x / sqrt(mean(x^2)) * gamma over n normalised features: gamma (n) only."""
-    n = _normalised_size(x, features, axis, "rmsnorm")
-    return Out(shape=x, params=n if elementwise_affine else 0)
+    n, conditions = _normalised_size(x, features, axis, "rmsnorm")
+    return Out(shape=x, params=n if elementwise_affine else 0, conditions=conditions)
 
 
 # ---------------------------------------------------------------- group normalisation
@@ -114,12 +116,13 @@ def groupnorm(x, groups: Dim = 32, features: Dim = None, axis: Int = None, cente
               scale: Bool = True, affine: Bool = True, use_bias: Bool = True, *, c):
     """C channels in `groups` groups (which must divide C): gamma (C) and beta (C)."""
     n = x[_channel(x, axis, c, "groupnorm")]
-    check_size(features, n, "groupnorm's num_channels")
+    conditions = check_size(features, n, "groupnorm's num_channels")
     left_over = sp.Mod(n, groups)
     if left_over.is_number and left_over != 0:
         raise ShapeError(f"groupnorm cannot split {n} channels into {groups} groups: {n} is not a multiple of "
                          f"{groups} (input {format_shape(x)})")
     if not left_over.is_number:
-        recorded_conditions.get().append((sp.Eq(left_over, 0), f"groupnorm splits {n} channels into {groups} "
-                                                                f"groups, so {groups} must divide {n}"))
-    return Out(shape=x, params=_gamma_beta(n, scale and affine, center and affine and use_bias))
+        conditions.append((sp.Eq(left_over, 0), f"groupnorm splits {n} channels into {groups} groups, so {groups} "
+                                                f"must divide {n}: needs {n} % {groups} == 0"))
+    return Out(shape=x, params=_gamma_beta(n, scale and affine, center and affine and use_bias),
+               conditions=conditions)

@@ -15,7 +15,6 @@ module's whole output is return_sequences=true, its output[:, -1] the default.
 """
 import sympy as sp
 
-from ..dims import recorded_conditions
 from ..errors import ArgumentError
 from .registry import Activation, Bool, Choice, Dim, Kind, LayerRef, Out, layer
 from .shapes import check_size, need_rank
@@ -38,25 +37,26 @@ def _rnn(x, name, units, gates, bias_vectors, use_bias, return_sequences, num_la
          input_size, proj=None):
     need_rank(x, 2, name, "laid out (T, F): steps, then features")
     steps, features = x
-    check_size(input_size, features, f"{name}'s input_size")
+    conditions = check_size(input_size, features, f"{name}'s input_size")
     if proj is not None:
-        _check_projection(proj, units)
+        conditions += _check_projection(proj, units)
     directions = 2 if bidirectional else 1
     width = directions * (proj or units)       # what each layer passes up, and the output's last axis
     first, later = _weights(features, units, gates, proj), _weights(width, units, gates, proj)
     weights = directions * (first + (num_layers - 1) * later)
     biases = directions * num_layers * gates * units * bias_vectors if use_bias else 0
     return Out(shape=(steps, width) if return_sequences else (width,), params=weights + biases,
-               macs=steps * weights)
+               macs=steps * weights, conditions=conditions)
 
 
-def _check_projection(proj, units):
+def _check_projection(proj, units) -> list:
     gap = sp.sympify(units) - proj
     if gap.is_number and gap <= 0:
         raise ArgumentError(f"lstm's proj_size ({proj}) must be smaller than its units ({units})")
-    if not gap.is_number:
-        recorded_conditions.get().append((sp.Lt(proj, units), f"lstm's proj_size {proj} must be smaller than "
-                                                              f"its units {units}"))
+    if gap.is_number:
+        return []
+    return [(sp.Lt(proj, units), f"lstm's proj_size {proj} must be smaller than its units {units}: "
+                                 f"needs {proj} < {units}")]
 
 
 @layer("SimpleRNN", "RNN", "simple_rnn", "rnn")
@@ -113,4 +113,4 @@ def bidirectional(x, layer: LayerRef, merge_mode: MergeMode = "concat", *, c):
     if merge_mode == "concat":
         shape = shape[:-1] + (2 * shape[-1],)
     return Out(shape=shape, params=2 * one.params, non_trainable=2 * one.non_trainable,
-               buffers=2 * one.buffers, macs=2 * one.macs)
+               buffers=2 * one.buffers, macs=2 * one.macs, conditions=one.conditions)

@@ -266,7 +266,27 @@ class LayerSpec:
 
     def apply(self, shapes: list, config: dict, convention) -> Out:
         extra = {"c": convention} if self.wants_convention else {}
-        return self.fn(*shapes, **config, **extra)
+        out = self.fn(*shapes, **config, **extra)
+        out.conditions = whole_sizes(self.name, self.arguments, config) + list(out.conditions)
+        return out
+
+
+def whole_sizes(layer: str, arguments: list, config: dict) -> list:
+    """A size argument sympy cannot prove whole (a head width `d / h`) holds only where it divides:
+    the condition is recorded, so that d = 10, h = 3 is refused rather than counted with 10/3."""
+    conditions = []
+    for name, kind, _ in arguments:
+        if not (kind is Dim or (isinstance(kind, _PerAxis) and kind.item is Dim)):
+            continue
+        value = config.get(name)
+        for v in value if isinstance(value, tuple) else (value,):
+            if isinstance(v, sp.Expr) and v.is_integer is None:
+                top, bottom = sp.fraction(sp.together(v))
+                relation = sp.Eq(sp.Mod(top, bottom), 0)
+                top_text = f"({top})" if top.is_Add else str(top)
+                conditions.append((relation, f"{layer}'s {name} {v} must be a whole number: "
+                                             f"needs {top_text} % {bottom} == 0"))
+    return conditions
 
 
 def _converted(kind, value, where: str, pos):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..dims import agree, describe_condition, recorded_conditions
+from ..dims import agree, describe_condition
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 
@@ -91,24 +91,25 @@ def check_strided_dilation(strides: tuple, dilation: tuple, layer: str, c) -> No
                             f"(the {c.name} convention)", hint="use the torch convention, which allows both")
 
 
-def check_size(given, actual, what: str, tensor: str = "the input") -> None:
+def check_size(given, actual, what: str, tensor: str = "the input") -> list:
     """A size the user restated (PyTorch's in_features, in_channels, num_features, ...) must match the
-    tensor's; None means it was not given."""
+    tensor's; None means it was not given. Returns the condition under which they agree."""
     if given is None:
-        return
+        return []
     verdict = agree(given, actual)
     if verdict is False:
         raise ShapeError(f"{what} is {given} but {tensor} has {actual}")
-    if verdict is not True:
-        recorded_conditions.get().append((verdict, f"{what} is {given} but {tensor} has {actual}: "
-                                                   f"they agree only if {describe_condition(verdict)}"))
+    if verdict is True:
+        return []
+    return [(verdict, f"{what} is {given} but {tensor} has {actual}: "
+                      f"they agree only if {describe_condition(verdict)}")]
 
 
-def check_divides(groups, n, layer: str, what: str) -> None:
+def check_divides(groups, n, layer: str, what: str) -> list:
     """`groups` must divide `n` (channels split evenly into groups); symbolic cases become conditions."""
     rest = sp.Mod(n, groups)
     if rest == 0:
-        return
+        return []
     if rest.is_number:
         raise ShapeError(f"{layer}: groups={groups} does not divide the {what} ({n})")
-    recorded_conditions.get().append((sp.Eq(rest, 0), f"{layer}: groups={groups} must divide the {what} ({n})"))
+    return [(sp.Eq(rest, 0), f"{layer}: groups={groups} must divide the {what} ({n}): needs {n} % {groups} == 0")]

@@ -49,9 +49,9 @@ class Check:
         return not self.failures
 
 
-def formula_numbers(evaluation, row) -> dict:
-    return {"params": evaluation.number(row.params), "non_trainable": evaluation.number(row.non_trainable),
-            "buffers": evaluation.number(row.buffers), "output_shape": evaluation.shape(row.output_shape)}
+def formula_numbers(evaluation, node) -> dict:
+    return {"params": evaluation.number(node.params), "non_trainable": evaluation.number(node.non_trainable),
+            "buffers": evaluation.number(node.buffers), "output_shape": evaluation.shape(node.shape)}
 
 
 def numbers(entry, measured: dict) -> dict:

@@ -1,10 +1,10 @@
 """A model at one setting of its symbols, as the steps a framework builder follows.
 
-Framework-neutral. Every catalog layer application becomes a Step: its configuration evaluated
-to plain numbers, the tensors it reads (`row.inputs`, resolved to step names), and whether it
-reuses another step's layer (shared instance), another's matrix (tied=) or is frozen.
+Framework-neutral, read off the model's graph (symparams/graph.py). Every layer node becomes a
+Step: its configuration evaluated to plain numbers, the steps whose tensors it reads, and whether
+it reuses another step's layer (its Weights built there), another's matrix (tied=) or is frozen.
 
-A block or repeat row becomes a Group over the steps of its body. A repeat whose count is small
+A block or repeat node becomes a Group over the steps of its body. A repeat whose count is small
 at these values is built as that many copies; a larger one is built once and its counts
 multiplied, as the formula does (UNROLL_LIMIT). Export unrolls every repeat (up to EXPORT_LIMIT
 copies): a network to train needs all its layers.
@@ -12,6 +12,7 @@ copies): a network to train needs all its layers.
 from __future__ import annotations
 
 import re
+from collections import ChainMap
 from dataclasses import dataclass, field, replace
 
 import sympy as sp
@@ -24,7 +25,7 @@ EXPORT_LIMIT = 1000
 
 @dataclass
 class Step:
-    row: object               # the model's Row
+    row: object               # the graph Node it applies
     name: str                 # a unique Python identifier (export uses it as an attribute)
     inputs: list              # names of the steps (or model inputs) whose tensors it reads
     config: dict              # the row's configuration with every size a plain int
@@ -41,7 +42,7 @@ class Step:
 
 @dataclass
 class Group:
-    """A block or repeat row, realised by the steps of its body."""
+    """A block or repeat node, realised by the steps of its body."""
     row: object
     name: str
     output: str                       # the step whose tensor the group yields
@@ -93,12 +94,16 @@ def concrete(value, evaluation):
 
 
 class _Planner:
+    """Walks the model's graph. `tensors` maps a Tensor (by id) to the step or input that makes it;
+    `built` maps a Weights to the step that built it, so a node applying weights made elsewhere
+    (a shared instance, a block applied again, a repeat body's instance made outside it) reuses
+    that step's layer, and a tied layer finds the matrix it borrows."""
+
     def __init__(self, evaluation, unroll_limit):
         self.ev = evaluation
         self.unroll_limit = unroll_limit
         self.steps: list[Step] = []
         self.taken: set[str] = set()
-        self.leaves: dict[str, list] = {}    # a block or repeat row's name -> its steps, in order
 
     def unique(self, name: str) -> str:
         base = identifier(name)
@@ -108,66 +113,56 @@ class _Planner:
         self.taken.add(text)
         return text
 
-    def rows(self, rows, tensors: dict, layers: dict, prefix: str = "", shared_with: dict | None = None,
-             owners=None) -> list:
-        """Plan `rows`. `tensors` maps row names to step names (updated as rows run), `layers` maps
-        row names to the step owning their layer; `shared_with` maps once-only body rows of a later
-        repeat copy to the first copy's steps; `owners` yields, in order, the steps of a block
-        applied before whose weights these rows reuse (a block instance applied again)."""
-        entries = []
-        for row in rows:
-            if row.spec is None:
-                entries.append(self.group(row, tensors, layers, prefix, owners))
-                continue
-            step = Step(row, self.unique(prefix + row.name), [tensors[i] for i in row.inputs],
-                        {k: concrete(v, self.ev) for k, v in row.config.items()},
-                        [self.ev.shape(s) for s in row.input_shapes], self.ev.shape(row.output_shape))
-            if row.shares is not None:
-                step.owner = layers[row.shares]
-            elif shared_with and row.name in shared_with:
-                step.owner = shared_with[row.name]
-            elif owners is not None:
-                step.owner = next(owners, None)
-            if row.tied_to is not None:
-                step.tied = layers.get(row.tied_to)
-            step.frozen = row.frozen and step.owner is None    # a reused layer is frozen where it is made
-            self.steps.append(step)
-            tensors[row.name] = layers[row.name] = step.name
-            entries.append(step)
-        return entries
+    def nodes(self, nodes, tensors: dict, built: ChainMap, prefix: str = "", kept: dict | None = None) -> list:
+        """Plan `nodes`; a layer whose weights exist once however often a repeat runs registers them
+        in `kept` (the repeat's scope) rather than in this copy's own."""
+        return [self.node(n, tensors, built, prefix, kept) for n in nodes]
 
-    def group(self, row, tensors: dict, layers: dict, prefix: str, owners=None) -> Group:
-        count = 1 if row.repeat_count is None else self.ev.number(row.repeat_count)
+    def node(self, node, tensors: dict, built: ChainMap, prefix: str, kept):
+        if node.body is not None:
+            return self.group(node, tensors, built, prefix, kept)
+        step = Step(node, self.unique(prefix + node.name), [tensors[id(t)] for t in node.inputs],
+                    {k: concrete(v, self.ev) for k, v in node.config.items()},
+                    [self.ev.shape(s) for s in node.input_shapes], self.ev.shape(node.shape))
+        step.owner = built.get(node.weights)
+        if node.tied is not None:
+            step.tied = built.get(node.tied)
+        step.frozen = node.frozen and step.owner is None    # a reused layer is frozen where it is made
+        if step.owner is None:
+            (kept if kept is not None else built)[node.weights] = step.name
+        self.steps.append(step)
+        tensors[id(node.output)] = step.name
+        return step
+
+    def group(self, node, tensors: dict, built: ChainMap, prefix: str, kept) -> Group:
+        body = node.body
+        count = 1 if node.count is None else self.ev.number(node.count)
         copies = count if count <= self.unroll_limit else 1
-        name = self.unique(prefix + row.name)
-        group = Group(row, name, output="", multiplier=count // copies if copies else 0)
+        name = self.unique(prefix + node.name)
+        group = Group(node, name, output="", multiplier=count // copies if copies else 0)
         if not copies:     # repeated 0 times at these values: the input passes through
-            tensors[row.name] = layers[row.name] = group.output = tensors[row.inputs[0]]
-            self.leaves[row.name] = []
+            tensors[id(node.output)] = group.output = tensors[id(node.inputs[0])]
             return group
-        if row.shares is not None:   # the block applied again: its layers are the first application's
-            owners = iter(self.leaves[row.shares])
-        first_steps = {}
-        source = row.inputs[0] if row.inputs else None
-        inner_tensors = dict(tensors)
-        inner_tensors.update(zip(row.body_inputs, (tensors[i] for i in row.inputs)))
+        inner = dict(tensors)
+        inner.update((id(b), tensors[id(t)]) for b, t in zip(body.inputs, node.inputs))
+        repeated = node.kind == "repeat"
         for k in range(copies):
-            inner_layers = dict(layers)
             start = len(self.steps)
-            once = {n: first_steps[n] for n in row.repeat_once if n in first_steps} if k else None
-            entries = self.rows(row.children, inner_tensors, inner_layers, f"{name}_{k + 1}_" if copies > 1
-                                else f"{name}_", once, owners)
-            made = self.steps[start:]
-            group.steps += [s.name for s in made]
+            # Each copy of a repeat's body has weights of its own, but for those made outside it.
+            scope = built.new_child() if repeated else built
+            entries = []
+            for child in body.nodes:
+                once = repeated and child in body.once
+                entries.append(self.node(child, inner, scope, f"{name}_{k + 1}_" if copies > 1 else f"{name}_",
+                                         built if once else (None if repeated else kept)))
+                if once and k == 0:
+                    group.once.add(entries[-1].name)
+            group.steps += [s.name for s in self.steps[start:]]
             group.copies.append(entries)
-            if k == 0:
-                first_steps = {s.row.name: s.name for s in made}
-                group.once = {first_steps[n] for n in row.repeat_once if n in first_steps}
-            group.output = inner_tensors[row.output_row]
-            if row.repeat_count is not None and source is not None:
-                inner_tensors[source] = group.output     # the next copy reads this one's output
-        tensors[row.name] = layers[row.name] = group.output
-        self.leaves[row.name] = group.steps
+            group.output = inner[id(body.output)]
+            if repeated:
+                inner[id(body.inputs[0])] = group.output     # the next copy reads this one's output
+        tensors[id(node.output)] = group.output
         return group
 
 
@@ -177,7 +172,7 @@ def make_plan(model, values: dict | None = None, unroll_limit: int = UNROLL_LIMI
     tensors = {}
     inputs = []
     for t in model.inputs:
-        tensors[t.source] = planner.unique(t.source)
-        inputs.append((tensors[t.source], ev.shape(t.shape), t.dtype))
-    top = planner.rows(model.rows, tensors, {})
-    return Plan(model, ev, inputs, planner.steps, top, [tensors[t.source] for t in model.outputs])
+        tensors[id(t)] = planner.unique(t.source)
+        inputs.append((tensors[id(t)], ev.shape(t.shape), t.dtype))
+    top = planner.nodes(model.graph.nodes, tensors, ChainMap())
+    return Plan(model, ev, inputs, planner.steps, top, [tensors[id(t)] for t in model.outputs])
