@@ -12,7 +12,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 CASES = [
     ("bn_cnn_torch.sp", ["S=16"]), ("har_lstm.sp", []), ("text_cnn.sp", ["V=500"]),
-    ("gpt2.sp", ["V=300", "T=16", "d=32", "h=4", "L=12"]),    # all 12 layers written out, the matrix tied
+    ("gpt2.sp", ["V=300", "T=16", "d=32", "h=4", "L=12"]),    # a list of 12 block modules, the matrix tied
+    ("zoo/resnet.sp", ["H=64", "W=64"]),                       # blocks as classes, stages as module lists
 ]
 
 
@@ -36,6 +37,24 @@ def test_exported_torch_module_has_the_formula_count(capsys, file, sets):
     with torch.device("meta"):
         network = network_class()
     assert sum(p.numel() for p in network.parameters()) == formula_params(file, sets, "torch")
+
+
+def test_exported_gpt2_keeps_its_structure_and_runs(capsys):
+    """A block is an nn.Module class, the repeat an nn.ModuleList looped in forward; at the
+    published sizes the module has GPT-2's 124,439,808 parameters and maps tokens to logits."""
+    import torch
+    source = exported(capsys, EXAMPLES / "gpt2.sp", "--to", "torch")
+    assert len(source.splitlines()) < 120
+    assert "class GptLayer(nn.Module):" in source
+    assert "nn.ModuleList([GptLayer() for _ in range(12)])" in source
+    assert "for layer in self.repeat_1:" in source and "add_1 = x + multihead_attention_1" in source
+    namespace = {}
+    exec(compile(source, "<export of gpt2.sp>", "exec"), namespace)
+    with torch.device("meta"):
+        network = namespace["Gpt2"]()
+        logits = network(torch.zeros(2, 1024, dtype=torch.long))
+    assert sum(p.numel() for p in network.parameters()) == 124_439_808
+    assert tuple(logits.shape) == (2, 1024, 50257)
 
 
 @pytest.mark.parametrize("file, sets", [("bn_cnn.sp", ["S=16"]), ("har_lstm.sp", []), ("conv_stack.sp", ["H=32", "W=32"])])

@@ -29,17 +29,22 @@ def run(args):
         raise ArgumentError(f"export --to {to} writes the {FRAMEWORKS[to]} convention's network (its layout and "
                             f"counts), not the {args.convention} convention's")
     model = load(args.file, model=args.model, convention=FRAMEWORKS[to])
-    plan = make_plan(model, parse_assignments(args.set), unroll_limit=EXPORT_LIMIT)
-    for group in plan.groups():
-        if group.multiplier > 1:
-            raise ArgumentError(f"{group.row.name} repeats its body {group.multiplier} times at these sizes; "
-                                f"export writes at most {EXPORT_LIMIT} copies", group.row.pos)
+    values = parse_assignments(args.set)
     try:
         network = network_module(to)
     except SymparamsError as e:
         raise e.attach(None, args.file)
     try:
-        text = network.source(plan, class_name(model.name)) if to == "torch" else network.source(plan)
+        text = None
+        if to == "torch":   # blocks as classes and repeats as module lists, where the weights allow
+            text = network.structured_source(make_plan(model, values, unroll_limit=1), class_name(model.name))
+        if text is None:
+            plan = make_plan(model, values, unroll_limit=EXPORT_LIMIT)
+            for group in plan.groups():
+                if group.multiplier > 1:
+                    raise ArgumentError(f"{group.row.name} repeats its body {group.multiplier} times at these "
+                                        f"sizes; export writes at most {EXPORT_LIMIT} copies", group.row.pos)
+            text = network.source(plan, class_name(model.name)) if to == "torch" else network.source(plan)
     except NoCounterpart as e:
         raise ArgumentError(f"cannot export to {to}: {e}") from None
     print(text, end="")

@@ -49,6 +49,7 @@ class Group:
     steps: list = field(default_factory=list)      # names of every step inside, all copies
     copies: list = field(default_factory=list)     # each built copy of the body: its Steps and Groups
     multiplier: int = 1               # a repeat built once stands for this many copies
+    inputs: list = field(default_factory=list)     # the steps (or model inputs) whose tensors it is fed
 
     @property
     def children(self) -> list:
@@ -139,7 +140,8 @@ class _Planner:
         count = 1 if node.count is None else self.ev.number(node.count)
         copies = count if count <= self.unroll_limit else 1
         name = self.unique(prefix + node.name)
-        group = Group(node, name, output="", multiplier=count // copies if copies else 0)
+        group = Group(node, name, output="", multiplier=count // copies if copies else 0,
+                      inputs=[tensors[id(t)] for t in node.inputs])
         if not copies:     # repeated 0 times at these values: the input passes through
             tensors[id(node.output)] = group.output = tensors[id(node.inputs[0])]
             return group

@@ -10,7 +10,7 @@ import inspect
 import torch
 from torch import nn
 
-from . import torch_glue
+from . import torch_glue, torch_source
 from .make import NoCounterpart, describe_each
 from .torch_builder import layer_call
 
@@ -121,17 +121,37 @@ def measure(plan) -> dict:
     return results
 
 
+def _preamble(used: set) -> list:
+    """The imports, and the glue classes the calls use (copied, so the source stands alone)."""
+    lines = ["import torch", "from torch import nn", ""]
+    for cls_name, cls in torch_glue.GLUE.items():
+        if cls_name in used:
+            lines += ["", inspect.getsource(cls).rstrip(), ""]
+    return lines
+
+
+def structured_source(plan, class_name: str) -> str | None:
+    """The model as nn.Module classes, a block one class and a repeat an nn.ModuleList, from a plan
+    whose repeats are built once; None where weights cross a module boundary (then `source`)."""
+    doc = f"{plan.model.name} at {_setting(plan)} (written by `symparams export`)."
+    written = torch_source.structured(plan, class_name, doc, layer_call, NAMESPACE)
+    if written is None:
+        return None
+    classes, used = written
+    lines = _preamble(used)
+    for cls in classes:
+        lines += ["", *cls, ""]
+    return "\n".join(lines[:-1]) + "\n"
+
+
 def source(plan, class_name: str) -> str:
-    """The nn.Module the builder makes, as Python source a user can train from."""
+    """The nn.Module the builder makes, one attribute per layer, as Python source a user can train from."""
     made, missing = calls(plan)
     if missing:
         name, reason = next(iter(missing.items()))
         raise NoCounterpart(f"layer {name}: {reason}")
     used = set().union(*(call.paths() for call in made.values())) if made else set()
-    lines = ["import torch", "from torch import nn", ""]
-    for cls_name, cls in torch_glue.GLUE.items():
-        if cls_name in used:
-            lines += ["", inspect.getsource(cls).rstrip(), ""]
+    lines = _preamble(used)
     args = ", ".join(name for name, _, _ in plan.inputs)
     lines += ["", f"class {class_name}(nn.Module):",
               f'    """{plan.model.name} at {_setting(plan)} (written by `symparams export`)."""', "",

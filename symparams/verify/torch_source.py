@@ -1,0 +1,198 @@
+"""`export --to torch` with the model's own structure: a block becomes an nn.Module class, a
+repeat an nn.ModuleList run in a loop, so GPT-2 reads as a person would write it.
+
+It reads a plan made with every repeat built once (`unroll_limit=1`): a Group's first copy is
+its body, its multiplier the number of modules in the list. The layer calls are verify's own
+(torch_builder.layer_call), so what is exported is what verify checks. Where weights cross a
+module's boundary (an instance made outside a repeat's body, a matrix tied across blocks)
+the classes cannot hold them: `structured` returns None and the caller writes the flat module.
+"""
+from __future__ import annotations
+
+from .make import NoCounterpart
+from .plan import Group, identifier
+
+_OPERATORS = {"add": "+", "subtract": "-", "multiply": "*"}
+
+
+class _Unstructured(Exception):
+    """Weights shared across a module boundary: this plan is written flat."""
+
+
+def class_name(name: str) -> str:
+    """`gpt_layer` -> `GptLayer`."""
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part) or "Block"
+
+
+class _Scope:
+    """One class being written: its attributes, its forward's lines, the local name of each tensor."""
+
+    def __init__(self, params: list):
+        self.init, self.forward = [], []
+        self.local = dict(params)           # a step's (or input's) plan name -> its name in forward
+        self.taken = set(self.local.values())
+        self.module = {}                    # a step's name, or a block Node, -> the attribute holding it
+
+    def fresh(self, name: str) -> str:
+        base = identifier(name)
+        text, k = base, 2
+        while text in self.taken:
+            text, k = f"{base}_{k}", k + 1
+        self.taken.add(text)
+        return text
+
+    def read(self, name: str) -> str:
+        if name not in self.local:          # a tensor from outside this module
+            raise _Unstructured(name)
+        return self.local[name]
+
+
+class _Writer:
+    def __init__(self, plan, layer_call, namespace):
+        self.plan, self.layer_call, self.namespace = plan, layer_call, namespace
+        self.classes: dict[str, list] = {}     # class name -> its lines, in the order written
+        self.paths: set = set()                # dotted names the calls use (glue classes to copy)
+        self.by_name = {s.name: s for s in plan.steps}
+
+    def body(self, entries, params: list) -> _Scope:
+        scope = _Scope(params)
+        for entry in entries:
+            if isinstance(entry, Group):
+                self.group(entry, scope)
+            else:
+                self.step(entry, scope)
+        return scope
+
+    def step(self, step, scope: _Scope) -> None:
+        inputs = [scope.read(i) for i in step.inputs]
+        out = scope.fresh(step.row.name)
+        scope.local[step.name] = out
+        op = _OPERATORS.get(step.kind)
+        if op and len(inputs) == 2:
+            scope.forward.append(f"        {out} = {f' {op} '.join(inputs)}")
+            return
+        if step.owner is not None:          # the same instance applied again
+            if step.owner not in scope.module:
+                raise _Unstructured(step.name)
+            scope.forward.append(f"        {out} = self.{scope.module[step.owner]}({', '.join(inputs)})")
+            return
+        try:
+            call = self.layer_call(step)
+        except NoCounterpart as e:
+            raise NoCounterpart(f"layer {step.row.name}: {e}") from None
+        self.paths |= call.paths()
+        scope.module[step.name] = out
+        scope.init.append(f"        self.{out} = {call.source(self.namespace)}")
+        if step.frozen:                     # before tying: a frozen tied layer freezes its own weights
+            scope.init.append(f"        self.{out}.requires_grad_(False)")
+        if step.tied:
+            if step.tied not in scope.module:
+                raise _Unstructured(step.name)
+            scope.init.append(f"        {_linear(out, call)}.weight = "
+                              f"{_linear(scope.module[step.tied], self.layer_call(self.by_name[step.tied]), True)}.weight")
+        scope.forward.append(f"        {out} = self.{out}({', '.join(inputs)})")
+
+    def group(self, group, scope: _Scope) -> None:
+        node = group.row
+        if group.once or not group.copies:
+            raise _Unstructured(group.name)
+        params = self.params(group)
+        args = ", ".join(scope.read(outer) for outer, _ in params)
+        out = scope.fresh(node.name)
+        if node.reapplies is not None:      # a block instance applied again: the same module
+            if node.reapplies not in scope.module:
+                raise _Unstructured(group.name)
+            scope.forward.append(f"        {out} = self.{scope.module[node.reapplies]}({args})")
+        else:
+            if node.kind == "repeat":
+                n = group.multiplier * len(group.copies)
+                rest = "".join(f", {scope.read(outer)}" for outer, _ in params[1:])
+                scope.init.append(f"        self.{out} = nn.ModuleList([{self.repeated(group, params)} "
+                                  f"for _ in range({n})])")
+                scope.forward += [f"        {out} = {scope.read(params[0][0])}",
+                                  f"        for layer in self.{out}:",
+                                  f"            {out} = layer({out}{rest})"]
+            else:
+                scope.init.append(f"        self.{out} = {self.write_class(node, group, params)}()")
+                scope.forward.append(f"        {out} = self.{out}({args})")
+            scope.module[node] = out
+        scope.local[group.output] = out
+
+    def params(self, group) -> list:
+        """(plan name outside, parameter name inside) of each tensor the body reads from outside:
+        its inputs by the body's own names, then any other (a `repeat n:` body reading `mem`)."""
+        node, made = group.row, set(group.steps)
+        outer = [self.plan_input(group, i) for i in range(len(node.inputs))]
+        params = list(zip(outer, (identifier(t.source) for t in node.body.inputs)))
+        for name in (i for s in group.steps for i in self.by_name[s].inputs):
+            if name not in made and name not in (o for o, _ in params):
+                params.append((name, identifier(name)))
+        distinct, seen = [], set()
+        for outer_name, inner_name in params:
+            if outer_name not in seen:
+                seen.add(outer_name)
+                distinct.append((outer_name, inner_name))
+        return distinct
+
+    @staticmethod
+    def plan_input(group, i: int) -> str:
+        return group.inputs[i]
+
+    def repeated(self, group, params) -> str:
+        """The module a repeat's list holds: its block's class or its one layer, if that is all the
+        body is; else a class of the body's own."""
+        body = group.copies[0]
+        if len(body) == 1 and len(params) == 1:
+            (entry,) = body
+            if isinstance(entry, Group) and entry.row.kind == "block" and entry.row.reapplies is None \
+                    and self.params(entry) == [(params[0][0], self.params(entry)[0][1])]:
+                return self.write_class(entry.row, entry, self.params(entry)) + "()"
+            if not isinstance(entry, Group) and entry.owner is None and not entry.tied and not entry.frozen \
+                    and entry.inputs == [params[0][0]]:
+                call = self.layer_call(entry)
+                self.paths |= call.paths()
+                return call.source(self.namespace)
+        return self.write_class(group.row, group, params) + "()"
+
+    def write_class(self, node, group, params) -> str:
+        scope = self.body(group.copies[0], params)
+        lines = _class_lines(scope, [p for _, p in params], scope.read(group.output))
+        for name, existing in self.classes.items():
+            if existing == lines:
+                return name
+        base = class_name(node.type if node.kind == "block" else f"{node.name}_body")
+        name, k = base, 2
+        while name in self.classes:
+            name, k = f"{base}{k}", k + 1
+        self.classes[name] = lines
+        return name
+
+
+def _class_lines(scope: _Scope, params: list, returned: str, doc: str | None = None) -> list:
+    lines = [f'    """{doc}"""', ""] if doc else []
+    return lines + ["    def __init__(self):", "        super().__init__()", *scope.init, "",
+                    f"    def forward(self, {', '.join(params)}):", *scope.forward, f"        return {returned}"]
+
+
+def _linear(attribute: str, call, table: bool = False) -> str:
+    """`self.name`, or `self.name[i]` when the weight sits in the i-th module of a Sequential."""
+    if call.path != "nn.Sequential":
+        return f"self.{attribute}"
+    kinds = ("nn.Linear", "nn.Embedding") if table else ("nn.Linear",)
+    index = next(i for i, part in enumerate(call.args) if part.path in kinds)
+    return f"self.{attribute}[{index}]"
+
+
+def structured(plan, top_name: str, doc: str, layer_call, namespace) -> tuple[list, set] | None:
+    """The classes (lines each, the model's own last) and the dotted names their calls use; None
+    where the model's weights cross a module boundary."""
+    writer = _Writer(plan, layer_call, namespace)
+    inputs = [(name, identifier(name)) for name, _, _ in plan.inputs]
+    try:
+        scope = writer.body(plan.top, inputs)
+        returned = ", ".join(scope.read(name) for name in plan.outputs)
+    except _Unstructured:
+        return None
+    classes = [[f"class {name}(nn.Module):", *lines] for name, lines in writer.classes.items()]
+    classes.append([f"class {top_name}(nn.Module):", *_class_lines(scope, [p for _, p in inputs], returned, doc)])
+    return classes, writer.paths
