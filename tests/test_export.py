@@ -57,7 +57,8 @@ def test_exported_gpt2_keeps_its_structure_and_runs(capsys):
     assert tuple(logits.shape) == (2, 1024, 50257)
 
 
-@pytest.mark.parametrize("file, sets", [("bn_cnn.sp", ["S=16"]), ("har_lstm.sp", []), ("conv_stack.sp", ["H=32", "W=32"])])
+@pytest.mark.parametrize("file, sets", [("bn_cnn.sp", ["S=16"]), ("har_lstm.sp", []), ("conv_stack.sp", ["H=32", "W=32"]),
+                                        ("zoo/resnet50_keras.sp", ["H=64", "W=64"])])
 def test_exported_keras_model_has_the_formula_count(capsys, file, sets):
     import keras
     source = exported(capsys, EXAMPLES / file, "--to", "keras", *(["--set", *sets] if sets else []))
@@ -65,6 +66,18 @@ def test_exported_keras_model_has_the_formula_count(capsys, file, sets):
     with keras.device("meta"):
         exec(compile(source, f"<export of {file}>", "exec"), namespace)
     assert namespace["model"].count_params() == formula_params(file, sets, "keras")
+
+
+def test_exported_keras_resnet50_writes_blocks_as_functions(capsys):
+    """keras.applications' style: a function per block body, a loop per repeat; the functional
+    model has ResNet50's 25,636,712 parameters."""
+    import keras
+    source = exported(capsys, EXAMPLES / "zoo" / "resnet50_keras.sp", "--to", "keras")
+    assert "def bottleneck(x):" in source and "for _ in range(5):" in source
+    namespace = {}
+    with keras.device("meta"):
+        exec(compile(source, "<export of resnet50_keras.sp>", "exec"), namespace)
+    assert namespace["model"].count_params() == 25_636_712
 
 
 def test_export_of_a_layer_without_counterpart_is_a_clear_error(capsys):

@@ -35,9 +35,10 @@ def run(args):
     except SymparamsError as e:
         raise e.attach(None, args.file)
     try:
-        text = None
-        if to == "torch":   # blocks as classes and repeats as module lists, where the weights allow
-            text = network.structured_source(make_plan(model, values, unroll_limit=1), class_name(model.name))
+        # Blocks as classes (torch) or functions (keras), repeats as loops, where the weights allow.
+        once = make_plan(model, values, unroll_limit=1)
+        text = network.structured_source(once, class_name(model.name)) if to == "torch" else \
+            network.structured_source(once)
         if text is None:
             plan = make_plan(model, values, unroll_limit=EXPORT_LIMIT)
             for group in plan.groups():

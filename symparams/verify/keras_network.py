@@ -110,8 +110,23 @@ def _size(w) -> int:
     return n
 
 
+def structured_source(plan) -> str | None:
+    """The functional model with a function per block and a loop per repeat, from a plan whose
+    repeats are built once; None where weights cross a function's boundary (then `source`)."""
+    from . import keras_source
+    lines = keras_source.structured(
+        plan, lambda name, shape, dtype: f"{name} = keras.Input(shape={shape!r}, dtype={dtype!r}, name={name!r})",
+        _dtype)
+    if lines is None:
+        return None
+    header = ["import keras", "from keras import layers", "",
+              f"# {plan.model.name} at {', '.join(f'{k}={v}' for k, v in plan.evaluation.values.items())} "
+              "(written by `symparams export`)"]
+    return "\n".join(header + lines) + "\n"
+
+
 def source(plan) -> str:
-    """The Keras functional model the builder makes, as Python source."""
+    """The Keras functional model the builder makes, one line per layer, as Python source."""
     made, missing = chains(plan)
     if missing:
         name, reason = next(iter(missing.items()))

@@ -9,10 +9,14 @@ the classes cannot hold them: `structured` returns None and the caller writes th
 """
 from __future__ import annotations
 
+import keyword
+
 from .make import NoCounterpart
 from .plan import Group, identifier
 
 _OPERATORS = {"add": "+", "subtract": "-", "multiply": "*"}
+# Names the written code uses itself, which a layer's variable must not take.
+_RESERVED = {"self", "torch", "nn", "layer", "super"}
 
 
 class _Unstructured(Exception):
@@ -30,13 +34,13 @@ class _Scope:
     def __init__(self, params: list):
         self.init, self.forward = [], []
         self.local = dict(params)           # a step's (or input's) plan name -> its name in forward
-        self.taken = set(self.local.values())
+        self.taken = set(self.local.values()) | _RESERVED
         self.module = {}                    # a step's name, or a block Node, -> the attribute holding it
 
     def fresh(self, name: str) -> str:
         base = identifier(name)
         text, k = base, 2
-        while text in self.taken:
+        while text in self.taken or keyword.iskeyword(text):
             text, k = f"{base}_{k}", k + 1
         self.taken.add(text)
         return text
@@ -123,10 +127,10 @@ class _Writer:
         its inputs by the body's own names, then any other (a `repeat n:` body reading `mem`)."""
         node, made = group.row, set(group.steps)
         outer = [self.plan_input(group, i) for i in range(len(node.inputs))]
-        params = list(zip(outer, (identifier(t.source) for t in node.body.inputs)))
+        params = list(zip(outer, (_safe(identifier(t.source)) for t in node.body.inputs)))
         for name in (i for s in group.steps for i in self.by_name[s].inputs):
             if name not in made and name not in (o for o, _ in params):
-                params.append((name, identifier(name)))
+                params.append((name, _safe(identifier(name))))
         distinct, seen = [], set()
         for outer_name, inner_name in params:
             if outer_name not in seen:
@@ -196,3 +200,8 @@ def structured(plan, top_name: str, doc: str, layer_call, namespace) -> tuple[li
     classes = [[f"class {name}(nn.Module):", *lines] for name, lines in writer.classes.items()]
     classes.append([f"class {top_name}(nn.Module):", *_class_lines(scope, [p for _, p in inputs], returned, doc)])
     return classes, writer.paths
+
+
+def _safe(name: str) -> str:
+    """A parameter name that is neither a Python keyword nor a name the written code uses."""
+    return name + "_" if keyword.iskeyword(name) or name in _RESERVED else name

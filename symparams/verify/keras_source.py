@@ -1,0 +1,195 @@
+"""`export --to keras` with the model's own structure: a block becomes a Python function that
+makes its layers and calls them, a repeat a loop calling it, as Keras' own applications are
+written (keras.applications' `stack`/`block` functions).
+
+Like torch_source, it reads a plan whose repeats are built once and the builder's own layer
+chains (keras_builder.layer_chain), and returns None where weights cross a function's boundary
+(a block instance applied twice, an instance made outside a repeat's body): a function makes
+new layers at every call, so the caller writes the flat functional model instead.
+"""
+from __future__ import annotations
+
+import keyword
+
+from .keras_builder import LIST_INPUTS, layer_chain
+from .make import NoCounterpart
+from .plan import Group, identifier
+
+
+class _Unstructured(Exception):
+    pass
+
+
+class _Scope:
+    def __init__(self, params: list, indent: str):
+        self.lines, self.indent = [], indent
+        self.local = dict(params)
+        self.taken = set(self.local.values()) | {"keras", "layers", "model", "range"}
+        self.layer = {}                       # a step's name -> the variable holding its layer
+
+    def fresh(self, name: str) -> str:
+        base = identifier(name)
+        text, k = base, 2
+        while text in self.taken or keyword.iskeyword(text):
+            text, k = f"{base}_{k}", k + 1
+        self.taken.add(text)
+        return text
+
+    def read(self, name: str) -> str:
+        if name not in self.local:
+            raise _Unstructured(name)
+        return self.local[name]
+
+    def say(self, line: str) -> None:
+        self.lines.append(self.indent + line)
+
+
+class _Writer:
+    def __init__(self, plan, namespace):
+        self.plan, self.namespace = plan, namespace
+        self.functions: dict[str, tuple] = {}    # placeholder -> (name wanted, lines)
+        self.locals: set = set()                   # every variable name the source uses
+        self.by_name = {s.name: s for s in plan.steps}
+        # Steps whose layer is called again or frozen need it in a variable of its own.
+        self.kept = {s.owner for s in plan.steps if s.owner} | {s.name for s in plan.steps if s.frozen}
+
+    def body(self, entries, params, indent) -> _Scope:
+        scope = _Scope(params, indent)
+        for entry in entries:
+            (self.group if isinstance(entry, Group) else self.step)(entry, scope)
+        return scope
+
+    def chain(self, step) -> list:
+        if step.tied:
+            raise NoCounterpart(f"layer {step.row.name}: Keras's Dense cannot reuse another layer's weight "
+                                "matrix (tied=)")
+        try:
+            return [call.source(self.namespace) for call in layer_chain(step)]
+        except NoCounterpart as e:
+            raise NoCounterpart(f"layer {step.row.name}: {e}") from None
+
+    def step(self, step, scope: _Scope) -> None:
+        x = ", ".join(scope.read(i) for i in step.inputs)
+        if step.kind in LIST_INPUTS:
+            x = f"[{x}]"
+        out = scope.fresh(step.row.name)
+        if step.owner is not None:
+            if step.owner not in scope.layer:
+                raise _Unstructured(step.name)
+            calls = [scope.layer[step.owner]]
+        else:
+            calls = self.chain(step)
+            if step.name in self.kept:
+                variable = scope.fresh(f"{step.row.name}_layer")
+                scope.say(f"{variable} = {calls[-1]}")
+                if step.frozen:
+                    scope.say(f"{variable}.trainable = False")
+                scope.layer[step.name] = calls[-1] = variable
+        for call in calls:
+            x = f"{call}({x})"
+        scope.say(f"{out} = {x}")
+        scope.local[step.name] = out
+
+    def group(self, group, scope: _Scope) -> None:
+        node = group.row
+        if group.once or not group.copies or node.reapplies is not None or \
+                any(s in self.kept for s in group.steps if self.by_name[s].owner is None and
+                    any(o.owner == s for o in self.plan.steps if o.name not in group.steps)):
+            raise _Unstructured(group.name)
+        params = self.params(group)
+        out = scope.fresh(node.name)
+        if node.kind == "repeat":
+            n = group.multiplier * len(group.copies)
+            rest = "".join(f", {scope.read(o)}" for o, _ in params[1:])
+            scope.say(f"{out} = {scope.read(params[0][0])}")
+            scope.say(f"for _ in range({n}):")
+            scope.say(f"    {out} = {self.repeated(group, params)}({out}{rest})")
+        else:
+            args = ", ".join(scope.read(o) for o, _ in params)
+            scope.say(f"{out} = {self.function(node, group, params)}({args})")
+        scope.local[group.output] = out
+
+    def params(self, group) -> list:
+        node, made = group.row, set(group.steps)
+        params = list(zip(group.inputs, (_safe(identifier(t.source)) for t in node.body.inputs)))
+        for name in (i for s in group.steps for i in self.by_name[s].inputs):
+            if name not in made and name not in (o for o, _ in params):
+                params.append((name, _safe(identifier(name))))
+        distinct, seen = [], set()
+        for outer, inner in params:
+            if outer not in seen:
+                seen.add(outer)
+                distinct.append((outer, inner))
+        return distinct
+
+    def repeated(self, group, params) -> str:
+        body = group.copies[0]
+        if len(body) == 1 and len(params) == 1 and isinstance(body[0], Group) and body[0].row.kind == "block":
+            inner = self.params(body[0])
+            if [o for o, _ in inner] == [params[0][0]]:
+                return self.function(body[0].row, body[0], inner)
+        return self.function(group.row, group, params)
+
+    def function(self, node, group, params) -> str:
+        """A placeholder for the function of this body (an identical one is reused); `names` turns
+        placeholders into names once every local name is known, so none shadows a function."""
+        scope = self.body(group.copies[0], params, "    ")
+        self.locals |= scope.taken
+        lines = [f"({', '.join(p for _, p in params)}):", *scope.lines, f"    return {scope.read(group.output)}"]
+        for key, (_, existing) in self.functions.items():
+            if existing == lines:
+                return key
+        key = f"\0{len(self.functions)}\0"
+        self.functions[key] = (identifier(node.type if node.kind == "block" else f"{node.name}_body"), lines)
+        return key
+
+    def names(self) -> dict:
+        taken, names = set(self.locals), {}
+        for key, (base, _) in self.functions.items():
+            name, k = base, 2
+            while name in taken:
+                name, k = f"{base}_{k}", k + 1
+            taken.add(name)
+            names[key] = name
+        return names
+
+
+def structured(plan, input_line, dtype) -> list | None:
+    """The source's lines after its imports: one function per distinct block body, then the model;
+    None where the model's weights cross a function's boundary."""
+    writer = _Writer(plan, _namespace())
+    inputs = [(name, identifier(name)) for name, _, _ in plan.inputs]
+    try:
+        scope = writer.body(plan.top, inputs, "")
+        outs = [scope.read(name) for name in plan.outputs]
+    except _Unstructured:
+        return None
+    if not writer.functions:
+        return None            # nothing to structure: the flat model is the same code
+    writer.locals |= scope.taken
+    lines = []
+    for key, (_, body) in writer.functions.items():
+        lines += ["", "", f"def {key}{body[0]}", *body[1:]]
+    lines += ["", ""]
+    lines += [input_line(local, shape, dtype(kind)) for (_, shape, kind), (_, local) in zip(plan.inputs, inputs)]
+    lines += scope.lines
+    ins = inputs[0][1] if len(inputs) == 1 else "[" + ", ".join(p for _, p in inputs) + "]"
+    outs_text = outs[0] if len(outs) == 1 else "[" + ", ".join(outs) + "]"
+    lines.append(f"model = keras.Model({ins}, {outs_text}, name={plan.model.name!r})")
+    names = writer.names()
+    out = []
+    for line in lines:
+        for key, name in names.items():
+            line = line.replace(key, name)
+        out.append(line)
+    return out
+
+
+def _namespace():
+    from .keras_network import NAMESPACE
+    return NAMESPACE
+
+
+def _safe(name: str) -> str:
+    """A parameter name that is neither a Python keyword nor a name the written code uses."""
+    return name + "_" if keyword.iskeyword(name) or name in {"keras", "layers", "model", "range"} else name
