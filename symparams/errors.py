@@ -14,15 +14,22 @@ class Pos:
 
 
 class SymparamsError(Exception):
-    """A mistake in the user's model or request. The CLI prints it and exits 2."""
+    """A mistake in the user's model or request. The CLI prints it and exits 2.
+
+    Callers decide by its fields, never by its words: `kind` (the class's), `pos`, `hint`, and
+    where it helps a `code` naming the situation ("no_input", "not_a_symbol") and the `subject`
+    it concerns (the name that is not a symbol)."""
 
     kind = "error"
 
-    def __init__(self, message: str, pos: Pos | None = None, hint: str | None = None):
+    def __init__(self, message: str, pos: Pos | None = None, hint: str | None = None, *,
+                 code: str | None = None, subject: str | None = None):
         super().__init__(message)
         self.message = message
         self.pos = pos
         self.hint = hint
+        self.code = code
+        self.subject = subject
         self.source: str | None = None
         self.filename: str | None = None
 

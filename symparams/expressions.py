@@ -90,7 +90,8 @@ class Evaluator:
         if isinstance(value, Word) and not value.quoted:
             raise UnknownName(f"'{value.name}' is not a symbol here", value.pos,
                               did_you_mean(value.name, value.candidates) or
-                              "declare it in the model's header, e.g. model m(" + value.name + " = 8):")
+                              "declare it in the model's header, e.g. model m(" + value.name + " = 8):",
+                              code="not_a_symbol", subject=value.name)
         if isinstance(value, bool) or not isinstance(value, (sp.Expr, float)):
             kind = {Tensor: "a tensor", LayerInstance: "a layer", Word: "a string"}.get(type(value), "a layer")
             raise ArgumentError(f"expected a size, found {kind}")
@@ -153,3 +154,15 @@ class Evaluator:
         left, op, right = cond.children
         a, b = self.dim_operand(self.eval(left)), self.dim_operand(self.eval(right))
         return RELATIONS[str(op)](a, b)
+
+
+class SymbolEvaluator(Evaluator):
+    """Sizes over a given set of symbols alone: an expression a command takes (solve's --relate)."""
+
+    def __init__(self, symbols: dict):
+        self.symbols = symbols
+
+    def lookup(self, key, node):
+        if key in self.symbols:
+            return self.symbols[key]
+        return Word(key, pos_of(node), tuple(self.symbols))

@@ -35,12 +35,14 @@ class Program:
         self.blocks: dict[str, Tree] = {}
         self.layers: dict[str, LayerSpec] = {}      # declared in the file, by normalized name
         self.convention = KERAS
+        self.declared_convention: str | None = None     # the file's own `convention` line, if any
         self._block_defs: dict[str, blocks.Block] = {}
         try:
             tree = parse_tree(text)
             for item in tree.children:
                 if item.data == "convention_line":
                     self.convention = get_convention(str(item.children[0]), pos_of(item.children[0]))
+                    self.declared_convention = self.convention.name
                     continue
                 name_tok = item.children[0]
                 name = str(name_tok)
@@ -136,7 +138,7 @@ class Builder(Evaluator):
         outputs = self.outputs or ([self.current] if self.current is not None else [])
         if not outputs:
             raise SyntaxProblem(f"model {name_tok} has no input", pos_of(name_tok),
-                                "begin its body with a line like: input (28, 28, 1)")
+                                "begin its body with a line like: input (28, 28, 1)", code="no_input")
         model = Model(str(name_tok), self.convention, self.symbols, self.defaults,
                       Graph(self.inputs, self.nodes, outputs), self.constraints, self.program.text,
                       self.program.filename)
@@ -391,12 +393,17 @@ def parse(text: str, filename: str | None = None, model: str | None = None,
     return Program(text, filename).model(model, convention)
 
 
-def load(path, model: str | None = None, convention: str | None = None) -> Model:
-    """Derive a model's formulas from a .sp file."""
+def read(path) -> Program:
+    """A .sp file, parsed: its models can then be derived under either convention without reading it again."""
     from pathlib import Path
     p = Path(path)
     try:
         text = p.read_text()
     except OSError as e:
         raise SymparamsError(f"cannot read the file: {e.strerror}").attach("", str(path)) from None
-    return parse(text, str(path), model, convention)
+    return Program(text, str(path))
+
+
+def load(path, model: str | None = None, convention: str | None = None) -> Model:
+    """Derive a model's formulas from a .sp file."""
+    return read(path).model(model, convention)

@@ -11,7 +11,6 @@ rounded float: a solution is a whole number that, put back in, gives the figure 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import sympy as sp
 
@@ -26,17 +25,10 @@ MAX_STEPS = 100_000
 
 # ---------------------------------------------------------------- relations in the project's grammar
 
-@lru_cache(maxsize=1)
-def _expression_parser():
-    from lark import Lark
-    from .syntax import grammar_text
-    return Lark(grammar_text(), parser="lalr", start="expr", propagate_positions=True, maybe_placeholders=True)
-
-
 def parse_relation(model, text: str, names: dict) -> tuple[sp.Symbol, sp.Expr]:
     """'f=4*d' -> (f, 4*d). The right side goes through the language's grammar and interpreter."""
-    from lark.exceptions import UnexpectedInput
-    from .interpreter import Builder, Program
+    from .expressions import SymbolEvaluator
+    from .syntax import parse_expression
     left, eq, right = text.partition("=")
     where = "--relate"
     if not eq or not left.strip() or not right.strip():
@@ -47,14 +39,12 @@ def parse_relation(model, text: str, names: dict) -> tuple[sp.Symbol, sp.Expr]:
                           hint=did_you_mean(name, names) or f"its symbols are {', '.join(names)}")
     offset = text.index("=") + 1
     try:
-        tree = _expression_parser().parse(right)
-    except UnexpectedInput as e:
-        raise ArgumentError(f"cannot read the expression '{right.strip()}'",
-                            Pos(1, offset + getattr(e, "column", 1))).attach(text, where) from None
-    builder = Builder(Program(""), model.convention)
-    builder.symbols = dict(names)
+        tree = parse_expression(right)
+    except SymparamsError as e:
+        raise ArgumentError(e.message, Pos(1, offset + e.pos.column)).attach(text, where) from None
+    evaluator = SymbolEvaluator(dict(names))
     try:
-        value = builder.dim_operand(builder.eval(tree))
+        value = evaluator.dim_operand(evaluator.eval(tree))
     except SymparamsError as e:
         if e.pos is not None:
             e.pos = Pos(1, offset + e.pos.column, None if e.pos.end_column is None else offset + e.pos.end_column)

@@ -79,6 +79,22 @@ def _describe_token(token) -> str:
     return f"'{token}'"
 
 
+@lru_cache(maxsize=1)
+def _expression_parser() -> Lark:
+    return Lark(grammar_text(), parser="lalr", start="expr", propagate_positions=True, maybe_placeholders=True,
+                cache=True)
+
+
+def parse_expression(text: str) -> Tree:
+    """One size expression on its own (an option's value, `4*d`), by the same grammar as files;
+    a failure is a SyntaxProblem at its column on line 1."""
+    try:
+        return _expression_parser().parse(text)
+    except UnexpectedInput as e:
+        raise SyntaxProblem(f"cannot read the expression '{text.strip()}'",
+                            Pos(1, getattr(e, "column", 1) or 1)) from None
+
+
 def parse_tree(text: str) -> Tree:
     """Parse source text; every failure becomes a SyntaxProblem pointing at line and column."""
     if not text.endswith("\n"):

@@ -48,7 +48,8 @@ class Kind:
     def reject(self, value, where: str):
         if isinstance(value, Word) and not value.quoted:
             raise UnknownName(f"'{value.name}' is not a symbol, tensor or layer here ({where} must be {self.describe})",
-                              value.pos, did_you_mean(value.name, value.candidates))
+                              value.pos, did_you_mean(value.name, value.candidates), code="not_a_symbol",
+                              subject=value.name)
         raise ArgumentError(f"{where} must be {self.describe}, found {show(value)}")
 
 

@@ -47,7 +47,8 @@ def parse_number(text: str, what: str) -> int:
     except (ValueError, ZeroDivisionError, IndexError):
         value = None
     if not isinstance(value, sp.Integer):
-        raise ArgumentError(f"{what} must be a whole number (like 512, 7e9 or 350M), found '{text}'")
+        raise ArgumentError(f"{what} must be a whole number (like 512, 7e9 or 350M), found '{text}'",
+                            subject=text)
     return int(value)
 
 
@@ -63,5 +64,7 @@ def parse_assignments(items) -> dict:
 
 
 def load_model(args):
-    from ..interpreter import load
-    return load(args.file, model=args.model, convention=args.convention)
+    """The model the options name: from the file, or from a program already in memory (the REPL's)."""
+    from ..interpreter import read
+    program = getattr(args, "program", None) or read(args.file)
+    return program.model(args.model, args.convention)

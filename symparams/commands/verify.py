@@ -17,7 +17,7 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0, help="seed of the random size settings (default: 0)")
 
 
-def frameworks(args) -> tuple[list, bool]:
+def frameworks(args, program) -> tuple[list, bool]:
     """The frameworks to check, and whether the user named them (then each must fit the model).
 
     By default both, unless the file declares its convention (`convention torch`): a file written
@@ -26,7 +26,7 @@ def frameworks(args) -> tuple[list, bool]:
         return (["torch", "keras"] if args.framework == "both" else [args.framework]), True
     if args.convention:
         return [args.convention], True
-    declared = declared_convention(args.file)
+    declared = program.declared_convention
     if declared:
         print(f"checking {declared} only: the file declares `convention {declared}` "
               f"(--framework both checks the other as well)\n")
@@ -34,37 +34,22 @@ def frameworks(args) -> tuple[list, bool]:
     return ["torch", "keras"], False
 
 
-def declared_convention(path) -> str | None:
-    """The framework of a file-level `convention` line, if the file has one."""
-    from ..conventions import get_convention
-    from ..errors import SymparamsError
-    from ..syntax import parse_tree
-    try:
-        with open(path) as f:
-            tree = parse_tree(f.read())
-    except (OSError, SymparamsError):
-        return None          # loading the model reports it properly
-    for item in tree.children:
-        if getattr(item, "data", None) == "convention_line":
-            return get_convention(str(item.children[0])).name
-    return None
-
-
 def run(args):
     from ..errors import ArgumentError, SymparamsError
-    from ..interpreter import load
+    from ..interpreter import read
     from ..verify import FRAMEWORKS, network_module, version
     from ..verify.compare import check, render, verdict
     from ..verify.sizes import base_values, draw
 
     if args.samples < 0:
         raise ArgumentError(f"--samples must be 0 or more, found {args.samples}")
-    chosen, explicit = frameworks(args)
+    program = read(args.file)
+    chosen, explicit = frameworks(args, program)
     overrides = parse_assignments(args.set)
     models, refused = {}, []
     for fw in chosen:
         try:
-            model = load(args.file, model=args.model, convention=FRAMEWORKS[fw])
+            model = program.model(args.model, FRAMEWORKS[fw])
         except SymparamsError as e:
             model = e
         if not isinstance(model, SymparamsError):

@@ -1,10 +1,10 @@
 """`:formula`, `:solve` and `:sweep` are the command line's own commands, run on the session's model.
 
 Each takes exactly the options of `symparams formula|solve|sweep`: the command's add_arguments()
-builds the parser and its run() does the work. The commands read their model from a file, so the
-session's text is written to a temporary one (it is the same text `:save` writes, so positions in
-errors still map back to the typed lines). The `:set` values go along as `--set`, except for
-symbols the options name themselves (`--for d`, `--set L=12,24`).
+builds the parser and its run() does the work, on the session's program handed over in memory
+(`args.program`; it is the text `:save` writes, so positions in errors map back to the typed
+lines). The `:set` values go along as `--set`, except for symbols the options name themselves
+(`--for d`, `--set L=12,24`).
 """
 from __future__ import annotations
 
@@ -13,12 +13,11 @@ import contextlib
 import importlib
 import io
 import re
-import tempfile
-from pathlib import Path
 
 from ..errors import ArgumentError, SymparamsError
 from .show import Rejected, explain
 
+REPL_FILE = "<repl>"
 # The session already says which file, model and convention: those options are hidden here.
 _SESSION_OPTIONS = ("file", "model", "convention")
 
@@ -57,22 +56,22 @@ def run_command(name: str, args: list[str], source, values: dict) -> tuple[str, 
     takes_sets = any("--set" in action.option_strings for action in parser._actions)
     given = " ".join(args)
     sets = [f"{k}={v}" for k, v in values.items() if not re.search(rf"\b{re.escape(k)}\b", given)]
+    from ..interpreter import Program
     text, where = source.compose()
     out = io.StringIO()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"{source.header.name}.sp"
-        path.write_text(text)
-        argv = [str(path), *args] + (["--set", *sets] if sets and takes_sets else [])
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):   # its notes too
-                status = module.run(parser.parse_args(argv)) or 0
-        except _Done:
-            status = 0
-        except SymparamsError as e:
-            if e.source is not None:        # it points into the model's text: show the typed line
-                raise Rejected(explain(e, where)) from None
-            raise
-    return out.getvalue().replace(str(path), "<repl>").rstrip("\n"), status
+    argv = [REPL_FILE, *args] + (["--set", *sets] if sets and takes_sets else [])
+    try:
+        options = parser.parse_args(argv)
+        options.program = Program(text, REPL_FILE)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):   # its notes too
+            status = module.run(options) or 0
+    except _Done:
+        status = 0
+    except SymparamsError as e:
+        if e.source is not None:        # it points into the model's text: show the typed line
+            raise Rejected(explain(e, where)) from None
+        raise
+    return out.getvalue().rstrip("\n"), status
 
 
 def formula_arguments(args: list[str]) -> list[str]:

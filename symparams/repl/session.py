@@ -21,11 +21,10 @@ from ..commands.common import parse_number
 from ..conventions import get_convention
 from ..errors import ArgumentError, Pos, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
 from ..interpreter import parse
-from .delegate import formula_arguments, run_command, sweep_arguments
+from .delegate import REPL_FILE, formula_arguments, run_command, sweep_arguments
 from .show import Rejected, describe_changes, explain, explain_typed, totals_text
 from .source import Header, Source
 
-REPL_FILE = "<repl>"
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
 
 # name -> (arguments, what it does); `:help` prints these and the completer offers them.
@@ -189,7 +188,7 @@ class Session:
             arguments, what = COMMANDS[topic]
             return Reply(f":{topic} {arguments}\n  {what}")
         if lookup(topic) is None:
-            raise UnknownName(f"no command or layer '{topic}'",
+            raise UnknownName(f"no command or layer '{topic}'", subject=topic,
                               hint=did_you_mean(topic, list(COMMANDS) + names()) or "type :help or :layers")
         return self.cmd_layers(args[:1])
 
@@ -265,7 +264,7 @@ class Session:
         values = dict(self.values)
         for name, text in split_assignments(args, ":set"):
             if text is None:
-                raise ArgumentError(f":set needs a value for '{name}'", hint=f"e.g. :set {name}=512")
+                raise ArgumentError(f":set needs a value for '{name}'", hint=f"e.g. :set {name}=512", subject=name)
             if name not in known:
                 raise UnknownName(f"the model has no symbol '{name}'", self.at(name),
                                   hint=(did_you_mean(name, known) or "") +
@@ -356,7 +355,7 @@ def derive(source: Source, values: dict):
         try:
             model = parse(text, REPL_FILE)
         except SyntaxProblem as e:
-            if "has no input" in e.message:     # lines before the first `input` are fine
+            if e.code == "no_input":     # lines before the first `input` are fine
                 return None, None
             raise
         return model, model.evaluate({k: v for k, v in values.items() if k in model.symbols})
@@ -370,6 +369,7 @@ def split_assignments(words: list[str], command: str) -> list[tuple[str, str | N
     for word in " ".join(words).replace(",", " ").split():
         name, eq, value = word.partition("=")
         if not IDENTIFIER.match(name) or (eq and not value):
-            raise ArgumentError(f"{command} takes NAME=VALUE items, found '{word}'", hint="e.g. d=768 L=12")
+            raise ArgumentError(f"{command} takes NAME=VALUE items, found '{word}'", hint="e.g. d=768 L=12",
+                                subject=word)
         out.append((name, value if eq else None))
     return out

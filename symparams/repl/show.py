@@ -1,10 +1,8 @@
 """How the REPL shows things: errors with a caret under the typed text, and what a line added."""
 from __future__ import annotations
 
-import re
-
 from .. import render
-from ..errors import Pos, SymparamsError, UnknownName
+from ..errors import Pos, SymparamsError
 from ..values import format_shape
 
 
@@ -28,11 +26,9 @@ def explain(e: SymparamsError, where: dict, pos: Pos | None = None) -> str:
 def explain_typed(e: SymparamsError, typed: str) -> str:
     """An error whose position (if any) is in the typed line itself: a command or a model header.
     Without a position, the caret goes under the first word the message quotes that the line contains."""
-    if e.pos is None:
-        for word in re.findall(r"'([^'\s]+)'", e.message):
-            if word in typed:
-                start = typed.index(word) + 1
-                return explain(e, {1: (typed, 0)}, Pos(1, start, start + len(word)))
+    if e.pos is None and e.subject and e.subject in typed:
+        start = typed.index(e.subject) + 1
+        return explain(e, {1: (typed, 0)}, Pos(1, start, start + len(e.subject)))
     return explain(e, {1: (typed, 0)})
 
 
@@ -42,15 +38,11 @@ def caret(text: str, column: int, end_column: int | None) -> list[str]:
     return ["    " + text, "    " + " " * (column - 1) + "^" * width]
 
 
-_NOT_A_SYMBOL = re.compile(r"'([A-Za-z_]\w*)' is not a symbol")
-
-
 def repl_hint(e: SymparamsError) -> str | None:
     """The interpreter's hints speak of files and the command line; say what to type here instead."""
     hint = e.hint
-    found = _NOT_A_SYMBOL.match(e.message)
-    if isinstance(e, UnknownName) and found:
-        name = found.group(1)
+    if e.code == "not_a_symbol":
+        name = e.subject
         if hint and hint.startswith("did you mean"):
             hint = f"{hint} A new symbol is declared with :symbols {name}=64"
         else:
