@@ -62,8 +62,29 @@ def quantity(model, of: str, layer: str | None = None, dtype: str = "float32", p
     return sp.expand(expr) if not expr.has(sp.floor, sp.ceiling, sp.Piecewise) else expr
 
 
+# Past this many operations a closed form is printed as sympy keeps it: pulling factors out of
+# a huge expression costs more than it helps a reader.
+CANONICAL_OPS = 60
+
+
+def canonical(expr) -> sp.Expr:
+    """The one printed form of a closed form, used by every output: expanded (so equal totals
+    print alike), then its common factors pulled out where that reads shorter
+    (`classes*(H*W + 1)`). factor_terms extracts common content only, which is what a reader wants
+    from a count, and is several times cheaper than a full factorisation."""
+    expr = sp.sympify(expr)
+    if expr.is_number or not isinstance(expr, sp.Expr):
+        return expr
+    if not expr.has(sp.floor, sp.ceiling, sp.Piecewise, sp.Min, sp.Max):
+        expr = sp.expand(expr)
+    if sp.count_ops(expr) > CANONICAL_OPS:
+        return expr
+    factored = sp.factor_terms(expr)
+    return factored if len(str(factored)) <= len(str(expr)) else expr
+
+
 def rearrange(expr, how: str | None = None, model=None, collect: str | None = None):
-    """expand, factor, or collect powers of one symbol; by default whichever reads shortest."""
+    """expand, factor, or collect powers of one symbol; by default the canonical form."""
     if isinstance(expr, tuple):
         return tuple(rearrange(e, how, model, collect) for e in expr)
     expr = sp.sympify(expr)
@@ -73,10 +94,7 @@ def rearrange(expr, how: str | None = None, model=None, collect: str | None = No
         return sp.factor(expr)
     if how == "collect":
         return sp.collect(sp.expand(expr), model.symbol(collect))
-    if expr.is_number:
-        return expr
-    factored = sp.factor(expr) if sp.count_ops(expr) <= 60 else expr
-    return factored if len(str(factored)) <= len(str(expr)) else expr
+    return canonical(expr)
 
 
 # ---------------------------------------------------------------- LaTeX

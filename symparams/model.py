@@ -96,6 +96,7 @@ class Model:
         self.graph = graph
         self.constraints: list[Constraint] = constraints
         self.input_pos: dict = {}     # id(input tensor) -> where its `input` line is
+        self._totals: dict = {}
         self.source = source
         self.filename = filename
 
@@ -124,7 +125,11 @@ class Model:
         return self.graph.outputs
 
     def _total(self, attr) -> sp.Expr:
-        return sp.Add(*[getattr(n, attr) for n in self.graph.nodes])
+        """A total over the graph, in the canonical form every output prints (one form per total)."""
+        if attr not in self._totals:
+            from .formulas import canonical
+            self._totals[attr] = canonical(sp.Add(*[getattr(n, attr) for n in self.graph.nodes]))
+        return self._totals[attr]
 
     @property
     def params(self) -> sp.Expr:
@@ -136,7 +141,7 @@ class Model:
 
     @property
     def trainable(self) -> sp.Expr:
-        return sp.expand(self.params - self.non_trainable)
+        return self._total("trainable")
 
     @property
     def buffers(self) -> sp.Expr:

@@ -5,21 +5,14 @@ import json
 
 import sympy as sp
 
+from .formulas import canonical
 from .memory import readable_size
 from .values import format_shape
 
 
 def formula(expr) -> str:
-    """Readable closed form: common factors pulled out when that is shorter (classes*(H*W + 1)).
-
-    factor_terms only extracts common content, which is what a reader wants from a parameter
-    count, and is several times cheaper than a full polynomial factorisation.
-    """
-    expr = sp.sympify(expr)
-    if expr.is_number or sp.count_ops(expr) > 60:
-        return str(expr)
-    factored = sp.factor_terms(expr)
-    return str(factored) if len(str(factored)) <= len(str(expr)) else str(expr)
+    """A closed form as every output prints it (formulas.canonical)."""
+    return str(canonical(expr))
 
 
 def number(value) -> str:
@@ -103,7 +96,7 @@ def markdown_table(model, ev, expand: bool = False) -> str:
 
 
 def _pair(expr, ev):
-    return {"expr": str(sp.sympify(expr)), "value": ev.number(expr)}
+    return {"expr": formula(expr), "value": ev.number(expr)}
 
 
 def to_json(model, ev) -> dict:
