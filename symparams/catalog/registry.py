@@ -273,14 +273,17 @@ class LayerSpec:
 
 
 def whole_sizes(layer: str, arguments: list, config: dict) -> list:
-    """A size argument sympy cannot prove whole (a head width `d / h`) holds only where it divides:
-    the condition is recorded, so that d = 10, h = 3 is refused rather than counted with 10/3."""
+    """A size argument sympy cannot prove whole (a head width `d / h`) holds only where it divides,
+    and one it cannot prove positive (`h - 12`) only where it is at least 1: the conditions are
+    recorded, so that d = 10, h = 3 is refused rather than counted with 10/3 heads' width."""
     conditions = []
     for name, kind, _ in arguments:
         if not (kind is Dim or (isinstance(kind, _PerAxis) and kind.item is Dim)):
             continue
         value = config.get(name)
         for v in value if isinstance(value, tuple) else (value,):
+            if isinstance(v, sp.Expr) and not v.is_number and v.is_positive is None:
+                conditions.append((sp.Ge(v, 1), f"{layer}'s {name} {v} must be at least 1: needs {v} >= 1"))
             if isinstance(v, sp.Expr) and v.is_integer is None:
                 top, bottom = sp.fraction(sp.together(v))
                 relation = sp.Eq(sp.Mod(top, bottom), 0)
