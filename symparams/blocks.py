@@ -76,9 +76,7 @@ class Block:
                 continue
             if default is None:
                 raise ArgumentError(f"block {self.name} needs its '{name}' argument", pos, self.usage())
-            scope = type(builder)(builder.program, builder.convention, parent=builder)
-            scope.scope = dict(values)
-            values[name] = scope.eval(default)
+            values[name] = builder.body("block", dict(values)).eval(default)
         return {n: values[n] for n in known}
 
 
@@ -114,15 +112,12 @@ class BlockInstance:
                                 f"found {len(inputs)}", pos)
         if block.name in builder.calling:
             raise ArgumentError(f"block {block.name} calls itself", pos, "a block cannot contain itself")
-        child = type(builder)(builder.program, builder.convention, parent=builder)
-        child.calling = builder.calling + (block.name,)
         # Inside the body its input tensors go by the block's names for them, which no body row
         # takes: a body row may be named like a tensor outside (both `add_1`), and a row must say
         # unambiguously which one it reads.
         own = [Tensor(t.shape, name, t.dtype) for name, t in zip(block.tensors, inputs)]
-        child.row_names = set(block.tensors)
-        child.scope = {**self.args, **dict(zip(block.tensors, own))}
-        child.current = own[0]
+        child = builder.body("block", {**self.args, **dict(zip(block.tensors, own))}, own[0], calling=block.name,
+                             row_names=block.tensors)
         child.run_body(block.body)
         out = child.returned if child.returned is not None else child.current
         node = Node(builder.auto_name(self), block.name, "block", list(inputs), tuple(out.shape), pos,
@@ -205,11 +200,7 @@ class RepeatInstance:
         return node, x.dtype
 
     def child(self, builder):
-        body = type(builder)(builder.program, builder.convention, parent=builder, share_names=True)
-        body.kind = "repeat"
-        body.calling = builder.calling
-        body.symbols, body.scope = builder.symbols, dict(builder.scope)
-        return body
+        return builder.body("repeat", dict(builder.scope))
 
 
 def repeat_count(value, pos) -> sp.Expr:

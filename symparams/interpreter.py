@@ -120,6 +120,21 @@ class Builder(Evaluator):
         self.kind = "model" if parent is None else "block"
         self.calling: tuple = parent.calling if parent else ()   # the blocks being called, innermost last
 
+    def body(self, kind: str, scope: dict, current: Tensor | None = None, calling: str | None = None,
+             row_names=()) -> "Builder":
+        """A Builder for a body run under this one: a block call's (its own names, its own node
+        names but for `row_names` it reserves) or a repeat's (this one's symbols and node names)."""
+        child = Builder(self.program, self.convention, parent=self, share_names=kind == "repeat")
+        child.kind = kind
+        child.scope = scope
+        child.current = current
+        if kind == "repeat":
+            child.symbols = self.symbols
+        child.row_names |= set(row_names)
+        if calling is not None:
+            child.calling = self.calling + (calling,)
+        return child
+
     # ------------------------------------------------------------ model and statements
 
     def build(self, tree: Tree) -> Model:
