@@ -12,17 +12,13 @@ def add_arguments(p):
                         "else torch)")
 
 
-def class_name(model_name: str) -> str:
-    """`bn_cnn_torch` -> `BnCnnTorch`."""
-    return "".join(part[:1].upper() + part[1:] for part in model_name.split("_") if part) or "Network"
-
-
 def run(args):
     from ..errors import ArgumentError, SymparamsError
     from ..interpreter import load
     from ..verify import FRAMEWORKS, network_module
     from ..verify.make import NoCounterpart
     from ..verify.plan import EXPORT_LIMIT, make_plan
+    from ..verify.torch_source import class_name
 
     to = args.to or args.convention or "torch"
     if args.convention and args.convention != FRAMEWORKS[to]:

@@ -9,36 +9,20 @@ new layers at every call, so the caller writes the flat functional model instead
 """
 from __future__ import annotations
 
-import keyword
-
+from .codegen import Scope, Unstructured, body_params
 from .keras_builder import LIST_INPUTS, layer_chain
 from .make import NoCounterpart
 from .plan import Group, identifier
 
 
-class _Unstructured(Exception):
-    pass
+_RESERVED = {"keras", "layers", "model", "range"}
 
 
-class _Scope:
+class _Scope(Scope):
     def __init__(self, params: list, indent: str):
+        super().__init__(params, _RESERVED)
         self.lines, self.indent = [], indent
-        self.local = dict(params)
-        self.taken = set(self.local.values()) | {"keras", "layers", "model", "range"}
         self.layer = {}                       # a step's name -> the variable holding its layer
-
-    def fresh(self, name: str) -> str:
-        base = identifier(name)
-        text, k = base, 2
-        while text in self.taken or keyword.iskeyword(text):
-            text, k = f"{base}_{k}", k + 1
-        self.taken.add(text)
-        return text
-
-    def read(self, name: str) -> str:
-        if name not in self.local:
-            raise _Unstructured(name)
-        return self.local[name]
 
     def say(self, line: str) -> None:
         self.lines.append(self.indent + line)
@@ -75,7 +59,7 @@ class _Writer:
         out = scope.fresh(step.row.name)
         if step.owner is not None:
             if step.owner not in scope.layer:
-                raise _Unstructured(step.name)
+                raise Unstructured(step.name)
             calls = [scope.layer[step.owner]]
         else:
             calls = self.chain(step)
@@ -95,7 +79,7 @@ class _Writer:
         if group.once or not group.copies or node.reapplies is not None or \
                 any(s in self.kept for s in group.steps if self.by_name[s].owner is None and
                     any(o.owner == s for o in self.plan.steps if o.name not in group.steps)):
-            raise _Unstructured(group.name)
+            raise Unstructured(group.name)
         params = self.params(group)
         out = scope.fresh(node.name)
         if node.kind == "repeat":
@@ -110,17 +94,7 @@ class _Writer:
         scope.local[group.output] = out
 
     def params(self, group) -> list:
-        node, made = group.row, set(group.steps)
-        params = list(zip(group.inputs, (_safe(identifier(t.source)) for t in node.body.inputs)))
-        for name in (i for s in group.steps for i in self.by_name[s].inputs):
-            if name not in made and name not in (o for o, _ in params):
-                params.append((name, _safe(identifier(name))))
-        distinct, seen = [], set()
-        for outer, inner in params:
-            if outer not in seen:
-                seen.add(outer)
-                distinct.append((outer, inner))
-        return distinct
+        return body_params(group, self.by_name, _RESERVED)
 
     def repeated(self, group, params) -> str:
         body = group.copies[0]
@@ -162,7 +136,7 @@ def structured(plan, input_line, dtype) -> list | None:
     try:
         scope = writer.body(plan.top, inputs, "")
         outs = [scope.read(name) for name in plan.outputs]
-    except _Unstructured:
+    except Unstructured:
         return None
     if not writer.functions:
         return None            # nothing to structure: the flat model is the same code
@@ -189,7 +163,3 @@ def _namespace():
     from .keras_network import NAMESPACE
     return NAMESPACE
 
-
-def _safe(name: str) -> str:
-    """A parameter name that is neither a Python keyword nor a name the written code uses."""
-    return name + "_" if keyword.iskeyword(name) or name in {"keras", "layers", "model", "range"} else name

@@ -9,8 +9,7 @@ the classes cannot hold them: `structured` returns None and the caller writes th
 """
 from __future__ import annotations
 
-import keyword
-
+from .codegen import Scope, Unstructured, body_params
 from .make import NoCounterpart
 from .plan import Group, identifier
 
@@ -19,36 +18,18 @@ _OPERATORS = {"add": "+", "subtract": "-", "multiply": "*"}
 _RESERVED = {"self", "torch", "nn", "layer", "super"}
 
 
-class _Unstructured(Exception):
-    """Weights shared across a module boundary: this plan is written flat."""
-
-
 def class_name(name: str) -> str:
     """`gpt_layer` -> `GptLayer`."""
     return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part) or "Block"
 
 
-class _Scope:
+class _Scope(Scope):
     """One class being written: its attributes, its forward's lines, the local name of each tensor."""
 
     def __init__(self, params: list):
+        super().__init__(params, _RESERVED)
         self.init, self.forward = [], []
-        self.local = dict(params)           # a step's (or input's) plan name -> its name in forward
-        self.taken = set(self.local.values()) | _RESERVED
         self.module = {}                    # a step's name, or a block Node, -> the attribute holding it
-
-    def fresh(self, name: str) -> str:
-        base = identifier(name)
-        text, k = base, 2
-        while text in self.taken or keyword.iskeyword(text):
-            text, k = f"{base}_{k}", k + 1
-        self.taken.add(text)
-        return text
-
-    def read(self, name: str) -> str:
-        if name not in self.local:          # a tensor from outside this module
-            raise _Unstructured(name)
-        return self.local[name]
 
 
 class _Writer:
@@ -77,7 +58,7 @@ class _Writer:
             return
         if step.owner is not None:          # the same instance applied again
             if step.owner not in scope.module:
-                raise _Unstructured(step.name)
+                raise Unstructured(step.name)
             scope.forward.append(f"        {out} = self.{scope.module[step.owner]}({', '.join(inputs)})")
             return
         try:
@@ -91,7 +72,7 @@ class _Writer:
             scope.init.append(f"        self.{out}.requires_grad_(False)")
         if step.tied:
             if step.tied not in scope.module:
-                raise _Unstructured(step.name)
+                raise Unstructured(step.name)
             scope.init.append(f"        {_linear(out, call)}.weight = "
                               f"{_linear(scope.module[step.tied], self.layer_call(self.by_name[step.tied]), True)}.weight")
         scope.forward.append(f"        {out} = self.{out}({', '.join(inputs)})")
@@ -99,13 +80,13 @@ class _Writer:
     def group(self, group, scope: _Scope) -> None:
         node = group.row
         if group.once or not group.copies:
-            raise _Unstructured(group.name)
+            raise Unstructured(group.name)
         params = self.params(group)
         args = ", ".join(scope.read(outer) for outer, _ in params)
         out = scope.fresh(node.name)
         if node.reapplies is not None:      # a block instance applied again: the same module
             if node.reapplies not in scope.module:
-                raise _Unstructured(group.name)
+                raise Unstructured(group.name)
             scope.forward.append(f"        {out} = self.{scope.module[node.reapplies]}({args})")
         else:
             if node.kind == "repeat":
@@ -123,24 +104,7 @@ class _Writer:
         scope.local[group.output] = out
 
     def params(self, group) -> list:
-        """(plan name outside, parameter name inside) of each tensor the body reads from outside:
-        its inputs by the body's own names, then any other (a `repeat n:` body reading `mem`)."""
-        node, made = group.row, set(group.steps)
-        outer = [self.plan_input(group, i) for i in range(len(node.inputs))]
-        params = list(zip(outer, (_safe(identifier(t.source)) for t in node.body.inputs)))
-        for name in (i for s in group.steps for i in self.by_name[s].inputs):
-            if name not in made and name not in (o for o, _ in params):
-                params.append((name, _safe(identifier(name))))
-        distinct, seen = [], set()
-        for outer_name, inner_name in params:
-            if outer_name not in seen:
-                seen.add(outer_name)
-                distinct.append((outer_name, inner_name))
-        return distinct
-
-    @staticmethod
-    def plan_input(group, i: int) -> str:
-        return group.inputs[i]
+        return body_params(group, self.by_name, _RESERVED)
 
     def repeated(self, group, params) -> str:
         """The module a repeat's list holds: its block's class or its one layer, if that is all the
@@ -195,13 +159,9 @@ def structured(plan, top_name: str, doc: str, layer_call, namespace) -> tuple[li
     try:
         scope = writer.body(plan.top, inputs)
         returned = ", ".join(scope.read(name) for name in plan.outputs)
-    except _Unstructured:
+    except Unstructured:
         return None
     classes = [[f"class {name}(nn.Module):", *lines] for name, lines in writer.classes.items()]
     classes.append([f"class {top_name}(nn.Module):", *_class_lines(scope, [p for _, p in inputs], returned, doc)])
     return classes, writer.paths
 
-
-def _safe(name: str) -> str:
-    """A parameter name that is neither a Python keyword nor a name the written code uses."""
-    return name + "_" if keyword.iskeyword(name) or name in _RESERVED else name
