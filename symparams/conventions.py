@@ -39,6 +39,11 @@ class Convention:
     def channel_axis(self) -> int:
         return -1 if self.channels_last else 0
 
+    @property
+    def data_format(self) -> str:
+        """Keras's name for the layout: a layer's data_format= must be this one."""
+        return "channels_last" if self.channels_last else "channels_first"
+
     def layer_type(self, spec) -> str:
         """The class name a user of this framework would see in a summary table."""
         return spec.torch_name if self.name == "torch" else spec.keras_name

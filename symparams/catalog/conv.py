@@ -94,7 +94,7 @@ def _register(n):
         return _conv(x, n, f"conv{n}d", filters, kernel_size, strides, padding, dilation_rate, groups, use_bias,
                      in_channels, c)
     conv.__doc__ = f"{n}-D convolution over {layout}: prod(k)*C/groups*filters weights + filters biases."
-    layer(f"Conv{n}D", f"Conv{n}d", f"convolution{n}d", name=f"conv{n}d",
+    layer(f"Conv{n}D", f"Conv{n}d", f"convolution{n}d", f"LazyConv{n}d", name=f"conv{n}d",
           torch_positional=("in_channels", "filters", "kernel_size", "strides", "padding", "dilation_rate",
                             "groups", "use_bias"))(conv)
 
@@ -107,6 +107,7 @@ def _register(n):
     conv_transpose.__doc__ = (f"{n}-D transposed convolution over {layout}: prod(k)*C*filters/groups weights + "
                               f"filters biases; each axis grows to (L - 1)*s - 2p + K + output_padding.")
     layer(f"Conv{n}DTranspose", f"ConvTranspose{n}d", f"Convolution{n}DTranspose", f"deconv{n}d",
+          f"LazyConvTranspose{n}d",
           name=f"conv{n}d_transpose",
           torch_positional=("in_channels", "filters", "kernel_size", "strides", "padding", "output_padding",
                             "groups", "use_bias", "dilation_rate"))(conv_transpose)

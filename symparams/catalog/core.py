@@ -41,7 +41,7 @@ def activated(shape: tuple, activation) -> tuple:
 
 # ---------------------------------------------------------------- dense
 
-@layer("Dense", "Linear", torch_positional=("in_features", "units", "use_bias"))
+@layer("Dense", "Linear", "LazyLinear", torch_positional=("in_features", "units", "use_bias"))
 def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None, in_features: Dim = None):
     """y = x W + b on the last axis n: n*units weights + units biases (any rank)."""
     need_rank(x, tuple(range(1, 9)), "dense")
@@ -59,25 +59,81 @@ def activation(x, activation: Activation):
     return Out(shape=activated(x, activation))
 
 
-def _elementwise_layer(name, keras_name, torch_name, *aliases):
+def _elementwise_layer(name, keras_name, torch_name, *aliases, ignores=()):
     def fn(x):
         return Out(shape=x)
     fn.__doc__ = f"{name}: elementwise, no weights, shape unchanged."
-    layer(keras_name, torch_name, *aliases, name=name)(fn)
+    layer(keras_name, torch_name, *aliases, name=name, ignores=ignores)(fn)
 
 
-for _name, _classes in {"relu": ("ReLU", "ReLU"), "gelu": ("GELU", "GELU"), "sigmoid": ("Sigmoid", "Sigmoid"),
-                        "tanh": ("Tanh", "Tanh"), "selu": ("SELU", "SELU"), "silu": ("SiLU", "SiLU", "swish"),
-                        "relu6": ("ReLU6", "ReLU6"), "softplus": ("Softplus", "Softplus"), "mish": ("Mish", "Mish"),
-                        "hard_swish": ("HardSwish", "Hardswish"), "hard_sigmoid": ("HardSigmoid", "Hardsigmoid"),
-                        "softsign": ("Softsign", "Softsign"), "identity": ("Identity", "Identity")}.items():
-    _elementwise_layer(_name, *_classes)
+# The arguments these classes take (ReLU's max_value, GELU's approximate, Softplus's beta) change
+# the function, never a count or a shape: accepted and ignored.
+for _name, _classes, _ignores in [
+        ("relu", ("ReLU", "ReLU"), ("max_value", "negative_slope", "threshold")),
+        ("gelu", ("GELU", "GELU"), ("approximate",)), ("sigmoid", ("Sigmoid", "Sigmoid"), ()),
+        ("tanh", ("Tanh", "Tanh"), ()), ("selu", ("SELU", "SELU"), ()), ("silu", ("SiLU", "SiLU", "swish"), ()),
+        ("relu6", ("ReLU6", "ReLU6"), ()), ("softplus", ("Softplus", "Softplus"), ("beta", "threshold")),
+        ("mish", ("Mish", "Mish"), ()), ("hard_swish", ("HardSwish", "Hardswish"), ()),
+        ("hard_sigmoid", ("HardSigmoid", "Hardsigmoid"), ()), ("softsign", ("Softsign", "Softsign"), ()),
+        ("identity", ("Identity", "Identity"), ()), ("log_sigmoid", ("LogSigmoid", "LogSigmoid"), ()),
+        ("tanhshrink", ("Tanhshrink", "Tanhshrink"), ())]:
+    _elementwise_layer(_name, *_classes, ignores=_ignores)
+
+
+@layer("CELU", "CELU")
+def celu(x, alpha: Real = 1.0):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), alpha fixed: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Hardshrink", "Hardshrink")
+def hardshrink(x, lambd: Real = 0.5):
+    """x where |x| > lambd, else 0: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Softshrink", "Softshrink")
+def softshrink(x, lambd: Real = 0.5):
+    """x - lambd * sign(x) where |x| > lambd, else 0: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Hardtanh", "Hardtanh", ignores=("min_value", "max_value"))   # torch's deprecated spellings
+def hardtanh(x, min_val: Real = -1.0, max_val: Real = 1.0):
+    """x clipped to [min_val, max_val]: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Threshold", "Threshold")
+def threshold(x, threshold: Real, value: Real):
+    """x where x > threshold, else value: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("RReLU", "RReLU")
+def rrelu(x, lower: Real = 0.125, upper: Real = 1 / 3):
+    """Leaky ReLU with a slope drawn from [lower, upper] while training: no weights, shape unchanged."""
+    return Out(shape=x)
 
 
 @layer("Softmax", "Softmax")
 def softmax(x, axis: Int = -1):
     """exp(x) / sum(exp(x)) along `axis`: no weights, shape unchanged."""
     axis_index(axis, x, "softmax")
+    return Out(shape=x)
+
+
+@layer("Softmin", "Softmin")
+def softmin(x, axis: Int = -1):
+    """softmax(-x) along `axis` (PyTorch's dim): no weights, shape unchanged."""
+    axis_index(axis, x, "softmin")
+    return Out(shape=x)
+
+
+@layer("Softmax2d", "Softmax2d")
+def softmax2d(x):
+    """softmax over the channels of (C, H, W) at each position: no weights, shape unchanged."""
+    need_rank(x, 3, "softmax2d", "(C, H, W)")
     return Out(shape=x)
 
 
@@ -204,6 +260,26 @@ def repeat_vector(x, n: Dim):
     return Out(shape=(n,) + tuple(x))
 
 
+@layer("GaussianNoise", "GaussianNoise")
+def gaussian_noise(x, stddev: Real):
+    """Adds zero-mean noise of stddev while training: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("ActivityRegularization", "ActivityRegularization")
+def activity_regularization(x, l1: Real = 0.0, l2: Real = 0.0):
+    """Adds l1*sum|x| + l2*sum(x^2) to the training loss: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("UnitNormalization", "UnitNormalization")
+def unit_normalization(x, axis: Ints = (-1,)):
+    """x / ||x|| along `axis` (one or several, batch is 0): no weights, shape unchanged."""
+    for a in axis:
+        axis_index(a, x, "unit_normalization")
+    return Out(shape=x)
+
+
 @layer("Masking", "Masking")
 def masking(x, mask_value: Real = 0.0):
     """Marks the steps equal to mask_value for later layers to skip: no weights, shape unchanged."""
@@ -244,6 +320,12 @@ for _n, _args in {"spatial_dropout1d": ("SpatialDropout1D", "Dropout1d", 2, "(st
                   "alpha_dropout": ("AlphaDropout", "AlphaDropout", None, ""),
                   "gaussian_dropout": ("GaussianDropout", "GaussianDropout", None, "")}.items():
     _dropout_layer(_n, *_args)
+
+
+@layer("FeatureAlphaDropout", "FeatureAlphaDropout")
+def feature_alpha_dropout(x, rate: Probability = 0.5):
+    """Alpha dropout of whole channels while training: no weights, shape unchanged."""
+    return Out(shape=x)
 
 
 # ---------------------------------------------------------------- embedding

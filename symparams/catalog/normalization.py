@@ -63,14 +63,20 @@ def _register(name, keras_name, torch_name, ranks, layout, learned, tracked, wha
     layer(keras_name, torch_name, *aliases, name=name)(fn)
 
 
+# SyncBatchNorm is BatchNorm whose statistics are reduced across processes: the same weights.
 _register("batchnorm", "BatchNormalization", "BatchNorm", None, "any input", True, True, "Batch normalisation",
-          "batch_norm", "batchnormalization")
+          "batch_norm", "batchnormalization", "SyncBatchNorm")
 for _n, (_ranks, _layout) in {1: ((1, 2), "(C,) or steps with channels"), 2: (3, "images with channels"),
                               3: (4, "volumes with channels")}.items():
+    # torch's Lazy* classes infer num_features from their first input, as every entry does.
     _register(f"batchnorm{_n}d", f"BatchNorm{_n}d", f"BatchNorm{_n}d", _ranks, _layout, True, True,
-              "Batch normalisation")
+              "Batch normalisation", f"LazyBatchNorm{_n}d")
     _register(f"instancenorm{_n}d", f"InstanceNorm{_n}d", f"InstanceNorm{_n}d", _n + 1, _layout, False, False,
               "Instance normalisation")
+    # Not an alias: torch's LazyInstanceNorm*d default to affine=True, track_running_stats=True.
+    _register(f"lazy_instancenorm{_n}d", f"LazyInstanceNorm{_n}d", f"LazyInstanceNorm{_n}d", _n + 1, _layout,
+              True, True, "Instance normalisation (torch's Lazy class, whose affine and track_running_stats "
+                          "default to true)")
 
 
 # ---------------------------------------------------------------- layer and RMS normalisation

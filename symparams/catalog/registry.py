@@ -183,6 +183,8 @@ ACTIVATIONS = ("linear", "relu", "relu6", "gelu", "silu", "swish", "softmax", "l
                "elu", "selu", "softplus", "softsign", "leaky_relu", "hard_sigmoid", "hard_swish", "hard_silu",
                "mish", "exponential", "glu")
 Activation = Choice(*ACTIVATIONS, "none")
+# Keras's data_format: the layout a layer reads, which must be the convention's.
+DataFormat = Choice("channels_last", "channels_first")
 
 # Spellings of the same argument in the two frameworks, mapped to the catalog's (Keras) names.
 KEYWORD_ALIASES = {
@@ -190,11 +192,28 @@ KEYWORD_ALIASES = {
     "bias": "use_bias", "num_features": "features", "normalized_shape": "features", "p": "rate",
     "num_embeddings": "input_dim", "embedding_dim": "output_dim", "hidden_size": "units",
     "kernel_size": "pool_size", "num_groups": "groups", "num_channels": "features", "dim": "axis", "nonlinearity": "activation",
-    "batch_first": None, "inplace": None, "eps": None, "epsilon": None, "momentum": None,
+    "inplace": None, "eps": None, "epsilon": None, "momentum": None,
     "dropout": None, "recurrent_dropout": None, "dtype": None, "device": None, "seed": None,
+    # ... and the constructors' other keywords that change no count or shape, accepted everywhere.
+    "noise_shape": None, "go_backwards": None, "stateful": None, "unroll": None, "use_cudnn": None,
+    "unit_forget_bias": None, "synchronized": None, "weights": None, "add_zero_attn": None, "attention_axes": None,
+    "sliding_window": None, "flash_attention": None, "return_indices": None, "init": None, "layer_norm_eps": None,
+    "max_norm": None, "norm_type": None, "scale_grad_by_freq": None, "sparse": None, "lora_rank": None,
+    "lora_alpha": None, "quantization_config": None, "renorm_clipping": None, "renorm_momentum": None,
+}
+# Constructor keywords that would change a count or an output symparams cannot follow: refused
+# (unless given their default) with the reason.
+REFUSED = {
+    "return_state": "symparams follows one output tensor per layer; the states are the last step's outputs",
+    "renorm": "Keras's batch renormalisation adds moving statistics symparams does not count yet",
+    "use_gate": "Keras's gated attention adds a gate projection symparams does not count yet",
+    "backward_layer": "a different backward layer is not counted yet; Bidirectional copies the forward one",
 }
 # Keyword arguments that change no count or shape: initialisers, regularisers and the like.
 IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+# PyTorch's batch_first=False reads (T, N, F); symparams' shapes are an example's, batch first.
+BATCH_FIRST_HINT = ("symparams' shapes leave the batch out and read batch first: drop batch_first, or write "
+                    "batch_first=true (the counts are the same either way)")
 
 
 # ---------------------------------------------------------------- the catalog
@@ -216,15 +235,24 @@ class LayerSpec:
     # PyTorch's constructor order, for calls spelled as the PyTorch class (`Conv2d(3, 16, 3)`):
     # the same layer takes its positional arguments in a different order in each framework.
     torch_positional: tuple = ()
+    # Constructor arguments of the framework class that change no count or shape: accepted, ignored.
+    ignored: frozenset = frozenset()
 
     @property
     def doc(self) -> str:
         return inspect.getdoc(self.fn) or ""
 
-    def takes_torch_order(self, spelling: str, n_args: int) -> bool:
-        """Positional arguments follow PyTorch when the user wrote the PyTorch class name exactly,
-        with its input size first (`Linear(784, 10)`); `Linear(10)` reads like LazyLinear(10)."""
-        return bool(self.torch_positional) and spelling == self.torch_name != self.keras_name and n_args >= 2
+    def takes_torch_order(self, spelling: str, n_args: int) -> tuple:
+        """PyTorch's positional order, when the user wrote the PyTorch class name exactly, with its
+        input size first (`Linear(784, 10)`; `Linear(10)` reads like LazyLinear(10)), or its Lazy
+        class (`LazyConvTranspose2d(16, 3)`: the same order without the input size); else ()."""
+        if not self.torch_positional:
+            return ()
+        if normalize(spelling) == "lazy" + normalize(self.torch_name):
+            return self.torch_positional[1:]
+        if spelling == self.torch_name != self.keras_name and n_args >= 2:
+            return self.torch_positional
+        return ()
 
     def bind(self, args: list, kwargs: dict, torch_order: bool = False, positions: dict | None = None) -> dict:
         """Match a call's arguments to the entry's parameters and convert them.
@@ -236,7 +264,8 @@ class LayerSpec:
         positional = list(self.arguments)
         if torch_order:
             known = {a[0]: a for a in self.arguments}
-            positional = [known[n] for n in self.torch_positional]
+            order = torch_order if isinstance(torch_order, tuple) else self.torch_positional
+            positional = [known[n] for n in order]
         if len(args) > len(positional):
             raise ArgumentError(f"{self.name} takes at most {len(positional)} arguments besides its inputs, "
                                 f"found {len(args)}", positions.get(len(positional)), hint=self.usage())
@@ -245,8 +274,22 @@ class LayerSpec:
         known = {a[0]: a for a in self.arguments}
         for key, value in kwargs.items():
             # A layer's own argument name wins over the other framework's alias (conv's kernel_size).
+            if key == "batch_first":
+                if value is not True:
+                    raise ArgumentError(f"{self.name}: batch_first={_show_default(value)} is not supported",
+                                        positions.get(key), hint=BATCH_FIRST_HINT)
+                continue
+            if key in REFUSED and key not in known:
+                if value not in (False, None):
+                    raise ArgumentError(f"{self.name}: {key} is not supported", positions.get(key),
+                                        hint=REFUSED[key])
+                continue
+            if key == "data_format" and key not in known:
+                config["data_format"] = _converted(DataFormat, value, f"{self.name}'s data_format",
+                                                   positions.get(key))
+                continue
             target = key if key in known else KEYWORD_ALIASES.get(key, key)
-            if target is None or key.endswith(IGNORED_SUFFIXES):
+            if target is None or key in self.ignored or key.endswith(IGNORED_SUFFIXES):
                 continue
             if target not in known:
                 raise ArgumentError(f"{self.name} has no argument '{key}'", positions.get(key),
@@ -261,11 +304,28 @@ class LayerSpec:
                 config[pname] = default
         return config
 
+    def accepts(self, key: str) -> bool:
+        """Whether `key=` is taken by this entry: its own argument, the other framework's spelling of one,
+        or a constructor keyword that changes no count (ignored) or that is refused with its reason."""
+        known = {a[0] for a in self.arguments}
+        if key in known or key in ("batch_first", "data_format") or key in REFUSED or key in self.ignored \
+                or key.endswith(IGNORED_SUFFIXES):
+            return True
+        return key in KEYWORD_ALIASES and KEYWORD_ALIASES[key] in known | {None}
+
     def usage(self) -> str:
         parts = [n if d is inspect.Parameter.empty else f"{n}={_show_default(d)}" for n, _, d in self.arguments]
         return f"usage: {self.name}({', '.join(parts)})"
 
     def apply(self, shapes: list, config: dict, convention) -> Out:
+        config = dict(config)
+        layout = config.pop("data_format", None)
+        if self.wants_convention and layout not in (None, convention.data_format):
+            raise ArgumentError(f"{self.name}: data_format={layout} reads the channels "
+                                f"{'first' if layout == 'channels_first' else 'last'}, but the {convention.name} "
+                                f"convention reads them {'last' if convention.channels_last else 'first'}",
+                                hint=f"write `convention {'torch' if layout == 'channels_first' else 'keras'}` "
+                                     f"for channels-{'first' if layout == 'channels_first' else 'last'} tensors")
         extra = {"c": convention} if self.wants_convention else {}
         out = self.fn(*shapes, **config, **extra)
         out.conditions = whole_sizes(self.name, self.arguments, config) + list(out.conditions)
@@ -314,11 +374,12 @@ CATALOG: dict[str, LayerSpec] = {}
 
 
 def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: str | None = None,
-          torch_positional: tuple = ()):
+          torch_positional: tuple = (), ignores: tuple = ()):
     """Register a catalog entry under both frameworks' spellings and any aliases.
 
     `torch_positional` names, in the catalog's terms, the PyTorch constructor's positional
-    arguments (Linear(in_features, out_features) -> ("in_features", "units")).
+    arguments (Linear(in_features, out_features) -> ("in_features", "units")); `ignores` the
+    framework constructor's keywords that change no count (ReLU's max_value, GELU's approximate).
     """
     def register(fn):
         sig = inspect.signature(fn)
@@ -333,7 +394,7 @@ def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: s
             else:
                 arguments.append((p.name, p.annotation, p.default))
         spec = LayerSpec(name or fn.__name__, keras_name, torch_name or keras_name, fn, arguments, variadic,
-                         n_inputs, wants_c, tuple(torch_positional))
+                         n_inputs, wants_c, tuple(torch_positional), frozenset(ignores))
         assert set(spec.torch_positional) <= {a[0] for a in arguments}, spec.name
         for alias in {spec.name, keras_name, torch_name or keras_name, *aliases}:
             key = normalize(alias)

@@ -73,6 +73,41 @@ def _glu(step):
     return [Make("layers.Activation", "glu")]
 
 
+# Keras has these as activations: a layer only at their default arguments.
+_KERAS_ACTIVATIONS = {"log_sigmoid": ("log_sigmoid", {}), "tanhshrink": ("tanh_shrink", {}),
+                      "celu": ("celu", {"alpha": 1.0}), "hardshrink": ("hard_shrink", {"lambd": 0.5}),
+                      "softshrink": ("soft_shrink", {"lambd": 0.5}),
+                      "hardtanh": ("hard_tanh", {"min_val": -1.0, "max_val": 1.0})}
+
+
+@builds(*_KERAS_ACTIVATIONS)
+def _activation_function(step):
+    name, defaults = _KERAS_ACTIVATIONS[step.kind]
+    if any(step.config[k] != v for k, v in defaults.items()):
+        raise NoCounterpart(f"Keras's {name} activation takes no arguments in a layer")
+    return [Make("layers.Activation", name)]
+
+
+@builds("threshold", "rrelu", "softmin", "softmax2d", "feature_alpha_dropout")
+def _torch_only(step):
+    raise NoCounterpart(f"Keras has no layer for {step.kind}")
+
+
+@builds("gaussian_noise")
+def _gaussian_noise(step):
+    return [Make("layers.GaussianNoise", step.config["stddev"])]
+
+
+@builds("activity_regularization")
+def _activity_regularization(step):
+    return [Make("layers.ActivityRegularization", l1=step.config["l1"], l2=step.config["l2"])]
+
+
+@builds("unit_normalization")
+def _unit_normalization(step):
+    return [Make("layers.UnitNormalization", axis=list(step.config["axis"]))]
+
+
 @builds("prelu")
 def _prelu(step):
     (x,) = step.input_shapes
@@ -188,7 +223,8 @@ def _batchnorm(step):
     return [Make("layers.BatchNormalization", axis=axis, **_center_scale(cfg))]
 
 
-@builds("instancenorm1d", "instancenorm2d", "instancenorm3d")
+@builds("instancenorm1d", "instancenorm2d", "instancenorm3d", "lazy_instancenorm1d", "lazy_instancenorm2d",
+        "lazy_instancenorm3d")
 def _instancenorm(step):
     """Keras's instance normalisation is GroupNormalization with a group per channel."""
     (x,) = step.input_shapes

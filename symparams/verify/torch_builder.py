@@ -70,6 +70,32 @@ def _glu(step):
     return [Make("nn.GLU", dim=step.config["axis"])]
 
 
+_TORCH_ONLY_ACTIVATIONS = {"log_sigmoid": "nn.LogSigmoid", "tanhshrink": "nn.Tanhshrink", "celu": "nn.CELU",
+                           "hardshrink": "nn.Hardshrink", "softshrink": "nn.Softshrink", "hardtanh": "nn.Hardtanh",
+                           "threshold": "nn.Threshold", "rrelu": "nn.RReLU", "softmax2d": "nn.Softmax2d",
+                           "feature_alpha_dropout": "nn.FeatureAlphaDropout"}
+
+
+@builds(*_TORCH_ONLY_ACTIVATIONS)
+def _parametrised_activation(step):
+    """These modules take the entry's arguments under the same names."""
+    return [Make(_TORCH_ONLY_ACTIVATIONS[step.kind], **_renamed(step.config, {"rate": "p"}))]
+
+
+def _renamed(config: dict, names: dict) -> dict:
+    return {names.get(k, k): v for k, v in config.items()}
+
+
+@builds("softmin")
+def _softmin(step):
+    return [Make("nn.Softmin", dim=step.config["axis"])]
+
+
+@builds("gaussian_noise", "activity_regularization", "unit_normalization")
+def _keras_only(step):
+    raise NoCounterpart(f"torch.nn has no module for {step.kind}")
+
+
 @builds("prelu")
 def _prelu(step):
     if step.config["shared_axes"] is not None:
@@ -175,7 +201,8 @@ def _batchnorm(step):
     return _per_channel(step, "BatchNorm")
 
 
-@builds("instancenorm1d", "instancenorm2d", "instancenorm3d")
+@builds("instancenorm1d", "instancenorm2d", "instancenorm3d", "lazy_instancenorm1d", "lazy_instancenorm2d",
+        "lazy_instancenorm3d")
 def _instancenorm(step):
     return _per_channel(step, "InstanceNorm")
 
