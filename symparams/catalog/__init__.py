@@ -1,6 +1,6 @@
 """The layer catalog: each module is a formula sheet for one family of layers."""
 from . import registry
-from . import core, conv, pooling, spatial, normalization, recurrent, merge, attention, prelude  # noqa: F401  (registration)
+from . import core, conv, pooling, spatial, normalization, recurrent, merge, attention, preprocessing, prelude  # noqa: F401  (registration)
 from .registry import CATALOG, Out, layer, lookup
 
 

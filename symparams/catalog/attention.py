@@ -12,6 +12,10 @@ spelled `MultiheadAttention(512, 8)`, as the PyTorch class, its positional argum
 PyTorch's (embed_dim, num_heads); otherwise Keras's (num_heads, key_dim). Inputs are
 (query, value) or (query, value, key), Keras's order. MACs count the four projections and the two attention
 products (scores and weighted sum).
+
+Keras's Attention and AdditiveAttention have no projections: at most a learned scale (one scalar, or
+one per query feature). torch's TransformerEncoder/TransformerDecoder copy their layer num_layers
+times; Transformer is both stacks with a final LayerNorm each.
 """
 from dataclasses import dataclass
 
@@ -20,7 +24,7 @@ import sympy as sp
 from ..dims import product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
-from .registry import Activation, Bool, Dim, Out, layer
+from .registry import Activation, Bool, Choice, Dim, LayerRef, Out, layer
 from .shapes import check_size, need_rank, split_channels
 
 
@@ -208,3 +212,77 @@ def patch_embedding(x, patch_size: Dim, embed_dim: Dim, use_bias: Bool = True, *
     patches = sp.floor(H / patch_size) * sp.floor(W / patch_size)
     weights = patch_size * patch_size * C * embed_dim
     return Out(shape=(patches, embed_dim), params=weights + (embed_dim if use_bias else 0), macs=patches * weights)
+
+
+# ---------------------------------------------------------------- Keras's dot-product and additive attention
+
+ScoreMode = Choice("dot", "concat")
+
+
+def _keras_attention(xs, name):
+    """(query, value, key) of Keras's Attention layers: the key defaults to the value; query and key
+    share their width, and the output is the query's positions with the value's features."""
+    q, v, k = _query_value_key(xs, name)
+    Tq, Tv = product(q[:-1]), product(v[:-1])
+    return q, v, Tq * Tv * (q[-1] + v[-1]), check_size(q[-1], k[-1], f"{name}'s key width", "the query")
+
+
+@layer("Attention", "Attention", "dot_attention", "luong_attention")
+def attention(*xs, use_scale: Bool = False, score_mode: ScoreMode = "dot"):
+    """Keras Attention on (query, value[, key]): softmax(q k^T) v, no projections; use_scale learns one
+    scalar, score_mode='concat' one more. The output has the query's positions and the value's width.
+    Not MultiHeadAttention, which projects: see multihead_attention."""
+    q, v, macs, conditions = _keras_attention(xs, "attention")
+    return Out(shape=tuple(q[:-1]) + (v[-1],), params=int(use_scale) + int(score_mode == "concat"), macs=macs,
+               conditions=conditions)
+
+
+@layer("AdditiveAttention", "AdditiveAttention", "bahdanau_attention")
+def additive_attention(*xs, use_scale: Bool = True):
+    """Keras AdditiveAttention on (query, value[, key]): softmax(sum(scale * tanh(q + k))) v; use_scale learns
+    a scale per feature of the query. The output has the query's positions and the value's width."""
+    q, v, macs, conditions = _keras_attention(xs, "additive_attention")
+    return Out(shape=tuple(q[:-1]) + (v[-1],), params=q[-1] if use_scale else 0, macs=macs, conditions=conditions)
+
+
+# ---------------------------------------------------------------- torch's stacks of transformer layers
+
+def _stack(layer_ref, n, norm, shapes, kind, c, name):
+    """`n` copies of a torch transformer layer (torch deep-copies it) and an optional final norm."""
+    if layer_ref.spec.name != kind:
+        raise ArgumentError(f"{name} stacks a {kind} layer, found a {layer_ref.spec.name} layer")
+    one = layer_ref.spec.apply(shapes, layer_ref.config, c)
+    params, macs, conditions = n * one.params, n * one.macs, list(one.conditions)
+    if norm is not None:
+        last = norm.spec.apply([tuple(one.shape)], norm.config, c)
+        params, conditions = params + last.params, conditions + last.conditions
+    return Out(shape=tuple(one.shape), params=params, macs=macs, conditions=conditions)
+
+
+@layer("TransformerEncoder", "TransformerEncoder")
+def transformer_encoder(x, encoder_layer: LayerRef, num_layers: Dim, norm: LayerRef = None, *, c):
+    """torch TransformerEncoder(encoder_layer, num_layers, norm): num_layers copies of the layer, then norm."""
+    return _stack(encoder_layer, num_layers, norm, [x], "transformer_encoder_layer", c, "transformer_encoder")
+
+
+@layer("TransformerDecoder", "TransformerDecoder")
+def transformer_decoder(x, memory, decoder_layer: LayerRef, num_layers: Dim, norm: LayerRef = None, *, c):
+    """torch TransformerDecoder(decoder_layer, num_layers, norm) on (tgt, memory): num_layers copies, then norm."""
+    return _stack(decoder_layer, num_layers, norm, [x, memory], "transformer_decoder_layer", c,
+                  "transformer_decoder")
+
+
+@layer("Transformer", "Transformer")
+def transformer(src, tgt, d_model: Dim = 512, nhead: Dim = 8, num_encoder_layers: Dim = 6,
+                num_decoder_layers: Dim = 6, dim_feedforward: Dim = 2048, activation: Activation = "relu",
+                norm_first: Bool = False, use_bias: Bool = True):
+    """torch Transformer on (src, tgt): an encoder of num_encoder_layers layers and a LayerNorm, a decoder of
+    num_decoder_layers layers reading the encoder's output, and a LayerNorm; the output is tgt's shape."""
+    options = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward, use_bias=use_bias,
+                   activation=activation, norm_first=norm_first)
+    enc = transformer_encoder_layer(src, **options)
+    dec = transformer_decoder_layer(tgt, src, **options)
+    norms = 2 * (d_model + (d_model if use_bias else 0))
+    return Out(shape=tuple(tgt), params=num_encoder_layers * enc.params + num_decoder_layers * dec.params + norms,
+               macs=num_encoder_layers * enc.macs + num_decoder_layers * dec.macs,
+               conditions=enc.conditions + dec.conditions)

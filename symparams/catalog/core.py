@@ -5,6 +5,8 @@ the batch is axis 0, -1 is the last axis.
 
     dense       y = x W + b on the last axis n:   n*units + units        MACs prod(x[:-1])*n*units
     embedding   a table of V vectors of size E:   V*E                    (a lookup: no MACs)
+                (embedding_bag reduces each bag to one vector; reversible_embedding untied: 2*V*E)
+    spectral_normalization(layer)  the layer's weights and a non-trainable vector u (the kernel's last axis)
     prelu       one learned slope per element (Keras), per channel, or one (PyTorch)
     time_distributed(layer)   the layer's weights once, its MACs at each of the T steps
     the rest    no weights
@@ -14,7 +16,8 @@ import sympy as sp
 from ..dims import agree, describe_condition, product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
-from .registry import Activation, Bool, Dim, Dims, Int, Ints, Kind, LayerRef, Out, Probability, Real, layer
+from .registry import (Activation, Anything, Bool, Choice, Dim, Dims, Int, Ints, Kind, LayerRef, Out, Probability,
+                       Real, layer)
 from .shapes import check_size, need_rank
 
 
@@ -336,3 +339,41 @@ def embedding(x, input_dim: Dim, output_dim: Dim, mask_zero: Bool = False, paddi
 
     Each index becomes a vector; mask_zero (Keras) and padding_idx (PyTorch) change no count."""
     return Out(shape=tuple(x) + (output_dim,), params=input_dim * output_dim)
+
+
+EmbeddingBagMode = Choice("mean", "sum", "max")
+
+
+@layer("EmbeddingBag", "EmbeddingBag", ignores=("include_last_offset",))
+def embedding_bag(x, input_dim: Dim, output_dim: Dim, mode: EmbeddingBagMode = "mean", padding_idx: Int = None):
+    """PyTorch EmbeddingBag: a table of input_dim vectors of size output_dim (input_dim*output_dim weights);
+    each bag of N indices, (N,), becomes one vector, their mean, sum or max."""
+    need_rank(x, 1, "embedding_bag", "(a bag of indices per example)")
+    return Out(shape=(output_dim,), params=input_dim * output_dim)
+
+
+@layer("ReversibleEmbedding", "ReversibleEmbedding")
+def reversible_embedding(x, input_dim: Dim, output_dim: Dim, tie_weights: Bool = True, mask_zero: Bool = False,
+                         reverse_dtype: Anything = None, logit_soft_cap: Real = None):
+    """Keras ReversibleEmbedding: an embedding whose table, transposed, also maps vectors back to input_dim
+    logits (call(..., reverse=True)); tie_weights=false learns that reverse table apart: twice the weights."""
+    return Out(shape=tuple(x) + (output_dim,), params=input_dim * output_dim * (1 if tie_weights else 2))
+
+
+# The layers whose kernel SpectralNormalization can normalise, and the kernel's last axis (Keras's layout).
+_KERNEL_OUT = {"dense": lambda cfg, x, c: cfg["units"], "embedding": lambda cfg, x, c: cfg["output_dim"],
+               **{f"conv{n}d": (lambda cfg, x, c: cfg["filters"]) for n in (1, 2, 3)},
+               **{f"conv{n}d_transpose": (lambda cfg, x, c: x[c.channel_axis]) for n in (1, 2, 3)}}
+
+
+@layer("SpectralNormalization", "SpectralNormalization")
+def spectral_normalization(x, layer: LayerRef, power_iterations: Dim = 1, *, c):
+    """Keras SpectralNormalization(layer): the layer's weights, and a power-iteration vector u as long as the
+    kernel's last axis (units, filters; input channels of a transposed convolution), not trained."""
+    if layer.spec.name not in _KERNEL_OUT:
+        raise ArgumentError(f"spectral_normalization wraps a layer with a kernel ({', '.join(sorted(_KERNEL_OUT))}), "
+                            f"found a {layer.spec.name} layer")
+    inner = layer.spec.apply([x], layer.config, c)
+    u = _KERNEL_OUT[layer.spec.name](layer.config, x, c)
+    return Out(shape=tuple(inner.shape), params=inner.params + u, non_trainable=inner.non_trainable + u,
+               buffers=inner.buffers, macs=inner.macs, conditions=inner.conditions)

@@ -10,7 +10,10 @@ Over n normalised features a layer may learn a scale gamma (n) and a shift beta 
     layernorm     over the last axis (Keras `axis`, PyTorch normalized_shape: trailing axes):
                   gamma, beta of the normalised size
     groupnorm     the C channels in G groups (G must divide C): gamma, beta per channel
-    rmsnorm       x / rms(x) * gamma: gamma only
+    rmsnorm       x / rms(x) * gamma: gamma only (so is Keras LayerNormalization(rms_scaling=True))
+    normalization Keras Normalization: adapted mean and variance of the kept axes and a count,
+                  all non-trainable (none when mean and variance are given)
+    local_response_norm, cross_map_lrn2d: no weights
 
 Keras spells the learned parts center / scale, PyTorch affine / bias (BatchNorm, InstanceNorm,
 GroupNorm) or elementwise_affine / bias (LayerNorm, RMSNorm); both spellings are accepted.
@@ -21,7 +24,7 @@ from ..dims import product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .core import axis_index
-from .registry import Bool, Dim, Dims, Int, Ints, Out, layer
+from .registry import Bool, Dim, Dims, Int, Ints, Kind, Out, Real, layer
 from .shapes import check_size, need_rank
 
 
@@ -101,9 +104,13 @@ def _normalised_size(x, features, axis, what) -> tuple:
 
 @layer("LayerNormalization", "LayerNorm", "layer_norm", "ln")
 def layernorm(x, features: Dims = None, axis: Ints = None, center: Bool = True, scale: Bool = True,
-              elementwise_affine: Bool = True, use_bias: Bool = True):
-    """Per example over n normalised features (the last axis by default): gamma (n), beta (n)."""
+              elementwise_affine: Bool = True, use_bias: Bool = True, rms_scaling: Bool = False):
+    """Per example over n normalised features (the last axis by default): gamma (n), beta (n).
+
+    Keras's rms_scaling=true divides by the root mean square instead: gamma only, whatever center and scale say."""
     n, conditions = _normalised_size(x, features, axis, "layernorm")
+    if rms_scaling:
+        return Out(shape=x, params=n, conditions=conditions)
     return Out(shape=x, params=_gamma_beta(n, scale and elementwise_affine,
                                            center and use_bias and elementwise_affine), conditions=conditions)
 
@@ -132,3 +139,47 @@ def groupnorm(x, groups: Dim = 32, features: Dim = None, axis: Int = None, cente
                                                 f"must divide {n}: needs {n} % {groups} == 0"))
     return Out(shape=x, params=_gamma_beta(n, scale and affine, center and affine and use_bias),
                conditions=conditions)
+
+
+# ---------------------------------------------------------------- fixed normalisations
+
+@layer("LocalResponseNorm", "LocalResponseNorm", "lrn")
+def local_response_norm(x, size: Dim, alpha: Real = 1e-4, beta: Real = 0.75, k: Real = 1.0):
+    """AlexNet's local response normalisation over `size` neighbouring channels: no weights, shape unchanged."""
+    need_rank(x, tuple(range(2, 9)), "local_response_norm", "(channels and at least one more axis)")
+    return Out(shape=x)
+
+
+@layer("CrossMapLRN2d", "CrossMapLRN2d")
+def cross_map_lrn2d(x, size: Dim, alpha: Real = 1e-4, beta: Real = 0.75, k: Real = 1.0):
+    """PyTorch's legacy CrossMapLRN2d on (C, H, W): local response normalisation, no weights."""
+    need_rank(x, 3, "cross_map_lrn2d", "(C, H, W)")
+    return Out(shape=x)
+
+
+class _Statistic(Kind):
+    """Normalization's mean or variance: a number or a tuple of them (their values count nothing)."""
+    describe = "a number or a tuple of numbers"
+
+    def convert(self, value, where):
+        items = value if isinstance(value, tuple) else (value,)
+        for v in items:
+            if isinstance(v, bool) or not isinstance(v, (float, sp.Number)):
+                self.reject(v, where)
+        return value
+
+
+@layer("Normalization", "Normalization")
+def normalization(x, axis: Ints = (-1,), mean: _Statistic() = None, variance: _Statistic() = None,
+                  invert: Bool = False):
+    """Keras Normalization: (x - mean) / sqrt(variance) per index of `axis` (batch is 0; the last by default).
+
+    Without mean and variance given, adapt() learns them: mean and variance of the kept axes' size, and a
+    scalar count, all non-trainable weights. Given, they are constants: no weights."""
+    if (mean is None) != (variance is None):
+        raise ArgumentError("normalization takes both mean and variance, or neither (adapt() learns them)")
+    if mean is not None:
+        return Out(shape=x)
+    kept = product(x[i] for i in sorted({axis_index(a, x, "normalization") for a in axis}))
+    stats = 2 * kept + 1
+    return Out(shape=x, params=stats, non_trainable=stats)

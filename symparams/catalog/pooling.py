@@ -5,11 +5,14 @@
                        (Keras) or zeros per side (PyTorch, at most half the window), ceil_mode (PyTorch)
     global pooling:    (C,), or (1, ..., 1, C) with keepdims (channels first under PyTorch)
     adaptive pooling:  the spatial axes become output_size, whatever the input's
+    PyTorch's LPPool (windows as max pooling's, no padding), MaxUnpool ((L - 1)*s - 2p + k per axis),
+    FractionalMaxPool (output_size, or floor(L * output_ratio))
 """
 import sympy as sp
 
+from ..dims import require_same_shape
 from ..errors import ArgumentError
-from .registry import Bool, Dims, Int, Out, Padding, layer, spatial
+from .registry import Amounts, Bool, Dims, Int, Kind, Out, Padding, Real, layer, spatial
 from .shapes import check_same_padding, join_channels, split_channels, window_out
 
 _KERAS_WORD = {"max": "Max", "avg": "Average"}
@@ -72,3 +75,64 @@ for _kind in ("max", "avg"):
         _register(_kind, _n)
         _register_global(_kind, _n)
         _register_adaptive(_kind, _n)
+
+
+# ---------------------------------------------------------------- PyTorch's other pools
+
+def _register_lp(n):
+    def lp_pool(x, norm_type: Real, pool_size: Dims, strides: Dims = None, ceil_mode: Bool = False, *, c):
+        return _pool(x, n, f"lp_pool{n}d", pool_size, strides, "valid", 1, ceil_mode, c)
+    lp_pool.__doc__ = (f"PyTorch LPPool{n}d(norm_type, kernel_size): the p-norm of each window, no padding; "
+                       f"windows as max pooling's, no weights.")
+    layer(f"LPPool{n}d", f"LPPool{n}d", name=f"lp_pool{n}d")(lp_pool)
+
+
+def _register_unpool(n):
+    def max_unpool(*xs, pool_size: Dims, strides: Dims = None, padding: Amounts = 0, c):
+        if len(xs) not in (1, 2):
+            raise ArgumentError(f"max_unpool{n}d is applied to (x, indices), found {len(xs)} tensors")
+        conditions = require_same_shape(list(xs), f"max_unpool{n}d of (x, indices)") if len(xs) == 2 else []
+        sizes, channels = split_channels(xs[0], n, f"max_unpool{n}d", c)
+        k = spatial(pool_size, n, "pool size")
+        s = spatial(strides, n, "strides") if strides is not None else k
+        p = spatial(padding, n, "padding")
+        out = tuple((L - 1) * si - 2 * pi + ki for L, ki, si, pi in zip(sizes, k, s, p))
+        return Out(shape=join_channels(out, channels, c), conditions=conditions)
+    max_unpool.__doc__ = (f"PyTorch MaxUnpool{n}d on (x, indices) from MaxPool{n}d(return_indices=True): "
+                          f"each axis grows to (L - 1)*s - 2p + k; no weights.")
+    layer(f"MaxUnpool{n}d", f"MaxUnpool{n}d", name=f"max_unpool{n}d")(max_unpool)
+
+
+class _Ratios(Kind):
+    """FractionalMaxPool's output_ratio: numbers between 0 and 1, kept exact (0.5 -> 1/2)."""
+    describe = "a number between 0 and 1 or a tuple of them"
+
+    def convert(self, value, where):
+        items = value if isinstance(value, tuple) else (value,)
+        out = tuple(sp.Rational(repr(v)) if isinstance(v, float) else v for v in items)
+        for v in out:
+            if not isinstance(v, sp.Number) or not 0 < v < 1:
+                raise ArgumentError(f"{where} must be {self.describe}, found {v}")
+        return out
+
+
+def _register_fractional(n):
+    def fractional_max_pool(x, pool_size: Dims, output_size: Dims = None, output_ratio: _Ratios() = None, *, c):
+        if (output_size is None) == (output_ratio is None):
+            raise ArgumentError(f"fractional_max_pool{n}d needs output_size or output_ratio (one of them)")
+        sizes, channels = split_channels(x, n, f"fractional_max_pool{n}d", c)
+        if output_size is not None:
+            out = spatial(output_size, n, "output size")
+        else:
+            out = tuple(sp.floor(L * r) for L, r in zip(sizes, spatial(output_ratio, n, "output ratio")))
+        return Out(shape=join_channels(out, channels, c))
+    fractional_max_pool.__doc__ = (f"PyTorch FractionalMaxPool{n}d: the spatial axes become output_size, or "
+                                   f"floor(L * output_ratio); no weights.")
+    layer(f"FractionalMaxPool{n}d", f"FractionalMaxPool{n}d", name=f"fractional_max_pool{n}d")(fractional_max_pool)
+
+
+for _n in (1, 2, 3):
+    _register_lp(_n)
+    _register_unpool(_n)
+for _n in (2, 3):
+    _register_fractional(_n)

@@ -12,12 +12,17 @@ per direction and per layer: bidirectional doubles it (and the output is 2H wide
 stacks layers, the later ones reading the D*H features (D directions) of the one below.
 In both conventions an RNN returns its last step unless return_sequences=true: a PyTorch
 module's whole output is return_sequences=true, its output[:, -1] the default.
+
+The cells (Keras SimpleRNNCell/LSTMCell/GRUCell, PyTorch RNNCell/LSTMCell/GRUCell) are one step,
+(F,) -> (U,), with one layer's weights. Keras ConvLSTM*D's gates are convolutions: the input kernel
+prod(k)*C*4F, the recurrent kernel prod(k)*F*4F, and 4F biases.
 """
 import sympy as sp
 
+from ..dims import product
 from ..errors import ArgumentError
-from .registry import Activation, Bool, Choice, Dim, Kind, LayerRef, Out, layer
-from .shapes import check_size, need_rank
+from .registry import Activation, Bool, Choice, Dim, Dims, Kind, LayerRef, Out, Padding, layer, spatial
+from .shapes import check_size, join_channels, need_rank, split_channels, window_out
 
 
 class _ProjSize(Kind):
@@ -114,3 +119,94 @@ def bidirectional(x, layer: LayerRef, merge_mode: MergeMode = "concat", *, c):
         shape = shape[:-1] + (2 * shape[-1],)
     return Out(shape=shape, params=2 * one.params, non_trainable=2 * one.non_trainable,
                buffers=2 * one.buffers, macs=2 * one.macs, conditions=one.conditions)
+
+
+# ---------------------------------------------------------------- one step: the cells
+
+def _cell(x, name, units, gates, bias_vectors, use_bias, input_size):
+    """One step of a recurrent layer: (F,) -> (U,), the layer's weights for one direction and layer."""
+    need_rank(x, 1, name, "(features: one step of one sequence)")
+    weights = _weights(x[0], units, gates, None)
+    return Out(shape=(units,), params=weights + (gates * units * bias_vectors if use_bias else 0), macs=weights,
+               conditions=check_size(input_size, x[0], f"{name}'s input_size"))
+
+
+@layer("SimpleRNNCell", "RNNCell", "rnn_cell", torch_positional=("input_size", "units", "use_bias", "activation"))
+def simple_rnn_cell(x, units: Dim, activation: Activation = "tanh", use_bias: Bool = True, input_size: Dim = None,
+                    *, c):
+    """One step of simple_rnn: (F,) -> (U,); U*(F + U) weights, U biases per bias vector (PyTorch two)."""
+    return _cell(x, "simple_rnn_cell", units, 1, c.rnn_bias_vectors, use_bias, input_size)
+
+
+@layer("LSTMCell", "LSTMCell", torch_positional=("input_size", "units", "use_bias"))
+def lstm_cell(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
+              use_bias: Bool = True, input_size: Dim = None, *, c):
+    """One step of lstm: (F,) -> (U,) (h; c is the same size); 4*U*(F + U) weights, 4*U biases per bias vector."""
+    return _cell(x, "lstm_cell", units, 4, c.rnn_bias_vectors, use_bias, input_size)
+
+
+@layer("GRUCell", "GRUCell", torch_positional=("input_size", "units", "use_bias"))
+def gru_cell(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
+             use_bias: Bool = True, reset_after: Bool = None, input_size: Dim = None, *, c):
+    """One step of gru: (F,) -> (U,); 3*U*(F + U) weights, 3*U biases per bias vector (two with reset_after)."""
+    reset_after = c.gru_reset_after if reset_after is None else reset_after
+    return _cell(x, "gru_cell", units, 3, max(c.rnn_bias_vectors, 2 if reset_after else 1), use_bias, input_size)
+
+
+CELLS = ("simple_rnn_cell", "lstm_cell", "gru_cell")
+
+
+class _Cells(Kind):
+    """StackedRNNCells' cells: a tuple of cell layers."""
+    describe = "a tuple of recurrent cells"
+
+    def convert(self, value, where):
+        cells = tuple(LayerRef.convert(v, where) for v in (value if isinstance(value, tuple) else (value,)))
+        for cell in cells:
+            if cell.spec.name not in CELLS:
+                raise ArgumentError(f"{where} must be cells ({', '.join(CELLS)}), found a {cell.spec.name} layer")
+        return cells
+
+
+@layer("StackedRNNCells", "StackedRNNCells")
+def stacked_rnn_cells(x, cells: _Cells(), *, c):
+    """Keras StackedRNNCells((cell, ...)): the cells one above the other in one step, each reading the
+    output of the one below: the sum of their counts, the last one's output."""
+    params, macs, shape, conditions = 0, 0, tuple(x), []
+    for cell in cells:
+        out = cell.spec.apply([shape], cell.config, c)
+        params, macs, shape = params + out.params, macs + out.macs, tuple(out.shape)
+        conditions += out.conditions
+    return Out(shape=shape, params=params, macs=macs, conditions=conditions)
+
+
+# ---------------------------------------------------------------- convolutional LSTM (Keras)
+
+def _register_conv_lstm(n):
+    def conv_lstm(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
+                  dilation_rate: Dims = 1, activation: Activation = "tanh",
+                  recurrent_activation: Activation = "sigmoid", use_bias: Bool = True,
+                  return_sequences: Bool = False, *, c):
+        need_rank(x, n + 2, f"conv_lstm{n}d", "(T, then one input of a convolution per step)")
+        steps, frame = x[0], tuple(x[1:])
+        sizes, channels = split_channels(frame, n, f"conv_lstm{n}d", c)
+        if "causal" in spatial(padding, n, "padding"):
+            raise ArgumentError(f"conv_lstm{n}d: padding must be 'valid' or 'same'")
+        k = spatial(kernel_size, n, "kernel size")
+        out = tuple(window_out(L, ki, si, p, di) for L, ki, si, p, di in
+                    zip(sizes, k, spatial(strides, n, "strides"), spatial(padding, n, "padding"),
+                        spatial(dilation_rate, n, "dilation")))
+        taps = product(k)
+        # The input kernel reads the frame; the recurrent kernel (stride 1, 'same') reads the state.
+        weights = 4 * filters * taps * (channels + filters)
+        frame_out = join_channels(out, filters, c)
+        return Out(shape=((steps,) + frame_out) if return_sequences else frame_out,
+                   params=weights + (4 * filters if use_bias else 0),
+                   macs=steps * product(out) * weights)
+    conv_lstm.__doc__ = (f"Keras ConvLSTM{n}D: an LSTM whose four gates are {n}-D convolutions over (T, ...) frames: "
+                         f"4*F*prod(k)*(C + F) weights + 4*F biases; the frame shrinks as a convolution's.")
+    layer(f"ConvLSTM{n}D", f"ConvLSTM{n}D", name=f"conv_lstm{n}d")(conv_lstm)
+
+
+for _n in (1, 2, 3):
+    _register_conv_lstm(_n)

@@ -200,6 +200,7 @@ KEYWORD_ALIASES = {
     "sliding_window": None, "flash_attention": None, "return_indices": None, "init": None, "layer_norm_eps": None,
     "max_norm": None, "norm_type": None, "scale_grad_by_freq": None, "sparse": None, "lora_rank": None,
     "lora_alpha": None, "quantization_config": None, "renorm_clipping": None, "renorm_momentum": None,
+    "enable_nested_tensor": None, "mask_check": None,
 }
 # Constructor keywords that would change a count or an output symparams cannot follow: refused
 # (unless given their default) with the reason.
@@ -208,6 +209,8 @@ REFUSED = {
     "renorm": "Keras's batch renormalisation adds moving statistics symparams does not count yet",
     "use_gate": "Keras's gated attention adds a gate projection symparams does not count yet",
     "backward_layer": "a different backward layer is not counted yet; Bidirectional copies the forward one",
+    "custom_encoder": "write the encoder and decoder as layers of their own instead of a custom Transformer",
+    "custom_decoder": "write the encoder and decoder as layers of their own instead of a custom Transformer",
 }
 # Keyword arguments that change no count or shape: initialisers, regularisers and the like.
 IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
@@ -245,12 +248,14 @@ class LayerSpec:
     def takes_torch_order(self, spelling: str, n_args: int) -> tuple:
         """PyTorch's positional order, when the user wrote the PyTorch class name exactly, with its
         input size first (`Linear(784, 10)`; `Linear(10)` reads like LazyLinear(10)), or its Lazy
-        class (`LazyConvTranspose2d(16, 3)`: the same order without the input size); else ()."""
+        class (`LazyConvTranspose2d(16, 3)`: the same order without the input size); else ().
+        A class both frameworks name alike (LSTMCell) reads the same way: two sizes first are PyTorch's
+        (input_size, hidden_size), where Keras's second positional argument is a word (activation)."""
         if not self.torch_positional:
             return ()
         if normalize(spelling) == "lazy" + normalize(self.torch_name):
             return self.torch_positional[1:]
-        if spelling == self.torch_name != self.keras_name and n_args >= 2:
+        if spelling == self.torch_name and n_args >= 2:
             return self.torch_positional
         return ()
 
@@ -285,8 +290,9 @@ class LayerSpec:
                                         hint=REFUSED[key])
                 continue
             if key == "data_format" and key not in known:
-                config["data_format"] = _converted(DataFormat, value, f"{self.name}'s data_format",
-                                                   positions.get(key))
+                layout = _converted(DataFormat, value, f"{self.name}'s data_format", positions.get(key))
+                if self.wants_convention:      # checked against the convention when applied
+                    config["data_format"] = layout
                 continue
             target = key if key in known else KEYWORD_ALIASES.get(key, key)
             if target is None or key in self.ignored or key.endswith(IGNORED_SUFFIXES):

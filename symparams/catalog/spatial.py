@@ -8,14 +8,19 @@
                                                    the same, with the amounts listed from the LAST axis
                                                    back: (left, right, top, bottom, front, back)
 
+    pixel_shuffle(r) (PyTorch):                     (C*r^2, H, W) -> (C, H*r, W*r); pixel_unshuffle the reverse
+    unfold (PyTorch im2col):                        (C, H, W) -> (C*prod(k), L), L kernel positions; fold the reverse
+
 Keras takes one amount for all, one per axis, or an (a, b) pair per axis. Keras' 1-D layers always act
 on axis 1 of (steps, features); under the torch convention they act on L of (C, L), as PyTorch's do.
 """
 import sympy as sp
 
-from ..errors import ArgumentError
-from .registry import Amounts, Bool, Choice, Dims, Kind, Out, Real, layer, spatial
-from .shapes import join_channels, split_channels
+from ..dims import agree, product
+from ..errors import ArgumentError, ShapeError
+from ..values import format_shape
+from .registry import Amounts, Bool, Choice, Dim, Dims, Kind, Out, Real, layer, spatial
+from .shapes import join_channels, need_rank, split_channels, window_out
 
 KERAS_INTERPOLATION = Choice("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area")
 TORCH_MODES = Choice("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
@@ -143,3 +148,76 @@ def upsample(x, size: Dims = None, scale_factor: Factors = None, mode: TORCH_MOD
         return _resize(x, n, "upsample", c, lambda i, L: s[i])
     f = spatial(scale_factor, n, "scale factor")
     return _resize(x, n, "upsample", c, lambda i, L: sp.floor(L * f[i]))
+
+
+# ---------------------------------------------------------------- rearranging channels and positions (PyTorch)
+
+def _exact_division(n, d, what, conditions) -> sp.Expr:
+    """n / d, which must be whole: refused when it is not, a condition while it is symbolic."""
+    q = sp.sympify(n) / d
+    if q.is_number and not q.is_integer:
+        raise ShapeError(f"{what}: {n} is not a multiple of {d}")
+    if not q.is_number:
+        conditions.append((sp.Eq(sp.Mod(n, d), 0), f"{what}: {d} must divide {n}"))
+    return q
+
+
+@layer("PixelShuffle", "PixelShuffle", "depth_to_space")
+def pixel_shuffle(x, upscale_factor: Dim, *, c):
+    """PyTorch PixelShuffle(r): (C*r^2, H, W) -> (C, H*r, W*r); no weights."""
+    (H, W), C = split_channels(x, 2, "pixel_shuffle", c)
+    conditions = []
+    channels = _exact_division(C, upscale_factor ** 2, "pixel_shuffle's channels (upscale_factor^2)", conditions)
+    return Out(shape=join_channels((H * upscale_factor, W * upscale_factor), channels, c), conditions=conditions)
+
+
+@layer("PixelUnshuffle", "PixelUnshuffle", "space_to_depth")
+def pixel_unshuffle(x, downscale_factor: Dim, *, c):
+    """PyTorch PixelUnshuffle(r): (C, H*r, W*r) -> (C*r^2, H, W); no weights."""
+    (H, W), C = split_channels(x, 2, "pixel_unshuffle", c)
+    conditions = []
+    sizes = tuple(_exact_division(L, downscale_factor, "pixel_unshuffle's height and width", conditions)
+                  for L in (H, W))
+    return Out(shape=join_channels(sizes, C * downscale_factor ** 2, c), conditions=conditions)
+
+
+@layer("ChannelShuffle", "ChannelShuffle")
+def channel_shuffle(x, groups: Dim, *, c):
+    """PyTorch ChannelShuffle(g) (ShuffleNet): the channels regrouped, g must divide them; shape unchanged."""
+    conditions = []
+    _exact_division(x[c.channel_axis], groups, "channel_shuffle's channels (groups)", conditions)
+    return Out(shape=x, conditions=conditions)
+
+
+def _blocks(sizes, kernel_size, dilation, padding, stride, name):
+    n = len(sizes)
+    k, d = spatial(kernel_size, n, "kernel size"), spatial(dilation, n, "dilation")
+    p, s = spatial(padding, n, "padding"), spatial(stride, n, "stride")
+    return k, tuple(window_out(L, ki, si, pi, di) for L, ki, si, pi, di in zip(sizes, k, s, p, d))
+
+
+@layer("Unfold", "Unfold")
+def unfold(x, kernel_size: Dims, dilation_rate: Dims = 1, padding: Amounts = 0, strides: Dims = 1):
+    """PyTorch Unfold (im2col): (C, H, W) -> (C * prod(k), L), L the number of kernel positions; no weights.
+    Channels first in both conventions, as PyTorch lays it out."""
+    need_rank(x, 3, "unfold", "(C, H, W)")
+    k, out = _blocks(x[1:], kernel_size, dilation_rate, padding, strides, "unfold")
+    return Out(shape=(x[0] * product(k), product(out)))
+
+
+@layer("Fold", "Fold")
+def fold(x, output_size: Dims, kernel_size: Dims, dilation_rate: Dims = 1, padding: Amounts = 0, strides: Dims = 1):
+    """PyTorch Fold (col2im): (C * prod(k), L) -> (C, *output_size), L the number of kernel positions in
+    output_size; no weights. Channels first in both conventions."""
+    need_rank(x, 2, "fold", "(C * prod(kernel_size), L)")
+    size = spatial(output_size, 2, "output size")
+    k, out = _blocks(size, kernel_size, dilation_rate, padding, strides, "fold")
+    conditions = []
+    channels = _exact_division(x[0], product(k), "fold's input channels (prod(kernel_size))", conditions)
+    verdict = agree(x[1], product(out))
+    message = f"fold puts back {product(out)} blocks into {format_shape(size, batch=False)}, but its input has {x[1]}"
+    if verdict is False:
+        raise ShapeError(message)
+    if verdict is not True:
+        conditions.append((verdict, message))
+    return Out(shape=(channels,) + tuple(size), conditions=conditions)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .geometry import per_axis
-from .make import Make, NoCounterpart, declared_in_language, declared_module
+from ..catalog.preprocessing import AUGMENTATION_NAMES
+from .make import Make, NoCounterpart, declared_in_language, declared_module, plain
 
 KERAS: dict = {}
 
@@ -245,6 +246,8 @@ def _norm_axes(cfg):
 @builds("layernorm")
 def _layernorm(step):
     cfg = step.config
+    if cfg["rms_scaling"]:
+        return [Make("layers.LayerNormalization", axis=_norm_axes(cfg), rms_scaling=True)]
     return [Make("layers.LayerNormalization", axis=_norm_axes(cfg),
                  center=cfg["center"] and cfg["use_bias"] and cfg["elementwise_affine"],
                  scale=cfg["scale"] and cfg["elementwise_affine"])]
@@ -492,8 +495,90 @@ def _no_keras_layer(step):
     raise NoCounterpart(f"Keras has no core layer for {step.kind} (keras_hub's differ)")
 
 
+# ---------------------------------------------------------------- layers added for keras.layers' remaining classes
+
+@builds("dot")
+def _dot(step):
+    axes = tuple(step.config["axes"])
+    return [Make("layers.Dot", axes[0] if len(axes) == 1 else axes, normalize=step.config["normalize"])]
+
+
+@builds("attention")
+def _attention(step):
+    return [Make("layers.Attention", use_scale=step.config["use_scale"], score_mode=step.config["score_mode"])]
+
+
+@builds("additive_attention")
+def _additive_attention(step):
+    return [Make("layers.AdditiveAttention", use_scale=step.config["use_scale"])]
+
+
+@builds("normalization")
+def _normalization(step):
+    cfg = step.config
+    axis = tuple(cfg["axis"])
+    return [Make("layers.Normalization", axis=axis[0] if len(axis) == 1 else axis, mean=plain(cfg["mean"]),
+                 variance=plain(cfg["variance"]), invert=cfg["invert"])]
+
+
+_CELLS = {"simple_rnn_cell": "SimpleRNNCell", "lstm_cell": "LSTMCell", "gru_cell": "GRUCell"}
+
+
+@builds(*_CELLS, "stacked_rnn_cells")
+def _cell(step):
+    raise NoCounterpart("Keras runs a cell inside layers.RNN, on a sequence; the tests build cells alone")
+
+
+def _conv_lstm_builder(n):
+    def build(step):
+        cfg = step.config
+        k, s, d = _windows(cfg, n)
+        return [Make(f"layers.ConvLSTM{n}D", cfg["filters"], k, strides=s, padding=cfg["padding"], dilation_rate=d,
+                     activation=cfg["activation"], recurrent_activation=cfg["recurrent_activation"],
+                     use_bias=cfg["use_bias"], return_sequences=cfg["return_sequences"])]
+    return build
+
+
+@builds("spectral_normalization")
+def _spectral_normalization(step):
+    (x,) = step.input_shapes
+    inner = step.config["layer"]
+    chain = layer_chain(replace(step, row=replace(step.row, spec=inner.spec), config=inner.config, input_shapes=[x]))
+    if len(chain) != 1:
+        raise NoCounterpart(f"Keras's SpectralNormalization wraps one layer; {inner.spec.name} needs {len(chain)}")
+    return [Make("layers.SpectralNormalization", chain[0], power_iterations=step.config["power_iterations"])]
+
+
+@builds("reversible_embedding")
+def _reversible_embedding(step):
+    cfg = step.config
+    return [Make("layers.ReversibleEmbedding", cfg["input_dim"], cfg["output_dim"], tie_weights=cfg["tie_weights"],
+                 mask_zero=cfg["mask_zero"])]
+
+
+@builds("rescaling", "resizing", "center_crop", "random_crop", "category_encoding", "discretization",
+        "mel_spectrogram", *AUGMENTATION_NAMES)
+def _preprocessing(step):
+    """Preprocessing layers take the entry's arguments under Keras's own names."""
+    options = {k: plain(v) for k, v in step.config.items() if v is not None and k != "data_format"}
+    return [Make(f"layers.{step.row.spec.keras_name}", **options)]
+
+
+@builds("bilinear", "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+        "unfold", "fold", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+        "fractional_max_pool2d", "fractional_max_pool3d", "local_response_norm", "cross_map_lrn2d", "embedding_bag",
+        "transformer_encoder", "transformer_decoder", "transformer")
+def _torch_only_layer(step):
+    raise NoCounterpart(f"Keras has no layer for {step.kind}")
+
+
+for _n in (1, 2, 3):
+    KERAS[f"conv_lstm{_n}d"] = _conv_lstm_builder(_n)
+
+
 # Layers Keras calls on a list of tensors; the others take each tensor as an argument.
-LIST_INPUTS = {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate"}
+LIST_INPUTS = {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "attention",
+               "additive_attention"}
 
 
 def layer_chain(step) -> list:

@@ -7,6 +7,9 @@ as not checkable and never as passing.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
+from ..catalog.preprocessing import AUGMENTATION_NAMES
 from .geometry import causal_pads, per_axis, same_pads, transpose_same
 from .make import Make, NoCounterpart, declared_in_language, declared_module
 
@@ -221,6 +224,8 @@ def _normalized_shape(x, cfg, layer) -> tuple:
 def _layernorm(step):
     (x,) = step.input_shapes
     cfg = step.config
+    if cfg["rms_scaling"]:       # Keras's RMS-scaled LayerNormalization is torch's RMSNorm
+        return [Make("nn.RMSNorm", _normalized_shape(x, cfg, "RMSNorm"))]
     gamma = cfg["scale"] and cfg["elementwise_affine"]
     beta = cfg["center"] and cfg["use_bias"] and cfg["elementwise_affine"]
     if beta and not gamma:
@@ -495,7 +500,136 @@ def _patch_embedding(step):
     return [conv, Make("nn.Flatten", 2), Make("Permute", (2, 1))]    # (E, H/p, W/p) -> (patches, E)
 
 
-@builds("grouped_query_attention", "gated_mlp", "mixture_of_experts", "repeat_vector", "masking", "time_distributed")
+@builds("transformer_encoder", "transformer_decoder")
+def _transformer_stack(step):
+    cfg = step.config
+    inner_kind = "transformer_encoder_layer" if step.kind == "transformer_encoder" else "transformer_decoder_layer"
+    inner = cfg["encoder_layer" if step.kind == "transformer_encoder" else "decoder_layer"]
+    (layer,) = _transformer_layer(replace(step, row=replace(step.row, spec=inner.spec), config=inner.config,
+                                          input_shapes=step.input_shapes[:1]))
+    norm = None
+    if cfg["norm"] is not None:
+        norm = layer_call(replace(step, row=replace(step.row, spec=cfg["norm"].spec), config=cfg["norm"].config,
+                                  input_shapes=step.input_shapes[:1]))
+    extra = {"enable_nested_tensor": False} if step.kind == "transformer_encoder" else {}
+    cls = "nn.TransformerEncoder" if inner_kind == "transformer_encoder_layer" else "nn.TransformerDecoder"
+    return [Make(cls, layer, cfg["num_layers"], norm=norm, **extra)]
+
+
+@builds("transformer")
+def _transformer(step):
+    cfg = step.config
+    if cfg["activation"] not in ("relu", "gelu"):
+        raise NoCounterpart(f"torch's Transformer uses relu or gelu, not {cfg['activation']}")
+    return [Make("nn.Transformer", cfg["d_model"], cfg["nhead"], cfg["num_encoder_layers"], cfg["num_decoder_layers"],
+                 cfg["dim_feedforward"], activation=cfg["activation"], batch_first=True, norm_first=cfg["norm_first"],
+                 bias=cfg["use_bias"])]
+
+
+# ---------------------------------------------------------------- layers added for torch.nn's remaining classes
+
+@builds("bilinear")
+def _bilinear(step):
+    x1, x2 = step.input_shapes
+    return [Make("nn.Bilinear", x1[-1], x2[-1], step.config["units"], bias=step.config["use_bias"])]
+
+
+@builds("cosine_similarity")
+def _cosine_similarity(step):
+    return [Make("nn.CosineSimilarity", dim=step.config["axis"])]
+
+
+@builds("pairwise_distance")
+def _pairwise_distance(step):
+    return [Make("nn.PairwiseDistance", p=step.config["p"], keepdim=step.config["keepdim"])]
+
+
+@builds("pixel_shuffle", "pixel_unshuffle", "channel_shuffle")
+def _shuffle(step):
+    cls = {"pixel_shuffle": "nn.PixelShuffle", "pixel_unshuffle": "nn.PixelUnshuffle",
+           "channel_shuffle": "nn.ChannelShuffle"}[step.kind]
+    key = {"pixel_shuffle": "upscale_factor", "pixel_unshuffle": "downscale_factor"}.get(step.kind, "groups")
+    return [Make(cls, step.config[key])]
+
+
+_FOLD_NAMES = {"dilation_rate": "dilation", "strides": "stride"}
+
+
+@builds("unfold", "fold")
+def _fold(step):
+    cfg = {_FOLD_NAMES.get(k, k): per_axis(v, 2) for k, v in step.config.items() if k != "data_format"}
+    return [Make("nn.Unfold" if step.kind == "unfold" else "nn.Fold", **cfg)]
+
+
+def _lp_pool_builder(n):
+    def build(step):
+        cfg = step.config
+        k = per_axis(cfg["pool_size"], n)
+        s = k if cfg["strides"] is None else per_axis(cfg["strides"], n)
+        if n == 1:            # LPPool1d multiplies by its kernel_size: a number, not a tuple
+            k, s = k[0], s[0]
+        return [Make(f"nn.LPPool{n}d", cfg["norm_type"], k, stride=s, ceil_mode=cfg["ceil_mode"])]
+    return build
+
+
+def _fractional_builder(n):
+    def build(step):
+        cfg = step.config
+        ratio = cfg["output_ratio"]
+        return [Make(f"nn.FractionalMaxPool{n}d", per_axis(cfg["pool_size"], n),
+                     output_size=None if cfg["output_size"] is None else per_axis(cfg["output_size"], n),
+                     output_ratio=None if ratio is None else tuple(float(r) for r in per_axis(ratio, n)))]
+    return build
+
+
+for _n in (1, 2, 3):
+    TORCH[f"lp_pool{_n}d"] = _lp_pool_builder(_n)
+for _n in (2, 3):
+    TORCH[f"fractional_max_pool{_n}d"] = _fractional_builder(_n)
+
+
+@builds("max_unpool1d", "max_unpool2d", "max_unpool3d")
+def _max_unpool(step):
+    raise NoCounterpart("MaxUnpool needs the indices of a MaxPool(return_indices=True), which verify does not feed")
+
+
+@builds("local_response_norm", "cross_map_lrn2d")
+def _lrn(step):
+    cfg = step.config
+    cls = "nn.LocalResponseNorm" if step.kind == "local_response_norm" else "nn.CrossMapLRN2d"
+    return [Make(cls, cfg["size"], alpha=cfg["alpha"], beta=cfg["beta"], k=cfg["k"])]
+
+
+_CELLS = {"simple_rnn_cell": "nn.RNNCell", "lstm_cell": "nn.LSTMCell", "gru_cell": "nn.GRUCell"}
+
+
+@builds(*_CELLS)
+def _cell(step):
+    (x,) = step.input_shapes
+    cfg = step.config
+    options = {}
+    if step.kind == "simple_rnn_cell":
+        if cfg["activation"] not in ("tanh", "relu"):
+            raise NoCounterpart(f"torch's RNNCell has tanh or relu, not {cfg['activation']}")
+        options["nonlinearity"] = cfg["activation"]
+    if step.kind == "gru_cell" and cfg["reset_after"] is False:
+        raise NoCounterpart("torch's GRUCell always resets after the recurrent product")
+    cell = Make(_CELLS[step.kind], x[-1], cfg["units"], bias=cfg["use_bias"], **options)
+    return [Make("FirstOutput", cell) if step.kind == "lstm_cell" else cell]
+
+
+@builds("embedding_bag")
+def _embedding_bag(step):
+    cfg = step.config
+    return [Make("nn.EmbeddingBag", cfg["input_dim"], cfg["output_dim"], mode=cfg["mode"],
+                 padding_idx=cfg["padding_idx"])]
+
+
+@builds("grouped_query_attention", "gated_mlp", "mixture_of_experts", "repeat_vector", "masking", "time_distributed",
+        "dot", "normalization", "stacked_rnn_cells", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
+        "spectral_normalization", "reversible_embedding", "attention", "additive_attention", "rescaling", "resizing",
+        "center_crop", "random_crop", "category_encoding", "discretization", "mel_spectrogram",
+        *AUGMENTATION_NAMES)
 def _no_torch_module(step):
     raise NoCounterpart(f"torch.nn has no module for {step.kind}")
 

@@ -83,9 +83,21 @@ class PositionEmbedding(nn.Module):
         return table.expand(shape)
 
 
+class FirstOutput(nn.Module):
+    """A module returning a tuple (LSTMCell's (h, c)) as its first tensor."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, *xs):
+        return self.module(*xs)[0]
+
+
 class Exponential(nn.Module):
     def forward(self, x):
         return torch.exp(x)
 
 
-GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, Attention, PositionEmbedding, Exponential)}
+GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, Attention, PositionEmbedding, FirstOutput,
+                                          Exponential)}
