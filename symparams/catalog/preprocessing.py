@@ -7,6 +7,7 @@
     discretization                           int: shape unchanged; the other modes as category_encoding
                                              with one token per bin
     mel_spectrogram                          (T,) audio -> (num_mel_bins, 1 + floor(T / sequence_stride))
+                                             for an even frame length
 
 The augmentation layers take their Keras constructor's arguments, by name or in its order: none
 changes a count or a shape. Keras's own Normalization (adapted statistics) is in normalization.py.
@@ -141,9 +142,9 @@ def discretization(x, bin_boundaries: Anything = None, num_bins: Dim = None, out
                                                     "power_to_db", "top_db", "mag_exp", "min_power", "ref_power"))
 def mel_spectrogram(x, fft_length: Dim = 2048, sequence_stride: Dim = 512, sequence_length: Dim = None,
                     num_mel_bins: Dim = 128):
-    """Keras MelSpectrogram: (T,) samples -> (num_mel_bins, frames); the signal is padded by fft_length // 2
-    on each side and cut into frames of sequence_length (fft_length) every sequence_stride samples."""
+    """Keras MelSpectrogram: (T,) samples -> (num_mel_bins, frames); frames of sequence_length (by default
+    fft_length) samples every sequence_stride, the signal padded by half a frame on each side."""
     need_rank(x, 1, "mel_spectrogram", "(samples)")
     frame = fft_length if sequence_length is None else sequence_length
-    frames = 1 + sp.floor((x[0] + 2 * sp.floor(fft_length / 2) - frame) / sequence_stride)
+    frames = 1 + sp.floor((x[0] + 2 * sp.floor(frame / 2) - frame) / sequence_stride)
     return Out(shape=(num_mel_bins, frames))
