@@ -208,3 +208,23 @@ def test_data_format_must_be_the_conventions():
     for convention, layout in (("keras", "channels_last"), ("torch", "channels_first")):
         symparams.parse(f"model m():\n    input (3, 8, 8)\n    Conv2D(4, 3, data_format={layout})\n",
                         convention=convention)
+
+
+# ---------------------------------------------------------------- einsum dense
+
+@pytest.mark.parametrize("shape, equation, output_shape, bias_axes", [
+    ((6,), "ab,bc->ac", 4, None), ((6,), "ab,bc->ac", 4, "c"), ((5, 6), "abc,cd->abd", (5, 3), "d"),
+    ((5, 6), "...b,bc->...c", 7, "c"), ((5, 6), "abc,cde->abde", (5, 2, 4), "de"),
+    ((4, 3, 6), "ab...,bc->ac...", 7, "c"), ((4, 3, 6), "ab...,bc->ac...", 2, None),
+])
+def test_einsum_dense_matches_keras(shape, equation, output_shape, bias_axes):
+    keras_output = output_shape if isinstance(output_shape, int) else list(output_shape)
+    line = call("EinsumDense", equation, output_shape, bias_axes=bias_axes) if bias_axes else \
+        call("EinsumDense", equation, output_shape)
+    assert keras_ours(line, [shape]) == \
+        keras_counts(L.EinsumDense(equation, keras_output, bias_axes=bias_axes), [shape])
+
+
+def test_einsum_dense_refuses_an_equation_keras_refuses():
+    with pytest.raises(symparams.errors.ArgumentError, match="einsum equation"):
+        symparams.parse('model m():\n    input (6)\n    EinsumDense("ab->b", 4)\n')

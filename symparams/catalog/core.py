@@ -11,11 +11,13 @@ the batch is axis 0, -1 is the last axis.
     time_distributed(layer)   the layer's weights once, its MACs at each of the T steps
     the rest    no weights
 """
+import re
+
 import sympy as sp
 
 from ..dims import agree, describe_condition, product
 from ..errors import ArgumentError, ShapeError
-from ..values import format_shape
+from ..values import Word, format_shape
 from .registry import (Activation, Anything, Bool, Choice, Dim, Dims, Int, Ints, Kind, LayerRef, Out, Probability,
                        Real, layer)
 from .shapes import check_size, need_rank
@@ -377,3 +379,78 @@ def spectral_normalization(x, layer: LayerRef, power_iterations: Dim = 1, *, c):
     u = _KERNEL_OUT[layer.spec.name](layer.config, x, c)
     return Out(shape=tuple(inner.shape), params=inner.params + u, non_trainable=inner.non_trainable + u,
                buffers=inner.buffers, macs=inner.macs, conditions=inner.conditions)
+
+
+# ---------------------------------------------------------------- einsum dense (Keras)
+
+_EINSUM_FORMS = ((r"([a-zA-Z]+),([a-zA-Z]+)->([a-zA-Z]+)", None), (r"0([a-zA-Z]+),([a-zA-Z]+)->0([a-zA-Z]+)", "left"),
+                 (r"([a-zA-Z]{2,})0,([a-zA-Z]+)->([a-zA-Z]+)0", "right"))
+
+
+class _Equation(Kind):
+    """EinsumDense's equation, in one of Keras's forms: 'ab,bc->ac', '...b,bc->...c' or 'ab...,bc->ac...'."""
+    describe = "an einsum equation such as \"ab,bc->ac\" or \"...b,bc->...c\""
+
+    def convert(self, value, where):
+        text = value.name.replace(" ", "") if isinstance(value, Word) else None
+        for form, elided in _EINSUM_FORMS:
+            match = text is not None and re.fullmatch(form, text.replace("...", "0"))
+            if match:
+                return match.groups() + (elided,)
+        self.reject(value, where)
+
+
+class _OutputShape(Kind):
+    """EinsumDense's output_shape without the batch: sizes, none where the input gives it."""
+    describe = "a size, or a tuple of sizes and none"
+
+    def convert(self, value, where):
+        items = value if isinstance(value, tuple) else (value,)
+        return tuple(None if isinstance(v, Word) and v.name == "none" else Dim.convert(v, where) for v in items)
+
+
+@layer("EinsumDense", "EinsumDense")
+def einsum_dense(x, equation: _Equation(), output_shape: _OutputShape(), activation: Activation = None,
+                 bias_axes: Anything = None):
+    """Keras EinsumDense: y = einsum(equation, x, W) + b. The kernel W has a size per letter of its spec
+    (from the input, or from output_shape); the bias one per letter of bias_axes, from the first of them
+    on in the output. MACs: the output's size times the sizes summed over."""
+    input_spec, weight_spec, output_spec, elided_side = equation
+    full = (None,) + tuple(x)                      # Keras's equation names the batch axis too
+    elided = len(full) - len(input_spec)
+    out = [full[0]] + list(output_shape)
+    if elided > 0 and elided_side == "left":
+        out[1:1] = full[1:elided]
+    elif elided > 0:
+        out += list(full[len(full) - elided:])
+    if elided < 0 or (elided > 0 and elided_side is None):
+        raise ShapeError(f"einsum_dense: the input spec '{input_spec}' names {len(input_spec)} axes, but the input "
+                         f"{format_shape(x)} has {len(full)} with the batch")
+    shift = elided if elided_side == "left" else 0
+    in_axis = {d: i + shift for i, d in enumerate(input_spec)}
+    out_axis = {d: i + shift for i, d in enumerate(output_spec)}
+    if len(out) != len(output_spec) + (elided if elided_side else 0):
+        raise ArgumentError(f"einsum_dense's output_shape {format_shape(output_shape, batch=False)} does not match "
+                            f"the output spec '{output_spec}' (the batch left out)")
+    for d, i in out_axis.items():
+        if out[i] is None and d in in_axis:
+            out[i] = full[in_axis[d]]
+    for d in output_spec:
+        if d not in input_spec and d not in weight_spec:
+            raise ArgumentError(f"einsum_dense: output axis '{d}' is in neither the input nor the kernel spec")
+    kernel = []
+    for d in weight_spec:
+        size = out[out_axis[d]] if d in out_axis else full[in_axis[d]] if d in in_axis else None
+        if size is None:
+            raise ArgumentError(f"einsum_dense: kernel axis '{d}' has no size from the input or output_shape")
+        kernel.append(size)
+    bias = 0
+    if bias_axes is not None:
+        letters = bias_axes.name
+        for d in letters:
+            if d not in output_spec:
+                raise ArgumentError(f"einsum_dense: bias axis '{d}' is not in the output spec '{output_spec}'")
+        bias = product(out[out_axis[d]] for d in letters)
+    summed = product(full[in_axis[d]] for d in set(weight_spec) & set(input_spec) - set(output_spec))
+    shape = tuple(out[1:])
+    return Out(shape=activated(shape, activation), params=product(kernel) + bias, macs=product(shape) * summed)

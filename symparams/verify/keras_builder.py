@@ -549,6 +549,17 @@ def _spectral_normalization(step):
     return [Make("layers.SpectralNormalization", chain[0], power_iterations=step.config["power_iterations"])]
 
 
+@builds("einsum_dense")
+def _einsum_dense(step):
+    cfg = step.config
+    inputs, kernel, output, elided = cfg["equation"]
+    left, right = ("...", "") if elided == "left" else ("", "...") if elided == "right" else ("", "")
+    equation = f"{left}{inputs}{right},{kernel}->{left}{output}{right}"
+    shape = tuple(cfg["output_shape"])
+    return [Make("layers.EinsumDense", equation, shape[0] if len(shape) == 1 else shape,
+                 activation=activation(cfg["activation"]), bias_axes=plain(cfg["bias_axes"]))]
+
+
 @builds("reversible_embedding")
 def _reversible_embedding(step):
     cfg = step.config

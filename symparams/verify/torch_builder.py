@@ -627,7 +627,7 @@ def _embedding_bag(step):
 
 @builds("grouped_query_attention", "gated_mlp", "mixture_of_experts", "repeat_vector", "masking", "time_distributed",
         "dot", "normalization", "stacked_rnn_cells", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
-        "spectral_normalization", "reversible_embedding", "attention", "additive_attention", "rescaling", "resizing",
+        "spectral_normalization", "reversible_embedding", "einsum_dense", "attention", "additive_attention", "rescaling", "resizing",
         "center_crop", "random_crop", "category_encoding", "discretization", "mel_spectrogram",
         *AUGMENTATION_NAMES)
 def _no_torch_module(step):
