@@ -228,3 +228,14 @@ def test_einsum_dense_matches_keras(shape, equation, output_shape, bias_axes):
 def test_einsum_dense_refuses_an_equation_keras_refuses():
     with pytest.raises(symparams.errors.ArgumentError, match="einsum equation"):
         symparams.parse('model m():\n    input (6)\n    EinsumDense("ab->b", 4)\n')
+
+
+@pytest.mark.parametrize("shape, kwargs", [
+    ((1000, 1), {}), ((1000, 1), {"mode": "real", "frame_length": 64, "frame_step": 16, "fft_length": 128}),
+    ((1000, 1), {"mode": "stft", "frame_length": 64, "frame_step": 16, "padding": "same"}),
+    ((999, 1), {"mode": "magnitude", "frame_length": 50, "frame_step": 20, "fft_length": 64, "expand_dims": True}),
+    ((1000, 2), {"mode": "psd"}), ((500, 3), {"mode": "imag", "frame_length": 31, "expand_dims": True}),
+])
+def test_stft_spectrogram_matches_keras(shape, kwargs):
+    ours_, theirs = against_keras("STFTSpectrogram", shape, **kwargs)
+    assert ours_ == theirs

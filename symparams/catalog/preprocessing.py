@@ -8,6 +8,8 @@
                                              with one token per bin
     mel_spectrogram                          (T,) audio -> (num_mel_bins, 1 + floor(T / sequence_stride))
                                              for an even frame length
+    stft_spectrogram                         (T, C) -> (frames, bins * C): fixed Fourier kernels, which
+                                             Keras counts as weights (frame_length * bins each)
 
 The augmentation layers take their Keras constructor's arguments, by name or in its order: none
 changes a count or a shape. Keras's own Normalization (adapted statistics) is in normalization.py.
@@ -17,8 +19,8 @@ import inspect
 import sympy as sp
 
 from ..errors import ArgumentError
-from .registry import Anything, Choice, Dim, Out, Real, layer
-from .shapes import join_channels, need_rank, split_channels
+from .registry import Anything, Bool, Choice, Dim, Out, Real, layer
+from .shapes import join_channels, need_rank, split_channels, window_out
 
 
 @layer("Rescaling", "Rescaling")
@@ -148,3 +150,28 @@ def mel_spectrogram(x, fft_length: Dim = 2048, sequence_stride: Dim = 512, seque
     frame = fft_length if sequence_length is None else sequence_length
     frames = 1 + sp.floor((x[0] + 2 * sp.floor(frame / 2) - frame) / sequence_stride)
     return Out(shape=(num_mel_bins, frames))
+
+
+StftMode = Choice("log", "magnitude", "psd", "real", "imag", "stft")
+
+
+@layer("STFTSpectrogram", "STFTSpectrogram", ignores=("window", "periodic", "scaling"))
+def stft_spectrogram(x, mode: StftMode = "log", frame_length: Dim = 256, frame_step: Dim = None,
+                     fft_length: Dim = None, padding: Choice("valid", "same") = "valid", expand_dims: Bool = False,
+                     *, c):
+    """Keras STFTSpectrogram on (T, C): a convolution over time with fixed Fourier kernels of frame_length taps
+    to fft_length // 2 + 1 frequency bins (fft_length: frame_length up to a power of 2), one kernel for mode 'real' or 'imag', two (real and imaginary)
+    otherwise; Keras counts those weights as trainable. Frames move by frame_step (frame_length // 2);
+    the output is (frames, bins * C), twice the bins for mode 'stft', or (frames, bins, C) with expand_dims."""
+    if not c.channels_last:
+        raise ArgumentError("stft_spectrogram is checked channels last only: use the keras convention")
+    (T,), channels = split_channels(x, 1, "stft_spectrogram", c)
+    step = sp.floor(sp.sympify(frame_length) / 2) if frame_step is None else frame_step
+    fft = 2 ** sp.ceiling(sp.log(frame_length, 2)) if fft_length is None else fft_length   # Keras's default
+    bins = sp.floor(sp.sympify(fft) / 2) + 1
+    frames = window_out(T, frame_length, step, padding)
+    kernels = 1 if mode in ("real", "imag") else 2
+    width = bins * (2 if mode == "stft" else 1)
+    weights = kernels * frame_length * bins
+    return Out(shape=(frames, width, channels) if expand_dims else (frames, width * channels), params=weights,
+               macs=frames * channels * weights)

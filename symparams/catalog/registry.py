@@ -199,7 +199,7 @@ KEYWORD_ALIASES = {
     "unit_forget_bias": None, "synchronized": None, "weights": None, "add_zero_attn": None, "attention_axes": None,
     "sliding_window": None, "flash_attention": None, "return_indices": None, "init": None, "layer_norm_eps": None,
     "max_norm": None, "norm_type": None, "scale_grad_by_freq": None, "sparse": None, "lora_rank": None,
-    "lora_alpha": None, "quantization_config": None, "renorm_clipping": None, "renorm_momentum": None,
+    "lora_alpha": None, "quantization_config": None, "gptq_unpacked_column_size": None, "renorm_clipping": None, "renorm_momentum": None,
     "enable_nested_tensor": None, "mask_check": None,
 }
 # Constructor keywords that would change a count or an output symparams cannot follow: refused

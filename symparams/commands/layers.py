@@ -10,11 +10,17 @@ def run(args):
     if args.name:
         spec = lookup(args.name)
         if spec is None:
+            from ..catalog.uncounted import SUGGESTION, reason
+            why = reason(args.name)
+            if why is not None:
+                raise UnknownName(f"'{args.name}' is not in the catalog: {why}", hint=SUGGESTION)
             raise UnknownName(f"unknown layer '{args.name}'", hint=did_you_mean(args.name, names()))
         chosen = [spec]
     for spec in chosen:
         print(f"{spec.name:22} {spec.keras_name} / {spec.torch_name}")
         print(f"{'':22} {spec.usage()}")
-        if spec.doc:
-            print(f"{'':22} {spec.doc.splitlines()[0]}")
+        # The listing gives each entry's formula (its doc's first paragraph); one named layer its whole doc.
+        text = spec.doc if args.name else spec.doc.split("\n\n")[0].replace("\n", " ")
+        for line in text.splitlines():
+            print(f"{'':22} {line}".rstrip())
     return 0

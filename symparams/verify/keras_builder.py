@@ -568,7 +568,7 @@ def _reversible_embedding(step):
 
 
 @builds("rescaling", "resizing", "center_crop", "random_crop", "category_encoding", "discretization",
-        "mel_spectrogram", *AUGMENTATION_NAMES)
+        "mel_spectrogram", "stft_spectrogram", *AUGMENTATION_NAMES)
 def _preprocessing(step):
     """Preprocessing layers take the entry's arguments under Keras's own names."""
     options = {k: plain(v) for k, v in step.config.items() if v is not None and k != "data_format"}

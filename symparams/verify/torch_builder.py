@@ -629,7 +629,7 @@ def _embedding_bag(step):
         "dot", "normalization", "stacked_rnn_cells", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
         "spectral_normalization", "reversible_embedding", "einsum_dense", "attention", "additive_attention", "rescaling", "resizing",
         "center_crop", "random_crop", "category_encoding", "discretization", "mel_spectrogram",
-        *AUGMENTATION_NAMES)
+        "stft_spectrogram", *AUGMENTATION_NAMES)
 def _no_torch_module(step):
     raise NoCounterpart(f"torch.nn has no module for {step.kind}")
 
