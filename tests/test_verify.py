@@ -59,6 +59,8 @@ LAYERS = [
     ("(7, 5)", "lstm(6, return_sequences=true)"), ("(7, 5)", "gru(6)"), ("(7, 5)", "gru(6, reset_after=false)"),
     ("(7, 5)", "lstm(6, num_layers=2, bidirectional=true)"), ("(7, 5)", "bidirectional(lstm(6))"),
     ("(6, 8)", "multihead_attention(2, 4)(x, x)"), ("(12, 12, 12)", "patch_embedding(4, 16)"),
+    ("(6, 8)", "celu"), ("(6, 8)", "log_sigmoid"), ("(6, 8)", "tanhshrink"), ("(6, 8)", "hardshrink"),
+    ("(6, 8)", "softshrink"), ("(6, 8)", "hardtanh"), ("(6, 8)", "layernorm(rms_scaling=true)"),
 ]
 # Layers only one framework has a module for.
 ONE_FRAMEWORK = [
@@ -66,6 +68,36 @@ ONE_FRAMEWORK = [
     ("keras", "(6, 8)", "grouped_query_attention(4, 4, 2)(x, x)"), ("keras", "(6,)", "repeat_vector(3)"),
     ("keras", "(6, 8)", "masking"), ("keras", "(6, 8, 4)", "time_distributed(dense(5))"),
     ("keras", "(6, 8, 8, 3)", "time_distributed(conv2d(4, 3))"),
+    # added for torch.nn's remaining modules
+    ("torch", "(6, 8)", "hardtanh(-2.0, 2.0)"), ("torch", "(6, 8)", "threshold(0.1, 2.0)"),
+    ("torch", "(6, 8)", "softmin(axis=1)"), ("torch", "(6, 8, 4)", "softmax2d"), ("torch", "(6, 8)", "rrelu"),
+    ("torch", "(6, 8)", "feature_alpha_dropout(0.2)"), ("torch", "(6, 8)", "bilinear(units=5)(x, x)"),
+    ("torch", "(6, 8)", "cosine_similarity(axis=2)(x, x)"), ("torch", "(6, 8)", "pairwise_distance(x, x)"),
+    ("torch", "(8, 6, 6)", "pixel_shuffle(2)"), ("torch", "(2, 6, 6)", "pixel_unshuffle(2)"),
+    ("torch", "(8, 6, 6)", "channel_shuffle(2)"), ("torch", "(2, 7, 8)", "unfold(3, padding=1, strides=2)"),
+    ("torch", "(18, 16)", "fold((7, 8), 3, padding=1, strides=2)"), ("torch", "(6, 10)", "lp_pool1d(2, 3)"),
+    ("torch", "(6, 10, 10)", "lp_pool2d(2, 3, strides=2)"), ("torch", "(6, 4, 4, 4)", "lp_pool3d(1.0, 2)"),
+    ("torch", "(6, 8, 8)", "fractional_max_pool2d(2, output_size=(3, 4))"),
+    ("torch", "(6, 8, 8, 8)", "fractional_max_pool3d(2, output_ratio=0.5)"),
+    ("torch", "(6, 8, 4)", "local_response_norm(3)"), ("torch", "(6, 8, 4)", "cross_map_lrn2d(3)"),
+    ("torch", "(5,)", "rnn_cell(7)"), ("torch", "(5,)", "lstm_cell(7)"), ("torch", "(5,)", "gru_cell(7)"),
+    ("torch", "(7) int", "embedding_bag(20, 4, mode=sum)"),
+    ("torch", "(6, 8)", "transformer_encoder(transformer_encoder_layer(8, 2, 16), 2, norm=layernorm)"),
+    ("torch", "(6, 8)", "transformer_decoder(transformer_decoder_layer(8, 2, 16), 2)(x, x)"),
+    ("torch", "(6, 8)", "transformer(8, 2, 2, 1, 16)(x, x)"),
+    # added for keras.layers' remaining classes
+    ("keras", "(6, 8)", "gaussian_noise(0.1)"), ("keras", "(6, 8)", "activity_regularization(0.01)"),
+    ("keras", "(6, 8)", "unit_normalization"), ("keras", "(6, 8)", "dot(2)(x, x)"),
+    ("keras", "(6, 8, 4)", "normalization"), ("keras", "(6, 8, 4)", "normalization(mean=1.0, variance=2.0)"),
+    ("keras", "(4, 8, 8, 3)", "conv_lstm2d(5, 3)"), ("keras", "(4, 8, 3)", "conv_lstm1d(5, 3, padding=same)"),
+    ("keras", "(6, 8)", "spectral_normalization(dense(5))"), ("keras", "(7) int", "reversible_embedding(20, 4)"),
+    ("keras", "(6, 8)", "attention(use_scale=true, score_mode=concat)(x, x)"), ("keras", "(6, 8)", "additive_attention(x, x)"),
+    ("keras", "(5, 6)", 'einsum_dense("abc,cd->abd", (5, 3), bias_axes="d")'), ("keras", "(8, 8, 3)", "rescaling(0.5)"),
+    ("keras", "(8, 8, 3)", "resizing(5, 7)"), ("keras", "(8, 8, 3)", "center_crop(5, 7)"),
+    ("keras", "(8, 8, 3)", "random_crop(5, 7)"), ("keras", "(4,) int", "category_encoding(10, output_mode=one_hot)"),
+    ("keras", "(4,)", "discretization((0.0, 1.0))"), ("keras", "(4000,)", "mel_spectrogram(512, 128, num_mel_bins=40)"),
+    ("keras", "(1000, 1)", "stft_spectrogram(frame_length=64)"), ("keras", "(8, 8, 3)", "random_flip"),
+    ("keras", "(8, 8, 3)", "random_rotation(0.2)"),
 ]
 
 # Layers one framework has no module for: reported as not checkable there, never as agreeing.
@@ -76,6 +108,9 @@ NO_COUNTERPART = [
     ("keras", "(7, 5)", "lstm(6, proj_size=3)"), ("torch", "(7, 5)", "bidirectional(gru(6), merge_mode=sum)"),
     ("torch", "(6, 8)", "gated_mlp(16)"), ("keras", "(6, 8)", "transformer_encoder_layer(8, 2, 16)"),
     ("torch", "(6, 8)", "class_token"),
+    ("keras", "(6, 8)", "threshold(0.1, 2.0)"), ("keras", "(5,)", "lstm_cell(7)"), ("torch", "(6, 8)", "dot(2)(x, x)"),
+    ("torch", "(8, 8, 3)", "random_flip"), ("keras", "(6, 8)", "bilinear(units=5)(x, x)"),
+    ("torch", "(6, 8)", "max_unpool1d(2)(x, x)"),
 ]
 
 

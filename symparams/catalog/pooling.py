@@ -88,11 +88,9 @@ def _register_lp(n):
 
 
 def _register_unpool(n):
-    def max_unpool(*xs, pool_size: Dims, strides: Dims = None, padding: Amounts = 0, c):
-        if len(xs) not in (1, 2):
-            raise ArgumentError(f"max_unpool{n}d is applied to (x, indices), found {len(xs)} tensors")
-        conditions = require_same_shape(list(xs), f"max_unpool{n}d of (x, indices)") if len(xs) == 2 else []
-        sizes, channels = split_channels(xs[0], n, f"max_unpool{n}d", c)
+    def max_unpool(x, indices, pool_size: Dims, strides: Dims = None, padding: Amounts = 0, *, c):
+        conditions = require_same_shape([x, indices], f"max_unpool{n}d of (x, indices)")
+        sizes, channels = split_channels(x, n, f"max_unpool{n}d", c)
         k = spatial(pool_size, n, "pool size")
         s = spatial(strides, n, "strides") if strides is not None else k
         p = spatial(padding, n, "padding")
