@@ -17,7 +17,7 @@ class Convention:
     # Keras keeps BatchNorm's moving mean/variance as non-trainable weights;
     # PyTorch keeps running_mean/running_var (and num_batches_tracked) as buffers.
     norm_stats_as_buffers: bool
-    # PyTorch's nn.RNN/LSTM/GRU carry two bias vectors (b_ih and b_hh); Keras one
+    # PyTorch's nn.RNN/LSTM/GRU and their cells carry two bias vectors (b_ih and b_hh); Keras one
     # (Keras GRU with reset_after=True carries two as well).
     rnn_bias_vectors: int
     # Keras GRU's default since TF 2 is reset_after=True, which matches PyTorch's GRU.

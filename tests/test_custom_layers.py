@@ -40,12 +40,12 @@ def test_declared_layer_is_symbolic_and_reads_its_type():
 
 def test_pattern_names_bind_and_must_agree():
     text = """
-layer bilinear(units)(a: (*, n), b: (*, n)) -> (*, units):
+layer pair_product(units)(a: (*, n), b: (*, n)) -> (*, units):
     params = n*n*units + units
 model m():
     x = input (4, 6)
     y = input (4, {m})
-    z = bilinear(5)(x, y)
+    z = pair_product(5)(x, y)
 """
     from torch import nn
     assert symparams.parse(text.format(m=6)).evaluate().params == n_params(nn.Bilinear(6, 6, 5))
