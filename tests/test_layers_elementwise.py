@@ -13,15 +13,32 @@ from symparams.errors import ArgumentError
 
 LAZY = [
     ("LazyLinear", (7,), (5,), {}), ("LazyLinear", (3, 6), (4,), {"bias": False}), ("LazyLinear", (2, 3, 9), (1,), {}),
-    ("LazyConv1d", (4, 12), (6, 3), {"stride": 2}), ("LazyConv2d", (4, 9, 9), (8, 3), {"padding": 1, "groups": 2}),
-    ("LazyConv2d", (3, 8, 10), (5, (3, 1), 1, 0, 2), {"bias": False}), ("LazyConv3d", (2, 5, 6, 7), (3, 2), {}),
-    ("LazyConvTranspose1d", (4, 6), (6, 3, 2), {}), ("LazyConvTranspose2d", (4, 5, 5), (6, 3, 2, 1, 1, 2), {}),
+    ("LazyConv1d", (4, 12), (6, 3), {"stride": 2}), ("LazyConv1d", (4, 12), (6, 3, 1, 2, 2, 2), {}),
+    ("LazyConv1d", (3, 9), (2, 4), {"bias": False, "padding": "same"}),
+    ("LazyConv2d", (4, 9, 9), (8, 3), {"padding": 1, "groups": 2}),
+    ("LazyConv2d", (3, 8, 10), (5, (3, 1), 1, 0, 2), {"bias": False}), ("LazyConv2d", (2, 6, 6), (4, 2, 2), {}),
+    ("LazyConv3d", (2, 5, 6, 7), (3, 2), {}), ("LazyConv3d", (4, 5, 5, 5), (2, 3, 2, 1, 1, 2), {}),
+    ("LazyConv3d", (1, 4, 6, 8), (3, (1, 2, 3)), {"bias": False}),
+    ("LazyConvTranspose1d", (4, 6), (6, 3, 2), {}), ("LazyConvTranspose1d", (4, 6), (2, 3, 2, 1, 1, 2), {}),
+    ("LazyConvTranspose1d", (3, 7), (5, 2), {"dilation": 3, "bias": False}),
+    ("LazyConvTranspose2d", (4, 5, 5), (6, 3, 2, 1, 1, 2), {}),
     ("LazyConvTranspose2d", (3, 5, 6), (2, 2), {"dilation": 2, "bias": False}),
+    ("LazyConvTranspose2d", (2, 4, 4), (3, (2, 3), (2, 1)), {}),
     ("LazyConvTranspose3d", (2, 3, 4, 5), (4, 3), {"stride": 2, "output_padding": 1}),
+    ("LazyConvTranspose3d", (4, 2, 3, 3), (2, 2, 1, 0, 0, 2), {}), ("LazyConvTranspose3d", (1, 3, 3, 3), (1, 1), {}),
     ("LazyBatchNorm1d", (6,), (), {}), ("LazyBatchNorm1d", (4, 9), (), {"affine": False}),
-    ("LazyBatchNorm2d", (3, 5, 6), (), {"track_running_stats": False}), ("LazyBatchNorm3d", (2, 3, 4, 5), (), {}),
-    ("LazyInstanceNorm1d", (4, 9), (), {"affine": True}), ("LazyInstanceNorm2d", (3, 5, 6), (), {}),
-    ("LazyInstanceNorm3d", (2, 3, 4, 5), (), {"affine": True, "track_running_stats": True}),
+    ("LazyBatchNorm1d", (3, 2), (), {"track_running_stats": False}),
+    ("LazyBatchNorm2d", (3, 5, 6), (), {"track_running_stats": False}), ("LazyBatchNorm2d", (4, 2, 2), (), {}),
+    ("LazyBatchNorm2d", (2, 3, 3), (), {"affine": False, "momentum": 0.3}),
+    ("LazyBatchNorm3d", (2, 3, 4, 5), (), {}), ("LazyBatchNorm3d", (3, 2, 2, 2), (), {"affine": False}),
+    ("LazyBatchNorm3d", (1, 2, 3, 4), (), {"bias": False}),
+    # LazyInstanceNorm*d default to affine=True, track_running_stats=True, unlike InstanceNorm*d
+    ("LazyInstanceNorm1d", (4, 9), (), {}), ("LazyInstanceNorm1d", (4, 9), (), {"affine": False}),
+    ("LazyInstanceNorm1d", (2, 5), (), {"track_running_stats": False}),
+    ("LazyInstanceNorm2d", (3, 5, 6), (), {}), ("LazyInstanceNorm2d", (2, 4, 4), (), {"bias": False}),
+    ("LazyInstanceNorm2d", (3, 3, 3), (), {"affine": False, "track_running_stats": False}),
+    ("LazyInstanceNorm3d", (2, 3, 4, 5), (), {}), ("LazyInstanceNorm3d", (1, 2, 2, 2), (), {"affine": False}),
+    ("LazyInstanceNorm3d", (3, 2, 3, 2), (), {"track_running_stats": False}),
 ]
 
 
