@@ -194,3 +194,22 @@ def test_transformer_matches_torch(S, T, args, kwargs):
 def test_transformer_encoder_stacks_an_encoder_layer():
     with pytest.raises(symparams.errors.ArgumentError, match="stacks a transformer_encoder_layer layer"):
         symparams.parse("model m():\n    input (5, 8)\n    TransformerEncoder(Linear(8), 2)\n")
+
+
+# ---------------------------------------------------------------- negative padding crops
+
+@pytest.mark.parametrize("cls, shape, args", [
+    ("ZeroPad2d", (3, 8, 8), (-1,)), ("ZeroPad2d", (2, 6, 7), ((1, -2, 0, -3),)), ("ZeroPad1d", (4, 9), ((-2, 3),)),
+    ("ZeroPad3d", (1, 5, 6, 7), ((-1, 0, 2, -2, 1, 1),)), ("ConstantPad2d", (3, 8, 8), ((2, -3, -1, 0), 0.5)),
+    ("ConstantPad1d", (2, 6), (-2, 1.0)),
+])
+def test_negative_padding_crops_as_torch_does(cls, shape, args):
+    ours_, theirs = against_torch(cls, shape, *args)
+    assert ours_ == theirs
+
+
+def test_padding_may_not_crop_an_axis_away():
+    with pytest.raises(symparams.errors.ShapeError, match="crops .* to nothing"):
+        symparams.parse("convention torch\nmodel m():\n    input (3, 2, 2)\n    ZeroPad2d(-1)\n")
+    with pytest.raises(symparams.errors.ArgumentError, match=">= 0"):
+        symparams.parse("convention torch\nmodel m():\n    input (3, 4, 4)\n    ReflectionPad2d(-1)\n")

@@ -61,6 +61,7 @@ LAYERS = [
     ("(6, 8)", "multihead_attention(2, 4)(x, x)"), ("(12, 12, 12)", "patch_embedding(4, 16)"),
     ("(6, 8)", "celu"), ("(6, 8)", "log_sigmoid"), ("(6, 8)", "tanhshrink"), ("(6, 8)", "hardshrink"),
     ("(6, 8)", "softshrink"), ("(6, 8)", "hardtanh"), ("(6, 8)", "layernorm(rms_scaling=true)"),
+    ("(10, 10, 6)", "zero_pad2d((1, -2, -1, 0))"), ("(10, 10, 6)", "zero_pad2d(-1)"),
 ]
 # Layers only one framework has a module for.
 ONE_FRAMEWORK = [

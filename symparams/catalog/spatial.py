@@ -114,18 +114,44 @@ def _register(n):
         _register_torch_pad(kind, n)
 
 
+class _SignedAmounts(Kind):
+    """PyTorch's zero and constant padding: whole numbers, a negative one crops that side."""
+    describe = "a whole number (negative crops) or a tuple of them"
+
+    def convert(self, value, where):
+        items = value if isinstance(value, tuple) else (value,)
+        for v in items:
+            if isinstance(v, bool) or not (isinstance(v, sp.Integer) or Amounts.convert(v, where)):
+                self.reject(v, where)
+        return items
+
+
+def _padded(x, n, name, c, pairs) -> Out:
+    """Each spatial axis L -> before + L + after; what negative amounts leave must be a size."""
+    out = _resize(x, n, name, c, lambda i, L: pairs[i][0] + L + pairs[i][1])
+    sizes, _ = split_channels(tuple(out.shape), n, name, c)
+    for L in map(sp.sympify, sizes):
+        if L.is_number and L <= 0:
+            raise ShapeError(f"{name}: the padding crops {format_shape(x)} to nothing ({L} on an axis)")
+        if not L.is_number and not L.is_positive:
+            out.conditions.append((sp.Gt(L, 0), f"{name} crops an axis to {L}, which must stay above 0"))
+    return out
+
+
 def _register_torch_pad(kind, n):
     name = f"{kind.lower()}_pad{n}d"
+    # zero and constant padding take negative amounts (they crop); reflection and the others do not
+    Amount = _SignedAmounts() if kind in ("Zero", "Constant") else Amounts
 
-    def pad(x, padding: Amounts, *, c):
-        pairs = torch_pairs(padding, n)
-        return _resize(x, n, name, c, lambda i, L: pairs[i][0] + L + pairs[i][1])
+    def pad(x, padding: Amount, *, c):
+        return _padded(x, n, name, c, torch_pairs(padding, n))
 
-    def constant_pad(x, padding: Amounts, value: Real, *, c):
+    def constant_pad(x, padding: Amount, value: Real, *, c):
         return pad(x, padding, c=c)
     fn = constant_pad if kind == "Constant" else pad
     fn.__doc__ = (f"PyTorch {kind}Pad{n}d: pads the {n} spatial axes, amounts listed from the last axis back "
-                  f"(left, right, ...); L -> before + L + after.")
+                  f"(left, right, ...); L -> before + L + after"
+                  f"{' (a negative amount crops)' if kind in ('Zero', 'Constant') else ''}.")
     layer(f"{kind}Pad{n}d", f"{kind}Pad{n}d", name=name)(fn)
 
 

@@ -381,7 +381,12 @@ def _torch_pad_builder(kind, n):
             [(amounts[2 * i], amounts[2 * i + 1]) for i in range(n)][::-1]   # PyTorch lists the last axis first
         if kind == "Constant" and step.config["value"] != 0:
             raise NoCounterpart("Keras pads with zeros only")
-        return [Make(f"layers.ZeroPadding{n}D", pairs[0] if n == 1 else tuple(pairs))]
+        # PyTorch crops with negative amounts: Keras pads the positive ones, then crops the others
+        pads = [tuple(max(a, 0) for a in pair) for pair in pairs]
+        crops = [tuple(max(-a, 0) for a in pair) for pair in pairs]
+        chain = [Make(f"layers.{cls}{n}D", amounts[0] if n == 1 else tuple(amounts))
+                 for cls, amounts in (("ZeroPadding", pads), ("Cropping", crops)) if any(map(any, amounts))]
+        return chain or [Make(f"layers.ZeroPadding{n}D", pads[0] if n == 1 else tuple(pads))]
     return build
 
 
