@@ -213,3 +213,30 @@ def test_padding_may_not_crop_an_axis_away():
         symparams.parse("convention torch\nmodel m():\n    input (3, 2, 2)\n    ZeroPad2d(-1)\n")
     with pytest.raises(symparams.errors.ArgumentError, match=">= 0"):
         symparams.parse("convention torch\nmodel m():\n    input (3, 4, 4)\n    ReflectionPad2d(-1)\n")
+
+
+# ---------------------------------------------------------------- EinsumDense's MACs, as torch.einsum costs them
+
+class Einsum(nn.Module):
+    """Keras's EinsumDense as torch computes it: einsum of the input with a kernel, then a bias."""
+
+    def __init__(self, equation, kernel_shape, bias_shape):
+        super().__init__()
+        import torch
+        self.equation = equation
+        self.kernel = nn.Parameter(torch.zeros(kernel_shape))
+        self.bias = nn.Parameter(torch.zeros(bias_shape)) if bias_shape else None
+
+    def forward(self, x):
+        import torch
+        y = torch.einsum(self.equation, x, self.kernel)
+        return y if self.bias is None else y + self.bias
+
+
+@pytest.mark.parametrize("shape, equation, output_shape, kernel, bias", [
+    ((6,), "ab,bc->ac", 4, (6, 4), (4,)), ((5, 6), "abc,cd->abd", (5, 3), (6, 3), (3,)),
+    ((5, 6), "abc,cde->abde", (5, 2, 4), (6, 2, 4), (2, 4)), ((5, 6), "...b,bc->...c", 7, (6, 7), None),
+])
+def test_einsum_dense_costs_what_torch_einsum_costs(shape, equation, output_shape, kernel, bias):
+    line = call("EinsumDense", equation, output_shape, **({"bias_axes": equation[-len(bias):]} if bias else {}))
+    assert ours(line, [shape], "keras") == torch_counts(Einsum(equation, kernel, bias), [shape])

@@ -6,7 +6,8 @@
     cropping (Keras Cropping*D):                   L -> L - a - b
     PyTorch ZeroPad/ConstantPad/ReflectionPad/ReplicationPad/CircularPad*d:
                                                    the same, with the amounts listed from the LAST axis
-                                                   back: (left, right, top, bottom, front, back)
+                                                   back: (left, right, top, bottom, front, back); a negative
+                                                   amount crops (ZeroPad, ConstantPad)
 
     pixel_shuffle(r) (PyTorch):                     (C*r^2, H, W) -> (C, H*r, W*r); pixel_unshuffle the reverse
     unfold (PyTorch im2col):                        (C, H, W) -> (C*prod(k), L), L kernel positions; fold the reverse
