@@ -240,3 +240,11 @@ class Einsum(nn.Module):
 def test_einsum_dense_costs_what_torch_einsum_costs(shape, equation, output_shape, kernel, bias):
     line = call("EinsumDense", equation, output_shape, **({"bias_axes": equation[-len(bias):]} if bias else {}))
     assert ours(line, [shape], "keras") == torch_counts(Einsum(equation, kernel, bias), [shape])
+
+
+@pytest.mark.parametrize("cls, args", [("TransformerEncoderLayer", (8, 2, 16, 0.1, "gelu")),
+                                       ("Transformer", (8, 2, 1, 1, 16, 0.2, "relu"))])
+def test_transformer_arguments_follow_torchs_order(cls, args):
+    """dropout is PyTorch's fourth (sixth) positional argument; it changes no count."""
+    shapes = [(5, 8)] if cls == "TransformerEncoderLayer" else [(5, 8), (4, 8)]
+    assert ours(call(cls, *args), shapes) == torch_counts(getattr(nn, cls)(*args, batch_first=True), shapes)

@@ -24,7 +24,7 @@ import sympy as sp
 from ..dims import product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
-from .registry import Activation, Bool, Choice, Dim, LayerRef, Out, layer
+from .registry import Activation, Bool, Choice, Dim, LayerRef, Out, Probability, layer
 from .shapes import check_size, need_rank, split_channels
 
 
@@ -174,8 +174,8 @@ def _check_model_width(x, d_model, name) -> list:
 
 
 @layer("TransformerEncoderLayer", "TransformerEncoderLayer")
-def transformer_encoder_layer(x, d_model: Dim, nhead: Dim, dim_feedforward: Dim = 2048, use_bias: Bool = True,
-                              activation: Activation = "relu", norm_first: Bool = False):
+def transformer_encoder_layer(x, d_model: Dim, nhead: Dim, dim_feedforward: Dim = 2048, dropout: Probability = 0.1,
+                              activation: Activation = "relu", norm_first: Bool = False, use_bias: Bool = True):
     """torch TransformerEncoderLayer: self-attention, feed-forward d -> dim_feedforward -> d, two LayerNorms.
     torch's bias=False drops the biases of all of them (use_bias here; `bias=` is accepted)."""
     conditions = _check_model_width(x, d_model, "transformer_encoder_layer") + \
@@ -190,8 +190,8 @@ def transformer_encoder_layer(x, d_model: Dim, nhead: Dim, dim_feedforward: Dim 
 
 @layer("TransformerDecoderLayer", "TransformerDecoderLayer")
 def transformer_decoder_layer(x, memory, d_model: Dim, nhead: Dim, dim_feedforward: Dim = 2048,
-                              use_bias: Bool = True,
-                              activation: Activation = "relu", norm_first: Bool = False):
+                              dropout: Probability = 0.1, activation: Activation = "relu", norm_first: Bool = False,
+                              use_bias: Bool = True):
     """torch TransformerDecoderLayer on (tgt, memory): self-attention, cross-attention, feed-forward, three LayerNorms."""
     conditions = _check_model_width(x, d_model, "transformer_decoder_layer") + \
         _check_model_width(memory, d_model, "transformer_decoder_layer") + \
@@ -274,8 +274,8 @@ def transformer_decoder(x, memory, decoder_layer: LayerRef, num_layers: Dim, nor
 
 @layer("Transformer", "Transformer")
 def transformer(src, tgt, d_model: Dim = 512, nhead: Dim = 8, num_encoder_layers: Dim = 6,
-                num_decoder_layers: Dim = 6, dim_feedforward: Dim = 2048, activation: Activation = "relu",
-                norm_first: Bool = False, use_bias: Bool = True):
+                num_decoder_layers: Dim = 6, dim_feedforward: Dim = 2048, dropout: Probability = 0.1,
+                activation: Activation = "relu", norm_first: Bool = False, use_bias: Bool = True):
     """torch Transformer on (src, tgt): an encoder of num_encoder_layers layers and a LayerNorm, a decoder of
     num_decoder_layers layers reading the encoder's output, and a LayerNorm; the output is tgt's shape."""
     options = dict(d_model=d_model, nhead=nhead, dim_feedforward=dim_feedforward, use_bias=use_bias,

@@ -259,8 +259,10 @@ class LayerSpec:
             return self.torch_positional
         return ()
 
-    def bind(self, args: list, kwargs: dict, torch_order: bool = False, positions: dict | None = None) -> dict:
-        """Match a call's arguments to the entry's parameters and convert them.
+    def bind(self, args: list, kwargs: dict, torch_order: bool | tuple = False,
+             positions: dict | None = None) -> dict:
+        """Match a call's arguments to the entry's parameters and convert them; `torch_order` is
+        takes_torch_order's answer (True: the PyTorch order).
 
         `positions` maps an argument's index or keyword to where it was written, so that a
         mistake in one argument points at that argument."""
@@ -278,7 +280,6 @@ class LayerSpec:
             config[pname] = _converted(kind, value, f"{self.name}'s {pname}", positions.get(i))
         known = {a[0]: a for a in self.arguments}
         for key, value in kwargs.items():
-            # A layer's own argument name wins over the other framework's alias (conv's kernel_size).
             if key == "batch_first":
                 if value is not True:
                     raise ArgumentError(f"{self.name}: batch_first={_show_default(value)} is not supported",
@@ -294,6 +295,7 @@ class LayerSpec:
                 if self.wants_convention:      # checked against the convention when applied
                     config["data_format"] = layout
                 continue
+            # A layer's own argument name wins over the other framework's alias (conv's kernel_size).
             target = key if key in known else KEYWORD_ALIASES.get(key, key)
             if target is None or key in self.ignored or key.endswith(IGNORED_SUFFIXES):
                 continue
