@@ -56,14 +56,12 @@ def _two(xs, name, what="(x1, x2)"):
 
 
 @layer("Bilinear", "Bilinear")
-def bilinear(*xs, in1_features: Dim = None, in2_features: Dim = None, units: Dim = None, use_bias: Bool = True):
+def bilinear(*xs, in1_features: Dim = None, in2_features: Dim = None, units: Dim, use_bias: Bool = True):
     """PyTorch Bilinear(in1, in2, out) on (x1, x2): y_k = x1 A_k x2 + b_k, in1*in2*out weights + out biases.
 
-    The leading axes of x1 and x2 agree; MACs count in1*in2*out per position."""
+    The leading axes of x1 and x2 agree; MACs count in1*in2*out per position. Written Bilinear(units=out)
+    the input sizes are read from x1 and x2."""
     x1, x2 = _two(xs, "bilinear")
-    if units is None:
-        raise ArgumentError("bilinear needs its out_features", hint="usage: Bilinear(in1_features, in2_features, "
-                                                                  "out_features)(x1, x2)")
     conditions = check_size(in1_features, x1[-1], "bilinear's in1_features", "x1") + \
         check_size(in2_features, x2[-1], "bilinear's in2_features", "x2") + \
         require_same_shape([x1, x2], "bilinear of (x1, x2)", skip_axis=-1)

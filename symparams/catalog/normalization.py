@@ -172,10 +172,10 @@ class _Statistic(Kind):
 @layer("Normalization", "Normalization")
 def normalization(x, axis: Ints = (-1,), mean: _Statistic() = None, variance: _Statistic() = None,
                   invert: Bool = False):
-    """Keras Normalization: (x - mean) / sqrt(variance) per index of `axis` (batch is 0; the last by default).
+    """Keras Normalization, (x - mean) / sqrt(variance) per index of `axis` (the last by default): n kept
+    values give 2n + 1 non-trainable weights (mean, variance, count), none when mean and variance are given.
 
-    Without mean and variance given, adapt() learns them: mean and variance of the kept axes' size, and a
-    scalar count, all non-trainable weights. Given, they are constants: no weights."""
+    adapt() learns the mean and variance; given, they are constants. `axis` counts the batch as 0."""
     if (mean is None) != (variance is None):
         raise ArgumentError("normalization takes both mean and variance, or neither (adapt() learns them)")
     if mean is not None:
