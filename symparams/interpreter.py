@@ -310,9 +310,14 @@ class Builder(Evaluator):
     def layer_instance(self, word: Word, args: list, kwargs: dict, pos) -> LayerInstance:
         spec = self.program.layer(word.name)
         if spec is None:
+            from .catalog.uncounted import SUGGESTION, reason
+            why = reason(word.name)
+            if why is not None:    # a framework class the catalog leaves out on purpose: say why
+                raise UnknownName(f"'{word.name}' has no catalog entry: {why}", word.pos, SUGGESTION,
+                                  code="uncounted", subject=word.name)
             raise UnknownName(f"unknown layer '{word.name}'", word.pos,
                               did_you_mean(word.name, self.program.callable_names()) or
-                              "run `symparams layers` to list the catalog")
+                              "run `symparams layers` to list the catalog", code="unknown_layer", subject=word.name)
         options = {k: v for k, (v, _) in kwargs.items() if k not in _APPLICATION_KEYWORDS}
         try:
             positions = {**{i: p for i, (_, p) in enumerate(args)}, **{k: p for k, (_, p) in kwargs.items()}}

@@ -120,6 +120,28 @@ def test_size_arithmetic_and_rates_are_checked(line, words):
     assert words in e.message and e.pos.line == 3
 
 
+def test_a_framework_class_left_out_on_purpose_says_why():
+    e = error_of("model m(n = 5):\n    input (n)\n    Lambda(3)\n")
+    assert isinstance(e, UnknownName) and e.code == "uncounted" and "runs code" in e.message
+    assert "declare a layer" in e.hint and e.pos.line == 3
+
+
+@pytest.mark.parametrize("body, condition, sets", [
+    ("x = input (T, d)\n    y = multihead_attention(h, d / h)(x, x)", "needs d % h == 0", {"d": 10, "h": 3}),
+    ("input (T, d)\n    moe(8, 32, top_k=k)", "needs k <= 8", {"k": 9}),
+    ("x = input (T, d)\n    y = grouped_query_attention(4, h, k)(x, x)", "needs h % k == 0", {"h": 6, "k": 4}),
+    ("x = input (T, d)\n    y = multihead_attention(h - 12, 4)(x, x)", "needs h - 12 >= 1", {"h": 12}),
+    ("input (d - 8)\n    dense(3)", "every size must be a whole number >= 1", {"d": 8}),
+])
+def test_conditions_on_symbolic_arguments_are_recorded_and_checked(body, condition, sets):
+    """Checks that numbers get hold for symbols too: the condition is recorded on the model,
+    stated in its own terms, and refuses the values that break it (issue 10's silent cases)."""
+    m = symparams.parse(f"model m(d = 16, h = 4, k = 2, T = 4):\n    {body}\n")
+    with pytest.raises(ValueProblem) as caught:
+        m.evaluate(sets)
+    assert condition in caught.value.message and caught.value.pos.line in (2, 3)
+
+
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _PIECES = ["model m(n = 4):\n", "    ", "input (n, n, 3)", "dense(", "conv2d(8, 3", ")", "(", ",", "=", "n",
