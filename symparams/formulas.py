@@ -10,7 +10,7 @@ import re
 
 import sympy as sp
 
-from . import memory
+from . import accounting, memory
 from .errors import ArgumentError, did_you_mean
 from .values import format_shape
 
@@ -24,6 +24,7 @@ QUANTITIES = {
     "flops": "floating-point operations per example (2 x MACs)",
     "param_bytes": "bytes of the parameters at --dtype",
     "memory": "torchsummary's estimated total bytes (input + forward/backward + params) for a batch of B",
+    **accounting.QUANTITIES,
     "shape": "output shape",
 }
 
@@ -35,12 +36,16 @@ def check_quantity(of: str) -> str:
     return of
 
 
-def quantity(model, of: str, layer: str | None = None, dtype: str = "float32", per_batch: bool = False):
+def quantity(model, of: str, layer: str | None = None, dtype: str = "float32", per_batch: bool = False,
+             settings: accounting.Settings | None = None):
     """The closed form of `of` for the whole model or one layer (a tuple for `shape`).
 
-    `per_batch` multiplies per-example figures (MACs, FLOPs) by the batch symbol B.
+    `per_batch` multiplies per-example figures (MACs, FLOPs, ...) by the batch symbol B;
+    `settings` are the large-model accounting's choices (recomputation, optimizer, devices).
     """
     check_quantity(of)
+    if of in accounting.QUANTITIES:
+        return accounting.quantity(model, of, layer, dtype, per_batch, settings)
     row = model.row(layer) if layer else None
     source = row if row is not None else model
     if of == "shape":
@@ -175,7 +180,7 @@ def _value_text(value, of) -> str:
     if isinstance(value, tuple):
         return format_shape(value)
     text = f"{value:,}"
-    if of in ("param_bytes", "memory"):
+    if of in ("param_bytes", "memory", "kv_cache", "activations", "training_memory"):
         text += f" bytes ({memory.readable_size(value)})"
     return text
 

@@ -101,7 +101,7 @@ class Problem:
 
 def make_problem(model, unknowns: list[str], of: str = "params", layer: str | None = None,
                  sets: dict | None = None, relations: list[str] = (), dtype: str = "float32",
-                 per_batch: bool = False) -> Problem:
+                 per_batch: bool = False, settings=None) -> Problem:
     """Set up: which symbol is free, what the others are (defaults, --set, relations)."""
     batch = model.batch
     names = dict(model.symbols)
@@ -151,7 +151,7 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
     else:
         raise ArgumentError("the relations refer to each other in a circle")
 
-    function = sp.sympify(formulas.quantity(model, of, layer, dtype, per_batch)).xreplace(assignments)
+    function = sp.sympify(formulas.quantity(model, of, layer, dtype, per_batch, settings)).xreplace(assignments)
     missing = function.free_symbols - {unknown}
     if missing:
         names_missing = ", ".join(sorted(str(s) for s in missing))

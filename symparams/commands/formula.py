@@ -1,5 +1,6 @@
 """`symparams formula`: one closed form of a model or layer, for a paper or a script."""
-from .common import add_count_options, add_model_arguments, load_model, parse_assignments, reports_as
+from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments, load_model,
+                     parse_assignments, reports_as)
 
 
 def add_arguments(p):
@@ -13,6 +14,7 @@ def add_arguments(p):
     how.add_argument("--factor", action="store_const", const="factor", dest="how", help="factor")
     how.add_argument("--collect", metavar="SYMBOL", help="collect the powers of one symbol")
     add_count_options(p)
+    add_accounting_options(p)
     p.add_argument("--scientific", action="store_true", help="numbers in LaTeX as 1.24 \\times 10^{8}")
     p.add_argument("--format", choices=["text", "latex", "markdown", "json"], default="text")
 
@@ -27,7 +29,7 @@ def run(args):
     if of == "memory" and args.layer is None and args.format == "text":
         print(_memory_breakdown(model, args, how, values))
         return 0
-    expr = formulas.quantity(model, of, args.layer, args.dtype, args.per_batch)
+    expr = formulas.quantity(model, of, args.layer, args.dtype, args.per_batch, accounting_settings(args, model))
     expr = formulas.rearrange(expr, how, model, args.collect)
     res = formulas.result(model, expr, of, args.layer, values)
     if args.format == "text":

@@ -1,0 +1,413 @@
+"""What sizing a large model takes beyond its parameter count, in closed form from its rows.
+
+Every quantity is per example (one sequence) unless `batch` is given (the model's batch symbol
+for --per-batch), an exact sympy expression in the model's symbols:
+
+* active -- parameters one token uses: a mixture of experts counts its router and top_k experts.
+* training_flops -- one training step: the forward (2 FLOPs per multiply-accumulate), the
+  backward at twice the forward (a gradient for the input and one for the weight of every
+  matrix product), and the forward that recomputation repeats: `full` the repeated blocks'
+  (each repetition keeps only its input), `selective` the attention scores and the weighted
+  sum (Korthikanti et al. 2022). Megatron-LM's Eq. 3 (Narayanan et al. 2021) is this count
+  for GPT with `full`. The approximations 6N and PaLM's 6N + 12LHQT are given beside it.
+* kv_cache -- bytes of keys and values a generating model keeps: every attention layer's
+  kv_heads * (key_dim + value_dim) per cached position.
+* activations -- bytes saved for the backward pass, by what each layer type keeps (below);
+  Korthikanti et al.'s 34sbh + 5as^2b per GPT layer at 16 bits.
+* training_memory -- bytes per device of weights, gradients and optimizer states under data
+  parallelism and ZeRO (Rajbhandari et al. 2020), and the activations when asked.
+
+All row access is in the few functions right below, so the rest reads layers by kind and size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .dims import product
+from .errors import ArgumentError, did_you_mean
+from .memory import dtype_bytes
+
+
+# ---------------------------------------------------------------- reading rows
+
+def _kind(row) -> str | None:
+    """The catalog entry's name (`dense`, `multihead_attention`); None for a block call or repeat."""
+    return row.spec.name if row.spec is not None else None
+
+
+def _config(row) -> dict:
+    return row.config
+
+
+def _input_shapes(row) -> list:
+    return row.input_shapes
+
+
+def _distinct_input_shapes(row) -> list:
+    """The input shapes, each tensor once: self-attention's (a, a) reads one tensor."""
+    seen, out = set(), []
+    for source, shape in zip(row.inputs, row.input_shapes):
+        if source not in seen:
+            seen.add(source)
+            out.append(shape)
+    return out
+
+
+def _output_shape(row) -> tuple:
+    return row.output_shape
+
+
+def _children(row) -> list:
+    return row.children
+
+
+def _repeat_count(row):
+    """A repeat's count (its children are the body, derived once); None for any other row."""
+    return row.repeat_count
+
+
+def _macs(row):
+    return sp.sympify(row.macs)
+
+
+def _params(row):
+    return sp.sympify(row.params)
+
+
+def _active(row):
+    """Parameters one example uses: a row's own figure where it has one (mixture of experts, and the
+    blocks and repeats around one, blocks.py), else all of its parameters."""
+    return _params(row) if row.active is None else sp.sympify(row.active)
+
+
+def _leaves(rows, times=sp.Integer(1)):
+    """(layer row, how often it runs per example): the layers inside blocks and repeats, a repeat's
+    body multiplied by its count."""
+    for row in rows:
+        if _children(row):
+            count = _repeat_count(row)
+            yield from _leaves(_children(row), times * (1 if count is None else count))
+        else:
+            yield row, times
+
+
+def _outermost_repeats(rows):
+    """The repeats that no other repeat contains (those full recomputation checkpoints)."""
+    for row in rows:
+        if _repeat_count(row) is not None:
+            yield row
+        else:
+            yield from _outermost_repeats(_children(row))
+
+
+def _layers_outside_repeats(rows):
+    for row in rows:
+        if _repeat_count(row) is not None:
+            continue
+        if _children(row):
+            yield from _layers_outside_repeats(_children(row))
+        else:
+            yield row
+
+
+# ---------------------------------------------------------------- attention layers' own sizes
+
+ATTENTION = ("multihead_attention", "grouped_query_attention", "transformer_encoder_layer",
+             "transformer_decoder_layer")
+
+
+@dataclass
+class Attention:
+    """One attention: T queries over S keys, `heads` query heads sharing `kv_heads` key/value heads."""
+    heads: sp.Expr
+    kv_heads: sp.Expr
+    key_dim: sp.Expr
+    value_dim: sp.Expr
+    queries: sp.Expr      # T: query positions per example
+    keys: sp.Expr         # S: key/value positions per example (what a cache holds)
+    dropout: bool         # dropout on the attention probabilities (Keras/torch `dropout=`)
+
+    @property
+    def score_macs(self):
+        """Multiply-accumulates of the scores Q K^T and the weighted sum of the values."""
+        return self.heads * self.queries * self.keys * (self.key_dim + self.value_dim)
+
+
+def attentions(row) -> list[Attention]:
+    """The attentions a layer row computes, from its catalog arguments and input shapes."""
+    kind, cfg, shapes = _kind(row), _config(row), _input_shapes(row)
+    positions = [product(s[:-1]) for s in shapes]
+    if kind == "multihead_attention":
+        heads = cfg["num_heads"]
+        key_dim = cfg["embed_dim"] / heads if cfg.get("embed_dim") is not None else cfg["key_dim"]
+        value_dim = key_dim if cfg.get("embed_dim") is not None else (cfg.get("value_dim") or key_dim)
+        return [Attention(heads, heads, key_dim, value_dim, positions[0], positions[1], _dropped(cfg))]
+    if kind == "grouped_query_attention":
+        head = cfg["head_dim"]
+        return [Attention(cfg["num_query_heads"], cfg["num_key_value_heads"], head, head, positions[0],
+                          positions[1], _dropped(cfg))]
+    if kind in ("transformer_encoder_layer", "transformer_decoder_layer"):
+        h, d = cfg["nhead"], cfg["d_model"]
+        out = [Attention(h, h, d / h, d / h, positions[0], positions[0], False)]
+        if kind == "transformer_decoder_layer":
+            out.append(Attention(h, h, d / h, d / h, positions[0], positions[1], False))
+        return out
+    return []
+
+
+def _dropped(cfg) -> bool:
+    return bool(cfg.get("dropout") or 0)
+
+
+# ---------------------------------------------------------------- active parameters
+
+def active(model_or_row):
+    """Parameters one token uses; the parameter count where no mixture of experts is involved."""
+    return sp.Add(*[_active(r) for r in _rows(model_or_row)])
+
+
+# ---------------------------------------------------------------- FLOPs
+
+RECOMPUTE = ("none", "selective", "full")
+
+
+def check_recompute(recompute: str) -> str:
+    if recompute not in RECOMPUTE:
+        raise ArgumentError(f"unknown recomputation '{recompute}'",
+                            hint=did_you_mean(recompute, RECOMPUTE) or "choose one of " + ", ".join(RECOMPUTE))
+    return recompute
+
+
+def _rows(model_or_row) -> list:
+    return model_or_row.rows if hasattr(model_or_row, "rows") else [model_or_row]
+
+
+def recomputed_macs(model_or_row, recompute: str = "full"):
+    """Multiply-accumulates the backward pass repeats: the repeated blocks' whole forward (`full`) or
+    their attention scores and weighted sums (`selective`)."""
+    rows = _rows(model_or_row)
+    if check_recompute(recompute) == "full":
+        return sp.Add(*[_macs(r) for r in _outermost_repeats(rows)])
+    if recompute == "selective":
+        return sp.Add(*[times * a.score_macs for row, times in _leaves(rows) for a in attentions(row)])
+    return sp.Integer(0)
+
+
+def training_flops(model_or_row, recompute: str = "none", batch=1):
+    """FLOPs of one training step: forward + backward (2x) + the recomputed forward."""
+    macs = sp.Add(*[_macs(r) for r in _rows(model_or_row)])
+    return sp.expand(batch * 2 * (3 * macs + recomputed_macs(model_or_row, recompute)))
+
+
+def approximations(model, batch=1) -> dict:
+    """The published shortcuts for the same step: 6N per token (Kaplan et al. 2020) and PaLM's
+    6N + 12LHQT per token (Chowdhery et al. 2022, appendix B), N every parameter, each attention's
+    L*H*Q read from the rows and T its key positions."""
+    tokens = tokens_per_example(model)
+    N = model.params
+    lhqt = sp.Add(*[times * a.heads * a.key_dim * a.keys for row, times in _leaves(model.rows)
+                    for a in attentions(row)])
+    return {"6N": sp.expand(batch * 6 * N * tokens), "6N + 12LHQT": sp.expand(batch * (6 * N + 12 * lhqt) * tokens)}
+
+
+def tokens_per_example(model):
+    """Tokens in one example: the positions of the first integer (token id) input, else of the first
+    input's positions (all but its feature axis)."""
+    ids = [t for t in model.inputs if getattr(t, "dtype", None) == "int"]
+    shape = (ids or model.inputs)[0].shape
+    return product(shape if ids else shape[:-1])
+
+
+# ---------------------------------------------------------------- KV cache
+
+def kv_cache(model_or_row, dtype: str = "bfloat16", batch=1):
+    """Bytes of cached keys and values for one example at its key positions: per attention layer
+    keys * kv_heads * (key_dim + value_dim) numbers (2*T*kv_heads*head_dim when key and value heads
+    are alike)."""
+    numbers = sp.Add(*[times * a.keys * a.kv_heads * (a.key_dim + a.value_dim)
+                       for row, times in _leaves(_rows(model_or_row)) for a in attentions(row)])
+    return sp.expand(batch * numbers * dtype_bytes(dtype))
+
+
+# ---------------------------------------------------------------- activations saved for backward
+
+_ACTIVATIONS = {"relu", "gelu", "sigmoid", "tanh", "selu", "silu", "relu6", "softplus", "mish", "hard_swish",
+                "hard_sigmoid", "softsign", "elu", "leaky_relu", "prelu", "glu", "activation"}
+_NORMS = {"layernorm", "rmsnorm", "groupnorm", "batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d",
+          "instancenorm", "instancenorm1d", "instancenorm2d", "instancenorm3d"}
+_DROPOUTS = {"dropout", "spatial_dropout1d", "spatial_dropout2d", "spatial_dropout3d", "alpha_dropout",
+             "gaussian_dropout"}
+MASK_BYTES = 1     # a dropout mask: one byte per element (torch keeps a bool tensor)
+
+
+def _saved(row, size: int, recompute: str):
+    """Bytes one layer keeps for its backward pass, per example, at `size` bytes a number.
+
+    The inputs of its matrix products, the input of an activation function or a norm, softmax's
+    output, a dropout's mask (1 byte) -- Korthikanti et al.'s accounting. Elementwise additions,
+    reshapes and embeddings' lookups keep nothing that counts (an embedding keeps integer ids).
+    """
+    kind, cfg = _kind(row), _config(row)
+    inputs = sp.Add(*[product(s) for s in _distinct_input_shapes(row)])
+    out = product(_output_shape(row))
+    if kind == "dense":
+        nonlinear = cfg.get("activation") not in (None, "linear", "identity")
+        return size * (inputs + (out if nonlinear else 0))
+    if kind in _ACTIVATIONS or kind in _NORMS:
+        return size * inputs
+    if kind in ("softmax", "log_softmax"):
+        return size * out
+    if kind in _DROPOUTS:
+        return MASK_BYTES * inputs
+    if kind in ("multihead_attention", "grouped_query_attention"):
+        (a,) = attentions(row)
+        projected = a.queries * a.heads * a.key_dim + a.keys * a.kv_heads * (a.key_dim + a.value_dim) + \
+            a.queries * a.heads * a.value_dim        # Q, K, V and the heads' output (the last projection's input)
+        scores = a.heads * a.queries * a.keys        # softmax's output
+        kept = size * (inputs + projected)
+        if recompute == "none":
+            kept += size * scores + (scores * (MASK_BYTES + size) if a.dropout else 0)
+        return kept
+    if kind == "gated_mlp":
+        hidden = cfg["hidden"]
+        tokens = product(_input_shapes(row)[0][:-1])
+        return size * (inputs + 4 * tokens * hidden)   # gate's pre-activation, its activation, up, their product
+    if kind == "mixture_of_experts":
+        tokens = product(_input_shapes(row)[0][:-1])
+        n, hidden, k = _input_shapes(row)[0][-1], cfg["hidden"], cfg["top_k"]
+        per_expert = n + (4 if cfg.get("gated", True) else 2) * hidden
+        return size * (inputs + tokens * cfg["num_experts"] + k * tokens * per_expert)   # + router probabilities
+    if _macs(row) != 0:          # any other layer with products (convolutions, recurrences): its inputs
+        return size * inputs
+    return sp.Integer(0)
+
+
+def activations(model_or_row, dtype: str = "bfloat16", recompute: str = "none", batch=1):
+    """Bytes saved for the backward pass of one example (or `batch`): each layer's `_saved`, a
+    repeat's body times its count; with `full` recomputation a repeat keeps each repetition's
+    input alone (the transient of the one repetition being recomputed is not counted)."""
+    size = dtype_bytes(dtype)
+    rows = _rows(model_or_row)
+    check_recompute(recompute)
+    if recompute == "full":
+        kept = sp.Add(*[_repeat_count(r) * product(_input_shapes(r)[0]) * size for r in _outermost_repeats(rows)])
+        kept += sp.Add(*[_saved(r, size, "none") for r in _layers_outside_repeats(rows)])
+    else:
+        kept = sp.Add(*[times * _saved(r, size, recompute) for r, times in _leaves(rows)])
+    return sp.expand(batch * kept)
+
+
+# ---------------------------------------------------------------- training memory per device
+
+OPTIMIZERS = ("adam", "adamw", "sgd", "sgd_momentum", "adam8bit")
+PRECISIONS = ("fp32", "bf16", "mixed")
+# Bytes per parameter of (weights, gradients) by precision; `mixed` keeps 16-bit weights and
+# gradients and an fp32 master copy among the optimizer states (ZeRO's K = 12 with Adam).
+_WEIGHTS_GRADS = {"fp32": (4, 4), "bf16": (2, 2), "mixed": (2, 2)}
+_MASTER = {"fp32": 0, "bf16": 0, "mixed": 4}
+# Optimizer state bytes per parameter at a number size: Adam's two moments, momentum's one,
+# 8-bit Adam's two one-byte moments (bitsandbytes; its small per-block scales are left out).
+_STATES = {"adam": lambda s: 2 * s, "adamw": lambda s: 2 * s, "sgd": lambda s: 0, "sgd_momentum": lambda s: s,
+           "adam8bit": lambda s: 2}
+
+
+def _choice(value, choices, what):
+    if value not in choices:
+        raise ArgumentError(f"unknown {what} '{value}'", hint=did_you_mean(value, choices) or
+                            "choose one of " + ", ".join(choices))
+    return value
+
+
+@dataclass
+class TrainingMemory:
+    """Bytes per device, each part a closed form."""
+    weights: sp.Expr
+    gradients: sp.Expr
+    optimizer: sp.Expr
+    activations: sp.Expr
+
+    @property
+    def total(self):
+        return sp.expand(self.weights + self.gradients + self.optimizer + self.activations)
+
+    def parts(self) -> list[tuple[str, sp.Expr]]:
+        return [("weights", self.weights), ("gradients", self.gradients), ("optimizer states", self.optimizer),
+                ("activations", self.activations)]
+
+
+def training_memory_parts(model, optimizer: str = "adam", precision: str = "mixed", dp=1, zero: int = 0,
+                          with_activations: bool = False, recompute: str = "none", batch=1) -> TrainingMemory:
+    """Weights, gradients and optimizer states on one of `dp` data-parallel devices: ZeRO stage 1
+    partitions the optimizer states over them, 2 the gradients too, 3 the weights too. With
+    activations, `batch` examples per device at the precision's number size (4 bytes for fp32,
+    else 2)."""
+    _choice(optimizer, OPTIMIZERS, "optimizer")
+    _choice(precision, PRECISIONS, "precision")
+    if zero not in (0, 1, 2, 3):
+        raise ArgumentError(f"--zero takes a stage 0, 1, 2 or 3, found {zero}")
+    dp = sp.sympify(dp)
+    if dp.is_number and not (dp.is_Integer and dp > 0):
+        raise ArgumentError(f"the number of data-parallel devices must be a positive whole number, found {dp}")
+    w, g = _WEIGHTS_GRADS[precision]
+    k = _MASTER[precision] + _STATES[optimizer](4 if precision in ("fp32", "mixed") else 2)
+    params, trainable = model.params, model.trainable
+    weights, grads, states = w * params, g * trainable, k * trainable
+    if zero >= 1:
+        states = states / dp
+    if zero >= 2:
+        grads = grads / dp
+    if zero >= 3:
+        weights = weights / dp
+    acts = sp.Integer(0)
+    if with_activations:
+        acts = activations(model, "float32" if precision == "fp32" else "bfloat16", recompute, batch)
+    return TrainingMemory(sp.expand(weights), sp.expand(grads), sp.expand(states), acts)
+
+
+def training_memory(model, **options):
+    return training_memory_parts(model, **options).total
+
+
+# ---------------------------------------------------------------- the options, together
+
+@dataclass
+class Settings:
+    """The accounting choices a command passes along (its --recompute, --optimizer, ... options)."""
+    recompute: str = "none"
+    optimizer: str = "adam"
+    precision: str = "mixed"
+    dp: object = 1
+    zero: int = 0
+    with_activations: bool = False
+
+
+QUANTITIES = {
+    "active": "parameters one token uses (a mixture of experts counts top_k experts)",
+    "training_flops": "FLOPs of a training step per example: forward, backward (2x), --recompute's forward",
+    "kv_cache": "bytes of the keys and values cached for generation, per example, at --dtype",
+    "activations": "bytes saved for the backward pass per example, at --dtype, with --recompute",
+    "training_memory": "bytes per device of weights, gradients, optimizer states (--optimizer, --precision, "
+                       "--dp, --zero; + activations with --with-activations)",
+}
+
+
+def quantity(model, of: str, layer=None, dtype: str = "float32", per_batch: bool = False,
+             settings: Settings | None = None):
+    """One of QUANTITIES for the model or one layer (row)."""
+    s = settings or Settings()
+    source = model.row(layer) if layer else model
+    batch = model.batch if per_batch else 1
+    if of == "active":
+        return sp.expand(active(source))
+    if of == "training_flops":
+        return training_flops(source, s.recompute, batch)
+    if of == "kv_cache":
+        return kv_cache(source, dtype, batch)
+    if of == "activations":
+        return activations(source, dtype, s.recompute, batch)
+    if layer:
+        raise ArgumentError("training_memory is a whole model's figure; leave out --layer")
+    return training_memory(model, optimizer=s.optimizer, precision=s.precision, dp=s.dp, zero=s.zero,
+                           with_activations=s.with_activations, recompute=s.recompute, batch=batch)
