@@ -186,7 +186,8 @@ def _value_text(value, of) -> str:
 
 
 def as_text(model, res: dict) -> str:
-    head = f"{describe(model, res['of'], res['layer'])} ({res['convention']} convention):"
+    what = describe(model, res['of'], res['layer']) + (f" minus {res['minus']}" if res.get("minus") else "")
+    head = f"{what} ({res['convention']} convention):"
     lines = [head, f"  {res['expr']}"]
     if res["values"] and res["expr"] != _value_text(res["value"], res["of"]):
         at = ", ".join(f"{k}={v}" for k, v in res["values"].items())

@@ -152,6 +152,12 @@ class Model:
         return self._total("macs")
 
     @property
+    def active(self) -> sp.Expr:
+        """Parameters one token uses (symparams.accounting: its other quantities take options)."""
+        from .accounting import active
+        return active(self)
+
+    @property
     def output_shape(self) -> tuple:
         return self.outputs[0].shape
 
