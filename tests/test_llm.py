@@ -1,0 +1,270 @@
+"""Large-model accounting (symparams/accounting.py) against real references: FLOPs as PyTorch's
+FlopCounterMode counts them (forward, backward, recomputation with torch.utils.checkpoint), the KV
+cache a transformers model really keeps, the bytes autograd saves, and the papers' closed forms."""
+from pathlib import Path
+
+import pytest
+import sympy as sp
+import torch
+from torch import nn
+from torch.utils.checkpoint import checkpoint
+from torch.utils.flop_counter import FlopCounterMode
+
+import symparams
+from symparams import accounting
+from symparams.cli import main
+from symparams.dims import symbol
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SMALL = dict(V=97, T=16, d=32, L=2, h=4)
+
+
+def value(model, expr, **sizes):
+    return int(sp.sympify(expr).xreplace(model.evaluate(sizes).values))
+
+
+# ---------------------------------------------------------------- a GPT in torch, as examples/gpt2.sp
+
+class Layer(nn.Module):
+    def __init__(self, d, h, p=0.0, selective=False):
+        super().__init__()
+        self.h, self.p, self.selective = h, p, selective
+        self.ln_1, self.qkv, self.proj = nn.LayerNorm(d), nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.ln_2, self.fc, self.out = nn.LayerNorm(d), nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+
+    def scores(self, q, k, v):
+        """Softmax(QK^T / sqrt(dk)) V: what selective recomputation recomputes."""
+        w = torch.softmax(q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5, dim=-1)
+        return nn.functional.dropout(w, self.p, self.training) @ v
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = (z.view(b, t, self.h, d // self.h).transpose(1, 2) for z in self.qkv(self.ln_1(x)).split(d, -1))
+        y = checkpoint(self.scores, q, k, v, use_reentrant=True) if self.selective else self.scores(q, k, v)
+        y = y.transpose(1, 2).reshape(b, t, d)
+        x = x + nn.functional.dropout(self.proj(y), self.p, self.training)
+        m = self.out(nn.functional.gelu(self.fc(self.ln_2(x))))
+        return x + nn.functional.dropout(m, self.p, self.training)
+
+
+class GPT(nn.Module):
+    def __init__(self, V, T, d, L, h, recompute="none"):
+        super().__init__()
+        self.full = recompute == "full"
+        self.wte, self.wpe = nn.Embedding(V, d), nn.Embedding(T, d)
+        self.layers = nn.ModuleList(Layer(d, h, selective=recompute == "selective") for _ in range(L))
+        self.ln_f = nn.LayerNorm(d)
+
+    def forward(self, tokens):
+        x = self.wte(tokens) + self.wpe(torch.arange(tokens.shape[1]))
+        for layer in self.layers:
+            x = checkpoint(layer, x, use_reentrant=True) if self.full else layer(x)
+        return self.ln_f(x) @ self.wte.weight.T       # the tied LM head
+
+
+def counted_flops(model, tokens, backward: bool) -> int:
+    with FlopCounterMode(display=False) as counter:
+        logits = model(tokens)
+        if backward:
+            logits.sum().backward()
+    return counter.get_total_flops()
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_forward_flops_match_flop_counter(batch):
+    m = symparams.load(EXAMPLES / "gpt2.sp")
+    tokens = torch.randint(0, SMALL["V"], (batch, SMALL["T"]))
+    expected = counted_flops(GPT(**SMALL), tokens, backward=False)
+    assert value(m, batch * 2 * m.macs, **SMALL) == expected
+
+
+@pytest.mark.parametrize("recompute", ["none", "selective", "full"])
+def test_training_flops_match_flop_counter_with_checkpointing(recompute):
+    """Forward + backward, with the recomputation torch.utils.checkpoint really does."""
+    m = symparams.load(EXAMPLES / "gpt2.sp")
+    tokens = torch.randint(0, SMALL["V"], (2, SMALL["T"]))
+    expected = counted_flops(GPT(**SMALL, recompute=recompute), tokens, backward=True)
+    got = accounting.training_flops(m, recompute, batch=m.batch)
+    assert int(got.xreplace({**m.evaluate(SMALL).values, m.batch: 2})) == expected
+
+
+def test_megatron_equation_3_exactly():
+    """Narayanan et al. 2021, Eq. 3: full recomputation of every transformer layer. Exact for the
+    GPT as written (biases and LayerNorms have no matrix products, so they add no FLOPs here, as
+    in the paper); the logit layer is not recomputed, hence 6BsVh rather than 8BsVh."""
+    m = symparams.load(EXAMPLES / "megatron_gpt.sp")
+    B, s, l, h, V = m.batch, *(m.symbols[k] for k in ("s", "l", "h", "V"))
+    eq3 = 96 * B * s * l * h ** 2 * (1 + s / (6 * h) + V / (16 * l * h))
+    assert sp.expand(accounting.training_flops(m, "full", B) - eq3) == 0
+    assert sp.expand(accounting.training_flops(m, "none", B) - 3 * B * 2 * m.macs) == 0
+
+
+def test_approximations_beside_the_exact_count(capsys):
+    assert main(["formula", str(EXAMPLES / "gpt2.sp"), "--of", "training_flops", "--approx", "--format", "json"]) == 0
+    import json
+    res = json.loads(capsys.readouterr().out)
+    m = symparams.load(EXAMPLES / "gpt2.sp")
+    assert res["approximations"]["6N"]["value"] == 6 * 124_439_808 * 1024
+    T, d, L = 1024, 768, 12      # PaLM's 12·L·H·Q·T per token, H·Q = d here
+    assert res["approximations"]["6N + 12LHQT"]["value"] == (6 * 124_439_808 + 12 * L * d * T) * T
+    assert res["value"] == value(m, accounting.training_flops(m))
+
+
+# ---------------------------------------------------------------- active parameters
+
+def test_active_parameters():
+    mixtral = symparams.load(EXAMPLES / "zoo" / "mixtral_8x7b.sp")
+    assert mixtral.evaluate().number(mixtral.active) == 12_879_925_248      # Mistral's "12.9B active"
+    gpt = symparams.load(EXAMPLES / "gpt2.sp")
+    assert sp.expand(gpt.active - gpt.params) == 0
+    assert all(accounting.active(r) == r.params for r in gpt.rows)          # no None for rows without experts
+
+
+def test_summary_shows_active_only_where_it_differs(capsys):
+    main(["summary", str(EXAMPLES / "zoo" / "mixtral_8x7b.sp")])
+    assert "Active params (one token): 12,879,925,248" in capsys.readouterr().out
+    main(["summary", str(EXAMPLES / "gpt2.sp")])
+    assert "Active" not in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- KV cache
+
+def test_kv_cache_matches_transformers_past_key_values():
+    """A tiny Llama with grouped-query attention, on the meta device: the cache it returns."""
+    transformers = pytest.importorskip("transformers")
+    sizes = dict(V=128, T=24, d=64, L=3, hq=8, hkv=2, ff=96)
+    config = transformers.LlamaConfig(vocab_size=sizes["V"], hidden_size=sizes["d"], num_hidden_layers=sizes["L"],
+                                      num_attention_heads=sizes["hq"], num_key_value_heads=sizes["hkv"],
+                                      intermediate_size=sizes["ff"], max_position_embeddings=sizes["T"])
+    with torch.device("meta"):
+        model = transformers.LlamaForCausalLM(config).to(torch.bfloat16)
+        out = model(torch.zeros(2, sizes["T"], dtype=torch.long), use_cache=True)
+    cache = out.past_key_values
+    kept = sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values))
+    m = symparams.load(EXAMPLES / "zoo" / "llama2_70b.sp")
+    assert value(m, accounting.kv_cache(m, "bfloat16", batch=2).xreplace({m.batch: 2}), **sizes) == kept
+
+
+def test_kv_cache_closed_form():
+    m = symparams.load(EXAMPLES / "zoo" / "llama2_70b.sp")
+    L, T, d, hq, hkv = (m.symbols[k] for k in ("L", "T", "d", "hq", "hkv"))
+    assert sp.simplify(accounting.kv_cache(m, "bfloat16") - 2 * L * T * hkv * (d / hq) * 2) == 0
+
+
+# ---------------------------------------------------------------- activations
+
+def test_korthikanti_activations_per_layer():
+    """Korthikanti et al. 2022, section 4: a GPT layer at 16 bits, with dropout."""
+    m = symparams.load(EXAMPLES / "megatron_gpt.sp")
+    b, s, h, a, l = m.batch, *(m.symbols[k] for k in ("s", "h", "a", "l"))
+    layer = m.row("gpt_layer_1")
+    assert sp.expand(accounting.activations(layer, "bfloat16", "none", b) - (34 * s * b * h + 5 * a * s ** 2 * b)) == 0
+    assert sp.expand(accounting.activations(layer, "bfloat16", "selective", b) - 34 * s * b * h) == 0
+    repeat = m.row("repeat_1")
+    assert sp.expand(accounting.activations(repeat, "bfloat16", "full", b) - 2 * s * b * h * l) == 0
+
+
+def saved_bytes(module, x) -> tuple[int, dict]:
+    """Bytes of the tensors autograd saves for backward (parameters left out, each storage once)."""
+    params = {p.untyped_storage().data_ptr() for p in module.parameters()}
+    storages = {}
+
+    def pack(t):
+        key = t.untyped_storage().data_ptr()
+        if key not in params:
+            storages[key] = (t.untyped_storage().nbytes(), t.dtype)
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        module(x)
+    return sum(n for n, _ in storages.values()), storages
+
+
+def test_autograd_keeps_the_paper_count_plus_norm_statistics_and_wider_masks():
+    """What PyTorch (CPU) really saves for a GPT layer in bfloat16 with dropout: Korthikanti's count,
+    plus each LayerNorm's mean and reciprocal standard deviation (one number per position each),
+    and dropout masks kept at the data's 2 bytes where the paper (and CUDA's fused dropout, a bool
+    mask) has 1: a*s*s*b more for the attention's mask, s*b*h more for each of the other two."""
+    s, b, h, a = 32, 2, 64, 4
+    torch.manual_seed(0)
+    layer = Layer(h, a, p=0.1).to(torch.bfloat16).train()
+    x = torch.randn(b, s, h, dtype=torch.bfloat16, requires_grad=True)
+    measured, _ = saved_bytes(layer, x)
+    paper = 34 * s * b * h + 5 * a * s * s * b
+    norm_statistics = 2 * 2 * s * b * 2
+    wider_masks = a * s * s * b + 2 * s * b * h
+    assert measured == paper + norm_statistics + wider_masks
+    m = symparams.load(EXAMPLES / "megatron_gpt.sp")
+    layer_row = m.row("gpt_layer_1")
+    assert value(m, accounting.activations(layer_row, "bfloat16", batch=b).xreplace({m.batch: b}),
+                 s=s, h=h, a=a, l=1, V=8) == paper
+
+
+# ---------------------------------------------------------------- training memory
+
+@pytest.mark.parametrize("zero,per_device", [(0, "16*P"), (1, "4*P + 12*P/N"), (2, "2*P + 14*P/N"), (3, "16*P/N")])
+def test_zero_model_states(zero, per_device):
+    """Rajbhandari et al. 2020, section 5: mixed-precision Adam keeps 2 + 2 + 12 bytes a parameter."""
+    m = symparams.load(EXAMPLES / "gpt2.sp")
+    N, P = symbol("N"), m.params
+    expected = {"16*P": 16 * P, "4*P + 12*P/N": 4 * P + 12 * P / N, "2*P + 14*P/N": 2 * P + 14 * P / N,
+                "16*P/N": 16 * P / N}[per_device]
+    got = accounting.training_memory(m, optimizer="adam", precision="mixed", dp=N, zero=zero)
+    assert sp.expand(got - expected) == 0
+
+
+@pytest.mark.parametrize("optimizer,precision,per_param", [("sgd", "fp32", 8), ("sgd_momentum", "fp32", 12),
+                                                           ("adamw", "fp32", 16), ("adam", "bf16", 8),
+                                                           ("adam8bit", "mixed", 10), ("sgd", "mixed", 8)])
+def test_bytes_per_parameter(optimizer, precision, per_param):
+    m = symparams.load(EXAMPLES / "gpt2.sp")
+    got = accounting.training_memory(m, optimizer=optimizer, precision=precision)
+    assert sp.expand(got - per_param * m.params) == 0
+
+
+def test_bad_choices_are_argument_errors(capsys):
+    assert main(["formula", str(EXAMPLES / "gpt2.sp"), "--of", "training_memory", "--zero", "3"]) == 2
+    assert "--dp" in capsys.readouterr().err
+    assert main(["formula", str(EXAMPLES / "gpt2.sp"), "--of", "training_flops", "--tokens", "1000"]) == 2
+    assert "whole number of examples" in capsys.readouterr().err
+    assert main(["formula", str(EXAMPLES / "gpt2.sp"), "--of", "params", "--minus", "2*d +"]) == 2
+
+
+# ---------------------------------------------------------------- questions in one command
+
+def run(capsys, *argv) -> str:
+    main([str(a) for a in argv])
+    return capsys.readouterr().out
+
+
+def test_largest_batch_for_llama2_7b_on_80gb_under_zero3(capsys):
+    out = run(capsys, "solve", EXAMPLES / "zoo" / "llama2_7b.sp", "--of", "training_memory", "--with-activations",
+              "--per-batch", "--for", "B", "--budget", "80e9", "--dp", "8", "--zero", "3", "--recompute", "full")
+    assert out.startswith("B = 58\n")
+    m = symparams.load(EXAMPLES / "zoo" / "llama2_7b.sp")
+    mem = accounting.training_memory(m, dp=8, zero=3, with_activations=True, recompute="full", batch=m.batch)
+    at = m.evaluate().values
+    assert mem.xreplace({**at, m.batch: 58}) <= 80e9 < mem.xreplace({**at, m.batch: 59})
+
+
+def test_largest_mixtral_width_under_13b_active(capsys):
+    out = run(capsys, "solve", EXAMPLES / "zoo" / "mixtral_8x7b.sp", "--of", "active", "--for", "d",
+              "--budget", "13e9", "--multiple-of", "128")
+    assert out.startswith("d = 4096\n") and "the next admissible d, 4224, gives 13,325,676,672" in out
+
+
+def test_kv_cache_of_llama2_70b_at_32k_tokens(capsys):
+    out = run(capsys, "formula", EXAMPLES / "zoo" / "llama2_70b.sp", "--of", "kv_cache", "--dtype", "bfloat16",
+              "--set", "T=32768")
+    assert "= 10,737,418,240 bytes (10.00 GB)" in out       # 2 * 80 * 32768 * 8 * 128 * 2
+
+
+def test_gpt3_training_flops_and_days(capsys):
+    out = run(capsys, "formula", EXAMPLES / "gpt2.sp", "--of", "training_flops", "--set", "d=12288", "L=96", "h=96",
+              "T=2048", "--tokens", "300e9", "--throughput", "150e12", "--devices", "1024", "--format", "json")
+    import json
+    res = json.loads(out)
+    V, T, d, L = 50257, 2048, 12288, 96
+    assert res["values"]["B"] == 300_000_000_000 // T
+    assert res["value"] == 3 * res["values"]["B"] * 2 * (L * (12 * T * d * d + 2 * T * T * d) + T * V * d)
+    assert res["days"] == pytest.approx(res["value"] / (150e12 * 1024) / 86400)
+    assert round(res["days"], 1) == 24.3
