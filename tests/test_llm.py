@@ -268,3 +268,26 @@ def test_gpt3_training_flops_and_days(capsys):
     assert res["value"] == 3 * res["values"]["B"] * 2 * (L * (12 * T * d * d + 2 * T * T * d) + T * V * d)
     assert res["days"] == pytest.approx(res["value"] / (150e12 * 1024) / 86400)
     assert round(res["days"], 1) == 24.3
+
+
+# ---------------------------------------------------------------- docs/llm.md's commands give what it shows
+
+def doc_commands():
+    import re
+    text = (EXAMPLES.parent / "docs" / "llm.md").read_text()
+    out = []
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, shown = chunk.partition("\n")
+            out.append((command, shown))
+    return out
+
+
+@pytest.mark.parametrize("command,shown", doc_commands(), ids=lambda c: c[:60] if isinstance(c, str) else None)
+def test_docs_llm_commands(command, shown, capsys, monkeypatch):
+    import shlex
+    monkeypatch.chdir(EXAMPLES.parent)
+    argv = shlex.split(command)
+    assert argv[0] == "symparams"
+    main(argv[1:])
+    assert capsys.readouterr().out == shown
