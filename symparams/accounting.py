@@ -102,6 +102,22 @@ def _outermost_repeats(rows):
             yield from _outermost_repeats(_children(row))
 
 
+_ABSENT = object()
+
+
+def _place_in_repeat(rows, target, place=None):
+    """Where a row sits: "body" for a repeat's body row (each repetition), "within" deeper inside a
+    repeat, None outside every repeat (_ABSENT if it is not among `rows`)."""
+    for row in rows:
+        if row is target:
+            return place
+        inner = "body" if _repeat_count(row) is not None else ("within" if place else None)
+        found = _place_in_repeat(_children(row), target, inner)
+        if found is not _ABSENT:
+            return found
+    return _ABSENT
+
+
 def _layers_outside_repeats(rows):
     for row in rows:
         if _repeat_count(row) is not None:
@@ -399,13 +415,21 @@ def quantity(model, of: str, layer=None, dtype: str = "float32", per_batch: bool
     s = settings or Settings()
     source = model.row(layer) if layer else model
     batch = model.batch if per_batch else 1
+    # A layer inside a repeat is checkpointed with it: fully recomputed, and only a repetition's
+    # own input kept.
+    place = _place_in_repeat(model.rows, source) if layer and s.recompute == "full" else None
     if of == "active":
         return sp.expand(active(source))
     if of == "training_flops":
+        if place:
+            return sp.expand(batch * 2 * 4 * _macs(source))
         return training_flops(source, s.recompute, batch)
     if of == "kv_cache":
         return kv_cache(source, dtype, batch)
     if of == "activations":
+        if place:
+            kept = product(_input_shapes(source)[0]) * dtype_bytes(dtype) if place == "body" else 0
+            return sp.expand(batch * kept)
         return activations(source, dtype, s.recompute, batch)
     if layer:
         raise ArgumentError("training_memory is a whole model's figure; leave out --layer")

@@ -61,6 +61,8 @@ def run(args):
         res["approximations"] = _approximations(model, per_batch, values, res["value"])
     if args.throughput is not None:
         res.update(_duration(args, res["value"]))
+    if of == "training_memory":
+        res["parts"] = _memory_parts(model, settings, per_batch, values, how, args.collect)
     if args.format == "text":
         print(formulas.as_text(model, res) + _extra_text(res))
     elif args.format == "latex":
@@ -130,8 +132,28 @@ def _duration(args, flops) -> dict:
             "seconds": float(seconds), "days": float(seconds / 86400)}
 
 
+def _memory_parts(model, settings, per_batch, values, how, collect) -> dict:
+    """training_memory's weights, gradients, optimizer states and activations, each a closed form."""
+    from ..accounting import training_memory_parts
+    from ..formulas import rearrange
+    parts = training_memory_parts(model, optimizer=settings.optimizer, precision=settings.precision, dp=settings.dp,
+                                  zero=settings.zero, with_activations=settings.with_activations,
+                                  recompute=settings.recompute, batch=model.batch if per_batch else 1)
+    out = {}
+    for name, expr in parts.parts():
+        if name == "activations" and not settings.with_activations:
+            continue
+        v = sp.sympify(expr).xreplace(values)
+        out[name] = {"expr": str(rearrange(expr, how, model, collect)), "value": int(v) if v.is_Integer else None}
+    return out
+
+
 def _extra_text(res) -> str:
+    from ..memory import readable_size
     lines = []
+    for name, part in res.get("parts", {}).items():
+        v = "?" if part["value"] is None else f"{part['value']:,} bytes ({readable_size(part['value'])})"
+        lines.append(f"  {name}: {part['expr']} = {v}")
     for name, a in res.get("approximations", {}).items():
         value = "?" if a["value"] is None else f"{a['value']:,}"
         gap = "" if a["gap_percent"] is None else f" ({a['gap_percent']:+.2f}% against the exact count)"
