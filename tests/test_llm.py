@@ -291,3 +291,46 @@ def test_docs_llm_commands(command, shown, capsys, monkeypatch):
     assert argv[0] == "symparams"
     main(argv[1:])
     assert capsys.readouterr().out == shown
+
+
+# ---------------------------------------------------------------- every command reaches the quantities
+
+def test_sweep_columns(capsys):
+    out = run(capsys, "sweep", EXAMPLES / "zoo" / "mixtral_8x7b.sp", "--vary", "L=16,32",
+              "--of", "params,active,kv_cache,training_flops,activations,training_memory", "--dtype", "bfloat16",
+              "--recompute", "selective", "--dp", "8", "--zero", "2")
+    header, *lines = out.strip().splitlines()
+    assert header == "L,params,active,kv_cache,training_flops,activations,training_memory"
+    m = symparams.load(EXAMPLES / "zoo" / "mixtral_8x7b.sp")
+    last = [int(v) for v in lines[-1].split(",")]
+    assert last[1:4] == [46_702_792_704, 12_879_925_248, 2 * 32 * 4096 * 8 * 128 * 2]
+    assert last[4] == value(m, accounting.training_flops(m, "selective"))
+    assert last[6] == value(m, accounting.training_memory(m, dp=8, zero=2))
+
+
+def test_formula_latex_and_json(capsys):
+    out = run(capsys, "formula", EXAMPLES / "megatron_gpt.sp", "--of", "activations", "--layer", "gpt_layer_1",
+              "--dtype", "bfloat16", "--per-batch", "--format", "latex")
+    assert out.strip() == r"B s \left(5 a s + 34 h\right) = 663{,}748{,}608"
+    import json
+    res = json.loads(run(capsys, "formula", EXAMPLES / "gpt2.sp", "--of", "training_memory", "--dp", "4",
+                         "--zero", "1", "--format", "json"))
+    assert res["value"] == 4 * 124_439_808 + 12 * 124_439_808 // 4
+    assert res["parts"]["optimizer states"]["value"] == 3 * 124_439_808
+
+
+def test_solve_json_on_an_accounting_quantity(capsys):
+    import json
+    res = json.loads(run(capsys, "solve", EXAMPLES / "zoo" / "llama2_70b.sp", "--of", "kv_cache", "--dtype",
+                         "bfloat16", "--for", "T", "--budget", "80e9", "--format", "json"))
+    assert res[0]["value"] == 80_000_000_000 // (2 * 80 * 8 * 128 * 2)
+
+
+def test_a_layer_inside_a_repeat_is_recomputed_with_it():
+    m = symparams.load(EXAMPLES / "megatron_gpt.sp")
+    full = accounting.Settings(recompute="full")
+    layer = m.row("gpt_layer_1")
+    assert accounting.quantity(m, "training_flops", "gpt_layer_1", settings=full) == sp.expand(8 * layer.macs)
+    assert accounting.quantity(m, "activations", "gpt_layer_1", "bfloat16", settings=full) == \
+        2 * m.symbols["s"] * m.symbols["h"]
+    assert accounting.quantity(m, "activations", "gpt_layer_1/dense_1", "bfloat16", settings=full) == 0
