@@ -258,8 +258,10 @@ _DROPOUTS = {"dropout", "spatial_dropout1d", "spatial_dropout2d", "spatial_dropo
 MASK_BYTES = 1     # a dropout mask: one byte per element (torch keeps a bool tensor)
 
 
-def _saved(row, size: int, recompute: str):
-    """Bytes one layer keeps for its backward pass, per example, at `size` bytes a number.
+def _saved(row, size: int, recompute: str, role: str = "replicated") -> tuple:
+    """Bytes one layer keeps for its backward pass, per example, at `size` bytes a number, as
+    (replicated, split): what every tensor-parallel device keeps whole, and what `role` (from
+    `tensor_parallel_roles`) divides among them.
 
     The inputs of its matrix products, the input of an activation function or a norm, softmax's
     output, a dropout's mask (1 byte) -- Korthikanti et al.'s accounting. Elementwise additions,
@@ -268,51 +270,152 @@ def _saved(row, size: int, recompute: str):
     kind, cfg = _kind(row), _config(row)
     inputs = sp.Add(*[product(s) for s in _distinct_input_shapes(row)])
     out = product(_output_shape(row))
+    zero = sp.Integer(0)
     if kind == "dense":
-        nonlinear = cfg.get("activation") not in (None, "linear", "identity")
-        return size * (inputs + (out if nonlinear else 0))
-    if kind in _ACTIVATIONS or kind in _NORMS:
-        return size * inputs
-    if kind in ("softmax", "log_softmax"):
-        return size * out
-    if kind in _DROPOUTS:
-        return MASK_BYTES * inputs
+        pre_activation = size * out if cfg.get("activation") not in (None, "linear", "identity") else zero
+        if role == "row":          # its input arrives split, its output is summed whole
+            return zero, size * inputs + pre_activation
+        return size * inputs, pre_activation
+    if kind in _ACTIVATIONS or kind in _NORMS or kind in ("softmax", "log_softmax") or kind in _DROPOUTS:
+        kept = MASK_BYTES * inputs if kind in _DROPOUTS else size * (out if "softmax" in kind else inputs)
+        return (zero, kept) if role == "split" else (kept, zero)
     if kind in ("multihead_attention", "grouped_query_attention"):
         (a,) = attentions(row)
         projected = a.queries * a.heads * a.key_dim + a.keys * a.kv_heads * (a.key_dim + a.value_dim) + \
             a.queries * a.heads * a.value_dim        # Q, K, V and the heads' output (the last projection's input)
         scores = a.heads * a.queries * a.keys        # softmax's output
-        kept = size * (inputs + projected)
+        split = size * projected
         if recompute == "none":
-            kept += size * scores + (scores * (MASK_BYTES + size) if a.dropout else 0)
-        return kept
-    if kind == "gated_mlp":
-        hidden = cfg["hidden"]
-        tokens = product(_input_shapes(row)[0][:-1])
-        return size * (inputs + 4 * tokens * hidden)   # gate's pre-activation, its activation, up, their product
-    if kind == "mixture_of_experts":
-        tokens = product(_input_shapes(row)[0][:-1])
+            split += size * scores + (scores * (MASK_BYTES + size) if a.dropout else 0)
+        return size * inputs, split
+    tokens = product(_input_shapes(row)[0][:-1]) if _input_shapes(row) else zero
+    if kind == "gated_mlp":           # gate's pre-activation, its activation, up, their product
+        return size * inputs, size * 4 * tokens * cfg["hidden"]
+    if kind == "mixture_of_experts":  # the router's probabilities, and each chosen expert's own
         n, hidden, k = _input_shapes(row)[0][-1], cfg["hidden"], cfg["top_k"]
         per_expert = n + (4 if cfg.get("gated", True) else 2) * hidden
-        return size * (inputs + tokens * cfg["num_experts"] + k * tokens * per_expert)   # + router probabilities
+        return size * (inputs + tokens * cfg["num_experts"]), size * k * tokens * per_expert
     if _macs(row) != 0:          # any other layer with products (convolutions, recurrences): its inputs
-        return size * inputs
-    return sp.Integer(0)
+        return size * inputs, zero
+    return zero, zero
 
 
-def activations(model_or_row, dtype: str = "bfloat16", recompute: str = "none", batch=1):
-    """Bytes saved for the backward pass of one example (or `batch`): each layer's `_saved`, a
-    repeat's body times its count; with `full` recomputation a repeat keeps each repetition's
-    input alone (the transient of the one repetition being recomputed is not counted)."""
+def activations(model_or_row, dtype: str = "bfloat16", recompute: str = "none", batch=1, tp=1,
+                sequence_parallel: bool = False):
+    """Bytes saved for the backward pass of one example (or `batch`) on one of `tp` tensor-parallel
+    devices: each layer's `_saved`, a repeat's body times its count; with `full` recomputation a
+    repeat keeps each repetition's input alone (the transient of the one repetition being
+    recomputed is not counted). Sequence parallelism splits the replicated part too (Korthikanti
+    et al. section 4.2.2)."""
     size = dtype_bytes(dtype)
     rows = _rows(model_or_row)
     check_recompute(recompute)
+    tp = _devices(tp, "tensor-parallel")
+    whole = 1 / tp if sequence_parallel else 1
+    roles = tensor_parallel_roles(rows)
+
+    def kept(row, how):
+        replicated, split = _saved(row, size, how, roles.get(id(row), "replicated"))
+        return replicated * whole + split / tp
     if recompute == "full":
-        kept = sp.Add(*[_repeat_count(r) * product(_input_shapes(r)[0]) * size for r in _outermost_repeats(rows)])
-        kept += sp.Add(*[_saved(r, size, "none") for r in _layers_outside_repeats(rows)])
+        total = sp.Add(*[_repeat_count(r) * product(_input_shapes(r)[0]) * size * whole
+                         for r in _outermost_repeats(rows)])
+        total += sp.Add(*[kept(r, "none") for r in _layers_outside_repeats(rows)])
     else:
-        kept = sp.Add(*[times * _saved(r, size, recompute) for r, times in _leaves(rows)])
-    return sp.expand(batch * kept)
+        total = sp.Add(*[times * kept(r, recompute) for r, times in _leaves(rows)])
+    return sp.expand(batch * total)
+
+
+# ---------------------------------------------------------------- tensor and pipeline parallelism
+
+_ELEMENTWISE = _ACTIVATIONS | _DROPOUTS
+
+
+def tensor_parallel_roles(rows) -> dict:
+    """id(row) -> how Megatron-LM's tensor parallelism splits a layer (Shoeybi et al. 2019):
+
+    * "column": a dense layer whose input every device holds whole: its output features split;
+    * "row": a dense layer whose input arrives split (the one after a "column"): its input
+      features split, the partial outputs summed (all-reduce), so its output is whole again;
+    * "split": an activation or dropout on a split tensor, which stays split;
+    * "attention" (heads split, the output projection by rows), "mlp" (gated_mlp: gate and up by
+      columns, down by rows), "moe" (each expert so, the router whole), "embedding" (the
+      vocabulary split); every other layer ("replicated") works on whole tensors on every device.
+
+    A block's or repeat's inputs arrive whole, and its output leaves whole.
+    """
+    roles = {}
+
+    def scope(rows):
+        split = set()
+        for row in rows:
+            if _children(row):
+                scope(_children(row))
+                continue
+            kind, source = _kind(row), row.inputs[0] if row.inputs else None
+            if kind == "dense":
+                roles[id(row)] = "row" if source in split else "column"
+                if source not in split:
+                    split.add(row.name)
+            elif kind in _ELEMENTWISE and source in split:
+                roles[id(row)] = "split"
+                split.add(row.name)
+            elif kind in ("multihead_attention", "grouped_query_attention"):
+                roles[id(row)] = "attention"
+            elif kind == "gated_mlp":
+                roles[id(row)] = "mlp"
+            elif kind == "mixture_of_experts":
+                roles[id(row)] = "moe"
+            elif kind == "embedding":
+                roles[id(row)] = "embedding"
+    scope(rows)
+    return roles
+
+
+def _whole_part(row, role) -> sp.Expr:
+    """The parameters of a split layer that every device still holds whole: the bias added after
+    the all-reduce (row-parallel dense, attention's output projection, the MLP's down projection)
+    and a mixture's router."""
+    cfg = _config(row)
+    biased = bool(cfg.get("use_bias"))
+    if role == "row":
+        return cfg["units"] if biased else sp.Integer(0)
+    if role == "attention":
+        return _output_shape(row)[-1] if biased else sp.Integer(0)
+    if role == "mlp":
+        return _input_shapes(row)[0][-1] if biased else sp.Integer(0)
+    if role == "moe":
+        n, experts = _input_shapes(row)[0][-1], cfg["num_experts"]
+        return n * experts + (experts * n if biased else 0)
+    return sp.Integer(0)
+
+
+def _devices(n, what):
+    n = sp.sympify(n)
+    if n.is_number and not (n.is_Integer and n > 0):
+        raise ArgumentError(f"the number of {what} devices must be a positive whole number, found {n}")
+    return n
+
+
+def parameters_per_device(model, tp=1, pp=1, trainable: bool = False):
+    """Parameters one device holds under `tp`-way tensor and `pp`-way pipeline parallelism: split
+    layers (tensor_parallel_roles) hold 1/tp of their weights, and the repeated layers are spread
+    evenly over the pipeline's stages. The layers outside repeats (embeddings, the final norm, the
+    head) are counted on the stage, which bounds every stage (the first holds the embeddings, the
+    last the head)."""
+    tp, pp = _devices(tp, "tensor-parallel"), _devices(pp, "pipeline")
+    roles = tensor_parallel_roles(model.rows)
+
+    def held(row):
+        count = sp.sympify(row.trainable if trainable else row.params)
+        role = roles.get(id(row), "replicated")
+        if role in ("replicated", "split") or count == 0:
+            return count
+        whole = _whole_part(row, role)
+        return (count - whole) / tp + whole
+    repeated = sp.Add(*[times * held(r) for rep in _outermost_repeats(model.rows) for r, times in _leaves([rep])])
+    outside = sp.Add(*[held(r) for r in _layers_outside_repeats(model.rows)])
+    return sp.expand(repeated / pp + outside)
 
 
 # ---------------------------------------------------------------- training memory per device
@@ -354,21 +457,23 @@ class TrainingMemory:
 
 
 def training_memory_parts(model, optimizer: str = "adam", precision: str = "mixed", dp=1, zero: int = 0,
-                          with_activations: bool = False, recompute: str = "none", batch=1) -> TrainingMemory:
+                          with_activations: bool = False, recompute: str = "none", batch=1, tp=1, pp=1,
+                          sequence_parallel: bool = False) -> TrainingMemory:
     """Weights, gradients and optimizer states on one of `dp` data-parallel devices: ZeRO stage 1
-    partitions the optimizer states over them, 2 the gradients too, 3 the weights too. With
-    activations, `batch` examples per device at the precision's number size (4 bytes for fp32,
-    else 2)."""
+    partitions the optimizer states over them, 2 the gradients too, 3 the weights too; within a
+    tensor- and pipeline-parallel group, the parameters one device holds (parameters_per_device).
+    With activations, `batch` examples per device at the precision's number size (4 bytes for
+    fp32, else 2); with pipeline parallelism, the first stage's under a 1F1B schedule, which keeps
+    pp micro-batches of its layers in flight -- as many layers' activations as the whole model's
+    (Korthikanti et al. section 4.2.3)."""
     _choice(optimizer, OPTIMIZERS, "optimizer")
     _choice(precision, PRECISIONS, "precision")
     if zero not in (0, 1, 2, 3):
         raise ArgumentError(f"--zero takes a stage 0, 1, 2 or 3, found {zero}")
-    dp = sp.sympify(dp)
-    if dp.is_number and not (dp.is_Integer and dp > 0):
-        raise ArgumentError(f"the number of data-parallel devices must be a positive whole number, found {dp}")
+    dp = _devices(dp, "data-parallel")
     w, g = _WEIGHTS_GRADS[precision]
     k = _MASTER[precision] + _STATES[optimizer](4 if precision in ("fp32", "mixed") else 2)
-    params, trainable = model.params, model.trainable
+    params, trainable = parameters_per_device(model, tp, pp), parameters_per_device(model, tp, pp, trainable=True)
     weights, grads, states = w * params, g * trainable, k * trainable
     if zero >= 1:
         states = states / dp
@@ -378,7 +483,8 @@ def training_memory_parts(model, optimizer: str = "adam", precision: str = "mixe
         weights = weights / dp
     acts = sp.Integer(0)
     if with_activations:
-        acts = activations(model, "float32" if precision == "fp32" else "bfloat16", recompute, batch)
+        acts = activations(model, "float32" if precision == "fp32" else "bfloat16", recompute, batch, tp,
+                           sequence_parallel)
     return TrainingMemory(sp.expand(weights), sp.expand(grads), sp.expand(states), acts)
 
 
@@ -397,6 +503,9 @@ class Settings:
     dp: object = 1
     zero: int = 0
     with_activations: bool = False
+    tp: object = 1
+    pp: object = 1
+    sequence_parallel: bool = False
 
 
 QUANTITIES = {
@@ -430,8 +539,15 @@ def quantity(model, of: str, layer=None, dtype: str = "float32", per_batch: bool
         if place:
             kept = product(_input_shapes(source)[0]) * dtype_bytes(dtype) if place == "body" else 0
             return sp.expand(batch * kept)
-        return activations(source, dtype, s.recompute, batch)
+        return activations(source, dtype, s.recompute, batch, s.tp, s.sequence_parallel)
     if layer:
         raise ArgumentError("training_memory is a whole model's figure; leave out --layer")
-    return training_memory(model, optimizer=s.optimizer, precision=s.precision, dp=s.dp, zero=s.zero,
-                           with_activations=s.with_activations, recompute=s.recompute, batch=batch)
+    return memory_parts(model, s, batch).total
+
+
+def memory_parts(model, settings: Settings, batch=1) -> TrainingMemory:
+    """training_memory_parts with a command's settings."""
+    s = settings
+    return training_memory_parts(model, optimizer=s.optimizer, precision=s.precision, dp=s.dp, zero=s.zero,
+                                 with_activations=s.with_activations, recompute=s.recompute, batch=batch, tp=s.tp,
+                                 pp=s.pp, sequence_parallel=s.sequence_parallel)

@@ -169,9 +169,13 @@ def result(model, expr, of, layer, values) -> dict:
     """What `symparams formula` reports: the expression, its LaTeX and its value at `values`."""
     shown = format_shape(expr) if of == "shape" else str(expr)
     free = set().union(*[sp.sympify(e).free_symbols for e in (expr if isinstance(expr, tuple) else (expr,))])
-    return {"model": model.name, "convention": model.convention.name, "of": of, "layer": layer,
-            "expr": shown, "latex": latex(expr), "value": _value(expr, values),
-            "values": {str(k): int(v) for k, v in values.items() if k in free}}
+    out = {"model": model.name, "convention": model.convention.name, "of": of, "layer": layer,
+           "expr": shown, "latex": latex(expr), "value": _value(expr, values),
+           "values": {str(k): int(v) for k, v in values.items() if k in free}}
+    unset = sorted(str(s) for s in free if s not in values)
+    if unset:   # symbols with no value (a device count given as a name): the figure stays a formula
+        out["free"] = unset
+    return out
 
 
 def _value_text(value, of) -> str:
@@ -191,7 +195,8 @@ def as_text(model, res: dict) -> str:
     lines = [head, f"  {res['expr']}"]
     if res["values"] and res["expr"] != _value_text(res["value"], res["of"]):
         at = ", ".join(f"{k}={v}" for k, v in res["values"].items())
-        lines.append(f"  = {_value_text(res['value'], res['of'])}   at {at}")
+        free = f" ({', '.join(res['free'])} free)" if res.get("free") else ""
+        lines.append(f"  = {_value_text(res['value'], res['of'])}   at {at}{free}")
     return "\n".join(lines)
 
 

@@ -334,3 +334,50 @@ def test_a_layer_inside_a_repeat_is_recomputed_with_it():
     assert accounting.quantity(m, "activations", "gpt_layer_1", "bfloat16", settings=full) == \
         2 * m.symbols["s"] * m.symbols["h"]
     assert accounting.quantity(m, "activations", "gpt_layer_1/dense_1", "bfloat16", settings=full) == 0
+
+
+# ---------------------------------------------------------------- tensor and pipeline parallelism
+
+def test_parameters_per_device_match_torch_tensor_parallel():
+    """Megatron's split, done by torch.distributed.tensor.parallel on a fake 4-device group: QKV and
+    the first MLP matrix by columns, the attention projection and second MLP matrix by rows (their
+    biases whole), the token embedding by vocabulary; norms and position embeddings whole."""
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+    from torch.testing._internal.distributed.fake_pg import FakeStore
+    t, sizes = 4, dict(V=96, T=16, d=32, L=2, h=4)
+    dist.init_process_group("fake", rank=0, world_size=t, store=FakeStore())
+    try:
+        gpt = GPT(**sizes)
+        plan = {"wte": RowwiseParallel()}
+        for i in range(sizes["L"]):
+            plan.update({f"layers.{i}.qkv": ColwiseParallel(), f"layers.{i}.proj": RowwiseParallel(),
+                         f"layers.{i}.fc": ColwiseParallel(), f"layers.{i}.out": RowwiseParallel()})
+        parallelize_module(gpt, init_device_mesh("cpu", (t,)), plan)
+        local = sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in gpt.parameters())
+    finally:
+        dist.destroy_process_group()
+    m = symparams.load(EXAMPLES / "gpt2.sp")
+    assert value(m, accounting.parameters_per_device(m, tp=t), **sizes) == local
+
+
+def test_megatron_parameters_per_device_closed_form():
+    m = symparams.load(EXAMPLES / "megatron_gpt.sp")
+    t, p = symbol("t"), symbol("p")
+    V, s, h, l = (m.symbols[k] for k in ("V", "s", "h", "l"))
+    per_layer = 12 * h ** 2 / t + 7 * h / t + 6 * h      # split matrices and biases; whole biases and norms
+    expected = l * per_layer / p + V * h / t + s * h + 2 * h
+    assert sp.expand(accounting.parameters_per_device(m, tp=t, pp=p) - expected) == 0
+
+
+def test_korthikanti_activations_with_tensor_and_sequence_parallelism():
+    """Korthikanti et al. 2022, sections 4.2.1-4.2.2: sbh(10 + 24/t + 5as/(ht)) per layer with tensor
+    parallelism, sbh/t (34 + 5as/h) with sequence parallelism too."""
+    m = symparams.load(EXAMPLES / "megatron_gpt.sp")
+    b, t, (s, h, a) = m.batch, symbol("t"), (m.symbols[k] for k in ("s", "h", "a"))
+    layer = m.row("gpt_layer_1")
+    tensor = accounting.activations(layer, "bfloat16", "none", b, tp=t)
+    assert sp.expand(tensor - s * b * h * (10 + 24 / t + 5 * a * s / (h * t))) == 0
+    sequence = accounting.activations(layer, "bfloat16", "none", b, tp=t, sequence_parallel=True)
+    assert sp.expand(sequence - s * b * h / t * (34 + 5 * a * s / h)) == 0

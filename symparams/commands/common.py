@@ -41,22 +41,32 @@ def add_accounting_options(parser) -> None:
                             "3 also weights (default 0)")
     group.add_argument("--with-activations", action="store_true",
                        help="training_memory includes the activations (with --per-batch: B examples per device)")
+    group.add_argument("--tp", default="1", metavar="N",
+                       help="tensor-parallel devices (Megatron-LM's split of attention and MLP matrices) for "
+                            "training_memory and activations (default 1)")
+    group.add_argument("--pp", default="1", metavar="N",
+                       help="pipeline stages for training_memory: the repeated layers split evenly (default 1)")
+    group.add_argument("--sequence-parallel", action="store_true",
+                       help="with --tp: the activations tensor parallelism keeps whole are split too")
 
 
 def accounting_settings(args, model):
     """The accounting options as symparams.accounting.Settings; --dp may name a symbol."""
     from ..accounting import Settings
     from ..dims import symbol
-    text = args.dp.strip()
-    if text.isidentifier():
-        dp = model.symbols.get(text) or symbol(text)
-    else:
-        dp = parse_number(text, "--dp")
-        if dp < 1:
-            raise ArgumentError(f"--dp must be 1 or more, found {dp}")
+    def devices(option):
+        text = getattr(args, option).strip()
+        if text.isidentifier():
+            return model.symbols.get(text) or symbol(text)
+        n = parse_number(text, f"--{option}")
+        if n < 1:
+            raise ArgumentError(f"--{option} must be 1 or more, found {n}")
+        return n
+    dp = devices("dp")
     if args.zero and dp == 1:
         raise ArgumentError(f"--zero {args.zero} partitions over data-parallel devices: give their number with --dp")
-    return Settings(args.recompute, args.optimizer, args.precision, dp, args.zero, args.with_activations)
+    return Settings(args.recompute, args.optimizer, args.precision, dp, args.zero, args.with_activations,
+                    devices("tp"), devices("pp"), args.sequence_parallel)
 
 
 def reports_as(command: str):

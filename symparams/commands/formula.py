@@ -134,11 +134,9 @@ def _duration(args, flops) -> dict:
 
 def _memory_parts(model, settings, per_batch, values, how, collect) -> dict:
     """training_memory's weights, gradients, optimizer states and activations, each a closed form."""
-    from ..accounting import training_memory_parts
+    from ..accounting import memory_parts
     from ..formulas import rearrange
-    parts = training_memory_parts(model, optimizer=settings.optimizer, precision=settings.precision, dp=settings.dp,
-                                  zero=settings.zero, with_activations=settings.with_activations,
-                                  recompute=settings.recompute, batch=model.batch if per_batch else 1)
+    parts = memory_parts(model, settings, model.batch if per_batch else 1)
     out = {}
     for name, expr in parts.parts():
         if name == "activations" and not settings.with_activations:
