@@ -15,7 +15,8 @@ for --per-batch), an exact sympy expression in the model's symbols:
 * activations -- bytes saved for the backward pass, by what each layer type keeps (below);
   Korthikanti et al.'s 34sbh + 5as^2b per GPT layer at 16 bits.
 * training_memory -- bytes per device of weights, gradients and optimizer states under data
-  parallelism and ZeRO (Rajbhandari et al. 2020), and the activations when asked.
+  parallelism and ZeRO (Rajbhandari et al. 2020), tensor parallelism as Megatron-LM splits
+  layers, and pipeline stages; and the activations when asked.
 
 All row access is in the few functions right below, so the rest reads layers by kind and size.
 """
@@ -45,6 +46,15 @@ def _input_shapes(row) -> list:
     return row.input_shapes
 
 
+def _name(row) -> str:
+    return row.name
+
+
+def _first_source(row) -> str | None:
+    """The name of the row (or input) that feeds the row's first input, within its block."""
+    return row.inputs[0] if row.inputs else None
+
+
 def _distinct_input_shapes(row) -> list:
     """The input shapes, each tensor once: self-attention's (a, a) reads one tensor."""
     seen, out = set(), []
@@ -72,14 +82,14 @@ def _macs(row):
     return sp.sympify(row.macs)
 
 
-def _params(row):
-    return sp.sympify(row.params)
+def _weights(row, trainable: bool = False):
+    return sp.sympify(row.trainable if trainable else row.params)
 
 
 def _active(row):
     """Parameters one example uses: a row's own figure where it has one (mixture of experts, and the
     blocks and repeats around one, blocks.py), else all of its parameters."""
-    return _params(row) if row.active is None else sp.sympify(row.active)
+    return _weights(row) if row.active is None else sp.sympify(row.active)
 
 
 def _leaves(rows, times=sp.Integer(1)):
@@ -129,10 +139,6 @@ def _layers_outside_repeats(rows):
 
 
 # ---------------------------------------------------------------- attention layers' own sizes
-
-ATTENTION = ("multihead_attention", "grouped_query_attention", "transformer_encoder_layer",
-             "transformer_decoder_layer")
-
 
 @dataclass
 class Attention:
@@ -219,10 +225,11 @@ def training_flops(model_or_row, recompute: str = "none", batch=1):
 
 def approximations(model, batch=1) -> dict:
     """The published shortcuts for the same step: 6N per token (Kaplan et al. 2020) and PaLM's
-    6N + 12LHQT per token (Chowdhery et al. 2022, appendix B), N every parameter, each attention's
-    L*H*Q read from the rows and T its key positions."""
+    6N + 12LHQT per token (Chowdhery et al. 2022, appendix B), N the parameters a token uses
+    (every one without a mixture of experts), each attention's L*H*Q read from the rows and T its
+    key positions."""
     tokens = tokens_per_example(model)
-    N = model.params
+    N = active(model)
     lhqt = sp.Add(*[times * a.heads * a.key_dim * a.keys for row, times in _leaves(model.rows)
                     for a in attentions(row)])
     return {"6N": sp.expand(batch * 6 * N * tokens), "6N + 12LHQT": sp.expand(batch * (6 * N + 12 * lhqt) * tokens)}
@@ -352,14 +359,14 @@ def tensor_parallel_roles(rows) -> dict:
             if _children(row):
                 scope(_children(row))
                 continue
-            kind, source = _kind(row), row.inputs[0] if row.inputs else None
+            kind, source = _kind(row), _first_source(row)
             if kind == "dense":
                 roles[id(row)] = "row" if source in split else "column"
                 if source not in split:
-                    split.add(row.name)
+                    split.add(_name(row))
             elif kind in _ELEMENTWISE and source in split:
                 roles[id(row)] = "split"
-                split.add(row.name)
+                split.add(_name(row))
             elif kind in ("multihead_attention", "grouped_query_attention"):
                 roles[id(row)] = "attention"
             elif kind == "gated_mlp":
@@ -407,7 +414,7 @@ def parameters_per_device(model, tp=1, pp=1, trainable: bool = False):
     roles = tensor_parallel_roles(model.rows)
 
     def held(row):
-        count = sp.sympify(row.trainable if trainable else row.params)
+        count = _weights(row, trainable)
         role = roles.get(id(row), "replicated")
         if role in ("replicated", "split") or count == 0:
             return count
