@@ -18,7 +18,8 @@ for --per-batch), an exact sympy expression in the model's symbols:
   parallelism and ZeRO (Rajbhandari et al. 2020), tensor parallelism as Megatron-LM splits
   layers, and pipeline stages; and the activations when asked.
 
-All row access is in the few functions right below, so the rest reads layers by kind and size.
+All access to the graph (symparams/graph.py) is in the few functions right below, so the rest
+reads layers by kind and size.
 """
 from __future__ import annotations
 
@@ -31,111 +32,134 @@ from .errors import ArgumentError, did_you_mean
 from .memory import dtype_bytes
 
 
-# ---------------------------------------------------------------- reading rows
+# ---------------------------------------------------------------- reading the graph
 
-def _kind(row) -> str | None:
+def _nodes(source) -> list:
+    """The graph nodes a quantity sums over: a model's top level, or one row's (or node's) own."""
+    if hasattr(source, "graph"):
+        return source.graph.nodes
+    return [getattr(source, "node", source)]
+
+
+def _kind(node) -> str | None:
     """The catalog entry's name (`dense`, `multihead_attention`); None for a block call or repeat."""
-    return row.spec.name if row.spec is not None else None
+    return node.spec.name if node.kind == "layer" and node.spec is not None else None
 
 
-def _config(row) -> dict:
-    return row.config
+def _config(node) -> dict:
+    return node.config
 
 
-def _input_shapes(row) -> list:
-    return row.input_shapes
+def _name(node) -> str:
+    return node.name
 
 
-def _name(row) -> str:
-    return row.name
+def _input_shapes(node) -> list:
+    return node.input_shapes
 
 
-def _first_source(row) -> str | None:
-    """The name of the row (or input) that feeds the row's first input, within its block."""
-    return row.inputs[0] if row.inputs else None
+def _first_producer(node):
+    """The node whose output is the node's first input (None for a model's or a body's input)."""
+    return node.inputs[0].node if node.inputs else None
 
 
-def _distinct_input_shapes(row) -> list:
+def _distinct_input_shapes(node) -> list:
     """The input shapes, each tensor once: self-attention's (a, a) reads one tensor."""
     seen, out = set(), []
-    for source, shape in zip(row.inputs, row.input_shapes):
-        if source not in seen:
-            seen.add(source)
-            out.append(shape)
+    for tensor in node.inputs:
+        if id(tensor) not in seen:
+            seen.add(id(tensor))
+            out.append(tensor.shape)
     return out
 
 
-def _output_shape(row) -> tuple:
-    return row.output_shape
+def _output_shape(node) -> tuple:
+    return node.shape
 
 
-def _children(row) -> list:
-    return row.children
+def _children(node) -> list:
+    return node.children
 
 
-def _repeat_count(row):
-    """A repeat's count (its children are the body, derived once); None for any other row."""
-    return row.repeat_count
+def _repeat_count(node):
+    """A repeat's count (its children are the body, derived once); None for any other node."""
+    return node.count if node.kind == "repeat" else None
 
 
-def _macs(row):
-    return sp.sympify(row.macs)
+def _made_once(node, child) -> bool:
+    """A repeat's body node whose instance was made outside the body: its weights exist once."""
+    return node.body is not None and child in node.body.once
 
 
-def _weights(row, trainable: bool = False):
-    return sp.sympify(row.trainable if trainable else row.params)
+def _macs(node):
+    return sp.sympify(node.macs)
 
 
-def _active(row):
-    """Parameters one example uses: a row's own figure where it has one (mixture of experts, and the
-    blocks and repeats around one, blocks.py), else all of its parameters."""
-    return _weights(row) if row.active is None else sp.sympify(row.active)
+def _weights(node, trainable: bool = False):
+    return sp.sympify(node.trainable if trainable else node.params)
 
 
-def _leaves(rows, times=sp.Integer(1)):
-    """(layer row, how often it runs per example): the layers inside blocks and repeats, a repeat's
+def _active(node):
+    """Parameters one example uses: a mixture of experts counts the experts it routes to."""
+    return sp.sympify(node.active)
+
+
+def _leaves(nodes, times=sp.Integer(1)):
+    """(layer node, how often it runs per example): the layers inside blocks and repeats, a repeat's
     body multiplied by its count."""
-    for row in rows:
-        if _children(row):
-            count = _repeat_count(row)
-            yield from _leaves(_children(row), times * (1 if count is None else count))
+    for node in nodes:
+        if _children(node):
+            count = _repeat_count(node)
+            yield from _leaves(_children(node), times * (1 if count is None else count))
         else:
-            yield row, times
+            yield node, times
 
 
-def _outermost_repeats(rows):
+def _weight_leaves(nodes, times=sp.Integer(1)):
+    """(layer node, how many sets of its weights exist): as _leaves, but a node a repeat's body
+    reuses from outside it has its weights once, however often the body runs."""
+    for node in nodes:
+        count = _repeat_count(node)
+        for child in _children(node):
+            inner = times if _made_once(node, child) or count is None else times * count
+            yield from _weight_leaves([child], inner) if _children(child) else [(child, inner)]
+        if not _children(node):
+            yield node, times
+
+
+def _outermost_repeats(nodes):
     """The repeats that no other repeat contains (those full recomputation checkpoints)."""
-    for row in rows:
-        if _repeat_count(row) is not None:
-            yield row
+    for node in nodes:
+        if _repeat_count(node) is not None:
+            yield node
         else:
-            yield from _outermost_repeats(_children(row))
+            yield from _outermost_repeats(_children(node))
 
 
 _ABSENT = object()
 
 
-def _place_in_repeat(rows, target, place=None):
-    """Where a row sits: "body" for a repeat's body row (each repetition), "within" deeper inside a
-    repeat, None outside every repeat (_ABSENT if it is not among `rows`)."""
-    for row in rows:
-        if row is target:
+def _place_in_repeat(nodes, target, place=None):
+    """Where a node sits: "body" for a repeat's body node (each repetition), "within" deeper inside a
+    repeat, None outside every repeat (_ABSENT if it is not among `nodes`)."""
+    for node in nodes:
+        if node is target:
             return place
-        inner = "body" if _repeat_count(row) is not None else ("within" if place else None)
-        found = _place_in_repeat(_children(row), target, inner)
+        inner = "body" if _repeat_count(node) is not None else ("within" if place else None)
+        found = _place_in_repeat(_children(node), target, inner)
         if found is not _ABSENT:
             return found
     return _ABSENT
 
 
-def _layers_outside_repeats(rows):
-    for row in rows:
-        if _repeat_count(row) is not None:
+def _layers_outside_repeats(nodes):
+    for node in nodes:
+        if _repeat_count(node) is not None:
             continue
-        if _children(row):
-            yield from _layers_outside_repeats(_children(row))
+        if _children(node):
+            yield from _layers_outside_repeats(_children(node))
         else:
-            yield row
+            yield node
 
 
 # ---------------------------------------------------------------- attention layers' own sizes
@@ -157,9 +181,9 @@ class Attention:
         return self.heads * self.queries * self.keys * (self.key_dim + self.value_dim)
 
 
-def attentions(row) -> list[Attention]:
-    """The attentions a layer row computes, from its catalog arguments and input shapes."""
-    kind, cfg, shapes = _kind(row), _config(row), _input_shapes(row)
+def attentions(node) -> list[Attention]:
+    """The attentions a layer node computes, from its catalog arguments and input shapes."""
+    kind, cfg, shapes = _kind(node), _config(node), _input_shapes(node)
     positions = [product(s[:-1]) for s in shapes]
     if kind == "multihead_attention":
         heads = cfg["num_heads"]
@@ -187,7 +211,7 @@ def _dropped(cfg) -> bool:
 
 def active(model_or_row):
     """Parameters one token uses; the parameter count where no mixture of experts is involved."""
-    return sp.Add(*[_active(r) for r in _rows(model_or_row)])
+    return sp.Add(*[_active(r) for r in _nodes(model_or_row)])
 
 
 # ---------------------------------------------------------------- FLOPs
@@ -202,24 +226,20 @@ def check_recompute(recompute: str) -> str:
     return recompute
 
 
-def _rows(model_or_row) -> list:
-    return model_or_row.rows if hasattr(model_or_row, "rows") else [model_or_row]
-
-
 def recomputed_macs(model_or_row, recompute: str = "full"):
     """Multiply-accumulates the backward pass repeats: the repeated blocks' whole forward (`full`) or
     their attention scores and weighted sums (`selective`)."""
-    rows = _rows(model_or_row)
+    nodes = _nodes(model_or_row)
     if check_recompute(recompute) == "full":
-        return sp.Add(*[_macs(r) for r in _outermost_repeats(rows)])
+        return sp.Add(*[_macs(r) for r in _outermost_repeats(nodes)])
     if recompute == "selective":
-        return sp.Add(*[times * a.score_macs for row, times in _leaves(rows) for a in attentions(row)])
+        return sp.Add(*[times * a.score_macs for node, times in _leaves(nodes) for a in attentions(node)])
     return sp.Integer(0)
 
 
 def training_flops(model_or_row, recompute: str = "none", batch=1):
     """FLOPs of one training step: forward + backward (2x) + the recomputed forward."""
-    macs = sp.Add(*[_macs(r) for r in _rows(model_or_row)])
+    macs = sp.Add(*[_macs(r) for r in _nodes(model_or_row)])
     return sp.expand(batch * 2 * (3 * macs + recomputed_macs(model_or_row, recompute)))
 
 
@@ -230,8 +250,8 @@ def approximations(model, batch=1) -> dict:
     key positions."""
     tokens = tokens_per_example(model)
     N = active(model)
-    lhqt = sp.Add(*[times * a.heads * a.key_dim * a.keys for row, times in _leaves(model.rows)
-                    for a in attentions(row)])
+    lhqt = sp.Add(*[times * a.heads * a.key_dim * a.keys for node, times in _leaves(_nodes(model))
+                    for a in attentions(node)])
     return {"6N": sp.expand(batch * 6 * N * tokens), "6N + 12LHQT": sp.expand(batch * (6 * N + 12 * lhqt) * tokens)}
 
 
@@ -250,7 +270,7 @@ def kv_cache(model_or_row, dtype: str = "bfloat16", batch=1):
     keys * kv_heads * (key_dim + value_dim) numbers (2*T*kv_heads*head_dim when key and value heads
     are alike)."""
     numbers = sp.Add(*[times * a.keys * a.kv_heads * (a.key_dim + a.value_dim)
-                       for row, times in _leaves(_rows(model_or_row)) for a in attentions(row)])
+                       for node, times in _leaves(_nodes(model_or_row)) for a in attentions(node)])
     return sp.expand(batch * numbers * dtype_bytes(dtype))
 
 
@@ -265,7 +285,7 @@ _DROPOUTS = {"dropout", "spatial_dropout1d", "spatial_dropout2d", "spatial_dropo
 MASK_BYTES = 1     # a dropout mask: one byte per element (torch keeps a bool tensor)
 
 
-def _saved(row, size: int, recompute: str, role: str = "replicated") -> tuple:
+def _saved(node, size: int, recompute: str, role: str = "replicated") -> tuple:
     """Bytes one layer keeps for its backward pass, per example, at `size` bytes a number, as
     (replicated, split): what every tensor-parallel device keeps whole, and what `role` (from
     `tensor_parallel_roles`) divides among them.
@@ -274,9 +294,9 @@ def _saved(row, size: int, recompute: str, role: str = "replicated") -> tuple:
     output, a dropout's mask (1 byte) -- Korthikanti et al.'s accounting. Elementwise additions,
     reshapes and embeddings' lookups keep nothing that counts (an embedding keeps integer ids).
     """
-    kind, cfg = _kind(row), _config(row)
-    inputs = sp.Add(*[product(s) for s in _distinct_input_shapes(row)])
-    out = product(_output_shape(row))
+    kind, cfg = _kind(node), _config(node)
+    inputs = sp.Add(*[product(s) for s in _distinct_input_shapes(node)])
+    out = product(_output_shape(node))
     zero = sp.Integer(0)
     if kind == "dense":
         pre_activation = size * out if cfg.get("activation") not in (None, "linear", "identity") else zero
@@ -287,7 +307,7 @@ def _saved(row, size: int, recompute: str, role: str = "replicated") -> tuple:
         kept = MASK_BYTES * inputs if kind in _DROPOUTS else size * (out if "softmax" in kind else inputs)
         return (zero, kept) if role == "split" else (kept, zero)
     if kind in ("multihead_attention", "grouped_query_attention"):
-        (a,) = attentions(row)
+        (a,) = attentions(node)
         projected = a.queries * a.heads * a.key_dim + a.keys * a.kv_heads * (a.key_dim + a.value_dim) + \
             a.queries * a.heads * a.value_dim        # Q, K, V and the heads' output (the last projection's input)
         scores = a.heads * a.queries * a.keys        # softmax's output
@@ -295,14 +315,14 @@ def _saved(row, size: int, recompute: str, role: str = "replicated") -> tuple:
         if recompute == "none":
             split += size * scores + (scores * (MASK_BYTES + size) if a.dropout else 0)
         return size * inputs, split
-    tokens = product(_input_shapes(row)[0][:-1]) if _input_shapes(row) else zero
+    tokens = product(_input_shapes(node)[0][:-1]) if _input_shapes(node) else zero
     if kind == "gated_mlp":           # gate's pre-activation, its activation, up, their product
         return size * inputs, size * 4 * tokens * cfg["hidden"]
     if kind == "mixture_of_experts":  # the router's probabilities, and each chosen expert's own
-        n, hidden, k = _input_shapes(row)[0][-1], cfg["hidden"], cfg["top_k"]
+        n, hidden, k = _input_shapes(node)[0][-1], cfg["hidden"], cfg["top_k"]
         per_expert = n + (4 if cfg.get("gated", True) else 2) * hidden
         return size * (inputs + tokens * cfg["num_experts"]), size * k * tokens * per_expert
-    if _macs(row) != 0:          # any other layer with products (convolutions, recurrences): its inputs
+    if _macs(node) != 0:          # any other layer with products (convolutions, recurrences): its inputs
         return size * inputs, zero
     return zero, zero
 
@@ -315,21 +335,21 @@ def activations(model_or_row, dtype: str = "bfloat16", recompute: str = "none", 
     recomputed is not counted). Sequence parallelism splits the replicated part too (Korthikanti
     et al. section 4.2.2)."""
     size = dtype_bytes(dtype)
-    rows = _rows(model_or_row)
+    nodes = _nodes(model_or_row)
     check_recompute(recompute)
     tp = _devices(tp, "tensor-parallel")
     whole = 1 / tp if sequence_parallel else 1
-    roles = tensor_parallel_roles(rows)
+    roles = tensor_parallel_roles(nodes)
 
-    def kept(row, how):
-        replicated, split = _saved(row, size, how, roles.get(id(row), "replicated"))
+    def kept(node, how):
+        replicated, split = _saved(node, size, how, roles.get(node, "replicated"))
         return replicated * whole + split / tp
     if recompute == "full":
         total = sp.Add(*[_repeat_count(r) * product(_input_shapes(r)[0]) * size * whole
-                         for r in _outermost_repeats(rows)])
-        total += sp.Add(*[kept(r, "none") for r in _layers_outside_repeats(rows)])
+                         for r in _outermost_repeats(nodes)])
+        total += sp.Add(*[kept(r, "none") for r in _layers_outside_repeats(nodes)])
     else:
-        total = sp.Add(*[times * kept(r, recompute) for r, times in _leaves(rows)])
+        total = sp.Add(*[times * kept(r, recompute) for r, times in _leaves(nodes)])
     return sp.expand(batch * total)
 
 
@@ -338,8 +358,8 @@ def activations(model_or_row, dtype: str = "bfloat16", recompute: str = "none", 
 _ELEMENTWISE = _ACTIVATIONS | _DROPOUTS
 
 
-def tensor_parallel_roles(rows) -> dict:
-    """id(row) -> how Megatron-LM's tensor parallelism splits a layer (Shoeybi et al. 2019):
+def tensor_parallel_roles(nodes) -> dict:
+    """node -> how Megatron-LM's tensor parallelism splits a layer (Shoeybi et al. 2019):
 
     * "column": a dense layer whose input every device holds whole: its output features split;
     * "row": a dense layer whose input arrives split (the one after a "column"): its input
@@ -353,46 +373,46 @@ def tensor_parallel_roles(rows) -> dict:
     """
     roles = {}
 
-    def scope(rows):
+    def scope(nodes):
         split = set()
-        for row in rows:
-            if _children(row):
-                scope(_children(row))
+        for node in nodes:
+            if _children(node):
+                scope(_children(node))
                 continue
-            kind, source = _kind(row), _first_source(row)
+            kind, source = _kind(node), _first_producer(node)
             if kind == "dense":
-                roles[id(row)] = "row" if source in split else "column"
+                roles[node] = "row" if source in split else "column"
                 if source not in split:
-                    split.add(_name(row))
+                    split.add(node)
             elif kind in _ELEMENTWISE and source in split:
-                roles[id(row)] = "split"
-                split.add(_name(row))
+                roles[node] = "split"
+                split.add(node)
             elif kind in ("multihead_attention", "grouped_query_attention"):
-                roles[id(row)] = "attention"
+                roles[node] = "attention"
             elif kind == "gated_mlp":
-                roles[id(row)] = "mlp"
+                roles[node] = "mlp"
             elif kind == "mixture_of_experts":
-                roles[id(row)] = "moe"
+                roles[node] = "moe"
             elif kind == "embedding":
-                roles[id(row)] = "embedding"
-    scope(rows)
+                roles[node] = "embedding"
+    scope(nodes)
     return roles
 
 
-def _whole_part(row, role) -> sp.Expr:
+def _whole_part(node, role) -> sp.Expr:
     """The parameters of a split layer that every device still holds whole: the bias added after
     the all-reduce (row-parallel dense, attention's output projection, the MLP's down projection)
     and a mixture's router."""
-    cfg = _config(row)
+    cfg = _config(node)
     biased = bool(cfg.get("use_bias"))
     if role == "row":
         return cfg["units"] if biased else sp.Integer(0)
     if role == "attention":
-        return _output_shape(row)[-1] if biased else sp.Integer(0)
+        return _output_shape(node)[-1] if biased else sp.Integer(0)
     if role == "mlp":
-        return _input_shapes(row)[0][-1] if biased else sp.Integer(0)
+        return _input_shapes(node)[0][-1] if biased else sp.Integer(0)
     if role == "moe":
-        n, experts = _input_shapes(row)[0][-1], cfg["num_experts"]
+        n, experts = _input_shapes(node)[0][-1], cfg["num_experts"]
         return n * experts + (experts * n if biased else 0)
     return sp.Integer(0)
 
@@ -411,17 +431,18 @@ def parameters_per_device(model, tp=1, pp=1, trainable: bool = False):
     head) are counted on the stage, which bounds every stage (the first holds the embeddings, the
     last the head)."""
     tp, pp = _devices(tp, "tensor-parallel"), _devices(pp, "pipeline")
-    roles = tensor_parallel_roles(model.rows)
+    roles = tensor_parallel_roles(_nodes(model))
 
-    def held(row):
-        count = _weights(row, trainable)
-        role = roles.get(id(row), "replicated")
+    def held(node):
+        count = _weights(node, trainable)
+        role = roles.get(node, "replicated")
         if role in ("replicated", "split") or count == 0:
             return count
-        whole = _whole_part(row, role)
+        whole = _whole_part(node, role)
         return (count - whole) / tp + whole
-    repeated = sp.Add(*[times * held(r) for rep in _outermost_repeats(model.rows) for r, times in _leaves([rep])])
-    outside = sp.Add(*[held(r) for r in _layers_outside_repeats(model.rows)])
+    repeated = sp.Add(*[times * held(r) for rep in _outermost_repeats(_nodes(model))
+                        for r, times in _weight_leaves([rep])])
+    outside = sp.Add(*[held(r) for r in _layers_outside_repeats(_nodes(model))])
     return sp.expand(repeated / pp + outside)
 
 
@@ -527,13 +548,13 @@ QUANTITIES = {
 
 def quantity(model, of: str, layer=None, dtype: str = "float32", per_batch: bool = False,
              settings: Settings | None = None):
-    """One of QUANTITIES for the model or one layer (row)."""
+    """One of QUANTITIES for the model or one layer (node)."""
     s = settings or Settings()
-    source = model.row(layer) if layer else model
+    source = model.row(layer).node if layer else model
     batch = model.batch if per_batch else 1
     # A layer inside a repeat is checkpointed with it: fully recomputed, and only a repetition's
     # own input kept.
-    place = _place_in_repeat(model.rows, source) if layer and s.recompute == "full" else None
+    place = _place_in_repeat(_nodes(model), source) if layer and s.recompute == "full" else None
     if of == "active":
         return sp.expand(active(source))
     if of == "training_flops":
