@@ -42,9 +42,10 @@ class Row:
         return [Row(n) for n in self.node.children]
 
     @property
-    def active(self) -> sp.Expr | None:
-        """Params one example uses, where fewer than all (a mixture of experts inside); else None."""
-        return self.node.active if self.node.sparse else None
+    def active(self) -> sp.Expr:
+        """Params one example uses: a mixture of experts counts the experts it routes to; any other
+        row all of its params (so rows sum to Model.active)."""
+        return self.node.active
 
     @property
     def shares(self) -> str | None:

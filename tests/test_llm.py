@@ -117,7 +117,8 @@ def test_active_parameters():
     assert mixtral.evaluate().number(mixtral.active) == 12_879_925_248      # Mistral's "12.9B active"
     gpt = symparams.load(EXAMPLES / "gpt2.sp")
     assert sp.expand(gpt.active - gpt.params) == 0
-    assert all(accounting.active(r) == r.params for r in gpt.rows)          # no None for rows without experts
+    assert all(r.active == r.params == accounting.active(r) for r in gpt.rows)   # no None without experts
+    assert sp.expand(sp.Add(*[r.active for r in mixtral.rows]) - mixtral.active) == 0
 
 
 def test_summary_shows_active_only_where_it_differs(capsys):
