@@ -226,21 +226,43 @@ def check_recompute(recompute: str) -> str:
     return recompute
 
 
-def recomputed_macs(model_or_row, recompute: str = "full"):
-    """Multiply-accumulates the backward pass repeats: the repeated blocks' whole forward (`full`) or
-    their attention scores and weighted sums (`selective`)."""
+def recomputed_macs(model_or_row, recompute: str = "full", tp=1):
+    """Multiply-accumulates the backward pass repeats (on one of `tp` tensor-parallel devices): the
+    repeated blocks' whole forward (`full`) or their attention scores and weighted sums
+    (`selective`)."""
     nodes = _nodes(model_or_row)
     if check_recompute(recompute) == "full":
-        return sp.Add(*[_macs(r) for r in _outermost_repeats(nodes)])
+        return _device_macs([r for r in _outermost_repeats(nodes)], tp)
     if recompute == "selective":
-        return sp.Add(*[times * a.score_macs for node, times in _leaves(nodes) for a in attentions(node)])
+        tp = _devices(tp, "tensor-parallel")
+        return sp.Add(*[times * a.score_macs / tp for node, times in _leaves(nodes) for a in attentions(node)])
     return sp.Integer(0)
 
 
-def training_flops(model_or_row, recompute: str = "none", batch=1):
-    """FLOPs of one training step: forward + backward (2x) + the recomputed forward."""
-    macs = sp.Add(*[_macs(r) for r in _nodes(model_or_row)])
-    return sp.expand(batch * 2 * (3 * macs + recomputed_macs(model_or_row, recompute)))
+def _device_macs(nodes, tp=1):
+    """The forward's multiply-accumulates on one of `tp` tensor-parallel devices: a split layer
+    (tensor_parallel_roles) does 1/tp of its products, a mixture's router all of its own."""
+    tp = _devices(tp, "tensor-parallel")
+    if tp == 1:
+        return sp.Add(*[_macs(n) for n in nodes])
+    roles = tensor_parallel_roles(nodes)
+    total = sp.Integer(0)
+    for node, times in _leaves(nodes):
+        role, macs = roles.get(node, "replicated"), _macs(node)
+        if role == "moe":
+            router = product(_input_shapes(node)[0]) * _config(node)["num_experts"]
+            macs = (macs - router) / tp + router
+        elif role not in ("replicated", "split"):
+            macs = macs / tp
+        total += times * macs
+    return total
+
+
+def training_flops(model_or_row, recompute: str = "none", batch=1, tp=1):
+    """FLOPs of one training step: forward + backward (2x) + the recomputed forward; per device
+    under `tp`-way tensor parallelism."""
+    macs = _device_macs(_nodes(model_or_row), tp)
+    return sp.expand(batch * 2 * (3 * macs + recomputed_macs(model_or_row, recompute, tp)))
 
 
 def approximations(model, batch=1) -> dict:
@@ -265,11 +287,16 @@ def tokens_per_example(model):
 
 # ---------------------------------------------------------------- KV cache
 
-def kv_cache(model_or_row, dtype: str = "bfloat16", batch=1):
+def kv_cache(model_or_row, dtype: str = "bfloat16", batch=1, tp=1):
     """Bytes of cached keys and values for one example at its key positions: per attention layer
     keys * kv_heads * (key_dim + value_dim) numbers (2*T*kv_heads*head_dim when key and value heads
-    are alike)."""
-    numbers = sp.Add(*[times * a.keys * a.kv_heads * (a.key_dim + a.value_dim)
+    are alike). Tensor parallelism gives each device kv_heads/tp of them, and at least one: a
+    key/value head is copied where devices outnumber them (as vLLM and Megatron-LM do)."""
+    tp = _devices(tp, "tensor-parallel")
+
+    def heads(a):
+        return a.kv_heads if tp == 1 else sp.Max(a.kv_heads / tp, 1)
+    numbers = sp.Add(*[times * a.keys * heads(a) * (a.key_dim + a.value_dim)
                        for node, times in _leaves(_nodes(model_or_row)) for a in attentions(node)])
     return sp.expand(batch * numbers * dtype_bytes(dtype))
 
@@ -560,9 +587,9 @@ def quantity(model, of: str, layer=None, dtype: str = "float32", per_batch: bool
     if of == "training_flops":
         if place:
             return sp.expand(batch * 2 * 4 * _macs(source))
-        return training_flops(source, s.recompute, batch)
+        return training_flops(source, s.recompute, batch, s.tp)
     if of == "kv_cache":
-        return kv_cache(source, dtype, batch)
+        return kv_cache(source, dtype, batch, s.tp)
     if of == "activations":
         if place:
             kept = product(_input_shapes(source)[0]) * dtype_bytes(dtype) if place == "body" else 0

@@ -382,3 +382,19 @@ def test_korthikanti_activations_with_tensor_and_sequence_parallelism():
     assert sp.expand(tensor - s * b * h * (10 + 24 / t + 5 * a * s / (h * t))) == 0
     sequence = accounting.activations(layer, "bfloat16", "none", b, tp=t, sequence_parallel=True)
     assert sp.expand(sequence - s * b * h / t * (34 + 5 * a * s / h)) == 0
+
+
+def test_training_flops_and_kv_cache_per_tensor_parallel_device():
+    m = symparams.load(EXAMPLES / "megatron_gpt.sp")
+    B, t, (s, l, h, V) = m.batch, symbol("t"), (m.symbols[k] for k in ("s", "l", "h", "V"))
+    eq3 = 96 * B * s * l * h ** 2 * (1 + s / (6 * h) + V / (16 * l * h))
+    assert sp.expand(accounting.training_flops(m, "full", B, tp=t) - eq3 / t) == 0   # every product is split
+    mixtral = symparams.load(EXAMPLES / "zoo" / "mixtral_8x7b.sp")
+    T, d, E = (mixtral.symbols[k] for k in ("T", "d", "E"))
+    router = mixtral.symbols["L"] * T * d * E                                      # kept whole on every device
+    assert sp.expand(accounting.training_flops(mixtral, tp=t) -
+                     (accounting.training_flops(mixtral) - 6 * router) / t - 6 * router) == 0
+    llama = symparams.load(EXAMPLES / "zoo" / "llama2_70b.sp")
+    whole = value(llama, accounting.kv_cache(llama, "bfloat16"))
+    assert value(llama, accounting.kv_cache(llama, "bfloat16", tp=8)) == whole // 8
+    assert value(llama, accounting.kv_cache(llama, "bfloat16", tp=16)) == whole // 8   # a head copied per device

@@ -42,8 +42,8 @@ def add_accounting_options(parser) -> None:
     group.add_argument("--with-activations", action="store_true",
                        help="training_memory includes the activations (with --per-batch: B examples per device)")
     group.add_argument("--tp", default="1", metavar="N",
-                       help="tensor-parallel devices (Megatron-LM's split of attention and MLP matrices) for "
-                            "training_memory and activations (default 1)")
+                       help="tensor-parallel devices (Megatron-LM's split of attention and MLP matrices): "
+                            "training_memory, activations, training_flops and kv_cache per device (default 1)")
     group.add_argument("--pp", default="1", metavar="N",
                        help="pipeline stages for training_memory: the repeated layers split evenly (default 1)")
     group.add_argument("--sequence-parallel", action="store_true",

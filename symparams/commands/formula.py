@@ -50,7 +50,7 @@ def run(args):
     expr = formulas.quantity(model, of, args.layer, args.dtype, per_batch, settings)
     if args.minus is not None:
         from ..solve import read_expression
-        expr = sp.expand(expr - sp.sympify(read_expression(args.minus, _names(model), "--minus")))
+        expr = sp.expand(expr - sp.sympify(read_expression(args.minus, _names(model, settings), "--minus")))
     expr = formulas.rearrange(expr, how, model, args.collect)
     res = formulas.result(model, expr, of, args.layer, values)
     if args.minus is not None:
@@ -90,8 +90,10 @@ def _memory_breakdown(model, args, how, values) -> str:
 
 
 
-def _names(model) -> dict:
-    return {**model.symbols, model.batch.name: model.batch}
+def _names(model, settings) -> dict:
+    """The symbols an expression may use: the model's, the batch, and device counts given by name."""
+    devices = [n for n in (settings.dp, settings.tp, settings.pp) if isinstance(n, sp.Symbol)]
+    return {**model.symbols, model.batch.name: model.batch, **{d.name: d for d in devices}}
 
 
 def _batch_for_tokens(model, args, sets) -> int:
