@@ -398,3 +398,22 @@ def test_training_flops_and_kv_cache_per_tensor_parallel_device():
     whole = value(llama, accounting.kv_cache(llama, "bfloat16"))
     assert value(llama, accounting.kv_cache(llama, "bfloat16", tp=8)) == whole // 8
     assert value(llama, accounting.kv_cache(llama, "bfloat16", tp=16)) == whole // 8   # a head copied per device
+
+
+def test_gated_mlp_activations_match_autograd():
+    """Llama's MLP, down(silu(gate(x)) * up(x)): autograd keeps x, the gate's output, its silu, the up
+    projection and the product -- the input and four hidden-wide tensors."""
+    n, hidden, tokens = 16, 24, 10
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gate, self.up = nn.Linear(n, hidden, bias=False), nn.Linear(n, hidden, bias=False)
+            self.down = nn.Linear(hidden, n, bias=False)
+
+        def forward(self, x):
+            return self.down(nn.functional.silu(self.gate(x)) * self.up(x))
+    x = torch.randn(1, tokens, n, requires_grad=True)
+    measured, _ = saved_bytes(MLP(), x)
+    m = symparams.parse(f"model m():\n    x = input ({tokens}, {n})\n    gated_mlp({hidden})(x)\n")
+    assert accounting.activations(m, "float32") == measured == 4 * (tokens * n + 4 * tokens * hidden)
