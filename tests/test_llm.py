@@ -97,6 +97,11 @@ def test_megatron_equation_3_exactly():
     eq3 = 96 * B * s * l * h ** 2 * (1 + s / (6 * h) + V / (16 * l * h))
     assert sp.expand(accounting.training_flops(m, "full", B) - eq3) == 0
     assert sp.expand(accounting.training_flops(m, "none", B) - 3 * B * 2 * m.macs) == 0
+    for path in (EXAMPLES / "gpt2.sp", EXAMPLES / "zoo" / "gpt2.sp"):     # GPT-2 with biases, as Hugging Face's
+        g = symparams.load(path)
+        B, s, l, h, V = g.batch, *(g.symbols[k] for k in ("T", "L", "d", "V"))
+        eq3 = 96 * B * s * l * h ** 2 * (1 + s / (6 * h) + V / (16 * l * h))
+        assert sp.expand(accounting.training_flops(g, "full", B) - eq3) == 0
 
 
 def test_approximations_beside_the_exact_count(capsys):
