@@ -10,7 +10,7 @@ import re
 
 import sympy as sp
 
-from . import memory
+from . import accounting, memory
 from .errors import ArgumentError, did_you_mean
 from .values import format_shape
 
@@ -24,6 +24,7 @@ QUANTITIES = {
     "flops": "floating-point operations per example (2 x MACs)",
     "param_bytes": "bytes of the parameters at --dtype",
     "memory": "torchsummary's estimated total bytes (input + forward/backward + params) for a batch of B",
+    **accounting.QUANTITIES,
     "shape": "output shape",
 }
 
@@ -35,12 +36,16 @@ def check_quantity(of: str) -> str:
     return of
 
 
-def quantity(model, of: str, layer: str | None = None, dtype: str = "float32", per_batch: bool = False):
+def quantity(model, of: str, layer: str | None = None, dtype: str = "float32", per_batch: bool = False,
+             settings: accounting.Settings | None = None):
     """The closed form of `of` for the whole model or one layer (a tuple for `shape`).
 
-    `per_batch` multiplies per-example figures (MACs, FLOPs) by the batch symbol B.
+    `per_batch` multiplies per-example figures (MACs, FLOPs, ...) by the batch symbol B;
+    `settings` are the large-model accounting's choices (recomputation, optimizer, devices).
     """
     check_quantity(of)
+    if of in accounting.QUANTITIES:
+        return accounting.quantity(model, of, layer, dtype, per_batch, settings)
     row = model.row(layer) if layer else None
     source = row if row is not None else model
     if of == "shape":
@@ -164,9 +169,13 @@ def result(model, expr, of, layer, values) -> dict:
     """What `symparams formula` reports: the expression, its LaTeX and its value at `values`."""
     shown = format_shape(expr) if of == "shape" else str(expr)
     free = set().union(*[sp.sympify(e).free_symbols for e in (expr if isinstance(expr, tuple) else (expr,))])
-    return {"model": model.name, "convention": model.convention.name, "of": of, "layer": layer,
-            "expr": shown, "latex": latex(expr), "value": _value(expr, values),
-            "values": {str(k): int(v) for k, v in values.items() if k in free}}
+    out = {"model": model.name, "convention": model.convention.name, "of": of, "layer": layer,
+           "expr": shown, "latex": latex(expr), "value": _value(expr, values),
+           "values": {str(k): int(v) for k, v in values.items() if k in free}}
+    unset = sorted(str(s) for s in free if s not in values)
+    if unset:   # symbols with no value (a device count given as a name): the figure stays a formula
+        out["free"] = unset
+    return out
 
 
 def _value_text(value, of) -> str:
@@ -175,17 +184,19 @@ def _value_text(value, of) -> str:
     if isinstance(value, tuple):
         return format_shape(value)
     text = f"{value:,}"
-    if of in ("param_bytes", "memory"):
+    if of in ("param_bytes", "memory", "kv_cache", "activations", "training_memory"):
         text += f" bytes ({memory.readable_size(value)})"
     return text
 
 
 def as_text(model, res: dict) -> str:
-    head = f"{describe(model, res['of'], res['layer'])} ({res['convention']} convention):"
+    what = describe(model, res['of'], res['layer']) + (f" minus {res['minus']}" if res.get("minus") else "")
+    head = f"{what} ({res['convention']} convention):"
     lines = [head, f"  {res['expr']}"]
     if res["values"] and res["expr"] != _value_text(res["value"], res["of"]):
         at = ", ".join(f"{k}={v}" for k, v in res["values"].items())
-        lines.append(f"  = {_value_text(res['value'], res['of'])}   at {at}")
+        free = f" ({', '.join(res['free'])} free)" if res.get("free") else ""
+        lines.append(f"  = {_value_text(res['value'], res['of'])}   at {at}{free}")
     return "\n".join(lines)
 
 

@@ -42,9 +42,10 @@ class Row:
         return [Row(n) for n in self.node.children]
 
     @property
-    def active(self) -> sp.Expr | None:
-        """Params one example uses, where fewer than all (a mixture of experts inside); else None."""
-        return self.node.active if self.node.sparse else None
+    def active(self) -> sp.Expr:
+        """Params one example uses: a mixture of experts counts the experts it routes to; any other
+        row all of its params (so rows sum to Model.active)."""
+        return self.node.active
 
     @property
     def shares(self) -> str | None:
@@ -150,6 +151,12 @@ class Model:
     @property
     def macs(self) -> sp.Expr:
         return self._total("macs")
+
+    @property
+    def active(self) -> sp.Expr:
+        """Parameters one token uses (symparams.accounting: its other quantities take options)."""
+        from .accounting import active
+        return active(self)
 
     @property
     def output_shape(self) -> tuple:

@@ -28,6 +28,8 @@ def _totals(model, ev) -> list[tuple]:
             ("Non-trainable params", model.non_trainable)]
     if model.convention.norm_stats_as_buffers or model.buffers != 0:
         rows.append(("Buffers (not parameters)", model.buffers))
+    if sp.expand(model.active - model.params) != 0:   # a mixture of experts: what one token uses
+        rows.append(("Active params (one token)", model.active))
     return [(label, expr, ev.number(expr)) for label, expr in rows]
 
 
@@ -118,7 +120,7 @@ def to_json(model, ev) -> dict:
         "layers": [layer(r) for r in model.rows],
         "totals": {"params": _pair(model.params, ev), "trainable": _pair(model.trainable, ev),
                    "non_trainable": _pair(model.non_trainable, ev), "buffers": _pair(model.buffers, ev),
-                   "macs": _pair(model.macs, ev)},
+                   "macs": _pair(model.macs, ev), "active": _pair(model.active, ev)},
         "constraints": [c.text for c in model.constraints],
     }
 

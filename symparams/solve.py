@@ -27,31 +27,35 @@ MAX_STEPS = 100_000
 
 def parse_relation(model, text: str, names: dict) -> tuple[sp.Symbol, sp.Expr]:
     """'f=4*d' -> (f, 4*d). The right side goes through the language's grammar and interpreter."""
-    from .expressions import SymbolEvaluator
-    from .syntax import parse_expression
     left, eq, right = text.partition("=")
-    where = "--relate"
     if not eq or not left.strip() or not right.strip():
         raise ArgumentError(f"--relate takes NAME=EXPRESSION, like f=4*d; found '{text}'")
     name = left.strip()
     if name not in names:
         raise UnknownName(f"'{name}' is not a symbol of model {model.name}",
                           hint=did_you_mean(name, names) or f"its symbols are {', '.join(names)}")
-    offset = text.index("=") + 1
+    value = read_expression(text, names, "--relate", offset=text.index("=") + 1)
+    if isinstance(value, float):
+        raise ArgumentError(f"the relation {text} gives a fractional number").attach(text, "--relate")
+    return names[name], sp.sympify(value)
+
+
+def read_expression(text: str, names: dict, where: str, offset: int = 0):
+    """text[offset:] as an expression in `names`' symbols, read by the language's grammar and
+    evaluator (never eval); errors point into `text`, reported as `where`'s."""
+    from .expressions import SymbolEvaluator
+    from .syntax import parse_expression
     try:
-        tree = parse_expression(right)
+        tree = parse_expression(text[offset:])
     except SymparamsError as e:
         raise ArgumentError(e.message, Pos(1, offset + e.pos.column)).attach(text, where) from None
     evaluator = SymbolEvaluator(dict(names))
     try:
-        value = evaluator.dim_operand(evaluator.eval(tree))
+        return evaluator.dim_operand(evaluator.eval(tree))
     except SymparamsError as e:
         if e.pos is not None:
             e.pos = Pos(1, offset + e.pos.column, None if e.pos.end_column is None else offset + e.pos.end_column)
         raise e.attach(text, where)
-    if isinstance(value, float):
-        raise ArgumentError(f"the relation {text} gives a fractional number").attach(text, where)
-    return names[name], sp.sympify(value)
 
 
 # ---------------------------------------------------------------- the problem
@@ -101,7 +105,7 @@ class Problem:
 
 def make_problem(model, unknowns: list[str], of: str = "params", layer: str | None = None,
                  sets: dict | None = None, relations: list[str] = (), dtype: str = "float32",
-                 per_batch: bool = False) -> Problem:
+                 per_batch: bool = False, settings=None) -> Problem:
     """Set up: which symbol is free, what the others are (defaults, --set, relations)."""
     batch = model.batch
     names = dict(model.symbols)
@@ -151,7 +155,7 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
     else:
         raise ArgumentError("the relations refer to each other in a circle")
 
-    function = sp.sympify(formulas.quantity(model, of, layer, dtype, per_batch)).xreplace(assignments)
+    function = sp.sympify(formulas.quantity(model, of, layer, dtype, per_batch, settings)).xreplace(assignments)
     missing = function.free_symbols - {unknown}
     if missing:
         names_missing = ", ".join(sorted(str(s) for s in missing))

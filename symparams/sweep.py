@@ -195,7 +195,7 @@ def assignments(model, varied: dict, sets: dict, batch_default: int = 1) -> dict
 
 
 def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: str = "float32",
-        per_batch: bool = False) -> Result:
+        per_batch: bool = False, settings=None) -> Result:
     """Every combination of the varied symbols' values; each quantity exactly, in columns."""
     np = numpy_module()
     if not varied:
@@ -206,7 +206,7 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
     fixed = assignments(model, varied, sets or {})
     names = list(varied)
     symbols = [model.symbol(n) for n in names]
-    exprs = {q: sp.sympify(formulas.quantity(model, q, None, dtype, per_batch)).xreplace(fixed) for q in quantities}
+    exprs = {q: sp.sympify(formulas.quantity(model, q, None, dtype, per_batch, settings)).xreplace(fixed) for q in quantities}
     for q, e in exprs.items():
         missing = e.free_symbols - set(symbols)
         if missing:

@@ -24,6 +24,7 @@ PUBLISHED = [
     ("vgg16.sp", None, 138_357_544),
     ("mobilenet_v2.sp", None, 3_504_872),
     ("llama2_7b.sp", None, 6_738_415_616),
+    ("llama2_70b.sp", None, 68_976_648_192),
     ("mixtral_8x7b.sp", None, 46_702_792_704),
 ]
 

@@ -11,7 +11,8 @@ num_heads) are the same layer with key_dim = embed_dim / num_heads, so one entry
 spelled `MultiheadAttention(512, 8)`, as the PyTorch class, its positional arguments are
 PyTorch's (embed_dim, num_heads); otherwise Keras's (num_heads, key_dim). Inputs are
 (query, value) or (query, value, key), Keras's order. MACs count the four projections and the two attention
-products (scores and weighted sum).
+products (scores and weighted sum). `dropout=` (on the attention probabilities) changes no count;
+symparams.accounting reads it for the activations a backward pass keeps.
 
 Keras's Attention and AdditiveAttention have no projections: at most a learned scale (one scalar, or
 one per query feature). torch's TransformerEncoder/TransformerDecoder copy their layer num_layers
@@ -66,7 +67,7 @@ def _query_value_key(xs, name):
 @layer("MultiHeadAttention", "MultiheadAttention", "mha", torch_positional=("embed_dim", "num_heads"))
 def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim = None, use_bias: Bool = True,
                         output_shape: Dim = None, embed_dim: Dim = None, kdim: Dim = None, vdim: Dim = None,
-                        add_bias_kv: Bool = False):
+                        add_bias_kv: Bool = False, dropout: Probability = 0.0):
     """Multi-head attention: Keras MultiHeadAttention(num_heads, key_dim) or torch MultiheadAttention(embed_dim=, num_heads=)."""
     q, v, k = _query_value_key(xs, "multihead_attention")
     conditions = []
@@ -94,7 +95,7 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
 
 @layer("GroupQueryAttention", "GroupedQueryAttention", "gqa")
 def grouped_query_attention(*xs, head_dim: Dim, num_query_heads: Dim, num_key_value_heads: Dim,
-                            use_bias: Bool = True):
+                            use_bias: Bool = True, dropout: Probability = 0.0):
     """Attention whose num_query_heads share num_key_value_heads key/value heads (Keras GroupQueryAttention)."""
     q, v, k = _query_value_key(xs, "grouped_query_attention")
     if (num_query_heads / num_key_value_heads).is_integer is False:

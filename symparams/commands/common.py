@@ -25,6 +25,50 @@ def add_count_options(parser) -> None:
                         help="bytes per number for param_bytes and memory (default float32)")
 
 
+def add_accounting_options(parser) -> None:
+    """The large-model accounting's choices (symparams/accounting.py), for the commands that compute them."""
+    from ..accounting import OPTIMIZERS, PRECISIONS, RECOMPUTE
+    group = parser.add_argument_group("training and inference accounting (docs/llm.md)")
+    group.add_argument("--recompute", choices=RECOMPUTE, default="none",
+                       help="activation recomputation for training_flops and activations (default none)")
+    group.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="for training_memory (default adam)")
+    group.add_argument("--precision", choices=PRECISIONS, default="mixed",
+                       help="for training_memory: fp32, bf16, or mixed (16-bit weights, fp32 master copy; default)")
+    group.add_argument("--dp", default="1", metavar="N",
+                       help="data-parallel devices for training_memory: a number or a symbol name (default 1)")
+    group.add_argument("--zero", type=int, choices=(0, 1, 2, 3), default=0,
+                       help="ZeRO stage for training_memory: 1 partitions optimizer states, 2 also gradients, "
+                            "3 also weights (default 0)")
+    group.add_argument("--with-activations", action="store_true",
+                       help="training_memory includes the activations (with --per-batch: B examples per device)")
+    group.add_argument("--tp", default="1", metavar="N",
+                       help="tensor-parallel devices (Megatron-LM's split of attention and MLP matrices): "
+                            "training_memory, activations, training_flops and kv_cache per device (default 1)")
+    group.add_argument("--pp", default="1", metavar="N",
+                       help="pipeline stages for training_memory: the repeated layers split evenly (default 1)")
+    group.add_argument("--sequence-parallel", action="store_true",
+                       help="with --tp: the activations tensor parallelism keeps whole are split too")
+
+
+def accounting_settings(args, model):
+    """The accounting options as symparams.accounting.Settings; --dp may name a symbol."""
+    from ..accounting import Settings
+    from ..dims import symbol
+    def devices(option):
+        text = getattr(args, option).strip()
+        if text.isidentifier():
+            return model.symbols.get(text) or symbol(text)
+        n = parse_number(text, f"--{option}")
+        if n < 1:
+            raise ArgumentError(f"--{option} must be 1 or more, found {n}")
+        return n
+    dp = devices("dp")
+    if args.zero and dp == 1:
+        raise ArgumentError(f"--zero {args.zero} partitions over data-parallel devices: give their number with --dp")
+    return Settings(args.recompute, args.optimizer, args.precision, dp, args.zero, args.with_activations,
+                    devices("tp"), devices("pp"), args.sequence_parallel)
+
+
 def reports_as(command: str):
     """Decorates a command's run(args): an error that points into no file is a mistake in the request
     (an option's value), so it is reported as the command's, e.g. `symparams solve: ...`."""

@@ -1,5 +1,9 @@
 """`symparams formula`: one closed form of a model or layer, for a paper or a script."""
-from .common import add_count_options, add_model_arguments, load_model, parse_assignments, reports_as
+import sympy as sp
+
+from ..errors import ArgumentError
+from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments, load_model,
+                     parse_assignments, reports_as)
 
 
 def add_arguments(p):
@@ -13,6 +17,16 @@ def add_arguments(p):
     how.add_argument("--factor", action="store_const", const="factor", dest="how", help="factor")
     how.add_argument("--collect", metavar="SYMBOL", help="collect the powers of one symbol")
     add_count_options(p)
+    add_accounting_options(p)
+    p.add_argument("--minus", metavar="EXPR",
+                   help="subtract a closed form (a paper's, say) to see how it differs, e.g. --minus '12*L*d**2'")
+    p.add_argument("--approx", action="store_true",
+                   help="training_flops: also the approximations 6N and PaLM's 6N + 12LHQT, and their gaps")
+    p.add_argument("--tokens", metavar="N",
+                   help="training_flops or flops for N tokens: the batch B is N over one example's tokens")
+    p.add_argument("--throughput", metavar="FLOPS",
+                   help="with --tokens: FLOP/s one device sustains, to give the days the FLOPs take")
+    p.add_argument("--devices", default="1", metavar="N", help="with --throughput: how many devices (default 1)")
     p.add_argument("--scientific", action="store_true", help="numbers in LaTeX as 1.24 \\times 10^{8}")
     p.add_argument("--format", choices=["text", "latex", "markdown", "json"], default="text")
 
@@ -23,15 +37,34 @@ def run(args):
     model = load_model(args)
     of = formulas.check_quantity(args.of)
     how = "collect" if args.collect else args.how
-    values = formulas.evaluation_values(model, parse_assignments(args.set))
+    sets = parse_assignments(args.set)
+    per_batch = args.per_batch
+    if args.tokens is not None:
+        per_batch = True
+        sets[model.batch.name] = _batch_for_tokens(model, args, sets)
+    values = formulas.evaluation_values(model, sets)
     if of == "memory" and args.layer is None and args.format == "text":
         print(_memory_breakdown(model, args, how, values))
         return 0
-    expr = formulas.quantity(model, of, args.layer, args.dtype, args.per_batch)
+    settings = accounting_settings(args, model)
+    expr = formulas.quantity(model, of, args.layer, args.dtype, per_batch, settings)
+    if args.minus is not None:
+        from ..solve import read_expression
+        expr = sp.expand(expr - sp.sympify(read_expression(args.minus, _names(model, settings), "--minus")))
     expr = formulas.rearrange(expr, how, model, args.collect)
     res = formulas.result(model, expr, of, args.layer, values)
+    if args.minus is not None:
+        res["minus"] = args.minus
+    if args.approx:
+        if of != "training_flops":
+            raise ArgumentError("--approx gives the approximations of training_flops; add --of training_flops")
+        res["approximations"] = _approximations(model, per_batch, values, res["value"])
+    if args.throughput is not None:
+        res.update(_duration(args, res["value"]))
+    if of == "training_memory":
+        res["parts"] = _memory_parts(model, settings, per_batch, values, how, args.collect)
     if args.format == "text":
-        print(formulas.as_text(model, res))
+        print(formulas.as_text(model, res) + _extra_text(res))
     elif args.format == "latex":
         print(formulas.as_latex(model, res, args.scientific))
     elif args.format == "markdown":
@@ -55,3 +88,77 @@ def _memory_breakdown(model, args, how, values) -> str:
         lines.append(f"  {label}: {memory.megabytes(value)}   = {expr} bytes")
     return "\n".join(lines)
 
+
+
+def _names(model, settings) -> dict:
+    """The symbols an expression may use: the model's, the batch, and device counts given by name."""
+    devices = [n for n in (settings.dp, settings.tp, settings.pp) if isinstance(n, sp.Symbol)]
+    return {**model.symbols, model.batch.name: model.batch, **{d.name: d for d in devices}}
+
+
+def _batch_for_tokens(model, args, sets) -> int:
+    """--tokens N: the whole number of examples that holds N tokens."""
+    from ..accounting import tokens_per_example
+    from .common import parse_number
+    if args.of not in ("flops", "macs", "training_flops"):
+        raise ArgumentError("--tokens counts the FLOPs of that many tokens: use it with --of training_flops or flops")
+    tokens = parse_number(args.tokens, "--tokens")
+    per_example = int(sp.sympify(tokens_per_example(model)).xreplace(model.evaluate(sets).values))
+    if tokens % per_example:
+        raise ArgumentError(f"--tokens {tokens:,} is not a whole number of examples of {per_example:,} tokens",
+                            hint=f"the nearest whole number is {round(tokens / per_example) * per_example:,}")
+    return tokens // per_example
+
+
+def _approximations(model, per_batch, values, exact) -> dict:
+    from ..accounting import approximations
+    from ..formulas import rearrange
+    out = {}
+    for name, expr in approximations(model, model.batch if per_batch else 1).items():
+        value = sp.sympify(expr).xreplace(values)
+        value = int(value) if value.is_Integer else None
+        gap = None if value is None or not exact else round((value - exact) / exact * 100, 2)
+        out[name] = {"expr": str(rearrange(expr)), "value": value, "gap_percent": gap}
+    return out
+
+
+def _duration(args, flops) -> dict:
+    from .common import parse_number
+    if args.tokens is None:
+        raise ArgumentError("--throughput gives the time --tokens take; add --tokens N")
+    throughput, devices = parse_number(args.throughput, "--throughput"), parse_number(args.devices, "--devices")
+    if throughput < 1 or devices < 1:
+        raise ArgumentError("--throughput and --devices must be positive")
+    seconds = sp.Rational(flops, throughput * devices)
+    return {"tokens": parse_number(args.tokens, "--tokens"), "throughput": throughput, "devices": devices,
+            "seconds": float(seconds), "days": float(seconds / 86400)}
+
+
+def _memory_parts(model, settings, per_batch, values, how, collect) -> dict:
+    """training_memory's weights, gradients, optimizer states and activations, each a closed form."""
+    from ..accounting import memory_parts
+    from ..formulas import rearrange
+    parts = memory_parts(model, settings, model.batch if per_batch else 1)
+    out = {}
+    for name, expr in parts.parts():
+        if name == "activations" and not settings.with_activations:
+            continue
+        v = sp.sympify(expr).xreplace(values)
+        out[name] = {"expr": str(rearrange(expr, how, model, collect)), "value": int(v) if v.is_Integer else None}
+    return out
+
+
+def _extra_text(res) -> str:
+    from ..memory import readable_size
+    lines = []
+    for name, part in res.get("parts", {}).items():
+        v = "?" if part["value"] is None else f"{part['value']:,} bytes ({readable_size(part['value'])})"
+        lines.append(f"  {name}: {part['expr']} = {v}")
+    for name, a in res.get("approximations", {}).items():
+        value = "?" if a["value"] is None else f"{a['value']:,}"
+        gap = "" if a["gap_percent"] is None else f" ({a['gap_percent']:+.2f}% against the exact count)"
+        lines.append(f"  approximately {name}: {a['expr']} = {value}{gap}")
+    if "days" in res:
+        lines.append(f"  {res['tokens']:,} tokens take {res['days']:,.1f} days on {res['devices']:,} devices "
+                     f"at {res['throughput']:,} FLOP/s each")
+    return "".join("\n" + line for line in lines)

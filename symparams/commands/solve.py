@@ -5,7 +5,8 @@ import itertools
 import json
 
 from ..errors import ArgumentError
-from .common import add_count_options, add_model_arguments, load_model, parse_number, reports_as
+from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments, load_model,
+                     parse_number, reports_as)
 
 
 def add_arguments(p):
@@ -31,6 +32,7 @@ def add_arguments(p):
     direction.add_argument("--minimize", dest="direction", action="store_const", const="min",
                            help="the smallest value within the budget (for a figure that falls as it grows)")
     add_count_options(p)
+    add_accounting_options(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -61,7 +63,7 @@ def run(args):
     for combo in itertools.product(*grid.values()):
         sets = dict(fixed, **dict(zip(grid, combo)))
         problem = solve.make_problem(model, args.unknowns, of, args.layer, sets, args.relate, args.dtype,
-                                     args.per_batch)
+                                     args.per_batch, accounting_settings(args, model))
         if args.equals is not None:
             results.append((sets, solve.solve_equal(problem, target)))
         else:

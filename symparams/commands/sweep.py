@@ -1,7 +1,8 @@
 """`symparams sweep`: a model's figures over ranges of its sizes, as CSV, JSON, Markdown or a plot."""
 import sys
 
-from .common import add_count_options, add_model_arguments, load_model, parse_assignments, reports_as
+from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments, load_model,
+                     parse_assignments, reports_as)
 
 
 def add_arguments(p):
@@ -12,6 +13,7 @@ def add_arguments(p):
     p.add_argument("--of", default="params", metavar="QUANTITIES",
                    help="comma-separated: " + ", ".join(q for q in QUANTITIES if q != "shape") + " (default: params)")
     add_count_options(p)
+    add_accounting_options(p)
     p.add_argument("--format", choices=["csv", "json", "markdown"], default="csv")
     p.add_argument("--plot", metavar="FILE.png", help="also draw each figure against the first varied symbol")
 
@@ -22,7 +24,8 @@ def run(args):
     model = load_model(args)
     varied = dict(sweep.parse_vary(v) for v in args.vary)
     quantities = [q.strip() for q in args.of.split(",") if q.strip()]
-    result = sweep.run(model, varied, quantities, parse_assignments(args.set), args.dtype, args.per_batch)
+    result = sweep.run(model, varied, quantities, parse_assignments(args.set), args.dtype, args.per_batch,
+                       accounting_settings(args, model))
     show = {"csv": sweep.to_csv, "json": sweep.to_json, "markdown": sweep.to_markdown}[args.format]
     print(show(result))
     if result.dropped:
