@@ -1,0 +1,1 @@
+"""Importers: models described elsewhere (a Hugging Face config, ...) written as symparams programs."""

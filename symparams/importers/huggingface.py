@@ -1,0 +1,568 @@
+"""A Hugging Face config.json as a symparams program.
+
+One template per family writes the network as `transformers` builds it from the config: a block
+for the repeated layer, the config's own field names as symbols (their values as defaults), the
+head the config's `architectures` names. Where the catalog has no layer that counts as the
+family's module does (Qwen2's biases on q, k, v but not o; Qwen3's per-head norms), the program
+declares one, so the reader sees every weight. A field the template cannot express is an error
+naming it: a program that counted differently from the real model would be worse than none.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from ..errors import SymparamsError
+
+# HF's activation names (transformers.activations.ACT2FN) -> the catalog's. None has weights, so
+# the variant (tanh approximation or not) changes no count; an unknown name is refused all the same,
+# since transformers would refuse it too.
+ACTIVATIONS = {
+    "silu": "silu", "swish": "silu", "gelu": "gelu", "gelu_new": "gelu", "gelu_fast": "gelu",
+    "gelu_pytorch_tanh": "gelu", "gelu_python": "gelu", "gelu_accurate": "gelu", "quick_gelu": "gelu",
+    "relu": "relu", "relu6": "relu6", "tanh": "tanh", "sigmoid": "sigmoid", "mish": "mish",
+}
+
+
+class ImportProblem(SymparamsError):
+    kind = "import error"
+
+
+# ------------------------------------------------------------------------------ reading the config
+
+def read_config(path) -> tuple[dict, str]:
+    """The config of a config.json, or of a folder holding one, and the file's path."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "config.json"
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise ImportProblem(f"cannot read the config: {e.strerror}").attach(None, str(p)) from None
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ImportProblem(f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})").attach(None, str(p)) \
+            from None
+    if not isinstance(config, dict):
+        raise ImportProblem("a config.json holds one JSON object").attach(None, str(p))
+    return config, str(p)
+
+
+def is_config_path(path) -> bool:
+    p = Path(path)
+    return p.suffix == ".json" or (p.is_dir() and (p / "config.json").is_file())
+
+
+class Fields:
+    """The config's values, the family's defaults (transformers' own) for the fields it leaves out,
+    and the symbols the program declares, in the order the template asks for them. A field may be
+    spelled as transformers' attribute_map allows (gpt2's hidden_size is n_embd): the symbol is
+    named as the config spells it."""
+
+    def __init__(self, config: dict, defaults: dict, family: str):
+        self.config, self.defaults, self.family = config, defaults, family
+        self.symbols: dict[str, int] = {}
+
+    def spelled(self, name) -> str:
+        for spelling in (name, *ALIASES.get(self.family, {}).get(name, ())):
+            if spelling in self.config:
+                return spelling
+        return name
+
+    def get(self, name):
+        spelling = self.spelled(name)
+        return self.config[spelling] if spelling in self.config else self.defaults.get(name)
+
+    def number(self, name, value=None) -> int:
+        value = self.get(name) if value is None else value
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ImportProblem(f"{self.family}: the config field '{name}' must be a positive whole number, "
+                                f"found {json.dumps(value)}")
+        return value
+
+    def sym(self, name, value=None) -> str:
+        """`name` as a symbol of the program, defaulting to the config's value."""
+        spelling = self.spelled(name)
+        self.symbols[spelling] = self.number(spelling, value)
+        return spelling
+
+    def flag(self, name) -> bool:
+        value = self.get(name)
+        if not isinstance(value, bool):
+            raise ImportProblem(f"{self.family}: the config field '{name}' must be true or false, "
+                                f"found {json.dumps(value)}")
+        return value
+
+    def activation(self, name) -> str:
+        value = self.get(name)
+        if value not in ACTIVATIONS:
+            raise ImportProblem(f"{self.family}: the activation {name}={json.dumps(value)} is not supported",
+                                hint="supported: " + ", ".join(sorted(ACTIVATIONS)))
+        return ACTIVATIONS[value]
+
+    def require(self, name, allowed, why):
+        value = self.get(name)
+        if value not in allowed:
+            raise ImportProblem(f"{self.family}: {name}={json.dumps(value)} is not supported ({why})",
+                                hint="supported: " + ", ".join(json.dumps(a) for a in allowed))
+
+
+# ------------------------------------------------------------------------------ declared layers
+
+# Every declared layer the templates may use; a program carries only those it calls.
+DECLARED = {
+    "rotary_tables": """\
+# The rotary angles, computed once per model for every layer's attention: inv_freq and
+# original_inv_freq, one number per pair of the rotary_dim rotated features each (buffers;
+# no weights).
+layer rotary_tables(rotary_dim)(x: (*, t, n)) -> (*, t, n):
+    buffers = 2 * ((rotary_dim + 1) // 2)
+""",
+    "embed_scale": """\
+# Gemma multiplies the embeddings by sqrt(hidden_size), kept as a one-number buffer.
+layer embed_scale()(x: (*, t, n)) -> (*, t, n):
+    buffers = 1
+""",
+    "attention_product": """\
+# softmax(q k^T / sqrt(head_dim)) v for each of the heads, kv_heads key/value heads shared by
+# groups of query heads: no weights, the projections around it hold them.
+layer attention_product(heads, kv_heads, head_dim)(q: (*, t, a), k: (*, s, b), v: (*, s, b)) -> (*, t, a):
+    where a == heads * head_dim, b == kv_heads * head_dim
+    macs = heads * t * s * 2 * head_dim
+""",
+    "per_head_rmsnorm": """\
+# RMSNorm over each head's head_dim features, one scale of head_dim shared by every head.
+layer per_head_rmsnorm(head_dim)(x: (*rows, n)) -> (*rows, n):
+    where n % head_dim == 0
+    params = head_dim
+    macs = rows * n
+""",
+    "shared_expert_gate": """\
+# Scales the shared expert's output by sigmoid(x w), w one weight per feature of x.
+layer shared_expert_gate()(y: (*rows, n), x: (*rows, n)) -> (*rows, n):
+    params = n
+    macs = rows * n
+""",
+}
+
+
+@dataclass
+class Program:
+    """The text being written: declared layers used, blocks, the model."""
+    fields: Fields
+    layers: list = field(default_factory=list)
+    blocks: list = field(default_factory=list)
+    conditions: list = field(default_factory=list)
+
+    def declare(self, name: str) -> str:
+        if name not in self.layers:
+            self.layers.append(name)
+        return name
+
+    def where(self, condition: str):
+        if condition not in self.conditions:
+            self.conditions.append(condition)
+
+
+def _block(name, params, lines) -> str:
+    return f"block {name}({', '.join(params)})(x):\n" + "".join(f"    {line}\n" for line in lines)
+
+
+# ------------------------------------------------------------------------------ decoder pieces
+
+@dataclass
+class Attention:
+    heads: str                  # symbol of the query heads
+    kv_heads: str | None        # symbol of the key/value heads; None: as many as the query heads
+    head_dim: str               # a symbol, or hidden_size / heads
+    bias: str = "none"          # "none", "all", or "qkv" (biases on q, k, v, not on the output)
+    qk_norm: str | None = None  # None, "head" (RMSNorm per head) or "full" (RMSNorm over all heads)
+
+
+def _head_dim(p: Program, hidden: str, heads: str) -> str:
+    """head_dim: the config's when it is not hidden_size / heads, else that quotient."""
+    f = p.fields
+    given = f.get("head_dim")
+    if given is not None and f.number("head_dim") * f.symbols[heads] != f.symbols[hidden]:
+        return f.sym("head_dim")
+    p.where(f"{hidden} % {heads} == 0")
+    return f"{hidden} / {heads}"
+
+
+def _attention_call(p: Program, att: Attention, hidden: str, name: str) -> tuple[str, list, list]:
+    """The attention applied to h, and the block arguments it needs: a catalog layer where one
+    counts as the family's module does, else a block of projections around attention_product."""
+    if att.kv_heads is not None:
+        p.where(f"{att.heads} % {att.kv_heads} == 0")
+    if att.qk_norm is None and att.bias in ("none", "all"):
+        bias = "true" if att.bias == "all" else "false"
+        if att.kv_heads is None:
+            return (f"multihead_attention(num_heads, head_dim, use_bias={bias}, name={name})(h, h)",
+                    ["num_heads", "head_dim"], [att.heads, att.head_dim])
+        return (f"grouped_query_attention(head_dim, num_heads, num_kv_heads, use_bias={bias}, name={name})(h, h)",
+                ["num_heads", "num_kv_heads", "head_dim"], [att.heads, att.kv_heads, att.head_dim])
+    p.declare("attention_product")
+    qkv, out = ("true", "false") if att.bias == "qkv" else (("true", "true") if att.bias == "all" else ("false", "false"))
+    lines = [f"q = dense(num_heads * head_dim, use_bias={qkv}, name=q_proj)(x)",
+             f"k = dense(num_kv_heads * head_dim, use_bias={qkv}, name=k_proj)(x)",
+             f"v = dense(num_kv_heads * head_dim, use_bias={qkv}, name=v_proj)(x)"]
+    if att.qk_norm == "head":
+        p.declare("per_head_rmsnorm")
+        lines += ["q = per_head_rmsnorm(head_dim, name=q_norm)(q)", "k = per_head_rmsnorm(head_dim, name=k_norm)(k)"]
+    elif att.qk_norm == "full":
+        lines += ["q = rmsnorm(name=q_norm)(q)", "k = rmsnorm(name=k_norm)(k)"]
+    lines += ["a = attention_product(num_heads, num_kv_heads, head_dim)(q, k, v)",
+              f"return dense(hidden_size, use_bias={out}, name=o_proj)(a)"]
+    p.blocks.append(_block("self_attention", ["hidden_size", "num_heads", "num_kv_heads", "head_dim"], lines))
+    kv = att.kv_heads or att.heads
+    return (f"self_attention(hidden_size, num_heads, num_kv_heads, head_dim, name={name})(h)",
+            ["hidden_size", "num_heads", "num_kv_heads", "head_dim"], [hidden, att.heads, kv, att.head_dim])
+
+
+@dataclass
+class Mlp:
+    kind: str                     # "gated", "plain", "moe"
+    hidden: str                   # intermediate size (an expert's, for moe)
+    activation: str = "silu"
+    bias: bool = False
+    names: tuple = ("mlp",)       # plain: (up, down) names
+    experts: str | None = None
+    top_k: str | None = None
+    shared: str | None = None     # qwen2_moe: the shared expert's intermediate size
+
+
+def _mlp_lines(p: Program, mlp: Mlp, hidden: str) -> tuple[list, list, list]:
+    """Lines computing m from h, and the block arguments they need."""
+    bias = "true" if mlp.bias else "false"
+    if mlp.kind == "gated":
+        act = "" if mlp.activation == "silu" else f", activation={mlp.activation}"
+        return ([f"m = gated_mlp(intermediate_size, use_bias={bias}{act}, name={mlp.names[0]})(h)"],
+                ["intermediate_size"], [mlp.hidden])
+    if mlp.kind == "plain":
+        up, down = mlp.names
+        return ([f"m = dense(intermediate_size, use_bias={bias}, activation={mlp.activation}, name={up})(h)",
+                 f"m = dense(hidden_size, use_bias={bias}, name={down})(m)"],
+                ["hidden_size", "intermediate_size"], [hidden, mlp.hidden])
+    lines = [f"m = moe(num_experts, intermediate_size, top_k=top_k, name={mlp.names[0]})(h)"]
+    params, args = ["num_experts", "intermediate_size", "top_k"], [mlp.experts, mlp.hidden, mlp.top_k]
+    if mlp.shared:
+        p.declare("shared_expert_gate")
+        lines += ["s = gated_mlp(shared_intermediate_size, name=shared_expert)(h)",
+                  "m = m + shared_expert_gate(name=shared_expert_gate)(s, h)"]
+        params.append("shared_intermediate_size")
+        args.append(mlp.shared)
+    return lines, params, args
+
+
+@dataclass
+class Decoder:
+    """A decoder-only transformer as the Llama-like families build it."""
+    vocab: str
+    hidden: str
+    layers: str
+    attention: Attention
+    mlp: Mlp
+    norm: str = "rmsnorm"                  # the call, without its name
+    placement: str = "pre"                 # "pre", "sandwich" (gemma2), "post" (olmo2), "parallel" (neox)
+    embed: str = "embed_tokens"
+    positions: str | None = None           # a learned position table's size symbol (gpt2)
+    rotary_dim: str | None = None          # an expression: rotary buffers' size, or None (no rotary)
+    scaled_embedding: bool = False         # gemma
+    final_norm: str = "norm"
+    head: str = "lm_head"
+    head_bias: bool = False
+    names: dict = field(default_factory=lambda: {"attn": "self_attn", "norm1": "input_layernorm",
+                                                  "norm2": "post_attention_layernorm"})
+
+
+def _layer_block(p: Program, d: Decoder) -> tuple[str, list]:
+    """The repeated layer as a block, and the arguments to call it with."""
+    att_call, att_params, att_args = _attention_call(p, d.attention, d.hidden, d.names["attn"])
+    mlp_lines, mlp_params, mlp_args = _mlp_lines(p, d.mlp, d.hidden)
+    params, args = [], []
+    for name, arg in zip(att_params + mlp_params, att_args + mlp_args):
+        if name not in params:
+            params.append(name)
+            args.append(arg)
+
+    def norm(name):
+        return f"{d.norm}(name={name})" if "(" not in d.norm else d.norm.replace(")", f", name={name})")
+
+    n1, n2 = d.names["norm1"], d.names["norm2"]
+    if d.placement == "pre":
+        lines = [f"h = {norm(n1)}(x)", f"x = x + {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, "return x + m"]
+    elif d.placement == "parallel":       # GPT-NeoX: attention and MLP read the same input
+        lines = [f"h = {norm(n1)}(x)", f"a = {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, "return x + a + m"]
+    elif d.placement == "sandwich":       # Gemma 2: a norm before and after each sub-layer
+        lines = [f"h = {norm('input_layernorm')}(x)", f"x = x + {norm('post_attention_layernorm')}({att_call})",
+                 f"h = {norm('pre_feedforward_layernorm')}(x)", *mlp_lines,
+                 f"return x + {norm('post_feedforward_layernorm')}(m)"]
+    else:                                 # OLMo 2: the norms on the sub-layers' outputs
+        lines = ["h = x", f"x = x + {norm('post_attention_layernorm')}({att_call})", *mlp_lines,
+                 f"return x + {norm('post_feedforward_layernorm')}(m)"]
+    p.blocks.append(_block("decoder_layer", params, lines))
+    return f"decoder_layer({', '.join(args)})", params
+
+
+def _decoder_body(p: Program, d: Decoder, head: str) -> list:
+    f = p.fields
+    lines = ["input_ids = input (sequence_length) int", f"{d.embed} = embedding({d.vocab}, {d.hidden})",
+             f"x = {d.embed}(input_ids)"]
+    if d.positions:
+        lines[-1] += f" + position_embedding({d.positions}, {d.hidden}, name=wpe)(input_ids)"
+    if d.scaled_embedding:
+        lines.append(f"x = {p.declare('embed_scale')}()(x)")
+    if d.rotary_dim:
+        lines.append(f"x = {p.declare('rotary_tables')}({d.rotary_dim}, name=rotary_emb)(x)")
+    call, _ = _layer_block(p, d)
+    lines.append(f"x = repeat({d.layers}, {call})(x)")
+    final = d.norm.replace(")", f", name={d.final_norm})") if "(" in d.norm else f"{d.norm}(name={d.final_norm})"
+    lines.append(f"x = {final}(x)")
+    if head == "lm":
+        tied = f", tied={d.embed}" if f.flag("tie_word_embeddings") else ""
+        bias = "true" if d.head_bias else "false"
+        lines.append(f"logits = dense({d.vocab}, use_bias={bias}{tied}, name={d.head})(x)")
+    return lines
+
+
+def _rotary_dim(f: Fields, head_dim: str, factor_fields=("partial_rotary_factor",)) -> str:
+    """The size of the rotary buffers: head_dim times the config's partial rotary factor, rounded
+    down as transformers' int() does."""
+    rope = f.get("rope_parameters") or {}
+    factor = rope.get("partial_rotary_factor") if isinstance(rope, dict) else None
+    for name in factor_fields:
+        if factor is None and f.get(name) is not None:
+            factor = f.get(name)
+    if factor is None or factor == 1:
+        return head_dim
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor <= 1:
+        raise ImportProblem(f"{f.family}: partial_rotary_factor must be a number in (0, 1], found {json.dumps(factor)}")
+    q = Fraction(factor).limit_denominator(1000)
+    term = head_dim if " " not in head_dim else f"({head_dim})"
+    return f"{term} * {q.numerator} // {q.denominator}" if q.numerator != 1 else f"{term} // {q.denominator}"
+
+
+# ------------------------------------------------------------------------------ the families
+
+_LLAMA_LIKE = dict(vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+                   num_attention_heads=32, num_key_value_heads=None, head_dim=None, hidden_act="silu",
+                   tie_word_embeddings=False, attention_bias=False, mlp_bias=False)
+
+DEFAULTS = {
+    "llama": _LLAMA_LIKE,
+    "mistral": {**_LLAMA_LIKE, "intermediate_size": 14336, "num_key_value_heads": 8},
+    "mixtral": {**_LLAMA_LIKE, "intermediate_size": 14336, "num_key_value_heads": 8, "num_local_experts": 8,
+                "num_experts_per_tok": 2},
+    "qwen2": {**_LLAMA_LIKE, "vocab_size": 151936, "intermediate_size": 22016, "num_key_value_heads": 32},
+    "qwen3": {**_LLAMA_LIKE, "vocab_size": 151936, "intermediate_size": 22016, "num_key_value_heads": 32,
+              "head_dim": 128},
+    "qwen2_moe": {**_LLAMA_LIKE, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 5632,
+                  "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 16,
+                  "decoder_sparse_step": 1, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632,
+                  "num_experts_per_tok": 4, "num_experts": 60, "mlp_only_layers": None, "qkv_bias": True},
+    "qwen3_moe": {**_LLAMA_LIKE, "vocab_size": 151936, "hidden_size": 2048, "intermediate_size": 6144,
+                  "num_hidden_layers": 24, "num_attention_heads": 32, "num_key_value_heads": 4,
+                  "decoder_sparse_step": 1, "moe_intermediate_size": 768, "num_experts_per_tok": 8,
+                  "num_local_experts": 128, "mlp_only_layers": None, "head_dim": None},
+    "phi3": {**_LLAMA_LIKE, "vocab_size": 32064, "hidden_size": 3072, "intermediate_size": 8192},
+    "gemma": {**_LLAMA_LIKE, "vocab_size": 256000, "hidden_size": 3072, "intermediate_size": 24576,
+              "num_hidden_layers": 28, "num_attention_heads": 16, "num_key_value_heads": 16, "head_dim": 256,
+              "hidden_act": "gelu_pytorch_tanh", "tie_word_embeddings": True},
+    "gemma2": {**_LLAMA_LIKE, "vocab_size": 256000, "hidden_size": 2304, "intermediate_size": 9216,
+               "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256,
+               "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True},
+    "olmo": {**_LLAMA_LIKE, "vocab_size": 50304},
+    "olmo2": {**_LLAMA_LIKE, "vocab_size": 50304},
+    "starcoder2": {**_LLAMA_LIKE, "vocab_size": 49152, "hidden_size": 3072, "intermediate_size": 12288,
+                   "num_hidden_layers": 30, "num_attention_heads": 24, "num_key_value_heads": 2,
+                   "hidden_act": "gelu_pytorch_tanh", "use_bias": True, "tie_word_embeddings": True},
+    "gpt_neox": {"vocab_size": 50432, "hidden_size": 6144, "num_hidden_layers": 44, "num_attention_heads": 64,
+                 "intermediate_size": 24576, "hidden_act": "gelu", "tie_word_embeddings": False,
+                 "use_parallel_residual": True, "attention_bias": True, "partial_rotary_factor": 0.25},
+    "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
+             "activation_function": "gelu_new", "add_cross_attention": False, "tie_word_embeddings": True},
+}
+
+# Other spellings transformers accepts for a field (its configs' attribute_map, and names older
+# versions wrote: Qwen3-MoE's config.json files say num_experts, transformers 5 num_local_experts).
+ALIASES = {
+    "gpt2": {"n_embd": ("hidden_size",), "n_positions": ("max_position_embeddings",),
+             "n_head": ("num_attention_heads",), "n_layer": ("num_hidden_layers",)},
+    "mixtral": {"num_local_experts": ("num_experts",)},
+    "qwen3_moe": {"num_local_experts": ("num_experts",)},
+}
+
+# The architectures each family can import: the causal LM (its output layer tied or not) and the bare model.
+HEADS = {
+    "llama": ("LlamaForCausalLM", "LlamaModel"), "mistral": ("MistralForCausalLM", "MistralModel"),
+    "mixtral": ("MixtralForCausalLM", "MixtralModel"), "qwen2": ("Qwen2ForCausalLM", "Qwen2Model"),
+    "qwen3": ("Qwen3ForCausalLM", "Qwen3Model"), "qwen2_moe": ("Qwen2MoeForCausalLM", "Qwen2MoeModel"),
+    "qwen3_moe": ("Qwen3MoeForCausalLM", "Qwen3MoeModel"), "phi3": ("Phi3ForCausalLM", "Phi3Model"),
+    "gemma": ("GemmaForCausalLM", "GemmaModel"), "gemma2": ("Gemma2ForCausalLM", "Gemma2Model"),
+    "olmo": ("OlmoForCausalLM", "OlmoModel"), "olmo2": ("Olmo2ForCausalLM", "Olmo2Model"),
+    "starcoder2": ("Starcoder2ForCausalLM", "Starcoder2Model"), "gpt_neox": ("GPTNeoXForCausalLM", "GPTNeoXModel"),
+    "gpt2": ("GPT2LMHeadModel", "GPT2Model"),
+}
+
+
+def _llama_like(f: Fields, p: Program, *, bias="attention_bias", qk_norm=None, mlp="gated", kv=True,
+                norm="rmsnorm", placement="pre") -> Decoder:
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
+    kv_heads = None
+    if kv:
+        given = f.get("num_key_value_heads")
+        kv_heads = f.sym("num_key_value_heads", f.symbols[heads] if given is None else given)
+    head_dim = _head_dim(p, hidden, heads)
+    if bias in ("none", "qkv"):
+        bias_kind = bias
+    else:
+        bias_kind = "all" if f.flag(bias) else "none"
+    if mlp == "gated":
+        act = f.activation("hidden_activation" if f.family == "gemma2" else "hidden_act")
+        mlp_spec = Mlp("gated", f.sym("intermediate_size"), act, bias=bool(f.get("mlp_bias")))
+    elif mlp == "plain":
+        mlp_spec = Mlp("plain", f.sym("intermediate_size"), f.activation("hidden_act"), bias=f.flag("use_bias"),
+                       names=("c_fc", "c_proj"))
+    else:
+        mlp_spec = mlp(f)
+    return Decoder(vocab, hidden, layers, Attention(heads, kv_heads, head_dim, bias_kind, qk_norm), mlp_spec,
+                   norm=norm, placement=placement, rotary_dim=_rotary_dim(f, head_dim))
+
+
+def _uniform_moe(f: Fields):
+    """Qwen's MoE families may make some layers dense (mlp_only_layers, decoder_sparse_step); the
+    template writes one repeated layer, so it takes only configs where every layer is sparse."""
+    if f.get("mlp_only_layers") not in (None, []):
+        raise ImportProblem(f"{f.family}: mlp_only_layers={json.dumps(f.get('mlp_only_layers'))} (dense layers "
+                            "among the sparse ones) is not supported", hint="supported: mlp_only_layers=[]")
+    if f.get("decoder_sparse_step") != 1:
+        raise ImportProblem(f"{f.family}: decoder_sparse_step={json.dumps(f.get('decoder_sparse_step'))} is not "
+                            "supported (only every layer sparse)", hint="supported: decoder_sparse_step=1")
+
+
+def _mixtral_moe(f):
+    return Mlp("moe", f.sym("intermediate_size"), f.activation("hidden_act"), names=("mlp",),
+               experts=f.sym("num_local_experts"), top_k=f.sym("num_experts_per_tok"))
+
+
+def _qwen_moe(shared):
+    def make(f):
+        _uniform_moe(f)
+        f.activation("hidden_act")
+        experts = f.sym("num_experts" if shared else "num_local_experts")
+        return Mlp("moe", f.sym("moe_intermediate_size"), names=("mlp",), experts=experts,
+                   top_k=f.sym("num_experts_per_tok"),
+                   shared=f.sym("shared_expert_intermediate_size") if shared else None)
+    return make
+
+
+def _neox_mlp(f):
+    return Mlp("plain", f.sym("intermediate_size"), f.activation("hidden_act"), bias=True,
+               names=("dense_h_to_4h", "dense_4h_to_h"))
+
+
+def _gpt_neox(f: Fields, p: Program) -> Decoder:
+    d = _llama_like(f, p, kv=False, mlp=_neox_mlp, norm="layernorm",
+                    placement="parallel" if f.flag("use_parallel_residual") else "pre")
+    d.rotary_dim = _rotary_dim(f, d.attention.head_dim, ("partial_rotary_factor", "rotary_pct"))
+    d.embed, d.final_norm, d.head, d.names["attn"] = "embed_in", "final_layer_norm", "embed_out", "attention"
+    return d
+
+
+def _gpt2(f: Fields, p: Program) -> Decoder:
+    if f.get("add_cross_attention"):
+        raise ImportProblem("gpt2: add_cross_attention=true is not supported", hint="supported: false")
+    vocab, positions, hidden = f.sym("vocab_size"), f.sym("n_positions"), f.sym("n_embd")
+    layers, heads = f.sym("n_layer"), f.sym("n_head")
+    inner = f.sym("n_inner") if f.get("n_inner") is not None else f"4 * {hidden}"
+    p.where(f"{hidden} % {heads} == 0")
+    d = Decoder(vocab, hidden, layers, Attention(heads, None, f"{hidden} / {heads}", "all"),
+                Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("c_fc", "c_proj")),
+                norm="layernorm", embed="wte", positions=positions, final_norm="ln_f")
+    d.names = {"attn": "attn", "norm1": "ln_1", "norm2": "ln_2"}
+    return d
+
+
+FAMILIES = {
+    "llama": lambda f, p: _llama_like(f, p),
+    "mistral": lambda f, p: _llama_like(f, p, bias="none"),
+    "mixtral": lambda f, p: _llama_like(f, p, bias="none", mlp=_mixtral_moe),
+    "qwen2": lambda f, p: _llama_like(f, p, bias="qkv"),
+    "qwen3": lambda f, p: _llama_like(f, p, qk_norm="head"),
+    "qwen2_moe": lambda f, p: _llama_like(f, p, bias="qkv" if f.flag("qkv_bias") else "none",
+                                          mlp=_qwen_moe(shared=True)),
+    "qwen3_moe": lambda f, p: _llama_like(f, p, qk_norm="head", mlp=_qwen_moe(shared=False)),
+    "phi3": lambda f, p: _llama_like(f, p, bias="none"),
+    "gemma": lambda f, p: _gemma(_llama_like(f, p)),
+    "gemma2": lambda f, p: _gemma(_llama_like(f, p, placement="sandwich")),
+    "olmo": lambda f, p: _llama_like(f, p, norm="layernorm(elementwise_affine=false)"),
+    "olmo2": lambda f, p: _llama_like(f, p, qk_norm="full", placement="post"),
+    "starcoder2": lambda f, p: _llama_like(f, p, bias="use_bias", mlp="plain", norm="layernorm"),
+    "gpt_neox": _gpt_neox,
+    "gpt2": _gpt2,
+}
+
+
+def _gemma(d: Decoder) -> Decoder:
+    d.scaled_embedding = True
+    return d
+
+
+# ------------------------------------------------------------------------------ the program
+
+def _model_name(config: dict, family: str) -> str:
+    name = Path(str(config.get("_name_or_path") or family)).name
+    name = re.sub(r"[^0-9a-zA-Z_]+", "_", name).strip("_").lower() or family
+    return name if not name[0].isdigit() else f"{family}_{name}"
+
+
+def _head(config: dict, family: str) -> tuple[str, str]:
+    """'lm' or 'model', and the architecture's name, from `architectures` (the causal LM if none)."""
+    lm, bare = HEADS[family]
+    archs = config.get("architectures") or [lm]
+    if not isinstance(archs, list) or len(archs) != 1:
+        raise ImportProblem(f"{family}: architectures={json.dumps(archs)} must name one architecture",
+                            hint=f"supported: {lm}, {bare}")
+    if archs[0] not in (lm, bare):
+        raise ImportProblem(f"{family}: the architecture {archs[0]} is not supported",
+                            hint=f"supported: {lm} (with its output layer), {bare} (without)")
+    return ("lm" if archs[0] == lm else "model"), archs[0]
+
+
+def program(config: dict, source: str = "config.json") -> str:
+    """The symparams program of a Hugging Face config, as text."""
+    family = config.get("model_type")
+    if family not in FAMILIES:
+        raise ImportProblem(f"the model_type {json.dumps(family)} is not supported",
+                            hint="supported: " + ", ".join(sorted(FAMILIES)))
+    head, arch = _head(config, family)
+    f = Fields(config, DEFAULTS[family], family)
+    p = Program(f)
+    decoder = FAMILIES[family](f, p)
+    body = _decoder_body(p, decoder, head)
+    f.sym("sequence_length", f.symbols.get(decoder.positions) or _sequence_default(f))
+    tied = " (output layer tied to the embedding)" if head == "lm" and f.flag("tie_word_embeddings") else ""
+    out = [f"# {arch}{tied}, imported from {source} by `symparams import`:",
+           f"# model_type {family}, counted as Hugging Face transformers builds it from this config.",
+           "convention torch", ""]
+    for name in p.layers:
+        out += [DECLARED[name]]
+    for block in p.blocks:
+        out += [block]
+    args = ", ".join(f"{name} = {value}" for name, value in f.symbols.items())
+    out.append(f"model {_model_name(config, family)}({args}):")
+    if p.conditions:
+        out.append("    where " + ", ".join(p.conditions))
+    out += [f"    {line}" for line in body]
+    return "\n".join(out) + "\n"
+
+
+def _sequence_default(f: Fields) -> int:
+    """The input's length: the config's max_position_embeddings when it gives one."""
+    value = f.config.get("max_position_embeddings")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 2048

@@ -1,0 +1,263 @@
+"""`symparams import` of Hugging Face configs: each imported program against transformers building
+the same config on the meta device (no weights downloaded), exactly.
+
+The importer reads the JSON transformers itself writes (`to_json_string()`: only the fields that
+differ from the family's defaults, as in a saved config.json), so the family defaults it assumes
+are tested too. Sizes: published models' configs, written out here, and two small random ones.
+"""
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+import symparams
+from symparams.errors import SymparamsError
+from symparams.importers.huggingface import FAMILIES, program
+
+transformers = pytest.importorskip("transformers")
+torch = pytest.importorskip("torch")
+
+# (model_type, architecture, label, fields): published sizes, as in the models' config.json files.
+PUBLISHED = [
+    ("llama", "LlamaForCausalLM", "Llama-2-7B", dict(
+        vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+        num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=4096)),
+    ("llama", "LlamaForCausalLM", "Llama-3-8B", dict(
+        vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+        num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192, rope_theta=500000.0)),
+    ("llama", "LlamaForCausalLM", "Llama-3.2-1B", dict(
+        vocab_size=128256, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+        num_attention_heads=32, num_key_value_heads=8, head_dim=64, tie_word_embeddings=True,
+        max_position_embeddings=131072, rope_parameters=dict(
+            rope_type="llama3", rope_theta=500000.0, factor=32.0, low_freq_factor=1.0, high_freq_factor=4.0,
+            original_max_position_embeddings=8192))),
+    ("mistral", "MistralForCausalLM", "Mistral-7B-v0.1", dict(
+        vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+        num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=32768, sliding_window=4096)),
+    ("mistral", "MistralForCausalLM", "Mistral-Nemo-12B", dict(
+        vocab_size=131072, hidden_size=5120, intermediate_size=14336, num_hidden_layers=40,
+        num_attention_heads=32, num_key_value_heads=8, head_dim=128, max_position_embeddings=1024000)),
+    ("qwen2", "Qwen2ForCausalLM", "Qwen2-7B", dict(
+        vocab_size=152064, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
+        num_attention_heads=28, num_key_value_heads=4, max_position_embeddings=131072)),
+    ("qwen2", "Qwen2ForCausalLM", "Qwen2-0.5B", dict(
+        vocab_size=151936, hidden_size=896, intermediate_size=4864, num_hidden_layers=24,
+        num_attention_heads=14, num_key_value_heads=2, tie_word_embeddings=True)),
+    ("qwen3", "Qwen3ForCausalLM", "Qwen3-8B", dict(
+        vocab_size=151936, hidden_size=4096, intermediate_size=12288, num_hidden_layers=36,
+        num_attention_heads=32, num_key_value_heads=8, head_dim=128, max_position_embeddings=40960)),
+    ("qwen3", "Qwen3ForCausalLM", "Qwen3-0.6B", dict(
+        vocab_size=151936, hidden_size=1024, intermediate_size=3072, num_hidden_layers=28,
+        num_attention_heads=16, num_key_value_heads=8, head_dim=128, tie_word_embeddings=True)),
+    ("gpt2", "GPT2LMHeadModel", "GPT-2", dict()),
+    ("gpt2", "GPT2LMHeadModel", "GPT-2-XL", dict(n_embd=1600, n_layer=48, n_head=25)),
+    ("gpt_neox", "GPTNeoXForCausalLM", "Pythia-160M", dict(
+        vocab_size=50304, hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+        num_attention_heads=12, rotary_pct=0.25)),
+    ("gpt_neox", "GPTNeoXForCausalLM", "GPT-NeoX-20B", dict(
+        vocab_size=50432, hidden_size=6144, intermediate_size=24576, num_hidden_layers=44,
+        num_attention_heads=64)),
+    ("phi3", "Phi3ForCausalLM", "Phi-3-mini-4k", dict(
+        vocab_size=32064, hidden_size=3072, intermediate_size=8192, num_hidden_layers=32,
+        num_attention_heads=32, num_key_value_heads=32, max_position_embeddings=4096)),
+    ("phi3", "Phi3ForCausalLM", "Phi-3-medium-4k", dict(
+        vocab_size=32064, hidden_size=5120, intermediate_size=17920, num_hidden_layers=40,
+        num_attention_heads=40, num_key_value_heads=10, max_position_embeddings=4096)),
+    ("gemma", "GemmaForCausalLM", "Gemma-2B", dict(
+        vocab_size=256000, hidden_size=2048, intermediate_size=16384, num_hidden_layers=18,
+        num_attention_heads=8, num_key_value_heads=1, head_dim=256)),
+    ("gemma", "GemmaForCausalLM", "Gemma-7B", dict(
+        vocab_size=256000, hidden_size=3072, intermediate_size=24576, num_hidden_layers=28,
+        num_attention_heads=16, num_key_value_heads=16, head_dim=256)),
+    ("gemma2", "Gemma2ForCausalLM", "Gemma-2-2B", dict(
+        vocab_size=256000, hidden_size=2304, intermediate_size=9216, num_hidden_layers=26,
+        num_attention_heads=8, num_key_value_heads=4, head_dim=256)),
+    ("gemma2", "Gemma2ForCausalLM", "Gemma-2-9B", dict(
+        vocab_size=256000, hidden_size=3584, intermediate_size=14336, num_hidden_layers=42,
+        num_attention_heads=16, num_key_value_heads=8, head_dim=256)),
+    ("mixtral", "MixtralForCausalLM", "Mixtral-8x7B", dict(
+        vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+        num_attention_heads=32, num_key_value_heads=8, num_local_experts=8, num_experts_per_tok=2,
+        max_position_embeddings=32768)),
+    ("mixtral", "MixtralForCausalLM", "Mixtral-8x22B", dict(
+        vocab_size=32768, hidden_size=6144, intermediate_size=16384, num_hidden_layers=56,
+        num_attention_heads=48, num_key_value_heads=8, num_local_experts=8, num_experts_per_tok=2,
+        max_position_embeddings=65536)),
+    ("qwen2_moe", "Qwen2MoeForCausalLM", "Qwen1.5-MoE-A2.7B", dict(
+        vocab_size=151936, hidden_size=2048, intermediate_size=5632, num_hidden_layers=24,
+        num_attention_heads=16, num_key_value_heads=16, moe_intermediate_size=1408,
+        shared_expert_intermediate_size=5632, num_experts=60, num_experts_per_tok=4)),
+    ("qwen2_moe", "Qwen2MoeForCausalLM", "Qwen2-57B-A14B", dict(
+        vocab_size=151936, hidden_size=3584, intermediate_size=18944, num_hidden_layers=28,
+        num_attention_heads=28, num_key_value_heads=4, moe_intermediate_size=2560,
+        shared_expert_intermediate_size=20480, num_experts=64, num_experts_per_tok=8)),
+    ("qwen3_moe", "Qwen3MoeForCausalLM", "Qwen3-30B-A3B", dict(
+        vocab_size=151936, hidden_size=2048, intermediate_size=6144, num_hidden_layers=48,
+        num_attention_heads=32, num_key_value_heads=4, head_dim=128, moe_intermediate_size=768,
+        num_experts=128, num_experts_per_tok=8)),
+    ("qwen3_moe", "Qwen3MoeForCausalLM", "Qwen3-235B-A22B", dict(
+        vocab_size=151936, hidden_size=4096, intermediate_size=12288, num_hidden_layers=94,
+        num_attention_heads=64, num_key_value_heads=4, head_dim=128, moe_intermediate_size=1536,
+        num_experts=128, num_experts_per_tok=8)),
+    ("olmo", "OlmoForCausalLM", "OLMo-1B", dict(
+        vocab_size=50304, hidden_size=2048, intermediate_size=8192, num_hidden_layers=16,
+        num_attention_heads=16, tie_word_embeddings=True)),
+    ("olmo", "OlmoForCausalLM", "OLMo-7B", dict(
+        vocab_size=50304, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+        num_attention_heads=32)),
+    ("olmo2", "Olmo2ForCausalLM", "OLMo-2-7B", dict(
+        vocab_size=100352, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
+        num_attention_heads=32, num_key_value_heads=32)),
+    ("olmo2", "Olmo2ForCausalLM", "OLMo-2-13B", dict(
+        vocab_size=100352, hidden_size=5120, intermediate_size=13824, num_hidden_layers=40,
+        num_attention_heads=40, num_key_value_heads=40)),
+    ("starcoder2", "Starcoder2ForCausalLM", "StarCoder2-3B", dict(
+        vocab_size=49152, hidden_size=3072, intermediate_size=12288, num_hidden_layers=30,
+        num_attention_heads=24, num_key_value_heads=2)),
+    ("starcoder2", "Starcoder2ForCausalLM", "StarCoder2-7B", dict(
+        vocab_size=49152, hidden_size=4608, intermediate_size=18432, num_hidden_layers=32,
+        num_attention_heads=36, num_key_value_heads=4)),
+]
+
+# Published counts, from the models' own cards or reports, as a check that the configs above are right.
+KNOWN = {"Llama-2-7B": 6_738_415_616, "Llama-3-8B": 8_030_261_248, "Mistral-7B-v0.1": 7_241_732_096,
+         "GPT-2": 124_439_808, "GPT-2-XL": 1_557_611_200, "Mixtral-8x7B": 46_702_792_704}
+
+
+def _small(family: str, seed: int) -> dict:
+    """A random small config of the family: sizes drawn so every divisibility rule holds."""
+    rng = random.Random(f"{family}-{seed}")
+    kv = rng.choice([1, 2, 3])
+    heads = kv * rng.choice([1, 2, 4])
+    head_dim = rng.choice([4, 6, 8, 16])
+    hidden = heads * head_dim
+    if family == "gpt2":
+        return dict(vocab_size=rng.randint(50, 300), n_embd=hidden, n_layer=rng.randint(1, 4), n_head=heads,
+                    n_positions=rng.randint(16, 64), n_inner=rng.choice([None, rng.randint(8, 64)]))
+    fields = dict(vocab_size=rng.randint(50, 300), hidden_size=hidden, num_hidden_layers=rng.randint(1, 4),
+                  num_attention_heads=heads, intermediate_size=rng.randint(8, 64), pad_token_id=0,
+                  bos_token_id=0, eos_token_id=0, tie_word_embeddings=rng.random() < 0.5)
+    if family != "gpt_neox":
+        fields["num_key_value_heads"] = kv
+    if family in ("qwen3", "qwen3_moe", "gemma", "gemma2", "mistral") and rng.random() < 0.5:
+        fields["head_dim"] = rng.choice([4, 8, 12])
+    if family in ("mixtral",):
+        fields.update(num_local_experts=rng.randint(2, 5), num_experts_per_tok=rng.randint(1, 2))
+    if family in ("qwen2_moe", "qwen3_moe"):
+        fields.update(num_experts=rng.randint(2, 5), num_experts_per_tok=rng.randint(1, 2),
+                      moe_intermediate_size=rng.randint(4, 32))
+    if family == "qwen2_moe":
+        fields["shared_expert_intermediate_size"] = rng.randint(4, 32)
+    if family == "llama":
+        fields.update(attention_bias=rng.random() < 0.5, mlp_bias=rng.random() < 0.5)
+    if family == "starcoder2":
+        fields["use_bias"] = rng.random() < 0.5
+    if family == "gpt_neox":
+        fields.update(use_parallel_residual=rng.random() < 0.5, attention_bias=rng.random() < 0.5,
+                      rotary_pct=rng.choice([0.25, 0.5, 1.0]))
+    return fields
+
+
+ARCHS = {"llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": "Qwen2", "qwen3": "Qwen3",
+         "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe", "phi3": "Phi3", "gemma": "Gemma", "gemma2": "Gemma2",
+         "olmo": "Olmo", "olmo2": "Olmo2", "starcoder2": "Starcoder2", "gpt_neox": "GPTNeoX", "gpt2": "GPT2"}
+
+SMALL = [(family, f"{ARCHS[family]}{'LMHeadModel' if family == 'gpt2' else 'ForCausalLM'}", f"small-{seed}",
+          _small(family, seed)) for family in ARCHS for seed in (1, 2)]
+BARE = [(family, f"{ARCHS[family]}Model", "small-bare", _small(family, 3)) for family in ARCHS]
+
+
+def _config_json(model_type, arch, fields) -> dict:
+    """The config.json transformers writes for these fields: only what differs from the defaults."""
+    config = transformers.AutoConfig.for_model(model_type, architectures=[arch], **fields)
+    return json.loads(config.to_json_string())
+
+
+# The grouped matrix product transformers uses for experts by default wants bfloat16 on the meta
+# device; the eager loop builds the same weights.
+_EAGER_EXPERTS = {"experts_implementation": "eager"}
+
+
+def _reference(data: dict, arch: str, shape_length: int | None):
+    """Counts (and the output shape, for an input of shape_length tokens) of the transformers model.
+    Published sizes are built on the meta device; the small ones, which run, on the CPU: routing
+    tokens to experts depends on the values, which meta tensors do not have."""
+    config = transformers.AutoConfig.for_model(**data)
+    with torch.device("cpu" if shape_length else "meta"):
+        model = getattr(transformers, arch)._from_config(config, **_EAGER_EXPERTS)
+    params = sum(p.numel() for p in model.parameters())
+    out = {"params": params, "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+           "buffers": sum(b.numel() for b in model.buffers())}
+    if shape_length:
+        with torch.no_grad():
+            y = model(input_ids=torch.zeros((1, shape_length), dtype=torch.long))
+        out["output_shape"] = tuple((y.logits if hasattr(y, "logits") else y.last_hidden_state).shape[1:])
+    return out
+
+
+def _imported(data: dict, shape_length: int | None):
+    model = symparams.parse(program(data, "config.json"), "config.json")
+    ev = model.evaluate({"sequence_length": shape_length} if shape_length else {})
+    ev.check()
+    out = {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers}
+    if shape_length:
+        out["output_shape"] = ev.shape(model.output_shape)
+    return out
+
+
+@pytest.mark.parametrize("model_type,arch,label,fields", PUBLISHED, ids=[c[2] for c in PUBLISHED])
+def test_published_sizes(model_type, arch, label, fields):
+    data = _config_json(model_type, arch, fields)
+    expected, got = _reference(data, arch, None), _imported(data, None)
+    assert got == expected
+    if label in KNOWN:
+        assert got["params"] == KNOWN[label]
+
+
+@pytest.mark.parametrize("model_type,arch,label,fields", SMALL + BARE, ids=[f"{c[0]}-{c[2]}" for c in SMALL + BARE])
+def test_small_sizes_with_shapes(model_type, arch, label, fields):
+    data = _config_json(model_type, arch, fields)
+    assert _imported(data, 5) == _reference(data, arch, 5)
+
+
+def test_every_family_is_tested():
+    assert {c[0] for c in PUBLISHED} == set(FAMILIES) == set(ARCHS)
+    for family in FAMILIES:
+        assert sum(c[0] == family for c in PUBLISHED) >= 2, family
+
+
+def test_symbols_are_the_config_fields():
+    data = _config_json(*PUBLISHED[1][:2], PUBLISHED[1][3])
+    model = symparams.parse(program(data), "config.json")
+    assert {str(s) for s in model.params.free_symbols} == {
+        "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+        "intermediate_size"}
+    assert model.values()[model.symbol("num_key_value_heads")] == 8
+
+
+@pytest.mark.parametrize("config,message", [
+    ({"model_type": "rwkv"}, "the model_type \"rwkv\" is not supported"),
+    ({}, "the model_type null is not supported"),
+    ({"model_type": "llama", "hidden_act": "swiglu"}, "the activation hidden_act=\"swiglu\" is not supported"),
+    ({"model_type": "llama", "hidden_size": 0}, "'hidden_size' must be a positive whole number, found 0"),
+    ({"model_type": "llama", "architectures": ["LlamaForSequenceClassification"]},
+     "the architecture LlamaForSequenceClassification is not supported"),
+    ({"model_type": "qwen3_moe", "mlp_only_layers": [0]}, "mlp_only_layers=[0]"),
+    ({"model_type": "gpt2", "add_cross_attention": True}, "add_cross_attention=true is not supported"),
+])
+def test_what_the_templates_cannot_express_is_an_error(config, message):
+    with pytest.raises(SymparamsError) as e:
+        program(config)
+    assert message in str(e.value)
+    assert "supported: " in str(e.value) or "whole number" in message
+
+
+def test_a_field_spelled_as_older_configs_spell_it():
+    """Qwen3-MoE's published config.json says num_experts; transformers 5 writes num_local_experts."""
+    old = {"model_type": "qwen3_moe", "num_experts": 16, "hidden_size": 64, "num_attention_heads": 4}
+    model = symparams.parse(program(old), "config.json")
+    assert "num_experts" in {str(s) for s in model.params.free_symbols}
+    new = {**old, "num_local_experts": old.pop("num_experts")}
+    assert symparams.parse(program(new), "c.json").evaluate().params == model.evaluate().params
