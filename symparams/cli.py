@@ -19,7 +19,11 @@ COMMANDS = {
     "export": "print the model as a PyTorch nn.Module (or Keras model) at given sizes",
     "repl": "build or load a model line by line and watch its shapes, counts and formulas",
     "layers": "list the layer catalog with each layer's formula",
+    "import": "write a Hugging Face config.json as a symparams program",
 }
+
+# Commands whose name is a Python keyword live in a module named with a trailing underscore.
+MODULES = {"import": "import_"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _module(name):
-    return importlib.import_module(f"symparams.commands.{name}")
+    return importlib.import_module(f"symparams.commands.{MODULES.get(name, name)}")
 
 
 def main(argv=None) -> int:

@@ -414,9 +414,15 @@ def parse(text: str, filename: str | None = None, model: str | None = None,
 
 
 def read(path) -> Program:
-    """A .sp file, parsed: its models can then be derived under either convention without reading it again."""
+    """A .sp file, parsed: its models can then be derived under either convention without reading it again.
+    A Hugging Face config.json (or a folder holding one) is written as a program first
+    (symparams/importers/huggingface.py)."""
     from pathlib import Path
+    from .importers import huggingface
     p = Path(path)
+    if huggingface.is_config_path(p):
+        config, filename = huggingface.read_config(p)
+        return Program(huggingface.program(config, filename), filename)
     try:
         text = p.read_text()
     except OSError as e:
@@ -425,5 +431,5 @@ def read(path) -> Program:
 
 
 def load(path, model: str | None = None, convention: str | None = None) -> Model:
-    """Derive a model's formulas from a .sp file."""
+    """Derive a model's formulas from a .sp file (or a Hugging Face config.json)."""
     return read(path).model(model, convention)

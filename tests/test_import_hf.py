@@ -131,7 +131,7 @@ def _small(family: str, seed: int) -> dict:
     rng = random.Random(f"{family}-{seed}")
     kv = rng.choice([1, 2, 3])
     heads = kv * rng.choice([1, 2, 4])
-    head_dim = rng.choice([4, 6, 8, 16])
+    head_dim = rng.choice([8, 16] if family == "gpt_neox" else [4, 6, 8, 16])   # an even rotary part
     hidden = heads * head_dim
     if family == "gpt2":
         return dict(vocab_size=rng.randint(50, 300), n_embd=hidden, n_layer=rng.randint(1, 4), n_head=heads,
@@ -238,6 +238,8 @@ def test_symbols_are_the_config_fields():
 
 
 @pytest.mark.parametrize("config,message", [
+    ({"model_type": "llama", "hidden_size": 50, "num_attention_heads": 4},
+     "hidden_size=50 is not a multiple of num_attention_heads=4"),
     ({"model_type": "rwkv"}, "the model_type \"rwkv\" is not supported"),
     ({}, "the model_type null is not supported"),
     ({"model_type": "llama", "hidden_act": "swiglu"}, "the activation hidden_act=\"swiglu\" is not supported"),
@@ -246,12 +248,13 @@ def test_symbols_are_the_config_fields():
      "the architecture LlamaForSequenceClassification is not supported"),
     ({"model_type": "qwen3_moe", "mlp_only_layers": [0]}, "mlp_only_layers=[0]"),
     ({"model_type": "gpt2", "add_cross_attention": True}, "add_cross_attention=true is not supported"),
+    ({"model_type": "gpt_neox", "partial_rotary_factor": 2}, "partial_rotary_factor must be a number in (0, 1]"),
 ])
 def test_what_the_templates_cannot_express_is_an_error(config, message):
     with pytest.raises(SymparamsError) as e:
         program(config)
     assert message in str(e.value)
-    assert "supported: " in str(e.value) or "whole number" in message
+    assert "supported: " in str(e.value) or "hint: " in str(e.value) or "whole number" in message
 
 
 def test_a_field_spelled_as_older_configs_spell_it():

@@ -104,12 +104,6 @@ class Fields:
                                 hint="supported: " + ", ".join(sorted(ACTIVATIONS)))
         return ACTIVATIONS[value]
 
-    def require(self, name, allowed, why):
-        value = self.get(name)
-        if value not in allowed:
-            raise ImportProblem(f"{self.family}: {name}={json.dumps(value)} is not supported ({why})",
-                                hint="supported: " + ", ".join(json.dumps(a) for a in allowed))
-
 
 # ------------------------------------------------------------------------------ declared layers
 
@@ -117,10 +111,10 @@ class Fields:
 DECLARED = {
     "rotary_tables": """\
 # The rotary angles, computed once per model for every layer's attention: inv_freq and
-# original_inv_freq, one number per pair of the rotary_dim rotated features each (buffers;
-# no weights).
+# original_inv_freq, rotary_dim / 2 numbers each (buffers; no weights).
 layer rotary_tables(rotary_dim)(x: (*, t, n)) -> (*, t, n):
-    buffers = 2 * ((rotary_dim + 1) // 2)
+    where rotary_dim % 2 == 0
+    buffers = rotary_dim
 """,
     "embed_scale": """\
 # Gemma multiplies the embeddings by sqrt(hidden_size), kept as a one-number buffer.
@@ -189,6 +183,11 @@ def _head_dim(p: Program, hidden: str, heads: str) -> str:
     given = f.get("head_dim")
     if given is not None and f.number("head_dim") * f.symbols[heads] != f.symbols[hidden]:
         return f.sym("head_dim")
+    if f.symbols[hidden] % f.symbols[heads]:
+        raise ImportProblem(f"{f.family}: {hidden}={f.symbols[hidden]} is not a multiple of "
+                            f"{heads}={f.symbols[heads]} (transformers refuses it too)",
+                            hint=f"sizes where {heads} divides {hidden}" +
+                                 (", or an explicit head_dim" if f.family not in ("gpt2", "gpt_neox") else ""))
     p.where(f"{hidden} % {heads} == 0")
     return f"{hidden} / {heads}"
 
@@ -340,7 +339,8 @@ def _rotary_dim(f: Fields, head_dim: str, factor_fields=("partial_rotary_factor"
     if factor is None or factor == 1:
         return head_dim
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor <= 1:
-        raise ImportProblem(f"{f.family}: partial_rotary_factor must be a number in (0, 1], found {json.dumps(factor)}")
+        raise ImportProblem(f"{f.family}: partial_rotary_factor must be a number in (0, 1], found {json.dumps(factor)}",
+                            hint="the fraction of each head's features rotated, such as 0.25")
     q = Fraction(factor).limit_denominator(1000)
     term = head_dim if " " not in head_dim else f"({head_dim})"
     return f"{term} * {q.numerator} // {q.denominator}" if q.numerator != 1 else f"{term} // {q.denominator}"
@@ -536,6 +536,13 @@ def _head(config: dict, family: str) -> tuple[str, str]:
 
 def program(config: dict, source: str = "config.json") -> str:
     """The symparams program of a Hugging Face config, as text."""
+    try:
+        return _program(config, source)
+    except SymparamsError as e:
+        raise e.attach(None, source)
+
+
+def _program(config: dict, source: str) -> str:
     family = config.get("model_type")
     if family not in FAMILIES:
         raise ImportProblem(f"the model_type {json.dumps(family)} is not supported",
@@ -547,8 +554,8 @@ def program(config: dict, source: str = "config.json") -> str:
     body = _decoder_body(p, decoder, head)
     f.sym("sequence_length", f.symbols.get(decoder.positions) or _sequence_default(f))
     tied = " (output layer tied to the embedding)" if head == "lm" and f.flag("tie_word_embeddings") else ""
-    out = [f"# {arch}{tied}, imported from {source} by `symparams import`:",
-           f"# model_type {family}, counted as Hugging Face transformers builds it from this config.",
+    out = [f"# {arch}{tied}, model_type {family}, imported from {source}",
+           "# by `symparams import`: counted as Hugging Face transformers builds it from this config.",
            "convention torch", ""]
     for name in p.layers:
         out += [DECLARED[name]]
