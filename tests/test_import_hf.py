@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from pathlib import Path
 
 import pytest
 
@@ -264,3 +266,61 @@ def test_a_field_spelled_as_older_configs_spell_it():
     assert "num_experts" in {str(s) for s in model.params.free_symbols}
     new = {**old, "num_local_experts": old.pop("num_experts")}
     assert symparams.parse(program(new), "c.json").evaluate().params == model.evaluate().params
+
+
+# ---------------------------------------------------------------- the command line, and docs/import.md
+
+ROOT = Path(__file__).resolve().parent.parent
+QWEN = "examples/hf/qwen2-0.5b"
+
+
+def _run(capsys, *argv):
+    from symparams.cli import main
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_prints_the_program_or_writes_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, printed, _ = _run(capsys, "import", QWEN)
+    assert code == 0 and printed.startswith("# Qwen2ForCausalLM (output layer tied to the embedding)")
+    out = tmp_path / "qwen.sp"
+    assert _run(capsys, "import", f"{QWEN}/config.json", "-o", str(out)) == (0, "", "")
+    assert out.read_text() == printed
+    assert symparams.load(out).evaluate().params == 494_032_768
+
+
+def test_every_command_reads_a_config(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, _ = _run(capsys, "summary", f"{QWEN}/config.json", "--set", "sequence_length=16")
+    assert code == 0 and "Total params: 494,032,768" in out and "(None, 16, 151936)" in out
+    assert _run(capsys, "check", QWEN)[0] == 0
+    assert symparams.load(QWEN).evaluate().params == 494_032_768
+
+
+def test_a_bad_config_is_a_users_mistake(capsys, tmp_path):
+    bad = tmp_path / "config.json"
+    bad.write_text('{"model_type": "rwkv"}')
+    for command in ("import", "summary"):
+        code, _, err = _run(capsys, command, str(tmp_path))
+        assert code == 2
+        assert err.startswith(f"{bad}: import error: the model_type \"rwkv\" is not supported")
+    bad.write_text("{not json")
+    assert "not valid JSON" in _run(capsys, "import", str(bad))[2]
+    assert "cannot read the config" in _run(capsys, "import", str(tmp_path / "missing.json"))[2]
+
+
+def _doc_commands():
+    text = (ROOT / "docs" / "import.md").read_text()
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
+        for chunk in block.split("$ symparams ")[1:]:
+            command, _, output = chunk.partition("\n")
+            yield command, output
+
+
+@pytest.mark.parametrize("command,output", list(_doc_commands()))
+def test_docs_show_real_output(command, output, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, _ = _run(capsys, *command.split())
+    assert code == 0 and out == output

@@ -515,9 +515,12 @@ def _gemma(d: Decoder) -> Decoder:
 
 # ------------------------------------------------------------------------------ the program
 
-def _model_name(config: dict, family: str) -> str:
-    name = Path(str(config.get("_name_or_path") or family)).name
-    name = re.sub(r"[^0-9a-zA-Z_]+", "_", name).strip("_").lower() or family
+def _model_name(config: dict, family: str, source: str) -> str:
+    """The model's name: the config's _name_or_path, else its folder's (unless a hub snapshot's
+    hash), else the model_type."""
+    folder = Path(source).parent.name
+    name = config.get("_name_or_path") or (folder if not re.fullmatch(r"[0-9a-f]{40}|\.*", folder) else family)
+    name = re.sub(r"[^0-9a-zA-Z_]+", "_", Path(str(name)).name).strip("_").lower() or family
     return name if not name[0].isdigit() else f"{family}_{name}"
 
 
@@ -562,7 +565,7 @@ def _program(config: dict, source: str) -> str:
     for block in p.blocks:
         out += [block]
     args = ", ".join(f"{name} = {value}" for name, value in f.symbols.items())
-    out.append(f"model {_model_name(config, family)}({args}):")
+    out.append(f"model {_model_name(config, family, source)}({args}):")
     if p.conditions:
         out.append("    where " + ", ".join(p.conditions))
     out += [f"    {line}" for line in body]
