@@ -121,11 +121,43 @@ PUBLISHED = [
     ("starcoder2", "Starcoder2ForCausalLM", "StarCoder2-7B", dict(
         vocab_size=49152, hidden_size=4608, intermediate_size=18432, num_hidden_layers=32,
         num_attention_heads=36, num_key_value_heads=4)),
+    ("phi", "PhiForCausalLM", "Phi-1.5", dict(
+        vocab_size=51200, hidden_size=2048, intermediate_size=8192, num_hidden_layers=24,
+        num_attention_heads=32, partial_rotary_factor=0.5)),
+    ("phi", "PhiForCausalLM", "Phi-2", dict(
+        vocab_size=51200, hidden_size=2560, intermediate_size=10240, num_hidden_layers=32,
+        num_attention_heads=32, partial_rotary_factor=0.4)),
+    ("bloom", "BloomForCausalLM", "BLOOM-560M", dict(vocab_size=250880, hidden_size=1024, n_layer=24, n_head=16)),
+    ("bloom", "BloomForCausalLM", "BLOOM-7B1", dict(vocab_size=250880, hidden_size=4096, n_layer=30, n_head=32)),
+    ("gptj", "GPTJForCausalLM", "GPT-J-6B", dict(
+        vocab_size=50400, n_embd=4096, n_layer=28, n_head=16, rotary_dim=64, n_positions=2048)),
+    ("gptj", "GPTJForCausalLM", "KoGPT-6B", dict(
+        vocab_size=64512, n_embd=4096, n_layer=28, n_head=16, rotary_dim=64, n_positions=2048)),
+    ("opt", "OPTForCausalLM", "OPT-125M", dict(
+        vocab_size=50272, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, ffn_dim=3072,
+        word_embed_proj_dim=768)),
+    ("opt", "OPTForCausalLM", "OPT-350M", dict(
+        vocab_size=50272, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, ffn_dim=4096,
+        word_embed_proj_dim=512, do_layer_norm_before=False)),
+    ("opt", "OPTForCausalLM", "OPT-1.3B", dict(
+        vocab_size=50272, hidden_size=2048, num_hidden_layers=24, num_attention_heads=32, ffn_dim=8192,
+        word_embed_proj_dim=2048)),
+    ("falcon", "FalconForCausalLM", "Falcon-7B", dict(
+        vocab_size=65024, hidden_size=4544, num_hidden_layers=32, num_attention_heads=71, multi_query=True,
+        parallel_attn=True, bias=False)),
+    ("falcon", "FalconForCausalLM", "Falcon-40B", dict(
+        vocab_size=65024, hidden_size=8192, num_hidden_layers=60, num_attention_heads=128, num_kv_heads=8,
+        new_decoder_architecture=True, parallel_attn=True, bias=False)),
+    ("falcon", "FalconForCausalLM", "Falcon-RW-1B", dict(
+        vocab_size=50304, hidden_size=2048, num_hidden_layers=24, num_attention_heads=32, alibi=True,
+        multi_query=False, parallel_attn=False, bias=True)),
 ]
 
 # Published counts, from the models' own cards or reports, as a check that the configs above are right.
 KNOWN = {"Llama-2-7B": 6_738_415_616, "Llama-3-8B": 8_030_261_248, "Mistral-7B-v0.1": 7_241_732_096,
-         "GPT-2": 124_439_808, "GPT-2-XL": 1_557_611_200, "Mixtral-8x7B": 46_702_792_704}
+         "GPT-2": 124_439_808, "GPT-2-XL": 1_557_611_200, "Mixtral-8x7B": 46_702_792_704,
+         "OPT-125M": 125_239_296, "Falcon-7B": 6_921_720_704, "GPT-J-6B": 6_050_882_784,
+         "BLOOM-560M": 559_214_592, "Phi-2": 2_779_683_840}
 
 
 def _small(family: str, seed: int) -> dict:
@@ -135,14 +167,35 @@ def _small(family: str, seed: int) -> dict:
     heads = kv * rng.choice([1, 2, 4])
     head_dim = rng.choice([8, 16] if family == "gpt_neox" else [4, 6, 8, 16])   # an even rotary part
     hidden = heads * head_dim
-    if family == "gpt2":
-        return dict(vocab_size=rng.randint(50, 300), n_embd=hidden, n_layer=rng.randint(1, 4), n_head=heads,
-                    n_positions=rng.randint(16, 64), n_inner=rng.choice([None, rng.randint(8, 64)]))
+    if family in ("gpt2", "gptj"):
+        fields = dict(vocab_size=rng.randint(50, 300), n_embd=hidden, n_layer=rng.randint(1, 4), n_head=heads,
+                      n_positions=rng.randint(16, 64), n_inner=rng.choice([None, rng.randint(8, 64)]))
+        if family == "gptj":
+            fields.update(rotary_dim=rng.choice([2, 4]), bos_token_id=0, eos_token_id=0,
+                          tie_word_embeddings=rng.random() < 0.5)
+        return fields
+    if family == "bloom":
+        return dict(vocab_size=rng.randint(50, 300), hidden_size=hidden, n_layer=rng.randint(1, 4), n_head=heads,
+                    tie_word_embeddings=rng.random() < 0.5, bos_token_id=0, eos_token_id=0, pad_token_id=0)
     fields = dict(vocab_size=rng.randint(50, 300), hidden_size=hidden, num_hidden_layers=rng.randint(1, 4),
                   num_attention_heads=heads, intermediate_size=rng.randint(8, 64), pad_token_id=0,
                   bos_token_id=0, eos_token_id=0, tie_word_embeddings=rng.random() < 0.5)
-    if family != "gpt_neox":
+    if family not in ("gpt_neox", "opt", "falcon"):
         fields["num_key_value_heads"] = kv
+    if family == "opt":
+        fields.update(ffn_dim=fields.pop("intermediate_size"), word_embed_proj_dim=rng.choice([hidden, 8, 12]),
+                      do_layer_norm_before=rng.random() < 0.5, enable_bias=rng.random() < 0.5,
+                      layer_norm_elementwise_affine=rng.random() < 0.5, max_position_embeddings=rng.randint(8, 40))
+    if family == "falcon":
+        new = rng.random() < 0.5
+        fields.update(ffn_hidden_size=fields.pop("intermediate_size"), new_decoder_architecture=new,
+                      multi_query=rng.random() < 0.5, parallel_attn=new or rng.random() < 0.5,
+                      bias=rng.random() < 0.5, alibi=rng.random() < 0.3,
+                      num_ln_in_parallel_attn=rng.choice([None, 1, 2]) if new else None)
+        if new:
+            fields["num_kv_heads"] = kv
+    if family == "phi":
+        fields.update(qk_layernorm=rng.random() < 0.5, partial_rotary_factor=rng.choice([0.5, 1.0]))
     if family in ("qwen3", "qwen3_moe", "gemma", "gemma2", "mistral") and rng.random() < 0.5:
         fields["head_dim"] = rng.choice([4, 8, 12])
     if family in ("mixtral",):
@@ -164,7 +217,8 @@ def _small(family: str, seed: int) -> dict:
 
 ARCHS = {"llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": "Qwen2", "qwen3": "Qwen3",
          "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe", "phi3": "Phi3", "gemma": "Gemma", "gemma2": "Gemma2",
-         "olmo": "Olmo", "olmo2": "Olmo2", "starcoder2": "Starcoder2", "gpt_neox": "GPTNeoX", "gpt2": "GPT2"}
+         "olmo": "Olmo", "olmo2": "Olmo2", "starcoder2": "Starcoder2", "gpt_neox": "GPTNeoX", "gpt2": "GPT2",
+         "phi": "Phi", "bloom": "Bloom", "gptj": "GPTJ", "opt": "OPT", "falcon": "Falcon"}
 
 SMALL = [(family, f"{ARCHS[family]}{'LMHeadModel' if family == 'gpt2' else 'ForCausalLM'}", f"small-{seed}",
           _small(family, seed)) for family in ARCHS for seed in (1, 2)]

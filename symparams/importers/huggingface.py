@@ -116,6 +116,12 @@ layer rotary_tables(rotary_dim)(x: (*, t, n)) -> (*, t, n):
     where rotary_dim % 2 == 0
     buffers = rotary_dim
 """,
+    "sincos_table": """\
+# GPT-J's rotary angles: a sine and cosine table of positions x rotary_dim (a buffer; no weights).
+layer sincos_table(positions, rotary_dim)(x: (*, t, n)) -> (*, t, n):
+    where t <= positions
+    buffers = positions * rotary_dim
+""",
     "embed_scale": """\
 # Gemma multiplies the embeddings by sqrt(hidden_size), kept as a one-number buffer.
 layer embed_scale()(x: (*, t, n)) -> (*, t, n):
@@ -133,6 +139,13 @@ layer attention_product(heads, kv_heads, head_dim)(q: (*, t, a), k: (*, s, b), v
 layer per_head_rmsnorm(head_dim)(x: (*rows, n)) -> (*rows, n):
     where n % head_dim == 0
     params = head_dim
+    macs = rows * n
+""",
+    "per_head_layernorm": """\
+# LayerNorm over each head's head_dim features, one scale and one shift of head_dim shared by every head.
+layer per_head_layernorm(head_dim)(x: (*rows, n)) -> (*rows, n):
+    where n % head_dim == 0
+    params = 2 * head_dim
     macs = rows * n
 """,
     "shared_expert_gate": """\
@@ -174,7 +187,8 @@ class Attention:
     kv_heads: str | None        # symbol of the key/value heads; None: as many as the query heads
     head_dim: str               # a symbol, or hidden_size / heads
     bias: str = "none"          # "none", "all", or "qkv" (biases on q, k, v, not on the output)
-    qk_norm: str | None = None  # None, "head" (RMSNorm per head) or "full" (RMSNorm over all heads)
+    qk_norm: str | None = None  # None, "head" (RMSNorm per head), "head_layernorm", "full" (RMSNorm over all heads)
+    out_name: str = "o_proj"
 
 
 def _head_dim(p: Program, hidden: str, heads: str) -> str:
@@ -195,7 +209,7 @@ def _head_dim(p: Program, hidden: str, heads: str) -> str:
 def _attention_call(p: Program, att: Attention, hidden: str, name: str) -> tuple[str, list, list]:
     """The attention applied to h, and the block arguments it needs: a catalog layer where one
     counts as the family's module does, else a block of projections around attention_product."""
-    if att.kv_heads is not None:
+    if att.kv_heads not in (None, "1"):
         p.where(f"{att.heads} % {att.kv_heads} == 0")
     if att.qk_norm is None and att.bias in ("none", "all"):
         bias = "true" if att.bias == "all" else "false"
@@ -212,10 +226,14 @@ def _attention_call(p: Program, att: Attention, hidden: str, name: str) -> tuple
     if att.qk_norm == "head":
         p.declare("per_head_rmsnorm")
         lines += ["q = per_head_rmsnorm(head_dim, name=q_norm)(q)", "k = per_head_rmsnorm(head_dim, name=k_norm)(k)"]
+    elif att.qk_norm == "head_layernorm":
+        p.declare("per_head_layernorm")
+        lines += ["q = per_head_layernorm(head_dim, name=q_layernorm)(q)",
+                  "k = per_head_layernorm(head_dim, name=k_layernorm)(k)"]
     elif att.qk_norm == "full":
         lines += ["q = rmsnorm(name=q_norm)(q)", "k = rmsnorm(name=k_norm)(k)"]
     lines += ["a = attention_product(num_heads, num_kv_heads, head_dim)(q, k, v)",
-              f"return dense(hidden_size, use_bias={out}, name=o_proj)(a)"]
+              f"return dense(hidden_size, use_bias={out}, name={att.out_name})(a)"]
     p.blocks.append(_block("self_attention", ["hidden_size", "num_heads", "num_kv_heads", "head_dim"], lines))
     kv = att.kv_heads or att.heads
     return (f"self_attention(hidden_size, num_heads, num_kv_heads, head_dim, name={name})(h)",
@@ -266,16 +284,26 @@ class Decoder:
     attention: Attention
     mlp: Mlp
     norm: str = "rmsnorm"                  # the call, without its name
-    placement: str = "pre"                 # "pre", "sandwich" (gemma2), "post" (olmo2), "parallel" (neox)
+    # "pre"; "parallel" (attention and MLP read the input, each through its norm: GPT-NeoX);
+    # "shared" (both read it through one norm: GPT-J, Phi, Falcon-7B); "sandwich" (a norm before
+    # and after each sub-layer: Gemma 2); "post" (norms on the sub-layers' outputs: OLMo 2);
+    # "residual" (norms after each residual sum: OPT-350M)
+    placement: str = "pre"
     embed: str = "embed_tokens"
-    positions: str | None = None           # a learned position table's size symbol (gpt2)
+    embed_width: str | None = None         # the embedding's width where it is not hidden (OPT's projection)
+    embed_norm: str | None = None          # a norm on the embeddings (BLOOM)
+    positions: tuple | None = None         # a learned position table: (its size, its name)
     rotary_dim: str | None = None          # an expression: rotary buffers' size, or None (no rotary)
+    sincos_positions: str | None = None    # GPT-J's table of positions x rotary_dim (a buffer)
     scaled_embedding: bool = False         # gemma
-    final_norm: str = "norm"
+    final_norm: str | None = "norm"
     head: str = "lm_head"
     head_bias: bool = False
     names: dict = field(default_factory=lambda: {"attn": "self_attn", "norm1": "input_layernorm",
                                                   "norm2": "post_attention_layernorm"})
+
+    def norm_call(self, name):
+        return f"{self.norm}(name={name})" if "(" not in self.norm else self.norm.replace(")", f", name={name})")
 
 
 def _layer_block(p: Program, d: Decoder) -> tuple[str, list]:
@@ -287,40 +315,51 @@ def _layer_block(p: Program, d: Decoder) -> tuple[str, list]:
         if name not in params:
             params.append(name)
             args.append(arg)
-
-    def norm(name):
-        return f"{d.norm}(name={name})" if "(" not in d.norm else d.norm.replace(")", f", name={name})")
-
+    norm = d.norm_call
     n1, n2 = d.names["norm1"], d.names["norm2"]
     if d.placement == "pre":
         lines = [f"h = {norm(n1)}(x)", f"x = x + {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, "return x + m"]
-    elif d.placement == "parallel":       # GPT-NeoX: attention and MLP read the same input
+    elif d.placement == "parallel":
         lines = [f"h = {norm(n1)}(x)", f"a = {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, "return x + a + m"]
-    elif d.placement == "sandwich":       # Gemma 2: a norm before and after each sub-layer
+    elif d.placement == "shared":
+        lines = [f"h = {norm(n1)}(x)", f"a = {att_call}", *mlp_lines, "return x + a + m"]
+    elif d.placement == "sandwich":
         lines = [f"h = {norm('input_layernorm')}(x)", f"x = x + {norm('post_attention_layernorm')}({att_call})",
                  f"h = {norm('pre_feedforward_layernorm')}(x)", *mlp_lines,
                  f"return x + {norm('post_feedforward_layernorm')}(m)"]
-    else:                                 # OLMo 2: the norms on the sub-layers' outputs
+    elif d.placement == "post":
         lines = ["h = x", f"x = x + {norm('post_attention_layernorm')}({att_call})", *mlp_lines,
                  f"return x + {norm('post_feedforward_layernorm')}(m)"]
+    else:
+        lines = ["h = x", f"x = {norm(n1)}(x + {att_call})", "h = x", *mlp_lines, f"return {norm(n2)}(x + m)"]
     p.blocks.append(_block("decoder_layer", params, lines))
     return f"decoder_layer({', '.join(args)})", params
 
 
 def _decoder_body(p: Program, d: Decoder, head: str) -> list:
     f = p.fields
-    lines = ["input_ids = input (sequence_length) int", f"{d.embed} = embedding({d.vocab}, {d.hidden})",
+    width = d.embed_width or d.hidden
+    lines = ["input_ids = input (sequence_length) int", f"{d.embed} = embedding({d.vocab}, {width})",
              f"x = {d.embed}(input_ids)"]
+    if d.embed_width:
+        lines.append(f"x = dense({d.hidden}, use_bias=false, name=project_in)(x)")
     if d.positions:
-        lines[-1] += f" + position_embedding({d.positions}, {d.hidden}, name=wpe)(input_ids)"
+        size, name = d.positions
+        lines.append(f"x = x + position_embedding({size}, {d.hidden}, name={name})(input_ids)")
+    if d.embed_norm:
+        lines.append(f"x = {d.norm_call(d.embed_norm)}(x)")
     if d.scaled_embedding:
         lines.append(f"x = {p.declare('embed_scale')}()(x)")
     if d.rotary_dim:
         lines.append(f"x = {p.declare('rotary_tables')}({d.rotary_dim}, name=rotary_emb)(x)")
+    if d.sincos_positions:
+        lines.append(f"x = {p.declare('sincos_table')}({d.sincos_positions}, name=rotary_emb)(x)")
     call, _ = _layer_block(p, d)
     lines.append(f"x = repeat({d.layers}, {call})(x)")
-    final = d.norm.replace(")", f", name={d.final_norm})") if "(" in d.norm else f"{d.norm}(name={d.final_norm})"
-    lines.append(f"x = {final}(x)")
+    if d.final_norm:
+        lines.append(f"x = {d.norm_call(d.final_norm)}(x)")
+    if d.embed_width:
+        lines.append(f"x = dense({width}, use_bias=false, name=project_out)(x)")
     if head == "lm":
         tied = f", tied={d.embed}" if f.flag("tie_word_embeddings") else ""
         bias = "true" if d.head_bias else "false"
@@ -385,6 +424,19 @@ DEFAULTS = {
                  "use_parallel_residual": True, "attention_bias": True, "partial_rotary_factor": 0.25},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "activation_function": "gelu_new", "add_cross_attention": False, "tie_word_embeddings": True},
+    "phi": {**_LLAMA_LIKE, "vocab_size": 51200, "hidden_size": 2048, "intermediate_size": 8192,
+            "num_hidden_layers": 24, "hidden_act": "gelu_new", "qk_layernorm": False, "partial_rotary_factor": 0.5},
+    "bloom": {"vocab_size": 250880, "hidden_size": 64, "n_layer": 2, "n_head": 8, "tie_word_embeddings": True},
+    "gptj": {"vocab_size": 50400, "n_positions": 2048, "n_embd": 4096, "n_layer": 28, "n_head": 16, "rotary_dim": 64,
+             "n_inner": None, "activation_function": "gelu_new", "tie_word_embeddings": False},
+    "opt": {"vocab_size": 50272, "hidden_size": 768, "num_hidden_layers": 12, "ffn_dim": 3072,
+            "max_position_embeddings": 2048, "do_layer_norm_before": True, "_remove_final_layer_norm": False,
+            "word_embed_proj_dim": None, "num_attention_heads": 12, "activation_function": "relu",
+            "enable_bias": True, "layer_norm_elementwise_affine": True, "tie_word_embeddings": True},
+    "falcon": {"vocab_size": 65024, "hidden_size": 4544, "num_hidden_layers": 32, "num_attention_heads": 71,
+               "num_ln_in_parallel_attn": None, "num_kv_heads": None, "alibi": False,
+               "new_decoder_architecture": False, "multi_query": True, "parallel_attn": True, "bias": False,
+               "ffn_hidden_size": None, "activation": "gelu", "tie_word_embeddings": True},
 }
 
 # Other spellings transformers accepts for a field (its configs' attribute_map, and names older
@@ -392,6 +444,9 @@ DEFAULTS = {
 ALIASES = {
     "gpt2": {"n_embd": ("hidden_size",), "n_positions": ("max_position_embeddings",),
              "n_head": ("num_attention_heads",), "n_layer": ("num_hidden_layers",)},
+    "gptj": {"n_embd": ("hidden_size",), "n_positions": ("max_position_embeddings",),
+             "n_head": ("num_attention_heads",), "n_layer": ("num_hidden_layers",)},
+    "bloom": {"hidden_size": ("n_embed",), "n_layer": ("num_hidden_layers",), "n_head": ("num_attention_heads",)},
     "mixtral": {"num_local_experts": ("num_experts",)},
     "qwen3_moe": {"num_local_experts": ("num_experts",)},
 }
@@ -405,7 +460,9 @@ HEADS = {
     "gemma": ("GemmaForCausalLM", "GemmaModel"), "gemma2": ("Gemma2ForCausalLM", "Gemma2Model"),
     "olmo": ("OlmoForCausalLM", "OlmoModel"), "olmo2": ("Olmo2ForCausalLM", "Olmo2Model"),
     "starcoder2": ("Starcoder2ForCausalLM", "Starcoder2Model"), "gpt_neox": ("GPTNeoXForCausalLM", "GPTNeoXModel"),
-    "gpt2": ("GPT2LMHeadModel", "GPT2Model"),
+    "gpt2": ("GPT2LMHeadModel", "GPT2Model"), "phi": ("PhiForCausalLM", "PhiModel"),
+    "bloom": ("BloomForCausalLM", "BloomModel"), "gptj": ("GPTJForCausalLM", "GPTJModel"),
+    "opt": ("OPTForCausalLM", "OPTModel"), "falcon": ("FalconForCausalLM", "FalconModel"),
 }
 
 
@@ -418,7 +475,7 @@ def _llama_like(f: Fields, p: Program, *, bias="attention_bias", qk_norm=None, m
         given = f.get("num_key_value_heads")
         kv_heads = f.sym("num_key_value_heads", f.symbols[heads] if given is None else given)
     head_dim = _head_dim(p, hidden, heads)
-    if bias in ("none", "qkv"):
+    if bias in ("none", "qkv", "all"):
         bias_kind = bias
     else:
         bias_kind = "all" if f.flag(bias) else "none"
@@ -483,8 +540,88 @@ def _gpt2(f: Fields, p: Program) -> Decoder:
     p.where(f"{hidden} % {heads} == 0")
     d = Decoder(vocab, hidden, layers, Attention(heads, None, f"{hidden} / {heads}", "all"),
                 Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("c_fc", "c_proj")),
-                norm="layernorm", embed="wte", positions=positions, final_norm="ln_f")
+                norm="layernorm", embed="wte", positions=(positions, "wpe"), final_norm="ln_f")
     d.names = {"attn": "attn", "norm1": "ln_1", "norm2": "ln_2"}
+    return d
+
+
+def _fc_mlp(f):
+    return Mlp("plain", f.sym("intermediate_size"), f.activation("hidden_act"), bias=True, names=("fc1", "fc2"))
+
+
+def _phi(f: Fields, p: Program) -> Decoder:
+    qk_norm = "head_layernorm" if f.flag("qk_layernorm") else None
+    d = _llama_like(f, p, bias="all", qk_norm=qk_norm, mlp=_fc_mlp, norm="layernorm", placement="shared")
+    d.attention.out_name, d.final_norm, d.head_bias = "dense", "final_layernorm", True
+    return d
+
+
+def _bloom(f: Fields, p: Program) -> Decoder:
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("n_layer"), f.sym("n_head")
+    d = Decoder(vocab, hidden, layers, Attention(heads, None, _head_dim(p, hidden, heads), "all"),
+                Mlp("plain", f"4 * {hidden}", "gelu", bias=True, names=("dense_h_to_4h", "dense_4h_to_h")),
+                norm="layernorm", embed="word_embeddings", embed_norm="word_embeddings_layernorm", final_norm="ln_f")
+    d.names["attn"] = "self_attention"
+    return d
+
+
+def _gptj(f: Fields, p: Program) -> Decoder:
+    vocab, positions, hidden = f.sym("vocab_size"), f.sym("n_positions"), f.sym("n_embd")
+    layers, heads = f.sym("n_layer"), f.sym("n_head")
+    inner = f.sym("n_inner") if f.get("n_inner") is not None else f"4 * {hidden}"
+    rotary = f.sym("rotary_dim")
+    d = Decoder(vocab, hidden, layers, Attention(heads, None, _head_dim(p, hidden, heads), "none"),
+                Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("fc_in", "fc_out")),
+                norm="layernorm", placement="shared", embed="wte", sincos_positions=f"{positions}, {rotary}",
+                final_norm="ln_f", head_bias=True)
+    d.names = {"attn": "attn", "norm1": "ln_1", "norm2": None}
+    return d
+
+
+def _opt(f: Fields, p: Program) -> Decoder:
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
+    head_dim = _head_dim(p, hidden, heads)
+    projected = f.get("word_embed_proj_dim") not in (None, f.symbols[hidden])
+    positions = f.sym("max_position_embeddings")
+    bias, before = f.flag("enable_bias"), f.flag("do_layer_norm_before")
+    norm = "layernorm" if f.flag("layer_norm_elementwise_affine") else "layernorm(elementwise_affine=false)"
+    # OPT's learned positions start at offset 2, so its table has two rows more.
+    d = Decoder(vocab, hidden, layers, Attention(heads, None, head_dim, "all" if bias else "none"),
+                Mlp("plain", f.sym("ffn_dim"), f.activation("activation_function"), bias=bias, names=("fc1", "fc2")),
+                norm=norm, placement="pre" if before else "residual",
+                embed_width=f.sym("word_embed_proj_dim") if projected else None,
+                positions=(f"{positions} + 2", "embed_positions"),
+                final_norm="final_layer_norm" if before and not f.get("_remove_final_layer_norm") else None)
+    d.names = {"attn": "self_attn", "norm1": "self_attn_layer_norm", "norm2": "final_layer_norm"}
+    return d
+
+
+def _falcon(f: Fields, p: Program) -> Decoder:
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
+    head_dim = _head_dim(p, hidden, heads)
+    new = f.flag("new_decoder_architecture")
+    if new:
+        given = f.get("num_kv_heads")
+        kv = f.sym("num_kv_heads", f.symbols[heads] if given is None else given)
+    else:
+        kv = "1" if f.flag("multi_query") else None
+    ffn = f.sym("ffn_hidden_size") if f.get("ffn_hidden_size") is not None else f"4 * {hidden}"
+    norms = f.get("num_ln_in_parallel_attn") or (2 if new else 1)
+    if not f.flag("parallel_attn"):
+        placement, names = "pre", ("input_layernorm", "post_attention_layernorm")
+    elif norms == 2:
+        placement, names = "parallel", ("ln_attn", "ln_mlp")
+    else:
+        placement, names = "shared", ("input_layernorm", None)
+    bias = f.flag("bias")
+    d = Decoder(vocab, hidden, layers, Attention(heads, kv, head_dim, "all" if bias else "none", out_name="dense"),
+                Mlp("plain", ffn, f.activation("activation"), bias=bias, names=("dense_h_to_4h", "dense_4h_to_h")),
+                norm="layernorm", placement=placement, embed="word_embeddings", final_norm="ln_f",
+                rotary_dim=head_dim)    # transformers keeps the rotary buffers even with alibi
+    d.names = {"attn": "self_attention", "norm1": names[0], "norm2": names[1]}
     return d
 
 
@@ -505,6 +642,11 @@ FAMILIES = {
     "starcoder2": lambda f, p: _llama_like(f, p, bias="use_bias", mlp="plain", norm="layernorm"),
     "gpt_neox": _gpt_neox,
     "gpt2": _gpt2,
+    "phi": _phi,
+    "bloom": _bloom,
+    "gptj": _gptj,
+    "opt": _opt,
+    "falcon": _falcon,
 }
 
 
@@ -555,7 +697,8 @@ def _program(config: dict, source: str) -> str:
     p = Program(f)
     decoder = FAMILIES[family](f, p)
     body = _decoder_body(p, decoder, head)
-    f.sym("sequence_length", f.symbols.get(decoder.positions) or _sequence_default(f))
+    table = decoder.positions[0] if decoder.positions else None
+    f.sym("sequence_length", f.symbols[table] if table in f.symbols else _sequence_default(f))
     tied = " (output layer tied to the embedding)" if head == "lm" and f.flag("tie_word_embeddings") else ""
     out = [f"# {arch}{tied}, model_type {family}, imported from {source}",
            "# by `symparams import`: counted as Hugging Face transformers builds it from this config.",
@@ -574,5 +717,5 @@ def _program(config: dict, source: str) -> str:
 
 def _sequence_default(f: Fields) -> int:
     """The input's length: the config's max_position_embeddings when it gives one."""
-    value = f.config.get("max_position_embeddings")
+    value = f.get("max_position_embeddings")
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 2048
