@@ -151,13 +151,35 @@ PUBLISHED = [
     ("falcon", "FalconForCausalLM", "Falcon-RW-1B", dict(
         vocab_size=50304, hidden_size=2048, num_hidden_layers=24, num_attention_heads=32, alibi=True,
         multi_query=False, parallel_attn=False, bias=True)),
+    ("bert", "BertModel", "BERT-base-uncased", dict()),
+    ("bert", "BertForMaskedLM", "BERT-large-uncased", dict(
+        hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096)),
+    ("roberta", "RobertaForMaskedLM", "RoBERTa-base", dict(
+        vocab_size=50265, max_position_embeddings=514, type_vocab_size=1)),
+    ("roberta", "RobertaModel", "RoBERTa-large", dict(
+        vocab_size=50265, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
+        max_position_embeddings=514, type_vocab_size=1)),
+    ("distilbert", "DistilBertForMaskedLM", "DistilBERT-base-uncased", dict()),
+    ("distilbert", "DistilBertModel", "DistilBERT-base-multilingual", dict(vocab_size=119547)),
+    ("electra", "ElectraModel", "ELECTRA-base-discriminator", dict(
+        embedding_size=768, hidden_size=768, num_attention_heads=12, intermediate_size=3072)),
+    ("electra", "ElectraForMaskedLM", "ELECTRA-small-generator", dict(
+        embedding_size=128, hidden_size=256, num_attention_heads=4, intermediate_size=1024)),
+    ("albert", "AlbertForMaskedLM", "ALBERT-base-v2", dict(
+        hidden_size=768, num_attention_heads=12, intermediate_size=3072)),
+    ("albert", "AlbertModel", "ALBERT-xxlarge-v2", dict(
+        hidden_size=4096, num_attention_heads=64, intermediate_size=16384)),
+    ("vit", "ViTForImageClassification", "ViT-B/16-224", dict(id2label={str(i): f"c{i}" for i in range(1000)})),
+    ("vit", "ViTModel", "ViT-L/16-224-in21k", dict(
+        hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096)),
 ]
 
 # Published counts, from the models' own cards or reports, as a check that the configs above are right.
 KNOWN = {"Llama-2-7B": 6_738_415_616, "Llama-3-8B": 8_030_261_248, "Mistral-7B-v0.1": 7_241_732_096,
          "GPT-2": 124_439_808, "GPT-2-XL": 1_557_611_200, "Mixtral-8x7B": 46_702_792_704,
          "OPT-125M": 125_239_296, "Falcon-7B": 6_921_720_704, "GPT-J-6B": 6_050_882_784,
-         "BLOOM-560M": 559_214_592, "Phi-2": 2_779_683_840}
+         "BLOOM-560M": 559_214_592, "Phi-2": 2_779_683_840, "BERT-base-uncased": 109_482_240,
+         "ViT-B/16-224": 86_567_656}
 
 
 def _small(family: str, seed: int) -> dict:
@@ -173,6 +195,28 @@ def _small(family: str, seed: int) -> dict:
         if family == "gptj":
             fields.update(rotary_dim=rng.choice([2, 4]), bos_token_id=0, eos_token_id=0,
                           tie_word_embeddings=rng.random() < 0.5)
+        return fields
+    if family in ("bert", "roberta", "electra", "albert", "distilbert", "vit"):
+        fields = dict(hidden_size=hidden, num_hidden_layers=rng.randint(1, 3), num_attention_heads=heads,
+                      intermediate_size=rng.randint(8, 64), hidden_act=rng.choice(["gelu", "relu", "gelu_new"]))
+        if family == "vit":
+            patch = rng.choice([4, 8])
+            return {**fields, "patch_size": patch, "image_size": patch * rng.randint(1, 4) + rng.randint(0, 3),
+                    "num_channels": rng.choice([1, 3]), "qkv_bias": rng.random() < 0.5,
+                    "id2label": {str(i): str(i) for i in range(rng.randint(2, 9))}}
+        fields.update(vocab_size=rng.randint(50, 300), max_position_embeddings=rng.randint(8, 40), pad_token_id=0,
+                      tie_word_embeddings=rng.random() < 0.5)
+        if family == "distilbert":
+            return dict(vocab_size=fields["vocab_size"], dim=hidden, n_layers=fields["num_hidden_layers"],
+                        n_heads=heads, hidden_dim=fields["intermediate_size"], pad_token_id=0,
+                        max_position_embeddings=fields["max_position_embeddings"],
+                        sinusoidal_pos_embds=rng.random() < 0.5 and hidden % 2 == 0,
+                        tie_word_embeddings=fields["tie_word_embeddings"])
+        if family == "roberta":
+            fields["max_position_embeddings"] += 2      # positions start after the padding index
+        fields["type_vocab_size"] = rng.randint(1, 3)
+        if family in ("electra", "albert"):
+            fields["embedding_size"] = rng.choice([hidden, 8, 12])
         return fields
     if family == "bloom":
         return dict(vocab_size=rng.randint(50, 300), hidden_size=hidden, n_layer=rng.randint(1, 4), n_head=heads,
@@ -218,10 +262,13 @@ def _small(family: str, seed: int) -> dict:
 ARCHS = {"llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": "Qwen2", "qwen3": "Qwen3",
          "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe", "phi3": "Phi3", "gemma": "Gemma", "gemma2": "Gemma2",
          "olmo": "Olmo", "olmo2": "Olmo2", "starcoder2": "Starcoder2", "gpt_neox": "GPTNeoX", "gpt2": "GPT2",
-         "phi": "Phi", "bloom": "Bloom", "gptj": "GPTJ", "opt": "OPT", "falcon": "Falcon"}
+         "phi": "Phi", "bloom": "Bloom", "gptj": "GPTJ", "opt": "OPT", "falcon": "Falcon", "bert": "Bert",
+         "roberta": "Roberta", "distilbert": "DistilBert", "electra": "Electra", "albert": "Albert", "vit": "ViT"}
+HEAD = {"gpt2": "LMHeadModel", "bert": "ForMaskedLM", "roberta": "ForMaskedLM", "distilbert": "ForMaskedLM",
+        "electra": "ForMaskedLM", "albert": "ForMaskedLM", "vit": "ForImageClassification"}
 
-SMALL = [(family, f"{ARCHS[family]}{'LMHeadModel' if family == 'gpt2' else 'ForCausalLM'}", f"small-{seed}",
-          _small(family, seed)) for family in ARCHS for seed in (1, 2)]
+SMALL = [(family, f"{ARCHS[family]}{HEAD.get(family, 'ForCausalLM')}", f"small-{seed}", _small(family, seed))
+         for family in ARCHS for seed in (1, 2)]
 BARE = [(family, f"{ARCHS[family]}Model", "small-bare", _small(family, 3)) for family in ARCHS]
 
 
@@ -248,14 +295,22 @@ def _reference(data: dict, arch: str, shape_length: int | None):
            "buffers": sum(b.numel() for b in model.buffers())}
     if shape_length:
         with torch.no_grad():
-            y = model(input_ids=torch.zeros((1, shape_length), dtype=torch.long))
-        out["output_shape"] = tuple((y.logits if hasattr(y, "logits") else y.last_hidden_state).shape[1:])
+            if data["model_type"] == "vit":
+                size, channels = config.image_size, config.num_channels
+                y = model(pixel_values=torch.zeros((1, channels, size, size)))
+            else:
+                y = model(input_ids=torch.zeros((1, shape_length), dtype=torch.long))
+        # the program's output: the logits, else the pooled first token, else the last hidden states
+        last = next(t for t in (getattr(y, name, None) for name in ("logits", "pooler_output", "last_hidden_state"))
+                    if t is not None)
+        out["output_shape"] = tuple(last.shape[1:])
     return out
 
 
 def _imported(data: dict, shape_length: int | None):
     model = symparams.parse(program(data, "config.json"), "config.json")
-    ev = model.evaluate({"sequence_length": shape_length} if shape_length else {})
+    sequence = shape_length and data["model_type"] != "vit"
+    ev = model.evaluate({"sequence_length": shape_length} if sequence else {})
     ev.check()
     out = {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers}
     if shape_length:

@@ -122,6 +122,18 @@ layer sincos_table(positions, rotary_dim)(x: (*, t, n)) -> (*, t, n):
     where t <= positions
     buffers = positions * rotary_dim
 """,
+    "id_buffers": """\
+# BERT-style embeddings keep position ids (and default token type ids) as buffers, one table
+# of max_position_embeddings numbers each; no weights.
+layer id_buffers(positions, tables)(x: (*, t, n)) -> (*, t, n):
+    buffers = positions * tables
+""",
+    "untied_bias": """\
+# Untied, the output layer has a bias of its own, and transformers still keeps the head's
+# separate bias vector (one number per output) as a parameter, which its forward pass skips.
+layer untied_bias()(x: (*rows, n)) -> (*rows, n):
+    params = n
+""",
     "embed_scale": """\
 # Gemma multiplies the embeddings by sqrt(hidden_size), kept as a one-number buffer.
 layer embed_scale()(x: (*, t, n)) -> (*, t, n):
@@ -186,7 +198,7 @@ class Attention:
     heads: str                  # symbol of the query heads
     kv_heads: str | None        # symbol of the key/value heads; None: as many as the query heads
     head_dim: str               # a symbol, or hidden_size / heads
-    bias: str = "none"          # "none", "all", or "qkv" (biases on q, k, v, not on the output)
+    bias: str = "none"          # "none", "all", "qkv" (biases on q, k, v, not on the output), "out" (the reverse)
     qk_norm: str | None = None  # None, "head" (RMSNorm per head), "head_layernorm", "full" (RMSNorm over all heads)
     out_name: str = "o_proj"
 
@@ -206,7 +218,7 @@ def _head_dim(p: Program, hidden: str, heads: str) -> str:
     return f"{hidden} / {heads}"
 
 
-def _attention_call(p: Program, att: Attention, hidden: str, name: str) -> tuple[str, list, list]:
+def _attention_call(p: Program, att: Attention, hidden: str, name: str, x: str = "h") -> tuple[str, list, list]:
     """The attention applied to h, and the block arguments it needs: a catalog layer where one
     counts as the family's module does, else a block of projections around attention_product."""
     if att.kv_heads not in (None, "1"):
@@ -214,12 +226,13 @@ def _attention_call(p: Program, att: Attention, hidden: str, name: str) -> tuple
     if att.qk_norm is None and att.bias in ("none", "all"):
         bias = "true" if att.bias == "all" else "false"
         if att.kv_heads is None:
-            return (f"multihead_attention(num_heads, head_dim, use_bias={bias}, name={name})(h, h)",
+            return (f"multihead_attention(num_heads, head_dim, use_bias={bias}, name={name})({x}, {x})",
                     ["num_heads", "head_dim"], [att.heads, att.head_dim])
-        return (f"grouped_query_attention(head_dim, num_heads, num_kv_heads, use_bias={bias}, name={name})(h, h)",
+        return (f"grouped_query_attention(head_dim, num_heads, num_kv_heads, use_bias={bias}, name={name})({x}, {x})",
                 ["num_heads", "num_kv_heads", "head_dim"], [att.heads, att.kv_heads, att.head_dim])
     p.declare("attention_product")
-    qkv, out = ("true", "false") if att.bias == "qkv" else (("true", "true") if att.bias == "all" else ("false", "false"))
+    qkv, out = {"qkv": ("true", "false"), "out": ("false", "true"), "all": ("true", "true"),
+                "none": ("false", "false")}[att.bias]
     lines = [f"q = dense(num_heads * head_dim, use_bias={qkv}, name=q_proj)(x)",
              f"k = dense(num_kv_heads * head_dim, use_bias={qkv}, name=k_proj)(x)",
              f"v = dense(num_kv_heads * head_dim, use_bias={qkv}, name=v_proj)(x)"]
@@ -236,7 +249,7 @@ def _attention_call(p: Program, att: Attention, hidden: str, name: str) -> tuple
               f"return dense(hidden_size, use_bias={out}, name={att.out_name})(a)"]
     p.blocks.append(_block("self_attention", ["hidden_size", "num_heads", "num_kv_heads", "head_dim"], lines))
     kv = att.kv_heads or att.heads
-    return (f"self_attention(hidden_size, num_heads, num_kv_heads, head_dim, name={name})(h)",
+    return (f"self_attention(hidden_size, num_heads, num_kv_heads, head_dim, name={name})({x})",
             ["hidden_size", "num_heads", "num_kv_heads", "head_dim"], [hidden, att.heads, kv, att.head_dim])
 
 
@@ -252,24 +265,24 @@ class Mlp:
     shared: str | None = None     # qwen2_moe: the shared expert's intermediate size
 
 
-def _mlp_lines(p: Program, mlp: Mlp, hidden: str) -> tuple[list, list, list]:
-    """Lines computing m from h, and the block arguments they need."""
+def _mlp_lines(p: Program, mlp: Mlp, hidden: str, x: str = "h") -> tuple[list, list, list]:
+    """Lines computing m from x (h, the normed input, by default), and the block arguments they need."""
     bias = "true" if mlp.bias else "false"
     if mlp.kind == "gated":
         act = "" if mlp.activation == "silu" else f", activation={mlp.activation}"
-        return ([f"m = gated_mlp(intermediate_size, use_bias={bias}{act}, name={mlp.names[0]})(h)"],
+        return ([f"m = gated_mlp(intermediate_size, use_bias={bias}{act}, name={mlp.names[0]})({x})"],
                 ["intermediate_size"], [mlp.hidden])
     if mlp.kind == "plain":
         up, down = mlp.names
-        return ([f"m = dense(intermediate_size, use_bias={bias}, activation={mlp.activation}, name={up})(h)",
+        return ([f"m = dense(intermediate_size, use_bias={bias}, activation={mlp.activation}, name={up})({x})",
                  f"m = dense(hidden_size, use_bias={bias}, name={down})(m)"],
                 ["hidden_size", "intermediate_size"], [hidden, mlp.hidden])
-    lines = [f"m = moe(num_experts, intermediate_size, top_k=top_k, name={mlp.names[0]})(h)"]
+    lines = [f"m = moe(num_experts, intermediate_size, top_k=top_k, name={mlp.names[0]})({x})"]
     params, args = ["num_experts", "intermediate_size", "top_k"], [mlp.experts, mlp.hidden, mlp.top_k]
     if mlp.shared:
         p.declare("shared_expert_gate")
-        lines += ["s = gated_mlp(shared_intermediate_size, name=shared_expert)(h)",
-                  "m = m + shared_expert_gate(name=shared_expert_gate)(s, h)"]
+        lines += [f"s = gated_mlp(shared_intermediate_size, name=shared_expert)({x})",
+                  f"m = m + shared_expert_gate(name=shared_expert_gate)(s, {x})"]
         params.append("shared_intermediate_size")
         args.append(mlp.shared)
     return lines, params, args
@@ -297,6 +310,7 @@ class Decoder:
     sincos_positions: str | None = None    # GPT-J's table of positions x rotary_dim (a buffer)
     scaled_embedding: bool = False         # gemma
     final_norm: str | None = "norm"
+    block: str = "decoder_layer"
     head: str = "lm_head"
     head_bias: bool = False
     names: dict = field(default_factory=lambda: {"attn": "self_attn", "norm1": "input_layernorm",
@@ -308,8 +322,9 @@ class Decoder:
 
 def _layer_block(p: Program, d: Decoder) -> tuple[str, list]:
     """The repeated layer as a block, and the arguments to call it with."""
-    att_call, att_params, att_args = _attention_call(p, d.attention, d.hidden, d.names["attn"])
-    mlp_lines, mlp_params, mlp_args = _mlp_lines(p, d.mlp, d.hidden)
+    source = "x" if d.placement in ("post", "residual") else "h"   # the sub-layers read x itself: no norm before
+    att_call, att_params, att_args = _attention_call(p, d.attention, d.hidden, d.names["attn"], source)
+    mlp_lines, mlp_params, mlp_args = _mlp_lines(p, d.mlp, d.hidden, source)
     params, args = [], []
     for name, arg in zip(att_params + mlp_params, att_args + mlp_args):
         if name not in params:
@@ -328,12 +343,12 @@ def _layer_block(p: Program, d: Decoder) -> tuple[str, list]:
                  f"h = {norm('pre_feedforward_layernorm')}(x)", *mlp_lines,
                  f"return x + {norm('post_feedforward_layernorm')}(m)"]
     elif d.placement == "post":
-        lines = ["h = x", f"x = x + {norm('post_attention_layernorm')}({att_call})", *mlp_lines,
+        lines = [f"x = x + {norm('post_attention_layernorm')}({att_call})", *mlp_lines,
                  f"return x + {norm('post_feedforward_layernorm')}(m)"]
     else:
-        lines = ["h = x", f"x = {norm(n1)}(x + {att_call})", "h = x", *mlp_lines, f"return {norm(n2)}(x + m)"]
-    p.blocks.append(_block("decoder_layer", params, lines))
-    return f"decoder_layer({', '.join(args)})", params
+        lines = [f"x = {norm(n1)}(x + {att_call})", *mlp_lines, f"return {norm(n2)}(x + m)"]
+    p.blocks.append(_block(d.block, params, lines))
+    return f"{d.block}({', '.join(args)})", params
 
 
 def _decoder_body(p: Program, d: Decoder, head: str) -> list:
@@ -364,6 +379,8 @@ def _decoder_body(p: Program, d: Decoder, head: str) -> list:
         tied = f", tied={d.embed}" if f.flag("tie_word_embeddings") else ""
         bias = "true" if d.head_bias else "false"
         lines.append(f"logits = dense({d.vocab}, use_bias={bias}{tied}, name={d.head})(x)")
+    table = d.positions[0] if d.positions else None
+    f.sym("sequence_length", f.symbols[table] if table in f.symbols else _sequence_default(f))
     return lines
 
 
@@ -433,6 +450,24 @@ DEFAULTS = {
             "max_position_embeddings": 2048, "do_layer_norm_before": True, "_remove_final_layer_norm": False,
             "word_embed_proj_dim": None, "num_attention_heads": 12, "activation_function": "relu",
             "enable_bias": True, "layer_norm_elementwise_affine": True, "tie_word_embeddings": True},
+    "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+             "intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512, "type_vocab_size": 2,
+             "tie_word_embeddings": True},
+    "roberta": {"vocab_size": 50265, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+                "intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512,
+                "type_vocab_size": 2, "tie_word_embeddings": True},
+    "distilbert": {"vocab_size": 30522, "max_position_embeddings": 512, "sinusoidal_pos_embds": False, "n_layers": 6,
+                   "n_heads": 12, "dim": 768, "hidden_dim": 3072, "activation": "gelu", "tie_word_embeddings": True},
+    "electra": {"vocab_size": 30522, "embedding_size": 128, "hidden_size": 256, "num_hidden_layers": 12,
+                "num_attention_heads": 4, "intermediate_size": 1024, "hidden_act": "gelu",
+                "max_position_embeddings": 512, "type_vocab_size": 2, "tie_word_embeddings": True},
+    "albert": {"vocab_size": 30000, "embedding_size": 128, "hidden_size": 4096, "num_hidden_layers": 12,
+               "num_hidden_groups": 1, "num_attention_heads": 64, "intermediate_size": 16384, "inner_group_num": 1,
+               "hidden_act": "gelu_new", "max_position_embeddings": 512, "type_vocab_size": 2,
+               "tie_word_embeddings": True},
+    "vit": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
+            "hidden_act": "gelu", "qkv_bias": True, "image_size": 224, "patch_size": 16, "num_channels": 3,
+            "pooler_output_size": None, "pooler_act": "tanh"},
     "falcon": {"vocab_size": 65024, "hidden_size": 4544, "num_hidden_layers": 32, "num_attention_heads": 71,
                "num_ln_in_parallel_attn": None, "num_kv_heads": None, "alibi": False,
                "new_decoder_architecture": False, "multi_query": True, "parallel_attn": True, "bias": False,
@@ -447,23 +482,28 @@ ALIASES = {
     "gptj": {"n_embd": ("hidden_size",), "n_positions": ("max_position_embeddings",),
              "n_head": ("num_attention_heads",), "n_layer": ("num_hidden_layers",)},
     "bloom": {"hidden_size": ("n_embed",), "n_layer": ("num_hidden_layers",), "n_head": ("num_attention_heads",)},
+    "distilbert": {"dim": ("hidden_size",), "n_heads": ("num_attention_heads",), "n_layers": ("num_hidden_layers",)},
     "mixtral": {"num_local_experts": ("num_experts",)},
     "qwen3_moe": {"num_local_experts": ("num_experts",)},
 }
 
-# The architectures each family can import: the causal LM (its output layer tied or not) and the bare model.
-HEADS = {
-    "llama": ("LlamaForCausalLM", "LlamaModel"), "mistral": ("MistralForCausalLM", "MistralModel"),
-    "mixtral": ("MixtralForCausalLM", "MixtralModel"), "qwen2": ("Qwen2ForCausalLM", "Qwen2Model"),
-    "qwen3": ("Qwen3ForCausalLM", "Qwen3Model"), "qwen2_moe": ("Qwen2MoeForCausalLM", "Qwen2MoeModel"),
-    "qwen3_moe": ("Qwen3MoeForCausalLM", "Qwen3MoeModel"), "phi3": ("Phi3ForCausalLM", "Phi3Model"),
-    "gemma": ("GemmaForCausalLM", "GemmaModel"), "gemma2": ("Gemma2ForCausalLM", "Gemma2Model"),
-    "olmo": ("OlmoForCausalLM", "OlmoModel"), "olmo2": ("Olmo2ForCausalLM", "Olmo2Model"),
-    "starcoder2": ("Starcoder2ForCausalLM", "Starcoder2Model"), "gpt_neox": ("GPTNeoXForCausalLM", "GPTNeoXModel"),
-    "gpt2": ("GPT2LMHeadModel", "GPT2Model"), "phi": ("PhiForCausalLM", "PhiModel"),
-    "bloom": ("BloomForCausalLM", "BloomModel"), "gptj": ("GPTJForCausalLM", "GPTJModel"),
-    "opt": ("OPTForCausalLM", "OPTModel"), "falcon": ("FalconForCausalLM", "FalconModel"),
-}
+# The architectures each family can import: the causal LM (its output layer tied or not) and the
+# bare model; for encoders the masked LM, the bare model (with its pooler where it has one) and
+# ViT's classifier.
+_PREFIX = {"llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": "Qwen2", "qwen3": "Qwen3",
+           "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe", "phi3": "Phi3", "gemma": "Gemma", "gemma2": "Gemma2",
+           "olmo": "Olmo", "olmo2": "Olmo2", "starcoder2": "Starcoder2", "gpt_neox": "GPTNeoX", "phi": "Phi",
+           "bloom": "Bloom", "gptj": "GPTJ", "opt": "OPT", "falcon": "Falcon"}
+HEADS = {family: {f"{prefix}ForCausalLM": "lm", f"{prefix}Model": "model"} for family, prefix in _PREFIX.items()}
+HEADS.update({
+    "gpt2": {"GPT2LMHeadModel": "lm", "GPT2Model": "model"},
+    "bert": {"BertForMaskedLM": "lm", "BertModel": "model"},
+    "roberta": {"RobertaForMaskedLM": "lm", "RobertaModel": "model"},
+    "distilbert": {"DistilBertForMaskedLM": "lm", "DistilBertModel": "model"},
+    "electra": {"ElectraForMaskedLM": "lm", "ElectraModel": "model"},
+    "albert": {"AlbertForMaskedLM": "lm", "AlbertModel": "model"},
+    "vit": {"ViTForImageClassification": "classifier", "ViTModel": "model"},
+})
 
 
 def _llama_like(f: Fields, p: Program, *, bias="attention_bias", qk_norm=None, mlp="gated", kv=True,
@@ -625,6 +665,114 @@ def _falcon(f: Fields, p: Program) -> Decoder:
     return d
 
 
+# ------------------------------------------------------------------------------ encoders
+
+def _encoder_layer(f: Fields, p: Program, hidden, heads, inner, act, *, bias="all", placement="residual", names=None,
+                   mlp_names=("intermediate", "output")) -> str:
+    """The repeated encoder layer as a block (BERT's post-norm unless placement says otherwise); its call."""
+    d = Decoder("", hidden, "", Attention(heads, None, _head_dim(p, hidden, heads), bias),
+                Mlp("plain", inner, act, bias=True, names=mlp_names), norm="layernorm", placement=placement,
+                block="encoder_layer")
+    d.names = names or {"attn": "attention", "norm1": "attention_layernorm", "norm2": "output_layernorm"}
+    return _layer_block(p, d)[0]
+
+
+# Where each BERT-like family keeps its fields and modules: (layers, heads, hidden, intermediate, activation).
+_BERT_FIELDS = {
+    "distilbert": ("n_layers", "n_heads", "dim", "hidden_dim", "activation"),
+}
+
+
+def _bert_like(f: Fields, p: Program, head: str) -> list:
+    family = f.family
+    layers_f, heads_f, hidden_f, inner_f, act_f = _BERT_FIELDS.get(
+        family, ("num_hidden_layers", "num_attention_heads", "hidden_size", "intermediate_size", "hidden_act"))
+    vocab, hidden = f.sym("vocab_size"), f.sym(hidden_f)
+    layers, heads = f.sym(layers_f), f.sym(heads_f)
+    inner, act = f.sym(inner_f), f.activation(act_f)
+    positions = f.sym("max_position_embeddings")
+    types = f.sym("type_vocab_size") if family != "distilbert" else None
+    # ELECTRA projects narrower embeddings up when they differ; ALBERT always has the projection.
+    width = hidden
+    if family == "albert" or (family == "electra" and f.number("embedding_size") != f.symbols[hidden]):
+        width = f.sym("embedding_size")
+    lines = ["input_ids = input (sequence_length) int"]
+    if types:
+        lines.append("token_type_ids = input (sequence_length) int")
+    # DistilBERT's sinusoidal_pos_embds only fills the same (trainable) table with sines
+    lines += [f"word_embeddings = embedding({vocab}, {width})",
+              f"x = word_embeddings(input_ids) + position_embedding({positions}, {width}, "
+              "name=position_embeddings)(input_ids)"]
+    if types:
+        lines[-1] += f" + embedding({types}, {width}, name=token_type_embeddings)(token_type_ids)"
+    lines += ["x = layernorm(name=embeddings_layernorm)(x)",
+              f"x = {p.declare('id_buffers')}({positions}, {2 if types else 1}, name=embeddings_ids)(x)"]
+    if width != hidden:
+        name = "embedding_hidden_mapping_in" if family == "albert" else "embeddings_project"
+        lines.append(f"x = dense({hidden}, name={name})(x)")
+    names = {"attn": "attention", "norm1": "sa_layer_norm", "norm2": "output_layer_norm"} \
+        if family == "distilbert" else None
+    mlp_names = ("lin1", "lin2") if family == "distilbert" else ("intermediate", "output")
+    call = _encoder_layer(f, p, hidden, heads, inner, act, names=names, mlp_names=mlp_names)
+    if family == "albert":     # ALBERT's layers share one set of weights (one layer group)
+        if f.get("num_hidden_groups") != 1 or f.get("inner_group_num") != 1:
+            raise ImportProblem(f"albert: num_hidden_groups={json.dumps(f.get('num_hidden_groups'))}, "
+                                f"inner_group_num={json.dumps(f.get('inner_group_num'))} is not supported",
+                                hint="supported: one group of one layer, shared by every layer "
+                                     "(num_hidden_groups=1, inner_group_num=1)")
+        lines += [f"shared_layer = {call}", f"x = repeat({layers}, shared_layer)(x)"]
+    else:
+        lines.append(f"x = repeat({layers}, {call})(x)")
+    if head == "model" and family in ("bert", "roberta", "albert"):
+        lines.append(f"pooled = dense({hidden}, activation=tanh, name=pooler)(first_token(x))")
+    elif head == "lm":
+        # the prediction head: a dense layer and a norm (to the embedding width for ELECTRA and
+        # ALBERT), then the output layer, tied to the word embeddings, with a bias of its own
+        act_lm = "gelu" if family == "electra" else act
+        lines += [f"x = dense({width}, activation={act_lm}, name=transform)(x)",
+                  "x = layernorm(name=transform_layernorm)(x)"]
+        if f.flag("tie_word_embeddings"):
+            lines.append(f"logits = dense({vocab}, tied=word_embeddings, name=decoder)(x)")
+        elif family in ("bert", "roberta", "albert"):
+            lines.append(f"logits = {p.declare('untied_bias')}(name=bias)(dense({vocab}, name=decoder)(x))")
+        else:
+            lines.append(f"logits = dense({vocab}, name=decoder)(x)")
+    f.sym("sequence_length", f.symbols[positions])
+    return lines
+
+
+def _vit(f: Fields, p: Program, head: str) -> list:
+    hidden, layers = f.sym("hidden_size"), f.sym("num_hidden_layers")
+    heads, inner = f.sym("num_attention_heads"), f.sym("intermediate_size")
+    image, patch, channels = f.sym("image_size"), f.sym("patch_size"), f.sym("num_channels")
+    call = _encoder_layer(f, p, hidden, heads, inner, f.activation("hidden_act"),
+                          bias="all" if f.flag("qkv_bias") else "out", placement="pre",
+                          names={"attn": "attention", "norm1": "layernorm_before", "norm2": "layernorm_after"},
+                          mlp_names=("fc1", "fc2"))
+    lines = [f"pixel_values = input ({channels}, {image}, {image})",
+             f"x = patch_embedding({patch}, {hidden}, name=patch_embeddings)(pixel_values)",
+             "x = class_token(name=cls_token)(x)",
+             f"x = x + position_embedding(({image} // {patch}) * ({image} // {patch}) + 1, {hidden}, "
+             "name=position_embeddings)(x)",
+             f"x = repeat({layers}, {call})(x)",
+             "x = layernorm(name=layernorm)(x)"]
+    if head == "classifier":
+        labels = f.sym("num_labels", _num_labels(f))
+        lines.append(f"logits = dense({labels}, name=classifier)(first_token(x))")
+    else:
+        size = f.sym("pooler_output_size") if f.get("pooler_output_size") is not None else hidden
+        lines.append(f"pooled = dense({size}, activation={f.activation('pooler_act')}, name=pooler)(first_token(x))")
+    return lines
+
+
+def _num_labels(f: Fields) -> int:
+    """The classifier's outputs: as many as id2label names, else num_labels (transformers' default 2)."""
+    labels = f.config.get("id2label")
+    return len(labels) if isinstance(labels, dict) and labels else f.config.get("num_labels", 2)
+
+
+ENCODERS = {"bert", "roberta", "distilbert", "electra", "albert", "vit"}
+
 FAMILIES = {
     "llama": lambda f, p: _llama_like(f, p),
     "mistral": lambda f, p: _llama_like(f, p, bias="none"),
@@ -647,6 +795,8 @@ FAMILIES = {
     "gptj": _gptj,
     "opt": _opt,
     "falcon": _falcon,
+    **{family: _bert_like for family in ("bert", "roberta", "distilbert", "electra", "albert")},
+    "vit": _vit,
 }
 
 
@@ -667,16 +817,17 @@ def _model_name(config: dict, family: str, source: str) -> str:
 
 
 def _head(config: dict, family: str) -> tuple[str, str]:
-    """'lm' or 'model', and the architecture's name, from `architectures` (the causal LM if none)."""
-    lm, bare = HEADS[family]
-    archs = config.get("architectures") or [lm]
+    """'lm', 'model' or 'classifier', and the architecture's name, from `architectures` (the
+    family's first if none)."""
+    kinds = HEADS[family]
+    archs = config.get("architectures") or [next(iter(kinds))]
+    supported = ", ".join(kinds)
     if not isinstance(archs, list) or len(archs) != 1:
         raise ImportProblem(f"{family}: architectures={json.dumps(archs)} must name one architecture",
-                            hint=f"supported: {lm}, {bare}")
-    if archs[0] not in (lm, bare):
-        raise ImportProblem(f"{family}: the architecture {archs[0]} is not supported",
-                            hint=f"supported: {lm} (with its output layer), {bare} (without)")
-    return ("lm" if archs[0] == lm else "model"), archs[0]
+                            hint=f"supported: {supported}")
+    if archs[0] not in kinds:
+        raise ImportProblem(f"{family}: the architecture {archs[0]} is not supported", hint=f"supported: {supported}")
+    return kinds[archs[0]], archs[0]
 
 
 def program(config: dict, source: str = "config.json") -> str:
@@ -695,10 +846,8 @@ def _program(config: dict, source: str) -> str:
     head, arch = _head(config, family)
     f = Fields(config, DEFAULTS[family], family)
     p = Program(f)
-    decoder = FAMILIES[family](f, p)
-    body = _decoder_body(p, decoder, head)
-    table = decoder.positions[0] if decoder.positions else None
-    f.sym("sequence_length", f.symbols[table] if table in f.symbols else _sequence_default(f))
+    make = FAMILIES[family]
+    body = make(f, p, head) if family in ENCODERS else _decoder_body(p, make(f, p), head)
     tied = " (output layer tied to the embedding)" if head == "lm" and f.flag("tie_word_embeddings") else ""
     out = [f"# {arch}{tied}, model_type {family}, imported from {source}",
            "# by `symparams import`: counted as Hugging Face transformers builds it from this config.",
