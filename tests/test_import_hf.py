@@ -172,6 +172,18 @@ PUBLISHED = [
     ("vit", "ViTForImageClassification", "ViT-B/16-224", dict(id2label={str(i): f"c{i}" for i in range(1000)})),
     ("vit", "ViTModel", "ViT-L/16-224-in21k", dict(
         hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096)),
+    ("t5", "T5ForConditionalGeneration", "T5-small", dict()),
+    ("t5", "T5Model", "T5-base", dict(d_model=768, d_ff=3072, num_layers=12, num_heads=12)),
+    ("t5", "T5ForConditionalGeneration", "T5-v1.1-base", dict(
+        d_model=768, d_ff=2048, num_layers=12, num_heads=12, feed_forward_proj="gated-gelu",
+        tie_word_embeddings=False)),
+    ("t5", "T5ForConditionalGeneration", "Flan-T5-large", dict(
+        d_model=1024, d_ff=2816, num_layers=24, num_heads=16, feed_forward_proj="gated-gelu",
+        tie_word_embeddings=False)),
+    ("bart", "BartForConditionalGeneration", "BART-large", dict()),
+    ("bart", "BartModel", "BART-base", dict(
+        d_model=768, encoder_layers=6, decoder_layers=6, encoder_attention_heads=12, decoder_attention_heads=12,
+        encoder_ffn_dim=3072, decoder_ffn_dim=3072)),
 ]
 
 # Published counts, from the models' own cards or reports, as a check that the configs above are right.
@@ -179,7 +191,7 @@ KNOWN = {"Llama-2-7B": 6_738_415_616, "Llama-3-8B": 8_030_261_248, "Mistral-7B-v
          "GPT-2": 124_439_808, "GPT-2-XL": 1_557_611_200, "Mixtral-8x7B": 46_702_792_704,
          "OPT-125M": 125_239_296, "Falcon-7B": 6_921_720_704, "GPT-J-6B": 6_050_882_784,
          "BLOOM-560M": 559_214_592, "Phi-2": 2_779_683_840, "BERT-base-uncased": 109_482_240,
-         "ViT-B/16-224": 86_567_656}
+         "ViT-B/16-224": 86_567_656, "T5-small": 60_506_624, "BART-large": 406_291_456}
 
 
 def _small(family: str, seed: int) -> dict:
@@ -218,6 +230,21 @@ def _small(family: str, seed: int) -> dict:
         if family in ("electra", "albert"):
             fields["embedding_size"] = rng.choice([hidden, 8, 12])
         return fields
+    if family == "t5":
+        return dict(vocab_size=rng.randint(50, 300), d_model=hidden, d_kv=rng.choice([4, 8]), num_heads=heads,
+                    d_ff=rng.randint(8, 64), num_layers=rng.randint(1, 3), num_decoder_layers=rng.randint(1, 3),
+                    relative_attention_num_buckets=rng.randint(4, 16),
+                    feed_forward_proj=rng.choice(["relu", "gated-gelu", "gated-silu"]),
+                    tie_word_embeddings=rng.random() < 0.5, decoder_start_token_id=0)
+    if family == "bart":
+        dec_heads = rng.choice([h for h in (1, 2, 4) if hidden % h == 0])
+        return dict(vocab_size=rng.randint(50, 300), d_model=hidden, encoder_layers=rng.randint(1, 3),
+                    decoder_layers=rng.randint(1, 3), encoder_attention_heads=heads,
+                    decoder_attention_heads=dec_heads, encoder_ffn_dim=rng.randint(8, 64),
+                    decoder_ffn_dim=rng.randint(8, 64), max_position_embeddings=rng.randint(8, 40),
+                    activation_function=rng.choice(["gelu", "relu"]), tie_word_embeddings=rng.random() < 0.5,
+                    pad_token_id=0, bos_token_id=0, eos_token_id=0, decoder_start_token_id=0,
+                    forced_eos_token_id=0)
     if family == "bloom":
         return dict(vocab_size=rng.randint(50, 300), hidden_size=hidden, n_layer=rng.randint(1, 4), n_head=heads,
                     tie_word_embeddings=rng.random() < 0.5, bos_token_id=0, eos_token_id=0, pad_token_id=0)
@@ -263,9 +290,11 @@ ARCHS = {"llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": 
          "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe", "phi3": "Phi3", "gemma": "Gemma", "gemma2": "Gemma2",
          "olmo": "Olmo", "olmo2": "Olmo2", "starcoder2": "Starcoder2", "gpt_neox": "GPTNeoX", "gpt2": "GPT2",
          "phi": "Phi", "bloom": "Bloom", "gptj": "GPTJ", "opt": "OPT", "falcon": "Falcon", "bert": "Bert",
-         "roberta": "Roberta", "distilbert": "DistilBert", "electra": "Electra", "albert": "Albert", "vit": "ViT"}
+         "roberta": "Roberta", "distilbert": "DistilBert", "electra": "Electra", "albert": "Albert", "vit": "ViT",
+         "t5": "T5", "bart": "Bart"}
 HEAD = {"gpt2": "LMHeadModel", "bert": "ForMaskedLM", "roberta": "ForMaskedLM", "distilbert": "ForMaskedLM",
-        "electra": "ForMaskedLM", "albert": "ForMaskedLM", "vit": "ForImageClassification"}
+        "electra": "ForMaskedLM", "albert": "ForMaskedLM", "vit": "ForImageClassification",
+        "t5": "ForConditionalGeneration", "bart": "ForConditionalGeneration"}
 
 SMALL = [(family, f"{ARCHS[family]}{HEAD.get(family, 'ForCausalLM')}", f"small-{seed}", _small(family, seed))
          for family in ARCHS for seed in (1, 2)]
@@ -298,6 +327,9 @@ def _reference(data: dict, arch: str, shape_length: int | None):
             if data["model_type"] == "vit":
                 size, channels = config.image_size, config.num_channels
                 y = model(pixel_values=torch.zeros((1, channels, size, size)))
+            elif data["model_type"] in ("t5", "bart"):
+                tokens = torch.zeros((1, shape_length), dtype=torch.long)
+                y = model(input_ids=tokens, decoder_input_ids=tokens)
             else:
                 y = model(input_ids=torch.zeros((1, shape_length), dtype=torch.long))
         # the program's output: the logits, else the pooled first token, else the last hidden states
@@ -310,7 +342,10 @@ def _reference(data: dict, arch: str, shape_length: int | None):
 def _imported(data: dict, shape_length: int | None):
     model = symparams.parse(program(data, "config.json"), "config.json")
     sequence = shape_length and data["model_type"] != "vit"
-    ev = model.evaluate({"sequence_length": shape_length} if sequence else {})
+    lengths = {"sequence_length": shape_length}
+    if data["model_type"] in ("t5", "bart"):
+        lengths["target_length"] = shape_length
+    ev = model.evaluate(lengths if sequence else {})
     ev.check()
     out = {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers}
     if shape_length:

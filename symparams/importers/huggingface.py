@@ -134,6 +134,23 @@ layer id_buffers(positions, tables)(x: (*, t, n)) -> (*, t, n):
 layer untied_bias()(x: (*rows, n)) -> (*rows, n):
     params = n
 """,
+    "relative_position_bias": """\
+# T5's relative position table: one learned number per distance bucket and head, kept by the
+# first layer of a stack and used by all of its layers.
+layer relative_position_bias(buckets, heads)(x: (*, t, n)) -> (*, t, n):
+    params = buckets * heads
+""",
+    "unread_table": """\
+# An embedding table of rows vectors as wide as x that the forward pass never reads (BART's
+# `shared` when the embeddings are untied): its weights count, nothing else.
+layer unread_table(rows)(x: (*, t, n)) -> (*, t, n):
+    params = rows * n
+""",
+    "final_logits_bias": """\
+# BART adds a fixed bias to the logits, one number per token, kept as a buffer.
+layer final_logits_bias()(x: (*rows, n)) -> (*rows, n):
+    buffers = n
+""",
     "embed_scale": """\
 # Gemma multiplies the embeddings by sqrt(hidden_size), kept as a one-number buffer.
 layer embed_scale()(x: (*, t, n)) -> (*, t, n):
@@ -468,6 +485,13 @@ DEFAULTS = {
     "vit": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
             "hidden_act": "gelu", "qkv_bias": True, "image_size": 224, "patch_size": 16, "num_channels": 3,
             "pooler_output_size": None, "pooler_act": "tanh"},
+    "t5": {"vocab_size": 32128, "d_model": 512, "d_kv": 64, "d_ff": 2048, "num_layers": 6, "num_decoder_layers": None,
+           "num_heads": 8, "relative_attention_num_buckets": 32, "feed_forward_proj": "relu",
+           "tie_word_embeddings": True},
+    "bart": {"vocab_size": 50265, "max_position_embeddings": 1024, "encoder_layers": 12, "encoder_ffn_dim": 4096,
+             "encoder_attention_heads": 16, "decoder_layers": 12, "decoder_ffn_dim": 4096,
+             "decoder_attention_heads": 16, "activation_function": "gelu", "d_model": 1024,
+             "tie_word_embeddings": True},
     "falcon": {"vocab_size": 65024, "hidden_size": 4544, "num_hidden_layers": 32, "num_attention_heads": 71,
                "num_ln_in_parallel_attn": None, "num_kv_heads": None, "alibi": False,
                "new_decoder_architecture": False, "multi_query": True, "parallel_attn": True, "bias": False,
@@ -483,6 +507,10 @@ ALIASES = {
              "n_head": ("num_attention_heads",), "n_layer": ("num_hidden_layers",)},
     "bloom": {"hidden_size": ("n_embed",), "n_layer": ("num_hidden_layers",), "n_head": ("num_attention_heads",)},
     "distilbert": {"dim": ("hidden_size",), "n_heads": ("num_attention_heads",), "n_layers": ("num_hidden_layers",)},
+    "t5": {"d_model": ("hidden_size",), "num_heads": ("num_attention_heads",), "num_layers": ("num_hidden_layers",),
+           "d_kv": ("head_dim",)},
+    "bart": {"d_model": ("hidden_size",), "encoder_attention_heads": ("num_attention_heads",),
+             "encoder_layers": ("num_hidden_layers",)},
     "mixtral": {"num_local_experts": ("num_experts",)},
     "qwen3_moe": {"num_local_experts": ("num_experts",)},
 }
@@ -503,6 +531,8 @@ HEADS.update({
     "electra": {"ElectraForMaskedLM": "lm", "ElectraModel": "model"},
     "albert": {"AlbertForMaskedLM": "lm", "AlbertModel": "model"},
     "vit": {"ViTForImageClassification": "classifier", "ViTModel": "model"},
+    "t5": {"T5ForConditionalGeneration": "lm", "T5Model": "model"},
+    "bart": {"BartForConditionalGeneration": "lm", "BartModel": "model"},
 })
 
 
@@ -771,7 +801,103 @@ def _num_labels(f: Fields) -> int:
     return len(labels) if isinstance(labels, dict) and labels else f.config.get("num_labels", 2)
 
 
-ENCODERS = {"bert", "roberta", "distilbert", "electra", "albert", "vit"}
+# ------------------------------------------------------------------------------ encoder-decoders
+
+def _cross_lines(attention: str, mlp_lines: list, norm: str | None) -> list:
+    """An encoder-decoder's decoder layer as lines of a `repeat n:` on y, so that its cross-attention
+    can read the encoder's output x (a repeat carries one tensor; these lines see the model's).
+    norm None: T5's RMSNorm before each sub-layer; else that norm after each residual sum (BART)."""
+    if norm is None:
+        return ["h = rmsnorm(y)", f"y = y + {attention}(h, h)", "h = rmsnorm(y)", f"y = y + {attention}(h, x)",
+                "h = rmsnorm(y)", *mlp_lines, "y = y + m"]
+    return [f"y = {norm}(y + {attention}(y, y))", f"y = {norm}(y + {attention}(y, x))", *mlp_lines,
+            f"y = {norm}(y + m)"]
+
+
+def _t5(f: Fields, p: Program, head: str) -> list:
+    vocab, d = f.sym("vocab_size"), f.sym("d_model")
+    layers, heads, d_kv, d_ff = f.sym("num_layers"), f.sym("num_heads"), f.sym("d_kv"), f.sym("d_ff")
+    decoder_layers = f.sym("num_decoder_layers") if f.get("num_decoder_layers") is not None else layers
+    buckets = f.sym("relative_attention_num_buckets")
+    proj = f.get("feed_forward_proj")
+    gated = isinstance(proj, str) and proj.startswith("gated-")
+    act_name = proj[len("gated-"):] if gated else proj
+    if act_name not in ACTIVATIONS:
+        raise ImportProblem(f"t5: feed_forward_proj={json.dumps(proj)} is not supported",
+                            hint="supported: an activation or gated-ACTIVATION, ACTIVATION one of "
+                                 + ", ".join(sorted(ACTIVATIONS)))
+    mlp = Mlp("gated" if gated else "plain", d_ff, ACTIVATIONS[act_name],
+              names=("DenseReluDense",) if gated else ("wi", "wo"))
+    layer = Decoder("", d, "", Attention(heads, None, d_kv, "none"), mlp, block="encoder_layer")
+    layer.names = {"attn": "self_attention", "norm1": "attention_layer_norm", "norm2": "ff_layer_norm"}
+    call, _ = _layer_block(p, layer)
+    # the relative position table of each stack's first layer, which every layer of the stack uses
+    p.declare("relative_position_bias")
+    if gated:
+        mlp_lines = [f"m = gated_mlp({d_ff}, activation={mlp.activation})(h)"]
+    else:
+        mlp_lines = [f"m = dense({d_ff}, use_bias=false, activation={mlp.activation})(h)",
+                     f"m = dense({d}, use_bias=false)(m)"]
+    attention = f"multihead_attention({heads}, {d_kv}, use_bias=false)"
+    lines = ["input_ids = input (sequence_length) int", "decoder_input_ids = input (target_length) int",
+             f"shared = embedding({vocab}, {d})",
+             "x = shared(input_ids)",
+             f"x = relative_position_bias({buckets}, {heads}, name=encoder_relative_attention_bias)(x)",
+             f"x = repeat({layers}, {call})(x)",
+             "x = rmsnorm(name=encoder_final_layer_norm)(x)",
+             "y = shared(decoder_input_ids)",
+             f"y = relative_position_bias({buckets}, {heads}, name=decoder_relative_attention_bias)(y)",
+             f"repeat {decoder_layers}:",
+             *[f"    {line}" for line in _cross_lines(attention, mlp_lines, None)],
+             "y = rmsnorm(name=decoder_final_layer_norm)(y)"]
+    if head == "lm":
+        tied = ", tied=shared" if f.flag("tie_word_embeddings") else ""
+        lines.append(f"logits = dense({vocab}, use_bias=false{tied}, name=lm_head)(y)")
+    f.sym("sequence_length", 512)
+    f.sym("target_length", 512)
+    return lines
+
+
+def _bart(f: Fields, p: Program, head: str) -> list:
+    vocab, d, positions = f.sym("vocab_size"), f.sym("d_model"), f.sym("max_position_embeddings")
+    enc_layers, enc_heads, enc_ff = f.sym("encoder_layers"), f.sym("encoder_attention_heads"), f.sym("encoder_ffn_dim")
+    dec_layers, dec_heads, dec_ff = f.sym("decoder_layers"), f.sym("decoder_attention_heads"), f.sym("decoder_ffn_dim")
+    act = f.activation("activation_function")
+    call = _encoder_layer(f, p, d, enc_heads, enc_ff, act, mlp_names=("fc1", "fc2"),
+                          names={"attn": "self_attn", "norm1": "self_attn_layer_norm", "norm2": "final_layer_norm"})
+    dec_dim = _head_dim(p, d, dec_heads)
+    attention = f"multihead_attention({dec_heads}, {dec_dim})"
+    mlp_lines = [f"m = dense({dec_ff}, activation={act})(y)", f"m = dense({d})(m)"]
+    tied = f.flag("tie_word_embeddings")
+    lines = ["input_ids = input (sequence_length) int", "decoder_input_ids = input (target_length) int"]
+    if tied:
+        lines.append(f"shared = embedding({vocab}, {d})")
+        enc, dec = "shared", "shared"
+    else:      # untied, each stack has its own table, and `shared` stays as a third that none reads
+        lines += [f"encoder_embed_tokens = embedding({vocab}, {d})", f"decoder_embed_tokens = embedding({vocab}, {d})"]
+        enc, dec = "encoder_embed_tokens", "decoder_embed_tokens"
+    # BART's learned positions start at offset 2, so each table has two rows more.
+    lines.append(f"x = {enc}(input_ids) + position_embedding({positions} + 2, {d}, "
+                 "name=encoder_embed_positions)(input_ids)")
+    if not tied:
+        lines.append(f"x = {p.declare('unread_table')}({vocab}, name=shared)(x)")
+    lines += ["x = layernorm(name=encoder_layernorm_embedding)(x)",
+              f"x = repeat({enc_layers}, {call})(x)",
+              f"y = {dec}(decoder_input_ids) + position_embedding({positions} + 2, {d}, "
+              "name=decoder_embed_positions)(decoder_input_ids)",
+              "y = layernorm(name=decoder_layernorm_embedding)(y)",
+              f"repeat {dec_layers}:",
+              *[f"    {line}" for line in _cross_lines(attention, mlp_lines, "layernorm")]]
+    if head == "lm":
+        tie = ", tied=shared" if tied else ""
+        lines.append(f"logits = {p.declare('final_logits_bias')}()(dense({vocab}, use_bias=false{tie}, name=lm_head)(y))")
+    f.sym("sequence_length", f.symbols[positions])
+    f.sym("target_length", f.symbols[positions])
+    return lines
+
+
+# The families whose template writes the whole model body (the others describe a Decoder).
+OWN_BODY = {"bert", "roberta", "distilbert", "electra", "albert", "vit", "t5", "bart"}
 
 FAMILIES = {
     "llama": lambda f, p: _llama_like(f, p),
@@ -797,6 +923,8 @@ FAMILIES = {
     "falcon": _falcon,
     **{family: _bert_like for family in ("bert", "roberta", "distilbert", "electra", "albert")},
     "vit": _vit,
+    "t5": _t5,
+    "bart": _bart,
 }
 
 
@@ -847,7 +975,7 @@ def _program(config: dict, source: str) -> str:
     f = Fields(config, DEFAULTS[family], family)
     p = Program(f)
     make = FAMILIES[family]
-    body = make(f, p, head) if family in ENCODERS else _decoder_body(p, make(f, p), head)
+    body = make(f, p, head) if family in OWN_BODY else _decoder_body(p, make(f, p), head)
     tied = " (output layer tied to the embedding)" if head == "lm" and f.flag("tie_word_embeddings") else ""
     out = [f"# {arch}{tied}, model_type {family}, imported from {source}",
            "# by `symparams import`: counted as Hugging Face transformers builds it from this config.",
