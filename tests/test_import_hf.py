@@ -184,6 +184,20 @@ PUBLISHED = [
     ("bart", "BartModel", "BART-base", dict(
         d_model=768, encoder_layers=6, decoder_layers=6, encoder_attention_heads=12, decoder_attention_heads=12,
         encoder_ffn_dim=3072, decoder_ffn_dim=3072)),
+    ("deepseek_v2", "DeepseekV2ForCausalLM", "DeepSeek-V2-Lite", dict(
+        vocab_size=102400, hidden_size=2048, intermediate_size=10944, num_hidden_layers=27, num_attention_heads=16,
+        q_lora_rank=None, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128,
+        moe_intermediate_size=1408, n_routed_experts=64, n_shared_experts=2, num_experts_per_tok=6,
+        first_k_dense_replace=1)),
+    ("deepseek_v2", "DeepseekV2ForCausalLM", "DeepSeek-V2", dict(
+        vocab_size=102400, hidden_size=5120, intermediate_size=12288, num_hidden_layers=60, num_attention_heads=128,
+        q_lora_rank=1536, kv_lora_rank=512, qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128,
+        moe_intermediate_size=1536, n_routed_experts=160, n_shared_experts=2, num_experts_per_tok=6,
+        first_k_dense_replace=1)),
+    ("deepseek_v3", "DeepseekV3ForCausalLM", "DeepSeek-V3", dict()),
+    ("deepseek_v3", "DeepseekV3ForCausalLM", "Kimi-K2", dict(
+        vocab_size=163840, num_attention_heads=64, n_routed_experts=384, first_k_dense_replace=1,
+        num_key_value_heads=64, n_group=1, topk_group=1)),
 ]
 
 # Published counts, from the models' own cards or reports, as a check that the configs above are right.
@@ -229,6 +243,21 @@ def _small(family: str, seed: int) -> dict:
         fields["type_vocab_size"] = rng.randint(1, 3)
         if family in ("electra", "albert"):
             fields["embedding_size"] = rng.choice([hidden, 8, 12])
+        return fields
+    if family in ("deepseek_v2", "deepseek_v3"):
+        layers = rng.randint(1, 4)
+        fields = dict(vocab_size=rng.randint(50, 300), hidden_size=hidden, num_hidden_layers=layers,
+                      num_attention_heads=heads, intermediate_size=rng.randint(8, 64),
+                      # even ranks: DeepSeek-V2's complex-number rotary needs even strides to run
+                      q_lora_rank=rng.choice([None, 2 * rng.randint(2, 8)]), kv_lora_rank=2 * rng.randint(2, 8),
+                      qk_nope_head_dim=rng.choice([4, 8]), qk_rope_head_dim=rng.choice([2, 4]),
+                      v_head_dim=rng.choice([4, 6]), moe_intermediate_size=rng.randint(4, 32),
+                      n_routed_experts=rng.randint(2, 5), n_shared_experts=rng.randint(1, 2),
+                      num_experts_per_tok=rng.randint(1, 2), first_k_dense_replace=rng.randint(0, layers - 1),
+                      attention_bias=rng.random() < 0.5, pad_token_id=0, bos_token_id=0, eos_token_id=0,
+                      tie_word_embeddings=rng.random() < 0.5)
+        if family == "deepseek_v3":
+            fields.update(n_group=1, topk_group=1)
         return fields
     if family == "t5":
         return dict(vocab_size=rng.randint(50, 300), d_model=hidden, d_kv=rng.choice([4, 8]), num_heads=heads,
@@ -291,7 +320,7 @@ ARCHS = {"llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": 
          "olmo": "Olmo", "olmo2": "Olmo2", "starcoder2": "Starcoder2", "gpt_neox": "GPTNeoX", "gpt2": "GPT2",
          "phi": "Phi", "bloom": "Bloom", "gptj": "GPTJ", "opt": "OPT", "falcon": "Falcon", "bert": "Bert",
          "roberta": "Roberta", "distilbert": "DistilBert", "electra": "Electra", "albert": "Albert", "vit": "ViT",
-         "t5": "T5", "bart": "Bart"}
+         "t5": "T5", "bart": "Bart", "deepseek_v2": "DeepseekV2", "deepseek_v3": "DeepseekV3"}
 HEAD = {"gpt2": "LMHeadModel", "bert": "ForMaskedLM", "roberta": "ForMaskedLM", "distilbert": "ForMaskedLM",
         "electra": "ForMaskedLM", "albert": "ForMaskedLM", "vit": "ForImageClassification",
         "t5": "ForConditionalGeneration", "bart": "ForConditionalGeneration"}

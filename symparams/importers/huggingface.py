@@ -146,6 +146,26 @@ layer relative_position_bias(buckets, heads)(x: (*, t, n)) -> (*, t, n):
 layer unread_table(rows)(x: (*, t, n)) -> (*, t, n):
     params = rows * n
 """,
+    "latent_norm": """\
+# DeepSeek's kv_a_layernorm: RMSNorm over the kv_lora_rank latent features of the joint
+# projection; the rotary key's features beside them go around it, to the attention.
+layer latent_norm(kv_lora_rank)(x: (*rows, n)) -> (*rows, kv_lora_rank):
+    where kv_lora_rank < n
+    params = kv_lora_rank
+    macs = rows * kv_lora_rank
+""",
+    "latent_attention_product": """\
+# Multi-head latent attention's product: per head, queries and keys of qk_head_dim features
+# (the rotary part shared by all heads), values of v_head_dim; no weights.
+layer latent_attention_product(heads, qk_head_dim, v_head_dim)(q: (*, t, a), kv: (*, s, b)) -> (*, t, heads * v_head_dim):
+    where a == heads * qk_head_dim
+    macs = heads * t * s * (qk_head_dim + v_head_dim)
+""",
+    "router_correction": """\
+# DeepSeek-V3's router adds a learned-offline correction per expert to its scores: a buffer.
+layer router_correction(experts)(x: (*, t, n)) -> (*, t, n):
+    buffers = experts
+""",
     "final_logits_bias": """\
 # BART adds a fixed bias to the logits, one number per token, kept as a buffer.
 layer final_logits_bias()(x: (*rows, n)) -> (*rows, n):
@@ -485,6 +505,18 @@ DEFAULTS = {
     "vit": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
             "hidden_act": "gelu", "qkv_bias": True, "image_size": 224, "patch_size": 16, "num_channels": 3,
             "pooler_output_size": None, "pooler_act": "tanh"},
+    "deepseek_v2": {"vocab_size": 102400, "hidden_size": 4096, "intermediate_size": 11008, "num_hidden_layers": 32,
+                    "num_attention_heads": 32, "hidden_act": "silu", "max_position_embeddings": 2048,
+                    "tie_word_embeddings": False, "attention_bias": False, "mlp_bias": False,
+                    "first_k_dense_replace": 0, "kv_lora_rank": 512, "q_lora_rank": 1536, "n_routed_experts": 64,
+                    "n_shared_experts": 2, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128,
+                    "num_experts_per_tok": None, "moe_intermediate_size": 1407},
+    "deepseek_v3": {"vocab_size": 129280, "hidden_size": 7168, "intermediate_size": 18432, "moe_intermediate_size": 2048,
+                    "num_hidden_layers": 61, "num_attention_heads": 128, "n_shared_experts": 1, "n_routed_experts": 256,
+                    "kv_lora_rank": 512, "q_lora_rank": 1536, "qk_rope_head_dim": 64, "v_head_dim": 128,
+                    "qk_nope_head_dim": 128, "num_experts_per_tok": 8, "first_k_dense_replace": 3,
+                    "hidden_act": "silu", "max_position_embeddings": 4096, "tie_word_embeddings": False,
+                    "attention_bias": False},
     "t5": {"vocab_size": 32128, "d_model": 512, "d_kv": 64, "d_ff": 2048, "num_layers": 6, "num_decoder_layers": None,
            "num_heads": 8, "relative_attention_num_buckets": 32, "feed_forward_proj": "relu",
            "tie_word_embeddings": True},
@@ -512,6 +544,8 @@ ALIASES = {
     "bart": {"d_model": ("hidden_size",), "encoder_attention_heads": ("num_attention_heads",),
              "encoder_layers": ("num_hidden_layers",)},
     "mixtral": {"num_local_experts": ("num_experts",)},
+    "deepseek_v2": {"n_routed_experts": ("num_experts",)},
+    "deepseek_v3": {"n_routed_experts": ("num_local_experts",)},
     "qwen3_moe": {"num_local_experts": ("num_experts",)},
 }
 
@@ -532,6 +566,8 @@ HEADS.update({
     "albert": {"AlbertForMaskedLM": "lm", "AlbertModel": "model"},
     "vit": {"ViTForImageClassification": "classifier", "ViTModel": "model"},
     "t5": {"T5ForConditionalGeneration": "lm", "T5Model": "model"},
+    "deepseek_v2": {"DeepseekV2ForCausalLM": "lm", "DeepseekV2Model": "model"},
+    "deepseek_v3": {"DeepseekV3ForCausalLM": "lm", "DeepseekV3Model": "model"},
     "bart": {"BartForConditionalGeneration": "lm", "BartModel": "model"},
 })
 
@@ -896,8 +932,77 @@ def _bart(f: Fields, p: Program, head: str) -> list:
     return lines
 
 
+# ------------------------------------------------------------------------------ DeepSeek
+
+def _deepseek(f: Fields, p: Program, head: str) -> list:
+    """DeepSeek-V2/V3: multi-head latent attention, the first first_k_dense_replace layers dense,
+    the others a mixture of routed experts beside always-active shared ones."""
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
+    bias = "true" if f.flag("attention_bias") else "false"
+    kv_rank, nope = f.sym("kv_lora_rank"), f.sym("qk_nope_head_dim")
+    rope, v_dim = f.sym("qk_rope_head_dim"), f.sym("v_head_dim")
+    q_rank = f.sym("q_lora_rank") if f.get("q_lora_rank") is not None else None
+    p.declare("latent_norm")
+    p.declare("latent_attention_product")
+    params = ["hidden_size", "num_heads"] + (["q_lora_rank"] if q_rank else []) + \
+        ["kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"]
+    if q_rank:      # queries through a low-rank bottleneck and its norm
+        lines = [f"q = dense(q_lora_rank, use_bias={bias}, name=q_a_proj)(x)", "q = rmsnorm(name=q_a_layernorm)(q)",
+                 "q = dense(num_heads * (qk_nope_head_dim + qk_rope_head_dim), use_bias=false, name=q_b_proj)(q)"]
+    else:
+        lines = ["q = dense(num_heads * (qk_nope_head_dim + qk_rope_head_dim), use_bias=false, name=q_proj)(x)"]
+    lines += [f"kv = dense(kv_lora_rank + qk_rope_head_dim, use_bias={bias}, name=kv_a_proj_with_mqa)(x)",
+              "kv = latent_norm(kv_lora_rank, name=kv_a_layernorm)(kv)",
+              "kv = dense(num_heads * (qk_nope_head_dim + v_head_dim), use_bias=false, name=kv_b_proj)(kv)",
+              "a = latent_attention_product(num_heads, qk_nope_head_dim + qk_rope_head_dim, v_head_dim)(q, kv)",
+              f"return dense(hidden_size, use_bias={bias}, name=o_proj)(a)"]
+    p.blocks.append(_block("latent_attention", params, lines))
+    attention = f"latent_attention({', '.join(params)}, name=self_attn)(h)"
+    args = [hidden, heads] + ([q_rank] if q_rank else []) + [kv_rank, nope, rope, v_dim]
+    act = f.activation("hidden_act")
+    gated_act = "" if act == "silu" else f", activation={act}"
+    mlp_bias = "true" if f.family == "deepseek_v2" and f.flag("mlp_bias") else "false"
+    head_lines = ["h = rmsnorm(name=input_layernorm)(x)", f"x = x + {attention}",
+                  "h = rmsnorm(name=post_attention_layernorm)(x)"]
+    dense_params, moe_params = params + ["intermediate_size"], params + ["num_experts", "moe_intermediate_size",
+                                                                          "top_k", "n_shared_experts"]
+    experts, moe_inter = f.sym("n_routed_experts"), f.sym("moe_intermediate_size")
+    top_k, shared = f.sym("num_experts_per_tok"), f.sym("n_shared_experts")
+    moe_lines = [*head_lines, "m = moe(num_experts, moe_intermediate_size, top_k=top_k, name=mlp)(h)",
+                 f"s = gated_mlp(moe_intermediate_size * n_shared_experts, use_bias={mlp_bias}{gated_act}, "
+                 "name=shared_experts)(h)"]
+    if f.family == "deepseek_v3":   # the router's per-expert correction of its scores, a buffer
+        moe_lines.append(f"s = {p.declare('router_correction')}(num_experts, name=e_score_correction_bias)(s)")
+    moe_lines.append("return x + m + s")
+    p.blocks.append(_block("moe_layer", moe_params, moe_lines))
+    moe_call = f"moe_layer({', '.join(args + [experts, moe_inter, top_k, shared])})"
+    dense_k = f.get("first_k_dense_replace")
+    body = ["input_ids = input (sequence_length) int", f"embed_tokens = embedding({vocab}, {hidden})",
+            "x = embed_tokens(input_ids)", f"x = {p.declare('rotary_tables')}({rope}, name=rotary_emb)(x)"]
+    if dense_k:
+        p.blocks.append(_block("dense_layer", dense_params, [
+            *head_lines, f"return x + gated_mlp(intermediate_size, use_bias={mlp_bias}{gated_act}, name=mlp)(h)"]))
+        k = f.sym("first_k_dense_replace")
+        inter = f.sym("intermediate_size")
+        if f.symbols[k] >= f.symbols[layers]:
+            raise ImportProblem(f"{f.family}: first_k_dense_replace={f.symbols[k]} makes every layer dense",
+                                hint="supported: fewer dense layers than num_hidden_layers")
+        p.where(f"{k} < {layers}")
+        body += [f"x = repeat({k}, dense_layer({', '.join(args + [inter])}))(x)",
+                 f"x = repeat({layers} - {k}, {moe_call})(x)"]
+    else:
+        body.append(f"x = repeat({layers}, {moe_call})(x)")
+    body.append("x = rmsnorm(name=norm)(x)")
+    if head == "lm":
+        tied = ", tied=embed_tokens" if f.flag("tie_word_embeddings") else ""
+        body.append(f"logits = dense({vocab}, use_bias=false{tied}, name=lm_head)(x)")
+    f.sym("sequence_length", _sequence_default(f))
+    return body
+
+
 # The families whose template writes the whole model body (the others describe a Decoder).
-OWN_BODY = {"bert", "roberta", "distilbert", "electra", "albert", "vit", "t5", "bart"}
+OWN_BODY = {"bert", "roberta", "distilbert", "electra", "albert", "vit", "t5", "bart", "deepseek_v2", "deepseek_v3"}
 
 FAMILIES = {
     "llama": lambda f, p: _llama_like(f, p),
@@ -925,6 +1030,8 @@ FAMILIES = {
     "vit": _vit,
     "t5": _t5,
     "bart": _bart,
+    "deepseek_v2": _deepseek,
+    "deepseek_v3": _deepseek,
 }
 
 
