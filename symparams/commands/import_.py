@@ -3,17 +3,26 @@ from __future__ import annotations
 
 
 def add_arguments(p):
-    p.add_argument("source", help="a Hugging Face config.json, or a folder holding one")
+    p.add_argument("source", help="a Hugging Face config.json (or a folder holding one), or FILE.py:NAME, "
+                                  "NAME an nn.Module class built without arguments or a function returning one")
     p.add_argument("-o", "--output", metavar="OUT.sp", help="write the program there (default: print it)")
+    p.add_argument("--input", action="append", default=[], metavar="SHAPE",
+                   help="FILE.py:NAME only: an input's sizes without the batch, e.g. 3,224,224 (one per input)")
+    p.add_argument("--dtype", choices=["float32", "int64"], default="float32",
+                   help="FILE.py:NAME only: int64 for token inputs")
 
 
 def run(args):
     from pathlib import Path
     from ..errors import SymparamsError
-    from ..importers import huggingface
     from ..interpreter import parse
-    config, filename = huggingface.read_config(args.source)
-    text = huggingface.program(config, filename)
+    file, _, name = args.source.rpartition(":")
+    if file.endswith(".py") and name:
+        text, filename = _torch_program(file, name, args.input, args.dtype == "int64"), args.source
+    else:
+        from ..importers import huggingface
+        config, filename = huggingface.read_config(args.source)
+        text = huggingface.program(config, filename)
     parse(text, filename).evaluate()   # sizes that break the family's rules are refused before writing
     if not args.output:
         print(text, end="")
@@ -23,3 +32,32 @@ def run(args):
     except OSError as e:
         raise SymparamsError(f"cannot write the program: {e.strerror}").attach(None, args.output) from None
     return 0
+
+
+def _torch_program(file: str, name: str, inputs: list, ints: bool) -> str:
+    """Build NAME from FILE.py on the meta device (no memory for weights) and trace it."""
+    import runpy
+    from ..errors import ArgumentError, SymparamsError
+    from ..importers import torch_fx
+    from .common import parse_number
+    if not inputs:
+        raise ArgumentError("a PyTorch module needs the shape of its input: --input 3,224,224 (batch left out)")
+    shapes = [tuple(parse_number(size, "an --input size") for size in shape.split(",")) for shape in inputs]
+    try:
+        namespace = runpy.run_path(file)
+    except OSError as e:
+        raise SymparamsError(f"cannot read the file: {e.strerror}").attach(None, file) from None
+    except Exception as e:     # the user's code failed: say where, not as our bug
+        raise SymparamsError(f"running {file} failed: {type(e).__name__}: {e}").attach(None, file) from None
+    if name not in namespace:
+        raise SymparamsError(f"{file} defines no '{name}'").attach(None, file)
+    import torch
+    try:
+        with torch.device("meta"):
+            module = namespace[name]()
+    except Exception as e:
+        raise SymparamsError(f"{name}() failed: {type(e).__name__}: {e}",
+                             hint=f"{name} must be built without arguments").attach(None, file) from None
+    if not isinstance(module, torch.nn.Module):
+        raise SymparamsError(f"{name}() gives a {type(module).__name__}, not an nn.Module").attach(None, file)
+    return torch_fx.program(module, shapes, ints, source=f"{file}:{name}")

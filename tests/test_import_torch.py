@@ -1,0 +1,187 @@
+"""`symparams import FILE.py:NAME`: PyTorch modules traced with torch.fx into programs, each
+compared exactly (params, trainable, buffers, output shape) with the module itself."""
+from __future__ import annotations
+
+import pytest
+
+import symparams
+from symparams.errors import SymparamsError
+from symparams.importers.torch_fx import program
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(x + self.bn2(self.conv2(y)))
+
+
+class ResNet(nn.Module):
+    """A small ResNet: a ModuleList of identical blocks, which the import folds into a repeat."""
+
+    def __init__(self, width=16, depth=4, classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
+        self.blocks = nn.ModuleList([BasicBlock(width) for _ in range(depth)])
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Linear(width, classes)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for block in self.blocks:
+            x = block(x)
+        return self.head(torch.flatten(self.pool(x), 1))
+
+
+def cnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 5), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
+        nn.Flatten(), nn.Dropout(0.5), nn.Linear(16 * 6 * 6, 10))
+
+
+class Siamese(nn.Module):
+    """One encoder applied to two inputs: its weights once."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(12, 7)
+        self.head = nn.Linear(7, 1)
+
+    def forward(self, a, b):
+        return self.head(self.encoder(a) + self.encoder(b))
+
+
+class TokenTagger(nn.Module):
+    """Token ids to tags, with a frozen embedding table."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(100, 16)
+        self.embed.weight.requires_grad = False
+        self.norm = nn.LayerNorm(16)
+        self.mlp = nn.Sequential(nn.Linear(16, 32), nn.GELU(), nn.Linear(32, 5))
+
+    def forward(self, tokens):
+        return self.mlp(self.norm(self.embed(tokens)))
+
+
+CASES = [
+    ("resnet", ResNet, [(3, 32, 32)], False),
+    ("cnn", cnn, [(1, 28, 28)], False),
+    ("siamese", Siamese, [(12,), (12,)], False),
+    ("tagger", TokenTagger, [(9,)], True),
+    ("mlp", lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)),
+     [(1, 28, 28)], False),
+]
+
+
+def _torch_counts(module, shapes, ints):
+    inputs = [torch.zeros((2,) + shape, dtype=torch.long if ints else torch.float32) for shape in shapes]
+    with torch.no_grad():
+        y = module.eval()(*inputs)
+    params = sum(p.numel() for p in module.parameters())
+    return {"params": params, "trainable": sum(p.numel() for p in module.parameters() if p.requires_grad),
+            "buffers": sum(b.numel() for b in module.buffers()), "output_shape": tuple(y.shape[1:])}
+
+
+def _imported_counts(text):
+    model = symparams.parse(text, "module.sp")
+    ev = model.evaluate()
+    return {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers,
+            "output_shape": ev.shape(model.output_shape)}
+
+
+@pytest.mark.parametrize("name,make,shapes,ints", CASES, ids=[c[0] for c in CASES])
+def test_imported_module_counts_as_torch(name, make, shapes, ints):
+    module = make()
+    assert _imported_counts(program(module, shapes, ints)) == _torch_counts(module, shapes, ints)
+
+
+def test_identical_blocks_fold_into_a_repeat():
+    text = program(ResNet(depth=4), [(3, 32, 32)])
+    assert "repeat(4, basic_block())" in text
+    assert text.count("block basic_block()") == 1
+
+
+def test_a_module_applied_twice_is_one_shared_instance():
+    text = program(Siamese(), [(12,), (12,)])
+    assert "encoder = dense(7)" in text and text.count("encoder(") == 2
+
+
+def test_frozen_parameters_are_not_trainable():
+    assert "embedding(100, 16, trainable=false)" in program(TokenTagger(), [(9,)], True)
+
+
+class Sine(nn.Module):
+    def forward(self, x):
+        return torch.sin(x)
+
+
+class Branchy(nn.Module):
+    def forward(self, x):
+        return x if x.sum() > 0 else -x
+
+
+@pytest.mark.parametrize("module,message", [
+    (Sine(), "the operation sin (call_function) in forward has no catalog layer"),
+    (Branchy(), "torch.fx cannot trace Branchy"),
+])
+def test_what_cannot_be_mapped_is_an_error(module, message):
+    with pytest.raises(SymparamsError) as e:
+        program(module, [(4,)])
+    assert message in str(e.value) and "hint: " in str(e.value)
+
+
+def test_the_command_imports_a_module_from_a_file(tmp_path, capsys):
+    from symparams.cli import main
+    source = tmp_path / "net.py"
+    source.write_text("from torch import nn\n\n"
+                      "def Net():\n    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))\n")
+    assert main(["import", f"{source}:Net", "--input", "4"]) == 0
+    out = capsys.readouterr().out
+    assert symparams.parse(out).evaluate().params == 4 * 8 + 8 + 8 * 2 + 2
+    assert main(["import", f"{source}:Net"]) == 2
+    assert "--input" in capsys.readouterr().err
+    assert main(["import", f"{source}:Missing", "--input", "4"]) == 2
+    assert "defines no 'Missing'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- round trip: export, then import
+
+ROUND_TRIP = [("examples/zoo/resnet.sp", "resnet18"), ("examples/zoo/resnet.sp", "resnet50"),
+              ("examples/zoo/vgg16.sp", None), ("examples/zoo/mobilenet_v2.sp", None),
+              ("examples/bn_cnn_torch.sp", None), ("examples/bn_cnn.sp", None), ("examples/mnist_dense.sp", None),
+              ("examples/text_cnn.sp", None)]
+
+
+@pytest.mark.parametrize("file,name", ROUND_TRIP, ids=[f"{f.split('/')[-1]}-{n}" for f, n in ROUND_TRIP])
+def test_an_exported_model_imports_back_with_its_counts(file, name, capsys, monkeypatch):
+    import re
+    from pathlib import Path
+    from symparams.cli import main
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert main(["export", file, "--to", "torch"] + (["--model", name] if name else [])) == 0
+    source = capsys.readouterr().out
+    namespace = {}
+    exec(compile(source, "exported.py", "exec"), namespace)
+    with torch.device("meta"):
+        module = namespace[re.findall(r"^class (\w+)\(nn.Module\)", source, re.M)[-1]]()
+    original = symparams.load(file, model=name, convention="torch")
+    ev = original.evaluate()
+    shapes = [tuple(ev.shape(t.shape)) for t in original.inputs]
+    ints = any("int" in str(t.dtype) for t in original.inputs)
+    text = program(module, shapes, ints)
+    assert _imported_counts(text) == {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers,
+                                      "output_shape": ev.shape(original.output_shape)}
+    if name:
+        assert "repeat(" in text, "the exported nn.ModuleList folds back into a repeat"
