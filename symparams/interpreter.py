@@ -416,7 +416,7 @@ def parse(text: str, filename: str | None = None, model: str | None = None,
 def read(path) -> Program:
     """A .sp file, parsed: its models can then be derived under either convention without reading it again.
     A Hugging Face config.json (or a folder holding one) is written as a program first
-    (symparams/importers/huggingface.py)."""
+    (symparams/importers/huggingface/)."""
     from pathlib import Path
     from .importers import huggingface
     p = Path(path)

@@ -1,0 +1,107 @@
+"""A Hugging Face config.json as a symparams program.
+
+One template per family writes the network as `transformers` builds it from the config: a block
+for the repeated layer, the config's own field names as symbols (their values as defaults), the
+head the config's `architectures` names. Where the catalog has no layer that counts as the
+family's module does (Qwen2's biases on q, k, v but not o; Qwen3's per-head norms), the program
+declares one, so the reader sees every weight. A field the template cannot express is an error
+naming it: a program that counted differently from the real model would be worse than none.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from ...errors import SymparamsError
+from .decoders import FAMILIES as DECODERS
+from .encoders import FAMILIES as ENCODERS
+from .parts import DECLARED, Fields, ImportProblem, Program
+from .tables import DEFAULTS, HEADS
+
+# ------------------------------------------------------------------------------ reading the config
+
+def read_config(path) -> tuple[dict, str]:
+    """The config of a config.json, or of a folder holding one, and the file's path."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "config.json"
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise ImportProblem(f"cannot read the config: {e.strerror}").attach(None, str(p)) from None
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ImportProblem(f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})").attach(None, str(p)) \
+            from None
+    if not isinstance(config, dict):
+        raise ImportProblem("a config.json holds one JSON object").attach(None, str(p))
+    return config, str(p)
+
+
+def is_config_path(path) -> bool:
+    p = Path(path)
+    return p.suffix == ".json" or (p.is_dir() and (p / "config.json").is_file())
+
+
+# Each family's template: (fields, program, head) -> the model's body lines.
+FAMILIES = {**DECODERS, **ENCODERS}
+
+
+# ------------------------------------------------------------------------------ the program
+
+def _model_name(config: dict, family: str, source: str) -> str:
+    """The model's name: the config's _name_or_path, else its folder's (unless a hub snapshot's
+    hash), else the model_type."""
+    folder = Path(source).parent.name
+    name = config.get("_name_or_path") or (folder if not re.fullmatch(r"[0-9a-f]{40}|\.*", folder) else family)
+    name = re.sub(r"[^0-9a-zA-Z_]+", "_", Path(str(name)).name).strip("_").lower() or family
+    return name if not name[0].isdigit() else f"{family}_{name}"
+
+
+def _head(config: dict, family: str) -> tuple[str, str]:
+    """'lm', 'model' or 'classifier', and the architecture's name, from `architectures` (the
+    family's first if none)."""
+    kinds = HEADS[family]
+    archs = config.get("architectures") or [next(iter(kinds))]
+    supported = ", ".join(kinds)
+    if not isinstance(archs, list) or len(archs) != 1:
+        raise ImportProblem(f"{family}: architectures={json.dumps(archs)} must name one architecture",
+                            hint=f"supported: {supported}")
+    if archs[0] not in kinds:
+        raise ImportProblem(f"{family}: the architecture {archs[0]} is not supported", hint=f"supported: {supported}")
+    return kinds[archs[0]], archs[0]
+
+
+def program(config: dict, source: str = "config.json") -> str:
+    """The symparams program of a Hugging Face config, as text."""
+    try:
+        return _program(config, source)
+    except SymparamsError as e:
+        raise e.attach(None, source)
+
+
+def _program(config: dict, source: str) -> str:
+    family = config.get("model_type")
+    if family not in FAMILIES:
+        raise ImportProblem(f"the model_type {json.dumps(family)} is not supported",
+                            hint="supported: " + ", ".join(sorted(FAMILIES)))
+    head, arch = _head(config, family)
+    f = Fields(config, DEFAULTS[family], family)
+    p = Program(f)
+    body = FAMILIES[family](f, p, head)
+    tied = " (output layer tied to the embedding)" if head == "lm" and f.flag("tie_word_embeddings") else ""
+    out = [f"# {arch}{tied}, model_type {family}, imported from {source}",
+           "# by `symparams import`: counted as Hugging Face transformers builds it from this config.",
+           "convention torch", ""]
+    for name in p.layers:
+        out += [DECLARED[name]]
+    for block in p.blocks:
+        out += [block]
+    args = ", ".join(f"{name} = {value}" for name, value in f.symbols.items())
+    out.append(f"model {_model_name(config, family, source)}({args}):")
+    if p.conditions:
+        out.append("    where " + ", ".join(p.conditions))
+    out += [f"    {line}" for line in body]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,490 @@
+"""Decoder-only families: a Decoder description per family, written as a block for the layer and
+the model's body (embeddings, the repeated layer, the final norm, the output layer)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .parts import Fields, ImportProblem, Program, block_text
+
+# ------------------------------------------------------------------------------ decoder pieces
+
+@dataclass
+class Attention:
+    heads: str                  # symbol of the query heads
+    kv_heads: str | None        # symbol of the key/value heads; None: as many as the query heads
+    head_dim: str               # a symbol, or hidden_size / heads
+    bias: str = "none"          # "none", "all", "qkv" (biases on q, k, v, not on the output), "out" (the reverse)
+    qk_norm: str | None = None  # None, "head" (RMSNorm per head), "head_layernorm", "full" (RMSNorm over all heads)
+    out_name: str = "o_proj"
+
+
+def head_dim_of(p: Program, hidden: str, heads: str) -> str:
+    """head_dim: the config's when it is not hidden_size / heads, else that quotient."""
+    f = p.fields
+    given = f.get("head_dim")
+    if given is not None and f.number("head_dim") * f.symbols[heads] != f.symbols[hidden]:
+        return f.sym("head_dim")
+    if f.symbols[hidden] % f.symbols[heads]:
+        raise ImportProblem(f"{f.family}: {hidden}={f.symbols[hidden]} is not a multiple of "
+                            f"{heads}={f.symbols[heads]} (transformers refuses it too)",
+                            hint=f"sizes where {heads} divides {hidden}" +
+                                 (", or an explicit head_dim" if f.family not in ("gpt2", "gpt_neox") else ""))
+    p.where(f"{hidden} % {heads} == 0")
+    return f"{hidden} / {heads}"
+
+
+def attention_call(p: Program, att: Attention, hidden: str, name: str, x: str = "h") -> tuple[str, list, list]:
+    """The attention applied to h, and the block arguments it needs: a catalog layer where one
+    counts as the family's module does, else a block of projections around attention_product."""
+    if att.kv_heads not in (None, "1"):
+        p.where(f"{att.heads} % {att.kv_heads} == 0")
+    if att.qk_norm is None and att.bias in ("none", "all"):
+        bias = "true" if att.bias == "all" else "false"
+        if att.kv_heads is None:
+            return (f"multihead_attention(num_heads, head_dim, use_bias={bias}, name={name})({x}, {x})",
+                    ["num_heads", "head_dim"], [att.heads, att.head_dim])
+        return (f"grouped_query_attention(head_dim, num_heads, num_kv_heads, use_bias={bias}, name={name})({x}, {x})",
+                ["num_heads", "num_kv_heads", "head_dim"], [att.heads, att.kv_heads, att.head_dim])
+    p.declare("attention_product")
+    qkv, out = {"qkv": ("true", "false"), "out": ("false", "true"), "all": ("true", "true"),
+                "none": ("false", "false")}[att.bias]
+    lines = [f"q = dense(num_heads * head_dim, use_bias={qkv}, name=q_proj)(x)",
+             f"k = dense(num_kv_heads * head_dim, use_bias={qkv}, name=k_proj)(x)",
+             f"v = dense(num_kv_heads * head_dim, use_bias={qkv}, name=v_proj)(x)"]
+    if att.qk_norm == "head":
+        p.declare("per_head_rmsnorm")
+        lines += ["q = per_head_rmsnorm(head_dim, name=q_norm)(q)", "k = per_head_rmsnorm(head_dim, name=k_norm)(k)"]
+    elif att.qk_norm == "head_layernorm":
+        p.declare("per_head_layernorm")
+        lines += ["q = per_head_layernorm(head_dim, name=q_layernorm)(q)",
+                  "k = per_head_layernorm(head_dim, name=k_layernorm)(k)"]
+    elif att.qk_norm == "full":
+        lines += ["q = rmsnorm(name=q_norm)(q)", "k = rmsnorm(name=k_norm)(k)"]
+    lines += ["a = attention_product(num_heads, num_kv_heads, head_dim)(q, k, v)",
+              f"return dense(hidden_size, use_bias={out}, name={att.out_name})(a)"]
+    p.blocks.append(block_text("self_attention", ["hidden_size", "num_heads", "num_kv_heads", "head_dim"], lines))
+    kv = att.kv_heads or att.heads
+    return (f"self_attention(hidden_size, num_heads, num_kv_heads, head_dim, name={name})({x})",
+            ["hidden_size", "num_heads", "num_kv_heads", "head_dim"], [hidden, att.heads, kv, att.head_dim])
+
+
+@dataclass
+class Mlp:
+    kind: str                     # "gated", "plain", "moe"
+    hidden: str                   # intermediate size (an expert's, for moe)
+    activation: str = "silu"
+    bias: bool = False
+    names: tuple = ("mlp",)       # plain: (up, down) names
+    experts: str | None = None
+    top_k: str | None = None
+    shared: str | None = None     # qwen2_moe: the shared expert's intermediate size
+
+
+def mlp_calls(p: Program, mlp: Mlp, hidden: str, x: str = "h") -> tuple[list, list, list]:
+    """Lines computing m from x (h, the normed input, by default), and the block arguments they need."""
+    bias = "true" if mlp.bias else "false"
+    if mlp.kind == "gated":
+        act = "" if mlp.activation == "silu" else f", activation={mlp.activation}"
+        return ([f"m = gated_mlp(intermediate_size, use_bias={bias}{act}, name={mlp.names[0]})({x})"],
+                ["intermediate_size"], [mlp.hidden])
+    if mlp.kind == "plain":
+        up, down = mlp.names
+        return ([f"m = dense(intermediate_size, use_bias={bias}, activation={mlp.activation}, name={up})({x})",
+                 f"m = dense(hidden_size, use_bias={bias}, name={down})(m)"],
+                ["hidden_size", "intermediate_size"], [hidden, mlp.hidden])
+    lines = [f"m = moe(num_experts, intermediate_size, top_k=top_k, name={mlp.names[0]})({x})"]
+    params, args = ["num_experts", "intermediate_size", "top_k"], [mlp.experts, mlp.hidden, mlp.top_k]
+    if mlp.shared:
+        p.declare("shared_expert_gate")
+        lines += [f"s = gated_mlp(shared_intermediate_size, name=shared_expert)({x})",
+                  f"m = m + shared_expert_gate(name=shared_expert_gate)(s, {x})"]
+        params.append("shared_intermediate_size")
+        args.append(mlp.shared)
+    return lines, params, args
+
+
+@dataclass
+class Decoder:
+    """A decoder-only transformer as the Llama-like families build it."""
+    vocab: str
+    hidden: str
+    layers: str
+    attention: Attention
+    mlp: Mlp
+    norm: str = "rmsnorm"                  # the call, without its name
+    # "pre"; "parallel" (attention and MLP read the input, each through its norm: GPT-NeoX);
+    # "shared" (both read it through one norm: GPT-J, Phi, Falcon-7B); "sandwich" (a norm before
+    # and after each sub-layer: Gemma 2); "post" (norms on the sub-layers' outputs: OLMo 2);
+    # "residual" (norms after each residual sum: OPT-350M)
+    placement: str = "pre"
+    embed: str = "embed_tokens"
+    embed_width: str | None = None         # the embedding's width where it is not hidden (OPT's projection)
+    embed_norm: str | None = None          # a norm on the embeddings (BLOOM)
+    positions: tuple | None = None         # a learned position table: (its size, its name)
+    rotary_dim: str | None = None          # an expression: rotary buffers' size, or None (no rotary)
+    sincos_positions: str | None = None    # GPT-J's table of positions x rotary_dim (a buffer)
+    scaled_embedding: bool = False         # gemma
+    final_norm: str | None = "norm"
+    block: str = "decoder_layer"
+    head: str = "lm_head"
+    head_bias: bool = False
+    names: dict = field(default_factory=lambda: {"attn": "self_attn", "norm1": "input_layernorm",
+                                                  "norm2": "post_attention_layernorm"})
+
+    def norm_call(self, name):
+        return f"{self.norm}(name={name})" if "(" not in self.norm else self.norm.replace(")", f", name={name})")
+
+
+def layer_block(p: Program, d: Decoder) -> tuple[str, list]:
+    """The repeated layer as a block, and the arguments to call it with."""
+    source = "x" if d.placement in ("post", "residual") else "h"   # the sub-layers read x itself: no norm before
+    att_call, att_params, att_args = attention_call(p, d.attention, d.hidden, d.names["attn"], source)
+    mlp_lines, mlp_params, mlp_args = mlp_calls(p, d.mlp, d.hidden, source)
+    params, args = [], []
+    for name, arg in zip(att_params + mlp_params, att_args + mlp_args):
+        if name not in params:
+            params.append(name)
+            args.append(arg)
+    norm = d.norm_call
+    n1, n2 = d.names["norm1"], d.names["norm2"]
+    if d.placement == "pre":
+        lines = [f"h = {norm(n1)}(x)", f"x = x + {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, "return x + m"]
+    elif d.placement == "parallel":
+        lines = [f"h = {norm(n1)}(x)", f"a = {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, "return x + a + m"]
+    elif d.placement == "shared":
+        lines = [f"h = {norm(n1)}(x)", f"a = {att_call}", *mlp_lines, "return x + a + m"]
+    elif d.placement == "sandwich":
+        lines = [f"h = {norm('input_layernorm')}(x)", f"x = x + {norm('post_attention_layernorm')}({att_call})",
+                 f"h = {norm('pre_feedforward_layernorm')}(x)", *mlp_lines,
+                 f"return x + {norm('post_feedforward_layernorm')}(m)"]
+    elif d.placement == "post":
+        lines = [f"x = x + {norm('post_attention_layernorm')}({att_call})", *mlp_lines,
+                 f"return x + {norm('post_feedforward_layernorm')}(m)"]
+    else:
+        lines = [f"x = {norm(n1)}(x + {att_call})", *mlp_lines, f"return {norm(n2)}(x + m)"]
+    p.blocks.append(block_text(d.block, params, lines))
+    return f"{d.block}({', '.join(args)})", params
+
+
+def decoder_body(p: Program, d: Decoder, head: str) -> list:
+    f = p.fields
+    width = d.embed_width or d.hidden
+    lines = ["input_ids = input (sequence_length) int", f"{d.embed} = embedding({d.vocab}, {width})",
+             f"x = {d.embed}(input_ids)"]
+    if d.embed_width:
+        lines.append(f"x = dense({d.hidden}, use_bias=false, name=project_in)(x)")
+    if d.positions:
+        size, name = d.positions
+        lines.append(f"x = x + position_embedding({size}, {d.hidden}, name={name})(input_ids)")
+    if d.embed_norm:
+        lines.append(f"x = {d.norm_call(d.embed_norm)}(x)")
+    if d.scaled_embedding:
+        lines.append(f"x = {p.declare('embed_scale')}()(x)")
+    if d.rotary_dim:
+        lines.append(f"x = {p.declare('rotary_tables')}({d.rotary_dim}, name=rotary_emb)(x)")
+    if d.sincos_positions:
+        lines.append(f"x = {p.declare('sincos_table')}({d.sincos_positions}, name=rotary_emb)(x)")
+    call, _ = layer_block(p, d)
+    lines.append(f"x = repeat({d.layers}, {call})(x)")
+    if d.final_norm:
+        lines.append(f"x = {d.norm_call(d.final_norm)}(x)")
+    if d.embed_width:
+        lines.append(f"x = dense({width}, use_bias=false, name=project_out)(x)")
+    if head == "lm":
+        tied = f", tied={d.embed}" if f.flag("tie_word_embeddings") else ""
+        bias = "true" if d.head_bias else "false"
+        lines.append(f"logits = dense({d.vocab}, use_bias={bias}{tied}, name={d.head})(x)")
+    table = d.positions[0] if d.positions else None
+    f.sym("sequence_length", f.symbols[table] if table in f.symbols else sequence_default(f))
+    return lines
+
+
+def rotary_dim_of(f: Fields, head_dim: str, factor_fields=("partial_rotary_factor",)) -> str:
+    """The size of the rotary buffers: head_dim times the config's partial rotary factor, rounded
+    down as transformers' int() does."""
+    rope = f.get("rope_parameters") or {}
+    factor = rope.get("partial_rotary_factor") if isinstance(rope, dict) else None
+    for name in factor_fields:
+        if factor is None and f.get(name) is not None:
+            factor = f.get(name)
+    if factor is None or factor == 1:
+        return head_dim
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor <= 1:
+        raise ImportProblem(f"{f.family}: partial_rotary_factor must be a number in (0, 1], found {json.dumps(factor)}",
+                            hint="the fraction of each head's features rotated, such as 0.25")
+    q = Fraction(factor).limit_denominator(1000)
+    term = head_dim if " " not in head_dim else f"({head_dim})"
+    return f"{term} * {q.numerator} // {q.denominator}" if q.numerator != 1 else f"{term} // {q.denominator}"
+
+
+def sequence_default(f: Fields) -> int:
+    """The input's length: the config's max_position_embeddings when it gives one."""
+    value = f.get("max_position_embeddings")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 2048
+
+
+def _llama_like(f: Fields, p: Program, *, bias="attention_bias", qk_norm=None, mlp="gated", kv=True,
+                norm="rmsnorm", placement="pre") -> Decoder:
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
+    kv_heads = None
+    if kv:
+        given = f.get("num_key_value_heads")
+        kv_heads = f.sym("num_key_value_heads", f.symbols[heads] if given is None else given)
+    head_dim = head_dim_of(p, hidden, heads)
+    if bias in ("none", "qkv", "all"):
+        bias_kind = bias
+    else:
+        bias_kind = "all" if f.flag(bias) else "none"
+    if mlp == "gated":
+        act = f.activation("hidden_activation" if f.family == "gemma2" else "hidden_act")
+        mlp_spec = Mlp("gated", f.sym("intermediate_size"), act, bias=bool(f.get("mlp_bias")))
+    elif mlp == "plain":
+        mlp_spec = Mlp("plain", f.sym("intermediate_size"), f.activation("hidden_act"), bias=f.flag("use_bias"),
+                       names=("c_fc", "c_proj"))
+    else:
+        mlp_spec = mlp(f)
+    return Decoder(vocab, hidden, layers, Attention(heads, kv_heads, head_dim, bias_kind, qk_norm), mlp_spec,
+                   norm=norm, placement=placement, rotary_dim=rotary_dim_of(f, head_dim))
+
+
+def _uniform_moe(f: Fields):
+    """Qwen's MoE families may make some layers dense (mlp_only_layers, decoder_sparse_step); the
+    template writes one repeated layer, so it takes only configs where every layer is sparse."""
+    if f.get("mlp_only_layers") not in (None, []):
+        raise ImportProblem(f"{f.family}: mlp_only_layers={json.dumps(f.get('mlp_only_layers'))} (dense layers "
+                            "among the sparse ones) is not supported", hint="supported: mlp_only_layers=[]")
+    if f.get("decoder_sparse_step") != 1:
+        raise ImportProblem(f"{f.family}: decoder_sparse_step={json.dumps(f.get('decoder_sparse_step'))} is not "
+                            "supported (only every layer sparse)", hint="supported: decoder_sparse_step=1")
+
+
+def _mixtral_moe(f):
+    return Mlp("moe", f.sym("intermediate_size"), f.activation("hidden_act"), names=("mlp",),
+               experts=f.sym("num_local_experts"), top_k=f.sym("num_experts_per_tok"))
+
+
+def _qwen_moe(shared):
+    def make(f):
+        _uniform_moe(f)
+        f.activation("hidden_act")
+        experts = f.sym("num_experts" if shared else "num_local_experts")
+        return Mlp("moe", f.sym("moe_intermediate_size"), names=("mlp",), experts=experts,
+                   top_k=f.sym("num_experts_per_tok"),
+                   shared=f.sym("shared_expert_intermediate_size") if shared else None)
+    return make
+
+
+def _neox_mlp(f):
+    return Mlp("plain", f.sym("intermediate_size"), f.activation("hidden_act"), bias=True,
+               names=("dense_h_to_4h", "dense_4h_to_h"))
+
+
+def _gpt_neox(f: Fields, p: Program) -> Decoder:
+    d = _llama_like(f, p, kv=False, mlp=_neox_mlp, norm="layernorm",
+                    placement="parallel" if f.flag("use_parallel_residual") else "pre")
+    d.rotary_dim = rotary_dim_of(f, d.attention.head_dim, ("partial_rotary_factor", "rotary_pct"))
+    d.embed, d.final_norm, d.head, d.names["attn"] = "embed_in", "final_layer_norm", "embed_out", "attention"
+    return d
+
+
+def _gpt2(f: Fields, p: Program) -> Decoder:
+    if f.get("add_cross_attention"):
+        raise ImportProblem("gpt2: add_cross_attention=true is not supported", hint="supported: false")
+    vocab, positions, hidden = f.sym("vocab_size"), f.sym("n_positions"), f.sym("n_embd")
+    layers, heads = f.sym("n_layer"), f.sym("n_head")
+    inner = f.sym("n_inner") if f.get("n_inner") is not None else f"4 * {hidden}"
+    p.where(f"{hidden} % {heads} == 0")
+    d = Decoder(vocab, hidden, layers, Attention(heads, None, f"{hidden} / {heads}", "all"),
+                Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("c_fc", "c_proj")),
+                norm="layernorm", embed="wte", positions=(positions, "wpe"), final_norm="ln_f")
+    d.names = {"attn": "attn", "norm1": "ln_1", "norm2": "ln_2"}
+    return d
+
+
+def _fc_mlp(f):
+    return Mlp("plain", f.sym("intermediate_size"), f.activation("hidden_act"), bias=True, names=("fc1", "fc2"))
+
+
+def _phi(f: Fields, p: Program) -> Decoder:
+    qk_norm = "head_layernorm" if f.flag("qk_layernorm") else None
+    d = _llama_like(f, p, bias="all", qk_norm=qk_norm, mlp=_fc_mlp, norm="layernorm", placement="shared")
+    d.attention.out_name, d.final_norm, d.head_bias = "dense", "final_layernorm", True
+    return d
+
+
+def _bloom(f: Fields, p: Program) -> Decoder:
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("n_layer"), f.sym("n_head")
+    d = Decoder(vocab, hidden, layers, Attention(heads, None, head_dim_of(p, hidden, heads), "all"),
+                Mlp("plain", f"4 * {hidden}", "gelu", bias=True, names=("dense_h_to_4h", "dense_4h_to_h")),
+                norm="layernorm", embed="word_embeddings", embed_norm="word_embeddings_layernorm", final_norm="ln_f")
+    d.names["attn"] = "self_attention"
+    return d
+
+
+def _gptj(f: Fields, p: Program) -> Decoder:
+    vocab, positions, hidden = f.sym("vocab_size"), f.sym("n_positions"), f.sym("n_embd")
+    layers, heads = f.sym("n_layer"), f.sym("n_head")
+    inner = f.sym("n_inner") if f.get("n_inner") is not None else f"4 * {hidden}"
+    rotary = f.sym("rotary_dim")
+    d = Decoder(vocab, hidden, layers, Attention(heads, None, head_dim_of(p, hidden, heads), "none"),
+                Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("fc_in", "fc_out")),
+                norm="layernorm", placement="shared", embed="wte", sincos_positions=f"{positions}, {rotary}",
+                final_norm="ln_f", head_bias=True)
+    d.names = {"attn": "attn", "norm1": "ln_1", "norm2": None}
+    return d
+
+
+def _opt(f: Fields, p: Program) -> Decoder:
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
+    head_dim = head_dim_of(p, hidden, heads)
+    projected = f.get("word_embed_proj_dim") not in (None, f.symbols[hidden])
+    positions = f.sym("max_position_embeddings")
+    bias, before = f.flag("enable_bias"), f.flag("do_layer_norm_before")
+    norm = "layernorm" if f.flag("layer_norm_elementwise_affine") else "layernorm(elementwise_affine=false)"
+    # OPT's learned positions start at offset 2, so its table has two rows more.
+    d = Decoder(vocab, hidden, layers, Attention(heads, None, head_dim, "all" if bias else "none"),
+                Mlp("plain", f.sym("ffn_dim"), f.activation("activation_function"), bias=bias, names=("fc1", "fc2")),
+                norm=norm, placement="pre" if before else "residual",
+                embed_width=f.sym("word_embed_proj_dim") if projected else None,
+                positions=(f"{positions} + 2", "embed_positions"),
+                final_norm="final_layer_norm" if before and not f.get("_remove_final_layer_norm") else None)
+    d.names = {"attn": "self_attn", "norm1": "self_attn_layer_norm", "norm2": "final_layer_norm"}
+    return d
+
+
+def _falcon(f: Fields, p: Program) -> Decoder:
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
+    head_dim = head_dim_of(p, hidden, heads)
+    new = f.flag("new_decoder_architecture")
+    if new:
+        given = f.get("num_kv_heads")
+        kv = f.sym("num_kv_heads", f.symbols[heads] if given is None else given)
+    else:
+        kv = "1" if f.flag("multi_query") else None
+    ffn = f.sym("ffn_hidden_size") if f.get("ffn_hidden_size") is not None else f"4 * {hidden}"
+    norms = f.get("num_ln_in_parallel_attn") or (2 if new else 1)
+    if not f.flag("parallel_attn"):
+        placement, names = "pre", ("input_layernorm", "post_attention_layernorm")
+    elif norms == 2:
+        placement, names = "parallel", ("ln_attn", "ln_mlp")
+    else:
+        placement, names = "shared", ("input_layernorm", None)
+    bias = f.flag("bias")
+    d = Decoder(vocab, hidden, layers, Attention(heads, kv, head_dim, "all" if bias else "none", out_name="dense"),
+                Mlp("plain", ffn, f.activation("activation"), bias=bias, names=("dense_h_to_4h", "dense_4h_to_h")),
+                norm="layernorm", placement=placement, embed="word_embeddings", final_norm="ln_f",
+                rotary_dim=head_dim)    # transformers keeps the rotary buffers even with alibi
+    d.names = {"attn": "self_attention", "norm1": names[0], "norm2": names[1]}
+    return d
+
+
+def _gemma(d: Decoder) -> Decoder:
+    d.scaled_embedding = True
+    return d
+
+
+# ------------------------------------------------------------------------------ DeepSeek
+
+def deepseek(f: Fields, p: Program, head: str) -> list:
+    """DeepSeek-V2/V3: multi-head latent attention, the first first_k_dense_replace layers dense,
+    the others a mixture of routed experts beside always-active shared ones."""
+    vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
+    layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
+    bias = "true" if f.flag("attention_bias") else "false"
+    kv_rank, nope = f.sym("kv_lora_rank"), f.sym("qk_nope_head_dim")
+    rope, v_dim = f.sym("qk_rope_head_dim"), f.sym("v_head_dim")
+    q_rank = f.sym("q_lora_rank") if f.get("q_lora_rank") is not None else None
+    p.declare("latent_norm")
+    p.declare("latent_attention_product")
+    params = ["hidden_size", "num_heads"] + (["q_lora_rank"] if q_rank else []) + \
+        ["kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"]
+    if q_rank:      # queries through a low-rank bottleneck and its norm
+        lines = [f"q = dense(q_lora_rank, use_bias={bias}, name=q_a_proj)(x)", "q = rmsnorm(name=q_a_layernorm)(q)",
+                 "q = dense(num_heads * (qk_nope_head_dim + qk_rope_head_dim), use_bias=false, name=q_b_proj)(q)"]
+    else:
+        lines = ["q = dense(num_heads * (qk_nope_head_dim + qk_rope_head_dim), use_bias=false, name=q_proj)(x)"]
+    lines += [f"kv = dense(kv_lora_rank + qk_rope_head_dim, use_bias={bias}, name=kv_a_proj_with_mqa)(x)",
+              "kv = latent_norm(kv_lora_rank, name=kv_a_layernorm)(kv)",
+              "kv = dense(num_heads * (qk_nope_head_dim + v_head_dim), use_bias=false, name=kv_b_proj)(kv)",
+              "a = latent_attention_product(num_heads, qk_nope_head_dim + qk_rope_head_dim, v_head_dim)(q, kv)",
+              f"return dense(hidden_size, use_bias={bias}, name=o_proj)(a)"]
+    p.blocks.append(block_text("latent_attention", params, lines))
+    attention = f"latent_attention({', '.join(params)}, name=self_attn)(h)"
+    args = [hidden, heads] + ([q_rank] if q_rank else []) + [kv_rank, nope, rope, v_dim]
+    act = f.activation("hidden_act")
+    gated_act = "" if act == "silu" else f", activation={act}"
+    mlp_bias = "true" if f.family == "deepseek_v2" and f.flag("mlp_bias") else "false"
+    head_lines = ["h = rmsnorm(name=input_layernorm)(x)", f"x = x + {attention}",
+                  "h = rmsnorm(name=post_attention_layernorm)(x)"]
+    dense_params, moe_params = params + ["intermediate_size"], params + ["num_experts", "moe_intermediate_size",
+                                                                          "top_k", "n_shared_experts"]
+    experts, moe_inter = f.sym("n_routed_experts"), f.sym("moe_intermediate_size")
+    top_k, shared = f.sym("num_experts_per_tok"), f.sym("n_shared_experts")
+    moe_lines = [*head_lines, "m = moe(num_experts, moe_intermediate_size, top_k=top_k, name=mlp)(h)",
+                 f"s = gated_mlp(moe_intermediate_size * n_shared_experts, use_bias={mlp_bias}{gated_act}, "
+                 "name=shared_experts)(h)"]
+    if f.family == "deepseek_v3":   # the router's per-expert correction of its scores, a buffer
+        moe_lines.append(f"s = {p.declare('router_correction')}(num_experts, name=e_score_correction_bias)(s)")
+    moe_lines.append("return x + m + s")
+    p.blocks.append(block_text("moe_layer", moe_params, moe_lines))
+    moe_call = f"moe_layer({', '.join(args + [experts, moe_inter, top_k, shared])})"
+    dense_k = f.get("first_k_dense_replace")
+    body = ["input_ids = input (sequence_length) int", f"embed_tokens = embedding({vocab}, {hidden})",
+            "x = embed_tokens(input_ids)", f"x = {p.declare('rotary_tables')}({rope}, name=rotary_emb)(x)"]
+    if dense_k:
+        p.blocks.append(block_text("dense_layer", dense_params, [
+            *head_lines, f"return x + gated_mlp(intermediate_size, use_bias={mlp_bias}{gated_act}, name=mlp)(h)"]))
+        k = f.sym("first_k_dense_replace")
+        inter = f.sym("intermediate_size")
+        if f.symbols[k] >= f.symbols[layers]:
+            raise ImportProblem(f"{f.family}: first_k_dense_replace={f.symbols[k]} makes every layer dense",
+                                hint="supported: fewer dense layers than num_hidden_layers")
+        p.where(f"{k} < {layers}")
+        body += [f"x = repeat({k}, dense_layer({', '.join(args + [inter])}))(x)",
+                 f"x = repeat({layers} - {k}, {moe_call})(x)"]
+    else:
+        body.append(f"x = repeat({layers}, {moe_call})(x)")
+    body.append("x = rmsnorm(name=norm)(x)")
+    if head == "lm":
+        tied = ", tied=embed_tokens" if f.flag("tie_word_embeddings") else ""
+        body.append(f"logits = dense({vocab}, use_bias=false{tied}, name=lm_head)(x)")
+    f.sym("sequence_length", sequence_default(f))
+    return body
+
+
+def _written(describe):
+    """A family's template from the function describing its Decoder."""
+    return lambda f, p, head: decoder_body(p, describe(f, p), head)
+
+
+FAMILIES = {
+    "llama": _written(lambda f, p: _llama_like(f, p)),
+    "mistral": _written(lambda f, p: _llama_like(f, p, bias="none")),
+    "mixtral": _written(lambda f, p: _llama_like(f, p, bias="none", mlp=_mixtral_moe)),
+    "qwen2": _written(lambda f, p: _llama_like(f, p, bias="qkv")),
+    "qwen3": _written(lambda f, p: _llama_like(f, p, qk_norm="head")),
+    "qwen2_moe": _written(lambda f, p: _llama_like(f, p, bias="qkv" if f.flag("qkv_bias") else "none",
+                                                   mlp=_qwen_moe(shared=True))),
+    "qwen3_moe": _written(lambda f, p: _llama_like(f, p, qk_norm="head", mlp=_qwen_moe(shared=False))),
+    "phi3": _written(lambda f, p: _llama_like(f, p, bias="none")),
+    "gemma": _written(lambda f, p: _gemma(_llama_like(f, p))),
+    "gemma2": _written(lambda f, p: _gemma(_llama_like(f, p, placement="sandwich"))),
+    "olmo": _written(lambda f, p: _llama_like(f, p, norm="layernorm(elementwise_affine=false)")),
+    "olmo2": _written(lambda f, p: _llama_like(f, p, qk_norm="full", placement="post")),
+    "starcoder2": _written(lambda f, p: _llama_like(f, p, bias="use_bias", mlp="plain", norm="layernorm")),
+    "gpt_neox": _written(_gpt_neox),
+    "gpt2": _written(_gpt2),
+    "phi": _written(_phi),
+    "bloom": _written(_bloom),
+    "gptj": _written(_gptj),
+    "opt": _written(_opt),
+    "falcon": _written(_falcon),
+    "deepseek_v2": deepseek,
+    "deepseek_v3": deepseek,
+}

@@ -1,0 +1,215 @@
+"""Encoder and encoder-decoder families: BERT-likes, ViT, T5 and BART, each writing its model's body."""
+from __future__ import annotations
+
+import json
+
+from .decoders import Attention, Decoder, Mlp, head_dim_of, layer_block
+from .parts import ACTIVATIONS, Fields, ImportProblem, Program
+
+# ------------------------------------------------------------------------------ encoders
+
+def _encoder_layer(f: Fields, p: Program, hidden, heads, inner, act, *, bias="all", placement="residual", names=None,
+                   mlp_names=("intermediate", "output")) -> str:
+    """The repeated encoder layer as a block (BERT's post-norm unless placement says otherwise); its call."""
+    d = Decoder("", hidden, "", Attention(heads, None, head_dim_of(p, hidden, heads), bias),
+                Mlp("plain", inner, act, bias=True, names=mlp_names), norm="layernorm", placement=placement,
+                block="encoder_layer")
+    d.names = names or {"attn": "attention", "norm1": "attention_layernorm", "norm2": "output_layernorm"}
+    return layer_block(p, d)[0]
+
+
+# Where each BERT-like family keeps its fields and modules: (layers, heads, hidden, intermediate, activation).
+_BERT_FIELDS = {
+    "distilbert": ("n_layers", "n_heads", "dim", "hidden_dim", "activation"),
+}
+
+
+def _bert_like(f: Fields, p: Program, head: str) -> list:
+    family = f.family
+    layers_f, heads_f, hidden_f, inner_f, act_f = _BERT_FIELDS.get(
+        family, ("num_hidden_layers", "num_attention_heads", "hidden_size", "intermediate_size", "hidden_act"))
+    vocab, hidden = f.sym("vocab_size"), f.sym(hidden_f)
+    layers, heads = f.sym(layers_f), f.sym(heads_f)
+    inner, act = f.sym(inner_f), f.activation(act_f)
+    positions = f.sym("max_position_embeddings")
+    types = f.sym("type_vocab_size") if family != "distilbert" else None
+    # ELECTRA projects narrower embeddings up when they differ; ALBERT always has the projection.
+    width = hidden
+    if family == "albert" or (family == "electra" and f.number("embedding_size") != f.symbols[hidden]):
+        width = f.sym("embedding_size")
+    lines = ["input_ids = input (sequence_length) int"]
+    if types:
+        lines.append("token_type_ids = input (sequence_length) int")
+    # DistilBERT's sinusoidal_pos_embds only fills the same (trainable) table with sines
+    lines += [f"word_embeddings = embedding({vocab}, {width})",
+              f"x = word_embeddings(input_ids) + position_embedding({positions}, {width}, "
+              "name=position_embeddings)(input_ids)"]
+    if types:
+        lines[-1] += f" + embedding({types}, {width}, name=token_type_embeddings)(token_type_ids)"
+    lines += ["x = layernorm(name=embeddings_layernorm)(x)",
+              f"x = {p.declare('id_buffers')}({positions}, {2 if types else 1}, name=embeddings_ids)(x)"]
+    if width != hidden:
+        name = "embedding_hidden_mapping_in" if family == "albert" else "embeddings_project"
+        lines.append(f"x = dense({hidden}, name={name})(x)")
+    names = {"attn": "attention", "norm1": "sa_layer_norm", "norm2": "output_layer_norm"} \
+        if family == "distilbert" else None
+    mlp_names = ("lin1", "lin2") if family == "distilbert" else ("intermediate", "output")
+    call = _encoder_layer(f, p, hidden, heads, inner, act, names=names, mlp_names=mlp_names)
+    if family == "albert":     # ALBERT's layers share one set of weights (one layer group)
+        if f.get("num_hidden_groups") != 1 or f.get("inner_group_num") != 1:
+            raise ImportProblem(f"albert: num_hidden_groups={json.dumps(f.get('num_hidden_groups'))}, "
+                                f"inner_group_num={json.dumps(f.get('inner_group_num'))} is not supported",
+                                hint="supported: one group of one layer, shared by every layer "
+                                     "(num_hidden_groups=1, inner_group_num=1)")
+        lines += [f"shared_layer = {call}", f"x = repeat({layers}, shared_layer)(x)"]
+    else:
+        lines.append(f"x = repeat({layers}, {call})(x)")
+    if head == "model" and family in ("bert", "roberta", "albert"):
+        lines.append(f"pooled = dense({hidden}, activation=tanh, name=pooler)(first_token(x))")
+    elif head == "lm":
+        # the prediction head: a dense layer and a norm (to the embedding width for ELECTRA and
+        # ALBERT), then the output layer, tied to the word embeddings, with a bias of its own
+        act_lm = "gelu" if family == "electra" else act
+        lines += [f"x = dense({width}, activation={act_lm}, name=transform)(x)",
+                  "x = layernorm(name=transform_layernorm)(x)"]
+        if f.flag("tie_word_embeddings"):
+            lines.append(f"logits = dense({vocab}, tied=word_embeddings, name=decoder)(x)")
+        elif family in ("bert", "roberta", "albert"):
+            lines.append(f"logits = {p.declare('untied_bias')}(name=bias)(dense({vocab}, name=decoder)(x))")
+        else:
+            lines.append(f"logits = dense({vocab}, name=decoder)(x)")
+    f.sym("sequence_length", f.symbols[positions])
+    return lines
+
+
+def _vit(f: Fields, p: Program, head: str) -> list:
+    hidden, layers = f.sym("hidden_size"), f.sym("num_hidden_layers")
+    heads, inner = f.sym("num_attention_heads"), f.sym("intermediate_size")
+    image, patch, channels = f.sym("image_size"), f.sym("patch_size"), f.sym("num_channels")
+    call = _encoder_layer(f, p, hidden, heads, inner, f.activation("hidden_act"),
+                          bias="all" if f.flag("qkv_bias") else "out", placement="pre",
+                          names={"attn": "attention", "norm1": "layernorm_before", "norm2": "layernorm_after"},
+                          mlp_names=("fc1", "fc2"))
+    lines = [f"pixel_values = input ({channels}, {image}, {image})",
+             f"x = patch_embedding({patch}, {hidden}, name=patch_embeddings)(pixel_values)",
+             "x = class_token(name=cls_token)(x)",
+             f"x = x + position_embedding(({image} // {patch}) * ({image} // {patch}) + 1, {hidden}, "
+             "name=position_embeddings)(x)",
+             f"x = repeat({layers}, {call})(x)",
+             "x = layernorm(name=layernorm)(x)"]
+    if head == "classifier":
+        labels = f.sym("num_labels", _num_labels(f))
+        lines.append(f"logits = dense({labels}, name=classifier)(first_token(x))")
+    else:
+        size = f.sym("pooler_output_size") if f.get("pooler_output_size") is not None else hidden
+        lines.append(f"pooled = dense({size}, activation={f.activation('pooler_act')}, name=pooler)(first_token(x))")
+    return lines
+
+
+def _num_labels(f: Fields) -> int:
+    """The classifier's outputs: as many as id2label names, else num_labels (transformers' default 2)."""
+    labels = f.config.get("id2label")
+    return len(labels) if isinstance(labels, dict) and labels else f.config.get("num_labels", 2)
+
+
+# ------------------------------------------------------------------------------ encoder-decoders
+
+def _cross_lines(attention: str, mlp_lines: list, norm: str | None) -> list:
+    """An encoder-decoder's decoder layer as lines of a `repeat n:` on y, so that its cross-attention
+    can read the encoder's output x (a repeat carries one tensor; these lines see the model's).
+    norm None: T5's RMSNorm before each sub-layer; else that norm after each residual sum (BART)."""
+    if norm is None:
+        return ["h = rmsnorm(y)", f"y = y + {attention}(h, h)", "h = rmsnorm(y)", f"y = y + {attention}(h, x)",
+                "h = rmsnorm(y)", *mlp_lines, "y = y + m"]
+    return [f"y = {norm}(y + {attention}(y, y))", f"y = {norm}(y + {attention}(y, x))", *mlp_lines,
+            f"y = {norm}(y + m)"]
+
+
+def _t5(f: Fields, p: Program, head: str) -> list:
+    vocab, d = f.sym("vocab_size"), f.sym("d_model")
+    layers, heads, d_kv, d_ff = f.sym("num_layers"), f.sym("num_heads"), f.sym("d_kv"), f.sym("d_ff")
+    decoder_layers = f.sym("num_decoder_layers") if f.get("num_decoder_layers") is not None else layers
+    buckets = f.sym("relative_attention_num_buckets")
+    proj = f.get("feed_forward_proj")
+    gated = isinstance(proj, str) and proj.startswith("gated-")
+    act_name = proj[len("gated-"):] if gated else proj
+    if act_name not in ACTIVATIONS:
+        raise ImportProblem(f"t5: feed_forward_proj={json.dumps(proj)} is not supported",
+                            hint="supported: an activation or gated-ACTIVATION, ACTIVATION one of "
+                                 + ", ".join(sorted(ACTIVATIONS)))
+    mlp = Mlp("gated" if gated else "plain", d_ff, ACTIVATIONS[act_name],
+              names=("DenseReluDense",) if gated else ("wi", "wo"))
+    layer = Decoder("", d, "", Attention(heads, None, d_kv, "none"), mlp, block="encoder_layer")
+    layer.names = {"attn": "self_attention", "norm1": "attention_layer_norm", "norm2": "ff_layer_norm"}
+    call, _ = layer_block(p, layer)
+    # the relative position table of each stack's first layer, which every layer of the stack uses
+    p.declare("relative_position_bias")
+    if gated:
+        mlp_lines = [f"m = gated_mlp({d_ff}, activation={mlp.activation})(h)"]
+    else:
+        mlp_lines = [f"m = dense({d_ff}, use_bias=false, activation={mlp.activation})(h)",
+                     f"m = dense({d}, use_bias=false)(m)"]
+    attention = f"multihead_attention({heads}, {d_kv}, use_bias=false)"
+    lines = ["input_ids = input (sequence_length) int", "decoder_input_ids = input (target_length) int",
+             f"shared = embedding({vocab}, {d})",
+             "x = shared(input_ids)",
+             f"x = relative_position_bias({buckets}, {heads}, name=encoder_relative_attention_bias)(x)",
+             f"x = repeat({layers}, {call})(x)",
+             "x = rmsnorm(name=encoder_final_layer_norm)(x)",
+             "y = shared(decoder_input_ids)",
+             f"y = relative_position_bias({buckets}, {heads}, name=decoder_relative_attention_bias)(y)",
+             f"repeat {decoder_layers}:",
+             *[f"    {line}" for line in _cross_lines(attention, mlp_lines, None)],
+             "y = rmsnorm(name=decoder_final_layer_norm)(y)"]
+    if head == "lm":
+        tied = ", tied=shared" if f.flag("tie_word_embeddings") else ""
+        lines.append(f"logits = dense({vocab}, use_bias=false{tied}, name=lm_head)(y)")
+    f.sym("sequence_length", 512)
+    f.sym("target_length", 512)
+    return lines
+
+
+def _bart(f: Fields, p: Program, head: str) -> list:
+    vocab, d, positions = f.sym("vocab_size"), f.sym("d_model"), f.sym("max_position_embeddings")
+    enc_layers, enc_heads, enc_ff = f.sym("encoder_layers"), f.sym("encoder_attention_heads"), f.sym("encoder_ffn_dim")
+    dec_layers, dec_heads, dec_ff = f.sym("decoder_layers"), f.sym("decoder_attention_heads"), f.sym("decoder_ffn_dim")
+    act = f.activation("activation_function")
+    call = _encoder_layer(f, p, d, enc_heads, enc_ff, act, mlp_names=("fc1", "fc2"),
+                          names={"attn": "self_attn", "norm1": "self_attn_layer_norm", "norm2": "final_layer_norm"})
+    dec_dim = head_dim_of(p, d, dec_heads)
+    attention = f"multihead_attention({dec_heads}, {dec_dim})"
+    mlp_lines = [f"m = dense({dec_ff}, activation={act})(y)", f"m = dense({d})(m)"]
+    tied = f.flag("tie_word_embeddings")
+    lines = ["input_ids = input (sequence_length) int", "decoder_input_ids = input (target_length) int"]
+    if tied:
+        lines.append(f"shared = embedding({vocab}, {d})")
+        enc, dec = "shared", "shared"
+    else:      # untied, each stack has its own table, and `shared` stays as a third that none reads
+        lines += [f"encoder_embed_tokens = embedding({vocab}, {d})", f"decoder_embed_tokens = embedding({vocab}, {d})"]
+        enc, dec = "encoder_embed_tokens", "decoder_embed_tokens"
+    # BART's learned positions start at offset 2, so each table has two rows more.
+    lines.append(f"x = {enc}(input_ids) + position_embedding({positions} + 2, {d}, "
+                 "name=encoder_embed_positions)(input_ids)")
+    if not tied:
+        lines.append(f"x = {p.declare('unread_table')}({vocab}, name=shared)(x)")
+    lines += ["x = layernorm(name=encoder_layernorm_embedding)(x)",
+              f"x = repeat({enc_layers}, {call})(x)",
+              f"y = {dec}(decoder_input_ids) + position_embedding({positions} + 2, {d}, "
+              "name=decoder_embed_positions)(decoder_input_ids)",
+              "y = layernorm(name=decoder_layernorm_embedding)(y)",
+              f"repeat {dec_layers}:",
+              *[f"    {line}" for line in _cross_lines(attention, mlp_lines, "layernorm")]]
+    if head == "lm":
+        tie = ", tied=shared" if tied else ""
+        lines.append(f"logits = {p.declare('final_logits_bias')}()(dense({vocab}, use_bias=false{tie}, name=lm_head)(y))")
+    f.sym("sequence_length", f.symbols[positions])
+    f.sym("target_length", f.symbols[positions])
+    return lines
+
+
+FAMILIES = {
+    **{family: _bert_like for family in ("bert", "roberta", "distilbert", "electra", "albert")},
+    "vit": _vit,
+    "t5": _t5,
+    "bart": _bart,
+}
