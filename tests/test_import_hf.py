@@ -1,5 +1,6 @@
 """`symparams import` of Hugging Face configs: each imported program against transformers building
-the same config on the meta device (no weights downloaded), exactly.
+the same config on the meta device (no weights downloaded), exactly; at the small sizes also the
+MACs, against torch's FlopCounterMode on a forward pass.
 
 The importer reads the JSON transformers itself writes (`to_json_string()`: only the fields that
 differ from the family's defaults, as in a saved config.json), so the family defaults it assumes
@@ -258,6 +259,7 @@ def _small(family: str, seed: int) -> dict:
                       tie_word_embeddings=rng.random() < 0.5)
         if family == "deepseek_v3":
             fields.update(n_group=1, topk_group=1)
+        fields["num_key_value_heads"] = heads    # the eager attention repeats keys by heads / kv heads
         return fields
     if family == "t5":
         return dict(vocab_size=rng.randint(50, 300), d_model=hidden, d_kv=rng.choice([4, 8]), num_heads=heads,
@@ -347,12 +349,13 @@ def _reference(data: dict, arch: str, shape_length: int | None):
     tokens to experts depends on the values, which meta tensors do not have."""
     config = transformers.AutoConfig.for_model(**data)
     with torch.device("cpu" if shape_length else "meta"):
-        model = getattr(transformers, arch)._from_config(config, **_EAGER_EXPERTS)
+        model = getattr(transformers, arch)._from_config(config, attn_implementation="eager", **_EAGER_EXPERTS)
     params = sum(p.numel() for p in model.parameters())
     out = {"params": params, "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
            "buffers": sum(b.numel() for b in model.buffers())}
     if shape_length:
-        with torch.no_grad():
+        from torch.utils.flop_counter import FlopCounterMode
+        with torch.no_grad(), FlopCounterMode(display=False) as flops:
             if data["model_type"] == "vit":
                 size, channels = config.image_size, config.num_channels
                 y = model(pixel_values=torch.zeros((1, channels, size, size)))
@@ -365,6 +368,7 @@ def _reference(data: dict, arch: str, shape_length: int | None):
         last = next(t for t in (getattr(y, name, None) for name in ("logits", "pooler_output", "last_hidden_state"))
                     if t is not None)
         out["output_shape"] = tuple(last.shape[1:])
+        out["macs"] = flops.get_total_flops() // 2       # a multiply-accumulate is two FLOPs
     return out
 
 
@@ -379,6 +383,7 @@ def _imported(data: dict, shape_length: int | None):
     out = {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers}
     if shape_length:
         out["output_shape"] = ev.shape(model.output_shape)
+        out["macs"] = ev.macs
     return out
 
 
@@ -392,7 +397,7 @@ def test_published_sizes(model_type, arch, label, fields):
 
 
 @pytest.mark.parametrize("model_type,arch,label,fields", SMALL + BARE, ids=[f"{c[0]}-{c[2]}" for c in SMALL + BARE])
-def test_small_sizes_with_shapes(model_type, arch, label, fields):
+def test_small_sizes_with_shapes_and_macs(model_type, arch, label, fields):
     data = _config_json(model_type, arch, fields)
     assert _imported(data, 5) == _reference(data, arch, 5)
 

@@ -117,7 +117,6 @@ layer unread_table(rows)(x: (*, t, n)) -> (*, t, n):
 layer latent_norm(kv_lora_rank)(x: (*rows, n)) -> (*rows, kv_lora_rank):
     where kv_lora_rank < n
     params = kv_lora_rank
-    macs = rows * kv_lora_rank
 """,
     "latent_attention_product": """\
 # Multi-head latent attention's product: per head, queries and keys of qk_head_dim features
@@ -153,14 +152,12 @@ layer attention_product(heads, kv_heads, head_dim)(q: (*, t, a), k: (*, s, b), v
 layer per_head_rmsnorm(head_dim)(x: (*rows, n)) -> (*rows, n):
     where n % head_dim == 0
     params = head_dim
-    macs = rows * n
 """,
     "per_head_layernorm": """\
 # LayerNorm over each head's head_dim features, one scale and one shift of head_dim shared by every head.
 layer per_head_layernorm(head_dim)(x: (*rows, n)) -> (*rows, n):
     where n % head_dim == 0
     params = 2 * head_dim
-    macs = rows * n
 """,
     "shared_expert_gate": """\
 # Scales the shared expert's output by sigmoid(x w), w one weight per feature of x.
