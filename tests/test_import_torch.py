@@ -1,5 +1,6 @@
 """`symparams import FILE.py:NAME`: PyTorch modules traced with torch.fx into programs, each
-compared exactly (params, trainable, buffers, output shape) with the module itself."""
+compared exactly (params, trainable, buffers, output shape, and MACs against FlopCounterMode)
+with the module itself."""
 from __future__ import annotations
 
 import pytest
@@ -86,19 +87,21 @@ CASES = [
 
 
 def _torch_counts(module, shapes, ints):
-    inputs = [torch.zeros((2,) + shape, dtype=torch.long if ints else torch.float32) for shape in shapes]
-    with torch.no_grad():
+    from torch.utils.flop_counter import FlopCounterMode
+    inputs = [torch.zeros((1,) + shape, dtype=torch.long if ints else torch.float32) for shape in shapes]
+    with torch.no_grad(), FlopCounterMode(display=False) as flops:
         y = module.eval()(*inputs)
     params = sum(p.numel() for p in module.parameters())
     return {"params": params, "trainable": sum(p.numel() for p in module.parameters() if p.requires_grad),
-            "buffers": sum(b.numel() for b in module.buffers()), "output_shape": tuple(y.shape[1:])}
+            "buffers": sum(b.numel() for b in module.buffers()), "output_shape": tuple(y.shape[1:]),
+            "macs": flops.get_total_flops() // 2}
 
 
 def _imported_counts(text):
     model = symparams.parse(text, "module.sp")
     ev = model.evaluate()
     return {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers,
-            "output_shape": ev.shape(model.output_shape)}
+            "output_shape": ev.shape(model.output_shape), "macs": ev.macs}
 
 
 @pytest.mark.parametrize("name,make,shapes,ints", CASES, ids=[c[0] for c in CASES])
@@ -181,7 +184,9 @@ def test_an_exported_model_imports_back_with_its_counts(file, name, capsys, monk
     shapes = [tuple(ev.shape(t.shape)) for t in original.inputs]
     ints = any("int" in str(t.dtype) for t in original.inputs)
     text = program(module, shapes, ints)
-    assert _imported_counts(text) == {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers,
-                                      "output_shape": ev.shape(original.output_shape)}
+    got = _imported_counts(text)
+    assert got.pop("macs") == ev.macs
+    assert got == {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers,
+                   "output_shape": ev.shape(original.output_shape)}
     if name:
         assert "repeat(" in text, "the exported nn.ModuleList folds back into a repeat"
