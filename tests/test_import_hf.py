@@ -80,6 +80,12 @@ PUBLISHED = [
     ("gemma2", "Gemma2ForCausalLM", "Gemma-2-9B", dict(
         vocab_size=256000, hidden_size=3584, intermediate_size=14336, num_hidden_layers=42,
         num_attention_heads=16, num_key_value_heads=8, head_dim=256)),
+    ("gemma3_text", "Gemma3ForCausalLM", "Gemma-3-1B", dict(
+        vocab_size=262144, hidden_size=1152, intermediate_size=6912, num_hidden_layers=26,
+        num_attention_heads=4, num_key_value_heads=1, head_dim=256)),
+    ("gemma3_text", "Gemma3ForCausalLM", "Gemma-3-12B (text)", dict(
+        vocab_size=262208, hidden_size=3840, intermediate_size=15360, num_hidden_layers=48,
+        num_attention_heads=16, num_key_value_heads=8, head_dim=256)),
     ("mixtral", "MixtralForCausalLM", "Mixtral-8x7B", dict(
         vocab_size=32000, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
         num_attention_heads=32, num_key_value_heads=8, num_local_experts=8, num_experts_per_tok=2,
@@ -298,7 +304,7 @@ def _small(family: str, seed: int) -> dict:
             fields["num_kv_heads"] = kv
     if family == "phi":
         fields.update(qk_layernorm=rng.random() < 0.5, partial_rotary_factor=rng.choice([0.5, 1.0]))
-    if family in ("qwen3", "qwen3_moe", "gemma", "gemma2", "mistral") and rng.random() < 0.5:
+    if family in ("qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text", "mistral") and rng.random() < 0.5:
         fields["head_dim"] = rng.choice([4, 8, 12])
     if family in ("mixtral",):
         fields.update(num_local_experts=rng.randint(2, 5), num_experts_per_tok=rng.randint(1, 2))
@@ -307,6 +313,8 @@ def _small(family: str, seed: int) -> dict:
                       moe_intermediate_size=rng.randint(4, 32))
     if family == "qwen2_moe":
         fields["shared_expert_intermediate_size"] = rng.randint(4, 32)
+    if family == "gemma3_text":    # from 6 layers on, full attention joins the sliding kind
+        fields["num_hidden_layers"] = rng.randint(4, 8)
     if family == "llama":
         fields.update(attention_bias=rng.random() < 0.5, mlp_bias=rng.random() < 0.5)
     if family == "starcoder2":
@@ -317,7 +325,7 @@ def _small(family: str, seed: int) -> dict:
     return fields
 
 
-ARCHS = {"llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": "Qwen2", "qwen3": "Qwen3",
+ARCHS = {"gemma3_text": "Gemma3", "llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": "Qwen2", "qwen3": "Qwen3",
          "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe", "phi3": "Phi3", "gemma": "Gemma", "gemma2": "Gemma2",
          "olmo": "Olmo", "olmo2": "Olmo2", "starcoder2": "Starcoder2", "gpt_neox": "GPTNeoX", "gpt2": "GPT2",
          "phi": "Phi", "bloom": "Bloom", "gptj": "GPTJ", "opt": "OPT", "falcon": "Falcon", "bert": "Bert",
@@ -329,7 +337,8 @@ HEAD = {"gpt2": "LMHeadModel", "bert": "ForMaskedLM", "roberta": "ForMaskedLM", 
 
 SMALL = [(family, f"{ARCHS[family]}{HEAD.get(family, 'ForCausalLM')}", f"small-{seed}", _small(family, seed))
          for family in ARCHS for seed in (1, 2)]
-BARE = [(family, f"{ARCHS[family]}Model", "small-bare", _small(family, 3)) for family in ARCHS]
+BARE = [(family, "Gemma3TextModel" if family == "gemma3_text" else f"{ARCHS[family]}Model", "small-bare",
+         _small(family, 3)) for family in ARCHS]
 
 
 def _config_json(model_type, arch, fields) -> dict:

@@ -239,7 +239,7 @@ def _llama_like(f: Fields, p: Program, *, bias="attention_bias", qk_norm=None, m
     else:
         bias_kind = "all" if f.flag(bias) else "none"
     if mlp == "gated":
-        act = f.activation("hidden_activation" if f.family == "gemma2" else "hidden_act")
+        act = f.activation("hidden_activation" if f.family in ("gemma2", "gemma3_text") else "hidden_act")
         mlp_spec = Mlp("gated", f.sym("intermediate_size"), act, bias=bool(f.get("mlp_bias")))
     elif mlp == "plain":
         mlp_spec = Mlp("plain", f.sym("intermediate_size"), f.activation("hidden_act"), bias=f.flag("use_bias"),
@@ -458,6 +458,19 @@ def deepseek(f: Fields, p: Program, head: str) -> list:
     return body
 
 
+def _gemma3(f: Fields, p: Program) -> Decoder:
+    """Gemma 3 (text): Gemma 2's layer with per-head q and k norms, and rotary tables for each kind
+    of attention its layers use (sliding, full)."""
+    d = _gemma(_llama_like(f, p, qk_norm="head", placement="sandwich"))
+    layers = f.symbols["num_hidden_layers"]
+    kinds = f.get("layer_types") or ["sliding_attention" if (i + 1) % f.get("sliding_window_pattern") else
+                                     "full_attention" for i in range(layers)]
+    if len(set(kinds)) > 1:
+        head_dim = d.attention.head_dim
+        d.rotary_dim = f"{len(set(kinds))} * {head_dim if ' ' not in head_dim else f'({head_dim})'}"
+    return d
+
+
 def _written(describe):
     """A family's template from the function describing its Decoder."""
     return lambda f, p, head: decoder_body(p, describe(f, p), head)
@@ -475,6 +488,7 @@ FAMILIES = {
     "phi3": _written(lambda f, p: _llama_like(f, p, bias="none")),
     "gemma": _written(lambda f, p: _gemma(_llama_like(f, p))),
     "gemma2": _written(lambda f, p: _gemma(_llama_like(f, p, placement="sandwich"))),
+    "gemma3_text": _written(_gemma3),
     "olmo": _written(lambda f, p: _llama_like(f, p, norm="layernorm(elementwise_affine=false)")),
     "olmo2": _written(lambda f, p: _llama_like(f, p, qk_norm="full", placement="post")),
     "starcoder2": _written(lambda f, p: _llama_like(f, p, bias="use_bias", mlp="plain", norm="layernorm")),

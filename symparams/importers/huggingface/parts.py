@@ -76,7 +76,8 @@ class Fields:
 DECLARED = {
     "rotary_tables": """\
 # The rotary angles, computed once per model for every layer's attention: inv_freq and
-# original_inv_freq, rotary_dim / 2 numbers each (buffers; no weights).
+# original_inv_freq, rotary_dim / 2 numbers each (buffers; no weights), for each kind of
+# attention where the layers have several (Gemma 3's sliding and full).
 layer rotary_tables(rotary_dim)(x: (*, t, n)) -> (*, t, n):
     where rotary_dim % 2 == 0
     buffers = rotary_dim

@@ -30,6 +30,10 @@ DEFAULTS = {
     "gemma2": {**_LLAMA_LIKE, "vocab_size": 256000, "hidden_size": 2304, "intermediate_size": 9216,
                "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256,
                "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True},
+    "gemma3_text": {**_LLAMA_LIKE, "vocab_size": 262208, "hidden_size": 2304, "intermediate_size": 9216,
+                    "num_hidden_layers": 26, "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256,
+                    "hidden_activation": "gelu_pytorch_tanh", "tie_word_embeddings": True,
+                    "sliding_window_pattern": 6},
     "olmo": {**_LLAMA_LIKE, "vocab_size": 50304},
     "olmo2": {**_LLAMA_LIKE, "vocab_size": 50304},
     "starcoder2": {**_LLAMA_LIKE, "vocab_size": 49152, "hidden_size": 3072, "intermediate_size": 12288,
@@ -121,6 +125,7 @@ _PREFIX = {"llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2"
 HEADS = {family: {f"{prefix}ForCausalLM": "lm", f"{prefix}Model": "model"} for family, prefix in _PREFIX.items()}
 HEADS.update({
     "gpt2": {"GPT2LMHeadModel": "lm", "GPT2Model": "model"},
+    "gemma3_text": {"Gemma3ForCausalLM": "lm", "Gemma3TextModel": "model"},
     "bert": {"BertForMaskedLM": "lm", "BertModel": "model"},
     "roberta": {"RobertaForMaskedLM": "lm", "RobertaModel": "model"},
     "distilbert": {"DistilBertForMaskedLM": "lm", "DistilBertModel": "model"},
