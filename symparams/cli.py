@@ -32,6 +32,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symparams", description="Exact closed-form parameter counts, shapes and costs "
                                                    "of neural networks described with symbolic dimensions.")
+    parser.add_argument("--version", action="version", version=f"symparams {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, help_text in COMMANDS.items():
@@ -39,6 +40,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(_module=name)
         _module(name).add_arguments(p)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version, else the package's own (a source checkout on PYTHONPATH)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("symparams")
+    except PackageNotFoundError:
+        from . import __version__
+        return __version__
+
+
+def _quiet_closed_pipe() -> int:
+    """`symparams layers | head`: the reader left. Send what is still buffered nowhere, so that
+    the interpreter's last flush does not complain, and exit as a process killed by SIGPIPE does."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 def _module(name):
@@ -53,6 +72,8 @@ def main(argv=None) -> int:
     except SymparamsError as e:
         print(str(e), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _quiet_closed_pipe()
     except KeyboardInterrupt:
         return 130
     except RecursionError:

@@ -94,13 +94,22 @@ def megabytes(nbytes) -> str:
     return "%0.2f" % (float(sp.Rational(nbytes)) / MB)
 
 
-def estimate_text(model, ev, dtype: str = "float32", batch: int = 1) -> str:
-    """The four lines torchsummary prints, at the evaluation's values and a batch size."""
+def estimate_values(model, ev, dtype: str = "float32", batch: int = 1) -> list[tuple[str, sp.Expr, int]]:
+    """(torchsummary's label, bytes as a closed form, bytes) at the evaluation's values and a batch size."""
     est = estimate(model, dtype)
     values = dict(ev.values)
     values[est.batch] = sp.Integer(batch)
-    lines = []
-    for label, expr in est.parts():
-        value = sp.sympify(expr).xreplace(values)
-        lines.append(f"{label}: {megabytes(value)}")
-    return "\n".join(lines)
+    return [(label, expr, int(sp.sympify(expr).xreplace(values))) for label, expr in est.parts()]
+
+
+def estimate_text(model, ev, dtype: str = "float32", batch: int = 1) -> str:
+    """The four lines torchsummary prints, at the evaluation's values and a batch size."""
+    return "\n".join(f"{label}: {megabytes(value)}" for label, _, value in estimate_values(model, ev, dtype, batch))
+
+
+def estimate_json(model, ev, dtype: str = "float32", batch: int = 1) -> dict:
+    """The estimate for `summary --memory --format json`: each part in bytes, formula and value."""
+    keys = ("input", "forward_backward", "params", "total")
+    parts = {key: {"expr": str(expr), "bytes": value, "mb": float(megabytes(value))}
+             for key, (_, expr, value) in zip(keys, estimate_values(model, ev, dtype, batch))}
+    return {"rule": "torchsummary", "dtype": dtype, "batch": batch, **parts}

@@ -19,6 +19,11 @@ def number(value) -> str:
     return "?" if value is None else f"{value:,}"
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 layer', '2 layers'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _values_text(ev) -> str:
     return ", ".join(f"{s}={v}" for s, v in ev.values.items())
 

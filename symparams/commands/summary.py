@@ -7,7 +7,9 @@ def add_arguments(p):
     p.add_argument("--memory", action="store_true",
                    help="add torchsummary's memory estimate (MB) for a batch of --batch (default 1)")
     p.add_argument("--batch", type=int, default=1, help="the batch size for --memory")
-    p.add_argument("--dtype", default="float32", help="bytes per number for --memory (float32, bfloat16, ...)")
+    from ..memory import DTYPE_BYTES
+    p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
+                   help="bytes per number for --memory (default float32)")
     p.add_argument("--expand", action="store_true", help="show the layers inside blocks and repeats, indented")
 
 
@@ -18,8 +20,15 @@ def run(args):
         raise ArgumentError(f"--batch must be 1 or more, found {args.batch}")
     model = load_model(args)
     ev = model.evaluate(parse_assignments(args.set))
-    show = {"text": render.text_table, "json": render.json_text, "markdown": render.markdown_table,
-            "latex": render.latex_table}[args.format]
+    if args.format == "json":  # one JSON document, the memory estimate inside it
+        import json
+        from ..memory import estimate_json
+        data = render.to_json(model, ev)
+        if args.memory:
+            data["memory"] = estimate_json(model, ev, args.dtype, args.batch)
+        print(json.dumps(data, indent=2))
+        return 0
+    show = {"text": render.text_table, "markdown": render.markdown_table, "latex": render.latex_table}[args.format]
     print(show(model, ev, expand=True) if args.expand and args.format in ("text", "markdown") else show(model, ev))
     if args.memory:
         from ..memory import estimate_text

@@ -236,8 +236,8 @@ class Session:
         except SymparamsError as e:
             raise Rejected(str(e)) from None     # it points into the file, which str(e) quotes
         self.change(source, f":load {args[0]}")
-        lines = [f"loaded model {source.header.name} from {args[0]}: {len(self.model.rows) if self.model else 0} "
-                 "layers", self.symbols_text()]
+        lines = [f"loaded model {source.header.name} from {args[0]}: "
+                 f"{render.counted(len(self.model.rows) if self.model else 0, 'layer')}", self.symbols_text()]
         if self.model:
             lines.append(totals_text(self.model, self.evaluation))
         return Reply("\n".join(lines))
