@@ -30,7 +30,7 @@ def numpy_module():
     try:
         import numpy
     except ImportError:
-        raise SymparamsError("symparams sweep needs NumPy: pip install numpy") from None
+        raise SymparamsError("symparams sweep needs NumPy, a dependency of symparams: pip install numpy") from None
     return numpy
 
 
