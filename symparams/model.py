@@ -274,12 +274,19 @@ class Evaluation:
                     continue
                 if not isinstance(v, int):
                     raise ValueProblem(f"layer {node.name}: size {d} of its output is {v}, not a whole number "
-                                       f"at these values", node.pos, "use // for whole-number division, or add a "
-                                       "'where' constraint")
+                                       f"at these values", node.pos, self._layout_hint() or "use // for whole-number "
+                                       "division, or add a 'where' constraint")
                 if v <= 0:
                     raise ValueProblem(f"layer {node.name}: its output {format_shape(node.shape)} has size "
                                        f"{v} on axis {axis + 1} at these values; its input is too small for it",
-                                       node.pos, "a kernel or pool larger than its input leaves nothing")
+                                       node.pos, self._layout_hint() or "a kernel or pool larger than its input "
+                                       "leaves nothing")
+
+    def _layout_hint(self) -> str | None:
+        """An input that looks laid out for the other convention explains a size that went wrong."""
+        from .conventions import misread_layout
+        return next((hint for t in self.model.inputs
+                     if (hint := misread_layout(self.model.convention, t.shape, self.shape(t.shape)))), None)
 
     @property
     def params(self):
