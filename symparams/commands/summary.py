@@ -10,14 +10,26 @@ def add_arguments(p):
     from ..memory import DTYPE_BYTES
     p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
                    help="bytes per number for --memory (default float32)")
-    p.add_argument("--expand", action="store_true", help="show the layers inside blocks and repeats, indented")
+    p.add_argument("--expand", action="store_true", help="show the layers inside blocks and repeats, indented "
+                   "(every level; --depth N for N levels)")
+    p.add_argument("--depth", type=int, default=0, metavar="N",
+                   help="show N levels of the layers inside blocks and repeats (default 0: the model's own rows)")
+    from ..table import COLUMNS, DEFAULT_COLUMNS
+    p.add_argument("--columns", metavar="NAMES", default=",".join(DEFAULT_COLUMNS),
+                   help=f"comma-separated, as torchinfo's col_names: {', '.join(COLUMNS)} "
+                        f"(default {','.join(DEFAULT_COLUMNS)}; formula adds each value's formula beneath it)")
 
 
 def run(args):
+    import sys
     from .. import render
+    from ..errors import ArgumentError
+    from ..table import parse_columns
     if args.batch < 1:
-        from ..errors import ArgumentError
         raise ArgumentError(f"--batch must be 1 or more, found {args.batch}")
+    if args.depth < 0:
+        raise ArgumentError(f"--depth must be 0 or more, found {args.depth}")
+    columns = parse_columns(args.columns)
     model = load_model(args)
     ev = model.evaluate(parse_assignments(args.set))
     if args.format == "json":  # one JSON document, the memory estimate inside it
@@ -28,8 +40,11 @@ def run(args):
             data["memory"] = estimate_json(model, ev, args.dtype, args.batch)
         print(json.dumps(data, indent=2))
         return 0
+    options = dict(expand=args.expand, depth=args.depth, columns=columns, dtype=args.dtype, batch=args.batch)
+    if args.format == "text":
+        options["color"] = sys.stdout.isatty()
     show = {"text": render.text_table, "markdown": render.markdown_table, "latex": render.latex_table}[args.format]
-    print(show(model, ev, expand=True) if args.expand and args.format in ("text", "markdown") else show(model, ev))
+    print(show(model, ev, **options))
     if args.memory:
         from ..memory import estimate_text
         print(estimate_text(model, ev, args.dtype, args.batch))
