@@ -98,7 +98,7 @@ def test_depth_shows_nested_levels_and_names_repeats_by_path():
     assert "gpt_layer_1/layernorm_1 (LayerNormalization)" in labels and "layernorm_1 (LayerNormalization)" in labels
     assert "multihead_attention_1 (MultiHeadAttention)" in labels     # named once: no path
     inner = next(line for line in full.lines if line.label.startswith("gpt_layer_1/layernorm_1"))
-    assert m.row(inner.label.split()[0]) is inner.row
+    assert m.row(inner.label.split()[0]).node is inner.row.node
     run = summary("examples/gpt2.sp", "--depth", "1")
     assert "  gpt_layer_1 (gpt_layer)" in run.stdout and "multihead_attention_1" not in run.stdout
 
