@@ -109,7 +109,8 @@ def estimate_text(model, ev, dtype: str = "float32", batch: int = 1) -> str:
 
 def estimate_json(model, ev, dtype: str = "float32", batch: int = 1) -> dict:
     """The estimate for `summary --memory --format json`: each part in bytes, formula and value."""
+    from .table import formula
     keys = ("input", "forward_backward", "params", "total")
-    parts = {key: {"expr": str(expr), "bytes": value, "mb": float(megabytes(value))}
+    parts = {key: {"expr": formula(expr), "bytes": value, "mb": float(megabytes(value))}
              for key, (_, expr, value) in zip(keys, estimate_values(model, ev, dtype, batch))}
     return {"rule": "torchsummary", "dtype": dtype, "batch": batch, **parts}

@@ -112,6 +112,20 @@ class Model:
         from .render import html_table
         return html_table(self, self.evaluate())
 
+    # The Python API's summary and exports: symparams/api.py.
+    def summary(self, values: dict | None = None, columns=None, depth: int | None = 0, **sizes):
+        """The figures at `values` (default: the defaults); str() of it is the table."""
+        from .api import Summary
+        return Summary(self, values, columns, depth, **sizes)
+
+    def to_json(self, values: dict | None = None) -> str:
+        from .api import to_json
+        return to_json(self, values)
+
+    def to_latex(self, values: dict | None = None) -> str:
+        from .api import to_latex
+        return to_latex(self, values)
+
     @property
     def rows(self) -> list[Row]:
         """The top-level nodes, as a summary table lists them."""
@@ -246,6 +260,11 @@ class Evaluation:
         self.model = model
         self.values = values
         self.check()
+
+    def __repr__(self):
+        at = ", ".join(f"{k}={v}" for k, v in self.values.items()) or "no sizes"
+        return f"<Evaluation of {self.model.name} at {at}: params = {self.params:,}>" if self.params is not None \
+            else f"<Evaluation of {self.model.name} at {at}>"
 
     def number(self, expr):
         return _int_or_none(expr, self.values)

@@ -210,8 +210,12 @@ def latex_table(model, ev, expand: bool = False, columns=None, depth: int = 0, *
 def html_table(model, ev, expand: bool = False, columns=None, depth: int = 0, **sizes) -> str:
     """The summary as an HTML table, for notebooks: each cell's number over its formula (typeset by
     MathJax where the notebook has it), the rows' notes, the totals and the model's assumptions."""
+    return html(_table(model, ev, expand, columns, depth, **sizes))
+
+
+def html(t: tables.Table) -> str:
     from .formulas import latex
-    t = _table(model, ev, expand, columns or tables.DEFAULT_COLUMNS, depth, **sizes)
+    model, ev = t.model, t.evaluation
     head = f"<p><b>{escape(model.name)}</b> ({model.convention.name} convention" + \
         (f", {escape(values_text(ev))}" if ev.values else "") + ")</p>"
     rows = ["<tr>" + "".join(f"<th>{escape(HEADERS[k])}</th>" for k in ["label", *t.shown]) + "<th>Note</th></tr>"]
