@@ -14,7 +14,7 @@ COMMANDS = {
     "check": "parse and shape-check a model only",
     "formula": "one closed form (params, MACs, memory, shape) of a model or layer, as text, LaTeX or JSON",
     "solve": "solve for a size: the one giving a figure exactly, or the largest under a budget",
-    "sweep": "evaluate figures over ranges of sizes (CSV, JSON, Markdown, plot)",
+    "sweep": "evaluate figures over ranges of sizes, or row by row (CSV, JSON, Markdown, a table; --plot draws them)",
     "verify": "build the model in PyTorch / Keras and check every formula against them",
     "export": "print the model as a PyTorch nn.Module (or Keras model) at given sizes",
     "repl": "build or load a model line by line and watch its shapes, counts and formulas",

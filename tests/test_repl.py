@@ -269,10 +269,11 @@ def test_sweep_tabulates_at_the_session_values():
     feed(session, CONV_STACK)
     # conv2d_1 has 9*C*32 + 32 weights; the dense layer 129 * classes
     [reply] = session.feed(":sweep classes=10,100 C=1,3")
-    assert reply.ok and reply.text.splitlines() == ["classes,C,params", "10,1,93962", "10,3,94538",
-                                                    "100,1,105572", "100,3,106148"]
+    assert reply.ok and [line.split() for line in reply.text.splitlines()] == [
+        ["classes", "C", "params"], ["10", "1", "93,962"], ["10", "3", "94,538"],
+        ["100", "1", "105,572"], ["100", "3", "106,148"]]
     session.feed(":set C=1")
-    [reply] = session.feed(":sweep classes=1:2")
+    [reply] = session.feed(":sweep classes=1:2 --format csv")
     assert reply.text.splitlines()[1:] == ["1,92801", "2,92930"]
 
 
