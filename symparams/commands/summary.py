@@ -6,6 +6,8 @@ def add_arguments(p):
     p.add_argument("--format", choices=["text", "json", "markdown", "latex"], default="text")
     p.add_argument("--memory", action="store_true",
                    help="add torchsummary's memory estimate (MB) for a batch of --batch (default 1)")
+    p.add_argument("--memory-rule", choices=["torchsummary", "torchinfo"], default="torchsummary",
+                   help="whose estimate --memory prints (docs/memory.md says how they differ)")
     p.add_argument("--batch", type=int, default=1, help="the batch size for --memory")
     from ..memory import DTYPE_BYTES
     p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
@@ -37,7 +39,7 @@ def run(args):
         from ..memory import estimate_json
         data = render.to_json(model, ev)
         if args.memory:
-            data["memory"] = estimate_json(model, ev, args.dtype, args.batch)
+            data["memory"] = estimate_json(model, ev, args.dtype, args.batch, args.memory_rule)
         print(json.dumps(data, indent=2))
         return 0
     options = dict(expand=args.expand, depth=args.depth, columns=columns, dtype=args.dtype, batch=args.batch)
@@ -47,5 +49,5 @@ def run(args):
     print(show(model, ev, **options))
     if args.memory:
         from ..memory import estimate_text
-        print(estimate_text(model, ev, args.dtype, args.batch))
+        print(estimate_text(model, ev, args.dtype, args.batch, args.memory_rule))
     return 0
