@@ -13,6 +13,9 @@ The markup:
 * A ```pycon block is a Python session (`>>> ` lines and what they print), run as a doctest; a
   ```python block runs and must not raise. Both have `symparams` imported.
 * `…` in an expected line stands for any text within that line (timings, temporary paths).
+* A command written inline in the prose (`symparams summary examples/x.sp --expand`) must run
+  and exit 0, unless it names no file (`symparams summary --format json`), holds a placeholder
+  (FILE, NAME, [...]) or a redirection.
 
 Tables are printed at COLUMNS=100, the width the pages show. Each page is one test.
 """
@@ -98,9 +101,31 @@ def check_python(kind: str, body: str, folder: Path, where: str) -> None:
     assert done.returncode == 0, f"{where}: the {kind} block fails\n{(done.stdout + done.stderr)[-3000:]}"
 
 
+INLINE = re.compile(r"(?<!`)`(symparams [^`]+)`(?!`)")
+PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_.]+\b|\[|<|\|")
+
+
+def inline_commands(text: str):
+    """(command, line) of each runnable command written in the prose, outside fenced blocks."""
+    prose = FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    for m in INLINE.finditer(prose):
+        command = " ".join(m.group(1).split())
+        words = command.split()
+        if len(words) > 2 and not words[2].startswith("-") and not PLACEHOLDER.search(command):
+            yield command, prose[:m.start()].count("\n") + 1
+
+
+def check_inline(command: str, folder: Path, where: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "symparams", *shlex.split(command)[1:]], capture_output=True,
+                          text=True, cwd=folder, env={**os.environ, "PYTHONPATH": str(ROOT), "KERAS_BACKEND": "torch"},
+                          timeout=600)
+    assert done.returncode == 0, f"{where}: `{command}` exits {done.returncode}\n{done.stderr[-1500:]}"
+
+
 def page_checks(page: Path):
     text = page.read_text()
     files, checks = {}, []
+    checks += [("inline", command, None, f"{page.relative_to(ROOT)}:{line}") for command, line in inline_commands(text)]
     for info, body, line in blocks(text):
         words = info.split()
         kind = words[0] if words else ""
@@ -128,6 +153,8 @@ def test_page_shows_real_output(page, tmp_path):
         try:
             if kind == "command":
                 check_command(what, expected, tmp_path, where)
+            elif kind == "inline":
+                check_inline(what, tmp_path, where)
             else:
                 check_python(kind, what, tmp_path, where)
         except AssertionError as e:
