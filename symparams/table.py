@@ -5,6 +5,7 @@ forms agree on what is shown and on the printed form of each formula (`canonical
 """
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -20,7 +21,8 @@ COLUMNS = {"output_shape": "Output Shape", "params": "Param #", "trainable": "Tr
 DEFAULT_COLUMNS = ("output_shape", "params", "formula")
 
 
-def canonical(expr) -> sp.Expr:
+@functools.lru_cache(maxsize=4096)     # a table asks for each total's form several times
+def _canonical(expr) -> sp.Expr:
     """The one printed form of a count: expanded, then common factors pulled out where that reads
     shorter (classes*(H*W + 1), 288*C*(H - 2)*(W - 2)). Expanding first, then factoring a polynomial
     fully, makes equal totals print alike however they were summed. Floors are left as they are
@@ -34,6 +36,10 @@ def canonical(expr) -> sp.Expr:
         return expr
     factored = sp.factor_terms(expr) if expr.has(sp.floor, sp.ceiling, sp.Piecewise) else sp.factor(expr)
     return factored if len(str(factored)) <= len(str(expr)) else expr
+
+
+def canonical(expr) -> sp.Expr:
+    return _canonical(sp.sympify(expr))
 
 
 def formula(expr) -> str:
