@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from . import formulas
 from .errors import ArgumentError, did_you_mean
 from .memory import dtype_bytes, readable_size
 from .values import format_shape
@@ -23,22 +24,11 @@ DEFAULT_COLUMNS = ("output_shape", "params", "formula")
 
 @functools.lru_cache(maxsize=4096)     # a table asks for each total's form several times
 def _canonical(expr) -> sp.Expr:
-    """The one printed form of a count: expanded, then common factors pulled out where that reads
-    shorter (classes*(H*W + 1), 288*C*(H - 2)*(W - 2)). Expanding first, then factoring a polynomial
-    fully, makes equal totals print alike however they were summed. Floors are left as they are
-    (expanding them multiplies their terms out) and only their common content is pulled out."""
-    expr = sp.sympify(expr)
-    if expr.is_number:
-        return expr
-    if not expr.has(sp.floor, sp.ceiling, sp.Piecewise) and sp.count_ops(expr) <= 200:
-        expr = sp.expand(expr)
-    if sp.count_ops(expr) > 60:
-        return expr
-    factored = sp.factor_terms(expr) if expr.has(sp.floor, sp.ceiling, sp.Piecewise) else sp.factor(expr)
-    return factored if len(str(factored)) <= len(str(expr)) else expr
+    return formulas.canonical(expr)
 
 
 def canonical(expr) -> sp.Expr:
+    """The one printed form of a closed form (formulas.canonical), which every output uses."""
     return _canonical(sp.sympify(expr))
 
 
