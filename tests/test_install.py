@@ -3,7 +3,6 @@ no torch, keras, prompt_toolkit or matplotlib. Skipped where no venv can be made
 reach a package index."""
 import os
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
