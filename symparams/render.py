@@ -94,7 +94,7 @@ def rich_renderables(t: tables.Table, width: int) -> list:
     totals.add_column(overflow="fold")
     for total in t.totals:
         head = f"{total.label}: {number(total.value)}" + (f" ({total.size})" if total.size else "")
-        totals.add_row(head, Text(_total_formula(total), style="dim") if total.formula != str(total.value) else "")
+        totals.add_row(head, Text(_total_formula(total, t.model), style="dim") if total.formula != str(total.value) else "")
     out = [Text(t.title), grid, totals]
     out += [Text(f"Assumes: {c}") for c in t.constraints]
     return out
@@ -103,10 +103,11 @@ def rich_renderables(t: tables.Table, width: int) -> list:
 LONG_FORMULA = 240   # characters: a closed form longer than this is pointed at rather than printed
 
 
-def _total_formula(total) -> str:
+def _total_formula(total, model) -> str:
     if len(total.formula) <= LONG_FORMULA:
         return f"= {total.formula}"
-    return f"= a closed form of {len(sp.Add.make_args(sp.expand(total.expr)))} terms: symparams formula FILE --of {total.key}"
+    terms = len(sp.Add.make_args(sp.expand(total.expr)))
+    return f"= a closed form of {terms} terms: symparams formula {model.filename or 'FILE'} --of {total.key}"
 
 
 def render_text(t: tables.Table, width: int | None = None, color: bool = False) -> str:
