@@ -419,3 +419,12 @@ def test_undoing_a_load_says_so(tmp_path):
     assert reply.text.startswith(f"undid: :load {path} -- back to the session before it")
     assert ":redo loads it again" in reply.text
     assert "total: 94,538 params" in session.feed(":redo")[0].text
+
+
+def test_summary_takes_the_summary_commands_options():
+    session = Session()
+    feed(session, CONV_STACK)
+    session.feed(":set H=64 W=64")
+    [reply] = session.feed(":summary --columns params,macs")
+    assert reply.ok and reply.text.splitlines()[1].split() == ["Layer", "(type)", "Param", "#", "MACs"]
+    assert "(None, 58, 58, 10)" not in reply.text and "at H=64, W=64" in reply.text

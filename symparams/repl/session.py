@@ -32,7 +32,8 @@ COMMANDS = {
     "load": ("FILE [MODEL]", "replace the session by a model read from a .sp file"),
     "save": ("FILE", "write the session's model as a .sp file"),
     "source": ("", "show the model's text as it would be saved"),
-    "summary": ("", "the Keras-style table at the current values"),
+    "summary": ("[OPTIONS]", "the Keras-style table at the current values; the options of `symparams summary` "
+                "(--columns, --depth, --memory, --format)"),
     "formula": ("[WHAT] [--latex] [OPTIONS]", "a closed form: params (the default), macs, memory, ...; "
                 "the options of `symparams formula`"),
     "symbols": ("[NAME=DEFAULT ...]", "list the symbols, or declare some (a NAME alone has no default)"),
@@ -277,6 +278,8 @@ class Session:
         return Reply("\n".join(lines))
 
     def cmd_summary(self, args):
+        if args:
+            return self.delegate("summary", args)
         model, ev = self.need_model()
         return Reply(render.text_table(model, ev))
 
