@@ -14,7 +14,7 @@ from html import escape
 import sympy as sp
 
 from . import table as tables
-from .table import canonical, formula, number, values_text  # noqa: F401  (the printed forms, used widely)
+from .table import canonical, formula, number, values_text  # the printed forms; other modules use them from here
 
 HEADERS = {"label": "Layer (type)", **tables.COLUMNS}
 NUMERIC = {"params", "macs", "memory"}
@@ -42,7 +42,7 @@ GAP = 2   # between columns: a cell's right padding and the box's blank column r
 def _widths(t: tables.Table, width: int) -> list:
     """Each column's width: its natural one where the line has room. Otherwise the values keep
     theirs, and so do the layer names as far as the line allows; the formulas beneath wrap in
-    what is left, shared in proportion to the room each would take."""
+    what is left, which goes to the smallest needs first (a short count formula stays whole)."""
     def label(line):
         return 2 * line.depth + len(line.label) + (len(line.note) + 4 if line.note else 0)
 
@@ -94,7 +94,8 @@ def rich_renderables(t: tables.Table, width: int) -> list:
     totals.add_column(overflow="fold")
     for total in t.totals:
         head = f"{total.label}: {number(total.value)}" + (f" ({total.size})" if total.size else "")
-        totals.add_row(head, Text(_total_formula(total, t.model), style="dim") if total.formula != str(total.value) else "")
+        shown = total.formula != str(total.value)
+        totals.add_row(head, Text(_total_formula(total, t.model), style="dim") if shown else "")
     out = [Text(t.title), grid, totals]
     out += [Text(f"Assumes: {c}") for c in t.constraints]
     return out
