@@ -14,7 +14,7 @@ COMMANDS = {
     "check": "parse and shape-check a model only",
     "formula": "one closed form (params, MACs, memory, shape) of a model or layer, as text, LaTeX or JSON",
     "solve": "solve for a size: the one giving a figure exactly, or the largest under a budget",
-    "sweep": "evaluate figures over ranges of sizes (CSV, JSON, Markdown, plot)",
+    "sweep": "evaluate figures over ranges of sizes, or row by row (CSV, JSON, Markdown, a table; --plot draws them)",
     "verify": "build the model in PyTorch / Keras and check every formula against them",
     "export": "print the model as a PyTorch nn.Module (or Keras model) at given sizes",
     "repl": "build or load a model line by line and watch its shapes, counts and formulas",
@@ -36,6 +36,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symparams", description="Exact closed-form parameter counts, shapes and costs "
                                                    "of neural networks described with symbolic dimensions.")
+    parser.add_argument("--version", action="version", version=f"symparams {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, help_text in COMMANDS.items():
@@ -43,6 +44,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(_module=name)
         _module(name).add_arguments(p)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version, else the package's own (a source checkout on PYTHONPATH)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("symparams")
+    except PackageNotFoundError:
+        from . import __version__
+        return __version__
+
+
+def _quiet_closed_pipe() -> int:
+    """`symparams layers | head`: the reader left. Send what is still buffered nowhere, so that
+    the interpreter's last flush does not complain, and exit as a process killed by SIGPIPE does."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141
 
 
 def _module(name):
@@ -57,6 +76,8 @@ def main(argv=None) -> int:
     except SymparamsError as e:
         print(str(e), file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        return _quiet_closed_pipe()
     except KeyboardInterrupt:
         return 130
     except RecursionError:

@@ -65,3 +65,32 @@ def get_convention(name: str, pos=None) -> Convention:
     except KeyError:
         raise ArgumentError(f"unknown convention '{name}'", pos,
                             did_you_mean(name, ["keras", "torch"]) or "choose 'keras' or 'torch'") from None
+
+
+CHANNEL_NAMES = {"c", "ch", "channels", "in_channels", "c_in", "cin", "chans"}
+
+
+def _channel_like(dim, value) -> bool:
+    """A size that reads as a channel count: named like one, or as small as an image's 1, 3 or 4."""
+    return str(dim).lower() in CHANNEL_NAMES or (value is not None and value <= 4)
+
+
+def misread_layout(convention: Convention, shape: tuple, values: tuple) -> str | None:
+    """Why an input may be read in the wrong layout: under torch, (H, W, C) is channels-first, so its
+    channels are H and C is an image axis (the reverse under keras). None unless the input has a
+    spatial axis and its ends look swapped: the channel-like size at the other convention's end."""
+    if len(shape) < 2:
+        return None
+    ends = [(shape[0], values[0]), (shape[-1], values[-1])]
+    channels, other = (ends[1], ends[0]) if not convention.channels_last else (ends[0], ends[1])
+    if not _channel_like(*channels) or _channel_like(*other):
+        return None
+    from .values import format_shape
+    layout = "channels-first (C, H, W)" if not convention.channels_last else "channels-last (H, W, C)"
+    alternative = "keras" if not convention.channels_last else "torch"
+    swapped = shape[-1:] + shape[:-1] if not convention.channels_last else shape[1:] + shape[:1]
+    return (f"the {convention.name} convention reads the input {format_shape(shape, batch=False)} as {layout}, "
+            f"so {channels[0]} is an image axis and {other[0]} the channels; if it is "
+            f"{'channels-last' if not convention.channels_last else 'channels-first'}, use --convention "
+            f"{alternative} (or `convention {alternative}` in the file), or write the input as "
+            f"{format_shape(swapped, batch=False)}")

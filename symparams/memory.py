@@ -13,6 +13,12 @@ Two familiar figures are reproduced exactly:
 Known differences from torchsummary itself, both where torchsummary is wrong: it counts only
 modules' `weight` and `bias` (an LSTM shows 0 parameters), and for several inputs it multiplies
 all their sizes together; here parameters are all of them and inputs add up.
+
+* torchinfo (TylerYep/torchinfo 1.8, ModelStatistics) prints the same four lines by another
+  rule (`--memory-rule torchinfo`): MB are 10**6 bytes, and its forward/backward pass is
+  2 x the outputs of the leaf layers *that have parameters* only (an activation or a pooling
+  layer adds nothing). Input and parameter bytes are as above. It counts a layer's whole output,
+  so where a module returns more than one tensor (an LSTM's state) torchinfo's figure is larger.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ from .errors import ArgumentError, did_you_mean
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2, "int8": 1}
 MB = 1024 ** 2
+RULES = {"torchsummary": MB, "torchinfo": 10 ** 6}     # each rule's megabyte
 
 
 def dtype_bytes(dtype: str) -> int:
@@ -47,11 +54,13 @@ def readable_size(nbytes) -> str:
 
 @dataclass
 class Estimate:
-    """torchsummary's memory estimate, in bytes, as closed forms in the model's symbols and `batch`."""
+    """A memory estimate (torchsummary's or torchinfo's rule), in bytes, as closed forms in the
+    model's symbols and `batch`."""
     batch: sp.Symbol
     input: sp.Expr
     forward_backward: sp.Expr
     params: sp.Expr
+    rule: str = "torchsummary"
 
     @property
     def total(self) -> sp.Expr:
@@ -80,27 +89,57 @@ def activation_elements(rows) -> sp.Expr:
     return total
 
 
-def estimate(model, dtype: str = "float32") -> Estimate:
-    """torchsummary's estimate with `dtype`'s bytes a number (torchsummary assumes float32)."""
+def weighted_outputs(rows) -> sp.Expr:
+    """torchinfo's forward-pass elements: the outputs of the leaf layers that have parameters."""
+    total = sp.Integer(0)
+    for r in rows:
+        if r.children:
+            total += (r.repeat_count if r.repeat_count is not None else 1) * weighted_outputs(r.children)
+        elif r.params != 0:
+            total += output_elements(r)
+    return total
+
+
+def check_rule(rule: str) -> str:
+    if rule not in RULES:
+        raise ArgumentError(f"unknown memory rule '{rule}'", hint=did_you_mean(rule, RULES) or
+                            "choose " + " or ".join(RULES))
+    return rule
+
+
+def estimate(model, dtype: str = "float32", rule: str = "torchsummary") -> Estimate:
+    """torchsummary's (or torchinfo's) estimate with `dtype`'s bytes a number (both assume float32)."""
     size = dtype_bytes(dtype)
     B = model.batch
     inputs = sp.Add(*[product(t.shape) for t in model.inputs])
-    outputs = activation_elements(model.rows)
-    return Estimate(B, B * inputs * size, 2 * B * outputs * size, model.params * size)
+    outputs = activation_elements(model.rows) if check_rule(rule) == "torchsummary" else weighted_outputs(model.rows)
+    return Estimate(B, B * inputs * size, 2 * B * outputs * size, model.params * size, rule)
 
 
-def megabytes(nbytes) -> str:
-    """torchsummary's '%0.2f' of a byte count in MB."""
-    return "%0.2f" % (float(sp.Rational(nbytes)) / MB)
+def megabytes(nbytes, rule: str = "torchsummary") -> str:
+    """The rule's '%0.2f' of a byte count in its MB (1024**2 bytes for torchsummary, 10**6 for torchinfo)."""
+    return "%0.2f" % (float(sp.Rational(nbytes)) / RULES[rule])
 
 
-def estimate_text(model, ev, dtype: str = "float32", batch: int = 1) -> str:
-    """The four lines torchsummary prints, at the evaluation's values and a batch size."""
-    est = estimate(model, dtype)
+def estimate_values(model, ev, dtype: str = "float32", batch: int = 1,
+                    rule: str = "torchsummary") -> list[tuple[str, sp.Expr, int]]:
+    """(the rule's label, bytes as a closed form, bytes) at the evaluation's values and a batch size."""
+    est = estimate(model, dtype, rule)
     values = dict(ev.values)
     values[est.batch] = sp.Integer(batch)
-    lines = []
-    for label, expr in est.parts():
-        value = sp.sympify(expr).xreplace(values)
-        lines.append(f"{label}: {megabytes(value)}")
-    return "\n".join(lines)
+    return [(label, expr, int(sp.sympify(expr).xreplace(values))) for label, expr in est.parts()]
+
+
+def estimate_text(model, ev, dtype: str = "float32", batch: int = 1, rule: str = "torchsummary") -> str:
+    """The four lines torchsummary (or torchinfo) prints, at the evaluation's values and a batch size."""
+    return "\n".join(f"{label}: {megabytes(value, rule)}"
+                     for label, _, value in estimate_values(model, ev, dtype, batch, rule))
+
+
+def estimate_json(model, ev, dtype: str = "float32", batch: int = 1, rule: str = "torchsummary") -> dict:
+    """The estimate for `summary --memory --format json`: each part in bytes, formula and value."""
+    from .table import formula
+    keys = ("input", "forward_backward", "params", "total")
+    parts = {key: {"expr": formula(expr), "bytes": value, "mb": float(megabytes(value, rule))}
+             for key, (_, expr, value) in zip(keys, estimate_values(model, ev, dtype, batch, rule))}
+    return {"rule": rule, "dtype": dtype, "batch": batch, **parts}

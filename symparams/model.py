@@ -112,6 +112,20 @@ class Model:
         from .render import html_table
         return html_table(self, self.evaluate())
 
+    # The Python API's summary and exports: symparams/api.py.
+    def summary(self, values: dict | None = None, columns=None, depth: int | None = 0, **sizes):
+        """The figures at `values` (default: the defaults); str() of it is the table."""
+        from .api import Summary
+        return Summary(self, values, columns, depth, **sizes)
+
+    def to_json(self, values: dict | None = None) -> str:
+        from .api import to_json
+        return to_json(self, values)
+
+    def to_latex(self, values: dict | None = None) -> str:
+        from .api import to_latex
+        return to_latex(self, values)
+
     @property
     def rows(self) -> list[Row]:
         """The top-level nodes, as a summary table lists them."""
@@ -247,6 +261,11 @@ class Evaluation:
         self.values = values
         self.check()
 
+    def __repr__(self):
+        at = ", ".join(f"{k}={v}" for k, v in self.values.items()) or "no sizes"
+        return f"<Evaluation of {self.model.name} at {at}: params = {self.params:,}>" if self.params is not None \
+            else f"<Evaluation of {self.model.name} at {at}>"
+
     def number(self, expr):
         return _int_or_none(expr, self.values)
 
@@ -274,12 +293,19 @@ class Evaluation:
                     continue
                 if not isinstance(v, int):
                     raise ValueProblem(f"layer {node.name}: size {d} of its output is {v}, not a whole number "
-                                       f"at these values", node.pos, "use // for whole-number division, or add a "
-                                       "'where' constraint")
+                                       f"at these values", node.pos, self._layout_hint() or "use // for whole-number "
+                                       "division, or add a 'where' constraint")
                 if v <= 0:
                     raise ValueProblem(f"layer {node.name}: its output {format_shape(node.shape)} has size "
                                        f"{v} on axis {axis + 1} at these values; its input is too small for it",
-                                       node.pos, "a kernel or pool larger than its input leaves nothing")
+                                       node.pos, self._layout_hint() or "a kernel or pool larger than its input "
+                                       "leaves nothing")
+
+    def _layout_hint(self) -> str | None:
+        """An input that looks laid out for the other convention explains a size that went wrong."""
+        from .conventions import misread_layout
+        return next((hint for t in self.model.inputs
+                     if (hint := misread_layout(self.model.convention, t.shape, self.shape(t.shape)))), None)
 
     @property
     def params(self):

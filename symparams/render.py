@@ -1,101 +1,247 @@
-"""A model as people read it: the Keras-style table, Markdown, and JSON."""
+"""A model as people read it: the table (symparams/table.py) as text, Markdown, LaTeX, HTML; and JSON.
+
+The text table is drawn by rich, as Keras 3 draws its summary: it fits the terminal's width
+(COLUMNS), a formula wrapping beneath its number rather than pushing the table wider, and it is
+plain text when the output is not a terminal.
+"""
 from __future__ import annotations
 
+import io
 import json
+import shutil
+from html import escape
 
 import sympy as sp
 
-from .formulas import canonical
-from .memory import readable_size
-from .values import format_shape
+from . import table as tables
+from .table import canonical, formula, number, values_text  # the printed forms; other modules use them from here
+
+HEADERS = {"label": "Layer (type)", **tables.COLUMNS}
+NUMERIC = {"params", "macs", "memory"}
 
 
-def formula(expr) -> str:
-    """A closed form as every output prints it (formulas.canonical)."""
-    return str(canonical(expr))
+def counted(n: int, noun: str) -> str:
+    """'1 layer', '2 layers'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def number(value) -> str:
-    return "?" if value is None else f"{value:,}"
+def _table(model, ev, expand=False, columns=None, depth=0, **sizes) -> tables.Table:
+    return tables.build(model, ev, columns or tables.DEFAULT_COLUMNS, None if expand else depth, **sizes)
 
 
-def _values_text(ev) -> str:
-    return ", ".join(f"{s}={v}" for s, v in ev.values.items())
+# ---------------------------------------------------------------- text (rich)
+
+def terminal_width() -> int:
+    """COLUMNS if set, else the terminal's width, else 80 (output to a pipe or file)."""
+    return shutil.get_terminal_size((80, 24)).columns
 
 
-def _totals(model, ev) -> list[tuple]:
-    rows = [("Total params", model.params), ("Trainable params", model.trainable),
-            ("Non-trainable params", model.non_trainable)]
-    if model.convention.norm_stats_as_buffers or model.buffers != 0:
-        rows.append(("Buffers (not parameters)", model.buffers))
-    if sp.expand(model.active - model.params) != 0:   # a mixture of experts: what one token uses
-        rows.append(("Active params (one token)", model.active))
-    return [(label, expr, ev.number(expr)) for label, expr in rows]
+GAP = 2   # between columns: a cell's right padding and the box's blank column rule
 
 
-def shown_rows(rows, expand: bool, depth: int = 0):
-    """(depth, row) pairs: a block's or repeat's inner rows follow it, one level deeper, if expanded."""
-    for r in rows:
-        yield depth, r
-        if expand:
-            yield from shown_rows(r.children, expand, depth + 1)
+def _widths(t: tables.Table, width: int) -> list:
+    """Each column's width: its natural one where the line has room. Otherwise the values keep
+    theirs, and so do the layer names as far as the line allows; the formulas beneath wrap in
+    what is left, which goes to the smallest needs first (a short count formula stays whole)."""
+    def label(line):
+        return 2 * line.depth + len(line.label) + (len(line.note) + 4 if line.note else 0)
+
+    def formula(key, line):
+        cell = line.cells[key]
+        return len(cell.formula) + (0 if key in NUMERIC else 2) if t.formulas and cell.formula else 0
+
+    values = [max([len(HEADERS[k])] + [len(line.cells[k].value) for line in t.lines]) for k in t.shown]
+    natural = [max([v] + [formula(k, line) for line in t.lines]) for k, v in zip(t.shown, values)]
+    longest = max([len(HEADERS["label"])] + [label(line) for line in t.lines])
+    if longest + sum(natural) + GAP * len(natural) <= width:
+        return [None] * (len(natural) + 1)
+    names = max(min(longest, width - sum(values) - GAP * len(values)), 12)
+    room = max(width - names - sum(values) - GAP * len(values), 0)
+    wants = [n - v for n, v in zip(natural, values)]
+    extra = [0] * len(wants)
+    for left, i in enumerate(sorted(range(len(wants)), key=wants.__getitem__)):  # the smallest wants first
+        extra[i] = min(wants[i], room // (len(wants) - left))
+        room -= extra[i]
+    return [names] + [v + e for v, e in zip(values, extra)]
 
 
-def text_table(model, ev, expand: bool = False) -> str:
-    header = f'Model: "{model.name}"   convention: {model.convention.name}'
-    if ev.values:
-        header += f"   at {_values_text(ev)}"
-    table = [("Layer (type)", "Output Shape", "Param #", "")]
-    for depth, r in shown_rows(model.rows, expand):
-        shape_value = ev.shape(r.output_shape)
-        shape_val = format_shape(tuple("?" if v is None else v for v in shape_value))
-        shape_sym = format_shape(r.output_shape)
-        params_val = number(ev.number(r.params))
-        params_sym = formula(r.params)
-        label = "  " * depth + f"{r.name} ({r.type})"
-        table.append((label, shape_val, params_val, r.note))
-        symbolic_params = not sp.sympify(r.params).is_number
-        if shape_sym != shape_val or symbolic_params:
-            table.append(("", "  " + shape_sym, "  " + params_sym if symbolic_params else "", ""))
-    widths = [max(len(row[i]) for row in table) for i in range(3)]
-    rule = "─" * (sum(widths) + 6)
-    lines = [header, rule]
-    for i, (a, b, c, note) in enumerate(table):
-        right = c.rjust(widths[2]) if not c.startswith("  ") else c
-        line = f"{a.ljust(widths[0])}   {b.ljust(widths[1])}   {right}"
-        if note:
-            line += f"   ({note})"
-        lines.append(line.rstrip())
-        if i == 0:
-            lines.append(rule)
-    lines.append(rule)
-    for label, expr, value in _totals(model, ev):
-        text = f"{label}: {number(value)}"
-        if value is not None and "params" in label:  # Keras's "(30.66 KB)": the weights as float32
-            text += f" ({readable_size(4 * value)})"
-        closed_form = formula(expr)
-        if closed_form != str(value):
-            text += f"   = {closed_form}"
-        lines.append(text)
-    for c in model.constraints:
-        lines.append(f"Assumes: {c.text}")
-    return "\n".join(lines)
+def rich_renderables(t: tables.Table, width: int) -> list:
+    """The title, the table and the totals as rich renderables. A formula sits beneath its value,
+    indented under a shape, and wraps within its column."""
+    from rich import box
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    grid = Table(box=box.HORIZONTALS, show_edge=False, pad_edge=False, header_style="bold", padding=(0, 1, 0, 0))
+    for key, size in zip(["label", *t.shown], _widths(t, width)):
+        grid.add_column(HEADERS[key], justify="right" if key in NUMERIC else "left", overflow="fold", width=size)
+    for line in t.lines:
+        label = Text(line.label + (f"  ({line.note})" if line.note else ""))
+        cells = [Padding(label, (0, 0, 0, 2 * line.depth))]
+        for key in t.shown:
+            cell = line.cells[key]
+            justify = "right" if key in NUMERIC else "left"
+            parts = [Text(cell.value, justify=justify)]
+            if t.formulas and cell.formula:
+                below = Text(cell.formula, style="dim", justify=justify)
+                parts.append(below if key in NUMERIC else Padding(below, (0, 0, 0, 2)))
+            cells.append(Group(*parts))
+        grid.add_row(*cells)
+    totals = Table.grid(padding=(0, 3, 0, 0))
+    totals.add_column(no_wrap=True)
+    totals.add_column(overflow="fold")
+    for total in t.totals:
+        head = f"{total.label}: {number(total.value)}" + (f" ({total.size})" if total.size else "")
+        shown = total.formula != str(total.value)
+        totals.add_row(head, Text(_total_formula(total, t.model), style="dim") if shown else "")
+    out = [Text(t.title), grid, totals]
+    out += [Text(f"Assumes: {c}") for c in t.constraints]
+    return out
 
 
-def markdown_table(model, ev, expand: bool = False) -> str:
+LONG_FORMULA = 240   # characters: a closed form longer than this is pointed at rather than printed
+
+
+def _total_formula(total, model) -> str:
+    if len(total.formula) <= LONG_FORMULA:
+        return f"= {total.formula}"
+    terms = len(sp.Add.make_args(sp.expand(total.expr)))
+    return f"= a closed form of {terms} terms: symparams formula {model.filename or 'FILE'} --of {total.key}"
+
+
+def render_text(t: tables.Table, width: int | None = None, color: bool = False) -> str:
+    from rich.console import Console
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width or terminal_width(), force_terminal=color,
+                      color_system="standard" if color else None, highlight=False, soft_wrap=False)
+    for part in rich_renderables(t, console.width):
+        console.print(part)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())
+
+
+def text_table(model, ev, expand: bool = False, columns=None, depth: int = 0, width: int | None = None,
+               color: bool = False, **sizes) -> str:
+    return render_text(_table(model, ev, expand, columns, depth, **sizes), width, color)
+
+
+# ---------------------------------------------------------------- Markdown, LaTeX, HTML
+
+def _md_code(text: str) -> str:
+    return f"`{text}`" if text else ""
+
+
+def markdown_table(model, ev, expand: bool = False, columns=None, depth: int = 0, **sizes) -> str:
+    t = _table(model, ev, expand, columns, depth, **sizes)
+    heads, aligns = [HEADERS["label"]], ["---"]
+    for key in t.shown:
+        heads.append(HEADERS[key])
+        aligns.append("---:" if key in NUMERIC else "---")
+        if t.formulas and key in ("output_shape", "params", "macs"):
+            heads.append({"output_shape": "Shape formula", "params": "Param formula", "macs": "MAC formula"}[key])
+            aligns.append("---")
     lines = [f"**{model.name}** ({model.convention.name} convention"
-             + (f", {_values_text(ev)}" if ev.values else "") + ")", "",
-             "| Layer (type) | Output shape | Shape formula | Param # | Param formula |",
-             "|---|---|---|---:|---|"]
-    for depth, r in shown_rows(model.rows, expand):
-        shape_value = format_shape(tuple("?" if v is None else v for v in ev.shape(r.output_shape)))
-        lines.append(f"| {'&nbsp;&nbsp;' * depth}{r.name} ({r.type}) | `{shape_value}` | `{format_shape(r.output_shape)}` | "
-                     f"{number(ev.number(r.params))} | `{formula(r.params)}` |")
+             + (f", {values_text(ev)}" if ev.values else "") + ")", "",
+             "| " + " | ".join(heads) + " |", "|" + "|".join(aligns) + "|"]
+    for line in t.lines:
+        cells = [f"{'&nbsp;&nbsp;' * line.depth}{line.label}" + (f" ({line.note})" if line.note else "")]
+        for key in t.shown:
+            cell = line.cells[key]
+            cells.append(f"`{cell.value}`" if key == "output_shape" else cell.value)
+            if t.formulas and key in ("output_shape", "params", "macs"):
+                cells.append(_md_code(cell.formula or (cell.value if key != "output_shape" else "")))
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    for label, expr, value in _totals(model, ev):
-        lines.append(f"- {label}: **{number(value)}** = `{formula(expr)}`")
+    for total in t.totals:
+        lines.append(f"- {total.label}: **{number(total.value)}** = `{total.formula}`")
+    lines += [f"- Assumes: `{c}`" for c in t.constraints]
     return "\n".join(lines)
 
+
+def _latex_text(text: str) -> str:
+    return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("&", r"\&").replace("#", r"\#") \
+        .replace("%", r"\%")
+
+
+def latex_table(model, ev, expand: bool = False, columns=None, depth: int = 0, **sizes) -> str:
+    """The summary as a LaTeX tabular: shapes and counts as formulas (the user's symbol names) and numbers."""
+    from .formulas import latex, latex_number
+    t = _table(model, ev, expand, columns, depth, **sizes)
+    none = r"\mathrm{None}"
+
+    def count(value):
+        return "?" if value is None else latex_number(value)
+
+    heads, align = ["Layer (type)"], "l"
+    for key in t.shown:
+        if key == "output_shape":
+            heads += ["Output shape"] + (["at these sizes"] if t.formulas else [])
+            align += "ll" if t.formulas else "l"
+        else:
+            heads += [_latex_text(HEADERS[key])] + ([_latex_text(HEADERS[key][:-2] if key == "params" else "MAC")
+                                                      + " formula"] if t.formulas and key in ("params", "macs") else [])
+            align += "r" + ("l" if t.formulas and key in ("params", "macs") else "")
+    lines = [f"\\begin{{tabular}}{{{align}}}", r"\hline", " & ".join(heads) + r" \\", r"\hline"]
+    for line in t.lines:
+        r = line.row
+        cells = [r"\quad " * line.depth + _latex_text(line.label)]
+        for key in t.shown:
+            if key == "output_shape":
+                values = tuple("?" if v is None else v for v in ev.shape(r.output_shape))
+                if t.formulas:
+                    cells.append(f"$({', '.join([none] + [latex(d) for d in r.output_shape])})$")
+                cells.append(f"$({', '.join([none] + [str(v) for v in values])})$")
+            elif key in ("params", "macs"):
+                expr = getattr(r, key)
+                cells.append(count(ev.number(expr)))
+                if t.formulas:
+                    cells.append(f"${latex(canonical(expr))}$")
+            else:
+                cells.append(_latex_text(line.cells[key].value))
+        lines.append(" & ".join(cells) + r" \\")
+    lines.append(r"\hline")
+    span = len(heads) - 2 if t.formulas else len(heads) - 1
+    for total in t.totals:
+        lines.append(f"\\multicolumn{{{span}}}{{l}}{{{total.label}}} & {count(total.value)}"
+                     + (f" & ${latex(canonical(total.expr))}$" if t.formulas else "") + r" \\")
+    lines += [r"\hline", r"\end{tabular}"]
+    return "\n".join(lines)
+
+
+def html_table(model, ev, expand: bool = False, columns=None, depth: int = 0, **sizes) -> str:
+    """The summary as an HTML table, for notebooks: each cell's number over its formula (typeset by
+    MathJax where the notebook has it), the rows' notes, the totals and the model's assumptions."""
+    return html(_table(model, ev, expand, columns, depth, **sizes))
+
+
+def html(t: tables.Table) -> str:
+    from .formulas import latex
+    model, ev = t.model, t.evaluation
+    head = f"<p><b>{escape(model.name)}</b> ({model.convention.name} convention" + \
+        (f", {escape(values_text(ev))}" if ev.values else "") + ")</p>"
+    rows = ["<tr>" + "".join(f"<th>{escape(HEADERS[k])}</th>" for k in ["label", *t.shown]) + "<th>Note</th></tr>"]
+    for line in t.lines:
+        cells = [f"<td>{'&nbsp;&nbsp;' * line.depth}{escape(line.label)}</td>"]
+        for key in t.shown:
+            cell = line.cells[key]
+            align = " style='text-align:right'" if key in NUMERIC else ""
+            below = ""
+            if t.formulas and cell.formula:
+                below = f"<br><code>{escape(cell.formula)}</code>"
+            cells.append(f"<td{align}>{escape(cell.value)}{below}</td>")
+        cells.append(f"<td>{escape(line.note)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    span = len(t.shown) + 2
+    for total in t.totals:
+        rows.append(f"<tr><td colspan='{span}'><b>{escape(total.label)}</b>: {number(total.value)}"
+                    f" = <code>{escape(total.formula)}</code> \\({escape(latex(canonical(total.expr)))}\\)</td></tr>")
+    for c in t.constraints:
+        rows.append(f"<tr><td colspan='{span}'>Assumes: <code>{escape(c)}</code></td></tr>")
+    return head + "<table>" + "".join(rows) + "</table>"
+
+
+# ---------------------------------------------------------------- JSON
 
 def _pair(expr, ev):
     return {"expr": formula(expr), "value": ev.number(expr)}
@@ -128,45 +274,3 @@ def to_json(model, ev) -> dict:
 def json_text(model, ev) -> str:
     return json.dumps(to_json(model, ev), indent=2)
 
-
-def _latex_text(text: str) -> str:
-    return text.replace("\\", r"\textbackslash{}").replace("_", r"\_").replace("&", r"\&").replace("#", r"\#") \
-        .replace("%", r"\%")
-
-
-def latex_table(model, ev) -> str:
-    """The summary as a LaTeX tabular: shapes and counts as formulas (the user's symbol names) and numbers."""
-    from .formulas import latex, latex_number, rearrange
-    lines = [r"\begin{tabular}{lllrl}", r"\hline",
-             r"Layer (type) & Output shape & at these sizes & Param \# & Param formula \\", r"\hline"]
-    none = r"\mathrm{None}"
-    for r in model.rows:
-        shape_value = tuple("?" if v is None else v for v in ev.shape(r.output_shape))
-        value = ev.number(r.params)
-        lines.append(f"{_latex_text(r.name)} ({_latex_text(r.type)}) & "
-                     f"$({', '.join([none] + [latex(d) for d in r.output_shape])})$ & "
-                     f"$({', '.join([none] + [str(v) for v in shape_value])})$ & "
-                     f"{'?' if value is None else latex_number(value)} & ${latex(rearrange(r.params))}$ \\\\")
-    lines.append(r"\hline")
-    for label, expr, value in _totals(model, ev):
-        lines.append(f"\\multicolumn{{3}}{{l}}{{{label}}} & {'?' if value is None else latex_number(value)} & "
-                     f"${latex(rearrange(expr))}$ \\\\")
-    lines += [r"\hline", r"\end{tabular}"]
-    return "\n".join(lines)
-
-
-def html_table(model, ev) -> str:
-    """The summary as an HTML table, for notebooks (Model._repr_html_)."""
-    from html import escape
-    head = f"<p><b>{escape(model.name)}</b> ({model.convention.name} convention" + \
-        (f", {escape(_values_text(ev))}" if ev.values else "") + ")</p>"
-    rows = ["<tr><th>Layer (type)</th><th>Output shape</th><th>Param #</th><th>Formula</th></tr>"]
-    for r in model.rows:
-        shape = format_shape(tuple("?" if v is None else v for v in ev.shape(r.output_shape)))
-        rows.append(f"<tr><td>{escape(r.name)} ({escape(r.type)})</td><td>{escape(shape)}</td>"
-                    f"<td style='text-align:right'>{number(ev.number(r.params))}</td>"
-                    f"<td><code>{escape(formula(r.params))}</code></td></tr>")
-    for label, expr, value in _totals(model, ev):
-        rows.append(f"<tr><td colspan='2'><b>{label}</b></td><td style='text-align:right'><b>{number(value)}</b></td>"
-                    f"<td><code>{escape(formula(expr))}</code></td></tr>")
-    return head + "<table>" + "".join(rows) + "</table>"

@@ -10,7 +10,7 @@ number.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -30,7 +30,7 @@ def numpy_module():
     try:
         import numpy
     except ImportError:
-        raise SymparamsError("symparams sweep needs NumPy: pip install numpy") from None
+        raise SymparamsError("symparams sweep needs NumPy, a dependency of symparams: pip install numpy") from None
     return numpy
 
 
@@ -156,6 +156,8 @@ class Result:
     empty: int             # configurations where some layer's output has a size <= 0
     fractional: int        # configurations where a count came out fractional (dropped too)
     exact_dtype: str       # "int64" or "object"
+    broken: dict = field(default_factory=dict)   # a `where` rule's text -> (configurations it excluded, a fix)
+    size: int = 0          # configurations tried
 
     def rows(self):
         names = list(self.columns)
@@ -195,11 +197,16 @@ def assignments(model, varied: dict, sets: dict, batch_default: int = 1) -> dict
 
 
 def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: str = "float32",
-        per_batch: bool = False, settings=None) -> Result:
-    """Every combination of the varied symbols' values; each quantity exactly, in columns."""
+        per_batch: bool = False, settings=None, zipped: bool = False) -> Result:
+    """Every combination of the varied symbols' values (or, `zipped`, the i-th value of each
+    together, as the rows of a paper's table of configurations); each quantity exactly, in columns."""
     np = numpy_module()
     if not varied:
         raise ArgumentError("give at least one --vary NAME=START:STOP[:STEP]")
+    lengths = {name: len(v) for name, v in varied.items()}
+    if zipped and len(set(lengths.values())) > 1:
+        raise ArgumentError("--zip pairs the i-th values of each --vary, so they need as many values each; found "
+                            + ", ".join(f"{n}: {k}" for n, k in lengths.items()))
     for q in quantities:
         if formulas.check_quantity(q) == "shape":
             raise ArgumentError("a sweep evaluates counts; --of shape is not one")
@@ -219,18 +226,22 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
     kind = np.int64 if safe else object
 
     axes = [np.array(varied[n], dtype=kind) for n in names]
-    grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")] if len(axes) > 1 else axes
+    grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")] if len(axes) > 1 and not zipped else axes
     size = len(grid[0])
     keep = np.ones(size, dtype=bool)
+    broken = {}
     for c in model.constraints:
         relation = c.relation.xreplace(fixed)
         if relation is sp.true:
             continue
         if relation is sp.false:
-            keep[:] = False
-            continue
-        ok = sp.lambdify(symbols, _condition(relation), modules=[_namespace(np), "numpy"])(*grid)
-        keep &= np.broadcast_to(np.asarray(ok, dtype=bool), (size,))
+            ok = np.zeros(size, dtype=bool)
+        else:
+            ok = sp.lambdify(symbols, _condition(relation), modules=[_namespace(np), "numpy"])(*grid)
+            ok = np.broadcast_to(np.asarray(ok, dtype=bool), (size,))
+        if not ok.all():
+            broken[c.text] = (int(size - ok.sum()), fix(relation, varied))
+        keep &= ok
     dropped = int(size - keep.sum())
     valid = np.ones(size, dtype=bool)
     for dim in _sizes(model, fixed, symbols):
@@ -252,7 +263,25 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
     keep &= whole
     columns = {n: g[keep] for n, g in zip(names, grid)}
     columns.update({q: v[keep] for q, v in values.items()})
-    return Result(columns, names, list(quantities), dropped, empty, fractional, "int64" if safe else "object")
+    return Result(columns, names, list(quantities), dropped, empty, fractional, "int64" if safe else "object",
+                  broken, size)
+
+
+def fix(relation, varied: dict) -> str | None:
+    """A --vary that keeps a divisibility rule (`where d % h == 0` at h=12): the varied symbol's
+    range stepped by a multiple of the divisor, about as dense as the one given."""
+    if not (isinstance(relation, sp.Eq) and relation.rhs == 0 and isinstance(relation.lhs, sp.Mod)):
+        return None
+    a, b = relation.lhs.args
+    if not (a.is_Symbol and a.name in varied and b.is_Integer):
+        return None
+    values, b = sorted(varied[a.name]), int(b)
+    step = values[1] - values[0] if len(values) > 1 else b
+    step = b * max(1, -(-step // b))
+    start = b * max(1, -(-values[0] // b))
+    if start > values[-1]:
+        return f"no {a.name} from {values[0]} to {values[-1]} is a multiple of {b}"
+    return f"--vary {a.name}={start}:{values[-1]}:{step} keeps {a.name} a multiple of {b}"
 
 
 def _sizes(model, fixed: dict, symbols: list) -> set:
@@ -276,6 +305,14 @@ def to_csv(result: Result) -> str:
     return "\n".join(lines)
 
 
+def to_table(result: Result) -> str:
+    """Aligned columns with thousands separators, for a terminal (the REPL's :sweep)."""
+    names = list(result.columns)
+    cells = [names] + [[f"{v:,}" for v in row] for row in zip(*[result.columns[n].tolist() for n in names])]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(names))]
+    return "\n".join("  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells)
+
+
 def to_markdown(result: Result) -> str:
     names = list(result.columns)
     lines = ["| " + " | ".join(names) + " |", "|" + "---:|" * len(names)]
@@ -288,6 +325,7 @@ def to_markdown(result: Result) -> str:
 def to_json(result: Result) -> str:
     import json
     return json.dumps({"varied": result.varied, "quantities": result.quantities, "dropped_by_where": result.dropped,
+                       "broken_rules": {rule: n for rule, (n, _) in result.broken.items()},
                        "rows": list(result.rows())}, indent=1)
 
 

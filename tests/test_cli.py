@@ -88,3 +88,38 @@ def test_wheel_ships_the_grammar(tmp_path):
                          capture_output=True, text=True, env=env, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split()[0].startswith(str(site)) and run.stdout.split()[1] == "7850"
+
+
+def test_version():
+    run = cli("--version")
+    assert run.returncode == 0 and run.stdout.startswith("symparams ")
+
+
+@pytest.mark.parametrize("args", [("layers",), ("summary", "examples/zoo/gpt2.sp", "--format", "json")])
+def test_a_closed_pipe_ends_quietly(args):
+    """`symparams layers | head -1`: the reader leaves early; no internal error, no traceback."""
+    proc = subprocess.Popen([sys.executable, "-m", "symparams", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    assert proc.wait() in (0, 141) and proc.stderr.read() == b""
+
+
+def test_summary_memory_json_is_one_document():
+    run = cli("summary", "examples/bn_cnn_torch.sp", "--memory", "--format", "json")
+    memory = json.loads(run.stdout)["memory"]
+    assert memory["rule"] == "torchsummary" and memory["params"]["mb"] == 50.01
+    assert memory["forward_backward"]["mb"] == 4.0 and memory["total"]["bytes"] == 56646344
+
+
+def test_counts_are_singular_for_one():
+    run = cli("check", "examples/mnist_dense.sp")
+    assert "3 layers, 0 constraints" in run.stdout
+    run = cli("check", "examples/zoo/gpt2.sp")
+    assert run.stdout.endswith("1 layer, 1 constraint\n")
+
+
+def test_dtype_choices_are_the_same_everywhere():
+    for command in ("summary", "formula"):
+        run = cli(command, "examples/mnist_dense.sp", "--dtype", "float33")
+        assert run.returncode == 2 and "choose from 'float64', 'float32'" in run.stderr

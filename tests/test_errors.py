@@ -1,11 +1,16 @@
 """A user's mistakes get one clear message: file, line, column, what was expected, what was found."""
+import contextlib
+import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 import symparams
 from symparams.errors import ArgumentError, ShapeError, SymparamsError, SyntaxProblem, UnknownName, ValueProblem
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def error_of(text, filename="net.sp", **kw):
@@ -157,3 +162,21 @@ def test_any_text_gives_a_result_or_a_symparams_error(pieces):
         symparams.parse("".join(pieces)).evaluate()
     except SymparamsError as e:
         assert str(e)
+
+
+def test_an_input_laid_out_for_the_other_convention_is_named():
+    """The README's conv_stack (channels-last) under --convention torch: say how the input was read."""
+    from symparams.cli import main
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["summary", str(EXAMPLES / "conv_stack.sp"), "--convention", "torch"]) == 2
+    text = err.getvalue()
+    assert "reads the input (H, W, C) as channels-first (C, H, W)" in text
+    assert "use --convention keras" in text and "write the input as (C, H, W)" in text
+
+
+def test_a_small_input_under_its_own_convention_keeps_its_hint():
+    m = symparams.parse("model m(H = 2):\n    input (H, H, 3)\n    conv2d(8, 5)\n")
+    with pytest.raises(SymparamsError, match="input is too small") as e:
+        m.evaluate()
+    assert "a kernel or pool larger than its input" in str(e.value)

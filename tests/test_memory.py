@@ -102,3 +102,30 @@ def test_batch_symbol_yields_to_a_model_symbol_named_B():
     est = memory.estimate(model)
     assert est.batch.name == "batch"
     assert sp.expand(est.input - 4 * est.batch * model.symbols["B"]) == 0
+
+
+def torchinfo_lines(net, input_size) -> list[str]:
+    """The four MB lines torchinfo itself prints."""
+    torchinfo = pytest.importorskip("torchinfo")
+    stats = torchinfo.summary(net, input_size=input_size, device="cpu", verbose=0)
+    return [line for line in str(stats).splitlines() if "(MB)" in line]
+
+
+@pytest.mark.parametrize("S, batch", [(16, 1), (16, 8), (40, 3)])
+def test_torchinfo_rule_against_torchinfo_itself(S, batch):
+    src = ("convention torch\nmodel m(S = 16):\n    input (3, S, S)\n    conv2d(8, 3, strides=2)\n    relu\n"
+           "    batchnorm\n    maxpool2d(2)\n    flatten\n    linear(20)\n    dropout\n    linear(5)\n")
+    side = ((S - 3) // 2 + 1) // 2
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.ReLU(), nn.BatchNorm2d(8), nn.MaxPool2d(2), nn.Flatten(),
+                        nn.Linear(8 * side * side, 20), nn.Dropout(), nn.Linear(20, 5))
+    model = symparams.parse(src)
+    ours = memory.estimate_text(model, model.evaluate({"S": S}), "float32", batch, "torchinfo").splitlines()
+    assert ours == torchinfo_lines(net, (batch, 3, S, S))
+
+
+def test_bn_cnn_torch_by_both_rules(capsys):
+    """The figures issue 14 compared: torchinfo's 52.43 MB of parameters and 2.10 MB forward/backward."""
+    assert main(["summary", str(EXAMPLES / "bn_cnn_torch.sp"), "--memory", "--memory-rule", "torchinfo"]) == 0
+    assert capsys.readouterr().out.splitlines()[-4:] == [
+        "Input size (MB): 0.02", "Forward/backward pass size (MB): 2.10", "Params size (MB): 52.43",
+        "Estimated Total Size (MB): 54.55"]

@@ -269,10 +269,11 @@ def test_sweep_tabulates_at_the_session_values():
     feed(session, CONV_STACK)
     # conv2d_1 has 9*C*32 + 32 weights; the dense layer 129 * classes
     [reply] = session.feed(":sweep classes=10,100 C=1,3")
-    assert reply.ok and reply.text.splitlines() == ["classes,C,params", "10,1,93962", "10,3,94538",
-                                                    "100,1,105572", "100,3,106148"]
+    assert reply.ok and [line.split() for line in reply.text.splitlines()] == [
+        ["classes", "C", "params"], ["10", "1", "93,962"], ["10", "3", "94,538"],
+        ["100", "1", "105,572"], ["100", "3", "106,148"]]
     session.feed(":set C=1")
-    [reply] = session.feed(":sweep classes=1:2")
+    [reply] = session.feed(":sweep classes=1:2 --format csv")
     assert reply.text.splitlines()[1:] == ["1,92801", "2,92930"]
 
 
@@ -356,3 +357,74 @@ def test_piped_load_of_a_file_with_its_own_layer(tmp_path):
     summary = subprocess.run([sys.executable, "-m", "symparams", "summary", str(saved)], capture_output=True,
                              text=True)
     assert summary.returncode == 0 and "Total params: 174" in summary.stdout
+
+
+def test_terminal_indents_a_block_body_and_a_blank_line_ends_it():
+    """As IPython: after a line ending in ':' the next line starts indented; Enter on it alone ends the block."""
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+    from symparams.repl.terminal import run_terminal
+
+    session, shown = Session(), []
+    with create_pipe_input() as pipe:
+        pipe.send_text(CONV_STACK.splitlines()[0] + "\rimage = input (H, W, C)\rblock twice(n)(x):\r"
+                       "x = dense(n)(x)\rreturn dense(n)(x)\r\rtwice(8)(image)\r:quit\r")
+        assert run_terminal(session, input=pipe, output=DummyOutput(), write=shown.append) == 0
+    assert all(r.ok for r in shown), [r.text for r in shown if not r.ok]
+    assert "block twice(n)(x):\n    x = dense(n)(x)\n    return dense(n)(x)" in session.source.text()
+    assert "twice(8)(image)" in session.source.text()
+
+
+def test_indent_follows_the_open_blocks():
+    session = Session()
+    assert session.indent == ""
+    session.feed("block f(n)(x):")
+    assert session.indent == "    "
+    session.feed("    repeat 2:")
+    assert session.indent == "        "
+
+
+def test_an_unindented_line_after_a_block_header_is_refused_with_the_header():
+    session = Session()
+    feed(session, CONV_STACK)
+    before = session.source.text()
+    replies = session.feed("block f(n)(x):") + session.feed("dense(4)")
+    assert [r.ok for r in replies] == [False]
+    assert "`block f(n)(x):` opens a block" in replies[0].text and "`dense(4)` was not taken" in replies[0].text
+    assert session.source.text() == before
+
+
+def test_redo_brings_back_what_undo_dropped():
+    session = Session()
+    feed(session, CONV_STACK)
+    [undone] = session.feed(":undo")
+    assert undone.text.startswith("undid: dense(classes") and "dense" not in session.source.text()
+    [redone] = session.feed(":redo")
+    assert redone.text.startswith("redid: dense(classes") and "total: 94,538 params" in redone.text
+    assert session.feed(":redo")[0].text == "nothing to redo"
+    session.feed(":undo")
+    session.feed("dense(5)")                # a new change: what was undone cannot come back
+    assert session.feed(":redo")[0].text == "nothing to redo"
+
+
+def test_undoing_a_load_says_so(tmp_path):
+    path = tmp_path / "m.sp"
+    path.write_text(CONV_STACK.replace("\ninput", "\n    input").replace("\nconv", "\n    conv")
+                    .replace("\ndense", "\n    dense"))
+    session = Session()
+    session.feed(f":load {path}")
+    session.feed("dense(3)")
+    assert session.feed(":undo")[0].text.startswith("undid: dense(3)")
+    [reply] = session.feed(":undo")
+    assert reply.text.startswith(f"undid: :load {path} -- back to the session before it")
+    assert ":redo loads it again" in reply.text
+    assert "total: 94,538 params" in session.feed(":redo")[0].text
+
+
+def test_summary_takes_the_summary_commands_options():
+    session = Session()
+    feed(session, CONV_STACK)
+    session.feed(":set H=64 W=64")
+    [reply] = session.feed(":summary --columns params,macs")
+    assert reply.ok and reply.text.splitlines()[1].split() == ["Layer", "(type)", "Param", "#", "MACs"]
+    assert "(None, 58, 58, 10)" not in reply.text and "at H=64, W=64" in reply.text

@@ -112,3 +112,26 @@ def test_plot_written_or_missing_matplotlib_said_clearly(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     sweep.plot(result, str(tmp_path / "gpt.png"), "gpt")
     assert (tmp_path / "gpt.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_zip_varies_symbols_together():
+    model = symparams.parse(GPT_LIKE)
+    result = sweep.run(model, {"d": [768, 1024, 1280], "h": [12, 16, 20]}, ["params"], zipped=True)
+    assert [(r["d"], r["h"]) for r in result.rows()] == [(768, 12), (1024, 16), (1280, 20)]
+    with pytest.raises(ArgumentError, match="as many values each"):
+        sweep.run(model, {"d": [768, 1024], "h": [12]}, ["params"], zipped=True)
+
+
+def test_a_where_rule_that_drops_rows_is_named_with_a_fix(capsys):
+    code = main(["sweep", str(EXAMPLES / "gpt2.sp"), "--vary", "d=256:4096:256", "--vary", "L=12,24"])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "note: `where d % h == 0` leaves out 22 of 32 configurations; --vary d=264:4096:264 keeps d a " \
+           "multiple of 12" in err
+    assert main(["sweep", str(EXAMPLES / "gpt2.sp"), "--vary", "d=264:4096:264", "--vary", "L=12,24"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_table_format(capsys):
+    assert main(["sweep", str(EXAMPLES / "mnist_dense.sp"), "--vary", "classes=10,1000", "--format", "table"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["classes   params", "     10    7,850", "  1,000  785,000"]

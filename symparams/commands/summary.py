@@ -6,22 +6,48 @@ def add_arguments(p):
     p.add_argument("--format", choices=["text", "json", "markdown", "latex"], default="text")
     p.add_argument("--memory", action="store_true",
                    help="add torchsummary's memory estimate (MB) for a batch of --batch (default 1)")
+    p.add_argument("--memory-rule", choices=["torchsummary", "torchinfo"], default="torchsummary",
+                   help="whose estimate --memory prints (docs/memory.md says how they differ)")
     p.add_argument("--batch", type=int, default=1, help="the batch size for --memory")
-    p.add_argument("--dtype", default="float32", help="bytes per number for --memory (float32, bfloat16, ...)")
-    p.add_argument("--expand", action="store_true", help="show the layers inside blocks and repeats, indented")
+    from ..memory import DTYPE_BYTES
+    p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
+                   help="bytes per number for --memory (default float32)")
+    p.add_argument("--expand", action="store_true", help="show the layers inside blocks and repeats, indented "
+                   "(every level; --depth N for N levels)")
+    p.add_argument("--depth", type=int, default=0, metavar="N",
+                   help="show N levels of the layers inside blocks and repeats (default 0: the model's own rows)")
+    from ..table import COLUMNS, DEFAULT_COLUMNS
+    p.add_argument("--columns", metavar="NAMES", default=",".join(DEFAULT_COLUMNS),
+                   help=f"comma-separated, as torchinfo's col_names: {', '.join(COLUMNS)} "
+                        f"(default {','.join(DEFAULT_COLUMNS)}; formula adds each value's formula beneath it)")
 
 
 def run(args):
+    import sys
     from .. import render
+    from ..errors import ArgumentError
+    from ..table import parse_columns
     if args.batch < 1:
-        from ..errors import ArgumentError
         raise ArgumentError(f"--batch must be 1 or more, found {args.batch}")
+    if args.depth < 0:
+        raise ArgumentError(f"--depth must be 0 or more, found {args.depth}")
+    columns = parse_columns(args.columns)
     model = load_model(args)
     ev = model.evaluate(parse_assignments(args.set))
-    show = {"text": render.text_table, "json": render.json_text, "markdown": render.markdown_table,
-            "latex": render.latex_table}[args.format]
-    print(show(model, ev, expand=True) if args.expand and args.format in ("text", "markdown") else show(model, ev))
+    if args.format == "json":  # one JSON document, the memory estimate inside it
+        import json
+        from ..memory import estimate_json
+        data = render.to_json(model, ev)
+        if args.memory:
+            data["memory"] = estimate_json(model, ev, args.dtype, args.batch, args.memory_rule)
+        print(json.dumps(data, indent=2))
+        return 0
+    options = dict(expand=args.expand, depth=args.depth, columns=columns, dtype=args.dtype, batch=args.batch)
+    if args.format == "text":
+        options["color"] = sys.stdout.isatty()
+    show = {"text": render.text_table, "markdown": render.markdown_table, "latex": render.latex_table}[args.format]
+    print(show(model, ev, **options))
     if args.memory:
         from ..memory import estimate_text
-        print(estimate_text(model, ev, args.dtype, args.batch))
+        print(estimate_text(model, ev, args.dtype, args.batch, args.memory_rule))
     return 0

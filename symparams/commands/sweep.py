@@ -1,6 +1,7 @@
-"""`symparams sweep`: a model's figures over ranges of its sizes, as CSV, JSON, Markdown or a plot."""
+"""`symparams sweep`: a model's figures over ranges of its sizes, as CSV, JSON, Markdown, a table or a plot."""
 import sys
 
+from ..render import counted
 from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments, load_model,
                      parse_assignments, reports_as)
 
@@ -14,7 +15,9 @@ def add_arguments(p):
                    help="comma-separated: " + ", ".join(q for q in QUANTITIES if q != "shape") + " (default: params)")
     add_count_options(p)
     add_accounting_options(p)
-    p.add_argument("--format", choices=["csv", "json", "markdown"], default="csv")
+    p.add_argument("--zip", action="store_true",
+                   help="vary the symbols together, row by row (the i-th value of each), instead of over a grid")
+    p.add_argument("--format", choices=["csv", "json", "markdown", "table"], default="csv")
     p.add_argument("--plot", metavar="FILE.png", help="also draw each figure against the first varied symbol")
 
 
@@ -25,11 +28,12 @@ def run(args):
     varied = dict(sweep.parse_vary(v) for v in args.vary)
     quantities = [q.strip() for q in args.of.split(",") if q.strip()]
     result = sweep.run(model, varied, quantities, parse_assignments(args.set), args.dtype, args.per_batch,
-                       accounting_settings(args, model))
-    show = {"csv": sweep.to_csv, "json": sweep.to_json, "markdown": sweep.to_markdown}[args.format]
-    print(show(result))
-    if result.dropped:
-        print(f"note: {result.dropped:,} configurations break a `where` rule and are left out", file=sys.stderr)
+                       accounting_settings(args, model), args.zip)
+    show = {"csv": sweep.to_csv, "json": sweep.to_json, "markdown": sweep.to_markdown, "table": sweep.to_table}
+    print(show[args.format](result))
+    for rule, (n, fix) in result.broken.items():
+        print(f"note: `{rule}` leaves out {n:,} of {counted(result.size, 'configuration')}"
+              + (f"; {fix}" if fix else ""), file=sys.stderr)
     if result.empty:
         print(f"note: {result.empty:,} configurations leave a layer an output size <= 0 and are left out",
               file=sys.stderr)

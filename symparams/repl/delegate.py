@@ -88,11 +88,12 @@ def formula_arguments(args: list[str]) -> list[str]:
 
 
 def sweep_arguments(args: list[str]) -> list[str]:
-    """`:sweep d=256:1024:256 L=12,24` is short for `--vary d=256:1024:256 --vary L=12,24`."""
+    """`:sweep d=256:1024:256 L=12,24` is short for `--vary d=256:1024:256 --vary L=12,24`; a
+    session shows an aligned table unless a --format is given."""
     out = []
     for i, arg in enumerate(args):
         if "=" in arg and not arg.startswith("-") and all("=" in a and not a.startswith("-") for a in args[:i]):
             out += ["--vary", arg]
         else:
             out.append(arg)
-    return out
+    return out if "--format" in out else out + ["--format", "table"]

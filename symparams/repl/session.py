@@ -32,7 +32,8 @@ COMMANDS = {
     "load": ("FILE [MODEL]", "replace the session by a model read from a .sp file"),
     "save": ("FILE", "write the session's model as a .sp file"),
     "source": ("", "show the model's text as it would be saved"),
-    "summary": ("", "the Keras-style table at the current values"),
+    "summary": ("[OPTIONS]", "the Keras-style table at the current values; the options of `symparams summary` "
+                "(--columns, --depth, --memory, --format)"),
     "formula": ("[WHAT] [--latex] [OPTIONS]", "a closed form: params (the default), macs, memory, ...; "
                 "the options of `symparams formula`"),
     "symbols": ("[NAME=DEFAULT ...]", "list the symbols, or declare some (a NAME alone has no default)"),
@@ -43,7 +44,8 @@ COMMANDS = {
               "the options of `symparams sweep`"),
     "convention": ("[keras|torch]", "count as Keras or PyTorch does"),
     "layers": ("[LAYER]", "the layer catalog with each layer's arguments"),
-    "undo": ("", "drop the last change to the model's text"),
+    "undo": ("", "drop the last change to the model's text (saying so when it is a :load)"),
+    "redo": ("", "bring back what :undo dropped"),
     "help": ("[COMMAND|LAYER]", "this list, or help on one command or layer"),
     "quit": ("", "leave (Ctrl-D too)"),
 }
@@ -66,6 +68,7 @@ class Session:
     def __init__(self, convention: str | None = None):
         self.source = Source(convention=get_convention(convention).name if convention else None)
         self.undo_stack: list[tuple[Source, str]] = []   # earlier sources, and what changed them
+        self.redo_stack: list[tuple[Source, str]] = []   # sources :undo left, and what had made them
         self.values: dict[str, int] = {}                  # :set values, by symbol name
         self.model = None
         self.evaluation = None
@@ -79,6 +82,15 @@ class Session:
     def continuing(self) -> bool:
         return bool(self.pending)
 
+    @property
+    def indent(self) -> str:
+        """What the next line of an unfinished entry starts with, as IPython indents it: the last
+        line's indentation, four spaces more after a line that opens a block."""
+        if not self.pending:
+            return ""
+        last = self.pending[-1]
+        return last[:len(last) - len(last.lstrip())] + ("    " if opens_block(last) else "")
+
     def feed(self, line: str) -> list[Reply]:
         """One line of input. A multi-line entry answers when it ends (blank line, or a line back at
         its first line's indentation, which is then handled in turn)."""
@@ -88,6 +100,13 @@ class Session:
             if line.strip() and len(line) - len(line.lstrip()) > indent:
                 self.pending.append(line)
                 return []
+            if len(self.pending) == 1:      # a header with no body: neither it nor this line is taken
+                header, self.pending = self.pending[0].strip(), []
+                return [self.count(Reply(f"`{header}` opens a block: its body goes on the lines after it, "
+                                         f"indented (the terminal indents them for you); `{line.strip()}` "
+                                         "was not taken either", ok=False))] if line.strip() else \
+                    [self.count(Reply(f"`{header}` opens a block, but no indented body followed: "
+                                      "nothing was changed", ok=False))]
             replies = [self.finish()]
             return replies + (self.feed(line) if line.strip() else [])
         if opens_block(line) and not line.lstrip().startswith(":"):
@@ -144,6 +163,7 @@ class Session:
         old = self.model
         model, ev = derive(source, self.values)
         self.undo_stack.append((self.source, what))
+        self.redo_stack.clear()
         self.source, self.model, self.evaluation = source, model, ev
         if model is None:
             return Reply("ok (no input yet: the model starts at a line like `input (28, 28, 1)`)"
@@ -206,9 +226,24 @@ class Session:
             return Reply("nothing to undo")
         source, what = self.undo_stack[-1]
         self.model, self.evaluation = derive(source, self.values)    # may refuse: then nothing is undone
+        self.redo_stack.append((self.source, what))
         self.source = source
         self.undo_stack.pop()
-        return Reply(f"undid: {what}" + (f"\n{totals_text(self.model, self.evaluation)}" if self.model else ""))
+        text = f"undid: {what}"
+        if what.startswith(":load "):   # the whole file goes: say what the session is back to
+            text += (f" -- back to the session before it (model {source.header.name}, "
+                     f"{render.counted(len(self.model.rows) if self.model else 0, 'layer')}); :redo loads it again")
+        return Reply(text + (f"\n{totals_text(self.model, self.evaluation)}" if self.model else ""))
+
+    def cmd_redo(self, args):
+        if not self.redo_stack:
+            return Reply("nothing to redo")
+        source, what = self.redo_stack[-1]
+        self.model, self.evaluation = derive(source, self.values)
+        self.undo_stack.append((self.source, what))
+        self.source = source
+        self.redo_stack.pop()
+        return Reply(f"redid: {what}" + (f"\n{totals_text(self.model, self.evaluation)}" if self.model else ""))
 
     def cmd_source(self, args):
         return Reply(self.source.text().rstrip("\n"))
@@ -236,13 +271,15 @@ class Session:
         except SymparamsError as e:
             raise Rejected(str(e)) from None     # it points into the file, which str(e) quotes
         self.change(source, f":load {args[0]}")
-        lines = [f"loaded model {source.header.name} from {args[0]}: {len(self.model.rows) if self.model else 0} "
-                 "layers", self.symbols_text()]
+        lines = [f"loaded model {source.header.name} from {args[0]}: "
+                 f"{render.counted(len(self.model.rows) if self.model else 0, 'layer')}", self.symbols_text()]
         if self.model:
             lines.append(totals_text(self.model, self.evaluation))
         return Reply("\n".join(lines))
 
     def cmd_summary(self, args):
+        if args:
+            return self.delegate("summary", args)
         model, ev = self.need_model()
         return Reply(render.text_table(model, ev))
 

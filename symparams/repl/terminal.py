@@ -55,7 +55,7 @@ def run_terminal(session: Session, input=None, output=None, write=None, history:
     write = write or show
     while True:
         try:
-            line = prompt.prompt(CONTINUATION if session.continuing else PROMPT)
+            line = prompt.prompt(CONTINUATION if session.continuing else PROMPT, default=session.indent)
         except KeyboardInterrupt:      # Ctrl-C drops the line (and an unfinished block), not the session
             session.pending = []
             continue

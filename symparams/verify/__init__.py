@@ -12,7 +12,9 @@ import importlib
 from ..errors import SymparamsError
 
 FRAMEWORKS = {"torch": "torch", "keras": "keras"}      # framework -> the convention its counts follow
-INSTALL = {"torch": "pip install torch==2.13.0", "keras": "pip install keras  (Keras 3; runs on PyTorch here)"}
+# Both frameworks come with the `verify` extra; the pin keeps pip off torch's multi-GB CUDA build.
+INSTALL = {"torch": "pip install 'symparams[verify]' (or pip install torch==2.13.0)",
+           "keras": "pip install 'symparams[verify]' (or pip install keras: Keras 3, run on PyTorch here)"}
 PRETTY = {"torch": "PyTorch", "keras": "Keras"}
 
 
@@ -25,8 +27,8 @@ def network_module(framework: str):
     try:
         return importlib.import_module(f"symparams.verify.{framework}_network")
     except ImportError as e:
-        raise MissingFramework(f"checking against {PRETTY[framework]} needs {framework}, which cannot be imported "
-                               f"({e})", hint=f"install it: {INSTALL[framework]}") from None
+        raise MissingFramework(f"this needs {PRETTY[framework]} ({framework}), which cannot be imported ({e})",
+                               hint=f"install it: {INSTALL[framework]}") from None
 
 
 def version(framework: str) -> str:
