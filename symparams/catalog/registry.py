@@ -8,7 +8,9 @@ A catalog entry is a plain function from input shapes and arguments to an `Out`:
 
 The first name is the Keras class, the second the PyTorch class; both spellings (and any
 aliases) are accepted in the language, case and underscores ignored. Annotations say how a
-user's argument is checked and converted; `c` is the Convention.
+user's argument is checked and converted; `c` is the Convention. The other framework's spellings
+of a call (keyword aliases, PyTorch's positional orders, keywords that change nothing) are data in
+conventions.py, which `LayerSpec.bind` reads.
 """
 from __future__ import annotations
 
@@ -205,9 +207,11 @@ class LayerSpec:
     n_inputs: int          # fixed number of input tensors otherwise
     wants_convention: bool
     # PyTorch's constructor order, for calls spelled as the PyTorch class (`Conv2d(3, 16, 3)`):
-    # the same layer takes its positional arguments in a different order in each framework.
+    # the same layer takes its positional arguments in a different order in each framework
+    # (conventions.TORCH_POSITIONAL).
     torch_positional: tuple = ()
-    # Constructor arguments of the framework class that change no count or shape: accepted, ignored.
+    # Constructor arguments of the framework class that change no count or shape: accepted, ignored
+    # (conventions.IGNORED_KEYWORDS).
     ignored: frozenset = frozenset()
 
     @property
