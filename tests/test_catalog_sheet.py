@@ -77,3 +77,9 @@ def test_a_new_layer_is_its_entry_and_its_builder_entries(monkeypatch):
         assert model.params == 40
         (row,) = check(model, framework).rows
         assert row.status == "agrees", (framework, row.formula, row.framework)
+
+
+def test_one_named_layer_shows_its_formula_as_written_not_as_the_source_wraps_it(capsys):
+    from symparams.cli import main
+    assert main(["layers", "conv3d"]) == 0
+    assert "(PyTorch): prod(k)*C/groups*filters weights + filters biases." in capsys.readouterr().out

@@ -68,91 +68,91 @@ def activation(x, activation: Activation):
 # the function, never a count or a shape: conventions.IGNORED_KEYWORDS accepts and ignores them.
 @layer("ReLU", "ReLU")
 def relu(x):
-    """relu: elementwise, no weights, shape unchanged."""
+    """max(0, x): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("ReLU6", "ReLU6")
 def relu6(x):
-    """relu6: elementwise, no weights, shape unchanged."""
+    """min(max(0, x), 6): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("GELU", "GELU")
 def gelu(x):
-    """gelu: elementwise, no weights, shape unchanged."""
+    """x * Phi(x), Phi the standard normal CDF: no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("SiLU", "SiLU", "swish")
 def silu(x):
-    """silu: elementwise, no weights, shape unchanged."""
+    """x * sigmoid(x) (swish): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("Sigmoid", "Sigmoid")
 def sigmoid(x):
-    """sigmoid: elementwise, no weights, shape unchanged."""
+    """1 / (1 + exp(-x)): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("Tanh", "Tanh")
 def tanh(x):
-    """tanh: elementwise, no weights, shape unchanged."""
+    """tanh(x): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("SELU", "SELU")
 def selu(x):
-    """selu: elementwise, no weights, shape unchanged."""
+    """scale * elu(x, alpha), scale and alpha fixed: no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("Softplus", "Softplus")
 def softplus(x):
-    """softplus: elementwise, no weights, shape unchanged."""
+    """log(1 + exp(x)): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("Softsign", "Softsign")
 def softsign(x):
-    """softsign: elementwise, no weights, shape unchanged."""
+    """x / (1 + |x|): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("Mish", "Mish")
 def mish(x):
-    """mish: elementwise, no weights, shape unchanged."""
+    """x * tanh(softplus(x)): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("HardSwish", "Hardswish")
 def hard_swish(x):
-    """hard_swish: elementwise, no weights, shape unchanged."""
+    """x * relu6(x + 3) / 6: no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("HardSigmoid", "Hardsigmoid")
 def hard_sigmoid(x):
-    """hard_sigmoid: elementwise, no weights, shape unchanged."""
+    """relu6(x + 3) / 6: no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("LogSigmoid", "LogSigmoid")
 def log_sigmoid(x):
-    """log_sigmoid: elementwise, no weights, shape unchanged."""
+    """log(sigmoid(x)): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("Tanhshrink", "Tanhshrink")
 def tanhshrink(x):
-    """tanhshrink: elementwise, no weights, shape unchanged."""
+    """x - tanh(x): no weights, shape unchanged."""
     return Out(shape=x)
 
 
 @layer("Identity", "Identity")
 def identity(x):
-    """identity: elementwise, no weights, shape unchanged."""
+    """x itself: no weights, shape unchanged."""
     return Out(shape=x)
 
 
