@@ -1,6 +1,9 @@
-"""Every difference between the Keras and PyTorch ways of counting, in one place.
+"""Every difference between Keras and PyTorch, in one place.
 
-Layer formulas ask a Convention; they never test the framework's name themselves.
+How they count: a `Convention` (KERAS, TORCH), which layer formulas ask; they never test the framework's
+name themselves. How a call is spelled: the other framework's argument names (KEYWORD_ALIASES), PyTorch's
+positional orders (TORCH_POSITIONAL), keywords that change nothing (IGNORED_KEYWORDS, IGNORED_SUFFIXES)
+and those refused (REFUSED), which the registry reads when it binds a call.
 """
 from __future__ import annotations
 
@@ -65,6 +68,77 @@ def get_convention(name: str, pos=None) -> Convention:
     except KeyError:
         raise ArgumentError(f"unknown convention '{name}'", pos,
                             did_you_mean(name, ["keras", "torch"]) or "choose 'keras' or 'torch'") from None
+
+
+# ---------------------------------------------------------------- how a call is spelled
+
+# A call may name a layer's arguments as either framework does; the catalog's entries name them as
+# Keras does, and the registry (catalog/registry.py) reads the tables below to bind a call.
+
+# Spellings of the same argument in the two frameworks, mapped to the catalog's (Keras) names; None for
+# a constructor keyword that changes no count or shape, accepted by every entry and ignored.
+KEYWORD_ALIASES = {
+    "out_features": "units", "out_channels": "filters", "stride": "strides", "dilation": "dilation_rate",
+    "bias": "use_bias", "num_features": "features", "normalized_shape": "features", "p": "rate",
+    "num_embeddings": "input_dim", "embedding_dim": "output_dim", "hidden_size": "units",
+    "kernel_size": "pool_size", "num_groups": "groups", "num_channels": "features", "dim": "axis", "nonlinearity": "activation",
+    "inplace": None, "eps": None, "epsilon": None, "momentum": None,
+    "dropout": None, "recurrent_dropout": None, "dtype": None, "device": None, "seed": None,
+    # ... and the constructors' other keywords that change no count or shape, accepted everywhere.
+    "noise_shape": None, "go_backwards": None, "stateful": None, "unroll": None, "use_cudnn": None,
+    "unit_forget_bias": None, "synchronized": None, "weights": None, "add_zero_attn": None, "attention_axes": None,
+    "sliding_window": None, "flash_attention": None, "return_indices": None, "init": None, "layer_norm_eps": None,
+    "max_norm": None, "norm_type": None, "scale_grad_by_freq": None, "sparse": None, "lora_rank": None,
+    "lora_alpha": None, "quantization_config": None, "gptq_unpacked_column_size": None, "renorm_clipping": None, "renorm_momentum": None,
+    "enable_nested_tensor": None, "mask_check": None,
+}
+# Constructor keywords that would change a count or an output symparams cannot follow: refused
+# (unless given their default) with the reason.
+REFUSED = {
+    "return_state": "symparams follows one output tensor per layer; the states are the last step's outputs",
+    "renorm": "Keras's batch renormalisation adds moving statistics symparams does not count yet",
+    "use_gate": "Keras's gated attention adds a gate projection symparams does not count yet",
+    "backward_layer": "a different backward layer is not counted yet; Bidirectional copies the forward one",
+    "custom_encoder": "write the encoder and decoder as layers of their own instead of a custom Transformer",
+    "custom_decoder": "write the encoder and decoder as layers of their own instead of a custom Transformer",
+}
+# Keyword arguments that change no count or shape: initialisers, regularisers and the like.
+IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
+# PyTorch's batch_first=False reads (T, N, F); symparams' shapes are an example's, batch first.
+BATCH_FIRST_HINT = ("symparams' shapes leave the batch out and read batch first: drop batch_first, or write "
+                    "batch_first=true (the counts are the same either way)")
+
+# PyTorch's constructor order in the catalog's argument names, for the entries whose PyTorch class takes
+# its positional arguments in another order than Keras's: a call spelled as that class (`Conv2d(3, 16, 3)`,
+# `Linear(784, 10)`) binds them in this order; its Lazy class (`LazyLinear(10)`) without the first.
+_CONV_ORDER = ("in_channels", "filters", "kernel_size", "strides", "padding", "dilation_rate", "groups", "use_bias")
+_CONV_TRANSPOSE_ORDER = ("in_channels", "filters", "kernel_size", "strides", "padding", "output_padding", "groups",
+                         "use_bias", "dilation_rate")
+TORCH_POSITIONAL = {
+    "dense": ("in_features", "units", "use_bias"),
+    "conv1d": _CONV_ORDER, "conv2d": _CONV_ORDER, "conv3d": _CONV_ORDER,
+    "conv1d_transpose": _CONV_TRANSPOSE_ORDER, "conv2d_transpose": _CONV_TRANSPOSE_ORDER,
+    "conv3d_transpose": _CONV_TRANSPOSE_ORDER,
+    "simple_rnn_cell": ("input_size", "units", "use_bias", "activation"),
+    "lstm_cell": ("input_size", "units", "use_bias"),
+    "gru_cell": ("input_size", "units", "use_bias"),
+    "multihead_attention": ("embed_dim", "num_heads"),
+}
+
+# Keywords of one entry's framework class that change the function, never a count or a shape (ReLU's
+# max_value, GELU's approximate): accepted by that entry and ignored.
+IGNORED_KEYWORDS = {
+    "relu": ("max_value", "negative_slope", "threshold"),
+    "gelu": ("approximate",),
+    "softplus": ("beta", "threshold"),
+    "hardtanh": ("min_value", "max_value"),       # torch's deprecated spellings of min_val, max_val
+    "embedding_bag": ("include_last_offset",),
+    "resizing": ("interpolation", "crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value",
+                 "antialias"),
+    "mel_spectrogram": ("window", "sampling_rate", "min_freq", "max_freq", "power_to_db", "top_db", "mag_exp",
+                        "min_power", "ref_power"),
+    "stft_spectrogram": ("window", "periodic", "scaling"),
+}
 
 
 CHANNEL_NAMES = {"c", "ch", "channels", "in_channels", "c_in", "cin", "chans"}

@@ -64,7 +64,7 @@ def _query_value_key(xs, name):
     return xs[0], xs[1], xs[2] if len(xs) == 3 else xs[1]
 
 
-@layer("MultiHeadAttention", "MultiheadAttention", "mha", torch_positional=("embed_dim", "num_heads"))
+@layer("MultiHeadAttention", "MultiheadAttention", "mha")
 def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim = None, use_bias: Bool = True,
                         output_shape: Dim = None, embed_dim: Dim = None, kdim: Dim = None, vdim: Dim = None,
                         add_bias_kv: Bool = False, dropout: Probability = 0.0):

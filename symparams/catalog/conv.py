@@ -76,70 +76,123 @@ def _conv_transpose(x, n, name, filters, kernel_size, strides, padding, output_p
                macs=product(sizes) * channels * weights_per_input_channel, conditions=conditions)
 
 
-def _depthwise(x, n, name, kernel_size, strides, padding, depth_multiplier, dilation_rate, c):
-    """(spatial output sizes, channels out of the depthwise step, its weights, its MACs) - no bias."""
+def _depthwise(x, n, name, kernel_size, strides, padding, depth_multiplier, dilation_rate, use_bias, c):
+    """C channels, m kernels each: prod(k)*C*m weights (+ C*m biases)."""
     sizes, channels = split_channels(x, n, name, c)
     out, k = _windows(sizes, n, name, kernel_size, strides, padding, dilation_rate, c)
     mid = channels * depth_multiplier
-    return out, mid, product(k) * mid, product(out) * mid * product(k)
+    return Out(shape=join_channels(out, mid, c), params=product(k) * mid + (mid if use_bias else 0),
+               macs=product(out) * mid * product(k))
 
 
-def _register(n):
-    layout = {1: "(L, C) (Keras) or (C, L) (PyTorch)", 2: "(H, W, C) (Keras) or (C, H, W) (PyTorch)",
-              3: "(D, H, W, C) (Keras) or (C, D, H, W) (PyTorch)"}[n]
-
-    def conv(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
-             dilation_rate: Dims = 1, groups: Dim = 1, use_bias: Bool = True, activation: Activation = None,
-             in_channels: Dim = None, padding_mode: PaddingMode = "zeros", *, c):
-        return _conv(x, n, f"conv{n}d", filters, kernel_size, strides, padding, dilation_rate, groups, use_bias,
-                     in_channels, c)
-    conv.__doc__ = f"{n}-D convolution over {layout}: prod(k)*C/groups*filters weights + filters biases."
-    layer(f"Conv{n}D", f"Conv{n}d", f"convolution{n}d", f"LazyConv{n}d", name=f"conv{n}d",
-          torch_positional=("in_channels", "filters", "kernel_size", "strides", "padding", "dilation_rate",
-                            "groups", "use_bias"))(conv)
-
-    def conv_transpose(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
-                       output_padding: Amounts = None, dilation_rate: Dims = 1, groups: Dim = 1,
-                       use_bias: Bool = True, activation: Activation = None, in_channels: Dim = None,
-                       padding_mode: PaddingMode = "zeros", *, c):
-        return _conv_transpose(x, n, f"conv{n}d_transpose", filters, kernel_size, strides, padding, output_padding,
-                               dilation_rate, groups, use_bias, in_channels, c)
-    conv_transpose.__doc__ = (f"{n}-D transposed convolution over {layout}: prod(k)*C*filters/groups weights + "
-                              f"filters biases; each axis grows to (L - 1)*s - 2p + K + output_padding.")
-    layer(f"Conv{n}DTranspose", f"ConvTranspose{n}d", f"Convolution{n}DTranspose", f"deconv{n}d",
-          f"LazyConvTranspose{n}d",
-          name=f"conv{n}d_transpose",
-          torch_positional=("in_channels", "filters", "kernel_size", "strides", "padding", "output_padding",
-                            "groups", "use_bias", "dilation_rate"))(conv_transpose)
+def _separable(x, n, name, filters, kernel_size, strides, padding, depth_multiplier, dilation_rate, use_bias, c):
+    """The depthwise step without its bias, then a 1x1 convolution of its C*m channels to `filters`."""
+    depthwise = _depthwise(x, n, name, kernel_size, strides, padding, depth_multiplier, dilation_rate, False, c)
+    sizes, mid = split_channels(depthwise.shape, n, name, c)
+    return Out(shape=join_channels(sizes, filters, c),
+               params=depthwise.params + mid * filters + (filters if use_bias else 0),
+               macs=depthwise.macs + product(sizes) * mid * filters)
 
 
-for _n in (1, 2, 3):
-    _register(_n)
+
+@layer("Conv1D", "Conv1d", "convolution1d", "LazyConv1d")
+def conv1d(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid", dilation_rate: Dims = 1,
+           groups: Dim = 1, use_bias: Bool = True, activation: Activation = None, in_channels: Dim = None,
+           padding_mode: PaddingMode = "zeros", *, c):
+    """1-D convolution over (L, C) (Keras) or (C, L) (PyTorch): prod(k)*C/groups*filters weights + filters biases."""
+    return _conv(x, 1, "conv1d", filters, kernel_size, strides, padding, dilation_rate, groups, use_bias,
+                 in_channels, c)
 
 
-def _register_depthwise(n):
-    def depthwise(x, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid", depth_multiplier: Dim = 1,
-                  dilation_rate: Dims = 1, use_bias: Bool = True, activation: Activation = None, *, c):
-        out, mid, weights, macs = _depthwise(x, n, f"depthwise_conv{n}d", kernel_size, strides, padding,
-                                             depth_multiplier, dilation_rate, c)
-        return Out(shape=join_channels(out, mid, c), params=weights + (mid if use_bias else 0), macs=macs)
-    depthwise.__doc__ = (f"{n}-D depthwise convolution: each of the C channels gets depth_multiplier kernels of "
-                         f"its own; prod(k)*C*m weights + C*m biases (PyTorch: Conv{n}d(C, C*m, k, groups=C)).")
-    layer(f"DepthwiseConv{n}D", f"DepthwiseConv{n}D", name=f"depthwise_conv{n}d")(depthwise)
-
-    def separable(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
-                  depth_multiplier: Dim = 1, dilation_rate: Dims = 1, use_bias: Bool = True,
-                  activation: Activation = None, *, c):
-        out, mid, weights, macs = _depthwise(x, n, f"separable_conv{n}d", kernel_size, strides, padding,
-                                             depth_multiplier, dilation_rate, c)
-        return Out(shape=join_channels(out, filters, c),
-                   params=weights + mid * filters + (filters if use_bias else 0),
-                   macs=macs + product(out) * mid * filters)
-    separable.__doc__ = (f"{n}-D separable convolution: a depthwise step (prod(k)*C*m weights, no bias), then a "
-                         f"pointwise one (C*m*filters weights + filters biases).")
-    layer(f"SeparableConv{n}D", f"SeparableConv{n}D", f"SeparableConvolution{n}D",
-          name=f"separable_conv{n}d")(separable)
+@layer("Conv2D", "Conv2d", "convolution2d", "LazyConv2d")
+def conv2d(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid", dilation_rate: Dims = 1,
+           groups: Dim = 1, use_bias: Bool = True, activation: Activation = None, in_channels: Dim = None,
+           padding_mode: PaddingMode = "zeros", *, c):
+    """2-D convolution over (H, W, C) (Keras) or (C, H, W) (PyTorch): prod(k)*C/groups*filters weights + filters
+    biases."""
+    return _conv(x, 2, "conv2d", filters, kernel_size, strides, padding, dilation_rate, groups, use_bias,
+                 in_channels, c)
 
 
-for _n in (1, 2):
-    _register_depthwise(_n)
+@layer("Conv3D", "Conv3d", "convolution3d", "LazyConv3d")
+def conv3d(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid", dilation_rate: Dims = 1,
+           groups: Dim = 1, use_bias: Bool = True, activation: Activation = None, in_channels: Dim = None,
+           padding_mode: PaddingMode = "zeros", *, c):
+    """3-D convolution over (D, H, W, C) (Keras) or (C, D, H, W) (PyTorch): prod(k)*C/groups*filters weights +
+    filters biases."""
+    return _conv(x, 3, "conv3d", filters, kernel_size, strides, padding, dilation_rate, groups, use_bias,
+                 in_channels, c)
+
+
+# ---------------------------------------------------------------- transposed convolutions
+
+
+@layer("Conv1DTranspose", "ConvTranspose1d", "Convolution1DTranspose", "deconv1d", "LazyConvTranspose1d")
+def conv1d_transpose(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
+                     output_padding: Amounts = None, dilation_rate: Dims = 1, groups: Dim = 1, use_bias: Bool = True,
+                     activation: Activation = None, in_channels: Dim = None, padding_mode: PaddingMode = "zeros", *, c):
+    """1-D transposed convolution over (L, C) (Keras) or (C, L) (PyTorch): prod(k)*C*filters/groups weights +
+    filters biases; each axis grows to (L - 1)*s - 2p + K + output_padding."""
+    return _conv_transpose(x, 1, "conv1d_transpose", filters, kernel_size, strides, padding, output_padding,
+                           dilation_rate, groups, use_bias, in_channels, c)
+
+
+@layer("Conv2DTranspose", "ConvTranspose2d", "Convolution2DTranspose", "deconv2d", "LazyConvTranspose2d")
+def conv2d_transpose(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
+                     output_padding: Amounts = None, dilation_rate: Dims = 1, groups: Dim = 1, use_bias: Bool = True,
+                     activation: Activation = None, in_channels: Dim = None, padding_mode: PaddingMode = "zeros", *, c):
+    """2-D transposed convolution over (H, W, C) (Keras) or (C, H, W) (PyTorch): prod(k)*C*filters/groups weights +
+    filters biases; each axis grows to (L - 1)*s - 2p + K + output_padding."""
+    return _conv_transpose(x, 2, "conv2d_transpose", filters, kernel_size, strides, padding, output_padding,
+                           dilation_rate, groups, use_bias, in_channels, c)
+
+
+@layer("Conv3DTranspose", "ConvTranspose3d", "Convolution3DTranspose", "deconv3d", "LazyConvTranspose3d")
+def conv3d_transpose(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
+                     output_padding: Amounts = None, dilation_rate: Dims = 1, groups: Dim = 1, use_bias: Bool = True,
+                     activation: Activation = None, in_channels: Dim = None, padding_mode: PaddingMode = "zeros", *, c):
+    """3-D transposed convolution over (D, H, W, C) (Keras) or (C, D, H, W) (PyTorch): prod(k)*C*filters/groups
+    weights + filters biases; each axis grows to (L - 1)*s - 2p + K + output_padding."""
+    return _conv_transpose(x, 3, "conv3d_transpose", filters, kernel_size, strides, padding, output_padding,
+                           dilation_rate, groups, use_bias, in_channels, c)
+
+
+# ---------------------------------------------------------------- depthwise and separable (Keras)
+
+
+@layer("DepthwiseConv1D", "DepthwiseConv1D")
+def depthwise_conv1d(x, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid", depth_multiplier: Dim = 1,
+                     dilation_rate: Dims = 1, use_bias: Bool = True, activation: Activation = None, *, c):
+    """1-D depthwise convolution: each of the C channels gets depth_multiplier kernels of its own; prod(k)*C*m
+    weights + C*m biases (PyTorch: Conv1d(C, C*m, k, groups=C))."""
+    return _depthwise(x, 1, "depthwise_conv1d", kernel_size, strides, padding, depth_multiplier, dilation_rate,
+                      use_bias, c)
+
+
+@layer("DepthwiseConv2D", "DepthwiseConv2D")
+def depthwise_conv2d(x, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid", depth_multiplier: Dim = 1,
+                     dilation_rate: Dims = 1, use_bias: Bool = True, activation: Activation = None, *, c):
+    """2-D depthwise convolution: each of the C channels gets depth_multiplier kernels of its own; prod(k)*C*m
+    weights + C*m biases (PyTorch: Conv2d(C, C*m, k, groups=C))."""
+    return _depthwise(x, 2, "depthwise_conv2d", kernel_size, strides, padding, depth_multiplier, dilation_rate,
+                      use_bias, c)
+
+
+@layer("SeparableConv1D", "SeparableConv1D", "SeparableConvolution1D")
+def separable_conv1d(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
+                     depth_multiplier: Dim = 1, dilation_rate: Dims = 1, use_bias: Bool = True,
+                     activation: Activation = None, *, c):
+    """1-D separable convolution: a depthwise step (prod(k)*C*m weights, no bias), then a pointwise one (C*m*filters
+    weights + filters biases)."""
+    return _separable(x, 1, "separable_conv1d", filters, kernel_size, strides, padding, depth_multiplier,
+                      dilation_rate, use_bias, c)
+
+
+@layer("SeparableConv2D", "SeparableConv2D", "SeparableConvolution2D")
+def separable_conv2d(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
+                     depth_multiplier: Dim = 1, dilation_rate: Dims = 1, use_bias: Bool = True,
+                     activation: Activation = None, *, c):
+    """2-D separable convolution: a depthwise step (prod(k)*C*m weights, no bias), then a pointwise one (C*m*filters
+    weights + filters biases)."""
+    return _separable(x, 2, "separable_conv2d", filters, kernel_size, strides, padding, depth_multiplier,
+                      dilation_rate, use_bias, c)

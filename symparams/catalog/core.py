@@ -46,7 +46,7 @@ def activated(shape: tuple, activation) -> tuple:
 
 # ---------------------------------------------------------------- dense
 
-@layer("Dense", "Linear", "LazyLinear", torch_positional=("in_features", "units", "use_bias"))
+@layer("Dense", "Linear", "LazyLinear")
 def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None, in_features: Dim = None):
     """y = x W + b on the last axis n: n*units weights + units biases (any rank)."""
     need_rank(x, tuple(range(1, 9)), "dense")
@@ -64,25 +64,96 @@ def activation(x, activation: Activation):
     return Out(shape=activated(x, activation))
 
 
-def _elementwise_layer(name, keras_name, torch_name, *aliases, ignores=()):
-    def fn(x):
-        return Out(shape=x)
-    fn.__doc__ = f"{name}: elementwise, no weights, shape unchanged."
-    layer(keras_name, torch_name, *aliases, name=name, ignores=ignores)(fn)
+# Elementwise functions whose class arguments (ReLU's max_value, GELU's approximate, Softplus's beta) change
+# the function, never a count or a shape: conventions.IGNORED_KEYWORDS accepts and ignores them.
+@layer("ReLU", "ReLU")
+def relu(x):
+    """max(0, x): no weights, shape unchanged."""
+    return Out(shape=x)
 
 
-# The arguments these classes take (ReLU's max_value, GELU's approximate, Softplus's beta) change
-# the function, never a count or a shape: accepted and ignored.
-for _name, _classes, _ignores in [
-        ("relu", ("ReLU", "ReLU"), ("max_value", "negative_slope", "threshold")),
-        ("gelu", ("GELU", "GELU"), ("approximate",)), ("sigmoid", ("Sigmoid", "Sigmoid"), ()),
-        ("tanh", ("Tanh", "Tanh"), ()), ("selu", ("SELU", "SELU"), ()), ("silu", ("SiLU", "SiLU", "swish"), ()),
-        ("relu6", ("ReLU6", "ReLU6"), ()), ("softplus", ("Softplus", "Softplus"), ("beta", "threshold")),
-        ("mish", ("Mish", "Mish"), ()), ("hard_swish", ("HardSwish", "Hardswish"), ()),
-        ("hard_sigmoid", ("HardSigmoid", "Hardsigmoid"), ()), ("softsign", ("Softsign", "Softsign"), ()),
-        ("identity", ("Identity", "Identity"), ()), ("log_sigmoid", ("LogSigmoid", "LogSigmoid"), ()),
-        ("tanhshrink", ("Tanhshrink", "Tanhshrink"), ())]:
-    _elementwise_layer(_name, *_classes, ignores=_ignores)
+@layer("ReLU6", "ReLU6")
+def relu6(x):
+    """min(max(0, x), 6): no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("GELU", "GELU")
+def gelu(x):
+    """x * Phi(x), Phi the standard normal CDF: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("SiLU", "SiLU", "swish")
+def silu(x):
+    """x * sigmoid(x) (swish): no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Sigmoid", "Sigmoid")
+def sigmoid(x):
+    """1 / (1 + exp(-x)): no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Tanh", "Tanh")
+def tanh(x):
+    """tanh(x): no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("SELU", "SELU")
+def selu(x):
+    """scale * elu(x, alpha), scale and alpha fixed: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Softplus", "Softplus")
+def softplus(x):
+    """log(1 + exp(x)): no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Softsign", "Softsign")
+def softsign(x):
+    """x / (1 + |x|): no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Mish", "Mish")
+def mish(x):
+    """x * tanh(softplus(x)): no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("HardSwish", "Hardswish")
+def hard_swish(x):
+    """x * relu6(x + 3) / 6: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("HardSigmoid", "Hardsigmoid")
+def hard_sigmoid(x):
+    """relu6(x + 3) / 6: no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("LogSigmoid", "LogSigmoid")
+def log_sigmoid(x):
+    """log(sigmoid(x)): no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Tanhshrink", "Tanhshrink")
+def tanhshrink(x):
+    """x - tanh(x): no weights, shape unchanged."""
+    return Out(shape=x)
+
+
+@layer("Identity", "Identity")
+def identity(x):
+    """x itself: no weights, shape unchanged."""
+    return Out(shape=x)
 
 
 @layer("CELU", "CELU")
@@ -103,7 +174,7 @@ def softshrink(x, lambd: Real = 0.5):
     return Out(shape=x)
 
 
-@layer("Hardtanh", "Hardtanh", ignores=("min_value", "max_value"))   # torch's deprecated spellings
+@layer("Hardtanh", "Hardtanh")
 def hardtanh(x, min_val: Real = -1.0, max_val: Real = 1.0):
     """x clipped to [min_val, max_val]: no weights, shape unchanged."""
     return Out(shape=x)
@@ -310,21 +381,37 @@ def dropout(x, rate: Probability = 0.5):
     return Out(shape=x)
 
 
-def _dropout_layer(name, keras_name, torch_name, ranks, meaning):
-    def fn(x, rate: Probability = 0.5):
-        if ranks:
-            need_rank(x, ranks, name, meaning)
-        return Out(shape=x)
-    fn.__doc__ = f"{name}: drops {'whole channels' if ranks else 'units'} while training: no weights."
-    layer(keras_name, torch_name, name=name)(fn)
+@layer("SpatialDropout1D", "Dropout1d")
+def spatial_dropout1d(x, rate: Probability = 0.5):
+    """spatial_dropout1d: drops whole channels while training: no weights."""
+    need_rank(x, 2, "spatial_dropout1d", "(steps and channels)")
+    return Out(shape=x)
 
 
-for _n, _args in {"spatial_dropout1d": ("SpatialDropout1D", "Dropout1d", 2, "(steps and channels)"),
-                  "spatial_dropout2d": ("SpatialDropout2D", "Dropout2d", 3, "(an image with channels)"),
-                  "spatial_dropout3d": ("SpatialDropout3D", "Dropout3d", 4, "(a volume with channels)"),
-                  "alpha_dropout": ("AlphaDropout", "AlphaDropout", None, ""),
-                  "gaussian_dropout": ("GaussianDropout", "GaussianDropout", None, "")}.items():
-    _dropout_layer(_n, *_args)
+@layer("SpatialDropout2D", "Dropout2d")
+def spatial_dropout2d(x, rate: Probability = 0.5):
+    """spatial_dropout2d: drops whole channels while training: no weights."""
+    need_rank(x, 3, "spatial_dropout2d", "(an image with channels)")
+    return Out(shape=x)
+
+
+@layer("SpatialDropout3D", "Dropout3d")
+def spatial_dropout3d(x, rate: Probability = 0.5):
+    """spatial_dropout3d: drops whole channels while training: no weights."""
+    need_rank(x, 4, "spatial_dropout3d", "(a volume with channels)")
+    return Out(shape=x)
+
+
+@layer("AlphaDropout", "AlphaDropout")
+def alpha_dropout(x, rate: Probability = 0.5):
+    """alpha_dropout: drops units while training: no weights."""
+    return Out(shape=x)
+
+
+@layer("GaussianDropout", "GaussianDropout")
+def gaussian_dropout(x, rate: Probability = 0.5):
+    """gaussian_dropout: drops units while training: no weights."""
+    return Out(shape=x)
 
 
 @layer("FeatureAlphaDropout", "FeatureAlphaDropout")
@@ -346,7 +433,7 @@ def embedding(x, input_dim: Dim, output_dim: Dim, mask_zero: Bool = False, paddi
 EmbeddingBagMode = Choice("mean", "sum", "max")
 
 
-@layer("EmbeddingBag", "EmbeddingBag", ignores=("include_last_offset",))
+@layer("EmbeddingBag", "EmbeddingBag")
 def embedding_bag(x, input_dim: Dim, output_dim: Dim, mode: EmbeddingBagMode = "mean", padding_idx: Int = None):
     """PyTorch EmbeddingBag: a table of input_dim vectors of size output_dim (input_dim*output_dim weights);
     each bag of N indices, (N,), becomes one vector, their mean, sum or max."""

@@ -50,36 +50,102 @@ def _per_channel(x, name, features, axis, center, scale, affine, use_bias, track
     return Out(shape=x, params=learned + stats, non_trainable=stats, conditions=conditions)
 
 
-def _register(name, keras_name, torch_name, ranks, layout, learned, tracked, what, *aliases):
-    """One entry of the batch/instance family; `learned` and `tracked` are PyTorch's defaults of
-    affine and track_running_stats (True for BatchNorm, False for InstanceNorm)."""
-    def fn(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
-           affine: Bool = learned, use_bias: Bool = True, track_running_stats: Bool = tracked, *, c):
-        if ranks:
-            need_rank(x, ranks, name, layout)
-        return _per_channel(x, name, features, axis, center, scale, affine, use_bias, track_running_stats, c)
-    fn.__doc__ = f"{what} over {layout}: " + (
-        "per channel C, gamma and beta (trained), running mean and variance (Keras: 4C weights, "
-        "2C not trained; PyTorch: 2C, and 2C + 1 buffers)." if learned else
-        "no weights by default; affine=true adds gamma and beta per channel, track_running_stats=true "
-        "a running mean and variance as BatchNorm has.")
-    layer(keras_name, torch_name, *aliases, name=name)(fn)
-
-
 # SyncBatchNorm is BatchNorm whose statistics are reduced across processes: the same weights.
-_register("batchnorm", "BatchNormalization", "BatchNorm", None, "any input", True, True, "Batch normalisation",
-          "batch_norm", "batchnormalization", "SyncBatchNorm")
-for _n, (_ranks, _layout) in {1: ((1, 2), "(C,) or steps with channels"), 2: (3, "images with channels"),
-                              3: (4, "volumes with channels")}.items():
-    # torch's Lazy* classes infer num_features from their first input, as every entry does.
-    _register(f"batchnorm{_n}d", f"BatchNorm{_n}d", f"BatchNorm{_n}d", _ranks, _layout, True, True,
-              "Batch normalisation", f"LazyBatchNorm{_n}d")
-    _register(f"instancenorm{_n}d", f"InstanceNorm{_n}d", f"InstanceNorm{_n}d", _n + 1, _layout, False, False,
-              "Instance normalisation")
-    # Not an alias: torch's LazyInstanceNorm*d default to affine=True, track_running_stats=True.
-    _register(f"lazy_instancenorm{_n}d", f"LazyInstanceNorm{_n}d", f"LazyInstanceNorm{_n}d", _n + 1, _layout,
-              True, True, "Instance normalisation (torch's Lazy class, whose affine and track_running_stats "
-                          "default to true)")
+@layer("BatchNormalization", "BatchNorm", "batch_norm", "batchnormalization", "SyncBatchNorm")
+def batchnorm(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+              affine: Bool = True, use_bias: Bool = True, track_running_stats: Bool = True, *, c):
+    """Batch normalisation over any input: per channel C, gamma and beta (trained), running mean and variance
+    (Keras: 4C weights, 2C not trained; PyTorch: 2C, and 2C + 1 buffers)."""
+    return _per_channel(x, "batchnorm", features, axis, center, scale, affine, use_bias, track_running_stats, c)
+
+
+# torch's Lazy* classes infer num_features from their first input, as every entry does.
+@layer("BatchNorm1d", "BatchNorm1d", "LazyBatchNorm1d")
+def batchnorm1d(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+                affine: Bool = True, use_bias: Bool = True, track_running_stats: Bool = True, *, c):
+    """Batch normalisation over (C,) or steps with channels: per channel C, gamma and beta (trained), running mean
+    and variance (Keras: 4C weights, 2C not trained; PyTorch: 2C, and 2C + 1 buffers)."""
+    need_rank(x, (1, 2), "batchnorm1d", "(C,) or steps with channels")
+    return _per_channel(x, "batchnorm1d", features, axis, center, scale, affine, use_bias, track_running_stats, c)
+
+
+@layer("BatchNorm2d", "BatchNorm2d", "LazyBatchNorm2d")
+def batchnorm2d(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+                affine: Bool = True, use_bias: Bool = True, track_running_stats: Bool = True, *, c):
+    """Batch normalisation over images with channels: per channel C, gamma and beta (trained), running mean and
+    variance (Keras: 4C weights, 2C not trained; PyTorch: 2C, and 2C + 1 buffers)."""
+    need_rank(x, 3, "batchnorm2d", "images with channels")
+    return _per_channel(x, "batchnorm2d", features, axis, center, scale, affine, use_bias, track_running_stats, c)
+
+
+@layer("BatchNorm3d", "BatchNorm3d", "LazyBatchNorm3d")
+def batchnorm3d(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+                affine: Bool = True, use_bias: Bool = True, track_running_stats: Bool = True, *, c):
+    """Batch normalisation over volumes with channels: per channel C, gamma and beta (trained), running mean and
+    variance (Keras: 4C weights, 2C not trained; PyTorch: 2C, and 2C + 1 buffers)."""
+    need_rank(x, 4, "batchnorm3d", "volumes with channels")
+    return _per_channel(x, "batchnorm3d", features, axis, center, scale, affine, use_bias, track_running_stats, c)
+
+
+@layer("InstanceNorm1d", "InstanceNorm1d")
+def instancenorm1d(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+                   affine: Bool = False, use_bias: Bool = True, track_running_stats: Bool = False, *, c):
+    """Instance normalisation over (C,) or steps with channels: no weights by default; affine=true adds gamma and
+    beta per channel, track_running_stats=true a running mean and variance as BatchNorm has."""
+    need_rank(x, 2, "instancenorm1d", "(C,) or steps with channels")
+    return _per_channel(x, "instancenorm1d", features, axis, center, scale, affine, use_bias, track_running_stats, c)
+
+
+@layer("InstanceNorm2d", "InstanceNorm2d")
+def instancenorm2d(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+                   affine: Bool = False, use_bias: Bool = True, track_running_stats: Bool = False, *, c):
+    """Instance normalisation over images with channels: no weights by default; affine=true adds gamma and beta per
+    channel, track_running_stats=true a running mean and variance as BatchNorm has."""
+    need_rank(x, 3, "instancenorm2d", "images with channels")
+    return _per_channel(x, "instancenorm2d", features, axis, center, scale, affine, use_bias, track_running_stats, c)
+
+
+@layer("InstanceNorm3d", "InstanceNorm3d")
+def instancenorm3d(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+                   affine: Bool = False, use_bias: Bool = True, track_running_stats: Bool = False, *, c):
+    """Instance normalisation over volumes with channels: no weights by default; affine=true adds gamma and beta per
+    channel, track_running_stats=true a running mean and variance as BatchNorm has."""
+    need_rank(x, 4, "instancenorm3d", "volumes with channels")
+    return _per_channel(x, "instancenorm3d", features, axis, center, scale, affine, use_bias, track_running_stats, c)
+
+
+# Not aliases of instancenorm*d: torch's LazyInstanceNorm*d default to affine=True, track_running_stats=True.
+@layer("LazyInstanceNorm1d", "LazyInstanceNorm1d")
+def lazy_instancenorm1d(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+                        affine: Bool = True, use_bias: Bool = True, track_running_stats: Bool = True, *, c):
+    """Instance normalisation (torch's Lazy class, whose affine and track_running_stats default to true) over (C,)
+    or steps with channels: per channel C, gamma and beta (trained), running mean and variance (Keras: 4C
+    weights, 2C not trained; PyTorch: 2C, and 2C + 1 buffers)."""
+    need_rank(x, 2, "lazy_instancenorm1d", "(C,) or steps with channels")
+    return _per_channel(x, "lazy_instancenorm1d", features, axis, center, scale, affine, use_bias,
+                        track_running_stats, c)
+
+
+@layer("LazyInstanceNorm2d", "LazyInstanceNorm2d")
+def lazy_instancenorm2d(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+                        affine: Bool = True, use_bias: Bool = True, track_running_stats: Bool = True, *, c):
+    """Instance normalisation (torch's Lazy class, whose affine and track_running_stats default to true) over images
+    with channels: per channel C, gamma and beta (trained), running mean and variance (Keras: 4C weights, 2C not
+    trained; PyTorch: 2C, and 2C + 1 buffers)."""
+    need_rank(x, 3, "lazy_instancenorm2d", "images with channels")
+    return _per_channel(x, "lazy_instancenorm2d", features, axis, center, scale, affine, use_bias,
+                        track_running_stats, c)
+
+
+@layer("LazyInstanceNorm3d", "LazyInstanceNorm3d")
+def lazy_instancenorm3d(x, features: Dim = None, axis: Int = None, center: Bool = True, scale: Bool = True,
+                        affine: Bool = True, use_bias: Bool = True, track_running_stats: Bool = True, *, c):
+    """Instance normalisation (torch's Lazy class, whose affine and track_running_stats default to true) over
+    volumes with channels: per channel C, gamma and beta (trained), running mean and variance (Keras: 4C weights,
+    2C not trained; PyTorch: 2C, and 2C + 1 buffers)."""
+    need_rank(x, 4, "lazy_instancenorm3d", "volumes with channels")
+    return _per_channel(x, "lazy_instancenorm3d", features, axis, center, scale, affine, use_bias,
+                        track_running_stats, c)
 
 
 # ---------------------------------------------------------------- layer and RMS normalisation

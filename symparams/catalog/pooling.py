@@ -15,10 +15,6 @@ from ..errors import ArgumentError
 from .registry import Amounts, Bool, Dims, Int, Kind, Out, Padding, Real, layer, spatial
 from .shapes import check_same_padding, join_channels, split_channels, window_out
 
-_KERAS_WORD = {"max": "Max", "avg": "Average"}
-_TORCH_WORD = {"max": "Max", "avg": "Avg"}
-
-
 def _pool(x, n, name, pool_size, strides, padding, dilation, ceil_mode, c):
     sizes, channels = split_channels(x, n, name, c)
     k = spatial(pool_size, n, "pool size")
@@ -35,70 +31,24 @@ def _pool(x, n, name, pool_size, strides, padding, dilation, ceil_mode, c):
     return Out(shape=join_channels(out, channels, c))
 
 
-def _register(kind, n):
-    name = f"{kind}pool{n}d"
-    if kind == "max":
-        def pool(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", dilation_rate: Dims = 1,
-                 ceil_mode: Bool = False, return_indices: Bool = False, *, c):
-            return _pool(x, n, name, pool_size, strides, padding, dilation_rate, ceil_mode, c)
-    else:
-        # count_include_pad and divisor_override change the averages, not the shape.
-        def pool(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", ceil_mode: Bool = False,
-                 count_include_pad: Bool = True, divisor_override: Int = None, *, c):
-            return _pool(x, n, name, pool_size, strides, padding, 1, ceil_mode, c)
-    pool.__doc__ = (f"{n}-D {kind} pooling: no weights; a window of pool_size (PyTorch's kernel_size) "
-                    f"taps moved by strides (default: the window); each axis becomes floor((L + 2p - K)/s) + 1 "
-                    f"(ceil(L/s) with padding='same').")
-    layer(f"{_KERAS_WORD[kind]}Pooling{n}D", f"{_TORCH_WORD[kind]}Pool{n}d", name=name)(pool)
+def _global_pool(x, n, name, keepdims, c):
+    sizes, channels = split_channels(x, n, name, c)
+    return Out(shape=join_channels((1,) * n, channels, c) if keepdims else (channels,))
 
 
-def _register_global(kind, n):
-    def global_pool(x, keepdims: Bool = False, *, c):
-        sizes, channels = split_channels(x, n, f"global_{kind}pool{n}d", c)
-        return Out(shape=join_channels((1,) * n, channels, c) if keepdims else (channels,))
-    global_pool.__doc__ = f"{n}-D global {kind} pooling: every spatial axis reduced away (kept as 1 with keepdims)."
-    keras = f"Global{_KERAS_WORD[kind]}Pooling{n}D"
-    layer(keras, keras, f"Global{_TORCH_WORD[kind]}Pool{n}D", name=f"global_{kind}pool{n}d")(global_pool)
+def _adaptive_pool(x, n, name, output_size, c):
+    sizes, channels = split_channels(x, n, name, c)
+    return Out(shape=join_channels(spatial(output_size, n, "output size"), channels, c))
 
 
-def _register_adaptive(kind, n):
-    def adaptive_pool(x, output_size: Dims, *, c):
-        sizes, channels = split_channels(x, n, f"adaptive_{kind}pool{n}d", c)
-        return Out(shape=join_channels(spatial(output_size, n, "output size"), channels, c))
-    adaptive_pool.__doc__ = f"{n}-D adaptive {kind} pooling: the spatial axes become output_size; no weights."
-    layer(f"Adaptive{_KERAS_WORD[kind]}Pooling{n}D", f"Adaptive{_TORCH_WORD[kind]}Pool{n}d",
-          name=f"adaptive_{kind}pool{n}d")(adaptive_pool)
-
-
-for _kind in ("max", "avg"):
-    for _n in (1, 2, 3):
-        _register(_kind, _n)
-        _register_global(_kind, _n)
-        _register_adaptive(_kind, _n)
-
-
-# ---------------------------------------------------------------- PyTorch's other pools
-
-def _register_lp(n):
-    def lp_pool(x, norm_type: Real, pool_size: Dims, strides: Dims = None, ceil_mode: Bool = False, *, c):
-        return _pool(x, n, f"lp_pool{n}d", pool_size, strides, "valid", 1, ceil_mode, c)
-    lp_pool.__doc__ = (f"PyTorch LPPool{n}d(norm_type, kernel_size): the p-norm of each window, no padding; "
-                       f"windows as max pooling's, no weights.")
-    layer(f"LPPool{n}d", f"LPPool{n}d", name=f"lp_pool{n}d")(lp_pool)
-
-
-def _register_unpool(n):
-    def max_unpool(x, indices, pool_size: Dims, strides: Dims = None, padding: Amounts = 0, *, c):
-        conditions = require_same_shape([x, indices], f"max_unpool{n}d of (x, indices)")
-        sizes, channels = split_channels(x, n, f"max_unpool{n}d", c)
-        k = spatial(pool_size, n, "pool size")
-        s = spatial(strides, n, "strides") if strides is not None else k
-        p = spatial(padding, n, "padding")
-        out = tuple((L - 1) * si - 2 * pi + ki for L, ki, si, pi in zip(sizes, k, s, p))
-        return Out(shape=join_channels(out, channels, c), conditions=conditions)
-    max_unpool.__doc__ = (f"PyTorch MaxUnpool{n}d on (x, indices) from MaxPool{n}d(return_indices=True): "
-                          f"each axis grows to (L - 1)*s - 2p + k; no weights.")
-    layer(f"MaxUnpool{n}d", f"MaxUnpool{n}d", name=f"max_unpool{n}d")(max_unpool)
+def _max_unpool(x, indices, n, name, pool_size, strides, padding, c):
+    conditions = require_same_shape([x, indices], f"{name} of (x, indices)")
+    sizes, channels = split_channels(x, n, name, c)
+    k = spatial(pool_size, n, "pool size")
+    s = spatial(strides, n, "strides") if strides is not None else k
+    p = spatial(padding, n, "padding")
+    out = tuple((L - 1) * si - 2 * pi + ki for L, ki, si, pi in zip(sizes, k, s, p))
+    return Out(shape=join_channels(out, channels, c), conditions=conditions)
 
 
 class _Ratios(Kind):
@@ -114,23 +64,198 @@ class _Ratios(Kind):
         return out
 
 
-def _register_fractional(n):
-    def fractional_max_pool(x, pool_size: Dims, output_size: Dims = None, output_ratio: _Ratios() = None, *, c):
-        if (output_size is None) == (output_ratio is None):
-            raise ArgumentError(f"fractional_max_pool{n}d needs output_size or output_ratio (one of them)")
-        sizes, channels = split_channels(x, n, f"fractional_max_pool{n}d", c)
-        if output_size is not None:
-            out = spatial(output_size, n, "output size")
-        else:
-            out = tuple(sp.floor(L * r) for L, r in zip(sizes, spatial(output_ratio, n, "output ratio")))
-        return Out(shape=join_channels(out, channels, c))
-    fractional_max_pool.__doc__ = (f"PyTorch FractionalMaxPool{n}d: the spatial axes become output_size, or "
-                                   f"floor(L * output_ratio); no weights.")
-    layer(f"FractionalMaxPool{n}d", f"FractionalMaxPool{n}d", name=f"fractional_max_pool{n}d")(fractional_max_pool)
+Ratios = _Ratios()
 
 
-for _n in (1, 2, 3):
-    _register_lp(_n)
-    _register_unpool(_n)
-for _n in (2, 3):
-    _register_fractional(_n)
+def _fractional_max_pool(x, n, name, output_size, output_ratio, c):
+    if (output_size is None) == (output_ratio is None):
+        raise ArgumentError(f"{name} needs output_size or output_ratio (one of them)")
+    sizes, channels = split_channels(x, n, name, c)
+    if output_size is not None:
+        out = spatial(output_size, n, "output size")
+    else:
+        out = tuple(sp.floor(L * r) for L, r in zip(sizes, spatial(output_ratio, n, "output ratio")))
+    return Out(shape=join_channels(out, channels, c))
+
+
+@layer("MaxPooling1D", "MaxPool1d")
+def maxpool1d(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", dilation_rate: Dims = 1,
+              ceil_mode: Bool = False, return_indices: Bool = False, *, c):
+    """1-D max pooling: no weights; a window of pool_size (PyTorch's kernel_size) taps moved by strides (default:
+    the window); each axis becomes floor((L + 2p - K)/s) + 1 (ceil(L/s) with padding='same')."""
+    return _pool(x, 1, "maxpool1d", pool_size, strides, padding, dilation_rate, ceil_mode, c)
+
+
+@layer("MaxPooling2D", "MaxPool2d")
+def maxpool2d(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", dilation_rate: Dims = 1,
+              ceil_mode: Bool = False, return_indices: Bool = False, *, c):
+    """2-D max pooling: no weights; a window of pool_size (PyTorch's kernel_size) taps moved by strides (default:
+    the window); each axis becomes floor((L + 2p - K)/s) + 1 (ceil(L/s) with padding='same')."""
+    return _pool(x, 2, "maxpool2d", pool_size, strides, padding, dilation_rate, ceil_mode, c)
+
+
+@layer("MaxPooling3D", "MaxPool3d")
+def maxpool3d(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", dilation_rate: Dims = 1,
+              ceil_mode: Bool = False, return_indices: Bool = False, *, c):
+    """3-D max pooling: no weights; a window of pool_size (PyTorch's kernel_size) taps moved by strides (default:
+    the window); each axis becomes floor((L + 2p - K)/s) + 1 (ceil(L/s) with padding='same')."""
+    return _pool(x, 3, "maxpool3d", pool_size, strides, padding, dilation_rate, ceil_mode, c)
+
+
+# count_include_pad and divisor_override change the averages, not the shape.
+@layer("AveragePooling1D", "AvgPool1d")
+def avgpool1d(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", ceil_mode: Bool = False,
+              count_include_pad: Bool = True, divisor_override: Int = None, *, c):
+    """1-D avg pooling: no weights; a window of pool_size (PyTorch's kernel_size) taps moved by strides (default:
+    the window); each axis becomes floor((L + 2p - K)/s) + 1 (ceil(L/s) with padding='same')."""
+    return _pool(x, 1, "avgpool1d", pool_size, strides, padding, 1, ceil_mode, c)
+
+
+@layer("AveragePooling2D", "AvgPool2d")
+def avgpool2d(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", ceil_mode: Bool = False,
+              count_include_pad: Bool = True, divisor_override: Int = None, *, c):
+    """2-D avg pooling: no weights; a window of pool_size (PyTorch's kernel_size) taps moved by strides (default:
+    the window); each axis becomes floor((L + 2p - K)/s) + 1 (ceil(L/s) with padding='same')."""
+    return _pool(x, 2, "avgpool2d", pool_size, strides, padding, 1, ceil_mode, c)
+
+
+@layer("AveragePooling3D", "AvgPool3d")
+def avgpool3d(x, pool_size: Dims = 2, strides: Dims = None, padding: Padding = "valid", ceil_mode: Bool = False,
+              count_include_pad: Bool = True, divisor_override: Int = None, *, c):
+    """3-D avg pooling: no weights; a window of pool_size (PyTorch's kernel_size) taps moved by strides (default:
+    the window); each axis becomes floor((L + 2p - K)/s) + 1 (ceil(L/s) with padding='same')."""
+    return _pool(x, 3, "avgpool3d", pool_size, strides, padding, 1, ceil_mode, c)
+
+
+# ---------------------------------------------------------------- global and adaptive pooling
+
+
+@layer("GlobalMaxPooling1D", "GlobalMaxPooling1D", "GlobalMaxPool1D")
+def global_maxpool1d(x, keepdims: Bool = False, *, c):
+    """1-D global max pooling: every spatial axis reduced away (kept as 1 with keepdims)."""
+    return _global_pool(x, 1, "global_maxpool1d", keepdims, c)
+
+
+@layer("GlobalMaxPooling2D", "GlobalMaxPooling2D", "GlobalMaxPool2D")
+def global_maxpool2d(x, keepdims: Bool = False, *, c):
+    """2-D global max pooling: every spatial axis reduced away (kept as 1 with keepdims)."""
+    return _global_pool(x, 2, "global_maxpool2d", keepdims, c)
+
+
+@layer("GlobalMaxPooling3D", "GlobalMaxPooling3D", "GlobalMaxPool3D")
+def global_maxpool3d(x, keepdims: Bool = False, *, c):
+    """3-D global max pooling: every spatial axis reduced away (kept as 1 with keepdims)."""
+    return _global_pool(x, 3, "global_maxpool3d", keepdims, c)
+
+
+@layer("GlobalAveragePooling1D", "GlobalAveragePooling1D", "GlobalAvgPool1D")
+def global_avgpool1d(x, keepdims: Bool = False, *, c):
+    """1-D global avg pooling: every spatial axis reduced away (kept as 1 with keepdims)."""
+    return _global_pool(x, 1, "global_avgpool1d", keepdims, c)
+
+
+@layer("GlobalAveragePooling2D", "GlobalAveragePooling2D", "GlobalAvgPool2D")
+def global_avgpool2d(x, keepdims: Bool = False, *, c):
+    """2-D global avg pooling: every spatial axis reduced away (kept as 1 with keepdims)."""
+    return _global_pool(x, 2, "global_avgpool2d", keepdims, c)
+
+
+@layer("GlobalAveragePooling3D", "GlobalAveragePooling3D", "GlobalAvgPool3D")
+def global_avgpool3d(x, keepdims: Bool = False, *, c):
+    """3-D global avg pooling: every spatial axis reduced away (kept as 1 with keepdims)."""
+    return _global_pool(x, 3, "global_avgpool3d", keepdims, c)
+
+
+@layer("AdaptiveMaxPooling1D", "AdaptiveMaxPool1d")
+def adaptive_maxpool1d(x, output_size: Dims, *, c):
+    """1-D adaptive max pooling: the spatial axes become output_size; no weights."""
+    return _adaptive_pool(x, 1, "adaptive_maxpool1d", output_size, c)
+
+
+@layer("AdaptiveMaxPooling2D", "AdaptiveMaxPool2d")
+def adaptive_maxpool2d(x, output_size: Dims, *, c):
+    """2-D adaptive max pooling: the spatial axes become output_size; no weights."""
+    return _adaptive_pool(x, 2, "adaptive_maxpool2d", output_size, c)
+
+
+@layer("AdaptiveMaxPooling3D", "AdaptiveMaxPool3d")
+def adaptive_maxpool3d(x, output_size: Dims, *, c):
+    """3-D adaptive max pooling: the spatial axes become output_size; no weights."""
+    return _adaptive_pool(x, 3, "adaptive_maxpool3d", output_size, c)
+
+
+@layer("AdaptiveAveragePooling1D", "AdaptiveAvgPool1d")
+def adaptive_avgpool1d(x, output_size: Dims, *, c):
+    """1-D adaptive avg pooling: the spatial axes become output_size; no weights."""
+    return _adaptive_pool(x, 1, "adaptive_avgpool1d", output_size, c)
+
+
+@layer("AdaptiveAveragePooling2D", "AdaptiveAvgPool2d")
+def adaptive_avgpool2d(x, output_size: Dims, *, c):
+    """2-D adaptive avg pooling: the spatial axes become output_size; no weights."""
+    return _adaptive_pool(x, 2, "adaptive_avgpool2d", output_size, c)
+
+
+@layer("AdaptiveAveragePooling3D", "AdaptiveAvgPool3d")
+def adaptive_avgpool3d(x, output_size: Dims, *, c):
+    """3-D adaptive avg pooling: the spatial axes become output_size; no weights."""
+    return _adaptive_pool(x, 3, "adaptive_avgpool3d", output_size, c)
+
+
+# ---------------------------------------------------------------- PyTorch's other pools
+
+
+@layer("LPPool1d", "LPPool1d")
+def lp_pool1d(x, norm_type: Real, pool_size: Dims, strides: Dims = None, ceil_mode: Bool = False, *, c):
+    """PyTorch LPPool1d(norm_type, kernel_size): the p-norm of each window, no padding; windows as max pooling's, no
+    weights."""
+    return _pool(x, 1, "lp_pool1d", pool_size, strides, "valid", 1, ceil_mode, c)
+
+
+@layer("LPPool2d", "LPPool2d")
+def lp_pool2d(x, norm_type: Real, pool_size: Dims, strides: Dims = None, ceil_mode: Bool = False, *, c):
+    """PyTorch LPPool2d(norm_type, kernel_size): the p-norm of each window, no padding; windows as max pooling's, no
+    weights."""
+    return _pool(x, 2, "lp_pool2d", pool_size, strides, "valid", 1, ceil_mode, c)
+
+
+@layer("LPPool3d", "LPPool3d")
+def lp_pool3d(x, norm_type: Real, pool_size: Dims, strides: Dims = None, ceil_mode: Bool = False, *, c):
+    """PyTorch LPPool3d(norm_type, kernel_size): the p-norm of each window, no padding; windows as max pooling's, no
+    weights."""
+    return _pool(x, 3, "lp_pool3d", pool_size, strides, "valid", 1, ceil_mode, c)
+
+
+@layer("MaxUnpool1d", "MaxUnpool1d")
+def max_unpool1d(x, indices, pool_size: Dims, strides: Dims = None, padding: Amounts = 0, *, c):
+    """PyTorch MaxUnpool1d on (x, indices) from MaxPool1d(return_indices=True): each axis grows to (L - 1)*s - 2p +
+    k; no weights."""
+    return _max_unpool(x, indices, 1, "max_unpool1d", pool_size, strides, padding, c)
+
+
+@layer("MaxUnpool2d", "MaxUnpool2d")
+def max_unpool2d(x, indices, pool_size: Dims, strides: Dims = None, padding: Amounts = 0, *, c):
+    """PyTorch MaxUnpool2d on (x, indices) from MaxPool2d(return_indices=True): each axis grows to (L - 1)*s - 2p +
+    k; no weights."""
+    return _max_unpool(x, indices, 2, "max_unpool2d", pool_size, strides, padding, c)
+
+
+@layer("MaxUnpool3d", "MaxUnpool3d")
+def max_unpool3d(x, indices, pool_size: Dims, strides: Dims = None, padding: Amounts = 0, *, c):
+    """PyTorch MaxUnpool3d on (x, indices) from MaxPool3d(return_indices=True): each axis grows to (L - 1)*s - 2p +
+    k; no weights."""
+    return _max_unpool(x, indices, 3, "max_unpool3d", pool_size, strides, padding, c)
+
+
+@layer("FractionalMaxPool2d", "FractionalMaxPool2d")
+def fractional_max_pool2d(x, pool_size: Dims, output_size: Dims = None, output_ratio: Ratios = None,
+                          *, c):
+    """PyTorch FractionalMaxPool2d: the spatial axes become output_size, or floor(L * output_ratio); no weights."""
+    return _fractional_max_pool(x, 2, "fractional_max_pool2d", output_size, output_ratio, c)
+
+
+@layer("FractionalMaxPool3d", "FractionalMaxPool3d")
+def fractional_max_pool3d(x, pool_size: Dims, output_size: Dims = None, output_ratio: Ratios = None,
+                          *, c):
+    """PyTorch FractionalMaxPool3d: the spatial axes become output_size, or floor(L * output_ratio); no weights."""
+    return _fractional_max_pool(x, 3, "fractional_max_pool3d", output_size, output_ratio, c)

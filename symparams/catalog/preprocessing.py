@@ -14,12 +14,10 @@
 The augmentation layers take their Keras constructor's arguments, by name or in its order: none
 changes a count or a shape. Keras's own Normalization (adapted statistics) is in normalization.py.
 """
-import inspect
-
 import sympy as sp
 
 from ..errors import ArgumentError
-from .registry import Anything, Bool, Choice, Dim, Out, Real, layer
+from .registry import Anything, Bool, Choice, Dim, Out, Real, layer, lookup
 from .shapes import join_channels, need_rank, split_channels, window_out
 
 
@@ -33,77 +31,231 @@ def _image(x, name, c):
     return split_channels(x, 2, name, c)
 
 
-def _to_size(name, what):
-    def fn(x, height: Dim, width: Dim, *, c):
-        _, channels = _image(x, name, c)
-        return Out(shape=join_channels((height, width), channels, c))
-    fn.__doc__ = f"(H, W, C) -> (height, width, C): {what}; no weights."
-    return fn
+def _to_size(x, name, height, width, c):
+    _, channels = _image(x, name, c)
+    return Out(shape=join_channels((height, width), channels, c))
 
 
-_RESIZE_OPTIONS = ("interpolation", "crop_to_aspect_ratio", "pad_to_aspect_ratio", "fill_mode", "fill_value",
-                   "antialias")
-layer("Resizing", "Resizing", name="resizing", ignores=_RESIZE_OPTIONS)(_to_size("resizing", "resized"))
-layer("CenterCrop", "CenterCrop", name="center_crop")(_to_size("center_crop", "the centre cut out (resized "
-                                                                            "first when smaller)"))
-layer("RandomCrop", "RandomCrop", name="random_crop")(_to_size("random_crop", "a random window cut out while "
-                                                                            "training, the centre otherwise"))
+@layer("Resizing", "Resizing")
+def resizing(x, height: Dim, width: Dim, *, c):
+    """(H, W, C) -> (height, width, C): resized; no weights."""
+    return _to_size(x, "resizing", height, width, c)
 
 
-# Keras's augmentation layers and their constructor's arguments in order (required ones first, marked
-# with a trailing '!'); `data_format` and `seed` are taken by every entry.
-AUGMENTATIONS = {
-    "AugMix": "value_range num_chains chain_depth factor alpha all_ops interpolation",
-    "AutoContrast": "value_range",
-    "ContrastLimitedAdaptiveHistogramEqualization": "value_range clip_limit tile_grid_size",
-    "CutMix": "factor", "Equalization": "value_range bins", "MixUp": "alpha",
-    "MaxNumBoundingBoxes": "max_number! fill_value",
-    "RandAugment": "value_range num_ops factor interpolation",
-    "RandomBrightness": "factor! value_range", "RandomColorDegeneration": "factor! value_range",
-    "RandomColorJitter": "value_range brightness_factor contrast_factor saturation_factor hue_factor",
-    "RandomContrast": "factor! value_range",
-    "RandomElasticTransform": "factor scale interpolation fill_mode fill_value value_range",
-    "RandomErasing": "factor scale fill_value value_range", "RandomFlip": "mode",
-    "RandomGaussianBlur": "factor kernel_size sigma value_range", "RandomGrayscale": "factor",
-    "RandomHue": "factor! value_range", "RandomInvert": "factor value_range",
-    "RandomPerspective": "factor scale interpolation fill_value", "RandomPosterization": "factor! value_range",
-    "RandomRotation": "factor! fill_mode interpolation seed fill_value",
-    "RandomSaturation": "factor! value_range", "RandomSharpness": "factor! value_range",
-    "RandomShear": "x_factor y_factor interpolation fill_mode fill_value",
-    "RandomTranslation": "height_factor! width_factor! fill_mode interpolation seed fill_value",
-    "RandomZoom": "height_factor! width_factor fill_mode interpolation seed fill_value",
-    "Solarization": "addition_factor threshold_factor value_range",
-}
+@layer("CenterCrop", "CenterCrop")
+def center_crop(x, height: Dim, width: Dim, *, c):
+    """(H, W, C) -> (height, width, C): the centre cut out (resized first when smaller); no weights."""
+    return _to_size(x, "center_crop", height, width, c)
 
 
-def _snake(name: str) -> str:
-    out = name[0].lower()
-    for prev, ch in zip(name, name[1:]):
-        out += ("_" + ch.lower()) if ch.isupper() and prev.islower() else ch.lower()
-    return out
+@layer("RandomCrop", "RandomCrop")
+def random_crop(x, height: Dim, width: Dim, *, c):
+    """(H, W, C) -> (height, width, C): a random window cut out while training, the centre otherwise; no weights."""
+    return _to_size(x, "random_crop", height, width, c)
 
 
-def _register_augmentation(keras_name, arguments):
-    name = _snake(keras_name)
+# ---------------------------------------------------------------- augmentations
 
-    def fn(x, *, c, **arguments):      # the signature below names the arguments
-        _image(x, name, c)
-        return Out(shape=x)
-    parameters = [inspect.Parameter("x", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    for arg in arguments.split():
-        required = arg.endswith("!")
-        parameters.append(inspect.Parameter(arg.rstrip("!"), inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                            annotation=Anything,
-                                            default=inspect.Parameter.empty if required else None))
-    parameters.append(inspect.Parameter("c", inspect.Parameter.KEYWORD_ONLY))
-    fn.__signature__ = inspect.Signature(parameters)
-    fn.__doc__ = f"Keras {keras_name}: an image augmentation (H, W, C), no weights, shape unchanged."
-    layer(keras_name, keras_name, name=name)(fn)
+# Keras's augmentation layers take their constructor's arguments, by name or in its order (required
+# ones without a default); `data_format` and `seed` are taken by every entry. None changes a count.
+
+def _augmented(x, name, c):
+    _image(x, name, c)
+    return Out(shape=x)
 
 
-for _keras_name, _arguments in AUGMENTATIONS.items():
-    _register_augmentation(_keras_name, _arguments)
-AUGMENTATION_NAMES = tuple(_snake(n) for n in AUGMENTATIONS)
+@layer("AugMix", "AugMix")
+def aug_mix(x, value_range: Anything = None, num_chains: Anything = None, chain_depth: Anything = None, factor:
+            Anything = None, alpha: Anything = None, all_ops: Anything = None, interpolation: Anything = None, *,
+            c):
+    """Keras AugMix: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "aug_mix", c)
+
+
+@layer("AutoContrast", "AutoContrast")
+def auto_contrast(x, value_range: Anything = None, *, c):
+    """Keras AutoContrast: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "auto_contrast", c)
+
+
+@layer("ContrastLimitedAdaptiveHistogramEqualization", "ContrastLimitedAdaptiveHistogramEqualization")
+def contrast_limited_adaptive_histogram_equalization(x, value_range: Anything = None, clip_limit: Anything = None,
+                                                     tile_grid_size: Anything = None, *, c):
+    """Keras ContrastLimitedAdaptiveHistogramEqualization: an image augmentation (H, W, C), no weights, shape
+    unchanged."""
+    return _augmented(x, "contrast_limited_adaptive_histogram_equalization", c)
+
+
+@layer("CutMix", "CutMix")
+def cut_mix(x, factor: Anything = None, *, c):
+    """Keras CutMix: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "cut_mix", c)
+
+
+@layer("Equalization", "Equalization")
+def equalization(x, value_range: Anything = None, bins: Anything = None, *, c):
+    """Keras Equalization: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "equalization", c)
+
+
+@layer("MixUp", "MixUp")
+def mix_up(x, alpha: Anything = None, *, c):
+    """Keras MixUp: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "mix_up", c)
+
+
+@layer("MaxNumBoundingBoxes", "MaxNumBoundingBoxes")
+def max_num_bounding_boxes(x, max_number: Anything, fill_value: Anything = None, *, c):
+    """Keras MaxNumBoundingBoxes: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "max_num_bounding_boxes", c)
+
+
+@layer("RandAugment", "RandAugment")
+def rand_augment(x, value_range: Anything = None, num_ops: Anything = None, factor: Anything = None, interpolation:
+                 Anything = None, *, c):
+    """Keras RandAugment: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "rand_augment", c)
+
+
+@layer("RandomBrightness", "RandomBrightness")
+def random_brightness(x, factor: Anything, value_range: Anything = None, *, c):
+    """Keras RandomBrightness: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_brightness", c)
+
+
+@layer("RandomColorDegeneration", "RandomColorDegeneration")
+def random_color_degeneration(x, factor: Anything, value_range: Anything = None, *, c):
+    """Keras RandomColorDegeneration: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_color_degeneration", c)
+
+
+@layer("RandomColorJitter", "RandomColorJitter")
+def random_color_jitter(x, value_range: Anything = None, brightness_factor: Anything = None, contrast_factor:
+                        Anything = None, saturation_factor: Anything = None, hue_factor: Anything = None, *, c):
+    """Keras RandomColorJitter: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_color_jitter", c)
+
+
+@layer("RandomContrast", "RandomContrast")
+def random_contrast(x, factor: Anything, value_range: Anything = None, *, c):
+    """Keras RandomContrast: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_contrast", c)
+
+
+@layer("RandomElasticTransform", "RandomElasticTransform")
+def random_elastic_transform(x, factor: Anything = None, scale: Anything = None, interpolation: Anything = None,
+                             fill_mode: Anything = None, fill_value: Anything = None, value_range: Anything = None,
+                             *, c):
+    """Keras RandomElasticTransform: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_elastic_transform", c)
+
+
+@layer("RandomErasing", "RandomErasing")
+def random_erasing(x, factor: Anything = None, scale: Anything = None, fill_value: Anything = None, value_range:
+                   Anything = None, *, c):
+    """Keras RandomErasing: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_erasing", c)
+
+
+@layer("RandomFlip", "RandomFlip")
+def random_flip(x, mode: Anything = None, *, c):
+    """Keras RandomFlip: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_flip", c)
+
+
+@layer("RandomGaussianBlur", "RandomGaussianBlur")
+def random_gaussian_blur(x, factor: Anything = None, kernel_size: Anything = None, sigma: Anything = None,
+                         value_range: Anything = None, *, c):
+    """Keras RandomGaussianBlur: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_gaussian_blur", c)
+
+
+@layer("RandomGrayscale", "RandomGrayscale")
+def random_grayscale(x, factor: Anything = None, *, c):
+    """Keras RandomGrayscale: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_grayscale", c)
+
+
+@layer("RandomHue", "RandomHue")
+def random_hue(x, factor: Anything, value_range: Anything = None, *, c):
+    """Keras RandomHue: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_hue", c)
+
+
+@layer("RandomInvert", "RandomInvert")
+def random_invert(x, factor: Anything = None, value_range: Anything = None, *, c):
+    """Keras RandomInvert: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_invert", c)
+
+
+@layer("RandomPerspective", "RandomPerspective")
+def random_perspective(x, factor: Anything = None, scale: Anything = None, interpolation: Anything = None,
+                       fill_value: Anything = None, *, c):
+    """Keras RandomPerspective: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_perspective", c)
+
+
+@layer("RandomPosterization", "RandomPosterization")
+def random_posterization(x, factor: Anything, value_range: Anything = None, *, c):
+    """Keras RandomPosterization: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_posterization", c)
+
+
+@layer("RandomRotation", "RandomRotation")
+def random_rotation(x, factor: Anything, fill_mode: Anything = None, interpolation: Anything = None, seed: Anything
+                    = None, fill_value: Anything = None, *, c):
+    """Keras RandomRotation: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_rotation", c)
+
+
+@layer("RandomSaturation", "RandomSaturation")
+def random_saturation(x, factor: Anything, value_range: Anything = None, *, c):
+    """Keras RandomSaturation: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_saturation", c)
+
+
+@layer("RandomSharpness", "RandomSharpness")
+def random_sharpness(x, factor: Anything, value_range: Anything = None, *, c):
+    """Keras RandomSharpness: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_sharpness", c)
+
+
+@layer("RandomShear", "RandomShear")
+def random_shear(x, x_factor: Anything = None, y_factor: Anything = None, interpolation: Anything = None, fill_mode:
+                 Anything = None, fill_value: Anything = None, *, c):
+    """Keras RandomShear: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_shear", c)
+
+
+@layer("RandomTranslation", "RandomTranslation")
+def random_translation(x, height_factor: Anything, width_factor: Anything, fill_mode: Anything = None,
+                       interpolation: Anything = None, seed: Anything = None, fill_value: Anything = None, *, c):
+    """Keras RandomTranslation: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_translation", c)
+
+
+@layer("RandomZoom", "RandomZoom")
+def random_zoom(x, height_factor: Anything, width_factor: Anything = None, fill_mode: Anything = None,
+                interpolation: Anything = None, seed: Anything = None, fill_value: Anything = None, *, c):
+    """Keras RandomZoom: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "random_zoom", c)
+
+
+@layer("Solarization", "Solarization")
+def solarization(x, addition_factor: Anything = None, threshold_factor: Anything = None, value_range: Anything =
+                 None, *, c):
+    """Keras Solarization: an image augmentation (H, W, C), no weights, shape unchanged."""
+    return _augmented(x, "solarization", c)
+
+
+AUGMENTATION_NAMES = ("aug_mix", "auto_contrast", "contrast_limited_adaptive_histogram_equalization", "cut_mix",
+                      "equalization", "mix_up", "max_num_bounding_boxes", "rand_augment", "random_brightness",
+                      "random_color_degeneration", "random_color_jitter", "random_contrast",
+                      "random_elastic_transform", "random_erasing", "random_flip", "random_gaussian_blur",
+                      "random_grayscale", "random_hue", "random_invert", "random_perspective",
+                      "random_posterization", "random_rotation", "random_saturation", "random_sharpness",
+                      "random_shear", "random_translation", "random_zoom", "solarization")
+AUGMENTATIONS = tuple(lookup(name).keras_name for name in AUGMENTATION_NAMES)   # their Keras classes
 
 
 # ---------------------------------------------------------------- encodings
@@ -140,8 +292,7 @@ def discretization(x, bin_boundaries: Anything = None, num_bins: Dim = None, out
 
 # ---------------------------------------------------------------- audio
 
-@layer("MelSpectrogram", "MelSpectrogram", ignores=("window", "sampling_rate", "min_freq", "max_freq",
-                                                    "power_to_db", "top_db", "mag_exp", "min_power", "ref_power"))
+@layer("MelSpectrogram", "MelSpectrogram")
 def mel_spectrogram(x, fft_length: Dim = 2048, sequence_stride: Dim = 512, sequence_length: Dim = None,
                     num_mel_bins: Dim = 128):
     """Keras MelSpectrogram: (T,) samples -> (num_mel_bins, frames); frames of sequence_length (by default
@@ -155,7 +306,7 @@ def mel_spectrogram(x, fft_length: Dim = 2048, sequence_stride: Dim = 512, seque
 StftMode = Choice("log", "magnitude", "psd", "real", "imag", "stft")
 
 
-@layer("STFTSpectrogram", "STFTSpectrogram", ignores=("window", "periodic", "scaling"))
+@layer("STFTSpectrogram", "STFTSpectrogram")
 def stft_spectrogram(x, mode: StftMode = "log", frame_length: Dim = 256, frame_step: Dim = None,
                      fft_length: Dim = None, padding: Choice("valid", "same") = "valid", expand_dims: Bool = False,
                      *, c):

@@ -131,21 +131,21 @@ def _cell(x, name, units, gates, bias_vectors, use_bias, input_size):
                conditions=check_size(input_size, x[0], f"{name}'s input_size"))
 
 
-@layer("SimpleRNNCell", "RNNCell", "rnn_cell", torch_positional=("input_size", "units", "use_bias", "activation"))
+@layer("SimpleRNNCell", "RNNCell", "rnn_cell")
 def simple_rnn_cell(x, units: Dim, activation: Activation = "tanh", use_bias: Bool = True, input_size: Dim = None,
                     *, c):
     """One step of simple_rnn: (F,) -> (U,); U*(F + U) weights, U biases per bias vector (PyTorch two)."""
     return _cell(x, "simple_rnn_cell", units, 1, c.rnn_bias_vectors, use_bias, input_size)
 
 
-@layer("LSTMCell", "LSTMCell", torch_positional=("input_size", "units", "use_bias"))
+@layer("LSTMCell", "LSTMCell")
 def lstm_cell(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
               use_bias: Bool = True, input_size: Dim = None, *, c):
     """One step of lstm: (F,) -> (U,) (h; c is the same size); 4*U*(F + U) weights, 4*U biases per bias vector."""
     return _cell(x, "lstm_cell", units, 4, c.rnn_bias_vectors, use_bias, input_size)
 
 
-@layer("GRUCell", "GRUCell", torch_positional=("input_size", "units", "use_bias"))
+@layer("GRUCell", "GRUCell")
 def gru_cell(x, units: Dim, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
              use_bias: Bool = True, reset_after: Bool = None, input_size: Dim = None, *, c):
     """One step of gru: (F,) -> (U,); 3*U*(F + U) weights, 3*U biases per bias vector (two with reset_after)."""
@@ -182,31 +182,50 @@ def stacked_rnn_cells(x, cells: _Cells(), *, c):
 
 # ---------------------------------------------------------------- convolutional LSTM (Keras)
 
-def _register_conv_lstm(n):
-    def conv_lstm(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
-                  dilation_rate: Dims = 1, activation: Activation = "tanh",
-                  recurrent_activation: Activation = "sigmoid", use_bias: Bool = True,
-                  return_sequences: Bool = False, *, c):
-        need_rank(x, n + 2, f"conv_lstm{n}d", "(T, then one input of a convolution per step)")
-        steps, frame = x[0], tuple(x[1:])
-        sizes, channels = split_channels(frame, n, f"conv_lstm{n}d", c)
-        if "causal" in spatial(padding, n, "padding"):
-            raise ArgumentError(f"conv_lstm{n}d: padding must be 'valid' or 'same'")
-        k = spatial(kernel_size, n, "kernel size")
-        out = tuple(window_out(L, ki, si, p, di) for L, ki, si, p, di in
-                    zip(sizes, k, spatial(strides, n, "strides"), spatial(padding, n, "padding"),
-                        spatial(dilation_rate, n, "dilation")))
-        taps = product(k)
-        # The input kernel reads the frame; the recurrent kernel (stride 1, 'same') reads the state.
-        weights = 4 * filters * taps * (channels + filters)
-        frame_out = join_channels(out, filters, c)
-        return Out(shape=((steps,) + frame_out) if return_sequences else frame_out,
-                   params=weights + (4 * filters if use_bias else 0),
-                   macs=steps * product(out) * weights)
-    conv_lstm.__doc__ = (f"Keras ConvLSTM{n}D: an LSTM whose four gates are {n}-D convolutions over (T, ...) frames: "
-                         f"4*F*prod(k)*(C + F) weights + 4*F biases; the frame shrinks as a convolution's.")
-    layer(f"ConvLSTM{n}D", f"ConvLSTM{n}D", name=f"conv_lstm{n}d")(conv_lstm)
+def _conv_lstm(x, n, name, filters, kernel_size, strides, padding, dilation_rate, use_bias, return_sequences, c):
+    need_rank(x, n + 2, name, "(T, then one input of a convolution per step)")
+    steps, frame = x[0], tuple(x[1:])
+    sizes, channels = split_channels(frame, n, name, c)
+    if "causal" in spatial(padding, n, "padding"):
+        raise ArgumentError(f"{name}: padding must be 'valid' or 'same'")
+    k = spatial(kernel_size, n, "kernel size")
+    out = tuple(window_out(L, ki, si, p, di) for L, ki, si, p, di in
+                zip(sizes, k, spatial(strides, n, "strides"), spatial(padding, n, "padding"),
+                    spatial(dilation_rate, n, "dilation")))
+    taps = product(k)
+    # The input kernel reads the frame; the recurrent kernel (stride 1, 'same') reads the state.
+    weights = 4 * filters * taps * (channels + filters)
+    frame_out = join_channels(out, filters, c)
+    return Out(shape=((steps,) + frame_out) if return_sequences else frame_out,
+               params=weights + (4 * filters if use_bias else 0),
+               macs=steps * product(out) * weights)
 
 
-for _n in (1, 2, 3):
-    _register_conv_lstm(_n)
+@layer("ConvLSTM1D", "ConvLSTM1D")
+def conv_lstm1d(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
+                dilation_rate: Dims = 1, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
+                use_bias: Bool = True, return_sequences: Bool = False, *, c):
+    """Keras ConvLSTM1D: an LSTM whose four gates are 1-D convolutions over (T, ...) frames: 4*F*prod(k)*(C + F)
+    weights + 4*F biases; the frame shrinks as a convolution's."""
+    return _conv_lstm(x, 1, "conv_lstm1d", filters, kernel_size, strides, padding, dilation_rate, use_bias,
+                      return_sequences, c)
+
+
+@layer("ConvLSTM2D", "ConvLSTM2D")
+def conv_lstm2d(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
+                dilation_rate: Dims = 1, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
+                use_bias: Bool = True, return_sequences: Bool = False, *, c):
+    """Keras ConvLSTM2D: an LSTM whose four gates are 2-D convolutions over (T, ...) frames: 4*F*prod(k)*(C + F)
+    weights + 4*F biases; the frame shrinks as a convolution's."""
+    return _conv_lstm(x, 2, "conv_lstm2d", filters, kernel_size, strides, padding, dilation_rate, use_bias,
+                      return_sequences, c)
+
+
+@layer("ConvLSTM3D", "ConvLSTM3D")
+def conv_lstm3d(x, filters: Dim, kernel_size: Dims, strides: Dims = 1, padding: Padding = "valid",
+                dilation_rate: Dims = 1, activation: Activation = "tanh", recurrent_activation: Activation = "sigmoid",
+                use_bias: Bool = True, return_sequences: Bool = False, *, c):
+    """Keras ConvLSTM3D: an LSTM whose four gates are 3-D convolutions over (T, ...) frames: 4*F*prod(k)*(C + F)
+    weights + 4*F biases; the frame shrinks as a convolution's."""
+    return _conv_lstm(x, 3, "conv_lstm3d", filters, kernel_size, strides, padding, dilation_rate, use_bias,
+                      return_sequences, c)

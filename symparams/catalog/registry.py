@@ -8,7 +8,9 @@ A catalog entry is a plain function from input shapes and arguments to an `Out`:
 
 The first name is the Keras class, the second the PyTorch class; both spellings (and any
 aliases) are accepted in the language, case and underscores ignored. Annotations say how a
-user's argument is checked and converted; `c` is the Convention.
+user's argument is checked and converted; `c` is the Convention. The other framework's spellings
+of a call (keyword aliases, PyTorch's positional orders, keywords that change nothing) are data in
+conventions.py, which `LayerSpec.bind` reads.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from typing import Callable
 
 import sympy as sp
 
+from ..conventions import (BATCH_FIRST_HINT, IGNORED_KEYWORDS, IGNORED_SUFFIXES, KEYWORD_ALIASES, REFUSED,
+                           TORCH_POSITIONAL)
 from ..errors import ArgumentError, SymparamsError, UnknownName, did_you_mean
 from ..values import LayerInstance, Tensor, Word
 
@@ -186,39 +190,6 @@ Activation = Choice(*ACTIVATIONS, "none")
 # Keras's data_format: the layout a layer reads, which must be the convention's.
 DataFormat = Choice("channels_last", "channels_first")
 
-# Spellings of the same argument in the two frameworks, mapped to the catalog's (Keras) names.
-KEYWORD_ALIASES = {
-    "out_features": "units", "out_channels": "filters", "stride": "strides", "dilation": "dilation_rate",
-    "bias": "use_bias", "num_features": "features", "normalized_shape": "features", "p": "rate",
-    "num_embeddings": "input_dim", "embedding_dim": "output_dim", "hidden_size": "units",
-    "kernel_size": "pool_size", "num_groups": "groups", "num_channels": "features", "dim": "axis", "nonlinearity": "activation",
-    "inplace": None, "eps": None, "epsilon": None, "momentum": None,
-    "dropout": None, "recurrent_dropout": None, "dtype": None, "device": None, "seed": None,
-    # ... and the constructors' other keywords that change no count or shape, accepted everywhere.
-    "noise_shape": None, "go_backwards": None, "stateful": None, "unroll": None, "use_cudnn": None,
-    "unit_forget_bias": None, "synchronized": None, "weights": None, "add_zero_attn": None, "attention_axes": None,
-    "sliding_window": None, "flash_attention": None, "return_indices": None, "init": None, "layer_norm_eps": None,
-    "max_norm": None, "norm_type": None, "scale_grad_by_freq": None, "sparse": None, "lora_rank": None,
-    "lora_alpha": None, "quantization_config": None, "gptq_unpacked_column_size": None, "renorm_clipping": None, "renorm_momentum": None,
-    "enable_nested_tensor": None, "mask_check": None,
-}
-# Constructor keywords that would change a count or an output symparams cannot follow: refused
-# (unless given their default) with the reason.
-REFUSED = {
-    "return_state": "symparams follows one output tensor per layer; the states are the last step's outputs",
-    "renorm": "Keras's batch renormalisation adds moving statistics symparams does not count yet",
-    "use_gate": "Keras's gated attention adds a gate projection symparams does not count yet",
-    "backward_layer": "a different backward layer is not counted yet; Bidirectional copies the forward one",
-    "custom_encoder": "write the encoder and decoder as layers of their own instead of a custom Transformer",
-    "custom_decoder": "write the encoder and decoder as layers of their own instead of a custom Transformer",
-}
-# Keyword arguments that change no count or shape: initialisers, regularisers and the like.
-IGNORED_SUFFIXES = ("_initializer", "_regularizer", "_constraint")
-# PyTorch's batch_first=False reads (T, N, F); symparams' shapes are an example's, batch first.
-BATCH_FIRST_HINT = ("symparams' shapes leave the batch out and read batch first: drop batch_first, or write "
-                    "batch_first=true (the counts are the same either way)")
-
-
 # ---------------------------------------------------------------- the catalog
 
 def normalize(name: str) -> str:
@@ -236,9 +207,11 @@ class LayerSpec:
     n_inputs: int          # fixed number of input tensors otherwise
     wants_convention: bool
     # PyTorch's constructor order, for calls spelled as the PyTorch class (`Conv2d(3, 16, 3)`):
-    # the same layer takes its positional arguments in a different order in each framework.
+    # the same layer takes its positional arguments in a different order in each framework
+    # (conventions.TORCH_POSITIONAL).
     torch_positional: tuple = ()
-    # Constructor arguments of the framework class that change no count or shape: accepted, ignored.
+    # Constructor arguments of the framework class that change no count or shape: accepted, ignored
+    # (conventions.IGNORED_KEYWORDS).
     ignored: frozenset = frozenset()
 
     @property
@@ -381,14 +354,9 @@ def _show_default(d):
 CATALOG: dict[str, LayerSpec] = {}
 
 
-def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: str | None = None,
-          torch_positional: tuple = (), ignores: tuple = ()):
-    """Register a catalog entry under both frameworks' spellings and any aliases.
-
-    `torch_positional` names, in the catalog's terms, the PyTorch constructor's positional
-    arguments (Linear(in_features, out_features) -> ("in_features", "units")); `ignores` the
-    framework constructor's keywords that change no count (ReLU's max_value, GELU's approximate).
-    """
+def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: str | None = None):
+    """Register a catalog entry under both frameworks' spellings and any aliases. Its PyTorch
+    positional order and the framework keywords it ignores are conventions.py's, under its name."""
     def register(fn):
         sig = inspect.signature(fn)
         arguments, variadic, n_inputs, wants_c = [], False, 0, False
@@ -401,8 +369,9 @@ def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: s
                 n_inputs += 1
             else:
                 arguments.append((p.name, p.annotation, p.default))
-        spec = LayerSpec(name or fn.__name__, keras_name, torch_name or keras_name, fn, arguments, variadic,
-                         n_inputs, wants_c, tuple(torch_positional), frozenset(ignores))
+        canonical = name or fn.__name__
+        spec = LayerSpec(canonical, keras_name, torch_name or keras_name, fn, arguments, variadic, n_inputs, wants_c,
+                         TORCH_POSITIONAL.get(canonical, ()), frozenset(IGNORED_KEYWORDS.get(canonical, ())))
         assert set(spec.torch_positional) <= {a[0] for a in arguments}, spec.name
         for alias in {spec.name, keras_name, torch_name or keras_name, *aliases}:
             key = normalize(alias)

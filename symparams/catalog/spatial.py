@@ -92,28 +92,78 @@ def _resize(x, n, name, c, each):
     return Out(shape=join_channels(tuple(each(i, L) for i, L in enumerate(sizes)), channels, c))
 
 
-def _register(n):
-    def upsampling(x, size: Dims = 2, interpolation: KERAS_INTERPOLATION = "nearest", *, c):
-        s = spatial(size, n, "size")
-        return _resize(x, n, f"upsampling{n}d", c, lambda i, L: L * s[i])
-    upsampling.__doc__ = f"{n}-D upsampling: each spatial axis repeated `size` times, L -> L*size."
-    layer(f"UpSampling{n}D", f"UpSampling{n}D", name=f"upsampling{n}d")(upsampling)
+def _upsampled(x, n, name, size, c):
+    s = spatial(size, n, "size")
+    return _resize(x, n, name, c, lambda i, L: L * s[i])
 
-    def zero_padding(x, padding: SidePairs = 1, *, c):
-        pairs = side_pairs(padding, n, "padding")
-        return _resize(x, n, f"zero_padding{n}d", c, lambda i, L: pairs[i][0] + L + pairs[i][1])
-    zero_padding.__doc__ = f"{n}-D zero padding: each spatial axis L -> before + L + after."
-    layer(f"ZeroPadding{n}D", f"ZeroPadding{n}D", name=f"zero_padding{n}d")(zero_padding)
 
-    def cropping(x, cropping: SidePairs = 1 if n != 2 else 0, *, c):
-        pairs = side_pairs(cropping, n, "cropping")
-        return _resize(x, n, f"cropping{n}d", c, lambda i, L: L - pairs[i][0] - pairs[i][1])
-    cropping.__doc__ = f"{n}-D cropping: each spatial axis L -> L - before - after."
-    layer(f"Cropping{n}D", f"Cropping{n}D", name=f"cropping{n}d")(cropping)
+def _keras_padded(x, n, name, padding, c):
+    pairs = side_pairs(padding, n, "padding")
+    return _resize(x, n, name, c, lambda i, L: pairs[i][0] + L + pairs[i][1])
 
-    for kind in ("Zero", "Reflection", "Replication", "Circular", "Constant"):
-        _register_torch_pad(kind, n)
 
+def _cropped(x, n, name, cropping, c):
+    pairs = side_pairs(cropping, n, "cropping")
+    return _resize(x, n, name, c, lambda i, L: L - pairs[i][0] - pairs[i][1])
+
+
+@layer("UpSampling1D", "UpSampling1D")
+def upsampling1d(x, size: Dims = 2, interpolation: KERAS_INTERPOLATION = "nearest", *, c):
+    """1-D upsampling: each spatial axis repeated `size` times, L -> L*size."""
+    return _upsampled(x, 1, "upsampling1d", size, c)
+
+
+@layer("UpSampling2D", "UpSampling2D")
+def upsampling2d(x, size: Dims = 2, interpolation: KERAS_INTERPOLATION = "nearest", *, c):
+    """2-D upsampling: each spatial axis repeated `size` times, L -> L*size."""
+    return _upsampled(x, 2, "upsampling2d", size, c)
+
+
+@layer("UpSampling3D", "UpSampling3D")
+def upsampling3d(x, size: Dims = 2, interpolation: KERAS_INTERPOLATION = "nearest", *, c):
+    """3-D upsampling: each spatial axis repeated `size` times, L -> L*size."""
+    return _upsampled(x, 3, "upsampling3d", size, c)
+
+
+@layer("ZeroPadding1D", "ZeroPadding1D")
+def zero_padding1d(x, padding: SidePairs = 1, *, c):
+    """1-D zero padding: each spatial axis L -> before + L + after."""
+    return _keras_padded(x, 1, "zero_padding1d", padding, c)
+
+
+@layer("ZeroPadding2D", "ZeroPadding2D")
+def zero_padding2d(x, padding: SidePairs = 1, *, c):
+    """2-D zero padding: each spatial axis L -> before + L + after."""
+    return _keras_padded(x, 2, "zero_padding2d", padding, c)
+
+
+@layer("ZeroPadding3D", "ZeroPadding3D")
+def zero_padding3d(x, padding: SidePairs = 1, *, c):
+    """3-D zero padding: each spatial axis L -> before + L + after."""
+    return _keras_padded(x, 3, "zero_padding3d", padding, c)
+
+
+@layer("Cropping1D", "Cropping1D")
+def cropping1d(x, cropping: SidePairs = 1, *, c):
+    """1-D cropping: each spatial axis L -> L - before - after."""
+    return _cropped(x, 1, "cropping1d", cropping, c)
+
+
+@layer("Cropping2D", "Cropping2D")
+def cropping2d(x, cropping: SidePairs = 0, *, c):
+    """2-D cropping: each spatial axis L -> L - before - after."""
+    return _cropped(x, 2, "cropping2d", cropping, c)
+
+
+@layer("Cropping3D", "Cropping3D")
+def cropping3d(x, cropping: SidePairs = 1, *, c):
+    """3-D cropping: each spatial axis L -> L - before - after."""
+    return _cropped(x, 3, "cropping3d", cropping, c)
+
+
+# ---------------------------------------------------------------- PyTorch's padding layers
+
+# Zero and constant padding take negative amounts (they crop); reflection and the others do not.
 
 class _SignedAmounts(Kind):
     """PyTorch's zero and constant padding: whole numbers, a negative one crops that side."""
@@ -125,6 +175,9 @@ class _SignedAmounts(Kind):
             if isinstance(v, bool) or not (isinstance(v, sp.Integer) or Amounts.convert(v, where)):
                 self.reject(v, where)
         return items
+
+
+SignedAmounts = _SignedAmounts()
 
 
 def _padded(x, n, name, c, pairs) -> Out:
@@ -139,25 +192,109 @@ def _padded(x, n, name, c, pairs) -> Out:
     return out
 
 
-def _register_torch_pad(kind, n):
-    name = f"{kind.lower()}_pad{n}d"
-    # zero and constant padding take negative amounts (they crop); reflection and the others do not
-    Amount = _SignedAmounts() if kind in ("Zero", "Constant") else Amounts
-
-    def pad(x, padding: Amount, *, c):
-        return _padded(x, n, name, c, torch_pairs(padding, n))
-
-    def constant_pad(x, padding: Amount, value: Real, *, c):
-        return pad(x, padding, c=c)
-    fn = constant_pad if kind == "Constant" else pad
-    fn.__doc__ = (f"PyTorch {kind}Pad{n}d: pads the {n} spatial axes, amounts listed from the last axis back "
-                  f"(left, right, ...); L -> before + L + after"
-                  f"{' (a negative amount crops)' if kind in ('Zero', 'Constant') else ''}.")
-    layer(f"{kind}Pad{n}d", f"{kind}Pad{n}d", name=name)(fn)
+@layer("ZeroPad1d", "ZeroPad1d")
+def zero_pad1d(x, padding: SignedAmounts, *, c):
+    """PyTorch ZeroPad1d: pads the 1 spatial axes, amounts listed from the last axis back (left, right, ...); L ->
+    before + L + after (a negative amount crops)."""
+    return _padded(x, 1, "zero_pad1d", c, torch_pairs(padding, 1))
 
 
-for _n in (1, 2, 3):
-    _register(_n)
+@layer("ZeroPad2d", "ZeroPad2d")
+def zero_pad2d(x, padding: SignedAmounts, *, c):
+    """PyTorch ZeroPad2d: pads the 2 spatial axes, amounts listed from the last axis back (left, right, ...); L ->
+    before + L + after (a negative amount crops)."""
+    return _padded(x, 2, "zero_pad2d", c, torch_pairs(padding, 2))
+
+
+@layer("ZeroPad3d", "ZeroPad3d")
+def zero_pad3d(x, padding: SignedAmounts, *, c):
+    """PyTorch ZeroPad3d: pads the 3 spatial axes, amounts listed from the last axis back (left, right, ...); L ->
+    before + L + after (a negative amount crops)."""
+    return _padded(x, 3, "zero_pad3d", c, torch_pairs(padding, 3))
+
+
+@layer("ConstantPad1d", "ConstantPad1d")
+def constant_pad1d(x, padding: SignedAmounts, value: Real, *, c):
+    """PyTorch ConstantPad1d: pads the 1 spatial axes, amounts listed from the last axis back (left, right, ...); L
+    -> before + L + after (a negative amount crops)."""
+    return _padded(x, 1, "constant_pad1d", c, torch_pairs(padding, 1))
+
+
+@layer("ConstantPad2d", "ConstantPad2d")
+def constant_pad2d(x, padding: SignedAmounts, value: Real, *, c):
+    """PyTorch ConstantPad2d: pads the 2 spatial axes, amounts listed from the last axis back (left, right, ...); L
+    -> before + L + after (a negative amount crops)."""
+    return _padded(x, 2, "constant_pad2d", c, torch_pairs(padding, 2))
+
+
+@layer("ConstantPad3d", "ConstantPad3d")
+def constant_pad3d(x, padding: SignedAmounts, value: Real, *, c):
+    """PyTorch ConstantPad3d: pads the 3 spatial axes, amounts listed from the last axis back (left, right, ...); L
+    -> before + L + after (a negative amount crops)."""
+    return _padded(x, 3, "constant_pad3d", c, torch_pairs(padding, 3))
+
+
+@layer("ReflectionPad1d", "ReflectionPad1d")
+def reflection_pad1d(x, padding: Amounts, *, c):
+    """PyTorch ReflectionPad1d: pads the 1 spatial axes, amounts listed from the last axis back (left, right, ...);
+    L -> before + L + after."""
+    return _padded(x, 1, "reflection_pad1d", c, torch_pairs(padding, 1))
+
+
+@layer("ReflectionPad2d", "ReflectionPad2d")
+def reflection_pad2d(x, padding: Amounts, *, c):
+    """PyTorch ReflectionPad2d: pads the 2 spatial axes, amounts listed from the last axis back (left, right, ...);
+    L -> before + L + after."""
+    return _padded(x, 2, "reflection_pad2d", c, torch_pairs(padding, 2))
+
+
+@layer("ReflectionPad3d", "ReflectionPad3d")
+def reflection_pad3d(x, padding: Amounts, *, c):
+    """PyTorch ReflectionPad3d: pads the 3 spatial axes, amounts listed from the last axis back (left, right, ...);
+    L -> before + L + after."""
+    return _padded(x, 3, "reflection_pad3d", c, torch_pairs(padding, 3))
+
+
+@layer("ReplicationPad1d", "ReplicationPad1d")
+def replication_pad1d(x, padding: Amounts, *, c):
+    """PyTorch ReplicationPad1d: pads the 1 spatial axes, amounts listed from the last axis back (left, right, ...);
+    L -> before + L + after."""
+    return _padded(x, 1, "replication_pad1d", c, torch_pairs(padding, 1))
+
+
+@layer("ReplicationPad2d", "ReplicationPad2d")
+def replication_pad2d(x, padding: Amounts, *, c):
+    """PyTorch ReplicationPad2d: pads the 2 spatial axes, amounts listed from the last axis back (left, right, ...);
+    L -> before + L + after."""
+    return _padded(x, 2, "replication_pad2d", c, torch_pairs(padding, 2))
+
+
+@layer("ReplicationPad3d", "ReplicationPad3d")
+def replication_pad3d(x, padding: Amounts, *, c):
+    """PyTorch ReplicationPad3d: pads the 3 spatial axes, amounts listed from the last axis back (left, right, ...);
+    L -> before + L + after."""
+    return _padded(x, 3, "replication_pad3d", c, torch_pairs(padding, 3))
+
+
+@layer("CircularPad1d", "CircularPad1d")
+def circular_pad1d(x, padding: Amounts, *, c):
+    """PyTorch CircularPad1d: pads the 1 spatial axes, amounts listed from the last axis back (left, right, ...); L
+    -> before + L + after."""
+    return _padded(x, 1, "circular_pad1d", c, torch_pairs(padding, 1))
+
+
+@layer("CircularPad2d", "CircularPad2d")
+def circular_pad2d(x, padding: Amounts, *, c):
+    """PyTorch CircularPad2d: pads the 2 spatial axes, amounts listed from the last axis back (left, right, ...); L
+    -> before + L + after."""
+    return _padded(x, 2, "circular_pad2d", c, torch_pairs(padding, 2))
+
+
+@layer("CircularPad3d", "CircularPad3d")
+def circular_pad3d(x, padding: Amounts, *, c):
+    """PyTorch CircularPad3d: pads the 3 spatial axes, amounts listed from the last axis back (left, right, ...); L
+    -> before + L + after."""
+    return _padded(x, 3, "circular_pad3d", c, torch_pairs(padding, 3))
 
 
 @layer("Upsample", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", name="upsample")

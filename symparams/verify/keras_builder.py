@@ -1,8 +1,11 @@
 """Each catalog layer as Keras 3's own layers, under the keras convention (channels last).
 
 KERAS maps a catalog name (row.spec.name) to a function of the step returning the chain of
-layer constructor calls (`Make`) applied in turn. Adding a layer is one entry. A layer Keras has
-no class for raises NoCounterpart: verify reports it as not checkable, never as passing.
+layer constructor calls (`Make`) applied in turn. Adding a layer is one entry: a row of CALLS
+when one Keras layer takes the entry's own arguments (make.Call), a row of MISSING when Keras
+has no layer for it (verify reports it as not checkable, never as passing), else a `@builds`
+function for the arithmetic the translation needs. The classes of the n-D families are the
+entries' own Keras names (`step.row.spec.keras_name`).
 """
 from __future__ import annotations
 
@@ -10,17 +13,67 @@ from dataclasses import replace
 
 from .geometry import per_axis
 from ..catalog.preprocessing import AUGMENTATION_NAMES
-from .make import Make, NoCounterpart, declared_in_language, declared_module, plain
+from .make import Call, Make, Missing, NoCounterpart, declared_in_language, declared_module, plain
 
-KERAS: dict = {}
+# One layer of the entry's own arguments: the class, the arguments it takes in order, and its
+# keywords, each naming the entry's argument it takes.
+CALLS = {
+    "identity": Call("layers.Identity"), "softmax": Call("layers.Softmax", axis="axis"),
+    "leaky_relu": Call("layers.LeakyReLU", negative_slope="negative_slope"), "elu": Call("layers.ELU", alpha="alpha"),
+    "gaussian_noise": Call("layers.GaussianNoise", "stddev"),
+    "activity_regularization": Call("layers.ActivityRegularization", l1="l1", l2="l2"),
+    "reshape": Call("layers.Reshape", "target_shape"),
+    "dropout": Call("layers.Dropout", "rate"), "spatial_dropout1d": Call("layers.SpatialDropout1D", "rate"),
+    "spatial_dropout2d": Call("layers.SpatialDropout2D", "rate"),
+    "spatial_dropout3d": Call("layers.SpatialDropout3D", "rate"), "alpha_dropout": Call("layers.AlphaDropout", "rate"),
+    "gaussian_dropout": Call("layers.GaussianDropout", "rate"),
+    "embedding": Call("layers.Embedding", "input_dim", "output_dim", mask_zero="mask_zero"),
+    "reversible_embedding": Call("layers.ReversibleEmbedding", "input_dim", "output_dim", tie_weights="tie_weights",
+                                 mask_zero="mask_zero"),
+    "repeat_vector": Call("layers.RepeatVector", "n"), "masking": Call("layers.Masking", mask_value="mask_value"),
+    "add": Call("layers.Add"), "subtract": Call("layers.Subtract"), "multiply": Call("layers.Multiply"),
+    "average": Call("layers.Average"), "maximum": Call("layers.Maximum"), "minimum": Call("layers.Minimum"),
+    "grouped_query_attention": Call("layers.GroupQueryAttention", "head_dim", "num_query_heads",
+                                    "num_key_value_heads", use_bias="use_bias"),
+    "attention": Call("layers.Attention", use_scale="use_scale", score_mode="score_mode"),
+    "additive_attention": Call("layers.AdditiveAttention", use_scale="use_scale"),
+}
+
+_NO_LAYER = "Keras has no layer for {kind}"
+MISSING = {
+    "unflatten": Missing("Keras has no Unflatten (a Reshape names the whole target shape)"),
+    **dict.fromkeys(("simple_rnn_cell", "lstm_cell", "gru_cell", "stacked_rnn_cells"), Missing(
+        "Keras runs a cell inside layers.RNN, on a sequence; the tests build cells alone")),
+    **dict.fromkeys(("position_embedding", "gated_mlp", "mixture_of_experts", "transformer_encoder_layer",
+                     "transformer_decoder_layer"), Missing("Keras has no core layer for {kind} (keras_hub's differ)")),
+    **dict.fromkeys(("threshold", "rrelu", "softmin", "softmax2d", "feature_alpha_dropout", "bilinear",
+                     "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+                     "unfold", "fold", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d",
+                     "max_unpool3d", "fractional_max_pool2d", "fractional_max_pool3d", "local_response_norm",
+                     "cross_map_lrn2d", "embedding_bag", "transformer_encoder", "transformer_decoder", "transformer"),
+                    Missing(_NO_LAYER)),
+}
+
+KERAS: dict = {**CALLS, **MISSING}
 
 
 def builds(*names):
     def register(fn):
         for name in names:
+            assert name not in KERAS, f"{name} is a row of CALLS or MISSING already"
             KERAS[name] = fn
         return fn
     return register
+
+
+def _layer(step) -> str:
+    """The entry's own Keras class: layers.Conv2D for conv2d, layers.GlobalMaxPooling3D for global_maxpool3d."""
+    return f"layers.{step.row.spec.keras_name}"
+
+
+def _spatial_axes(step) -> int:
+    """The n of an n-D layer: the spatial axes of its (..., C) input."""
+    return len(step.input_shapes[0]) - 1
 
 
 def activation(name):
@@ -35,19 +88,9 @@ def _activation_layer(step):
     return [Make("layers.Activation", step.kind)]
 
 
-@builds("identity")
-def _identity(step):
-    return [Make("layers.Identity")]
-
-
 @builds("activation")
 def _activation(step):
     return [Make("layers.Activation", activation(step.config["activation"]) or "linear")]
-
-
-@builds("softmax")
-def _softmax(step):
-    return [Make("layers.Softmax", axis=step.config["axis"])]
 
 
 @builds("log_softmax")
@@ -55,16 +98,6 @@ def _log_softmax(step):
     if step.config["axis"] != -1:
         raise NoCounterpart("Keras's log_softmax activation works on the last axis only")
     return [Make("layers.Activation", "log_softmax")]
-
-
-@builds("leaky_relu")
-def _leaky_relu(step):
-    return [Make("layers.LeakyReLU", negative_slope=step.config["negative_slope"])]
-
-
-@builds("elu")
-def _elu(step):
-    return [Make("layers.ELU", alpha=step.config["alpha"])]
 
 
 @builds("glu")
@@ -89,21 +122,6 @@ def _activation_function(step):
     return [Make("layers.Activation", name)]
 
 
-@builds("threshold", "rrelu", "softmin", "softmax2d", "feature_alpha_dropout")
-def _torch_only(step):
-    raise NoCounterpart(f"Keras has no layer for {step.kind}")
-
-
-@builds("gaussian_noise")
-def _gaussian_noise(step):
-    return [Make("layers.GaussianNoise", step.config["stddev"])]
-
-
-@builds("activity_regularization")
-def _activity_regularization(step):
-    return [Make("layers.ActivityRegularization", l1=step.config["l1"], l2=step.config["l2"])]
-
-
 @builds("unit_normalization")
 def _unit_normalization(step):
     return [Make("layers.UnitNormalization", axis=list(step.config["axis"]))]
@@ -121,7 +139,7 @@ def _prelu(step):
     return [Make("layers.PReLU", shared_axes=cfg["shared_axes"])]
 
 
-# ---------------------------------------------------------------- dense, reshaping, dropout, embedding
+# ---------------------------------------------------------------- dense, reshaping, wrappers
 
 @builds("dense")
 def _dense(step):
@@ -137,47 +155,11 @@ def _flatten(step):
     return [Make("layers.Flatten")]
 
 
-@builds("reshape")
-def _reshape(step):
-    return [Make("layers.Reshape", tuple(step.config["target_shape"]))]
-
-
-@builds("unflatten")
-def _unflatten(step):
-    raise NoCounterpart("Keras has no Unflatten (a Reshape names the whole target shape)")
-
-
 @builds("permute")
 def _permute(step):
     (x,) = step.input_shapes
     dims = tuple(step.config["dims"])
     return [Make("layers.Permute", dims[1:] if len(dims) == len(x) + 1 else dims)]
-
-
-_DROPOUTS = {"dropout": "Dropout", "spatial_dropout1d": "SpatialDropout1D", "spatial_dropout2d": "SpatialDropout2D",
-             "spatial_dropout3d": "SpatialDropout3D", "alpha_dropout": "AlphaDropout",
-             "gaussian_dropout": "GaussianDropout"}
-
-
-@builds(*_DROPOUTS)
-def _dropout(step):
-    return [Make(f"layers.{_DROPOUTS[step.kind]}", step.config["rate"])]
-
-
-@builds("embedding")
-def _embedding(step):
-    cfg = step.config
-    return [Make("layers.Embedding", cfg["input_dim"], cfg["output_dim"], mask_zero=cfg.get("mask_zero", False))]
-
-
-@builds("repeat_vector")
-def _repeat_vector(step):
-    return [Make("layers.RepeatVector", step.config["n"])]
-
-
-@builds("masking")
-def _masking(step):
-    return [Make("layers.Masking", mask_value=step.config["mask_value"])]
 
 
 @builds("time_distributed")
@@ -192,15 +174,6 @@ def _time_distributed(step):
 
 
 # ---------------------------------------------------------------- merges
-
-_MERGES = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average", "maximum": "Maximum",
-           "minimum": "Minimum"}
-
-
-@builds(*_MERGES)
-def _merge(step):
-    return [Make(f"layers.{_MERGES[step.kind]}")]
-
 
 @builds("concatenate")
 def _concatenate(step):
@@ -283,119 +256,124 @@ def _windows(cfg, n):
     return tuple(per_axis(cfg[key], n) for key in ("kernel_size", "strides", "dilation_rate"))
 
 
-def _conv_builder(n):
-    def build(step):
-        cfg = step.config
-        k, s, d = _windows(cfg, n)
-        pre, mode = _padding(cfg["padding"], n)
-        return pre + [Make(f"layers.Conv{n}D", cfg["filters"], k, strides=s, padding=mode, dilation_rate=d,
-                           groups=cfg["groups"], use_bias=cfg["use_bias"], activation=activation(cfg["activation"]))]
-    return build
+@builds("conv1d", "conv2d", "conv3d")
+def _conv(step):
+    cfg, n = step.config, _spatial_axes(step)
+    k, s, d = _windows(cfg, n)
+    pre, mode = _padding(cfg["padding"], n)
+    return pre + [Make(_layer(step), cfg["filters"], k, strides=s, padding=mode, dilation_rate=d,
+                       groups=cfg["groups"], use_bias=cfg["use_bias"], activation=activation(cfg["activation"]))]
 
 
-def _conv_transpose_builder(n):
-    def build(step):
-        cfg = step.config
-        if cfg["groups"] != 1:
-            raise NoCounterpart(f"Keras's Conv{n}DTranspose has no groups")
-        k, s, d = _windows(cfg, n)
-        q = None if cfg["output_padding"] is None else per_axis(cfg["output_padding"], n)
-        post = []
-        padding = cfg["padding"]
-        if not isinstance(padding, str):       # PyTorch's zeros per side: a valid transpose, cropped
-            crop = per_axis(padding, n)
-            q = q or (0,) * n
-            post = [Make(f"layers.Cropping{n}D", crop[0] if n == 1 else crop)] if any(crop) else []
-            padding = "valid"
-        conv = Make(f"layers.Conv{n}DTranspose", cfg["filters"], k, strides=s, padding=padding, output_padding=q,
-                    dilation_rate=d, use_bias=cfg["use_bias"], activation=activation(cfg["activation"]))
-        return [conv] + post
-    return build
+@builds("conv1d_transpose", "conv2d_transpose", "conv3d_transpose")
+def _conv_transpose(step):
+    cfg, n = step.config, _spatial_axes(step)
+    if cfg["groups"] != 1:
+        raise NoCounterpart(f"Keras's Conv{n}DTranspose has no groups")
+    k, s, d = _windows(cfg, n)
+    q = None if cfg["output_padding"] is None else per_axis(cfg["output_padding"], n)
+    post = []
+    padding = cfg["padding"]
+    if not isinstance(padding, str):       # PyTorch's zeros per side: a valid transpose, cropped
+        crop = per_axis(padding, n)
+        q = q or (0,) * n
+        post = [Make(f"layers.Cropping{n}D", crop[0] if n == 1 else crop)] if any(crop) else []
+        padding = "valid"
+    conv = Make(_layer(step), cfg["filters"], k, strides=s, padding=padding, output_padding=q,
+                dilation_rate=d, use_bias=cfg["use_bias"], activation=activation(cfg["activation"]))
+    return [conv] + post
 
 
-def _depthwise_builder(n):
-    def build(step):
-        cfg = step.config
-        k, s, d = _windows(cfg, n)
-        pre, mode = _padding(cfg["padding"], n)
-        return pre + [Make(f"layers.DepthwiseConv{n}D", k, strides=s, padding=mode,
-                           depth_multiplier=cfg["depth_multiplier"], dilation_rate=d, use_bias=cfg["use_bias"],
-                           activation=activation(cfg["activation"]))]
-    return build
+@builds("depthwise_conv1d", "depthwise_conv2d")
+def _depthwise(step):
+    cfg, n = step.config, _spatial_axes(step)
+    k, s, d = _windows(cfg, n)
+    pre, mode = _padding(cfg["padding"], n)
+    return pre + [Make(_layer(step), k, strides=s, padding=mode, depth_multiplier=cfg["depth_multiplier"],
+                       dilation_rate=d, use_bias=cfg["use_bias"], activation=activation(cfg["activation"]))]
 
 
-def _separable_builder(n):
-    def build(step):
-        cfg = step.config
-        k, s, d = _windows(cfg, n)
-        pre, mode = _padding(cfg["padding"], n)
-        return pre + [Make(f"layers.SeparableConv{n}D", cfg["filters"], k, strides=s, padding=mode,
-                           depth_multiplier=cfg["depth_multiplier"], dilation_rate=d, use_bias=cfg["use_bias"],
-                           activation=activation(cfg["activation"]))]
-    return build
+@builds("separable_conv1d", "separable_conv2d")
+def _separable(step):
+    cfg, n = step.config, _spatial_axes(step)
+    k, s, d = _windows(cfg, n)
+    pre, mode = _padding(cfg["padding"], n)
+    return pre + [Make(_layer(step), cfg["filters"], k, strides=s, padding=mode,
+                       depth_multiplier=cfg["depth_multiplier"], dilation_rate=d, use_bias=cfg["use_bias"],
+                       activation=activation(cfg["activation"]))]
 
 
-def _pool_builder(kind, n):
-    def build(step):
-        cfg = step.config
-        if cfg["ceil_mode"]:
-            raise NoCounterpart("Keras pooling has no ceil_mode")
-        if any(d != 1 for d in per_axis(cfg.get("dilation_rate", 1), n)):
-            raise NoCounterpart("Keras pooling has no dilation")
-        k = per_axis(cfg["pool_size"], n)
-        s = per_axis(cfg["strides"], n) if cfg["strides"] is not None else k
-        pre, mode = _padding(cfg["padding"], n)
-        cls = f"layers.{'Max' if kind == 'max' else 'Average'}Pooling{n}D"
-        return pre + [Make(cls, k, strides=s, padding=mode)]
-    return build
+@builds("maxpool1d", "maxpool2d", "maxpool3d", "avgpool1d", "avgpool2d", "avgpool3d")
+def _pool(step):
+    cfg, n = step.config, _spatial_axes(step)
+    if cfg["ceil_mode"]:
+        raise NoCounterpart("Keras pooling has no ceil_mode")
+    if any(d != 1 for d in per_axis(cfg.get("dilation_rate", 1), n)):
+        raise NoCounterpart("Keras pooling has no dilation")
+    k = per_axis(cfg["pool_size"], n)
+    s = per_axis(cfg["strides"], n) if cfg["strides"] is not None else k
+    pre, mode = _padding(cfg["padding"], n)
+    return pre + [Make(_layer(step), k, strides=s, padding=mode)]
 
 
-def _global_pool_builder(kind, n):
-    def build(step):
-        cls = f"layers.Global{'Max' if kind == 'max' else 'Average'}Pooling{n}D"
-        return [Make(cls, keepdims=step.config["keepdims"])]
-    return build
+@builds("global_maxpool1d", "global_maxpool2d", "global_maxpool3d", "global_avgpool1d", "global_avgpool2d",
+        "global_avgpool3d")
+def _global_pool(step):
+    return [Make(_layer(step), keepdims=step.config["keepdims"])]
 
 
-def _adaptive_pool_builder(kind, n):
-    def build(step):
-        cls = f"layers.Adaptive{'Max' if kind == 'max' else 'Average'}Pooling{n}D"
-        return [Make(cls, per_axis(step.config["output_size"], n))]
-    return build
+@builds("adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d", "adaptive_avgpool1d", "adaptive_avgpool2d",
+        "adaptive_avgpool3d")
+def _adaptive_pool(step):
+    return [Make(_layer(step), per_axis(step.config["output_size"], _spatial_axes(step)))]
 
 
 # ---------------------------------------------------------------- resizing
 
-def _pairs(amounts, n):
+def _pairs(amounts):
     """Keras's padding/cropping argument as given: a number, one per axis, or pairs."""
     amounts = amounts if isinstance(amounts, tuple) else (amounts,)
     return amounts[0] if len(amounts) == 1 else amounts
 
 
-def _torch_pad_builder(kind, n):
-    def build(step):
-        if kind not in ("Zero", "Constant"):
-            raise NoCounterpart(f"Keras has no {kind}Pad layer")
-        amounts = tuple(step.config["padding"])
-        pairs = [(amounts[0], amounts[0])] * n if len(amounts) == 1 else \
-            [(amounts[2 * i], amounts[2 * i + 1]) for i in range(n)][::-1]   # PyTorch lists the last axis first
-        if kind == "Constant" and step.config["value"] != 0:
-            raise NoCounterpart("Keras pads with zeros only")
-        # PyTorch crops with negative amounts: Keras pads the positive ones, then crops the others
-        pads = [tuple(max(a, 0) for a in pair) for pair in pairs]
-        crops = [tuple(max(-a, 0) for a in pair) for pair in pairs]
-        chain = [Make(f"layers.{cls}{n}D", amounts[0] if n == 1 else tuple(amounts))
-                 for cls, amounts in (("ZeroPadding", pads), ("Cropping", crops)) if any(map(any, amounts))]
-        return chain or [Make(f"layers.ZeroPadding{n}D", pads[0] if n == 1 else tuple(pads))]
-    return build
+@builds("zero_padding1d", "zero_padding2d", "zero_padding3d")
+def _zero_padding(step):
+    return [Make(_layer(step), _pairs(step.config["padding"]))]
 
 
-def _upsampling_builder(n):
-    def build(step):
-        extra = {"interpolation": step.config["interpolation"]} if n == 2 else {}
-        size = per_axis(step.config["size"], n)
-        return [Make(f"layers.UpSampling{n}D", size[0] if n == 1 else size, **extra)]
-    return build
+@builds("cropping1d", "cropping2d", "cropping3d")
+def _cropping(step):
+    return [Make(_layer(step), _pairs(step.config["cropping"]))]
+
+
+@builds("reflection_pad1d", "reflection_pad2d", "reflection_pad3d", "replication_pad1d", "replication_pad2d",
+        "replication_pad3d", "circular_pad1d", "circular_pad2d", "circular_pad3d")
+def _torch_only_pad(step):
+    raise NoCounterpart(f"Keras has no {step.row.spec.torch_name[:-2]} layer")
+
+
+@builds("zero_pad1d", "zero_pad2d", "zero_pad3d", "constant_pad1d", "constant_pad2d", "constant_pad3d")
+def _torch_pad(step):
+    n = _spatial_axes(step)
+    amounts = tuple(step.config["padding"])
+    pairs = [(amounts[0], amounts[0])] * n if len(amounts) == 1 else \
+        [(amounts[2 * i], amounts[2 * i + 1]) for i in range(n)][::-1]   # PyTorch lists the last axis first
+    if step.kind.startswith("constant") and step.config["value"] != 0:
+        raise NoCounterpart("Keras pads with zeros only")
+    # PyTorch crops with negative amounts: Keras pads the positive ones, then crops the others
+    pads = [tuple(max(a, 0) for a in pair) for pair in pairs]
+    crops = [tuple(max(-a, 0) for a in pair) for pair in pairs]
+    chain = [Make(f"layers.{cls}{n}D", amounts[0] if n == 1 else tuple(amounts))
+             for cls, amounts in (("ZeroPadding", pads), ("Cropping", crops)) if any(map(any, amounts))]
+    return chain or [Make(f"layers.ZeroPadding{n}D", pads[0] if n == 1 else tuple(pads))]
+
+
+@builds("upsampling1d", "upsampling2d", "upsampling3d")
+def _upsampling(step):
+    n = _spatial_axes(step)
+    extra = {"interpolation": step.config["interpolation"]} if n == 2 else {}
+    size = per_axis(step.config["size"], n)
+    return [Make(_layer(step), size[0] if n == 1 else size, **extra)]
 
 
 @builds("upsample")
@@ -413,23 +391,6 @@ def _upsample(step):
         raise NoCounterpart("Keras upsamples by whole factors only")
     size = tuple(int(f) for f in factors)
     return [Make(f"layers.UpSampling{n}D", size[0] if n == 1 else size)]
-
-
-for _n in (1, 2, 3):
-    KERAS[f"conv{_n}d"] = _conv_builder(_n)
-    KERAS[f"conv{_n}d_transpose"] = _conv_transpose_builder(_n)
-    KERAS[f"upsampling{_n}d"] = _upsampling_builder(_n)
-    KERAS[f"zero_padding{_n}d"] = lambda step, n=_n: [Make(f"layers.ZeroPadding{n}D", _pairs(step.config["padding"], n))]
-    KERAS[f"cropping{_n}d"] = lambda step, n=_n: [Make(f"layers.Cropping{n}D", _pairs(step.config["cropping"], n))]
-    for _kind in ("Zero", "Reflection", "Replication", "Circular", "Constant"):
-        KERAS[f"{_kind.lower()}_pad{_n}d"] = _torch_pad_builder(_kind, _n)
-    for _kind in ("max", "avg"):
-        KERAS[f"{_kind}pool{_n}d"] = _pool_builder(_kind, _n)
-        KERAS[f"global_{_kind}pool{_n}d"] = _global_pool_builder(_kind, _n)
-        KERAS[f"adaptive_{_kind}pool{_n}d"] = _adaptive_pool_builder(_kind, _n)
-for _n in (1, 2):
-    KERAS[f"depthwise_conv{_n}d"] = _depthwise_builder(_n)
-    KERAS[f"separable_conv{_n}d"] = _separable_builder(_n)
 
 
 # ---------------------------------------------------------------- recurrent
@@ -480,24 +441,11 @@ def _multihead_attention(step):
                  use_bias=cfg["use_bias"], output_shape=out)]
 
 
-@builds("grouped_query_attention")
-def _grouped_query_attention(step):
-    cfg = step.config
-    return [Make("layers.GroupQueryAttention", cfg["head_dim"], cfg["num_query_heads"],
-                 cfg["num_key_value_heads"], use_bias=cfg["use_bias"])]
-
-
 @builds("patch_embedding")
 def _patch_embedding(step):
     cfg = step.config
     p, width = cfg["patch_size"], cfg["embed_dim"]
     return [Make("layers.Conv2D", width, p, strides=p, use_bias=cfg["use_bias"]), Make("layers.Reshape", (-1, width))]
-
-
-@builds("position_embedding", "gated_mlp", "mixture_of_experts", "transformer_encoder_layer",
-        "transformer_decoder_layer")
-def _no_keras_layer(step):
-    raise NoCounterpart(f"Keras has no core layer for {step.kind} (keras_hub's differ)")
 
 
 # ---------------------------------------------------------------- layers added for keras.layers' remaining classes
@@ -508,16 +456,6 @@ def _dot(step):
     return [Make("layers.Dot", axes[0] if len(axes) == 1 else axes, normalize=step.config["normalize"])]
 
 
-@builds("attention")
-def _attention(step):
-    return [Make("layers.Attention", use_scale=step.config["use_scale"], score_mode=step.config["score_mode"])]
-
-
-@builds("additive_attention")
-def _additive_attention(step):
-    return [Make("layers.AdditiveAttention", use_scale=step.config["use_scale"])]
-
-
 @builds("normalization")
 def _normalization(step):
     cfg = step.config
@@ -526,22 +464,13 @@ def _normalization(step):
                  variance=plain(cfg["variance"]), invert=cfg["invert"])]
 
 
-_CELLS = {"simple_rnn_cell": "SimpleRNNCell", "lstm_cell": "LSTMCell", "gru_cell": "GRUCell"}
-
-
-@builds(*_CELLS, "stacked_rnn_cells")
-def _cell(step):
-    raise NoCounterpart("Keras runs a cell inside layers.RNN, on a sequence; the tests build cells alone")
-
-
-def _conv_lstm_builder(n):
-    def build(step):
-        cfg = step.config
-        k, s, d = _windows(cfg, n)
-        return [Make(f"layers.ConvLSTM{n}D", cfg["filters"], k, strides=s, padding=cfg["padding"], dilation_rate=d,
-                     activation=cfg["activation"], recurrent_activation=cfg["recurrent_activation"],
-                     use_bias=cfg["use_bias"], return_sequences=cfg["return_sequences"])]
-    return build
+@builds("conv_lstm1d", "conv_lstm2d", "conv_lstm3d")
+def _conv_lstm(step):
+    cfg, n = step.config, len(step.input_shapes[0]) - 2      # (T, ..., C)
+    k, s, d = _windows(cfg, n)
+    return [Make(_layer(step), cfg["filters"], k, strides=s, padding=cfg["padding"], dilation_rate=d,
+                 activation=cfg["activation"], recurrent_activation=cfg["recurrent_activation"],
+                 use_bias=cfg["use_bias"], return_sequences=cfg["return_sequences"])]
 
 
 @builds("spectral_normalization")
@@ -565,31 +494,12 @@ def _einsum_dense(step):
                  activation=activation(cfg["activation"]), bias_axes=plain(cfg["bias_axes"]))]
 
 
-@builds("reversible_embedding")
-def _reversible_embedding(step):
-    cfg = step.config
-    return [Make("layers.ReversibleEmbedding", cfg["input_dim"], cfg["output_dim"], tie_weights=cfg["tie_weights"],
-                 mask_zero=cfg["mask_zero"])]
-
-
 @builds("rescaling", "resizing", "center_crop", "random_crop", "category_encoding", "discretization",
         "mel_spectrogram", "stft_spectrogram", *AUGMENTATION_NAMES)
 def _preprocessing(step):
     """Preprocessing layers take the entry's arguments under Keras's own names."""
     options = {k: plain(v) for k, v in step.config.items() if v is not None and k != "data_format"}
     return [Make(f"layers.{step.row.spec.keras_name}", **options)]
-
-
-@builds("bilinear", "cosine_similarity", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
-        "unfold", "fold", "lp_pool1d", "lp_pool2d", "lp_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
-        "fractional_max_pool2d", "fractional_max_pool3d", "local_response_norm", "cross_map_lrn2d", "embedding_bag",
-        "transformer_encoder", "transformer_decoder", "transformer")
-def _torch_only_layer(step):
-    raise NoCounterpart(f"Keras has no layer for {step.kind}")
-
-
-for _n in (1, 2, 3):
-    KERAS[f"conv_lstm{_n}d"] = _conv_lstm_builder(_n)
 
 
 # Layers Keras calls on a list of tensors; the others take each tensor as an argument.

@@ -96,6 +96,31 @@ class Make:
         return out
 
 
+class Call:
+    """A builder that is one constructor call of the entry's own arguments, as a table row:
+    `Call("nn.Embedding", "input_dim", "output_dim", padding_idx="padding_idx")` builds
+    Make("nn.Embedding", config["input_dim"], config["output_dim"], padding_idx=config["padding_idx"]):
+    positional names are the entry's arguments passed in order, keywords the class's, each naming
+    the entry's argument it takes."""
+
+    def __init__(self, path: str, *args: str, **kwargs: str):
+        self.path, self.args, self.kwargs = path, args, kwargs
+
+    def __call__(self, step) -> list:
+        cfg = step.config
+        return [Make(self.path, *(cfg[a] for a in self.args), **{k: cfg[v] for k, v in self.kwargs.items()})]
+
+
+class Missing:
+    """A table row for an entry the framework has no module for: verify reports the reason, never a pass."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def __call__(self, step):
+        raise NoCounterpart(self.reason.format(kind=step.kind))
+
+
 def _build(value, namespace):
     if isinstance(value, Make):
         return value.build(namespace)

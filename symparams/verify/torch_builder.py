@@ -2,8 +2,10 @@
 
 TORCH maps a catalog name (row.spec.name) to a function of the step (its evaluated config and
 input shapes) returning the chain of constructor calls (`Make`) that realises the layer. Adding a
-layer is one entry. A layer torch has no module for raises NoCounterpart: verify then reports it
-as not checkable and never as passing.
+layer is one entry: a row of CALLS when one torch module takes the entry's own arguments
+(make.Call), a row of MISSING when torch has no module for it (verify then reports it as not
+checkable, never as passing), else a `@builds` function for the arithmetic the translation needs.
+The classes of the n-D families are the entries' own torch names (`step.row.spec.torch_name`).
 """
 from __future__ import annotations
 
@@ -11,17 +13,78 @@ from dataclasses import replace
 
 from ..catalog.preprocessing import AUGMENTATION_NAMES
 from .geometry import causal_pads, per_axis, same_pads, transpose_same
-from .make import Make, NoCounterpart, declared_in_language, declared_module
+from .make import Call, Make, Missing, NoCounterpart, declared_in_language, declared_module
 
-TORCH: dict = {}
+# One module of the entry's own arguments: the class, the arguments it takes in order, and its
+# keywords, each naming the entry's argument it takes.
+CALLS = {
+    # activations
+    "relu": Call("nn.ReLU"), "relu6": Call("nn.ReLU6"), "gelu": Call("nn.GELU"), "silu": Call("nn.SiLU"),
+    "sigmoid": Call("nn.Sigmoid"), "tanh": Call("nn.Tanh"), "selu": Call("nn.SELU"), "softplus": Call("nn.Softplus"),
+    "softsign": Call("nn.Softsign"), "mish": Call("nn.Mish"), "hard_sigmoid": Call("nn.Hardsigmoid"),
+    "hard_swish": Call("nn.Hardswish"), "identity": Call("nn.Identity"), "log_sigmoid": Call("nn.LogSigmoid"),
+    "tanhshrink": Call("nn.Tanhshrink"), "softmax2d": Call("nn.Softmax2d"),
+    "softmax": Call("nn.Softmax", dim="axis"), "log_softmax": Call("nn.LogSoftmax", dim="axis"),
+    "softmin": Call("nn.Softmin", dim="axis"), "glu": Call("nn.GLU", dim="axis"),
+    "leaky_relu": Call("nn.LeakyReLU", negative_slope="negative_slope"), "elu": Call("nn.ELU", alpha="alpha"),
+    "celu": Call("nn.CELU", alpha="alpha"), "hardshrink": Call("nn.Hardshrink", lambd="lambd"),
+    "softshrink": Call("nn.Softshrink", lambd="lambd"),
+    "hardtanh": Call("nn.Hardtanh", min_val="min_val", max_val="max_val"),
+    "threshold": Call("nn.Threshold", threshold="threshold", value="value"),
+    "rrelu": Call("nn.RReLU", lower="lower", upper="upper"),
+    # reshaping, dropout, embedding
+    "flatten": Call("nn.Flatten", "start_dim", "end_dim"),
+    "unflatten": Call("nn.Unflatten", "axis", "unflattened_size"),
+    "dropout": Call("nn.Dropout", p="rate"), "spatial_dropout1d": Call("nn.Dropout1d", p="rate"),
+    "spatial_dropout2d": Call("nn.Dropout2d", p="rate"), "spatial_dropout3d": Call("nn.Dropout3d", p="rate"),
+    "alpha_dropout": Call("nn.AlphaDropout", p="rate"),
+    "feature_alpha_dropout": Call("nn.FeatureAlphaDropout", p="rate"),
+    "embedding": Call("nn.Embedding", "input_dim", "output_dim", padding_idx="padding_idx"),
+    "embedding_bag": Call("nn.EmbeddingBag", "input_dim", "output_dim", mode="mode", padding_idx="padding_idx"),
+    # torch.nn's remaining classes
+    "local_response_norm": Call("nn.LocalResponseNorm", "size", alpha="alpha", beta="beta", k="k"),
+    "cross_map_lrn2d": Call("nn.CrossMapLRN2d", "size", alpha="alpha", beta="beta", k="k"),
+    "cosine_similarity": Call("nn.CosineSimilarity", dim="axis"),
+    "pairwise_distance": Call("nn.PairwiseDistance", p="p", keepdim="keepdim"),
+    "pixel_shuffle": Call("nn.PixelShuffle", "upscale_factor"),
+    "pixel_unshuffle": Call("nn.PixelUnshuffle", "downscale_factor"),
+    "channel_shuffle": Call("nn.ChannelShuffle", "groups"),
+}
+
+_NO_MODULE = "torch.nn has no module for {kind}"
+MISSING = {
+    "gaussian_dropout": Missing("torch.nn has no GaussianDropout"),
+    **dict.fromkeys(("max_unpool1d", "max_unpool2d", "max_unpool3d"), Missing(
+        "MaxUnpool needs the indices of a MaxPool(return_indices=True), which verify does not feed")),
+    **dict.fromkeys(("gaussian_noise", "activity_regularization", "unit_normalization", "grouped_query_attention",
+                     "gated_mlp", "mixture_of_experts", "repeat_vector", "masking", "time_distributed", "dot",
+                     "normalization", "stacked_rnn_cells", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
+                     "spectral_normalization", "reversible_embedding", "einsum_dense", "attention",
+                     "additive_attention", "rescaling", "resizing", "center_crop", "random_crop",
+                     "category_encoding", "discretization", "mel_spectrogram", "stft_spectrogram",
+                     *AUGMENTATION_NAMES), Missing(_NO_MODULE)),
+}
+
+TORCH: dict = {**CALLS, **MISSING}
 
 
 def builds(*names):
     def register(fn):
         for name in names:
+            assert name not in TORCH, f"{name} is a row of CALLS or MISSING already"
             TORCH[name] = fn
         return fn
     return register
+
+
+def _module(step) -> str:
+    """The entry's own torch class: nn.Conv2d for conv2d, nn.ReflectionPad3d for reflection_pad3d."""
+    return f"nn.{step.row.spec.torch_name}"
+
+
+def _spatial_axes(step) -> int:
+    """The n of an n-D layer: the spatial axes of its (C, ...) input."""
+    return len(step.input_shapes[0]) - 1
 
 
 # ---------------------------------------------------------------- activations
@@ -42,61 +105,9 @@ def activation(name) -> list:
     return [] if name in (None, "none") else [_ACTIVATIONS[name]]
 
 
-@builds("relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "selu", "softplus", "softsign", "mish", "hard_sigmoid",
-        "hard_swish", "identity")
-def _activation_layer(step):
-    return activation(step.kind)
-
-
 @builds("activation")
 def _activation(step):
     return activation(step.config["activation"]) or [Make("nn.Identity")]
-
-
-@builds("softmax", "log_softmax")
-def _softmax(step):
-    return [Make("nn.Softmax" if step.kind == "softmax" else "nn.LogSoftmax", dim=step.config["axis"])]
-
-
-@builds("leaky_relu")
-def _leaky_relu(step):
-    return [Make("nn.LeakyReLU", negative_slope=step.config["negative_slope"])]
-
-
-@builds("elu")
-def _elu(step):
-    return [Make("nn.ELU", alpha=step.config["alpha"])]
-
-
-@builds("glu")
-def _glu(step):
-    return [Make("nn.GLU", dim=step.config["axis"])]
-
-
-_TORCH_ONLY_ACTIVATIONS = {"log_sigmoid": "nn.LogSigmoid", "tanhshrink": "nn.Tanhshrink", "celu": "nn.CELU",
-                           "hardshrink": "nn.Hardshrink", "softshrink": "nn.Softshrink", "hardtanh": "nn.Hardtanh",
-                           "threshold": "nn.Threshold", "rrelu": "nn.RReLU", "softmax2d": "nn.Softmax2d",
-                           "feature_alpha_dropout": "nn.FeatureAlphaDropout"}
-
-
-@builds(*_TORCH_ONLY_ACTIVATIONS)
-def _parametrised_activation(step):
-    """These modules take the entry's arguments under the same names."""
-    return [Make(_TORCH_ONLY_ACTIVATIONS[step.kind], **_renamed(step.config, {"rate": "p"}))]
-
-
-def _renamed(config: dict, names: dict) -> dict:
-    return {names.get(k, k): v for k, v in config.items()}
-
-
-@builds("softmin")
-def _softmin(step):
-    return [Make("nn.Softmin", dim=step.config["axis"])]
-
-
-@builds("gaussian_noise", "activity_regularization", "unit_normalization")
-def _keras_only(step):
-    raise NoCounterpart(f"torch.nn has no module for {step.kind}")
 
 
 @builds("prelu")
@@ -106,18 +117,13 @@ def _prelu(step):
     return [Make("nn.PReLU", num_parameters=step.config["num_parameters"] or 1)]
 
 
-# ---------------------------------------------------------------- dense, reshaping, dropout, embedding
+# ---------------------------------------------------------------- dense, reshaping
 
 @builds("dense")
 def _dense(step):
     (x,) = step.input_shapes
     cfg = step.config
     return [Make("nn.Linear", x[-1], cfg["units"], bias=cfg["use_bias"])] + activation(cfg["activation"])
-
-
-@builds("flatten")
-def _flatten(step):
-    return [Make("nn.Flatten", step.config["start_dim"], step.config["end_dim"])]
 
 
 @builds("reshape")
@@ -127,36 +133,11 @@ def _reshape(step):
     return [unflatten] if len(x) == 1 else [Make("nn.Flatten"), unflatten]
 
 
-@builds("unflatten")
-def _unflatten(step):
-    return [Make("nn.Unflatten", step.config["axis"], tuple(step.config["unflattened_size"]))]
-
-
 @builds("permute")
 def _permute(step):
     (x,) = step.input_shapes
     dims = tuple(step.config["dims"])
     return [Make("Permute", dims[1:] if len(dims) == len(x) + 1 else dims)]
-
-
-_DROPOUTS = {"dropout": "nn.Dropout", "spatial_dropout1d": "nn.Dropout1d", "spatial_dropout2d": "nn.Dropout2d",
-             "spatial_dropout3d": "nn.Dropout3d", "alpha_dropout": "nn.AlphaDropout"}
-
-
-@builds(*_DROPOUTS)
-def _dropout(step):
-    return [Make(_DROPOUTS[step.kind], p=step.config["rate"])]
-
-
-@builds("gaussian_dropout")
-def _gaussian_dropout(step):
-    raise NoCounterpart("torch.nn has no GaussianDropout")
-
-
-@builds("embedding")
-def _embedding(step):
-    cfg = step.config
-    return [Make("nn.Embedding", cfg["input_dim"], cfg["output_dim"], padding_idx=cfg.get("padding_idx"))]
 
 
 # ---------------------------------------------------------------- merges
@@ -271,89 +252,104 @@ def _windows(step, n):
     return tuple(per_axis(cfg[key], n) for key in ("kernel_size", "strides", "dilation_rate"))
 
 
-def _conv_builder(n):
-    def build(step):
-        (x,) = step.input_shapes
-        cfg = step.config
-        k, s, d = _windows(step, n)
-        pre, pad = _padding(cfg["padding"], x[1:], k, s, d, n)
-        conv = Make(f"nn.Conv{n}d", x[0], cfg["filters"], kernel_size=k, stride=s, padding=pad, dilation=d,
-                    groups=cfg["groups"], bias=cfg["use_bias"], padding_mode=cfg["padding_mode"])
-        return pre + [conv] + activation(cfg["activation"])
-    return build
-
-
-def _conv_transpose_builder(n):
-    def build(step):
-        (x,) = step.input_shapes
-        cfg = step.config
-        k, s, d = _windows(step, n)
-        q = cfg["output_padding"]
-        if cfg["padding"] == "same":
-            pad, q = transpose_same(k, s, d, q)
-        else:
-            pad = 0 if cfg["padding"] == "valid" else per_axis(cfg["padding"], n)
-            q = 0 if q is None else per_axis(q, n)
-        conv = Make(f"nn.ConvTranspose{n}d", x[0], cfg["filters"], kernel_size=k, stride=s, padding=pad,
-                    output_padding=q, groups=cfg["groups"], bias=cfg["use_bias"], dilation=d)
-        return [conv] + activation(cfg["activation"])
-    return build
-
-
-def _depthwise(step, n, bias):
+@builds("conv1d", "conv2d", "conv3d")
+def _conv(step):
     (x,) = step.input_shapes
-    cfg = step.config
+    cfg, n = step.config, _spatial_axes(step)
+    k, s, d = _windows(step, n)
+    pre, pad = _padding(cfg["padding"], x[1:], k, s, d, n)
+    conv = Make(_module(step), x[0], cfg["filters"], kernel_size=k, stride=s, padding=pad, dilation=d,
+                groups=cfg["groups"], bias=cfg["use_bias"], padding_mode=cfg["padding_mode"])
+    return pre + [conv] + activation(cfg["activation"])
+
+
+@builds("conv1d_transpose", "conv2d_transpose", "conv3d_transpose")
+def _conv_transpose(step):
+    (x,) = step.input_shapes
+    cfg, n = step.config, _spatial_axes(step)
+    k, s, d = _windows(step, n)
+    q = cfg["output_padding"]
+    if cfg["padding"] == "same":
+        pad, q = transpose_same(k, s, d, q)
+    else:
+        pad = 0 if cfg["padding"] == "valid" else per_axis(cfg["padding"], n)
+        q = 0 if q is None else per_axis(q, n)
+    conv = Make(_module(step), x[0], cfg["filters"], kernel_size=k, stride=s, padding=pad, output_padding=q,
+                groups=cfg["groups"], bias=cfg["use_bias"], dilation=d)
+    return [conv] + activation(cfg["activation"])
+
+
+def _depthwise_step(step, bias):
+    """Keras's depthwise convolution as torch's Conv{n}d with a group per input channel."""
+    (x,) = step.input_shapes
+    cfg, n = step.config, _spatial_axes(step)
     k, s, d = _windows(step, n)
     pre, pad = _padding(cfg["padding"], x[1:], k, s, d, n)
     return pre + [Make(f"nn.Conv{n}d", x[0], x[0] * cfg["depth_multiplier"], kernel_size=k, stride=s,
                        padding=pad, dilation=d, groups=x[0], bias=bias)]
 
 
-def _depthwise_builder(n):
-    def build(step):
-        return _depthwise(step, n, step.config["use_bias"]) + activation(step.config["activation"])
-    return build
+@builds("depthwise_conv1d", "depthwise_conv2d")
+def _depthwise(step):
+    return _depthwise_step(step, step.config["use_bias"]) + activation(step.config["activation"])
 
 
-def _separable_builder(n):
-    def build(step):
-        cfg = step.config
-        (x,) = step.input_shapes
-        pointwise = Make(f"nn.Conv{n}d", x[0] * cfg["depth_multiplier"], cfg["filters"], kernel_size=1,
-                         bias=cfg["use_bias"])
-        return _depthwise(step, n, False) + [pointwise] + activation(cfg["activation"])
-    return build
+@builds("separable_conv1d", "separable_conv2d")
+def _separable(step):
+    cfg = step.config
+    (x,) = step.input_shapes
+    pointwise = Make(f"nn.Conv{_spatial_axes(step)}d", x[0] * cfg["depth_multiplier"], cfg["filters"], kernel_size=1,
+                     bias=cfg["use_bias"])
+    return _depthwise_step(step, False) + [pointwise] + activation(cfg["activation"])
 
 
-def _pool_builder(kind, n):
-    def build(step):
-        (x,) = step.input_shapes
-        cfg = step.config
-        k = per_axis(cfg["pool_size"], n)
-        s = per_axis(cfg["strides"], n) if cfg["strides"] is not None else k
-        d = per_axis(cfg.get("dilation_rate", 1), n)
-        pre, pad = _padding(cfg["padding"], x[1:], k, s, d, n)
-        if kind == "max":
-            pool = Make(f"nn.MaxPool{n}d", kernel_size=k, stride=s, padding=pad, dilation=d,
-                        ceil_mode=cfg["ceil_mode"])
-        else:
-            pool = Make(f"nn.AvgPool{n}d", kernel_size=k, stride=s, padding=pad, ceil_mode=cfg["ceil_mode"],
-                        count_include_pad=cfg["count_include_pad"])
-        return pre + [pool]
-    return build
+@builds("maxpool1d", "maxpool2d", "maxpool3d", "avgpool1d", "avgpool2d", "avgpool3d")
+def _pool(step):
+    (x,) = step.input_shapes
+    cfg, n = step.config, _spatial_axes(step)
+    k = per_axis(cfg["pool_size"], n)
+    s = per_axis(cfg["strides"], n) if cfg["strides"] is not None else k
+    d = per_axis(cfg.get("dilation_rate", 1), n)
+    pre, pad = _padding(cfg["padding"], x[1:], k, s, d, n)
+    if step.kind.startswith("max"):
+        pool = Make(_module(step), kernel_size=k, stride=s, padding=pad, dilation=d, ceil_mode=cfg["ceil_mode"])
+    else:
+        pool = Make(_module(step), kernel_size=k, stride=s, padding=pad, ceil_mode=cfg["ceil_mode"],
+                    count_include_pad=cfg["count_include_pad"])
+    return pre + [pool]
 
 
-def _global_pool_builder(kind, n):
-    def build(step):
-        pool = Make(f"nn.Adaptive{'Max' if kind == 'max' else 'Avg'}Pool{n}d", 1)
-        return [pool] if step.config["keepdims"] else [pool, Make("nn.Flatten")]
-    return build
+@builds("global_maxpool1d", "global_maxpool2d", "global_maxpool3d", "global_avgpool1d", "global_avgpool2d",
+        "global_avgpool3d")
+def _global_pool(step):
+    kind = "Max" if step.kind.startswith("global_max") else "Avg"
+    pool = Make(f"nn.Adaptive{kind}Pool{_spatial_axes(step)}d", 1)
+    return [pool] if step.config["keepdims"] else [pool, Make("nn.Flatten")]
 
 
-def _adaptive_pool_builder(kind, n):
-    def build(step):
-        return [Make(f"nn.Adaptive{'Max' if kind == 'max' else 'Avg'}Pool{n}d", per_axis(step.config["output_size"], n))]
-    return build
+@builds("adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d", "adaptive_avgpool1d", "adaptive_avgpool2d",
+        "adaptive_avgpool3d")
+def _adaptive_pool(step):
+    return [Make(_module(step), per_axis(step.config["output_size"], _spatial_axes(step)))]
+
+
+@builds("lp_pool1d", "lp_pool2d", "lp_pool3d")
+def _lp_pool(step):
+    cfg, n = step.config, _spatial_axes(step)
+    k = per_axis(cfg["pool_size"], n)
+    s = k if cfg["strides"] is None else per_axis(cfg["strides"], n)
+    if n == 1:            # LPPool1d multiplies by its kernel_size: a number, not a tuple
+        k, s = k[0], s[0]
+    return [Make(_module(step), cfg["norm_type"], k, stride=s, ceil_mode=cfg["ceil_mode"])]
+
+
+@builds("fractional_max_pool2d", "fractional_max_pool3d")
+def _fractional_max_pool(step):
+    cfg, n = step.config, _spatial_axes(step)
+    ratio = cfg["output_ratio"]
+    return [Make(_module(step), per_axis(cfg["pool_size"], n),
+                 output_size=None if cfg["output_size"] is None else per_axis(cfg["output_size"], n),
+                 output_ratio=None if ratio is None else tuple(float(r) for r in per_axis(ratio, n)))]
 
 
 # ---------------------------------------------------------------- resizing
@@ -373,22 +369,22 @@ def _pad_module(pairs, n, sign=1):
     return Make(f"nn.ZeroPad{n}d", tuple(sign * p for pair in reversed(pairs) for p in pair))
 
 
-def _resize_builders(n):
-    TORCH[f"upsampling{n}d"] = lambda step: [Make("nn.Upsample", scale_factor=tuple(
-        float(f) for f in per_axis(step.config["size"], n)))]
-    TORCH[f"zero_padding{n}d"] = lambda step: [_pad_module(_pairs(step.config["padding"], n), n)]
-    TORCH[f"cropping{n}d"] = lambda step: [_pad_module(_pairs(step.config["cropping"], n), n, sign=-1)]
-    for kind in ("Zero", "Reflection", "Replication", "Circular", "Constant"):
-        TORCH[f"{kind.lower()}_pad{n}d"] = _torch_pad_builder(kind, n)
+@builds("upsampling1d", "upsampling2d", "upsampling3d")
+def _upsampling(step):
+    return [Make("nn.Upsample", scale_factor=tuple(float(f) for f in per_axis(step.config["size"],
+                                                                              _spatial_axes(step))))]
 
 
-def _torch_pad_builder(kind, n):
-    def build(step):
-        amounts = tuple(step.config["padding"])
-        padding = amounts[0] if len(amounts) == 1 else amounts
-        extra = (step.config["value"],) if kind == "Constant" else ()
-        return [Make(f"nn.{kind}Pad{n}d", padding, *extra)]
-    return build
+@builds("zero_padding1d", "zero_padding2d", "zero_padding3d")
+def _zero_padding(step):
+    n = _spatial_axes(step)
+    return [_pad_module(_pairs(step.config["padding"], n), n)]
+
+
+@builds("cropping1d", "cropping2d", "cropping3d")
+def _cropping(step):
+    n = _spatial_axes(step)
+    return [_pad_module(_pairs(step.config["cropping"], n), n, sign=-1)]
 
 
 @builds("upsample")
@@ -403,17 +399,14 @@ def _upsample(step):
                  **options)]
 
 
-for _n in (1, 2, 3):
-    TORCH[f"conv{_n}d"] = _conv_builder(_n)
-    TORCH[f"conv{_n}d_transpose"] = _conv_transpose_builder(_n)
-    _resize_builders(_n)
-    for _kind in ("max", "avg"):
-        TORCH[f"{_kind}pool{_n}d"] = _pool_builder(_kind, _n)
-        TORCH[f"global_{_kind}pool{_n}d"] = _global_pool_builder(_kind, _n)
-        TORCH[f"adaptive_{_kind}pool{_n}d"] = _adaptive_pool_builder(_kind, _n)
-for _n in (1, 2):
-    TORCH[f"depthwise_conv{_n}d"] = _depthwise_builder(_n)
-    TORCH[f"separable_conv{_n}d"] = _separable_builder(_n)
+@builds("zero_pad1d", "zero_pad2d", "zero_pad3d", "constant_pad1d", "constant_pad2d", "constant_pad3d",
+        "reflection_pad1d", "reflection_pad2d", "reflection_pad3d", "replication_pad1d", "replication_pad2d",
+        "replication_pad3d", "circular_pad1d", "circular_pad2d", "circular_pad3d")
+def _torch_pad(step):
+    amounts = tuple(step.config["padding"])
+    padding = amounts[0] if len(amounts) == 1 else amounts
+    extra = (step.config["value"],) if step.kind.startswith("constant") else ()
+    return [Make(_module(step), padding, *extra)]
 
 
 # ---------------------------------------------------------------- recurrent
@@ -534,24 +527,6 @@ def _bilinear(step):
     return [Make("nn.Bilinear", x1[-1], x2[-1], step.config["units"], bias=step.config["use_bias"])]
 
 
-@builds("cosine_similarity")
-def _cosine_similarity(step):
-    return [Make("nn.CosineSimilarity", dim=step.config["axis"])]
-
-
-@builds("pairwise_distance")
-def _pairwise_distance(step):
-    return [Make("nn.PairwiseDistance", p=step.config["p"], keepdim=step.config["keepdim"])]
-
-
-@builds("pixel_shuffle", "pixel_unshuffle", "channel_shuffle")
-def _shuffle(step):
-    cls = {"pixel_shuffle": "nn.PixelShuffle", "pixel_unshuffle": "nn.PixelUnshuffle",
-           "channel_shuffle": "nn.ChannelShuffle"}[step.kind]
-    key = {"pixel_shuffle": "upscale_factor", "pixel_unshuffle": "downscale_factor"}.get(step.kind, "groups")
-    return [Make(cls, step.config[key])]
-
-
 _FOLD_NAMES = {"dilation_rate": "dilation", "strides": "stride"}
 
 
@@ -559,45 +534,6 @@ _FOLD_NAMES = {"dilation_rate": "dilation", "strides": "stride"}
 def _fold(step):
     cfg = {_FOLD_NAMES.get(k, k): per_axis(v, 2) for k, v in step.config.items() if k != "data_format"}
     return [Make("nn.Unfold" if step.kind == "unfold" else "nn.Fold", **cfg)]
-
-
-def _lp_pool_builder(n):
-    def build(step):
-        cfg = step.config
-        k = per_axis(cfg["pool_size"], n)
-        s = k if cfg["strides"] is None else per_axis(cfg["strides"], n)
-        if n == 1:            # LPPool1d multiplies by its kernel_size: a number, not a tuple
-            k, s = k[0], s[0]
-        return [Make(f"nn.LPPool{n}d", cfg["norm_type"], k, stride=s, ceil_mode=cfg["ceil_mode"])]
-    return build
-
-
-def _fractional_builder(n):
-    def build(step):
-        cfg = step.config
-        ratio = cfg["output_ratio"]
-        return [Make(f"nn.FractionalMaxPool{n}d", per_axis(cfg["pool_size"], n),
-                     output_size=None if cfg["output_size"] is None else per_axis(cfg["output_size"], n),
-                     output_ratio=None if ratio is None else tuple(float(r) for r in per_axis(ratio, n)))]
-    return build
-
-
-for _n in (1, 2, 3):
-    TORCH[f"lp_pool{_n}d"] = _lp_pool_builder(_n)
-for _n in (2, 3):
-    TORCH[f"fractional_max_pool{_n}d"] = _fractional_builder(_n)
-
-
-@builds("max_unpool1d", "max_unpool2d", "max_unpool3d")
-def _max_unpool(step):
-    raise NoCounterpart("MaxUnpool needs the indices of a MaxPool(return_indices=True), which verify does not feed")
-
-
-@builds("local_response_norm", "cross_map_lrn2d")
-def _lrn(step):
-    cfg = step.config
-    cls = "nn.LocalResponseNorm" if step.kind == "local_response_norm" else "nn.CrossMapLRN2d"
-    return [Make(cls, cfg["size"], alpha=cfg["alpha"], beta=cfg["beta"], k=cfg["k"])]
 
 
 _CELLS = {"simple_rnn_cell": "nn.RNNCell", "lstm_cell": "nn.LSTMCell", "gru_cell": "nn.GRUCell"}
@@ -616,22 +552,6 @@ def _cell(step):
         raise NoCounterpart("torch's GRUCell always resets after the recurrent product")
     cell = Make(_CELLS[step.kind], x[-1], cfg["units"], bias=cfg["use_bias"], **options)
     return [Make("FirstOutput", cell) if step.kind == "lstm_cell" else cell]
-
-
-@builds("embedding_bag")
-def _embedding_bag(step):
-    cfg = step.config
-    return [Make("nn.EmbeddingBag", cfg["input_dim"], cfg["output_dim"], mode=cfg["mode"],
-                 padding_idx=cfg["padding_idx"])]
-
-
-@builds("grouped_query_attention", "gated_mlp", "mixture_of_experts", "repeat_vector", "masking", "time_distributed",
-        "dot", "normalization", "stacked_rnn_cells", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
-        "spectral_normalization", "reversible_embedding", "einsum_dense", "attention", "additive_attention", "rescaling", "resizing",
-        "center_crop", "random_crop", "category_encoding", "discretization", "mel_spectrogram",
-        "stft_spectrogram", *AUGMENTATION_NAMES)
-def _no_torch_module(step):
-    raise NoCounterpart(f"torch.nn has no module for {step.kind}")
 
 
 def layer_call(step) -> Make:
