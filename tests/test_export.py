@@ -127,3 +127,23 @@ def test_exported_graph_shares_layers_and_keeps_frozen_ones_frozen(tmp_path, cap
         frozen = sum(weight_size(w) for w in network.non_trainable_weights)
         total = network.count_params()
     assert (total, frozen) == (expected.params, expected.non_trainable)
+
+
+@pytest.mark.parametrize("file, to", [("gpt2.sp", "torch"), ("bn_cnn_torch.sp", "torch"), ("bn_cnn.sp", "keras"),
+                                      ("zoo/resnet50_keras.sp", "keras")])
+def test_export_prints_source_without_the_framework_installed(file, to):
+    """On a plain install neither torch nor Keras can be imported; export still writes the source
+    (keyword arguments equal to a default are then kept), and it is the same network."""
+    import ast
+    import subprocess
+    import sys
+    blocked = ("import sys\nfor name in ('torch', 'keras'):\n    sys.modules[name] = None\n"
+               "from symparams.cli import main\nraise SystemExit(main(sys.argv[1:]))\n")
+    done = subprocess.run([sys.executable, "-c", blocked, "export", str(EXAMPLES / file), "--to", to],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    ast.parse(done.stdout)
+    with_framework = subprocess.run([sys.executable, "-m", "symparams", "export", str(EXAMPLES / file), "--to", to],
+                                    capture_output=True, text=True).stdout
+    shape = lambda text: [line.split("(")[0] for line in text.splitlines()]   # the same lines, calls aside
+    assert shape(done.stdout) == shape(with_framework)

@@ -13,12 +13,11 @@ def add_arguments(p):
 
 
 def run(args):
-    from ..errors import ArgumentError, SymparamsError
+    from ..errors import ArgumentError
     from ..interpreter import load
-    from ..verify import FRAMEWORKS, network_module
+    from ..verify import FRAMEWORKS, keras_source, torch_source
     from ..verify.make import NoCounterpart
     from ..verify.plan import EXPORT_LIMIT, make_plan
-    from ..verify.torch_source import class_name
 
     to = args.to or args.convention or "torch"
     if args.convention and args.convention != FRAMEWORKS[to]:
@@ -26,22 +25,23 @@ def run(args):
                             f"counts), not the {args.convention} convention's")
     model = load(args.file, model=args.model, convention=FRAMEWORKS[to])
     values = parse_assignments(args.set)
-    try:
-        network = network_module(to)
-    except SymparamsError as e:
-        raise e.attach(None, args.file)
+    # The writers import no framework: source is printed where neither torch nor Keras is installed.
+    if to == "torch":
+        name = torch_source.class_name(model.name)
+        structured, flat = (lambda p: torch_source.structured_source(p, name)), \
+            (lambda p: torch_source.flat_source(p, name))
+    else:
+        structured, flat = keras_source.structured_source, keras_source.flat_source
     try:
         # Blocks as classes (torch) or functions (keras), repeats as loops, where the weights allow.
-        once = make_plan(model, values, unroll_limit=1)
-        text = network.structured_source(once, class_name(model.name)) if to == "torch" else \
-            network.structured_source(once)
+        text = structured(make_plan(model, values, unroll_limit=1))
         if text is None:
             plan = make_plan(model, values, unroll_limit=EXPORT_LIMIT)
             for group in plan.groups():
                 if group.multiplier > 1:
                     raise ArgumentError(f"{group.row.name} repeats its body {group.multiplier} times at these "
                                         f"sizes; export writes at most {EXPORT_LIMIT} copies", group.row.pos)
-            text = network.source(plan, class_name(model.name)) if to == "torch" else network.source(plan)
+            text = flat(plan)
     except NoCounterpart as e:
         raise ArgumentError(f"cannot export to {to}: {e}") from None
     print(text, end="")

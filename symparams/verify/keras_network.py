@@ -15,7 +15,8 @@ import keras  # noqa: E402  (after the backend is chosen)
 from keras import layers  # noqa: E402
 
 from .keras_builder import LIST_INPUTS, layer_chain  # noqa: E402
-from .make import NoCounterpart, describe_each  # noqa: E402
+from .keras_source import dtype_name, named_chain  # noqa: E402
+from .make import describe_each  # noqa: E402
 
 NAMESPACE = {"layers": layers}
 BATCH = 2
@@ -23,19 +24,7 @@ BATCH = 2
 
 def chains(plan) -> tuple[dict, dict]:
     """The layer chain of each row that owns weights, and why Keras cannot build the others."""
-    return describe_each(plan, _named_chain)
-
-
-def _named_chain(step) -> list:
-    if step.tied:
-        raise NoCounterpart("Keras's Dense cannot reuse another layer's weight matrix (tied=)")
-    chain = layer_chain(step)
-    chain[-1].kwargs["name"] = step.name
-    return chain
-
-
-def _dtype(dtype):
-    return "int32" if dtype == "int" else "float32"
+    return describe_each(plan, named_chain)
 
 
 def _call(chain, xs, as_list):
@@ -68,7 +57,7 @@ def measure(plan) -> dict:
     built, tensors, seen = {}, {}, set()
     with keras.device("meta"):
         for name, shape, dtype in plan.inputs:
-            tensors[name] = keras.ops.zeros((BATCH,) + shape, dtype=_dtype(dtype))
+            tensors[name] = keras.ops.zeros((BATCH,) + shape, dtype=dtype_name(dtype))
         for step in plan.steps:
             # A row Keras cannot build or run is stood in for by a tensor of the formula's shape,
             # so the rows after it are still checked.
@@ -108,52 +97,3 @@ def _size(w) -> int:
     for d in w.shape:
         n *= int(d)
     return n
-
-
-def structured_source(plan) -> str | None:
-    """The functional model with a function per block and a loop per repeat, from a plan whose
-    repeats are built once; None where weights cross a function's boundary (then `source`)."""
-    from . import keras_source
-    lines = keras_source.structured(
-        plan, lambda name, shape, dtype: f"{name} = keras.Input(shape={shape!r}, dtype={dtype!r}, name={name!r})",
-        _dtype)
-    if lines is None:
-        return None
-    header = ["import keras", "from keras import layers", "",
-              f"# {plan.model.name} at {', '.join(f'{k}={v}' for k, v in plan.evaluation.values.items())} "
-              "(written by `symparams export`)"]
-    return "\n".join(header + lines) + "\n"
-
-
-def source(plan) -> str:
-    """The Keras functional model the builder makes, one line per layer, as Python source."""
-    made, missing = chains(plan)
-    if missing:
-        name, reason = next(iter(missing.items()))
-        raise NoCounterpart(f"layer {name}: {reason}")
-    reused = {s.owner for s in plan.steps if s.owner} | {s.name for s in plan.steps if s.frozen}
-    lines = ["import keras", "from keras import layers", "",
-             f"# {plan.model.name} at {', '.join(f'{k}={v}' for k, v in plan.evaluation.values.items())} "
-             "(written by `symparams export`)"]
-    for name, shape, dtype in plan.inputs:
-        lines.append(f"{name} = keras.Input(shape={shape!r}, dtype={_dtype(dtype)!r}, name={name!r})")
-    for step in plan.steps:
-        key = step.owner or step.name
-        chain = made[key]
-        if step.name in reused:
-            lines.append(f"{step.name}_layer = {chain[-1].source(NAMESPACE)}")
-            if step.frozen:
-                lines.append(f"{step.name}_layer.trainable = False")
-        x = ", ".join(step.inputs)
-        if step.kind in LIST_INPUTS:
-            x = f"[{x}]"
-        calls = [c.source(NAMESPACE) for c in chain]
-        if key in reused:
-            calls[-1] = f"{key}_layer"
-        for call in calls:
-            x = f"{call}({x})"
-        lines.append(f"{step.name} = {x}")
-    ins = plan.inputs[0][0] if len(plan.inputs) == 1 else "[" + ", ".join(n for n, _, _ in plan.inputs) + "]"
-    outs = plan.outputs[0] if len(plan.outputs) == 1 else "[" + ", ".join(plan.outputs) + "]"
-    lines.append(f"model = keras.Model({ins}, {outs}, name={plan.model.name!r})")
-    return "\n".join(lines) + "\n"

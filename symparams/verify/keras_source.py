@@ -5,13 +5,14 @@ written (keras.applications' `stack`/`block` functions).
 Like torch_source, it reads a plan whose repeats are built once and the builder's own layer
 chains (keras_builder.layer_chain), and returns None where weights cross a function's boundary
 (a block instance applied twice, an instance made outside a repeat's body): a function makes
-new layers at every call, so the caller writes the flat functional model instead.
+new layers at every call, so `flat_source` writes the flat functional model instead. Nothing here
+imports Keras: without it, keyword arguments equal to a layer's defaults are kept in the calls.
 """
 from __future__ import annotations
 
 from .codegen import Scope, Unstructured, body_params
 from .keras_builder import LIST_INPUTS, layer_chain
-from .make import NoCounterpart
+from .make import NoCounterpart, describe_each
 from .plan import Group, identifier
 
 
@@ -159,7 +160,72 @@ def structured(plan, input_line, dtype) -> list | None:
     return out
 
 
-def _namespace():
-    from .keras_network import NAMESPACE
-    return NAMESPACE
+def _namespace() -> dict | None:
+    """Keras's names, for leaving out keyword arguments equal to the defaults; None without Keras."""
+    try:
+        import keras
+    except ImportError:
+        return None
+    return {"layers": keras.layers}
 
+
+def dtype_name(dtype) -> str:
+    return "int32" if dtype == "int" else "float32"
+
+
+def named_chain(step) -> list:
+    """The step's layers, the last named as the step (Keras's names are unique in a model)."""
+    if step.tied:
+        raise NoCounterpart("Keras's Dense cannot reuse another layer's weight matrix (tied=)")
+    chain = layer_chain(step)
+    chain[-1].kwargs["name"] = step.name
+    return chain
+
+
+def structured_source(plan) -> str | None:
+    """The functional model with a function per block and a loop per repeat, from a plan whose
+    repeats are built once; None where weights cross a function's boundary (then `source`)."""
+    lines = structured(
+        plan, lambda name, shape, dtype: f"{name} = keras.Input(shape={shape!r}, dtype={dtype!r}, name={name!r})",
+        dtype_name)
+    if lines is None:
+        return None
+    header = ["import keras", "from keras import layers", "",
+              f"# {plan.model.name} at {', '.join(f'{k}={v}' for k, v in plan.evaluation.values.items())} "
+              "(written by `symparams export`)"]
+    return "\n".join(header + lines) + "\n"
+
+
+def flat_source(plan) -> str:
+    """The Keras functional model the builder makes, one line per layer, as Python source."""
+    made, missing = describe_each(plan, named_chain)
+    namespace = _namespace()
+    if missing:
+        name, reason = next(iter(missing.items()))
+        raise NoCounterpart(f"layer {name}: {reason}")
+    reused = {s.owner for s in plan.steps if s.owner} | {s.name for s in plan.steps if s.frozen}
+    lines = ["import keras", "from keras import layers", "",
+             f"# {plan.model.name} at {', '.join(f'{k}={v}' for k, v in plan.evaluation.values.items())} "
+             "(written by `symparams export`)"]
+    for name, shape, dtype in plan.inputs:
+        lines.append(f"{name} = keras.Input(shape={shape!r}, dtype={dtype_name(dtype)!r}, name={name!r})")
+    for step in plan.steps:
+        key = step.owner or step.name
+        chain = made[key]
+        if step.name in reused:
+            lines.append(f"{step.name}_layer = {chain[-1].source(namespace)}")
+            if step.frozen:
+                lines.append(f"{step.name}_layer.trainable = False")
+        x = ", ".join(step.inputs)
+        if step.kind in LIST_INPUTS:
+            x = f"[{x}]"
+        calls = [c.source(namespace) for c in chain]
+        if key in reused:
+            calls[-1] = f"{key}_layer"
+        for call in calls:
+            x = f"{call}({x})"
+        lines.append(f"{step.name} = {x}")
+    ins = plan.inputs[0][0] if len(plan.inputs) == 1 else "[" + ", ".join(n for n, _, _ in plan.inputs) + "]"
+    outs = plan.outputs[0] if len(plan.outputs) == 1 else "[" + ", ".join(plan.outputs) + "]"
+    lines.append(f"model = keras.Model({ins}, {outs}, name={plan.model.name!r})")
+    return "\n".join(lines) + "\n"

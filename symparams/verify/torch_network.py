@@ -5,12 +5,10 @@ shapes exist, values do not.
 """
 from __future__ import annotations
 
-import inspect
-
 import torch
 from torch import nn
 
-from . import torch_glue, torch_source
+from . import torch_glue
 from .make import NoCounterpart, describe_each
 from .torch_builder import layer_call
 
@@ -119,66 +117,3 @@ def measure(plan) -> dict:
                               "buffers": sum(b.numel() for b in buffers),
                               "output_shape": tuple(env[step.name].shape[1:])}
     return results
-
-
-def _preamble(used: set) -> list:
-    """The imports, and the glue classes the calls use (copied, so the source stands alone)."""
-    lines = ["import torch", "from torch import nn", ""]
-    for cls_name, cls in torch_glue.GLUE.items():
-        if cls_name in used:
-            lines += ["", inspect.getsource(cls).rstrip(), ""]
-    return lines
-
-
-def structured_source(plan, class_name: str) -> str | None:
-    """The model as nn.Module classes, a block one class and a repeat an nn.ModuleList, from a plan
-    whose repeats are built once; None where weights cross a module boundary (then `source`)."""
-    doc = f"{plan.model.name} at {_setting(plan)} (written by `symparams export`)."
-    written = torch_source.structured(plan, class_name, doc, layer_call, NAMESPACE)
-    if written is None:
-        return None
-    classes, used = written
-    lines = _preamble(used)
-    for cls in classes:
-        lines += ["", *cls, ""]
-    return "\n".join(lines[:-1]) + "\n"
-
-
-def source(plan, class_name: str) -> str:
-    """The nn.Module the builder makes, one attribute per layer, as Python source a user can train from."""
-    made, missing = calls(plan)
-    if missing:
-        name, reason = next(iter(missing.items()))
-        raise NoCounterpart(f"layer {name}: {reason}")
-    used = set().union(*(call.paths() for call in made.values())) if made else set()
-    lines = _preamble(used)
-    args = ", ".join(name for name, _, _ in plan.inputs)
-    lines += ["", f"class {class_name}(nn.Module):",
-              f'    """{plan.model.name} at {_setting(plan)} (written by `symparams export`)."""', "",
-              "    def __init__(self):", "        super().__init__()"]
-    for name, call in made.items():
-        lines.append(f"        self.{name} = {call.source(NAMESPACE)}")
-    for step in plan.steps:
-        if step.frozen and step.name in made:    # before tying, as build() does
-            lines.append(f"        self.{step.name}.requires_grad_(False)")
-        if step.tied and step.name in made:
-            lines.append(f"        {_linear_path(step.name, made[step.name])}.weight = "
-                         f"{_linear_path(step.tied, made[step.tied], ('nn.Linear', 'nn.Embedding'))}.weight")
-    lines += ["", f"    def forward(self, {args}):"]
-    for step in plan.steps:
-        lines.append(f"        {step.name} = self.{step.owner or step.name}({', '.join(step.inputs)})")
-    outputs = ", ".join(plan.outputs)
-    lines.append(f"        return {outputs}")
-    return "\n".join(lines) + "\n"
-
-
-def _linear_path(name, call, kinds=("nn.Linear",)) -> str:
-    """`self.name`, or `self.name[i]` when the layer is the i-th module of a Sequential."""
-    if call.path != "nn.Sequential":
-        return f"self.{name}"
-    index = next(i for i, part in enumerate(call.args) if part.path in kinds)
-    return f"self.{name}[{index}]"
-
-
-def _setting(plan) -> str:
-    return ", ".join(f"{k}={v}" for k, v in plan.evaluation.values.items()) or "its defaults"

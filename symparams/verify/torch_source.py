@@ -5,13 +5,21 @@ It reads a plan made with every repeat built once (`unroll_limit=1`): a Group's 
 its body, its multiplier the number of modules in the list. The layer calls are verify's own
 (torch_builder.layer_call), so what is exported is what verify checks. Where weights cross a
 module's boundary (an instance made outside a repeat's body, a matrix tied across blocks)
-the classes cannot hold them: `structured` returns None and the caller writes the flat module.
+the classes cannot hold them: `structured` returns None and `flat_source` writes one module.
+
+Nothing here imports torch, so export prints source on a machine without it: the glue classes are
+copied from torch_glue.py's text, and only keyword arguments equal to a constructor's default are
+kept there (with torch installed they are left out, as a person would write the call).
 """
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from .codegen import Scope, Unstructured, body_params
-from .make import NoCounterpart
+from .make import NoCounterpart, describe_each
 from .plan import Group, identifier
+from .torch_builder import layer_call
 
 _OPERATORS = {"add": "+", "subtract": "-", "multiply": "*"}
 # Names the written code uses itself, which a layer's variable must not take.
@@ -165,3 +173,69 @@ def structured(plan, top_name: str, doc: str, layer_call, namespace) -> tuple[li
     classes.append([f"class {top_name}(nn.Module):", *_class_lines(scope, [p for _, p in inputs], returned, doc)])
     return classes, writer.paths
 
+
+def _namespace() -> dict | None:
+    """torch's names, for leaving out keyword arguments equal to the defaults; None without torch."""
+    try:
+        from .torch_network import NAMESPACE
+    except ImportError:
+        return None
+    return NAMESPACE
+
+
+def _preamble(used: set) -> list:
+    """The imports, and the glue classes the calls use (copied from torch_glue.py's own text, so the
+    source stands alone and torch need not be imported to write it)."""
+    text = Path(__file__).with_name("torch_glue.py").read_text()
+    lines = ["import torch", "from torch import nn", ""]
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.ClassDef) and node.name in used:
+            lines += ["", ast.get_source_segment(text, node).rstrip(), ""]
+    return lines
+
+
+def structured_source(plan, class_name: str) -> str | None:
+    """The model as nn.Module classes, a block one class and a repeat an nn.ModuleList, from a plan
+    whose repeats are built once; None where weights cross a module boundary (then `source`)."""
+    doc = f"{plan.model.name} at {_setting(plan)} (written by `symparams export`)."
+    written = structured(plan, class_name, doc, layer_call, _namespace())
+    if written is None:
+        return None
+    classes, used = written
+    lines = _preamble(used)
+    for cls in classes:
+        lines += ["", *cls, ""]
+    return "\n".join(lines[:-1]) + "\n"
+
+
+def flat_source(plan, class_name: str) -> str:
+    """The nn.Module the builder makes, one attribute per layer, as Python source a user can train from."""
+    made, missing = describe_each(plan, layer_call)
+    namespace = _namespace()
+    if missing:
+        name, reason = next(iter(missing.items()))
+        raise NoCounterpart(f"layer {name}: {reason}")
+    used = set().union(*(call.paths() for call in made.values())) if made else set()
+    lines = _preamble(used)
+    args = ", ".join(name for name, _, _ in plan.inputs)
+    lines += ["", f"class {class_name}(nn.Module):",
+              f'    """{plan.model.name} at {_setting(plan)} (written by `symparams export`)."""', "",
+              "    def __init__(self):", "        super().__init__()"]
+    for name, call in made.items():
+        lines.append(f"        self.{name} = {call.source(namespace)}")
+    for step in plan.steps:
+        if step.frozen and step.name in made:    # before tying, as build() does
+            lines.append(f"        self.{step.name}.requires_grad_(False)")
+        if step.tied and step.name in made:
+            lines.append(f"        {_linear(step.name, made[step.name])}.weight = "
+                         f"{_linear(step.tied, made[step.tied], True)}.weight")
+    lines += ["", f"    def forward(self, {args}):"]
+    for step in plan.steps:
+        lines.append(f"        {step.name} = self.{step.owner or step.name}({', '.join(step.inputs)})")
+    outputs = ", ".join(plan.outputs)
+    lines.append(f"        return {outputs}")
+    return "\n".join(lines) + "\n"
+
+
+def _setting(plan) -> str:
+    return ", ".join(f"{k}={v}" for k, v in plan.evaluation.values.items()) or "its defaults"
