@@ -53,7 +53,8 @@ class _Writer:
         out = scope.fresh(step.row.name)
         scope.local[step.name] = out
         op = _OPERATORS.get(step.kind)
-        if op and len(inputs) == 2:
+        # torch's own `*` aligns the batch axis too, so tensors of different ranks go through Merge.
+        if op and len(inputs) == 2 and len({len(shape) for shape in step.input_shapes}) == 1:
             scope.forward.append(f"        {out} = {f' {op} '.join(inputs)}")
             return
         if step.owner is not None:          # the same instance applied again
