@@ -7,7 +7,7 @@ body must keep its input's shape, and the derivation costs the same for L = 12 a
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 
@@ -16,6 +16,7 @@ from itertools import zip_longest
 
 from .dims import agree, describe_condition, require_same_shape
 from .errors import ArgumentError, Pos, ShapeError, SyntaxProblem, ValueProblem, did_you_mean
+from .declared import input_pattern, match_pattern
 from .expressions import pos_of
 from .graph import Body, Node
 from .values import LayerInstance, Tensor, Word, format_shape
@@ -32,14 +33,15 @@ class Block:
     tensors: list           # names of its input tensors
     body: object
     pos: Pos | None
+    patterns: list = field(default_factory=list)   # per tensor: (pattern items, its text), or None
 
     @classmethod
-    def from_tree(cls, tree) -> "Block":
+    def from_tree(cls, tree, source: str = "") -> "Block":
         name_tok, params, tensors, body = tree.children
         dims = [(str(p.children[0]), p.children[1]) for p in (params.children if params else [])]
-        names = [str(t) for t in (tensors.children if tensors else [])]
-        tokens = [p.children[0] for p in (params.children if params else [])] + \
-            list(tensors.children if tensors else [])
+        inputs = [i.children for i in (tensors.children if tensors else [])]
+        names = [str(t) for t, _ in inputs]
+        tokens = [p.children[0] for p in (params.children if params else [])] + [t for t, _ in inputs]
         seen = set()
         for tok in tokens:
             if str(tok) in seen:
@@ -48,10 +50,31 @@ class Block:
         if not names:
             raise SyntaxProblem(f"block {name_tok} takes no tensor", pos_of(name_tok),
                                 f"name its inputs after its sizes: block {name_tok}(d)(x):")
-        return cls(str(name_tok), dims, names, body, pos_of(name_tok))
+        patterns = [None if pattern is None else input_pattern(pattern, source) for _, pattern in inputs]
+        for items, _ in filter(None, patterns):
+            for item in items:
+                key = item.children[0] if item.data in ("name", "star") else None
+                if key is not None and str(key) in names:
+                    raise SyntaxProblem(f"block {name_tok}: '{key}' names a tensor and one of its sizes",
+                                        pos_of(key))
+        return cls(str(name_tok), dims, names, body, pos_of(name_tok), patterns)
+
+    def sizes(self, inputs: list, args: dict, pos) -> tuple:
+        """The sizes the input patterns bind for these tensors, beside the size arguments (a name
+        given both must agree), and the conditions they hold under."""
+        names, conditions = dict(args), []
+        for tensor, pattern, x in zip(self.tensors, self.patterns, inputs):
+            if pattern is not None:
+                try:
+                    match_pattern(f"block {self.name}", tensor, *pattern, tuple(x.shape), names, {}, conditions)
+                except ShapeError as e:
+                    e.pos = e.pos or pos
+                    raise
+        return names, conditions
 
     def usage(self) -> str:
-        return f"usage: {self.name}({', '.join(n for n, _ in self.params)})({', '.join(self.tensors)})"
+        tensors = [t if p is None else f"{t}: {p[1]}" for t, p in zip(self.tensors, self.patterns)]
+        return f"usage: {self.name}({', '.join(n for n, _ in self.params)})({', '.join(tensors)})"
 
     def bind(self, builder, args: list, kwargs: dict, pos) -> dict:
         """Values of the block's size arguments, defaults evaluated in the block's own scope."""
@@ -116,7 +139,9 @@ class BlockInstance:
         # takes: a body row may be named like a tensor outside (both `add_1`), and a row must say
         # unambiguously which one it reads.
         own = [Tensor(t.shape, name, t.dtype) for name, t in zip(block.tensors, inputs)]
-        child = builder.body("block", {**self.args, **dict(zip(block.tensors, own))}, own[0], calling=block.name,
+        sizes, conditions = block.sizes(inputs, self.args, pos)
+        builder.record(conditions, pos)
+        child = builder.body("block", {**sizes, **dict(zip(block.tensors, own))}, own[0], calling=block.name,
                              row_names=block.tensors)
         child.run_body(block.body)
         out = child.returned if child.returned is not None else child.current

@@ -273,7 +273,7 @@ def test_docs_examples_run():
     import re
     docs = (Path(__file__).resolve().parent.parent / "docs" / "blocks.md").read_text()
     examples = re.findall(r"```sp\n(.*?)```", docs, re.S)
-    assert len(examples) == 7
+    assert len(examples) == 8
     for text in examples:
         assert symparams.parse(text).evaluate().params > 0
 
@@ -331,3 +331,80 @@ def test_a_path_reaches_a_row_inside_a_block_whose_name_repeats_outside():
     with pytest.raises(symparams.SymparamsError) as info:
         m.row("gpt_layer_1/layernorm_9")
     assert "'layernorm_1'" in (info.value.hint or "")
+
+
+# ---------------------------------------------------------------- a block reading its input's sizes
+
+def keras_se_cnn(S, C, r):
+    import keras
+    from keras import layers
+    x = inp = keras.Input((S, S, C))
+    for channels in (C, 2 * C):
+        x = layers.Conv2D(channels, 3, strides=1 if channels == C else 2, padding="same")(x)
+        s = layers.GlobalAveragePooling2D()(x)
+        s = layers.Dense(channels // r, activation="relu")(s)
+        s = layers.Dense(channels, activation="sigmoid")(s)
+        x = layers.Multiply()([x, s])
+    return keras.Model(inp, x)
+
+
+@pytest.mark.parametrize("S, C, r", [(32, 64, 8), (9, 24, 4), (16, 48, 16)])
+def test_squeeze_and_excitation_reads_its_channels_as_keras_builds_it(S, C, r):
+    m = symparams.load(EXAMPLES / "se_cnn.sp")
+    ev = m.evaluate({"S": S, "C": C, "r": r})
+    model = keras_se_cnn(S, C, r)
+    assert ev.params == model.count_params()
+    assert ev.shape(m.output_shape) == tuple(model.output.shape[1:])
+
+
+@pytest.mark.parametrize("S, C, r", [(32, 64, 8), (7, 12, 3)])
+def test_squeeze_and_excitation_channels_first_matches_torch(S, C, r):
+    import torch
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
+
+    class SE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(C, C, 3, padding=1)
+            self.fc1, self.fc2 = nn.Conv2d(C, C // r, 1), nn.Conv2d(C // r, C, 1)
+
+        def forward(self, x):
+            x = self.conv(x)
+            s = x.mean((2, 3), keepdim=True)
+            return x * torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))
+
+    net = SE()
+    with FlopCounterMode(display=False) as counter:
+        y = net(torch.zeros(1, C, S, S))
+    m = symparams.load(EXAMPLES / "se_cnn.sp", model="se_cnn_torch")
+    ev = m.evaluate({"S": S, "C": C, "r": r})
+    assert ev.params == sum(p.numel() for p in net.parameters())
+    assert ev.shape(m.output_shape) == tuple(y.shape[1:])
+    assert ev.macs == counter.get_total_flops() // 2
+
+
+def test_a_block_pattern_binds_sizes_and_checks_them():
+    text = ("block proj(d)(x: (*rows, n), y: (*, n)):\n    return dense(d)(x) + dense(d)(y)\n"
+            "model m(T = 5, k = 8, j = 8):\n    a = input (T, k)\n    b = input (3, T, j)\n    proj(4)(a, b)\n")
+    m = symparams.parse(text)
+    assert m.evaluate().params == 2 * (8 * 4 + 4)
+    with pytest.raises(symparams.SymparamsError, match="needs k = j"):
+        m.evaluate({"j": 9})
+    agreed = symparams.parse("block b(C)(x: (H, C)):\n    return dense(C)(x)\nmodel m(n = 6):\n    input (3, n)\n    b(6)\n")
+    assert agreed.evaluate().params == 6 * 6 + 6
+    with pytest.raises(ShapeError, match="expected 5, found 6"):
+        symparams.parse("block b(C)(x: (H, C)):\n    return dense(C)(x)\nmodel m():\n    input (3, 6)\n    b(5)\n")
+
+
+def test_a_block_pattern_of_another_rank_is_a_positioned_shape_error():
+    text = "block se(r)(x: (H, W, C)):\n    return dense(C // r)(x)\nmodel m():\n    input (4, 5)\n    se(2)\n"
+    with pytest.raises(ShapeError) as caught:
+        symparams.parse(text, filename="se.sp")
+    assert str(caught.value).startswith("se.sp:5:5: shape error: block se expects its input x as (H, W, C), "
+                                        "found (None, 4, 5)")
+
+
+def test_a_block_pattern_may_not_rename_a_tensor():
+    with pytest.raises(SyntaxProblem, match="'x' names a tensor and one of its sizes"):
+        symparams.parse("block b()(x: (x, C)):\n    return x\nmodel m():\n    input (3, 6)\n    b\n")
