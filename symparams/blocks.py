@@ -171,7 +171,7 @@ class RepeatInstance:
             return builder.convention.layer_type(self.body.spec)
         return "repeat"
 
-    def run_once(self, child, x: Tensor) -> Tensor:
+    def run_once(self, child, x: Tensor, others: list) -> Tensor:
         if self.lines is not None:
             child.current = x
             child.run_body(self.lines)
@@ -181,17 +181,37 @@ class RepeatInstance:
             body = copy.copy(body)
             body.owner = None
             child.created.add(id(body))
-        return child.apply(body, [x], self.pos)
+        return child.apply(body, [x, *others], self.pos)
+
+    def check_inputs(self, builder, inputs: list, pos) -> None:
+        """The first tensor runs through the repetitions, the others go to every one (a decoder's
+        memory): the body must take as many."""
+        body = self.body
+        if isinstance(body, BlockInstance):
+            names = list(body.block.tensors)
+        elif isinstance(body, LayerInstance) and not body.spec.variadic:
+            names = ["x", "memory", "m3", "m4"][:body.spec.n_inputs]
+        else:
+            names = ["x"]
+        if len(inputs) == len(names):
+            return
+        what, args = self.describe(builder), ", ".join(names)
+        raise ArgumentError(f"this repeat is applied to {len(inputs)} tensor{'s' if len(inputs) != 1 else ''}, but "
+                            f"{what} takes {len(names)}"
+                            f"{f' ({args})' if isinstance(body, BlockInstance) else ''}: the first runs through "
+                            f"the repetitions and the others are passed to every one", pos,
+                            f"write repeat(L, {what}(...))({args}), or repeat lines: `repeat L:` over an "
+                            f"indented line such as `{names[0]} = {what}(...)({args})`")
 
     def apply(self, builder, inputs: list, pos):
-        if len(inputs) != 1:
-            raise ArgumentError(f"a repeat feeds one tensor through its body, found {len(inputs)}", pos)
-        x = inputs[0]
+        if self.lines is None:
+            self.check_inputs(builder, inputs, pos)
+        x, others = inputs[0], list(inputs[1:])
         first = self.child(builder)
-        y = self.run_once(first, x)
+        y = self.run_once(first, x, others)
         kept = shape_kept(x.shape, y.shape)
         if self.count.is_Integer and kept is not True:
-            return self.unrolled(builder, first, x, y, pos)
+            return self.unrolled(builder, first, inputs, y, pos)
         if not self.count.is_Integer and kept is not True:
             try:
                 conditions = require_same_shape([x.shape, y.shape], f"a repeat with a symbolic count "
@@ -204,11 +224,12 @@ class RepeatInstance:
                 raise
             builder.record(conditions, pos)
         count = f"({self.count})" if self.count.is_Add else str(self.count)
-        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {count}", "repeat", [x], tuple(y.shape),
-                    pos, body=Body([x], first.nodes, y, frozenset(first.made_elsewhere)), count=self.count)
+        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {count}", "repeat", list(inputs),
+                    tuple(y.shape), pos, body=Body(list(inputs), first.nodes, y, frozenset(first.made_elsewhere)),
+                    count=self.count)
         return node, y.dtype
 
-    def unrolled(self, builder, first, first_input, y, pos):
+    def unrolled(self, builder, first, inputs, y, pos):
         """A concrete count and a shape-changing body: one derivation per repetition."""
         n = int(self.count)
         if n > MAX_UNROLLED:
@@ -218,10 +239,10 @@ class RepeatInstance:
         nodes, x = list(first.nodes), y
         for _ in range(n - 1):
             child = self.child(builder)
-            x = self.run_once(child, x)
+            x = self.run_once(child, x, list(inputs[1:]))
             nodes += child.nodes
-        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {n}", "repeat", [first_input], tuple(x.shape),
-                    pos, body=Body([first_input], nodes, x))
+        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {n}", "repeat", list(inputs), tuple(x.shape),
+                    pos, body=Body(list(inputs), nodes, x))
         return node, x.dtype
 
     def child(self, builder):

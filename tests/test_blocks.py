@@ -408,3 +408,57 @@ def test_a_block_pattern_of_another_rank_is_a_positioned_shape_error():
 def test_a_block_pattern_may_not_rename_a_tensor():
     with pytest.raises(SyntaxProblem, match="'x' names a tensor and one of its sizes"):
         symparams.parse("block b()(x: (x, C)):\n    return x\nmodel m():\n    input (3, 6)\n    b\n")
+
+
+# ---------------------------------------------------------------- repeats passing other tensors to every repetition
+
+SEQ2SEQ = """
+block decoder_layer(d, h)(x, memory):
+    a = layernorm(x)
+    x = x + multihead_attention(h, d / h)(a, a)
+    a = layernorm(x)
+    x = x + multihead_attention(h, d / h)(a, memory)
+    return x + dense(d)(dense(4 * d, activation=gelu)(layernorm(x)))
+
+model seq2seq(T = 16, S = 20, d = 64, h = 4, L = 6):
+    x = input (T, d)
+    memory = input (S, d)
+    y = repeat(L, decoder_layer(d, h))(x, memory)
+    z = repeat(2, transformer_decoder_layer(d, h, 128))(y, memory)
+"""
+
+
+@pytest.mark.parametrize("L, d, h", [(1, 16, 2), (6, 64, 4), (30, 24, 3)])
+def test_repeat_passes_the_memory_to_every_decoder_layer_as_torch_does(L, d, h):
+    import torch
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
+    m = symparams.parse(SEQ2SEQ, convention="torch")
+    ev = m.evaluate({"L": L, "d": d, "h": h})
+    ours = nn.ModuleList([nn.ModuleList([nn.LayerNorm(d), nn.MultiheadAttention(d, h), nn.LayerNorm(d),
+                                         nn.MultiheadAttention(d, h), nn.LayerNorm(d), nn.Linear(d, 4 * d),
+                                         nn.Linear(4 * d, d)]) for _ in range(L)])
+    theirs = nn.TransformerDecoder(nn.TransformerDecoderLayer(d, h, 128, batch_first=True), 2)
+    assert ev.params == n_params(ours) + n_params(theirs)
+    assert ev.shape(m.output_shape) == (16, d)
+    with FlopCounterMode(display=False) as counter:
+        theirs.train()(torch.zeros(1, 16, d), torch.zeros(1, 20, d))
+    assert ev.row("repeat_2")["macs"] == counter.get_total_flops() // 2
+
+
+def test_a_repeat_given_too_few_tensors_points_to_both_forms():
+    text = "block dec(d)(x, m):\n    return x + dense(d)(m)\nmodel q(d = 4, L = 3):\n    x = input (5, d)\n    repeat(L, dec(d))\n"
+    with pytest.raises(ArgumentError) as caught:
+        symparams.parse(text)
+    message = str(caught.value)
+    assert "dec takes 2 (x, m)" in message and "repeat(L, dec(...))(x, m)" in message and "repeat L:" in message
+
+
+def test_a_repeat_passing_memory_keeps_the_first_tensors_shape():
+    text = ("block grow(d)(x, m):\n    return concat(x, dense(d)(m), axis=1)\n"
+            "model q(d = 4, L = 3):\n    x = input (5, d)\n    mem = input (5, d)\n    y = repeat(L, grow(d))(x, mem)\n")
+    with pytest.raises(ShapeError, match="keeps the shape"):
+        symparams.parse(text)
+    unrolled = symparams.parse(text.replace("repeat(L,", "repeat(3,"))
+    assert unrolled.evaluate().shape(unrolled.output_shape) == (20, 4)
+    assert unrolled.evaluate().params == 3 * (4 * 4 + 4)

@@ -127,3 +127,44 @@ def test_exported_graph_shares_layers_and_keeps_frozen_ones_frozen(tmp_path, cap
         frozen = sum(weight_size(w) for w in network.non_trainable_weights)
         total = network.count_params()
     assert (total, frozen) == (expected.params, expected.non_trainable)
+
+
+DECODER = """
+block decoder_layer(d, h)(x, memory):
+    a = layernorm(x)
+    x = x + multihead_attention(h, d / h)(a, a)
+    a = layernorm(x)
+    x = x + multihead_attention(h, d / h)(a, memory)
+    return x + dense(d)(dense(4 * d, activation=gelu)(layernorm(x)))
+
+model decoder(T = 6, S = 9, d = 16, h = 4, L = 3):
+    x = input (T, d)
+    memory = input (S, d)
+    y = repeat(L, decoder_layer(d, h))(x, memory)
+"""
+
+
+@pytest.mark.parametrize("to", ["torch", "keras"])
+def test_a_repeat_passing_a_decoders_memory_exports_as_a_loop(tmp_path, capsys, to):
+    """repeat(L, block)(x, memory): a list of modules (a loop of function calls) fed x in turn and the
+    memory at every step; the network runs and has the formula's count."""
+    import keras
+    import torch
+    path = tmp_path / "decoder.sp"
+    path.write_text(DECODER)
+    source = exported(capsys, path, "--to", to, "--set", "L=5")
+    expected = symparams.load(path, convention=to).evaluate({"L": 5}).params
+    namespace = {}
+    if to == "torch":
+        assert "nn.ModuleList([DecoderLayer() for _ in range(5)])" in source
+        assert "repeat_1 = layer(repeat_1, input_2)" in source
+        exec(compile(source, "<export>", "exec"), namespace)
+        with torch.device("meta"):
+            network = namespace["Decoder"]()
+            y = network(torch.zeros(2, 6, 16), torch.zeros(2, 9, 16))
+        assert sum(p.numel() for p in network.parameters()) == expected and tuple(y.shape) == (2, 6, 16)
+    else:
+        assert "for _ in range(5):" in source and "repeat_1 = decoder_layer(repeat_1, input_2)" in source
+        with keras.device("meta"):
+            exec(compile(source, "<export>", "exec"), namespace)
+        assert namespace["model"].count_params() == expected

@@ -110,14 +110,15 @@ class _Writer:
     def repeated(self, group, params) -> str:
         """The module a repeat's list holds: its block's class or its one layer, if that is all the
         body is; else a class of the body's own."""
-        body = group.copies[0]
-        if len(body) == 1 and len(params) == 1:
+        body, outer = group.copies[0], [o for o, _ in params]
+        if len(body) == 1:
             (entry,) = body
+            # A body reading the repeat's tensors in the repeat's order (x, then a decoder's memory).
             if isinstance(entry, Group) and entry.row.kind == "block" and entry.row.reapplies is None \
-                    and self.params(entry) == [(params[0][0], self.params(entry)[0][1])]:
+                    and [o for o, _ in self.params(entry)] == outer:
                 return self.write_class(entry.row, entry, self.params(entry)) + "()"
             if not isinstance(entry, Group) and entry.owner is None and not entry.tied and not entry.frozen \
-                    and entry.inputs == [params[0][0]]:
+                    and entry.inputs == outer:
                 call = self.layer_call(entry)
                 self.paths |= call.paths()
                 return call.source(self.namespace)
