@@ -168,3 +168,25 @@ def test_a_repeat_passing_a_decoders_memory_exports_as_a_loop(tmp_path, capsys, 
         with keras.device("meta"):
             exec(compile(source, "<export>", "exec"), namespace)
         assert namespace["model"].count_params() == expected
+
+
+@pytest.mark.parametrize("to", ["torch", "keras"])
+def test_exported_broadcasting_merges_run(tmp_path, capsys, to):
+    """(T, d) * (d) and (T, d) + (1, d): torch's own `*` would align the batch axis with T, so
+    tensors of different ranks go through the Merge glue; Keras' merge layers broadcast themselves."""
+    import keras
+    import torch
+    path = tmp_path / "scale.sp"
+    path.write_text("model scale(T = 5, d = 6):\n    x = input (T, d)\n    g = input (d)\n    b = input (1, d)\n"
+                    "    y = dense(d)(x * g + b)\n")
+    source = exported(capsys, path, "--to", to)
+    namespace = {}
+    if to == "torch":
+        assert "Merge('multiply')" in source
+        exec(compile(source, "<export>", "exec"), namespace)
+        y = namespace["Scale"]()(torch.ones(2, 5, 6), torch.full((2, 6), 2.0), torch.ones(2, 1, 6))
+        assert tuple(y.shape) == (2, 5, 6)
+    else:
+        with keras.device("meta"):
+            exec(compile(source, "<export>", "exec"), namespace)
+        assert tuple(namespace["model"].output.shape) == (None, 5, 6)

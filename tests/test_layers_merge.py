@@ -181,3 +181,16 @@ def test_verify_builds_broadcasting_merges(framework, shapes, op):
     text = f"model m():\n    x = input {shapes[0]}\n    s = input {shapes[1]}\n    y = {op}\n"
     result = check(symparams.parse(text, convention=framework), framework)
     assert result.ok and not result.unchecked
+
+
+@pytest.mark.parametrize("name", list(KERAS_MERGES))
+@pytest.mark.parametrize("shapes", [[(4, 5, 3), (3,)], [(2, 3), (2, 3), (1, 3)], [(3,), (2, 4, 3)]])
+def test_verify_merge_glue_computes_what_keras_computes(name, shapes):
+    """verify's and export's torch Merge gives Keras' values, a lower-rank input broadcast as Keras does."""
+    from symparams.verify.torch_glue import Merge
+    if name == "subtract" and len(shapes) != 2:
+        return
+    generator = torch.Generator().manual_seed(0)
+    xs = [torch.randn((2,) + s, generator=generator) for s in shapes]
+    expected = KERAS_MERGES[name]()([keras.ops.convert_to_tensor(x.numpy()) for x in xs])
+    assert torch.allclose(Merge(name)(*xs), torch.as_tensor(keras.ops.convert_to_numpy(expected)), atol=1e-6)
