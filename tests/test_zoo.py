@@ -29,6 +29,7 @@ PUBLISHED = [
     ("efficientnet_b0.sp", None, 5_288_548),            # torchvision's published counts
     ("resnext50.sp", None, 25_028_904),
     ("convnext_tiny.sp", None, 28_589_128),
+    ("swin_t.sp", None, 28_288_354),
     ("llama2_7b.sp", None, 6_738_415_616),
     ("llama2_70b.sp", None, 68_976_648_192),
     ("mixtral_8x7b.sp", None, 46_702_792_704),
@@ -255,7 +256,7 @@ def test_densenet_transition_reads_its_channels():
 # ---------------------------------------------------------------- torchvision, rebuilt from torch.nn
 
 @pytest.mark.parametrize("file, build", [("efficientnet_b0.sp", "efficientnet_b0"), ("resnext50.sp", "resnext50_32x4d"),
-                                         ("convnext_tiny.sp", "convnext_tiny")])
+                                         ("convnext_tiny.sp", "convnext_tiny"), ("swin_t.sp", "swin_t")])
 @pytest.mark.parametrize("H, W", [(224, 224), (193, 161)])
 def test_torchvision_models_match_torch_nn_builds(file, build, H, W):
     """tests/torchvision_nn.py follows torchvision's code with torch.nn alone: params, buffers, the

@@ -1,5 +1,5 @@
-"""torchvision's EfficientNet-B0, ResNeXt-50 32x4d and ConvNeXt-Tiny from torch.nn modules alone,
-following torchvision/models/{efficientnet,resnet,convnext}.py."""
+"""torchvision's EfficientNet-B0, ResNeXt-50 32x4d, ConvNeXt-Tiny and Swin-T from torch.nn modules alone,
+following torchvision/models/{efficientnet,resnet,convnext,swin_transformer}.py."""
 import torch
 from torch import nn
 
@@ -89,3 +89,74 @@ def convnext_tiny(classes=1000):
         if cout:
             layers += [LayerNorm2d(cin, eps=1e-6), nn.Conv2d(cin, cout, 2, 2)]
     return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), LayerNorm2d(768, eps=1e-6), nn.Flatten(), nn.Linear(768, classes))
+
+
+class WindowAttention(nn.Module):
+    """Multi-head self-attention inside w x w windows of a channels-last map padded to whole
+    windows, with a learned bias per head for each relative offset (torchvision's
+    ShiftedWindowAttention; the shift only rolls the map, so it is left out)."""
+
+    def __init__(self, dim, heads, w):
+        super().__init__()
+        self.heads, self.w = heads, w
+        self.qkv, self.proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.relative_position_bias_table = nn.Parameter(torch.zeros((2 * w - 1) ** 2, heads))
+        ys, xs = torch.meshgrid(torch.arange(w), torch.arange(w), indexing="ij")
+        dy = ys.flatten()[:, None] - ys.flatten()[None, :] + w - 1
+        dx = xs.flatten()[:, None] - xs.flatten()[None, :] + w - 1
+        self.register_buffer("relative_position_index", (dy * (2 * w - 1) + dx).flatten())
+
+    def forward(self, x):
+        n, h, w_, c = x.shape
+        w, heads = self.w, self.heads
+        x = nn.functional.pad(x, (0, 0, 0, -w_ % w, 0, -h % w))
+        hp, wp = x.shape[1:3]
+        windows = x.view(n, hp // w, w, wp // w, w, c).permute(0, 1, 3, 2, 4, 5).reshape(-1, w * w, c)
+        q, k, v = self.qkv(windows).reshape(-1, w * w, 3, heads, c // heads).permute(2, 0, 3, 1, 4)
+        bias = self.relative_position_bias_table[self.relative_position_index].view(w * w, w * w, heads)
+        attn = (q * (c // heads) ** -0.5) @ k.transpose(-2, -1) + bias.permute(2, 0, 1)
+        out = (attn.softmax(-1) @ v).transpose(1, 2).reshape(-1, w * w, c)
+        out = self.proj(out).view(n, hp // w, wp // w, w, w, c).permute(0, 1, 3, 2, 4, 5).reshape(n, hp, wp, c)
+        return out[:, :h, :w_]
+
+
+class SwinBlock(nn.Module):
+    def __init__(self, dim, heads, w):
+        super().__init__()
+        self.norm1, self.attn, self.norm2 = nn.LayerNorm(dim), WindowAttention(dim, heads, w), nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, 4 * dim), nn.GELU(), nn.Linear(4 * dim, dim))
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class PatchMerging(nn.Module):
+    """Each 2x2 neighbourhood side by side on the channels (odd sizes padded), LayerNorm, 4C -> 2C."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.norm, self.reduction = nn.LayerNorm(4 * dim), nn.Linear(4 * dim, 2 * dim, bias=False)
+
+    def forward(self, x):
+        x = nn.functional.pad(x, (0, 0, 0, x.shape[2] % 2, 0, x.shape[1] % 2))
+        x = torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], -1)
+        return self.reduction(self.norm(x))
+
+
+class Permute(nn.Module):
+    def __init__(self, *dims):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return x.permute(*self.dims)
+
+
+def swin_t(classes=1000):
+    layers = [nn.Conv2d(3, 96, 4, 4), Permute(0, 2, 3, 1), nn.LayerNorm(96)]
+    for i, (depth, heads) in enumerate(((2, 3), (2, 6), (6, 12), (2, 24))):
+        dim = 96 * 2 ** i
+        layers += [SwinBlock(dim, heads, 7) for _ in range(depth)] + ([PatchMerging(dim)] if i < 3 else [])
+    return nn.Sequential(*layers, nn.LayerNorm(768), Permute(0, 3, 1, 2), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(768, classes))
