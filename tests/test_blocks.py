@@ -377,7 +377,7 @@ def test_squeeze_and_excitation_channels_first_matches_torch(S, C, r):
     net = SE()
     with FlopCounterMode(display=False) as counter:
         y = net(torch.zeros(1, C, S, S))
-    m = symparams.load(EXAMPLES / "se_cnn.sp", model="se_cnn_torch")
+    m = symparams.load(EXAMPLES / "se_cnn_torch.sp")
     ev = m.evaluate({"S": S, "C": C, "r": r})
     assert ev.params == sum(p.numel() for p in net.parameters())
     assert ev.shape(m.output_shape) == tuple(y.shape[1:])
