@@ -7,16 +7,16 @@ body must keep its input's shape, and the derivation costs the same for L = 12 a
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 
 from .catalog.registry import Bool
 from itertools import zip_longest
 
+from .declared import input_pattern, match_pattern
 from .dims import agree, describe_condition, require_same_shape
 from .errors import ArgumentError, Pos, ShapeError, SyntaxProblem, ValueProblem, did_you_mean
-from .declared import input_pattern, match_pattern
 from .expressions import pos_of
 from .graph import Body, Node
 from .values import LayerInstance, Tensor, Word, format_shape
@@ -33,7 +33,7 @@ class Block:
     tensors: list           # names of its input tensors
     body: object
     pos: Pos | None
-    patterns: list = field(default_factory=list)   # per tensor: (pattern items, its text), or None
+    patterns: list          # per tensor: (pattern items, its text), or None
 
     @classmethod
     def from_tree(cls, tree, source: str = "") -> "Block":
@@ -186,22 +186,26 @@ class RepeatInstance:
     def check_inputs(self, builder, inputs: list, pos) -> None:
         """The first tensor runs through the repetitions, the others go to every one (a decoder's
         memory): the body must take as many."""
-        body = self.body
-        if isinstance(body, BlockInstance):
-            names = list(body.block.tensors)
-        elif isinstance(body, LayerInstance) and not body.spec.variadic:
-            names = ["x", "memory", "m3", "m4"][:body.spec.n_inputs]
-        else:
-            names = ["x"]
+        names = self.tensor_names()
         if len(inputs) == len(names):
             return
         what, args = self.describe(builder), ", ".join(names)
         raise ArgumentError(f"this repeat is applied to {len(inputs)} tensor{'s' if len(inputs) != 1 else ''}, but "
                             f"{what} takes {len(names)}"
-                            f"{f' ({args})' if isinstance(body, BlockInstance) else ''}: the first runs through "
+                            f"{f' ({args})' if isinstance(self.body, BlockInstance) else ''}: the first runs through "
                             f"the repetitions and the others are passed to every one", pos,
                             f"write repeat(L, {what}(...))({args}), or repeat lines: `repeat L:` over an "
                             f"indented line such as `{names[0]} = {what}(...)({args})`")
+
+    def tensor_names(self) -> list:
+        """The tensors the body takes: a block's by its names, a layer's as x and memory."""
+        body = self.body
+        if isinstance(body, BlockInstance):
+            return list(body.block.tensors)
+        if isinstance(body, RepeatInstance) and body.lines is None:
+            return body.tensor_names()
+        n = 1 if body.spec.variadic else body.spec.n_inputs
+        return ["x", "memory"][:n] if n <= 2 else [f"x{k + 1}" for k in range(n)]
 
     def apply(self, builder, inputs: list, pos):
         if self.lines is None:

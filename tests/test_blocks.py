@@ -462,3 +462,9 @@ def test_a_repeat_passing_memory_keeps_the_first_tensors_shape():
     unrolled = symparams.parse(text.replace("repeat(L,", "repeat(3,"))
     assert unrolled.evaluate().shape(unrolled.output_shape) == (20, 4)
     assert unrolled.evaluate().params == 3 * (4 * 4 + 4)
+
+
+def test_a_nested_repeat_passes_the_memory_through_both_levels():
+    text = ("block dec(d)(x, m):\n    return x + dense(d)(m)\nmodel q(d = 4, L = 3):\n    x = input (5, d)\n"
+            "    mem = input (5, d)\n    y = repeat(2, repeat(L, dec(d)))(x, mem)\n")
+    assert symparams.parse(text).evaluate({"L": 7}).params == 2 * 7 * (4 * 4 + 4)
