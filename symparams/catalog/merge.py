@@ -41,8 +41,10 @@ def broadcast(xs, what: str) -> tuple:
             if verdict is False:
                 raise ShapeError(f"{what}: shapes {format_shape(shape)} and {format_shape(other)} do not broadcast: "
                                  f"they differ on {where}: {i} vs {j}",
-                                 hint="sizes broadcast where they agree or one of them is 1; "
-                                      "a missing leading axis counts as 1")
+                                 hint="sizes broadcast where they agree or one of them is 1; a missing leading "
+                                      "axis counts as 1" + (". Channels first, a per-channel (C) meets (C, H, W) "
+                                      "only as (C, 1, 1): pool with keepdims=true, or reshape((C, 1, 1))"
+                                      if len(shape) != len(other) else ""))
             if verdict is not True:
                 conditions.append((verdict, f"{what}: {format_shape(shape)} and {format_shape(other)} "
                                             f"need {describe_condition(verdict)} to agree on {where}"))
