@@ -240,17 +240,20 @@ class RepeatInstance:
             raise ValueProblem(f"this repeat's body changes the shape, so its {n} repetitions would each be "
                                f"derived; at most {MAX_UNROLLED} are", pos,
                                "make the body keep its shape: then the repeat is multiplied, not unrolled")
-        nodes, x = list(first.nodes), y
+        nodes, x, child = list(first.nodes), y, first
         for _ in range(n - 1):
-            child = self.child(builder)
+            child = self.child(builder, child)
             x = self.run_once(child, x, list(inputs[1:]))
             nodes += child.nodes
         node = Node(builder.auto_name(self), f"{self.describe(builder)} × {n}", "repeat", list(inputs), tuple(x.shape),
                     pos, body=Body(list(inputs), nodes, x))
         return node, x.dtype
 
-    def child(self, builder):
-        return builder.body("repeat", dict(builder.scope))
+    def child(self, builder, previous=None):
+        """The builder of one repetition. Repeated lines see the names the previous repetition bound:
+        `x = grow(d)(x, memory)` reads the last repetition's x."""
+        carried = previous.scope if previous is not None and self.lines is not None else builder.scope
+        return builder.body("repeat", dict(carried))
 
 
 def repeat_count(value, pos) -> sp.Expr:

@@ -468,3 +468,16 @@ def test_a_nested_repeat_passes_the_memory_through_both_levels():
     text = ("block dec(d)(x, m):\n    return x + dense(d)(m)\nmodel q(d = 4, L = 3):\n    x = input (5, d)\n"
             "    mem = input (5, d)\n    y = repeat(2, repeat(L, dec(d)))(x, mem)\n")
     assert symparams.parse(text).evaluate({"L": 7}).params == 2 * 7 * (4 * 4 + 4)
+
+
+def test_repeated_lines_read_the_names_the_previous_repetition_bound():
+    """`repeat 3:` over `x = grow(d)(x, mem)` unrolls (the shape grows): each repetition reads the
+    last one's x, as torch's loop `for _ in range(3): x = grow(x, mem)` does."""
+    import torch
+    text = ("block grow(d)(x, m):\n    return concat(x, dense(d)(m), axis=1)\nmodel q(d = 4):\n    x = input (5, d)\n"
+            "    mem = input (5, d)\n    repeat 3:\n        x = grow(d)(x, mem)\n")
+    m = symparams.parse(text, convention="torch")
+    x, mem = torch.zeros(2, 5, 4), torch.zeros(2, 5, 4)
+    for _ in range(3):
+        x = torch.cat((x, torch.nn.Linear(4, 4)(mem)), dim=1)
+    assert m.evaluate().shape(m.output_shape) == tuple(x.shape[1:]) == (20, 4)
