@@ -50,7 +50,8 @@ class Block:
         if not names:
             raise SyntaxProblem(f"block {name_tok} takes no tensor", pos_of(name_tok),
                                 f"name its inputs after its sizes: block {name_tok}(d)(x):")
-        patterns = [None if pattern is None else input_pattern(pattern, source) for _, pattern in inputs]
+        patterns = [None if pattern is None else input_pattern(pattern, source, "the block's body")
+                    for _, pattern in inputs]
         for items, _ in filter(None, patterns):
             for item in items:
                 key = item.children[0] if item.data in ("name", "star") else None

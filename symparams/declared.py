@@ -141,7 +141,7 @@ def match_pattern(owner: str, tensor: str, items, text: str, shape: tuple, names
             conditions.append((verdict, f"{what}: needs {describe_condition(verdict)}"))
 
 
-def input_pattern(pattern, source: str) -> tuple:
+def input_pattern(pattern, source: str, compute_in: str = "the output pattern or the formulas") -> tuple:
     """An input pattern's items and text, checked: names, numbers and at most one `*`."""
     items = _pattern_items(pattern)
     stars = [i for i in items if i.data == "star"]
@@ -150,7 +150,7 @@ def input_pattern(pattern, source: str) -> tuple:
     for item in items:
         if item.data not in ("star", "name", "number"):
             raise SyntaxProblem("an input pattern holds names, numbers and one '*'", pos_of(item),
-                                "compute sizes in the output pattern or the formulas instead")
+                                f"bind a name here and compute sizes from it in {compute_in}")
     return items, _text(source, pattern)
 
 

@@ -481,3 +481,9 @@ def test_repeated_lines_read_the_names_the_previous_repetition_bound():
     for _ in range(3):
         x = torch.cat((x, torch.nn.Linear(4, 4)(mem)), dim=1)
     assert m.evaluate().shape(m.output_shape) == tuple(x.shape[1:]) == (20, 4)
+
+
+def test_a_block_pattern_holds_names_numbers_and_one_star():
+    with pytest.raises(SyntaxProblem, match="holds names, numbers and one") as caught:
+        symparams.parse("block b(d)(x: (H + 1, W)):\n    return x\nmodel m():\n    input (3, 4)\n    b(2)\n")
+    assert "in the block's body" in caught.value.hint
