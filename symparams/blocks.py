@@ -14,6 +14,7 @@ import sympy as sp
 from .catalog.registry import Bool
 from itertools import zip_longest
 
+from .declared import input_pattern, match_pattern
 from .dims import agree, describe_condition, require_same_shape
 from .errors import ArgumentError, Pos, ShapeError, SyntaxProblem, ValueProblem, did_you_mean
 from .expressions import pos_of
@@ -32,14 +33,15 @@ class Block:
     tensors: list           # names of its input tensors
     body: object
     pos: Pos | None
+    patterns: list          # per tensor: (pattern items, its text), or None
 
     @classmethod
-    def from_tree(cls, tree) -> "Block":
+    def from_tree(cls, tree, source: str = "") -> "Block":
         name_tok, params, tensors, body = tree.children
         dims = [(str(p.children[0]), p.children[1]) for p in (params.children if params else [])]
-        names = [str(t) for t in (tensors.children if tensors else [])]
-        tokens = [p.children[0] for p in (params.children if params else [])] + \
-            list(tensors.children if tensors else [])
+        inputs = [i.children for i in (tensors.children if tensors else [])]
+        names = [str(t) for t, _ in inputs]
+        tokens = [p.children[0] for p in (params.children if params else [])] + [t for t, _ in inputs]
         seen = set()
         for tok in tokens:
             if str(tok) in seen:
@@ -48,10 +50,32 @@ class Block:
         if not names:
             raise SyntaxProblem(f"block {name_tok} takes no tensor", pos_of(name_tok),
                                 f"name its inputs after its sizes: block {name_tok}(d)(x):")
-        return cls(str(name_tok), dims, names, body, pos_of(name_tok))
+        patterns = [None if pattern is None else input_pattern(pattern, source, "the block's body")
+                    for _, pattern in inputs]
+        for items, _ in filter(None, patterns):
+            for item in items:
+                key = item.children[0] if item.data in ("name", "star") else None
+                if key is not None and str(key) in names:
+                    raise SyntaxProblem(f"block {name_tok}: '{key}' names a tensor and one of its sizes",
+                                        pos_of(key))
+        return cls(str(name_tok), dims, names, body, pos_of(name_tok), patterns)
+
+    def sizes(self, inputs: list, args: dict, pos) -> tuple:
+        """The sizes the input patterns bind for these tensors, beside the size arguments (a name
+        given both must agree), and the conditions they hold under."""
+        names, conditions = dict(args), []
+        for tensor, pattern, x in zip(self.tensors, self.patterns, inputs):
+            if pattern is not None:
+                try:
+                    match_pattern(f"block {self.name}", tensor, *pattern, tuple(x.shape), names, {}, conditions)
+                except ShapeError as e:
+                    e.pos = e.pos or pos
+                    raise
+        return names, conditions
 
     def usage(self) -> str:
-        return f"usage: {self.name}({', '.join(n for n, _ in self.params)})({', '.join(self.tensors)})"
+        tensors = [t if p is None else f"{t}: {p[1]}" for t, p in zip(self.tensors, self.patterns)]
+        return f"usage: {self.name}({', '.join(n for n, _ in self.params)})({', '.join(tensors)})"
 
     def bind(self, builder, args: list, kwargs: dict, pos) -> dict:
         """Values of the block's size arguments, defaults evaluated in the block's own scope."""
@@ -116,7 +140,9 @@ class BlockInstance:
         # takes: a body row may be named like a tensor outside (both `add_1`), and a row must say
         # unambiguously which one it reads.
         own = [Tensor(t.shape, name, t.dtype) for name, t in zip(block.tensors, inputs)]
-        child = builder.body("block", {**self.args, **dict(zip(block.tensors, own))}, own[0], calling=block.name,
+        sizes, conditions = block.sizes(inputs, self.args, pos)
+        builder.record(conditions, pos)
+        child = builder.body("block", {**sizes, **dict(zip(block.tensors, own))}, own[0], calling=block.name,
                              row_names=block.tensors)
         child.run_body(block.body)
         out = child.returned if child.returned is not None else child.current
@@ -146,7 +172,7 @@ class RepeatInstance:
             return builder.convention.layer_type(self.body.spec)
         return "repeat"
 
-    def run_once(self, child, x: Tensor) -> Tensor:
+    def run_once(self, child, x: Tensor, others: list) -> Tensor:
         if self.lines is not None:
             child.current = x
             child.run_body(self.lines)
@@ -156,17 +182,41 @@ class RepeatInstance:
             body = copy.copy(body)
             body.owner = None
             child.created.add(id(body))
-        return child.apply(body, [x], self.pos)
+        return child.apply(body, [x, *others], self.pos)
+
+    def check_inputs(self, builder, inputs: list, pos) -> None:
+        """The first tensor runs through the repetitions, the others go to every one (a decoder's
+        memory): the body must take as many."""
+        names = self.tensor_names()
+        if len(inputs) == len(names):
+            return
+        what, args = self.describe(builder), ", ".join(names)
+        raise ArgumentError(f"this repeat is applied to {len(inputs)} tensor{'s' if len(inputs) != 1 else ''}, but "
+                            f"{what} takes {len(names)}"
+                            f"{f' ({args})' if isinstance(self.body, BlockInstance) else ''}: the first runs through "
+                            f"the repetitions and the others are passed to every one", pos,
+                            f"write repeat(L, {what}(...))({args}), or repeat lines: `repeat L:` over an "
+                            f"indented line such as `{names[0]} = {what}(...)({args})`")
+
+    def tensor_names(self) -> list:
+        """The tensors the body takes: a block's by its names, a layer's as x and memory."""
+        body = self.body
+        if isinstance(body, BlockInstance):
+            return list(body.block.tensors)
+        if isinstance(body, RepeatInstance) and body.lines is None:
+            return body.tensor_names()
+        n = 1 if body.spec.variadic else body.spec.n_inputs
+        return ["x", "memory"][:n] if n <= 2 else [f"x{k + 1}" for k in range(n)]
 
     def apply(self, builder, inputs: list, pos):
-        if len(inputs) != 1:
-            raise ArgumentError(f"a repeat feeds one tensor through its body, found {len(inputs)}", pos)
-        x = inputs[0]
+        if self.lines is None:
+            self.check_inputs(builder, inputs, pos)
+        x, others = inputs[0], list(inputs[1:])
         first = self.child(builder)
-        y = self.run_once(first, x)
+        y = self.run_once(first, x, others)
         kept = shape_kept(x.shape, y.shape)
         if self.count.is_Integer and kept is not True:
-            return self.unrolled(builder, first, x, y, pos)
+            return self.unrolled(builder, first, inputs, y, pos)
         if not self.count.is_Integer and kept is not True:
             try:
                 conditions = require_same_shape([x.shape, y.shape], f"a repeat with a symbolic count "
@@ -179,28 +229,32 @@ class RepeatInstance:
                 raise
             builder.record(conditions, pos)
         count = f"({self.count})" if self.count.is_Add else str(self.count)
-        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {count}", "repeat", [x], tuple(y.shape),
-                    pos, body=Body([x], first.nodes, y, frozenset(first.made_elsewhere)), count=self.count)
+        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {count}", "repeat", list(inputs),
+                    tuple(y.shape), pos, body=Body(list(inputs), first.nodes, y, frozenset(first.made_elsewhere)),
+                    count=self.count)
         return node, y.dtype
 
-    def unrolled(self, builder, first, first_input, y, pos):
+    def unrolled(self, builder, first, inputs, y, pos):
         """A concrete count and a shape-changing body: one derivation per repetition."""
         n = int(self.count)
         if n > MAX_UNROLLED:
             raise ValueProblem(f"this repeat's body changes the shape, so its {n} repetitions would each be "
                                f"derived; at most {MAX_UNROLLED} are", pos,
                                "make the body keep its shape: then the repeat is multiplied, not unrolled")
-        nodes, x = list(first.nodes), y
+        nodes, x, child = list(first.nodes), y, first
         for _ in range(n - 1):
-            child = self.child(builder)
-            x = self.run_once(child, x)
+            child = self.child(builder, child)
+            x = self.run_once(child, x, list(inputs[1:]))
             nodes += child.nodes
-        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {n}", "repeat", [first_input], tuple(x.shape),
-                    pos, body=Body([first_input], nodes, x))
+        node = Node(builder.auto_name(self), f"{self.describe(builder)} × {n}", "repeat", list(inputs), tuple(x.shape),
+                    pos, body=Body(list(inputs), nodes, x))
         return node, x.dtype
 
-    def child(self, builder):
-        return builder.body("repeat", dict(builder.scope))
+    def child(self, builder, previous=None):
+        """The builder of one repetition. Repeated lines see the names the previous repetition bound:
+        `x = grow(d)(x, memory)` reads the last repetition's x."""
+        carried = previous.scope if previous is not None and self.lines is not None else builder.scope
+        return builder.body("repeat", dict(carried))
 
 
 def repeat_count(value, pos) -> sp.Expr:

@@ -72,7 +72,7 @@ class Declaration:
         evaluated with the names the input patterns bind for these input shapes."""
         names, stars = dict(config), {}
         for (tensor, items, text), shape in zip(self.inputs, shapes):
-            self._match(tensor, items, text, tuple(shape), names, stars, [])
+            match_pattern(self.name, tensor, items, text, tuple(shape), names, stars, [])
         ev = _Formulas(names)
         callee, arg_node = self.modules[framework].children
         args, kwargs = [], {}
@@ -87,7 +87,7 @@ class Declaration:
         names = {k: v for k, v in config.items()}
         stars, conditions = {}, []
         for (tensor, items, text), shape in zip(self.inputs, shapes):
-            self._match(tensor, items, text, tuple(shape), names, stars, conditions)
+            match_pattern(self.name, tensor, items, text, tuple(shape), names, stars, conditions)
         ev = _Formulas(names)
         out_shape = []
         for item in self.output:
@@ -108,33 +108,50 @@ class Declaration:
         results = {key: ev.size(tree) for key, tree in self.formulas.items()}
         return Out(shape=tuple(out_shape), conditions=conditions, **results)
 
-    def _match(self, tensor, items, text, shape, names, stars, conditions: list):
-        fixed = [i for i in items if i.data != "star"]
-        star_at = next((k for k, i in enumerate(items) if i.data == "star"), None)
-        if (star_at is None and len(shape) != len(items)) or len(shape) < len(fixed):
-            raise ShapeError(f"{self.name} expects its input {tensor} as {text}, found {format_shape(shape)}")
-        if star_at is None:
-            sizes = list(shape)
-        else:
-            after = len(items) - star_at - 1
-            lead = shape[star_at:len(shape) - after]
-            key = items[star_at].children[0]
-            stars.setdefault(str(key) if key is not None else None, lead)
-            if key is not None:
-                names[str(key)] = product(lead)
-            sizes = list(shape[:star_at]) + list(shape[len(shape) - after:])
-        for item, size in zip(fixed, sizes):
-            key = str(item.children[0]) if item.data == "name" else None
-            if key is not None and key not in names:
-                names[key] = size
-                continue
-            expected = names[key] if key is not None else _Formulas(names).size(item)
-            verdict = agree(expected, size)
-            what = f"{self.name}'s input {tensor} {format_shape(shape)} against {text}"
-            if verdict is False:
-                raise ShapeError(f"{what}: expected {expected}, found {size}")
-            if verdict is not True:
-                conditions.append((verdict, f"{what}: needs {describe_condition(verdict)}"))
+def match_pattern(owner: str, tensor: str, items, text: str, shape: tuple, names: dict, stars: dict,
+                  conditions: list) -> None:
+    """Match an input's shape against its pattern: a name binds the size it meets (into `names`) or,
+    bound already, must agree with it; a number must match; `*name` takes a run of axes (kept in
+    `stars`, their product bound to the name). Used by declared layers and by blocks' inputs."""
+    fixed = [i for i in items if i.data != "star"]
+    star_at = next((k for k, i in enumerate(items) if i.data == "star"), None)
+    if (star_at is None and len(shape) != len(items)) or len(shape) < len(fixed):
+        raise ShapeError(f"{owner} expects its input {tensor} as {text}, found {format_shape(shape)}")
+    if star_at is None:
+        sizes = list(shape)
+    else:
+        after = len(items) - star_at - 1
+        lead = shape[star_at:len(shape) - after]
+        key = items[star_at].children[0]
+        stars.setdefault(str(key) if key is not None else None, lead)
+        if key is not None:
+            names[str(key)] = product(lead)
+        sizes = list(shape[:star_at]) + list(shape[len(shape) - after:])
+    for item, size in zip(fixed, sizes):
+        key = str(item.children[0]) if item.data == "name" else None
+        if key is not None and key not in names:
+            names[key] = size
+            continue
+        expected = names[key] if key is not None else _Formulas(names).size(item)
+        verdict = agree(expected, size)
+        what = f"{owner}'s input {tensor} {format_shape(shape)} against {text}"
+        if verdict is False:
+            raise ShapeError(f"{what}: expected {expected}, found {size}")
+        if verdict is not True:
+            conditions.append((verdict, f"{what}: needs {describe_condition(verdict)}"))
+
+
+def input_pattern(pattern, source: str, compute_in: str = "the output pattern or the formulas") -> tuple:
+    """An input pattern's items and text, checked: names, numbers and at most one `*`."""
+    items = _pattern_items(pattern)
+    stars = [i for i in items if i.data == "star"]
+    if len(stars) > 1:
+        raise SyntaxProblem("a pattern holds at most one '*'", pos_of(stars[1]))
+    for item in items:
+        if item.data not in ("star", "name", "number"):
+            raise SyntaxProblem("an input pattern holds names, numbers and one '*'", pos_of(item),
+                                f"bind a name here and compute sizes from it in {compute_in}")
+    return items, _text(source, pattern)
 
 
 def declare(tree, source: str) -> LayerSpec:
@@ -155,20 +172,14 @@ def declare(tree, source: str) -> LayerSpec:
     decl_inputs = []
     for inp in inputs:
         tensor, pattern = inp.children
-        items = _pattern_items(pattern)
-        stars = [i for i in items if i.data == "star"]
-        if len(stars) > 1:
-            raise SyntaxProblem("a pattern holds at most one '*'", pos_of(stars[1]))
+        items, text = input_pattern(pattern, source)
         for item in items:
             if item.data == "star":
                 if item.children[0] is not None:
                     taken[str(item.children[0])] = symbol(str(item.children[0]))
             elif item.data == "name":
                 taken.setdefault(str(item.children[0]), symbol(str(item.children[0])))
-            elif item.data != "number":
-                raise SyntaxProblem("an input pattern holds names, numbers and one '*'", pos_of(item),
-                                    "compute sizes in the output pattern or the formulas instead")
-        decl_inputs.append((str(tensor), items, _text(source, pattern)))
+        decl_inputs.append((str(tensor), items, text))
     out_items = _pattern_items(output)
     check = _Formulas(dict(taken))
     for item in out_items:

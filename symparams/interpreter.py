@@ -57,7 +57,7 @@ class Program:
                                         f"another name, e.g. my_{name}")
                 if item.data == "block_def":
                     self.blocks[name] = item
-                    self._block_defs[name] = blocks.Block.from_tree(item)
+                    self._block_defs[name] = blocks.Block.from_tree(item, text)
                 else:
                     self.layers[normalize(name)] = declared.declare(item, text)
         except SymparamsError as e:

@@ -273,7 +273,7 @@ def test_docs_examples_run():
     import re
     docs = (Path(__file__).resolve().parent.parent / "docs" / "blocks.md").read_text()
     examples = re.findall(r"```sp\n(.*?)```", docs, re.S)
-    assert len(examples) == 7
+    assert len(examples) == 8
     for text in examples:
         assert symparams.parse(text).evaluate().params > 0
 
@@ -331,3 +331,159 @@ def test_a_path_reaches_a_row_inside_a_block_whose_name_repeats_outside():
     with pytest.raises(symparams.SymparamsError) as info:
         m.row("gpt_layer_1/layernorm_9")
     assert "'layernorm_1'" in (info.value.hint or "")
+
+
+# ---------------------------------------------------------------- a block reading its input's sizes
+
+def keras_se_cnn(S, C, r):
+    import keras
+    from keras import layers
+    x = inp = keras.Input((S, S, C))
+    for channels in (C, 2 * C):
+        x = layers.Conv2D(channels, 3, strides=1 if channels == C else 2, padding="same")(x)
+        s = layers.GlobalAveragePooling2D()(x)
+        s = layers.Dense(channels // r, activation="relu")(s)
+        s = layers.Dense(channels, activation="sigmoid")(s)
+        x = layers.Multiply()([x, s])
+    return keras.Model(inp, x)
+
+
+@pytest.mark.parametrize("S, C, r", [(32, 64, 8), (9, 24, 4), (16, 48, 16)])
+def test_squeeze_and_excitation_reads_its_channels_as_keras_builds_it(S, C, r):
+    m = symparams.load(EXAMPLES / "se_cnn.sp")
+    ev = m.evaluate({"S": S, "C": C, "r": r})
+    model = keras_se_cnn(S, C, r)
+    assert ev.params == model.count_params()
+    assert ev.shape(m.output_shape) == tuple(model.output.shape[1:])
+
+
+@pytest.mark.parametrize("S, C, r", [(32, 64, 8), (7, 12, 3)])
+def test_squeeze_and_excitation_channels_first_matches_torch(S, C, r):
+    import torch
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
+
+    class SE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(C, C, 3, padding=1)
+            self.fc1, self.fc2 = nn.Conv2d(C, C // r, 1), nn.Conv2d(C // r, C, 1)
+
+        def forward(self, x):
+            x = self.conv(x)
+            s = x.mean((2, 3), keepdim=True)
+            return x * torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))
+
+    net = SE()
+    with FlopCounterMode(display=False) as counter:
+        y = net(torch.zeros(1, C, S, S))
+    m = symparams.load(EXAMPLES / "se_cnn_torch.sp")
+    ev = m.evaluate({"S": S, "C": C, "r": r})
+    assert ev.params == sum(p.numel() for p in net.parameters())
+    assert ev.shape(m.output_shape) == tuple(y.shape[1:])
+    assert ev.macs == counter.get_total_flops() // 2
+
+
+def test_a_block_pattern_binds_sizes_and_checks_them():
+    text = ("block proj(d)(x: (*rows, n), y: (*, n)):\n    return dense(d)(x) + dense(d)(y)\n"
+            "model m(T = 5, k = 8, j = 8):\n    a = input (T, k)\n    b = input (3, T, j)\n    proj(4)(a, b)\n")
+    m = symparams.parse(text)
+    assert m.evaluate().params == 2 * (8 * 4 + 4)
+    with pytest.raises(symparams.SymparamsError, match="needs k = j"):
+        m.evaluate({"j": 9})
+    agreed = symparams.parse("block b(C)(x: (H, C)):\n    return dense(C)(x)\nmodel m(n = 6):\n    input (3, n)\n    b(6)\n")
+    assert agreed.evaluate().params == 6 * 6 + 6
+    with pytest.raises(ShapeError, match="expected 5, found 6"):
+        symparams.parse("block b(C)(x: (H, C)):\n    return dense(C)(x)\nmodel m():\n    input (3, 6)\n    b(5)\n")
+
+
+def test_a_block_pattern_of_another_rank_is_a_positioned_shape_error():
+    text = "block se(r)(x: (H, W, C)):\n    return dense(C // r)(x)\nmodel m():\n    input (4, 5)\n    se(2)\n"
+    with pytest.raises(ShapeError) as caught:
+        symparams.parse(text, filename="se.sp")
+    assert str(caught.value).startswith("se.sp:5:5: shape error: block se expects its input x as (H, W, C), "
+                                        "found (None, 4, 5)")
+
+
+def test_a_block_pattern_may_not_rename_a_tensor():
+    with pytest.raises(SyntaxProblem, match="'x' names a tensor and one of its sizes"):
+        symparams.parse("block b()(x: (x, C)):\n    return x\nmodel m():\n    input (3, 6)\n    b\n")
+
+
+# ---------------------------------------------------------------- repeats passing other tensors to every repetition
+
+SEQ2SEQ = """
+block decoder_layer(d, h)(x, memory):
+    a = layernorm(x)
+    x = x + multihead_attention(h, d / h)(a, a)
+    a = layernorm(x)
+    x = x + multihead_attention(h, d / h)(a, memory)
+    return x + dense(d)(dense(4 * d, activation=gelu)(layernorm(x)))
+
+model seq2seq(T = 16, S = 20, d = 64, h = 4, L = 6):
+    x = input (T, d)
+    memory = input (S, d)
+    y = repeat(L, decoder_layer(d, h))(x, memory)
+    z = repeat(2, transformer_decoder_layer(d, h, 128))(y, memory)
+"""
+
+
+@pytest.mark.parametrize("L, d, h", [(1, 16, 2), (6, 64, 4), (30, 24, 3)])
+def test_repeat_passes_the_memory_to_every_decoder_layer_as_torch_does(L, d, h):
+    import torch
+    from torch import nn
+    from torch.utils.flop_counter import FlopCounterMode
+    m = symparams.parse(SEQ2SEQ, convention="torch")
+    ev = m.evaluate({"L": L, "d": d, "h": h})
+    ours = nn.ModuleList([nn.ModuleList([nn.LayerNorm(d), nn.MultiheadAttention(d, h), nn.LayerNorm(d),
+                                         nn.MultiheadAttention(d, h), nn.LayerNorm(d), nn.Linear(d, 4 * d),
+                                         nn.Linear(4 * d, d)]) for _ in range(L)])
+    theirs = nn.TransformerDecoder(nn.TransformerDecoderLayer(d, h, 128, batch_first=True), 2)
+    assert ev.params == n_params(ours) + n_params(theirs)
+    assert ev.shape(m.output_shape) == (16, d)
+    with FlopCounterMode(display=False) as counter:
+        theirs.train()(torch.zeros(1, 16, d), torch.zeros(1, 20, d))
+    assert ev.row("repeat_2")["macs"] == counter.get_total_flops() // 2
+
+
+def test_a_repeat_given_too_few_tensors_points_to_both_forms():
+    text = "block dec(d)(x, m):\n    return x + dense(d)(m)\nmodel q(d = 4, L = 3):\n    x = input (5, d)\n    repeat(L, dec(d))\n"
+    with pytest.raises(ArgumentError) as caught:
+        symparams.parse(text)
+    message = str(caught.value)
+    assert "dec takes 2 (x, m)" in message and "repeat(L, dec(...))(x, m)" in message and "repeat L:" in message
+
+
+def test_a_repeat_passing_memory_keeps_the_first_tensors_shape():
+    text = ("block grow(d)(x, m):\n    return concat(x, dense(d)(m), axis=1)\n"
+            "model q(d = 4, L = 3):\n    x = input (5, d)\n    mem = input (5, d)\n    y = repeat(L, grow(d))(x, mem)\n")
+    with pytest.raises(ShapeError, match="keeps the shape"):
+        symparams.parse(text)
+    unrolled = symparams.parse(text.replace("repeat(L,", "repeat(3,"))
+    assert unrolled.evaluate().shape(unrolled.output_shape) == (20, 4)
+    assert unrolled.evaluate().params == 3 * (4 * 4 + 4)
+
+
+def test_a_nested_repeat_passes_the_memory_through_both_levels():
+    text = ("block dec(d)(x, m):\n    return x + dense(d)(m)\nmodel q(d = 4, L = 3):\n    x = input (5, d)\n"
+            "    mem = input (5, d)\n    y = repeat(2, repeat(L, dec(d)))(x, mem)\n")
+    assert symparams.parse(text).evaluate({"L": 7}).params == 2 * 7 * (4 * 4 + 4)
+
+
+def test_repeated_lines_read_the_names_the_previous_repetition_bound():
+    """`repeat 3:` over `x = grow(d)(x, mem)` unrolls (the shape grows): each repetition reads the
+    last one's x, as torch's loop `for _ in range(3): x = grow(x, mem)` does."""
+    import torch
+    text = ("block grow(d)(x, m):\n    return concat(x, dense(d)(m), axis=1)\nmodel q(d = 4):\n    x = input (5, d)\n"
+            "    mem = input (5, d)\n    repeat 3:\n        x = grow(d)(x, mem)\n")
+    m = symparams.parse(text, convention="torch")
+    x, mem = torch.zeros(2, 5, 4), torch.zeros(2, 5, 4)
+    for _ in range(3):
+        x = torch.cat((x, torch.nn.Linear(4, 4)(mem)), dim=1)
+    assert m.evaluate().shape(m.output_shape) == tuple(x.shape[1:]) == (20, 4)
+
+
+def test_a_block_pattern_holds_names_numbers_and_one_star():
+    with pytest.raises(SyntaxProblem, match="holds names, numbers and one") as caught:
+        symparams.parse("block b(d)(x: (H + 1, W)):\n    return x\nmodel m():\n    input (3, 4)\n    b(2)\n")
+    assert "in the block's body" in caught.value.hint

@@ -147,3 +147,66 @@ def test_export_prints_source_without_the_framework_installed(file, to):
                                     capture_output=True, text=True).stdout
     shape = lambda text: [line.split("(")[0] for line in text.splitlines()]   # the same lines, calls aside
     assert shape(done.stdout) == shape(with_framework)
+
+
+DECODER = """
+block decoder_layer(d, h)(x, memory):
+    a = layernorm(x)
+    x = x + multihead_attention(h, d / h)(a, a)
+    a = layernorm(x)
+    x = x + multihead_attention(h, d / h)(a, memory)
+    return x + dense(d)(dense(4 * d, activation=gelu)(layernorm(x)))
+
+model decoder(T = 6, S = 9, d = 16, h = 4, L = 3):
+    x = input (T, d)
+    memory = input (S, d)
+    y = repeat(L, decoder_layer(d, h))(x, memory)
+"""
+
+
+@pytest.mark.parametrize("to", ["torch", "keras"])
+def test_a_repeat_passing_a_decoders_memory_exports_as_a_loop(tmp_path, capsys, to):
+    """repeat(L, block)(x, memory): a list of modules (a loop of function calls) fed x in turn and the
+    memory at every step; the network runs and has the formula's count."""
+    import keras
+    import torch
+    path = tmp_path / "decoder.sp"
+    path.write_text(DECODER)
+    source = exported(capsys, path, "--to", to, "--set", "L=5")
+    expected = symparams.load(path, convention=to).evaluate({"L": 5}).params
+    namespace = {}
+    if to == "torch":
+        assert "nn.ModuleList([DecoderLayer() for _ in range(5)])" in source
+        assert "repeat_1 = layer(repeat_1, input_2)" in source
+        exec(compile(source, "<export>", "exec"), namespace)
+        with torch.device("meta"):
+            network = namespace["Decoder"]()
+            y = network(torch.zeros(2, 6, 16), torch.zeros(2, 9, 16))
+        assert sum(p.numel() for p in network.parameters()) == expected and tuple(y.shape) == (2, 6, 16)
+    else:
+        assert "for _ in range(5):" in source and "repeat_1 = decoder_layer(repeat_1, input_2)" in source
+        with keras.device("meta"):
+            exec(compile(source, "<export>", "exec"), namespace)
+        assert namespace["model"].count_params() == expected
+
+
+@pytest.mark.parametrize("to", ["torch", "keras"])
+def test_exported_broadcasting_merges_run(tmp_path, capsys, to):
+    """(T, d) * (d) and (T, d) + (1, d): torch's own `*` would align the batch axis with T, so
+    tensors of different ranks go through the Merge glue; Keras' merge layers broadcast themselves."""
+    import keras
+    import torch
+    path = tmp_path / "scale.sp"
+    path.write_text("model scale(T = 5, d = 6):\n    x = input (T, d)\n    g = input (d)\n    b = input (1, d)\n"
+                    "    y = dense(d)(x * g + b)\n")
+    source = exported(capsys, path, "--to", to)
+    namespace = {}
+    if to == "torch":
+        assert "Merge('multiply')" in source
+        exec(compile(source, "<export>", "exec"), namespace)
+        y = namespace["Scale"]()(torch.ones(2, 5, 6), torch.full((2, 6), 2.0), torch.ones(2, 1, 6))
+        assert tuple(y.shape) == (2, 5, 6)
+    else:
+        with keras.device("meta"):
+            exec(compile(source, "<export>", "exec"), namespace)
+        assert tuple(namespace["model"].output.shape) == (None, 5, 6)

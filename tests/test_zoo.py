@@ -23,6 +23,13 @@ PUBLISHED = [
     ("resnet50_keras.sp", None, 25_636_712),
     ("vgg16.sp", None, 138_357_544),
     ("mobilenet_v2.sp", None, 3_504_872),
+    ("mobilenet_keras.sp", None, 4_253_864),            # keras.applications.MobileNet
+    ("densenet121_keras.sp", None, 8_062_504),          # keras.applications.DenseNet121
+    ("efficientnet_b0_keras.sp", None, 5_330_571),      # keras.applications.EfficientNetB0
+    ("efficientnet_b0.sp", None, 5_288_548),            # torchvision's published counts
+    ("resnext50.sp", None, 25_028_904),
+    ("convnext_tiny.sp", None, 28_589_128),
+    ("swin_t.sp", None, 28_288_354),
     ("llama2_7b.sp", None, 6_738_415_616),
     ("llama2_70b.sp", None, 68_976_648_192),
     ("mixtral_8x7b.sp", None, 46_702_792_704),
@@ -207,3 +214,68 @@ def test_lenet5_trainable_parameters_sum_to_60000():
     assert trained[0] == n_params(nn.Conv2d(1, 6, 5)) and trained[4] == n_params(nn.Conv2d(16, 120, 5))
     assert trained[5] == n_params(nn.Linear(120, 84)) and trained[2] == 1516
     assert ev.row("c5")["output_shape"] == (120, 1, 1)
+
+
+# ---------------------------------------------------------------- keras.applications, built here
+
+def keras_weights(weights) -> int:
+    return sum(int(np.prod(w.shape)) for w in weights)
+
+
+def before_pooling(m, ev) -> tuple:
+    """The shape of the features the classifier pools (the row before the global pooling)."""
+    rows = list(m.rows)
+    at = next(i for i, r in enumerate(rows) if r.type.startswith(("GlobalAveragePooling", "AdaptiveAvgPool")))
+    return ev.shape(rows[at - 1].output_shape)
+
+
+@pytest.mark.parametrize("file, application, features, sizes", [
+    ("mobilenet_keras.sp", "MobileNet", "conv_pw_13_relu", [(224, 224), (161, 193)]),
+    ("densenet121_keras.sp", "DenseNet121", "relu", [(224, 224)]),
+    ("efficientnet_b0_keras.sp", "EfficientNetB0", "top_activation", [(224, 224), (199, 173)]),
+])
+def test_keras_applications_match(file, application, features, sizes):
+    """Params, trainable, non-trainable (BatchNorm's moving statistics, Normalization's mean,
+    variance and count) and the feature map's shape, at odd sizes too (EfficientNet's padding)."""
+    import keras
+    m = load(file)
+    for H, W in sizes:
+        model = getattr(keras.applications, application)(weights=None, input_shape=(H, W, 3))
+        ev = m.evaluate({"H": H, "W": W})
+        assert (ev.params, ev.trainable, ev.non_trainable) == \
+            (model.count_params(), keras_weights(model.trainable_weights), keras_weights(model.non_trainable_weights))
+        assert before_pooling(m, ev) == tuple(model.get_layer(features).output.shape[1:])
+        assert ev.shape(m.output_shape) == tuple(model.output.shape[1:])
+
+
+def test_densenet_transition_reads_its_channels():
+    ev = load("densenet121_keras.sp").evaluate()
+    assert [ev.row(f"transition_{i}")["output_shape"] for i in (1, 2, 3)] == [(28, 28, 128), (14, 14, 256), (7, 7, 512)]
+
+
+# ---------------------------------------------------------------- torchvision, rebuilt from torch.nn
+
+@pytest.mark.parametrize("file, build", [("efficientnet_b0.sp", "efficientnet_b0"), ("resnext50.sp", "resnext50_32x4d"),
+                                         ("convnext_tiny.sp", "convnext_tiny"), ("swin_t.sp", "swin_t")])
+@pytest.mark.parametrize("H, W", [(224, 224), (193, 161)])
+def test_torchvision_models_match_torch_nn_builds(file, build, H, W):
+    """tests/torchvision_nn.py follows torchvision's code with torch.nn alone: params, buffers, the
+    feature map's shape and MACs (FlopCounterMode) agree at two sizes."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    import torchvision_nn
+    with torch.device("meta"):
+        net = getattr(torchvision_nn, build)().eval()
+        with FlopCounterMode(display=False) as counter:
+            y = net(torch.zeros(1, 3, H, W))
+    m = load(file)
+    ev = m.evaluate({"H": H, "W": W})
+    assert (ev.params, ev.buffers) == (n_params(net), n_buffers(net))
+    assert ev.macs == counter.get_total_flops() // 2
+    assert ev.shape(m.output_shape) == tuple(y.shape[1:])
+
+
+def test_resnext_groups_and_width_are_symbols():
+    m = load("resnext50.sp")
+    assert m.evaluate({"G": 1, "wg": 64}).params == 25_557_032        # G = 1, 64 wide: ResNet-50
+    assert m.evaluate({"wg": 8, "n3": 23}).params == 88_791_336       # torchvision's resnext101_32x8d

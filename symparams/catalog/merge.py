@@ -1,6 +1,6 @@
 """Formula sheet: merging tensors. No weights.
 
-    add, subtract, multiply, average, maximum, minimum   shapes must agree; the output has that shape
+    add, subtract, multiply, average, maximum, minimum   shapes broadcast (numpy's rule on an example's axes)
     concatenate                                          the sizes on `axis` add up; the other axes agree
     bilinear (PyTorch)    x1 A x2 + b: in1*in2*out weights + out biases
     cosine_similarity, pairwise_distance (PyTorch)       one axis reduced away
@@ -14,12 +14,53 @@ from .registry import Bool, Dim, Int, Ints, Out, Real, layer
 from .shapes import check_size
 
 
+def broadcast(xs, what: str) -> tuple:
+    """The shape of an elementwise merge, and the conditions it holds under.
+
+    Both frameworks' rule on an example's axes (the batch left out): the shapes align on the right,
+    a missing axis counts as 1, and a size 1 stretches to the other's. Keras' merge layers give a
+    lower-rank input its missing axes after the batch, which is the same alignment: (H, W, C) * (C)
+    and (H, W, C) * (1, 1, C) are (H, W, C); torch's (C, H, W) * (C, 1, 1) is (C, H, W). Two symbolic
+    sizes are taken to agree, and the condition that they do is recorded (a symbol is not taken to be 1).
+    """
+    shape, conditions = tuple(xs[0]), []
+    for other in xs[1:]:
+        other = tuple(other)
+        rank = max(len(shape), len(other))
+        a, b = (1,) * (rank - len(shape)) + shape, (1,) * (rank - len(other)) + other
+        joined = []
+        for axis, (i, j) in enumerate(zip(a, b)):
+            if j == 1 or i == j:
+                joined.append(i)
+                continue
+            if i == 1:
+                joined.append(j)
+                continue
+            verdict = agree(i, j)
+            where = f"axis {axis + 1} (counting the batch as axis 0, the shapes aligned on the right)"
+            if verdict is False:
+                raise ShapeError(f"{what}: shapes {format_shape(shape)} and {format_shape(other)} do not broadcast: "
+                                 f"they differ on {where}: {i} vs {j}",
+                                 hint="sizes broadcast where they agree or one of them is 1; a missing leading "
+                                      "axis counts as 1" + (". Channels first, a per-channel (C) meets (C, H, W) "
+                                      "only as (C, 1, 1): pool with keepdims=true, or reshape((C, 1, 1))"
+                                      if len(shape) != len(other) else ""))
+            if verdict is not True:
+                conditions.append((verdict, f"{what}: {format_shape(shape)} and {format_shape(other)} "
+                                            f"need {describe_condition(verdict)} to agree on {where}"))
+            joined.append(i)
+        shape = tuple(joined)
+    return shape, conditions
+
+
 def _elementwise(name, binary=False):
     def merge(*xs):
         if binary and len(xs) != 2:
             raise ArgumentError(f"{name} takes exactly two tensors (the first minus the second), found {len(xs)}")
-        return Out(shape=xs[0], conditions=require_same_shape(xs, f"{name} of {len(xs)} tensors"))
-    merge.__doc__ = f"Elementwise {name}: the shapes must agree, no weights."
+        shape, conditions = broadcast(xs, f"{name} of {len(xs)} tensors")
+        return Out(shape=shape, conditions=conditions)
+    merge.__doc__ = (f"Elementwise {name}, no weights: the shapes broadcast as in numpy on an example's axes "
+                     f"((H, W, C) with (C) or (1, 1, C) gives (H, W, C)).")
     return merge
 
 

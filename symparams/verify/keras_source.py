@@ -99,9 +99,9 @@ class _Writer:
 
     def repeated(self, group, params) -> str:
         body = group.copies[0]
-        if len(body) == 1 and len(params) == 1 and isinstance(body[0], Group) and body[0].row.kind == "block":
-            inner = self.params(body[0])
-            if [o for o, _ in inner] == [params[0][0]]:
+        if len(body) == 1 and isinstance(body[0], Group) and body[0].row.kind == "block":
+            inner = self.params(body[0])     # the block, if it reads the repeat's tensors in their order
+            if [o for o, _ in inner] == [o for o, _ in params]:
                 return self.function(body[0].row, body[0], inner)
         return self.function(group.row, group, params)
 

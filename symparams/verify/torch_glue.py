@@ -9,7 +9,8 @@ from torch import nn
 
 
 class Merge(nn.Module):
-    """Keras's merge layers: elementwise add/subtract/multiply/average/maximum/minimum, or concatenate."""
+    """Keras's merge layers: elementwise add/subtract/multiply/average/maximum/minimum (broadcasting as
+    Keras does), or concatenate."""
 
     def __init__(self, op, dim=-1):
         super().__init__()
@@ -18,18 +19,17 @@ class Merge(nn.Module):
     def forward(self, *xs):
         if self.op == "concatenate":
             return torch.cat(xs, dim=self.dim)
+        # Keras broadcasts a lower-rank input by giving it axes after the batch: (N, C) * (N, H, W, C).
+        rank = max(x.dim() for x in xs)
+        xs = [x.reshape(x.shape[:1] + (1,) * (rank - x.dim()) + x.shape[1:]) for x in xs]
         if self.op == "subtract":
             return xs[0] - xs[1]
-        stacked = torch.stack(xs)
-        if self.op == "add":
-            return stacked.sum(0)
-        if self.op == "multiply":
-            return stacked.prod(0)
-        if self.op == "average":
-            return stacked.mean(0)
-        if self.op == "maximum":
-            return stacked.amax(0)
-        return stacked.amin(0)
+        op = {"add": torch.add, "average": torch.add, "multiply": torch.mul, "maximum": torch.maximum,
+              "minimum": torch.minimum}[self.op]
+        out = xs[0]
+        for x in xs[1:]:
+            out = op(out, x)
+        return out / len(xs) if self.op == "average" else out
 
 
 class RecurrentOutput(nn.Module):

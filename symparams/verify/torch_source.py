@@ -61,7 +61,8 @@ class _Writer:
         out = scope.fresh(step.row.name)
         scope.local[step.name] = out
         op = _OPERATORS.get(step.kind)
-        if op and len(inputs) == 2:
+        # torch's own `*` aligns the batch axis too, so tensors of different ranks go through Merge.
+        if op and len(inputs) == 2 and len({len(shape) for shape in step.input_shapes}) == 1:
             scope.forward.append(f"        {out} = {f' {op} '.join(inputs)}")
             return
         if step.owner is not None:          # the same instance applied again
@@ -117,14 +118,15 @@ class _Writer:
     def repeated(self, group, params) -> str:
         """The module a repeat's list holds: its block's class or its one layer, if that is all the
         body is; else a class of the body's own."""
-        body = group.copies[0]
-        if len(body) == 1 and len(params) == 1:
+        body, outer = group.copies[0], [o for o, _ in params]
+        if len(body) == 1:
             (entry,) = body
+            # A body reading the repeat's tensors in the repeat's order (x, then a decoder's memory).
             if isinstance(entry, Group) and entry.row.kind == "block" and entry.row.reapplies is None \
-                    and self.params(entry) == [(params[0][0], self.params(entry)[0][1])]:
+                    and [o for o, _ in self.params(entry)] == outer:
                 return self.write_class(entry.row, entry, self.params(entry)) + "()"
             if not isinstance(entry, Group) and entry.owner is None and not entry.tied and not entry.frozen \
-                    and entry.inputs == [params[0][0]]:
+                    and entry.inputs == outer:
                 call = self.layer_call(entry)
                 self.paths |= call.paths()
                 return call.source(self.namespace)
