@@ -38,7 +38,8 @@ def agree(a, b) -> bool | sp.Expr:
         return True
     if diff.is_zero is False:
         return False
-    return sp.Eq(a, b)
+    cond = sp.Eq(a, b)
+    return cond if isinstance(cond, sp.Eq) else bool(cond)   # sympy may decide what simplify did not
 
 
 def describe_condition(cond: sp.Eq) -> str:

@@ -7,15 +7,13 @@ interpreter's Builder extends it with tensors and layers.
 """
 from __future__ import annotations
 
-from fractions import Fraction
-
 import sympy as sp
 from lark import Token
 
+from .bounds import check_constant, check_power, number_value
 from .errors import ArgumentError, Pos, SymparamsError, UnknownName, did_you_mean
 from .values import LayerInstance, Tensor, Word
 
-_SUFFIXES = {"K": 10**3, "M": 10**6, "B": 10**9, "G": 10**9, "T": 10**12}
 DIM_FUNCTIONS = {"ceil": sp.ceiling, "floor": sp.floor, "min": sp.Min, "max": sp.Max}
 
 
@@ -37,17 +35,6 @@ def pos_of(node) -> Pos | None:
         return None
     end = meta.end_column if meta.end_line == meta.line else None
     return Pos(meta.line, meta.column, end)
-
-
-def number_value(text: str):
-    """Exact value of a NUMBER token: an integer wherever the text denotes one (7e9, 1.5K)."""
-    scale = 1
-    if text[-1] in _SUFFIXES:
-        scale, text = _SUFFIXES[text[-1]], text[:-1]
-    value = Fraction(text.replace("_", "")) * scale
-    if value.denominator == 1:
-        return sp.Integer(value.numerator)
-    return float(value)
 
 
 class Evaluator:
@@ -109,11 +96,16 @@ class Evaluator:
         a, b = self.dim_operand(a), self.dim_operand(b)
         if node.data in ("div", "floordiv", "mod") and b == 0:
             raise ArgumentError("division by zero")
+        if node.data == "pow":
+            check_power(a, b)
         if isinstance(a, float) or isinstance(b, float):
+            if not all(isinstance(v, float) or v.is_number for v in (a, b)):
+                raise ArgumentError("a real number cannot take part in size arithmetic with symbols",
+                                    hint="sizes are whole numbers; write a fraction as a division, e.g. L / 2")
             if node.data in ("floordiv", "mod"):
                 raise ArgumentError("// and % take whole numbers")
-            return float(op(a, b))
-        return op(a, b)
+            return check_constant(float(op(a, b)))
+        return check_constant(op(a, b))
 
     def ev_add(self, node):
         return self._arith(node, lambda a, b: a + b)

@@ -10,7 +10,7 @@ import re
 
 import sympy as sp
 
-from . import accounting, memory
+from . import accounting, bounds, memory
 from .errors import ArgumentError, did_you_mean
 from .values import format_shape
 
@@ -161,7 +161,7 @@ def evaluation_values(model, sets: dict, batch_default: int = 1) -> dict:
 def _value(expr, values):
     if isinstance(expr, tuple):
         return tuple(_value(e, values) for e in expr)
-    v = sp.sympify(expr).xreplace(values)
+    v = bounds.at(expr, values)
     return int(v) if v.is_Integer else None
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .bounds import at
 from .dims import product
 from .errors import ArgumentError, did_you_mean
 
@@ -44,12 +45,21 @@ def dtype_bytes(dtype: str) -> int:
 
 def readable_size(nbytes) -> str:
     """Keras's spelling of a byte count: '30.66 KB' (powers of 1024, two decimals)."""
-    size = float(nbytes)
+    size = sp.Rational(nbytes)   # exact: a count beyond a float's range is still spelled
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if size / 1024 < 1:
-            return f"{size:.2f} {unit}"
+            return f"{_two_decimals(size)} {unit}"
         size /= 1024
-    return f"{size:.2f} PB"
+    return f"{_two_decimals(size)} PB"
+
+
+def _two_decimals(value) -> str:
+    """'%.2f' of an exact number: through a float while a float holds it exactly enough, else by
+    integer arithmetic (rounding half up), which never overflows."""
+    if abs(value) < 10 ** 15:
+        return f"{float(value):.2f}"
+    cents = int(sp.floor(value * 100 + sp.Rational(1, 2)))
+    return f"{cents // 100}.{cents % 100:02d}"
 
 
 @dataclass
@@ -118,7 +128,7 @@ def estimate(model, dtype: str = "float32", rule: str = "torchsummary") -> Estim
 
 def megabytes(nbytes, rule: str = "torchsummary") -> str:
     """The rule's '%0.2f' of a byte count in its MB (1024**2 bytes for torchsummary, 10**6 for torchinfo)."""
-    return "%0.2f" % (float(sp.Rational(nbytes)) / RULES[rule])
+    return _two_decimals(sp.Rational(nbytes) / RULES[rule])
 
 
 def estimate_values(model, ev, dtype: str = "float32", batch: int = 1,
@@ -127,7 +137,7 @@ def estimate_values(model, ev, dtype: str = "float32", batch: int = 1,
     est = estimate(model, dtype, rule)
     values = dict(ev.values)
     values[est.batch] = sp.Integer(batch)
-    return [(label, expr, int(sp.sympify(expr).xreplace(values))) for label, expr in est.parts()]
+    return [(label, expr, int(at(expr, values, label))) for label, expr in est.parts()]
 
 
 def estimate_text(model, ev, dtype: str = "float32", batch: int = 1, rule: str = "torchsummary") -> str:

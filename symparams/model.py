@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import bounds
 from .dims import symbol
 from .errors import Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 from .values import format_shape
@@ -228,7 +229,7 @@ class Model:
             if name in overrides:
                 value = sp.sympify(overrides[name]) if isinstance(overrides[name], int) else overrides[name]
             elif name in self.defaults:
-                value = self.defaults[name].xreplace(out)
+                value = bounds.at(self.defaults[name], out, f"the default of {name}")
             else:
                 continue
             value = sp.nsimplify(value) if isinstance(value, sp.Float) else value
@@ -244,8 +245,8 @@ class Model:
             raise e.attach(self.source, self.filename) if self.source is not None else e
 
 
-def _int_or_none(expr, values):
-    value = sp.sympify(expr).xreplace(values)
+def _int_or_none(expr, values, what: str = "a figure"):
+    value = bounds.at(expr, values, what)
     if value.is_Integer:
         return int(value)
     if value.is_number:
@@ -275,20 +276,32 @@ class Evaluation:
     def check(self) -> None:
         vals = self.values
         for c in self.model.constraints:
-            verdict = c.relation.xreplace(vals)
+            try:
+                verdict = bounds.at(c.relation, vals, c.text)
+            except ValueProblem as e:
+                e.pos = c.pos
+                raise
             if verdict is sp.false or verdict is False:
                 at = ", ".join(f"{k}={v}" for k, v in vals.items() if k in c.relation.free_symbols)
                 raise ValueProblem(f"{c.text}, which does not hold at {at}", c.pos)
         for tensor in self.model.inputs:
             for axis, d in enumerate(tensor.shape):
-                v = _int_or_none(d, vals)
+                try:
+                    v = _int_or_none(d, vals, f"input {format_shape(tensor.shape)}: its size {d}")
+                except ValueProblem as e:
+                    e.pos = e.pos or self.model.input_pos.get(id(tensor))
+                    raise
                 if v is not None and not (isinstance(v, int) and v > 0):
                     raise ValueProblem(f"input {format_shape(tensor.shape)} has size {v} on axis {axis + 1} at "
                                        f"these values; every size must be a whole number >= 1",
                                        self.model.input_pos.get(id(tensor)))
         for node in self.model.graph.walk():
             for axis, d in enumerate(node.shape):
-                v = _int_or_none(d, vals)
+                try:
+                    v = _int_or_none(d, vals, f"layer {node.name}: size {d} of its output")
+                except ValueProblem as e:
+                    e.pos = e.pos or node.pos
+                    raise
                 if v is None:
                     continue
                 if not isinstance(v, int):

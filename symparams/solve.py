@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import formulas
+from .bounds import at
 from .errors import ArgumentError, Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 
 # The search gives up beyond this (about 9.2e18, int64's range): a size larger is not a size.
@@ -73,7 +74,7 @@ class Problem:
     notes: list = field(default_factory=list)
 
     def value(self, x: int) -> int:
-        v = self.function.xreplace({self.unknown: sp.Integer(x)})
+        v = at(self.function, {self.unknown: sp.Integer(x)}, self.of)
         if not v.is_Integer:
             raise ValueProblem(f"{self.of} is {v}, not a whole number, at {self.unknown} = {x}")
         return int(v)
@@ -82,7 +83,7 @@ class Problem:
         """Every symbol's value when the unknown is x (related symbols computed)."""
         out = {self.unknown.name: x}
         for sym, expr in self.assignments.items():
-            v = sp.sympify(expr).xreplace({self.unknown: sp.Integer(x)})
+            v = at(expr, {self.unknown: sp.Integer(x)}, sym.name)
             out[sym.name] = v
         return out
 

@@ -49,7 +49,7 @@ def window_out(size, kernel, stride, padding, dilation=1, ceil_mode=False) -> sp
     if not ceil_mode:
         return sp.floor(sp.sympify(size + 2 * pad - span) / stride) + 1
     out = sp.ceiling(sp.sympify(size + 2 * pad - span) / stride) + 1
-    if (span - pad - stride).is_nonnegative:
+    if sp.sympify(span - pad - stride).is_nonnegative:
         return out   # (out - 1)*s <= L + 2p - K + s - 1 < L + p: the last window always starts in time
     return sp.Piecewise((out - 1, (out - 1) * stride >= size + pad), (out, True))
 

@@ -84,16 +84,8 @@ def reports_as(command: str):
 
 
 def parse_number(text: str, what: str) -> int:
-    from ..expressions import number_value
-    import sympy as sp
-    try:
-        value = number_value(text.strip())
-    except (ValueError, ZeroDivisionError, IndexError):
-        value = None
-    if not isinstance(value, sp.Integer):
-        raise ArgumentError(f"{what} must be a whole number (like 512, 7e9 or 350M), found '{text}'",
-                            subject=text)
-    return int(value)
+    from ..bounds import option_value
+    return option_value(text, what)
 
 
 def parse_assignments(items) -> dict:

@@ -77,14 +77,14 @@ def run(args):
 def _memory_breakdown(model, args, how, values) -> str:
     """torchsummary's four lines, each as a closed form in bytes and its MB at the given values."""
     import sympy as sp
-    from .. import formulas, memory
+    from .. import bounds, formulas, memory
     est = memory.estimate(model, args.dtype)
     at = ", ".join(f"{k}={v}" for k, v in values.items())
     lines = [f"memory of model {model.name}, torchsummary's estimate with {memory.dtype_bytes(args.dtype)}-byte "
              f"numbers and a batch of {est.batch} (bytes; MB = 1024**2 bytes), at {at}:"]
     for label, expr in est.parts():
         expr = formulas.rearrange(sp.expand(expr), how, model, args.collect)
-        value = expr.xreplace(values)
+        value = bounds.at(expr, values, label)
         lines.append(f"  {label}: {memory.megabytes(value)}   = {expr} bytes")
     return "\n".join(lines)
 
