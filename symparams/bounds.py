@@ -1,4 +1,5 @@
-"""Bounded arithmetic: every number stays small enough to compute, print and format at once.
+"""Bounded arithmetic and nesting: every number stays small enough to compute, print and format at
+once, and every model shallow enough to derive.
 
 One policy for all numbers a user gives, whether written in a model or passed as an option
 (`--set`, `--budget`, `--equals`, `--vary`, the REPL's `:set`):
@@ -10,21 +11,29 @@ One policy for all numbers a user gives, whether written in a model or passed as
 
 Each check runs before the number is computed, from the digits of a literal or the sizes of an
 operation's operands, so `10**10**10` or `1e1000000000` is refused in microseconds.
+
+Nesting -- brackets and calls inside one another, the operands of a chain like `1 + 1 + ...`,
+blocks calling blocks, repeats inside repeats -- is at most `MAX_NESTING` (100) levels deep,
+counted as the interpreter descends, so a deep model is one positioned error rather than Python
+running out of stack.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import re
 from fractions import Fraction
 
 import sympy as sp
 
-from .errors import ArgumentError, ValueProblem
+from .errors import ArgumentError, SyntaxProblem, ValueProblem
 
 DIGITS = 100
 LIMIT = 10 ** DIGITS
 MAX_EXPONENT = 100
 FIGURE_DIGITS = 1000
+MAX_NESTING = 100
 
 _SUFFIXES = {"K": 3, "M": 6, "B": 9, "G": 9, "T": 12}
 _NUMBER = re.compile(r"(\d[\d_]*)(?:\.(\d+))?(?:[eE]([+-]?\d+))?([KMBGT]?)")
@@ -160,3 +169,21 @@ def option_value(text: str, what: str) -> int:
         raise ArgumentError(f"{what} must be a whole number (like 512, 7e9 or 350M), found '{_abbreviate(text)}'",
                             subject=text)
     return int(value)
+
+
+_depth: contextvars.ContextVar[int] = contextvars.ContextVar("nesting", default=0)
+
+
+@contextlib.contextmanager
+def nested(pos):
+    """One level deeper into the model (an expression's operand, a body); refused past MAX_NESTING."""
+    depth = _depth.get() + 1
+    if depth > MAX_NESTING:
+        raise SyntaxProblem(f"the model nests more than {MAX_NESTING} levels deep here", pos,
+                            "brackets, operator chains, blocks calling blocks and repeats inside repeats "
+                            "together nest at most " + str(MAX_NESTING) + " levels; name an intermediate value")
+    token = _depth.set(depth)
+    try:
+        yield
+    finally:
+        _depth.reset(token)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 from lark import Token
 
-from .bounds import check_constant, check_power, number_value
+from .bounds import check_constant, check_power, nested, number_value
 from .errors import ArgumentError, Pos, SymparamsError, UnknownName, did_you_mean
 from .values import LayerInstance, Tensor, Word
 
@@ -45,7 +45,8 @@ class Evaluator:
 
     def eval(self, node):
         try:
-            return getattr(self, "ev_" + node.data)(node)
+            with nested(pos_of(node)):
+                return getattr(self, "ev_" + node.data)(node)
         except SymparamsError as e:
             if e.pos is None:
                 e.pos = pos_of(node)

@@ -11,6 +11,7 @@ import sympy as sp
 from lark import Tree
 
 from . import blocks, catalog, declared
+from .bounds import nested
 from .catalog.registry import Dim, LayerSpec, lookup, normalize
 from .conventions import KERAS, get_convention
 from .dims import symbol
@@ -18,7 +19,7 @@ from .errors import ArgumentError, Pos, ShapeError, SymparamsError, SyntaxProble
 from .expressions import DIM_FUNCTIONS, Evaluator, dim_function, pos_of
 from .graph import Graph, Node
 from .model import Constraint, Model
-from .syntax import parse_tree
+from .syntax import parse_tree, read_source
 from .values import LayerInstance, Tensor, Word
 
 _TENSOR_OPERATORS = {"add": "add", "sub": "subtract", "mul": "multiply"}
@@ -161,6 +162,10 @@ class Builder(Evaluator):
         return model
 
     def run_body(self, body: Tree) -> None:
+        with nested(pos_of(body.children[0]) if body.children else None):
+            self._run_statements(body)
+
+    def _run_statements(self, body: Tree) -> None:
         for stmt in body.children:
             if self.returned is not None:
                 raise SyntaxProblem("this line comes after 'return' and would never run", pos_of(stmt))
@@ -423,11 +428,7 @@ def read(path) -> Program:
     if huggingface.is_config_path(p):
         config, filename = huggingface.read_config(p)
         return Program(huggingface.program(config, filename), filename)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise SymparamsError(f"cannot read the file: {e.strerror}").attach("", str(path)) from None
-    return Program(text, str(path))
+    return Program(read_source(p), str(path))
 
 
 def load(path, model: str | None = None, convention: str | None = None) -> Model:

@@ -9,7 +9,7 @@ from lark import Lark, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import DedentError, Indenter
 
-from .errors import Pos, SyntaxProblem
+from .errors import Pos, SymparamsError, SyntaxProblem
 
 
 class _Indenter(Indenter):
@@ -19,6 +19,26 @@ class _Indenter(Indenter):
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 4
+
+
+def read_source(path) -> str:
+    """A model file's text: UTF-8 (a leading byte-order mark is dropped), any line endings.
+
+    A file that cannot be read is one error naming it; bytes that are not UTF-8 are one error at
+    the line and column of the first of them."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise SymparamsError(f"cannot read the file: {e.strerror}").attach("", str(path)) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        before = data[:e.start].decode("utf-8-sig")
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        raise SyntaxProblem(f"the file is not UTF-8 text: byte 0x{data[e.start]:02x} cannot start a character here",
+                            Pos(line, column), "save the file as UTF-8").attach(
+                                data.decode("utf-8-sig", errors="replace"), str(path)) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def grammar_text() -> str:

@@ -21,6 +21,7 @@ from ..commands.common import parse_number
 from ..conventions import get_convention
 from ..errors import ArgumentError, Pos, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
 from ..interpreter import parse
+from ..syntax import read_source
 from .delegate import REPL_FILE, formula_arguments, run_command, sweep_arguments
 from .show import Rejected, describe_changes, explain, explain_typed, totals_text
 from .source import Header, Source
@@ -263,10 +264,7 @@ class Session:
         if len(args) not in (1, 2):
             raise ArgumentError("usage: :load FILE [MODEL]")
         try:
-            text = Path(args[0]).read_text()
-        except OSError as e:
-            raise SymparamsError(f"cannot read {args[0]}: {e.strerror}") from None
-        try:
+            text = read_source(args[0])
             source = Source.from_text(text, args[0], args[1] if len(args) > 1 else None)
         except SymparamsError as e:
             raise Rejected(str(e)) from None     # it points into the file, which str(e) quotes
@@ -398,6 +396,8 @@ def derive(source: Source, values: dict):
         return model, model.evaluate({k: v for k, v in values.items() if k in model.symbols})
     except SymparamsError as e:
         raise Rejected(explain(e, where)) from None
+    except RecursionError:   # beyond what bounds.MAX_NESTING foresees: refuse the line, keep the session
+        raise Rejected("error: the model nests too deeply to derive") from None
 
 
 def split_assignments(words: list[str], command: str) -> list[tuple[str, str | None]]:
