@@ -10,6 +10,7 @@ number.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -18,6 +19,7 @@ from . import formulas
 from .errors import ArgumentError, SymparamsError
 
 INT64_MAX = 2 ** 63 - 1
+MAX_GRID = 10_000_000   # configurations in one sweep: ten times the benchmark's million, well under memory
 
 # Integer operations the compiled code calls; sympy keeps them as opaque functions.
 FloorDiv = sp.Function("_FloorDiv")
@@ -50,8 +52,16 @@ def parse_vary(text: str) -> tuple[str, list[int]]:
         start, stop, step = parts[0], parts[1], parts[2] if len(parts) == 3 else 1
         if step <= 0 or stop < start:
             raise ArgumentError(f"--vary {name}={spec} is empty: it needs START <= STOP and a positive STEP")
+        check_grid_size((stop - start) // step + 1, f"--vary {name}={spec}")   # len(range) overflows past 2**63
         return name, list(range(start, stop + 1, step))
     return name, [parse_number(v, f"a value of {name}") for v in spec.split(",")]
+
+
+def check_grid_size(size: int, what: str) -> None:
+    """Refuse a grid beyond MAX_GRID configurations before any of it is built."""
+    if size > MAX_GRID:
+        raise ArgumentError(f"{what} makes {size:,} configurations; a sweep evaluates at most {MAX_GRID:,}",
+                            hint="take a larger STEP or a shorter range")
 
 
 # ---------------------------------------------------------------- compiling to integer NumPy code
@@ -210,6 +220,7 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
     for q in quantities:
         if formulas.check_quantity(q) == "shape":
             raise ArgumentError("a sweep evaluates counts; --of shape is not one")
+    check_grid_size(math.prod(len(v) for v in varied.values()), "the grid of --vary " + " by ".join(varied))
     fixed = assignments(model, varied, sets or {})
     names = list(varied)
     symbols = [model.symbol(n) for n in names]
