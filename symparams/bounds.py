@@ -12,6 +12,10 @@ One policy for all numbers a user gives, whether written in a model or passed as
 Each check runs before the number is computed, from the digits of a literal or the sizes of an
 operation's operands, so `10**10**10` or `1e1000000000` is refused in microseconds.
 
+A source text has at most `MAX_LINES` (50,000) lines: the parser's time grows faster than the
+text past that (a 50,000-line file takes some seconds), and a model that long is written with
+`repeat`.
+
 Nesting -- brackets and calls inside one another, the operands of a chain like `1 + 1 + ...`,
 blocks calling blocks, repeats inside repeats -- is at most `MAX_NESTING` (100) levels deep,
 counted as the interpreter descends, so a deep model is one positioned error rather than Python
@@ -19,10 +23,9 @@ running out of stack.
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
 import re
+import threading
 from fractions import Fraction
 
 import sympy as sp
@@ -34,6 +37,7 @@ LIMIT = 10 ** DIGITS
 MAX_EXPONENT = 100
 FIGURE_DIGITS = 1000
 MAX_NESTING = 100
+MAX_LINES = 50_000
 
 _SUFFIXES = {"K": 3, "M": 6, "B": 9, "G": 9, "T": 12}
 _NUMBER = re.compile(r"(\d[\d_]*)(?:\.(\d+))?(?:[eE]([+-]?\d+))?([KMBGT]?)")
@@ -171,19 +175,21 @@ def option_value(text: str, what: str) -> int:
     return int(value)
 
 
-_depth: contextvars.ContextVar[int] = contextvars.ContextVar("nesting", default=0)
+class nested:
+    """`with nested(pos):` one level deeper into the model (an expression's operand, a body);
+    refused past MAX_NESTING. The count is per thread, as the interpreter's stack is."""
+    _state = threading.local()
 
+    def __init__(self, pos):
+        self.pos = pos
 
-@contextlib.contextmanager
-def nested(pos):
-    """One level deeper into the model (an expression's operand, a body); refused past MAX_NESTING."""
-    depth = _depth.get() + 1
-    if depth > MAX_NESTING:
-        raise SyntaxProblem(f"the model nests more than {MAX_NESTING} levels deep here", pos,
-                            "brackets, operator chains, blocks calling blocks and repeats inside repeats "
-                            "together nest at most " + str(MAX_NESTING) + " levels; name an intermediate value")
-    token = _depth.set(depth)
-    try:
-        yield
-    finally:
-        _depth.reset(token)
+    def __enter__(self):
+        depth = getattr(self._state, "depth", 0) + 1
+        if depth > MAX_NESTING:
+            raise SyntaxProblem(f"the model nests more than {MAX_NESTING} levels deep here", self.pos,
+                                "brackets, operator chains, blocks calling blocks and repeats inside repeats "
+                                f"together nest at most {MAX_NESTING} levels; name an intermediate value")
+        self._state.depth = depth
+
+    def __exit__(self, *exc):
+        self._state.depth -= 1

@@ -25,6 +25,7 @@ def dim_function(name: str, values: list):
         raise ArgumentError(f"{name} takes one or more sizes, found none")
     return DIM_FUNCTIONS[name](*values)
 RELATIONS = {"==": sp.Eq, "!=": sp.Ne, "<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge}
+_FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def pos_of(node) -> Pos | None:
@@ -45,7 +46,7 @@ class Evaluator:
 
     def eval(self, node):
         try:
-            with nested(pos_of(node)):
+            with nested(None):   # an error here gets the node's position below
                 return getattr(self, "ev_" + node.data)(node)
         except SymparamsError as e:
             if e.pos is None:
@@ -143,10 +144,43 @@ class Evaluator:
         return dim_function(name, [self.dim_operand(self.eval(a)) for a in args])
 
     def relation(self, cond):
-        """`a <= b` of a where-condition, as a sympy relational."""
+        """`a <= b` of a where-condition, as a sympy relational (or true / false when decided)."""
         left, op, right = cond.children
         a, b = self.dim_operand(self.eval(left)), self.dim_operand(self.eval(right))
-        return RELATIONS[str(op)](a, b)
+        make = RELATIONS[str(op)]
+        if isinstance(a, float) or isinstance(b, float) or (a.is_number and b.is_number):
+            return make(a, b)
+        # sympy's own decision asks its assumptions system, some milliseconds for each new
+        # constant; a monotone polynomial (either way round) is decided from its least value.
+        op = str(op)
+        for diff, rel in ((a - b, op), (b - a, _FLIPPED[op])):
+            least = _least(diff)
+            if least is None:
+                least = _least(sp.expand(diff))
+            if least is not None:
+                break
+        else:
+            return make(a, b)
+        verdict = {">=": True if least >= 0 else None, ">": True if least > 0 else None,
+                   "<=": False if least > 0 else None, "<": False if least >= 0 else None,
+                   "==": False if least > 0 else None, "!=": True if least > 0 else None}[rel]
+        return make(a, b, evaluate=False) if verdict is None else sp.true if verdict else sp.false
+
+
+def _least(diff) -> int | None:
+    """The least value of a polynomial in the (positive integer) symbols whose non-constant terms
+    all have positive whole coefficients -- it grows in every symbol, so the least is with every
+    symbol at 1: the sum of its coefficients. None for any other expression."""
+    least = 0
+    for term, coeff in diff.as_coefficients_dict().items():
+        if not (coeff.is_Integer and (term == 1 or coeff > 0)):
+            return None
+        for factor in sp.Mul.make_args(term):
+            base, exp = factor.as_base_exp()
+            if not (base.is_Symbol or base == 1) or not (exp.is_Integer and exp > 0):
+                return None
+        least += int(coeff)
+    return least
 
 
 class SymbolEvaluator(Evaluator):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 import sympy as sp
 
@@ -67,22 +68,35 @@ def quantity(model, of: str, layer: str | None = None, dtype: str = "float32", p
     return sp.expand(expr) if not expr.has(sp.floor, sp.ceiling, sp.Piecewise) else expr
 
 
-# Past this many operations a closed form is printed as sympy keeps it: pulling factors out of
-# a huge expression costs more than it helps a reader.
+# Past CANONICAL_OPS operations a closed form is printed as sympy keeps it: pulling factors out
+# of a huge expression costs more than it helps a reader. Counting operations and expanding cost
+# more than linear time too, so past EXPAND_NODES nodes (counted cheaply, stopping at the cap) an
+# expression is not expanded, and past SIMPLIFY_NODES not counted.
 CANONICAL_OPS = 60
+EXPAND_NODES = 2000
+SIMPLIFY_NODES = 200
 
 
+def _at_most(expr, nodes: int) -> bool:
+    for n, _ in enumerate(sp.preorder_traversal(expr)):
+        if n >= nodes:
+            return False
+    return True
+
+
+@lru_cache(maxsize=4096)
 def canonical(expr) -> sp.Expr:
     """The one printed form of a closed form, used by every output: expanded (so equal totals
     print alike), then its common factors pulled out where that reads shorter
     (`classes*(H*W + 1)`). factor_terms extracts common content only, which is what a reader wants
-    from a count, and is several times cheaper than a full factorisation."""
+    from a count, and is several times cheaper than a full factorisation. The rows of a long model
+    repeat a few formulas, hence the cache."""
     expr = sp.sympify(expr)
-    if expr.is_number or not isinstance(expr, sp.Expr):
+    if expr.is_number or not isinstance(expr, sp.Expr) or not _at_most(expr, EXPAND_NODES):
         return expr
     if not expr.has(sp.floor, sp.ceiling, sp.Piecewise, sp.Min, sp.Max):
         expr = sp.expand(expr)
-    if sp.count_ops(expr) > CANONICAL_OPS:
+    if not _at_most(expr, SIMPLIFY_NODES) or sp.count_ops(expr) > CANONICAL_OPS:
         return expr
     factored = sp.factor_terms(expr)
     return factored if len(str(factored)) <= len(str(expr)) else expr

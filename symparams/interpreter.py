@@ -32,6 +32,7 @@ class Program:
 
     def __init__(self, text: str, filename: str | None = None):
         self.text, self.filename = text, filename
+        self.lines = text.splitlines()
         self.models: dict[str, Tree] = {}
         self.blocks: dict[str, Tree] = {}
         self.layers: dict[str, LayerSpec] = {}      # declared in the file, by normalized name
@@ -176,7 +177,7 @@ class Builder(Evaluator):
             relation = self.relation(cond)
             if relation is sp.false:
                 raise ArgumentError("this condition can never hold", pos_of(cond))
-            text = self.program.text.splitlines()[cond.meta.line - 1][cond.meta.column - 1:cond.meta.end_column - 1]
+            text = self.program.lines[cond.meta.line - 1][cond.meta.column - 1:cond.meta.end_column - 1]
             self.constraints.append(Constraint(relation, f"where {text}", pos_of(cond)))
 
     def stmt_convention_line(self, stmt):

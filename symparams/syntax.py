@@ -9,6 +9,7 @@ from lark import Lark, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import DedentError, Indenter
 
+from .bounds import MAX_LINES
 from .errors import Pos, SymparamsError, SyntaxProblem
 
 
@@ -119,6 +120,10 @@ def parse_tree(text: str) -> Tree:
     """Parse source text; every failure becomes a SyntaxProblem pointing at line and column."""
     if not text.endswith("\n"):
         text += "\n"
+    lines = text.count("\n")
+    if lines > MAX_LINES:
+        raise SyntaxProblem(f"the text has {lines:,} lines; symparams reads at most {MAX_LINES:,}",
+                            Pos(MAX_LINES + 1, 1), "write repeated layers with `repeat n:` or repeat(n, block)")
     try:
         return parser().parse(text)
     except UnexpectedToken as e:
