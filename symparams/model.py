@@ -268,7 +268,21 @@ class Evaluation:
             else f"<Evaluation of {self.model.name} at {at}>"
 
     def number(self, expr):
-        return _int_or_none(expr, self.values)
+        try:
+            return _int_or_none(expr, self.values)
+        except ValueProblem as e:
+            raise self._blame(e) from None
+
+    def _blame(self, e: ValueProblem) -> ValueProblem:
+        """Point an undefined or overlong figure at the first layer whose own count is one."""
+        for row in (r for top in self.model.rows for r in top.walk()):
+            for what in ("params", "non_trainable", "buffers", "macs"):
+                try:
+                    bounds.at(getattr(row, what), self.values, f"layer {row.name}: its {what} count")
+                except ValueProblem as own:
+                    own.pos = row.pos
+                    return own.attach(self.model.source, self.model.filename)
+        return e.attach(self.model.source, self.model.filename)
 
     def shape(self, shape) -> tuple:
         return tuple(_int_or_none(d, self.values) for d in shape)
