@@ -18,14 +18,13 @@ text past that (a 50,000-line file takes some seconds), and a model that long is
 
 Nesting -- brackets and calls inside one another, the operands of a chain like `1 + 1 + ...`,
 blocks calling blocks, repeats inside repeats -- is at most `MAX_NESTING` (100) levels deep,
-counted as the interpreter descends, so a deep model is one positioned error rather than Python
+counted as the interpreter descends (`Evaluator.depth`), so a deep model is one positioned error rather than Python
 running out of stack.
 """
 from __future__ import annotations
 
 import math
 import re
-import threading
 from fractions import Fraction
 
 import sympy as sp
@@ -175,21 +174,8 @@ def option_value(text: str, what: str) -> int:
     return int(value)
 
 
-class nested:
-    """`with nested(pos):` one level deeper into the model (an expression's operand, a body);
-    refused past MAX_NESTING. The count is per thread, as the interpreter's stack is."""
-    _state = threading.local()
-
-    def __init__(self, pos):
-        self.pos = pos
-
-    def __enter__(self):
-        depth = getattr(self._state, "depth", 0) + 1
-        if depth > MAX_NESTING:
-            raise SyntaxProblem(f"the model nests more than {MAX_NESTING} levels deep here", self.pos,
-                                "brackets, operator chains, blocks calling blocks and repeats inside repeats "
-                                f"together nest at most {MAX_NESTING} levels; name an intermediate value")
-        self._state.depth = depth
-
-    def __exit__(self, *exc):
-        self._state.depth -= 1
+def too_deep(pos) -> SyntaxProblem:
+    """The error for a model nesting past MAX_NESTING (the interpreter counts its depth)."""
+    return SyntaxProblem(f"the model nests more than {MAX_NESTING} levels deep here", pos,
+                         "brackets, operator chains, blocks calling blocks and repeats inside repeats "
+                         f"together nest at most {MAX_NESTING} levels; name an intermediate value")

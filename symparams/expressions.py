@@ -10,7 +10,7 @@ from __future__ import annotations
 import sympy as sp
 from lark import Token
 
-from .bounds import check_constant, check_power, nested, number_value
+from .bounds import MAX_NESTING, check_constant, check_power, number_value, too_deep
 from .errors import ArgumentError, Pos, SymparamsError, UnknownName, did_you_mean
 from .values import LayerInstance, Tensor, Word
 
@@ -44,14 +44,20 @@ class Evaluator:
     def lookup(self, key: str, node):
         raise NotImplementedError
 
+    depth = 0   # how deep the evaluation is nested, bodies included (bounds.MAX_NESTING)
+
     def eval(self, node):
+        self.depth += 1
         try:
-            with nested(None):   # an error here gets the node's position below
-                return getattr(self, "ev_" + node.data)(node)
+            if self.depth > MAX_NESTING:
+                raise too_deep(None)   # the node's position is given below
+            return getattr(self, "ev_" + node.data)(node)
         except SymparamsError as e:
             if e.pos is None:
                 e.pos = pos_of(node)
             raise
+        finally:
+            self.depth -= 1
 
     def ev_number(self, node):
         return number_value(str(node.children[0]))

@@ -11,7 +11,7 @@ import sympy as sp
 from lark import Tree
 
 from . import blocks, catalog, declared
-from .bounds import nested
+from .bounds import MAX_NESTING, too_deep
 from .catalog.registry import Dim, LayerSpec, lookup, normalize
 from .conventions import KERAS, get_convention
 from .dims import symbol
@@ -102,6 +102,7 @@ class Builder(Evaluator):
     def __init__(self, program: Program, convention, parent: "Builder | None" = None,
                  share_names: bool = False):
         self.program = program
+        self.depth = parent.depth if parent else 0   # a block call or repeat body nests on
         self.convention = convention
         self.symbols: dict[str, sp.Symbol] = {}
         self.defaults: dict[str, sp.Expr] = {}
@@ -163,8 +164,13 @@ class Builder(Evaluator):
         return model
 
     def run_body(self, body: Tree) -> None:
-        with nested(pos_of(body.children[0]) if body.children else None):
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise too_deep(pos_of(body.children[0]) if body.children else None)
             self._run_statements(body)
+        finally:
+            self.depth -= 1
 
     def _run_statements(self, body: Tree) -> None:
         for stmt in body.children:
