@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from . import formulas
-from .errors import ArgumentError, SymparamsError
+from .errors import ArgumentError, SymparamsError, ValueProblem
 
 INT64_MAX = 2 ** 63 - 1
 MAX_GRID = 10_000_000   # configurations in one sweep: ten times the benchmark's million, well under memory
@@ -220,7 +220,8 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
     for q in quantities:
         if formulas.check_quantity(q) == "shape":
             raise ArgumentError("a sweep evaluates counts; --of shape is not one")
-    check_grid_size(math.prod(len(v) for v in varied.values()), "the grid of --vary " + " by ".join(varied))
+    if not zipped:
+        check_grid_size(math.prod(len(v) for v in varied.values()), "the grid of --vary " + " by ".join(varied))
     fixed = assignments(model, varied, sets or {})
     names = list(varied)
     symbols = [model.symbol(n) for n in names]
@@ -239,37 +240,46 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
     axes = [np.array(varied[n], dtype=kind) for n in names]
     grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")] if len(axes) > 1 and not zipped else axes
     size = len(grid[0])
-    keep = np.ones(size, dtype=bool)
-    broken = {}
-    for c in model.constraints:
-        relation = c.relation.xreplace(fixed)
-        if relation is sp.true:
-            continue
-        if relation is sp.false:
-            ok = np.zeros(size, dtype=bool)
-        else:
-            ok = sp.lambdify(symbols, _condition(relation), modules=[_namespace(np), "numpy"])(*grid)
-            ok = np.broadcast_to(np.asarray(ok, dtype=bool), (size,))
-        if not ok.all():
-            broken[c.text] = (int(size - ok.sum()), fix(relation, varied))
-        keep &= ok
-    dropped = int(size - keep.sum())
-    valid = np.ones(size, dtype=bool)
-    for dim in _sizes(model, fixed, symbols):
-        fn = sp.lambdify(symbols, _whole(integer_form(dim)), modules=[_namespace(np), "numpy"])
-        valid &= np.broadcast_to(np.asarray(fn(*grid)) > 0, (size,))
-    empty = int((keep & ~valid).sum())
-    keep &= valid
+    # A division by zero at some configurations (sizes like 256 / (T % h)) must drop them, not
+    # warn or wrap: NumPy's integers give 0 there, Python's raise.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        try:
+            keep = np.ones(size, dtype=bool)
+            broken = {}
+            for c in model.constraints:
+                relation = c.relation.xreplace(fixed)
+                if relation is sp.true:
+                    continue
+                if relation is sp.false:
+                    ok = np.zeros(size, dtype=bool)
+                else:
+                    ok = sp.lambdify(symbols, _condition(relation), modules=[_namespace(np), "numpy"])(*grid)
+                    ok = np.broadcast_to(np.asarray(ok, dtype=bool), (size,))
+                if not ok.all():
+                    broken[c.text] = (int(size - ok.sum()), fix(relation, varied))
+                keep &= ok
+            dropped = int(size - keep.sum())
+            valid = np.ones(size, dtype=bool)
+            for dim in _sizes(model, fixed, symbols):
+                fn = sp.lambdify(symbols, _whole(integer_form(dim)), modules=[_namespace(np), "numpy"])
+                valid &= np.broadcast_to(np.asarray(fn(*grid)) > 0, (size,))
+            empty = int((keep & ~valid).sum())
+            keep &= valid
 
-    values, whole = {}, np.ones(size, dtype=bool)
-    for c in compiled:
-        num = np.broadcast_to(np.asarray(c.numerator(*grid), dtype=kind), (size,))
-        den = np.broadcast_to(np.asarray(c.denominator(*grid), dtype=kind), (size,))
-        if c.parts[1] == 1:
-            values[c.name] = num
-        else:
-            whole &= (num % den == 0)
-            values[c.name] = num // den
+            values, whole = {}, np.ones(size, dtype=bool)
+            for c in compiled:
+                num = np.broadcast_to(np.asarray(c.numerator(*grid), dtype=kind), (size,))
+                den = np.broadcast_to(np.asarray(c.denominator(*grid), dtype=kind), (size,))
+                if c.parts[1] == 1:
+                    values[c.name] = num
+                else:
+                    undefined = den == 0   # a Mod(x, y) that is 0 here: no figure, not a wrong one
+                    den = np.where(undefined, 1, den)
+                    whole &= ~undefined & (num % den == 0)
+                    values[c.name] = num // den
+        except ZeroDivisionError:
+            raise ValueProblem("a figure divides by zero at some configurations of the grid",
+                               hint="narrow the --vary ranges, or add a `where` rule that leaves them out") from None
     fractional = int((keep & ~whole).sum())
     keep &= whole
     columns = {n: g[keep] for n, g in zip(names, grid)}

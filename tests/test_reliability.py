@@ -238,3 +238,12 @@ def test_where_conditions_are_decided_as_before():
     for never in ("d < 1", "d == 0", "0 == d", "d + h <= 1"):
         with pytest.raises(SymparamsError, match="can never hold"):
             relations(never)
+
+
+def test_a_sweep_over_sizes_that_divide_by_zero_drops_them_quietly(tmp_path):
+    path = tmp_path / "net.sp"
+    path.write_text(body("input (T)", "dense(256 / (min(T % h * h, T)))", header="T = 8, h = 1"))
+    code, out, err, _ = run_cli("sweep", path, "--vary", "h=1:3", "--vary", "T=1:3")
+    assert code == 0, err
+    assert "Warning" not in err
+    assert out.splitlines() == ["h,T,params", "2,1,512", "2,3,512", "3,1,512", "3,2,384"]
