@@ -102,6 +102,12 @@ def canonical(expr) -> sp.Expr:
     return factored if len(str(factored)) <= len(str(expr)) else expr
 
 
+@lru_cache(maxsize=4096)
+def printed(expr) -> str:
+    """canonical(expr) as text; printing costs as much as rearranging, so it is cached too."""
+    return str(canonical(expr))
+
+
 def rearrange(expr, how: str | None = None, model=None, collect: str | None = None):
     """expand, factor, or collect powers of one symbol; by default the canonical form."""
     if isinstance(expr, tuple):

@@ -260,6 +260,7 @@ class Evaluation:
     def __init__(self, model: Model, values: dict):
         self.model = model
         self.values = values
+        self._numbers: dict = {}   # expr -> value: a long model's rows repeat a few formulas
         self.check()
 
     def __repr__(self):
@@ -268,10 +269,12 @@ class Evaluation:
             else f"<Evaluation of {self.model.name} at {at}>"
 
     def number(self, expr):
-        try:
-            return _int_or_none(expr, self.values)
-        except ValueProblem as e:
-            raise self._blame(e) from None
+        if expr not in self._numbers:
+            try:
+                self._numbers[expr] = _int_or_none(expr, self.values)
+            except ValueProblem as e:
+                raise self._blame(e) from None
+        return self._numbers[expr]
 
     def _blame(self, e: ValueProblem) -> ValueProblem:
         """Point an undefined or overlong figure at the first layer whose own count is one."""

@@ -33,7 +33,8 @@ def canonical(expr) -> sp.Expr:
 
 
 def formula(expr) -> str:
-    return str(canonical(expr))
+    """canonical(expr) as text, cached: a long model's rows repeat a few formulas (formulas.printed)."""
+    return formulas.printed(sp.sympify(expr))
 
 
 def number(value) -> str:
