@@ -220,7 +220,7 @@ def test_ten_thousand_layers(tmp_path):
     start = time.perf_counter()
     code, out, err, _ = run_cli("summary", path)
     assert code == 0 and "10000*d*(d + 1)" in out
-    assert time.perf_counter() - start < 30   # about 1.5 s on a quiet machine: benchmarks/pathological.py
+    assert time.perf_counter() - start < 60   # the timing itself is benchmarks/pathological.py's
 
 
 def test_a_text_over_the_line_limit_is_refused(tmp_path):
