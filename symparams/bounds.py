@@ -18,8 +18,8 @@ text past that (a 50,000-line file takes some seconds), and a model that long is
 
 Nesting -- brackets and calls inside one another, the operands of a chain like `1 + 1 + ...`,
 blocks calling blocks, repeats inside repeats -- is at most `MAX_NESTING` (100) levels deep,
-counted as the interpreter descends (`Evaluator.depth`), so a deep model is one positioned error rather than Python
-running out of stack.
+counted as the interpreter descends (`Evaluator.depth`), so a deep model is one positioned
+error rather than Python running out of stack.
 """
 from __future__ import annotations
 
@@ -138,15 +138,6 @@ def check_figure(value, what: str = "a figure"):
             raise ValueProblem(f"{what}: more than {FIGURE_DIGITS} digits at these values",
                                hint=f"sizes are limited to {DIGITS} digits and figures to {FIGURE_DIGITS}")
     return value
-
-
-def check_formula(expr, what: str = "a formula"):
-    """Refuse an expression holding a constant too long to print (a 5,000-digit coefficient)."""
-    for atom in sp.sympify(expr).atoms(sp.Rational):
-        if max(abs(atom.p), atom.q).bit_length() > FIGURE_DIGITS * 3.33:
-            raise ValueProblem(f"{what} holds a number of more than {FIGURE_DIGITS} digits",
-                               hint=f"sizes are limited to {DIGITS} digits and figures to {FIGURE_DIGITS}")
-    return expr
 
 
 def at(expr, values: dict, what: str = "a figure"):
