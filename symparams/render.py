@@ -111,7 +111,50 @@ def _total_formula(total, model) -> str:
     return f"= a closed form of {terms} terms: symparams formula {model.filename or 'FILE'} --of {total.key}"
 
 
+# Past this many rows the table is laid out here rather than by rich: rich spends about a
+# millisecond a cell, which would dominate a 10,000-layer summary (docs/performance.md).
+RICH_ROWS = 1000
+
+
+def _plain_text(t: tables.Table, width: int) -> str:
+    """The same table as rich draws it, laid out directly: a long model's summary stays fast."""
+    import textwrap
+    keys = ["label", *t.shown]
+    sizes = _widths(t, width)
+    natural = [max([len(HEADERS[k])] + [len(_label(line)) if k == "label" else
+                                         max(len(line.cells[k].value), len(line.cells[k].formula) + 2 * (k not in NUMERIC))
+                                         for line in t.lines]) for k in keys]
+    sizes = [n if s is None else s for s, n in zip(sizes, natural)]
+
+    def join(cells):
+        return (" " * GAP).join(c.rjust(w) if k in NUMERIC else c.ljust(w) for k, c, w in zip(keys, cells, sizes))
+
+    out = textwrap.wrap(t.title, width) + [join([HEADERS[k] for k in keys]), "─" * (sum(sizes) + GAP * (len(sizes) - 1))]
+    for line in t.lines:
+        out.append(join([_label(line)] + [line.cells[k].value for k in t.shown]))
+        if t.formulas:
+            below = [[""]] + [textwrap.wrap(line.cells[k].formula, w - 2 * (k not in NUMERIC)) or [""]
+                              for k, w in zip(t.shown, sizes[1:])]
+            for i in range(max(len(b) for b in below) if any(any(b) for b in below) else 0):
+                out.append(join([""] + [("" if k in NUMERIC else "  ") + (b[i] if i < len(b) else "")
+                                        for k, b in zip(t.shown, below[1:])]))
+    heads = [f"{total.label}: {number(total.value)}" + (f" ({total.size})" if total.size else "") for total in t.totals]
+    indent = max(map(len, heads)) + 3
+    for head, total in zip(heads, t.totals):
+        shown = total.formula != str(total.value)
+        wrapped = textwrap.wrap(_total_formula(total, t.model), max(width - indent, 20)) if shown else [""]
+        out += [head.ljust(indent) + wrapped[0]] + [" " * indent + rest for rest in wrapped[1:]]
+    out += [f"Assumes: {c}" for c in t.constraints]
+    return "\n".join(line.rstrip() for line in out)
+
+
+def _label(line) -> str:
+    return "  " * line.depth + line.label + (f"  ({line.note})" if line.note else "")
+
+
 def render_text(t: tables.Table, width: int | None = None, color: bool = False) -> str:
+    if len(t.lines) > RICH_ROWS and not color:
+        return _plain_text(t, width or terminal_width())
     from rich.console import Console
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or terminal_width(), force_terminal=color,

@@ -113,3 +113,22 @@ def test_notebook_html_has_formulas_notes_and_assumptions():
 def test_json_stays_json_with_every_option():
     run = summary("examples/gpt2.sp", "--format", "json", "--memory", "--expand", "--depth", "2")
     assert json.loads(run.stdout)["memory"]["rule"] == "torchsummary"
+
+
+@pytest.mark.parametrize("path", [EXAMPLES / "gpt2.sp", EXAMPLES / "conv_stack.sp", EXAMPLES / "har_lstm.sp",
+                                  EXAMPLES / "zoo" / "mixtral_8x7b.sp", EXAMPLES / "zoo" / "mobilenet_v2.sp"],
+                         ids=lambda p: p.stem)
+def test_a_long_models_table_is_laid_out_as_rich_lays_it_out(path):
+    """Past render.RICH_ROWS rows the table is laid out without rich (rich's cost per cell would
+    dominate); where no cell needs folding, the two layouts are the same text."""
+    model = symparams.load(path)
+    t = render._table(model, model.evaluate(), False, None, 0)
+    assert render._plain_text(t, 100) == render.render_text(t, 100)
+
+
+def test_a_long_table_is_complete_and_fits():
+    text = "model m(d = 8):\n    input (d)\n" + "    dense(d)\n" * 2000
+    model = symparams.parse(text)
+    shown = render.text_table(model, model.evaluate(), width=80)
+    assert "dense_2000 (Dense)" in shown and "Total params: 144,000" in shown
+    assert max(len(line) for line in shown.splitlines()) <= 80
