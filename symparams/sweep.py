@@ -40,13 +40,13 @@ def numpy_module():
 
 def parse_vary(text: str) -> tuple[str, list[int]]:
     """'d=256:4096:256' (both ends included) or 'L=12,24,48' -> (name, values)."""
-    from .commands.common import parse_number
+    from .bounds import option_value
     name, eq, spec = text.partition("=")
     name = name.strip()
     if not eq or not name or not spec.strip():
         raise ArgumentError(f"--vary takes NAME=START:STOP[:STEP] or NAME=V1,V2,..., found '{text}'")
     if ":" in spec:
-        parts = [parse_number(p, f"a bound of {name}") for p in spec.split(":")]
+        parts = [option_value(p, f"a bound of {name}") for p in spec.split(":")]
         if len(parts) not in (2, 3):
             raise ArgumentError(f"--vary {name} takes START:STOP or START:STOP:STEP, found '{spec}'")
         start, stop, step = parts[0], parts[1], parts[2] if len(parts) == 3 else 1
@@ -54,7 +54,7 @@ def parse_vary(text: str) -> tuple[str, list[int]]:
             raise ArgumentError(f"--vary {name}={spec} is empty: it needs START <= STOP and a positive STEP")
         check_grid_size((stop - start) // step + 1, f"--vary {name}={spec}")   # len(range) overflows past 2**63
         return name, list(range(start, stop + 1, step))
-    return name, [parse_number(v, f"a value of {name}") for v in spec.split(",")]
+    return name, [option_value(v, f"a value of {name}") for v in spec.split(",")]
 
 
 def check_grid_size(size: int, what: str) -> None:

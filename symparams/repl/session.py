@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .. import render
 from ..catalog import lookup, names
-from ..commands.common import parse_number
+from ..bounds import option_value
 from ..conventions import get_convention
 from ..errors import ArgumentError, Pos, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
 from ..interpreter import parse
@@ -304,7 +304,7 @@ class Session:
                 raise UnknownName(f"the model has no symbol '{name}'", self.at(name),
                                   hint=(did_you_mean(name, known) or "") +
                                   f" A new symbol is declared with :symbols {name}={text}".lstrip())
-            values[name] = parse_number(text, f"the value of {name}")
+            values[name] = option_value(text, f"the value of {name}")
         return self.revalue(values)
 
     def cmd_unset(self, args):
