@@ -3,21 +3,32 @@ from __future__ import annotations
 
 
 def add_arguments(p):
-    p.add_argument("source", help="a Hugging Face config.json (or a folder holding one), or FILE.py:NAME, "
-                                  "NAME an nn.Module class built without arguments or a function returning one")
+    p.add_argument("source", help="a Hugging Face config.json (or a folder holding one); a Keras model's .keras "
+                                  "file or model.to_json() text; or FILE.py:NAME, NAME an nn.Module class built "
+                                  "without arguments or a function returning one")
     p.add_argument("-o", "--output", metavar="OUT.sp", help="write the program there (default: print it)")
     p.add_argument("--input", action="append", default=[], metavar="SHAPE",
                    help="FILE.py:NAME only: an input's sizes without the batch, e.g. 3,224,224 (one per input)")
     p.add_argument("--dtype", choices=["float32", "int64"], default="float32",
                    help="FILE.py:NAME only: int64 for token inputs")
+    p.add_argument("--symbol", action="append", default=[], metavar="NAME=VALUE",
+                   help="Keras models: the sizes equal to VALUE (widths, units, filters, input sizes) become "
+                        "the symbol NAME, VALUE its default (repeatable)")
 
 
 def run(args):
     from pathlib import Path
-    from ..errors import SymparamsError
+    from ..errors import ArgumentError, SymparamsError
     from ..interpreter import parse
+    from ..importers import keras_json
+    symbols = _symbols(args.symbol)
     file, _, name = args.source.rpartition(":")
-    if file.endswith(".py") and name:
+    if symbols and not keras_json.is_keras(args.source):
+        raise ArgumentError("--symbol is read for Keras models only")
+    if keras_json.is_keras(args.source):
+        config, filename = keras_json.read(args.source)
+        text = keras_json.program(config, filename, symbols)
+    elif file.endswith(".py") and name:
         text, filename = _torch_program(file, name, args.input, args.dtype == "int64"), args.source
     else:
         from ..importers import huggingface
@@ -32,6 +43,23 @@ def run(args):
     except OSError as e:
         raise SymparamsError(f"cannot write the program: {e.strerror}").attach(None, args.output) from None
     return 0
+
+
+def _symbols(given: list) -> dict:
+    """--symbol NAME=VALUE, each VALUE a positive whole number, each VALUE once."""
+    from ..errors import ArgumentError
+    from .common import parse_number
+    symbols = {}
+    for item in given:
+        name, eq, value = item.partition("=")
+        if not eq or not name:
+            raise ArgumentError(f"--symbol takes NAME=VALUE, found {item!r}")
+        number = parse_number(value, f"--symbol {name}'s value")
+        if number in symbols.values():
+            raise ArgumentError(f"--symbol {name}={value}: another symbol has that value",
+                                hint="one symbol per value: the sizes equal to it become that symbol")
+        symbols[name] = number
+    return symbols
 
 
 def _torch_program(file: str, name: str, inputs: list, ints: bool) -> str:
