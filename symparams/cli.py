@@ -19,7 +19,7 @@ COMMANDS = {
     "export": "print the model as a PyTorch nn.Module (or Keras model) at given sizes",
     "repl": "build or load a model line by line and watch its shapes, counts and formulas",
     "layers": "list the layer catalog with each layer's formula",
-    "import": "write a Hugging Face config.json or a PyTorch module as a symparams program",
+    "import": "write a Hugging Face config.json, a PyTorch module or a Keras model as a symparams program",
 }
 
 # Commands whose name is a Python keyword live in a module named with a trailing underscore.

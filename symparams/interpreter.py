@@ -428,10 +428,13 @@ def parse(text: str, filename: str | None = None, model: str | None = None,
 def read(path) -> Program:
     """A .sp file, parsed: its models can then be derived under either convention without reading it again.
     A Hugging Face config.json (or a folder holding one) is written as a program first
-    (symparams/importers/huggingface/)."""
+    (symparams/importers/huggingface/), and so is a Keras model's .keras file or JSON (importers/keras_json.py)."""
     from pathlib import Path
-    from .importers import huggingface
+    from .importers import huggingface, keras_json
     p = Path(path)
+    if keras_json.is_keras(str(p)):
+        config, filename = keras_json.read(str(p))
+        return Program(keras_json.program(config, filename), filename)
     if huggingface.is_config_path(p):
         config, filename = huggingface.read_config(p)
         return Program(huggingface.program(config, filename), filename)
@@ -439,5 +442,5 @@ def read(path) -> Program:
 
 
 def load(path, model: str | None = None, convention: str | None = None) -> Model:
-    """Derive a model's formulas from a .sp file (or a Hugging Face config.json)."""
+    """Derive a model's formulas from a .sp file (or a Hugging Face config.json, or a Keras model's file)."""
     return read(path).model(model, convention)

@@ -7,7 +7,7 @@ from ..errors import ArgumentError, SymparamsError
 
 
 def add_model_arguments(parser, sets: bool = True) -> None:
-    parser.add_argument("file", help="a .sp model file, or a Hugging Face config.json (or its folder)")
+    parser.add_argument("file", help="a .sp model file, a Hugging Face config.json (or its folder), or a Keras .keras file or JSON")
     parser.add_argument("--model", help="which model of the file (default: the first)")
     parser.add_argument("--convention", choices=["keras", "torch"],
                         help="count as Keras or PyTorch does (default: the file's, else keras)")

@@ -229,7 +229,7 @@ class _Writer:
         """A nested model as a block (one definition per distinct body); its call without inputs."""
         params, body = self.model(layer, top=False)
         body[-1] = "return " + body[-1].split(" = ", 1)[1]
-        used = sorted({s for s in self.symbols if any(re.search(rf"\b{s}\b", line) for line in body)})
+        used = [s for s in self.symbols if any(re.search(rf"\b{s}\b", line) for line in body)]
         text = f"({', '.join(used)})({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
         if text not in self.block_names:
             base = self.identifier(layer["config"].get("name", "block"))
@@ -238,7 +238,9 @@ class _Writer:
                 name, i = f"{base}_{i}", i + 1
             self.block_names[text] = name
             self.blocks.append(f"block {name}{text}")
-        extra = ["trainable=false"] if layer["config"].get("trainable") is False else []
+        name = layer["config"].get("name", "")
+        extra = [f"name={self.identifier(name)}"] if name and not _automatic(name, layer["class_name"]) else []
+        extra += ["trainable=false"] if layer["config"].get("trainable") is False else []
         return f"{self.block_names[text]}({', '.join(used + extra)})"
 
     def functional(self, config: dict, top: bool) -> tuple[list, list]:
