@@ -159,6 +159,88 @@ def test_the_command_imports_a_module_from_a_file(tmp_path, capsys):
     assert "defines no 'Missing'" in capsys.readouterr().err
 
 
+# ---------------------------------------------------------------- recurrent and attention modules, tied weights
+
+class BiLSTMTagger(nn.Module):
+    """Tokens to tags through a two-layer bidirectional LSTM: its layers fold into num_layers=2."""
+
+    def __init__(self, vocab=1000, dim=32, hidden=48, tags=9):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, dim)
+        self.lstm = nn.LSTM(dim, hidden, num_layers=2, bidirectional=True, batch_first=True)
+        self.out = nn.Linear(2 * hidden, tags)
+
+    def forward(self, tokens):
+        h, _ = self.lstm(self.embed(tokens))
+        return self.out(h)
+
+
+class TinyLM(nn.Module):
+    """A small causal transformer LM on nn.TransformerEncoder, the output layer tied to the embedding."""
+
+    def __init__(self, vocab=500, d=32, heads=4, layers=3, T=16):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, d)
+        self.pos = nn.Parameter(torch.zeros(1, T, d))
+        layer = nn.TransformerEncoderLayer(d, heads, 4 * d, batch_first=True, norm_first=True, activation="gelu")
+        self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(d), enable_nested_tensor=False)
+        self.head = nn.Linear(d, vocab, bias=False)
+        self.head.weight = self.tok.weight
+
+    def forward(self, ids):
+        x = self.tok(ids) + self.pos
+        mask = nn.Transformer.generate_square_subsequent_mask(ids.shape[1])
+        return self.head(self.encoder(x, mask=mask, is_causal=True))
+
+
+class AttentionBlock(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mha = nn.MultiheadAttention(32, 4, batch_first=True)
+        self.gru = nn.GRU(32, 16, batch_first=True)
+        self.rnn = nn.RNN(16, 8, nonlinearity="relu", batch_first=True, bias=False)
+
+    def forward(self, x):
+        a, _ = self.mha(x, x, x, need_weights=False)
+        return self.rnn(self.gru(x + a)[0])[0]
+
+
+# FlopCounterMode counts no recurrent kernel, nor the fused attention PyTorch runs in eval mode: the MACs of
+# these are compared where it counts every product (the LM, in train mode, through the math path).
+RECURRENT_CASES = [("bilstm_tagger", BiLSTMTagger, [(12,)], True), ("tiny_lm", TinyLM, [(16,)], True),
+                   ("attention_gru_rnn", AttentionBlock, [(10, 32)], False)]
+
+
+@pytest.mark.parametrize("name,make,shapes,ints", RECURRENT_CASES, ids=[c[0] for c in RECURRENT_CASES])
+def test_recurrent_and_attention_modules_count_as_torch(name, make, shapes, ints):
+    module = make()
+    got, want = _imported_counts(program(module, shapes, ints)), _torch_counts(module, shapes, ints)
+    got.pop("macs"), want.pop("macs")
+    assert got == want
+
+
+def test_the_lm_folds_its_encoder_and_ties_its_head():
+    from torch.utils.flop_counter import FlopCounterMode
+    module = TinyLM()
+    text = program(module, [(16,)], True)
+    assert "repeat(3, transformer_encoder_layer(32, 4, dim_feedforward=128, activation=gelu, norm_first=true))" in text
+    assert "tok = embedding(500, 32)" in text and "dense(500, use_bias=false, tied=tok)" in text
+    assert "position_embedding(16)" in text
+    with FlopCounterMode(display=False) as flops:
+        module.train()(torch.zeros((1, 16), dtype=torch.long))
+    assert _imported_counts(text)["macs"] == flops.get_total_flops() // 2
+
+
+def test_the_tagger_folds_its_lstm_layers():
+    assert "lstm(48, return_sequences=true, num_layers=2, bidirectional=true)" in program(BiLSTMTagger(), [(12,)], True)
+
+
+def test_a_sequence_first_rnn_is_refused():
+    with pytest.raises(SymparamsError, match="batch_first=False") as e:
+        program(nn.Sequential(nn.LSTM(4, 8)), [(5, 4)])
+    assert "batch_first=True" in e.value.hint
+
+
 # ---------------------------------------------------------------- round trip: export, then import
 
 ROUND_TRIP = [("examples/zoo/resnet.sp", "resnet18"), ("examples/zoo/resnet.sp", "resnet50"),

@@ -73,6 +73,77 @@ def _pool(m, name):
     return f"{name}({', '.join(args)})"
 
 
+def _snake(name: str) -> str:
+    """BiLSTMTagger -> bi_lstm_tagger."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def _batch_first(m):
+    if not getattr(m, "batch_first", getattr(getattr(m, "self_attn", None), "batch_first", False)):
+        raise ImportProblem(f"{type(m).__name__} with batch_first=False reads (steps, batch, features)",
+                            hint="build it with batch_first=True: --input gives the sizes after the batch")
+
+
+def _rnn(m, name):
+    _batch_first(m)
+    args = [str(m.hidden_size), "return_sequences=true"]
+    if name == "simple_rnn" and m.nonlinearity != "tanh":
+        args.append(f"activation={m.nonlinearity}")
+    if m.num_layers != 1:
+        args.append(f"num_layers={m.num_layers}")
+    if m.bidirectional:
+        args.append("bidirectional=true")
+    if not m.bias:
+        args.append("use_bias=false")
+    if getattr(m, "proj_size", 0):
+        args.append(f"proj_size={m.proj_size}")
+    return f"{name}({', '.join(args)})"
+
+
+def _attention(m):
+    _batch_first(m)
+    if not m._qkv_same_embed_dim:
+        raise ImportProblem("MultiheadAttention with kdim or vdim other than embed_dim is not supported",
+                            hint="declare a layer for it (docs/blocks.md)")
+    flags = _flags(use_bias=m.in_proj_bias is not None)
+    bias_kv = ", add_bias_kv=true" if m.bias_k is not None else ""
+    return f"multihead_attention(num_heads={m.num_heads}, embed_dim={m.embed_dim}{flags}{bias_kv})"
+
+
+def _encoder_layer(m):
+    import torch.nn.functional as F
+    _batch_first(m)
+    activation = {F.relu: "relu", F.gelu: "gelu"}.get(m.activation)
+    if activation is None:
+        raise ImportProblem(f"TransformerEncoderLayer with activation {m.activation} is not supported",
+                            hint="relu or gelu, or declare a layer for it (docs/blocks.md)")
+    args = [str(m.self_attn.embed_dim), str(m.self_attn.num_heads)]
+    if m.linear1.out_features != 2048:
+        args.append(f"dim_feedforward={m.linear1.out_features}")
+    if activation != "relu":
+        args.append(f"activation={activation}")
+    if m.norm_first:
+        args.append("norm_first=true")
+    if m.linear1.bias is None:
+        args.append("use_bias=false")
+    return f"transformer_encoder_layer({', '.join(args)})"
+
+
+def _encoder(m):
+    """Its layers are deep copies of one: a repeat of that layer, then its norm if any."""
+    from torch import nn
+    if not isinstance(m.layers[0], nn.TransformerEncoderLayer):
+        raise ImportProblem(f"TransformerEncoder of {type(m.layers[0]).__name__} is not supported",
+                            hint="a TransformerEncoder of nn.TransformerEncoderLayer")
+    stack = f"repeat({m.num_layers}, {_encoder_layer(m.layers[0])})"
+    if m.norm is None:
+        return stack
+    if not isinstance(m.norm, nn.LayerNorm):
+        raise ImportProblem(f"TransformerEncoder's norm {type(m.norm).__name__} is not supported",
+                            hint="an nn.LayerNorm, or none")
+    return [stack, _layernorm(m.norm)]
+
+
 def _modules():
     """torch.nn module classes -> their catalog call, written from the instance's attributes."""
     from torch import nn
@@ -92,6 +163,9 @@ def _modules():
         f"flatten(start_dim={m.start_dim}, end_dim={m.end_dim})",
         nn.LeakyReLU: lambda m: f"leaky_relu(negative_slope={m.negative_slope})",
         nn.Softmax: lambda m: f"softmax(axis={m.dim})",
+        nn.LSTM: lambda m: _rnn(m, "lstm"), nn.GRU: lambda m: _rnn(m, "gru"), nn.RNN: lambda m: _rnn(m, "simple_rnn"),
+        nn.MultiheadAttention: _attention,
+        nn.TransformerEncoderLayer: _encoder_layer, nn.TransformerEncoder: _encoder,
     }
     for cls, name in ((nn.ReLU, "relu"), (nn.GELU, "gelu"), (nn.SiLU, "silu"), (nn.Tanh, "tanh"),
                       (nn.Sigmoid, "sigmoid"), (nn.ReLU6, "relu6"), (nn.ELU, "elu"), (nn.Identity, "identity"),
@@ -111,6 +185,10 @@ def _functions():
                 table[fn] = name
         table[name] = name      # the tensor method x.relu()
     return table
+
+
+# Modules that return (output, state) or (output, weights): `[0]` is the output.
+_TUPLES = ("LSTM", "GRU", "RNN", "MultiheadAttention")
 
 
 class _Tracer:
@@ -144,16 +222,17 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
     lines = []
     for node, shape in zip(inputs, input_shapes):
         lines.append(f"{writer.var(node)} = input ({', '.join(map(str, shape))}){' int' if int_inputs else ''}")
-    body = [n for n in nodes if n.op not in ("placeholder", "output")]
-    lines += writer.region(body, depth=0)
     out = next(n for n in nodes if n.op == "output")
     result = out.args[0]
+    kept = writer.kept = writer.needed(result) if isinstance(result, torch.fx.Node) else set(nodes)
+    body = [n for n in nodes if n.op not in ("placeholder", "output") and n in kept]
+    lines += writer.region(body, depth=0)
     if not isinstance(result, torch.fx.Node):
         raise ImportProblem(f"{type(module).__name__}.forward returns {type(result).__name__}, not one tensor",
                             hint="return a single tensor")
     if lines[-1].split(" = ")[0] != writer.var(result):
         lines.append(f"output = identity()({writer.var(result)})")
-    model = name or re.sub(r"(?<!^)(?=[A-Z])", "_", type(module).__name__).lower()
+    model = name or _snake(type(module).__name__)
     text = [f"# {type(module).__name__}{f' from {source}' if source else ''}, imported by `symparams import`",
             "# (torch.fx): counted as PyTorch builds it, at this instance's sizes.", "convention torch", ""]
     text += writer.blocks
@@ -174,6 +253,46 @@ class _Writer:
         self.blocks: list[str] = []
         self.block_names: dict[str, str] = {}     # a block's body text -> its name
         self.instances: dict[str, str] = {}       # a leaf module's path -> its bound name, once shared
+        self.tied = self._tied()                  # a leaf's path -> the leaf whose weight it reuses
+        self.multi_called |= set(self.tied.values())    # bound, so that `tied=` can name it
+        self.positions: dict = {}                 # get_attr nodes of the root's own parameters
+        self.kept: set = set(nodes)               # the nodes the result needs (masks are not)
+
+    def _tied(self) -> dict:
+        """`head.weight = tok.weight`: the later module's weight is the earlier one's."""
+        first, tied = {}, {}
+        for path, m in self.root.named_modules(remove_duplicate=False):
+            if type(m) not in self.leaves:
+                continue
+            for p in m.parameters(recurse=False):
+                if id(p) in first and first[id(p)] != path:
+                    tied[path] = first[id(p)]
+                first.setdefault(id(p), path)
+        return tied
+
+    def data_inputs(self, n) -> list:
+        """The tensors a node computes from: a module's data (query, key, value for attention), never its
+        masks, which cost no weights."""
+        if n.op == "call_module":
+            module = self.root.get_submodule(n.target)
+            if type(module).__name__ == "MultiheadAttention":
+                q, k, v = (list(n.args) + [n.kwargs.get("key"), n.kwargs.get("value")])[:3]
+                return [q, v] if k is v else [q, v, k]       # the catalog takes (query, value, key)
+            return [n.args[0]]
+        return list(n.all_input_nodes)
+
+    def needed(self, result) -> set:
+        """The nodes the result is computed from."""
+        seen, todo = set(), [result]
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo += [x for x in self.data_inputs(n) if hasattr(x, "op")]
+        return seen
+
+    def in_use(self, node) -> bool:
+        return node.op == "output" or node in self.kept
 
     def var(self, node) -> str:
         if node not in self.names:
@@ -251,10 +370,10 @@ class _Writer:
         inside = set(members)
         ins = []
         for node in members:
-            for arg in node.all_input_nodes:
+            for arg in self.data_inputs(node):
                 if arg not in inside and arg not in ins:
                     ins.append(arg)
-        outs = [n for n in members if any(user not in inside for user in n.users)]
+        outs = [n for n in members if any(user not in inside and self.in_use(user) for user in n.users)]
         if len(outs) != 1:
             raise ImportProblem(f"module {owner} gives {len(outs)} results to the rest of the network",
                                 hint="a block returns one tensor")
@@ -279,7 +398,7 @@ class _Writer:
         self.names = saved
         text = f"({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
         if text not in self.block_names:
-            cls = re.sub(r"(?<!^)(?=[A-Z])", "_", type(self._module(owner)).__name__).lower()
+            cls = _snake(type(self._module(owner)).__name__)
             taken = set(self.block_names.values())
             name, i = cls, 2
             while name in taken:
@@ -297,15 +416,44 @@ class _Writer:
         if n.op == "call_module":
             module = self.root.get_submodule(n.target)
             call = self.leaves[type(module)](module)
+            *before, call = call if isinstance(call, list) else [call]      # a stack, then its final norm
+            inputs = ", ".join(self.var(x) for x in self.data_inputs(n))
+            options = []
             if any(p.requires_grad is False for p in module.parameters(recurse=False)):
-                call = call[:-1] + (", " if not call.endswith("()") else "") + "trainable=false)"
+                options.append("trainable=false")
+            if n.target in self.tied:
+                options.append(f"tied={re.sub(r'[^0-9A-Za-z_]', '_', self.tied[n.target])}")
+            if options:
+                call = call[:-1] + (", " if not call.endswith("()") else "") + ", ".join(options) + ")"
+            lines = []
+            for i, step in enumerate(before):
+                lines.append(f"{target}_{i} = {step}({inputs})")
+                inputs = f"{target}_{i}"
             if n.target in self.instances:          # called again: its weights are shared
-                return [f"{target} = {self.instances[n.target]}({self.var(args[0])})"]
+                return lines + [f"{target} = {self.instances[n.target]}({inputs})"]
             if n.target in self.multi_called:
                 bound = re.sub(r"\W", "_", n.target)
                 self.instances[n.target] = bound
-                return [f"{bound} = {call}", f"{target} = {bound}({self.var(args[0])})"]
-            return [f"{target} = {call}({self.var(args[0])})"]
+                return lines + [f"{bound} = {call}", f"{target} = {bound}({inputs})"]
+            return lines + [f"{target} = {call}({inputs})"]
+        if n.op == "call_function" and n.target is operator.getitem and args[1] == 0 and \
+                args[0].op == "call_module" and type(self.root.get_submodule(args[0].target)).__name__ in _TUPLES:
+            self.names[n] = self.var(args[0])      # the output of (output, state): the same tensor
+            return []
+        if n.op == "get_attr":
+            self.positions[n] = self.root.get_parameter(n.target)
+            return []
+        if n.op == "call_function" and n.target in (operator.add, torch.add) and len(args) == 2 and \
+                any(a in self.positions for a in args):
+            x, p = args if args[1] in self.positions else args[::-1]
+            weight = self.positions[p]
+            if weight.dim() != 3 or weight.shape[0] != 1:
+                raise ImportProblem(f"the parameter {p.target} {tuple(weight.shape)} added to a tensor has no "
+                                    "catalog layer", hint="a (1, positions, width) parameter is a position_embedding")
+            frozen = ", trainable=false" if not weight.requires_grad else ""
+            name = re.sub(r"\W", "_", p.target)
+            return [f"{name} = position_embedding({weight.shape[1]}{frozen})({self.var(x)})",
+                    f"{target} = {self.var(x)} + {name}"]
         if n.op == "call_function" and n.target in (operator.add, torch.add) and len(args) == 2:
             return [f"{target} = {self.var(args[0])} + {self.var(args[1])}"]
         key = n.target if n.op in ("call_function", "call_method") else None
