@@ -272,3 +272,39 @@ def test_an_exported_model_imports_back_with_its_counts(file, name, capsys, monk
                    "output_shape": ev.shape(original.output_shape)}
     if name:
         assert "repeat(" in text, "the exported nn.ModuleList folds back into a repeat"
+
+
+# ---------------------------------------------------------------- --symbol
+
+def test_symbols_name_the_widths_and_the_depth():
+    text = program(ResNet(width=16, depth=4), [(3, 32, 32)], symbols={"width": 16, "depth": 4, "S": 32})
+    assert "model res_net(width = 16, depth = 4, S = 32):" in text and "input (3, S, S)" in text
+    assert "repeat(depth, basic_block(width))" in text and "block basic_block(width)(x):" in text
+    model = symparams.parse(text)
+    for width, depth in ((16, 4), (32, 8), (8, 1)):
+        want = sum(p.numel() for p in ResNet(width=width, depth=depth).parameters())
+        assert model.evaluate({"width": width, "depth": depth}).params == want
+
+
+def test_symbols_in_the_tied_lm():
+    text = program(TinyLM(), [(16,)], True, symbols={"V": 500, "L": 3, "T": 16})
+    assert "embedding(V, 32)" in text and "repeat(L, transformer_encoder_layer(" in text
+    got = symparams.parse(text).evaluate({"V": 1000, "L": 5, "T": 24})
+    module = TinyLM(vocab=1000, layers=5, T=24)
+    assert (got.params, got.shape(symparams.parse(text).output_shape)) == \
+        (sum(p.numel() for p in module.parameters()), (24, 1000))
+
+
+def test_a_symbol_no_size_has_is_refused():
+    with pytest.raises(SymparamsError, match="--symbol d=77: no size"):
+        program(cnn(), [(1, 28, 28)], symbols={"d": 77})
+
+
+def test_the_command_takes_symbols(tmp_path, capsys):
+    from symparams.cli import main
+    source = tmp_path / "net.py"
+    source.write_text("from torch import nn\n\n"
+                      "def Net():\n    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))\n")
+    assert main(["import", f"{source}:Net", "--input", "4", "--symbol", "hidden=8"]) == 0
+    model = symparams.parse(capsys.readouterr().out)
+    assert model.evaluate({"hidden": 16}).params == 4 * 16 + 16 + 16 * 2 + 2

@@ -12,8 +12,8 @@ def add_arguments(p):
     p.add_argument("--dtype", choices=["float32", "int64"], default="float32",
                    help="FILE.py:NAME only: int64 for token inputs")
     p.add_argument("--symbol", action="append", default=[], metavar="NAME=VALUE",
-                   help="Keras models: the sizes equal to VALUE (widths, units, filters, input sizes) become "
-                        "the symbol NAME, VALUE its default (repeatable)")
+                   help="Keras models and PyTorch modules: the sizes equal to VALUE (widths, units, filters, "
+                        "depths, input sizes) become the symbol NAME, VALUE its default (repeatable)")
 
 
 def run(args):
@@ -23,13 +23,14 @@ def run(args):
     from ..importers import keras_json
     symbols = _symbols(args.symbol)
     file, _, name = args.source.rpartition(":")
-    if symbols and not keras_json.is_keras(args.source):
-        raise ArgumentError("--symbol is read for Keras models only")
+    if symbols and not keras_json.is_keras(args.source) and not (file.endswith(".py") and name):
+        raise ArgumentError("--symbol is for Keras models and PyTorch modules",
+                            hint="a Hugging Face config's fields are symbols already")
     if keras_json.is_keras(args.source):
         config, filename = keras_json.read(args.source)
         text = keras_json.program(config, filename, symbols)
     elif file.endswith(".py") and name:
-        text, filename = _torch_program(file, name, args.input, args.dtype == "int64"), args.source
+        text, filename = _torch_program(file, name, args.input, args.dtype == "int64", symbols), args.source
     else:
         from ..importers import huggingface
         config, filename = huggingface.read_config(args.source)
@@ -62,7 +63,7 @@ def _symbols(given: list) -> dict:
     return symbols
 
 
-def _torch_program(file: str, name: str, inputs: list, ints: bool) -> str:
+def _torch_program(file: str, name: str, inputs: list, ints: bool, symbols: dict) -> str:
     """Build NAME from FILE.py on the meta device (no memory for weights) and trace it."""
     import runpy
     from ..errors import ArgumentError, SymparamsError
@@ -88,4 +89,4 @@ def _torch_program(file: str, name: str, inputs: list, ints: bool) -> str:
                              hint=f"{name} must be built without arguments").attach(None, file) from None
     if not isinstance(module, torch.nn.Module):
         raise SymparamsError(f"{name}() gives a {type(module).__name__}, not an nn.Module").attach(None, file)
-    return torch_fx.program(module, shapes, ints, source=f"{file}:{name}")
+    return torch_fx.program(module, shapes, ints, source=f"{file}:{name}", symbols=symbols)

@@ -19,8 +19,30 @@ class ImportProblem(SymparamsError):
     kind = "import error"
 
 
-def _conv(m, dims):
-    args = [str(m.out_channels), _size(m.kernel_size)]
+class Sizes:
+    """Numbers written into the program: a size equal to a --symbol's value is written as its name."""
+
+    def __init__(self, symbols: dict):
+        for name in symbols:
+            if not re.fullmatch(r"[A-Za-z_]\w*", name):
+                raise ImportProblem(f"--symbol {name}: a symbol's name is a word (letters, digits, _)")
+        self.symbols, self.used = dict(symbols), set()
+        self.by_value = {value: name for name, value in symbols.items()}
+
+    def __call__(self, value: int) -> str:
+        if value in self.by_value:
+            self.used.add(self.by_value[value])
+            return self.by_value[value]
+        return str(value)
+
+    def in_text(self, lines) -> list:
+        """The symbols these lines use, in the header's order."""
+        text = "\n".join(lines)
+        return [name for name in self.symbols if re.search(rf"\b{name}\b", text)]
+
+
+def _conv(m, dims, s):
+    args = [s(m.out_channels), _size(m.kernel_size)]
     if _size(m.stride) != "1":
         args.append(f"strides={_size(m.stride)}")
     if isinstance(m.padding, str):
@@ -84,13 +106,13 @@ def _batch_first(m):
                             hint="build it with batch_first=True: --input gives the sizes after the batch")
 
 
-def _rnn(m, name):
+def _rnn(m, name, s):
     _batch_first(m)
-    args = [str(m.hidden_size), "return_sequences=true"]
+    args = [s(m.hidden_size), "return_sequences=true"]
     if name == "simple_rnn" and m.nonlinearity != "tanh":
         args.append(f"activation={m.nonlinearity}")
     if m.num_layers != 1:
-        args.append(f"num_layers={m.num_layers}")
+        args.append(f"num_layers={s(m.num_layers)}")
     if m.bidirectional:
         args.append("bidirectional=true")
     if not m.bias:
@@ -100,26 +122,26 @@ def _rnn(m, name):
     return f"{name}({', '.join(args)})"
 
 
-def _attention(m):
+def _attention(m, s):
     _batch_first(m)
     if not m._qkv_same_embed_dim:
         raise ImportProblem("MultiheadAttention with kdim or vdim other than embed_dim is not supported",
                             hint="declare a layer for it (docs/blocks.md)")
     flags = _flags(use_bias=m.in_proj_bias is not None)
     bias_kv = ", add_bias_kv=true" if m.bias_k is not None else ""
-    return f"multihead_attention(num_heads={m.num_heads}, embed_dim={m.embed_dim}{flags}{bias_kv})"
+    return f"multihead_attention(num_heads={s(m.num_heads)}, embed_dim={s(m.embed_dim)}{flags}{bias_kv})"
 
 
-def _encoder_layer(m):
+def _encoder_layer(m, s):
     import torch.nn.functional as F
     _batch_first(m)
     activation = {F.relu: "relu", F.gelu: "gelu"}.get(m.activation)
     if activation is None:
         raise ImportProblem(f"TransformerEncoderLayer with activation {m.activation} is not supported",
                             hint="relu or gelu, or declare a layer for it (docs/blocks.md)")
-    args = [str(m.self_attn.embed_dim), str(m.self_attn.num_heads)]
+    args = [s(m.self_attn.embed_dim), s(m.self_attn.num_heads)]
     if m.linear1.out_features != 2048:
-        args.append(f"dim_feedforward={m.linear1.out_features}")
+        args.append(f"dim_feedforward={s(m.linear1.out_features)}")
     if activation != "relu":
         args.append(f"activation={activation}")
     if m.norm_first:
@@ -129,13 +151,13 @@ def _encoder_layer(m):
     return f"transformer_encoder_layer({', '.join(args)})"
 
 
-def _encoder(m):
+def _encoder(m, s):
     """Its layers are deep copies of one: a repeat of that layer, then its norm if any."""
     from torch import nn
     if not isinstance(m.layers[0], nn.TransformerEncoderLayer):
         raise ImportProblem(f"TransformerEncoder of {type(m.layers[0]).__name__} is not supported",
                             hint="a TransformerEncoder of nn.TransformerEncoderLayer")
-    stack = f"repeat({m.num_layers}, {_encoder_layer(m.layers[0])})"
+    stack = f"repeat({s(m.num_layers)}, {_encoder_layer(m.layers[0], s)})"
     if m.norm is None:
         return stack
     if not isinstance(m.norm, nn.LayerNorm):
@@ -144,16 +166,16 @@ def _encoder(m):
     return [stack, _layernorm(m.norm)]
 
 
-def _modules():
-    """torch.nn module classes -> their catalog call, written from the instance's attributes."""
+def _modules(s=str):
+    """torch.nn module classes -> their catalog call, written from the instance's attributes (sizes by `s`)."""
     from torch import nn
     table = {
-        nn.Linear: lambda m: f"dense({m.out_features}{_flags(use_bias=m.bias is not None)})",
-        nn.Conv1d: lambda m: _conv(m, 1), nn.Conv2d: lambda m: _conv(m, 2), nn.Conv3d: lambda m: _conv(m, 3),
+        nn.Linear: lambda m: f"dense({s(m.out_features)}{_flags(use_bias=m.bias is not None)})",
+        nn.Conv1d: lambda m: _conv(m, 1, s), nn.Conv2d: lambda m: _conv(m, 2, s), nn.Conv3d: lambda m: _conv(m, 3, s),
         nn.BatchNorm1d: lambda m: _norm(m, "batchnorm1d"), nn.BatchNorm2d: lambda m: _norm(m, "batchnorm2d"),
         nn.BatchNorm3d: lambda m: _norm(m, "batchnorm3d"),
         nn.LayerNorm: _layernorm,
-        nn.Embedding: lambda m: f"embedding({m.num_embeddings}, {m.embedding_dim})",
+        nn.Embedding: lambda m: f"embedding({s(m.num_embeddings)}, {s(m.embedding_dim)})",
         nn.Dropout: lambda m: f"dropout(rate={m.p})",
         nn.MaxPool1d: lambda m: _pool(m, "maxpool1d"), nn.MaxPool2d: lambda m: _pool(m, "maxpool2d"),
         nn.AvgPool1d: lambda m: _pool(m, "avgpool1d"), nn.AvgPool2d: lambda m: _pool(m, "avgpool2d"),
@@ -163,9 +185,10 @@ def _modules():
         f"flatten(start_dim={m.start_dim}, end_dim={m.end_dim})",
         nn.LeakyReLU: lambda m: f"leaky_relu(negative_slope={m.negative_slope})",
         nn.Softmax: lambda m: f"softmax(axis={m.dim})",
-        nn.LSTM: lambda m: _rnn(m, "lstm"), nn.GRU: lambda m: _rnn(m, "gru"), nn.RNN: lambda m: _rnn(m, "simple_rnn"),
-        nn.MultiheadAttention: _attention,
-        nn.TransformerEncoderLayer: _encoder_layer, nn.TransformerEncoder: _encoder,
+        nn.LSTM: lambda m: _rnn(m, "lstm", s), nn.GRU: lambda m: _rnn(m, "gru", s),
+        nn.RNN: lambda m: _rnn(m, "simple_rnn", s),
+        nn.MultiheadAttention: lambda m: _attention(m, s),
+        nn.TransformerEncoderLayer: lambda m: _encoder_layer(m, s), nn.TransformerEncoder: lambda m: _encoder(m, s),
     }
     for cls, name in ((nn.ReLU, "relu"), (nn.GELU, "gelu"), (nn.SiLU, "silu"), (nn.Tanh, "tanh"),
                       (nn.Sigmoid, "sigmoid"), (nn.ReLU6, "relu6"), (nn.ELU, "elu"), (nn.Identity, "identity"),
@@ -204,24 +227,27 @@ class _Tracer:
         return Tracer()
 
 
-def program(module, input_shapes, int_inputs=False, name: str | None = None, source: str = "") -> str:
-    """The program of `module` applied to inputs of these shapes (batch left out)."""
+def program(module, input_shapes, int_inputs=False, name: str | None = None, source: str = "",
+            symbols: dict | None = None) -> str:
+    """The program of `module` applied to inputs of these shapes (batch left out); `symbols` (name -> value)
+    become the model's parameters where a size has that value."""
     import torch
-    leaves = _modules()
+    sizes = Sizes(symbols or {})
+    leaves = _modules(sizes)
     try:
         graph = _Tracer(leaves).trace(module)
     except Exception as e:   # fx cannot follow data-dependent control flow, for one
         raise ImportProblem(f"torch.fx cannot trace {type(module).__name__}: {type(e).__name__}: {e}",
                             hint="keep forward() free of Python branches on tensor values") from None
     nodes = list(graph.nodes)
-    writer = _Writer(module, leaves, _functions(), nodes)
+    writer = _Writer(module, leaves, _functions(), nodes, sizes)
     inputs = [n for n in nodes if n.op == "placeholder"]
     if len(inputs) != len(input_shapes):
         raise ImportProblem(f"{type(module).__name__}.forward takes {len(inputs)} inputs, "
                             f"--input gave {len(input_shapes)}", hint="one --input SHAPE per input")
     lines = []
     for node, shape in zip(inputs, input_shapes):
-        lines.append(f"{writer.var(node)} = input ({', '.join(map(str, shape))}){' int' if int_inputs else ''}")
+        lines.append(f"{writer.var(node)} = input ({', '.join(map(sizes, shape))}){' int' if int_inputs else ''}")
     out = next(n for n in nodes if n.op == "output")
     result = out.args[0]
     kept = writer.kept = writer.needed(result) if isinstance(result, torch.fx.Node) else set(nodes)
@@ -232,18 +258,22 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
                             hint="return a single tensor")
     if lines[-1].split(" = ")[0] != writer.var(result):
         lines.append(f"output = identity()({writer.var(result)})")
+    unused = [s for s in sizes.symbols if s not in sizes.used]
+    if unused:
+        raise ImportProblem(f"--symbol {unused[0]}={sizes.symbols[unused[0]]}: no size in the module has that value",
+                            hint="a width (features, channels, hidden size), a depth or an input size")
     model = name or _snake(type(module).__name__)
     text = [f"# {type(module).__name__}{f' from {source}' if source else ''}, imported by `symparams import`",
             "# (torch.fx): counted as PyTorch builds it, at this instance's sizes.", "convention torch", ""]
     text += writer.blocks
-    text.append(f"model {model}():")
+    text.append(f"model {model}({', '.join(f'{k} = {v}' for k, v in sizes.symbols.items())}):")
     text += [f"    {line}" for line in lines]
     return "\n".join(text) + "\n"
 
 
 class _Writer:
-    def __init__(self, root, leaves, functions, nodes):
-        self.root, self.leaves, self.functions = root, leaves, functions
+    def __init__(self, root, leaves, functions, nodes, sizes):
+        self.root, self.leaves, self.functions, self.sizes = root, leaves, functions, sizes
         # the submodules some node says were called more than once
         self.shared = {path.split("@")[0] for n in nodes for path in n.meta.get("nn_module_stack", {})
                        if "@" in path}
@@ -304,7 +334,7 @@ class _Writer:
         """A tensor's name that hides no layer: not a catalog name, nor a bound instance's."""
         from ..catalog import lookup
         reserved = {re.sub(r"\W", "_", path) for path in self.shared | set(self.multi_called)}
-        return f"{name}_out" if lookup(name) is not None or name in reserved else name
+        return f"{name}_out" if lookup(name) is not None or name in reserved or name in self.sizes.symbols else name
 
     # -------------------------------------------------------------- regions of nodes
 
@@ -349,7 +379,7 @@ class _Writer:
                     break
                 out, n = nxt_out, n + 1
             args = ", ".join(self.var(x) for x in ins)
-            call = f"{block}()" if n == 1 else f"repeat({n}, {block}())"
+            call = block if n == 1 else f"repeat({self.sizes(n)}, {block})"
             path = owner.split("@")[0]
             if path in self.shared:      # a submodule called more than once: one instance, its weights once
                 bound = re.sub(r"\W", "_", path)
@@ -396,7 +426,8 @@ class _Writer:
         body = self.region(members, depth, scope=owner)
         body[-1] = "return " + body[-1].split(" = ", 1)[1]
         self.names = saved
-        text = f"({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
+        used = self.sizes.in_text(body)      # the symbols the body uses are the block's parameters
+        text = f"({', '.join(used)})({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
         if text not in self.block_names:
             cls = _snake(type(self._module(owner)).__name__)
             taken = set(self.block_names.values())
@@ -404,8 +435,8 @@ class _Writer:
             while name in taken:
                 name, i = f"{cls}_{i}", i + 1
             self.block_names[text] = name
-            self.blocks.append(f"block {name}(){text}")
-        return self.block_names[text], ins, outs[0]
+            self.blocks.append(f"block {name}{text}")
+        return f"{self.block_names[text]}({', '.join(used)})", ins, outs[0]
 
     # -------------------------------------------------------------- one node
 
@@ -452,7 +483,7 @@ class _Writer:
                                     "catalog layer", hint="a (1, positions, width) parameter is a position_embedding")
             frozen = ", trainable=false" if not weight.requires_grad else ""
             name = re.sub(r"\W", "_", p.target)
-            return [f"{name} = position_embedding({weight.shape[1]}{frozen})({self.var(x)})",
+            return [f"{name} = position_embedding({self.sizes(weight.shape[1])}{frozen})({self.var(x)})",
                     f"{target} = {self.var(x)} + {name}"]
         if n.op == "call_function" and n.target in (operator.add, torch.add) and len(args) == 2:
             return [f"{target} = {self.var(args[0])} + {self.var(args[1])}"]
