@@ -308,3 +308,13 @@ def test_the_command_takes_symbols(tmp_path, capsys):
     assert main(["import", f"{source}:Net", "--input", "4", "--symbol", "hidden=8"]) == 0
     model = symparams.parse(capsys.readouterr().out)
     assert model.evaluate({"hidden": 16}).params == 4 * 16 + 16 + 16 * 2 + 2
+
+
+def test_the_docs_lm_counts_as_torch():
+    import runpy
+    from pathlib import Path
+    source = Path(__file__).resolve().parent.parent / "examples" / "torch" / "tiny_lm.py"
+    module = runpy.run_path(str(source))["TinyLM"](layers=2, context=16)
+    got, want = _imported_counts(program(module, [(16,)], True)), _torch_counts(module, [(16,)], True)
+    got.pop("macs"), want.pop("macs")
+    assert got == want

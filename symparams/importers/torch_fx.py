@@ -264,7 +264,8 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
                             hint="a width (features, channels, hidden size), a depth or an input size")
     model = name or _snake(type(module).__name__)
     text = [f"# {type(module).__name__}{f' from {source}' if source else ''}, imported by `symparams import`",
-            "# (torch.fx): counted as PyTorch builds it, at this instance's sizes.", "convention torch", ""]
+            "# (torch.fx): counted as PyTorch builds it, at this instance's sizes" +
+            (", those --symbol named as symbols." if sizes.symbols else "."), "convention torch", ""]
     text += writer.blocks
     text.append(f"model {model}({', '.join(f'{k} = {v}' for k, v in sizes.symbols.items())}):")
     text += [f"    {line}" for line in lines]
