@@ -306,10 +306,12 @@ def fix(relation, varied: dict) -> str | None:
 
 
 def _sizes(model, fixed: dict, symbols: list) -> set:
-    """Every distinct output size that depends on the varied symbols (each must stay positive)."""
+    """Every distinct input and output size that depends on the varied symbols (each must stay
+    positive), as Evaluation.check requires of one setting."""
     out = set()
-    for row in (r for top in model.rows for r in top.walk()):
-        for d in row.output_shape:
+    shapes = [t.shape for t in model.inputs] + [node.shape for node in model.graph.walk()]
+    for shape in shapes:
+        for d in shape:
             d = sp.sympify(d).xreplace(fixed)
             if d.free_symbols & set(symbols):
                 out.add(d)

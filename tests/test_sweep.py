@@ -135,3 +135,14 @@ def test_a_where_rule_that_drops_rows_is_named_with_a_fix(capsys):
 def test_table_format(capsys):
     assert main(["sweep", str(EXAMPLES / "mnist_dense.sp"), "--vary", "classes=10,1000", "--format", "table"]) == 0
     assert capsys.readouterr().out.splitlines() == ["classes   params", "     10    7,850", "  1,000  785,000"]
+
+
+def test_rows_whose_input_has_no_size_are_left_out(tmp_path, capsys):
+    """As at one setting (Evaluation.check), every axis of every input is at least 1 in each row."""
+    from symparams.cli import main
+    f = tmp_path / "m.sp"
+    f.write_text("model m(d = 16):\n    input (d - 8)\n    dense(3)\n")
+    assert main(["sweep", str(f), "--vary", "d=4:12:2"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["d,params", "10,9", "12,15"]
+    assert "3 configurations leave an input or a layer a size <= 0" in err

@@ -35,7 +35,7 @@ def run(args):
         print(f"note: `{rule}` leaves out {n:,} of {counted(result.size, 'configuration')}"
               + (f"; {fix}" if fix else ""), file=sys.stderr)
     if result.empty:
-        print(f"note: {result.empty:,} configurations leave a layer an output size <= 0 and are left out",
+        print(f"note: {result.empty:,} configurations leave an input or a layer a size <= 0 and are left out",
               file=sys.stderr)
     if result.fractional:
         print(f"note: {result.fractional:,} configurations give a fractional count and are left out",
