@@ -3,6 +3,8 @@ compared exactly (params, trainable, buffers, output shape, and MACs against Flo
 with the module itself."""
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 import symparams
@@ -13,17 +15,14 @@ torch = pytest.importorskip("torch")
 nn = torch.nn
 
 
-class BasicBlock(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c)
-        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c)
+def _example(file: str, name: str):
+    """A class of examples/torch/ (the modules docs/import.md imports), so the tests run the same code."""
+    import runpy
+    from pathlib import Path
+    return runpy.run_path(str(Path(__file__).resolve().parent.parent / "examples" / "torch" / file))[name]
 
-    def forward(self, x):
-        y = torch.relu(self.bn1(self.conv1(x)))
-        return torch.relu(x + self.bn2(self.conv2(y)))
+
+BasicBlock = _example("small_resnet.py", "BasicBlock")
 
 
 class ResNet(nn.Module):
@@ -175,22 +174,8 @@ class BiLSTMTagger(nn.Module):
         return self.out(h)
 
 
-class TinyLM(nn.Module):
-    """A small causal transformer LM on nn.TransformerEncoder, the output layer tied to the embedding."""
-
-    def __init__(self, vocab=500, d=32, heads=4, layers=3, T=16):
-        super().__init__()
-        self.tok = nn.Embedding(vocab, d)
-        self.pos = nn.Parameter(torch.zeros(1, T, d))
-        layer = nn.TransformerEncoderLayer(d, heads, 4 * d, batch_first=True, norm_first=True, activation="gelu")
-        self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(d), enable_nested_tensor=False)
-        self.head = nn.Linear(d, vocab, bias=False)
-        self.head.weight = self.tok.weight
-
-    def forward(self, ids):
-        x = self.tok(ids) + self.pos
-        mask = nn.Transformer.generate_square_subsequent_mask(ids.shape[1])
-        return self.head(self.encoder(x, mask=mask, is_causal=True))
+# The docs' LM at small sizes: nn.TransformerEncoder, learned positions, the head tied to the embedding.
+TinyLM = functools.partial(_example("tiny_lm.py", "TinyLM"), vocab=500, d=32, heads=4, layers=3, context=16)
 
 
 class AttentionBlock(nn.Module):
@@ -290,7 +275,7 @@ def test_symbols_in_the_tied_lm():
     text = program(TinyLM(), [(16,)], True, symbols={"V": 500, "L": 3, "T": 16})
     assert "embedding(V, 32)" in text and "repeat(L, transformer_encoder_layer(" in text
     got = symparams.parse(text).evaluate({"V": 1000, "L": 5, "T": 24})
-    module = TinyLM(vocab=1000, layers=5, T=24)
+    module = TinyLM(vocab=1000, layers=5, context=24)
     assert (got.params, got.shape(symparams.parse(text).output_shape)) == \
         (sum(p.numel() for p in module.parameters()), (24, 1000))
 
@@ -311,10 +296,7 @@ def test_the_command_takes_symbols(tmp_path, capsys):
 
 
 def test_the_docs_lm_counts_as_torch():
-    import runpy
-    from pathlib import Path
-    source = Path(__file__).resolve().parent.parent / "examples" / "torch" / "tiny_lm.py"
-    module = runpy.run_path(str(source))["TinyLM"](layers=2, context=16)
+    module = _example("tiny_lm.py", "TinyLM")(layers=2, context=16)
     got, want = _imported_counts(program(module, [(16,)], True)), _torch_counts(module, [(16,)], True)
     got.pop("macs"), want.pop("macs")
     assert got == want
