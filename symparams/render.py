@@ -39,20 +39,27 @@ def terminal_width() -> int:
 GAP = 2   # between columns: a cell's right padding and the box's blank column rule
 
 
-def _widths(t: tables.Table, width: int) -> list:
-    """Each column's width: its natural one where the line has room. Otherwise the values keep
-    theirs, and so do the layer names as far as the line allows; the formulas beneath wrap in
-    what is left, which goes to the smallest needs first (a short count formula stays whole)."""
-    def label(line):
-        return 2 * line.depth + len(line.label) + (len(line.note) + 4 if line.note else 0)
+def _label(line) -> str:
+    """A row's first cell: its name and type, indented by depth, and its note."""
+    return "  " * line.depth + line.label + (f"  ({line.note})" if line.note else "")
 
+
+def _natural(t: tables.Table) -> tuple[list, list, int]:
+    """(each column's widest value, its natural width with the formulas beneath, the widest label)."""
     def formula(key, line):
         cell = line.cells[key]
         return len(cell.formula) + (0 if key in NUMERIC else 2) if t.formulas and cell.formula else 0
 
     values = [max([len(HEADERS[k])] + [len(line.cells[k].value) for line in t.lines]) for k in t.shown]
     natural = [max([v] + [formula(k, line) for line in t.lines]) for k, v in zip(t.shown, values)]
-    longest = max([len(HEADERS["label"])] + [label(line) for line in t.lines])
+    return values, natural, max([len(HEADERS["label"])] + [len(_label(line)) for line in t.lines])
+
+
+def _widths(t: tables.Table, width: int) -> list:
+    """Each column's width: its natural one (None) where the line has room. Otherwise the values keep
+    theirs, and so do the layer names as far as the line allows; the formulas beneath wrap in
+    what is left, which goes to the smallest needs first (a short count formula stays whole)."""
+    values, natural, longest = _natural(t)
     if longest + sum(natural) + GAP * len(natural) <= width:
         return [None] * (len(natural) + 1)
     names = max(min(longest, width - sum(values) - GAP * len(values)), 12)
@@ -78,8 +85,7 @@ def rich_renderables(t: tables.Table, width: int) -> list:
     for key, size in zip(["label", *t.shown], _widths(t, width)):
         grid.add_column(HEADERS[key], justify="right" if key in NUMERIC else "left", overflow="fold", width=size)
     for line in t.lines:
-        label = Text(line.label + (f"  ({line.note})" if line.note else ""))
-        cells = [Padding(label, (0, 0, 0, 2 * line.depth))]
+        cells = [Text(_label(line))]
         for key in t.shown:
             cell = line.cells[key]
             justify = "right" if key in NUMERIC else "left"
@@ -120,11 +126,8 @@ def _plain_text(t: tables.Table, width: int) -> str:
     """The same table as rich draws it, laid out directly: a long model's summary stays fast."""
     import textwrap
     keys = ["label", *t.shown]
-    sizes = _widths(t, width)
-    natural = [max([len(HEADERS[k])] + [len(_label(line)) if k == "label" else
-                                         max(len(line.cells[k].value), len(line.cells[k].formula) + 2 * (k not in NUMERIC))
-                                         for line in t.lines]) for k in keys]
-    sizes = [n if s is None else s for s, n in zip(sizes, natural)]
+    _, natural, longest = _natural(t)
+    sizes = [n if s is None else s for s, n in zip(_widths(t, width), [longest, *natural])]
 
     def join(cells):
         return (" " * GAP).join(c.rjust(w) if k in NUMERIC else c.ljust(w) for k, c, w in zip(keys, cells, sizes))
@@ -146,10 +149,6 @@ def _plain_text(t: tables.Table, width: int) -> str:
         out += [head.ljust(indent) + wrapped[0]] + [" " * indent + rest for rest in wrapped[1:]]
     out += [f"Assumes: {c}" for c in t.constraints]
     return "\n".join(line.rstrip() for line in out)
-
-
-def _label(line) -> str:
-    return "  " * line.depth + line.label + (f"  ({line.note})" if line.note else "")
 
 
 def render_text(t: tables.Table, width: int | None = None, color: bool = False) -> str:

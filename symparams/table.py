@@ -5,13 +5,12 @@ forms agree on what is shown and on the printed form of each formula (`canonical
 """
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import formulas
+from .formulas import canonical, printed as formula  # the one printed form (cached there)
 from .errors import ArgumentError, did_you_mean
 from .memory import dtype_bytes, readable_size
 from .values import format_shape
@@ -20,21 +19,6 @@ from .values import format_shape
 COLUMNS = {"output_shape": "Output Shape", "params": "Param #", "trainable": "Trainable", "macs": "MACs",
            "memory": "Output size", "formula": ""}
 DEFAULT_COLUMNS = ("output_shape", "params", "formula")
-
-
-@functools.lru_cache(maxsize=4096)     # a table asks for each total's form several times
-def _canonical(expr) -> sp.Expr:
-    return formulas.canonical(expr)
-
-
-def canonical(expr) -> sp.Expr:
-    """The one printed form of a closed form (formulas.canonical), which every output uses."""
-    return _canonical(sp.sympify(expr))
-
-
-def formula(expr) -> str:
-    """canonical(expr) as text, cached: a long model's rows repeat a few formulas (formulas.printed)."""
-    return formulas.printed(sp.sympify(expr))
 
 
 def number(value) -> str:
