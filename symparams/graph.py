@@ -153,6 +153,7 @@ class Graph:
     inputs: list
     nodes: list
     outputs: list
+    input_pos: dict = field(default_factory=dict)   # id(input tensor) -> where its `input` line is
 
     def walk(self):
         for node in self.nodes:

@@ -157,11 +157,9 @@ class Builder(Evaluator):
         if not outputs:
             raise SyntaxProblem(f"model {name_tok} has no input", pos_of(name_tok),
                                 "begin its body with a line like: input (28, 28, 1)", code="no_input")
-        model = Model(str(name_tok), self.convention, self.symbols, self.defaults,
-                      Graph(self.inputs, self.nodes, outputs), self.constraints, self.program.text,
-                      self.program.filename)
-        model.input_pos = self.input_pos
-        return model
+        return Model(str(name_tok), self.convention, self.symbols, self.defaults,
+                     Graph(self.inputs, self.nodes, outputs, self.input_pos), self.constraints, self.program.text,
+                     self.program.filename)
 
     def run_body(self, body: Tree) -> None:
         self.depth += 1

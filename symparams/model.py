@@ -97,7 +97,6 @@ class Model:
         self.defaults: dict[str, sp.Expr] = defaults
         self.graph = graph
         self.constraints: list[Constraint] = constraints
-        self.input_pos: dict = {}     # id(input tensor) -> where its `input` line is
         self._totals: dict = {}
         self.source = source
         self.filename = filename
@@ -306,12 +305,12 @@ class Evaluation:
                 try:
                     v = _int_or_none(d, vals, f"input {format_shape(tensor.shape)}: its size {d}")
                 except ValueProblem as e:
-                    e.pos = e.pos or self.model.input_pos.get(id(tensor))
+                    e.pos = e.pos or self.model.graph.input_pos.get(id(tensor))
                     raise
                 if v is not None and not (isinstance(v, int) and v > 0):
                     raise ValueProblem(f"input {format_shape(tensor.shape)} has size {v} on axis {axis + 1} at "
                                        f"these values; every size must be a whole number >= 1",
-                                       self.model.input_pos.get(id(tensor)))
+                                       self.model.graph.input_pos.get(id(tensor)))
         for node in self.model.graph.walk():
             for axis, d in enumerate(node.shape):
                 try:
