@@ -26,7 +26,7 @@ from ..dims import product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .registry import Activation, Bool, Choice, Dim, LayerRef, Out, Probability, layer
-from .shapes import check_size, need_rank, split_channels
+from .shapes import check_size, divides, need_rank, split_channels
 
 
 @dataclass
@@ -46,14 +46,6 @@ def _attention(q, v, k, heads, key_dim, value_dim, out, use_bias, kv_heads=None)
     macs = T * dq * heads * key_dim + S * (dk * kv_heads * key_dim + dv * kv_heads * value_dim) + \
         T * heads * value_dim * out + heads * T * S * (key_dim + value_dim)
     return Out(shape=tuple(q[:-1]) + (out,), params=weights + (biases if use_bias else 0), macs=macs)
-
-
-def divides(n, total, what: str) -> list:
-    """`n` must divide `total` (heads split a width evenly): a condition where sympy cannot decide it."""
-    rest = sp.Mod(total, n)
-    if rest == 0:
-        return []
-    return [(sp.Eq(rest, 0), f"{what}: needs {total} % {n} == 0")]
 
 
 def _query_value_key(xs, name):

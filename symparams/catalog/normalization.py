@@ -25,7 +25,7 @@ from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .core import axis_index
 from .registry import Bool, Dim, Dims, Int, Ints, Kind, Out, Real, layer
-from .shapes import check_size, need_rank
+from .shapes import check_size, divides, need_rank
 
 
 def _gamma_beta(n, gamma: bool, beta: bool):
@@ -200,9 +200,7 @@ def groupnorm(x, groups: Dim = 32, features: Dim = None, axis: Int = None, cente
     if left_over.is_number and left_over != 0:
         raise ShapeError(f"groupnorm cannot split {n} channels into {groups} groups: {n} is not a multiple of "
                          f"{groups} (input {format_shape(x)})")
-    if not left_over.is_number:
-        conditions.append((sp.Eq(left_over, 0), f"groupnorm splits {n} channels into {groups} groups, so {groups} "
-                                                f"must divide {n}: needs {n} % {groups} == 0"))
+    conditions += divides(groups, n, f"groupnorm splits {n} channels into {groups} groups, so {groups} must divide {n}")
     return Out(shape=x, params=_gamma_beta(n, scale and affine, center and affine and use_bias),
                conditions=conditions)
 

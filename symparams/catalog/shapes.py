@@ -105,11 +105,17 @@ def check_size(given, actual, what: str, tensor: str = "the input") -> list:
                       f"they agree only if {describe_condition(verdict)}")]
 
 
+def divides(divisor, total, what: str) -> list:
+    """`divisor` must divide `total` (channels into groups, a width into heads): no condition where it
+    always does, else `what: needs total % divisor == 0` (decided false for numbers that do not
+    divide, which the interpreter refuses at once)."""
+    rest = sp.Mod(total, divisor)
+    return [] if rest == 0 else [(sp.Eq(rest, 0), f"{what}: needs {total} % {divisor} == 0")]
+
+
 def check_divides(groups, n, layer: str, what: str) -> list:
     """`groups` must divide `n` (channels split evenly into groups); symbolic cases become conditions."""
     rest = sp.Mod(n, groups)
-    if rest == 0:
-        return []
-    if rest.is_number:
+    if rest.is_number and rest != 0:
         raise ShapeError(f"{layer}: groups={groups} does not divide the {what} ({n})")
-    return [(sp.Eq(rest, 0), f"{layer}: groups={groups} must divide the {what} ({n}): needs {n} % {groups} == 0")]
+    return divides(groups, n, f"{layer}: groups={groups} must divide the {what} ({n})")
