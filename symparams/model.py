@@ -98,6 +98,7 @@ class Model:
         self.graph = graph
         self.constraints: list[Constraint] = constraints
         self._totals: dict = {}
+        self._sizes: list | None = None
         self.source = source
         self.filename = filename
 
@@ -138,6 +139,21 @@ class Model:
     @property
     def outputs(self) -> list:
         return self.graph.outputs
+
+    @property
+    def sizes_to_check(self) -> list:
+        """(node, axis, size) for the first node holding each distinct output size that is not a
+        positive whole number already: what each evaluation checks (a long model repeats a few)."""
+        if self._sizes is None:
+            seen, self._sizes = set(), []
+            for node in self.graph.walk():
+                for axis, d in enumerate(node.shape):
+                    d = sp.sympify(d)
+                    if d in seen or (d.is_Integer and d > 0):
+                        continue
+                    seen.add(d)
+                    self._sizes.append((node, axis, d))
+        return self._sizes
 
     def _total(self, attr) -> sp.Expr:
         """A total over the graph, in the canonical form every output prints (one form per total)."""
@@ -311,24 +327,23 @@ class Evaluation:
                     raise ValueProblem(f"input {format_shape(tensor.shape)} has size {v} on axis {axis + 1} at "
                                        f"these values; every size must be a whole number >= 1",
                                        self.model.graph.input_pos.get(id(tensor)))
-        for node in self.model.graph.walk():
-            for axis, d in enumerate(node.shape):
-                try:
-                    v = _int_or_none(d, vals, f"layer {node.name}: size {d} of its output")
-                except ValueProblem as e:
-                    e.pos = e.pos or node.pos
-                    raise
-                if v is None:
-                    continue
-                if not isinstance(v, int):
-                    raise ValueProblem(f"layer {node.name}: size {d} of its output is {v}, not a whole number "
-                                       f"at these values", node.pos, self._layout_hint() or "use // for whole-number "
-                                       "division, or add a 'where' constraint")
-                if v <= 0:
-                    raise ValueProblem(f"layer {node.name}: its output {format_shape(node.shape)} has size "
-                                       f"{v} on axis {axis + 1} at these values; its input is too small for it",
-                                       node.pos, self._layout_hint() or "a kernel or pool larger than its input "
-                                       "leaves nothing")
+        for node, axis, d in self.model.sizes_to_check:
+            try:
+                v = _int_or_none(d, vals, f"layer {node.name}: size {d} of its output")
+            except ValueProblem as e:
+                e.pos = e.pos or node.pos
+                raise
+            if v is None:
+                continue
+            if not isinstance(v, int):
+                raise ValueProblem(f"layer {node.name}: size {d} of its output is {v}, not a whole number "
+                                   f"at these values", node.pos, self._layout_hint() or "use // for whole-number "
+                                   "division, or add a 'where' constraint")
+            if v <= 0:
+                raise ValueProblem(f"layer {node.name}: its output {format_shape(node.shape)} has size "
+                                   f"{v} on axis {axis + 1} at these values; its input is too small for it",
+                                   node.pos, self._layout_hint() or "a kernel or pool larger than its input "
+                                   "leaves nothing")
 
     def _layout_hint(self) -> str | None:
         """An input that looks laid out for the other convention explains a size that went wrong."""

@@ -308,14 +308,8 @@ def fix(relation, varied: dict) -> str | None:
 def _sizes(model, fixed: dict, symbols: list) -> set:
     """Every distinct input and output size that depends on the varied symbols (each must stay
     positive), as Evaluation.check requires of one setting."""
-    out = set()
-    shapes = [t.shape for t in model.inputs] + [node.shape for node in model.graph.walk()]
-    for shape in shapes:
-        for d in shape:
-            d = sp.sympify(d).xreplace(fixed)
-            if d.free_symbols & set(symbols):
-                out.add(d)
-    return out
+    sizes = [sp.sympify(d) for t in model.inputs for d in t.shape] + [d for _, _, d in model.sizes_to_check]
+    return {d for d in (d.xreplace(fixed) for d in sizes) if d.free_symbols & set(symbols)}
 
 
 # ---------------------------------------------------------------- output
