@@ -46,7 +46,8 @@ def test_exported_gpt2_keeps_its_structure_and_runs(capsys):
     source = exported(capsys, EXAMPLES / "gpt2.sp", "--to", "torch")
     assert len(source.splitlines()) < 120
     assert "class GptLayer(nn.Module):" in source
-    assert "nn.ModuleList([GptLayer() for _ in range(12)])" in source
+    assert "def __init__(self, V=50257, T=1024, d=768, L=12, h=12):" in source
+    assert "nn.ModuleList([GptLayer(d, h) for _ in range(L)])" in source and "nn.Linear(d, 4*d)" in source
     assert "for layer in self.repeat_1:" in source and "add_1 = x + multihead_attention_1" in source
     namespace = {}
     exec(compile(source, "<export of gpt2.sp>", "exec"), namespace)
@@ -55,6 +56,11 @@ def test_exported_gpt2_keeps_its_structure_and_runs(capsys):
         logits = network(torch.zeros(2, 1024, dtype=torch.long))
     assert sum(p.numel() for p in network.parameters()) == 124_439_808
     assert tuple(logits.shape) == (2, 1024, 50257)
+    # The sizes are the constructor's: built at other ones, it has the formula's count there.
+    other = {"V": 1000, "T": 64, "d": 96, "L": 3, "h": 4}
+    with torch.device("meta"):
+        network = namespace["Gpt2"](**other)
+    assert sum(p.numel() for p in network.parameters()) == symparams.load(EXAMPLES / "gpt2.sp").evaluate(other).params
 
 
 @pytest.mark.parametrize("file, sets", [("bn_cnn.sp", ["S=16"]), ("har_lstm.sp", []), ("conv_stack.sp", ["H=32", "W=32"]),
@@ -73,7 +79,7 @@ def test_exported_keras_resnet50_writes_blocks_as_functions(capsys):
     model has ResNet50's 25,636,712 parameters."""
     import keras
     source = exported(capsys, EXAMPLES / "zoo" / "resnet50_keras.sp", "--to", "keras")
-    assert "def bottleneck(x):" in source and "for _ in range(5):" in source
+    assert "def bottleneck(x):" in source and "for _ in range(n3 - 1):" in source
     namespace = {}
     with keras.device("meta"):
         exec(compile(source, "<export of resnet50_keras.sp>", "exec"), namespace)
@@ -176,7 +182,7 @@ def test_a_repeat_passing_a_decoders_memory_exports_as_a_loop(tmp_path, capsys, 
     expected = symparams.load(path, convention=to).evaluate({"L": 5}).params
     namespace = {}
     if to == "torch":
-        assert "nn.ModuleList([DecoderLayer() for _ in range(5)])" in source
+        assert "nn.ModuleList([DecoderLayer(d, h) for _ in range(L)])" in source
         assert "repeat_1 = layer(repeat_1, input_2)" in source
         exec(compile(source, "<export>", "exec"), namespace)
         with torch.device("meta"):
@@ -184,7 +190,7 @@ def test_a_repeat_passing_a_decoders_memory_exports_as_a_loop(tmp_path, capsys, 
             y = network(torch.zeros(2, 6, 16), torch.zeros(2, 9, 16))
         assert sum(p.numel() for p in network.parameters()) == expected and tuple(y.shape) == (2, 6, 16)
     else:
-        assert "for _ in range(5):" in source and "repeat_1 = decoder_layer(repeat_1, input_2)" in source
+        assert "for _ in range(L):" in source and "repeat_1 = decoder_layer(repeat_1, input_2, d, h)" in source
         with keras.device("meta"):
             exec(compile(source, "<export>", "exec"), namespace)
         assert namespace["model"].count_params() == expected

@@ -50,8 +50,8 @@ def test_nothing_optional_is_installed(plain):
     (("sweep", EXAMPLES / "gpt2.sp", "--vary", "d=256:1024:256", "--vary", "L=12,24"), "768,12,124439808"),
     (("layers", "conv2d"), "Conv2D / Conv2d"),
     (("repl", EXAMPLES / "mnist_dense.sp"), "7,850"),
-    (("export", EXAMPLES / "gpt2.sp", "--to", "torch"), "nn.ModuleList([GptLayer() for _ in range(12)])"),
-    (("export", EXAMPLES / "mnist_dense.sp", "--to", "keras"), "model = keras.Model("),
+    (("export", EXAMPLES / "gpt2.sp", "--to", "torch"), "nn.ModuleList([GptLayer(d, h) for _ in range(L)])"),
+    (("export", EXAMPLES / "mnist_dense.sp", "--to", "keras"), "return keras.Model("),
 ])
 def test_readme_verbs_work(plain, args, shown):
     done = run(plain, *args, stdin="")

@@ -16,6 +16,8 @@ def run(args):
     from ..errors import ArgumentError
     from ..interpreter import load
     from ..verify import FRAMEWORKS, keras_source, torch_source
+    RESERVED = {"torch": torch_source.RESERVED, "keras": keras_source.RESERVED}
+    from ..verify.codegen import symbolic_names_clash
     from ..verify.make import NoCounterpart
     from ..verify.plan import EXPORT_LIMIT, make_plan
 
@@ -26,6 +28,8 @@ def run(args):
     model = load(args.file, model=args.model, convention=FRAMEWORKS[to])
     values = parse_assignments(args.set)
     # The writers import no framework: source is printed where neither torch nor Keras is installed.
+    # Sizes are written as formulas of the model's symbols, the written model's parameters.
+    symbolic = not symbolic_names_clash(model, RESERVED[to])
     if to == "torch":
         name = torch_source.class_name(model.name)
         structured, flat = (lambda p: torch_source.structured_source(p, name)), \
@@ -34,9 +38,9 @@ def run(args):
         structured, flat = keras_source.structured_source, keras_source.flat_source
     try:
         # Blocks as classes (torch) or functions (keras), repeats as loops, where the weights allow.
-        text = structured(make_plan(model, values, unroll_limit=1))
+        text = structured(make_plan(model, values, unroll_limit=1, symbolic=symbolic))
         if text is None:
-            plan = make_plan(model, values, unroll_limit=EXPORT_LIMIT)
+            plan = make_plan(model, values, unroll_limit=EXPORT_LIMIT, symbolic=symbolic)
             for group in plan.groups():
                 if group.multiplier > 1:
                     raise ArgumentError(f"{group.row.name} repeats its body {group.multiplier} times at these "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keyword
 
+from ..sized import python
 from .plan import identifier
 
 
@@ -52,3 +53,28 @@ def body_params(group, steps: dict, reserved: set) -> list:
 def safe(name: str, reserved: set) -> str:
     """A parameter name that is neither a Python keyword nor a name the written code uses itself."""
     return name + "_" if keyword.iskeyword(name) or name in reserved else name
+
+
+def count_text(group, plan, symbols: set) -> str:
+    """How many times a repeat's body runs: its count's formula in the model's symbols (adding
+    them to `symbols`) where the plan is symbolic, else the number."""
+    count = group.row.count
+    if plan.symbolic and count is not None and count.free_symbols:
+        symbols |= count.free_symbols
+        return python(count)
+    return str(group.multiplier * len(group.copies))
+
+
+def signature(plan) -> list:
+    """The model's symbols as the written model's keyword parameters, their values the defaults
+    (`d=768`); none where the plan is written at numbers."""
+    if not plan.symbolic:
+        return []
+    values = {str(k): v for k, v in plan.evaluation.values.items()}
+    return [f"{name}={values[name]}" for name in plan.model.symbols]
+
+
+def symbolic_names_clash(model, reserved: set) -> bool:
+    """A symbol the written code cannot take as a parameter name (a keyword, or a name the code
+    uses itself): such a model is written at numbers."""
+    return any(keyword.iskeyword(name) or name in reserved for name in model.symbols)

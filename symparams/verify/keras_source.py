@@ -10,20 +10,21 @@ imports Keras: without it, keyword arguments equal to a layer's defaults are kep
 """
 from __future__ import annotations
 
-from .codegen import Scope, Unstructured, body_params
+from .codegen import Scope, Unstructured, body_params, count_text, signature
 from .keras_builder import LIST_INPUTS, layer_chain
 from .make import NoCounterpart, describe_each
 from .plan import Group, identifier
 
 
-_RESERVED = {"keras", "layers", "model", "range"}
+RESERVED = {"keras", "layers", "model", "range", "build"}
 
 
 class _Scope(Scope):
-    def __init__(self, params: list, indent: str):
-        super().__init__(params, _RESERVED)
+    def __init__(self, params: list, indent: str, reserved: set):
+        super().__init__(params, reserved)
         self.lines, self.indent = [], indent
         self.layer = {}                       # a step's name -> the variable holding its layer
+        self.symbols = set()                  # the model's symbols its sizes are written in
 
     def say(self, line: str) -> None:
         self.lines.append(self.indent + line)
@@ -37,21 +38,27 @@ class _Writer:
         self.by_name = {s.name: s for s in plan.steps}
         # Steps whose layer is called again or frozen need it in a variable of its own.
         self.kept = {s.owner for s in plan.steps if s.owner} | {s.name for s in plan.steps if s.frozen}
+        self.order = list(plan.model.symbols.values())
+        # A function's tensors share its scope with the symbols it takes: they get other names.
+        self.reserved = RESERVED | (set(plan.model.symbols) if plan.symbolic else set())
 
     def body(self, entries, params, indent) -> _Scope:
-        scope = _Scope(params, indent)
+        scope = _Scope(params, indent, self.reserved)
         for entry in entries:
             (self.group if isinstance(entry, Group) else self.step)(entry, scope)
         return scope
 
-    def chain(self, step) -> list:
+    def chain(self, step, scope) -> list:
         if step.tied:
             raise NoCounterpart(f"layer {step.row.name}: Keras's Dense cannot reuse another layer's weight "
                                 "matrix (tied=)")
         try:
-            return [call.source(self.namespace) for call in layer_chain(step)]
+            calls = layer_chain(step)
         except NoCounterpart as e:
             raise NoCounterpart(f"layer {step.row.name}: {e}") from None
+        for call in calls:
+            scope.symbols |= call.symbols()
+        return [call.source(self.namespace) for call in calls]
 
     def step(self, step, scope: _Scope) -> None:
         x = ", ".join(scope.read(i) for i in step.inputs)
@@ -63,7 +70,7 @@ class _Writer:
                 raise Unstructured(step.name)
             calls = [scope.layer[step.owner]]
         else:
-            calls = self.chain(step)
+            calls = self.chain(step, scope)
             if step.name in self.kept:
                 variable = scope.fresh(f"{step.row.name}_layer")
                 scope.say(f"{variable} = {calls[-1]}")
@@ -84,39 +91,45 @@ class _Writer:
         params = self.params(group)
         out = scope.fresh(node.name)
         if node.kind == "repeat":
-            n = group.multiplier * len(group.copies)
-            rest = "".join(f", {scope.read(o)}" for o, _ in params[1:])
+            n = count_text(group, self.plan, scope.symbols)
+            function, sizes = self.repeated(group, params, scope)
+            rest = "".join(f", {scope.read(o)}" for o, _ in params[1:]) + "".join(f", {s}" for s in sizes)
             scope.say(f"{out} = {scope.read(params[0][0])}")
             scope.say(f"for _ in range({n}):")
-            scope.say(f"    {out} = {self.repeated(group, params)}({out}{rest})")
+            scope.say(f"    {out} = {function}({out}{rest})")
         else:
-            args = ", ".join(scope.read(o) for o, _ in params)
-            scope.say(f"{out} = {self.function(node, group, params)}({args})")
+            function, sizes = self.function(node, group, params, scope)
+            args = ", ".join([scope.read(o) for o, _ in params] + sizes)
+            scope.say(f"{out} = {function}({args})")
         scope.local[group.output] = out
 
     def params(self, group) -> list:
-        return body_params(group, self.by_name, _RESERVED)
+        return body_params(group, self.by_name, RESERVED)
 
-    def repeated(self, group, params) -> str:
+    def repeated(self, group, params, outer) -> tuple:
         body = group.copies[0]
         if len(body) == 1 and isinstance(body[0], Group) and body[0].row.kind == "block":
             inner = self.params(body[0])     # the block, if it reads the repeat's tensors in their order
             if [o for o, _ in inner] == [o for o, _ in params]:
-                return self.function(body[0].row, body[0], inner)
-        return self.function(group.row, group, params)
+                return self.function(body[0].row, body[0], inner, outer)
+        return self.function(group.row, group, params, outer)
 
-    def function(self, node, group, params) -> str:
-        """A placeholder for the function of this body (an identical one is reused); `names` turns
-        placeholders into names once every local name is known, so none shadows a function."""
+    def function(self, node, group, params, outer) -> tuple:
+        """A placeholder for the function of this body (an identical one is reused), and the
+        model's symbols it takes after its tensors; `names` turns placeholders into names once
+        every local name is known, so none shadows a function."""
         scope = self.body(group.copies[0], params, "    ")
         self.locals |= scope.taken
-        lines = [f"({', '.join(p for _, p in params)}):", *scope.lines, f"    return {scope.read(group.output)}"]
+        sizes = [str(s) for s in self.order if s in scope.symbols]
+        outer.symbols |= scope.symbols
+        lines = [f"({', '.join([p for _, p in params] + sizes)}):", *scope.lines,
+                 f"    return {scope.read(group.output)}"]
         for key, (_, existing) in self.functions.items():
             if existing == lines:
-                return key
+                return key, sizes
         key = f"\0{len(self.functions)}\0"
         self.functions[key] = (identifier(node.type if node.kind == "block" else f"{node.name}_body"), lines)
-        return key
+        return key, sizes
 
     def names(self) -> dict:
         taken, names = set(self.locals), {}
@@ -135,7 +148,7 @@ def structured(plan, input_line, dtype) -> list | None:
     writer = _Writer(plan, _namespace())
     inputs = [(name, identifier(name)) for name, _, _ in plan.inputs]
     try:
-        scope = writer.body(plan.top, inputs, "")
+        scope = writer.body(plan.top, inputs, "    " if plan.symbolic else "")
         outs = [scope.read(name) for name in plan.outputs]
     except Unstructured:
         return None
@@ -146,11 +159,10 @@ def structured(plan, input_line, dtype) -> list | None:
     for key, (_, body) in writer.functions.items():
         lines += ["", "", f"def {key}{body[0]}", *body[1:]]
     lines += ["", ""]
-    lines += [input_line(local, shape, dtype(kind)) for (_, shape, kind), (_, local) in zip(plan.inputs, inputs)]
-    lines += scope.lines
     ins = inputs[0][1] if len(inputs) == 1 else "[" + ", ".join(p for _, p in inputs) + "]"
     outs_text = outs[0] if len(outs) == 1 else "[" + ", ".join(outs) + "]"
-    lines.append(f"model = keras.Model({ins}, {outs_text}, name={plan.model.name!r})")
+    model = [input_line(local, shape, dtype(kind)) for (_, shape, kind), (_, local) in zip(plan.inputs, inputs)]
+    lines += _model_lines(plan, model, scope.lines, f"keras.Model({ins}, {outs_text}, name={plan.model.name!r})")
     names = writer.names()
     out = []
     for line in lines:
@@ -158,6 +170,24 @@ def structured(plan, input_line, dtype) -> list | None:
             line = line.replace(key, name)
         out.append(line)
     return out
+
+
+def _header(plan) -> list:
+    if plan.symbolic:
+        about = f"# {plan.model.name}, its sizes in its symbols: build()'s parameters (written by `symparams export`)"
+    else:
+        about = (f"# {plan.model.name} at {', '.join(f'{k}={v}' for k, v in plan.evaluation.values.items())} "
+                 "(written by `symparams export`)")
+    return ["import keras", "from keras import layers", "", about]
+
+
+def _model_lines(plan, inputs: list, body: list, model: str) -> list:
+    """The lines making the model: at numbers, at the top level; with its symbols, the body of
+    `def build(V=50257, ...)` returning it, then `model = build()`."""
+    if not plan.symbolic:
+        return inputs + body + [f"model = {model}"]
+    return [f"def build({', '.join(signature(plan))}):", *("    " + line for line in inputs), *body,
+            f"    return {model}", "", "", "model = build()"]
 
 
 def _namespace() -> dict | None:
@@ -190,10 +220,7 @@ def structured_source(plan) -> str | None:
         dtype_name)
     if lines is None:
         return None
-    header = ["import keras", "from keras import layers", "",
-              f"# {plan.model.name} at {', '.join(f'{k}={v}' for k, v in plan.evaluation.values.items())} "
-              "(written by `symparams export`)"]
-    return "\n".join(header + lines) + "\n"
+    return "\n".join(_header(plan) + lines) + "\n"
 
 
 def flat_source(plan) -> str:
@@ -204,28 +231,33 @@ def flat_source(plan) -> str:
         name, reason = next(iter(missing.items()))
         raise NoCounterpart(f"layer {name}: {reason}")
     reused = {s.owner for s in plan.steps if s.owner} | {s.name for s in plan.steps if s.frozen}
-    lines = ["import keras", "from keras import layers", "",
-             f"# {plan.model.name} at {', '.join(f'{k}={v}' for k, v in plan.evaluation.values.items())} "
-             "(written by `symparams export`)"]
+    # A tensor's variable does not take a symbol's name (the symbols are build()'s parameters).
+    clash = set(plan.model.symbols) if plan.symbolic else set()
+
+    def var(name: str) -> str:
+        return name + "_" if name in clash else name
+    inputs, lines = [], []
     for name, shape, dtype in plan.inputs:
-        lines.append(f"{name} = keras.Input(shape={shape!r}, dtype={dtype_name(dtype)!r}, name={name!r})")
+        inputs.append(f"{var(name)} = keras.Input(shape={shape!r}, dtype={dtype_name(dtype)!r}, name={name!r})")
     for step in plan.steps:
         key = step.owner or step.name
         chain = made[key]
         if step.name in reused:
-            lines.append(f"{step.name}_layer = {chain[-1].source(namespace)}")
+            lines.append(f"{var(step.name + '_layer')} = {chain[-1].source(namespace)}")
             if step.frozen:
-                lines.append(f"{step.name}_layer.trainable = False")
-        x = ", ".join(step.inputs)
+                lines.append(f"{var(step.name + '_layer')}.trainable = False")
+        x = ", ".join(var(i) for i in step.inputs)
         if step.kind in LIST_INPUTS:
             x = f"[{x}]"
         calls = [c.source(namespace) for c in chain]
         if key in reused:
-            calls[-1] = f"{key}_layer"
+            calls[-1] = var(f"{key}_layer")
         for call in calls:
             x = f"{call}({x})"
-        lines.append(f"{step.name} = {x}")
-    ins = plan.inputs[0][0] if len(plan.inputs) == 1 else "[" + ", ".join(n for n, _, _ in plan.inputs) + "]"
-    outs = plan.outputs[0] if len(plan.outputs) == 1 else "[" + ", ".join(plan.outputs) + "]"
-    lines.append(f"model = keras.Model({ins}, {outs}, name={plan.model.name!r})")
+        lines.append(f"{var(step.name)} = {x}")
+    ins = var(plan.inputs[0][0]) if len(plan.inputs) == 1 else "[" + ", ".join(var(n) for n, _, _ in plan.inputs) + "]"
+    outs = var(plan.outputs[0]) if len(plan.outputs) == 1 else "[" + ", ".join(var(o) for o in plan.outputs) + "]"
+    indent = "    " if plan.symbolic else ""
+    lines = _header(plan) + _model_lines(plan, inputs, [indent + line for line in lines],
+                                         f"keras.Model({ins}, {outs}, name={plan.model.name!r})")
     return "\n".join(lines) + "\n"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 
+from ..sized import Size
+
 
 class NoCounterpart(Exception):
     """The framework has no module for this layer (or this configuration of it)."""
@@ -87,6 +89,10 @@ class Make:
         parts = [_source(a, namespace) for a in self.args] + [f"{k}={_source(v, namespace)}" for k, v in kwargs.items()]
         return f"{self.path}({', '.join(parts)})"
 
+    def symbols(self) -> set:
+        """The model's symbols the call's sizes are written in (a plan made `symbolic`)."""
+        return _symbols(list(self.args) + list(self.kwargs.values()))
+
     def paths(self) -> set:
         """Every dotted name the call uses, nested calls included (export imports what they need)."""
         out = {self.path}
@@ -119,6 +125,18 @@ class Missing:
 
     def __call__(self, step):
         raise NoCounterpart(self.reason.format(kind=step.kind))
+
+
+def _symbols(values) -> set:
+    out = set()
+    for v in values:
+        if isinstance(v, Make):
+            out |= v.symbols()
+        elif isinstance(v, (list, tuple)):
+            out |= _symbols(v)
+        elif isinstance(v, Size):
+            out |= v.formula.free_symbols
+    return out
 
 
 def _build(value, namespace):

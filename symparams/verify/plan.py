@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
+from ..sized import sized
 from ..values import LayerInstance
 
 UNROLL_LIMIT = 8
@@ -66,6 +67,7 @@ class Plan:
     steps: list               # every Step, in the order they run
     top: list                 # the model's rows as Steps and Groups, as a summary lists them
     outputs: list             # names of the steps whose tensors the model returns
+    symbolic: bool = False    # its sizes are Sizes, remembering their formulas
 
     def groups(self, entries=None):
         """Every Group, nested ones included."""
@@ -82,15 +84,18 @@ def identifier(name: str) -> str:
     return text if text and not text[0].isdigit() else "_" + text
 
 
-def concrete(value, evaluation):
-    """A configuration value with its sizes evaluated: sympy sizes become ints, tuples stay tuples."""
+def concrete(value, evaluation, symbolic: bool = False):
+    """A configuration value with its sizes evaluated: sympy sizes become ints (Sizes remembering
+    their formula, if `symbolic`), tuples stay tuples."""
     if isinstance(value, tuple):
-        return tuple(concrete(v, evaluation) for v in value)
+        return tuple(concrete(v, evaluation, symbolic) for v in value)
     if isinstance(value, LayerInstance):      # a wrapped layer (bidirectional's RNN)
-        return replace(value, config={k: concrete(v, evaluation) for k, v in value.config.items()})
+        return replace(value, config={k: concrete(v, evaluation, symbolic) for k, v in value.config.items()})
     if isinstance(value, sp.Basic):
         number = evaluation.number(value)
-        return number if isinstance(number, int) else value
+        if not isinstance(number, int):
+            return value
+        return sized(number, value) if symbolic else number
     return value
 
 
@@ -100,9 +105,10 @@ class _Planner:
     (a shared instance, a block applied again, a repeat body's instance made outside it) reuses
     that step's layer, and a tied layer finds the matrix it borrows."""
 
-    def __init__(self, evaluation, unroll_limit):
+    def __init__(self, evaluation, unroll_limit, symbolic):
         self.ev = evaluation
         self.unroll_limit = unroll_limit
+        self.symbolic = symbolic
         self.steps: list[Step] = []
         self.taken: set[str] = set()
 
@@ -114,6 +120,12 @@ class _Planner:
         self.taken.add(text)
         return text
 
+    def shape(self, shape) -> tuple:
+        numbers = self.ev.shape(shape)
+        if not self.symbolic:
+            return numbers
+        return tuple(n if n is None else sized(n, axis) for n, axis in zip(numbers, shape))
+
     def nodes(self, nodes, tensors: dict, built: ChainMap, prefix: str = "", kept: dict | None = None) -> list:
         """Plan `nodes`; a layer whose weights exist once however often a repeat runs registers them
         in `kept` (the repeat's scope) rather than in this copy's own."""
@@ -123,8 +135,8 @@ class _Planner:
         if node.body is not None:
             return self.group(node, tensors, built, prefix, kept)
         step = Step(node, self.unique(prefix + node.name), [tensors[id(t)] for t in node.inputs],
-                    {k: concrete(v, self.ev) for k, v in node.config.items()},
-                    [self.ev.shape(s) for s in node.input_shapes], self.ev.shape(node.shape))
+                    {k: concrete(v, self.ev, self.symbolic) for k, v in node.config.items()},
+                    [self.shape(s) for s in node.input_shapes], self.shape(node.shape))
         step.owner = built.get(node.weights)
         if node.tied is not None:
             step.tied = built.get(node.tied)
@@ -168,13 +180,15 @@ class _Planner:
         return group
 
 
-def make_plan(model, values: dict | None = None, unroll_limit: int = UNROLL_LIMIT) -> Plan:
+def make_plan(model, values: dict | None = None, unroll_limit: int = UNROLL_LIMIT, symbolic: bool = False) -> Plan:
+    """`symbolic`: every size of the steps is a Size remembering its formula in the model's
+    symbols (export writes the formulas; verify builds with the numbers)."""
     ev = model.evaluate(values)
-    planner = _Planner(ev, unroll_limit)
+    planner = _Planner(ev, unroll_limit, symbolic)
     tensors = {}
     inputs = []
     for t in model.inputs:
         tensors[id(t)] = planner.unique(t.source)
-        inputs.append((tensors[id(t)], ev.shape(t.shape), t.dtype))
+        inputs.append((tensors[id(t)], planner.shape(t.shape), t.dtype))
     top = planner.nodes(model.graph.nodes, tensors, ChainMap())
-    return Plan(model, ev, inputs, planner.steps, top, [tensors[id(t)] for t in model.outputs])
+    return Plan(model, ev, inputs, planner.steps, top, [tensors[id(t)] for t in model.outputs], symbolic)

@@ -16,14 +16,14 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from .codegen import Scope, Unstructured, body_params
+from .codegen import Scope, Unstructured, body_params, count_text, signature
 from .make import NoCounterpart, describe_each
 from .plan import Group, identifier
 from .torch_builder import layer_call
 
 _OPERATORS = {"add": "+", "subtract": "-", "multiply": "*"}
 # Names the written code uses itself, which a layer's variable must not take.
-_RESERVED = {"self", "torch", "nn", "layer", "super"}
+RESERVED = {"self", "torch", "nn", "layer", "super"}
 
 
 def class_name(name: str) -> str:
@@ -35,9 +35,10 @@ class _Scope(Scope):
     """One class being written: its attributes, its forward's lines, the local name of each tensor."""
 
     def __init__(self, params: list):
-        super().__init__(params, _RESERVED)
+        super().__init__(params, RESERVED)
         self.init, self.forward = [], []
         self.module = {}                    # a step's name, or a block Node, -> the attribute holding it
+        self.symbols = set()                # the model's symbols its sizes are written in
 
 
 class _Writer:
@@ -46,6 +47,7 @@ class _Writer:
         self.classes: dict[str, list] = {}     # class name -> its lines, in the order written
         self.paths: set = set()                # dotted names the calls use (glue classes to copy)
         self.by_name = {s.name: s for s in plan.steps}
+        self.order = list(plan.model.symbols.values())     # the header's order, for signatures
 
     def body(self, entries, params: list) -> _Scope:
         scope = _Scope(params)
@@ -75,6 +77,7 @@ class _Writer:
         except NoCounterpart as e:
             raise NoCounterpart(f"layer {step.row.name}: {e}") from None
         self.paths |= call.paths()
+        scope.symbols |= call.symbols()
         scope.module[step.name] = out
         scope.init.append(f"        self.{out} = {call.source(self.namespace)}")
         if step.frozen:                     # before tying: a frozen tied layer freezes its own weights
@@ -99,23 +102,23 @@ class _Writer:
             scope.forward.append(f"        {out} = self.{scope.module[node.reapplies]}({args})")
         else:
             if node.kind == "repeat":
-                n = group.multiplier * len(group.copies)
+                n = count_text(group, self.plan, scope.symbols)
                 rest = "".join(f", {scope.read(outer)}" for outer, _ in params[1:])
-                scope.init.append(f"        self.{out} = nn.ModuleList([{self.repeated(group, params)} "
+                scope.init.append(f"        self.{out} = nn.ModuleList([{self.repeated(group, params, scope)} "
                                   f"for _ in range({n})])")
                 scope.forward += [f"        {out} = {scope.read(params[0][0])}",
                                   f"        for layer in self.{out}:",
                                   f"            {out} = layer({out}{rest})"]
             else:
-                scope.init.append(f"        self.{out} = {self.write_class(node, group, params)}()")
+                scope.init.append(f"        self.{out} = {self.write_class(node, group, params, scope)}")
                 scope.forward.append(f"        {out} = self.{out}({args})")
             scope.module[node] = out
         scope.local[group.output] = out
 
     def params(self, group) -> list:
-        return body_params(group, self.by_name, _RESERVED)
+        return body_params(group, self.by_name, RESERVED)
 
-    def repeated(self, group, params) -> str:
+    def repeated(self, group, params, scope) -> str:
         """The module a repeat's list holds: its block's class or its one layer, if that is all the
         body is; else a class of the body's own."""
         body, outer = group.copies[0], [o for o, _ in params]
@@ -124,31 +127,38 @@ class _Writer:
             # A body reading the repeat's tensors in the repeat's order (x, then a decoder's memory).
             if isinstance(entry, Group) and entry.row.kind == "block" and entry.row.reapplies is None \
                     and [o for o, _ in self.params(entry)] == outer:
-                return self.write_class(entry.row, entry, self.params(entry)) + "()"
+                return self.write_class(entry.row, entry, self.params(entry), scope)
             if not isinstance(entry, Group) and entry.owner is None and not entry.tied and not entry.frozen \
                     and entry.inputs == outer:
                 call = self.layer_call(entry)
                 self.paths |= call.paths()
+                scope.symbols |= call.symbols()
                 return call.source(self.namespace)
-        return self.write_class(group.row, group, params) + "()"
+        return self.write_class(group.row, group, params, scope)
 
-    def write_class(self, node, group, params) -> str:
+    def write_class(self, node, group, params, outer) -> str:
+        """The class of a body, and its construction as `outer` writes it: `GptLayer(d, h)`, the
+        model's symbols the body's sizes use passed on."""
         scope = self.body(group.copies[0], params)
-        lines = _class_lines(scope, [p for _, p in params], scope.read(group.output))
+        used = [str(s) for s in self.order if s in scope.symbols]
+        outer.symbols |= scope.symbols
+        lines = _class_lines(scope, [p for _, p in params], scope.read(group.output), arguments=used)
         for name, existing in self.classes.items():
             if existing == lines:
-                return name
+                return f"{name}({', '.join(used)})"
         base = class_name(node.type if node.kind == "block" else f"{node.name}_body")
         name, k = base, 2
         while name in self.classes:
             name, k = f"{base}{k}", k + 1
         self.classes[name] = lines
-        return name
+        return f"{name}({', '.join(used)})"
 
 
-def _class_lines(scope: _Scope, params: list, returned: str, doc: str | None = None) -> list:
+def _class_lines(scope: _Scope, params: list, returned: str, doc: str | None = None,
+                 arguments: list = ()) -> list:
     lines = [f'    """{doc}"""', ""] if doc else []
-    return lines + ["    def __init__(self):", "        super().__init__()", *scope.init, "",
+    signature = "".join(f", {a}" for a in arguments)
+    return lines + [f"    def __init__(self{signature}):", "        super().__init__()", *scope.init, "",
                     f"    def forward(self, {', '.join(params)}):", *scope.forward, f"        return {returned}"]
 
 
@@ -172,7 +182,8 @@ def structured(plan, top_name: str, doc: str, layer_call, namespace) -> tuple[li
     except Unstructured:
         return None
     classes = [[f"class {name}(nn.Module):", *lines] for name, lines in writer.classes.items()]
-    classes.append([f"class {top_name}(nn.Module):", *_class_lines(scope, [p for _, p in inputs], returned, doc)])
+    classes.append([f"class {top_name}(nn.Module):",
+                    *_class_lines(scope, [p for _, p in inputs], returned, doc, signature(plan))])
     return classes, writer.paths
 
 
@@ -199,7 +210,7 @@ def _preamble(used: set) -> list:
 def structured_source(plan, class_name: str) -> str | None:
     """The model as nn.Module classes, a block one class and a repeat an nn.ModuleList, from a plan
     whose repeats are built once; None where weights cross a module boundary (then `source`)."""
-    doc = f"{plan.model.name} at {_setting(plan)} (written by `symparams export`)."
+    doc = _doc(plan)
     written = structured(plan, class_name, doc, layer_call, _namespace())
     if written is None:
         return None
@@ -221,8 +232,8 @@ def flat_source(plan, class_name: str) -> str:
     lines = _preamble(used)
     args = ", ".join(name for name, _, _ in plan.inputs)
     lines += ["", f"class {class_name}(nn.Module):",
-              f'    """{plan.model.name} at {_setting(plan)} (written by `symparams export`)."""', "",
-              "    def __init__(self):", "        super().__init__()"]
+              f'    """{_doc(plan)}"""', "",
+              f"    def __init__(self{''.join(', ' + a for a in signature(plan))}):", "        super().__init__()"]
     for name, call in made.items():
         lines.append(f"        self.{name} = {call.source(namespace)}")
     for step in plan.steps:
@@ -239,5 +250,8 @@ def flat_source(plan, class_name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _setting(plan) -> str:
-    return ", ".join(f"{k}={v}" for k, v in plan.evaluation.values.items()) or "its defaults"
+def _doc(plan) -> str:
+    if plan.symbolic:
+        return f"{plan.model.name}, its sizes in its symbols (written by `symparams export`)."
+    setting = ", ".join(f"{k}={v}" for k, v in plan.evaluation.values.items()) or "its defaults"
+    return f"{plan.model.name} at {setting} (written by `symparams export`)."
