@@ -12,47 +12,21 @@ from __future__ import annotations
 import operator
 import re
 
-from ..errors import SymparamsError
-
-
-class ImportProblem(SymparamsError):
-    kind = "import error"
-
-
-class Sizes:
-    """Numbers written into the program: a size equal to a --symbol's value is written as its name."""
-
-    def __init__(self, symbols: dict):
-        for name in symbols:
-            if not re.fullmatch(r"[A-Za-z_]\w*", name):
-                raise ImportProblem(f"--symbol {name}: a symbol's name is a word (letters, digits, _)")
-        self.symbols, self.used = dict(symbols), set()
-        self.by_value = {value: name for name, value in symbols.items()}
-
-    def __call__(self, value: int) -> str:
-        if value in self.by_value:
-            self.used.add(self.by_value[value])
-            return self.by_value[value]
-        return str(value)
-
-    def in_text(self, lines) -> list:
-        """The symbols these lines use, in the header's order."""
-        text = "\n".join(lines)
-        return [name for name in self.symbols if re.search(rf"\b{name}\b", text)]
+from .torch_sizes import Constructor, ImportProblem, Sizes, size_parameters
 
 
 def _conv(m, dims, s):
-    args = [s(m.out_channels), _size(m.kernel_size)]
-    if _size(m.stride) != "1":
-        args.append(f"strides={_size(m.stride)}")
+    args = [s(m.out_channels), _size(m.kernel_size, s)]
+    if _size(m.stride, s) != "1":
+        args.append(f"strides={_size(m.stride, s)}")
     if isinstance(m.padding, str):
         args.append(f"padding={m.padding}")
-    elif _size(m.padding) != "0":
-        args.append(f"padding={_size(m.padding)}")
-    if _size(m.dilation) != "1":
-        args.append(f"dilation_rate={_size(m.dilation)}")
+    elif _size(m.padding, s) != "0":
+        args.append(f"padding={_size(m.padding, s)}")
+    if _size(m.dilation, s) != "1":
+        args.append(f"dilation_rate={_size(m.dilation, s)}")
     if m.groups != 1:
-        args.append(f"groups={m.groups}")
+        args.append(f"groups={s.exact(m.groups)}")
     if m.bias is None:
         args.append("use_bias=false")
     if m.padding_mode != "zeros":
@@ -60,12 +34,12 @@ def _conv(m, dims, s):
     return f"conv{dims}d({', '.join(args)})"
 
 
-def _size(value) -> str:
-    """An int, or a tuple whose entries agree, as one number; a tuple that differs as a tuple."""
+def _size(value, s) -> str:
+    """An int, or a tuple whose entries agree, as one size; a tuple that differs as a tuple."""
     if isinstance(value, int):
-        return str(value)
-    values = tuple(value)
-    return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
+        return s.exact(value)
+    texts = [s.exact(v) for v in value]
+    return texts[0] if len(set(texts)) == 1 else "(" + ", ".join(texts) + ")"
 
 
 def _flags(**flags) -> str:
@@ -84,12 +58,12 @@ def _layernorm(m):
     return f"layernorm({_flags(elementwise_affine=m.elementwise_affine, use_bias=m.bias is not None)[2:]})"
 
 
-def _pool(m, name):
-    args = [f"pool_size={_size(m.kernel_size)}"]
-    if m.stride is not None and _size(m.stride) != _size(m.kernel_size):
-        args.append(f"strides={_size(m.stride)}")
-    if _size(m.padding) != "0":
-        args.append(f"padding={_size(m.padding)}")
+def _pool(m, name, s):
+    args = [f"pool_size={_size(m.kernel_size, s)}"]
+    if m.stride is not None and _size(m.stride, s) != _size(m.kernel_size, s):
+        args.append(f"strides={_size(m.stride, s)}")
+    if _size(m.padding, s) != "0":
+        args.append(f"padding={_size(m.padding, s)}")
     if m.ceil_mode:
         args.append("ceil_mode=true")
     return f"{name}({', '.join(args)})"
@@ -106,9 +80,9 @@ def _batch_first(m):
                             hint="build it with batch_first=True: --input gives the sizes after the batch")
 
 
-def _rnn(m, name, s):
+def _rnn(m, name, s, sequences=True):
     _batch_first(m)
-    args = [s(m.hidden_size), "return_sequences=true"]
+    args = [s(m.hidden_size)] + (["return_sequences=true"] if sequences else [])
     if name == "simple_rnn" and m.nonlinearity != "tanh":
         args.append(f"activation={m.nonlinearity}")
     if m.num_layers != 1:
@@ -118,7 +92,7 @@ def _rnn(m, name, s):
     if not m.bias:
         args.append("use_bias=false")
     if getattr(m, "proj_size", 0):
-        args.append(f"proj_size={m.proj_size}")
+        args.append(f"proj_size={s.exact(m.proj_size)}")
     return f"{name}({', '.join(args)})"
 
 
@@ -177,10 +151,10 @@ def _modules(s=str):
         nn.LayerNorm: _layernorm,
         nn.Embedding: lambda m: f"embedding({s(m.num_embeddings)}, {s(m.embedding_dim)})",
         nn.Dropout: lambda m: f"dropout(rate={m.p})",
-        nn.MaxPool1d: lambda m: _pool(m, "maxpool1d"), nn.MaxPool2d: lambda m: _pool(m, "maxpool2d"),
-        nn.AvgPool1d: lambda m: _pool(m, "avgpool1d"), nn.AvgPool2d: lambda m: _pool(m, "avgpool2d"),
-        nn.AdaptiveAvgPool2d: lambda m: f"adaptive_avgpool2d({_size(m.output_size)})",
-        nn.AdaptiveAvgPool1d: lambda m: f"adaptive_avgpool1d({_size(m.output_size)})",
+        nn.MaxPool1d: lambda m: _pool(m, "maxpool1d", s), nn.MaxPool2d: lambda m: _pool(m, "maxpool2d", s),
+        nn.AvgPool1d: lambda m: _pool(m, "avgpool1d", s), nn.AvgPool2d: lambda m: _pool(m, "avgpool2d", s),
+        nn.AdaptiveAvgPool2d: lambda m: f"adaptive_avgpool2d({_size(m.output_size, s)})",
+        nn.AdaptiveAvgPool1d: lambda m: f"adaptive_avgpool1d({_size(m.output_size, s)})",
         nn.Flatten: lambda m: "flatten()" if (m.start_dim, m.end_dim) == (1, -1) else
         f"flatten(start_dim={m.start_dim}, end_dim={m.end_dim})",
         nn.LeakyReLU: lambda m: f"leaky_relu(negative_slope={m.negative_slope})",
@@ -222,18 +196,73 @@ class _Tracer:
 
         class Tracer(fx.Tracer):
             def is_leaf_module(self, m, qualified_name):
-                return type(m) in leaves
+                return leaves(m) is not None
 
         return Tracer()
 
 
+class _Leaves:
+    """The modules kept whole in the trace, each with its catalog call: torch.nn's (by class) and
+    symparams' own glue (verify/torch_glue.py, copied into the code `symparams export` writes, so
+    known by class name and shape; its forward branches on ranks, which fx cannot follow)."""
+
+    def __init__(self, s):
+        from torch import nn
+        self.table = _modules(s)
+        rnn_names = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "simple_rnn"}
+        merges = ("add", "subtract", "multiply", "average", "maximum", "minimum")
+        self.glue = {
+            "PositionEmbedding": (lambda m: _only_child(m, "embedding", nn.Embedding), lambda m:
+                                  f"position_embedding({s.position(s(m.embedding.num_embeddings))}, {s(m.embedding.embedding_dim)})"),
+            "RecurrentOutput": (lambda m: type(_only_child(m, "rnn", nn.RNNBase)) in rnn_names, lambda m:
+                                _rnn(m.rnn, rnn_names[type(m.rnn)], s, m.return_sequences)),
+            "Attention": (lambda m: _only_child(m, "attention", nn.MultiheadAttention), lambda m: _attention(m.attention, s)),
+            "Merge": (lambda m: getattr(m, "op", None) in merges + ("concatenate",) and _bare(m), lambda m:
+                      f"concatenate(axis={m.dim})" if m.op == "concatenate" else f"{m.op}()"),
+            "Permute": (lambda m: isinstance(getattr(m, "dims", None), tuple) and _bare(m),
+                        lambda m: f"permute({tuple(map(int, m.dims))})"),
+            "Exponential": (_bare, lambda m: "exponential()"),
+        }
+
+    def __call__(self, m):
+        """The catalog call's writer for this module, or None where it is traced through."""
+        if type(m) in self.table:
+            return self.table[type(m)]
+        found, write = self.glue.get(type(m).__name__, (None, None))
+        return write if found and found(m) else None
+
+    def many_inputs(self, m) -> bool:
+        """Glue taking several tensors, all of them data (a merge; attention's query, value, key)."""
+        return type(m) not in self.table and type(m).__name__ in ("Merge", "Attention")
+
+
+def _only_child(m, attribute, cls):
+    child = getattr(m, attribute, None)
+    return child if isinstance(child, cls) and len(list(m.children())) == 1 else None
+
+
+def _bare(m) -> bool:
+    return not list(m.children()) and not list(m.parameters())
+
+
+def imported(make, input_shapes, int_inputs=False, symbols: dict | None = None, name: str | None = None,
+             source: str = "") -> str:
+    """The program of the module `make(...)` builds: its int-defaulted keyword parameters (set by those
+    `symbols` naming them) are the program's symbols; the other `symbols` name sizes by value."""
+    symbols = symbols or {}
+    values = {key: symbols.get(key, default) for key, default in size_parameters(make).items()}
+    constructor = Constructor(make, values)
+    return program(constructor.build(), input_shapes, int_inputs, name, source, symbols, constructor if values else None)
+
+
 def program(module, input_shapes, int_inputs=False, name: str | None = None, source: str = "",
-            symbols: dict | None = None) -> str:
-    """The program of `module` applied to inputs of these shapes (batch left out); `symbols` (name -> value)
-    become the model's parameters where a size has that value."""
+            symbols: dict | None = None, constructor: Constructor | None = None) -> str:
+    """The program of `module` applied to inputs of these shapes (batch left out). The sizes it was
+    built with as Sizes (by `constructor`) are formulas; `symbols` (name -> value) not among the
+    constructor's parameters name the plain sizes of that value."""
     import torch
-    sizes = Sizes(symbols or {})
-    leaves = _modules(sizes)
+    sizes = Sizes(symbols or {}, constructor)
+    leaves = _Leaves(sizes)
     try:
         graph = _Tracer(leaves).trace(module)
     except Exception as e:   # fx cannot follow data-dependent control flow, for one
@@ -245,31 +274,42 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
     if len(inputs) != len(input_shapes):
         raise ImportProblem(f"{type(module).__name__}.forward takes {len(inputs)} inputs, "
                             f"--input gave {len(input_shapes)}", hint="one --input SHAPE per input")
-    lines = []
-    for node, shape in zip(inputs, input_shapes):
-        lines.append(f"{writer.var(node)} = input ({', '.join(map(sizes, shape))}){' int' if int_inputs else ''}")
+    names = [writer.var(node) for node in inputs]
     out = next(n for n in nodes if n.op == "output")
     result = out.args[0]
     kept = writer.kept = writer.needed(result) if isinstance(result, torch.fx.Node) else set(nodes)
     body = [n for n in nodes if n.op not in ("placeholder", "output") and n in kept]
-    lines += writer.region(body, depth=0)
+    lines = writer.region(body, depth=0)
     if not isinstance(result, torch.fx.Node):
         raise ImportProblem(f"{type(module).__name__}.forward returns {type(result).__name__}, not one tensor",
                             hint="return a single tensor")
     if lines[-1].split(" = ")[0] != writer.var(result):
         lines.append(f"output = identity()({writer.var(result)})")
-    unused = [s for s in sizes.symbols if s not in sizes.used]
+    shapes = sizes.inputs(input_shapes, lambda m, grown: _runs(m, grown, int_inputs))     # after the layers: see there
+    lines = [f"{var} = input ({', '.join(shape)}){' int' if int_inputs else ''}"
+             for var, shape in zip(names, shapes)] + lines
+    unused = [s for s in sizes.legacy if s not in sizes.used]
     if unused:
-        raise ImportProblem(f"--symbol {unused[0]}={sizes.symbols[unused[0]]}: no size in the module has that value",
+        raise ImportProblem(f"--symbol {unused[0]}={sizes.legacy[unused[0]]}: no size in the module has that value",
                             hint="a width (features, channels, hidden size), a depth or an input size")
     model = name or _snake(type(module).__name__)
+    how = ("its constructor's size parameters as symbols" if sizes.parameters else "at this instance's sizes") + \
+        (", those --symbol named as symbols." if sizes.legacy else ".")
     text = [f"# {type(module).__name__}{f' from {source}' if source else ''}, imported by `symparams import`",
-            "# (torch.fx): counted as PyTorch builds it, at this instance's sizes" +
-            (", those --symbol named as symbols." if sizes.symbols else "."), "convention torch", ""]
+            f"# (torch.fx): counted as PyTorch builds it, {how}", "convention torch", ""]
     text += writer.blocks
-    text.append(f"model {model}({', '.join(f'{k} = {v}' for k, v in sizes.symbols.items())}):")
+    text.append(f"model {model}({', '.join(f'{k} = {v}' for k, v in sizes.header().items())}):")
     text += [f"    {line}" for line in lines]
     return "\n".join(text) + "\n"
+
+
+def _runs(module, shapes, ints) -> bool:
+    """Whether `module` (on the meta device) takes inputs of these shapes."""
+    import torch
+    with torch.no_grad():
+        module.eval()(*[torch.zeros((1,) + tuple(shape), dtype=torch.long if ints else torch.float32, device="meta")
+                        for shape in shapes])
+    return True
 
 
 class _Writer:
@@ -293,7 +333,7 @@ class _Writer:
         """`head.weight = tok.weight`: the later module's weight is the earlier one's."""
         first, tied = {}, {}
         for path, m in self.root.named_modules(remove_duplicate=False):
-            if type(m) not in self.leaves:
+            if self.leaves(m) is None:
                 continue
             for p in m.parameters(recurse=False):
                 if id(p) in first and first[id(p)] != path:
@@ -309,6 +349,8 @@ class _Writer:
             if type(module).__name__ == "MultiheadAttention":
                 q, k, v = (list(n.args) + [n.kwargs.get("key"), n.kwargs.get("value")])[:3]
                 return [q, v] if k is v else [q, v, k]       # the catalog takes (query, value, key)
+            if self.leaves.many_inputs(module):
+                return [a for a in n.args if hasattr(a, "op")]
             return [n.args[0]]
         return list(n.all_input_nodes)
 
@@ -363,7 +405,7 @@ class _Writer:
         k = 0
         while k < len(groups):
             owner, members = groups[k]
-            leaf = owner is not None and type(self._module(owner)) in self.leaves
+            leaf = owner is not None and self.leaves(self._module(owner)) is not None
             if owner is None or leaf or owner == scope:
                 lines += [line for n in members for line in self.node(n)]
                 k += 1
@@ -372,7 +414,7 @@ class _Writer:
             n = 1      # identical calls in a chain fold into a repeat
             while k + n < len(groups):
                 nxt_owner, nxt = groups[k + n]
-                if nxt_owner is None or type(self._module(nxt_owner)) in self.leaves or \
+                if nxt_owner is None or self.leaves(self._module(nxt_owner)) is not None or \
                         owner.split("@")[0] in self.shared:
                     break
                 nxt_block, nxt_ins, nxt_out = self.block(nxt_owner, nxt, depth + 1)
@@ -380,8 +422,8 @@ class _Writer:
                     break
                 out, n = nxt_out, n + 1
             args = ", ".join(self.var(x) for x in ins)
-            call = block if n == 1 else f"repeat({self.sizes(n)}, {block})"
             path = owner.split("@")[0]
+            call = block if n == 1 else f"repeat({self._count(n, path.rpartition('.')[0])}, {block})"
             if path in self.shared:      # a submodule called more than once: one instance, its weights once
                 bound = re.sub(r"\W", "_", path)
                 if path not in self.instances:
@@ -395,6 +437,15 @@ class _Writer:
             lines.append(f"{self.var(out)} = {call}({args})")
             k += n
         return lines
+
+    def _count(self, n: int, container: str) -> str:
+        """A repeat's count: the parameter that makes the container longer, if one does."""
+        try:
+            before = len(self.root.get_submodule(container))
+        except TypeError:     # calls of one module class in a row, in no container
+            return self.sizes(n)
+        return self.sizes.found(n, lambda m: len(m.get_submodule(container)) != before,
+                                f"the number of {container or type(self.root).__name__}'s blocks")
 
     def block(self, owner, members, depth):
         """The block a submodule's nodes make (defined once per distinct body), its inputs and output."""
@@ -447,7 +498,7 @@ class _Writer:
         args = [a for a in n.args]
         if n.op == "call_module":
             module = self.root.get_submodule(n.target)
-            call = self.leaves[type(module)](module)
+            call = self.leaves(module)(module)
             *before, call = call if isinstance(call, list) else [call]      # a stack, then its final norm
             inputs = ", ".join(self.var(x) for x in self.data_inputs(n))
             options = []
@@ -484,7 +535,10 @@ class _Writer:
                                     "catalog layer", hint="a (1, positions, width) parameter is a position_embedding")
             frozen = ", trainable=false" if not weight.requires_grad else ""
             name = re.sub(r"\W", "_", p.target)
-            return [f"{name} = position_embedding({self.sizes(weight.shape[1])}{frozen})({self.var(x)})",
+            positions = self.sizes.position(self.sizes.found(
+                weight.shape[1], lambda m: m.get_parameter(p.target).shape[1] != weight.shape[1],
+                f"the positions of {p.target}"))
+            return [f"{name} = position_embedding({positions}{frozen})({self.var(x)})",
                     f"{target} = {self.var(x)} + {name}"]
         if n.op == "call_function" and n.target in (operator.add, torch.add) and len(args) == 2:
             return [f"{target} = {self.var(args[0])} + {self.var(args[1])}"]
