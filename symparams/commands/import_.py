@@ -4,8 +4,9 @@ from __future__ import annotations
 
 def add_arguments(p):
     p.add_argument("source", help="a Hugging Face config.json (or a folder holding one); a Keras model's .keras "
-                                  "file or model.to_json() text; or FILE.py:NAME, NAME an nn.Module class built "
-                                  "without arguments or a function returning one")
+                                  "file or model.to_json() text; or FILE.py:NAME, NAME an nn.Module class or a "
+                                  "function returning one, built with its parameters' defaults (those with an int "
+                                  "default are the program's symbols)")
     p.add_argument("-o", "--output", metavar="OUT.sp", help="write the program there (default: print it)")
     p.add_argument("--input", action="append", default=[], metavar="SHAPE",
                    help="FILE.py:NAME only: an input's sizes without the batch, e.g. 3,224,224 (one per input)")
@@ -13,7 +14,8 @@ def add_arguments(p):
                    help="FILE.py:NAME only: int64 for token inputs")
     p.add_argument("--symbol", action="append", default=[], metavar="NAME=VALUE",
                    help="Keras models and PyTorch modules: the sizes equal to VALUE (widths, units, filters, "
-                        "depths, input sizes) become the symbol NAME, VALUE its default (repeatable)")
+                        "depths, input sizes) become the symbol NAME, VALUE its default (repeatable); for FILE.py:NAME "
+                        "with a parameter NAME, builds it with that value")
 
 
 def run(args):
@@ -21,8 +23,8 @@ def run(args):
     from ..errors import ArgumentError, SymparamsError
     from ..interpreter import parse
     from ..importers import keras_json
-    symbols = _symbols(args.symbol)
     file, _, name = args.source.rpartition(":")
+    symbols = _symbols(args.symbol, distinct=not (file.endswith(".py") and name))
     if symbols and not keras_json.is_keras(args.source) and not (file.endswith(".py") and name):
         raise ArgumentError("--symbol is for Keras models and PyTorch modules",
                             hint="a Hugging Face config's fields are symbols already")
@@ -46,8 +48,8 @@ def run(args):
     return 0
 
 
-def _symbols(given: list) -> dict:
-    """--symbol NAME=VALUE, each VALUE a positive whole number, each VALUE once."""
+def _symbols(given: list, distinct: bool = True) -> dict:
+    """--symbol NAME=VALUE, each VALUE a positive whole number, each VALUE once if `distinct`."""
     from ..errors import ArgumentError
     from .common import parse_number
     symbols = {}
@@ -56,7 +58,7 @@ def _symbols(given: list) -> dict:
         if not eq or not name:
             raise ArgumentError(f"--symbol takes NAME=VALUE, found {item!r}")
         number = parse_number(value, f"--symbol {name}'s value")
-        if number in symbols.values():
+        if distinct and number in symbols.values():
             raise ArgumentError(f"--symbol {name}={value}: another symbol has that value",
                                 hint="one symbol per value: the sizes equal to it become that symbol")
         symbols[name] = number
@@ -80,13 +82,11 @@ def _torch_program(file: str, name: str, inputs: list, ints: bool, symbols: dict
         raise SymparamsError(f"running {file} failed: {type(e).__name__}: {e}").attach(None, file) from None
     if name not in namespace:
         raise SymparamsError(f"{file} defines no '{name}'").attach(None, file)
-    import torch
     try:
-        with torch.device("meta"):
-            module = namespace[name]()
-    except Exception as e:
+        return torch_fx.imported(namespace[name], shapes, ints, symbols, source=f"{file}:{name}")
+    except SymparamsError as e:
+        raise e.attach(None, file) from None
+    except Exception as e:     # the user's constructor failed at these sizes
         raise SymparamsError(f"{name}() failed: {type(e).__name__}: {e}",
-                             hint=f"{name} must be built without arguments").attach(None, file) from None
-    if not isinstance(module, torch.nn.Module):
-        raise SymparamsError(f"{name}() gives a {type(module).__name__}, not an nn.Module").attach(None, file)
-    return torch_fx.program(module, shapes, ints, source=f"{file}:{name}", symbols=symbols)
+                             hint=f"{name} is built with its parameters' defaults (and --symbol NAME=VALUE for "
+                                  "those it names); give the others defaults").attach(None, file) from None

@@ -249,10 +249,15 @@ def imported(make, input_shapes, int_inputs=False, symbols: dict | None = None, 
              source: str = "") -> str:
     """The program of the module `make(...)` builds: its int-defaulted keyword parameters (set by those
     `symbols` naming them) are the program's symbols; the other `symbols` name sizes by value."""
+    from torch import nn
     symbols = symbols or {}
     values = {key: symbols.get(key, default) for key, default in size_parameters(make).items()}
     constructor = Constructor(make, values)
-    return program(constructor.build(), input_shapes, int_inputs, name, source, symbols, constructor if values else None)
+    module = constructor.build()
+    if not isinstance(module, nn.Module):
+        raise ImportProblem(f"{getattr(make, '__name__', make)}() gives a {type(module).__name__}, not an nn.Module",
+                            hint="a class deriving from nn.Module, or a function returning one")
+    return program(module, input_shapes, int_inputs, name, source, symbols, constructor if values else None)
 
 
 def program(module, input_shapes, int_inputs=False, name: str | None = None, source: str = "",
@@ -540,8 +545,10 @@ class _Writer:
                 f"the positions of {p.target}"))
             return [f"{name} = position_embedding({positions}{frozen})({self.var(x)})",
                     f"{target} = {self.var(x)} + {name}"]
-        if n.op == "call_function" and n.target in (operator.add, torch.add) and len(args) == 2:
-            return [f"{target} = {self.var(args[0])} + {self.var(args[1])}"]
+        merge = {operator.add: "+", torch.add: "+", operator.sub: "-", torch.sub: "-", operator.mul: "*", torch.mul: "*"}
+        if n.op == "call_function" and n.target in merge and len(args) == 2 and not n.kwargs and \
+                all(isinstance(a, torch.fx.Node) for a in args):
+            return [f"{target} = {self.var(args[0])} {merge[n.target]} {self.var(args[1])}"]
         key = n.target if n.op in ("call_function", "call_method") else None
         if key in self.functions and len(args) == 1:
             return [f"{target} = {self.functions[key]}()({self.var(args[0])})"]

@@ -66,6 +66,9 @@ class Sizes:
         self.constructor, self.used = constructor, set()
         self.positions = set()        # the symbols that count a position table's rows
         self.by_value = {value: name for name, value in self.legacy.items()}
+        if len(self.by_value) < len(self.legacy):
+            raise ImportProblem("two --symbol naming no parameter have one value",
+                                hint="one symbol per value: the sizes equal to it become that symbol")
 
     def __call__(self, value) -> str:
         """A width, depth or count: a --symbol's name where a plain int has its value."""
