@@ -228,8 +228,24 @@ class _Leaves:
         """The catalog call's writer for this module, or None where it is traced through."""
         if type(m) in self.table:
             return self.table[type(m)]
+        activated = self._activated(m)
+        if activated:
+            return lambda m: f"{self.table[type(m[0])](m[0])[:-1]}, activation={activated})"
         found, write = self.glue.get(type(m).__name__, (None, None))
         return write if found and found(m) else None
+
+    def _activated(self, m):
+        """nn.Sequential(a Linear or convolution, an activation): the layer's activation= (export writes
+        a layer's activation so), or None."""
+        from torch import nn
+        from ..catalog.registry import ACTIVATIONS
+        layers = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+        if type(m) is not nn.Sequential or len(m) != 2 or type(m[0]) not in layers or type(m[1]) not in self.table:
+            return None
+        call = self.table[type(m[1])](m[1])
+        if call == "softmax(axis=-1)" and type(m[0]) is nn.Linear:     # over the features, as dense's softmax
+            return "softmax"
+        return call[:-2] if call.endswith("()") and call[:-2] in ACTIVATIONS else None
 
     def many_inputs(self, m) -> bool:
         """Glue taking several tensors, all of them data (a merge; attention's query, value, key)."""
@@ -428,7 +444,8 @@ class _Writer:
                 out, n = nxt_out, n + 1
             args = ", ".join(self.var(x) for x in ins)
             path = owner.split("@")[0]
-            call = block if n == 1 else f"repeat({self._count(n, path.rpartition('.')[0])}, {block})"
+            count = self._count(n, path.rpartition(".")[0])
+            call = block if count == "1" else f"repeat({count}, {block})"
             if path in self.shared:      # a submodule called more than once: one instance, its weights once
                 bound = re.sub(r"\W", "_", path)
                 if path not in self.instances:
@@ -444,13 +461,12 @@ class _Writer:
         return lines
 
     def _count(self, n: int, container: str) -> str:
-        """A repeat's count: the parameter that makes the container longer, if one does."""
+        """A repeat's count: as the parameters move the container's length, where the calls are all of it."""
         try:
-            before = len(self.root.get_submodule(container))
+            whole = len(self.root.get_submodule(container)) == n
         except TypeError:     # calls of one module class in a row, in no container
-            return self.sizes(n)
-        return self.sizes.found(n, lambda m: len(m.get_submodule(container)) != before,
-                                f"the number of {container or type(self.root).__name__}'s blocks")
+            whole = False
+        return self.sizes.found(n, lambda m: len(m.get_submodule(container))) if whole else self.sizes(n)
 
     def block(self, owner, members, depth):
         """The block a submodule's nodes make (defined once per distinct body), its inputs and output."""
@@ -507,7 +523,7 @@ class _Writer:
             *before, call = call if isinstance(call, list) else [call]      # a stack, then its final norm
             inputs = ", ".join(self.var(x) for x in self.data_inputs(n))
             options = []
-            if any(p.requires_grad is False for p in module.parameters(recurse=False)):
+            if any(p.requires_grad is False for p in module.parameters()):
                 options.append("trainable=false")
             if n.target in self.tied:
                 options.append(f"tied={re.sub(r'[^0-9A-Za-z_]', '_', self.tied[n.target])}")
@@ -540,9 +556,8 @@ class _Writer:
                                     "catalog layer", hint="a (1, positions, width) parameter is a position_embedding")
             frozen = ", trainable=false" if not weight.requires_grad else ""
             name = re.sub(r"\W", "_", p.target)
-            positions = self.sizes.position(self.sizes.found(
-                weight.shape[1], lambda m: m.get_parameter(p.target).shape[1] != weight.shape[1],
-                f"the positions of {p.target}"))
+            positions = self.sizes.position(self.sizes.found(weight.shape[1],
+                                                             lambda m: m.get_parameter(p.target).shape[1]))
             return [f"{name} = position_embedding({positions}{frozen})({self.var(x)})",
                     f"{target} = {self.var(x)} + {name}"]
         merge = {operator.add: "+", torch.add: "+", operator.sub: "-", torch.sub: "-", operator.mul: "*", torch.mul: "*"}

@@ -13,6 +13,8 @@ from __future__ import annotations
 import inspect
 import re
 
+import sympy as sp
+
 from ..dims import symbol
 from ..errors import SymparamsError
 from ..sized import Size, language
@@ -65,6 +67,7 @@ class Sizes:
         self.symbols = {**self.parameters, **self.legacy}      # the header's order: signature, then --symbol
         self.constructor, self.used = constructor, set()
         self.positions = set()        # the symbols that count a position table's rows
+        self.grown = {}               # parameter -> the module rebuilt with it one larger (or why not)
         self.by_value = {value: name for name, value in self.legacy.items()}
         if len(self.by_value) < len(self.legacy):
             raise ImportProblem("two --symbol naming no parameter have one value",
@@ -87,27 +90,38 @@ class Sizes:
             return self.by_value[value]
         return str(value)
 
-    def found(self, value: int, moves, what: str) -> str:
-        """A plain int some parameter may have made: the parameters of that value whose change to
-        value + 1 `moves(rebuilt module)` (a rebuild that raises does not); itself if none does."""
+    def found(self, value: int, measure) -> str:
+        """A plain int the parameters may have made (a container's length, a table's rows): `value`
+        plus k * (p - its value) for each parameter p whose rebuild one larger moves `measure(module)`
+        by k — linear in each, which a count of blocks (n - 1) or positions is."""
         if isinstance(value, Size):
             return self(value)
-        hits = [name for name in self.candidates(value) if self.moves(name, value, moves)]
-        if len(hits) > 1:
-            raise ImportProblem(f"{what} is {value}, and changing any of {', '.join(hits)} changes it",
-                                hint=f"give one of them another value: --symbol {hits[0]}={value + 1}")
-        if hits:
-            self.used.add(hits[0])
-            return hits[0]
-        return self._legacy(value)
+        formula = sp.Integer(value)
+        for name, default in self.parameters.items():
+            try:
+                step = measure(self._grown(name)) - value
+            except Exception:       # not built (768 wide, 13 heads) or not found there: not this parameter
+                continue
+            formula += step * (symbol(name) - default)
+        if formula.is_number:
+            return self._legacy(value)
+        return self.exact(Size(value, formula))
 
-    def candidates(self, value: int) -> list:
-        return [name for name, v in self.parameters.items() if v == value] if self.constructor else []
+    def _grown(self, name: str):
+        """The module rebuilt with parameter `name` one larger (once per parameter); raises as it did."""
+        if name not in self.grown:
+            try:
+                self.grown[name] = self.constructor.rebuilt(name, self.parameters[name] + 1)
+            except Exception as e:
+                self.grown[name] = e
+        if isinstance(self.grown[name], Exception):
+            raise self.grown[name]
+        return self.grown[name]
 
-    def moves(self, name: str, value: int, moves) -> bool:
+    def _runs(self, name: str, runs, shapes) -> bool:
         try:
-            return bool(moves(self.constructor.rebuilt(name, value + 1)))
-        except Exception:       # sizes the module refuses (768 heads of 13): not this parameter
+            return bool(runs(self._grown(name), shapes))
+        except Exception:
             return False
 
     def position(self, text: str) -> str:
@@ -117,25 +131,39 @@ class Sizes:
         return text
 
     def inputs(self, shapes, runs) -> list:
-        """Each input's sizes as written, once the layers are: an axis is a parameter of its value where
-        the module built with that parameter one larger `runs(module, shapes)` on the input with that
-        axis one larger — one no layer uses (it is there for the input) before one counting positions
-        (the input's length), before the literal number; a --symbol of that value as ever."""
+        """Each input's sizes as written, once the layers are. An axis is a parameter of its value that,
+        one larger, makes a module that `runs(module, shapes)` on the input with the axis one larger
+        (else with every axis of that value one larger: (S, S, 1) flattened into a dense of S*S). Of
+        those, first one the module needs the input to follow (it does not run on the old input), then
+        one no layer uses (it is there for the input), then one counting positions (the input's
+        length); none, and the axis is its number (or a --symbol of that value, as ever)."""
         in_layers, taken, written = set(self.used), set(), []
         for i, shape in enumerate(shapes):
             axes = []
             for axis, value in enumerate(shape):
-                grown = [list(s) for s in shapes]
-                grown[i][axis] += 1
-                fits = [n for n in self.candidates(value) if self.moves(n, value, lambda m: runs(m, grown))]
-                name = self._first([n for n in fits if n not in in_layers], taken) or \
-                    self._first([n for n in fits if n in self.positions], taken)
+                name = self._input(shapes, i, axis, in_layers, taken, runs)
                 if name:
                     taken.add(name)
                     self.used.add(name)
                 axes.append(name or self._legacy(value))
             written.append(axes)
         return written
+
+    def _input(self, shapes, i, axis, in_layers, taken, runs):
+        value = shapes[i][axis]
+        candidates = [name for name, v in self.parameters.items() if v == value]
+        one = [list(s) for s in shapes]
+        one[i][axis] += 1
+        every = [[v + 1 if v == value else v for v in s] for s in shapes]
+        alone = [n for n in candidates if self._runs(n, runs, one)]
+        jointly = [n for n in candidates if n not in alone and self._runs(n, runs, every)]
+        for fits in (alone, jointly):
+            needed = [n for n in fits if not self._runs(n, runs, shapes)]
+            for kind in (needed, [n for n in fits if n not in in_layers], [n for n in fits if n in self.positions]):
+                name = self._first(kind, taken)
+                if name:
+                    return name
+        return None
 
     @staticmethod
     def _first(names: list, taken: set):
