@@ -11,7 +11,7 @@ import pytest
 
 import symparams
 from symparams.errors import SymparamsError
-from symparams.importers.torch_fx import program
+from symparams.importers.torch_fx import imported, program
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -88,8 +88,13 @@ CASES = [
 
 
 def _torch_counts(module, shapes, ints):
+    """Counted by PyTorch; MACs are FlopCounterMode's FLOPs / 2, on the module's device: on the meta
+    device an RNN and attention run as plain products, which it counts (on the CPU their fused kernels
+    are not counted)."""
     from torch.utils.flop_counter import FlopCounterMode
-    inputs = [torch.zeros((1,) + shape, dtype=torch.long if ints else torch.float32) for shape in shapes]
+    device = next(iter(module.parameters())).device
+    inputs = [torch.zeros((1,) + tuple(shape), dtype=torch.long if ints else torch.float32, device=device)
+              for shape in shapes]
     with torch.no_grad(), FlopCounterMode(display=False) as flops:
         y = module.eval()(*inputs)
     params = sum(p.numel() for p in module.parameters())
@@ -98,9 +103,9 @@ def _torch_counts(module, shapes, ints):
             "macs": flops.get_total_flops() // 2}
 
 
-def _imported_counts(text):
-    model = symparams.parse(text, "module.sp")
-    ev = model.evaluate()
+def _imported_counts(text, values=None):
+    model = symparams.parse(text, "module.sp") if isinstance(text, str) else text
+    ev = model.evaluate(values)
     return {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers,
             "output_shape": ev.shape(model.output_shape), "macs": ev.macs}
 
@@ -192,18 +197,16 @@ class AttentionBlock(nn.Module):
         return self.rnn(self.gru(x + a)[0])[0]
 
 
-# FlopCounterMode counts no recurrent kernel, nor the fused attention PyTorch runs in eval mode: the MACs of
-# these are compared where it counts every product (the LM, in train mode, through the math path).
 RECURRENT_CASES = [("bilstm_tagger", BiLSTMTagger, [(12,)], True), ("tiny_lm", TinyLM, [(16,)], True),
                    ("attention_gru_rnn", AttentionBlock, [(10, 32)], False)]
 
 
 @pytest.mark.parametrize("name,make,shapes,ints", RECURRENT_CASES, ids=[c[0] for c in RECURRENT_CASES])
 def test_recurrent_and_attention_modules_count_as_torch(name, make, shapes, ints):
-    module = make()
-    got, want = _imported_counts(program(module, shapes, ints)), _torch_counts(module, shapes, ints)
-    got.pop("macs"), want.pop("macs")
-    assert got == want
+    """MACs included: built on the meta device, where FlopCounterMode sees every product."""
+    with torch.device("meta"):
+        module = make()
+    assert _imported_counts(program(module, shapes, ints)) == _torch_counts(module, shapes, ints)
 
 
 def test_the_lm_folds_its_encoder_and_ties_its_head():
@@ -331,6 +334,71 @@ def test_an_exported_model_imports_back_with_its_formulas(file, name, tmp_path, 
     _same_formulas(original, imported)
     if re.search(r"\brepeat\b", (ROOT / file).read_text()):
         assert "repeat(" in text, "the exported nn.ModuleList folds back into a repeat"
+
+
+# ---------------------------------------------------------------- a constructor's sizes are the symbols
+
+class Stack(nn.Module):
+    """depth = heads = 4: the repeat is `depth`, since rebuilding with 5 heads of 32 features fails."""
+
+    def __init__(self, d=32, depth=4, heads=4, stem=2):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.TransformerEncoderLayer(d, heads, 2 * d, batch_first=True)
+                                     for _ in range(depth)])
+        self.extra = nn.ModuleList([nn.Linear(d, d) for _ in range(stem - 1)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        for layer in self.extra:
+            x = layer(x)
+        return x
+
+
+SIZED = [
+    ("resnet", ResNet, [(3, 32, 32)], False, [dict(width=8, depth=1, classes=3), dict(width=24, depth=5, classes=7)]),
+    ("tiny_lm", TinyLM, [(16,)], True, [dict(vocab=300, d=48, heads=6, layers=2, context=9),
+                                        dict(vocab=501, d=16, heads=2, layers=4, context=20)]),
+    ("bilstm_tagger", BiLSTMTagger, [(12,)], True, [dict(vocab=50, dim=8, hidden=5, tags=3)]),
+    ("stack", Stack, [(7, 32)], False, [dict(d=24, depth=2, heads=3, stem=3), dict(d=40, depth=5, heads=8, stem=1)]),
+]
+
+
+@pytest.mark.parametrize("name,make,shapes,ints,settings", SIZED, ids=[c[0] for c in SIZED])
+def test_a_constructors_sizes_are_the_programs_symbols(name, make, shapes, ints, settings):
+    """The int-defaulted parameters are the header's symbols; at other values of them the program counts
+    as PyTorch builds the module there (params, trainable, buffers, output shape, MACs)."""
+    import inspect
+    model = symparams.parse(imported(make, shapes, ints))
+    assert list(model.symbols) == [p for p in inspect.signature(make).parameters if p in model.symbols]
+    for values in settings:
+        assert set(values) == set(model.symbols)
+        with torch.device("meta"):
+            module = make(**values)
+        ev = model.evaluate(values)
+        assert _imported_counts(model, values) == _torch_counts(module, [ev.shape(t.shape) for t in model.inputs], ints)
+
+
+def test_a_count_of_blocks_is_the_parameter_that_moves_it():
+    text = imported(Stack, [(7, 32)])
+    assert "model stack(d = 32, depth = 4, heads = 4, stem = 2):" in text
+    assert "repeat(depth, transformer_encoder_layer(d, heads, dim_feedforward=2*d" in text
+    assert "repeat(stem - 1, dense(d))" in text
+
+
+def test_a_parameter_no_size_uses_is_left_out(tmp_path, capsys):
+    from symparams.cli import main
+    source = tmp_path / "net.py"
+    source.write_text("from torch import nn\n\n"
+                      "def Net(features=4, hidden=8, seed=0, verbose=False):\n"
+                      "    return nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Linear(hidden, 2))\n")
+    assert main(["import", f"{source}:Net", "--input", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "model sequential(features = 4, hidden = 8):" in text and "input (features)" in text
+    assert main(["import", f"{source}:Net", "--input", "6", "--symbol", "features=6", "--symbol", "hidden=6"]) == 0
+    model = symparams.parse(capsys.readouterr().out)
+    assert model.defaults == {"features": 6, "hidden": 6}
+    assert model.evaluate({"features": 10, "hidden": 3}).params == 10 * 3 + 3 + 3 * 2 + 2
 
 
 # ---------------------------------------------------------------- --symbol

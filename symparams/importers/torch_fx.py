@@ -428,6 +428,11 @@ class _Writer:
             owner, members = groups[k]
             leaf = owner is not None and self.leaves(self._module(owner)) is not None
             if owner is None or leaf or owner == scope:
+                run = self._leaf_run(groups, k) if leaf else None
+                if run:
+                    lines.append(run[0])
+                    k += run[1]
+                    continue
                 lines += [line for n in members for line in self.node(n)]
                 k += 1
                 continue
@@ -459,6 +464,34 @@ class _Writer:
             lines.append(f"{self.var(out)} = {call}({args})")
             k += n
         return lines
+
+    def _leaf_run(self, groups, k):
+        """Identical leaves called one after another, each on the last's output, in one container (a
+        ModuleList of TransformerEncoderLayers): their repeat's line and how many groups it takes."""
+        def call(group):
+            owner, members = group
+            node = members[0]
+            if len(members) != 1 or node.op != "call_module" or node.target in self.multi_called | set(self.tied):
+                return None, None
+            module = self.root.get_submodule(node.target)
+            text = self.leaves(module)(module)
+            frozen = any(not p.requires_grad for p in module.parameters())
+            return node, None if frozen or not isinstance(text, str) else text
+        first, text = call(groups[k])
+        if text is None or len(self.data_inputs(first)) != 1:
+            return None
+        container, run = first.target.rpartition(".")[0], [first]
+        while k + len(run) < len(groups) and groups[k + len(run)][0] is not None:
+            node, nxt = call(groups[k + len(run)])
+            if nxt != text or node.target.rpartition(".")[0] != container or self.data_inputs(node) != [run[-1]] or \
+                    any(user is not node and self.in_use(user) for user in run[-1].users):
+                break
+            run.append(node)
+        count = self._count(len(run), container)
+        if count == "1":
+            return None
+        self.names[run[-1]] = self.safe(re.sub(r"\W", "_", container) or "layers")
+        return f"{self.var(run[-1])} = repeat({count}, {text})({self.var(self.data_inputs(first)[0])})", len(run)
 
     def _count(self, n: int, container: str) -> str:
         """A repeat's count: as the parameters move the container's length, where the calls are all of it."""

@@ -2,11 +2,11 @@
 
 The module's constructor (a class's `__init__`, or a function) names its sizes: each keyword
 parameter with an int default is passed as a `Size` whose formula is its symbol, so a layer's
-`out_features` says `4*d`, exactly. What PyTorch turns into plain ints — a tensor's shape, the
-length of an `nn.ModuleList`, the inputs' sizes — is matched to a parameter of equal value, and
-where that could be chance (L = h = 12), the module is built again with the candidate one larger
-to see whether the number moves with it. `--symbol NAME=VALUE` naming no parameter keeps its
-older meaning: every plain size equal to VALUE is NAME.
+`out_features` says `4*d`, exactly. What PyTorch turns into plain ints is found by building the
+module again with one parameter grown: the length of an `nn.ModuleList` or a table's rows is the
+formula of the parameters that move it (`n - 1`; L, not h, where L = h = 12), an input's size the
+parameter of its value that the grown module takes it with. `--symbol NAME=VALUE` naming no
+parameter keeps its older meaning: every plain size equal to VALUE is NAME.
 """
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ class Sizes:
         self.symbols = {**self.parameters, **self.legacy}      # the header's order: signature, then --symbol
         self.constructor, self.used = constructor, set()
         self.positions = set()        # the symbols that count a position table's rows
-        self.grown = {}               # parameter -> the module rebuilt with it one larger (or why not)
+        self.grown = {}               # parameter -> (the module rebuilt with it grown, its value), or why not
         self.by_value = {value: name for name, value in self.legacy.items()}
         if len(self.by_value) < len(self.legacy):
             raise ImportProblem("two --symbol naming no parameter have one value",
@@ -92,15 +92,17 @@ class Sizes:
 
     def found(self, value: int, measure) -> str:
         """A plain int the parameters may have made (a container's length, a table's rows): `value`
-        plus k * (p - its value) for each parameter p whose rebuild one larger moves `measure(module)`
-        by k — linear in each, which a count of blocks (n - 1) or positions is."""
+        plus k * (p - its value) for each parameter p whose rebuild (see `_grown`) moves
+        `measure(module)` by k per unit — linear in each, which a count of blocks (n - 1) or a
+        table's positions is."""
         if isinstance(value, Size):
             return self(value)
         formula = sp.Integer(value)
         for name, default in self.parameters.items():
             try:
-                step = measure(self._grown(name)) - value
-            except Exception:       # not built (768 wide, 13 heads) or not found there: not this parameter
+                module, grown = self._grown(name)
+                step = sp.Rational(measure(module) - value, grown - default)
+            except Exception:       # not built at other sizes, or no such part there: not this parameter
                 continue
             formula += step * (symbol(name) - default)
         if formula.is_number:
@@ -108,19 +110,25 @@ class Sizes:
         return self.exact(Size(value, formula))
 
     def _grown(self, name: str):
-        """The module rebuilt with parameter `name` one larger (once per parameter); raises as it did."""
+        """The module rebuilt with parameter `name` one larger, else twice as large (a width divided by
+        heads), and that value: once per parameter; raises as the rebuild did."""
         if name not in self.grown:
-            try:
-                self.grown[name] = self.constructor.rebuilt(name, self.parameters[name] + 1)
-            except Exception as e:
-                self.grown[name] = e
+            value = self.parameters[name]
+            for grown in (value + 1, 2 * value):
+                try:
+                    self.grown[name] = self.constructor.rebuilt(name, grown), grown
+                    break
+                except Exception as e:
+                    self.grown[name] = e
         if isinstance(self.grown[name], Exception):
             raise self.grown[name]
         return self.grown[name]
 
     def _runs(self, name: str, runs, shapes) -> bool:
+        """Whether the module rebuilt with `name` grown runs on `shapes(its grown value)`."""
         try:
-            return bool(runs(self._grown(name), shapes))
+            module, grown = self._grown(name)
+            return bool(runs(module, shapes(grown)))
         except Exception:
             return False
 
@@ -132,8 +140,8 @@ class Sizes:
 
     def inputs(self, shapes, runs) -> list:
         """Each input's sizes as written, once the layers are. An axis is a parameter of its value that,
-        one larger, makes a module that `runs(module, shapes)` on the input with the axis one larger
-        (else with every axis of that value one larger: (S, S, 1) flattened into a dense of S*S). Of
+        grown, makes a module that `runs(module, shapes)` on the input with the axis grown alike (else
+        with every axis of that value grown: (S, S, 1) flattened into a dense of S*S). Of
         those, first one the module needs the input to follow (it does not run on the old input), then
         one no layer uses (it is there for the input), then one counting positions (the input's
         length); none, and the axis is its number (or a --symbol of that value, as ever)."""
@@ -152,13 +160,17 @@ class Sizes:
     def _input(self, shapes, i, axis, in_layers, taken, runs):
         value = shapes[i][axis]
         candidates = [name for name, v in self.parameters.items() if v == value]
-        one = [list(s) for s in shapes]
-        one[i][axis] += 1
-        every = [[v + 1 if v == value else v for v in s] for s in shapes]
+
+        def one(grown):
+            return [[grown if (j, a) == (i, axis) else v for a, v in enumerate(s)] for j, s in enumerate(shapes)]
+
+        def every(grown):
+            return [[grown if v == value else v for v in s] for s in shapes]
+
         alone = [n for n in candidates if self._runs(n, runs, one)]
         jointly = [n for n in candidates if n not in alone and self._runs(n, runs, every)]
         for fits in (alone, jointly):
-            needed = [n for n in fits if not self._runs(n, runs, shapes)]
+            needed = [n for n in fits if not self._runs(n, runs, lambda grown: shapes)]
             for kind in (needed, [n for n in fits if n not in in_layers], [n for n in fits if n in self.positions]):
                 name = self._first(kind, taken)
                 if name:
