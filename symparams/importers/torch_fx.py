@@ -287,8 +287,10 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
     try:
         graph = _Tracer(leaves).trace(module)
     except Exception as e:   # fx cannot follow data-dependent control flow, for one
-        raise ImportProblem(f"torch.fx cannot trace {type(module).__name__}: {type(e).__name__}: {e}",
-                            hint="keep forward() free of Python branches on tensor values") from None
+        raise ImportProblem(f"torch.fx cannot trace {type(module).__name__}{_where(e)}: {type(e).__name__}: {e}",
+                            hint="keep forward() free of Python branches on tensor values and ranks "
+                                 "(x.sum() > 0, x.dim() == 2), or write that module in the language "
+                                 "(docs/blocks.md)") from None
     nodes = list(graph.nodes)
     writer = _Writer(module, leaves, _functions(), nodes, sizes)
     inputs = [n for n in nodes if n.op == "placeholder"]
@@ -322,6 +324,27 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
     text.append(f"model {model}({', '.join(f'{k} = {v}' for k, v in sizes.header().items())}):")
     text += [f"    {line}" for line in lines]
     return "\n".join(text) + "\n"
+
+
+def _where(error) -> str:
+    """` in Module.forward (file:line: the line)`: the user's code the trace stopped in, if any."""
+    import os
+    import torch
+    skip = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(__file__)))
+    tb, found = error.__traceback__, None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if not code.co_filename.startswith(skip):
+            found = tb
+        tb = tb.tb_next
+    if found is None:
+        return ""
+    import linecache
+    frame, line = found.tb_frame, found.tb_lineno
+    owner = frame.f_locals.get("self")
+    where = f"{type(owner).__name__}.{frame.f_code.co_name}" if owner is not None else frame.f_code.co_name
+    text = linecache.getline(frame.f_code.co_filename, line).strip()
+    return f" in {where} ({os.path.basename(frame.f_code.co_filename)}:{line}{': ' + text if text else ''})"
 
 
 def _runs(module, shapes, ints) -> bool:
