@@ -271,6 +271,12 @@ def test_what_export_cannot_write_is_listed_with_its_reason(file, name, capsys):
     assert NOT_EXPORTABLE[name] in _export(file, name, capsys)
 
 
+def test_the_docs_exported_gpt2_is_what_export_writes(capsys):
+    """docs/import.md imports examples/torch/gpt2_exported.py back: it must be today's export."""
+    assert _export("examples/gpt2.sp", "gpt2", capsys) == (ROOT / "examples/torch/gpt2_exported.py").read_text(), \
+        "regenerate it: symparams export examples/gpt2.sp --to torch > examples/torch/gpt2_exported.py"
+
+
 def _settings(model, count=6, seed=0) -> list:
     """Valid settings of the model's symbols: the defaults, then each symbol at 1-4 times its default,
     kept where the model accepts them (every size whole and positive, its `where` holding)."""
