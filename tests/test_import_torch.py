@@ -407,6 +407,20 @@ def test_a_parameter_no_size_uses_is_left_out(tmp_path, capsys):
     assert model.evaluate({"features": 10, "hidden": 3}).params == 10 * 3 + 3 + 3 * 2 + 2
 
 
+def test_a_parameter_named_as_a_word_of_the_language_is_spelled_apart():
+    def net(input=4, dense=8):
+        return nn.Sequential(nn.Linear(input, dense), nn.ReLU(), nn.Linear(dense, 2))
+    text = imported(net, [(5,)], symbols={"input": 5})
+    assert "model sequential(input_ = 5, dense_ = 8):" in text and "dense(dense_)" in text
+    assert symparams.parse(text).evaluate({"input_": 3, "dense_": 7}).params == 3 * 7 + 7 + 7 * 2 + 2
+
+
+def test_a_symbol_of_a_parameters_value_says_it_is_one_already():
+    with pytest.raises(SymparamsError, match="--symbol n=4: no size") as e:
+        imported(Stack, [(7, 32)], symbols={"n": 4})
+    assert "depth = 4 is a symbol already" in e.value.hint
+
+
 # ---------------------------------------------------------------- --symbol
 
 def test_symbols_name_the_widths_and_the_depth():

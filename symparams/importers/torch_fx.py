@@ -313,8 +313,11 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
              for var, shape in zip(names, shapes)] + lines
     unused = [s for s in sizes.legacy if s not in sizes.used]
     if unused:
-        raise ImportProblem(f"--symbol {unused[0]}={sizes.legacy[unused[0]]}: no size in the module has that value",
-                            hint="a width (features, channels, hidden size), a depth or an input size")
+        value = sizes.legacy[unused[0]]
+        named = [p for p, v in sizes.parameters.items() if v == value]
+        raise ImportProblem(f"--symbol {unused[0]}={value}: no size in the module has that value",
+                            hint=f"{named[0]} = {value} is a symbol already, as a parameter of the constructor" if named
+                            else "a width (features, channels, hidden size), a depth or an input size")
     model = name or _snake(type(module).__name__)
     how = ("its constructor's size parameters as symbols" if sizes.parameters else "at this instance's sizes") + \
         (", those --symbol named as symbols." if sizes.legacy else ".")

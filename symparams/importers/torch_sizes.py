@@ -36,22 +36,31 @@ def size_parameters(make) -> dict:
 
 
 class Constructor:
-    """A module's maker with its size parameters: built once with Sizes, again with one changed."""
+    """A module's maker with its size parameters: built once with Sizes, again with one changed.
+    `values` is keyed by each parameter's symbol: its name, or `name_` where the language reads that
+    name otherwise (`input`, a catalog layer's name)."""
 
     def __init__(self, make, values: dict):
-        self.make, self.values = make, values
+        self.make = make
+        self.parameters = {_spelled(name): name for name in values}
+        self.values = {_spelled(name): value for name, value in values.items()}
 
     def build(self):
         return self._call({name: Size(value, symbol(name)) for name, value in self.values.items()})
 
     def rebuilt(self, name: str, value: int):
-        """The module with parameter `name` at `value`, the others as built (plain ints)."""
+        """The module with symbol `name` at `value`, the others as built (plain ints)."""
         return self._call({**self.values, name: value})
 
     def _call(self, kwargs):
         import torch
         with torch.device("meta"):
-            return self.make(**kwargs)
+            return self.make(**{self.parameters[name]: value for name, value in kwargs.items()})
+
+
+def _spelled(name: str) -> str:
+    from ..catalog import lookup
+    return f"{name}_" if name in ("input", "true", "false") or lookup(name) is not None else name
 
 
 class Sizes:
@@ -60,7 +69,8 @@ class Sizes:
 
     def __init__(self, symbols: dict, constructor: Constructor | None = None):
         self.parameters = dict(constructor.values) if constructor else {}
-        self.legacy = {name: value for name, value in symbols.items() if name not in self.parameters}
+        named = set(constructor.parameters.values()) if constructor else set()
+        self.legacy = {name: value for name, value in symbols.items() if name not in named}
         for name in self.legacy:
             if not re.fullmatch(r"[A-Za-z_]\w*", name):
                 raise ImportProblem(f"--symbol {name}: a symbol's name is a word (letters, digits, _)")
