@@ -392,6 +392,23 @@ def test_a_count_of_blocks_is_the_parameter_that_moves_it():
     assert "repeat(stem - 1, dense(d))" in text
 
 
+class Halves(nn.Module):
+    def __init__(self, n=12):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(n // 2)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+def test_a_count_no_linear_formula_gives_is_refused():
+    with pytest.raises(SymparamsError, match="the length of layers is 6 at n=12, 6 at 13 and 7 at 14") as e:
+        imported(Halves, [(8,)])
+    assert "write the repeat in the language" in e.value.hint
+
+
 def test_a_parameter_no_size_uses_is_left_out(tmp_path, capsys):
     from symparams.cli import main
     source = tmp_path / "net.py"

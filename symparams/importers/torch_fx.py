@@ -525,7 +525,8 @@ class _Writer:
             whole = len(self.root.get_submodule(container)) == n
         except TypeError:     # calls of one module class in a row, in no container
             whole = False
-        return self.sizes.found(n, lambda m: len(m.get_submodule(container))) if whole else self.sizes(n)
+        what = f"the length of {container or type(self.root).__name__}"
+        return self.sizes.found(n, lambda m: len(m.get_submodule(container)), what) if whole else self.sizes(n)
 
     def block(self, owner, members, depth):
         """The block a submodule's nodes make (defined once per distinct body), its inputs and output."""
@@ -615,8 +616,8 @@ class _Writer:
                                     "catalog layer", hint="a (1, positions, width) parameter is a position_embedding")
             frozen = ", trainable=false" if not weight.requires_grad else ""
             name = re.sub(r"\W", "_", p.target)
-            positions = self.sizes.position(self.sizes.found(weight.shape[1],
-                                                             lambda m: m.get_parameter(p.target).shape[1]))
+            positions = self.sizes.position(self.sizes.found(
+                weight.shape[1], lambda m: m.get_parameter(p.target).shape[1], f"the positions of {p.target}"))
             return [f"{name} = position_embedding({positions}{frozen})({self.var(x)})",
                     f"{target} = {self.var(x)} + {name}"]
         merge = {operator.add: "+", torch.add: "+", operator.sub: "-", torch.sub: "-", operator.mul: "*", torch.mul: "*"}

@@ -77,7 +77,7 @@ class Sizes:
         self.symbols = {**self.parameters, **self.legacy}      # the header's order: signature, then --symbol
         self.constructor, self.used = constructor, set()
         self.positions = set()        # the symbols that count a position table's rows
-        self.grown = {}               # parameter -> (the module rebuilt with it grown, its value), or why not
+        self.grown = {}               # (parameter, second) -> (the module rebuilt with it grown, its value), or why not
         self.by_value = {value: name for name, value in self.legacy.items()}
         if len(self.by_value) < len(self.legacy):
             raise ImportProblem("two --symbol naming no parameter have one value",
@@ -100,11 +100,11 @@ class Sizes:
             return self.by_value[value]
         return str(value)
 
-    def found(self, value: int, measure) -> str:
+    def found(self, value: int, measure, what: str) -> str:
         """A plain int the parameters may have made (a container's length, a table's rows): `value`
         plus k * (p - its value) for each parameter p whose rebuild (see `_grown`) moves
-        `measure(module)` by k per unit — linear in each, which a count of blocks (n - 1) or a
-        table's positions is."""
+        `measure(module)` by k per unit — linear in each, as a count of blocks (n - 1) or a table's
+        positions is; a second rebuild of each checks it (n // 2 is refused, not guessed)."""
         if isinstance(value, Size):
             return self(value)
         formula = sp.Integer(value)
@@ -115,24 +115,36 @@ class Sizes:
             except Exception:       # not built at other sizes, or no such part there: not this parameter
                 continue
             formula += step * (symbol(name) - default)
+            try:
+                module, again = self._grown(name, second=True)
+                seen = measure(module)
+            except Exception:
+                continue
+            if seen != value + step * (again - default):
+                raise ImportProblem(f"{what} is {value} at {name}={default}, {value + step * (grown - default)} at "
+                                    f"{grown} and {seen} at {again}: not a formula of the parameters symparams "
+                                    "can tell", hint=f"make it a whole multiple of {name} plus a number, or write "
+                                    "the repeat in the language (docs/blocks.md)")
         if formula.is_number:
             return self._legacy(value)
         return self.exact(Size(value, formula))
 
-    def _grown(self, name: str):
+    def _grown(self, name: str, second: bool = False):
         """The module rebuilt with parameter `name` one larger, else twice as large (a width divided by
-        heads), and that value: once per parameter; raises as the rebuild did."""
-        if name not in self.grown:
+        heads), and that value — or, `second`, two larger, else four times: once each per parameter;
+        raises as the rebuild did."""
+        key = (name, second)
+        if key not in self.grown:
             value = self.parameters[name]
-            for grown in (value + 1, 2 * value):
+            for grown in ((value + 2, 4 * value) if second else (value + 1, 2 * value)):
                 try:
-                    self.grown[name] = self.constructor.rebuilt(name, grown), grown
+                    self.grown[key] = self.constructor.rebuilt(name, grown), grown
                     break
                 except Exception as e:
-                    self.grown[name] = e
-        if isinstance(self.grown[name], Exception):
-            raise self.grown[name]
-        return self.grown[name]
+                    self.grown[key] = e
+        if isinstance(self.grown[key], Exception):
+            raise self.grown[key]
+        return self.grown[key]
 
     def _runs(self, name: str, runs, shapes) -> bool:
         """Whether the module rebuilt with `name` grown runs on `shapes(its grown value)`."""
