@@ -3,9 +3,10 @@
 The modules the catalog has (Linear, Conv2d, BatchNorm2d, ...) stay leaves of the trace; every
 other module is traced through, and the nodes it produced (its `nn_module_stack`) become a call
 of a block named after its class. Calls of the same block one after another, each feeding the
-next, become `repeat(n, block())`; a module instance called twice is one shared instance. Sizes
-are the module's numbers: the program describes this instance. Whatever the catalog cannot
-express is an error naming the module and the operation.
+next, become `repeat(n, block())` (identical leaves too); a module instance called twice is one
+shared instance. Sizes are formulas where the module was built with its constructor's parameters
+as Sizes (`imported`, and torch_sizes.py for the numbers PyTorch keeps plain), else the instance's
+numbers. Whatever the catalog cannot express is an error naming the module and the operation.
 """
 from __future__ import annotations
 
@@ -140,7 +141,7 @@ def _encoder(m, s):
     return [stack, _layernorm(m.norm)]
 
 
-def _modules(s=str):
+def _modules(s):
     """torch.nn module classes -> their catalog call, written from the instance's attributes (sizes by `s`)."""
     from torch import nn
     table = {
@@ -209,16 +210,24 @@ class _Leaves:
     def __init__(self, s):
         from torch import nn
         self.table = _modules(s)
-        rnn_names = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "simple_rnn"}
-        merges = ("add", "subtract", "multiply", "average", "maximum", "minimum")
+        rnns = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "simple_rnn"}
+        merges = ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")
+
+        def positions(m):
+            table = m.embedding
+            return f"position_embedding({s.position(s(table.num_embeddings))}, {s(table.embedding_dim)})"
+
+        def merge(m):
+            return f"concatenate(axis={m.dim})" if m.op == "concatenate" else f"{m.op}()"
+
+        # class name -> (is it the glue, by its parts?, its catalog call)
         self.glue = {
-            "PositionEmbedding": (lambda m: _only_child(m, "embedding", nn.Embedding), lambda m:
-                                  f"position_embedding({s.position(s(m.embedding.num_embeddings))}, {s(m.embedding.embedding_dim)})"),
-            "RecurrentOutput": (lambda m: type(_only_child(m, "rnn", nn.RNNBase)) in rnn_names, lambda m:
-                                _rnn(m.rnn, rnn_names[type(m.rnn)], s, m.return_sequences)),
-            "Attention": (lambda m: _only_child(m, "attention", nn.MultiheadAttention), lambda m: _attention(m.attention, s)),
-            "Merge": (lambda m: getattr(m, "op", None) in merges + ("concatenate",) and _bare(m), lambda m:
-                      f"concatenate(axis={m.dim})" if m.op == "concatenate" else f"{m.op}()"),
+            "PositionEmbedding": (lambda m: _only_child(m, "embedding", nn.Embedding), positions),
+            "RecurrentOutput": (lambda m: type(_only_child(m, "rnn", nn.RNNBase)) in rnns,
+                                lambda m: _rnn(m.rnn, rnns[type(m.rnn)], s, m.return_sequences)),
+            "Attention": (lambda m: _only_child(m, "attention", nn.MultiheadAttention),
+                          lambda m: _attention(m.attention, s)),
+            "Merge": (lambda m: getattr(m, "op", None) in merges and _bare(m), merge),
             "Permute": (lambda m: isinstance(getattr(m, "dims", None), tuple) and _bare(m),
                         lambda m: f"permute({tuple(map(int, m.dims))})"),
             "Exponential": (_bare, lambda m: "exponential()"),
@@ -620,7 +629,8 @@ class _Writer:
                 weight.shape[1], lambda m: m.get_parameter(p.target).shape[1], f"the positions of {p.target}"))
             return [f"{name} = position_embedding({positions}{frozen})({self.var(x)})",
                     f"{target} = {self.var(x)} + {name}"]
-        merge = {operator.add: "+", torch.add: "+", operator.sub: "-", torch.sub: "-", operator.mul: "*", torch.mul: "*"}
+        merge = {operator.add: "+", torch.add: "+", operator.sub: "-", torch.sub: "-",
+                 operator.mul: "*", torch.mul: "*"}
         if n.op == "call_function" and n.target in merge and len(args) == 2 and not n.kwargs and \
                 all(isinstance(a, torch.fx.Node) for a in args):
             return [f"{target} = {self.var(args[0])} {merge[n.target]} {self.var(args[1])}"]
