@@ -163,6 +163,10 @@ def test_the_command_imports_a_module_from_a_file(tmp_path, capsys):
     assert "--input" in capsys.readouterr().err
     assert main(["import", f"{source}:Missing", "--input", "4"]) == 2
     assert "defines no 'Missing'" in capsys.readouterr().err
+    source.write_text("from torch import nn\n\nclass Net(nn.Module):\n    def __init__(self, width):\n"
+                      "        super().__init__()\n")
+    assert main(["import", f"{source}:Net", "--input", "4"]) == 2
+    assert "Net() failed: TypeError" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- recurrent and attention modules, tied weights

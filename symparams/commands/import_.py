@@ -86,7 +86,3 @@ def _torch_program(file: str, name: str, inputs: list, ints: bool, symbols: dict
         return torch_fx.imported(namespace[name], shapes, ints, symbols, source=f"{file}:{name}")
     except SymparamsError as e:
         raise e.attach(None, file) from None
-    except Exception as e:     # the user's constructor failed at these sizes
-        raise SymparamsError(f"{name}() failed: {type(e).__name__}: {e}",
-                             hint=f"{name} is built with its parameters' defaults (and --symbol NAME=VALUE for "
-                                  "those it names); give the others defaults").attach(None, file) from None

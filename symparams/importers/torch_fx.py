@@ -277,10 +277,15 @@ def imported(make, input_shapes, int_inputs=False, symbols: dict | None = None, 
     from torch import nn
     symbols = symbols or {}
     values = {key: symbols.get(key, default) for key, default in size_parameters(make).items()}
-    constructor = Constructor(make, values)
-    module = constructor.build()
+    constructor, called = Constructor(make, values), getattr(make, "__name__", "the module")
+    try:
+        module = constructor.build()
+    except Exception as e:     # the user's constructor failed: say so, not as our bug
+        raise ImportProblem(f"{called}() failed: {type(e).__name__}: {e}",
+                            hint=f"{called} is built with its parameters' defaults (and --symbol NAME=VALUE for "
+                                 "those it names): give the others defaults") from None
     if not isinstance(module, nn.Module):
-        raise ImportProblem(f"{getattr(make, '__name__', make)}() gives a {type(module).__name__}, not an nn.Module",
+        raise ImportProblem(f"{called}() gives a {type(module).__name__}, not an nn.Module",
                             hint="a class deriving from nn.Module, or a function returning one")
     return program(module, input_shapes, int_inputs, name, source, symbols, constructor if values else None)
 
