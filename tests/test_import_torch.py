@@ -201,8 +201,41 @@ class AttentionBlock(nn.Module):
         return self.rnn(self.gru(x + a)[0])[0]
 
 
+class Cells(nn.Module):
+    """One step of each cell; an LSTMCell's (h, c) read through [0]."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTMCell(6, 10)
+        self.gru = nn.GRUCell(10, 7, bias=False)
+        self.rnn = nn.RNNCell(7, 5, nonlinearity="relu")
+
+    def forward(self, x):
+        return self.rnn(self.gru(self.lstm(x)[0]))
+
+
+class Glued(nn.Module):
+    """symparams' own glue (what `symparams export` writes), read as the catalog layers it stands for."""
+
+    def __init__(self):
+        from symparams.verify import torch_glue as glue
+        super().__init__()
+        self.step = glue.FirstOutput(nn.LSTMCell(6, 8))
+        self.rnn = glue.RecurrentOutput(nn.GRU(8, 8, batch_first=True), False)
+        self.positions = glue.PositionEmbedding(nn.Embedding(5, 8))
+        self.attention = glue.Attention(nn.MultiheadAttention(8, 2, batch_first=True))
+        self.permute, self.add = glue.Permute((2, 1)), glue.Merge("add")
+        self.concatenate, self.exp = glue.Merge("concatenate", dim=-1), glue.Exponential()
+
+    def forward(self, x, seq):
+        h = self.add(seq, self.positions(seq))
+        a = self.permute(self.attention(h, h))
+        return self.exp(self.concatenate(self.step(x), self.rnn(self.permute(a))))
+
+
 RECURRENT_CASES = [("bilstm_tagger", BiLSTMTagger, [(12,)], True), ("tiny_lm", TinyLM, [(16,)], True),
-                   ("attention_gru_rnn", AttentionBlock, [(10, 32)], False)]
+                   ("attention_gru_rnn", AttentionBlock, [(10, 32)], False), ("cells", Cells, [(6,)], False),
+                   ("glue", Glued, [(6,), (5, 8)], False)]
 
 
 @pytest.mark.parametrize("name,make,shapes,ints", RECURRENT_CASES, ids=[c[0] for c in RECURRENT_CASES])

@@ -97,6 +97,16 @@ def _rnn(m, name, s, sequences=True):
     return f"{name}({', '.join(args)})"
 
 
+def _cell(m, name, s):
+    """One step of an RNN on (batch, features); an LSTMCell's (h, c) is read through `[0]`."""
+    args = [s(m.hidden_size)]
+    if name == "simple_rnn_cell" and m.nonlinearity != "tanh":
+        args.append(f"activation={m.nonlinearity}")
+    if not m.bias:
+        args.append("use_bias=false")
+    return f"{name}({', '.join(args)})"
+
+
 def _attention(m, s):
     _batch_first(m)
     if not m._qkv_same_embed_dim:
@@ -162,6 +172,8 @@ def _modules(s):
         nn.Softmax: lambda m: f"softmax(axis={m.dim})",
         nn.LSTM: lambda m: _rnn(m, "lstm", s), nn.GRU: lambda m: _rnn(m, "gru", s),
         nn.RNN: lambda m: _rnn(m, "simple_rnn", s),
+        nn.LSTMCell: lambda m: _cell(m, "lstm_cell", s), nn.GRUCell: lambda m: _cell(m, "gru_cell", s),
+        nn.RNNCell: lambda m: _cell(m, "simple_rnn_cell", s),
         nn.MultiheadAttention: lambda m: _attention(m, s),
         nn.TransformerEncoderLayer: lambda m: _encoder_layer(m, s), nn.TransformerEncoder: lambda m: _encoder(m, s),
     }
@@ -186,7 +198,7 @@ def _functions():
 
 
 # Modules that return (output, state) or (output, weights): `[0]` is the output.
-_TUPLES = ("LSTM", "GRU", "RNN", "MultiheadAttention")
+_TUPLES = ("LSTM", "GRU", "RNN", "MultiheadAttention", "LSTMCell")
 
 
 class _Tracer:
@@ -230,7 +242,9 @@ class _Leaves:
             "Merge": (lambda m: getattr(m, "op", None) in merges and _bare(m), merge),
             "Permute": (lambda m: isinstance(getattr(m, "dims", None), tuple) and _bare(m),
                         lambda m: f"permute({tuple(map(int, m.dims))})"),
-            "Exponential": (_bare, lambda m: "exponential()"),
+            "FirstOutput": (lambda m: _only_child(m, "module", nn.LSTMCell),
+                            lambda m: self.table[nn.LSTMCell](m.module)),
+            "Exponential": (_bare, lambda m: "activation(exponential)"),
         }
 
     def __call__(self, m):
