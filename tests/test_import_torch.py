@@ -314,43 +314,17 @@ def test_the_docs_exported_gpt2_is_what_export_writes(capsys):
         "regenerate it: symparams export examples/gpt2.sp --to torch > examples/torch/gpt2_exported.py"
 
 
-def _settings(model, count=6, seed=0) -> list:
-    """Valid settings of the model's symbols: the defaults, then each symbol at 1-4 times its default,
-    kept where the model accepts them (every size whole and positive, its `where` holding)."""
-    import random
-    rng = random.Random(seed)
-    settings = [{}]
-    for _ in range(60):
-        if len(settings) > count:
-            break
-        values = {name: int(value) * rng.randint(1, 4) for name, value in model.defaults.items()}
-        try:
-            model.evaluate(values).check()
-        except SymparamsError:
-            continue
-        settings.append(values)
-    return settings
-
-
 def _same_formulas(original, imported):
-    """params, trainable, non-trainable, buffers, MACs and the output shape: the same free symbols, and
-    equal as exact sympy expressions where sympy proves it (expand), else at every valid setting
-    `_settings` finds (floor(d/h) is d/h only where h divides d, which those settings keep)."""
+    """params, trainable, non-trainable, buffers, MACs and each axis of the output shape are the same
+    sympy expression: expand(a - b) == 0, identity for every value of the symbols, which is more than
+    equality on the model's valid domain (where floor(d/h) would be d/h) and holds for every model here."""
     import sympy as sp
+    assert len(original.output_shape) == len(imported.output_shape)
     pairs = [(what, getattr(original, what), getattr(imported, what))
              for what in ("params", "trainable", "non_trainable", "buffers", "macs")]
     pairs += [(f"output axis {i}", a, b) for i, (a, b) in enumerate(zip(original.output_shape, imported.output_shape))]
-    assert len(original.output_shape) == len(imported.output_shape)
-    names = lambda e: {s.name for s in sp.sympify(e).free_symbols}  # noqa: E731
-    unproved = []
     for what, a, b in pairs:
-        assert names(a) == names(b), f"{what}: {a} against {b}"
-        if sp.expand(sp.sympify(a) - sp.sympify(b)) != 0:
-            unproved.append((what, a, b))
-    for values in _settings(original) if unproved else []:
-        want, got = original.evaluate(values), imported.evaluate(values)
-        for what, a, b in unproved:
-            assert want.number(a) == got.number(b), f"{what} at {values}: {a} against {b}"
+        assert sp.expand(sp.sympify(a) - sp.sympify(b)) == 0, f"{what}: {a} against {b}"
 
 
 @pytest.mark.parametrize("file,name", EXPORTABLE, ids=[n for _, n in EXPORTABLE])
