@@ -314,6 +314,16 @@ def test_the_docs_exported_gpt2_is_what_export_writes(capsys):
         "regenerate it: symparams export examples/gpt2.sp --to torch > examples/torch/gpt2_exported.py"
 
 
+def test_the_docs_imported_gpt2_is_what_import_writes(tmp_path, monkeypatch):
+    """docs/import.md shows the formulas of examples/torch/gpt2_exported.sp: it must be today's import."""
+    from symparams.cli import main
+    monkeypatch.chdir(ROOT)
+    written = tmp_path / "gpt2_exported.sp"
+    assert main(["import", "examples/torch/gpt2_exported.py:Gpt2", "--input", "1024", "--dtype", "int64",
+                 "-o", str(written)]) == 0
+    assert written.read_text() == (ROOT / "examples/torch/gpt2_exported.sp").read_text()
+
+
 def _same_formulas(original, imported):
     """params, trainable, non-trainable, buffers, MACs and each axis of the output shape are the same
     sympy expression: expand(a - b) == 0, identity for every value of the symbols, which is more than
