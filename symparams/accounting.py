@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .dims import product
+from .dims import product, total
 from .errors import ArgumentError, did_you_mean
 from .memory import dtype_bytes
 
@@ -211,7 +211,7 @@ def _dropped(cfg) -> bool:
 
 def active(model_or_row):
     """Parameters one token uses; the parameter count where no mixture of experts is involved."""
-    return sp.Add(*[_active(r) for r in _nodes(model_or_row)])
+    return total(_active(r) for r in _nodes(model_or_row))
 
 
 # ---------------------------------------------------------------- FLOPs

@@ -1,6 +1,7 @@
 """Dimension arithmetic: exact integers, symbolic comparison, and the conditions it records."""
 from __future__ import annotations
 
+from collections import Counter
 from functools import reduce
 import operator
 
@@ -15,6 +16,12 @@ def symbol(name: str) -> sp.Symbol:
 
 def product(dims) -> sp.Expr:
     return reduce(operator.mul, dims, sp.Integer(1))
+
+
+def total(terms) -> sp.Expr:
+    """sp.Add(*terms), the same expression: a long model's rows repeat a few counts, and sympy
+    adds each distinct one once, times how often it occurs, in far less time than all of them."""
+    return sp.Add(*[n * t for t, n in Counter(terms).items()])
 
 
 def floordiv(a, b) -> sp.Expr:

@@ -113,7 +113,7 @@ class Node:
             return sp.Integer(0)
         return self.params if self.frozen else sp.sympify(self.out.non_trainable)
 
-    @property
+    @cached_property
     def trainable(self) -> sp.Expr:
         return self.params - self.non_trainable
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from . import bounds
-from .dims import symbol
+from .dims import symbol, total
 from .errors import Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 from .values import format_shape
 
@@ -159,7 +159,7 @@ class Model:
         """A total over the graph, in the canonical form every output prints (one form per total)."""
         if attr not in self._totals:
             from .formulas import canonical
-            self._totals[attr] = canonical(sp.Add(*[getattr(n, attr) for n in self.graph.nodes]))
+            self._totals[attr] = canonical(total(getattr(n, attr) for n in self.graph.nodes))
         return self._totals[attr]
 
     @property
@@ -276,6 +276,7 @@ class Evaluation:
         self.model = model
         self.values = values
         self._numbers: dict = {}   # expr -> value: a long model's rows repeat a few formulas
+        self._dims: dict = {}      # size -> value, for the shapes alike
         self.check()
 
     def __repr__(self):
@@ -303,7 +304,12 @@ class Evaluation:
         return e.attach(self.model.source, self.model.filename)
 
     def shape(self, shape) -> tuple:
-        return tuple(_int_or_none(d, self.values) for d in shape)
+        return tuple(self._size(d) for d in shape)
+
+    def _size(self, d):
+        if d not in self._dims:
+            self._dims[d] = _int_or_none(d, self.values)
+        return self._dims[d]
 
     def check(self) -> None:
         vals = self.values

@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import textwrap
+from functools import lru_cache
 from html import escape
 
 import sympy as sp
@@ -122,9 +124,14 @@ def _total_formula(total, model) -> str:
 RICH_ROWS = 1000
 
 
+@lru_cache(maxsize=4096)
+def _wrapped(text: str, width: int) -> tuple:
+    """textwrap.wrap, cached: a long model's rows repeat a few formulas."""
+    return tuple(textwrap.wrap(text, width))
+
+
 def _plain_text(t: tables.Table, width: int) -> str:
     """The same table as rich draws it, laid out directly: a long model's summary stays fast."""
-    import textwrap
     keys = ["label", *t.shown]
     _, natural, longest = _natural(t)
     sizes = [n if s is None else s for s, n in zip(_widths(t, width), [longest, *natural])]
@@ -136,7 +143,7 @@ def _plain_text(t: tables.Table, width: int) -> str:
     for line in t.lines:
         out.append(join([_label(line)] + [line.cells[k].value for k in t.shown]))
         if t.formulas:
-            below = [[""]] + [textwrap.wrap(line.cells[k].formula, w - 2 * (k not in NUMERIC)) or [""]
+            below = [[""]] + [_wrapped(line.cells[k].formula, w - 2 * (k not in NUMERIC)) or [""]
                               for k, w in zip(t.shown, sizes[1:])]
             for i in range(max(len(b) for b in below) if any(any(b) for b in below) else 0):
                 out.append(join([""] + [("" if k in NUMERIC else "  ") + (b[i] if i < len(b) else "")

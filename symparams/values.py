@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .errors import Pos
@@ -46,7 +47,9 @@ class LayerInstance:
     tied: Any = None                  # the LayerInstance whose weight matrix this one reuses (tied=)
 
 
+@lru_cache(maxsize=4096)
 def format_dim(d) -> str:
+    """A size as printed; sympy's printer is slow and a long model's shapes repeat a few sizes."""
     return str(d)
 
 
