@@ -159,7 +159,8 @@ class Evaluator:
         # sympy's own decision asks its assumptions system, some milliseconds for each new
         # constant; a monotone polynomial (either way round) is decided from its least value.
         op = str(op)
-        for diff, rel in ((a - b, op), (b - a, _FLIPPED[op])):
+        for flipped in (False, True):   # b - a only when a - b is not such a polynomial
+            diff, rel = (b - a, _FLIPPED[op]) if flipped else (a - b, op)
             least = _least(diff)
             if least is None:
                 least = _least(sp.expand(diff))

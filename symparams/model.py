@@ -315,7 +315,7 @@ class Evaluation:
         vals = self.values
         for c in self.model.constraints:
             try:
-                verdict = bounds.at(c.relation, vals, c.text)
+                verdict = bounds.holds(c.relation, vals, c.text)
             except ValueProblem as e:
                 e.pos = c.pos
                 raise
