@@ -3,13 +3,16 @@
 Every reproducer must answer correctly or be refused with exit 2 and a positioned message within
 2 s (the long sequential files are the exception the issue allows: 100,000 layers may be refused).
 The script writes each input to a temporary file, runs the command line on it (median of --runs
-runs), and prints a Markdown table with the exit code and the first line of the message.
+runs), and prints a Markdown table with the exit code and the first line of the message. Beside
+the wall time it gives the process's CPU time (user + system): on a machine others share, the
+wall time of one process grows with the load and its CPU time much less.
 
-    python benchmarks/pathological.py [--runs 3]
+    python benchmarks/pathological.py [--runs 3] [--size]    # --size: only the long files
 """
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,41 +56,53 @@ CASES = [
      + "    " * 1001 + "dense(4)\n", ["summary"]),
     ("a file in Latin-1", body("input (d)  # caf\xe9", "dense(3)").encode("latin-1"), ["summary"]),
     ("a NUL byte", body("input (d)\x00", "dense(3)").encode(), ["summary"]),
+]
+# The long files (--size runs only these).
+SIZE_CASES = [
+    ("2 x `dense(d)`: start-up alone", body("input (d)", "dense(d)"), ["summary"]),
     ("10,000 x `dense(d)`", body("input (d)", *["dense(d)"] * 10_000), ["summary"]),
     ("10,000 `where` lines", body("input (d)", *[f"where d <= {i + 8}" for i in range(10_000)], "dense(d)"),
      ["summary"]),
     ("50,000 x `dense(d)`", body("input (d)", *["dense(d)"] * 49_998), ["summary"]),
     ("100,000 x `dense(d)`", body("input (d)", *["dense(d)"] * 100_000), ["summary"]),
 ]
+CASES += SIZE_CASES
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_case(path: Path, argv: list[str], runs: int):
     command, options = argv[0], argv[1:]
-    times, proc = [], None
+    times, cpu, proc = [], [], None
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _children_cpu()
         proc = subprocess.run([sys.executable, "-m", "symparams", command, str(path), *options],
                               capture_output=True, text=True, timeout=120)
         times.append(time.perf_counter() - start)
+        cpu.append(_children_cpu() - start_cpu)
     answer = (proc.stderr.strip() or proc.stdout.strip().splitlines()[-1]).splitlines()[0]
-    return statistics.median(times), proc.returncode, answer
+    return statistics.median(times), statistics.median(cpu), proc.returncode, answer
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--size", action="store_true", help="only the long files")
     args = parser.parse_args()
-    print("| input | command | exit | median | first line of the answer |")
-    print("|---|---|---:|---:|---|")
+    print("| input | command | exit | median | CPU | first line of the answer |")
+    print("|---|---|---:|---:|---:|---|")
     with tempfile.TemporaryDirectory() as tmp:
-        for label, text, argv in CASES:
+        for label, text, argv in SIZE_CASES if args.size else CASES:
             path = Path(tmp) / "net.sp"
             path.write_bytes(text if isinstance(text, bytes) else text.encode())
-            seconds, code, answer = run_case(path, argv, args.runs)
+            seconds, cpu, code, answer = run_case(path, argv, args.runs)
             answer = answer.replace(str(path), "net.sp").replace("|", "\\|")
             if len(answer) > 90:
                 answer = answer[:87] + "..."
-            print(f"| {label} | {argv[0]} | {code} | {seconds:.2f} s | {answer} |", flush=True)
+            print(f"| {label} | {argv[0]} | {code} | {seconds:.2f} s | {cpu:.2f} s | {answer} |", flush=True)
 
 
 if __name__ == "__main__":

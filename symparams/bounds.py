@@ -12,9 +12,9 @@ One policy for all numbers a user gives, whether written in a model or passed as
 Each check runs before the number is computed, from the digits of a literal or the sizes of an
 operation's operands, so `10**10**10` or `1e1000000000` is refused in microseconds.
 
-A source text has at most `MAX_LINES` (50,000) lines: the parser's time grows faster than the
-text past that (a 50,000-line file takes some seconds), and a model that long is written with
-`repeat`.
+A source text has at most `MAX_LINES` (50,000) lines: reading and deriving take about a tenth
+of a millisecond a line, so a 50,000-line file already takes some seconds, and a model that long
+is written with `repeat`.
 
 Nesting -- brackets and calls inside one another, the operands of a chain like `1 + 1 + ...`,
 blocks calling blocks, repeats inside repeats -- is at most `MAX_NESTING` (100) levels deep,
