@@ -37,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symparams", description="Exact closed-form parameter counts, shapes and costs "
                                                    "of neural networks described with symbolic dimensions.")
-    parser.add_argument("--version", action="version", version=f"symparams {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, help_text in COMMANDS.items():
@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(_module=name)
         _module(name).add_arguments(p)
     return parser
+
+
+class _Version(argparse.Action):
+    """--version, looked up only when asked for: importlib.metadata would cost every command 10 ms."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"symparams {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

@@ -428,8 +428,10 @@ def read(path) -> Program:
     A Hugging Face config.json (or a folder holding one) is written as a program first
     (symparams/importers/huggingface/), and so is a Keras model's .keras file or JSON (importers/keras_json.py)."""
     from pathlib import Path
-    from .importers import huggingface, keras_json
     p = Path(path)
+    if p.suffix == ".sp":     # a program: no importer to load (they cost every command 15 ms)
+        return Program(read_source(p), str(path))
+    from .importers import huggingface, keras_json
     if keras_json.is_keras(str(p)):
         config, filename = keras_json.read(str(p))
         return Program(keras_json.program(config, filename), filename)
