@@ -20,7 +20,7 @@ from .expressions import DIM_FUNCTIONS, Evaluator, dim_function, pos_of
 from .graph import Graph, Node
 from .model import Constraint, Model
 from .syntax import parse_tree, read_source
-from .values import LayerInstance, Tensor, Word
+from .values import LayerInstance, Names, Tensor, Word
 
 _TENSOR_OPERATORS = {"add": "add", "sub": "subtract", "mul": "multiply"}
 # Keyword arguments the interpreter handles for every layer and block, not the catalog.
@@ -244,7 +244,7 @@ class Builder(Evaluator):
             return self.scope[key]
         if key in self.symbols:
             return self.symbols[key]
-        return Word(key, pos_of(node), tuple(list(self.symbols) + list(self.scope)))
+        return Word(key, pos_of(node), Names(self.symbols, self.scope))
 
     def ev_input(self, node):
         if self.kind != "model":

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from itertools import islice
+from typing import Any, Iterable
 
 from .errors import Pos
 
@@ -20,6 +21,22 @@ class Tensor:
         return f"Tensor{format_shape(self.shape)} from {self.source}"
 
 
+class Names:
+    """The names of some scopes as they stand now, read later only if a hint needs them.
+
+    Copying every name in scope at every name a line reads would make a long model with many
+    named tensors quadratic to derive; a scope only gains names, so the first `len` of each
+    (in the order they were made) are the names it held here."""
+    __slots__ = ("scopes", "sizes")
+
+    def __init__(self, *scopes: dict):
+        self.scopes, self.sizes = scopes, tuple(len(s) for s in scopes)
+
+    def __iter__(self):
+        for scope, size in zip(self.scopes, self.sizes):
+            yield from islice(scope, size)
+
+
 @dataclass(eq=False)
 class Word:
     """A bare name that is not a symbol, tensor or layer: a mode like `same` or `relu`, or a typo.
@@ -29,7 +46,7 @@ class Word:
     """
     name: str
     pos: Pos | None = None
-    candidates: tuple = ()
+    candidates: Iterable = ()    # a tuple, or Names
     quoted: bool = False
 
 
