@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import sympy as sp
@@ -323,15 +324,25 @@ def whole_sizes(layer: str, arguments: list, config: dict) -> list:
             continue
         value = config.get(name)
         for v in value if isinstance(value, tuple) else (value,):
-            if isinstance(v, sp.Expr) and not v.is_number and v.is_positive is None:
-                conditions.append((sp.Ge(v, 1), f"{layer}'s {name} {v} must be at least 1: needs {v} >= 1"))
-            if isinstance(v, sp.Expr) and v.is_integer is None:
-                top, bottom = sp.fraction(sp.together(v))
-                relation = sp.Eq(sp.Mod(top, bottom), 0)
-                top_text = f"({top})" if top.is_Add else str(top)
-                conditions.append((relation, f"{layer}'s {name} {v} must be a whole number: "
-                                             f"needs {top_text} % {bottom} == 0"))
+            if isinstance(v, sp.Expr):
+                conditions += _size_conditions(layer, name, v)
     return conditions
+
+
+@lru_cache(maxsize=4096)
+def _size_conditions(layer: str, name: str, v: sp.Expr) -> tuple:
+    """whole_sizes' conditions on one symbolic size; sympy's assumptions take a while to answer,
+    and a long model gives its layers a few sizes alike."""
+    conditions = []
+    if not v.is_number and v.is_positive is None:
+        conditions.append((sp.Ge(v, 1), f"{layer}'s {name} {v} must be at least 1: needs {v} >= 1"))
+    if v.is_integer is None:
+        top, bottom = sp.fraction(sp.together(v))
+        relation = sp.Eq(sp.Mod(top, bottom), 0)
+        top_text = f"({top})" if top.is_Add else str(top)
+        conditions.append((relation, f"{layer}'s {name} {v} must be a whole number: "
+                                     f"needs {top_text} % {bottom} == 0"))
+    return tuple(conditions)
 
 
 def _converted(kind, value, where: str, pos):
