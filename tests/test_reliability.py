@@ -240,6 +240,36 @@ def test_where_conditions_are_decided_as_before():
             relations(never)
 
 
+def test_a_condition_at_numbers_has_the_verdict_sympy_gives():
+    """bounds.holds compares rational sides as numbers; its verdict is bounds.at's, errors included."""
+    import sympy as sp
+    from symparams.dims import symbol
+    d, h = symbol("d"), symbol("h")
+    relations = [sp.Le(d, 9, evaluate=False), sp.Gt(d, 9, evaluate=False), sp.Eq(sp.Mod(d, h), 0),
+                 sp.Ne(d / h, 4, evaluate=False), sp.Ge(d * h, d + h, evaluate=False), sp.Le(d, sp.Rational(17, 2))]
+    for values in ({d: sp.Integer(8), h: sp.Integer(2)}, {d: sp.Integer(10), h: sp.Integer(3)}, {d: sp.Integer(9)}):
+        for relation in relations:
+            assert bounds.holds(relation, values) == bounds.at(relation, values), (relation, values)
+    with pytest.raises(SymparamsError, match="divides by zero"):
+        bounds.holds(sp.Le(d / (h - 2), 1, evaluate=False), {d: sp.Integer(8), h: sp.Integer(2)})
+
+
+def test_a_long_sum_is_the_sum_sympy_makes():
+    import sympy as sp
+    from symparams.dims import symbol, total
+    d, L = symbol("d"), symbol("L")
+    terms = [d**2 + d, 4 * d, d**2 + d, sp.Integer(0), L * d, 4 * d, sp.floor(d / 3)] * 50
+    assert total(terms) == sp.Add(*terms) and total([]) == 0
+
+
+def test_a_hint_names_what_was_in_scope_where_the_name_was_written():
+    from symparams.values import Names
+    symbols, scope = {"d": 1}, {"x": 1}
+    names = Names(symbols, scope)
+    scope["y"], scope["x"] = 2, 3      # a later name, and a name bound again
+    assert list(names) == ["d", "x"]
+
+
 def test_a_sweep_over_sizes_that_divide_by_zero_drops_them_quietly(tmp_path):
     path = tmp_path / "net.sp"
     path.write_text(body("input (T)", "dense(256 / (min(T % h * h, T)))", header="T = 8, h = 1"))
