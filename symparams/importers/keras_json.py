@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import SymparamsError
+from ..sized import Size, language
 
 _MODELS = ("Sequential", "Functional", "Model")
 # Config keys that would change a count the catalog does not model: refused, not ignored.
@@ -71,7 +72,7 @@ def is_keras(source: str) -> bool:
 
 def program(config: dict, source: str = "", symbols: dict | None = None) -> str:
     """The program of this model config; `symbols` (name -> value) become the model's parameters."""
-    writer = _Writer(symbols or {})
+    writer = Writer(symbols or {})
     cfg = config["config"]
     name = writer.identifier(cfg.get("name", "model"))
     params, lines = writer.model(config, top=True)
@@ -89,14 +90,20 @@ def program(config: dict, source: str = "", symbols: dict | None = None) -> str:
     return "\n".join(text) + "\n"
 
 
-class _Writer:
-    def __init__(self, symbols: dict):
+class Writer:
+    """Writes layers and models from their configs. A size is a plain number (a --symbol's name where
+    it has that symbol's value) or a `Size` (the Python-builder import), written as its formula with
+    `subs` applied: the formulas of a block function's arguments where its body is written inline."""
+
+    def __init__(self, symbols: dict, subs: dict | None = None):
         for s in symbols:
             if not re.fullmatch(r"[A-Za-z_]\w*", s):
                 raise ImportProblem(f"--symbol {s}: a symbol's name is a word (letters, digits, _)")
         self.symbols = symbols
         self.by_value = {v: s for s, v in symbols.items()}
         self.used: set[str] = set()
+        self.subs = subs or {}
+        self.seen: dict = {}                     # the symbols the text written so far uses, in order
         self.blocks: list[str] = []
         self.block_names: dict[str, str] = {}    # a block's text -> its name
 
@@ -122,9 +129,13 @@ class _Writer:
     def value(self, value, size: bool = False) -> str:
         if isinstance(value, bool):
             return "true" if value else "false"
+        if isinstance(value, Size):
+            self.seen.update(dict.fromkeys(sorted(s.name for s in value.formula.free_symbols)))
+            return language(value.formula)
         if isinstance(value, int):
             if size and value in self.by_value:
                 self.used.add(self.by_value[value])
+                self.seen[self.by_value[value]] = None
                 return self.by_value[value]
             return str(value)
         if isinstance(value, float):
@@ -133,11 +144,20 @@ class _Writer:
             return value if re.fullmatch(r"[A-Za-z_]\w*", value) else json.dumps(value)
         if isinstance(value, (list, tuple)):
             if value and all(isinstance(v, int) and not isinstance(v, bool) for v in value) and \
-                    len(set(value)) == 1 and not size:
+                    len({_key(v) for v in value}) == 1 and not size:
                 return self.value(value[0])      # (3, 3) is 3 per axis
             inner = ", ".join(self.value(v, size) for v in value)
             return f"({inner},)" if len(value) == 1 else f"({inner})"
         raise ImportProblem(f"cannot write the value {value!r}")
+
+    def resolved(self, value):
+        """A config's value with `subs` applied to its Sizes (one whose formula becomes a number is that int)."""
+        if isinstance(value, Size) and self.subs:
+            formula = value.formula.subs(self.subs, simultaneous=True)
+            return int(value) if formula.is_number else Size(int(value), formula)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.resolved(v) for v in value)
+        return value
 
     # -------------------------------------------------------------- one layer
 
@@ -162,14 +182,15 @@ class _Writer:
         args, keyword_only = [], False
         for arg, kind, default in spec.arguments:
             required = default is inspect.Parameter.empty
-            value = _plain(cfg.get(arg), arg in _SIZES)
+            value = _plain(self.resolved(cfg.get(arg)), arg in _SIZES)
             if arg == "layer" and isinstance(value, dict):
                 args.append(self.call(value) if not keyword_only else f"layer={self.call(value)}")
                 continue
-            if arg == "strides" and default is None and value == _plain(cfg.get("pool_size"), False):
+            if arg == "strides" and default is None and \
+                    _key(value) == _key(_plain(self.resolved(cfg.get("pool_size")), False)):
                 value = None        # a pooling window's stride is its size unless told otherwise
-            if not required and (value is None or value == default or
-                                  (default is None and (arg, value) in _SAME_AS_NONE)):
+            if not required and (value is None or _key(value) == _key(default) or
+                                  (default is None and (arg, _key(value)) in _SAME_AS_NONE)):
                 keyword_only = True
                 continue
             if value is None or isinstance(value, dict):
@@ -227,9 +248,11 @@ class _Writer:
 
     def nested(self, layer: dict, n_inputs: int) -> str:
         """A nested model as a block (one definition per distinct body); its call without inputs."""
+        outer, self.seen = self.seen, {}
         params, body = self.model(layer, top=False)
         body[-1] = "return " + body[-1].split(" = ", 1)[1]
-        used = [s for s in self.symbols if any(re.search(rf"\b{s}\b", line) for line in body)]
+        used = [s for s in self.symbols if s in self.seen] + [s for s in self.seen if s not in self.symbols]
+        self.seen = {**outer, **dict.fromkeys(used)}
         text = f"({', '.join(used)})({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
         if text not in self.block_names:
             base = self.identifier(layer["config"].get("name", "block"))
@@ -302,17 +325,34 @@ class _Writer:
 
 def _plain(value, size: bool):
     """JSON lists as tuples, and (3, 3) as 3 (the same per axis) unless the value is a shape."""
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         value = tuple(_plain(v, size) for v in value)
-        if value and not size and all(type(v) is int for v in value) and len(set(value)) == 1:
+        if value and not size and all(isinstance(v, int) and not isinstance(v, bool) for v in value) and \
+                len({_key(v) for v in value}) == 1:
             return value[0]
     return value
 
 
+def _key(value):
+    """What a value is for comparing: a Size's formula, never its value (`strides=s` is not the default
+    1 because s is 1 here)."""
+    if isinstance(value, Size) and not value.formula.is_number:
+        return ("formula", value.formula)
+    if isinstance(value, (list, tuple)):
+        return tuple(_key(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def snake(cls: str) -> str:
+    """Keras's name for layers of a class: Conv2D's are conv2d, BatchNormalization's batch_normalization."""
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls)).lower()
+
+
 def _automatic(name: str, cls: str) -> bool:
     """Keras's own name for a layer of this class (conv2d, dense_3, forward_lstm): not worth writing."""
-    snake = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls)).lower()
-    return re.fullmatch(rf"(forward_|backward_)?{re.escape(snake)}(_\d+)?", name) is not None
+    return re.fullmatch(rf"(forward_|backward_)?{re.escape(snake(cls))}(_\d+)?", name) is not None
 
 
 def _refs(value) -> list:
