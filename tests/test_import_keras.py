@@ -210,3 +210,133 @@ def test_the_docs_example_is_what_keras_writes_and_imports(tmp_path, monkeypatch
     assert main(["import", "examples/keras/matcher.json", "--symbol", "vocab_size=5000", "--symbol", "d=64",
                  "--symbol", "T=20", "-o", str(written)]) == 0
     assert written.read_text() == Path("examples/keras/matcher.sp").read_text()
+
+
+# ---------------------------------------------------------------- FILE.py:NAME, a Python function building the model
+
+def _import_builder(path, name, capsys, *extra):
+    from symparams.cli import main
+    assert main(["import", f"{path}:{name}", *extra]) == 0
+    return capsys.readouterr().out
+
+
+def _at(model, values):
+    """The imported program's figures at `values`, as _keras_counts gives them."""
+    ev = model.evaluate(values)
+    return {"params": ev.params, "trainable": ev.trainable, "non_trainable": ev.params - ev.trainable,
+            "output_shape": ev.shape(model.output_shape)}
+
+
+def test_a_builders_parameters_are_the_symbols_and_its_loop_a_repeat(capsys, monkeypatch):
+    """examples/keras/residual_cnn.py's make_model, imported once, against Keras building it at other sizes."""
+    import runpy
+    from pathlib import Path
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    text = _import_builder("examples/keras/residual_cnn.py", "make_model", capsys)
+    assert "model residual_cnn(size = 32, width = 32, depth = 3, classes = 10):" in text
+    assert "    inputs = input (size, size, 3)\n" in text          # 3 channels is no depth: depth + 1 moves none
+    assert "block residual(width)(x):" in text and "repeat(depth, residual(width))" in text
+    assert "conv2d(2*width, 3, strides=2, activation=relu)" in text
+    program = symparams.parse(text, "residual_cnn.sp")
+    make_model = runpy.run_path("examples/keras/residual_cnn.py")["make_model"]
+    for values in ({}, {"size": 20, "width": 8, "depth": 1, "classes": 3}, {"size": 45, "width": 12, "depth": 5}):
+        assert _at(program, values) == _keras_counts(make_model(**values)), values
+
+
+BUILDERS = '''
+import keras
+from keras import layers
+
+
+def mlp(x, d, hidden):
+    y = layers.Dense(hidden, activation="gelu")(layers.LayerNormalization()(x))
+    return layers.Add()([x, layers.Dense(d)(y)])
+
+
+def heads(x, n):
+    # two outputs: not a block, written inline
+    return layers.Dense(n)(x), layers.Dense(n + 1)(x)
+
+
+def square(H=28, W=28, classes=10):
+    x = keras.Input((H, W, 1))
+    y = layers.Conv2D(8, (3, 5), strides=2)(x)
+    return keras.Model(x, layers.Dense(classes)(layers.Flatten()(y)), name="square")
+
+
+def tokens(T=16, vocab=100, d=32, L=2, k=3):
+    ids = keras.Input((T,), dtype="int32")
+    x = layers.Embedding(vocab, d)(ids)
+    for _ in range(L):
+        x = mlp(x, d, 4 * d)
+    for _ in range(L + 1):
+        x = layers.Dense(d)(x)
+    a, b = heads(layers.GlobalAveragePooling1D()(x), k)
+    return keras.Model(ids, layers.Concatenate()([a, b]), name="tokens")
+
+
+class Tagger(keras.Model):
+    def __init__(self, T=12, units=24, tags=5):
+        x = keras.Input((T, 8))
+        y = layers.Bidirectional(layers.LSTM(units, return_sequences=True))(x)
+        super().__init__(x, layers.Dense(tags)(y), name="tagger")
+
+
+def fixed():
+    x = keras.Input((64,))
+    return keras.Model(x, layers.Dense(64)(layers.Dense(10)(x)), name="fixed")
+'''
+
+
+@pytest.fixture()
+def builders(tmp_path):
+    path = tmp_path / "builders.py"
+    path.write_text(BUILDERS)
+    return str(path)
+
+
+@pytest.mark.parametrize("name,values", [
+    ("square", {"H": 20, "W": 33, "classes": 4}),
+    ("tokens", {"T": 9, "vocab": 37, "d": 10, "L": 4, "k": 2}),
+    ("Tagger", {"T": 7, "units": 5, "tags": 2})])
+def test_a_builders_import_counts_as_keras_at_other_sizes(name, values, builders, capsys):
+    import runpy
+    program = symparams.parse(_import_builder(builders, name, capsys), "m.sp")
+    build = runpy.run_path(builders)[name]
+    assert _at(program, {}) == _keras_counts(build())
+    assert _at(program, values) == _keras_counts(build(**values))
+
+
+def test_equal_sizes_are_told_apart_by_building_again(builders, capsys):
+    """H = W = 28: the build with H = 29 moves the input's first size only."""
+    assert "    inputs = input (H, W, 1)\n" in _import_builder(builders, "square", capsys)
+
+
+def test_blocks_and_loops_that_cannot_be_written_as_such_are_inline(builders, capsys):
+    text = _import_builder(builders, "tokens", capsys)
+    assert "block mlp(d, hidden)(x):" in text and "repeat(L, mlp(d, 4*d))" in text
+    assert "repeat(L + 1, dense(d))" in text
+    assert "dense(k)(" in text and "dense(k + 1)(" in text and "block heads" not in text
+
+
+def test_a_builder_without_parameters_takes_symbols_by_value(builders, capsys):
+    text = _import_builder(builders, "fixed", capsys, "--symbol", "d=64")
+    assert "model fixed(d = 64):" in text and "input (d)" in text and "dense(d)" in text
+
+
+@pytest.mark.parametrize("name,message", [("missing", "defines no function or class 'missing'"),
+                                          ("BUILDERS_NOT", "defines no function")])
+def test_a_builder_that_is_not_there_is_named(name, message, builders, capsys):
+    from symparams.cli import main
+    assert main(["import", f"{builders}:{name}"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_failing_builder_says_so(tmp_path, capsys):
+    from symparams.cli import main
+    path = tmp_path / "bad.py"
+    path.write_text("import keras\n\ndef build(d=4):\n    raise ValueError('no')\n\ndef other(d=4):\n    return d\n")
+    assert main(["import", f"{path}:build"]) == 2
+    assert "build() failed: ValueError: no" in capsys.readouterr().err
+    assert main(["import", f"{path}:other"]) == 2
+    assert "gives a Size, not a keras.Model" in capsys.readouterr().err

@@ -51,7 +51,8 @@ def program(file: str, name: str, symbols: dict | None = None) -> str:
     inputs = _input_sizes(builder, name, file, parameters, recorder.inputs_made)
     writer = Writer(symbols or {})
     lines = None
-    if type(model).__name__ == "Functional":
+    from keras.src.models.functional import Functional
+    if isinstance(model, Functional):
         try:
             lines = _Structured(writer, model, recorder, inputs, parameters).lines()
         except _Unwritable:
@@ -69,7 +70,7 @@ def program(file: str, name: str, symbols: dict | None = None) -> str:
         raise ImportProblem(f"--symbol {unused[0]}={writer.symbols[unused[0]]}: no size in the model has that value",
                             hint="a width, a number of filters or units, or an input size")
     text = [f"# {type(model).__name__} model {model.name!r} built by {file}:{name}, imported by `symparams import`",
-            f"# (sizes as formulas of {name}'s parameters): counted as Keras builds it.", "convention keras", ""]
+            f"# (its sizes as formulas of the parameters of {name}): counted as Keras builds it.", "convention keras", ""]
     text += writer.blocks
     text.append(f"model {writer.identifier(model.name)}({', '.join(header)}):")
     text += [f"    {line}" for line in lines]
@@ -130,9 +131,12 @@ def _input_sizes(builder, name, file, parameters: dict, made: list) -> dict:
 
 def _with_input_sizes(model, inputs: dict) -> dict:
     """The model's config, its input shapes holding the Sizes found for them."""
-    config = {"class_name": type(model).__name__, "config": model.get_config()}
+    import keras
+    sequential = isinstance(model, keras.Sequential)
+    config = {"class_name": "Sequential" if sequential else "Functional",
+              "config": model.get_config() if sequential else _functional_config(model)}
     by_name = {layer.name: layer for layer in model.layers}
-    if config["class_name"] == "Sequential":
+    if sequential:
         first = model._layers[0] if model._layers else None
         shape = inputs.get(id(first))
         if shape is not None:
@@ -143,6 +147,14 @@ def _with_input_sizes(model, inputs: dict) -> dict:
         if layer["class_name"] == "InputLayer" and id(made) in inputs:
             layer["config"]["batch_shape"] = (None, *inputs[id(made)])
     return config
+
+
+def _functional_config(model) -> dict:
+    """A functional model's config, a subclass's too (Keras serializes a subclass as its own class's
+    arguments, not its graph): that of a plain keras.Model over the same tensors."""
+    import keras
+    config = keras.Model(model.inputs, model.outputs, name=model.name).get_config()
+    return {**config, "trainable": model.trainable}
 
 
 class _Applied:
@@ -311,7 +323,7 @@ class _Structured:
     def __init__(self, writer: Writer, model, recorder: _Recorder, inputs: dict, parameters):
         self.writer, self.model, self.recorder, self.inputs = writer, model, recorder, inputs
         self.parameters = set(parameters)
-        config = model.get_config()
+        config = _functional_config(model)
         self.configs = {layer["name"]: layer for layer in config["layers"]}
         self.layers = {id(layer): layer for layer in model.layers}
         self.uses: dict = {}
@@ -437,8 +449,6 @@ class _Structured:
             lines = self.items(call.items, scope)
         finally:
             writer.subs = outer
-        if call.output is not None and id(call.output) not in scope.names:
-            raise _Unwritable()
         return lines
 
     def loop(self, loop: _Loop, scope) -> list:
