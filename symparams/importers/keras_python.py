@@ -348,22 +348,34 @@ class _Structured:
             cfg = {**layer.get_config(), "batch_shape": (None, *self.inputs[id(layer)])}
             lines.append(self.writer.input_line(name, cfg))
         scope = _Scope(names, taken)
-        lines += self.items(self.recorder.items, scope)
+        lines += self.items(self.recorder.items, scope, set(map(id, self.model.outputs)))
         outputs = [scope.name(t) for t in self.model.outputs]
         if len(outputs) > 1 or lines[-1].split(" = ")[0] != outputs[0]:
             lines.append(f"output {', '.join(outputs)}")
         return lines
 
-    def items(self, items, scope) -> list:
-        lines = []
-        for item in items:
+    def items(self, items, scope, keep: set) -> list:
+        """The lines of a body's items; `keep` holds the tensors used after them (a repeat hides its inner ones)."""
+        later, lines, i = [set(keep)], [], 0
+        for item in reversed(items[1:]):
+            later.append(later[-1] | _consumed([item]))
+        later.reverse()
+        while i < len(items):
+            item = items[i]
             if isinstance(item, _Applied):
                 if id(item.layer) in self.layers:        # not a layer of a nested model, run as it was made
                     lines += self.applied(item, scope)
             elif isinstance(item, _Call):
-                lines += self.call(item, scope)
+                run = _run(items, i)
+                folded = len(run) > 1 and self.repeat(len(run), run, scope, later[i + len(run) - 1])
+                if folded:
+                    lines += folded
+                    i += len(run)
+                    continue
+                lines += self.call(item, scope, later[i])
             else:
-                lines += self.loop(item, scope)
+                lines += self.loop(item, scope, later[i])
+            i += 1
         return lines
 
     def applied(self, item, scope, make: str | None = None) -> list:
@@ -391,11 +403,11 @@ class _Structured:
             return self.writer.nested(config, 1)
         return self.writer.call(config)
 
-    def call(self, call: _Call, scope) -> list:
+    def call(self, call: _Call, scope, later: set) -> list:
         try:
             block, args = self.block(call)
         except _Unwritable:
-            return self.inline(call, scope)
+            return self.inline(call, scope, later)
         inputs = ", ".join(scope.name(t) for t in call.tensors.values())
         tensor = scope.bind(self.writer, call.output, call.function.__name__)
         return [f"{tensor} = {block}({self.arguments(args, call)})({inputs})"]
@@ -413,7 +425,7 @@ class _Structured:
         writer.seen, writer.subs = {}, {}
         try:
             scope = _Scope({id(t): key for key, t in call.tensors.items()}, set(call.tensors) | set(call.sizes))
-            body = self.items(call.items, scope)
+            body = self.items(call.items, scope, {id(call.output)})
             result = scope.name(call.output)
             if id(call.output) in {id(t) for t in call.tensors.values()}:
                 raise _Unwritable()
@@ -440,29 +452,31 @@ class _Structured:
             writer.blocks.append(f"block {name}{text}")
         return writer.block_names[text], used
 
-    def inline(self, call: _Call, scope) -> list:
+    def inline(self, call: _Call, scope, later: set) -> list:
         """The block's lines in the caller's body, its parameters replaced by the formulas it was given."""
         writer = self.writer
         outer = writer.subs
         writer.subs = {symbol(p): formula_of(v).subs(outer, simultaneous=True) for p, v in call.sizes.items()}
         try:
-            lines = self.items(call.items, scope)
+            lines = self.items(call.items, scope, later)
         finally:
             writer.subs = outer
         return lines
 
-    def loop(self, loop: _Loop, scope) -> list:
+    def loop(self, loop: _Loop, scope, later: set) -> list:
         iterations = [it for it in loop.iterations if it.items]
-        if iterations and len(iterations) == len(loop.iterations) and isinstance(loop.count, int):
-            folded = self.repeat(loop, scope)
+        symbolic = isinstance(loop.count, Size) and not loop.count.formula.is_number
+        if iterations and len(iterations) == len(loop.iterations) and (symbolic or loop.count in range(2, 10**9)) \
+                and all(len(it.items) == 1 for it in iterations):
+            folded = self.repeat(loop.count, [it.items[0] for it in iterations], scope, later)
             if folded:
                 return folded
-        return [line for it in iterations for line in self.items(it.items, scope)]
+        return self.items([item for it in iterations for item in it.items], scope, later)
 
-    def repeat(self, loop: _Loop, scope) -> list | None:
-        """`repeat(n, one(...))(x)` where each iteration applies the same one block or layer to the last's output."""
-        items = [it.items[0] for it in loop.iterations if len(it.items) == 1]
-        if len(items) != len(loop.iterations):
+    def repeat(self, count, items: list, scope, later: set) -> list | None:
+        """`repeat(n, one(...))(x)` where each item applies the same one block or layer to the last's
+        output, and no other line reads the outputs in between."""
+        if any(id(_output(item)) in later for item in items[:-1]):
             return None
         texts = []
         for i, item in enumerate(items):
@@ -481,12 +495,38 @@ class _Structured:
                 return None
         if len(set(texts)) != 1:
             return None
-        count = self.writer.value(self.writer.resolved(loop.count))
+        count = self.writer.value(self.writer.resolved(count))
         source = scope.name(items[0].tensors[next(iter(items[0].tensors))] if isinstance(items[0], _Call)
                             else items[0].inputs[0])
         word = items[0].function.__name__ if isinstance(items[0], _Call) else _tensor_word(items[0].layer)
         tensor = scope.bind(self.writer, _output(items[-1]), word)
         return [f"{tensor} = repeat({count}, {texts[0]})({source})"]
+
+
+def _run(items: list, i: int) -> list:
+    """The calls of one block function from items[i] on, each given the last one's output alone."""
+    run = [items[i]]
+    for item in items[i + 1:]:
+        if not isinstance(item, _Call) or item.function is not run[0].function or \
+                list(map(id, item.tensors.values())) != [id(run[-1].output)]:
+            break
+        run.append(item)
+    return run
+
+
+def _consumed(items) -> set:
+    """The tensors these items (and the items inside them) read."""
+    found = set()
+    for item in items:
+        if isinstance(item, _Applied):
+            found.update(map(id, item.inputs))
+        elif isinstance(item, _Call):
+            found.update(map(id, item.tensors.values()))
+            found |= _consumed(item.items)
+        else:
+            for iteration in item.iterations:
+                found |= _consumed(iteration.items)
+    return found
 
 
 def _output(item):
