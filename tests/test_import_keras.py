@@ -233,6 +233,16 @@ def test_an_exported_model_imports_back_with_its_formulas(file, name, tmp_path, 
         assert _figures(imported, values) == _figures(original, values), values
 
 
+def test_the_docs_exported_file_is_what_export_writes(capsys, monkeypatch):
+    """examples/keras/resnet50_keras.py, docs/import.md's round trip, is the export of today."""
+    from pathlib import Path
+    from symparams.cli import main
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    assert main(["export", "examples/zoo/resnet50_keras.sp", "--to", "keras"]) == 0
+    assert capsys.readouterr().out == Path("examples/keras/resnet50_keras.py").read_text(), \
+        "write it again: symparams export examples/zoo/resnet50_keras.sp --to keras > examples/keras/resnet50_keras.py"
+
+
 # ---------------------------------------------------------------- docs/import.md's example
 
 def matcher():

@@ -351,8 +351,13 @@ def snake(cls: str) -> str:
 
 
 def _automatic(name: str, cls: str) -> bool:
-    """Keras's own name for a layer of this class (conv2d, dense_3, forward_lstm): not worth writing."""
-    return re.fullmatch(rf"(forward_|backward_)?{re.escape(snake(cls))}(_\d+)?", name) is not None
+    """Keras's own name for a layer of this class (conv2d, dense_3, forward_lstm), or the one `symparams
+    export` gives it (its catalog name, numbered: linear_1, maxpool1d_2): not worth writing."""
+    from ..catalog import lookup
+    if re.fullmatch(rf"(forward_|backward_)?{re.escape(snake(cls))}(_\d+)?", name):
+        return True
+    spec = lookup(re.sub(r"_\d+$", "", name))
+    return spec is not None and spec.keras_name == cls
 
 
 def _refs(value) -> list:

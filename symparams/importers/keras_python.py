@@ -534,12 +534,14 @@ def _output(item):
 
 
 def _tensor_word(layer) -> str:
-    """A tensor's name after its layer: the user's name for the layer, else its class's (Keras numbers
-    its own names per model, which would make a block's bodies differ)."""
+    """A tensor's name after its layer: the user's name for the layer, else its catalog layer's (Keras
+    numbers its own names per model, which would make a block's bodies differ)."""
+    from ..catalog import lookup
     cls = type(layer).__name__
     if not keras_json._automatic(layer.name, cls):
         return layer.name
-    return keras_json.snake(cls)
+    spec = lookup(cls)
+    return spec.name if spec is not None else keras_json.snake(cls)
 
 
 class _Scope:
