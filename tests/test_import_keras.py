@@ -343,6 +343,37 @@ class Tagger(keras.Model):
         super().__init__(x, layers.Dense(tags)(y), name="tagger")
 
 
+def through(x, layer, d):
+    return layers.Dense(d)(layer(x))
+
+
+def shared(n=6, d=8):
+    # one layer applied at the top, then inside a block: the block is written inline
+    x = keras.Input((n,))
+    common = layers.Dense(n, name="common")
+    y = through(common(x), common, d)
+    return keras.Model(x, y, name="shared")
+
+
+def shared_late(n=6, d=8):
+    # its first use inside the block, its second at the top: no block binds it, the model is flat
+    x = keras.Input((n,))
+    common = layers.Dense(4, name="common")
+    y = through(x, common, n)
+    return keras.Model(x, layers.Dense(d)(common(y)), name="shared_late")
+
+
+def stack(n=12, d=16):
+    return keras.Sequential([keras.Input((n,)), layers.Dense(d), layers.Dense(d // 2)], name="stack")
+
+
+def towers(T=10, vocab=50, d=8):
+    tower = keras.Sequential([layers.Embedding(vocab, d), layers.GlobalAveragePooling1D(), layers.Dense(d)],
+                             name="tower")
+    a, b = keras.Input((T,), dtype="int32"), keras.Input((T,), dtype="int32")
+    return keras.Model([a, b], layers.Dot(1)([tower(a), tower(b)]), name="towers")
+
+
 def fixed():
     x = keras.Input((64,))
     return keras.Model(x, layers.Dense(64)(layers.Dense(10)(x)), name="fixed")
@@ -359,7 +390,11 @@ def builders(tmp_path):
 @pytest.mark.parametrize("name,values", [
     ("square", {"H": 20, "W": 33, "classes": 4}),
     ("tokens", {"T": 9, "vocab": 37, "d": 10, "L": 4, "k": 2}),
-    ("Tagger", {"T": 7, "units": 5, "tags": 2})])
+    ("Tagger", {"T": 7, "units": 5, "tags": 2}),
+    ("shared", {"n": 3, "d": 5}),
+    ("shared_late", {"n": 3, "d": 5}),
+    ("stack", {"n": 5, "d": 6}),
+    ("towers", {"T": 4, "vocab": 9, "d": 3})])
 def test_a_builders_import_counts_as_keras_at_other_sizes(name, values, builders, capsys):
     import runpy
     program = symparams.parse(_import_builder(builders, name, capsys), "m.sp")
