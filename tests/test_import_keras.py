@@ -200,8 +200,8 @@ def _settings(model, count=12, seed=13):
 
 @pytest.mark.parametrize("file,name", ROUND_TRIP, ids=[f"{f.split('/')[-1]}-{n}" for f, n in ROUND_TRIP])
 def test_an_exported_model_imports_back_with_its_formulas(file, name, tmp_path, capsys, monkeypatch):
-    """Export, build the written file's `build()` in Keras (counts as the original), import that
-    `build` back and compare the formulas: params, trainable, non-trainable, MACs and the output
+    """Export, build the written file's `build()` in Keras (counts as the original, and so do its
+    JSON's, imported), import that `build` back and compare the formulas: params, trainable, non-trainable, MACs and the output
     shape. Formulas are compared by their free symbols (the same, structurally) and by their values
     at the defaults and at 12 random valid settings of the symbols, not by sympy.simplify: the import
     may write a size another way that is equal only on the model's domain (floor((S - 1)/2) + 1 for
@@ -216,7 +216,9 @@ def test_an_exported_model_imports_back_with_its_formulas(file, name, tmp_path, 
     exported.write_text(capsys.readouterr().out)
     namespace = {}
     exec(compile(exported.read_text(), str(exported), "exec"), namespace)
-    assert _keras_counts(namespace["model"]) == {k: v for k, v in _figures(original, {}).items() if k != "macs"}
+    counts = {k: v for k, v in _figures(original, {}).items() if k != "macs"}
+    assert _keras_counts(namespace["model"]) == counts
+    assert _imported_counts(keras_json.program(json.loads(namespace["model"].to_json()))) == counts   # its JSON too
     written = tmp_path / "imported.sp"
     assert main(["import", f"{exported}:build", "-o", str(written)]) == 0
     text = written.read_text()
@@ -374,6 +376,15 @@ def towers(T=10, vocab=50, d=8):
     return keras.Model([a, b], layers.Dot(1)([tower(a), tower(b)]), name="towers")
 
 
+class Custom(keras.Model):
+    def __init__(self, d=4):
+        super().__init__()
+        self.dense = layers.Dense(d)
+
+    def call(self, x):
+        return self.dense(x)
+
+
 def fixed():
     x = keras.Input((64,))
     return keras.Model(x, layers.Dense(64)(layers.Dense(10)(x)), name="fixed")
@@ -436,3 +447,10 @@ def test_a_failing_builder_says_so(tmp_path, capsys):
     assert "build() failed: ValueError: no" in capsys.readouterr().err
     assert main(["import", f"{path}:other"]) == 2
     assert "gives a Size, not a keras.Model" in capsys.readouterr().err
+
+
+def test_a_subclassed_model_is_refused_with_the_way_out(builders, capsys):
+    from symparams.cli import main
+    assert main(["import", f"{builders}:Custom"]) == 2
+    err = capsys.readouterr().err
+    assert "gives a subclassed keras.Model (Custom, its own call())" in err and "keras.Model(inputs, outputs)" in err

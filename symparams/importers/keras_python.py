@@ -42,6 +42,7 @@ def is_keras_source(file: str) -> bool:
 
 def program(file: str, name: str, symbols: dict | None = None) -> str:
     os.environ.setdefault("KERAS_BACKEND", "torch")     # Keras's own default, tensorflow, is rarely installed
+    import keras
     builder = _builder(file, name)
     parameters = {p.name: p.default for p in inspect.signature(builder).parameters.values()
                   if type(p.default) is int and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
@@ -49,9 +50,13 @@ def program(file: str, name: str, symbols: dict | None = None) -> str:
     with recorder:
         model = _build(builder, name, file, {p: Size(v, symbol(p)) for p, v in parameters.items()})
     inputs = _input_sizes(builder, name, file, parameters, recorder.inputs_made)
+    from keras.src.models.functional import Functional     # no public name: keras.Model(inputs, outputs)'s class
+    if not isinstance(model, (Functional, keras.Sequential)):
+        raise ImportProblem(f"{name}() gives a subclassed keras.Model ({type(model).__name__}, its own call())",
+                            hint="the import reads functional and Sequential models: build it with "
+                                 "keras.Model(inputs, outputs)")
     writer = Writer(symbols or {})
     lines = None
-    from keras.src.models.functional import Functional
     if isinstance(model, Functional):
         try:
             lines = _Structured(writer, model, recorder, inputs, parameters).lines()
@@ -59,7 +64,7 @@ def program(file: str, name: str, symbols: dict | None = None) -> str:
             writer = Writer(symbols or {})
             with _Recorder(None) as flat:     # a build without blocks: every formula in NAME's parameters
                 model = _build(builder, name, file, {p: Size(v, symbol(p)) for p, v in parameters.items()})
-            inputs = dict(zip((id(made) for made in flat.inputs_made), inputs.values()))
+            inputs = dict(zip((made.name for made in flat.inputs_made), inputs.values()))
     if lines is None:
         config = _with_input_sizes(model, inputs)
         lines = writer.model(config, top=True)[1]
@@ -109,7 +114,7 @@ class _Probed(BaseException):
 
 
 def _input_sizes(builder, name, file, parameters: dict, made: list) -> dict:
-    """id(InputLayer) -> its sizes after the batch, each a Size where a parameter moves it."""
+    """The name of each InputLayer made -> its sizes after the batch, each a Size where a parameter moves it."""
     shapes = [list(layer.batch_shape[1:]) for layer in made]
     candidates = {p for shape in shapes for d in shape for p, v in parameters.items()
                   if isinstance(d, int) and d == v}
@@ -126,7 +131,7 @@ def _input_sizes(builder, name, file, parameters: dict, made: list) -> dict:
             for i, (d, m) in enumerate(zip(shape, moved.batch_shape[1:])):
                 if type(d) is int and d == parameters[p] and m == d + 1:
                     shape[i] = Size(d, symbol(p))
-    return {id(layer): tuple(shape) for layer, shape in zip(made, shapes)}
+    return {layer.name: tuple(shape) for layer, shape in zip(made, shapes)}
 
 
 def _with_input_sizes(model, inputs: dict) -> dict:
@@ -135,17 +140,9 @@ def _with_input_sizes(model, inputs: dict) -> dict:
     sequential = isinstance(model, keras.Sequential)
     config = {"class_name": "Sequential" if sequential else "Functional",
               "config": model.get_config() if sequential else _functional_config(model)}
-    by_name = {layer.name: layer for layer in model.layers}
-    if sequential:
-        first = model._layers[0] if model._layers else None
-        shape = inputs.get(id(first))
-        if shape is not None:
-            config["config"]["layers"][0]["config"]["batch_shape"] = (None, *shape)
-        return config
     for layer in config["config"]["layers"]:
-        made = by_name.get(layer["name"])
-        if layer["class_name"] == "InputLayer" and id(made) in inputs:
-            layer["config"]["batch_shape"] = (None, *inputs[id(made)])
+        if layer["class_name"] == "InputLayer" and layer["config"]["name"] in inputs:
+            layer["config"]["batch_shape"] = (None, *inputs[layer["config"]["name"]])
     return config
 
 
@@ -345,7 +342,7 @@ class _Structured:
             given = layer.name if not keras_json._automatic(layer.name, "InputLayer") else \
                 f"x{i}" if several else "inputs"
             names[id(tensor)] = name = self.writer.tensor_name(given, taken)
-            cfg = {**layer.get_config(), "batch_shape": (None, *self.inputs[id(layer)])}
+            cfg = {**layer.get_config(), "batch_shape": (None, *self.inputs[layer.name])}
             lines.append(self.writer.input_line(name, cfg))
         scope = _Scope(names, taken)
         lines += self.items(self.recorder.items, scope, set(map(id, self.model.outputs)))
@@ -378,8 +375,8 @@ class _Structured:
             i += 1
         return lines
 
-    def applied(self, item, scope, make: str | None = None) -> list:
-        make = make or self.make(item.layer, scope)
+    def applied(self, item, scope) -> list:
+        make = self.make(item.layer)
         lines = []
         if self.uses[id(item.layer)] > 1:
             bound = self.instances.get(id(item.layer))
@@ -397,7 +394,7 @@ class _Structured:
         tensor = scope.bind(self.writer, item.outputs[0], _tensor_word(item.layer))
         return lines + [f"{tensor} = {make}({args})"]
 
-    def make(self, layer, scope) -> str:
+    def make(self, layer) -> str:
         config = self.configs[layer.name]
         if config["class_name"] in keras_json._MODELS:
             return self.writer.nested(config, 1)
@@ -421,10 +418,11 @@ class _Structured:
         if not isinstance(call.output, keras.KerasTensor) or not call.items:
             raise _Unwritable()
         writer = self.writer
-        outer = writer.seen, writer.subs, dict(self.instances), len(writer.blocks)
+        outer = writer.seen, writer.subs, dict(self.instances)
         writer.seen, writer.subs = {}, {}
         try:
-            scope = _Scope({id(t): key for key, t in call.tensors.items()}, set(call.tensors) | set(call.sizes))
+            scope = _Scope({}, set(call.sizes))
+            inputs = [scope.bind(writer, t, key) for key, t in call.tensors.items()]
             body = self.items(call.items, scope, {id(call.output)})
             result = scope.name(call.output)
             if id(call.output) in {id(t) for t in call.tensors.values()}:
@@ -441,7 +439,7 @@ class _Structured:
             body[-1] = "return " + body[-1].split(" = ", 1)[1]
         else:
             body.append(f"return {result}")
-        text = f"({', '.join(used)})({', '.join(call.tensors)}):\n" + "".join(f"    {line}\n" for line in body)
+        text = f"({', '.join(used)})({', '.join(inputs)}):\n" + "".join(f"    {line}\n" for line in body)
         if text not in writer.block_names:
             from ..catalog import lookup
             base = call.function.__name__ + ("_block" if lookup(call.function.__name__) else "")
@@ -490,7 +488,7 @@ class _Structured:
                     return None
                 texts.append(f"{block}({self.arguments(args, item)})")
             elif id(item.layer) in self.layers and self.uses[id(item.layer)] == 1 and len(item.outputs) == 1:
-                texts.append(self.make(item.layer, scope))
+                texts.append(self.make(item.layer))
             else:
                 return None
         if len(set(texts)) != 1:
