@@ -231,7 +231,9 @@ def test_an_exported_model_imports_back_with_its_formulas(file, name, tmp_path, 
         free = (lambda f: {s.name for s in sp.Tuple(*f).free_symbols}) if key == "output_shape" else \
             (lambda f: {s.name for s in f.free_symbols})
         assert free(found) == free(expected), key
-    for values in [{}] + _settings(original):
+    settings = _settings(original)
+    assert len(settings) == 12
+    for values in [{}] + settings:
         assert _figures(imported, values) == _figures(original, values), values
 
 
