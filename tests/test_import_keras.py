@@ -390,6 +390,9 @@ class Custom(keras.Model):
 def fixed():
     x = keras.Input((64,))
     return keras.Model(x, layers.Dense(64)(layers.Dense(10)(x)), name="fixed")
+
+
+built = fixed()
 '''
 
 
@@ -428,8 +431,9 @@ def test_blocks_and_loops_that_cannot_be_written_as_such_are_inline(builders, ca
     assert "dense(k)(" in text and "dense(k + 1)(" in text and "block heads" not in text
 
 
-def test_a_builder_without_parameters_takes_symbols_by_value(builders, capsys):
-    text = _import_builder(builders, "fixed", capsys, "--symbol", "d=64")
+@pytest.mark.parametrize("name", ["fixed", "built"])
+def test_a_builder_without_parameters_or_a_built_model_takes_symbols_by_value(name, builders, capsys):
+    text = _import_builder(builders, name, capsys, "--symbol", "d=64")
     assert "model fixed(d = 64):" in text and "input (d)" in text and "dense(d)" in text
 
 

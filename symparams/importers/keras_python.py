@@ -44,12 +44,19 @@ def program(file: str, name: str, symbols: dict | None = None) -> str:
     os.environ.setdefault("KERAS_BACKEND", "torch")     # Keras's own default, tensorflow, is rarely installed
     import keras
     builder = _builder(file, name)
+    if isinstance(builder, keras.Model):        # a model the file built: its numbers, --symbol by value
+        return _program(builder, file, name, symbols, {}, None, {})
     parameters = {p.name: p.default for p in inspect.signature(builder).parameters.values()
-                  if type(p.default) is int and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+                  if type(p.default) is int and p.default > 0 and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     recorder = _Recorder(builder)
     with recorder:
         model = _build(builder, name, file, {p: Size(v, symbol(p)) for p, v in parameters.items()})
     inputs = _input_sizes(builder, name, file, parameters, recorder.inputs_made)
+    return _program(model, file, name, symbols, parameters, recorder, inputs)
+
+
+def _program(model, file, name, symbols, parameters, recorder, inputs) -> str:
+    import keras
     from keras.src.models.functional import Functional     # no public name: keras.Model(inputs, outputs)'s class
     if not isinstance(model, (Functional, keras.Sequential)):
         raise ImportProblem(f"{name}() gives a subclassed keras.Model ({type(model).__name__}, its own call())",
@@ -57,13 +64,13 @@ def program(file: str, name: str, symbols: dict | None = None) -> str:
                                  "keras.Model(inputs, outputs)")
     writer = Writer(symbols or {})
     lines = None
-    if isinstance(model, Functional):
+    if isinstance(model, Functional) and recorder is not None:
         try:
             lines = _Structured(writer, model, recorder, inputs, parameters).lines()
         except _Unwritable:
             writer = Writer(symbols or {})
             with _Recorder(None) as flat:     # a build without blocks: every formula in NAME's parameters
-                model = _build(builder, name, file, {p: Size(v, symbol(p)) for p, v in parameters.items()})
+                model = _build(recorder.builder, name, file, {p: Size(v, symbol(p)) for p, v in parameters.items()})
             inputs = dict(zip((made.name for made in flat.inputs_made), inputs.values()))
     if lines is None:
         config = _with_input_sizes(model, inputs)
@@ -75,7 +82,8 @@ def program(file: str, name: str, symbols: dict | None = None) -> str:
         raise ImportProblem(f"--symbol {unused[0]}={writer.symbols[unused[0]]}: no size in the model has that value",
                             hint="a width, a number of filters or units, or an input size")
     text = [f"# {type(model).__name__} model {model.name!r} built by {file}:{name}, imported by `symparams import`",
-            f"# (its sizes as formulas of the parameters of {name}): counted as Keras builds it.", "convention keras", ""]
+            f"# ({f'its sizes as formulas of the parameters of {name}' if recorder else 'at the sizes it was built with'}): "
+            "counted as Keras builds it.", "convention keras", ""]
     text += writer.blocks
     text.append(f"model {writer.identifier(model.name)}({', '.join(header)}):")
     text += [f"    {line}" for line in lines]
@@ -92,7 +100,8 @@ def _builder(file: str, name: str):
     except Exception as e:     # the user's code failed: say where, not as our bug
         raise SymparamsError(f"running {file} failed: {type(e).__name__}: {e}").attach(None, file) from None
     if not callable(namespace.get(name)):
-        raise SymparamsError(f"{file} defines no function or class '{name}'").attach(None, file)
+        raise SymparamsError(f"{file} defines no function or class '{name}'",
+                             hint="NAME builds a keras.Model from its parameters, or is one").attach(None, file)
     return namespace[name]
 
 
