@@ -367,6 +367,17 @@ def shared_late(n=6, d=8):
     return keras.Model(x, layers.Dense(d)(common(y)), name="shared_late")
 
 
+def residual_lines(T=10, d=16, L=3, classes=4):
+    # loops of several layers, no block function: `repeat L:` over the lines
+    x = inputs = keras.Input((T, d))
+    for _ in range(L):
+        y = layers.Dense(2 * d, activation="relu")(layers.LayerNormalization()(x))
+        x = layers.Add()([x, layers.Dense(d)(y)])
+    for _ in range(L - 1):
+        x = layers.Dropout(0.1)(layers.Dense(d)(x))
+    return keras.Model(inputs, layers.Dense(classes)(layers.GlobalAveragePooling1D()(x)), name="residual_lines")
+
+
 def stack(n=12, d=16):
     return keras.Sequential([keras.Input((n,)), layers.Dense(d), layers.Dense(d // 2)], name="stack")
 
@@ -409,6 +420,7 @@ def builders(tmp_path):
     ("Tagger", {"T": 7, "units": 5, "tags": 2}),
     ("shared", {"n": 3, "d": 5}),
     ("shared_late", {"n": 3, "d": 5}),
+    ("residual_lines", {"T": 3, "d": 5, "L": 6, "classes": 2}),
     ("stack", {"n": 5, "d": 6}),
     ("towers", {"T": 4, "vocab": 9, "d": 3})])
 def test_a_builders_import_counts_as_keras_at_other_sizes(name, values, builders, capsys):
@@ -429,6 +441,11 @@ def test_blocks_and_loops_that_cannot_be_written_as_such_are_inline(builders, ca
     assert "block mlp(d, hidden)(x):" in text and "repeat(L, mlp(d, 4*d))" in text
     assert "repeat(L + 1, dense(d))" in text
     assert "dense(k)(" in text and "dense(k + 1)(" in text and "block heads" not in text
+
+
+def test_a_loop_of_several_layers_repeats_its_lines(builders, capsys):
+    text = _import_builder(builders, "residual_lines", capsys)
+    assert "    repeat L:\n" in text and "    repeat L - 1:\n" in text and "        inputs = add()(inputs, " in text
 
 
 @pytest.mark.parametrize("name", ["fixed", "built"])

@@ -8,7 +8,8 @@ each layer applied (`Layer.__call__`), each call of one of the file's functions 
 block: its whole-number arguments become the block's parameters, as symbols of their own while it
 runs) and each `for _ in range(n)` of the file (`range` is a recording one while NAME runs, since
 the loop's count is known, with its formula, only there). A loop calling one block or one layer
-on the tensor it carries is `repeat(n, ...)`. What cannot be written as a block is written inline,
+on the tensor it carries is `repeat(n, ...)`, one of several lines `repeat n:` over them; consecutive
+calls of one block, `repeat(k, ...)` with k a number. What cannot be written as a block is written inline,
 its arguments' formulas put in; a model that still cannot be is written flat (keras_json).
 
 keras.Input keeps plain ints, so an input size equal to a parameter's default is that parameter
@@ -473,12 +474,46 @@ class _Structured:
     def loop(self, loop: _Loop, scope, later: set) -> list:
         iterations = [it for it in loop.iterations if it.items]
         symbolic = isinstance(loop.count, Size) and not loop.count.formula.is_number
-        if iterations and len(iterations) == len(loop.iterations) and (symbolic or loop.count in range(2, 10**9)) \
-                and all(len(it.items) == 1 for it in iterations):
-            folded = self.repeat(loop.count, [it.items[0] for it in iterations], scope, later)
+        if iterations and len(iterations) == len(loop.iterations) and (symbolic or loop.count in range(2, 10**9)):
+            folded = all(len(it.items) == 1 for it in iterations) and \
+                self.repeat(loop.count, [it.items[0] for it in iterations], scope, later)
+            folded = folded or self.repeated_lines(loop.count, iterations, scope, later)
             if folded:
                 return folded
         return self.items([item for it in iterations for item in it.items], scope, later)
+
+    def repeated_lines(self, count, iterations: list, scope, later: set) -> list | None:
+        """`repeat n:` over one iteration's lines, where each iteration reads only the tensor the last
+        one gave (the loop's tensor, rebound by the body's last line) and the lines are the same."""
+        made = [_produced(it.items) for it in iterations]
+        sources = [_consumed(it.items) - m for it, m in zip(iterations, made)]
+        if any(len(read) != 1 for read in sources):
+            return None
+        sources = [next(iter(read)) for read in sources]
+        last = made[-1] & later
+        if len(last) != 1 or sources[0] in later or sources[0] not in scope.names or \
+                any(m & later for m in made[:-1]):
+            return None
+        outputs = sources[1:] + list(last)
+        if any(out not in m for out, m in zip(outputs, made)):
+            return None
+        carried, texts, saved = scope.names[sources[0]], [], dict(self.instances)
+        for it, source, output in zip(iterations, sources, outputs):
+            inner = _Scope({source: carried}, set(scope.taken))
+            try:
+                lines = self.items(it.items, inner, {output})
+            except _Unwritable:
+                self.instances = saved
+                return None
+            target = inner.names.get(output)
+            if not lines or not lines[-1].startswith(f"{target} = "):
+                return None
+            texts.append(lines[:-1] + [f"{carried} = {lines[-1].split(' = ', 1)[1]}"])
+        if any(text != texts[0] for text in texts):
+            return None
+        scope.taken |= inner.taken
+        scope.names[outputs[-1]] = carried
+        return [f"repeat {self.writer.value(self.writer.resolved(count))}:"] + [f"    {line}" for line in texts[0]]
 
     def repeat(self, count, items: list, scope, later: set) -> list | None:
         """`repeat(n, one(...))(x)` where each item applies the same one block or layer to the last's
@@ -519,6 +554,21 @@ def _run(items: list, i: int) -> list:
             break
         run.append(item)
     return run
+
+
+def _produced(items) -> set:
+    """The tensors these items (and the items inside them) give."""
+    found = set()
+    for item in items:
+        if isinstance(item, _Applied):
+            found.update(map(id, item.outputs))
+        elif isinstance(item, _Call):
+            found.add(id(item.output))
+            found |= _produced(item.items)
+        else:
+            for iteration in item.iterations:
+                found |= _produced(iteration.items)
+    return found
 
 
 def _consumed(items) -> set:
