@@ -237,14 +237,18 @@ def test_an_exported_model_imports_back_with_its_formulas(file, name, tmp_path, 
         assert _figures(imported, values) == _figures(original, values), values
 
 
-def test_the_docs_exported_file_is_what_export_writes(capsys, monkeypatch):
-    """examples/keras/resnet50_keras.py, docs/import.md's round trip, is the export of today."""
+def test_the_docs_round_trip_files_are_what_export_and_import_write(tmp_path, capsys, monkeypatch):
+    """examples/keras/resnet50_keras.py and .sp, docs/import.md's round trip, are today's export and import."""
     from pathlib import Path
     from symparams.cli import main
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
     assert main(["export", "examples/zoo/resnet50_keras.sp", "--to", "keras"]) == 0
     assert capsys.readouterr().out == Path("examples/keras/resnet50_keras.py").read_text(), \
         "write it again: symparams export examples/zoo/resnet50_keras.sp --to keras > examples/keras/resnet50_keras.py"
+    written = tmp_path / "resnet50_keras.sp"
+    assert main(["import", "examples/keras/resnet50_keras.py:build", "-o", str(written)]) == 0
+    assert written.read_text() == Path("examples/keras/resnet50_keras.sp").read_text(), \
+        "write it again: symparams import examples/keras/resnet50_keras.py:build -o examples/keras/resnet50_keras.sp"
 
 
 # ---------------------------------------------------------------- docs/import.md's example

@@ -5,6 +5,7 @@ catalog by its Keras name and its config's keys are the catalog's arguments (the
 Keras), written only where they differ from the catalog's default. A functional model's layer
 calls (`inbound_nodes`) become lines in dependency order; a layer called several times is a bound
 instance applied several times; a nested model is a block; `trainable: false` is `trainable=false`.
+The Writer is keras_python's too: there the sizes in the configs are Sizes, written as formulas.
 """
 from __future__ import annotations
 
@@ -95,14 +96,14 @@ class Writer:
     it has that symbol's value) or a `Size` (the Python-builder import), written as its formula with
     `subs` applied: the formulas of a block function's arguments where its body is written inline."""
 
-    def __init__(self, symbols: dict, subs: dict | None = None):
+    def __init__(self, symbols: dict):
         for s in symbols:
             if not re.fullmatch(r"[A-Za-z_]\w*", s):
                 raise ImportProblem(f"--symbol {s}: a symbol's name is a word (letters, digits, _)")
         self.symbols = symbols
         self.by_value = {v: s for s, v in symbols.items()}
         self.used: set[str] = set()
-        self.subs = subs or {}
+        self.subs: dict = {}
         self.seen: dict = {}                     # the symbols the text written so far uses, in order
         self.blocks: list[str] = []
         self.block_names: dict[str, str] = {}    # a block's text -> its name

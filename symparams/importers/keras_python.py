@@ -264,7 +264,7 @@ class _Recorder:
                 kind = signature.parameters[key].kind
                 if isinstance(value, keras.KerasTensor):
                     call.tensors[key] = value
-                elif isinstance(value, int) and not isinstance(value, bool) and \
+                elif isinstance(value, int) and not isinstance(value, bool) and value > 0 and \
                         kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
                     call.sizes[key] = value
                     bound.arguments[key] = Size(int(value), symbol(key))
