@@ -447,6 +447,13 @@ def test_blocks_and_loops_that_cannot_be_written_as_such_are_inline(builders, ca
     assert "dense(k)(" in text and "dense(k + 1)(" in text and "block heads" not in text
 
 
+def test_a_symbol_naming_a_parameter_sets_its_default(builders, capsys):
+    import runpy
+    text = _import_builder(builders, "square", capsys, "--symbol", "H=20")
+    assert "model square(H = 20, W = 28, classes = 10):" in text
+    assert _at(symparams.parse(text, "m.sp"), {}) == _keras_counts(runpy.run_path(builders)["square"](H=20))
+
+
 def test_a_loop_of_several_layers_repeats_its_lines(builders, capsys):
     text = _import_builder(builders, "residual_lines", capsys)
     assert "    repeat L:\n" in text and "    repeat L - 1:\n" in text and "        inputs = add()(inputs, " in text

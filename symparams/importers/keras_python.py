@@ -49,6 +49,9 @@ def program(file: str, name: str, symbols: dict | None = None) -> str:
         return _program(builder, file, name, symbols, {}, None, {})
     parameters = {p.name: p.default for p in inspect.signature(builder).parameters.values()
                   if type(p.default) is int and p.default > 0 and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    symbols = dict(symbols or {})
+    for given in [s for s in symbols if s in parameters]:      # --symbol d=64 for a parameter d: built at 64
+        parameters[given] = symbols.pop(given)
     recorder = _Recorder(builder)
     with recorder:
         model = _build(builder, name, file, {p: Size(v, symbol(p)) for p, v in parameters.items()})
