@@ -382,6 +382,15 @@ def residual_lines(T=10, d=16, L=3, classes=4):
     return keras.Model(inputs, layers.Dense(classes)(layers.GlobalAveragePooling1D()(x)), name="residual_lines")
 
 
+def nested_loops(d=8, L=2, k=3):
+    x = inputs = keras.Input((d,))
+    for _ in range(L):
+        for _ in range(k):
+            x = mlp(x, d, d)
+        x = layers.Dense(d)(x)
+    return keras.Model(inputs, x, name="nested_loops")
+
+
 def stack(n=12, d=16):
     return keras.Sequential([keras.Input((n,)), layers.Dense(d), layers.Dense(d // 2)], name="stack")
 
@@ -425,6 +434,7 @@ def builders(tmp_path):
     ("shared", {"n": 3, "d": 5}),
     ("shared_late", {"n": 3, "d": 5}),
     ("residual_lines", {"T": 3, "d": 5, "L": 6, "classes": 2}),
+    ("nested_loops", {"d": 3, "L": 4, "k": 2}),
     ("stack", {"n": 5, "d": 6}),
     ("towers", {"T": 4, "vocab": 9, "d": 3})])
 def test_a_builders_import_counts_as_keras_at_other_sizes(name, values, builders, capsys):
@@ -457,6 +467,8 @@ def test_a_symbol_naming_a_parameter_sets_its_default(builders, capsys):
 def test_a_loop_of_several_layers_repeats_its_lines(builders, capsys):
     text = _import_builder(builders, "residual_lines", capsys)
     assert "    repeat L:\n" in text and "    repeat L - 1:\n" in text and "        inputs = add()(inputs, " in text
+    text = _import_builder(builders, "nested_loops", capsys)
+    assert "    repeat L:\n        mlp_out = repeat(k, mlp(d, d))(inputs)\n        inputs = dense(d)(mlp_out)\n" in text
 
 
 @pytest.mark.parametrize("name", ["fixed", "built"])

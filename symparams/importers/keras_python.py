@@ -521,7 +521,7 @@ class _Structured:
     def repeat(self, count, items: list, scope, later: set) -> list | None:
         """`repeat(n, one(...))(x)` where each item applies the same one block or layer to the last's
         output, and no other line reads the outputs in between."""
-        if any(id(_output(item)) in later for item in items[:-1]):
+        if any(isinstance(item, _Loop) for item in items) or any(id(_output(item)) in later for item in items[:-1]):
             return None
         texts = []
         for i, item in enumerate(items):
