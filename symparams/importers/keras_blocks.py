@@ -26,6 +26,8 @@ class Unwritable(Exception):
 
 
 class Structured:
+    """The lines of a functional model from its recorded build; the block definitions go to the writer."""
+
     def __init__(self, writer: Writer, model, recorder: Recorder, inputs: dict, parameters):
         self.writer, self.model, self.recorder, self.inputs = writer, model, recorder, inputs
         self.parameters = set(parameters)
