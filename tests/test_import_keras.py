@@ -7,7 +7,6 @@ import json
 import os
 
 import pytest
-import sympy as sp
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
@@ -181,32 +180,14 @@ def _formulas(model):
             "macs": model.macs, "output_shape": tuple(model.output_shape)}
 
 
-def _settings(model, count=12, seed=13):
-    """`count` random settings of the model's symbols (each within half to twice its default) at which
-    it is valid: every size positive and whole, every `where` holding."""
-    import random
-    rng, found = random.Random(seed), []
-    for _ in range(20 * count):
-        values = {s: rng.randint(max(1, int(v) // 2), 2 * int(v)) for s, v in model.defaults.items()}
-        try:
-            model.evaluate(values)
-        except SymparamsError:
-            continue
-        found.append(values)
-        if len(found) == count:
-            break
-    return found
-
-
 @pytest.mark.parametrize("file,name", ROUND_TRIP, ids=[f"{f.split('/')[-1]}-{n}" for f, n in ROUND_TRIP])
 def test_an_exported_model_imports_back_with_its_formulas(file, name, tmp_path, capsys, monkeypatch):
     """Export, build the written file's `build()` in Keras (counts as the original, and so do its
-    JSON's, imported), import that `build` back and compare the formulas: params, trainable, non-trainable, MACs and the output
-    shape. Formulas are compared by their free symbols (the same, structurally) and by their values
-    at the defaults and at 12 random valid settings of the symbols, not by sympy.simplify: the import
-    may write a size another way that is equal only on the model's domain (floor((S - 1)/2) + 1 for
-    a strided `same` convolution where the original wrote the padding). A repeat comes back a repeat,
-    and the header holds the model's symbols with their defaults."""
+    JSON's, imported), import that `build` back and compare the formulas — params, trainable,
+    non-trainable, MACs and the output shape — as sympy expressions: each is the same expression
+    as the original's (both in the canonical form every output prints), not merely equal where
+    sampled. A repeat comes back a repeat, and the header holds the model's symbols with their
+    defaults."""
     from pathlib import Path
     from symparams.cli import main
     monkeypatch.chdir(Path(__file__).resolve().parent.parent)
@@ -226,15 +207,7 @@ def test_an_exported_model_imports_back_with_its_formulas(file, name, tmp_path, 
     assert imported.defaults == original.defaults
     if "repeat(" in Path(file).read_text():
         assert "repeat(" in text
-    for key, expected in _formulas(original).items():
-        found = _formulas(imported)[key]
-        free = (lambda f: {s.name for s in sp.Tuple(*f).free_symbols}) if key == "output_shape" else \
-            (lambda f: {s.name for s in f.free_symbols})
-        assert free(found) == free(expected), key
-    settings = _settings(original)
-    assert len(settings) == 12
-    for values in [{}] + settings:
-        assert _figures(imported, values) == _figures(original, values), values
+    assert _formulas(imported) == _formulas(original)
 
 
 def test_the_docs_round_trip_files_are_what_export_and_import_write(tmp_path, capsys, monkeypatch):
