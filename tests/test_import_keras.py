@@ -384,6 +384,16 @@ class Custom(keras.Model):
         return self.dense(x)
 
 
+def clashing(input=8, dense=4):
+    # parameters the language reads otherwise: spelled input_ and dense_
+    x = keras.Input((input,))
+    return keras.Model(x, keyed(x, dense), name="clashing")
+
+
+def keyed(x, dense):
+    return layers.Dense(dense)(x)
+
+
 def fixed():
     x = keras.Input((64,))
     return keras.Model(x, layers.Dense(64)(layers.Dense(10)(x)), name="fixed")
@@ -408,6 +418,7 @@ def builders(tmp_path):
     ("shared_late", {"n": 3, "d": 5}),
     ("residual_lines", {"T": 3, "d": 5, "L": 6, "classes": 2}),
     ("nested_loops", {"d": 3, "L": 4, "k": 2}),
+    ("clashing", {"input": 3, "dense": 5}),
     ("stack", {"n": 5, "d": 6}),
     ("towers", {"T": 4, "vocab": 9, "d": 3})])
 def test_a_builders_import_counts_as_keras_at_other_sizes(name, values, builders, capsys):
@@ -415,7 +426,8 @@ def test_a_builders_import_counts_as_keras_at_other_sizes(name, values, builders
     program = symparams.parse(_import_builder(builders, name, capsys), "m.sp")
     build = runpy.run_path(builders)[name]
     assert _at(program, {}) == _keras_counts(build())
-    assert _at(program, values) == _keras_counts(build(**values))
+    from symparams.importers.keras_record import spelled
+    assert _at(program, {spelled(k): v for k, v in values.items()}) == _keras_counts(build(**values))
 
 
 def test_equal_sizes_are_told_apart_by_building_again(builders, capsys):

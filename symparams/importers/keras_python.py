@@ -24,7 +24,7 @@ from ..errors import SymparamsError
 from ..sized import Size
 from .keras_blocks import Structured, Unwritable, functional_config
 from .keras_json import ImportProblem, Writer
-from .keras_record import Probed, Recorder
+from .keras_record import Probed, Recorder, spelled
 
 
 def is_keras_source(file: str) -> bool:
@@ -46,11 +46,12 @@ def program(file: str, name: str, symbols: dict | None = None) -> str:
     parameters = {p.name: p.default for p in inspect.signature(builder).parameters.values()
                   if type(p.default) is int and p.default > 0 and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     symbols = dict(symbols or {})
-    for given in [s for s in symbols if s in parameters]:      # --symbol d=64 for a parameter d: built at 64
-        parameters[given] = symbols.pop(given)
+    for p in parameters:                     # --symbol d=64 for a parameter d: built at 64
+        for given in {p, spelled(p)} & set(symbols):
+            parameters[p] = symbols.pop(given)
     recorder = Recorder(builder)
     with recorder:
-        model = _build(builder, name, file, {p: Size(v, symbol(p)) for p, v in parameters.items()})
+        model = _build(builder, name, file, _sized(parameters))
     inputs = _input_sizes(builder, name, file, parameters, recorder.inputs_made)
     return _program(model, file, name, symbols, parameters, recorder, inputs)
 
@@ -66,17 +67,17 @@ def _program(model, file, name, symbols, parameters, recorder, inputs) -> str:
     lines = None
     if isinstance(model, Functional) and recorder is not None:
         try:
-            lines = Structured(writer, model, recorder, inputs, parameters).lines()
+            lines = Structured(writer, model, recorder, inputs, map(spelled, parameters)).lines()
         except Unwritable:
             writer = Writer(symbols or {})
             with Recorder(None) as flat:     # a build without blocks: every formula in NAME's parameters
-                model = _build(recorder.builder, name, file, {p: Size(v, symbol(p)) for p, v in parameters.items()})
+                model = _build(recorder.builder, name, file, _sized(parameters))
             inputs = dict(zip((made.name for made in flat.inputs_made), inputs.values()))
     if lines is None:
         config = _with_input_sizes(model, inputs)
         lines = writer.model(config, top=True)[1]
     header = [f"{s} = {v}" for s, v in writer.symbols.items() if s in writer.used] + \
-             [f"{p} = {v}" for p, v in parameters.items() if p in writer.seen]
+             [f"{spelled(p)} = {v}" for p, v in parameters.items() if spelled(p) in writer.seen]
     unused = [s for s in writer.symbols if s not in writer.used]
     if unused:
         raise ImportProblem(f"--symbol {unused[0]}={writer.symbols[unused[0]]}: no size in the model has that value",
@@ -91,6 +92,11 @@ def _program(model, file, name, symbols, parameters, recorder, inputs) -> str:
 
 
 # ------------------------------------------------------------------ running the user's code
+
+def _sized(parameters: dict) -> dict:
+    """The builder's keyword arguments: each parameter a Size whose formula is its symbol."""
+    return {p: Size(v, symbol(spelled(p))) for p, v in parameters.items()}
+
 
 def _builder(file: str, name: str):
     try:
@@ -135,7 +141,7 @@ def _input_sizes(builder, name, file, parameters: dict, made: list) -> dict:
         for shape, moved in zip(shapes, probe.inputs_made):
             for i, (d, m) in enumerate(zip(shape, moved.batch_shape[1:])):
                 if type(d) is int and d == parameters[p] and m == d + 1:
-                    shape[i] = Size(d, symbol(p))
+                    shape[i] = Size(d, symbol(spelled(p)))
     return {layer.name: tuple(shape) for layer, shape in zip(made, shapes)}
 
 

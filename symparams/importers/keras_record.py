@@ -14,6 +14,9 @@ import inspect
 
 from ..dims import symbol
 from ..sized import Size
+# A parameter's symbol is its name, or `name_` where the language reads the name otherwise (`input`,
+# a catalog layer's name): one spelling for the torch and the Keras import.
+from .torch_sizes import _spelled as spelled
 
 
 class Probed(BaseException):
@@ -128,8 +131,8 @@ class Recorder:
                     call.tensors[key] = value
                 elif isinstance(value, int) and not isinstance(value, bool) and value > 0 and \
                         kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
-                    call.sizes[key] = value
-                    bound.arguments[key] = Size(int(value), symbol(key))
+                    call.sizes[spelled(key)] = value
+                    bound.arguments[key] = Size(int(value), symbol(spelled(key)))
             recorder.stack[-1].items.append(call)
             recorder.stack.append(call)
             try:
