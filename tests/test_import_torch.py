@@ -282,15 +282,10 @@ NOT_EXPORTABLE = {
     "mobilenet_keras": "padding='same' only with stride 1",
     "resnet50_keras": "padding='same' only with stride 1",
     "densenet121_keras": "filters must be a positive whole-number size",     # C // 2 read at torch's layout
-    "bert_base": "layer first_token_1: declared by its formulas",            # declared layers: no torch module
-    "bert_large": "layer first_token_1: declared by its formulas",
-    "convnext_tiny": "layer layer_scale_1: declared by its formulas",
-    "lenet5": "layer s2: declared by its formulas",
-    "llama2_7b": "layer rotary_embedding_1: declared by its formulas",
-    "llama2_70b": "layer rotary_embedding_1: declared by its formulas",
-    "mixtral_8x7b": "layer rotary_embedding_1: declared by its formulas",
+    "lenet5": "layer s2: declared by its formulas",            # declared layers: no torch module
+    "llama2_70b": "torch.nn has no module for grouped_query_attention",
+    "mixtral_8x7b": "torch.nn has no module for grouped_query_attention",
     "swin_t": "layer window_attention_1: declared by its formulas",
-    "vit_b16": "layer class_token_1: declared by its formulas",
 }
 EXPORTABLE = [(file, name) for file, name in MODELS if name not in NOT_EXPORTABLE]
 

@@ -66,6 +66,10 @@ LAYERS = [
 # Layers only one framework has a module for.
 ONE_FRAMEWORK = [
     ("torch", "(6, 8)", "position_embedding(10)"), ("torch", "(6, 8)", "transformer_encoder_layer(8, 2, 16)"),
+    # torch_glue.py's modules for the prelude's layers and Llama's
+    ("torch", "(6, 8)", "first_token"), ("torch", "(3, 6, 8)", "first_token"), ("torch", "(6, 8)", "rotary_embedding"),
+    ("torch", "(6, 8)", "class_token"), ("torch", "(3, 6, 8)", "class_token"), ("torch", "(6, 8)", "layer_scale"),
+    ("torch", "(6, 8)", "gated_mlp(16)"), ("torch", "(6, 8)", "gated_mlp(16, use_bias=true, activation=gelu)"),
     ("keras", "(6, 8)", "grouped_query_attention(4, 4, 2)(x, x)"), ("keras", "(6,)", "repeat_vector(3)"),
     ("keras", "(6, 8)", "masking"), ("keras", "(6, 8, 4)", "time_distributed(dense(5))"),
     ("keras", "(6, 8, 8, 3)", "time_distributed(conv2d(4, 3))"),
@@ -107,8 +111,8 @@ NO_COUNTERPART = [
     ("keras", "(6, 8)", "unflatten(2, (2, 4))"), ("torch", "(6, 8)", "gaussian_dropout(0.1)"),
     ("keras", "(10, 10, 6)", "maxpool2d(3, strides=2, ceil_mode=true)"), ("keras", "(10, 10, 6)", "reflection_pad2d(1)"),
     ("keras", "(7, 5)", "lstm(6, proj_size=3)"), ("torch", "(7, 5)", "bidirectional(gru(6), merge_mode=sum)"),
-    ("torch", "(6, 8)", "gated_mlp(16)"), ("keras", "(6, 8)", "transformer_encoder_layer(8, 2, 16)"),
-    ("torch", "(6, 8)", "class_token"),
+    ("keras", "(6, 8)", "gated_mlp(16)"), ("keras", "(6, 8)", "transformer_encoder_layer(8, 2, 16)"),
+    ("keras", "(6, 8)", "class_token"),
     ("keras", "(6, 8)", "threshold(0.1, 2.0)"), ("keras", "(5,)", "lstm_cell(7)"), ("torch", "(6, 8)", "dot(2)(x, x)"),
     ("torch", "(8, 8, 3)", "random_flip"), ("keras", "(6, 8)", "bilinear(units=5)(x, x)"),
     ("torch", "(6, 8)", "max_unpool1d(2)(x, x)"),

@@ -59,6 +59,13 @@ def _layernorm(m):
     return f"layernorm({_flags(elementwise_affine=m.elementwise_affine, use_bias=m.bias is not None)[2:]})"
 
 
+def _rmsnorm(m):
+    if len(m.normalized_shape) != 1:
+        raise ImportProblem(f"RMSNorm over {len(m.normalized_shape)} axes {tuple(m.normalized_shape)} is not "
+                            "supported", hint="an RMSNorm over the last axis, or declare a layer")
+    return f"rmsnorm({_flags(elementwise_affine=m.elementwise_affine)[2:]})"
+
+
 def _pool(m, name, s):
     args = [f"pool_size={_size(m.kernel_size, s)}"]
     if m.stride is not None and _size(m.stride, s) != _size(m.kernel_size, s):
@@ -159,7 +166,7 @@ def _modules(s):
         nn.Conv1d: lambda m: _conv(m, 1, s), nn.Conv2d: lambda m: _conv(m, 2, s), nn.Conv3d: lambda m: _conv(m, 3, s),
         nn.BatchNorm1d: lambda m: _norm(m, "batchnorm1d"), nn.BatchNorm2d: lambda m: _norm(m, "batchnorm2d"),
         nn.BatchNorm3d: lambda m: _norm(m, "batchnorm3d"),
-        nn.LayerNorm: _layernorm,
+        nn.LayerNorm: _layernorm, nn.RMSNorm: _rmsnorm,
         nn.Embedding: lambda m: f"embedding({s(m.num_embeddings)}, {s(m.embedding_dim)})",
         nn.Dropout: lambda m: f"dropout(rate={m.p})",
         nn.MaxPool1d: lambda m: _pool(m, "maxpool1d", s), nn.MaxPool2d: lambda m: _pool(m, "maxpool2d", s),
@@ -232,6 +239,11 @@ class _Leaves:
         def merge(m):
             return f"concatenate(axis={m.dim})" if m.op == "concatenate" else f"{m.op}()"
 
+        def gated_mlp(m):
+            options = "" if m.gate.bias is None else ", use_bias=true"
+            act = self.table[type(m.activation)](m.activation)[:-2]
+            return f"gated_mlp({s(m.hidden)}{options}{'' if act == 'silu' else f', activation={act}'})"
+
         # class name -> (is it the glue, by its parts?, its catalog call)
         self.glue = {
             "PositionEmbedding": (lambda m: _only_child(m, "embedding", nn.Embedding), positions),
@@ -245,6 +257,12 @@ class _Leaves:
             "FirstOutput": (lambda m: _only_child(m, "module", nn.LSTMCell),
                             lambda m: self.table[nn.LSTMCell](m.module)),
             "Exponential": (_bare, lambda m: "activation(exponential)"),
+            "FirstToken": (_bare, lambda m: "first_token()"),
+            "RotaryEmbedding": (_bare, lambda m: "rotary_embedding()"),
+            "ClassToken": (lambda m: _one_vector(m, "token"), lambda m: "class_token()"),
+            "LayerScale": (lambda m: _one_vector(m, "gamma"), lambda m: "layer_scale()"),
+            "GatedMLP": (lambda m: [n for n, _ in m.named_children()] == ["gate", "up", "down", "activation"] and
+                         type(m.activation) in self.table, gated_mlp),
         }
 
     def __call__(self, m):
@@ -278,6 +296,11 @@ class _Leaves:
 def _only_child(m, attribute, cls):
     child = getattr(m, attribute, None)
     return child if isinstance(child, cls) and len(list(m.children())) == 1 else None
+
+
+def _one_vector(m, name) -> bool:
+    """Glue holding one learned vector of its width (ClassToken's token, LayerScale's gamma) and no module."""
+    return not list(m.children()) and [n for n, _ in m.named_parameters()] == [name]
 
 
 def _bare(m) -> bool:

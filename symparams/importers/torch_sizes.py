@@ -155,9 +155,9 @@ class Sizes:
             return False
 
     def position(self, text: str) -> str:
-        """A position table's length, remembered: an input of that length is most likely it."""
-        if text in self.symbols:
-            self.positions.add(text)
+        """A position table's length, remembered: an input of that length is most likely it, or an
+        input axis of a symbol the length is made of (ViT's H and W in (H//p)*(W//p) + 1)."""
+        self.positions |= {name for name in self.symbols if re.search(rf"\b{name}\b", text)}
         return text
 
     def inputs(self, shapes, runs) -> list:

@@ -57,7 +57,7 @@ MISSING = {
     **dict.fromkeys(("max_unpool1d", "max_unpool2d", "max_unpool3d"), Missing(
         "MaxUnpool needs the indices of a MaxPool(return_indices=True), which verify does not feed")),
     **dict.fromkeys(("gaussian_noise", "activity_regularization", "unit_normalization", "grouped_query_attention",
-                     "gated_mlp", "mixture_of_experts", "repeat_vector", "masking", "time_distributed", "dot",
+                     "mixture_of_experts", "repeat_vector", "masking", "time_distributed", "dot",
                      "normalization", "stacked_rnn_cells", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
                      "spectral_normalization", "reversible_embedding", "einsum_dense", "attention",
                      "additive_attention", "rescaling", "resizing", "center_crop", "random_crop",
@@ -554,12 +554,38 @@ def _cell(step):
     return [Make("FirstOutput", cell) if step.kind == "lstm_cell" else cell]
 
 
+# ---------------------------------------------------------------- the prelude's layers, Llama's and Mixtral's
+
+@builds("first_token")
+def _first_token(step):
+    return [Make("FirstToken")]
+
+
+@builds("rotary_embedding")
+def _rotary_embedding(step):
+    return [Make("RotaryEmbedding")]
+
+
+@builds("class_token", "layer_scale")
+def _learned_vector(step):
+    (x,) = step.input_shapes
+    return [Make("ClassToken" if step.kind == "class_token" else "LayerScale", x[-1])]
+
+
+@builds("gated_mlp")
+def _gated_mlp(step):
+    (x,) = step.input_shapes
+    cfg = step.config
+    gate = (activation(cfg["activation"]) or [Make("nn.Identity")])[0]
+    return [Make("GatedMLP", x[-1], cfg["hidden"], gate, bias=cfg["use_bias"])]
+
+
 def layer_call(step) -> Make:
-    """The one constructor call (a Sequential for a chain) that realises a step in torch."""
-    if declared_in_language(step.row.spec):
-        chain = declared_module(step, "torch", "nn.")
-        return chain[0]
+    """The one constructor call (a Sequential for a chain) that realises a step in torch: the
+    prelude's declared layers (catalog/prelude.sp) have rows here, a user's name their module."""
     build = TORCH.get(step.kind)
+    if build is None and declared_in_language(step.row.spec):
+        return declared_module(step, "torch", "nn.")[0]
     if build is None:
         raise NoCounterpart(f"verify has no torch mapping for '{step.kind}' yet")
     chain = build(step)

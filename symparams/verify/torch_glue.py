@@ -1,6 +1,10 @@
-"""Glue for what torch.nn has no module for: merging tensors, an RNN's last step, permuting axes.
+"""Glue for what torch.nn has no module for: merging tensors, an RNN's last step, permuting axes,
+the [CLS] token, rotary positions, Llama's gated MLP.
 
-None of these holds a weight: every count verify compares comes from torch.nn's own layers.
+Every weight is a torch.nn layer's (the MLP's are nn.Linear), so the counts
+verify compares come from torch.nn — except ClassToken's and LayerScale's: each holds one
+nn.Parameter, as torchvision's VisionTransformer (class_token) and ConvNeXt (layer_scale) do, and
+verify's count for those two comes from the glue itself.
 `symparams export` copies the classes it uses into the source it prints, so keep each one
 self-contained (only `torch` and `nn`).
 """
@@ -94,10 +98,75 @@ class FirstOutput(nn.Module):
         return self.module(*xs)[0]
 
 
+class FirstToken(nn.Module):
+    """The first position's features, (N, ..., t, n) -> (N, ..., n): BERT's pooler and ViT's head read [CLS]."""
+
+    def forward(self, x):
+        return x.select(-2, 0)
+
+
+class RotaryEmbedding(nn.Module):
+    """Rotary positions (RoPE, Su et al. 2021) on the last axis, as Llama applies them: feature i of the
+    first half and feature i of the second turn together by position * base**(-2i/n). No weights;
+    the angles are computed in forward, so the module holds no buffer either."""
+
+    def __init__(self, base=10000.0):
+        super().__init__()
+        self.base = base
+
+    def forward(self, x):
+        half = x.shape[-1] // 2
+        frequencies = self.base ** (-torch.arange(half, device=x.device, dtype=torch.float32) / half)
+        angles = torch.arange(x.shape[-2], device=x.device, dtype=torch.float32)[:, None] * frequencies
+        cos, sin = torch.cat([angles.cos()] * 2, -1).to(x.dtype), torch.cat([angles.sin()] * 2, -1).to(x.dtype)
+        rotated = torch.cat([-x[..., half:], x[..., :half]], -1)
+        return x * cos + rotated * sin
+
+
+class ClassToken(nn.Module):
+    """ViT's [CLS] token: one learned width-vector put in front of the sequence, (N, ..., t, n) -> (N, ..., t+1, n)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.width = width
+        self.token = nn.Parameter(torch.zeros(1, 1, width))
+
+    def forward(self, x):
+        token = self.token.expand(*x.shape[:-2], 1, self.width)
+        return torch.cat([token, x], dim=-2)
+
+
+class LayerScale(nn.Module):
+    """A learned scale per feature on the last axis, started at 1e-6 as ConvNeXt's (CaiT's LayerScale)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.width = width
+        self.gamma = nn.Parameter(torch.full((width,), 1e-6))
+
+    def forward(self, x):
+        return x * self.gamma
+
+
+class GatedMLP(nn.Module):
+    """Llama's MLP (SwiGLU with nn.SiLU): down(activation(gate(x)) * up(x)), three nn.Linear."""
+
+    def __init__(self, width, hidden, activation, bias=False):
+        super().__init__()
+        self.width, self.hidden = width, hidden
+        self.gate = nn.Linear(width, hidden, bias=bias)
+        self.up = nn.Linear(width, hidden, bias=bias)
+        self.down = nn.Linear(hidden, width, bias=bias)
+        self.activation = activation
+
+    def forward(self, x):
+        return self.down(self.activation(self.gate(x)) * self.up(x))
+
+
 class Exponential(nn.Module):
     def forward(self, x):
         return torch.exp(x)
 
 
 GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, Attention, PositionEmbedding, FirstOutput,
-                                          Exponential)}
+                                      FirstToken, RotaryEmbedding, ClassToken, LayerScale, GatedMLP, Exponential)}
