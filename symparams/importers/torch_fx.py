@@ -244,6 +244,13 @@ class _Leaves:
             act = self.table[type(m.activation)](m.activation)[:-2]
             return f"gated_mlp({s(m.hidden)}{options}{'' if act == 'silu' else f', activation={act}'})"
 
+        def grouped(m):
+            from ..sized import formula_of, sized
+            heads = m.num_query_heads     # the heads' width over them: d/h, exactly as the formulas divide
+            head_dim = sized(m.width // heads, formula_of(m.width) / formula_of(heads))
+            flags = _flags(use_bias=m.q_proj.bias is not None)
+            return f"grouped_query_attention({s(head_dim)}, {s(heads)}, {s(m.num_key_value_heads)}{flags})"
+
         # class name -> (is it the glue, by its parts?, its catalog call)
         self.glue = {
             "PositionEmbedding": (lambda m: _only_child(m, "embedding", nn.Embedding), positions),
@@ -263,6 +270,8 @@ class _Leaves:
             "LayerScale": (lambda m: _one_vector(m, "gamma"), lambda m: "layer_scale()"),
             "GatedMLP": (lambda m: [n for n, _ in m.named_children()] == ["gate", "up", "down", "activation"] and
                          type(m.activation) in self.table, gated_mlp),
+            "GroupedQueryAttention": (lambda m: [n for n, _ in m.named_children()] == ["q_proj", "k_proj", "v_proj",
+                                                                                     "o_proj"], grouped),
         }
 
     def __call__(self, m):
@@ -290,7 +299,7 @@ class _Leaves:
 
     def many_inputs(self, m) -> bool:
         """Glue taking several tensors, all of them data (a merge; attention's query, value, key)."""
-        return type(m) not in self.table and type(m).__name__ in ("Merge", "Attention")
+        return type(m) not in self.table and type(m).__name__ in ("Merge", "Attention", "GroupedQueryAttention")
 
 
 def _only_child(m, attribute, cls):

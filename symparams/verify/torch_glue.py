@@ -1,7 +1,7 @@
 """Glue for what torch.nn has no module for: merging tensors, an RNN's last step, permuting axes,
-the [CLS] token, rotary positions, Llama's gated MLP.
+the [CLS] token, rotary positions, Llama's gated MLP and grouped-query attention.
 
-Every weight is a torch.nn layer's (the MLP's are nn.Linear), so the counts
+Every weight is a torch.nn layer's (the MLP's and attention's are nn.Linear), so the counts
 verify compares come from torch.nn — except ClassToken's and LayerScale's: each holds one
 nn.Parameter, as torchvision's VisionTransformer (class_token) and ConvNeXt (layer_scale) do, and
 verify's count for those two comes from the glue itself.
@@ -163,10 +163,42 @@ class GatedMLP(nn.Module):
         return self.down(self.activation(self.gate(x)) * self.up(x))
 
 
+class GroupedQueryAttention(nn.Module):
+    """Llama's attention with num_key_value_heads (Keras's GroupQueryAttention), called as Keras calls
+    attention: (query, value[, key]), the output only. `width` is all query heads' features
+    (num_query_heads * head_dim, as nn.MultiheadAttention's embed_dim); each key/value head serves
+    num_query_heads / num_key_value_heads query heads. Four nn.Linear (q, k, v, o), all with or all
+    without biases. No mask: every query sees every key, as the formulas count."""
+
+    def __init__(self, query_dim, key_dim, value_dim, width, num_query_heads, num_key_value_heads, bias=True):
+        super().__init__()
+        self.width, self.num_query_heads, self.num_key_value_heads = width, num_query_heads, num_key_value_heads
+        kv_width = width // num_query_heads * num_key_value_heads
+        self.q_proj = nn.Linear(query_dim, width, bias=bias)
+        self.k_proj = nn.Linear(key_dim, kv_width, bias=bias)
+        self.v_proj = nn.Linear(value_dim, kv_width, bias=bias)
+        self.o_proj = nn.Linear(width, query_dim, bias=bias)
+
+    def forward(self, query, value, key=None):
+        key = value if key is None else key
+        group = self.num_query_heads // self.num_key_value_heads
+
+        def heads(x, proj, count, repeat=1):      # (..., t, count * head_dim) -> (..., count * repeat, t, head_dim)
+            x = proj(x).unflatten(-1, (count, -1)).transpose(-3, -2)
+            return x.repeat_interleave(repeat, dim=-3)
+
+        q = heads(query, self.q_proj, self.num_query_heads)
+        k = heads(key, self.k_proj, self.num_key_value_heads, group)
+        v = heads(value, self.v_proj, self.num_key_value_heads, group)
+        weights = torch.softmax(q @ k.transpose(-2, -1) / q.shape[-1] ** 0.5, dim=-1)
+        return self.o_proj((weights @ v).transpose(-3, -2).flatten(-2))
+
+
 class Exponential(nn.Module):
     def forward(self, x):
         return torch.exp(x)
 
 
 GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, Attention, PositionEmbedding, FirstOutput,
-                                      FirstToken, RotaryEmbedding, ClassToken, LayerScale, GatedMLP, Exponential)}
+                                      FirstToken, RotaryEmbedding, ClassToken, LayerScale, GatedMLP,
+                                      GroupedQueryAttention, Exponential)}
