@@ -283,7 +283,6 @@ NOT_EXPORTABLE = {
     "resnet50_keras": "padding='same' only with stride 1",
     "densenet121_keras": "filters must be a positive whole-number size",     # C // 2 read at torch's layout
     "lenet5": "layer s2: declared by its formulas",            # declared layers: no torch module
-    "mixtral_8x7b": "torch.nn has no module for mixture_of_experts",
     "swin_t": "layer window_attention_1: declared by its formulas",
 }
 EXPORTABLE = [(file, name) for file, name in MODELS if name not in NOT_EXPORTABLE]

@@ -1,6 +1,7 @@
-"""torch_glue.py's Llama modules against transformers' own (LlamaMLP, LlamaAttention with
-num_key_value_heads, LlamaRotaryEmbedding), built from configs on the meta device: the same weights,
-and MACs equal to what torch.utils.flop_counter.FlopCounterMode counts / 2."""
+"""torch_glue.py's Llama and Mixtral modules against transformers' own (LlamaMLP, LlamaAttention with
+num_key_value_heads, LlamaRotaryEmbedding, MixtralSparseMoeBlock), built from configs on the meta
+device: the same weights, and MACs equal to what torch.utils.flop_counter.FlopCounterMode counts / 2
+(the experts: see test_mixture_of_experts_is_mixtrals)."""
 import pytest
 import torch
 from torch import nn
@@ -8,7 +9,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import symparams
 from symparams.verify.torch_glue import ClassToken, FirstToken, GatedMLP, GroupedQueryAttention, LayerScale, \
-    RotaryEmbedding
+    MixtureOfExperts, RotaryEmbedding
 
 transformers = pytest.importorskip("transformers")
 from transformers.models.llama import modeling_llama  # noqa: E402
@@ -59,6 +60,24 @@ def test_grouped_query_attention_is_llamas_attention(d, heads, kv_heads, ff, bia
     flag = ", use_bias=false" if not bias else ""
     formula = _formula_macs(f"(10, {d})", f"y = grouped_query_attention({d // heads}, {heads}, {kv_heads}{flag})(x, x)")
     assert _macs(ours, x, x) == formula
+
+
+@pytest.mark.parametrize("d,ff,experts,top_k", [(32, 56, 4, 2), (48, 40, 8, 3)])
+def test_mixture_of_experts_is_mixtrals(d, ff, experts, top_k):
+    """The same weights (router and experts); FlopCounterMode counts every expert on every token, as
+    the glue runs them (the meta device cannot route by data), the formula the top_k a token runs:
+    the difference is exactly (experts - top_k) experts' 3*d*ff per token."""
+    from transformers.models.mixtral import modeling_mixtral
+    config = transformers.MixtralConfig(hidden_size=d, intermediate_size=ff, num_local_experts=experts,
+                                        num_experts_per_tok=top_k, num_attention_heads=4, num_key_value_heads=2,
+                                        vocab_size=32)
+    with torch.device("meta"):
+        theirs = modeling_mixtral.MixtralSparseMoeBlock(config)
+        ours = MixtureOfExperts(d, experts, ff, top_k=top_k)
+        x = torch.zeros(1, 10, d)
+    assert _params(ours) == _params(theirs)
+    formula = _formula_macs(f"(10, {d})", f"y = mixture_of_experts({experts}, {ff}, top_k={top_k})(x)")
+    assert _macs(ours, x) == formula + 10 * (experts - top_k) * 3 * d * ff
 
 
 def test_rotary_embedding_is_llamas():

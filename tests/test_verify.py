@@ -72,6 +72,8 @@ ONE_FRAMEWORK = [
     ("torch", "(6, 8)", "gated_mlp(16)"), ("torch", "(6, 8)", "gated_mlp(16, use_bias=true, activation=gelu)"),
     ("torch", "(6, 8)", "grouped_query_attention(4, 4, 2)(x, x)"),
     ("torch", "(6, 8)", "grouped_query_attention(3, 4, 1, use_bias=false)(x, x)"),
+    ("torch", "(6, 8)", "mixture_of_experts(4, 16)"),
+    ("torch", "(6, 8)", "mixture_of_experts(4, 16, top_k=1, gated=false, use_bias=true)"),
     ("keras", "(6, 8)", "grouped_query_attention(4, 4, 2)(x, x)"), ("keras", "(6,)", "repeat_vector(3)"),
     ("keras", "(6, 8)", "masking"), ("keras", "(6, 8, 4)", "time_distributed(dense(5))"),
     ("keras", "(6, 8, 8, 3)", "time_distributed(conv2d(4, 3))"),

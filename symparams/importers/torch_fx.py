@@ -251,6 +251,12 @@ class _Leaves:
             flags = _flags(use_bias=m.q_proj.bias is not None)
             return f"grouped_query_attention({s(head_dim)}, {s(heads)}, {s(m.num_key_value_heads)}{flags})"
 
+        def experts(m):
+            first = m.experts[0]
+            bias = (first.gate if m.gated else first[0]).bias is not None
+            options = f", top_k={s(m.top_k)}" + _flags(gated=m.gated) + (", use_bias=true" if bias else "")
+            return f"mixture_of_experts({s(m.num_experts)}, {s(m.hidden)}{options})"
+
         # class name -> (is it the glue, by its parts?, its catalog call)
         self.glue = {
             "PositionEmbedding": (lambda m: _only_child(m, "embedding", nn.Embedding), positions),
@@ -272,6 +278,7 @@ class _Leaves:
                          type(m.activation) in self.table, gated_mlp),
             "GroupedQueryAttention": (lambda m: [n for n, _ in m.named_children()] == ["q_proj", "k_proj", "v_proj",
                                                                                      "o_proj"], grouped),
+            "MixtureOfExperts": (lambda m: [n for n, _ in m.named_children()] == ["router", "experts"], experts),
         }
 
     def __call__(self, m):

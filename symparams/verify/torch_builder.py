@@ -56,7 +56,7 @@ MISSING = {
     "gaussian_dropout": Missing("torch.nn has no GaussianDropout"),
     **dict.fromkeys(("max_unpool1d", "max_unpool2d", "max_unpool3d"), Missing(
         "MaxUnpool needs the indices of a MaxPool(return_indices=True), which verify does not feed")),
-    **dict.fromkeys(("gaussian_noise", "activity_regularization", "unit_normalization", "mixture_of_experts", "repeat_vector", "masking", "time_distributed", "dot",
+    **dict.fromkeys(("gaussian_noise", "activity_regularization", "unit_normalization", "repeat_vector", "masking", "time_distributed", "dot",
                      "normalization", "stacked_rnn_cells", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
                      "spectral_normalization", "reversible_embedding", "einsum_dense", "attention",
                      "additive_attention", "rescaling", "resizing", "center_crop", "random_crop",
@@ -587,6 +587,14 @@ def _grouped_query_attention(step):
     heads = cfg["num_query_heads"]       # the heads' width, so that d/h is written d, not d // h * h
     return [Make("GroupedQueryAttention", q[-1], k[-1], v[-1], heads * cfg["head_dim"], heads,
                  cfg["num_key_value_heads"], bias=cfg["use_bias"])]
+
+
+@builds("mixture_of_experts")
+def _mixture_of_experts(step):
+    (x,) = step.input_shapes
+    cfg = step.config
+    return [Make("MixtureOfExperts", x[-1], cfg["num_experts"], cfg["hidden"], top_k=cfg["top_k"], gated=cfg["gated"],
+                 bias=cfg["use_bias"])]
 
 
 def layer_call(step) -> Make:

@@ -1,12 +1,12 @@
 """Glue for what torch.nn has no module for: merging tensors, an RNN's last step, permuting axes,
-the [CLS] token, rotary positions, Llama's gated MLP and grouped-query attention.
+the [CLS] token, rotary positions, Llama's gated MLP and grouped-query attention, Mixtral's experts.
 
-Every weight is a torch.nn layer's (the MLP's and attention's are nn.Linear), so the counts
+Every weight is a torch.nn layer's (the MLP's, attention's and experts' are nn.Linear), so the counts
 verify compares come from torch.nn — except ClassToken's and LayerScale's: each holds one
 nn.Parameter, as torchvision's VisionTransformer (class_token) and ConvNeXt (layer_scale) do, and
 verify's count for those two comes from the glue itself.
-`symparams export` copies the classes it uses into the source it prints, so keep each one
-self-contained (only `torch` and `nn`).
+`symparams export` copies the classes it uses into the source it prints (and the glue classes those
+build, as MixtureOfExperts's GatedMLP), so keep each one self-contained (only `torch` and `nn`).
 """
 import torch
 from torch import nn
@@ -194,6 +194,33 @@ class GroupedQueryAttention(nn.Module):
         return self.o_proj((weights @ v).transpose(-3, -2).flatten(-2))
 
 
+class MixtureOfExperts(nn.Module):
+    """Mixtral's sparse MoE block: a router (nn.Linear, no bias) picks top_k of num_experts feed-forward
+    networks for each token, whose outputs are summed weighted by the softmax of the chosen logits.
+    The experts, an nn.ModuleList, are GatedMLPs (SwiGLU) or, not gated, two nn.Linear around a SiLU.
+    Every expert runs on every token, the unchosen weighted 0: which expert a token takes is data, and
+    the meta device verify builds on cannot route by data. So FlopCounterMode counts num_experts
+    experts' MACs per token where the formula counts the top_k a sparse implementation runs."""
+
+    def __init__(self, width, num_experts, hidden, top_k=2, gated=True, bias=False):
+        super().__init__()
+        self.num_experts, self.hidden, self.top_k, self.gated = num_experts, hidden, top_k, gated
+        self.router = nn.Linear(width, num_experts, bias=False)
+
+        def expert():
+            if gated:
+                return GatedMLP(width, hidden, nn.SiLU(), bias=bias)
+            return nn.Sequential(nn.Linear(width, hidden, bias=bias), nn.SiLU(), nn.Linear(hidden, width, bias=bias))
+        self.experts = nn.ModuleList([expert() for _ in range(num_experts)])
+
+    def forward(self, x):
+        logits = self.router(x)
+        top, chosen = logits.topk(self.top_k, dim=-1)
+        weights = torch.zeros_like(logits).scatter(-1, chosen, top.softmax(dim=-1))
+        outputs = torch.stack([expert(x) for expert in self.experts], dim=-1)
+        return (outputs * weights.unsqueeze(-2)).sum(dim=-1)
+
+
 class Exponential(nn.Module):
     def forward(self, x):
         return torch.exp(x)
@@ -201,4 +228,4 @@ class Exponential(nn.Module):
 
 GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, Attention, PositionEmbedding, FirstOutput,
                                       FirstToken, RotaryEmbedding, ClassToken, LayerScale, GatedMLP,
-                                      GroupedQueryAttention, Exponential)}
+                                      GroupedQueryAttention, MixtureOfExperts, Exponential)}

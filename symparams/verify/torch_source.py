@@ -200,9 +200,13 @@ def _preamble(used: set) -> list:
     """The imports, and the glue classes the calls use (copied from torch_glue.py's own text, so the
     source stands alone and torch need not be imported to write it)."""
     text = Path(__file__).with_name("torch_glue.py").read_text()
+    classes = [node for node in ast.parse(text).body if isinstance(node, ast.ClassDef)]
+    glue = {node.name for node in classes}
+    # and the glue a used class builds (MixtureOfExperts's GatedMLP experts), defined above it
+    built = {n.id for node in classes if node.name in used for n in ast.walk(node) if isinstance(n, ast.Name)}
     lines = ["import torch", "from torch import nn", ""]
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.ClassDef) and node.name in used:
+    for node in classes:
+        if node.name in used or node.name in built & glue:
             lines += ["", ast.get_source_segment(text, node).rstrip(), ""]
     return lines
 
