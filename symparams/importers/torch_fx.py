@@ -242,6 +242,7 @@ class _Leaves:
         def gated_mlp(m):
             options = "" if m.gate.bias is None else ", use_bias=true"
             act = self.table[type(m.activation)](m.activation)[:-2]
+            act = "none" if act == "identity" else act        # export's nn.Identity for activation=none
             return f"gated_mlp({s(m.hidden)}{options}{'' if act == 'silu' else f', activation={act}'})"
 
         def grouped(m):

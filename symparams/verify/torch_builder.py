@@ -56,9 +56,9 @@ MISSING = {
     "gaussian_dropout": Missing("torch.nn has no GaussianDropout"),
     **dict.fromkeys(("max_unpool1d", "max_unpool2d", "max_unpool3d"), Missing(
         "MaxUnpool needs the indices of a MaxPool(return_indices=True), which verify does not feed")),
-    **dict.fromkeys(("gaussian_noise", "activity_regularization", "unit_normalization", "repeat_vector", "masking", "time_distributed", "dot",
-                     "normalization", "stacked_rnn_cells", "conv_lstm1d", "conv_lstm2d", "conv_lstm3d",
-                     "spectral_normalization", "reversible_embedding", "einsum_dense", "attention",
+    **dict.fromkeys(("gaussian_noise", "activity_regularization", "unit_normalization", "repeat_vector", "masking",
+                     "time_distributed", "dot", "normalization", "stacked_rnn_cells", "conv_lstm1d", "conv_lstm2d",
+                     "conv_lstm3d", "spectral_normalization", "reversible_embedding", "einsum_dense", "attention",
                      "additive_attention", "rescaling", "resizing", "center_crop", "random_crop",
                      "category_encoding", "discretization", "mel_spectrogram", "stft_spectrogram",
                      *AUGMENTATION_NAMES), Missing(_NO_MODULE)),
@@ -584,7 +584,7 @@ def _grouped_query_attention(step):
     cfg = step.config
     q, v = step.input_shapes[0], step.input_shapes[1]
     k = step.input_shapes[2] if len(step.input_shapes) == 3 else v
-    heads = cfg["num_query_heads"]       # the heads' width, so that d/h is written d, not d // h * h
+    heads = cfg["num_query_heads"]   # their width h * (d/h) is d: export writes no d // h, import reads d/h back
     return [Make("GroupedQueryAttention", q[-1], k[-1], v[-1], heads * cfg["head_dim"], heads,
                  cfg["num_key_value_heads"], bias=cfg["use_bias"])]
 
