@@ -22,9 +22,10 @@ import runpy
 from ..dims import symbol
 from ..errors import SymparamsError
 from ..sized import Size
+from . import spelled
 from .keras_blocks import Structured, Unwritable, functional_config
 from .keras_json import ImportProblem, Writer
-from .keras_record import Probed, Recorder, spelled
+from .keras_record import Probed, Recorder
 
 
 def is_keras_source(file: str) -> bool:

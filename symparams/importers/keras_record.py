@@ -16,7 +16,7 @@ from ..dims import symbol
 from ..sized import Size
 # A parameter's symbol is its name, or `name_` where the language reads the name otherwise (`input`,
 # a catalog layer's name): one spelling for the torch and the Keras import.
-from .torch_sizes import _spelled as spelled
+from . import spelled
 
 
 class Probed(BaseException):

@@ -18,6 +18,7 @@ import sympy as sp
 from ..dims import symbol
 from ..errors import SymparamsError
 from ..sized import Size, language
+from . import spelled
 
 
 class ImportProblem(SymparamsError):
@@ -42,8 +43,8 @@ class Constructor:
 
     def __init__(self, make, values: dict):
         self.make = make
-        self.parameters = {_spelled(name): name for name in values}
-        self.values = {_spelled(name): value for name, value in values.items()}
+        self.parameters = {spelled(name): name for name in values}
+        self.values = {spelled(name): value for name, value in values.items()}
 
     def build(self):
         return self._call({name: Size(value, symbol(name)) for name, value in self.values.items()})
@@ -56,11 +57,6 @@ class Constructor:
         import torch
         with torch.device("meta"):
             return self.make(**{self.parameters[name]: value for name, value in kwargs.items()})
-
-
-def _spelled(name: str) -> str:
-    from ..catalog import lookup
-    return f"{name}_" if name in ("input", "true", "false") or lookup(name) is not None else name
 
 
 class Sizes:
