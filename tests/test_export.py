@@ -216,3 +216,19 @@ def test_exported_broadcasting_merges_run(tmp_path, capsys, to):
         with keras.device("meta"):
             exec(compile(source, "<export>", "exec"), namespace)
         assert tuple(namespace["model"].output.shape) == (None, 5, 6)
+
+
+def test_a_block_tensor_named_as_a_symbol_is_renamed_in_keras(tmp_path, capsys):
+    """A Keras block function takes its tensors and the symbols its sizes use: a tensor `d` beside the
+    symbol `d` is written `d_`, and build() at other sizes has the formula's count there."""
+    import keras
+    path = tmp_path / "clash.sp"
+    path.write_text("block blk(u)(d):\n    h = dense(u)(d)\n    return dense(u)(h)\n\n"
+                    "model m(d = 8, L = 2):\n    h2 = input (d)\n    x = blk(d)(h2)\n    x = repeat(L, blk(d))(x)\n")
+    source = exported(capsys, path, "--to", "keras")
+    assert "def blk(d_, d):" in source
+    namespace = {}
+    with keras.device("meta"):
+        exec(compile(source, "<export>", "exec"), namespace)
+        built = namespace["build"](d=5, L=3)
+    assert built.count_params() == symparams.load(path, convention="keras").evaluate({"d": 5, "L": 3}).params

@@ -104,7 +104,7 @@ class _Writer:
         scope.local[group.output] = out
 
     def params(self, group) -> list:
-        return body_params(group, self.by_name, RESERVED)
+        return body_params(group, self.by_name, self.reserved)
 
     def repeated(self, group, params, outer) -> tuple:
         body = group.copies[0]
