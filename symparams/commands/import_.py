@@ -72,22 +72,14 @@ def _symbols(given: list, distinct: bool = True) -> dict:
 
 def _torch_program(file: str, name: str, inputs: list, ints: bool, symbols: dict) -> str:
     """Build NAME from FILE.py on the meta device (no memory for weights) and trace it."""
-    import runpy
     from ..errors import ArgumentError, SymparamsError
-    from ..importers import torch_fx
+    from ..importers import defined, torch_fx
     from .common import parse_number
     if not inputs:
         raise ArgumentError("a PyTorch module needs the shape of its input: --input 3,224,224 (batch left out)")
     shapes = [tuple(parse_number(size, "an --input size") for size in shape.split(",")) for shape in inputs]
+    make = defined(file, name)
     try:
-        namespace = runpy.run_path(file)
-    except OSError as e:
-        raise SymparamsError(f"cannot read the file: {e.strerror}").attach(None, file) from None
-    except Exception as e:     # the user's code failed: say where, not as our bug
-        raise SymparamsError(f"running {file} failed: {type(e).__name__}: {e}").attach(None, file) from None
-    if name not in namespace:
-        raise SymparamsError(f"{file} defines no '{name}'").attach(None, file)
-    try:
-        return torch_fx.imported(namespace[name], shapes, ints, symbols, source=f"{file}:{name}")
+        return torch_fx.imported(make, shapes, ints, symbols, source=f"{file}:{name}")
     except SymparamsError as e:
         raise e.attach(None, file) from None

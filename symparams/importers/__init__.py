@@ -1,4 +1,7 @@
 """Importers: models described elsewhere (a Hugging Face config, ...) written as symparams programs."""
+from __future__ import annotations
+
+import inspect
 
 
 def spelled(name: str) -> str:
@@ -6,3 +9,31 @@ def spelled(name: str) -> str:
     `true`, a layer's name such as `dense`) gets a trailing `_`."""
     from ..catalog import lookup
     return f"{name}_" if name in ("input", "true", "false") or lookup(name) is not None else name
+
+
+def defined(file: str, name: str, what: str = "", hint: str | None = None):
+    """NAME as FILE.py defines it (`what` it must be, for the message where it is not). Running the
+    file runs the user's code: its failure is reported as theirs, at the file, never as ours."""
+    import runpy
+    from ..errors import SymparamsError
+    try:
+        namespace = runpy.run_path(file)
+    except OSError as e:
+        raise SymparamsError(f"cannot read the file: {e.strerror}").attach(None, file) from None
+    except Exception as e:
+        raise SymparamsError(f"running {file} failed: {type(e).__name__}: {e}").attach(None, file) from None
+    if name not in namespace or (what and not callable(namespace[name])):
+        raise SymparamsError(f"{file} defines no {what + ' ' if what else ''}'{name}'", hint=hint).attach(None, file)
+    return namespace[name]
+
+
+def size_parameters(make) -> dict:
+    """NAME -> default of a constructor's keyword parameters whose default is a positive int (a
+    symbol's default is at least 1; bools are flags)."""
+    try:
+        signature = inspect.signature(make)
+    except (TypeError, ValueError):       # a builtin or C-level callable: nothing to read
+        return {}
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {name: p.default for name, p in signature.parameters.items()
+            if p.kind in kinds and type(p.default) is int and p.default > 0}

@@ -14,15 +14,13 @@ stopped once the inputs are made); otherwise it stays a number.
 """
 from __future__ import annotations
 
-import inspect
 import os
 import re
-import runpy
 
 from ..dims import symbol
 from ..errors import SymparamsError
 from ..sized import Size
-from . import spelled
+from . import defined, size_parameters, spelled
 from .keras_blocks import Structured, Unwritable, functional_config
 from .keras_json import ImportProblem, Writer
 from .keras_record import Probed, Recorder
@@ -41,11 +39,11 @@ def is_keras_source(file: str) -> bool:
 def program(file: str, name: str, symbols: dict | None = None) -> str:
     os.environ.setdefault("KERAS_BACKEND", "torch")     # Keras's own default, tensorflow, is rarely installed
     import keras
-    builder = _builder(file, name)
+    builder = defined(file, name, "function or class",
+                      hint="NAME builds a keras.Model from its parameters, or is one")
     if isinstance(builder, keras.Model):        # a model the file built: its numbers, --symbol by value
         return _program(builder, file, name, symbols, {}, None, {})
-    parameters = {p.name: p.default for p in inspect.signature(builder).parameters.values()
-                  if type(p.default) is int and p.default > 0 and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    parameters = size_parameters(builder)
     symbols = dict(symbols or {})
     for p in parameters:                     # --symbol d=64 for a parameter d: built at 64
         for given in {p, spelled(p)} & set(symbols):
@@ -97,19 +95,6 @@ def _program(model, file, name, symbols, parameters, recorder, inputs) -> str:
 def _sized(parameters: dict) -> dict:
     """The builder's keyword arguments: each parameter a Size whose formula is its symbol."""
     return {p: Size(v, symbol(spelled(p))) for p, v in parameters.items()}
-
-
-def _builder(file: str, name: str):
-    try:
-        namespace = runpy.run_path(file)
-    except OSError as e:
-        raise SymparamsError(f"cannot read the file: {e.strerror}").attach(None, file) from None
-    except Exception as e:     # the user's code failed: say where, not as our bug
-        raise SymparamsError(f"running {file} failed: {type(e).__name__}: {e}").attach(None, file) from None
-    if not callable(namespace.get(name)):
-        raise SymparamsError(f"{file} defines no function or class '{name}'",
-                             hint="NAME builds a keras.Model from its parameters, or is one").attach(None, file)
-    return namespace[name]
 
 
 def _build(builder, name: str, file: str, sizes: dict):

@@ -13,7 +13,8 @@ from __future__ import annotations
 import operator
 import re
 
-from .torch_sizes import Constructor, ImportProblem, Sizes, size_parameters
+from . import size_parameters
+from .torch_sizes import Constructor, ImportProblem, Sizes
 
 
 def _conv(m, dims, s):

@@ -10,7 +10,6 @@ parameter keeps its older meaning: every plain size equal to VALUE is NAME.
 """
 from __future__ import annotations
 
-import inspect
 import re
 
 import sympy as sp
@@ -23,17 +22,6 @@ from . import spelled
 
 class ImportProblem(SymparamsError):
     kind = "import error"
-
-
-def size_parameters(make) -> dict:
-    """NAME -> default of the constructor's keyword parameters with an int default (bools are flags)."""
-    try:
-        signature = inspect.signature(make)
-    except (TypeError, ValueError):       # a builtin or C-level callable: nothing to read
-        return {}
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return {name: p.default for name, p in signature.parameters.items()
-            if p.kind in kinds and type(p.default) is int}
 
 
 class Constructor:
