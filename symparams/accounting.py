@@ -220,10 +220,7 @@ RECOMPUTE = ("none", "selective", "full")
 
 
 def check_recompute(recompute: str) -> str:
-    if recompute not in RECOMPUTE:
-        raise ArgumentError(f"unknown recomputation '{recompute}'",
-                            hint=did_you_mean(recompute, RECOMPUTE) or "choose one of " + ", ".join(RECOMPUTE))
-    return recompute
+    return _choice(recompute, RECOMPUTE, "recomputation")
 
 
 def recomputed_macs(model_or_row, recompute: str = "full", tp=1):

@@ -259,31 +259,25 @@ def _run(items: list, i: int) -> list:
 
 def _produced(items) -> set:
     """The tensors these items (and the items inside them) give."""
-    found = set()
-    for item in items:
-        if isinstance(item, Applied):
-            found.update(map(id, item.outputs))
-        elif isinstance(item, Call):
-            found.add(id(item.output))
-            found |= _produced(item.items)
-        else:
-            for iteration in item.iterations:
-                found |= _produced(iteration.items)
-    return found
+    return _tensors(items, lambda a: a.outputs, lambda c: [c.output])
 
 
 def _consumed(items) -> set:
     """The tensors these items (and the items inside them) read."""
+    return _tensors(items, lambda a: a.inputs, lambda c: c.tensors.values())
+
+
+def _tensors(items, of_applied, of_call) -> set:
     found = set()
     for item in items:
         if isinstance(item, Applied):
-            found.update(map(id, item.inputs))
+            found.update(map(id, of_applied(item)))
         elif isinstance(item, Call):
-            found.update(map(id, item.tensors.values()))
-            found |= _consumed(item.items)
+            found.update(map(id, of_call(item)))
+            found |= _tensors(item.items, of_applied, of_call)
         else:
             for iteration in item.iterations:
-                found |= _consumed(iteration.items)
+                found |= _tensors(iteration.items, of_applied, of_call)
     return found
 
 
