@@ -1,25 +1,23 @@
-"""What sizing a large model takes beyond its parameter count, in closed form from its rows.
+"""What sizing a large model takes beyond its parameter count, read off the graph's layer facts.
 
-Every quantity is per example (one sequence) unless `batch` is given (the model's batch symbol
-for --per-batch), an exact sympy expression in the model's symbols:
+Every figure is a walk over the graph (symparams/graph.py) that reads what each layer states
+about itself (catalog/facts.py: the attention it computes, what it keeps for backward, how tensor
+parallelism splits it, the parameters one example uses). No layer is known here by its name, so
+a layer declared in the language gets its figures from the facts it states.
 
-* active -- parameters one token uses: a mixture of experts counts its router and top_k experts.
-* training_flops -- one training step: the forward (2 FLOPs per multiply-accumulate), the
-  backward at twice the forward (a gradient for the input and one for the weight of every
-  matrix product), and the forward that recomputation repeats: `full` the repeated blocks'
-  (each repetition keeps only its input), `selective` the attention scores and the weighted
-  sum (Korthikanti et al. 2022). Megatron-LM's Eq. 3 (Narayanan et al. 2021) is this count
-  for GPT with `full`. The approximations 6N and PaLM's 6N + 12LHQT are given beside it.
-* kv_cache -- bytes of keys and values a generating model keeps: every attention layer's
-  kv_heads * (key_dim + value_dim) per cached position.
-* activations -- bytes saved for the backward pass, by what each layer type keeps (below);
-  Korthikanti et al.'s 34sbh + 5as^2b per GPT layer at 16 bits.
+Per example (one sequence) unless `batch` is given:
+
+* active -- parameters one token uses (a mixture of experts: its router and top_k experts).
+* training_flops -- one training step: forward (2 FLOPs a multiply-accumulate), backward at twice
+  the forward, and the forward that recomputation repeats: `full` the repeated blocks' (each
+  repetition keeps only its input), `selective` the attention scores and weighted sums
+  (Korthikanti et al. 2022). approximations(): 6N and PaLM's 6N + 12LHQT beside it.
+* kv_cache -- bytes a generating model keeps: each attention's cached positions times its
+  numbers per position (catalog/facts.py Attention.cached_numbers).
+* activations -- bytes kept for the backward pass, by a rule (facts.RULES): what transformers'
+  modules really keep under an attention implementation, or Korthikanti et al.'s accounting.
 * training_memory -- bytes per device of weights, gradients and optimizer states under data
-  parallelism and ZeRO (Rajbhandari et al. 2020), tensor parallelism as Megatron-LM splits
-  layers, and pipeline stages; and the activations when asked.
-
-All access to the graph (symparams/graph.py) is in the few functions right below, so the rest
-reads layers by kind and size.
+  parallelism and ZeRO, tensor and pipeline parallelism; and the activations when asked.
 """
 from __future__ import annotations
 
@@ -27,191 +25,186 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import units
+from .catalog import facts
 from .dims import product, total
 from .errors import ArgumentError, did_you_mean
-from .memory import dtype_bytes
+
+
+def choice(value, choices, what):
+    if value not in choices:
+        raise ArgumentError(f"unknown {what} '{value}'", hint=did_you_mean(value, choices) or
+                            "choose one of " + ", ".join(choices))
+    return value
+
+
+def devices(n, what):
+    n = sp.sympify(n)
+    if n.is_number and not (n.is_Integer and n > 0):
+        raise ArgumentError(f"the number of {what} devices must be a positive whole number, found {n}")
+    return n
 
 
 # ---------------------------------------------------------------- reading the graph
 
-def _nodes(source) -> list:
+def nodes_of(source) -> list:
     """The graph nodes a quantity sums over: a model's top level, or one row's (or node's) own."""
     if hasattr(source, "graph"):
         return source.graph.nodes
     return [getattr(source, "node", source)]
 
 
-def _kind(node) -> str | None:
-    """The catalog entry's name (`dense`, `multihead_attention`); None for a block call or repeat."""
-    return node.spec.name if node.kind == "layer" and node.spec is not None else None
-
-
-def _config(node) -> dict:
-    return node.config
-
-
-def _name(node) -> str:
-    return node.name
-
-
-def _input_shapes(node) -> list:
-    return node.input_shapes
-
-
-def _first_producer(node):
-    """The node whose output is the node's first input (None for a model's or a body's input)."""
-    return node.inputs[0].node if node.inputs else None
-
-
-def _distinct_input_shapes(node) -> list:
-    """The input shapes, each tensor once: self-attention's (a, a) reads one tensor."""
-    seen, out = set(), []
-    for tensor in node.inputs:
-        if id(tensor) not in seen:
-            seen.add(id(tensor))
-            out.append(tensor.shape)
-    return out
-
-
-def _output_shape(node) -> tuple:
-    return node.shape
-
-
-def _children(node) -> list:
-    return node.children
-
-
-def _repeat_count(node):
+def _count(node):
     """A repeat's count (its children are the body, derived once); None for any other node."""
     return node.count if node.kind == "repeat" else None
 
 
-def _made_once(node, child) -> bool:
-    """A repeat's body node whose instance was made outside the body: its weights exist once."""
-    return node.body is not None and child in node.body.once
-
-
-def _macs(node):
-    return sp.sympify(node.macs)
-
-
-def _weights(node, trainable: bool = False):
-    return sp.sympify(node.trainable if trainable else node.params)
-
-
-def _active(node):
-    """Parameters one example uses: a mixture of experts counts the experts it routes to."""
-    return sp.sympify(node.active)
-
-
-def _leaves(nodes, times=sp.Integer(1)):
-    """(layer node, how often it runs per example): the layers inside blocks and repeats, a repeat's
-    body multiplied by its count."""
+def leaves(nodes, times=sp.Integer(1)):
+    """(layer node, how often it runs per example): a repeat's body multiplied by its count."""
     for node in nodes:
-        if _children(node):
-            count = _repeat_count(node)
-            yield from _leaves(_children(node), times * (1 if count is None else count))
+        if node.children:
+            count = _count(node)
+            yield from leaves(node.children, times * (1 if count is None else count))
         else:
             yield node, times
 
 
 def _weight_leaves(nodes, times=sp.Integer(1)):
-    """(layer node, how many sets of its weights exist): as _leaves, but a node a repeat's body
+    """(layer node, how many sets of its weights exist): as leaves, but a node a repeat's body
     reuses from outside it has its weights once, however often the body runs."""
     for node in nodes:
-        count = _repeat_count(node)
-        for child in _children(node):
-            inner = times if _made_once(node, child) or count is None else times * count
-            yield from _weight_leaves([child], inner) if _children(child) else [(child, inner)]
-        if not _children(node):
+        count = _count(node)
+        for child in node.children:
+            once = node.body is not None and child in node.body.once
+            inner = times if once or count is None else times * count
+            yield from _weight_leaves([child], inner) if child.children else [(child, inner)]
+        if not node.children:
             yield node, times
 
 
 def _outermost_repeats(nodes):
     """The repeats that no other repeat contains (those full recomputation checkpoints)."""
     for node in nodes:
-        if _repeat_count(node) is not None:
+        if _count(node) is not None:
             yield node
         else:
-            yield from _outermost_repeats(_children(node))
+            yield from _outermost_repeats(node.children)
+
+
+def _outside_repeats(nodes):
+    for node in nodes:
+        if _count(node) is not None:
+            continue
+        if node.children:
+            yield from _outside_repeats(node.children)
+        else:
+            yield node
 
 
 _ABSENT = object()
 
 
-def _place_in_repeat(nodes, target, place=None):
-    """Where a node sits: "body" for a repeat's body node (each repetition), "within" deeper inside a
-    repeat, None outside every repeat (_ABSENT if it is not among `nodes`)."""
+def place_in_repeat(nodes, target, place=None):
+    """Where a node sits: "body" for a repeat's body node (each repetition), "within" deeper inside
+    a repeat, None outside every repeat (_ABSENT if it is not among `nodes`)."""
     for node in nodes:
         if node is target:
             return place
-        inner = "body" if _repeat_count(node) is not None else ("within" if place else None)
-        found = _place_in_repeat(_children(node), target, inner)
+        inner = "body" if _count(node) is not None else ("within" if place else None)
+        found = place_in_repeat(node.children, target, inner)
         if found is not _ABSENT:
             return found
     return _ABSENT
 
 
-def _layers_outside_repeats(nodes):
-    for node in nodes:
-        if _repeat_count(node) is not None:
-            continue
-        if _children(node):
-            yield from _layers_outside_repeats(_children(node))
-        else:
-            yield node
-
-
-# ---------------------------------------------------------------- attention layers' own sizes
-
-@dataclass
-class Attention:
-    """One attention: T queries over S keys, `heads` query heads sharing `kv_heads` key/value heads."""
-    heads: sp.Expr
-    kv_heads: sp.Expr
-    key_dim: sp.Expr
-    value_dim: sp.Expr
-    queries: sp.Expr      # T: query positions per example
-    keys: sp.Expr         # S: key/value positions per example (what a cache holds)
-    dropout: bool         # dropout on the attention probabilities (Keras/torch `dropout=`)
-
-    @property
-    def score_macs(self):
-        """Multiply-accumulates of the scores Q K^T and the weighted sum of the values."""
-        return self.heads * self.queries * self.keys * (self.key_dim + self.value_dim)
-
-
-def attentions(node) -> list[Attention]:
-    """The attentions a layer node computes, from its catalog arguments and input shapes."""
-    kind, cfg, shapes = _kind(node), _config(node), _input_shapes(node)
-    positions = [product(s[:-1]) for s in shapes]
-    if kind == "multihead_attention":
-        heads = cfg["num_heads"]
-        key_dim = cfg["embed_dim"] / heads if cfg.get("embed_dim") is not None else cfg["key_dim"]
-        value_dim = key_dim if cfg.get("embed_dim") is not None else (cfg.get("value_dim") or key_dim)
-        return [Attention(heads, heads, key_dim, value_dim, positions[0], positions[1], _dropped(cfg))]
-    if kind == "grouped_query_attention":
-        head = cfg["head_dim"]
-        return [Attention(cfg["num_query_heads"], cfg["num_key_value_heads"], head, head, positions[0],
-                          positions[1], _dropped(cfg))]
-    if kind in ("transformer_encoder_layer", "transformer_decoder_layer"):
-        h, d = cfg["nhead"], cfg["d_model"]
-        out = [Attention(h, h, d / h, d / h, positions[0], positions[0], False)]
-        if kind == "transformer_decoder_layer":
-            out.append(Attention(h, h, d / h, d / h, positions[0], positions[1], False))
-        return out
-    return []
-
-
-def _dropped(cfg) -> bool:
-    return bool(cfg.get("dropout") or 0)
+def attentions(node) -> tuple:
+    return node.out.attention if node.out is not None else ()
 
 
 # ---------------------------------------------------------------- active parameters
 
-def active(model_or_row):
+def active(source):
     """Parameters one token uses; the parameter count where no mixture of experts is involved."""
-    return total(_active(r) for r in _nodes(model_or_row))
+    return total(sp.sympify(n.active) for n in nodes_of(source))
+
+
+# ---------------------------------------------------------------- tensor parallelism
+
+def tensor_parallel_roles(nodes) -> dict:
+    """node -> how Megatron-LM's tensor parallelism splits it (Shoeybi et al. 2019), resolved from
+    each layer's stated role (facts.ROLES) in its place:
+
+    * "column": a linear layer whose input every device holds whole: its output features split;
+    * "row": a linear layer whose input arrives split: its input features split, the partial
+      outputs summed (all-reduce), so its output is whole again;
+    * "split": an elementwise layer on a split tensor, which stays split;
+    * "attention", "mlp", "moe", "embedding": split inside; any other layer is replicated.
+
+    A block's or repeat's inputs arrive whole, and its output leaves whole.
+    """
+    roles = {}
+
+    def scope(nodes):
+        split = set()
+        for node in nodes:
+            if node.children:
+                scope(node.children)
+                continue
+            role = node.out.parallel.role
+            source = node.inputs[0].node if node.inputs else None
+            if role == "linear":
+                roles[node] = "row" if source in split else "column"
+                if source not in split:
+                    split.add(node)
+            elif role == "elementwise" and source in split:
+                roles[node] = "split"
+                split.add(node)
+            elif role in ("attention", "mlp", "moe", "embedding"):
+                roles[node] = role
+    scope(nodes)
+    return roles
+
+
+def _split(role) -> bool:
+    return role not in ("replicated", "split", None)
+
+
+def _device_macs(nodes, tp=1):
+    """The forward's multiply-accumulates on one of `tp` tensor-parallel devices: a split layer does
+    1/tp of its products, all but those it keeps whole (a router's)."""
+    tp = devices(tp, "tensor-parallel")
+    if tp == 1:
+        return sp.Add(*[sp.sympify(n.macs) for n in nodes])
+    roles = tensor_parallel_roles(nodes)
+    out = sp.Integer(0)
+    for node, times in leaves(nodes):
+        role, macs = roles.get(node, "replicated"), sp.sympify(node.macs)
+        if role == "split" or _split(role):
+            whole = node.out.parallel.whole_macs
+            macs = (macs - whole) / tp + whole
+        out += times * macs
+    return out
+
+
+def parameters_per_device(model, tp=1, pp=1, trainable: bool = False):
+    """Parameters one device holds under `tp`-way tensor and `pp`-way pipeline parallelism: split
+    layers hold 1/tp of their weights but what they keep whole, and the repeated layers are spread
+    evenly over the pipeline's stages. The layers outside repeats (embeddings, the final norm, the
+    head) are counted on the stage, which bounds every stage."""
+    tp, pp = devices(tp, "tensor-parallel"), devices(pp, "pipeline")
+    roles = tensor_parallel_roles(nodes_of(model))
+
+    def held(node):
+        count = sp.sympify(node.trainable if trainable else node.params)
+        role = roles.get(node, "replicated")
+        if not _split(role) or count == 0:
+            return count
+        whole = node.out.parallel.whole_params if role != "column" else 0
+        return (count - whole) / tp + whole
+    repeated = sp.Add(*[times * held(r) for rep in _outermost_repeats(nodes_of(model))
+                        for r, times in _weight_leaves([rep])])
+    outside = sp.Add(*[held(r) for r in _outside_repeats(nodes_of(model))])
+    return sp.expand(repeated / pp + outside)
 
 
 # ---------------------------------------------------------------- FLOPs
@@ -219,59 +212,34 @@ def active(model_or_row):
 RECOMPUTE = ("none", "selective", "full")
 
 
-def check_recompute(recompute: str) -> str:
-    return _choice(recompute, RECOMPUTE, "recomputation")
-
-
-def recomputed_macs(model_or_row, recompute: str = "full", tp=1):
+def recomputed_macs(source, recompute: str = "full", tp=1):
     """Multiply-accumulates the backward pass repeats (on one of `tp` tensor-parallel devices): the
     repeated blocks' whole forward (`full`) or their attention scores and weighted sums
     (`selective`)."""
-    nodes = _nodes(model_or_row)
-    if check_recompute(recompute) == "full":
-        return _device_macs([r for r in _outermost_repeats(nodes)], tp)
+    nodes = nodes_of(source)
+    if choice(recompute, RECOMPUTE, "recomputation") == "full":
+        return _device_macs(list(_outermost_repeats(nodes)), tp)
     if recompute == "selective":
-        tp = _devices(tp, "tensor-parallel")
-        return sp.Add(*[times * a.score_macs / tp for node, times in _leaves(nodes) for a in attentions(node)])
+        tp = devices(tp, "tensor-parallel")
+        return sp.Add(*[times * a.score_macs / tp for node, times in leaves(nodes) for a in attentions(node)])
     return sp.Integer(0)
 
 
-def _device_macs(nodes, tp=1):
-    """The forward's multiply-accumulates on one of `tp` tensor-parallel devices: a split layer
-    (tensor_parallel_roles) does 1/tp of its products, a mixture's router all of its own."""
-    tp = _devices(tp, "tensor-parallel")
-    if tp == 1:
-        return sp.Add(*[_macs(n) for n in nodes])
-    roles = tensor_parallel_roles(nodes)
-    total = sp.Integer(0)
-    for node, times in _leaves(nodes):
-        role, macs = roles.get(node, "replicated"), _macs(node)
-        if role == "moe":
-            router = product(_input_shapes(node)[0]) * _config(node)["num_experts"]
-            macs = (macs - router) / tp + router
-        elif role not in ("replicated", "split"):
-            macs = macs / tp
-        total += times * macs
-    return total
-
-
-def training_flops(model_or_row, recompute: str = "none", batch=1, tp=1):
+def training_flops(source, recompute: str = "none", batch=1, tp=1):
     """FLOPs of one training step: forward + backward (2x) + the recomputed forward; per device
     under `tp`-way tensor parallelism."""
-    macs = _device_macs(_nodes(model_or_row), tp)
-    return sp.expand(batch * 2 * (3 * macs + recomputed_macs(model_or_row, recompute, tp)))
+    macs = _device_macs(nodes_of(source), tp)
+    return sp.expand(batch * 2 * (3 * macs + recomputed_macs(source, recompute, tp)))
 
 
 def approximations(model, batch=1) -> dict:
     """The published shortcuts for the same step: 6N per token (Kaplan et al. 2020) and PaLM's
-    6N + 12LHQT per token (Chowdhery et al. 2022, appendix B), N the parameters a token uses
-    (every one without a mixture of experts), each attention's L*H*Q read from the rows and T its
-    key positions."""
+    6N + 12LHQT per token (Chowdhery et al. 2022, appendix B), N the parameters a token uses, each
+    attention's H*Q its heads times their key width and T its key positions."""
     tokens = tokens_per_example(model)
-    N = active(model)
-    lhqt = sp.Add(*[times * a.heads * a.key_dim * a.keys for node, times in _leaves(_nodes(model))
-                    for a in attentions(node)])
-    return {"6N": sp.expand(batch * 6 * N * tokens), "6N + 12LHQT": sp.expand(batch * (6 * N + 12 * lhqt) * tokens)}
+    n = active(model)
+    lhqt = sp.Add(*[times * a.lhq * a.keys for node, times in leaves(nodes_of(model)) for a in attentions(node)])
+    return {"6N": sp.expand(batch * 6 * n * tokens), "6N + 12LHQT": sp.expand(batch * (6 * n + 12 * lhqt) * tokens)}
 
 
 def tokens_per_example(model):
@@ -284,211 +252,197 @@ def tokens_per_example(model):
 
 # ---------------------------------------------------------------- KV cache
 
-def kv_cache(model_or_row, dtype: str = "bfloat16", batch=1, tp=1):
-    """Bytes of cached keys and values for one example at its key positions: per attention layer
-    keys * kv_heads * (key_dim + value_dim) numbers (2*T*kv_heads*head_dim when key and value heads
-    are alike). Tensor parallelism gives each device kv_heads/tp of them, and at least one: a
-    key/value head is copied where devices outnumber them (as vLLM and Megatron-LM do)."""
-    tp = _devices(tp, "tensor-parallel")
+def cached_attentions(source) -> list:
+    """(layer node, how often it runs, its Attention) for every attention in the graph."""
+    return [(node, times, a) for node, times in leaves(nodes_of(source)) for a in attentions(node)]
 
-    def heads(a):
-        return a.kv_heads if tp == 1 else sp.Max(a.kv_heads / tp, 1)
-    numbers = sp.Add(*[times * a.keys * heads(a) * (a.key_dim + a.value_dim)
-                       for node, times in _leaves(_nodes(model_or_row)) for a in attentions(node)])
-    return sp.expand(batch * numbers * dtype_bytes(dtype))
+
+def kv_cache(source, dtype: str = "bfloat16", batch=1, tp=1):
+    """Bytes of cached keys and values for one example (or `batch`) at its key positions, on one of
+    `tp` tensor-parallel devices: every attention's cached numbers (facts.Attention)."""
+    tp = devices(tp, "tensor-parallel")
+    numbers = sp.Add(*[times * a.cached_numbers(tp) for _, times, a in cached_attentions(source)])
+    return sp.expand(batch * numbers * units.dtype_bytes(dtype))
 
 
 # ---------------------------------------------------------------- activations saved for backward
 
-_ACTIVATIONS = {"relu", "gelu", "sigmoid", "tanh", "selu", "silu", "relu6", "softplus", "mish", "hard_swish",
-                "hard_sigmoid", "softsign", "elu", "leaky_relu", "prelu", "glu", "activation"}
-_NORMS = {"layernorm", "rmsnorm", "groupnorm", "batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d",
-          "instancenorm", "instancenorm1d", "instancenorm2d", "instancenorm3d"}
-_DROPOUTS = {"dropout", "spatial_dropout1d", "spatial_dropout2d", "spatial_dropout3d", "alpha_dropout",
-             "gaussian_dropout"}
-MASK_BYTES = 1     # a dropout mask: one byte per element (torch keeps a bool tensor)
+@dataclass(frozen=True)
+class Keeping:
+    """How activations are counted: the rule (facts.RULES), transformers' attention implementation,
+    recomputation, the activations' dtype, tensor and sequence parallelism."""
+    rule: str = "transformers"
+    attention: str = "sdpa"
+    recompute: str = "none"
+    dtype: str = "bfloat16"
+    tp: object = 1
+    sequence_parallel: bool = False
+
+    def size(self, dtype: str):
+        """Bytes a number of a saved tensor (facts.SAVED_DTYPES, or a dtype's name)."""
+        data = units.dtype_bytes(self.dtype)
+        if dtype == "activations":
+            return data
+        if dtype == "cast":
+            return 0 if data == 4 else data
+        if dtype == "mask":
+            return 1 if self.rule == "korthikanti" else data
+        return units.dtype_bytes(dtype)
 
 
-def _saved(node, size: int, recompute: str, role: str = "replicated") -> tuple:
-    """Bytes one layer keeps for its backward pass, per example, at `size` bytes a number, as
-    (replicated, split): what every tensor-parallel device keeps whole, and what `role` (from
-    `tensor_parallel_roles`) divides among them.
-
-    The inputs of its matrix products, the input of an activation function or a norm, softmax's
-    output, a dropout's mask (1 byte) -- Korthikanti et al.'s accounting. Elementwise additions,
-    reshapes and embeddings' lookups keep nothing that counts (an embedding keeps integer ids).
-    """
-    kind, cfg = _kind(node), _config(node)
-    inputs = sp.Add(*[product(s) for s in _distinct_input_shapes(node)])
-    out = product(_output_shape(node))
-    zero = sp.Integer(0)
-    if kind == "dense":
-        pre_activation = size * out if cfg.get("activation") not in (None, "linear", "identity") else zero
-        if role == "row":          # its input arrives split, its output is summed whole
-            return zero, size * inputs + pre_activation
-        return size * inputs, pre_activation
-    if kind in _ACTIVATIONS or kind in _NORMS or kind in ("softmax", "log_softmax") or kind in _DROPOUTS:
-        kept = MASK_BYTES * inputs if kind in _DROPOUTS else size * (out if "softmax" in kind else inputs)
-        return (zero, kept) if role == "split" else (kept, zero)
-    if kind in ("multihead_attention", "grouped_query_attention"):
-        (a,) = attentions(node)
-        projected = a.queries * a.heads * a.key_dim + a.keys * a.kv_heads * (a.key_dim + a.value_dim) + \
-            a.queries * a.heads * a.value_dim        # Q, K, V and the heads' output (the last projection's input)
-        scores = a.heads * a.queries * a.keys        # softmax's output
-        split = size * projected
-        if recompute == "none":
-            split += size * scores + (scores * (MASK_BYTES + size) if a.dropout else 0)
-        return size * inputs, split
-    tokens = product(_input_shapes(node)[0][:-1]) if _input_shapes(node) else zero
-    if kind == "gated_mlp":           # gate's pre-activation, its activation, up, their product
-        return size * inputs, size * 4 * tokens * cfg["hidden"]
-    if kind == "mixture_of_experts":  # the router's probabilities, and each chosen expert's own
-        n, hidden, k = _input_shapes(node)[0][-1], cfg["hidden"], cfg["top_k"]
-        per_expert = n + (4 if cfg.get("gated", True) else 2) * hidden
-        return size * (inputs + tokens * cfg["num_experts"]), size * k * tokens * per_expert
-    if _macs(node) != 0:          # any other layer with products (convolutions, recurrences): its inputs
-        return size * inputs, zero
-    return zero, zero
+# A tensor kept once for the whole batch is counted per example as 1/_BATCH of it, _BATCH being
+# replaced by the batch at the end (so a batch of B keeps it once, not B times).
+_BATCH = sp.Dummy("batch", positive=True, integer=True)
 
 
-def activations(model_or_row, dtype: str = "bfloat16", recompute: str = "none", batch=1, tp=1,
-                sequence_parallel: bool = False):
-    """Bytes saved for the backward pass of one example (or `batch`) on one of `tp` tensor-parallel
-    devices: each layer's `_saved`, a repeat's body times its count; with `full` recomputation a
-    repeat keeps each repetition's input alone (the transient of the one repetition being
-    recomputed is not counted). Sequence parallelism splits the replicated part too (Korthikanti
-    et al. section 4.2.2)."""
-    size = dtype_bytes(dtype)
-    nodes = _nodes(model_or_row)
-    check_recompute(recompute)
-    tp = _devices(tp, "tensor-parallel")
-    whole = 1 / tp if sequence_parallel else 1
-    roles = tensor_parallel_roles(nodes)
-
-    def kept(node, how):
-        replicated, split = _saved(node, size, how, roles.get(node, "replicated"))
-        return replicated * whole + split / tp
-    if recompute == "full":
-        total = sp.Add(*[_repeat_count(r) * product(_input_shapes(r)[0]) * size * whole
-                         for r in _outermost_repeats(nodes)])
-        total += sp.Add(*[kept(r, "none") for r in _layers_outside_repeats(nodes)])
-    else:
-        total = sp.Add(*[times * kept(r, recompute) for r, times in _leaves(nodes)])
-    return sp.expand(batch * total)
+def saved_facts(node, keeping: Keeping) -> list:
+    """What a layer node keeps for backward under the rule: its stated Saved tensors and its
+    attentions'; a layer that states nothing keeps its inputs if it has products."""
+    stated = node.out.saved
+    if stated is None:     # an attention's own facts say it all; any other layer with products keeps its inputs
+        products = sp.sympify(node.macs) != 0 and not attentions(node)
+        stated = (facts.Saved(tensor="input", what="inputs of its products"),) if products else ()
+    items = [s for s in stated if s.rule in (None, keeping.rule)]
+    for s in items:
+        if s.dtype == "not known":
+            line = f" (line {node.pos.line})" if node.pos is not None else ""
+            raise ArgumentError(f"layer {node.name}{line}: what a {node.type} keeps for its backward pass is not "
+                                f"known: {s.what}",
+                                hint="write it as its parts (attention, dense, norms, dropout), whose "
+                                     "activations are known, or leave --of activations out")
+    for a in attentions(node):
+        items += a.saved(keeping.rule, keeping.attention)
+    if keeping.recompute == "selective":
+        items = [s for s in items if s.recompute != "selective"]
+    return items
 
 
-# ---------------------------------------------------------------- tensor and pipeline parallelism
+class _Walk:
+    """Sums the bytes a graph keeps for backward, each tensor once (autograd keeps one storage
+    however many layers save it): tensors are told apart by the graph's Tensor objects; a block's
+    inputs are the tensors passed to it, and a repeat's first input is, from its second repetition
+    on, the previous repetition's output."""
 
-_ELEMENTWISE = _ACTIVATIONS | _DROPOUTS
+    def __init__(self, nodes, keeping: Keeping):
+        self.keeping = keeping
+        self.tp = devices(keeping.tp, "tensor-parallel")
+        self.roles = tensor_parallel_roles(nodes)
+        self.split = {n for n, role in self.roles.items() if role in ("column", "split")}
 
+    def share(self, split: bool):
+        """The part of a tensor one device keeps: split ones 1/tp, whole ones 1/tp only under
+        sequence parallelism (Korthikanti et al. section 4.2.2)."""
+        return 1 / self.tp if split or self.keeping.sequence_parallel else 1
 
-def tensor_parallel_roles(nodes) -> dict:
-    """node -> how Megatron-LM's tensor parallelism splits a layer (Shoeybi et al. 2019):
+    def tensor_split(self, tensor) -> bool:
+        return tensor.node in self.split
 
-    * "column": a dense layer whose input every device holds whole: its output features split;
-    * "row": a dense layer whose input arrives split (the one after a "column"): its input
-      features split, the partial outputs summed (all-reduce), so its output is whole again;
-    * "split": an activation or dropout on a split tensor, which stays split;
-    * "attention" (heads split, the output projection by rows), "mlp" (gated_mlp: gate and up by
-      columns, down by rows), "moe" (each expert so, the router whole), "embedding" (the
-      vocabulary split); every other layer ("replicated") works on whole tensors on every device.
-
-    A block's or repeat's inputs arrive whole, and its output leaves whole.
-    """
-    roles = {}
-
-    def scope(nodes):
-        split = set()
+    def scope(self, nodes, alias: dict) -> tuple[dict, sp.Expr]:
+        """(bytes by the identity of a tensor from outside the scope or made in it, other bytes)."""
+        keyed, rest = {}, sp.Integer(0)
         for node in nodes:
-            if _children(node):
-                scope(_children(node))
+            if node.children:
+                inner_keyed, inner_rest = self.body(node, alias)
+                rest += inner_rest
+                for key, b in inner_keyed.items():
+                    keyed.setdefault(key, b)
                 continue
-            kind, source = _kind(node), _first_producer(node)
-            if kind == "dense":
-                roles[node] = "row" if source in split else "column"
-                if source not in split:
-                    split.add(node)
-            elif kind in _ELEMENTWISE and source in split:
-                roles[node] = "split"
-                split.add(node)
-            elif kind in ("multihead_attention", "grouped_query_attention"):
-                roles[node] = "attention"
-            elif kind == "gated_mlp":
-                roles[node] = "mlp"
-            elif kind == "mixture_of_experts":
-                roles[node] = "moe"
-            elif kind == "embedding":
-                roles[node] = "embedding"
-    scope(nodes)
-    return roles
+            for item in saved_facts(node, self.keeping):
+                size = self.keeping.size(item.dtype)
+                copy = item.dtype == "float32" and self.keeping.size("activations") != 4
+                if item.tensor == "input" and not copy:
+                    for t in _distinct(node.inputs):
+                        keyed.setdefault(alias.get(id(t), id(t)), size * product(t.shape) * self.share(
+                            self.tensor_split(t)))
+                elif item.tensor == "output" and not copy:
+                    keyed.setdefault(id(node.output), size * product(node.shape) * self.share(node in self.split))
+                else:
+                    elements = item.elements
+                    if item.tensor == "input":
+                        elements = sp.Add(*[product(t.shape) for t in _distinct(node.inputs)])
+                    elif item.tensor == "output":
+                        elements = product(node.shape)
+                    once = 1 if item.per_example else 1 / _BATCH
+                    rest += once * size * elements * self.share(self._own_split(node, item))
+        return keyed, rest
+
+    def _own_split(self, node, item) -> bool:
+        if item.like == "split":
+            return _split(self.roles.get(node)) or self.roles.get(node) == "split" or \
+                any(self.tensor_split(t) for t in node.inputs)
+        if item.like == "whole":
+            return False
+        if item.like == "output":
+            return node in self.split
+        return bool(node.inputs) and self.tensor_split(node.inputs[0])
+
+    def body(self, node, alias) -> tuple[dict, sp.Expr]:
+        """A block's or repeat's bytes, keyed by the identities of the tensors outside it."""
+        inner_alias = dict(alias)
+        if node.kind == "block":
+            for own, outer in zip(node.body.inputs, node.inputs):
+                inner_alias[id(own)] = alias.get(id(outer), id(outer))
+        output = id(node.body.output)
+        inner_alias.setdefault(output, id(node.output))
+        keyed, rest = self.scope(node.children, inner_alias)
+        count = _count(node)
+        if count is None:
+            return keyed, rest
+        first = alias.get(id(node.inputs[0]), id(node.inputs[0])) if node.inputs else None
+        outer_ids = {alias.get(id(t), id(t)) for t in node.inputs} | {id(node.output)}
+        out_keyed, rest = {}, count * rest
+        for key, b in keyed.items():
+            if key == first:        # the first repetition's input; later ones read the previous output
+                out_keyed[key] = b
+                if id(node.output) not in keyed:
+                    rest += (count - 1) * b
+            elif key == id(node.output):   # every repetition's output; the last one's leaves the repeat
+                out_keyed[key] = b
+                rest += (count - 1) * b
+            elif key in outer_ids:  # another tensor from outside (an encoder's memory): the same each time
+                out_keyed[key] = b
+            else:
+                rest += count * b
+        return out_keyed, rest
 
 
-def _whole_part(node, role) -> sp.Expr:
-    """The parameters of a split layer that every device still holds whole: the bias added after
-    the all-reduce (row-parallel dense, attention's output projection, the MLP's down projection)
-    and a mixture's router."""
-    cfg = _config(node)
-    biased = bool(cfg.get("use_bias"))
-    if role == "row":
-        return cfg["units"] if biased else sp.Integer(0)
-    if role == "attention":
-        return _output_shape(node)[-1] if biased else sp.Integer(0)
-    if role == "mlp":
-        return _input_shapes(node)[0][-1] if biased else sp.Integer(0)
-    if role == "moe":
-        n, experts = _input_shapes(node)[0][-1], cfg["num_experts"]
-        return n * experts + (experts * n if biased else 0)
-    return sp.Integer(0)
+def _distinct(tensors) -> list:
+    """Each tensor once: self-attention's (a, a) reads one tensor."""
+    seen, out = set(), []
+    for t in tensors:
+        if id(t) not in seen:
+            seen.add(id(t))
+            out.append(t)
+    return out
 
 
-def _devices(n, what):
-    n = sp.sympify(n)
-    if n.is_number and not (n.is_Integer and n > 0):
-        raise ArgumentError(f"the number of {what} devices must be a positive whole number, found {n}")
-    return n
-
-
-def parameters_per_device(model, tp=1, pp=1, trainable: bool = False):
-    """Parameters one device holds under `tp`-way tensor and `pp`-way pipeline parallelism: split
-    layers (tensor_parallel_roles) hold 1/tp of their weights, and the repeated layers are spread
-    evenly over the pipeline's stages. The layers outside repeats (embeddings, the final norm, the
-    head) are counted on the stage, which bounds every stage (the first holds the embeddings, the
-    last the head)."""
-    tp, pp = _devices(tp, "tensor-parallel"), _devices(pp, "pipeline")
-    roles = tensor_parallel_roles(_nodes(model))
-
-    def held(node):
-        count = _weights(node, trainable)
-        role = roles.get(node, "replicated")
-        if role in ("replicated", "split") or count == 0:
-            return count
-        whole = _whole_part(node, role)
-        return (count - whole) / tp + whole
-    repeated = sp.Add(*[times * held(r) for rep in _outermost_repeats(_nodes(model))
-                        for r, times in _weight_leaves([rep])])
-    outside = sp.Add(*[held(r) for r in _layers_outside_repeats(_nodes(model))])
-    return sp.expand(repeated / pp + outside)
+def activations(source, keeping: Keeping = Keeping(), batch=1):
+    """Bytes kept for the backward pass of one example (or `batch`) on one of `tp` tensor-parallel
+    devices. With `full` recomputation a repeat keeps each repetition's input alone (the transient
+    of the one repetition being recomputed is not counted)."""
+    choice(keeping.recompute, RECOMPUTE, "recomputation")
+    choice(keeping.rule, facts.RULES, "activations rule")
+    choice(keeping.attention, facts.ATTENTION_IMPLEMENTATIONS, "attention implementation")
+    nodes = nodes_of(source)
+    walk = _Walk(nodes, keeping)
+    if keeping.recompute == "full":
+        size = keeping.size("activations")
+        kept = sp.Add(*[_count(r) * product(r.input_shapes[0]) * size * walk.share(False)
+                        for r in _outermost_repeats(nodes)])
+        keyed, rest = walk.scope(list(_outside_repeats(nodes)), {})
+        return sp.expand(batch * (kept + sp.Add(*keyed.values()) + rest)).xreplace({_BATCH: batch})
+    keyed, rest = walk.scope(nodes, {})
+    return sp.expand(batch * (sp.Add(*keyed.values()) + rest)).xreplace({_BATCH: batch})
 
 
 # ---------------------------------------------------------------- training memory per device
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "sgd_momentum", "adam8bit")
-PRECISIONS = ("fp32", "bf16", "mixed")
-# Bytes per parameter of (weights, gradients) by precision; `mixed` keeps 16-bit weights and
-# gradients and an fp32 master copy among the optimizer states (ZeRO's K = 12 with Adam).
-_WEIGHTS_GRADS = {"fp32": (4, 4), "bf16": (2, 2), "mixed": (2, 2)}
-_MASTER = {"fp32": 0, "bf16": 0, "mixed": 4}
-# Optimizer state bytes per parameter at a number size: Adam's two moments, momentum's one,
-# 8-bit Adam's two one-byte moments (bitsandbytes; its small per-block scales are left out).
-_STATES = {"adam": lambda s: 2 * s, "adamw": lambda s: 2 * s, "sgd": lambda s: 0, "sgd_momentum": lambda s: s,
-           "adam8bit": lambda s: 2}
-
-
-def _choice(value, choices, what):
-    if value not in choices:
-        raise ArgumentError(f"unknown {what} '{value}'", hint=did_you_mean(value, choices) or
-                            "choose one of " + ", ".join(choices))
-    return value
+# Optimizer state numbers per parameter, and the dtype they are kept at (None: the policy's
+# optimizer-state dtype): Adam's two moments, momentum's one, 8-bit Adam's two one-byte moments
+# (bitsandbytes; its small per-block scales are left out).
+_STATES = {"adam": (2, None), "adamw": (2, None), "sgd": (0, None), "sgd_momentum": (1, None),
+           "adam8bit": (2, "int8")}
 
 
 @dataclass
@@ -509,24 +463,30 @@ class TrainingMemory:
 
 
 def training_memory_parts(model, optimizer: str = "adam", precision: str = "mixed", dp=1, zero: int = 0,
-                          with_activations: bool = False, recompute: str = "none", batch=1, tp=1, pp=1,
-                          sequence_parallel: bool = False) -> TrainingMemory:
+                          with_activations: bool = False, keeping: Keeping | None = None, batch=1, pp=1,
+                          tp=1) -> TrainingMemory:
     """Weights, gradients and optimizer states on one of `dp` data-parallel devices: ZeRO stage 1
     partitions the optimizer states over them, 2 the gradients too, 3 the weights too; within a
     tensor- and pipeline-parallel group, the parameters one device holds (parameters_per_device).
-    With activations, `batch` examples per device at the precision's number size (4 bytes for
-    fp32, else 2); with pipeline parallelism, the first stage's under a 1F1B schedule, which keeps
-    pp micro-batches of its layers in flight -- as many layers' activations as the whole model's
-    (Korthikanti et al. section 4.2.3)."""
-    _choice(optimizer, OPTIMIZERS, "optimizer")
-    _choice(precision, PRECISIONS, "precision")
+    With activations, `batch` examples per device at the precision's activations dtype; with
+    pipeline parallelism, the first stage's under a 1F1B schedule, which keeps pp micro-batches of
+    its layers in flight -- as many layers' activations as the whole model's (Korthikanti et al.
+    section 4.2.3)."""
+    choice(optimizer, OPTIMIZERS, "optimizer")
+    policy = units.precision(precision)
     if zero not in (0, 1, 2, 3):
         raise ArgumentError(f"--zero takes a stage 0, 1, 2 or 3, found {zero}")
-    dp = _devices(dp, "data-parallel")
-    w, g = _WEIGHTS_GRADS[precision]
-    k = _MASTER[precision] + _STATES[optimizer](4 if precision in ("fp32", "mixed") else 2)
-    params, trainable = parameters_per_device(model, tp, pp), parameters_per_device(model, tp, pp, trainable=True)
-    weights, grads, states = w * params, g * trainable, k * trainable
+    dp = devices(dp, "data-parallel")
+    keeping = keeping or Keeping()
+    tp = keeping.tp if tp == 1 else tp
+    numbers, state_dtype = _STATES[optimizer]
+    per_state = units.dtype_bytes(state_dtype or policy.optimizer_states)
+    master = units.dtype_bytes(policy.master_weights) if policy.master_weights else 0
+    params = parameters_per_device(model, tp, pp)
+    trainable = parameters_per_device(model, tp, pp, trainable=True)
+    weights = units.dtype_bytes(policy.weights) * params
+    grads = units.dtype_bytes(policy.gradients) * trainable
+    states = (master + numbers * per_state) * trainable
     if zero >= 1:
         states = states / dp
     if zero >= 2:
@@ -535,71 +495,6 @@ def training_memory_parts(model, optimizer: str = "adam", precision: str = "mixe
         weights = weights / dp
     acts = sp.Integer(0)
     if with_activations:
-        acts = activations(model, "float32" if precision == "fp32" else "bfloat16", recompute, batch, tp,
-                           sequence_parallel)
+        acts = activations(model, Keeping(keeping.rule, keeping.attention, keeping.recompute, policy.activations, tp,
+                                          keeping.sequence_parallel), batch)
     return TrainingMemory(sp.expand(weights), sp.expand(grads), sp.expand(states), acts)
-
-
-def training_memory(model, **options):
-    return training_memory_parts(model, **options).total
-
-
-# ---------------------------------------------------------------- the options, together
-
-@dataclass
-class Settings:
-    """The accounting choices a command passes along (its --recompute, --optimizer, ... options)."""
-    recompute: str = "none"
-    optimizer: str = "adam"
-    precision: str = "mixed"
-    dp: object = 1
-    zero: int = 0
-    with_activations: bool = False
-    tp: object = 1
-    pp: object = 1
-    sequence_parallel: bool = False
-
-
-QUANTITIES = {
-    "active": "parameters one token uses (a mixture of experts counts top_k experts)",
-    "training_flops": "FLOPs of a training step per example: forward, backward (2x), --recompute's forward",
-    "kv_cache": "bytes of the keys and values cached for generation, per example, at --dtype",
-    "activations": "bytes saved for the backward pass per example, at --dtype, with --recompute",
-    "training_memory": "bytes per device of weights, gradients, optimizer states (--optimizer, --precision, "
-                       "--dp, --zero; + activations with --with-activations)",
-}
-
-
-def quantity(model, of: str, layer=None, dtype: str = "float32", per_batch: bool = False,
-             settings: Settings | None = None):
-    """One of QUANTITIES for the model or one layer (node)."""
-    s = settings or Settings()
-    source = model.row(layer).node if layer else model
-    batch = model.batch if per_batch else 1
-    # A layer inside a repeat is checkpointed with it: fully recomputed, and only a repetition's
-    # own input kept.
-    place = _place_in_repeat(_nodes(model), source) if layer and s.recompute == "full" else None
-    if of == "active":
-        return sp.expand(active(source))
-    if of == "training_flops":
-        if place:
-            return sp.expand(batch * 2 * 4 * _macs(source))
-        return training_flops(source, s.recompute, batch, s.tp)
-    if of == "kv_cache":
-        return kv_cache(source, dtype, batch, s.tp)
-    if of == "activations":
-        if place:
-            kept = product(_input_shapes(source)[0]) * dtype_bytes(dtype) if place == "body" else 0
-            return sp.expand(batch * kept)
-        return activations(source, dtype, s.recompute, batch, s.tp, s.sequence_parallel)
-    if layer:
-        raise ArgumentError("training_memory is a whole model's figure; leave out --layer")
-    return memory_parts(model, s, batch).total
-
-
-def memory_parts(model, settings: Settings, batch=1) -> TrainingMemory:
-    """training_memory_parts with a command's settings."""
-    s = settings
-    return training_memory_parts(model, optimizer=s.optimizer, precision=s.precision, dp=s.dp, zero=s.zero,
-                                 with_activations=s.with_activations, recompute=s.recompute, batch=batch, tp=s.tp,
-                                 pp=s.pp, sequence_parallel=s.sequence_parallel)

@@ -14,7 +14,7 @@ import sympy as sp
 from .catalog.registry import Bool
 from itertools import zip_longest
 
-from .declared import input_pattern, match_pattern
+from .catalog.declared import input_pattern, match_pattern
 from .dims import agree, describe_condition, require_same_shape
 from .errors import ArgumentError, Pos, ShapeError, SyntaxProblem, ValueProblem, did_you_mean
 from .expressions import pos_of

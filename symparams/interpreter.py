@@ -10,7 +10,8 @@ from __future__ import annotations
 import sympy as sp
 from lark import Tree
 
-from . import blocks, catalog, declared
+from . import blocks, catalog
+from .catalog import declared
 from .bounds import MAX_NESTING, too_deep
 from .catalog.registry import Dim, LayerSpec, lookup, normalize
 from .conventions import KERAS, get_convention

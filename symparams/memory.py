@@ -1,4 +1,7 @@
-"""Memory in closed form: parameter bytes by dtype, Keras's readable sizes, torchsummary's estimate.
+"""Memory in closed form: parameter bytes by dtype, torchsummary's and torchinfo's estimates.
+
+Bytes per number come from units.py (a dtype's bits / 8, exact: 1/2 for int4); the printed forms
+(Keras's readable sizes, the rules' megabytes) from printing.py.
 
 Two familiar figures are reproduced exactly:
 
@@ -29,37 +32,8 @@ import sympy as sp
 from .bounds import at
 from .dims import product
 from .errors import ArgumentError, did_you_mean
-
-DTYPE_BYTES = {"float64": 8, "float32": 4, "bfloat16": 2, "float16": 2, "int8": 1}
-MB = 1024 ** 2
-RULES = {"torchsummary": MB, "torchinfo": 10 ** 6}     # each rule's megabyte
-
-
-def dtype_bytes(dtype: str) -> int:
-    try:
-        return DTYPE_BYTES[dtype]
-    except KeyError:
-        raise ArgumentError(f"unknown dtype '{dtype}'", hint=did_you_mean(dtype, DTYPE_BYTES) or
-                            "choose one of " + ", ".join(DTYPE_BYTES)) from None
-
-
-def readable_size(nbytes) -> str:
-    """Keras's spelling of a byte count: '30.66 KB' (powers of 1024, two decimals)."""
-    size = sp.Rational(nbytes)   # exact: a count beyond a float's range is still spelled
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size / 1024 < 1:
-            return f"{_two_decimals(size)} {unit}"
-        size /= 1024
-    return f"{_two_decimals(size)} PB"
-
-
-def _two_decimals(value) -> str:
-    """'%.2f' of an exact number: through a float while a float holds it exactly enough, else by
-    integer arithmetic (rounding half up), which never overflows."""
-    if abs(value) < 10 ** 15:
-        return f"{float(value):.2f}"
-    cents = int(sp.floor(value * 100 + sp.Rational(1, 2)))
-    return f"{cents // 100}.{cents % 100:02d}"
+from .printing import MB, RULES, megabytes, printed, readable_size  # noqa: F401  (memory.MB, memory.readable_size)
+from .units import DTYPE_BYTES, check_dtype, dtype_bytes, storage_bytes  # noqa: F401  (memory.DTYPE_BYTES, memory.dtype_bytes)
 
 
 @dataclass
@@ -118,17 +92,16 @@ def check_rule(rule: str) -> str:
 
 
 def estimate(model, dtype: str = "float32", rule: str = "torchsummary") -> Estimate:
-    """torchsummary's (or torchinfo's) estimate with `dtype`'s bytes a number (both assume float32)."""
-    size = dtype_bytes(dtype)
+    """torchsummary's (or torchinfo's) estimate with `dtype`'s bytes a number (both assume float32).
+
+    A dtype smaller than a byte (int4, nf4) is stored packed: each part is rounded up to whole
+    bytes as one packed stream (`ceiling(B*H*W/2)`), the forward/backward pass as its outputs
+    and their gradients, each so."""
     B = model.batch
     inputs = sp.Add(*[product(t.shape) for t in model.inputs])
     outputs = activation_elements(model.rows) if check_rule(rule) == "torchsummary" else weighted_outputs(model.rows)
-    return Estimate(B, B * inputs * size, 2 * B * outputs * size, model.params * size, rule)
-
-
-def megabytes(nbytes, rule: str = "torchsummary") -> str:
-    """The rule's '%0.2f' of a byte count in its MB (1024**2 bytes for torchsummary, 10**6 for torchinfo)."""
-    return _two_decimals(sp.Rational(nbytes) / RULES[rule])
+    return Estimate(B, storage_bytes(B * inputs, dtype), 2 * storage_bytes(B * outputs, dtype),
+                    storage_bytes(model.params, dtype), rule)
 
 
 def estimate_values(model, ev, dtype: str = "float32", batch: int = 1,
@@ -148,8 +121,7 @@ def estimate_text(model, ev, dtype: str = "float32", batch: int = 1, rule: str =
 
 def estimate_json(model, ev, dtype: str = "float32", batch: int = 1, rule: str = "torchsummary") -> dict:
     """The estimate for `summary --memory --format json`: each part in bytes, formula and value."""
-    from .table import formula
     keys = ("input", "forward_backward", "params", "total")
-    parts = {key: {"expr": formula(expr), "bytes": value, "mb": float(megabytes(value, rule))}
+    parts = {key: {"expr": printed(expr), "bytes": value, "mb": float(megabytes(value, rule))}
              for key, (_, expr, value) in zip(keys, estimate_values(model, ev, dtype, batch, rule))}
-    return {"rule": rule, "dtype": dtype, "batch": batch, **parts}
+    return {"rule": rule, "dtype": check_dtype(dtype), "batch": batch, **parts}

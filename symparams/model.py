@@ -8,6 +8,7 @@ import sympy as sp
 from . import bounds
 from .dims import symbol, total
 from .errors import Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
+from .printing import canonical
 from .values import format_shape
 
 
@@ -158,7 +159,6 @@ class Model:
     def _total(self, attr) -> sp.Expr:
         """A total over the graph, in the canonical form every output prints (one form per total)."""
         if attr not in self._totals:
-            from .formulas import canonical
             self._totals[attr] = canonical(total(getattr(n, attr) for n in self.graph.nodes))
         return self._totals[attr]
 
@@ -187,6 +187,12 @@ class Model:
         """Parameters one token uses (symparams.accounting: its other quantities take options)."""
         from .accounting import active
         return active(self)
+
+    def quantity(self, name: str, layer: str | None = None, per_batch: bool = False, **options) -> sp.Expr:
+        """Any figure of the registry (symparams/quantities.py) as a closed form, with its options as
+        keywords: `model.quantity("kv_cache", dtype="int8", tp=2)`; `per_batch` for B examples."""
+        from .quantities import compute
+        return compute(self, name, layer, per_batch, **options)
 
     @property
     def output_shape(self) -> tuple:

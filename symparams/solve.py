@@ -10,11 +10,11 @@ rounded float: a solution is a whole number that, put back in, gives the figure 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
-from . import formulas
+from . import formulas, quantities, units
 from .bounds import at
 from .errors import ArgumentError, Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 
@@ -70,7 +70,7 @@ class Problem:
     unknown: sp.Symbol
     function: sp.Expr                 # the quantity in the unknown alone
     assignments: dict                 # every other symbol -> its value or expression in the unknown
-    dtype: str = "float32"
+    counted: str | None = None        # the dtype and rule the figure is counted by ("bfloat16")
     notes: list = field(default_factory=list)
 
     def value(self, x: int) -> int:
@@ -105,7 +105,7 @@ class Problem:
 
 
 def make_problem(model, unknowns: list[str], of: str = "params", layer: str | None = None,
-                 sets: dict | None = None, relations: list[str] = (), dtype: str = "float32",
+                 sets: dict | None = None, relations: list[str] = (), dtype: str | None = None,
                  per_batch: bool = False, settings=None) -> Problem:
     """Set up: which symbol is free, what the others are (defaults, --set, relations)."""
     batch = model.batch
@@ -156,7 +156,12 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
     else:
         raise ArgumentError("the relations refer to each other in a circle")
 
-    function = sp.sympify(formulas.quantity(model, of, layer, dtype, per_batch, settings)).xreplace(assignments)
+    opts = settings or quantities.Options()
+    if dtype is not None:
+        opts = replace(opts, dtype=units.check_dtype(dtype))
+    fig = quantities.figure(model, of, layer, opts, per_batch)
+    counted = ", ".join(c for c in (fig.dtype, fig.rule) if c) or None
+    function = sp.sympify(fig.total).xreplace(assignments)
     missing = function.free_symbols - {unknown}
     if missing:
         names_missing = ", ".join(sorted(str(s) for s in missing))
@@ -165,7 +170,7 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
                                  f"{'it' if len(missing) == 1 else 'them'} to {unknown} with --relate")
     if unknown not in function.free_symbols:
         raise ArgumentError(f"{formulas.describe(model, of, layer)} does not depend on {unknown}")
-    return Problem(model, of, layer, unknown, function, assignments, dtype)
+    return Problem(model, of, layer, unknown, function, assignments, counted)
 
 
 # ---------------------------------------------------------------- exact roots and integer search

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .formulas import canonical, printed as formula  # the one printed form (cached there)
 from .errors import ArgumentError, did_you_mean
-from .memory import dtype_bytes, readable_size
+from .printing import canonical, printed as formula, readable_size  # the one printed form (cached there)
+from .units import check_dtype, storage_bytes
 from .values import format_shape
 
 # --columns choices, as torchinfo's col_names: key -> header.
@@ -143,7 +143,7 @@ def _count_cell(expr, ev) -> Cell:
     return Cell(number(value), "" if expr.is_number else formula(expr))
 
 
-def _cells(row, ev, columns, element_bytes: int, batch: int) -> dict:
+def _cells(row, ev, columns, dtype: str, batch: int) -> dict:
     cells = {}
     for key in columns:
         if key == "output_shape":
@@ -156,7 +156,8 @@ def _cells(row, ev, columns, element_bytes: int, batch: int) -> dict:
             cells[key] = Cell(_trainable(row, ev))
         elif key == "memory":
             elements = ev.number(sp.Mul(*row.output_shape))
-            cells[key] = Cell("?" if elements is None else readable_size(batch * elements * element_bytes))
+            # the batch's output as one tensor: whole bytes, a 4-bit dtype's odd count rounded up
+            cells[key] = Cell("?" if elements is None else readable_size(storage_bytes(batch * elements, dtype)))
     return cells
 
 
@@ -166,9 +167,9 @@ def build(model, ev, columns=DEFAULT_COLUMNS, depth: int | None = 0, dtype: str 
     None: all); `dtype` and `batch` size the memory column."""
     shown = list(shown_rows(model.rows, depth))
     times = Counter(r.name for _, _, r in shown)
-    size = dtype_bytes(dtype)
+    dtype = check_dtype(dtype)
     lines = [Line(f"{_shortest_path(path, times)} ({r.type})", level, path, r,
-                  _cells(r, ev, columns, size, batch), r.note) for level, path, r in shown]
+                  _cells(r, ev, columns, dtype, batch), r.note) for level, path, r in shown]
     totals = [("params", "Total params", model.params), ("trainable", "Trainable params", model.trainable),
               ("non_trainable", "Non-trainable params", model.non_trainable)]
     if model.convention.norm_stats_as_buffers or model.buffers != 0:

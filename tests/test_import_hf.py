@@ -438,6 +438,10 @@ def test_symbols_are_the_config_fields():
     ({"model_type": "qwen3_moe", "mlp_only_layers": [0]}, "mlp_only_layers=[0]"),
     ({"model_type": "gpt2", "add_cross_attention": True}, "add_cross_attention=true is not supported"),
     ({"model_type": "gpt_neox", "partial_rotary_factor": 2}, "partial_rotary_factor must be a number in (0, 1]"),
+    ({"model_type": "qwen2", "attention_dropout": 0.1}, "attention_dropout=0.1 (a dropout on the attention"),
+    ({"model_type": "llama", "num_hidden_layers": 2, "layer_types": ["chunked_attention"] * 2},
+     "layer_types=[\"chunked_attention\", \"chunked_attention\"] is not supported"),
+    ({"model_type": "gemma2", "sliding_window": None}, "some layers slide (layer_types), but sliding_window is null"),
 ])
 def test_what_the_templates_cannot_express_is_an_error(config, message):
     with pytest.raises(SymparamsError) as e:

@@ -11,7 +11,7 @@ from torch.utils.checkpoint import checkpoint
 from torch.utils.flop_counter import FlopCounterMode
 
 import symparams
-from symparams import accounting
+from symparams import accounting, quantities
 from symparams.cli import main
 from symparams.dims import symbol
 
@@ -159,15 +159,23 @@ def test_kv_cache_closed_form():
 
 # ---------------------------------------------------------------- activations
 
+def compute(row, of, batch=1, **given):
+    """A quantity of one row (a layer or block of the model), as `formula --layer` gives it."""
+    o = quantities.options(dtype="bfloat16", **given)
+    if of == "activations":
+        return accounting.activations(row, o.keeping(o.dtype), batch)
+    raise ValueError(of)
+
+
 def test_korthikanti_activations_per_layer():
     """Korthikanti et al. 2022, section 4: a GPT layer at 16 bits, with dropout."""
     m = symparams.load(EXAMPLES / "megatron_gpt.sp")
     b, s, h, a, l = m.batch, *(m.symbols[k] for k in ("s", "h", "a", "l"))
     layer = m.row("gpt_layer_1")
-    assert sp.expand(accounting.activations(layer, "bfloat16", "none", b) - (34 * s * b * h + 5 * a * s ** 2 * b)) == 0
-    assert sp.expand(accounting.activations(layer, "bfloat16", "selective", b) - 34 * s * b * h) == 0
+    assert sp.expand(compute(layer, "activations", rule="korthikanti", batch=b) - (34 * s * b * h + 5 * a * s ** 2 * b)) == 0
+    assert sp.expand(compute(layer, "activations", rule="korthikanti", recompute="selective", batch=b) - 34 * s * b * h) == 0
     repeat = m.row("repeat_1")
-    assert sp.expand(accounting.activations(repeat, "bfloat16", "full", b) - 2 * s * b * h * l) == 0
+    assert sp.expand(compute(repeat, "activations", rule="korthikanti", recompute="full", batch=b) - 2 * s * b * h * l) == 0
 
 
 def saved_bytes(module, x) -> tuple[int, dict]:
@@ -201,7 +209,7 @@ def test_autograd_keeps_the_paper_count_plus_norm_statistics_and_wider_masks():
     assert measured == paper + norm_statistics + wider_masks
     m = symparams.load(EXAMPLES / "megatron_gpt.sp")
     layer_row = m.row("gpt_layer_1")
-    assert value(m, accounting.activations(layer_row, "bfloat16", batch=b).xreplace({m.batch: b}),
+    assert value(m, compute(layer_row, "activations", rule="korthikanti", batch=b).xreplace({m.batch: b}),
                  s=s, h=h, a=a, l=1, V=8) == paper
 
 
@@ -214,7 +222,7 @@ def test_zero_model_states(zero, per_device):
     N, P = symbol("N"), m.params
     expected = {"16*P": 16 * P, "4*P + 12*P/N": 4 * P + 12 * P / N, "2*P + 14*P/N": 2 * P + 14 * P / N,
                 "16*P/N": 16 * P / N}[per_device]
-    got = accounting.training_memory(m, optimizer="adam", precision="mixed", dp=N, zero=zero)
+    got = quantities.compute(m, "training_memory", optimizer="adam", precision="mixed", dp=N, zero=zero)
     assert sp.expand(got - expected) == 0
 
 
@@ -223,7 +231,7 @@ def test_zero_model_states(zero, per_device):
                                                            ("adam8bit", "mixed", 10), ("sgd", "mixed", 8)])
 def test_bytes_per_parameter(optimizer, precision, per_param):
     m = symparams.load(EXAMPLES / "gpt2.sp")
-    got = accounting.training_memory(m, optimizer=optimizer, precision=precision)
+    got = quantities.compute(m, "training_memory", optimizer=optimizer, precision=precision)
     assert sp.expand(got - per_param * m.params) == 0
 
 
@@ -245,11 +253,11 @@ def run(capsys, *argv) -> str:
 def test_largest_batch_for_llama2_7b_on_80gb_under_zero3(capsys):
     out = run(capsys, "solve", EXAMPLES / "zoo" / "llama2_7b.sp", "--of", "training_memory", "--with-activations",
               "--per-batch", "--for", "B", "--budget", "80e9", "--dp", "8", "--zero", "3", "--recompute", "full")
-    assert out.startswith("B = 58\n")
+    assert out.startswith("B = 55\n")
     m = symparams.load(EXAMPLES / "zoo" / "llama2_7b.sp")
-    mem = accounting.training_memory(m, dp=8, zero=3, with_activations=True, recompute="full", batch=m.batch)
+    mem = quantities.compute(m, "training_memory", per_batch=True, dp=8, zero=3, with_activations=True, recompute="full")
     at = m.evaluate().values
-    assert mem.xreplace({**at, m.batch: 58}) <= 80e9 < mem.xreplace({**at, m.batch: 59})
+    assert mem.xreplace({**at, m.batch: 55}) <= 80e9 < mem.xreplace({**at, m.batch: 56})
 
 
 def test_largest_mixtral_width_under_13b_active(capsys):
@@ -311,13 +319,13 @@ def test_sweep_columns(capsys):
     last = [int(v) for v in lines[-1].split(",")]
     assert last[1:4] == [46_702_792_704, 12_879_925_248, 2 * 32 * 4096 * 8 * 128 * 2]
     assert last[4] == value(m, accounting.training_flops(m, "selective"))
-    assert last[6] == value(m, accounting.training_memory(m, dp=8, zero=2))
+    assert last[6] == value(m, quantities.compute(m, "training_memory", dp=8, zero=2))
 
 
 def test_formula_latex_and_json(capsys):
     out = run(capsys, "formula", EXAMPLES / "megatron_gpt.sp", "--of", "activations", "--layer", "gpt_layer_1",
-              "--dtype", "bfloat16", "--per-batch", "--format", "latex")
-    assert out.strip() == r"B s \left(5 a s + 34 h\right) = 663{,}748{,}608"
+              "--dtype", "bfloat16", "--per-batch", "--rule", "korthikanti", "--format", "latex")
+    assert out.strip() == r"B s \left(5 a s + 34 h\right) = 663{,}748{,}608 \quad \text{(bfloat16, korthikanti)}"
     import json
     res = json.loads(run(capsys, "formula", EXAMPLES / "gpt2.sp", "--of", "training_memory", "--dp", "4",
                          "--zero", "1", "--format", "json"))
@@ -334,12 +342,11 @@ def test_solve_json_on_an_accounting_quantity(capsys):
 
 def test_a_layer_inside_a_repeat_is_recomputed_with_it():
     m = symparams.load(EXAMPLES / "megatron_gpt.sp")
-    full = accounting.Settings(recompute="full")
     layer = m.row("gpt_layer_1")
-    assert accounting.quantity(m, "training_flops", "gpt_layer_1", settings=full) == sp.expand(8 * layer.macs)
-    assert accounting.quantity(m, "activations", "gpt_layer_1", "bfloat16", settings=full) == \
+    assert quantities.compute(m, "training_flops", "gpt_layer_1", recompute="full") == sp.expand(8 * layer.macs)
+    assert quantities.compute(m, "activations", "gpt_layer_1", dtype="bfloat16", recompute="full") == \
         2 * m.symbols["s"] * m.symbols["h"]
-    assert accounting.quantity(m, "activations", "gpt_layer_1/dense_1", "bfloat16", settings=full) == 0
+    assert quantities.compute(m, "activations", "gpt_layer_1/dense_1", dtype="bfloat16", recompute="full") == 0
 
 
 # ---------------------------------------------------------------- tensor and pipeline parallelism
@@ -383,9 +390,9 @@ def test_korthikanti_activations_with_tensor_and_sequence_parallelism():
     m = symparams.load(EXAMPLES / "megatron_gpt.sp")
     b, t, (s, h, a) = m.batch, symbol("t"), (m.symbols[k] for k in ("s", "h", "a"))
     layer = m.row("gpt_layer_1")
-    tensor = accounting.activations(layer, "bfloat16", "none", b, tp=t)
+    tensor = compute(layer, "activations", rule="korthikanti", batch=b, tp=t)
     assert sp.expand(tensor - s * b * h * (10 + 24 / t + 5 * a * s / (h * t))) == 0
-    sequence = accounting.activations(layer, "bfloat16", "none", b, tp=t, sequence_parallel=True)
+    sequence = compute(layer, "activations", rule="korthikanti", batch=b, tp=t, sequence_parallel=True)
     assert sp.expand(sequence - s * b * h / t * (34 + 5 * a * s / h)) == 0
 
 
@@ -421,4 +428,4 @@ def test_gated_mlp_activations_match_autograd():
     x = torch.randn(1, tokens, n, requires_grad=True)
     measured, _ = saved_bytes(MLP(), x)
     m = symparams.parse(f"model m():\n    x = input ({tokens}, {n})\n    gated_mlp({hidden})(x)\n")
-    assert accounting.activations(m, "float32") == measured == 4 * (tokens * n + 4 * tokens * hidden)
+    assert quantities.compute(m, "activations", dtype="float32") == measured == 4 * (tokens * n + 4 * tokens * hidden)

@@ -18,25 +18,30 @@ Keras's Attention and AdditiveAttention have no projections: at most a learned s
 one per query feature). torch's TransformerEncoder/TransformerDecoder copy their layer num_layers
 times; Transformer is both stacks with a final LayerNorm each.
 """
-from dataclasses import dataclass
+from dataclasses import replace
 
 import sympy as sp
 
 from ..dims import product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
+from . import facts
+from .facts import Parallel, Saved, not_known
 from .registry import Activation, Bool, Choice, Dim, LayerRef, Out, Probability, layer
 from .shapes import check_size, divides, need_rank, split_channels
 
 
-@dataclass
-class SparseOut(Out):
-    """An Out for layers that use only part of their weights per example (mixture of experts)."""
-    active: sp.Expr = sp.Integer(0)
+# What a generating model keeps of an attention layer (catalog/facts.py): every key position
+# (a decoder's self-attention, or cross-attention over an encoder's memory), the last positions of
+# a sliding `window`, or nothing (an encoder's self-attention).
+Cache = Choice("keys", "window", "none")
 
 
-def _attention(q, v, k, heads, key_dim, value_dim, out, use_bias, kv_heads=None):
-    """Counts of an attention layer; kv_heads < heads shares key/value heads (grouped-query)."""
+def _attention(q, v, k, heads, key_dim, value_dim, out, use_bias, kv_heads=None, cache="keys", window=None,
+               dropout=0.0, extra_keys=0, upcast=False):
+    """Counts of an attention layer; kv_heads < heads shares key/value heads (grouped-query).
+    `extra_keys` key/value positions are appended to the projected ones (torch's add_bias_kv and
+    add_zero_attn): the scores and the weighted sum read them too."""
     kv_heads = heads if kv_heads is None else kv_heads
     dq, dv, dk = q[-1], v[-1], k[-1]
     T, S = product(q[:-1]), product(v[:-1])
@@ -44,8 +49,13 @@ def _attention(q, v, k, heads, key_dim, value_dim, out, use_bias, kv_heads=None)
         heads * value_dim * out
     biases = heads * key_dim + kv_heads * key_dim + kv_heads * value_dim + out
     macs = T * dq * heads * key_dim + S * (dk * kv_heads * key_dim + dv * kv_heads * value_dim) + \
-        T * heads * value_dim * out + heads * T * S * (key_dim + value_dim)
-    return Out(shape=tuple(q[:-1]) + (out,), params=weights + (biases if use_bias else 0), macs=macs)
+        T * heads * value_dim * out + heads * T * (S + extra_keys) * (key_dim + value_dim)
+    if cache == "window" and window is None:
+        raise ArgumentError("cache=window needs the window's size: window=W")
+    fact = facts.Attention(heads, kv_heads, key_dim, value_dim, T, S + extra_keys, cache=cache, window=window,
+                           dropout=bool(dropout), projections=True, upcast=upcast)
+    return Out(shape=tuple(q[:-1]) + (out,), params=weights + (biases if use_bias else 0), macs=macs,
+               attention=(fact,), parallel=Parallel("attention", whole_params=out if use_bias else 0))
 
 
 def _query_value_key(xs, name):
@@ -59,8 +69,14 @@ def _query_value_key(xs, name):
 @layer("MultiHeadAttention", "MultiheadAttention", "mha")
 def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim = None, use_bias: Bool = True,
                         output_shape: Dim = None, embed_dim: Dim = None, kdim: Dim = None, vdim: Dim = None,
-                        add_bias_kv: Bool = False, dropout: Probability = 0.0):
-    """Multi-head attention: Keras MultiHeadAttention(num_heads, key_dim) or torch MultiheadAttention(embed_dim=, num_heads=)."""
+                        add_bias_kv: Bool = False, add_zero_attn: Bool = False, dropout: Probability = 0.0,
+                        cache: Cache = "keys", window: Dim = None, upcast: Bool = False):
+    """Multi-head attention: Keras MultiHeadAttention(num_heads, key_dim) or torch MultiheadAttention(embed_dim=, num_heads=).
+
+    `cache` says what a generating model keeps of it: every key position (`keys`, the default), the
+    last of a sliding `window`, or nothing (`none`: an encoder's self-attention). `upcast`: its
+    softmax runs in fp32 and is cast back, as transformers' Llama-like attention does (what the
+    backward pass keeps; no count changes)."""
     q, v, k = _query_value_key(xs, "multihead_attention")
     conditions = []
     if embed_dim is not None:      # PyTorch: the heads split embed_dim, and the output is embed_dim wide
@@ -78,8 +94,12 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
                                  "MultiheadAttention(embed_dim=E, num_heads=h)")
     conditions += check_size(kdim, k[-1], "multihead_attention's kdim", "the key") + \
         check_size(vdim, v[-1], "multihead_attention's vdim", "the value")
-    out = _attention(q, v, k, num_heads, key_dim, value_dim or key_dim, output_shape or q[-1], use_bias)
-    if add_bias_kv:                # torch: a learned key and value appended to the sequence
+    # torch: a learned key and value (add_bias_kv), and a zero key and value (add_zero_attn), appended
+    # to the sequence after the projections
+    out = _attention(q, v, k, num_heads, key_dim, value_dim or key_dim, output_shape or q[-1], use_bias,
+                     cache=cache, window=window, dropout=dropout, extra_keys=int(add_bias_kv) + int(add_zero_attn),
+                     upcast=upcast)
+    if add_bias_kv:
         out.params += 2 * num_heads * key_dim
     out.conditions += conditions
     return out
@@ -87,13 +107,15 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
 
 @layer("GroupQueryAttention", "GroupedQueryAttention", "gqa")
 def grouped_query_attention(*xs, head_dim: Dim, num_query_heads: Dim, num_key_value_heads: Dim,
-                            use_bias: Bool = True, dropout: Probability = 0.0):
+                            use_bias: Bool = True, dropout: Probability = 0.0, cache: Cache = "keys",
+                            window: Dim = None, upcast: Bool = False):
     """Attention whose num_query_heads share num_key_value_heads key/value heads (Keras GroupQueryAttention)."""
     q, v, k = _query_value_key(xs, "grouped_query_attention")
     if (num_query_heads / num_key_value_heads).is_integer is False:
         raise ArgumentError(f"num_query_heads {num_query_heads} is not a multiple of "
                             f"num_key_value_heads {num_key_value_heads}")
-    out = _attention(q, v, k, num_query_heads, head_dim, head_dim, q[-1], use_bias, num_key_value_heads)
+    out = _attention(q, v, k, num_query_heads, head_dim, head_dim, q[-1], use_bias, num_key_value_heads, cache,
+                     window, dropout, upcast=upcast)
     out.conditions += divides(num_key_value_heads, num_query_heads, "grouped_query_attention's query heads "
                               "must be a multiple of its key/value heads")
     return out
@@ -115,13 +137,16 @@ def position_embedding(x, sequence_length: Dim, output_dim: Dim = None):
         conditions = check_size(output_dim, x[-1], "position_embedding's output_dim")
         shape = tuple(x)
     positions, width = shape[-2], shape[-1]
+    # on ids, its backward pass reads the position ids (int64): one row for the whole batch
+    saved = (Saved(positions, "int64", rule="transformers", per_example=False, what="position ids"),) \
+        if len(x) == 1 else ()
     fits = sp.Le(positions, sequence_length)
     if fits is sp.false:
         raise ShapeError(f"position_embedding has {sequence_length} positions, but its input {format_shape(x)} "
                          f"has {positions}")
     if fits is not sp.true:
         conditions.append((fits, f"position_embedding needs {positions} <= {sequence_length}"))
-    return Out(shape=shape, params=sequence_length * width, conditions=conditions)
+    return Out(shape=shape, params=sequence_length * width, conditions=conditions, saved=saved)
 
 
 @layer("GatedMLP", "GatedMLP", "swiglu", "gated_feed_forward")
@@ -129,7 +154,12 @@ def gated_mlp(x, hidden: Dim, use_bias: Bool = False, activation: Activation = "
     """act(x W_gate) * (x W_up), then W_down back to the input width (SwiGLU with silu): 3*n*hidden weights."""
     n = x[-1]
     biases = 2 * hidden + n if use_bias else 0
-    return Out(shape=x, params=3 * n * hidden + biases, macs=product(x[:-1]) * 3 * n * hidden)
+    tokens = product(x[:-1])
+    # its input (read by gate and up), the gate's output (the activation's input), the activation's
+    # output and the up projection (the product's inputs), their product (down's input)
+    saved = (Saved(tensor="input", what="input"), Saved(4 * tokens * hidden, like="split", what="four hidden-wide"))
+    return Out(shape=x, params=3 * n * hidden + biases, macs=tokens * 3 * n * hidden, saved=saved,
+               parallel=Parallel("mlp", whole_params=n if use_bias else 0))
 
 
 def _feed_forward(n, hidden, gated, use_bias):
@@ -151,9 +181,35 @@ def mixture_of_experts(x, num_experts: Dim, hidden: Dim, top_k: Dim = 2, gated: 
     conditions = [] if fits is sp.true else [(fits, f"moe's top_k must not exceed its experts: needs {fits}")]
     weights, biases, macs = _feed_forward(n, hidden, gated, use_bias)
     router = n * num_experts
-    return SparseOut(shape=x, params=router + num_experts * (weights + biases),
-                     macs=product(x[:-1]) * (router + top_k * macs),
-                     active=router + top_k * (weights + biases), conditions=conditions)
+    tokens = product(x[:-1])
+    # Korthikanti-style: its input and the router's probabilities, and for each of the top_k
+    # experts a token visits that expert's own copy of the input and its hidden-wide tensors.
+    # transformers (Mixtral's block, grouped_mm experts, measured): the router's fp32 softmax, its
+    # top_k indices (int64), values and their sum (fp32); per token-expert pair three int64
+    # permutations, the gathered input and the expert's output, its four hidden-wide tensors, the
+    # routing weight (fp32); and the experts' offsets (int32), once for the batch.
+    pairs, wide = top_k * tokens, (4 if gated else 2) * hidden
+    saved = (Saved(tensor="input", what="input"),
+             Saved(tokens * num_experts, like="whole", rule="korthikanti", what="router probabilities"),
+             Saved(pairs * (n + wide), like="split", rule="korthikanti", what="each chosen expert's"),
+             Saved(tokens * num_experts + tokens * top_k + tokens, "float32", like="whole", rule="transformers",
+                   what="router probabilities, top-k values and their sum"),
+             Saved(tokens * top_k + 3 * pairs, "int64", like="whole", rule="transformers",
+                   what="top-k indices and the pairs' permutations"),
+             Saved(pairs * (2 * n + wide), like="split", rule="transformers", what="each pair's input, hidden-wide "
+                                                                                  "tensors and output"),
+             Saved(pairs, "float32", like="whole", rule="transformers", what="routing weights"),
+             Saved(num_experts, "int32", like="whole", rule="transformers", per_example=False, what="expert offsets"))
+    return Out(shape=x, params=router + num_experts * (weights + biases), macs=tokens * (router + top_k * macs),
+               active=router + top_k * (weights + biases), conditions=conditions, saved=saved,
+               parallel=Parallel("moe", whole_params=router + (num_experts * n if use_bias else 0),
+                                 whole_macs=tokens * router))
+
+
+# torch's transformer layers run attention, a feed-forward network, norms and dropouts inside one
+# module (and a fused fast path outside training): what they keep is not measured as a whole.
+_COMPOSITE = not_known("torch's transformer layers keep their attention's, feed-forward's, norms' and dropouts' "
+                       "tensors inside one module, which symparams has not measured as a whole")
 
 
 def _attention_block(d, heads, use_bias):
@@ -177,8 +233,9 @@ def transformer_encoder_layer(x, d_model: Dim, nhead: Dim, dim_feedforward: Dim 
     weights, biases, _ = _feed_forward(d, ff, False, use_bias)
     norms = 2 * (d + (d if use_bias else 0))
     macs = 4 * T * d * d + 2 * T * T * d + 2 * T * d * ff
+    attention = (facts.Attention(nhead, nhead, d / nhead, d / nhead, T, T, projections=True),)
     return Out(shape=x, params=_attention_block(d, nhead, use_bias) + weights + biases + norms, macs=macs,
-               conditions=conditions)
+               conditions=conditions, attention=attention, saved=_COMPOSITE)
 
 
 @layer("TransformerDecoderLayer", "TransformerDecoderLayer")
@@ -193,8 +250,10 @@ def transformer_decoder_layer(x, memory, d_model: Dim, nhead: Dim, dim_feedforwa
     weights, biases, _ = _feed_forward(d, ff, False, use_bias)
     norms = 3 * (d + (d if use_bias else 0))
     macs = (4 * T * d * d + 2 * T * T * d) + (2 * T * d * d + 2 * S * d * d + 2 * T * S * d) + 2 * T * d * ff
+    attention = (facts.Attention(nhead, nhead, d / nhead, d / nhead, T, T, projections=True),
+                 facts.Attention(nhead, nhead, d / nhead, d / nhead, T, S, projections=True))
     return Out(shape=x, params=2 * _attention_block(d, nhead, use_bias) + weights + biases + norms, macs=macs,
-               conditions=conditions)
+               conditions=conditions, attention=attention, saved=_COMPOSITE)
 
 
 @layer("PatchEmbedding", "PatchEmbedding", "patch_embed")
@@ -249,7 +308,8 @@ def _stack(layer_ref, n, norm, shapes, kind, c, name):
     if norm is not None:
         last = norm.spec.apply([tuple(one.shape)], norm.config, c)
         params, conditions = params + last.params, conditions + last.conditions
-    return Out(shape=tuple(one.shape), params=params, macs=macs, conditions=conditions)
+    return Out(shape=tuple(one.shape), params=params, macs=macs, conditions=conditions, saved=_COMPOSITE,
+               attention=tuple(replace(a, times=n * a.times) for a in one.attention))
 
 
 @layer("TransformerEncoder", "TransformerEncoder")
@@ -276,6 +336,9 @@ def transformer(src, tgt, d_model: Dim = 512, nhead: Dim = 8, num_encoder_layers
     enc = transformer_encoder_layer(src, **options)
     dec = transformer_decoder_layer(tgt, src, **options)
     norms = 2 * (d_model + (d_model if use_bias else 0))
+    (encoder,), (self_attention, cross) = enc.attention, dec.attention   # the encoder caches nothing
+    attention = (replace(encoder, times=num_encoder_layers, cache="none"), replace(self_attention, times=num_decoder_layers),
+                 replace(cross, times=num_decoder_layers))
     return Out(shape=tuple(tgt), params=num_encoder_layers * enc.params + num_decoder_layers * dec.params + norms,
                macs=num_encoder_layers * enc.macs + num_decoder_layers * dec.macs,
-               conditions=enc.conditions + dec.conditions)
+               conditions=enc.conditions + dec.conditions, saved=_COMPOSITE, attention=attention)

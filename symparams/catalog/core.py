@@ -18,6 +18,8 @@ import sympy as sp
 from ..dims import agree, describe_condition, product
 from ..errors import ArgumentError, ShapeError
 from ..values import Word, format_shape
+from . import activations
+from .facts import Parallel, Saved
 from .registry import (Activation, Anything, Bool, Choice, Dim, Dims, Int, Ints, Kind, LayerRef, Out, Probability,
                        Real, layer)
 from .shapes import check_size, need_rank
@@ -35,25 +37,72 @@ def axis_index(axis: int, x: tuple, what: str) -> int:
 
 
 def activated(shape: tuple, activation) -> tuple:
-    """Every activation keeps the shape, except GLU, which halves the last axis (a, b -> a * sigmoid(b))."""
-    if activation != "glu":
+    """Every activation keeps the shape, except those halving the last axis (glu: a, b -> a * sigmoid(b))."""
+    if not activations.halves(activation):
         return tuple(shape)
     half = sp.sympify(shape[-1]) / 2
     if half.is_number and not half.is_integer:
-        raise ShapeError(f"glu halves the last axis, which must be even: found {format_shape(shape)}")
+        raise ShapeError(f"{activation} halves the last axis, which must be even: found {format_shape(shape)}")
     return tuple(shape[:-1]) + (half,)
 
 
+def kept(keeps, more: int, elements, what: str) -> tuple:
+    """What an elementwise function keeps for its backward pass (catalog/activations.py's facts):
+    under transformers' rule its input or output tensor ("input", "output" or None) and `more`
+    tensors of its input's `elements`; under Korthikanti et al.'s, its input alone."""
+    saved = (Saved(0, tensor="input", rule="korthikanti"),)
+    if keeps is not None:
+        saved += (Saved(0, tensor=keeps, rule="transformers"),)
+    if more:
+        saved += (Saved(more * elements, like="input", rule="transformers", what=f"{what}'s intermediates"),)
+    return saved
+
+
+def elementwise(shape, keeps: str | None = "input", more: int = 0, elements=None, what: str = "", **counts) -> Out:
+    """An elementwise function's Out: `keeps` (its input or output, or None) and `more` tensors of
+    `elements` (its input's) for its backward pass. Under tensor parallelism it works on its input
+    as it arrives."""
+    saved = kept(keeps, more, elements, what)
+    return Out(shape=shape, saved=saved, parallel=Parallel("elementwise"), **counts)
+
+
+def function(x, name: str, shape=None, **counts) -> Out:
+    """The Out of the activation function `name` (a row of catalog/activations.py) applied to x alone."""
+    keeps, more = activations.keeps(name)
+    return elementwise(activated(x, name) if shape is None else shape, keeps, more, product(x), name, **counts)
+
+
 # ---------------------------------------------------------------- dense
+
+def fused(activation, elements) -> tuple:
+    """What a layer's `activation=` keeps for the backward pass, its product's result (the
+    activation's input) being `elements` numbers: Korthikanti et al. count that pre-activation;
+    transformers' rule counts what autograd keeps of the function (catalog/activations.py): the
+    pre-activation, the layer's output or neither, and its further tensors of the pre-activation's size."""
+    f = activations.function(activation)
+    if f.identity:
+        return ()
+    saved = (Saved(elements, like="output", rule="korthikanti", what="pre-activation"),)
+    if f.keeps == "input":
+        saved += (Saved(elements, like="output", rule="transformers", what="pre-activation"),)
+    elif f.keeps == "output":
+        saved += (Saved(0, tensor="output", rule="transformers", what=f"{f.name}'s output"),)
+    if f.more:
+        saved += (Saved(f.more * elements, like="output", rule="transformers", what=f"{f.name}'s intermediates"),)
+    return saved
+
 
 @layer("Dense", "Linear", "LazyLinear")
 def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None, in_features: Dim = None):
     """y = x W + b on the last axis n: n*units weights + units biases (any rank)."""
     need_rank(x, tuple(range(1, 9)), "dense")
     n = x[-1]
+    rows = product(x[:-1])
+    saved = (Saved(0, tensor="input", what="input of the product"),) + fused(activation, rows * units)
     return Out(shape=activated(x[:-1] + (units,), activation),
                params=n * units + (units if use_bias else 0),
-               macs=product(x[:-1]) * n * units, conditions=check_size(in_features, n, "dense's in_features"))
+               macs=rows * n * units, conditions=check_size(in_features, n, "dense's in_features"),
+               saved=saved, parallel=Parallel("linear", whole_params=units if use_bias else 0))
 
 
 # ---------------------------------------------------------------- activations
@@ -61,7 +110,9 @@ def dense(x, units: Dim, use_bias: Bool = True, activation: Activation = None, i
 @layer("Activation", "Activation")
 def activation(x, activation: Activation):
     """An elementwise function: no weights, shape unchanged (glu halves the last axis)."""
-    return Out(shape=activated(x, activation))
+    if activations.function(activation).identity:
+        return Out(shape=tuple(x), saved=(), parallel=Parallel("elementwise"))
+    return function(x, activation)
 
 
 # Elementwise functions whose class arguments (ReLU's max_value, GELU's approximate, Softplus's beta) change
@@ -69,174 +120,174 @@ def activation(x, activation: Activation):
 @layer("ReLU", "ReLU")
 def relu(x):
     """max(0, x): no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "relu")
 
 
 @layer("ReLU6", "ReLU6")
 def relu6(x):
     """min(max(0, x), 6): no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "relu6")
 
 
 @layer("GELU", "GELU")
 def gelu(x):
     """x * Phi(x), Phi the standard normal CDF: no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "gelu")
 
 
 @layer("SiLU", "SiLU", "swish")
 def silu(x):
     """x * sigmoid(x) (swish): no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "silu")
 
 
 @layer("Sigmoid", "Sigmoid")
 def sigmoid(x):
     """1 / (1 + exp(-x)): no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "sigmoid")
 
 
 @layer("Tanh", "Tanh")
 def tanh(x):
     """tanh(x): no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "tanh")
 
 
 @layer("SELU", "SELU")
 def selu(x):
     """scale * elu(x, alpha), scale and alpha fixed: no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "selu")
 
 
 @layer("Softplus", "Softplus")
 def softplus(x):
     """log(1 + exp(x)): no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "softplus")
 
 
 @layer("Softsign", "Softsign")
 def softsign(x):
     """x / (1 + |x|): no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "softsign")
 
 
 @layer("Mish", "Mish")
 def mish(x):
     """x * tanh(softplus(x)): no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "mish")
 
 
 @layer("HardSwish", "Hardswish")
 def hard_swish(x):
     """x * relu6(x + 3) / 6: no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "hard_swish")
 
 
 @layer("HardSigmoid", "Hardsigmoid")
 def hard_sigmoid(x):
     """relu6(x + 3) / 6: no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "hard_sigmoid")
 
 
 @layer("LogSigmoid", "LogSigmoid")
 def log_sigmoid(x):
     """log(sigmoid(x)): no weights, shape unchanged."""
-    return Out(shape=x)
+    return elementwise(x, "input", 1, product(x), "log_sigmoid")     # and its forward's buffer
 
 
 @layer("Tanhshrink", "Tanhshrink")
 def tanhshrink(x):
     """x - tanh(x): no weights, shape unchanged."""
-    return Out(shape=x)
+    return elementwise(x, None, 1, product(x), "tanhshrink")         # tanh(x), neither input nor output
 
 
 @layer("Identity", "Identity")
 def identity(x):
     """x itself: no weights, shape unchanged."""
-    return Out(shape=x)
+    return Out(shape=x, saved=(), parallel=Parallel("elementwise"))
 
 
 @layer("CELU", "CELU")
 def celu(x, alpha: Real = 1.0):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), alpha fixed: no weights, shape unchanged."""
-    return Out(shape=x)
+    return elementwise(x)
 
 
 @layer("Hardshrink", "Hardshrink")
 def hardshrink(x, lambd: Real = 0.5):
     """x where |x| > lambd, else 0: no weights, shape unchanged."""
-    return Out(shape=x)
+    return elementwise(x)
 
 
 @layer("Softshrink", "Softshrink")
 def softshrink(x, lambd: Real = 0.5):
     """x - lambd * sign(x) where |x| > lambd, else 0: no weights, shape unchanged."""
-    return Out(shape=x)
+    return elementwise(x)
 
 
 @layer("Hardtanh", "Hardtanh")
 def hardtanh(x, min_val: Real = -1.0, max_val: Real = 1.0):
     """x clipped to [min_val, max_val]: no weights, shape unchanged."""
-    return Out(shape=x)
+    return elementwise(x)
 
 
 @layer("Threshold", "Threshold")
 def threshold(x, threshold: Real, value: Real):
     """x where x > threshold, else value: no weights, shape unchanged."""
-    return Out(shape=x)
+    return elementwise(x)
 
 
 @layer("RReLU", "RReLU")
 def rrelu(x, lower: Real = 0.125, upper: Real = 1 / 3):
     """Leaky ReLU with a slope drawn from [lower, upper] while training: no weights, shape unchanged."""
-    return Out(shape=x)
+    return elementwise(x, "input", 1, product(x), "rrelu")           # and the slopes drawn
 
 
 @layer("Softmax", "Softmax")
 def softmax(x, axis: Int = -1):
     """exp(x) / sum(exp(x)) along `axis`: no weights, shape unchanged."""
     axis_index(axis, x, "softmax")
-    return Out(shape=x)
+    return function(x, "softmax")
 
 
 @layer("Softmin", "Softmin")
 def softmin(x, axis: Int = -1):
     """softmax(-x) along `axis` (PyTorch's dim): no weights, shape unchanged."""
     axis_index(axis, x, "softmin")
-    return Out(shape=x)
+    return elementwise(x, "output")
 
 
 @layer("Softmax2d", "Softmax2d")
 def softmax2d(x):
     """softmax over the channels of (C, H, W) at each position: no weights, shape unchanged."""
     need_rank(x, 3, "softmax2d", "(C, H, W)")
-    return Out(shape=x)
+    return elementwise(x, "output")
 
 
 @layer("LogSoftmax", "LogSoftmax")
 def log_softmax(x, axis: Int = -1):
     """log(softmax(x)) along `axis`: no weights, shape unchanged."""
     axis_index(axis, x, "log_softmax")
-    return Out(shape=x)
+    return function(x, "log_softmax")
 
 
 @layer("LeakyReLU", "LeakyReLU")
 def leaky_relu(x, negative_slope: Real = 0.01):
     """max(x, slope * x) with a fixed slope: no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "leaky_relu")
 
 
 @layer("ELU", "ELU")
 def elu(x, alpha: Real = 1.0):
     """x if x > 0 else alpha * (exp(x) - 1), alpha fixed: no weights, shape unchanged."""
-    return Out(shape=x)
+    return function(x, "elu")
 
 
 @layer("GLU", "GLU")
 def glu(x, axis: Int = -1):
     """a * sigmoid(b) for the two halves of `axis`: no weights, that axis halves."""
     i = axis_index(axis, x, "glu")
-    return Out(shape=x[:i] + activated((x[i],), "glu") + x[i + 1:])
+    return function(x, "glu", shape=x[:i] + activated((x[i],), "glu") + x[i + 1:])
 
 
 @layer("PReLU", "PReLU")
@@ -339,7 +390,7 @@ def repeat_vector(x, n: Dim):
 @layer("GaussianNoise", "GaussianNoise")
 def gaussian_noise(x, stddev: Real):
     """Adds zero-mean noise of stddev while training: no weights, shape unchanged."""
-    return Out(shape=x)
+    return Out(shape=x, saved=(), parallel=Parallel("elementwise"))
 
 
 @layer("ActivityRegularization", "ActivityRegularization")
@@ -375,49 +426,59 @@ def time_distributed(x, layer: LayerRef, *, c):
 
 # ---------------------------------------------------------------- dropout
 
+def dropped(x, rate) -> Out:
+    """A dropout's Out: while training it keeps a mask of its input's size for the backward pass
+    (Korthikanti et al.: a 1-byte mask; torch on the CPU: a mask of the data's dtype). At rate 0
+    torch returns the input itself and keeps nothing."""
+    saved = (Saved(product(x), "mask", like="input", rule="korthikanti", what="dropout mask"),)
+    if rate:
+        saved += (Saved(product(x), "mask", like="input", rule="transformers", what="dropout mask"),)
+    return Out(shape=x, saved=saved, parallel=Parallel("elementwise"))
+
+
 @layer("Dropout", "Dropout")
 def dropout(x, rate: Probability = 0.5):
     """Zeroes a fraction `rate` while training: no weights, shape unchanged."""
-    return Out(shape=x)
+    return dropped(x, rate)
 
 
 @layer("SpatialDropout1D", "Dropout1d")
 def spatial_dropout1d(x, rate: Probability = 0.5):
     """spatial_dropout1d: drops whole channels while training: no weights."""
     need_rank(x, 2, "spatial_dropout1d", "(steps and channels)")
-    return Out(shape=x)
+    return dropped(x, rate)
 
 
 @layer("SpatialDropout2D", "Dropout2d")
 def spatial_dropout2d(x, rate: Probability = 0.5):
     """spatial_dropout2d: drops whole channels while training: no weights."""
     need_rank(x, 3, "spatial_dropout2d", "(an image with channels)")
-    return Out(shape=x)
+    return dropped(x, rate)
 
 
 @layer("SpatialDropout3D", "Dropout3d")
 def spatial_dropout3d(x, rate: Probability = 0.5):
     """spatial_dropout3d: drops whole channels while training: no weights."""
     need_rank(x, 4, "spatial_dropout3d", "(a volume with channels)")
-    return Out(shape=x)
+    return dropped(x, rate)
 
 
 @layer("AlphaDropout", "AlphaDropout")
 def alpha_dropout(x, rate: Probability = 0.5):
     """alpha_dropout: drops units while training: no weights."""
-    return Out(shape=x)
+    return dropped(x, rate)
 
 
 @layer("GaussianDropout", "GaussianDropout")
 def gaussian_dropout(x, rate: Probability = 0.5):
     """gaussian_dropout: drops units while training: no weights."""
-    return Out(shape=x)
+    return dropped(x, rate)
 
 
 @layer("FeatureAlphaDropout", "FeatureAlphaDropout")
 def feature_alpha_dropout(x, rate: Probability = 0.5):
     """Alpha dropout of whole channels while training: no weights, shape unchanged."""
-    return Out(shape=x)
+    return dropped(x, rate)
 
 
 # ---------------------------------------------------------------- embedding
@@ -426,8 +487,11 @@ def feature_alpha_dropout(x, rate: Probability = 0.5):
 def embedding(x, input_dim: Dim, output_dim: Dim, mask_zero: Bool = False, padding_idx: Int = None):
     """A table of input_dim vectors of size output_dim: input_dim*output_dim weights.
 
-    Each index becomes a vector; mask_zero (Keras) and padding_idx (PyTorch) change no count."""
-    return Out(shape=tuple(x) + (output_dim,), params=input_dim * output_dim)
+    Each index becomes a vector; mask_zero (Keras) and padding_idx (PyTorch) change no count. Its
+    backward pass reads the ids (int64 in torch); tensor parallelism splits the vocabulary."""
+    ids = Saved(product(x), "int64", tensor="input", rule="transformers", what="token ids")
+    return Out(shape=tuple(x) + (output_dim,), params=input_dim * output_dim, saved=(ids,),
+               parallel=Parallel("embedding"))
 
 
 EmbeddingBagMode = Choice("mean", "sum", "max")

@@ -10,6 +10,7 @@ from ..dims import agree, describe_condition, product, require_same_shape
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .core import axis_index
+from .facts import Parallel, Saved
 from .registry import Bool, Dim, Int, Ints, Out, Real, layer
 from .shapes import check_size
 
@@ -53,12 +54,14 @@ def broadcast(xs, what: str) -> tuple:
     return shape, conditions
 
 
-def _elementwise(name, binary=False):
+def _elementwise(name, binary=False, keeps=False):
+    """A merge; `keeps`: its backward pass reads its inputs (a product's gradient is the other factor)."""
     def merge(*xs):
         if binary and len(xs) != 2:
             raise ArgumentError(f"{name} takes exactly two tensors (the first minus the second), found {len(xs)}")
         shape, conditions = broadcast(xs, f"{name} of {len(xs)} tensors")
-        return Out(shape=shape, conditions=conditions)
+        saved = (Saved(tensor="input", what="factors"),) if keeps else ()
+        return Out(shape=shape, conditions=conditions, saved=saved, parallel=Parallel("elementwise"))
     merge.__doc__ = (f"Elementwise {name}, no weights: the shapes broadcast as in numpy on an example's axes "
                      f"((H, W, C) with (C) or (1, 1, C) gives (H, W, C)).")
     return merge
@@ -66,10 +69,10 @@ def _elementwise(name, binary=False):
 
 layer("Add", "add", "plus", name="add")(_elementwise("add"))
 layer("Subtract", "sub", name="subtract")(_elementwise("subtract", binary=True))
-layer("Multiply", "mul", name="multiply")(_elementwise("multiply"))
+layer("Multiply", "mul", name="multiply")(_elementwise("multiply", keeps=True))
 layer("Average", "mean", name="average")(_elementwise("average"))
-layer("Maximum", "maximum", name="maximum")(_elementwise("maximum"))
-layer("Minimum", "minimum", name="minimum")(_elementwise("minimum"))
+layer("Maximum", "maximum", name="maximum")(_elementwise("maximum", keeps=True))
+layer("Minimum", "minimum", name="minimum")(_elementwise("minimum", keeps=True))
 
 
 @layer("Concatenate", "cat", "concat")

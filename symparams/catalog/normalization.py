@@ -24,8 +24,19 @@ from ..dims import product
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .core import axis_index
+from .facts import Saved
 from .registry import Bool, Dim, Dims, Int, Ints, Kind, Out, Real, layer
 from .shapes import check_size, divides, need_rank
+
+
+def _keeps_input(x, statistics=0) -> tuple:
+    """What a norm keeps for its backward pass: its input, and (as torch's kernels do) its mean and
+    reciprocal standard deviation, `statistics` numbers each, at the data's dtype as the CPU kernel
+    keeps them (CUDA's in fp32) (Korthikanti et al.: the input alone)."""
+    saved = (Saved(0, tensor="input", what="input"),)
+    if statistics:
+        saved += (Saved(2 * statistics, rule="transformers", what="mean and 1/std"),)
+    return saved
 
 
 def _gamma_beta(n, gamma: bool, beta: bool):
@@ -45,9 +56,11 @@ def _per_channel(x, name, features, axis, center, scale, affine, use_bias, track
     conditions = check_size(features, n, f"{name}'s num_features")
     learned = _gamma_beta(n, scale and affine, center and affine and use_bias)
     stats = 2 * n if track_running_stats else 0
+    saved = _keeps_input(x)
     if c.norm_stats_as_buffers:
-        return Out(shape=x, params=learned, buffers=stats + 1 if track_running_stats else 0, conditions=conditions)
-    return Out(shape=x, params=learned + stats, non_trainable=stats, conditions=conditions)
+        return Out(shape=x, params=learned, buffers=stats + 1 if track_running_stats else 0, conditions=conditions,
+                   saved=saved)
+    return Out(shape=x, params=learned + stats, non_trainable=stats, conditions=conditions, saved=saved)
 
 
 # SyncBatchNorm is BatchNorm whose statistics are reduced across processes: the same weights.
@@ -175,17 +188,26 @@ def layernorm(x, features: Dims = None, axis: Ints = None, center: Bool = True, 
 
     Keras's rms_scaling=true divides by the root mean square instead: gamma only, whatever center and scale say."""
     n, conditions = _normalised_size(x, features, axis, "layernorm")
+    saved = _keeps_input(x, product(x) / n)
     if rms_scaling:
-        return Out(shape=x, params=n, conditions=conditions)
+        return Out(shape=x, params=n, conditions=conditions, saved=saved)
     return Out(shape=x, params=_gamma_beta(n, scale and elementwise_affine,
-                                           center and use_bias and elementwise_affine), conditions=conditions)
+                                           center and use_bias and elementwise_affine), conditions=conditions,
+               saved=saved)
 
 
 @layer("RMSNormalization", "RMSNorm", "rms_norm")
 def rmsnorm(x, features: Dims = None, axis: Ints = None, elementwise_affine: Bool = True):
-    """x / sqrt(mean(x^2)) * gamma over n normalised features: gamma (n) only."""
+    """x / sqrt(mean(x^2)) * gamma over n normalised features: gamma (n) only.
+
+    For its backward pass transformers' RMSNorm (computed in fp32, as Llama's) keeps its input in
+    fp32, 1/rms per position (fp32) and the normalised input at the activations' dtype."""
     n, conditions = _normalised_size(x, features, axis, "rmsnorm")
-    return Out(shape=x, params=n if elementwise_affine else 0, conditions=conditions)
+    saved = (Saved(0, tensor="input", rule="korthikanti", what="input"),
+             Saved(0, "float32", tensor="input", rule="transformers", what="input in fp32"),
+             Saved(product(x) / n, "float32", rule="transformers", what="1/rms"),
+             Saved(product(x), rule="transformers", what="normalised input"))
+    return Out(shape=x, params=n if elementwise_affine else 0, conditions=conditions, saved=saved)
 
 
 # ---------------------------------------------------------------- group normalisation
@@ -202,7 +224,7 @@ def groupnorm(x, groups: Dim = 32, features: Dim = None, axis: Int = None, cente
                          f"{groups} (input {format_shape(x)})")
     conditions += divides(groups, n, f"groupnorm splits {n} channels into {groups} groups, so {groups} must divide {n}")
     return Out(shape=x, params=_gamma_beta(n, scale and affine, center and affine and use_bias),
-               conditions=conditions)
+               conditions=conditions, saved=_keeps_input(x, groups))
 
 
 # ---------------------------------------------------------------- fixed normalisations

@@ -1,13 +1,17 @@
-"""Registers the layers of prelude.sp: catalog entries declared in the language, as users declare theirs."""
+"""Registers the layers of prelude.sp and transformers.sp: catalog entries declared in the language, as
+users declare theirs."""
 from importlib import resources
 
-from ..declared import declare
+from .declared import declare
 from ..syntax import parse_tree
 from .registry import CATALOG, normalize
 
 
-def _register() -> None:
-    source = (resources.files(__package__) / "prelude.sp").read_text()
+PRELUDES = ("prelude.sp", "transformers.sp")
+
+
+def _register(name: str) -> None:
+    source = (resources.files(__package__) / name).read_text()
     for item in parse_tree(source).children:
         spec = declare(item, source)
         key = normalize(spec.name)
@@ -16,4 +20,5 @@ def _register() -> None:
         CATALOG[key] = spec
 
 
-_register()
+for _name in PRELUDES:
+    _register(_name)

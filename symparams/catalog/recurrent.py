@@ -21,6 +21,7 @@ import sympy as sp
 
 from ..dims import product
 from ..errors import ArgumentError
+from .facts import not_known
 from .registry import Activation, Bool, Choice, Dim, Dims, Kind, LayerRef, Out, Padding, layer, spatial
 from .shapes import check_size, join_channels, need_rank, split_channels, window_out
 
@@ -31,6 +32,12 @@ class _ProjSize(Kind):
 
     def convert(self, value, where):
         return None if isinstance(value, sp.Integer) and value == 0 else Dim.convert(value, where)
+
+
+# A recurrence keeps every step's gates and states for its backward pass, as its kernel lays them
+# out (cuDNN's workspace, torch's fused CPU cell): not measured here.
+_RECURRENT = not_known("a recurrence keeps every step's gates and states as its fused kernel lays them out, "
+                       "which symparams has not measured")
 
 
 def _weights(features, units, gates, proj):
@@ -50,7 +57,7 @@ def _rnn(x, name, units, gates, bias_vectors, use_bias, return_sequences, num_la
     first, later = _weights(features, units, gates, proj), _weights(width, units, gates, proj)
     weights = directions * (first + (num_layers - 1) * later)
     biases = directions * num_layers * gates * units * bias_vectors if use_bias else 0
-    return Out(shape=(steps, width) if return_sequences else (width,), params=weights + biases,
+    return Out(shape=(steps, width) if return_sequences else (width,), params=weights + biases, saved=_RECURRENT,
                macs=steps * weights, conditions=conditions)
 
 
@@ -117,7 +124,7 @@ def bidirectional(x, layer: LayerRef, merge_mode: MergeMode = "concat", *, c):
     shape = tuple(one.shape)
     if merge_mode == "concat":
         shape = shape[:-1] + (2 * shape[-1],)
-    return Out(shape=shape, params=2 * one.params, non_trainable=2 * one.non_trainable,
+    return Out(saved=_RECURRENT, shape=shape, params=2 * one.params, non_trainable=2 * one.non_trainable,
                buffers=2 * one.buffers, macs=2 * one.macs, conditions=one.conditions)
 
 
@@ -128,6 +135,7 @@ def _cell(x, name, units, gates, bias_vectors, use_bias, input_size):
     need_rank(x, 1, name, "(features: one step of one sequence)")
     weights = _weights(x[0], units, gates, None)
     return Out(shape=(units,), params=weights + (gates * units * bias_vectors if use_bias else 0), macs=weights,
+               saved=_RECURRENT,
                conditions=check_size(input_size, x[0], f"{name}'s input_size"))
 
 
@@ -177,7 +185,7 @@ def stacked_rnn_cells(x, cells: _Cells(), *, c):
         out = cell.spec.apply([shape], cell.config, c)
         params, macs, shape = params + out.params, macs + out.macs, tuple(out.shape)
         conditions += out.conditions
-    return Out(shape=shape, params=params, macs=macs, conditions=conditions)
+    return Out(shape=shape, params=params, macs=macs, conditions=conditions, saved=_RECURRENT)
 
 
 # ---------------------------------------------------------------- convolutional LSTM (Keras)
@@ -196,7 +204,7 @@ def _conv_lstm(x, n, name, filters, kernel_size, strides, padding, dilation_rate
     # The input kernel reads the frame; the recurrent kernel (stride 1, 'same') reads the state.
     weights = 4 * filters * taps * (channels + filters)
     frame_out = join_channels(out, filters, c)
-    return Out(shape=((steps,) + frame_out) if return_sequences else frame_out,
+    return Out(saved=_RECURRENT, shape=((steps,) + frame_out) if return_sequences else frame_out,
                params=weights + (4 * filters if use_bias else 0),
                macs=steps * product(out) * weights)
 

@@ -25,6 +25,8 @@ from ..conventions import (BATCH_FIRST_HINT, IGNORED_KEYWORDS, IGNORED_SUFFIXES,
                            TORCH_POSITIONAL)
 from ..errors import ArgumentError, SymparamsError, UnknownName, did_you_mean
 from ..values import LayerInstance, Tensor, Word
+from . import activations
+from .facts import REPLICATED, Parallel
 
 
 @dataclass
@@ -39,6 +41,11 @@ class Out:
     # ones are refused at once by the caller, the rest recorded on the model and checked at
     # every evaluation ("needs d % h == 0").
     conditions: list = field(default_factory=list)
+    # The layer's facts for the quantities read off the graph (catalog/facts.py):
+    attention: tuple = ()                   # the attentions it computes (facts.Attention)
+    saved: tuple | None = None              # what it keeps for backward (facts.Saved); None: not stated
+    parallel: Parallel = REPLICATED         # how tensor parallelism splits it
+    active: sp.Expr | None = None           # parameters one example uses, where fewer than params (experts)
 
 
 # ---------------------------------------------------------------- argument kinds
@@ -184,10 +191,8 @@ Dims = _PerAxis(Dim, "a size or a tuple of sizes")
 Ints = _PerAxis(Int, "a whole number or a tuple of them")
 Amounts = _Amounts()
 Padding = Choice("valid", "same", "causal", also=Amounts)
-ACTIVATIONS = ("linear", "relu", "relu6", "gelu", "silu", "swish", "softmax", "log_softmax", "sigmoid", "tanh",
-               "elu", "selu", "softplus", "softsign", "leaky_relu", "hard_sigmoid", "hard_swish", "hard_silu",
-               "mish", "exponential", "glu")
-Activation = Choice(*ACTIVATIONS, "none")
+# What `activation=` accepts: the rows of the one table of activation functions (activations.py).
+Activation = Choice(*activations.NAMES)
 # Keras's data_format: the layout a layer reads, which must be the convention's.
 DataFormat = Choice("channels_last", "channels_first")
 

@@ -18,42 +18,38 @@ def add_model_arguments(parser, sets: bool = True) -> None:
 
 def add_count_options(parser) -> None:
     """--per-batch and --dtype, for the commands that compute MACs, FLOPs and bytes."""
-    from ..memory import DTYPE_BYTES
+    from ..units import DTYPES, dtype_name
     parser.add_argument("--per-batch", action="store_true",
                         help="MACs and FLOPs for a batch of B examples instead of one")
-    parser.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
-                        help="bytes per number for param_bytes and memory (default float32)")
+    parser.add_argument("--dtype", type=dtype_name, choices=DTYPES, default=None,
+                        help="the size of a number for param_bytes, memory, kv_cache and activations "
+                             "(default: the quantity's own, named in the output: float32 for param_bytes "
+                             "and memory, bfloat16 for kv_cache and activations; also fp32, bf16, fp16, fp8)")
 
 
 def add_accounting_options(parser) -> None:
-    """The large-model accounting's choices (symparams/accounting.py), for the commands that compute them."""
-    from ..accounting import OPTIMIZERS, PRECISIONS, RECOMPUTE
+    """The quantities' options (symparams/quantities.py OPTIONS) as flags, for the commands that compute them."""
+    from ..quantities import OPTIONS
     group = parser.add_argument_group("training and inference accounting (docs/llm.md)")
-    group.add_argument("--recompute", choices=RECOMPUTE, default="none",
-                       help="activation recomputation for training_flops and activations (default none)")
-    group.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="for training_memory (default adam)")
-    group.add_argument("--precision", choices=PRECISIONS, default="mixed",
-                       help="for training_memory: fp32, bf16, or mixed (16-bit weights, fp32 master copy; default)")
-    group.add_argument("--dp", default="1", metavar="N",
-                       help="data-parallel devices for training_memory: a number or a symbol name (default 1)")
-    group.add_argument("--zero", type=int, choices=(0, 1, 2, 3), default=0,
-                       help="ZeRO stage for training_memory: 1 partitions optimizer states, 2 also gradients, "
-                            "3 also weights (default 0)")
-    group.add_argument("--with-activations", action="store_true",
-                       help="training_memory includes the activations (with --per-batch: B examples per device)")
-    group.add_argument("--tp", default="1", metavar="N",
-                       help="tensor-parallel devices (Megatron-LM's split of attention and MLP matrices): "
-                            "training_memory, activations, training_flops and kv_cache per device (default 1)")
-    group.add_argument("--pp", default="1", metavar="N",
-                       help="pipeline stages for training_memory: the repeated layers split evenly (default 1)")
-    group.add_argument("--sequence-parallel", action="store_true",
-                       help="with --tp: the activations tensor parallelism keeps whole are split too")
+    for option in OPTIONS.values():
+        if option.name == "dtype":
+            continue      # add_count_options
+        flag = "--" + option.name.replace("_", "-")
+        if option.kind == "flag":
+            group.add_argument(flag, action="store_true", help=option.help)
+        elif option.kind == "devices":
+            group.add_argument(flag, default="1", metavar="N", help=option.help)
+        elif option.kind == "stage":
+            group.add_argument(flag, type=int, choices=option.choices, default=0, help=option.help)
+        else:
+            group.add_argument(flag, choices=option.choices, default=None, help=option.help)
 
 
 def accounting_settings(args, model):
-    """The accounting options as symparams.accounting.Settings; --dp may name a symbol."""
-    from ..accounting import Settings
+    """The options as symparams.quantities.Options; a device count may name a symbol."""
     from ..dims import symbol
+    from ..quantities import OPTIONS, Options
+
     def devices(option):
         text = getattr(args, option).strip()
         if text.isidentifier():
@@ -62,11 +58,14 @@ def accounting_settings(args, model):
         if n < 1:
             raise ArgumentError(f"--{option} must be 1 or more, found {n}")
         return n
-    dp = devices("dp")
-    if args.zero and dp == 1:
-        raise ArgumentError(f"--zero {args.zero} partitions over data-parallel devices: give their number with --dp")
-    return Settings(args.recompute, args.optimizer, args.precision, dp, args.zero, args.with_activations,
-                    devices("tp"), devices("pp"), args.sequence_parallel)
+    given = {}
+    for name, option in OPTIONS.items():
+        value = getattr(args, name, None)
+        if option.kind == "devices":
+            value = devices(name)
+        if value is not None:
+            given[name] = value
+    return Options(**given)
 
 
 def reports_as(command: str):

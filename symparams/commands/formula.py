@@ -1,4 +1,6 @@
 """`symparams formula`: one closed form of a model or layer, for a paper or a script."""
+from dataclasses import replace
+
 import sympy as sp
 
 from ..errors import ArgumentError
@@ -46,13 +48,17 @@ def run(args):
     if of == "memory" and args.layer is None and args.format == "text":
         print(_memory_breakdown(model, args, how, values))
         return 0
+    from ..quantities import figure
     settings = accounting_settings(args, model)
-    expr = formulas.quantity(model, of, args.layer, args.dtype, per_batch, settings)
+    if args.dtype is not None:
+        settings = replace(settings, dtype=args.dtype)
+    fig = figure(model, of, args.layer, settings, per_batch)
+    expr = fig.total
     if args.minus is not None:
         from ..solve import read_expression
         expr = sp.expand(expr - sp.sympify(read_expression(args.minus, _names(model, settings), "--minus")))
     expr = formulas.rearrange(expr, how, model, args.collect)
-    res = formulas.result(model, expr, of, args.layer, values)
+    res = formulas.result(model, expr, of, args.layer, values, {"dtype": fig.dtype, "rule": fig.rule})
     if args.minus is not None:
         res["minus"] = args.minus
     if args.approx:
@@ -61,8 +67,8 @@ def run(args):
         res["approximations"] = _approximations(model, per_batch, values, res["value"])
     if args.throughput is not None:
         res.update(_duration(args, res["value"]))
-    if of == "training_memory":
-        res["parts"] = _memory_parts(model, settings, per_batch, values, how, args.collect)
+    if fig.parts:
+        res["parts"] = _parts(model, fig, values, how, args.collect)
     if args.format == "text":
         print(formulas.as_text(model, res) + _extra_text(res))
     elif args.format == "latex":
@@ -78,9 +84,10 @@ def _memory_breakdown(model, args, how, values) -> str:
     """torchsummary's four lines, each as a closed form in bytes and its MB at the given values."""
     import sympy as sp
     from .. import bounds, formulas, memory
-    est = memory.estimate(model, args.dtype)
+    dtype = args.dtype or "float32"
+    est = memory.estimate(model, dtype)
     at = ", ".join(f"{k}={v}" for k, v in values.items())
-    lines = [f"memory of model {model.name}, torchsummary's estimate with {memory.dtype_bytes(args.dtype)}-byte "
+    lines = [f"memory of model {model.name}, torchsummary's estimate with {dtype} "
              f"numbers and a batch of {est.batch} (bytes; MB = 1024**2 bytes), at {at}:"]
     for label, expr in est.parts():
         expr = formulas.rearrange(sp.expand(expr), how, model, args.collect)
@@ -134,15 +141,11 @@ def _duration(args, flops) -> dict:
             "seconds": float(seconds), "days": float(seconds / 86400)}
 
 
-def _memory_parts(model, settings, per_batch, values, how, collect) -> dict:
-    """training_memory's weights, gradients, optimizer states and activations, each a closed form."""
-    from ..accounting import memory_parts
+def _parts(model, fig, values, how, collect) -> dict:
+    """A figure's named parts (training_memory's weights, gradients, ...), each a closed form."""
     from ..formulas import rearrange
-    parts = memory_parts(model, settings, model.batch if per_batch else 1)
     out = {}
-    for name, expr in parts.parts():
-        if name == "activations" and not settings.with_activations:
-            continue
+    for name, expr in fig.parts:
         v = sp.sympify(expr).xreplace(values)
         out[name] = {"expr": str(rearrange(expr, how, model, collect)), "value": int(v) if v.is_Integer else None}
     return out

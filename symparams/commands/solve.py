@@ -81,7 +81,8 @@ def run(args):
 
 def _what(problem) -> str:
     from ..formulas import describe
-    return describe(problem.model, problem.of, problem.layer)
+    what = describe(problem.model, problem.of, problem.layer)
+    return what.replace(" of ", f" ({problem.counted}) of ", 1) if problem.counted else what
 
 
 def _others(problem, x) -> str:

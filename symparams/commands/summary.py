@@ -9,9 +9,10 @@ def add_arguments(p):
     p.add_argument("--memory-rule", choices=["torchsummary", "torchinfo"], default="torchsummary",
                    help="whose estimate --memory prints (docs/memory.md says how they differ)")
     p.add_argument("--batch", type=int, default=1, help="the batch size for --memory")
-    from ..memory import DTYPE_BYTES
-    p.add_argument("--dtype", choices=list(DTYPE_BYTES), default="float32",
-                   help="bytes per number for --memory (default float32)")
+    from ..units import DTYPES, dtype_name
+    p.add_argument("--dtype", type=dtype_name, choices=DTYPES, default="float32",
+                   help="the size of a number for --memory and the memory column (default float32; "
+                        "also fp32, bf16, fp16, fp8)")
     p.add_argument("--expand", action="store_true", help="show the layers inside blocks and repeats, indented "
                    "(every level; --depth N for N levels)")
     p.add_argument("--depth", type=int, default=0, metavar="N",

@@ -13,6 +13,8 @@ from __future__ import annotations
 import operator
 import re
 
+from ..catalog import activations
+from ..catalog.registry import lookup
 from . import size_parameters
 from .torch_sizes import Constructor, ImportProblem, Sizes
 
@@ -126,9 +128,12 @@ def _attention(m, s):
 
 
 def _encoder_layer(m, s):
-    import torch.nn.functional as F
+    from torch import nn
     _batch_first(m)
-    activation = {F.relu: "relu", F.gelu: "gelu"}.get(m.activation)
+    # torch turns activation="relu" into F.relu; a module (nn.GELU()) may be given instead
+    f = activations.by_torch_module(m.activation) if isinstance(m.activation, nn.Module) else \
+        _function_rows().get(m.activation)
+    activation = None if f is None or f.identity else f.name
     if activation is None:
         raise ImportProblem(f"TransformerEncoderLayer with activation {m.activation} is not supported",
                             hint="relu or gelu, or declare a layer for it (docs/blocks.md)")
@@ -177,7 +182,8 @@ def _modules(s):
         nn.Flatten: lambda m: "flatten()" if (m.start_dim, m.end_dim) == (1, -1) else
         f"flatten(start_dim={m.start_dim}, end_dim={m.end_dim})",
         nn.LeakyReLU: lambda m: f"leaky_relu(negative_slope={m.negative_slope})",
-        nn.Softmax: lambda m: f"softmax(axis={m.dim})",
+        nn.Softmax: lambda m: f"softmax(axis={m.dim})", nn.LogSoftmax: lambda m: f"log_softmax(axis={m.dim})",
+        nn.GLU: lambda m: f"glu(axis={m.dim})",
         nn.LSTM: lambda m: _rnn(m, "lstm", s), nn.GRU: lambda m: _rnn(m, "gru", s),
         nn.RNN: lambda m: _rnn(m, "simple_rnn", s),
         nn.LSTMCell: lambda m: _cell(m, "lstm_cell", s), nn.GRUCell: lambda m: _cell(m, "gru_cell", s),
@@ -185,24 +191,38 @@ def _modules(s):
         nn.MultiheadAttention: lambda m: _attention(m, s),
         nn.TransformerEncoderLayer: lambda m: _encoder_layer(m, s), nn.TransformerEncoder: lambda m: _encoder(m, s),
     }
-    for cls, name in ((nn.ReLU, "relu"), (nn.GELU, "gelu"), (nn.SiLU, "silu"), (nn.Tanh, "tanh"),
-                      (nn.Sigmoid, "sigmoid"), (nn.ReLU6, "relu6"), (nn.ELU, "elu"), (nn.Identity, "identity"),
-                      (nn.Mish, "mish"), (nn.Hardswish, "hard_swish")):
-        table[cls] = lambda m, name=name: f"{name}()"
+    table[nn.Identity] = lambda m: "identity()"
+    # torch.nn's modules computing an activation function (catalog/activations.py), at the options
+    # its row names (nn.GELU(approximate="tanh") is gelu_tanh)
+    for f in activations.FUNCTIONS:
+        if f.torch and f.torch.startswith("nn.") and not f.identity:
+            table.setdefault(getattr(nn, f.torch[len("nn."):]), lambda m: _function_call(activations.by_torch_module(m)))
     return table
 
 
-def _functions():
-    """torch functions and tensor methods of one tensor -> the catalog's elementwise layer."""
+def _function_call(f) -> str:
+    """An activation function alone: the catalog's layer of its name (`relu()`), or `activation(gelu_new)`."""
+    spec = lookup(f.name)
+    return f"{f.name}()" if spec is not None and spec.name == f.name else f"activation({f.name})"
+
+
+def _function_rows() -> dict:
+    """torch functions and tensor methods of one tensor (torch.relu, F.relu, "relu" for x.relu()) -> the
+    activation function's row (catalog/activations.py's `functions`)."""
     import torch
     import torch.nn.functional as F
-    table = {}
-    for name in ("relu", "gelu", "silu", "tanh", "sigmoid"):
-        for fn in (getattr(torch, name, None), getattr(F, name, None)):
-            if fn is not None:
-                table[fn] = name
-        table[name] = name      # the tensor method x.relu()
-    return table
+    rows = {}
+    for f in activations.FUNCTIONS:
+        for name in f.functions:
+            for fn in (getattr(torch, name, None), getattr(F, name, None), name):
+                if fn is not None:
+                    rows.setdefault(fn, f)
+    return rows
+
+
+def _functions() -> dict:
+    """torch functions and tensor methods of one tensor -> the catalog's call of that function."""
+    return {fn: _function_call(f) for fn, f in _function_rows().items()}
 
 
 # Modules that return (output, state) or (output, weights): `[0]` is the output.
@@ -242,8 +262,8 @@ class _Leaves:
 
         def gated_mlp(m):
             options = "" if m.gate.bias is None else ", use_bias=true"
-            act = self.table[type(m.activation)](m.activation)[:-2]
-            act = "none" if act == "identity" else act        # export's nn.Identity for activation=none
+            f = activations.by_torch_module(m.activation)
+            act = "none" if f.identity else f.name          # export's nn.Identity for activation=none
             return f"gated_mlp({s(m.hidden)}{options}{'' if act == 'silu' else f', activation={act}'})"
 
         def grouped(m):
@@ -271,17 +291,20 @@ class _Leaves:
                         lambda m: f"permute({tuple(map(int, m.dims))})"),
             "FirstOutput": (lambda m: _only_child(m, "module", nn.LSTMCell),
                             lambda m: self.table[nn.LSTMCell](m.module)),
-            "Exponential": (_bare, lambda m: "activation(exponential)"),
             "FirstToken": (_bare, lambda m: "first_token()"),
             "RotaryEmbedding": (_bare, lambda m: "rotary_embedding()"),
             "ClassToken": (lambda m: _one_vector(m, "token"), lambda m: "class_token()"),
             "LayerScale": (lambda m: _one_vector(m, "gamma"), lambda m: "layer_scale()"),
             "GatedMLP": (lambda m: [n for n, _ in m.named_children()] == ["gate", "up", "down", "activation"] and
-                         type(m.activation) in self.table, gated_mlp),
+                         activations.by_torch_module(m.activation) is not None, gated_mlp),
             "GroupedQueryAttention": (lambda m: [n for n, _ in m.named_children()] == ["q_proj", "k_proj", "v_proj",
                                                                                      "o_proj"], grouped),
             "MixtureOfExperts": (lambda m: [n for n, _ in m.named_children()] == ["router", "experts"], experts),
         }
+        # the glue computing an activation function torch.nn has no module for (exp, transformers' GELUs)
+        for f in activations.FUNCTIONS:
+            if f.torch and not f.torch.startswith("nn."):
+                self.glue[f.torch] = (_bare, lambda m, f=f: _function_call(f))
 
     def __call__(self, m):
         """The catalog call's writer for this module, or None where it is traced through."""
@@ -294,17 +317,19 @@ class _Leaves:
         return write if found and found(m) else None
 
     def _activated(self, m):
-        """nn.Sequential(a Linear or convolution, an activation): the layer's activation= (export writes
-        a layer's activation so), or None."""
+        """nn.Sequential(a Linear or convolution, an activation function): the layer's activation=
+        (export writes a layer's activation so), or None."""
         from torch import nn
-        from ..catalog.registry import ACTIVATIONS
         layers = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
-        if type(m) is not nn.Sequential or len(m) != 2 or type(m[0]) not in layers or type(m[1]) not in self.table:
+        if type(m) is not nn.Sequential or len(m) != 2 or type(m[0]) not in layers:
             return None
-        call = self.table[type(m[1])](m[1])
-        if call == "softmax(axis=-1)" and type(m[0]) is nn.Linear:     # over the features, as dense's softmax
-            return "softmax"
-        return call[:-2] if call.endswith("()") and call[:-2] in ACTIVATIONS else None
+        f, write = activations.by_torch_module(m[1]), self(m[1])
+        if f is None or f.identity or write is None:
+            return None
+        if "dim" in dict(f.torch_options):      # over the last axis: dense's features, a convolution's width
+            return f.name if type(m[0]) is nn.Linear else None
+        # as the function alone is written: leaky_relu(negative_slope=0.2) keeps its own row
+        return f.name if write(m[1]) in (f"{f.name}()", f"activation({f.name})") else None
 
     def many_inputs(self, m) -> bool:
         """Glue taking several tensors, all of them data (a merge; attention's query, value, key)."""
@@ -696,7 +721,7 @@ class _Writer:
             return [f"{target} = {self.var(args[0])} {merge[n.target]} {self.var(args[1])}"]
         key = n.target if n.op in ("call_function", "call_method") else None
         if key in self.functions and len(args) == 1:
-            return [f"{target} = {self.functions[key]}()({self.var(args[0])})"]
+            return [f"{target} = {self.functions[key]}({self.var(args[0])})"]
         if key in (torch.flatten, "flatten"):
             start = args[1] if len(args) > 1 else n.kwargs.get("start_dim", 0)
             return [f"{target} = flatten(start_dim={start})({self.var(args[0])})"]

@@ -13,7 +13,8 @@ from dataclasses import replace
 
 from .geometry import per_axis
 from ..catalog.preprocessing import AUGMENTATION_NAMES
-from .make import Call, Make, Missing, NoCounterpart, declared_in_language, declared_module, plain
+from ..catalog import activations
+from .make import Call, Make, Missing, NoCounterpart, Partial, declared_in_language, declared_module, plain
 
 # One layer of the entry's own arguments: the class, the arguments it takes in order, and its
 # keywords, each naming the entry's argument it takes.
@@ -77,15 +78,22 @@ def _spatial_axes(step) -> int:
 
 
 def activation(name):
-    return None if name in (None, "none") else name
+    """What Keras's activation= takes for an activation function (catalog/activations.py): its
+    keras.activations name, the function with its keywords fixed, or None for no activation."""
+    f = activations.function(name)
+    if not f.applies:
+        return None
+    if f.keras is None:
+        raise NoCounterpart(f"Keras has no activation {f.name}")
+    return Partial(f"keras.activations.{f.keras}", **dict(f.keras_options)) if f.keras_options else f.keras
 
 
 # ---------------------------------------------------------------- activations
 
-@builds("relu", "relu6", "gelu", "silu", "sigmoid", "tanh", "selu", "softplus", "softsign", "mish", "hard_sigmoid",
-        "hard_swish")
+@builds(*activations.layers())
 def _activation_layer(step):
-    return [Make("layers.Activation", step.kind)]
+    """A catalog layer computing an activation function alone, taking no arguments (relu, gelu, ...)."""
+    return [Make("layers.Activation", activation(step.kind))]
 
 
 @builds("activation")
@@ -403,9 +411,9 @@ def _rnn_layers(kind, cfg, bidirectional, merge_mode="concat") -> list:
     row asks for (Keras's default: the last step)."""
     if cfg.get("proj_size"):
         raise NoCounterpart("Keras's LSTM has no proj_size")
-    options = {"activation": cfg["activation"], "use_bias": cfg["use_bias"]}
+    options = {"activation": activation(cfg["activation"]), "use_bias": cfg["use_bias"]}
     if kind != "simple_rnn":
-        options["recurrent_activation"] = cfg["recurrent_activation"]
+        options["recurrent_activation"] = activation(cfg["recurrent_activation"])
     if kind == "gru" and cfg["reset_after"] is not None:
         options["reset_after"] = cfg["reset_after"]
     out = []
@@ -469,7 +477,8 @@ def _conv_lstm(step):
     cfg, n = step.config, len(step.input_shapes[0]) - 2      # (T, ..., C)
     k, s, d = _windows(cfg, n)
     return [Make(_layer(step), cfg["filters"], k, strides=s, padding=cfg["padding"], dilation_rate=d,
-                 activation=cfg["activation"], recurrent_activation=cfg["recurrent_activation"],
+                 activation=activation(cfg["activation"]),
+                 recurrent_activation=activation(cfg["recurrent_activation"]),
                  use_bias=cfg["use_bias"], return_sequences=cfg["return_sequences"])]
 
 

@@ -18,7 +18,7 @@ from .keras_builder import LIST_INPUTS, layer_chain  # noqa: E402
 from .keras_source import dtype_name, named_chain  # noqa: E402
 from .make import describe_each  # noqa: E402
 
-NAMESPACE = {"layers": layers}
+NAMESPACE = {"layers": layers, "keras": keras}
 BATCH = 2
 
 

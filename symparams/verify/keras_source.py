@@ -196,7 +196,7 @@ def _namespace() -> dict | None:
         import keras
     except ImportError:
         return None
-    return {"layers": keras.layers}
+    return {"layers": keras.layers, "keras": keras}
 
 
 def dtype_name(dtype) -> str:

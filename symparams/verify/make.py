@@ -33,7 +33,7 @@ def describe_each(plan, describe) -> tuple[dict, dict]:
 
 def declared_in_language(spec) -> bool:
     """A layer the user (or catalog/prelude.sp) declared by its formulas in the language."""
-    return spec.fn.__module__ == "symparams.declared"
+    return spec.fn.__module__ == "symparams.catalog.declared"
 
 
 def declared_module(step, framework: str, prefix: str) -> list:
@@ -100,6 +100,23 @@ class Make:
             if isinstance(a, Make):
                 out |= a.paths()
         return out
+
+
+class Partial(Make):
+    """A function with keyword arguments fixed, as data: built as functools.partial, printed as a
+    lambda (`lambda x: keras.activations.gelu(x, approximate=True)`), where a framework takes a
+    function (Keras's activation=) and its name alone would mean other arguments."""
+
+    def __init__(self, path: str, **kwargs):
+        super().__init__(path, **kwargs)
+
+    def build(self, namespace: dict):
+        import functools
+        return functools.partial(self.target(namespace), **{k: _build(v, namespace) for k, v in self.kwargs.items()})
+
+    def source(self, namespace: dict | None = None) -> str:
+        keywords = "".join(f", {k}={_source(v, namespace)}" for k, v in self.kwargs.items())
+        return f"lambda x: {self.path}(x{keywords})"
 
 
 class Call:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..catalog import activations
 from ..catalog.preprocessing import AUGMENTATION_NAMES
 from .geometry import causal_pads, per_axis, same_pads, transpose_same
 from .make import Call, Make, Missing, NoCounterpart, declared_in_language, declared_module
@@ -18,11 +19,8 @@ from .make import Call, Make, Missing, NoCounterpart, declared_in_language, decl
 # One module of the entry's own arguments: the class, the arguments it takes in order, and its
 # keywords, each naming the entry's argument it takes.
 CALLS = {
-    # activations
-    "relu": Call("nn.ReLU"), "relu6": Call("nn.ReLU6"), "gelu": Call("nn.GELU"), "silu": Call("nn.SiLU"),
-    "sigmoid": Call("nn.Sigmoid"), "tanh": Call("nn.Tanh"), "selu": Call("nn.SELU"), "softplus": Call("nn.Softplus"),
-    "softsign": Call("nn.Softsign"), "mish": Call("nn.Mish"), "hard_sigmoid": Call("nn.Hardsigmoid"),
-    "hard_swish": Call("nn.Hardswish"), "identity": Call("nn.Identity"), "log_sigmoid": Call("nn.LogSigmoid"),
+    # elementwise layers taking arguments, or no activation function's (relu, gelu, ...: _function below)
+    "identity": Call("nn.Identity"), "log_sigmoid": Call("nn.LogSigmoid"),
     "tanhshrink": Call("nn.Tanhshrink"), "softmax2d": Call("nn.Softmax2d"),
     "softmax": Call("nn.Softmax", dim="axis"), "log_softmax": Call("nn.LogSoftmax", dim="axis"),
     "softmin": Call("nn.Softmin", dim="axis"), "glu": Call("nn.GLU", dim="axis"),
@@ -88,25 +86,22 @@ def _spatial_axes(step) -> int:
 
 # ---------------------------------------------------------------- activations
 
-_ACTIVATIONS = {
-    "relu": Make("nn.ReLU"), "relu6": Make("nn.ReLU6"), "gelu": Make("nn.GELU"), "silu": Make("nn.SiLU"),
-    "swish": Make("nn.SiLU"), "softmax": Make("nn.Softmax", dim=-1), "log_softmax": Make("nn.LogSoftmax", dim=-1),
-    "sigmoid": Make("nn.Sigmoid"), "tanh": Make("nn.Tanh"), "elu": Make("nn.ELU"), "selu": Make("nn.SELU"),
-    "softplus": Make("nn.Softplus"), "softsign": Make("nn.Softsign"), "leaky_relu": Make("nn.LeakyReLU"),
-    "hard_sigmoid": Make("nn.Hardsigmoid"), "hard_swish": Make("nn.Hardswish"), "hard_silu": Make("nn.Hardswish"),
-    "mish": Make("nn.Mish"), "exponential": Make("Exponential"), "glu": Make("nn.GLU", dim=-1),
-    "linear": Make("nn.Identity"), "identity": Make("nn.Identity"),
-}
-
-
 def activation(name) -> list:
-    """The module an `activation=` argument adds after a layer (none for no activation)."""
-    return [] if name in (None, "none") else [_ACTIVATIONS[name]]
+    """The module an `activation=` argument adds after a layer (catalog/activations.py's torch
+    module; none for no activation)."""
+    f = activations.function(name)
+    return [Make(f.torch, **dict(f.torch_options))] if f.torch else []
 
 
 @builds("activation")
 def _activation(step):
     return activation(step.config["activation"]) or [Make("nn.Identity")]
+
+
+@builds(*activations.layers())
+def _function(step):
+    """A catalog layer computing an activation function alone, taking no arguments (relu, gelu, ...)."""
+    return activation(step.kind)
 
 
 @builds("prelu")

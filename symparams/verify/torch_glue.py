@@ -1,5 +1,6 @@
 """Glue for what torch.nn has no module for: merging tensors, an RNN's last step, permuting axes,
-the [CLS] token, rotary positions, Llama's gated MLP and grouped-query attention, Mixtral's experts.
+the [CLS] token, rotary positions, Llama's gated MLP and grouped-query attention, Mixtral's experts,
+exp and transformers' GELU formulas.
 
 Every weight is a torch.nn layer's (the MLP's, attention's and experts' are nn.Linear), so the counts
 verify compares come from torch.nn — except ClassToken's and LayerScale's: each holds one
@@ -226,6 +227,37 @@ class Exponential(nn.Module):
         return torch.exp(x)
 
 
+# transformers' GELUs written as Python formulas (transformers.activations), copied op for op, so
+# that autograd keeps the same tensors for the backward pass as theirs (catalog/activations.py).
+class NewGELU(nn.Module):
+    """transformers' gelu_new (GPT-2): the tanh approximation, unfused."""
+
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(0.7978845608028654 * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class FastGELU(nn.Module):
+    """transformers' gelu_fast: the tanh approximation, written another way."""
+
+    def forward(self, x):
+        return 0.5 * x * (1.0 + torch.tanh(x * 0.7978845608 * (1.0 + 0.044715 * x * x)))
+
+
+class PythonGELU(nn.Module):
+    """transformers' gelu_python: the exact GELU through erf, unfused."""
+
+    def forward(self, x):
+        return x * 0.5 * (1.0 + torch.erf(x / 1.4142135623730951))
+
+
+class QuickGELU(nn.Module):
+    """transformers' quick_gelu (CLIP): x * sigmoid(1.702 x)."""
+
+    def forward(self, x):
+        return x * torch.sigmoid(1.702 * x)
+
+
 GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, Attention, PositionEmbedding, FirstOutput,
                                       FirstToken, RotaryEmbedding, ClassToken, LayerScale, GatedMLP,
-                                      GroupedQueryAttention, MixtureOfExperts, Exponential)}
+                                      GroupedQueryAttention, MixtureOfExperts, Exponential, NewGELU, FastGELU,
+                                      PythonGELU, QuickGELU)}

@@ -16,7 +16,7 @@ from pathlib import Path
 from ...errors import SymparamsError
 from .decoders import FAMILIES as DECODERS
 from .encoders import FAMILIES as ENCODERS
-from .parts import DECLARED, Fields, ImportProblem, Program
+from .parts import Fields, ImportProblem, Program
 from .tables import DEFAULTS, HEADS
 
 # ------------------------------------------------------------------------------ reading the config
@@ -95,8 +95,6 @@ def _program(config: dict, source: str) -> str:
     out = [f"# {arch}{tied}, model_type {family}, imported from {source}",
            "# by `symparams import`: counted as Hugging Face transformers builds it from this config.",
            "convention torch", ""]
-    for name in p.layers:
-        out += [DECLARED[name]]
     for block in p.blocks:
         out += [block]
     args = ", ".join(f"{name} = {value}" for name, value in f.symbols.items())

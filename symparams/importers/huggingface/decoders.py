@@ -3,10 +3,10 @@ the model's body (embeddings, the repeated layer, the final norm, the output lay
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from .parts import Fields, ImportProblem, Program, block_text
+from .parts import Fields, ImportProblem, Program, block_text, decimal, dropout_call
 
 # ------------------------------------------------------------------------------ decoder pieces
 
@@ -18,6 +18,22 @@ class Attention:
     bias: str = "none"          # "none", "all", "qkv" (biases on q, k, v, not on the output), "out" (the reverse)
     qk_norm: str | None = None  # None, "head" (RMSNorm per head), "head_layernorm", "full" (RMSNorm over all heads)
     out_name: str = "o_proj"
+    upcast: bool = False        # its eager softmax runs in fp32 and is cast back (Llama-likes; not GPT-2, BERT, T5)
+    dropout: float = 0.0        # on the attention probabilities while training
+    dropout_field: str = "attention_dropout"
+    cache: str = "keys"         # what generation keeps: "keys" (every position), "window", "none" (an encoder's)
+    window: str | None = None   # with cache "window": the window's size, in the program's symbols
+
+
+def dropped(rate: float, name: str) -> tuple | None:
+    """A dropout transformers applies while training (rate, the name it has there), or None at rate 0:
+    a dropout of probability 0 keeps nothing."""
+    return (rate, name) if rate else None
+
+
+def apply_dropout(drop: tuple | None, expr: str) -> str:
+    """expr, through the dropout `drop` where there is one."""
+    return f"{dropout_call(*drop)}({expr})" if drop else expr
 
 
 def head_dim_of(p: Program, hidden: str, heads: str) -> str:
@@ -35,19 +51,40 @@ def head_dim_of(p: Program, hidden: str, heads: str) -> str:
     return f"{hidden} / {heads}"
 
 
-def attention_call(p: Program, att: Attention, hidden: str, name: str, x: str = "h") -> tuple[str, list, list]:
+def _facts(att: Attention) -> str:
+    """The catalog attention's keywords stating what transformers' module does beyond its counts."""
+    out = ""
+    if att.cache == "window":
+        out += ", cache=window, window=sliding_window"
+    elif att.cache == "none":
+        out += ", cache=none"
+    if att.dropout:
+        out += f", dropout={decimal(att.dropout)}"
+    if att.upcast:
+        out += ", upcast=true"
+    return out
+
+
+def attention_call(p: Program, att: Attention, hidden: str, name: str, x: str = "h",
+                   block: str = "self_attention") -> tuple[str, list, list]:
     """The attention applied to h, and the block arguments it needs: a catalog layer where one
-    counts as the family's module does, else a block of projections around attention_product."""
+    counts as the family's module does, else a block (named `block`) of projections around
+    attention_product (sliding_attention_product over a window)."""
     if att.kv_heads not in (None, "1"):
         p.where(f"{att.heads} % {att.kv_heads} == 0")
+    window, window_arg = (["sliding_window"], [att.window]) if att.cache == "window" else ([], [])
     if att.qk_norm is None and att.bias in ("none", "all"):
-        bias = "true" if att.bias == "all" else "false"
+        options = f"use_bias={'true' if att.bias == 'all' else 'false'}{_facts(att)}, name={name}"
         if att.kv_heads is None:
-            return (f"multihead_attention(num_heads, head_dim, use_bias={bias}, name={name})({x}, {x})",
-                    ["num_heads", "head_dim"], [att.heads, att.head_dim])
-        return (f"grouped_query_attention(head_dim, num_heads, num_kv_heads, use_bias={bias}, name={name})({x}, {x})",
-                ["num_heads", "num_kv_heads", "head_dim"], [att.heads, att.kv_heads, att.head_dim])
-    p.declare("attention_product")
+            return (f"multihead_attention(num_heads, head_dim, {options})({x}, {x})",
+                    ["num_heads", "head_dim", *window], [att.heads, att.head_dim, *window_arg])
+        return (f"grouped_query_attention(head_dim, num_heads, num_kv_heads, {options})({x}, {x})",
+                ["num_heads", "num_kv_heads", "head_dim", *window], [att.heads, att.kv_heads, att.head_dim, *window_arg])
+    f = p.fields
+    if att.dropout:     # attention_product states no dropout on its probabilities
+        raise ImportProblem(f"{f.family}: {att.dropout_field}={json.dumps(f.get(att.dropout_field))} (a dropout on "
+                            "the attention probabilities) is not supported with this attention's projections",
+                            hint=f"supported: {att.dropout_field}=0")
     qkv, out = {"qkv": ("true", "false"), "out": ("false", "true"), "all": ("true", "true"),
                 "none": ("false", "false")}[att.bias]
     lines = [f"q = dense(num_heads * head_dim, use_bias={qkv}, name=q_proj)(x)",
@@ -62,12 +99,17 @@ def attention_call(p: Program, att: Attention, hidden: str, name: str, x: str = 
                   "k = per_head_layernorm(head_dim, name=k_layernorm)(k)"]
     elif att.qk_norm == "full":
         lines += ["q = rmsnorm(name=q_norm)(q)", "k = rmsnorm(name=k_norm)(k)"]
-    lines += ["a = attention_product(num_heads, num_kv_heads, head_dim)(q, k, v)",
-              f"return dense(hidden_size, use_bias={out}, name={att.out_name})(a)"]
-    p.blocks.append(block_text("self_attention", ["hidden_size", "num_heads", "num_kv_heads", "head_dim"], lines))
+    if att.cache == "window":
+        product = f"{p.declare('sliding_attention_product')}(num_heads, num_kv_heads, head_dim, sliding_window)"
+    elif att.cache == "none":
+        product = f"{p.declare('encoder_attention_product')}(num_heads, num_kv_heads, head_dim)"
+    else:
+        product = f"{p.declare('attention_product')}(num_heads, num_kv_heads, head_dim)"
+    lines += [f"a = {product}(q, k, v)", f"return dense(hidden_size, use_bias={out}, name={att.out_name})(a)"]
+    params = ["hidden_size", "num_heads", "num_kv_heads", "head_dim", *window]
+    p.blocks.append(block_text(block, params, lines))
     kv = att.kv_heads or att.heads
-    return (f"self_attention(hidden_size, num_heads, num_kv_heads, head_dim, name={name})({x})",
-            ["hidden_size", "num_heads", "num_kv_heads", "head_dim"], [hidden, att.heads, kv, att.head_dim])
+    return (f"{block}({', '.join(params)}, name={name})({x})", params, [hidden, att.heads, kv, att.head_dim, *window_arg])
 
 
 @dataclass
@@ -76,23 +118,33 @@ class Mlp:
     hidden: str                   # intermediate size (an expert's, for moe)
     activation: str = "silu"
     bias: bool = False
-    names: tuple = ("mlp",)       # plain: (up, down) names
+    names: tuple = ("mlp",)       # plain: (up, down) names; gated with a dropout: (gate, up, down)
     experts: str | None = None
     top_k: str | None = None
     shared: str | None = None     # qwen2_moe: the shared expert's intermediate size
+    dropout: tuple | None = None  # (rate, name): a dropout on the hidden units, before the down projection
 
 
 def mlp_calls(p: Program, mlp: Mlp, hidden: str, x: str = "h") -> tuple[list, list, list]:
     """Lines computing m from x (h, the normed input, by default), and the block arguments they need."""
     bias = "true" if mlp.bias else "false"
+    if mlp.kind == "gated" and mlp.dropout:     # the dropout sits inside: its three projections written out
+        gate, up, down = mlp.names
+        return ([f"g = dense(intermediate_size, use_bias={bias}, activation={mlp.activation}, name={gate})({x})",
+                 f"u = dense(intermediate_size, use_bias={bias}, name={up})({x})",
+                 f"m = {dropout_call(*mlp.dropout)}(g * u)",
+                 f"m = dense(hidden_size, use_bias={bias}, name={down})(m)"],
+                ["hidden_size", "intermediate_size"], [hidden, mlp.hidden])
     if mlp.kind == "gated":
         act = "" if mlp.activation == "silu" else f", activation={mlp.activation}"
         return ([f"m = gated_mlp(intermediate_size, use_bias={bias}{act}, name={mlp.names[0]})({x})"],
                 ["intermediate_size"], [mlp.hidden])
     if mlp.kind == "plain":
         up, down = mlp.names
-        return ([f"m = dense(intermediate_size, use_bias={bias}, activation={mlp.activation}, name={up})({x})",
-                 f"m = dense(hidden_size, use_bias={bias}, name={down})(m)"],
+        lines = [f"m = dense(intermediate_size, use_bias={bias}, activation={mlp.activation}, name={up})({x})"]
+        if mlp.dropout:
+            lines.append(f"m = {dropout_call(*mlp.dropout)}(m)")
+        return (lines + [f"m = dense(hidden_size, use_bias={bias}, name={down})(m)"],
                 ["hidden_size", "intermediate_size"], [hidden, mlp.hidden])
     lines = [f"m = moe(num_experts, intermediate_size, top_k=top_k, name={mlp.names[0]})({x})"]
     params, args = ["num_experts", "intermediate_size", "top_k"], [mlp.experts, mlp.hidden, mlp.top_k]
@@ -124,6 +176,7 @@ class Decoder:
     embed_norm: str | None = None          # a norm on the embeddings (BLOOM)
     positions: tuple | None = None         # a learned position table: (its size, its name)
     rotary_dim: str | None = None          # an expression: rotary buffers' size, or None (no rotary)
+    rotary_per_kind: bool = False          # rotary buffers for each kind of attention the layers have (Gemma 3)
     sincos_positions: str | None = None    # GPT-J's table of positions x rotary_dim (a buffer)
     scaled_embedding: bool = False         # gemma
     final_norm: str | None = "norm"
@@ -132,15 +185,26 @@ class Decoder:
     head_bias: bool = False
     names: dict = field(default_factory=lambda: {"attn": "self_attn", "norm1": "input_layernorm",
                                                   "norm2": "post_attention_layernorm"})
+    # the dropouts transformers applies while training, each (rate, name) or None: on the embeddings,
+    # on the attention's output and the MLP's before their residual sums, on their sum (Falcon's
+    # parallel layers)
+    embed_dropout: tuple | None = None
+    attn_dropout: tuple | None = None
+    mlp_dropout: tuple | None = None
+    sum_dropout: tuple | None = None
 
     def norm_call(self, name):
         return f"{self.norm}(name={name})" if "(" not in self.norm else self.norm.replace(")", f", name={name})")
 
 
-def layer_block(p: Program, d: Decoder) -> tuple[str, list]:
-    """The repeated layer as a block, and the arguments to call it with."""
+def layer_block(p: Program, d: Decoder, att: Attention | None = None, block: str | None = None,
+                attention_block: str = "self_attention") -> tuple[str, list]:
+    """The repeated layer as a block (named `block`, d.block by default, its attention `att`,
+    d.attention by default), and the arguments to call it with."""
+    att, block = att or d.attention, block or d.block
     source = "x" if d.placement in ("post", "residual") else "h"   # the sub-layers read x itself: no norm before
-    att_call, att_params, att_args = attention_call(p, d.attention, d.hidden, d.names["attn"], source)
+    att_call, att_params, att_args = attention_call(p, att, d.hidden, d.names["attn"], source, attention_block)
+    att_call = apply_dropout(d.attn_dropout, att_call)
     mlp_lines, mlp_params, mlp_args = mlp_calls(p, d.mlp, d.hidden, source)
     params, args = [], []
     for name, arg in zip(att_params + mlp_params, att_args + mlp_args):
@@ -149,23 +213,150 @@ def layer_block(p: Program, d: Decoder) -> tuple[str, list]:
             args.append(arg)
     norm = d.norm_call
     n1, n2 = d.names["norm1"], d.names["norm2"]
+    m = apply_dropout(d.mlp_dropout, "m")
+    both = apply_dropout(d.sum_dropout, f"a + {m}") if d.sum_dropout else f"a + {m}"
     if d.placement == "pre":
-        lines = [f"h = {norm(n1)}(x)", f"x = x + {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, "return x + m"]
+        lines = [f"h = {norm(n1)}(x)", f"x = x + {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, f"return x + {m}"]
     elif d.placement == "parallel":
-        lines = [f"h = {norm(n1)}(x)", f"a = {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, "return x + a + m"]
+        lines = [f"h = {norm(n1)}(x)", f"a = {att_call}", f"h = {norm(n2)}(x)", *mlp_lines, f"return x + {both}"]
     elif d.placement == "shared":
-        lines = [f"h = {norm(n1)}(x)", f"a = {att_call}", *mlp_lines, "return x + a + m"]
+        lines = [f"h = {norm(n1)}(x)", f"a = {att_call}", *mlp_lines, f"return x + {both}"]
     elif d.placement == "sandwich":
         lines = [f"h = {norm('input_layernorm')}(x)", f"x = x + {norm('post_attention_layernorm')}({att_call})",
                  f"h = {norm('pre_feedforward_layernorm')}(x)", *mlp_lines,
-                 f"return x + {norm('post_feedforward_layernorm')}(m)"]
+                 f"return x + {norm('post_feedforward_layernorm')}({m})"]
     elif d.placement == "post":
         lines = [f"x = x + {norm('post_attention_layernorm')}({att_call})", *mlp_lines,
-                 f"return x + {norm('post_feedforward_layernorm')}(m)"]
+                 f"return x + {norm('post_feedforward_layernorm')}({m})"]
     else:
-        lines = [f"x = {norm(n1)}(x + {att_call})", *mlp_lines, f"return {norm(n2)}(x + m)"]
-    p.blocks.append(block_text(d.block, params, lines))
-    return f"{d.block}({', '.join(args)})", params
+        lines = [f"x = {norm(n1)}(x + {att_call})", *mlp_lines, f"return {norm(n2)}(x + {m})"]
+    p.blocks.append(block_text(block, params, lines))
+    return f"{block}({', '.join(args)})", params
+
+
+# ------------------------------------------------------------------------------ sliding windows
+
+_SLIDING, _FULL = "sliding_attention", "full_attention"
+
+
+def layer_types(f: Fields, layers: str) -> tuple[list, str | None, int | None, str | None]:
+    """Each layer's attention as transformers' cache keeps it ("full_attention" or
+    "sliding_attention"), the window (an expression in the program's symbols; None where no layer
+    slides), the period of the family's own rule where it has one (Gemma 2's 2, Gemma 3's
+    sliding_window_pattern), and the field counting the full layers before the sliding ones where
+    the family's rule says so (Qwen2's max_window_layers).
+
+    transformers' DynamicCache keeps the last sliding_window - 1 positions of a layer its config's
+    layer_types calls sliding; without layer_types, of every layer when the config's sliding_window
+    is set (Mistral's default 4096), of none otherwise. Qwen's families set sliding_window only with
+    use_sliding_window, and layer_types by their rule; Gemma 2 and 3 alternate by theirs."""
+    family, count = f.family, f.symbols[layers]
+    window = f.get("sliding_window")
+    qwen = family in ("qwen2", "qwen3", "qwen2_moe", "qwen3_moe")
+    if qwen and not f.flag("use_sliding_window"):
+        window = None
+    rule, period, first = None, None, None
+    if family in ("qwen2", "qwen3", "qwen2_moe"):
+        start = f.get("max_window_layers")
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise ImportProblem(f"{family}: the config field 'max_window_layers' must be a whole number, "
+                                f"found {json.dumps(start)}")
+        if family == "qwen2_moe":       # the even layers below max_window_layers slide
+            rule = [_SLIDING if window is not None and i % 2 == 0 and i < start else _FULL for i in range(count)]
+            period = 2 if start >= count else None
+        else:                           # the layers from max_window_layers on slide
+            rule = [_SLIDING if window is not None and i >= start else _FULL for i in range(count)]
+            first = "max_window_layers" if 0 < start < count else None
+    elif family == "gemma2":
+        rule, period = [_SLIDING if i % 2 == 0 else _FULL for i in range(count)], 2
+    elif family == "gemma3_text":
+        pattern = f.number("sliding_window_pattern")
+        rule, period = [_SLIDING if (i + 1) % pattern else _FULL for i in range(count)], pattern
+    types = f.config.get("layer_types")
+    if types is None:
+        types = rule or [_SLIDING if window is not None else _FULL] * count
+    else:
+        if not isinstance(types, list) or len(types) != count or any(t not in (_SLIDING, _FULL) for t in types):
+            raise ImportProblem(f"{family}: layer_types={json.dumps(types)} is not supported",
+                                hint=f"supported: a list of {count} (num_hidden_layers) kinds, each "
+                                     f"\"{_FULL}\" or \"{_SLIDING}\"")
+        if types != rule:
+            period, first = None, None
+    if _SLIDING not in types:
+        return types, None, None, None
+    if not window:
+        raise ImportProblem(f"{family}: some layers slide (layer_types), but sliding_window is "
+                            f"{json.dumps(window)}" + (" (use_sliding_window is false)" if qwen else ""),
+                            hint="give the window's size: sliding_window")
+    symbol = f.sym("sliding_window", window)
+    if family == "gemma3_text" and f.get("use_bidirectional_attention"):
+        symbol = f"{symbol} // 2 + 1"       # transformers' own rewrite of the window (exclusive bounds)
+    return types, symbol, period, first
+
+
+def _periodic(types: list, period: int) -> bool:
+    return all(t == types[i % period] for i, t in enumerate(types))
+
+
+def _runs(types: list) -> list:
+    """[(kind, how many in a row)] in order."""
+    runs = []
+    for t in types:
+        if runs and runs[-1][0] == t:
+            runs[-1][1] += 1
+        else:
+            runs.append([t, 1])
+    return runs
+
+
+def _run_lines(types: list, calls: dict) -> list:
+    return [f"x = {calls[t]}(x)" if n == 1 else f"x = repeat({n}, {calls[t]})(x)" for t, n in _runs(types)]
+
+
+def stack_lines(p: Program, layers: str, types: list, calls: dict, period: int | None = None,
+                first: str | None = None) -> list:
+    """The lines running the layers in order, layer i's block call calls[types[i]]: one repeat where
+    every layer is alike; a `repeat n:` over one period where the kinds repeat (its count in the
+    layers symbol, the remainder layers after it); else a repeat per run, the last run's count the
+    layers left (Qwen2's full-then-sliding: max_window_layers, then the others)."""
+    total = len(types)
+    if len(set(types)) == 1:
+        return [f"x = repeat({layers}, {calls[types[0]]})(x)"]
+    if not (period and period <= total and _periodic(types, period)):
+        period = next((n for n in range(2, total // 2 + 1) if _periodic(types, n)), None)
+    if period:
+        rest = total % period
+        p.where(f"{layers} % {period} == {rest}")
+        count = f"{layers} / {period}" if rest == 0 else f"{layers} // {period}"
+        return [f"repeat {count}:", *(f"    {line}" for line in _run_lines(types[:period], calls)),
+                *_run_lines(types[total - rest:], calls)]
+    runs = _runs(types)
+    if first and len(runs) == 2:
+        symbol = p.fields.sym(first)
+        p.where(f"{symbol} < {layers}")
+        return [f"x = repeat({symbol}, {calls[runs[0][0]]})(x)",
+                f"x = repeat({layers} - {symbol}, {calls[runs[1][0]]})(x)"]
+    lines = _run_lines(types[:total - runs[-1][1]], calls)
+    before = total - runs[-1][1]
+    p.where(f"{layers} > {before}")
+    return lines + [f"x = repeat({layers} - {before}, {calls[runs[-1][0]]})(x)"]
+
+
+def layer_stack(p: Program, d: Decoder) -> list:
+    """The decoder's layers as lines of the model's body: one block where every layer is alike,
+    else a block for each kind of attention (full, sliding) and the layers in their order."""
+    types, window, period, first = layer_types(p.fields, d.layers)
+    if d.rotary_per_kind and len(set(types)) > 1:
+        head_dim = d.attention.head_dim
+        d.rotary_dim = f"{len(set(types))} * {head_dim if ' ' not in head_dim else f'({head_dim})'}"
+    mixed = len(set(types)) > 1
+    calls = {}
+    for kind in (_FULL, _SLIDING):
+        if kind in types:
+            att = replace(d.attention, cache="window", window=window) if kind == _SLIDING else d.attention
+            prefix = "sliding_" if mixed and kind == _SLIDING else ""
+            calls[kind] = layer_block(p, d, att, prefix + d.block, prefix + "self_attention")[0]
+    return stack_lines(p, d.layers, types, calls, period, first)
 
 
 def decoder_body(p: Program, d: Decoder, head: str) -> list:
@@ -178,16 +369,18 @@ def decoder_body(p: Program, d: Decoder, head: str) -> list:
     if d.positions:
         size, name = d.positions
         lines.append(f"x = x + position_embedding({size}, {d.hidden}, name={name})(input_ids)")
+    if d.embed_dropout:
+        lines.append(f"x = {dropout_call(*d.embed_dropout)}(x)")
     if d.embed_norm:
         lines.append(f"x = {d.norm_call(d.embed_norm)}(x)")
     if d.scaled_embedding:
         lines.append(f"x = {p.declare('embed_scale')}()(x)")
+    stack = layer_stack(p, d)
     if d.rotary_dim:
         lines.append(f"x = {p.declare('rotary_tables')}({d.rotary_dim}, name=rotary_emb)(x)")
     if d.sincos_positions:
         lines.append(f"x = {p.declare('sincos_table')}({d.sincos_positions}, name=rotary_emb)(x)")
-    call, _ = layer_block(p, d)
-    lines.append(f"x = repeat({d.layers}, {call})(x)")
+    lines += stack
     if d.final_norm:
         lines.append(f"x = {d.norm_call(d.final_norm)}(x)")
     if d.embed_width:
@@ -246,8 +439,10 @@ def _llama_like(f: Fields, p: Program, *, bias="attention_bias", qk_norm=None, m
                        names=("c_fc", "c_proj"))
     else:
         mlp_spec = mlp(f)
-    return Decoder(vocab, hidden, layers, Attention(heads, kv_heads, head_dim, bias_kind, qk_norm), mlp_spec,
-                   norm=norm, placement=placement, rotary_dim=rotary_dim_of(f, head_dim))
+    attention = Attention(heads, kv_heads, head_dim, bias_kind, qk_norm, upcast=True,
+                          dropout=f.rate("attention_dropout"))
+    return Decoder(vocab, hidden, layers, attention, mlp_spec, norm=norm, placement=placement,
+                   rotary_dim=rotary_dim_of(f, head_dim))
 
 
 def _uniform_moe(f: Fields):
@@ -287,6 +482,9 @@ def _gpt_neox(f: Fields, p: Program) -> Decoder:
                     placement="parallel" if f.flag("use_parallel_residual") else "pre")
     d.rotary_dim = rotary_dim_of(f, d.attention.head_dim, ("partial_rotary_factor", "rotary_pct"))
     d.embed, d.final_norm, d.head, d.names["attn"] = "embed_in", "final_layer_norm", "embed_out", "attention"
+    rate = f.rate("hidden_dropout")
+    d.embed_dropout = dropped(rate, "emb_dropout")
+    d.attn_dropout, d.mlp_dropout = dropped(rate, "post_attention_dropout"), dropped(rate, "post_mlp_dropout")
     return d
 
 
@@ -297,11 +495,22 @@ def _gpt2(f: Fields, p: Program) -> Decoder:
     layers, heads = f.sym("n_layer"), f.sym("n_head")
     inner = f.sym("n_inner") if f.get("n_inner") is not None else f"4 * {hidden}"
     p.where(f"{hidden} % {heads} == 0")
-    d = Decoder(vocab, hidden, layers, Attention(heads, None, f"{hidden} / {heads}", "all"),
+    attention = Attention(heads, None, f"{hidden} / {heads}", "all", dropout=f.rate("attn_pdrop"),
+                          dropout_field="attn_pdrop")
+    d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("c_fc", "c_proj")),
                 norm="layernorm", embed="wte", positions=(positions, "wpe"), final_norm="ln_f")
     d.names = {"attn": "attn", "norm1": "ln_1", "norm2": "ln_2"}
+    _resid_pdrop(f, d)
     return d
+
+
+def _resid_pdrop(f: Fields, d: Decoder):
+    """GPT-2's and GPT-J's dropouts: `drop` on the embeddings (embd_pdrop), `resid_dropout` on the
+    attention's output and the MLP's `dropout` on its output (resid_pdrop)."""
+    d.embed_dropout = dropped(f.rate("embd_pdrop"), "drop")
+    rate = f.rate("resid_pdrop")
+    d.attn_dropout, d.mlp_dropout = dropped(rate, "resid_dropout"), dropped(rate, "dropout")
 
 
 def _fc_mlp(f):
@@ -312,16 +521,23 @@ def _phi(f: Fields, p: Program) -> Decoder:
     qk_norm = "head_layernorm" if f.flag("qk_layernorm") else None
     d = _llama_like(f, p, bias="all", qk_norm=qk_norm, mlp=_fc_mlp, norm="layernorm", placement="shared")
     d.attention.out_name, d.final_norm, d.head_bias = "dense", "final_layernorm", True
+    d.embed_dropout = dropped(f.rate("embd_pdrop"), "embed_dropout")
+    rate = f.rate("resid_pdrop")     # one module, resid_dropout, on both sub-layers' outputs
+    d.attn_dropout, d.mlp_dropout = dropped(rate, "resid_dropout"), dropped(rate, "resid_dropout")
     return d
 
 
 def _bloom(f: Fields, p: Program) -> Decoder:
     vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
     layers, heads = f.sym("n_layer"), f.sym("n_head")
-    d = Decoder(vocab, hidden, layers, Attention(heads, None, head_dim_of(p, hidden, heads), "all"),
+    attention = Attention(heads, None, head_dim_of(p, hidden, heads), "all", upcast=True,
+                          dropout=f.rate("attention_dropout"))
+    d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", f"4 * {hidden}", "gelu", bias=True, names=("dense_h_to_4h", "dense_4h_to_h")),
                 norm="layernorm", embed="word_embeddings", embed_norm="word_embeddings_layernorm", final_norm="ln_f")
     d.names["attn"] = "self_attention"
+    rate = f.rate("hidden_dropout")      # dropout_add on both sub-layers' outputs, before their residual sums
+    d.attn_dropout, d.mlp_dropout = dropped(rate, "hidden_dropout"), dropped(rate, "hidden_dropout")
     return d
 
 
@@ -330,11 +546,14 @@ def _gptj(f: Fields, p: Program) -> Decoder:
     layers, heads = f.sym("n_layer"), f.sym("n_head")
     inner = f.sym("n_inner") if f.get("n_inner") is not None else f"4 * {hidden}"
     rotary = f.sym("rotary_dim")
-    d = Decoder(vocab, hidden, layers, Attention(heads, None, head_dim_of(p, hidden, heads), "none"),
+    attention = Attention(heads, None, head_dim_of(p, hidden, heads), "none", dropout=f.rate("attn_pdrop"),
+                          dropout_field="attn_pdrop")
+    d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("fc_in", "fc_out")),
                 norm="layernorm", placement="shared", embed="wte", sincos_positions=f"{positions}, {rotary}",
                 final_norm="ln_f", head_bias=True)
     d.names = {"attn": "attn", "norm1": "ln_1", "norm2": None}
+    _resid_pdrop(f, d)
     return d
 
 
@@ -347,13 +566,17 @@ def _opt(f: Fields, p: Program) -> Decoder:
     bias, before = f.flag("enable_bias"), f.flag("do_layer_norm_before")
     norm = "layernorm" if f.flag("layer_norm_elementwise_affine") else "layernorm(elementwise_affine=false)"
     # OPT's learned positions start at offset 2, so its table has two rows more.
-    d = Decoder(vocab, hidden, layers, Attention(heads, None, head_dim, "all" if bias else "none"),
+    attention = Attention(heads, None, head_dim, "all" if bias else "none", upcast=True,
+                          dropout=f.rate("attention_dropout"))
+    d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", f.sym("ffn_dim"), f.activation("activation_function"), bias=bias, names=("fc1", "fc2")),
                 norm=norm, placement="pre" if before else "residual",
                 embed_width=f.sym("word_embed_proj_dim") if projected else None,
                 positions=(f"{positions} + 2", "embed_positions"),
                 final_norm="final_layer_norm" if before and not f.get("_remove_final_layer_norm") else None)
     d.names = {"attn": "self_attn", "norm1": "self_attn_layer_norm", "norm2": "final_layer_norm"}
+    rate = f.rate("dropout")      # on both sub-layers' outputs, before their residual sums
+    d.attn_dropout, d.mlp_dropout = dropped(rate, "dropout"), dropped(rate, "dropout")
     return d
 
 
@@ -376,11 +599,21 @@ def _falcon(f: Fields, p: Program) -> Decoder:
     else:
         placement, names = "shared", ("input_layernorm", None)
     bias = f.flag("bias")
-    d = Decoder(vocab, hidden, layers, Attention(heads, kv, head_dim, "all" if bias else "none", out_name="dense"),
+    attention_rate = f.rate("attention_dropout")
+    attention = Attention(heads, kv, head_dim, "all" if bias else "none", out_name="dense", upcast=True,
+                          dropout=attention_rate)
+    d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", ffn, f.activation("activation"), bias=bias, names=("dense_h_to_4h", "dense_4h_to_h")),
                 norm="layernorm", placement=placement, embed="word_embeddings", final_norm="ln_f",
                 rotary_dim=head_dim)    # transformers keeps the rotary buffers even with alibi
     d.names = {"attn": "self_attention", "norm1": names[0], "norm2": names[1]}
+    # dropout_add: on the attention's output at attention_dropout and on the MLP's at hidden_dropout;
+    # where the two run side by side, on their sum at hidden_dropout
+    if placement == "pre":
+        d.attn_dropout = dropped(attention_rate, "attention_dropout")
+        d.mlp_dropout = dropped(f.rate("hidden_dropout"), "hidden_dropout")
+    else:
+        d.sum_dropout = dropped(f.rate("hidden_dropout"), "hidden_dropout")
     return d
 
 
@@ -400,6 +633,12 @@ def deepseek(f: Fields, p: Program, head: str) -> list:
     kv_rank, nope = f.sym("kv_lora_rank"), f.sym("qk_nope_head_dim")
     rope, v_dim = f.sym("qk_rope_head_dim"), f.sym("v_head_dim")
     q_rank = f.sym("q_lora_rank") if f.get("q_lora_rank") is not None else None
+    if f.rate("attention_dropout"):     # latent_attention_product states no dropout on its probabilities
+        raise ImportProblem(f"{f.family}: attention_dropout={json.dumps(f.get('attention_dropout'))} is not "
+                            "supported", hint="supported: attention_dropout=0")
+    if layer_types(f, layers)[1] is not None:
+        raise ImportProblem(f"{f.family}: sliding windows over the latent cache are not supported",
+                            hint="supported: sliding_window null, every layer full_attention")
     p.declare("latent_norm")
     p.declare("latent_attention_product")
     params = ["hidden_size", "num_heads"] + (["q_lora_rank"] if q_rank else []) + \
@@ -412,7 +651,8 @@ def deepseek(f: Fields, p: Program, head: str) -> list:
     lines += [f"kv = dense(kv_lora_rank + qk_rope_head_dim, use_bias={bias}, name=kv_a_proj_with_mqa)(x)",
               "kv = latent_norm(kv_lora_rank, name=kv_a_layernorm)(kv)",
               "kv = dense(num_heads * (qk_nope_head_dim + v_head_dim), use_bias=false, name=kv_b_proj)(kv)",
-              "a = latent_attention_product(num_heads, qk_nope_head_dim + qk_rope_head_dim, v_head_dim)(q, kv)",
+              "a = latent_attention_product(num_heads, qk_nope_head_dim + qk_rope_head_dim, v_head_dim, "
+              "kv_lora_rank + qk_rope_head_dim)(q, kv)",
               f"return dense(hidden_size, use_bias={bias}, name=o_proj)(a)"]
     p.blocks.append(block_text("latent_attention", params, lines))
     attention = f"latent_attention({', '.join(params)}, name=self_attn)(h)"
@@ -462,12 +702,22 @@ def _gemma3(f: Fields, p: Program) -> Decoder:
     """Gemma 3 (text): Gemma 2's layer with per-head q and k norms, and rotary tables for each kind
     of attention its layers use (sliding, full)."""
     d = _gemma(_llama_like(f, p, qk_norm="head", placement="sandwich"))
-    layers = f.symbols["num_hidden_layers"]
-    kinds = f.get("layer_types") or ["sliding_attention" if (i + 1) % f.get("sliding_window_pattern") else
-                                     "full_attention" for i in range(layers)]
-    if len(set(kinds)) > 1:
-        head_dim = d.attention.head_dim
-        d.rotary_dim = f"{len(set(kinds))} * {head_dim if ' ' not in head_dim else f'({head_dim})'}"
+    d.rotary_per_kind = True
+    return d
+
+
+def _phi3(f: Fields, p: Program) -> Decoder:
+    d = _llama_like(f, p, bias="none")
+    rate = f.rate("resid_pdrop")
+    d.attn_dropout, d.mlp_dropout = dropped(rate, "resid_attn_dropout"), dropped(rate, "resid_mlp_dropout")
+    return d
+
+
+def _starcoder2(f: Fields, p: Program) -> Decoder:
+    d = _llama_like(f, p, bias="use_bias", mlp="plain", norm="layernorm")
+    d.embed_dropout = dropped(f.rate("embedding_dropout"), "embedding_dropout")
+    rate = f.rate("residual_dropout")
+    d.attn_dropout, d.mlp_dropout = dropped(rate, "residual_dropout"), dropped(rate, "residual_dropout")
     return d
 
 
@@ -485,13 +735,13 @@ FAMILIES = {
     "qwen2_moe": _written(lambda f, p: _llama_like(f, p, bias="qkv" if f.flag("qkv_bias") else "none",
                                                    mlp=_qwen_moe(shared=True))),
     "qwen3_moe": _written(lambda f, p: _llama_like(f, p, qk_norm="head", mlp=_qwen_moe(shared=False))),
-    "phi3": _written(lambda f, p: _llama_like(f, p, bias="none")),
+    "phi3": _written(_phi3),
     "gemma": _written(lambda f, p: _gemma(_llama_like(f, p))),
     "gemma2": _written(lambda f, p: _gemma(_llama_like(f, p, placement="sandwich"))),
     "gemma3_text": _written(_gemma3),
     "olmo": _written(lambda f, p: _llama_like(f, p, norm="layernorm(elementwise_affine=false)")),
     "olmo2": _written(lambda f, p: _llama_like(f, p, qk_norm="full", placement="post")),
-    "starcoder2": _written(lambda f, p: _llama_like(f, p, bias="use_bias", mlp="plain", norm="layernorm")),
+    "starcoder2": _written(_starcoder2),
     "gpt_neox": _written(_gpt_neox),
     "gpt2": _written(_gpt2),
     "phi": _written(_phi),

@@ -3,17 +3,23 @@ from __future__ import annotations
 
 import json
 
-from .decoders import Attention, Decoder, Mlp, head_dim_of, layer_block
-from .parts import ACTIVATIONS, Fields, ImportProblem, Program
+from .decoders import Attention, Decoder, Mlp, apply_dropout, dropped, head_dim_of, layer_block
+from .parts import ACTIVATIONS, Fields, ImportProblem, Program, decimal, dropout_call
 
 # ------------------------------------------------------------------------------ encoders
 
 def _encoder_layer(f: Fields, p: Program, hidden, heads, inner, act, *, bias="all", placement="residual", names=None,
-                   mlp_names=("intermediate", "output")) -> str:
-    """The repeated encoder layer as a block (BERT's post-norm unless placement says otherwise); its call."""
-    d = Decoder("", hidden, "", Attention(heads, None, head_dim_of(p, hidden, heads), bias),
-                Mlp("plain", inner, act, bias=True, names=mlp_names), norm="layernorm", placement=placement,
-                block="encoder_layer")
+                   mlp_names=("intermediate", "output"), upcast=False, dropouts=(0.0, None, None, None)) -> str:
+    """The repeated encoder layer as a block (BERT's post-norm unless placement says otherwise); its call.
+    Its self-attention caches nothing: an encoder reads its whole input at once. `dropouts`: the
+    attention probabilities' rate, then (rate, name) or None on the attention's output, on the
+    MLP's hidden units, on the MLP's output."""
+    probabilities, on_attention, on_hidden, on_mlp = dropouts
+    attention = Attention(heads, None, head_dim_of(p, hidden, heads), bias, upcast=upcast, dropout=probabilities,
+                          dropout_field="attention_probs_dropout_prob", cache="none")
+    d = Decoder("", hidden, "", attention, Mlp("plain", inner, act, bias=True, names=mlp_names, dropout=on_hidden),
+                norm="layernorm", placement=placement, block="encoder_layer", attn_dropout=on_attention,
+                mlp_dropout=on_mlp)
     d.names = names or {"attn": "attention", "norm1": "attention_layernorm", "norm2": "output_layernorm"}
     return layer_block(p, d)[0]
 
@@ -46,15 +52,28 @@ def _bert_like(f: Fields, p: Program, head: str) -> list:
               "name=position_embeddings)(input_ids)"]
     if types:
         lines[-1] += f" + embedding({types}, {width}, name=token_type_embeddings)(token_type_ids)"
-    lines += ["x = layernorm(name=embeddings_layernorm)(x)",
-              f"x = {p.declare('id_buffers')}({positions}, {2 if types else 1}, name=embeddings_ids)(x)"]
+    lines.append("x = layernorm(name=embeddings_layernorm)(x)")
+    # the dropouts: on the embeddings, the attention probabilities, the attention's output (not
+    # DistilBERT's) and the MLP's output (not ALBERT's, whose layer defines one it never applies)
+    if family == "distilbert":
+        hidden_rate, probabilities = f.rate("dropout"), f.rate("attention_dropout")
+    else:
+        hidden_rate, probabilities = f.rate("hidden_dropout_prob"), f.rate("attention_probs_dropout_prob")
+    if hidden_rate:
+        lines.append(f"x = {dropout_call(hidden_rate, 'embeddings_dropout')}(x)")
+    lines.append(f"x = {p.declare('id_buffers')}({positions}, {2 if types else 1}, name=embeddings_ids)(x)")
+    on_attention = None if family == "distilbert" else \
+        dropped(hidden_rate, "output_dropout" if family == "albert" else "attention_output_dropout")
+    on_mlp = None if family == "albert" else dropped(hidden_rate, "ffn_dropout" if family == "distilbert" else
+                                                     "output_dropout")
     if width != hidden:
         name = "embedding_hidden_mapping_in" if family == "albert" else "embeddings_project"
         lines.append(f"x = dense({hidden}, name={name})(x)")
     names = {"attn": "attention", "norm1": "sa_layer_norm", "norm2": "output_layer_norm"} \
         if family == "distilbert" else None
     mlp_names = ("lin1", "lin2") if family == "distilbert" else ("intermediate", "output")
-    call = _encoder_layer(f, p, hidden, heads, inner, act, names=names, mlp_names=mlp_names)
+    call = _encoder_layer(f, p, hidden, heads, inner, act, names=names, mlp_names=mlp_names,
+                          dropouts=(probabilities, on_attention, None, on_mlp))
     if family == "albert":     # ALBERT's layers share one set of weights (one layer group)
         if f.get("num_hidden_groups") != 1 or f.get("inner_group_num") != 1:
             raise ImportProblem(f"albert: num_hidden_groups={json.dumps(f.get('num_hidden_groups'))}, "
@@ -86,17 +105,23 @@ def _vit(f: Fields, p: Program, head: str) -> list:
     hidden, layers = f.sym("hidden_size"), f.sym("num_hidden_layers")
     heads, inner = f.sym("num_attention_heads"), f.sym("intermediate_size")
     image, patch, channels = f.sym("image_size"), f.sym("patch_size"), f.sym("num_channels")
+    # the dropouts: on the embeddings, the attention probabilities, and the layer's one module
+    # `dropout` on the attention's output and on the MLP's
+    rate = f.rate("hidden_dropout_prob")
     call = _encoder_layer(f, p, hidden, heads, inner, f.activation("hidden_act"),
                           bias="all" if f.flag("qkv_bias") else "out", placement="pre",
                           names={"attn": "attention", "norm1": "layernorm_before", "norm2": "layernorm_after"},
-                          mlp_names=("fc1", "fc2"))
+                          mlp_names=("fc1", "fc2"), upcast=True,
+                          dropouts=(f.rate("attention_probs_dropout_prob"), dropped(rate, "dropout"), None,
+                                    dropped(rate, "dropout")))
     lines = [f"pixel_values = input ({channels}, {image}, {image})",
              f"x = patch_embedding({patch}, {hidden}, name=patch_embeddings)(pixel_values)",
              "x = class_token(name=cls_token)(x)",
              f"x = x + position_embedding(({image} // {patch}) * ({image} // {patch}) + 1, {hidden}, "
-             "name=position_embeddings)(x)",
-             f"x = repeat({layers}, {call})(x)",
-             "x = layernorm(name=layernorm)(x)"]
+             "name=position_embeddings)(x)"]
+    if rate:
+        lines.append(f"x = {dropout_call(rate, 'embeddings_dropout')}(x)")
+    lines += [f"x = repeat({layers}, {call})(x)", "x = layernorm(name=layernorm)(x)"]
     if head == "classifier":
         labels = f.sym("num_labels", _num_labels(f))
         lines.append(f"logits = dense({labels}, name=classifier)(first_token(x))")
@@ -114,15 +139,19 @@ def _num_labels(f: Fields) -> int:
 
 # ------------------------------------------------------------------------------ encoder-decoders
 
-def _cross_lines(attention: str, mlp_lines: list, norm: str | None) -> list:
+def _cross_lines(attention: str, mlp_lines: list, norm: str | None, drops: tuple = (None, None, None)) -> list:
     """An encoder-decoder's decoder layer as lines of a `repeat n:` on y, so that its cross-attention
-    can read the encoder's output x (a repeat carries one tensor; these lines see the model's).
-    norm None: T5's RMSNorm before each sub-layer; else that norm after each residual sum (BART)."""
+    can read the encoder's output x (a repeat carries one tensor; these lines see the model's):
+    its self-attention caches every decoder position, its cross-attention every encoder position.
+    norm None: T5's RMSNorm before each sub-layer; else that norm after each residual sum (BART).
+    drops: the dropouts ((rate, name) or None) on the self-attention's, the cross-attention's and
+    the MLP's outputs."""
+    on_self, on_cross, on_mlp = (lambda expr, drop=drop: apply_dropout(drop, expr) for drop in drops)
     if norm is None:
-        return ["h = rmsnorm(y)", f"y = y + {attention}(h, h)", "h = rmsnorm(y)", f"y = y + {attention}(h, x)",
-                "h = rmsnorm(y)", *mlp_lines, "y = y + m"]
-    return [f"y = {norm}(y + {attention}(y, y))", f"y = {norm}(y + {attention}(y, x))", *mlp_lines,
-            f"y = {norm}(y + m)"]
+        return ["h = rmsnorm(y)", f"y = y + {on_self(f'{attention}(h, h)')}", "h = rmsnorm(y)",
+                f"y = y + {on_cross(f'{attention}(h, x)')}", "h = rmsnorm(y)", *mlp_lines, f"y = y + {on_mlp('m')}"]
+    return [f"y = {norm}(y + {on_self(f'{attention}(y, y)')})", f"y = {norm}(y + {on_cross(f'{attention}(y, x)')})",
+            *mlp_lines, f"y = {norm}(y + {on_mlp('m')})"]
 
 
 def _t5(f: Fields, p: Program, head: str) -> list:
@@ -137,30 +166,52 @@ def _t5(f: Fields, p: Program, head: str) -> list:
         raise ImportProblem(f"t5: feed_forward_proj={json.dumps(proj)} is not supported",
                             hint="supported: an activation or gated-ACTIVATION, ACTIVATION one of "
                                  + ", ".join(sorted(ACTIVATIONS)))
+    # dropout_rate: on each stack's embeddings and its output (one module, the stack's `dropout`), the
+    # attention probabilities, each sub-layer's output, and the MLP's hidden units
+    rate = f.rate("dropout_rate")
+    inner = dropped(rate, "dropout")
     mlp = Mlp("gated" if gated else "plain", d_ff, ACTIVATIONS[act_name],
-              names=("DenseReluDense",) if gated else ("wi", "wo"))
-    layer = Decoder("", d, "", Attention(heads, None, d_kv, "none"), mlp, block="encoder_layer")
+              names=("wi_0", "wi_1", "wo") if gated and inner else ("DenseReluDense",) if gated else ("wi", "wo"),
+              dropout=inner)
+    attention = Attention(heads, None, d_kv, "none", dropout=rate, dropout_field="dropout_rate", cache="none")
+    layer = Decoder("", d, "", attention, mlp, block="encoder_layer", attn_dropout=dropped(rate, "attention_dropout"),
+                    mlp_dropout=dropped(rate, "ff_dropout"))
     layer.names = {"attn": "self_attention", "norm1": "attention_layer_norm", "norm2": "ff_layer_norm"}
     call, _ = layer_block(p, layer)
     # the relative position table of each stack's first layer, which every layer of the stack uses
     p.declare("relative_position_bias")
-    if gated:
+    if gated and inner:
+        mlp_lines = [f"g = dense({d_ff}, use_bias=false, activation={mlp.activation})(h)",
+                     f"m = {dropout_call(*inner)}(g * dense({d_ff}, use_bias=false)(h))",
+                     f"m = dense({d}, use_bias=false)(m)"]
+    elif gated:
         mlp_lines = [f"m = gated_mlp({d_ff}, activation={mlp.activation})(h)"]
     else:
         mlp_lines = [f"m = dense({d_ff}, use_bias=false, activation={mlp.activation})(h)",
+                     *([f"m = {dropout_call(*inner)}(m)"] if inner else []),
                      f"m = dense({d}, use_bias=false)(m)"]
-    attention = f"multihead_attention({heads}, {d_kv}, use_bias=false)"
+    attention = f"multihead_attention({heads}, {d_kv}, use_bias=false{f', dropout={decimal(rate)}' if rate else ''})"
+
+    def stack_dropout(stack, t):
+        return [f"{t} = {dropout_call(rate, stack + '_dropout')}({t})"] if rate else []
     lines = ["input_ids = input (sequence_length) int", "decoder_input_ids = input (target_length) int",
              f"shared = embedding({vocab}, {d})",
              "x = shared(input_ids)",
              f"x = relative_position_bias({buckets}, {heads}, name=encoder_relative_attention_bias)(x)",
+             *stack_dropout("encoder", "x"),
              f"x = repeat({layers}, {call})(x)",
              "x = rmsnorm(name=encoder_final_layer_norm)(x)",
+             *stack_dropout("encoder", "x"),
              "y = shared(decoder_input_ids)",
              f"y = relative_position_bias({buckets}, {heads}, name=decoder_relative_attention_bias)(y)",
+             *stack_dropout("decoder", "y"),
              f"repeat {decoder_layers}:",
-             *[f"    {line}" for line in _cross_lines(attention, mlp_lines, None)],
-             "y = rmsnorm(name=decoder_final_layer_norm)(y)"]
+             *[f"    {line}" for line in _cross_lines(attention, mlp_lines, None,
+                                                      (dropped(rate, "attention_dropout"),
+                                                       dropped(rate, "cross_attention_dropout"),
+                                                       dropped(rate, "ff_dropout")))],
+             "y = rmsnorm(name=decoder_final_layer_norm)(y)",
+             *stack_dropout("decoder", "y")]
     if head == "lm":
         tied = ", tied=shared" if f.flag("tie_word_embeddings") else ""
         lines.append(f"logits = dense({vocab}, use_bias=false{tied}, name=lm_head)(y)")
@@ -174,11 +225,17 @@ def _bart(f: Fields, p: Program, head: str) -> list:
     enc_layers, enc_heads, enc_ff = f.sym("encoder_layers"), f.sym("encoder_attention_heads"), f.sym("encoder_ffn_dim")
     dec_layers, dec_heads, dec_ff = f.sym("decoder_layers"), f.sym("decoder_attention_heads"), f.sym("decoder_ffn_dim")
     act = f.activation("activation_function")
+    # dropout on each stack's embeddings and each sub-layer's output, attention_dropout on the
+    # attention probabilities, activation_dropout on the MLP's hidden units (none a module of its own)
+    rate, probabilities = f.rate("dropout"), f.rate("attention_dropout")
+    on_output, on_hidden = dropped(rate, "dropout"), dropped(f.rate("activation_dropout"), "activation_dropout")
     call = _encoder_layer(f, p, d, enc_heads, enc_ff, act, mlp_names=("fc1", "fc2"),
-                          names={"attn": "self_attn", "norm1": "self_attn_layer_norm", "norm2": "final_layer_norm"})
+                          names={"attn": "self_attn", "norm1": "self_attn_layer_norm", "norm2": "final_layer_norm"},
+                          dropouts=(probabilities, on_output, on_hidden, on_output))
     dec_dim = head_dim_of(p, d, dec_heads)
-    attention = f"multihead_attention({dec_heads}, {dec_dim})"
-    mlp_lines = [f"m = dense({dec_ff}, activation={act})(y)", f"m = dense({d})(m)"]
+    attention = f"multihead_attention({dec_heads}, {dec_dim}{f', dropout={decimal(probabilities)}' if probabilities else ''})"
+    mlp_lines = [f"m = dense({dec_ff}, activation={act})(y)",
+                 *([f"m = {dropout_call(*on_hidden)}(m)"] if on_hidden else []), f"m = dense({d})(m)"]
     tied = f.flag("tie_word_embeddings")
     lines = ["input_ids = input (sequence_length) int", "decoder_input_ids = input (target_length) int"]
     if tied:
@@ -193,12 +250,15 @@ def _bart(f: Fields, p: Program, head: str) -> list:
     if not tied:
         lines.append(f"x = {p.declare('unread_table')}({vocab}, name=shared)(x)")
     lines += ["x = layernorm(name=encoder_layernorm_embedding)(x)",
+              *([f"x = {dropout_call(rate, 'encoder_dropout')}(x)"] if rate else []),
               f"x = repeat({enc_layers}, {call})(x)",
               f"y = {dec}(decoder_input_ids) + position_embedding({positions} + 2, {d}, "
               "name=decoder_embed_positions)(decoder_input_ids)",
               "y = layernorm(name=decoder_layernorm_embedding)(y)",
+              *([f"y = {dropout_call(rate, 'decoder_dropout')}(y)"] if rate else []),
               f"repeat {dec_layers}:",
-              *[f"    {line}" for line in _cross_lines(attention, mlp_lines, "layernorm")]]
+              *[f"    {line}" for line in _cross_lines(attention, mlp_lines, "layernorm",
+                                                       (on_output, on_output, on_output))]]
     if head == "lm":
         tie = ", tied=shared" if tied else ""
         lines.append(f"logits = {p.declare('final_logits_bias')}()(dense({vocab}, use_bias=false{tie}, name=lm_head)(y))")

@@ -17,6 +17,15 @@ build it and compare (without one, verify reports the layer as not checkable):
 
         torch = Linear(n, units)            # torch.nn.Linear
         keras = Dense(units, use_bias=true)  # keras.layers.Dense
+
+and state the facts the quantities beyond the counts read (catalog/facts.py), as a catalog entry
+puts them on its Out:
+
+        attention = attention(heads=h, kv_heads=g, key_dim=k, queries=t, keys=s, cache=window, window=w)
+        saved = t * n           # numbers kept for the backward pass, at the activations' dtype
+        saved_per_batch = ...   # numbers kept once for the whole batch (a table of positions)
+        parallel = elementwise  # how tensor parallelism splits it (facts.ROLES)
+        active = ...            # parameters one example uses, where fewer than params
 """
 from __future__ import annotations
 
@@ -25,14 +34,19 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .catalog.registry import Dim, LayerSpec, Out
-from .dims import agree, describe_condition, product, symbol
-from .errors import ShapeError, SyntaxProblem, UnknownName, did_you_mean
-from .expressions import Evaluator, pos_of
-from .values import Word, format_shape
+from . import facts
+from .registry import Dim, LayerSpec, Out
+from ..dims import agree, describe_condition, product, symbol
+from ..errors import ShapeError, SyntaxProblem, UnknownName, did_you_mean
+from ..expressions import Evaluator, pos_of
+from ..values import Word, format_shape
 
 RESULTS = ("params", "non_trainable", "buffers", "macs")
 MODULES = ("torch", "keras")      # `torch = Linear(n, units)`: the framework module verify builds
+FACTS = ("attention", "saved", "saved_per_batch", "parallel", "active")
+# attention(...)'s keywords: sizes, and the cache's kind (a word) and dropout (true/false)
+ATTENTION_SIZES = ("heads", "kv_heads", "key_dim", "value_dim", "queries", "keys", "window", "latent")
+ATTENTION_WORDS = ("cache", "dropout", "upcast")
 
 
 class _Formulas(Evaluator):
@@ -66,6 +80,7 @@ class Declaration:
     formulas: dict       # result name -> syntax tree
     conditions: list     # (condition tree, text)
     modules: dict        # "torch"/"keras" -> syntax tree of a call naming the framework's module
+    facts: dict          # FACTS -> syntax tree
 
     def module_call(self, framework: str, shapes: list, config: dict) -> tuple:
         """(class name, args, kwargs) of the framework module this layer names, its arguments
@@ -106,7 +121,74 @@ class Declaration:
                 conditions.append(
                     (relation, f"{self.name} needs {ev.size(left)} {op} {ev.size(right)} (where {text})"))
         results = {key: ev.size(tree) for key, tree in self.formulas.items()}
-        return Out(shape=tuple(out_shape), conditions=conditions, **results)
+        return Out(shape=tuple(out_shape), conditions=conditions, **results, **self._facts(ev))
+
+    def _facts(self, ev) -> dict:
+        out = {}
+        for key, tree in self.facts.items():
+            if key == "attention":
+                out["attention"] = (_attention_fact(tree, ev),)
+            elif key in ("saved", "saved_per_batch"):
+                out["saved"] = out.get("saved", ()) + (facts.Saved(ev.size(tree), per_example=key == "saved",
+                                                                   what=f"stated by {self.name}"),)
+            elif key == "parallel":
+                out["parallel"] = facts.Parallel(str(tree.children[0]))
+            else:
+                out["active"] = ev.size(tree)
+        return out
+
+
+def _attention_fact(call, ev) -> facts.Attention:
+    """`attention(heads=..., ...)`, checked when declared, as a facts.Attention."""
+    _, arguments = call.children
+    given = {str(a.children[0]): a.children[1] for a in arguments.children}
+    sizes = {k: ev.size(v) for k, v in given.items() if k in ATTENTION_SIZES}
+    cache = str(given["cache"].children[0]) if "cache" in given else ("window" if "window" in given else
+                                                                     "latent" if "latent" in given else "keys")
+    return facts.Attention(sizes["heads"], sizes.get("kv_heads", sizes["heads"]), sizes["key_dim"],
+                           sizes.get("value_dim", sizes["key_dim"]), sizes["queries"], sizes["keys"], cache=cache,
+                           window=sizes.get("window"), latent=sizes.get("latent"),
+                           dropout=_flag(given, "dropout"), upcast=_flag(given, "upcast"))
+
+
+def _flag(given, key) -> bool:
+    return key in given and given[key].data == "true"
+
+
+def _check_attention(call, check) -> None:
+    """An attention fact's call: only attention(...), keywords it knows, values of the right kind."""
+    if getattr(call, "data", None) != "call" or call.children[0].data != "name" or \
+            str(call.children[0].children[0]) != "attention":
+        raise SyntaxProblem("attention = states the layer's attention: attention(heads=h, key_dim=k, queries=t, "
+                            "keys=s, ...)", pos_of(call))
+    arguments = call.children[1].children if call.children[1] else []
+    given = {}
+    for a in arguments:
+        if getattr(a, "data", None) != "kwarg":
+            raise SyntaxProblem("attention(...) takes keywords only: heads=, kv_heads=, key_dim=, value_dim=, "
+                                "queries=, keys=, cache=, window=, latent=, dropout=, upcast=", pos_of(a))
+        key, value = str(a.children[0]), a.children[1]
+        if key not in ATTENTION_SIZES + ATTENTION_WORDS:
+            raise SyntaxProblem(f"attention(...) has no keyword '{key}'", pos_of(a.children[0]),
+                                did_you_mean(key, ATTENTION_SIZES + ATTENTION_WORDS))
+        if key == "cache":
+            word = str(value.children[0]) if getattr(value, "data", None) == "name" else None
+            if word not in facts.CACHES:
+                raise SyntaxProblem(f"cache= is one of {', '.join(facts.CACHES)}", pos_of(value),
+                                    did_you_mean(word, facts.CACHES) if word else None)
+        elif key in ("dropout", "upcast"):
+            if getattr(value, "data", None) not in ("true", "false"):
+                raise SyntaxProblem(f"{key}= is true or false", pos_of(value))
+        else:
+            check.size(value)
+        given[key] = value
+    for needed in ("heads", "key_dim", "queries", "keys"):
+        if needed not in given:
+            raise SyntaxProblem(f"attention(...) needs {needed}=", pos_of(call))
+    cache = str(given["cache"].children[0]) if "cache" in given else None
+    for kind, size in (("window", "window"), ("latent", "latent")):
+        if cache == kind and size not in given:
+            raise SyntaxProblem(f"cache={kind} needs {size}=", pos_of(call))
 
 def match_pattern(owner: str, tensor: str, items, text: str, shape: tuple, names: dict, stars: dict,
                   conditions: list) -> None:
@@ -189,7 +271,7 @@ def declare(tree, source: str) -> LayerSpec:
         key = item.children[0]
         if not any(i.data == "star" and i.children[0] == key for _, items, _ in decl_inputs for i in items):
             raise SyntaxProblem(f"the output pattern's '*{key or ''}' matches nothing in the inputs", pos_of(item))
-    formulas, conditions, modules = {}, [], {}
+    formulas, conditions, modules, stated = {}, [], {}, {}
     for stmt in body.children:
         if stmt.data == "where_stmt":
             for cond in stmt.children:
@@ -201,6 +283,20 @@ def declare(tree, source: str) -> LayerSpec:
                 raise SyntaxProblem(f"{key} is given twice", pos_of(stmt.children[0]))
             check.size(stmt.children[1])
             formulas[key] = stmt.children[1]
+        elif stmt.data == "assign_stmt" and str(stmt.children[0]) in FACTS:
+            key, value = str(stmt.children[0]), stmt.children[1]
+            if key in stated:
+                raise SyntaxProblem(f"{key} is given twice", pos_of(stmt.children[0]))
+            if key == "attention":
+                _check_attention(value, check)
+            elif key == "parallel":
+                word = str(value.children[0]) if getattr(value, "data", None) == "name" else None
+                if word not in facts.ROLES:
+                    raise SyntaxProblem(f"parallel = is one of {', '.join(facts.ROLES)}", pos_of(value),
+                                        did_you_mean(word, facts.ROLES) if word else None)
+            else:
+                check.size(value)
+            stated[key] = value
         elif stmt.data == "assign_stmt" and str(stmt.children[0]) in MODULES:
             call = stmt.children[1]
             if getattr(call, "data", None) != "call" or call.children[0].data != "name":
@@ -210,12 +306,12 @@ def declare(tree, source: str) -> LayerSpec:
             modules[str(stmt.children[0])] = call
         elif stmt.data == "assign_stmt":
             key = str(stmt.children[0])
-            raise SyntaxProblem(f"a layer's body sets {', '.join(RESULTS + MODULES)}, not '{key}'",
-                                pos_of(stmt.children[0]), did_you_mean(key, RESULTS + MODULES))
+            raise SyntaxProblem(f"a layer's body sets {', '.join(RESULTS + MODULES + FACTS)}, not '{key}'",
+                                pos_of(stmt.children[0]), did_you_mean(key, RESULTS + MODULES + FACTS))
         else:
             raise SyntaxProblem("a layer's body holds only formulas (params = ...) and where conditions",
                                 pos_of(stmt))
-    decl = Declaration(name, arguments, decl_inputs, out_items, formulas, conditions, modules)
+    decl = Declaration(name, arguments, decl_inputs, out_items, formulas, conditions, modules, stated)
 
     def fn(*shapes, **config):
         return decl.apply(*shapes, **config)
