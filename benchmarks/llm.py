@@ -27,12 +27,12 @@ def all_quantities() -> dict:
     B = m.batch
     exprs = {"params": m.params, "active": m.active, "flops": 2 * m.macs}
     for r in accounting.RECOMPUTE:
-        exprs[f"training_flops/{r}"] = accounting.training_flops(m, r, B)
-        exprs[f"activations/{r}"] = accounting.activations(m, "bfloat16", r, B)
-    exprs["kv_cache"] = accounting.kv_cache(m, "bfloat16", B)
+        exprs[f"training_flops/{r}"] = m.quantity("training_flops", per_batch=True, recompute=r)
+        exprs[f"activations/{r}"] = m.quantity("activations", per_batch=True, recompute=r)
+    exprs["kv_cache"] = m.quantity("kv_cache", per_batch=True)
     for zero in (0, 1, 2, 3):
-        exprs[f"training_memory/zero{zero}"] = accounting.training_memory(
-            m, dp=64, zero=zero, with_activations=True, recompute="full", batch=B)
+        exprs[f"training_memory/zero{zero}"] = m.quantity("training_memory", per_batch=True, dp=64, zero=zero,
+                                                          with_activations=True, recompute="full")
     values = {**m.evaluate().values, B: 1}
     return {k: int(e.xreplace(values)) for k, e in exprs.items()}
 

@@ -16,7 +16,7 @@ from .printing import canonical, latex, latex_name, latex_number, printed, reada
 from .errors import ArgumentError
 from .values import format_shape
 
-# --of choices: what each counts, in a few words (the registry, symparams/quantities.py).
+# --of choices: what each counts, in a few words (the registry, symparams/quantities/).
 QUANTITIES = {name: q.help for name, q in quantities.QUANTITIES.items()}
 
 

@@ -189,7 +189,7 @@ class Model:
         return active(self)
 
     def quantity(self, name: str, layer: str | None = None, per_batch: bool = False, **options) -> sp.Expr:
-        """Any figure of the registry (symparams/quantities.py) as a closed form, with its options as
+        """Any figure of the registry (symparams/quantities/) as a closed form, with its options as
         keywords: `model.quantity("kv_cache", dtype="int8", tp=2)`; `per_batch` for B examples."""
         from .quantities import compute
         return compute(self, name, layer, per_batch, **options)

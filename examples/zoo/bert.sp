@@ -1,7 +1,7 @@
 # BERT (Devlin et al. 2019), uncased, with the pooler, as Hugging Face's BertModel counts it.
 # symparams summary examples/zoo/bert.sp --model bert_large
 block bert_layer(d, h, ff)(x):
-    a = multihead_attention(h, d / h)(x, x)
+    a = multihead_attention(h, d / h, cache=none)(x, x)
     x = layernorm(x + a)
     m = dense(ff, activation=gelu)(x)
     m = dense(d)(m)

@@ -13,6 +13,7 @@ layer window_attention(heads, w)(x: (H, W, C)) -> (H, W, C):
     params = 4*C*C + 4*C + (2*w - 1)**2 * heads
     buffers = w**4
     macs = w*((H + w - 1) // w) * w*((W + w - 1) // w) * (4*C*C + 2*w*w*C)
+    attention = attention(heads=heads, key_dim=C / heads, queries=w*((H + w - 1) // w) * w*((W + w - 1) // w), keys=w*w, cache=none)
 
 # PatchMerging's gather: each 2x2 neighbourhood (odd sizes padded) side by side on the channels.
 layer patch_gather()(x: (H, W, C)) -> ((H + 1) // 2, (W + 1) // 2, 4*C):

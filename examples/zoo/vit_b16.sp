@@ -4,7 +4,7 @@ convention torch
 
 block vit_layer(d, h, mlp)(x):
     a = layernorm(x)
-    x = x + MultiheadAttention(embed_dim=d, num_heads=h)(a, a)
+    x = x + MultiheadAttention(embed_dim=d, num_heads=h, cache=none)(a, a)
     m = layernorm(x)
     m = linear(mlp, activation=gelu)(m)
     return x + linear(d)(m)

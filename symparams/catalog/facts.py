@@ -1,5 +1,5 @@
 """What a layer states about itself beyond its counts, for the quantities read off the graph
-(symparams/quantities.py): the attention it computes and what a generating model caches of it,
+(symparams/quantities/): the attention it computes and what a generating model caches of it,
 the tensors it keeps for the backward pass, how tensor parallelism splits it.
 
 A catalog entry puts these on its `Out`; a layer declared in the language states them in its body

@@ -28,8 +28,9 @@ def add_count_options(parser) -> None:
 
 
 def add_accounting_options(parser) -> None:
-    """The quantities' options (symparams/quantities.py OPTIONS) as flags, for the commands that compute them."""
+    """The quantities' options (symparams/quantities/registry.py OPTIONS) as flags, for the commands that compute them."""
     from ..quantities import OPTIONS
+    from ..units import DTYPES, dtype_name
     group = parser.add_argument_group("training and inference accounting (docs/llm.md)")
     for option in OPTIONS.values():
         if option.name == "dtype":
@@ -41,6 +42,13 @@ def add_accounting_options(parser) -> None:
             group.add_argument(flag, default="1", metavar="N", help=option.help)
         elif option.kind == "stage":
             group.add_argument(flag, type=int, choices=option.choices, default=0, help=option.help)
+        elif option.kind == "number":
+            group.add_argument(flag, default=None, metavar="N", help=option.help)
+        elif option.kind == "names":
+            group.add_argument(flag, default=None, metavar="NAME,...", help=option.help)
+        elif option.choices is DTYPES:
+            group.add_argument(flag, type=dtype_name, choices=option.choices, default=None, metavar="DTYPE",
+                               help=option.help)
         else:
             group.add_argument(flag, choices=option.choices, default=None, help=option.help)
 
@@ -63,6 +71,8 @@ def accounting_settings(args, model):
         value = getattr(args, name, None)
         if option.kind == "devices":
             value = devices(name)
+        elif option.kind == "number" and value is not None:
+            value = parse_number(value, f"--{name.replace('_', '-')}")
         if value is not None:
             given[name] = value
     return Options(**given)

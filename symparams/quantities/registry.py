@@ -1,4 +1,4 @@
-"""Every figure symparams gives of a model or a layer, in one registry, shaped like the catalog's @layer.
+"""The registry of every figure symparams gives of a model or a layer, shaped like the catalog's @layer.
 
 An entry declares its name, its unit, the options it reads and its default dtype, and returns a
 closed form (a `Figure`: the total, its named parts, the dtype and rule it was counted at):
@@ -10,8 +10,10 @@ closed form (a `Figure`: the total, its named parts, the dtype and rule it was c
 
 `formula`, `solve --of`, `sweep` columns, the JSON and LaTeX outputs and the Python API read this
 registry; the options (OPTIONS) make both the CLI flags (commands/common.py) and the Python
-keyword arguments (`compute(model, "kv_cache", dtype="int8", tp=2)`). Adding a quantity touches
-its entry here, its tests and its docs.
+keyword arguments (`compute(model, "kv_cache", dtype="int8", tp=2)`). The entries live in sheets
+beside this module (counts.py: the counts and the training quantities; one module per family of
+figures), each registering with @quantity as a catalog sheet does with @layer; adding a quantity
+touches its entry, its tests and its docs.
 """
 from __future__ import annotations
 
@@ -20,10 +22,9 @@ from typing import Callable
 
 import sympy as sp
 
-from . import accounting, memory, units
-from .catalog import facts
-from .dims import product
-from .errors import ArgumentError, did_you_mean
+from .. import accounting, units
+from ..catalog import facts
+from ..errors import ArgumentError, did_you_mean
 
 
 # ---------------------------------------------------------------- options
@@ -34,7 +35,8 @@ class Option:
     name: str
     help: str
     choices: tuple | None = None
-    kind: str = "choice"       # "choice", "devices" (a number or a symbol's name), "flag", "stage"
+    kind: str = "choice"       # "choice", "devices" (a number or a symbol's name), "flag", "stage",
+                               # "number" (a positive whole number), "names" (comma-separated names)
 
 
 OPTIONS = {o.name: o for o in (
@@ -59,6 +61,15 @@ OPTIONS = {o.name: o for o in (
     Option("pp", "pipeline stages for training_memory: the repeated layers split evenly (default 1)", kind="devices"),
     Option("sequence_parallel", "with --tp: the activations tensor parallelism keeps whole are split too",
            kind="flag"),
+    # inference and fine-tuning (docs/llm.md)
+    Option("weights_dtype", "the weights' dtype for inference and fine-tuning (default: the precision's)",
+           units.DTYPES),
+    Option("kv_dtype", "the KV cache's dtype for inference_memory (default: the weights')", units.DTYPES),
+    Option("group_size", "quantized weights: numbers sharing one scale (a block or group size)", kind="number"),
+    Option("lora_rank", "LoRA: the adapters' rank", kind="number"),
+    Option("lora_targets", "LoRA: the layers adapted, by name (comma-separated, e.g. q_proj,v_proj)", kind="names"),
+    Option("bandwidth", "a device's memory bandwidth in bytes/s, for the roofline bounds", kind="number"),
+    Option("peak_flops", "a device's peak FLOP/s, for the roofline bounds", kind="number"),
 )}
 
 
@@ -77,13 +88,25 @@ class Options:
     tp: object = 1
     pp: object = 1
     sequence_parallel: bool = False
+    weights_dtype: str | None = None
+    kv_dtype: str | None = None
+    group_size: int | None = None
+    lora_rank: int | None = None
+    lora_targets: tuple = ()
+    bandwidth: int | None = None
+    peak_flops: int | None = None
 
     def __post_init__(self):
-        if self.dtype is not None:
-            object.__setattr__(self, "dtype", units.check_dtype(self.dtype))
+        for name in ("dtype", "weights_dtype", "kv_dtype"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, units.check_dtype(getattr(self, name)))
+        if isinstance(self.lora_targets, str):
+            object.__setattr__(self, "lora_targets", tuple(t.strip() for t in self.lora_targets.split(",") if t.strip()))
         for name, option in OPTIONS.items():
             value = getattr(self, name)
-            if option.kind in ("choice", "stage") and name != "dtype" and value not in option.choices:
+            if option.kind == "number" and value is not None and not (isinstance(value, int) and value >= 1):
+                raise ArgumentError(f"--{name.replace('_', '-')} must be a positive whole number, found {value}")
+            if option.kind in ("choice", "stage") and option.choices is not units.DTYPES and value not in option.choices:
                 what = {"recompute": "recomputation", "rule": "activations rule",
                         "attention": "attention implementation"}.get(name, name)
                 raise ArgumentError(f"unknown {what} '{value}'", hint=did_you_mean(str(value), map(str, option.choices))
@@ -169,104 +192,6 @@ def figure(model, name: str, layer: str | None = None, opts: Options | None = No
 def compute(model, name: str, layer: str | None = None, per_batch: bool = False, **given):
     """The Python API: `compute(model, "kv_cache", dtype="bfloat16", tp=2)`, a sympy expression."""
     return figure(model, name, layer, options(**given), per_batch).total
-
-
-# ---------------------------------------------------------------- the counts
-
-def _graph_count(attr):
-    def count(source, model, o, batch):
-        return batch * sp.sympify(getattr(source, attr))
-    return count
-
-
-quantity("params", "parameters", "parameters (every weight, trainable or not)", per_example=False)(
-    _graph_count("params"))
-quantity("trainable", "parameters", "trainable parameters", per_example=False)(_graph_count("trainable"))
-quantity("non_trainable", "parameters", "non-trainable parameters", per_example=False)(_graph_count("non_trainable"))
-quantity("buffers", "parameters", "PyTorch buffers (state that is not a parameter)", per_example=False)(
-    _graph_count("buffers"))
-quantity("macs", "MACs", "multiply-accumulates per example")(_graph_count("macs"))
-
-
-@quantity("flops", "FLOPs", "floating-point operations per example (2 x MACs)")
-def _flops(source, model, o, batch):
-    return batch * 2 * sp.sympify(source.macs)
-
-
-@quantity("param_bytes", "bytes", "bytes of the parameters at --dtype", dtype="float32", per_example=False)
-def _param_bytes(source, model, o, batch):
-    return units.storage_bytes(sp.sympify(source.params), o.dtype)
-
-
-@quantity("memory", "bytes", "torchsummary's estimated total bytes (input + forward/backward + params) for a "
-                             "batch of B", dtype="float32", per_example=False)
-def _memory(source, model, o, batch):
-    if source is model:
-        return memory.estimate(model, o.dtype).total
-    size = units.dtype_bytes(o.dtype)   # one layer's share: its weights, and its output kept for backward
-    return source.params * size + 2 * model.batch * memory.activation_elements([source]) * size
-
-
-@quantity("active", "parameters", "parameters one token uses (a mixture of experts counts top_k experts)",
-          per_example=False)
-def _active(source, model, o, batch):
-    return accounting.active(source)
-
-
-def _place(model, source, o):
-    """Where a layer asked for by --layer sits when full recomputation checkpoints the repeats."""
-    if source is model or o.recompute != "full":
-        return None
-    return accounting.place_in_repeat(accounting.nodes_of(model), source.node)
-
-
-@quantity("training_flops", "FLOPs", "FLOPs of a training step per example: forward, backward (2x), "
-                                     "--recompute's forward", options=("recompute", "tp"))
-def _training_flops(source, model, o, batch):
-    if _place(model, source, o):    # a layer inside a checkpointed repeat is recomputed with it
-        return batch * 2 * 4 * sp.sympify(source.node.macs)
-    return accounting.training_flops(source, o.recompute, batch, o.tp)
-
-
-@quantity("kv_cache", "bytes", "bytes of the keys and values cached for generation, per example",
-          options=("dtype", "tp"), dtype="bfloat16")
-def _kv_cache(source, model, o, batch):
-    if not accounting.cached_attentions(model):
-        raise ArgumentError(f"model {model.name} has no attention layer, so it caches no keys or values",
-                            hint="kv_cache counts what a generating transformer keeps between steps")
-    total = accounting.kv_cache(source, o.dtype, batch, o.tp)
-    if all(a.cache == "none" for _, _, a in accounting.cached_attentions(model)):
-        return Figure(total, rule="no cache: every attention is an encoder's self-attention")
-    return total
-
-
-@quantity("activations", "bytes", "bytes saved for the backward pass per example, with --recompute, by --rule",
-          options=("dtype", "rule", "attention", "recompute", "tp", "sequence_parallel"), dtype="bfloat16")
-def _activations(source, model, o, batch):
-    place = _place(model, source, o)
-    if place:   # checkpointed with its repeat: only a repetition's own input is kept
-        node = source.node
-        kept = product(node.input_shapes[0]) * units.dtype_bytes(o.dtype) if place == "body" else 0
-        return Figure(batch * kept, rule=o.rule)
-    rule = o.rule if o.rule == "korthikanti" else f"transformers, {o.attention} attention"
-    return Figure(accounting.activations(source, o.keeping(o.dtype), batch), rule=rule)
-
-
-@quantity("training_memory", "bytes", "bytes per device of weights, gradients, optimizer states (--optimizer, "
-                                      "--precision, --dp, --zero; + activations with --with-activations)",
-          options=("optimizer", "precision", "dp", "zero", "with_activations", "recompute", "rule", "attention",
-                   "tp", "pp", "sequence_parallel"), whole_model=True)
-def _training_memory(source, model, o, batch):
-    # --per-batch: the activations of B examples per device (weights and states are per device already)
-    m = accounting.training_memory_parts(model, o.optimizer, o.precision, o.dp, o.zero, o.with_activations,
-                                         o.keeping("bfloat16"), batch, o.pp, o.tp)
-    parts = [(n, e) for n, e in m.parts() if n != "activations" or o.with_activations]
-    return Figure(m.total, parts, dtype=f"{o.precision} precision")
-
-
-@quantity("shape", "shape", "output shape", per_example=False)
-def _shape(source, model, o, batch):
-    return tuple(source.output_shape)
 
 
 def is_bytes(name: str) -> bool:
