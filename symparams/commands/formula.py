@@ -67,6 +67,8 @@ def run(args):
         res["approximations"] = _approximations(model, per_batch, values, res["value"])
     if args.throughput is not None:
         res.update(_duration(args, res["value"]))
+    if settings.bandwidth is not None or settings.peak_flops is not None:
+        res["roofline"] = _roofline(model, of, settings, per_batch, values)
     if fig.parts:
         res["parts"] = _parts(model, fig, values, how, args.collect)
     if args.format == "text":
@@ -141,6 +143,22 @@ def _duration(args, flops) -> dict:
             "seconds": float(seconds), "days": float(seconds / 86400)}
 
 
+def _roofline(model, of, settings, per_batch, values) -> dict:
+    """--bandwidth / --peak-flops: the device's roofline bounds on decoding and the first token."""
+    from ..quantities import check
+    from ..quantities.inference import roofline
+    if "bandwidth" not in check(of).options and "peak_flops" not in check(of).options:
+        raise ArgumentError("--bandwidth and --peak-flops bound decoding: use them with --of decode_flops, "
+                            "prefill_flops or inference_memory")
+    given = {k: getattr(settings, k) for k in ("weights_dtype", "kv_dtype", "bandwidth", "peak_flops")
+             if getattr(settings, k) is not None}
+    out = {}
+    for name, expr in roofline(model, per_batch, **given).items():
+        v = sp.sympify(expr).xreplace(values)
+        out[name] = float(v) if v.is_number else None
+    return out
+
+
 def _parts(model, fig, values, how, collect) -> dict:
     """A figure's named parts (training_memory's weights, gradients, ...), each a closed form."""
     from ..formulas import rearrange
@@ -161,6 +179,14 @@ def _extra_text(res) -> str:
         value = "?" if a["value"] is None else f"{a['value']:,}"
         gap = "" if a["gap_percent"] is None else f" ({a['gap_percent']:+.2f}% against the exact count)"
         lines.append(f"  approximately {name}: {a['expr']} = {value}{gap}")
+    bounds = res.get("roofline", {})
+    labels = {"memory_bound_tokens_per_s": ("memory-bound (every weight and the cache read once a step)", "tokens/s"),
+              "compute_bound_tokens_per_s": ("compute-bound", "tokens/s"),
+              "tokens_per_s": ("roofline, the lower of the two", "tokens/s"),
+              "time_to_first_token_s": ("time to first token, compute-bound", "s")}
+    for key, (label, unit) in labels.items():
+        if bounds.get(key) is not None:
+            lines.append(f"  {label}: {bounds[key]:,.2f} {unit}")
     if "days" in res:
         lines.append(f"  {res['tokens']:,} tokens take {res['days']:,.1f} days on {res['devices']:,} devices "
                      f"at {res['throughput']:,} FLOP/s each")

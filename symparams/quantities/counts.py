@@ -7,6 +7,8 @@ import sympy as sp
 
 from .. import accounting, memory, units
 from ..dims import product
+from . import finetune
+from ..errors import ArgumentError
 from .registry import Figure, quantity
 
 
@@ -94,8 +96,14 @@ def _activations(source, model, o, batch):
 @quantity("training_memory", "bytes", "bytes per device of weights, gradients, optimizer states (--optimizer, "
                                       "--precision, --dp, --zero; + activations with --with-activations)",
           options=("optimizer", "precision", "dp", "zero", "with_activations", "recompute", "rule", "attention",
-                   "tp", "pp", "sequence_parallel"), whole_model=True)
+                   "tp", "pp", "sequence_parallel", "lora_rank", "lora_targets", "weights_dtype", "group_size"),
+          whole_model=True)
 def _training_memory(source, model, o, batch):
+    if o.lora_rank is not None:     # LoRA / QLoRA: a frozen base, trained adapters (finetune.py)
+        return finetune.lora_memory(model, o, batch, o.keeping("bfloat16"))
+    if o.lora_targets or o.weights_dtype or o.group_size:
+        raise ArgumentError("--lora-targets, --weights-dtype and --group-size count fine-tuning: give --lora-rank",
+                            hint="without --lora-rank training_memory trains every weight at --precision")
     # --per-batch: the activations of B examples per device (weights and states are per device already)
     m = accounting.training_memory_parts(model, o.optimizer, o.precision, o.dp, o.zero, o.with_activations,
                                          o.keeping("bfloat16"), batch, o.pp, o.tp)
