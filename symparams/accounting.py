@@ -17,7 +17,8 @@ Per example (one sequence) unless `batch` is given:
 * activations -- bytes kept for the backward pass, by a rule (facts.RULES): what transformers'
   modules really keep under an attention implementation, or Korthikanti et al.'s accounting.
 * training_memory -- bytes per device of weights, gradients and optimizer states under data
-  parallelism and ZeRO, tensor and pipeline parallelism; and the activations when asked.
+  parallelism and ZeRO, tensor, pipeline and expert parallelism, what ZeRO-Offload moves to the
+  host apart; and the activations when asked.
 """
 from __future__ import annotations
 
@@ -186,25 +187,52 @@ def _device_macs(nodes, tp=1):
     return out
 
 
-def parameters_per_device(model, tp=1, pp=1, trainable: bool = False):
-    """Parameters one device holds under `tp`-way tensor and `pp`-way pipeline parallelism: split
-    layers hold 1/tp of their weights but what they keep whole, and the repeated layers are spread
-    evenly over the pipeline's stages. The layers outside repeats (embeddings, the final norm, the
-    head) are counted on the stage, which bounds every stage."""
+def held_per_device(model, tp=1, pp=1, trainable: bool = False, ep=1) -> tuple[sp.Expr, sp.Expr]:
+    """(parameters one device holds outside the experts, its experts' parameters) under `tp`-way
+    tensor, `pp`-way pipeline and `ep`-way expert parallelism: split layers hold 1/tp of their
+    weights but what they keep whole; a mixture of experts (role "moe") holds ceiling(experts/ep)
+    of its experts, on the device holding the most (each 1/tp under tensor parallelism too), and
+    its router whole -- the router being the
+    weights its whole (unsplit) products read, one multiply-accumulate per weight and token. The
+    repeated layers are spread evenly over the pipeline's stages; the layers outside repeats
+    (embeddings, the final norm, the head) are counted on the stage, which bounds every stage."""
     tp, pp = devices(tp, "tensor-parallel"), devices(pp, "pipeline")
+    ep = devices(ep, "expert-parallel")
     roles = tensor_parallel_roles(nodes_of(model))
 
     def held(node):
         count = sp.sympify(node.trainable if trainable else node.params)
         role = roles.get(node, "replicated")
         if not _split(role) or count == 0:
-            return count
+            return count, sp.Integer(0)
         whole = node.out.parallel.whole_params if role != "column" else 0
-        return (count - whole) / tp + whole
-    repeated = sp.Add(*[times * held(r) for rep in _outermost_repeats(nodes_of(model))
-                        for r, times in _weight_leaves([rep])])
-    outside = sp.Add(*[held(r) for r in _outside_repeats(nodes_of(model))])
-    return sp.expand(repeated / pp + outside)
+        if role != "moe":
+            return (count - whole) / tp + whole, sp.Integer(0)
+        router, macs = sp.sympify(whole), sp.sympify(node.out.parallel.whole_macs)
+        tokens = product(node.input_shapes[0][:-1]) if node.inputs else 0
+        if macs != 0 and tokens != 0:
+            router = sp.cancel(macs / tokens)
+        experts = node.config.get("num_experts")
+        if ep == 1 or experts is None:
+            return router, (count - whole) / (tp * ep) + (whole - router) / ep
+        # the device holding the most experts: ceiling(experts/ep) of them (ep should divide them)
+        share = sp.ceiling(sp.sympify(experts) / ep) / sp.sympify(experts)
+        return router, share * ((count - whole) / tp + (whole - router))
+
+    def summed(pairs):
+        dense = sp.Add(*[times * held(r)[0] for r, times in pairs])
+        experts = sp.Add(*[times * held(r)[1] for r, times in pairs])
+        return dense, experts
+    rep_dense, rep_experts = summed([(r, times) for rep in _outermost_repeats(nodes_of(model))
+                                     for r, times in _weight_leaves([rep])])
+    out_dense, out_experts = summed([(r, 1) for r in _outside_repeats(nodes_of(model))])
+    return sp.expand(rep_dense / pp + out_dense), sp.expand(rep_experts / pp + out_experts)
+
+
+def parameters_per_device(model, tp=1, pp=1, trainable: bool = False, ep=1):
+    """Parameters one device holds under `tp`-way tensor, `pp`-way pipeline and `ep`-way expert
+    parallelism (held_per_device: the layers outside the experts and the experts, summed)."""
+    return sp.expand(sum(held_per_device(model, tp, pp, trainable, ep)))
 
 
 # ---------------------------------------------------------------- FLOPs
@@ -445,56 +473,96 @@ _STATES = {"adam": (2, None), "adamw": (2, None), "sgd": (0, None), "sgd_momentu
            "adam8bit": (2, "int8")}
 
 
+# What ZeRO-Offload and ZeRO-Infinity move to the host (CPU memory or NVMe), by --offload: the
+# optimizer states with the fp32 master copy, and the gradients the host's optimizer step reads
+# (Ren et al. 2021, ZeRO-Offload, section 4: fp16 parameters, forward and backward stay on the
+# device; gradients, fp32 parameters and the moments go to the CPU); `params` moves the weights too
+# (Rajbhandari et al. 2021, ZeRO-Infinity's parameter offload).
+OFFLOAD = ("none", "optimizer", "params")
+
+
 @dataclass
 class TrainingMemory:
-    """Bytes per device, each part a closed form."""
+    """Bytes per device, each part a closed form; what --offload moved sits on the device's host
+    (the host_* parts), outside the device's total."""
     weights: sp.Expr
     gradients: sp.Expr
     optimizer: sp.Expr
     activations: sp.Expr
+    host_weights: sp.Expr = sp.Integer(0)
+    host_gradients: sp.Expr = sp.Integer(0)
+    host_optimizer: sp.Expr = sp.Integer(0)
+    offload: str = "none"
 
     @property
     def total(self):
+        """The device's bytes."""
         return sp.expand(self.weights + self.gradients + self.optimizer + self.activations)
 
+    @property
+    def host(self):
+        """The bytes the device's host keeps for it."""
+        return sp.expand(self.host_weights + self.host_gradients + self.host_optimizer)
+
     def parts(self) -> list[tuple[str, sp.Expr]]:
-        return [("weights", self.weights), ("gradients", self.gradients), ("optimizer states", self.optimizer),
-                ("activations", self.activations)]
+        device = [("weights", self.weights), ("gradients", self.gradients), ("optimizer states", self.optimizer),
+                  ("activations", self.activations)]
+        if self.offload == "none":
+            return device
+        moved = {"optimizer": ("gradients", "optimizer states"),
+                 "params": ("weights", "gradients", "optimizer states")}[self.offload]
+        host = [("weights on the host", self.host_weights), ("gradients on the host", self.host_gradients),
+                ("optimizer states on the host", self.host_optimizer)]
+        return [(n, e) for n, e in device if n not in moved] + \
+            [(n, e) for n, e in host if n.removesuffix(" on the host") in moved]
 
 
 def training_memory_parts(model, optimizer: str = "adam", precision: str = "mixed", dp=1, zero: int = 0,
                           with_activations: bool = False, keeping: Keeping | None = None, batch=1, pp=1,
-                          tp=1) -> TrainingMemory:
+                          tp=1, ep=1, offload: str = "none") -> TrainingMemory:
     """Weights, gradients and optimizer states on one of `dp` data-parallel devices: ZeRO stage 1
     partitions the optimizer states over them, 2 the gradients too, 3 the weights too; within a
-    tensor- and pipeline-parallel group, the parameters one device holds (parameters_per_device).
-    With activations, `batch` examples per device at the precision's activations dtype; with
+    tensor-, pipeline- and expert-parallel group, the parameters one device holds (held_per_device).
+    Expert parallelism takes its `ep` devices from the data-parallel ones (as DeepSpeed-MoE and
+    Megatron-Core do): each expert is data-parallel over dp/ep devices, over which ZeRO partitions
+    the experts' share. `offload` moves the optimizer states and gradients (`optimizer`), and the
+    weights too (`params`), to the host: the device's total leaves them out, the host_* parts hold
+    them. With activations, `batch` examples per device at the precision's activations dtype; with
     pipeline parallelism, the first stage's under a 1F1B schedule, which keeps pp micro-batches of
     its layers in flight -- as many layers' activations as the whole model's (Korthikanti et al.
-    section 4.2.3)."""
+    section 4.2.3); under expert parallelism, a device's experts see as many token-expert pairs as
+    without it when the router balances them."""
     choice(optimizer, OPTIMIZERS, "optimizer")
+    choice(offload, OFFLOAD, "offload")
     policy = units.precision(precision)
     if zero not in (0, 1, 2, 3):
         raise ArgumentError(f"--zero takes a stage 0, 1, 2 or 3, found {zero}")
-    dp = devices(dp, "data-parallel")
+    dp, ep = devices(dp, "data-parallel"), devices(ep, "expert-parallel")
+    if zero and dp.is_number and ep.is_number and dp % ep:
+        raise ArgumentError(f"--ep {ep} takes its devices from the {dp} data-parallel ones: it must divide --dp",
+                            hint="each expert is data-parallel over dp/ep devices, over which ZeRO partitions it")
     keeping = keeping or Keeping()
     tp = keeping.tp if tp == 1 else tp
     numbers, state_dtype = _STATES[optimizer]
     per_state = units.dtype_bytes(state_dtype or policy.optimizer_states)
     master = units.dtype_bytes(policy.master_weights) if policy.master_weights else 0
-    params = parameters_per_device(model, tp, pp)
-    trainable = parameters_per_device(model, tp, pp, trainable=True)
-    weights = units.dtype_bytes(policy.weights) * params
-    grads = units.dtype_bytes(policy.gradients) * trainable
-    states = (master + numbers * per_state) * trainable
-    if zero >= 1:
-        states = states / dp
-    if zero >= 2:
-        grads = grads / dp
-    if zero >= 3:
-        weights = weights / dp
+    params = held_per_device(model, tp, pp, ep=ep)
+    trainable = held_per_device(model, tp, pp, trainable=True, ep=ep)
+    replicas = (dp, dp / ep)       # the devices each share is data-parallel over: the rest, the experts
+
+    def partitioned(per_param, counts, stage):
+        return sp.Add(*[per_param * n / (r if zero >= stage else 1) for n, r in zip(counts, replicas)])
+    weights = partitioned(units.dtype_bytes(policy.weights), params, 3)
+    grads = partitioned(units.dtype_bytes(policy.gradients), trainable, 2)
+    states = partitioned(master + numbers * per_state, trainable, 1)
     acts = sp.Integer(0)
     if with_activations:
         acts = activations(model, Keeping(keeping.rule, keeping.attention, keeping.recompute, policy.activations, tp,
                                           keeping.sequence_parallel), batch)
-    return TrainingMemory(sp.expand(weights), sp.expand(grads), sp.expand(states), acts)
+    weights, grads, states = sp.expand(weights), sp.expand(grads), sp.expand(states)
+    zero_ = sp.Integer(0)
+    if offload == "none":
+        return TrainingMemory(weights, grads, states, acts)
+    if offload == "optimizer":
+        return TrainingMemory(weights, zero_, zero_, acts, zero_, grads, states, offload)
+    return TrainingMemory(zero_, zero_, zero_, acts, weights, grads, states, offload)

@@ -12,7 +12,7 @@ from dataclasses import replace
 import sympy as sp
 
 from . import bounds, quantities, units
-from .printing import canonical, latex, latex_name, latex_number, printed, readable_size  # noqa: F401
+from .printing import canonical, latex, latex_number, readable_size
 from .errors import ArgumentError
 from .values import format_shape
 
@@ -64,7 +64,7 @@ def evaluation_values(model, sets: dict, batch_default: int = 1) -> dict:
     batch_value = sets.pop(batch.name, batch_default)
     if batch_value <= 0:
         raise ArgumentError(f"the batch size {batch.name} must be positive, found {batch_value}")
-    values = dict(model.evaluate(sets).values)
+    values = dict(model.evaluate(sets).values)     # Model.assignments, checked whole, then every rule
     values[batch] = sp.Integer(batch_value)
     return values
 

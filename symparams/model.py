@@ -7,7 +7,7 @@ import sympy as sp
 
 from . import bounds
 from .dims import symbol, total
-from .errors import Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
+from .errors import ArgumentError, Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 from .printing import canonical
 from .values import format_shape
 
@@ -107,7 +107,8 @@ class Model:
         return f"<Model {self.name}: params = {self.params}>"
 
     def _repr_latex_(self):  # notebooks: the total count as a formula
-        from .formulas import latex, rearrange
+        from .formulas import rearrange
+        from .printing import latex
         return f"$\\mathrm{{params}} = {latex(rearrange(self.params))}$"
 
     def _repr_html_(self):  # notebooks: the summary table at the defaults
@@ -239,31 +240,76 @@ class Model:
 
     # ------------------------------------------------------------ evaluation
 
+    def assignments(self, given: dict | None = None, free=(), related: dict | None = None,
+                    batch: int | None = None, whole: bool = False) -> dict:
+        """Symbol -> its value, or an expression in the `free` symbols, for every symbol not free:
+        `given` ({'d': 512}, --set) first, then `related` (name or symbol -> expression, --relate),
+        then its default, then for the batch symbol `batch`; chains resolved (h = d // 64 at the
+        given d). With `batch` None the batch symbol is not among the names. A symbol with none of
+        these is left out. Unknown names are refused with a hint, relations in a circle too;
+        `whole` (Model.values) refuses a value, in the symbols' order, that is not a positive
+        whole number. This is how solve, sweep, formula and Model.values read their sizes."""
+        names = dict(self.symbols)
+        batch_symbol = self.batch
+        if batch is not None:
+            names[batch_symbol.name] = batch_symbol
+        given = dict(given or {})
+        related = {str(k): v for k, v in (related or {}).items()}
+        for key in [*free, *given]:
+            if key not in names:
+                raise self._no_symbol(key, names)
+        out: dict = {}
+        what: dict = {}           # a symbol whose value is a formula -> what an error calls it
+        for name, sym in names.items():
+            if name in free:
+                continue
+            if name in given:
+                value = given[name]
+                out[sym] = sp.sympify(value) if isinstance(value, (int, float)) else value
+            elif name in related:
+                out[sym], what[sym] = related[name], f"the relation of {name}"
+            elif name in self.defaults:
+                out[sym], what[sym] = self.defaults[name], f"the default of {name}"
+            elif batch is not None and sym == batch_symbol:
+                out[sym] = sp.Integer(batch)
+        done = set()              # symbols whose value refers to no other assigned symbol
+        for _ in range(len(out) + 1):
+            changed = False
+            for sym, value in out.items():
+                if sym in done:
+                    continue
+                new = bounds.at(value, out, what[sym]) if sym in what else value
+                if new != value:
+                    out[sym], changed = new, True
+                if not (getattr(new, "free_symbols", set()) & out.keys()):
+                    done.add(sym)
+                    if whole:
+                        out[sym] = _whole(sym.name, new)
+            if not changed:
+                break
+        else:
+            raise ArgumentError("the relations refer to each other in a circle")
+        for sym in [s for s in out if s not in done] if whole else ():
+            _whole(sym.name, out[sym])     # a relation to itself (d = d) never settles
+        return out
+
     def values(self, overrides: dict | None = None) -> dict:
         """Symbol -> integer at the defaults, updated by `overrides` ({'H': 512}); unset ones are left out."""
-        overrides = dict(overrides or {})
-        for key in overrides:
-            if key not in self.symbols:
-                raise self._no_symbol(key, self.symbols)
-        out = {}
-        for name, sym in self.symbols.items():
-            if name in overrides:
-                value = sp.sympify(overrides[name]) if isinstance(overrides[name], int) else overrides[name]
-            elif name in self.defaults:
-                value = bounds.at(self.defaults[name], out, f"the default of {name}")
-            else:
-                continue
-            value = sp.nsimplify(value) if isinstance(value, sp.Float) else value
-            if not (value.is_Integer and value > 0):
-                raise ValueProblem(f"{name} must be a positive whole number, found {value}")
-            out[sym] = value
-        return out
+        return self.assignments(overrides, whole=True)
 
     def evaluate(self, overrides: dict | None = None) -> "Evaluation":
         try:
             return Evaluation(self, self.values(overrides))
         except SymparamsError as e:
             raise e.attach(self.source, self.filename) if self.source is not None else e
+
+
+def _whole(name: str, value):
+    """`value` if it is a positive whole number (a float one as its integer), else a ValueProblem."""
+    value = sp.nsimplify(value) if isinstance(value, sp.Float) else value
+    if not (getattr(value, "is_Integer", False) and value > 0):
+        raise ValueProblem(f"{name} must be a positive whole number, found {value}")
+    return value
 
 
 def _int_or_none(expr, values, what: str = "a figure"):

@@ -216,7 +216,7 @@ def _latex_text(text: str) -> str:
 
 def latex_table(model, ev, expand: bool = False, columns=None, depth: int = 0, **sizes) -> str:
     """The summary as a LaTeX tabular: shapes and counts as formulas (the user's symbol names) and numbers."""
-    from .formulas import latex, latex_number
+    from .printing import latex, latex_number
     t = _table(model, ev, expand, columns, depth, **sizes)
     none = r"\mathrm{None}"
 
@@ -266,7 +266,7 @@ def html_table(model, ev, expand: bool = False, columns=None, depth: int = 0, **
 
 
 def html(t: tables.Table) -> str:
-    from .formulas import latex
+    from .printing import latex
     model, ev = t.model, t.evaluation
     head = f"<p><b>{escape(model.name)}</b> ({model.convention.name} convention" + \
         (f", {escape(values_text(ev))}" if ev.values else "") + ")</p>"

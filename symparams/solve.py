@@ -96,7 +96,7 @@ class Problem:
             if not (sp.sympify(v).is_Integer and v > 0):
                 return f"{name} = {v} is not a positive whole number"
         batch = self.model.batch.name
-        model_values = {k: int(v) for k, v in values.items() if k != batch}
+        model_values = {k: int(v) for k, v in values.items() if k != batch and k in self.model.symbols}
         try:
             self.model.evaluate(model_values)
         except ValueProblem as e:
@@ -108,15 +108,24 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
                  sets: dict | None = None, relations: list[str] = (), dtype: str | None = None,
                  per_batch: bool = False, settings=None) -> Problem:
     """Set up: which symbol is free, what the others are (defaults, --set, relations)."""
-    batch = model.batch
-    names = dict(model.symbols)
-    names[batch.name] = batch
-    defaults = dict(model.defaults)
-    defaults.setdefault(batch.name, sp.Integer(1))
+    names = {**model.symbols, model.batch.name: model.batch}
+    opts = settings or quantities.Options()
+    # A device count given by name (--dp N, --tp t, --pp p, --ep e) is an unknown too: the figure per
+    # device, at the largest device's whole number of bytes (a count that does not divide a size
+    # leaves one device the ceiling of its share).
+    counts = {v.name: v for k, o in quantities.OPTIONS.items() if o.kind == "devices"
+              for v in [sp.sympify(getattr(opts, k))] if isinstance(v, sp.Symbol) and v.name not in names}
     sets = dict(sets or {})
     for key in sets:
         model.symbol(key)
     for u in unknowns:
+        if u in counts:
+            names[u] = counts[u]
+            continue
+        if u not in names and of == "training_memory":
+            raise UnknownName(f"model {model.name} has no symbol '{u}' to solve for",
+                              hint=f"a device count is solved for by its name: give it to --dp, --tp, --pp or "
+                                   f"--ep too, e.g. --dp {u} --zero 3 --minimize")
         model.symbol(u, " to solve for")
         if u in sets:
             raise ArgumentError(f"{u} is both given (--set) and solved for (--for)")
@@ -132,36 +141,18 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
                             hint=f"tie them with --relate, e.g. --relate {free[1]}=4*{free[0]}, "
                                  f"or fix all but one with --set")
     unknown = names[free[0]]
+    # Every other symbol: given, related, or its default (which may itself depend on the unknown);
+    # one with none stays free, caught below if the quantity needs it.
+    assignments = model.assignments(sets, free=[unknown.name] if unknown.name not in counts else [],
+                                    related=related, batch=1)
 
-    # Every other symbol: given, related, or its default (which may itself depend on the unknown).
-    assignments: dict = {}
-    for name, sym in names.items():
-        if sym == unknown:
-            continue
-        if name in sets:
-            assignments[sym] = sp.Integer(sets[name])
-        elif sym in related:
-            assignments[sym] = related[sym]
-        elif name in defaults:
-            assignments[sym] = sp.sympify(defaults[name])
-        # else: left free; caught below if the quantity needs it
-    for _ in range(len(assignments) + 1):  # resolve chains (h = d // 64, f = 4*d, ...)
-        changed = False
-        for sym, expr in assignments.items():
-            new = sp.sympify(expr).xreplace(assignments)
-            if new != expr:
-                assignments[sym], changed = new, True
-        if not changed:
-            break
-    else:
-        raise ArgumentError("the relations refer to each other in a circle")
-
-    opts = settings or quantities.Options()
     if dtype is not None:
         opts = replace(opts, dtype=units.check_dtype(dtype))
     fig = quantities.figure(model, of, layer, opts, per_batch)
     counted = ", ".join(c for c in (fig.dtype, fig.rule) if c) or None
     function = sp.sympify(fig.total).xreplace(assignments)
+    if unknown.name in counts:
+        function = sp.ceiling(function)
     missing = function.free_symbols - {unknown}
     if missing:
         names_missing = ", ".join(sorted(str(s) for s in missing))

@@ -178,34 +178,6 @@ class Result:
         return len(next(iter(self.columns.values())))
 
 
-def assignments(model, varied: dict, sets: dict, batch_default: int = 1) -> dict:
-    """Symbol -> value or expression in the varied symbols, for every symbol that is not varied."""
-    batch = model.batch
-    names = dict(model.symbols)
-    names[batch.name] = batch
-    for key in list(varied) + list(sets):
-        model.symbol(key)
-    both = set(varied) & set(sets)
-    if both:
-        raise ArgumentError(f"{', '.join(sorted(both))} is both varied and set")
-    out = {}
-    for name, sym in names.items():
-        if name in varied:
-            continue
-        if name in sets:
-            out[sym] = sp.Integer(sets[name])
-        elif name in model.defaults:
-            out[sym] = sp.sympify(model.defaults[name])
-        elif sym == batch:
-            out[sym] = sp.Integer(batch_default)
-    for _ in range(len(out) + 1):
-        new = {s: sp.sympify(e).xreplace(out) for s, e in out.items()}
-        if new == out:
-            break
-        out = new
-    return out
-
-
 def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: str = "float32",
         per_batch: bool = False, settings=None, zipped: bool = False) -> Result:
     """Every combination of the varied symbols' values (or, `zipped`, the i-th value of each
@@ -222,7 +194,11 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
             raise ArgumentError("a sweep evaluates counts; --of shape is not one")
     if not zipped:
         check_grid_size(math.prod(len(v) for v in varied.values()), "the grid of --vary " + " by ".join(varied))
-    fixed = assignments(model, varied, sets or {})
+    sets = sets or {}
+    fixed = model.assignments(sets, free=varied, batch=1)   # every symbol not varied: a value or a formula in them
+    both = set(varied) & set(sets)
+    if both:
+        raise ArgumentError(f"{', '.join(sorted(both))} is both varied and set")
     names = list(varied)
     symbols = [model.symbol(n) for n in names]
     exprs = {q: sp.sympify(formulas.quantity(model, q, None, dtype, per_batch, settings)).xreplace(fixed) for q in quantities}

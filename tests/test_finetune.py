@@ -10,6 +10,7 @@ import pytest
 import sympy as sp
 
 import symparams
+from hf_tiny import pair  # noqa: E402  (tests/ is on sys.path under pytest)
 from symparams.errors import ArgumentError
 from symparams.importers.huggingface import program
 
@@ -17,7 +18,14 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 peft = pytest.importorskip("peft")
 
-FAMILIES = {   # tiny configs; which layers are rows: Qwen2 its attention's, OPT and Phi their MLPs'
+FAMILIES = {   # tiny configs; rows or stated inside a composite layer (catalog/facts.py Linear), every linear
+    "llama": ("LlamaForCausalLM", dict(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                                       num_attention_heads=4, num_key_value_heads=2)),
+    "gpt2": ("GPT2LMHeadModel", dict(vocab_size=128, n_embd=64, n_layer=2, n_head=4, n_positions=32)),
+    "phi3": ("Phi3ForCausalLM", dict(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                                     num_attention_heads=4, num_key_value_heads=2, pad_token_id=0)),
+    "mixtral": ("MixtralForCausalLM", dict(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
+                                           num_attention_heads=4, num_key_value_heads=2, num_local_experts=4)),
     "qwen2": ("Qwen2ForCausalLM", dict(vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
                                        num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)),
     "opt": ("OPTForCausalLM", dict(vocab_size=128, hidden_size=64, ffn_dim=96, num_hidden_layers=3,
@@ -25,16 +33,17 @@ FAMILIES = {   # tiny configs; which layers are rows: Qwen2 its attention's, OPT
     "phi": ("PhiForCausalLM", dict(vocab_size=128, hidden_size=64, intermediate_size=80, num_hidden_layers=2,
                                    num_attention_heads=4, max_position_embeddings=32)),
 }
-TARGETS = [("qwen2", ("q_proj", "v_proj")), ("qwen2", ("q_proj", "k_proj", "v_proj", "o_proj", "lm_head")),
+LLAMA_ALL = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+TARGETS = [("llama", ("q_proj", "v_proj")), ("llama", LLAMA_ALL), ("llama", LLAMA_ALL + ("lm_head",)),
+           ("opt", ("q_proj", "out_proj", "fc1")), ("opt", ("q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2")),
+           ("gpt2", ("c_attn",)), ("gpt2", ("c_attn", "c_proj")), ("phi", ("q_proj", "dense", "fc1")),
+           ("phi3", ("qkv_proj", "o_proj", "gate_up_proj", "down_proj")), ("mixtral", ("q_proj", "v_proj", "gate")),
+           ("qwen2", ("q_proj", "v_proj")), ("qwen2", ("gate_proj", "up_proj", "down_proj")), ("qwen2", ("q_proj", "k_proj", "v_proj", "o_proj", "lm_head")),
            ("opt", ("fc1",)), ("opt", ("fc1", "fc2")), ("phi", ("fc2",)), ("phi", ("fc1", "fc2", "lm_head"))]
 
 
 def _pair(family):
-    arch, fields = FAMILIES[family]
-    config = transformers.AutoConfig.for_model(family, architectures=[arch], **fields)
-    model = symparams.parse(program(json.loads(config.to_json_string()), "config.json"), "config.json")
-    torch.manual_seed(0)
-    return model, getattr(transformers, arch)._from_config(config)
+    return pair(family, *FAMILIES[family])
 
 
 def _value(model, expr):
@@ -51,21 +60,43 @@ def test_lora_params_match_peft(family, targets, rank):
 
 
 def test_a_target_naming_no_layer_lists_the_names():
-    model, _ = _pair("qwen2")
+    model, _ = _pair("llama")
     with pytest.raises(ArgumentError) as e:
         model.quantity("lora_params", lora_rank=8, lora_targets=("qproj",))
-    assert "q_proj, k_proj, v_proj, o_proj, lm_head" in str(e.value.hint)
+    assert "q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, lm_head" in str(e.value.hint)
 
 
-def test_a_target_inside_a_composite_layer_is_refused_naming_it():
-    model, _ = _pair("qwen2")
-    with pytest.raises(ArgumentError, match=r"mlp \(gated_mlp\)"):
-        model.quantity("lora_params", lora_rank=8, lora_targets=("gate_proj",))
+def test_a_composite_layer_itself_is_not_a_linear_layer():
     model, _ = _pair("opt")
-    with pytest.raises(ArgumentError, match=r"self_attn \(multihead_attention\)"):
-        model.quantity("lora_params", lora_rank=8, lora_targets=("q_proj",))
     with pytest.raises(ArgumentError, match="not a linear layer"):
         model.quantity("lora_params", lora_rank=8, lora_targets=("self_attn",))
+    model, _ = _pair("llama")
+    with pytest.raises(ArgumentError, match="not a linear layer"):
+        model.quantity("lora_params", lora_rank=8, lora_targets=("mlp",))
+
+
+def test_experts_kept_as_parameters_are_refused():
+    """transformers 5 keeps Mixtral's experts as 3-D parameters (experts.gate_up_proj, experts.down_proj)
+    peft's target_modules cannot adapt them (peft refuses too); its router, `gate`, peft adapts."""
+    model, reference = _pair("mixtral")
+    assert isinstance(reference.model.layers[0].mlp.experts.gate_up_proj, torch.nn.Parameter)
+    for target in ("gate_up_proj", "down_proj"):
+        with pytest.raises(ArgumentError, match=rf"{target} of mlp \(mixture_of_experts\) is no linear module"):
+            model.quantity("lora_params", lora_rank=8, lora_targets=(target,))
+        with pytest.raises(ValueError):
+            peft.get_peft_model(_pair("mixtral")[1], peft.LoraConfig(r=8, target_modules=[target]))
+    with pytest.raises(ArgumentError, match="keeps gate_up_proj, down_proj as parameters"):
+        model.quantity("training_memory", lora_rank=8, lora_targets=("q_proj",), weights_dtype="nf4")
+
+
+def test_stated_linears_add_up_to_the_layer():
+    """A composite layer's linears (facts.Linear) hold every weight its count has (torch's add_bias_kv aside)."""
+    for family in FAMILIES:
+        model, _ = _pair(family)
+        for node in (x for top in model.graph.nodes for x in top.walk()):
+            if node.out is not None and node.out.linears:
+                stated = sp.Add(*[f.params for f in node.out.linears])
+                assert sp.simplify(stated - node.out.params) == 0, (family, node.name)
 
 
 def _bytes(tensors) -> int:
@@ -182,9 +213,51 @@ def test_qlora_nf4_matches_bitsandbytes(block):
 
 
 def test_nf4_refuses_a_layer_that_does_not_state_its_linears():
-    model, _ = _pair("qwen2")
-    with pytest.raises(ArgumentError, match=r"mlp \(gated_mlp\)"):
+    model = symparams.parse("""
+convention torch
+layer block2(d)(x: (t, d)) -> (t, d):
+    params = 2 * d * d
+    parallel = mlp
+
+model m(T = 8, d = 32):
+    x = input (T, d)
+    y = block2(d, name=inner)(x)
+    z = dense(d, name=q_proj)(y)
+""")
+    with pytest.raises(ArgumentError, match=r"inner \(block2\) computes linear products inside"):
         model.quantity("training_memory", lora_rank=8, lora_targets=("q_proj",), weights_dtype="nf4")
+
+
+def test_qlora_nf4_on_an_imported_llama_matches_bitsandbytes(tmp_path):
+    """A tiny Llama quantized by transformers' own bitsandbytes integration (from_pretrained with
+    BitsAndBytesConfig nf4, no double quantization): its frozen bytes, Params4bit and absmax, against
+    the frozen weights the imported program's stated linears give. Sizes that are no multiple of 64
+    (k_proj 40 x 20: 800 numbers, 13 blocks) show the per-tensor rounding."""
+    pytest.importorskip("bitsandbytes")
+    arch, fields = "LlamaForCausalLM", dict(vocab_size=96, hidden_size=40, intermediate_size=70, num_hidden_layers=3,
+                                             num_attention_heads=4, num_key_value_heads=2, attention_bias=True)
+    config = transformers.AutoConfig.for_model("llama", architectures=[arch], **fields)
+    torch.manual_seed(0)
+    transformers.LlamaForCausalLM._from_config(config).to(torch.bfloat16).save_pretrained(tmp_path)
+    quantized = transformers.LlamaForCausalLM.from_pretrained(
+        tmp_path, dtype=torch.bfloat16, device_map="cpu", quantization_config=transformers.BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=False,
+            bnb_4bit_compute_dtype=torch.bfloat16))     # its blocksize: bitsandbytes' 64
+    assert type(quantized.model.layers[0].self_attn.k_proj).__name__ == "Linear4bit"
+    packed = absmax = other = 0
+    for p in quantized.parameters():
+        state = getattr(p, "quant_state", None)
+        if state is not None:
+            packed += p.numel() * p.element_size()
+            absmax += _bytes([state.absmax])
+        else:
+            other += p.numel() * p.element_size()
+    model = symparams.parse(program(json.loads(config.to_json_string()), "config.json"), "config.json")
+    fig = symparams.quantities.figure(model, "training_memory", opts=symparams.quantities.options(
+        lora_rank=4, lora_targets=("q_proj", "v_proj"), weights_dtype="nf4"))
+    parts = {name: _value(model, e) for name, e in fig.parts}
+    assert (parts["frozen weights at nf4"], parts["absmax (float32 per 64)"],
+            parts["frozen weights at bfloat16"]) == (packed, absmax, other)
 
 
 def test_fine_tuning_options_need_a_rank():

@@ -36,9 +36,44 @@ from .shapes import check_size, divides, need_rank, split_channels
 # a sliding `window`, or nothing (an encoder's self-attention).
 Cache = Choice("keys", "window", "none")
 
+# How transformers names an attention's linear layers (facts.Linear, for peft's target_modules and
+# bitsandbytes), by the first of them: (query, key, value) projections apart, or one fused module,
+# and the output projection. `linears=q_proj` (Llama's, the default), `out_proj` (OPT, GPT-J, BART),
+# `dense` (Phi), `query` (BERT-likes, ViT), `q` (T5), `q_lin` (DistilBERT), fused: `c_attn` (GPT-2),
+# `query_key_value` (GPT-NeoX, BLOOM, Falcon), `qkv_proj` (Phi-3).
+ATTENTION_LINEARS = {
+    "q_proj": (("q_proj", "k_proj", "v_proj"), "o_proj"),
+    "out_proj": (("q_proj", "k_proj", "v_proj"), "out_proj"),
+    "dense": (("q_proj", "k_proj", "v_proj"), "dense"),
+    "query": (("query", "key", "value"), "dense"),
+    "q": (("q", "k", "v"), "o"),
+    "q_lin": (("q_lin", "k_lin", "v_lin"), "out_lin"),
+    "c_attn": ("c_attn", "c_proj"),
+    "query_key_value": ("query_key_value", "dense"),
+    "qkv_proj": ("qkv_proj", "o_proj"),
+}
+AttentionLinears = Choice(*ATTENTION_LINEARS)
+# A gated MLP's: gate, up and down (Llama's), gate and up fused (Phi-3), T5's wi_0, wi_1, wo.
+MLP_LINEARS = {"gate_proj": ("gate_proj", "up_proj", "down_proj"), "gate_up_proj": ("gate_up_proj", "down_proj"),
+               "wi_0": ("wi_0", "wi_1", "wo")}
+MlpLinears = Choice(*MLP_LINEARS)
+
+
+def _attention_linears(spelling, dq, dk, dv, q_out, k_out, v_out, hidden, out, bias) -> tuple:
+    """The attention's linear layers (facts.Linear) as `spelling` names them."""
+    inputs, output = ATTENTION_LINEARS[spelling]
+    if isinstance(inputs, str):      # one module projects q, k and v from one input
+        if sp.simplify(dq - dk) != 0 or sp.simplify(dq - dv) != 0:
+            raise ArgumentError(f"linears={spelling} projects query, key and value with one module, which needs "
+                                f"one input width: found {dq}, {dk}, {dv}")
+        first = (facts.Linear(inputs, dq, q_out + k_out + v_out, bias),)
+    else:
+        first = tuple(facts.Linear(name, d, o, bias) for name, d, o in zip(inputs, (dq, dk, dv), (q_out, k_out, v_out)))
+    return first + (facts.Linear(output, hidden, out, bias),)
+
 
 def _attention(q, v, k, heads, key_dim, value_dim, out, use_bias, kv_heads=None, cache="keys", window=None,
-               dropout=0.0, extra_keys=0, upcast=False):
+               dropout=0.0, extra_keys=0, upcast=False, linears="q_proj"):
     """Counts of an attention layer; kv_heads < heads shares key/value heads (grouped-query).
     `extra_keys` key/value positions are appended to the projected ones (torch's add_bias_kv and
     add_zero_attn): the scores and the weighted sum read them too."""
@@ -54,8 +89,10 @@ def _attention(q, v, k, heads, key_dim, value_dim, out, use_bias, kv_heads=None,
         raise ArgumentError("cache=window needs the window's size: window=W")
     fact = facts.Attention(heads, kv_heads, key_dim, value_dim, T, S + extra_keys, cache=cache, window=window,
                            dropout=bool(dropout), projections=True, upcast=upcast)
+    stated = _attention_linears(linears, dq, dk, dv, heads * key_dim, kv_heads * key_dim, kv_heads * value_dim,
+                                heads * value_dim, out, bool(use_bias))
     return Out(shape=tuple(q[:-1]) + (out,), params=weights + (biases if use_bias else 0), macs=macs,
-               attention=(fact,), parallel=Parallel("attention", whole_params=out if use_bias else 0))
+               attention=(fact,), parallel=Parallel("attention", whole_params=out if use_bias else 0), linears=stated)
 
 
 def _query_value_key(xs, name):
@@ -70,13 +107,16 @@ def _query_value_key(xs, name):
 def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim = None, use_bias: Bool = True,
                         output_shape: Dim = None, embed_dim: Dim = None, kdim: Dim = None, vdim: Dim = None,
                         add_bias_kv: Bool = False, add_zero_attn: Bool = False, dropout: Probability = 0.0,
-                        cache: Cache = "keys", window: Dim = None, upcast: Bool = False):
+                        cache: Cache = "keys", window: Dim = None, upcast: Bool = False,
+                        linears: AttentionLinears = "q_proj"):
     """Multi-head attention: Keras MultiHeadAttention(num_heads, key_dim) or torch MultiheadAttention(embed_dim=, num_heads=).
 
     `cache` says what a generating model keeps of it: every key position (`keys`, the default), the
     last of a sliding `window`, or nothing (`none`: an encoder's self-attention). `upcast`: its
     softmax runs in fp32 and is cast back, as transformers' Llama-like attention does (what the
-    backward pass keeps; no count changes)."""
+    backward pass keeps; no count changes). `linears` names its projections as transformers does
+    (ATTENTION_LINEARS; Llama's q_proj, k_proj, v_proj, o_proj by default), for LoRA and 4-bit
+    weights; no count changes."""
     q, v, k = _query_value_key(xs, "multihead_attention")
     conditions = []
     if embed_dim is not None:      # PyTorch: the heads split embed_dim, and the output is embed_dim wide
@@ -98,7 +138,7 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
     # to the sequence after the projections
     out = _attention(q, v, k, num_heads, key_dim, value_dim or key_dim, output_shape or q[-1], use_bias,
                      cache=cache, window=window, dropout=dropout, extra_keys=int(add_bias_kv) + int(add_zero_attn),
-                     upcast=upcast)
+                     upcast=upcast, linears=linears)
     if add_bias_kv:
         out.params += 2 * num_heads * key_dim
     out.conditions += conditions
@@ -108,14 +148,15 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
 @layer("GroupQueryAttention", "GroupedQueryAttention", "gqa")
 def grouped_query_attention(*xs, head_dim: Dim, num_query_heads: Dim, num_key_value_heads: Dim,
                             use_bias: Bool = True, dropout: Probability = 0.0, cache: Cache = "keys",
-                            window: Dim = None, upcast: Bool = False):
-    """Attention whose num_query_heads share num_key_value_heads key/value heads (Keras GroupQueryAttention)."""
+                            window: Dim = None, upcast: Bool = False, linears: AttentionLinears = "q_proj"):
+    """Attention whose num_query_heads share num_key_value_heads key/value heads (Keras GroupQueryAttention).
+    `linears` names its projections as transformers does (multihead_attention)."""
     q, v, k = _query_value_key(xs, "grouped_query_attention")
     if (num_query_heads / num_key_value_heads).is_integer is False:
         raise ArgumentError(f"num_query_heads {num_query_heads} is not a multiple of "
                             f"num_key_value_heads {num_key_value_heads}")
     out = _attention(q, v, k, num_query_heads, head_dim, head_dim, q[-1], use_bias, num_key_value_heads, cache,
-                     window, dropout, upcast=upcast)
+                     window, dropout, upcast=upcast, linears=linears)
     out.conditions += divides(num_key_value_heads, num_query_heads, "grouped_query_attention's query heads "
                               "must be a multiple of its key/value heads")
     return out
@@ -150,16 +191,26 @@ def position_embedding(x, sequence_length: Dim, output_dim: Dim = None):
 
 
 @layer("GatedMLP", "GatedMLP", "swiglu", "gated_feed_forward")
-def gated_mlp(x, hidden: Dim, use_bias: Bool = False, activation: Activation = "silu"):
-    """act(x W_gate) * (x W_up), then W_down back to the input width (SwiGLU with silu): 3*n*hidden weights."""
+def gated_mlp(x, hidden: Dim, use_bias: Bool = False, activation: Activation = "silu",
+              linears: MlpLinears = "gate_proj"):
+    """act(x W_gate) * (x W_up), then W_down back to the input width (SwiGLU with silu): 3*n*hidden weights.
+    `linears` names its three linear layers as transformers does: gate_proj, up_proj, down_proj (Llama's,
+    the default), gate_up_proj (gate and up in one module) and down_proj (Phi-3), wi_0, wi_1, wo (T5)."""
     n = x[-1]
+    bias = bool(use_bias)
+    names = MLP_LINEARS[linears]
+    if len(names) == 2:
+        stated = (facts.Linear(names[0], n, 2 * hidden, bias), facts.Linear(names[1], hidden, n, bias))
+    else:
+        stated = (facts.Linear(names[0], n, hidden, bias), facts.Linear(names[1], n, hidden, bias),
+                  facts.Linear(names[2], hidden, n, bias))
     biases = 2 * hidden + n if use_bias else 0
     tokens = product(x[:-1])
     # its input (read by gate and up), the gate's output (the activation's input), the activation's
     # output and the up projection (the product's inputs), their product (down's input)
     saved = (Saved(tensor="input", what="input"), Saved(4 * tokens * hidden, like="split", what="four hidden-wide"))
     return Out(shape=x, params=3 * n * hidden + biases, macs=tokens * 3 * n * hidden, saved=saved,
-               parallel=Parallel("mlp", whole_params=n if use_bias else 0))
+               parallel=Parallel("mlp", whole_params=n if use_bias else 0), linears=stated)
 
 
 def _feed_forward(n, hidden, gated, use_bias):
@@ -200,10 +251,18 @@ def mixture_of_experts(x, num_experts: Dim, hidden: Dim, top_k: Dim = 2, gated: 
                                                                                   "tensors and output"),
              Saved(pairs, "float32", like="whole", rule="transformers", what="routing weights"),
              Saved(num_experts, "int32", like="whole", rule="transformers", per_example=False, what="expert offsets"))
+    # transformers 5 (Mixtral, Qwen-MoE) keeps the experts' weights as 3-D parameters (experts.gate_up_proj,
+    # experts.down_proj), not nn.Linear modules; its router `gate` peft adapts as a linear layer
+    fused = "transformers 5 keeps every expert's weights in one 3-D parameter, not nn.Linear modules"
+    bias = bool(use_bias)
+    stated = (facts.Linear("gate", n, num_experts),) + (
+        (facts.Linear("gate_up_proj", n, 2 * hidden, bias, num_experts, fused),) if gated else
+        (facts.Linear("up_proj", n, hidden, bias, num_experts, fused),)) + \
+        (facts.Linear("down_proj", hidden, n, bias, num_experts, fused),)
     return Out(shape=x, params=router + num_experts * (weights + biases), macs=tokens * (router + top_k * macs),
                active=router + top_k * (weights + biases), conditions=conditions, saved=saved,
                parallel=Parallel("moe", whole_params=router + (num_experts * n if use_bias else 0),
-                                 whole_macs=tokens * router))
+                                 whole_macs=tokens * router), linears=stated)
 
 
 # torch's transformer layers run attention, a feed-forward network, norms and dropouts inside one

@@ -1,6 +1,7 @@
 """What a layer states about itself beyond its counts, for the quantities read off the graph
 (symparams/quantities/): the attention it computes and what a generating model caches of it,
-the tensors it keeps for the backward pass, how tensor parallelism splits it.
+the tensors it keeps for the backward pass, how tensor parallelism splits it, the linear layers
+a composite layer holds (as transformers names them, for LoRA and 4-bit weights).
 
 A catalog entry puts these on its `Out`; a layer declared in the language states them in its body
 (`attention = attention(...)`, `saved = ...`, `parallel = ...`, `active = ...`; declared.py). No
@@ -79,6 +80,31 @@ class Parallel:
 
 
 REPLICATED = Parallel()
+
+
+@dataclass(frozen=True)
+class Linear:
+    """One linear layer inside a composite catalog layer (an attention's projections, a gated MLP's
+    three), named as transformers and peft's `target_modules` name its module: `in_features` to
+    `out_features`, a bias or not, `times` such layers (a mixture's experts). `parameter`: not an
+    nn.Linear module but a weight kept as a parameter (transformers 5 keeps a mixture's experts as
+    3-D tensors), the reason in words: peft's target_modules cannot adapt it, nor does transformers'
+    bitsandbytes integration quantize it as a linear layer."""
+    name: str
+    in_features: sp.Expr
+    out_features: sp.Expr
+    bias: bool = False
+    times: sp.Expr = sp.Integer(1)
+    parameter: str | None = None
+
+    @property
+    def kernel(self) -> sp.Expr:
+        """Its weights less its bias, per copy."""
+        return self.in_features * self.out_features
+
+    @property
+    def params(self) -> sp.Expr:
+        return self.times * (self.kernel + (self.out_features if self.bias else 0))
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class Out:
     saved: tuple | None = None              # what it keeps for backward (facts.Saved); None: not stated
     parallel: Parallel = REPLICATED         # how tensor parallelism splits it
     active: sp.Expr | None = None           # parameters one example uses, where fewer than params (experts)
+    linears: tuple = ()                     # the linear layers inside a composite layer (facts.Linear)
 
 
 # ---------------------------------------------------------------- argument kinds

@@ -94,21 +94,28 @@ def _activations(source, model, o, batch):
 
 
 @quantity("training_memory", "bytes", "bytes per device of weights, gradients, optimizer states (--optimizer, "
-                                      "--precision, --dp, --zero; + activations with --with-activations)",
+                                      "--precision, --dp, --zero, --tp, --pp, --ep; what --offload moves to the "
+                                      "host as named parts; + activations with --with-activations)",
           options=("optimizer", "precision", "dp", "zero", "with_activations", "recompute", "rule", "attention",
-                   "tp", "pp", "sequence_parallel", "lora_rank", "lora_targets", "weights_dtype", "group_size"),
+                   "tp", "pp", "ep", "offload", "sequence_parallel", "lora_rank", "lora_targets", "weights_dtype",
+                   "group_size"),
           whole_model=True)
 def _training_memory(source, model, o, batch):
     if o.lora_rank is not None:     # LoRA / QLoRA: a frozen base, trained adapters (finetune.py)
+        if o.offload != "none" or o.ep != 1:
+            raise ArgumentError("--offload and --ep count full training; LoRA's memory is counted without them",
+                                hint="leave --offload and --ep out with --lora-rank")
         return finetune.lora_memory(model, o, batch, o.keeping("bfloat16"))
     if o.lora_targets or o.weights_dtype or o.group_size:
         raise ArgumentError("--lora-targets, --weights-dtype and --group-size count fine-tuning: give --lora-rank",
                             hint="without --lora-rank training_memory trains every weight at --precision")
     # --per-batch: the activations of B examples per device (weights and states are per device already)
     m = accounting.training_memory_parts(model, o.optimizer, o.precision, o.dp, o.zero, o.with_activations,
-                                         o.keeping("bfloat16"), batch, o.pp, o.tp)
+                                         o.keeping("bfloat16"), batch, o.pp, o.tp, o.ep, o.offload)
     parts = [(n, e) for n, e in m.parts() if n != "activations" or o.with_activations]
-    return Figure(m.total, parts, dtype=f"{o.precision} precision")
+    moved = {"none": None, "optimizer": "gradients and optimizer states on the host, not in the total",
+             "params": "weights, gradients and optimizer states on the host, not in the total"}[o.offload]
+    return Figure(m.total, parts, dtype=f"{o.precision} precision", rule=moved)
 
 
 @quantity("shape", "shape", "output shape", per_example=False)

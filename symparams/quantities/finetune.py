@@ -10,14 +10,20 @@ Read off the graph and the layers' facts, never a layer's kind by its name:
   in the name, i.e. a row's own name inside its blocks; an adapter exists as often as the layer's
   weights do (a repeat's count; an instance applied again shares its module, so its adapter);
 * a catalog layer that computes several linear products inside (its role "attention", "mlp" or
-  "moe": grouped_query_attention, gated_mlp, ...) does not state them, so a target inside one
-  cannot be named, nor its weights quantized tensor by tensor: both are refused, naming the layer.
+  "moe": grouped_query_attention, gated_mlp, ...) states them (`linears`, facts.Linear: name, in,
+  out, bias, how many), named as transformers names its modules, so a target names them as it
+  names a row: `q_proj` adapts an imported Llama's grouped_query_attention's q_proj. A linear kept
+  as a parameter (transformers 5's experts, 3-D tensors; a mixture's router) is no module peft's
+  target_modules can adapt, nor one bitsandbytes quantizes as a linear layer: both are refused,
+  naming it and why; so is a composite layer that states no linears.
 
 Quantized base weights (--weights-dtype nf4 / int4): what transformers' bitsandbytes integration
 converts -- every linear layer but the model's output layer (get_keys_to_not_convert keeps
-lm_head), their biases unconverted -- is packed two a byte per tensor; NF4 also keeps one float32
-absmax per block of --group-size (default 64) numbers of each tensor (bitsandbytes'
-quant_state.absmax, without double quantization). int4 is counted as plain packed 4-bit numbers.
+lm_head), the rows' and those a composite layer states, their biases unconverted -- is packed two
+a byte per tensor; NF4 also keeps one float32 absmax per block of --group-size (default 64)
+numbers of each tensor (bitsandbytes' quant_state.absmax, without double quantization), so a
+composite layer's q, k, v and o projections are rounded up to whole blocks each. int4 is counted
+as plain packed 4-bit numbers.
 """
 from __future__ import annotations
 
@@ -36,6 +42,32 @@ def _leaves(model):
     return [(n, t) for n, t in accounting._weight_leaves(accounting.nodes_of(model)) if n.makes_weights]
 
 
+class Target:
+    """One linear layer LoRA may adapt: a linear row (`fact` None) or one a composite layer states
+    (`fact`, a facts.Linear); `times` how often its weights exist."""
+
+    def __init__(self, node, times, fact=None):
+        self.node, self.fact = node, fact
+        if fact is None:
+            self.name = node.name
+            self.in_features, self.out_features, self.kernel, self.bias = linear_sizes(node)
+            self.times = times
+        else:
+            self.name = fact.name
+            self.in_features, self.out_features, self.kernel = fact.in_features, fact.out_features, fact.kernel
+            self.bias = fact.out_features if fact.bias else sp.Integer(0)
+            self.times = times * fact.times
+
+    @property
+    def key(self):
+        return id(self.node), self.fact
+
+    @property
+    def module(self) -> bool:
+        """An nn.Linear (or Conv1D) module: peft adapts it, bitsandbytes quantizes it."""
+        return self.fact is None or self.fact.parameter is None
+
+
 def _role(node):
     return node.out.parallel.role if node.out is not None else None
 
@@ -46,6 +78,11 @@ def _is_linear(node) -> bool:
 
 def _composite(node) -> bool:
     return _role(node) in COMPOSITE_ROLES and sp.sympify(node.out.params) != 0
+
+
+def _unstated(node) -> bool:
+    """A composite layer that does not state its linear layers."""
+    return _composite(node) and not node.out.linears
 
 
 def linear_sizes(node) -> tuple:
@@ -61,30 +98,49 @@ def _describe(node) -> str:
     return f"{node.name} ({node.spec.name if node.spec is not None else node.type})"
 
 
+def targets_of(model) -> list:
+    """Every linear layer of the model as a Target: its linear rows, and the linear layers its
+    composite layers state."""
+    out = []
+    for node, times in _leaves(model):
+        if _is_linear(node):
+            out.append(Target(node, times))
+        elif _composite(node):
+            out += [Target(node, times, fact) for fact in node.out.linears]
+    return out
+
+
 def adapted(model, targets) -> list:
-    """(layer node, how often its weights exist) for every linear layer --lora-targets names."""
+    """The Targets --lora-targets names (peft's target_modules: a module whose path ends in the name)."""
     if not targets:
         raise ArgumentError("--lora-targets names the layers LoRA adapts", hint="e.g. --lora-targets q_proj,v_proj")
-    leaves = _leaves(model)
-    linear_names = list(dict.fromkeys(n.name for n, _ in leaves if _is_linear(n)))
-    composites = [n for n, _ in leaves if _composite(n)]
+    candidates = targets_of(model)
+    linear_names = list(dict.fromkeys(c.name for c in candidates if c.module))
+    unstated = [n for n, _ in _leaves(model) if _unstated(n)]
     others = {n.name: n for n in (x for top in accounting.nodes_of(model) for x in top.walk())}
-    out = []
+    out, seen = [], set()
     for target in targets:
-        found = [(n, t) for n, t in leaves if n.name == target]
-        linear = [(n, t) for n, t in found if _is_linear(n)]
-        if linear:
-            out += [x for x in linear if x not in out]
+        found = [c for c in candidates if c.name == target]
+        kept = [c for c in found if not c.module]
+        if kept:
+            c = kept[0]
+            raise ArgumentError(f"--lora-targets {target}: {target} of {_describe(c.node)} is no linear module: "
+                                f"{c.fact.parameter}, which peft's target_modules cannot adapt",
+                                hint="peft's target_parameters adapts such parameters (not counted here); "
+                                     "the linear modules are: " + ", ".join(linear_names))
+        if found:
+            out += [c for c in found if c.key not in seen]
+            seen.update(c.key for c in found)
             continue
-        if target in others or found:
-            node = (found[0][0] if found else others[target])
+        if target in others:
+            node = others[target]
             what = "a block" if node.children else f"a {node.spec.name if node.spec is not None else node.type}"
             raise ArgumentError(f"--lora-targets {target}: {target} is {what}, not a linear layer",
                                 hint="LoRA adapts linear layers here; name them: " + ", ".join(linear_names))
         inside = ""
-        if composites:
-            names = ", ".join(dict.fromkeys(_describe(n) for n in composites))
-            verb = "computes" if len(set(composites)) == 1 else "compute"
+        if unstated:
+            names = ", ".join(dict.fromkeys(_describe(n) for n in unstated))
+            verb = "computes" if len(set(unstated)) == 1 else "compute"
             inside = (f"; {names} {verb} linear projections inside one catalog layer that does not state them, "
                       f"so a layer inside cannot be adapted by name")
         raise ArgumentError(f"--lora-targets {target} names no layer of model {model.name}{inside}",
@@ -94,13 +150,12 @@ def adapted(model, targets) -> list:
 
 def lora_params(model, rank, targets):
     """r*(in + out) for every adapted linear layer, times how often its weights exist."""
-    return sp.expand(sp.Add(*[t * rank * (linear_sizes(n)[0] + linear_sizes(n)[1])
-                              for n, t in adapted(model, targets)]))
+    return sp.expand(sp.Add(*[c.times * rank * (c.in_features + c.out_features) for c in adapted(model, targets)]))
 
 
 def adapter_tensors(model, targets):
     """How many parameter tensors the adapters are (A and B per adapted layer)."""
-    return sp.expand(sp.Add(*[2 * t for _, t in adapted(model, targets)]))
+    return sp.expand(sp.Add(*[2 * c.times for c in adapted(model, targets)]))
 
 
 def _need_rank(o):
@@ -137,19 +192,35 @@ def base_weights(model, weights_dtype: str, other_dtype: str, group_size=None) -
     block = group_size or NF4_BLOCK
     skipped = _output_layers(model)
     packed, absmax, rest = sp.Integer(0), sp.Integer(0), sp.Integer(0)
+    def quantize(kernel, bias, times):
+        nonlocal packed, absmax, rest
+        packed += times * units.storage_bytes(kernel, weights_dtype)
+        if weights_dtype == "nf4":
+            absmax += times * sp.ceiling(kernel / block) * units.dtype_bytes("float32")
+        rest += times * bias
+
     for node, times in _leaves(model):
         params = sp.sympify(node.params)
-        if _composite(node):
+        if _unstated(node):
             raise ArgumentError(f"--weights-dtype {weights_dtype}: layer {_describe(node)} computes linear "
                                 "products inside one catalog layer that does not state them, so the tensors "
                                 "bitsandbytes quantizes there (each packed and blocked on its own) are not known",
                                 hint="write its linear layers as dense rows, or count a byte-sized --weights-dtype")
-        if _is_linear(node) and node not in skipped and node.tied is None:
+        if _composite(node):
+            kept = [f for f in node.out.linears if f.parameter is not None]
+            if kept:
+                raise ArgumentError(f"--weights-dtype {weights_dtype}: layer {_describe(node)} keeps "
+                                    f"{', '.join(f.name for f in kept)} as parameters ({kept[-1].parameter}), "
+                                    "which transformers' bitsandbytes integration does not convert as linear "
+                                    "layers; symparams has not checked what it does with them",
+                                    hint="count a byte-sized --weights-dtype")
+            for fact in node.out.linears:
+                target = Target(node, times, fact)
+                quantize(target.kernel, target.bias, target.times)
+            rest += times * (params - sp.Add(*[f.params for f in node.out.linears]))
+        elif _is_linear(node) and node not in skipped and node.tied is None:
             _, _, kernel, bias = linear_sizes(node)
-            packed += times * units.storage_bytes(kernel, weights_dtype)
-            if weights_dtype == "nf4":
-                absmax += times * sp.ceiling(kernel / block) * units.dtype_bytes("float32")
-            rest += times * bias
+            quantize(kernel, bias, times)
         else:
             rest += times * params
     parts = [(f"frozen weights at {weights_dtype}", packed)]

@@ -61,6 +61,11 @@ OPTIONS = {o.name: o for o in (
     Option("pp", "pipeline stages for training_memory: the repeated layers split evenly (default 1)", kind="devices"),
     Option("sequence_parallel", "with --tp: the activations tensor parallelism keeps whole are split too",
            kind="flag"),
+    Option("ep", "expert-parallel devices for training_memory: a mixture's experts split over them, its router "
+                 "whole; taken from the --dp devices, so under ZeRO it divides --dp (default 1)", kind="devices"),
+    Option("offload", "for training_memory: ZeRO-Offload's `optimizer` moves the optimizer states and gradients "
+                      "to the host (CPU or NVMe), ZeRO-Infinity's `params` the weights too; the figure is the "
+                      "device's, the host's bytes named parts (default none)", accounting.OFFLOAD),
     # inference and fine-tuning (docs/llm.md)
     Option("weights_dtype", "the weights' dtype for inference and fine-tuning (default: the precision's)",
            units.DTYPES),
@@ -88,6 +93,8 @@ class Options:
     tp: object = 1
     pp: object = 1
     sequence_parallel: bool = False
+    ep: object = 1
+    offload: str = "none"
     weights_dtype: str | None = None
     kv_dtype: str | None = None
     group_size: int | None = None
@@ -112,7 +119,8 @@ class Options:
                 raise ArgumentError(f"unknown {what} '{value}'", hint=did_you_mean(str(value), map(str, option.choices))
                                     or "choose one of " + ", ".join(map(str, option.choices)))
             if option.kind == "devices":
-                accounting.devices(value, {"dp": "data-parallel", "tp": "tensor-parallel", "pp": "pipeline"}[name])
+                accounting.devices(value, {"dp": "data-parallel", "tp": "tensor-parallel", "pp": "pipeline",
+                                    "ep": "expert-parallel"}[name])
         if self.zero and self.dp == 1:
             raise ArgumentError(f"--zero {self.zero} partitions over data-parallel devices: give their number with --dp")
 

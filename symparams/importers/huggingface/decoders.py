@@ -23,6 +23,7 @@ class Attention:
     dropout_field: str = "attention_dropout"
     cache: str = "keys"         # what generation keeps: "keys" (every position), "window", "none" (an encoder's)
     window: str | None = None   # with cache "window": the window's size, in the program's symbols
+    linears: str = "q_proj"     # how transformers names its projections (the catalog's ATTENTION_LINEARS)
 
 
 def dropped(rate: float, name: str) -> tuple | None:
@@ -62,6 +63,8 @@ def _facts(att: Attention) -> str:
         out += f", dropout={decimal(att.dropout)}"
     if att.upcast:
         out += ", upcast=true"
+    if att.linears != "q_proj":
+        out += f", linears={att.linears}"
     return out
 
 
@@ -123,6 +126,7 @@ class Mlp:
     top_k: str | None = None
     shared: str | None = None     # qwen2_moe: the shared expert's intermediate size
     dropout: tuple | None = None  # (rate, name): a dropout on the hidden units, before the down projection
+    linears: str = "gate_proj"    # gated: how transformers names its linear layers (the catalog's MLP_LINEARS)
 
 
 def mlp_calls(p: Program, mlp: Mlp, hidden: str, x: str = "h") -> tuple[list, list, list]:
@@ -137,6 +141,7 @@ def mlp_calls(p: Program, mlp: Mlp, hidden: str, x: str = "h") -> tuple[list, li
                 ["hidden_size", "intermediate_size"], [hidden, mlp.hidden])
     if mlp.kind == "gated":
         act = "" if mlp.activation == "silu" else f", activation={mlp.activation}"
+        act += "" if mlp.linears == "gate_proj" else f", linears={mlp.linears}"
         return ([f"m = gated_mlp(intermediate_size, use_bias={bias}{act}, name={mlp.names[0]})({x})"],
                 ["intermediate_size"], [mlp.hidden])
     if mlp.kind == "plain":
@@ -481,6 +486,7 @@ def _gpt_neox(f: Fields, p: Program) -> Decoder:
     d = _llama_like(f, p, kv=False, mlp=_neox_mlp, norm="layernorm",
                     placement="parallel" if f.flag("use_parallel_residual") else "pre")
     d.rotary_dim = rotary_dim_of(f, d.attention.head_dim, ("partial_rotary_factor", "rotary_pct"))
+    d.attention.linears = "query_key_value"
     d.embed, d.final_norm, d.head, d.names["attn"] = "embed_in", "final_layer_norm", "embed_out", "attention"
     rate = f.rate("hidden_dropout")
     d.embed_dropout = dropped(rate, "emb_dropout")
@@ -496,7 +502,7 @@ def _gpt2(f: Fields, p: Program) -> Decoder:
     inner = f.sym("n_inner") if f.get("n_inner") is not None else f"4 * {hidden}"
     p.where(f"{hidden} % {heads} == 0")
     attention = Attention(heads, None, f"{hidden} / {heads}", "all", dropout=f.rate("attn_pdrop"),
-                          dropout_field="attn_pdrop")
+                          dropout_field="attn_pdrop", linears="c_attn")
     d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("c_fc", "c_proj")),
                 norm="layernorm", embed="wte", positions=(positions, "wpe"), final_norm="ln_f")
@@ -521,6 +527,7 @@ def _phi(f: Fields, p: Program) -> Decoder:
     qk_norm = "head_layernorm" if f.flag("qk_layernorm") else None
     d = _llama_like(f, p, bias="all", qk_norm=qk_norm, mlp=_fc_mlp, norm="layernorm", placement="shared")
     d.attention.out_name, d.final_norm, d.head_bias = "dense", "final_layernorm", True
+    d.attention.linears = "dense"
     d.embed_dropout = dropped(f.rate("embd_pdrop"), "embed_dropout")
     rate = f.rate("resid_pdrop")     # one module, resid_dropout, on both sub-layers' outputs
     d.attn_dropout, d.mlp_dropout = dropped(rate, "resid_dropout"), dropped(rate, "resid_dropout")
@@ -531,7 +538,7 @@ def _bloom(f: Fields, p: Program) -> Decoder:
     vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
     layers, heads = f.sym("n_layer"), f.sym("n_head")
     attention = Attention(heads, None, head_dim_of(p, hidden, heads), "all", upcast=True,
-                          dropout=f.rate("attention_dropout"))
+                          dropout=f.rate("attention_dropout"), linears="query_key_value")
     d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", f"4 * {hidden}", "gelu", bias=True, names=("dense_h_to_4h", "dense_4h_to_h")),
                 norm="layernorm", embed="word_embeddings", embed_norm="word_embeddings_layernorm", final_norm="ln_f")
@@ -547,7 +554,7 @@ def _gptj(f: Fields, p: Program) -> Decoder:
     inner = f.sym("n_inner") if f.get("n_inner") is not None else f"4 * {hidden}"
     rotary = f.sym("rotary_dim")
     attention = Attention(heads, None, head_dim_of(p, hidden, heads), "none", dropout=f.rate("attn_pdrop"),
-                          dropout_field="attn_pdrop")
+                          dropout_field="attn_pdrop", linears="out_proj")
     d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("fc_in", "fc_out")),
                 norm="layernorm", placement="shared", embed="wte", sincos_positions=f"{positions}, {rotary}",
@@ -567,7 +574,7 @@ def _opt(f: Fields, p: Program) -> Decoder:
     norm = "layernorm" if f.flag("layer_norm_elementwise_affine") else "layernorm(elementwise_affine=false)"
     # OPT's learned positions start at offset 2, so its table has two rows more.
     attention = Attention(heads, None, head_dim, "all" if bias else "none", upcast=True,
-                          dropout=f.rate("attention_dropout"))
+                          dropout=f.rate("attention_dropout"), linears="out_proj")
     d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", f.sym("ffn_dim"), f.activation("activation_function"), bias=bias, names=("fc1", "fc2")),
                 norm=norm, placement="pre" if before else "residual",
@@ -601,7 +608,7 @@ def _falcon(f: Fields, p: Program) -> Decoder:
     bias = f.flag("bias")
     attention_rate = f.rate("attention_dropout")
     attention = Attention(heads, kv, head_dim, "all" if bias else "none", out_name="dense", upcast=True,
-                          dropout=attention_rate)
+                          dropout=attention_rate, linears="query_key_value")
     d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", ffn, f.activation("activation"), bias=bias, names=("dense_h_to_4h", "dense_4h_to_h")),
                 norm="layernorm", placement=placement, embed="word_embeddings", final_norm="ln_f",
@@ -708,6 +715,7 @@ def _gemma3(f: Fields, p: Program) -> Decoder:
 
 def _phi3(f: Fields, p: Program) -> Decoder:
     d = _llama_like(f, p, bias="none")
+    d.attention.linears, d.mlp.linears = "qkv_proj", "gate_up_proj"     # its fused modules
     rate = f.rate("resid_pdrop")
     d.attn_dropout, d.mlp_dropout = dropped(rate, "resid_attn_dropout"), dropped(rate, "resid_mlp_dropout")
     return d

@@ -9,14 +9,15 @@ from .parts import ACTIVATIONS, Fields, ImportProblem, Program, decimal, dropout
 # ------------------------------------------------------------------------------ encoders
 
 def _encoder_layer(f: Fields, p: Program, hidden, heads, inner, act, *, bias="all", placement="residual", names=None,
-                   mlp_names=("intermediate", "output"), upcast=False, dropouts=(0.0, None, None, None)) -> str:
+                   mlp_names=("intermediate", "output"), upcast=False, dropouts=(0.0, None, None, None),
+                   linears="query") -> str:
     """The repeated encoder layer as a block (BERT's post-norm unless placement says otherwise); its call.
     Its self-attention caches nothing: an encoder reads its whole input at once. `dropouts`: the
     attention probabilities' rate, then (rate, name) or None on the attention's output, on the
     MLP's hidden units, on the MLP's output."""
     probabilities, on_attention, on_hidden, on_mlp = dropouts
     attention = Attention(heads, None, head_dim_of(p, hidden, heads), bias, upcast=upcast, dropout=probabilities,
-                          dropout_field="attention_probs_dropout_prob", cache="none")
+                          dropout_field="attention_probs_dropout_prob", cache="none", linears=linears)
     d = Decoder("", hidden, "", attention, Mlp("plain", inner, act, bias=True, names=mlp_names, dropout=on_hidden),
                 norm="layernorm", placement=placement, block="encoder_layer", attn_dropout=on_attention,
                 mlp_dropout=on_mlp)
@@ -73,6 +74,7 @@ def _bert_like(f: Fields, p: Program, head: str) -> list:
         if family == "distilbert" else None
     mlp_names = ("lin1", "lin2") if family == "distilbert" else ("intermediate", "output")
     call = _encoder_layer(f, p, hidden, heads, inner, act, names=names, mlp_names=mlp_names,
+                          linears="q_lin" if family == "distilbert" else "query",
                           dropouts=(probabilities, on_attention, None, on_mlp))
     if family == "albert":     # ALBERT's layers share one set of weights (one layer group)
         if f.get("num_hidden_groups") != 1 or f.get("inner_group_num") != 1:
@@ -173,7 +175,8 @@ def _t5(f: Fields, p: Program, head: str) -> list:
     mlp = Mlp("gated" if gated else "plain", d_ff, ACTIVATIONS[act_name],
               names=("wi_0", "wi_1", "wo") if gated and inner else ("DenseReluDense",) if gated else ("wi", "wo"),
               dropout=inner)
-    attention = Attention(heads, None, d_kv, "none", dropout=rate, dropout_field="dropout_rate", cache="none")
+    attention = Attention(heads, None, d_kv, "none", dropout=rate, dropout_field="dropout_rate", cache="none",
+                          linears="q")
     layer = Decoder("", d, "", attention, mlp, block="encoder_layer", attn_dropout=dropped(rate, "attention_dropout"),
                     mlp_dropout=dropped(rate, "ff_dropout"))
     layer.names = {"attn": "self_attention", "norm1": "attention_layer_norm", "norm2": "ff_layer_norm"}
@@ -185,12 +188,12 @@ def _t5(f: Fields, p: Program, head: str) -> list:
                      f"m = {dropout_call(*inner)}(g * dense({d_ff}, use_bias=false)(h))",
                      f"m = dense({d}, use_bias=false)(m)"]
     elif gated:
-        mlp_lines = [f"m = gated_mlp({d_ff}, activation={mlp.activation})(h)"]
+        mlp_lines = [f"m = gated_mlp({d_ff}, activation={mlp.activation}, linears=wi_0)(h)"]
     else:
         mlp_lines = [f"m = dense({d_ff}, use_bias=false, activation={mlp.activation})(h)",
                      *([f"m = {dropout_call(*inner)}(m)"] if inner else []),
                      f"m = dense({d}, use_bias=false)(m)"]
-    attention = f"multihead_attention({heads}, {d_kv}, use_bias=false{f', dropout={decimal(rate)}' if rate else ''})"
+    attention = f"multihead_attention({heads}, {d_kv}, use_bias=false{f', dropout={decimal(rate)}' if rate else ''}, linears=q)"
 
     def stack_dropout(stack, t):
         return [f"{t} = {dropout_call(rate, stack + '_dropout')}({t})"] if rate else []
@@ -229,11 +232,11 @@ def _bart(f: Fields, p: Program, head: str) -> list:
     # attention probabilities, activation_dropout on the MLP's hidden units (none a module of its own)
     rate, probabilities = f.rate("dropout"), f.rate("attention_dropout")
     on_output, on_hidden = dropped(rate, "dropout"), dropped(f.rate("activation_dropout"), "activation_dropout")
-    call = _encoder_layer(f, p, d, enc_heads, enc_ff, act, mlp_names=("fc1", "fc2"),
+    call = _encoder_layer(f, p, d, enc_heads, enc_ff, act, mlp_names=("fc1", "fc2"), linears="out_proj",
                           names={"attn": "self_attn", "norm1": "self_attn_layer_norm", "norm2": "final_layer_norm"},
                           dropouts=(probabilities, on_output, on_hidden, on_output))
     dec_dim = head_dim_of(p, d, dec_heads)
-    attention = f"multihead_attention({dec_heads}, {dec_dim}{f', dropout={decimal(probabilities)}' if probabilities else ''})"
+    attention = f"multihead_attention({dec_heads}, {dec_dim}{f', dropout={decimal(probabilities)}' if probabilities else ''}, linears=out_proj)"
     mlp_lines = [f"m = dense({dec_ff}, activation={act})(y)",
                  *([f"m = {dropout_call(*on_hidden)}(m)"] if on_hidden else []), f"m = dense({d})(m)"]
     tied = f.flag("tie_word_embeddings")
