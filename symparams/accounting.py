@@ -519,7 +519,7 @@ class TrainingMemory:
 
 def training_memory_parts(model, optimizer: str = "adam", precision: str = "mixed", dp=1, zero: int = 0,
                           with_activations: bool = False, keeping: Keeping | None = None, batch=1, pp=1,
-                          tp=1, ep=1, offload: str = "none") -> TrainingMemory:
+                          ep=1, offload: str = "none") -> TrainingMemory:
     """Weights, gradients and optimizer states on one of `dp` data-parallel devices: ZeRO stage 1
     partitions the optimizer states over them, 2 the gradients too, 3 the weights too; within a
     tensor-, pipeline- and expert-parallel group, the parameters one device holds (held_per_device).
@@ -542,7 +542,7 @@ def training_memory_parts(model, optimizer: str = "adam", precision: str = "mixe
         raise ArgumentError(f"--ep {ep} takes its devices from the {dp} data-parallel ones: it must divide --dp",
                             hint="each expert is data-parallel over dp/ep devices, over which ZeRO partitions it")
     keeping = keeping or Keeping()
-    tp = keeping.tp if tp == 1 else tp
+    tp = keeping.tp
     numbers, state_dtype = _STATES[optimizer]
     per_state = units.dtype_bytes(state_dtype or policy.optimizer_states)
     master = units.dtype_bytes(policy.master_weights) if policy.master_weights else 0

@@ -32,8 +32,8 @@ import sympy as sp
 from .bounds import at
 from .dims import product
 from .errors import ArgumentError, did_you_mean
-from .printing import MB, RULES, megabytes, printed, readable_size  # noqa: F401  (memory.MB, memory.readable_size)
-from .units import DTYPE_BYTES, check_dtype, dtype_bytes, storage_bytes  # noqa: F401  (memory.DTYPE_BYTES, memory.dtype_bytes)
+from .printing import RULES, megabytes, printed
+from .units import check_dtype, storage_bytes
 
 
 @dataclass

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 import symparams
-from symparams import memory
+from symparams import memory, printing
 from symparams.cli import main
 from symparams.formulas import quantity
 
@@ -94,7 +94,7 @@ def test_int8_and_unknown_dtype():
 def test_readable_size_follows_keras():
     from keras.src.utils.summary_utils import readable_memory_size
     for n in (0, 1023, 1024, 31400, 52434776, 5 * 1024 ** 3, 3 * 1024 ** 5 + 7):
-        assert memory.readable_size(n) == readable_memory_size(n)
+        assert printing.readable_size(n) == readable_memory_size(n)
 
 
 def test_batch_symbol_yields_to_a_model_symbol_named_B():

@@ -53,7 +53,7 @@ def test_a_four_bit_number_is_half_a_byte():
     ml_dtypes = pytest.importorskip("ml_dtypes")
     assert units.dtype_bits("int4") == ml_dtypes.iinfo(ml_dtypes.int4).bits == 4
     assert units.dtype_bytes("int4") == units.dtype_bytes("nf4") == sp.Rational(1, 2)
-    assert units.DTYPE_BYTES["nf4"] == sp.Rational(1, 2) and memory.DTYPE_BYTES is units.DTYPE_BYTES
+    assert units.DTYPE_BYTES["nf4"] == sp.Rational(1, 2)
 
 
 def pack_two_a_byte(values: torch.Tensor) -> torch.Tensor:
@@ -129,7 +129,7 @@ def test_unknown_names_are_refused_with_a_hint():
         units.dtype_bytes("quux")
     assert e.value.hint == "choose one of " + ", ".join(units.DTYPES)
     with pytest.raises(ArgumentError) as e:
-        memory.dtype_bytes("flaot32")                    # memory's name still works, and still refuses
+        units.dtype_bytes("flaot32")
     assert "'float32'" in e.value.hint
     with pytest.raises(ArgumentError, match="unknown precision 'mix'") as e:
         units.precision("mix")
@@ -139,8 +139,7 @@ def test_unknown_names_are_refused_with_a_hint():
     assert e.value.hint == "choose one of fp32, bf16, mixed"
 
 
-def test_printing_forms_are_memorys():
-    assert memory.readable_size is printing.readable_size and memory.megabytes is printing.megabytes
+def test_printing_forms():
     assert printing.readable_size(31400) == "30.66 KB"
     assert printing.two_decimals(sp.Rational(10 ** 20 + 1, 3)) == "33333333333333333333.67"
     assert printing.megabytes(10 ** 6, "torchinfo") == "1.00"

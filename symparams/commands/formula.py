@@ -86,6 +86,7 @@ def _memory_breakdown(model, args, how, values) -> str:
     """torchsummary's four lines, each as a closed form in bytes and its MB at the given values."""
     import sympy as sp
     from .. import bounds, formulas, memory
+    from ..printing import megabytes
     dtype = args.dtype or "float32"
     est = memory.estimate(model, dtype)
     at = ", ".join(f"{k}={v}" for k, v in values.items())
@@ -94,7 +95,7 @@ def _memory_breakdown(model, args, how, values) -> str:
     for label, expr in est.parts():
         expr = formulas.rearrange(sp.expand(expr), how, model, args.collect)
         value = bounds.at(expr, values, label)
-        lines.append(f"  {label}: {memory.megabytes(value)}   = {expr} bytes")
+        lines.append(f"  {label}: {megabytes(value)}   = {expr} bytes")
     return "\n".join(lines)
 
 
@@ -170,7 +171,7 @@ def _parts(model, fig, values, how, collect) -> dict:
 
 
 def _extra_text(res) -> str:
-    from ..memory import readable_size
+    from ..printing import readable_size
     lines = []
     for name, part in res.get("parts", {}).items():
         v = "?" if part["value"] is None else f"{part['value']:,} bytes ({readable_size(part['value'])})"

@@ -111,7 +111,7 @@ def _training_memory(source, model, o, batch):
                             hint="without --lora-rank training_memory trains every weight at --precision")
     # --per-batch: the activations of B examples per device (weights and states are per device already)
     m = accounting.training_memory_parts(model, o.optimizer, o.precision, o.dp, o.zero, o.with_activations,
-                                         o.keeping("bfloat16"), batch, o.pp, o.tp, o.ep, o.offload)
+                                         o.keeping("bfloat16"), batch, o.pp, o.ep, o.offload)
     parts = [(n, e) for n, e in m.parts() if n != "activations" or o.with_activations]
     moved = {"none": None, "optimizer": "gradients and optimizer states on the host, not in the total",
              "params": "weights, gradients and optimizer states on the host, not in the total"}[o.offload]
