@@ -281,8 +281,14 @@ def tokens_per_example(model):
 # ---------------------------------------------------------------- KV cache
 
 def cached_attentions(source) -> list:
-    """(layer node, how often it runs, its Attention) for every attention in the graph."""
-    return [(node, times, a) for node, times in leaves(nodes_of(source)) for a in attentions(node)]
+    """(layer node, how often it runs, its Attention) for every attention in the graph. A layer
+    whose MACs are not known may compute an attention no fact states: refused, never a 0."""
+    found = []
+    for node, times in leaves(nodes_of(source)):
+        if node.out is not None and node.out.macs_not_known:
+            node.macs                        # raises, naming the layer and why
+        found += [(node, times, a) for a in attentions(node)]
+    return found
 
 
 def kv_cache(source, dtype: str = "bfloat16", batch=1, tp=1):

@@ -81,6 +81,7 @@ KEYWORD_ALIASES = {
     "out_features": "units", "out_channels": "filters", "stride": "strides", "dilation": "dilation_rate",
     "bias": "use_bias", "num_features": "features", "normalized_shape": "features", "p": "rate",
     "num_embeddings": "input_dim", "embedding_dim": "output_dim", "hidden_size": "units",
+    "cell": "units",    # Keras's RNN(cell=...): the rnn entry takes the cell as its first argument
     "kernel_size": "pool_size", "num_groups": "groups", "num_channels": "features", "dim": "axis", "nonlinearity": "activation",
     "inplace": None, "eps": None, "epsilon": None, "momentum": None,
     "dropout": None, "recurrent_dropout": None, "dtype": None, "device": None, "seed": None,
@@ -140,6 +141,11 @@ IGNORED_KEYWORDS = {
     "stft_spectrogram": ("window", "periodic", "scaling"),
 }
 
+
+# Keras's positional order of such keywords, after the entry's own arguments: `ReLU(6.0)` is max_value.
+IGNORED_POSITIONAL = {
+    "relu": ("max_value", "negative_slope", "threshold"),
+}
 
 CHANNEL_NAMES = {"c", "ch", "channels", "in_channels", "c_in", "cin", "chans"}
 

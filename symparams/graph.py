@@ -18,7 +18,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from .errors import Pos
+from .errors import ArgumentError, Pos
 
 
 @dataclass(eq=False, repr=False)
@@ -128,6 +128,11 @@ class Node:
         if self.body is not None:
             count = self.count if self.count is not None else sp.Integer(1)
             return count * sp.Add(*[n.macs for n in self.body.nodes])
+        if self.out.macs_not_known:
+            line = f" (line {self.pos.line})" if self.pos is not None else ""
+            raise ArgumentError(f"the MACs of layer {self.name}{line} are not known: {self.out.macs_not_known}",
+                                hint="its parameters, buffers and shapes are exact; leave out the figures "
+                                     "that need MACs (macs, flops, training and inference FLOPs)")
         return sp.sympify(self.out.macs)
 
     @cached_property

@@ -439,6 +439,9 @@ def read(path) -> Program:
     if huggingface.is_config_path(p):
         config, filename = huggingface.read_config(p)
         return Program(huggingface.program(config, filename), filename)
+    problem = huggingface.model_id_problem(path)
+    if problem:                # `Qwen/Qwen2-0.5B`: what to download, not "cannot read the file"
+        raise problem
     return Program(read_source(p), str(path))
 
 

@@ -27,7 +27,7 @@ from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from . import facts
 from .facts import Parallel, Saved, not_known
-from .registry import Activation, Bool, Choice, Dim, LayerRef, Out, Probability, layer
+from .registry import Activation, Bool, Choice, Dim, LayerRef, Out, Probability, _PerAxis, layer
 from .shapes import check_size, divides, need_rank, split_channels
 
 
@@ -103,9 +103,23 @@ def _query_value_key(xs, name):
     return xs[0], xs[1], xs[2] if len(xs) == 3 else xs[1]
 
 
+class _OutputShape(_PerAxis):
+    """Keras MultiHeadAttention's output_shape: the sizes after the query's positions, an int n being
+    (n,); the one size is kept as such, several as their tuple."""
+
+    def __init__(self):
+        super().__init__(Dim, "a positive whole-number size or a tuple of them")
+
+    def convert(self, value, where):
+        sizes = super().convert(value, where)
+        if not sizes:
+            self.reject(value, where)
+        return sizes[0] if len(sizes) == 1 else sizes
+
+
 @layer("MultiHeadAttention", "MultiheadAttention", "mha")
 def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim = None, use_bias: Bool = True,
-                        output_shape: Dim = None, embed_dim: Dim = None, kdim: Dim = None, vdim: Dim = None,
+                        output_shape: _OutputShape() = None, embed_dim: Dim = None, kdim: Dim = None, vdim: Dim = None,
                         add_bias_kv: Bool = False, add_zero_attn: Bool = False, dropout: Probability = 0.0,
                         cache: Cache = "keys", window: Dim = None, upcast: Bool = False,
                         linears: AttentionLinears = "q_proj"):
@@ -136,9 +150,12 @@ def multihead_attention(*xs, num_heads: Dim, key_dim: Dim = None, value_dim: Dim
         check_size(vdim, v[-1], "multihead_attention's vdim", "the value")
     # torch: a learned key and value (add_bias_kv), and a zero key and value (add_zero_attn), appended
     # to the sequence after the projections
-    out = _attention(q, v, k, num_heads, key_dim, value_dim or key_dim, output_shape or q[-1], use_bias,
+    # Keras: output_shape (2, 3) projects to 2*3 features laid out (..., T, 2, 3), bias of that shape
+    sizes = output_shape if isinstance(output_shape, tuple) else (output_shape or q[-1],)
+    out = _attention(q, v, k, num_heads, key_dim, value_dim or key_dim, product(sizes), use_bias,
                      cache=cache, window=window, dropout=dropout, extra_keys=int(add_bias_kv) + int(add_zero_attn),
                      upcast=upcast, linears=linears)
+    out.shape = tuple(q[:-1]) + sizes
     if add_bias_kv:
         out.params += 2 * num_heads * key_dim
     out.conditions += conditions

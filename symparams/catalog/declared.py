@@ -120,7 +120,9 @@ class Declaration:
                 left, op, right = cond.children
                 conditions.append(
                     (relation, f"{self.name} needs {ev.size(left)} {op} {ev.size(right)} (where {text})"))
-        results = {key: ev.size(tree) for key, tree in self.formulas.items()}
+        results = {key: ev.size(tree) for key, tree in self.formulas.items() if not _not_known(tree)}
+        if _not_known(self.formulas.get("macs")):
+            results["macs_not_known"] = f"{self.name} states its MACs are not known"
         return Out(shape=tuple(out_shape), conditions=conditions, **results, **self._facts(ev))
 
     def _facts(self, ev) -> dict:
@@ -128,6 +130,8 @@ class Declaration:
         for key, tree in self.facts.items():
             if key == "attention":
                 out["attention"] = (_attention_fact(tree, ev),)
+            elif key == "saved" and _not_known(tree):
+                out["saved"] = facts.not_known(f"{self.name} states it is not known")
             elif key in ("saved", "saved_per_batch"):
                 out["saved"] = out.get("saved", ()) + (facts.Saved(ev.size(tree), per_example=key == "saved",
                                                                    what=f"stated by {self.name}"),)
@@ -223,6 +227,13 @@ def match_pattern(owner: str, tensor: str, items, text: str, shape: tuple, names
             conditions.append((verdict, f"{what}: needs {describe_condition(verdict)}"))
 
 
+def _not_known(tree) -> bool:
+    """`macs = not_known`, `saved = not_known`: a layer that says what it does not know (the
+    importers' general route, where a forward pass did not confirm a formula), so a figure needing
+    it is refused, naming the layer, rather than counted as 0."""
+    return getattr(tree, "data", None) == "name" and str(tree.children[0]) == "not_known"
+
+
 def input_pattern(pattern, source: str, compute_in: str = "the output pattern or the formulas") -> tuple:
     """An input pattern's items and text, checked: names, numbers and at most one `*`."""
     items = _pattern_items(pattern)
@@ -281,7 +292,11 @@ def declare(tree, source: str) -> LayerSpec:
             key = str(stmt.children[0])
             if key in formulas:
                 raise SyntaxProblem(f"{key} is given twice", pos_of(stmt.children[0]))
-            check.size(stmt.children[1])
+            if _not_known(stmt.children[1]) and key != "macs":
+                raise SyntaxProblem(f"{key} = not_known: only macs and saved may be not known (counts never are)",
+                                    pos_of(stmt.children[1]))
+            if not _not_known(stmt.children[1]):
+                check.size(stmt.children[1])
             formulas[key] = stmt.children[1]
         elif stmt.data == "assign_stmt" and str(stmt.children[0]) in FACTS:
             key, value = str(stmt.children[0]), stmt.children[1]
@@ -294,7 +309,7 @@ def declare(tree, source: str) -> LayerSpec:
                 if word not in facts.ROLES:
                     raise SyntaxProblem(f"parallel = is one of {', '.join(facts.ROLES)}", pos_of(value),
                                         did_you_mean(word, facts.ROLES) if word else None)
-            else:
+            elif not (key == "saved" and _not_known(value)):
                 check.size(value)
             stated[key] = value
         elif stmt.data == "assign_stmt" and str(stmt.children[0]) in MODULES:

@@ -25,7 +25,7 @@ from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 from .core import axis_index
 from .facts import Saved
-from .registry import Bool, Dim, Dims, Int, Ints, Kind, Out, Real, layer
+from .registry import Bool, Dim, Dims, Int, Ints, Kind, Out, Real, _is_dim, _PerAxis, is_none, layer
 from .shapes import check_size, divides, need_rank
 
 
@@ -212,11 +212,24 @@ def rmsnorm(x, features: Dims = None, axis: Ints = None, elementwise_affine: Boo
 
 # ---------------------------------------------------------------- group normalisation
 
+class _Groups(Kind):
+    """GroupNormalization's groups: a size, or -1 (Keras): one group per channel, an instance norm."""
+    describe = "a positive whole-number size, or -1 (a group per channel)"
+
+    def convert(self, value, where):
+        if isinstance(value, sp.Integer) and value == -1:
+            return value
+        if isinstance(value, bool) or not _is_dim(value):
+            self.reject(value, where)
+        return value
+
+
 @layer("GroupNormalization", "GroupNorm", "group_norm")
-def groupnorm(x, groups: Dim = 32, features: Dim = None, axis: Int = None, center: Bool = True,
+def groupnorm(x, groups: _Groups() = 32, features: Dim = None, axis: Int = None, center: Bool = True,
               scale: Bool = True, affine: Bool = True, use_bias: Bool = True, *, c):
-    """C channels in `groups` groups (which must divide C): gamma (C) and beta (C)."""
+    """C channels in `groups` groups (which must divide C; Keras's -1: C groups): gamma (C) and beta (C)."""
     n = x[_channel(x, axis, c, "groupnorm")]
+    groups = n if groups == -1 else groups
     conditions = check_size(features, n, "groupnorm's num_channels")
     left_over = sp.Mod(n, groups)
     if left_over.is_number and left_over != 0:
@@ -255,8 +268,19 @@ class _Statistic(Kind):
         return value
 
 
+class _KeptAxes(_PerAxis):
+    """Normalization's axis: the axes with a mean and variance per index; none (Keras's None) is no
+    axis: one scalar mean and variance for every element."""
+
+    def convert(self, value, where):
+        return () if is_none(value) else super().convert(value, where)
+
+
+KeptAxes = _KeptAxes(Int, "a whole number, a tuple of them, or none")
+
+
 @layer("Normalization", "Normalization")
-def normalization(x, axis: Ints = (-1,), mean: _Statistic() = None, variance: _Statistic() = None,
+def normalization(x, axis: KeptAxes = (-1,), mean: _Statistic() = None, variance: _Statistic() = None,
                   invert: Bool = False):
     """Keras Normalization, (x - mean) / sqrt(variance) per index of `axis` (the last by default): n kept
     values give 2n + 1 non-trainable weights (mean, variance, count), none when mean and variance are given.

@@ -12,7 +12,7 @@ import sympy as sp
 
 from ..dims import require_same_shape
 from ..errors import ArgumentError
-from .registry import Amounts, Bool, Dims, Int, Kind, Out, Padding, Real, layer, spatial
+from .registry import Amounts, Bool, Dim, Dims, Int, Kind, Out, Padding, Real, _PerAxis, is_none, layer, spatial
 from .shapes import check_same_padding, join_channels, split_channels, window_out
 
 def _pool(x, n, name, pool_size, strides, padding, dilation, ceil_mode, c):
@@ -38,7 +38,23 @@ def _global_pool(x, n, name, keepdims, c):
 
 def _adaptive_pool(x, n, name, output_size, c):
     sizes, channels = split_channels(x, n, name, c)
-    return Out(shape=join_channels(spatial(output_size, n, "output size"), channels, c))
+    out = tuple(L if o is None else o for o, L in zip(spatial(output_size, n, "output size"), sizes))
+    return Out(shape=join_channels(out, channels, c))
+
+
+class _OutputSize(_PerAxis):
+    """An adaptive pool's output_size: sizes, one or one per axis; None (`none`) keeps the input's size
+    on its axis, as torch's AdaptiveAvgPool2d((None, 4)) does."""
+    def convert(self, value, where):
+        if is_none(value):      # torch takes None per axis, not for all of them
+            raise ArgumentError(f"{where} must be {self.describe}, found none", value.pos,
+                                hint="none keeps the input's size on one axis: write it per axis, (none, 4)")
+        if not isinstance(value, tuple):
+            return (Dim.convert(value, where),)
+        return tuple(None if is_none(v) else Dim.convert(v, where) for v in value)
+
+
+OutputSize = _OutputSize(Dim, "a size, or a tuple of sizes and none")
 
 
 def _max_unpool(x, indices, n, name, pool_size, strides, padding, c):
@@ -167,37 +183,37 @@ def global_avgpool3d(x, keepdims: Bool = False, *, c):
 
 
 @layer("AdaptiveMaxPooling1D", "AdaptiveMaxPool1d")
-def adaptive_maxpool1d(x, output_size: Dims, *, c):
+def adaptive_maxpool1d(x, output_size: OutputSize, *, c):
     """1-D adaptive max pooling: the spatial axes become output_size; no weights."""
     return _adaptive_pool(x, 1, "adaptive_maxpool1d", output_size, c)
 
 
 @layer("AdaptiveMaxPooling2D", "AdaptiveMaxPool2d")
-def adaptive_maxpool2d(x, output_size: Dims, *, c):
+def adaptive_maxpool2d(x, output_size: OutputSize, *, c):
     """2-D adaptive max pooling: the spatial axes become output_size; no weights."""
     return _adaptive_pool(x, 2, "adaptive_maxpool2d", output_size, c)
 
 
 @layer("AdaptiveMaxPooling3D", "AdaptiveMaxPool3d")
-def adaptive_maxpool3d(x, output_size: Dims, *, c):
+def adaptive_maxpool3d(x, output_size: OutputSize, *, c):
     """3-D adaptive max pooling: the spatial axes become output_size; no weights."""
     return _adaptive_pool(x, 3, "adaptive_maxpool3d", output_size, c)
 
 
 @layer("AdaptiveAveragePooling1D", "AdaptiveAvgPool1d")
-def adaptive_avgpool1d(x, output_size: Dims, *, c):
+def adaptive_avgpool1d(x, output_size: OutputSize, *, c):
     """1-D adaptive avg pooling: the spatial axes become output_size; no weights."""
     return _adaptive_pool(x, 1, "adaptive_avgpool1d", output_size, c)
 
 
 @layer("AdaptiveAveragePooling2D", "AdaptiveAvgPool2d")
-def adaptive_avgpool2d(x, output_size: Dims, *, c):
+def adaptive_avgpool2d(x, output_size: OutputSize, *, c):
     """2-D adaptive avg pooling: the spatial axes become output_size; no weights."""
     return _adaptive_pool(x, 2, "adaptive_avgpool2d", output_size, c)
 
 
 @layer("AdaptiveAveragePooling3D", "AdaptiveAvgPool3d")
-def adaptive_avgpool3d(x, output_size: Dims, *, c):
+def adaptive_avgpool3d(x, output_size: OutputSize, *, c):
     """3-D adaptive avg pooling: the spatial axes become output_size; no weights."""
     return _adaptive_pool(x, 3, "adaptive_avgpool3d", output_size, c)
 

@@ -22,7 +22,8 @@ import sympy as sp
 from ..dims import product
 from ..errors import ArgumentError
 from .facts import not_known
-from .registry import Activation, Bool, Choice, Dim, Dims, Kind, LayerRef, Out, Padding, layer, spatial
+from ..values import LayerInstance, Word
+from .registry import Activation, Bool, Choice, Dim, Dims, Kind, LayerRef, Out, Padding, layer, lookup, spatial
 from .shapes import check_size, join_channels, need_rank, split_channels, window_out
 
 
@@ -71,13 +72,53 @@ def _check_projection(proj, units) -> list:
                                  f"needs {proj} < {units}")]
 
 
+class _UnitsOrCell(Kind):
+    """simple_rnn's first argument: its units, or (Keras's RNN(cell)) a cell run over the steps -- one of
+    CELLS, a stacked_rnn_cells, or a tuple of cells (Keras stacks a list of cells)."""
+    describe = "a positive whole-number size, or a recurrent cell (lstm_cell(8), ...) or a tuple of them"
+
+    def convert(self, value, where):
+        if isinstance(value, tuple):
+            cells = _Cells().convert(value, where)
+            spec = lookup("stacked_rnn_cells")
+            return LayerInstance(spec, spec.bind([], {"cells": cells}), cells[0].pos, typed_name="stacked_rnn_cells")
+        if isinstance(value, LayerInstance) or (isinstance(value, Word) and not value.quoted and lookup(value.name)):
+            cell = LayerRef.convert(value, where)
+            if cell.spec.name not in CELLS + ("stacked_rnn_cells",):
+                raise ArgumentError(f"{where} must be {self.describe}, found a {cell.spec.name} layer",
+                                    hint="Keras's RNN(cell) runs a cell: simple_rnn_cell, lstm_cell, gru_cell "
+                                         "or stacked_rnn_cells")
+            return cell
+        return Dim.convert(value, where)
+
+
 @layer("SimpleRNN", "RNN", "simple_rnn", "rnn")
-def simple_rnn(x, units: Dim, activation: Activation = "tanh", use_bias: Bool = True,
+def simple_rnn(x, units: _UnitsOrCell(), activation: Activation = "tanh", use_bias: Bool = True,
                return_sequences: Bool = False, num_layers: Dim = 1, bidirectional: Bool = False,
                input_size: Dim = None, *, c):
-    """h_t = tanh(W x_t + R h_(t-1) + b), one gate: U*(F + U) weights, U biases per bias vector."""
+    """h_t = tanh(W x_t + R h_(t-1) + b), one gate: U*(F + U) weights, U biases per bias vector.
+
+    Given a cell instead of units (Keras's RNN(cell), `rnn(lstm_cell(8))`, `rnn((lstm_cell(8), gru_cell(4)))`
+    for StackedRNNCells), it is that cell run over the T steps: the cell's weights, T times its MACs."""
+    if isinstance(units, LayerInstance):
+        return _over_time(x, units, return_sequences, num_layers, bidirectional, input_size, c)
     return _rnn(x, "simple_rnn", units, 1, c.rnn_bias_vectors, use_bias, return_sequences, num_layers,
                 bidirectional, input_size)
+
+
+def _over_time(x, cell, return_sequences, num_layers, bidirectional, input_size, c):
+    """Keras's RNN(cell): the cell applied at each of the T steps, its weights once."""
+    need_rank(x, 2, "rnn", "laid out (T, F): steps, then features")
+    if num_layers != 1:
+        raise ArgumentError("rnn of a cell takes no num_layers: stack cells instead, "
+                            "rnn((lstm_cell(8), lstm_cell(8)))")
+    steps, features = x
+    one = cell.spec.apply([(features,)], cell.config, c)
+    directions = 2 if bidirectional else 1
+    width = tuple(one.shape)[:-1] + (directions * one.shape[-1],)
+    return Out(shape=(steps,) + width if return_sequences else width, params=directions * one.params,
+               non_trainable=directions * one.non_trainable, macs=directions * steps * one.macs, saved=_RECURRENT,
+               conditions=list(one.conditions) + check_size(input_size, features, "rnn's input_size"))
 
 
 @layer("LSTM", "LSTM")

@@ -21,8 +21,8 @@ from typing import Callable
 
 import sympy as sp
 
-from ..conventions import (BATCH_FIRST_HINT, IGNORED_KEYWORDS, IGNORED_SUFFIXES, KEYWORD_ALIASES, REFUSED,
-                           TORCH_POSITIONAL)
+from ..conventions import (BATCH_FIRST_HINT, IGNORED_KEYWORDS, IGNORED_POSITIONAL, IGNORED_SUFFIXES,
+                           KEYWORD_ALIASES, REFUSED, TORCH_POSITIONAL)
 from ..errors import ArgumentError, SymparamsError, UnknownName, did_you_mean
 from ..values import LayerInstance, Tensor, Word
 from . import activations
@@ -37,6 +37,7 @@ class Out:
     non_trainable: sp.Expr = sp.Integer(0)  # the part of params that training leaves alone
     buffers: sp.Expr = sp.Integer(0)        # PyTorch buffers: state that is not a parameter
     macs: sp.Expr = sp.Integer(0)           # multiply-accumulates for one example
+    macs_not_known: str | None = None       # why the MACs are not known (a declared `macs = not_known`)
     # Validity conditions the formulas hold under, as (sympy relation, message) pairs: decided
     # ones are refused at once by the caller, the rest recorded on the model and checked at
     # every evaluation ("needs d % h == 0").
@@ -176,6 +177,16 @@ class _Anything(Kind):
     pass
 
 
+class _IgnoredNumber(Kind):
+    """A positional argument that changes nothing (ReLU's max_value): a number, true or false, or none."""
+    describe = "a number"
+
+    def convert(self, value, where):
+        if not (is_none(value) or isinstance(value, (bool, float, sp.Number))):
+            self.reject(value, where)
+        return None
+
+
 class _Probability(_Real):
     describe = "a number from 0 to 1"
 
@@ -253,11 +264,16 @@ class LayerSpec:
             known = {a[0]: a for a in self.arguments}
             order = torch_order if isinstance(torch_order, tuple) else self.torch_positional
             positional = [known[n] for n in order]
-        if len(args) > len(positional):
-            raise ArgumentError(f"{self.name} takes at most {len(positional)} arguments besides its inputs, "
-                                f"found {len(args)}", positions.get(len(positional)), hint=self.usage())
-        for i, ((pname, kind, _), value) in enumerate(zip(positional, args)):
-            config[pname] = _converted(kind, value, f"{self.name}'s {pname}", positions.get(i))
+        # Keras's positional order goes on into keywords that change nothing (ReLU(6.0): max_value)
+        ignored = () if torch_order else IGNORED_POSITIONAL.get(self.name, ())
+        if len(args) > len(positional) + len(ignored):
+            most = len(positional) + len(ignored)
+            raise ArgumentError(f"{self.name} takes at most {most} arguments besides its inputs, "
+                                f"found {len(args)}", positions.get(most), hint=self.usage())
+        for i, value in enumerate(args[len(positional):], len(positional)):
+            _converted(_IgnoredNumber(), value, f"{self.name}'s {ignored[i - len(positional)]}", positions.get(i))
+        for i, ((pname, kind, default), value) in enumerate(zip(positional, args)):
+            config[pname] = _converted(kind, value, f"{self.name}'s {pname}", positions.get(i), default)
         known = {a[0]: a for a in self.arguments}
         for key, value in kwargs.items():
             if key == "batch_first":
@@ -284,7 +300,8 @@ class LayerSpec:
                                     hint=did_you_mean(key, list(known)) or self.usage())
             if target in config:
                 raise ArgumentError(f"{self.name}'s {target} is given twice", positions.get(key))
-            config[target] = _converted(known[target][1], value, f"{self.name}'s {target}", positions.get(key))
+            config[target] = _converted(known[target][1], value, f"{self.name}'s {target}", positions.get(key),
+                                        known[target][2])
         for pname, kind, default in self.arguments:
             if pname not in config:
                 if default is inspect.Parameter.empty:
@@ -351,7 +368,20 @@ def _size_conditions(layer: str, name: str, v: sp.Expr) -> tuple:
     return tuple(conditions)
 
 
-def _converted(kind, value, where: str, pos):
+def is_none(value) -> bool:
+    """`none`, or Python's `None`: a name the language reads as nothing where a layer takes it."""
+    return isinstance(value, Word) and not value.quoted and value.name in ("none", "None")
+
+
+def _converted(kind, value, where: str, pos, default=inspect.Parameter.empty):
+    """`value` checked and converted by `kind`. Python's `True` and `False` are true and false; `none`
+    (or `None`) is an argument's default None -- what the framework's None means there (maxpool's
+    strides: the window) -- and otherwise left to the kind (a Choice with a 'none' of its own, a kind
+    that reads None as the framework does: normalization's axis)."""
+    if isinstance(value, Word) and not value.quoted and value.name in ("True", "False"):
+        value = value.name == "True"
+    if is_none(value) and default is None and "none" not in getattr(kind, "options", ()):
+        return None
     try:
         return kind.convert(value, where)
     except SymparamsError as e:

@@ -103,3 +103,18 @@ layer unread_table(rows)(x: (*, t, n)) -> (*, t, n):
 # BART adds a fixed bias to the logits, one number per token, kept as a buffer.
 layer final_logits_bias()(x: (*rows, n)) -> (*rows, n):
     buffers = n
+
+# The last position's features: a decoder's sequence classifier scores every position and keeps the
+# last token's logits (transformers' last one that is not padding).
+layer last_token()(x: (*, t, n)) -> (*, n):
+    params = 0
+
+# A question-answering head's logits, two per position: the span's start's, or its end's.
+layer span_logits()(x: (*, t, n)) -> (*, t):
+    where n == 2
+    params = 0
+
+# A multiple-choice head's one score per choice, as a vector of the choices' scores.
+layer choice_scores()(x: (*, c, n)) -> (*, c):
+    where n == 1
+    params = 0

@@ -14,14 +14,22 @@ def spelled(name: str) -> str:
 def defined(file: str, name: str, what: str = "", hint: str | None = None):
     """NAME as FILE.py defines it (`what` it must be, for the message where it is not). Running the
     file runs the user's code: its failure is reported as theirs, at the file, never as ours."""
+    import os
     import runpy
+    import sys
     from ..errors import SymparamsError
+    # as `python FILE.py` runs it: its folder first on sys.path, so `from blocks import Block` finds its
+    # neighbour; put back afterwards (the modules it imported stay imported, as Python keeps them)
+    path = list(sys.path)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(file)))
     try:
         namespace = runpy.run_path(file)
     except OSError as e:
         raise SymparamsError(f"cannot read the file: {e.strerror}").attach(None, file) from None
     except Exception as e:
         raise SymparamsError(f"running {file} failed: {type(e).__name__}: {e}").attach(None, file) from None
+    finally:
+        sys.path[:] = path
     if name not in namespace or (what and not callable(namespace[name])):
         raise SymparamsError(f"{file} defines no {what + ' ' if what else ''}'{name}'", hint=hint).attach(None, file)
     return namespace[name]

@@ -20,6 +20,11 @@ from ..errors import SymparamsError
 from ..sized import Size, language
 
 _MODELS = ("Sequential", "Functional", "Model")
+_FUNCTIONAL = ("Functional", "Model")     # nested models that start with a node of their own
+# Keras classes read by the catalog entry of another Keras name, and the config key its argument reads:
+# RNN(cell) is the rnn entry given a cell (catalog/recurrent.py).
+_READ_AS = {"RNN": "rnn"}
+_KEYS = {("RNN", "units"): "cell"}
 # Config keys that would change a count the catalog does not model: refused, not ignored.
 _UNSUPPORTED_KEYS = ("lora_rank",)
 # Keras's spelling of what the catalog's default None means.
@@ -81,7 +86,7 @@ def program(config: dict, source: str = "", symbols: dict | None = None) -> str:
     if unused:
         raise ImportProblem(f"--symbol {unused[0]}={writer.symbols[unused[0]]}: no size in the model has that value",
                             hint="a width, a number of filters or units, or an input size")
-    header = ", ".join(f"{s} = {v}" for s, v in writer.symbols.items())
+    header = ", ".join([f"{s} = {v}" for s, v in writer.symbols.items()] + writer.free)
     text = [f"# {config['class_name']} model {cfg.get('name', '')!r}{f' from {source}' if source else ''}, "
             "imported by `symparams import`", "# (its JSON config, nothing executed): counted as Keras builds it.",
             "convention keras", ""]
@@ -107,6 +112,8 @@ class Writer:
         self.seen: dict = {}                     # the symbols the text written so far uses, in order
         self.blocks: list[str] = []
         self.block_names: dict[str, str] = {}    # a block's text -> its name
+        self.free: list[str] = []                # symbols of the sizes an input leaves free (None)
+        self.taken: set = set()                  # tensor names written at the top level
 
     # -------------------------------------------------------------- names and values
 
@@ -118,13 +125,14 @@ class Writer:
         """A tensor's name that hides no layer, block, symbol or keyword."""
         from ..catalog import lookup
         base = self.identifier(name)
-        if lookup(base) is not None or keyword.iskeyword(base) or base in self.symbols or \
+        if lookup(base) is not None or keyword.iskeyword(base) or base in self.symbols or base in self.free or \
                 base in self.block_names.values() or base in ("input", "repeat", "output", "model", "block"):
             base += "_out"
         word, i = base, 1
         while word in taken:
             word, i = f"{base}_{i}", i + 1
         taken.add(word)
+        self.taken.add(word)
         return word
 
     def value(self, value, size: bool = False) -> str:
@@ -160,14 +168,23 @@ class Writer:
             return type(value)(self.resolved(v) for v in value)
         return value
 
+    def free_symbol(self, base: str) -> str:
+        """A new symbol without a default: a size the model leaves free."""
+        word, i = base, 2
+        while word in self.symbols or word in self.free or word in self.taken:
+            word, i = f"{base}_{i}", i + 1
+        self.free.append(word)
+        self.seen[word] = None
+        return word
+
     # -------------------------------------------------------------- one layer
 
     def call(self, layer: dict) -> str:
         """The catalog call a layer's config makes, without its inputs."""
         from ..catalog import lookup
         cls, cfg = layer["class_name"], layer.get("config", {})
-        spec = lookup(cls)
-        if spec is None or spec.keras_name != cls:
+        spec = lookup(_READ_AS.get(cls, cls))
+        if spec is None or (spec.keras_name != cls and cls not in _READ_AS):
             raise ImportProblem(f"the Keras layer class {cls} (layer {cfg.get('name', '?')!r}) has no catalog layer",
                                 hint="declare a layer for it (docs/blocks.md) and write the program by hand, "
                                      "or see `symparams layers` for the catalog")
@@ -183,9 +200,12 @@ class Writer:
         args, keyword_only = [], False
         for arg, kind, default in spec.arguments:
             required = default is inspect.Parameter.empty
-            value = _plain(self.resolved(cfg.get(arg)), arg in _SIZES)
-            if arg == "layer" and isinstance(value, dict):
-                args.append(self.call(value) if not keyword_only else f"layer={self.call(value)}")
+            value = _plain(self.resolved(cfg.get(_KEYS.get((cls, arg), arg))), arg in _SIZES)
+            if _layer_config(value) or (isinstance(value, tuple) and value and all(map(_layer_config, value))):
+                # a layer the layer runs: Bidirectional's, RNN's cell, StackedRNNCells' cells
+                text = self.call(value) if isinstance(value, dict) else \
+                    "(" + ", ".join(self.call(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+                args.append(text if not keyword_only else f"{arg}={text}")
                 continue
             if arg == "strides" and default is None and \
                     _key(value) == _key(_plain(self.resolved(cfg.get("pool_size")), False)):
@@ -205,7 +225,7 @@ class Writer:
             args.append(f"name={self.identifier(name)}")
         if cfg.get("trainable") is False:
             args.append("trainable=false")
-        return f"{spec.name}({', '.join(args)})"
+        return f"{_READ_AS.get(cls, spec.name)}({', '.join(args)})"
 
     # -------------------------------------------------------------- models
 
@@ -216,11 +236,16 @@ class Writer:
         return self.functional(config, top)
 
     def input_line(self, name: str, layer_cfg: dict) -> str:
+        """The input's line; an axis Keras leaves free (`keras.Input((None, 8))`) is a symbol of its own,
+        without a default, named after the input (`inputs_len`; `inputs_len1`, `inputs_len2` for several)."""
         shape = layer_cfg.get("batch_shape") or layer_cfg.get("batch_input_shape")
-        if not shape or any(d is None for d in shape[1:]):
-            raise ImportProblem(f"the input {layer_cfg.get('name', name)!r} has no fixed shape ({shape})",
-                                hint="give keras.Input every size but the batch")
-        dims = ", ".join(self.value(d, size=True) for d in shape[1:])
+        if not shape:
+            raise ImportProblem(f"the input {layer_cfg.get('name', name)!r} has no shape",
+                                hint="give keras.Input the sizes of an example (None for a free one)")
+        free = [i for i, d in enumerate(shape[1:], 1) if d is None]
+        dims = ", ".join(self.value(d, size=True) if d is not None else
+                         self.free_symbol(f"{name}_len" + (str(i) if len(free) > 1 else ""))
+                         for i, d in enumerate(shape[1:], 1))
         ints = "int" in str(layer_cfg.get("dtype", ""))
         return f"{name} = input ({dims}){' int' if ints else ''}"
 
@@ -310,7 +335,10 @@ class Writer:
             names[(layer["name"], i)] = tensor
             args = ", ".join(names[(r[0], r[1])] for r in refs)
             lines.append(f"{tensor} = {make}({args})")
-        outputs = [names[(r[0], r[1])] for r in _refs(cfg["output_layers"])]
+        # A nested functional model's own construction is its node 0, which its config leaves out of
+        # inbound_nodes but counts in output_layers (keras's functional_from_config takes 1 off).
+        outputs = [names[(r[0], r[1] - (layers[r[0]]["class_name"] in _FUNCTIONAL))]
+                   for r in _refs(cfg["output_layers"])]
         if len(outputs) != 1:
             if not top:
                 raise ImportProblem(f"the nested model {cfg.get('name')!r} has {len(outputs)} outputs",
@@ -332,6 +360,10 @@ def _plain(value, size: bool):
                 len({_key(v) for v in value}) == 1:
             return value[0]
     return value
+
+
+def _layer_config(value) -> bool:
+    return isinstance(value, dict) and "class_name" in value and "config" in value
 
 
 def _key(value):

@@ -76,7 +76,7 @@ def _program(model, file, name, symbols, parameters, recorder, inputs) -> str:
         config = _with_input_sizes(model, inputs)
         lines = writer.model(config, top=True)[1]
     header = [f"{s} = {v}" for s, v in writer.symbols.items() if s in writer.used] + \
-             [f"{spelled(p)} = {v}" for p, v in parameters.items() if spelled(p) in writer.seen]
+             [f"{spelled(p)} = {v}" for p, v in parameters.items() if spelled(p) in writer.seen] + writer.free
     unused = [s for s in writer.symbols if s not in writer.used]
     if unused:
         raise ImportProblem(f"--symbol {unused[0]}={writer.symbols[unused[0]]}: no size in the model has that value",

@@ -378,23 +378,26 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
     import torch
     sizes = Sizes(symbols or {}, constructor)
     leaves = _Leaves(sizes)
+    tracer = _Tracer(leaves)
+    tracer.record_stack_traces = True
+    tracer.proxy_buffer_attributes = True      # a buffer sliced by a size (mask[:, :, :T, :T]) is traced too
     try:
-        graph = _Tracer(leaves).trace(module)
+        graph = tracer.trace(module)
     except Exception as e:   # fx cannot follow data-dependent control flow, for one
-        raise ImportProblem(f"torch.fx cannot trace {type(module).__name__}{_where(e)}: {type(e).__name__}: {e}",
-                            hint="keep forward() free of Python branches on tensor values and ranks "
-                                 "(x.sum() > 0, x.dim() == 2), or write that module in the language "
-                                 "(docs/blocks.md)") from None
+        raise _untraceable(module, e) from None
     nodes = list(graph.nodes)
-    writer = _Writer(module, leaves, _functions(), nodes, sizes)
     inputs = [n for n in nodes if n.op == "placeholder"]
     if len(inputs) != len(input_shapes):
         raise ImportProblem(f"{type(module).__name__}.forward takes {len(inputs)} inputs, "
                             f"--input gave {len(input_shapes)}", hint="one --input SHAPE per input")
+    _shapes(module, graph, input_shapes, int_inputs)
+    writer = _Writer(module, leaves, _functions(), nodes, sizes)
     names = [writer.var(node) for node in inputs]
+    writer.carrier, writer.carrier_node = names[0], inputs[0]
     out = next(n for n in nodes if n.op == "output")
     result = out.args[0]
     kept = writer.kept = writer.needed(result) if isinstance(result, torch.fx.Node) else set(nodes)
+    kept |= {n for n in nodes if n.op == "get_attr"}       # every parameter read is counted, masks' buffers too
     body = [n for n in nodes if n.op not in ("placeholder", "output") and n in kept]
     lines = writer.region(body, depth=0)
     if not isinstance(result, torch.fx.Node):
@@ -417,10 +420,96 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
         (", those --symbol named as symbols." if sizes.legacy else ".")
     text = [f"# {type(module).__name__}{f' from {source}' if source else ''}, imported by `symparams import`",
             f"# (torch.fx): counted as PyTorch builds it, {how}", "convention torch", ""]
-    text += writer.blocks
+    text += writer.ops.layers + writer.blocks
     text.append(f"model {model}({', '.join(f'{k} = {v}' for k, v in sizes.header().items())}):")
     text += [f"    {line}" for line in lines]
-    return "\n".join(text) + "\n"
+    text = "\n".join(text) + "\n"
+    _accounted(module, writer, nodes, text)
+    return text
+
+
+def _untraceable(module, e) -> ImportProblem:
+    """Why torch.fx stopped, honestly: a branch on a tensor's value is one cause among others."""
+    name, where, message = type(module).__name__, _where(e), f"{type(e).__name__}: {e}"
+    if "control flow" in str(e) or "iteration" in str(e) or "bool" in str(e):
+        hint = ("forward() branches or loops on a tensor's value (x.sum() > 0), which a trace cannot follow: "
+                "branch on sizes and flags instead, or write that module in the language (docs/blocks.md)")
+    elif "co_varnames" in str(e) or "**kwargs" in str(e) or "varargs" in str(e):
+        hint = ("torch.fx's symbolic_trace cannot patch a forward() of this form (such as **kwargs or a "
+                "decorated forward, as transformers' models have); for a Hugging Face model import its "
+                "config.json instead (`symparams import config.json`)")
+    else:
+        hint = ("torch.fx runs forward() on stand-in tensors and stopped at the line shown; code that needs "
+                "real values there cannot be traced: write that module in the language (docs/blocks.md)")
+    return ImportProblem(f"torch.fx cannot trace {name}{where}: {message}", hint=hint)
+
+
+def _shapes(module, graph, input_shapes, ints):
+    """Each node's shape as the module runs at these sizes (fx's ShapeProp), batch 1, on its device."""
+    import torch
+    from torch.fx.passes.shape_prop import ShapeProp
+    device = next((p.device for p in module.parameters()), torch.device("meta"))
+    inputs = [torch.zeros((1,) + tuple(shape), dtype=torch.long if ints else torch.float32, device=device)
+              for shape in input_shapes]
+    training = module.training
+    try:
+        with torch.no_grad():
+            ShapeProp(torch.fx.GraphModule(module.eval(), graph)).propagate(*inputs)
+    except Exception as e:
+        raise ImportProblem(f"{type(module).__name__} does not run on inputs of shapes "
+                            f"{', '.join(str(tuple(s)) for s in input_shapes)}{_where(e)}: {type(e).__name__}: {e}",
+                            hint="--input gives each input's sizes after the batch; --dtype int64 for token ids") \
+            from None
+    finally:
+        module.train(training)
+
+
+def _accounted(module, writer, nodes, text):
+    """Never a part of the model: every parameter and buffer PyTorch counts is in the program, and its
+    totals are PyTorch's; else the import is refused, naming what is left out and where forward() used it."""
+    from ..interpreter import parse
+    from ..errors import SymparamsError
+    tensors = list(module.named_parameters()) + list(module.named_buffers())
+    missing = [(name, t) for name, t in tensors if id(t) not in writer.covered]
+    if missing:
+        where = {}
+        for name, _ in missing:
+            path = name.rpartition(".")[0]
+            where.setdefault(path, None)
+        said = []
+        for path in list(where)[:3]:
+            count = sum(t.numel() for name, t in missing if name.rpartition(".")[0] == path)
+            node = next((n for n in nodes if n.op == "call_module" and n.target == path), None) or \
+                next((n for n in nodes if n.op == "get_attr" and n.target.rpartition(".")[0] == path), None) or \
+                next((n for n in nodes if any(p.split("@")[0] == path for p in n.meta.get("nn_module_stack", {}))),
+                     None)
+            tensor_names = [name for name, _ in missing if name.rpartition(".")[0] == path]
+            what = f"{path or type(module).__name__} ({', '.join(tensor_names[:2])}{', …' if len(tensor_names) > 2 else ''}: " \
+                   f"{count:,} numbers)"
+            if node is None:
+                said.append(f"{what}, which forward() never calls")
+            else:
+                said.append(f"{what}, called{writer.ops.at(node) or ' in forward()'}, whose result reaches the output "
+                            "through nothing symparams follows")
+        total = sum(t.numel() for _, t in missing)
+        raise ImportProblem(f"the program would leave out {total:,} of the {sum(t.numel() for _, t in tensors):,} "
+                            f"numbers PyTorch counts: {'; '.join(said)}",
+                            hint="symparams writes a model whole or not at all: feed that module's result into the "
+                                 "output, or write the model in the language (docs/blocks.md)")
+    try:
+        ev = parse(text, "imported.sp").evaluate()
+    except SymparamsError as e:
+        raise ImportProblem(f"the program written for {type(module).__name__} does not read back: {e}",
+                            hint="this is symparams' mistake: please report it with the module") from None
+    want = {"params": sum(t.numel() for _, t in module.named_parameters()),
+            "trainable": sum(t.numel() for _, t in module.named_parameters() if t.requires_grad),
+            "buffers": sum(t.numel() for _, t in module.named_buffers())}
+    got = {"params": ev.params, "trainable": ev.trainable, "buffers": ev.buffers}
+    if got != want:
+        differ = ", ".join(f"{k} {got[k]:,} where PyTorch counts {want[k]:,}" for k in want if got[k] != want[k])
+        raise ImportProblem(f"the program written for {type(module).__name__} counts {differ}",
+                            hint="symparams writes a model whole or not at all: write it in the language "
+                                 "(docs/blocks.md), or report the module")
 
 
 def _where(error) -> str:
@@ -469,6 +558,9 @@ class _Writer:
         self.multi_called |= set(self.tied.values())    # bound, so that `tied=` can name it
         self.positions: dict = {}                 # get_attr nodes of the root's own parameters
         self.kept: set = set(nodes)               # the nodes the result needs (masks are not)
+        self.covered: set = set()                 # ids of the parameters and buffers the program counts
+        self.carrier, self.carrier_node = None, None    # the scope's first input: what a parameter follows
+        self.ops = _Ops(self)
 
     def _tied(self) -> dict:
         """`head.weight = tok.weight`: the later module's weight is the earlier one's."""
@@ -493,7 +585,20 @@ class _Writer:
             if self.leaves.many_inputs(module):
                 return [a for a in n.args if hasattr(a, "op")]
             return [n.args[0]]
+        plan = self.ops.plan(n) if n.op in ("call_function", "call_method") else None
+        if plan is not None:
+            return [x for x in plan.inputs if x is not None]
         return list(n.all_input_nodes)
+
+    def _state_inputs(self, n) -> list:
+        """The initial state an RNN is given (`lstm(x, (h, c))`): computed by the model, though no data."""
+        import torch
+        if n.op != "call_module" or type(self.root.get_submodule(n.target)).__name__ not in \
+                ("LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"):
+            return []
+        found = []
+        torch.fx.node.map_arg((n.args[1:], n.kwargs), lambda a: found.append(a))
+        return found
 
     def needed(self, result) -> set:
         """The nodes the result is computed from."""
@@ -502,7 +607,7 @@ class _Writer:
             n = todo.pop()
             if n not in seen:
                 seen.add(n)
-                todo += [x for x in self.data_inputs(n) if hasattr(x, "op")]
+                todo += [x for x in self.data_inputs(n) + self._state_inputs(n) if hasattr(x, "op")]
         return seen
 
     def in_use(self, node) -> bool:
@@ -569,7 +674,7 @@ class _Writer:
                 out, n = nxt_out, n + 1
             args = ", ".join(self.var(x) for x in ins)
             path = owner.split("@")[0]
-            count = self._count(n, path.rpartition(".")[0])
+            count = self._count(n, path.rpartition(".")[0], path)
             call = block if count == "1" else f"repeat({count}, {block})"
             if path in self.shared:      # a submodule called more than once: one instance, its weights once
                 bound = re.sub(r"\W", "_", path)
@@ -580,7 +685,9 @@ class _Writer:
             named = path if n == 1 else path.rsplit(".", 1)[0]
             if scope and named.startswith(scope.split("@")[0] + "."):     # inside a block: its own name
                 named = named[len(scope.split("@")[0]) + 1:]
-            self.names[out] = self.safe(re.sub(r"\W", "_", named))
+            named = re.sub(r"\W", "_", named)
+            self.names[out] = self.safe(f"{type(self._module(owner)).__name__.lower()}_{named}"
+                                        if named[:1].isdigit() else named)
             lines.append(f"{self.var(out)} = {call}({args})")
             k += n
         return lines
@@ -607,20 +714,47 @@ class _Writer:
                     any(user is not node and self.in_use(user) for user in run[-1].users):
                 break
             run.append(node)
-        count = self._count(len(run), container)
+        count = self._count(len(run), container, first.target)
         if count == "1":
             return None
+        for node in run:
+            module = self.root.get_submodule(node.target)
+            self.covered |= {id(t) for t in list(module.parameters()) + list(module.buffers())}
         self.names[run[-1]] = self.safe(re.sub(r"\W", "_", container) or "layers")
         return f"{self.var(run[-1])} = repeat({count}, {text})({self.var(self.data_inputs(first)[0])})", len(run)
 
-    def _count(self, n: int, container: str) -> str:
-        """A repeat's count: as the parameters move the container's length, where the calls are all of it."""
+    def _count(self, n: int, container: str, first: str = "") -> str:
+        """A repeat's count: as the parameters move the container's length, where the calls are all of it,
+        or all of it from the first call on (`[Block(c, 2c)] + [Block(2c, 2c) for _ in range(n - 1)]`) —
+        and only where the module built with the parameter grown has identical modules there."""
+        start = first.rpartition(".")[2]
+        start = int(start) if start.isdigit() else 0
         try:
-            whole = len(self.root.get_submodule(container)) == n
+            whole = len(self.root.get_submodule(container)) == start + n
         except TypeError:     # calls of one module class in a row, in no container
             whole = False
-        what = f"the length of {container or type(self.root).__name__}"
-        return self.sizes.found(n, lambda m: len(m.get_submodule(container)), what) if whole else self.sizes(n)
+        if not whole:
+            return self.sizes(n)
+        what = f"the length of {container or type(self.root).__name__}" + (f" from {start} on" if start else "")
+        count = self.sizes.found(n, lambda m: len(m.get_submodule(container)) - start, what)
+        if count != str(n) and not self._alike(container, start):
+            return self.sizes(n)
+        return count
+
+    def _alike(self, container: str, start: int) -> bool:
+        """Whether the modules of `container` from `start` on are alike (class and weight shapes) in every
+        rebuild with one parameter grown: else a count that moves with it is no repeat of one block."""
+        for key, grown in self.sizes.grown.items():
+            if isinstance(grown, Exception):
+                continue
+            try:
+                members = list(grown[0].get_submodule(container))[start:]
+            except Exception:
+                continue
+            kinds = {(type(m), tuple((k, tuple(p.shape)) for k, p in m.state_dict().items())) for m in members}
+            if len(kinds) > 1:
+                return False
+        return True
 
     def block(self, owner, members, depth):
         """The block a submodule's nodes make (defined once per distinct body), its inputs and output."""
@@ -634,15 +768,17 @@ class _Writer:
         if len(outs) != 1:
             raise ImportProblem(f"module {owner} gives {len(outs)} results to the rest of the network",
                                 hint="a block returns one tensor")
-        saved = dict(self.names)
+        saved, carrier = dict(self.names), (self.carrier, self.carrier_node)
         params = [f"x{i}" if len(ins) > 1 else "x" for i in range(len(ins))]
+        self.carrier, self.carrier_node = (params[0], ins[0]) if ins else (None, None)
         for node, param in zip(ins, params):
             self.names[node] = param
         # names local to the block, so that the same module class at another path reads the same
         taken = set(params)
         for node in members:
             prefix = owner.split("@")[0] + "."
-            base = node.target[len(prefix):] if node.op == "call_module" else re.sub(r"_\d+$", "", node.name)
+            base = node.target[len(prefix):] if node.op in ("call_module", "get_attr") and \
+                node.target.startswith(prefix) else re.sub(r"_\d+$", "", node.name)
             base = re.sub(r"\W", "_", base) or "y"
             base = self.safe(f"layer_{base}" if base[0].isdigit() else base)
             name, i = base, 1
@@ -653,11 +789,13 @@ class _Writer:
         body = self.region(members, depth, scope=owner)
         body[-1] = "return " + body[-1].split(" = ", 1)[1]
         self.names = saved
+        self.carrier, self.carrier_node = carrier
         used = self.sizes.in_text(body)      # the symbols the body uses are the block's parameters
         text = f"({', '.join(used)})({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
         if text not in self.block_names:
             cls = _snake(type(self._module(owner)).__name__)
-            taken = set(self.block_names.values())
+            cls = f"{cls}_block" if lookup(cls) is not None else cls      # the catalog's names are its layers'
+            taken = set(self.block_names.values()) | set(self.ops.declared.values())
             name, i = cls, 2
             while name in taken:
                 name, i = f"{cls}_{i}", i + 1
@@ -674,6 +812,7 @@ class _Writer:
         if n.op == "call_module":
             module = self.root.get_submodule(n.target)
             call = self.leaves(module)(module)
+            self.covered |= {id(t) for t in list(module.parameters()) + list(module.buffers())}
             *before, call = call if isinstance(call, list) else [call]      # a stack, then its final norm
             inputs = ", ".join(self.var(x) for x in self.data_inputs(n))
             options = []
@@ -698,9 +837,25 @@ class _Writer:
                 args[0].op == "call_module" and type(self.root.get_submodule(args[0].target)).__name__ in _TUPLES:
             self.names[n] = self.var(args[0])      # the output of (output, state): the same tensor
             return []
-        if n.op == "get_attr":
-            self.positions[n] = self.root.get_parameter(n.target)
+        if n.op == "get_attr" and n in self.ops.absorbed:
+            self.covered.add(id(getattr(self.root.get_submodule(n.target.rpartition(".")[0]), n.target.rpartition(".")[2])))
             return []
+        if n.op == "get_attr":
+            try:
+                weight = self.root.get_parameter(n.target)
+            except AttributeError:
+                weight = None
+            adds = [u for u in n.users if u.op == "call_function" and u.target in (operator.add, torch.add)]
+            if weight is not None and weight.dim() == 3 and weight.shape[0] == 1 and n.users and \
+                    len(adds) == len(n.users) and not (n.meta.get("nn_module_stack") and self.carrier is None):
+                self.positions[n] = weight     # a (1, positions, width) table added: a position_embedding
+                self.covered.add(id(weight))
+                return []
+            lines = self.ops.write(n)
+            if lines is None:
+                raise ImportProblem(f"the tensor {n.target} read in forward() has no catalog layer{self.ops.at(n)}",
+                                    hint="a parameter or buffer of a module the catalog has")
+            return lines
         if n.op == "call_function" and n.target in (operator.add, torch.add) and len(args) == 2 and \
                 any(a in self.positions for a in args):
             x, p = args if args[1] in self.positions else args[::-1]
@@ -717,17 +872,619 @@ class _Writer:
         merge = {operator.add: "+", torch.add: "+", operator.sub: "-", torch.sub: "-",
                  operator.mul: "*", torch.mul: "*"}
         if n.op == "call_function" and n.target in merge and len(args) == 2 and not n.kwargs and \
-                all(isinstance(a, torch.fx.Node) for a in args):
+                all(self.ops.tensor(a) for a in args):
             return [f"{target} = {self.var(args[0])} {merge[n.target]} {self.var(args[1])}"]
         key = n.target if n.op in ("call_function", "call_method") else None
         if key in self.functions and len(args) == 1:
             return [f"{target} = {self.functions[key]}({self.var(args[0])})"]
-        if key in (torch.flatten, "flatten"):
+        if key in (torch.flatten, "flatten") and (args[2] if len(args) > 2 else n.kwargs.get("end_dim", -1)) == -1 \
+                and (args[1] if len(args) > 1 else n.kwargs.get("start_dim", 0)) != 0:
             start = args[1] if len(args) > 1 else n.kwargs.get("start_dim", 0)
             return [f"{target} = flatten(start_dim={start})({self.var(args[0])})"]
-        if key == "mean" and len(args) == 2 and tuple(args[1]) in ((2, 3), (-2, -1)) and not n.kwargs.get("keepdim"):
-            return [f"{target} = global_avgpool2d()({self.var(args[0])})"]
-        what = getattr(n.target, "__name__", n.target)
-        where = ", ".join(self._owner(n, d) for d in range(len(n.meta.get("nn_module_stack", {})))) or "forward"
-        raise ImportProblem(f"the operation {what} ({n.op}) in {where} has no catalog layer",
+        lines = self.ops.write(n)
+        if lines is not None:
+            return lines
+        raise ImportProblem(f"{self.ops.doing(n)} has no catalog layer{self.ops.at(n)}",
                             hint="declare a layer for it (docs/blocks.md), or use a module the catalog has")
+
+
+# ------------------------------------------------------------------ forward()'s own operations
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Operations that change no shape and cost no MACs as FlopCounterMode counts them: the tensor goes on.
+_SAME = ("contiguous", "float", "half", "bfloat16", "double", "to", "type", "type_as", "clone", "detach",
+         "masked_fill", "masked_fill_", "dropout", "alpha_dropout", "feature_alpha_dropout", "dropout1d", "dropout2d",
+         "dropout3d", "sqrt", "rsqrt", "neg", "abs", "square", "clamp", "clip", "exp", "log", "pow", "requires_grad_")
+_REDUCTIONS = ("mean", "sum", "amax", "amin", "max", "min", "std", "var", "logsumexp", "prod", "norm")
+
+
+class _Plan:
+    """How one operation of forward() is written: `same` (its tensor goes on under a new name), a
+    catalog `call`, a `layer` the program declares (its shape rule from the sizes it reads), or
+    nothing (`size` for numbers and the states of an RNN), with the tensors it reads."""
+
+    def __init__(self, how, inputs=(), call=None, out=None, macs=0, kind=""):
+        self.how, self.inputs, self.call, self.out, self.macs, self.kind = how, list(inputs), call, out, macs, kind
+
+
+class _Ops:
+    """forward()'s tensor operations that are no module — views, transposes, reductions, slices, cat,
+    matmul, attention products, positions, parameters and buffers read directly — written as layers
+    the program declares: each a shape rule over the axes of the tensors it reads (the sizes a view is
+    given, `x.size(1)`, are those axes), with the MACs FlopCounterMode counts for it."""
+
+    def __init__(self, writer):
+        import sympy as sp
+        self.w, self.sp = writer, sp
+        self.values, self.plans = {}, {}
+        self.axes = {}                        # a sympy symbol -> (tensor node, axis)
+        self.batch = sp.Symbol("_batch")
+        self.layers, self.declared = [], {}   # declarations in order; a declaration's text -> its name
+        self.absorbed = set()                 # parameters read by a catalog layer written for them (F.layer_norm)
+
+    # ---------------------------------------------------------------- where and what
+
+    @staticmethod
+    def at(n) -> str:
+        """` at file.py:12: the line`: the user's line that made this node (fx's stack trace)."""
+        import os
+        import torch
+        trace = getattr(n, "stack_trace", None) or ""
+        skip = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(__file__)))
+        frames = re.findall(r'File "([^"]+)", line (\d+), in \w+\n\s+(.*)', trace)
+        frames = [f for f in frames if not f[0].startswith(skip)]
+        if not frames:
+            return ""
+        file, line, code = frames[-1]
+        return f" at {os.path.basename(file)}:{line}: {code.strip()}"
+
+    def doing(self, n) -> str:
+        import operator as op
+        where = ", ".join(self.w._owner(n, d) for d in range(len(n.meta.get("nn_module_stack", {})))) or "forward"
+        if n.op == "call_function" and n.target is getattr:
+            return f"reading .{n.args[1]} of a tensor in {where}"
+        what = getattr(n.target, "__name__", n.target)
+        if n.target is op.getitem:
+            what = "indexing"
+        return f"the operation {what} ({n.op}) in {where}"
+
+    # ---------------------------------------------------------------- tensors and numbers
+
+    def shape(self, n):
+        """A tensor node's shape (batch first) as the module ran at the defaults, or None."""
+        from torch.fx.passes.shape_prop import TensorMetadata
+        meta = n.meta.get("tensor_meta") if hasattr(n, "meta") else None
+        return tuple(meta.shape) if isinstance(meta, TensorMetadata) else None
+
+    def tensor(self, a) -> bool:
+        return hasattr(a, "op") and self.shape(a) is not None
+
+    def axes_of(self, n) -> list:
+        """A tensor's axes as symbols: the batch, then one per axis of an example."""
+        out = [self.batch]
+        for i in range(1, len(self.shape(n))):
+            s = self.sp.Symbol(f"_ax{id(n)}_{i}")
+            self.axes[s] = (n, i)
+            out.append(s)
+        return out
+
+    def value(self, a):
+        """A number of forward() (an int, a Size, `x.size(1)`, their arithmetic) as a formula over the model's
+        symbols and tensors' axes; a tuple or list as a list; None for anything else."""
+        from ..sized import Size
+        sp = self.sp
+        if isinstance(a, bool) or a is None:
+            return None
+        if isinstance(a, Size):
+            self.w.sizes.used |= {s.name for s in a.formula.free_symbols}
+            return a.formula
+        if isinstance(a, int):
+            from ..dims import symbol
+            name = self.w.sizes._legacy(a)
+            return sp.Integer(a) if name == str(a) else symbol(name)
+        if isinstance(a, (tuple, list)):
+            values = [self.value(x) for x in a]
+            return None if any(v is None for v in values) else values
+        if not hasattr(a, "op"):
+            return None
+        if a not in self.values:
+            self.values[a] = self._value(a)
+        return self.values[a]
+
+    def _value(self, n):
+        import operator as op
+        sp = self.sp
+        args = list(n.args)
+        if n.op == "call_function" and n.target is getattr and args[1] == "shape" and self.tensor(args[0]):
+            return self.axes_of(args[0])
+        if n.op == "call_method" and n.target == "size" and self.tensor(args[0]):
+            axes = self.axes_of(args[0])
+            dim = args[1] if len(args) > 1 else n.kwargs.get("dim")
+            return axes if dim is None else axes[dim]
+        if n.op == "call_method" and n.target in ("dim", "ndimension") and self.tensor(args[0]):
+            return sp.Integer(len(self.shape(args[0])))
+        if n.op == "call_function" and n.target is op.getitem:
+            base = self.value(args[0])
+            if isinstance(base, list) and isinstance(args[1], (int, slice)):
+                return base[args[1]]
+            return None
+        arithmetic = {op.add: lambda a, b: a + b, op.sub: lambda a, b: a - b, op.mul: lambda a, b: a * b,
+                      op.floordiv: lambda a, b: sp.floor(a / b), op.truediv: lambda a, b: a / b,
+                      op.mod: lambda a, b: sp.Mod(a, b)}
+        if n.op == "call_function" and n.target in arithmetic and len(args) == 2:
+            a, b = self.value(args[0]), self.value(args[1])
+            if isinstance(a, sp.Expr) and isinstance(b, sp.Expr):
+                return arithmetic[n.target](a, b)
+        if n.op == "call_function" and n.target is op.neg:
+            a = self.value(args[0])
+            return -a if isinstance(a, sp.Expr) else None
+        return None
+
+    # ---------------------------------------------------------------- plans
+
+    def plan(self, n):
+        if n not in self.plans:
+            self.plans[n] = self._plan(n)
+        return self.plans[n]
+
+    def _plan(self, n):
+        import operator as op
+        import torch
+        import torch.nn.functional as F
+        sp = self.sp
+        if n.op not in ("call_function", "call_method"):
+            return None
+        if self.value(n) is not None:
+            return _Plan("size")
+        if self._state(n):      # (h, c) of an RNN: read by another RNN as its start, never written
+            return _Plan("size", [self._rnn(n)])
+        key, args, kw = n.target, list(n.args), dict(n.kwargs)
+        name = key if isinstance(key, str) else getattr(key, "__name__", "")
+        if not self.tensor(n):
+            # a tuple of tensors (chunk, split) is read by its items; an RNN's (h, c) by nobody
+            if name in ("chunk", "split", "unbind", "tensor_split"):
+                return _Plan("size")
+            return None
+        first = args[0] if args else None
+        # merges of two tensors are the writer's (+ - *); one tensor and a number: the tensor goes on
+        binary = (op.add, op.sub, op.mul, op.truediv, op.floordiv, op.pow, torch.add, torch.sub, torch.mul,
+                  torch.div, torch.pow, "add", "sub", "mul", "div", "pow", "masked_fill", torch.masked_fill,
+                  torch.where)
+        tensors = [a for a in torch.fx.node.map_aggregate(args, lambda a: a) if self.tensor(a)] \
+            if False else [a for a in args if self.tensor(a)]
+        if key in binary and key is not torch.where:
+            if len(tensors) == 1 and self.shape(tensors[0]) == self.shape(n):
+                return _Plan("same", [tensors[0]])
+            if key in ("masked_fill", torch.masked_fill) and self.shape(first) == self.shape(n):
+                return _Plan("same", [first])
+            if len(tensors) == 2 and key in (op.truediv, torch.div, "div", op.pow, torch.pow, "pow"):
+                return self._broadcast(n, tensors, name or "divide")
+            return None
+        if key is torch.where and len(args) == 3:
+            data = [a for a in args[1:] if self.tensor(a) and self.shape(a) == self.shape(n)]
+            return _Plan("same", data[:1]) if data else None
+        if name in _SAME and first is not None and self.tensor(first) and self.shape(first) == self.shape(n):
+            return _Plan("same", [first])
+        if key is op.getitem and self.tensor(first):
+            return self._index(n, first, args[1])
+        if key is op.getitem:       # an item of chunk or split
+            return self._piece(n, first, args[1])
+        if name in ("view", "reshape") and self.tensor(first):
+            sizes = args[1:] if len(args) > 2 or not isinstance(args[1] if len(args) > 1 else None, (tuple, list)) \
+                else args[1]
+            if "shape" in kw:
+                sizes = kw["shape"]
+            return self._reshape(n, first, sizes)
+        if name in ("flatten",):
+            start = args[1] if len(args) > 1 else kw.get("start_dim", 0)
+            end = args[2] if len(args) > 2 else kw.get("end_dim", -1)
+            return self._flatten(n, first, start, end)
+        if name in ("permute", "transpose", "swapaxes", "movedim", "unsqueeze", "squeeze", "t", "expand",
+                    "expand_as", "repeat"):
+            return self._rearrange(n, name, first, args[1:], kw)
+        if key in (torch.cat, torch.concat, torch.concatenate, torch.stack):
+            return self._join(n, name, list(args[0]), args[1] if len(args) > 1 else kw.get("dim", 0))
+        if key in (op.matmul, torch.matmul, torch.bmm, "matmul", "bmm", "__matmul__"):
+            return self._matmul(n, first, args[1])
+        if name == "mean" and self.tensor(first) and len(self.shape(first)) == 4:
+            dim = args[1] if len(args) > 1 else kw.get("dim")
+            keep = args[2] if len(args) > 2 else kw.get("keepdim", False)
+            if isinstance(dim, (tuple, list)) and {d % 4 for d in dim} == {2, 3} and not keep:
+                return _Plan("call", [first], call="global_avgpool2d()")
+        if name in _REDUCTIONS and self.tensor(first):
+            dim = args[1] if len(args) > 1 else kw.get("dim")
+            keep = args[2] if len(args) > 2 else kw.get("keepdim", False)
+            plan = self._reduce(n, name, first, dim, keep)
+            return plan
+        if key in (F.softmax, torch.softmax, "softmax", F.log_softmax, torch.log_softmax, "log_softmax"):
+            dim = args[1] if len(args) > 1 else kw.get("dim")
+            which = "log_softmax" if "log" in name else "softmax"
+            return _Plan("call", [first], call=f"{which}(axis={dim})") if isinstance(dim, int) else None
+        if key is F.layer_norm:
+            return self._layer_norm(first, args, kw)
+        if key is F.scaled_dot_product_attention:
+            return self._attention(n, args[:3] if len(args) >= 3 else [args[0], kw.get("key"), kw.get("value")])
+        if key is torch.arange:
+            return self._arange(n, args, kw)
+        if key in (F.interpolate, F.pad, F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_max_pool1d,
+                   F.adaptive_max_pool2d, F.avg_pool2d, F.max_pool2d, F.layer_norm, F.group_norm):
+            return self._spatial(n, name, first)
+        return None
+
+    def _rnn(self, n):
+        while n.op != "call_module":
+            n = n.args[0]
+        return n
+
+    def _layer_norm(self, x, args, kw):
+        """F.layer_norm(x, (d,), self.weight, self.bias): nn.LayerNorm written by hand, its weights the module's."""
+        shape = self.value(args[1] if len(args) > 1 else kw.get("normalized_shape"))
+        weight = args[2] if len(args) > 2 else kw.get("weight")
+        bias = args[3] if len(args) > 3 else kw.get("bias")
+        tensors = [t for t in (weight, bias) if t is not None]
+        if not isinstance(shape, list) or len(shape) != 1 or not self.tensor(x) or \
+                any(getattr(t, "op", None) != "get_attr" for t in tensors):
+            return None
+        self.absorbed |= set(tensors)
+        flags = _flags(elementwise_affine=weight is not None, use_bias=bias is not None or weight is None)[2:]
+        return _Plan("call", [x], call=f"layernorm({flags})")
+
+    def _state(self, n) -> bool:
+        """An RNN's state (h, c), an item of it, or the tuple it came in."""
+        import operator as op
+        if not hasattr(n, "op"):
+            return False
+        if n.op == "call_function" and n.target is op.getitem:
+            base = n.args[0]
+            if base.op == "call_module" and type(self.w.root.get_submodule(base.target)).__name__ in _TUPLES:
+                return n.args[1] != 0
+            return self._state(base)
+        return False
+
+    def _same_rule(self, n, inputs, kind, macs=0):
+        """A layer whose output is the node's shape, each axis the input axis of its size where one is."""
+        out = self._out_like(n, inputs)
+        return None if out is None else _Plan("layer", inputs, out=out, macs=macs, kind=kind)
+
+    def _out_like(self, n, inputs):
+        """The node's axes (at the defaults), each as the first input axis of that size found from the end."""
+        shape = self.shape(n)
+        out = []
+        for i in range(1, len(shape)):
+            found = None
+            for x in inputs:
+                s = self.shape(x)
+                j = len(s) - (len(shape) - i)
+                if 1 <= j < len(s) and s[j] == shape[i]:
+                    found = self.axes_of(x)[j]
+                    break
+            if found is None:
+                if shape[i] != 1:
+                    return None
+                found = self.sp.Integer(1)
+            out.append(found)
+        return out
+
+    def _broadcast(self, n, tensors, kind):
+        return self._same_rule(n, tensors, kind)
+
+    def _index(self, n, x, index):
+        """x[:, 0], x[..., :T], x[:, None]: kept, dropped, cut and new axes; the batch must stay whole."""
+        sp = self.sp
+        index = list(index) if isinstance(index, tuple) else [index]
+        axes = self.axes_of(x)
+        if Ellipsis in index:
+            k = index.index(Ellipsis)
+            fill = len(axes) - (len([i for i in index if i is not None]) - 1)
+            index = index[:k] + [slice(None)] * fill + index[k + 1:]
+        index += [slice(None)] * (len(axes) - len([i for i in index if i is not None]))
+        out, j = [], 0
+        for item in index:
+            if item is None:
+                out.append(sp.Integer(1))
+                continue
+            axis = axes[j]
+            j += 1
+            if isinstance(item, slice):
+                if item == slice(None):
+                    out.append(axis)
+                    continue
+                start, stop, step = (self.value(v) if v is not None else None for v in (item.start, item.stop, item.step))
+                if (item.start is not None and start is None) or (item.stop is not None and stop is None) or \
+                        (item.step is not None and step is None) or axis is self.batch:
+                    return None
+                start = start if start is not None else sp.Integer(0)
+                if stop is None:
+                    length = axis - start if start >= 0 else -start
+                elif stop.is_number and stop < 0:
+                    length = axis + stop - start
+                else:
+                    length = sp.Min(stop, axis) - start if stop.free_symbols - {axis} or stop.is_number else stop - start
+                out.append(length if step is None else sp.ceiling(length / step))
+            elif isinstance(item, int) and axis is not self.batch:
+                continue
+            else:
+                return None
+        if not out or out[0] is not self.batch:
+            return None
+        return self._checked(n, [x], out[1:], "index")
+
+    def _piece(self, n, whole, i):
+        """One piece of x.chunk(k, dim) or x.split(size, dim)."""
+        if not hasattr(whole, "op") or not isinstance(i, int):
+            return None
+        name = whole.target if isinstance(whole.target, str) else getattr(whole.target, "__name__", "")
+        args, kw = list(whole.args), dict(whole.kwargs)
+        x = args[0]
+        if name not in ("chunk", "split") or not self.tensor(x):
+            return None
+        dim = args[2] if len(args) > 2 else kw.get("dim", 0)
+        axes = self.axes_of(x)
+        dim = dim % len(axes)
+        if dim == 0:
+            return None
+        pieces = self.value(args[1] if len(args) > 1 else kw.get("chunks", kw.get("split_size_or_sections")))
+        if not isinstance(pieces, self.sp.Expr):
+            return None
+        size = axes[dim] / pieces if name == "chunk" else pieces
+        out = axes[1:dim] + [size] + axes[dim + 1:]
+        return self._checked(n, [x], out, "piece")
+
+    def _reshape(self, n, x, sizes):
+        sp = self.sp
+        sizes = self.value(list(sizes) if isinstance(sizes, (tuple, list)) else [sizes])
+        if sizes is None or not sizes or sizes[0] is not self.batch:
+            return None
+        axes = self.axes_of(x)
+        whole = sp.Mul(*axes[1:])
+        known = sp.Mul(*[s for s in sizes[1:] if s != -1])
+        out = [sp.cancel(whole / known) if s == -1 else s for s in sizes[1:]]
+        return self._checked(n, [x], out, "view")
+
+    def _flatten(self, n, x, start, end):
+        axes = self.axes_of(x)
+        start, end = start % len(axes), end % len(axes)
+        if start == 0:
+            return None
+        out = axes[1:start] + [self.sp.Mul(*axes[start:end + 1])] + axes[end + 1:]
+        return self._checked(n, [x], out, "flatten")
+
+    def _rearrange(self, n, name, x, args, kw):
+        sp = self.sp
+        axes = self.axes_of(x)
+        rank = len(axes)
+        if name in ("permute",):
+            dims = list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else list(args or kw.get("dims"))
+            dims = [d % rank for d in dims]
+            if dims[0] != 0:
+                return None
+            out = [axes[d] for d in dims]
+        elif name in ("transpose", "swapaxes", "movedim"):
+            a, b = [d % rank for d in (list(args) + [kw.get("dim0"), kw.get("dim1")])[:2]]
+            if 0 in (a, b):
+                return None
+            out = list(axes)
+            if name == "movedim":
+                out.insert(b, out.pop(a))
+            else:
+                out[a], out[b] = out[b], out[a]
+        elif name == "t":
+            out = [axes[0]] + axes[1:][::-1]
+        elif name == "unsqueeze":
+            d = (args[0] if args else kw["dim"]) % (rank + 1)
+            if d == 0:
+                return None
+            out = axes[:d] + [sp.Integer(1)] + axes[d:]
+        elif name == "squeeze":
+            shape = self.shape(x)
+            d = args[0] if args else kw.get("dim")
+            drop = [i for i in range(1, rank) if shape[i] == 1] if d is None else [d % rank]
+            if 0 in drop:
+                return None
+            out = [a for i, a in enumerate(axes) if i not in drop]
+        elif name == "expand_as":
+            return self._same_rule(n, [x, args[0]], "expand")
+        else:   # expand, repeat
+            sizes = self.value(list(args[0]) if len(args) == 1 and isinstance(args[0], (tuple, list)) else list(args))
+            if sizes is None or len(sizes) != rank:
+                return None
+            if name == "repeat":
+                if sizes[0] != 1:
+                    return None
+                out = [axes[0]] + [a * s for a, s in zip(axes[1:], sizes[1:])]
+            else:
+                if sizes[0] not in (self.batch, -1) and not (sizes[0] == 1 and self.shape(x)[0] == 1):
+                    return None
+                out = [self.batch] + [a if s == -1 else s for a, s in zip(axes[1:], sizes[1:])]
+                if sizes[0] == 1 and self.shape(n)[0] != 1:
+                    return None
+        if out[0] is not self.batch:
+            return None
+        return self._checked(n, [x], out[1:], name)
+
+    def _join(self, n, name, xs, dim):
+        if not xs or not all(self.tensor(x) for x in xs):
+            return None
+        rank = len(self.shape(xs[0]))
+        axes = [self.axes_of(x) for x in xs]
+        if name == "stack":
+            d = dim % (rank + 1)
+            if d == 0:
+                return None
+            out = axes[0][1:d] + [self.sp.Integer(len(xs))] + axes[0][d:]
+        else:
+            d = dim % rank
+            if d == 0:
+                return None
+            out = axes[0][1:d] + [self.sp.Add(*[a[d] for a in axes])] + axes[0][d + 1:]
+        return self._checked(n, list(dict.fromkeys(xs)), out, "stack" if name == "stack" else "cat")
+
+    def _matmul(self, n, a, b):
+        """(..., t, k) @ (..., k, s): t*k*s MACs per matrix, as FlopCounterMode counts (FLOPs / 2)."""
+        if not (self.tensor(a) and self.tensor(b)) or len(self.shape(a)) < 3 or len(self.shape(b)) < 2:
+            return None
+        ax, bx = self.axes_of(a), self.axes_of(b)
+        if len(self.shape(b)) != len(self.shape(a)):
+            return None
+        out = ax[1:-1] + [bx[-1]]
+        return self._checked(n, list(dict.fromkeys([a, b])), out, "matmul", macs=self.sp.Mul(*out) * ax[-1])
+
+    def _reduce(self, n, name, x, dim, keep):
+        axes = self.axes_of(x)
+        if dim is None:
+            return None
+        dims = {d % len(axes) for d in (dim if isinstance(dim, (tuple, list)) else [dim])}
+        if 0 in dims:
+            return None
+        out = [self.sp.Integer(1) if i in dims else a for i, a in enumerate(axes) if keep or i not in dims]
+        if len(out) < 2:
+            return None
+        return self._checked(n, [x], out[1:], name)
+
+    def _attention(self, n, qkv):
+        """F.scaled_dot_product_attention(q, k, v): (..., t, d) against (..., s, d) and (..., s, e); its
+        masks cost nothing. MACs t*s*(d + e) per head, as FlopCounterMode counts."""
+        q, k, v = qkv
+        if not all(self.tensor(x) for x in (q, k, v)):
+            return None
+        qa, ka, va = self.axes_of(q), self.axes_of(k), self.axes_of(v)
+        out = qa[1:-1] + [va[-1]]
+        macs = self.sp.Mul(*qa[1:-1]) * ka[-2] * (qa[-1] + va[-1])
+        return self._checked(n, list(dict.fromkeys([q, k, v])), out, "attention", macs=macs)
+
+    def _arange(self, n, args, kw):
+        """torch.arange(T): T positions, read as a tensor of T ids (the batch broadcasts)."""
+        values = [self.value(a) for a in args]
+        if not args or any(v is None for v in values) or len(values) > 2:
+            return None
+        length = values[-1] - (values[0] if len(values) == 2 else 0)
+        reads = self._reads([length])
+        if not reads:
+            reads = [self.w.carrier_node] if self.w.carrier_node is not None else []
+        if not reads:
+            return None
+        return _Plan("layer", reads, out=[length], kind="positions")
+
+    def _spatial(self, n, name, x):
+        """F.interpolate, F.pad, F.layer_norm, adaptive and plain pools: sized as they ran at the defaults,
+        each axis the input's where it kept its size."""
+        if not self.tensor(x):
+            return None
+        if name in ("layer_norm", "group_norm") and any(self.tensor(a) for a in list(n.args)[2:]):
+            return None     # with weights of its own: write an nn.LayerNorm
+        return self._same_rule(n, [x], name.replace("adaptive_", ""))
+
+    def _reads(self, exprs) -> list:
+        """The tensors whose axes these formulas read, in order."""
+        found = []
+        for e in exprs:
+            for s in sorted(getattr(e, "free_symbols", ()), key=str):
+                if s in self.axes and self.axes[s][0] not in found:
+                    found.append(self.axes[s][0])
+        return found
+
+    def _checked(self, n, inputs, out, kind, macs=0):
+        """A layer's plan, if its shape at the defaults is the one the module ran with."""
+        sp = self.sp
+        shape = self.shape(n)
+        if len(out) != len(shape) - 1:
+            return None
+        inputs = list(inputs) + [x for x in self._reads(list(out) + [macs]) if x not in inputs]
+        values = {s: self.shape(node)[i] for s, (node, i) in self.axes.items()}
+        values.update({self.sp.Symbol(k): v for k, v in self.w.sizes.symbols.items()})
+        from ..dims import symbol
+        values.update({symbol(k): v for k, v in self.w.sizes.symbols.items()})
+        for e, v in zip(out, shape[1:]):
+            e = sp.sympify(e)
+            if e.has(self.batch) or e.subs(values) != v:
+                return None
+        return _Plan("layer", inputs, out=list(out), macs=macs, kind=kind)
+
+    # ---------------------------------------------------------------- writing
+
+    def write(self, n):
+        """The lines of one operation, or None where it has no layer."""
+        if n.op == "get_attr":
+            return self.tensor_of(n)
+        plan = self.plan(n)
+        if plan is None:
+            return None
+        w = self.w
+        if plan.how == "size":
+            return []
+        if plan.how == "same":
+            w.names[n] = w.var(plan.inputs[0])
+            return []
+        if plan.how == "call":
+            return [f"{w.var(n)} = {plan.call}({', '.join(w.var(x) for x in plan.inputs)})"]
+        call = self.declare(plan.kind, plan.inputs, plan.out, macs=plan.macs)
+        return [f"{w.var(n)} = {call}({', '.join(w.var(x) for x in plan.inputs)})"]
+
+    def tensor_of(self, n):
+        """A parameter or buffer read in forward(): a tensor of its shape, its numbers counted (a leading 1
+        of a (1, ...) parameter is its batch axis)."""
+        w = self.w
+        shape = self.shape(n)
+        if shape is None or w.carrier is None:
+            return None
+        try:
+            tensor, kind = w.root.get_parameter(n.target), "params"
+        except AttributeError:
+            tensor, kind = w.root.get_buffer(n.target), "buffers"
+
+        def measure(i):
+            def read(m):
+                try:
+                    return m.get_parameter(n.target).shape[i]
+                except AttributeError:
+                    return m.get_buffer(n.target).shape[i]
+            return read
+        dims = [w.sizes.found_formula(v, measure(i), f"axis {i} of {n.target}") for i, v in enumerate(shape)]
+        out = dims[1:] if len(dims) >= 2 and shape[0] == 1 else dims
+        count = self.sp.Mul(*dims)
+        frozen = kind == "params" and not tensor.requires_grad
+        call = self.declare("parameter" if kind == "params" else "buffer", [None], out,
+                            **{"non_trainable" if frozen else kind: count})
+        w.covered.add(id(tensor))
+        return [f"{w.var(n)} = {call}({w.carrier})"]
+
+    def declare(self, kind, inputs, out, macs=0, params=0, buffers=0, non_trainable=0) -> str:
+        """A layer of this shape rule, declared once per distinct text: its call (`view_2(h)`)."""
+        from ..dims import symbol
+        from ..sized import language
+        sp = self.sp
+        rename, patterns = {}, []
+        for k, x in enumerate(inputs):
+            if x is None:                       # any tensor: the scope's first, which it only follows
+                patterns.append(f"{_LETTERS[k]}: (*)")
+                continue
+            names = []
+            for i, s in enumerate(self.axes_of(x)[1:], start=1):
+                rename[s] = symbol(f"{_LETTERS[k]}{i}")
+                names.append(f"{_LETTERS[k]}{i}")
+            patterns.append(f"{_LETTERS[k]}: ({', '.join(names)}{',' if len(names) == 1 else ''})")
+
+        def text(e):
+            e = sp.sympify(e).xreplace(rename)
+            left = [s for s in e.free_symbols if s.name.startswith("_ax")]
+            if left:
+                raise ImportProblem("an operation reads the size of a tensor it is not given")
+            return language(e)
+        shape = [text(e) for e in out]
+        body = [f"    {what} = {text(e)}" for what, e in (("params", params), ("non_trainable", non_trainable),
+                                                          ("buffers", buffers), ("macs", macs)) if e != 0]
+        used = set()
+        for e in list(out) + [params, buffers, macs, non_trainable]:
+            used |= {s.name for s in sp.sympify(e).xreplace(rename).free_symbols}
+        args = [s for s in self.w.sizes.symbols if s in used]
+        head = f"({', '.join(args)})({', '.join(patterns)}) -> ({', '.join(shape)}{',' if len(shape) == 1 else ''}):\n"
+        declaration = head + "\n".join(body or ["    params = 0"]) + "\n"
+        if declaration not in self.declared:
+            taken = set(self.declared.values())
+            kind = f"{kind}_op"       # fx names tensors after operations (view, transpose): never after a layer
+            name, i = kind, 2
+            while name in taken or lookup(name) is not None or name in self.w.sizes.symbols:
+                name, i = f"{kind}_{i}", i + 1
+            self.declared[declaration] = name
+            self.layers.append(f"layer {name}{declaration}")
+        return f"{self.declared[declaration]}({', '.join(args)})"

@@ -89,8 +89,19 @@ class Sizes:
         plus k * (p - its value) for each parameter p whose rebuild (see `_grown`) moves
         `measure(module)` by k per unit — linear in each, as a count of blocks (n - 1) or a table's
         positions is; a second rebuild of each checks it (n // 2 is refused, not guessed)."""
+        formula = self.found_formula(value, measure, what)
         if isinstance(value, Size):
             return self(value)
+        if formula.is_number:
+            return self._legacy(value)
+        return self.exact(Size(value, formula))
+
+    def found_formula(self, value: int, measure, what: str) -> sp.Expr:
+        """`found`'s formula (sympy), its symbols marked used; a plain int no parameter moves is itself,
+        or the --symbol of its value."""
+        if isinstance(value, Size):
+            self.used |= {s.name for s in value.formula.free_symbols}
+            return value.formula
         formula = sp.Integer(value)
         for name, default in self.parameters.items():
             try:
@@ -110,8 +121,10 @@ class Sizes:
                                     "can tell", hint=f"make it a whole multiple of {name} plus a number, or write "
                                     "the repeat in the language (docs/blocks.md)")
         if formula.is_number:
-            return self._legacy(value)
-        return self.exact(Size(value, formula))
+            legacy = self._legacy(value)
+            return sp.Integer(value) if legacy == str(value) else symbol(legacy)
+        self.used |= {s.name for s in formula.free_symbols}
+        return formula
 
     def _grown(self, name: str, second: bool = False):
         """The module rebuilt with parameter `name` one larger, else twice as large (a width divided by

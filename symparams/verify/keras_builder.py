@@ -14,6 +14,7 @@ from dataclasses import replace
 from .geometry import per_axis
 from ..catalog.preprocessing import AUGMENTATION_NAMES
 from ..catalog import activations
+from ..values import LayerInstance
 from .make import Call, Make, Missing, NoCounterpart, Partial, declared_in_language, declared_module, plain
 
 # One layer of the entry's own arguments: the class, the arguments it takes in order, and its
@@ -406,9 +407,28 @@ def _upsample(step):
 _RNNS = {"simple_rnn": "layers.SimpleRNN", "lstm": "layers.LSTM", "gru": "layers.GRU"}
 
 
+_CELLS = {"simple_rnn_cell": "layers.SimpleRNNCell", "lstm_cell": "layers.LSTMCell", "gru_cell": "layers.GRUCell"}
+
+
+def _cell(cell) -> Make:
+    """A cell the rnn entry runs over time (Keras's RNN(cell)): a cell layer, or StackedRNNCells of them."""
+    if cell.spec.name == "stacked_rnn_cells":
+        return Make("layers.StackedRNNCells", [_cell(c) for c in cell.config["cells"]])
+    cfg = cell.config
+    options = {"activation": activation(cfg["activation"]), "use_bias": cfg["use_bias"]}
+    if cell.spec.name != "simple_rnn_cell":
+        options["recurrent_activation"] = activation(cfg["recurrent_activation"])
+    if cell.spec.name == "gru_cell" and cfg["reset_after"] is not None:
+        options["reset_after"] = cfg["reset_after"]
+    return Make(_CELLS[cell.spec.name], cfg["units"], **options)
+
+
 def _rnn_layers(kind, cfg, bidirectional, merge_mode="concat") -> list:
     """num_layers stacked RNN layers (each wrapped in Bidirectional if asked), the last returning what the
     row asks for (Keras's default: the last step)."""
+    if isinstance(cfg["units"], LayerInstance):     # rnn(lstm_cell(8)): Keras's RNN(cell)
+        rnn = Make("layers.RNN", _cell(cfg["units"]), return_sequences=bool(cfg["return_sequences"]))
+        return [Make("layers.Bidirectional", rnn, merge_mode=merge_mode) if bidirectional else rnn]
     if cfg.get("proj_size"):
         raise NoCounterpart("Keras's LSTM has no proj_size")
     options = {"activation": activation(cfg["activation"]), "use_bias": cfg["use_bias"]}
@@ -468,7 +488,7 @@ def _dot(step):
 def _normalization(step):
     cfg = step.config
     axis = tuple(cfg["axis"])
-    return [Make("layers.Normalization", axis=axis[0] if len(axis) == 1 else axis, mean=plain(cfg["mean"]),
+    return [Make("layers.Normalization", axis=axis[0] if len(axis) == 1 else axis or None, mean=plain(cfg["mean"]),
                  variance=plain(cfg["variance"]), invert=cfg["invert"])]
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from ..catalog import activations
 from ..catalog.preprocessing import AUGMENTATION_NAMES
+from ..values import LayerInstance
 from .geometry import causal_pads, per_axis, same_pads, transpose_same
 from .make import Call, Make, Missing, NoCounterpart, declared_in_language, declared_module
 
@@ -220,7 +221,8 @@ def _groupnorm(step):
     (x,) = step.input_shapes
     cfg = step.config
     _channel_axis(cfg["axis"], "GroupNorm")
-    return [Make("nn.GroupNorm", cfg["groups"], x[0], **_learned(cfg, "GroupNorm"))]
+    groups = x[0] if cfg["groups"] == -1 else cfg["groups"]      # Keras's -1: a group per channel
+    return [Make("nn.GroupNorm", groups, x[0], **_learned(cfg, "GroupNorm"))]
 
 
 # ---------------------------------------------------------------- convolution and pooling
@@ -409,6 +411,12 @@ _RNNS = {"simple_rnn": "nn.RNN", "lstm": "nn.LSTM", "gru": "nn.GRU"}
 
 
 def _rnn_module(kind, cfg, features, bidirectional):
+    if isinstance(cfg["units"], LayerInstance):      # rnn(lstm_cell(8)): torch's LSTM of one layer
+        cell = cfg["units"]
+        if cell.spec.name not in _CELLS or (cell.spec.name == "gru_cell" and cell.config["reset_after"] is False):
+            raise NoCounterpart(f"torch has no RNN module running a {cell.spec.name}")
+        kind = cell.spec.name.removesuffix("_cell")
+        cfg = {**cell.config, "num_layers": 1}
     options = {}
     if kind == "simple_rnn":
         if cfg["activation"] not in ("tanh", "relu"):

@@ -21,8 +21,26 @@ from .tables import DEFAULTS, HEADS
 
 # ------------------------------------------------------------------------------ reading the config
 
+def model_id_problem(path) -> ImportProblem | None:
+    """The error for a Hugging Face model id given where a path is expected (`Qwen/Qwen2-0.5B`: no such
+    file or folder, and spelled owner/name), saying how to get its config.json; else None.
+    symparams reads files only: it never downloads."""
+    text = str(path)
+    if Path(text).exists() or not re.fullmatch(r"[A-Za-z0-9][\w.-]*/[\w.-]*[A-Za-z0-9_]", text) \
+            or text.endswith((".json", ".sp", ".py", ".keras")):
+        return None
+    folder = text.split("/")[1].lower()
+    return ImportProblem(f"no such file or folder; {text} looks like a Hugging Face model id, and symparams "
+                         "reads files only (it downloads nothing)",
+                         hint=f"download its config: huggingface-cli download {text} config.json --local-dir "
+                              f"{folder}, then pass that folder: {folder}").attach(None, text)
+
+
 def read_config(path) -> tuple[dict, str]:
     """The config of a config.json, or of a folder holding one, and the file's path."""
+    problem = model_id_problem(path)
+    if problem:
+        raise problem
     p = Path(path)
     if p.is_dir():
         p = p / "config.json"
@@ -84,9 +102,15 @@ def program(config: dict, source: str = "config.json") -> str:
 
 def _program(config: dict, source: str) -> str:
     family = config.get("model_type")
-    if family not in FAMILIES:
-        raise ImportProblem(f"the model_type {json.dumps(family)} is not supported",
-                            hint="supported: " + ", ".join(sorted(FAMILIES)))
+    if not isinstance(family, str) or not family:
+        raise ImportProblem(f"the config's model_type must be a name such as \"llama\", found {json.dumps(family)}",
+                            hint="every config.json transformers writes names its model_type")
+    archs = config.get("architectures")
+    untemplated = family not in FAMILIES or (isinstance(archs, list) and len(archs) == 1 and
+                                             isinstance(archs[0], str) and archs[0] not in HEADS[family])
+    if untemplated:        # no template writes it: transformers builds it (general.py)
+        from . import general
+        return general.program(config, source)
     head, arch = _head(config, family)
     f = Fields(config, DEFAULTS[family], family)
     p = Program(f)
@@ -95,7 +119,7 @@ def _program(config: dict, source: str) -> str:
     out = [f"# {arch}{tied}, model_type {family}, imported from {source}",
            "# by `symparams import`: counted as Hugging Face transformers builds it from this config.",
            "convention torch", ""]
-    for block in p.blocks:
+    for block in dict.fromkeys(p.blocks):     # a block several layer kinds share is written once
         out += [block]
     args = ", ".join(f"{name} = {value}" for name, value in f.symbols.items())
     out.append(f"model {_model_name(config, family, source)}({args}):")

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from .parts import Fields, ImportProblem, Program, block_text, decimal, dropout_call
+from .parts import Fields, ImportProblem, Program, block_text, decimal, dropout_call, num_labels, span_lines
 
 # ------------------------------------------------------------------------------ decoder pieces
 
@@ -37,11 +37,14 @@ def apply_dropout(drop: tuple | None, expr: str) -> str:
     return f"{dropout_call(*drop)}({expr})" if drop else expr
 
 
-def head_dim_of(p: Program, hidden: str, heads: str) -> str:
-    """head_dim: the config's when it is not hidden_size / heads, else that quotient."""
+def head_dim_of(p: Program, hidden: str, heads: str, reads_field: bool = False) -> str:
+    """Each head's width. Where the family's attention reads the config's head_dim (`reads_field`:
+    the Llama-likes' getattr(config, "head_dim", ...)) and the config states one, or the family's
+    config gives it a default of its own (Gemma's 256, Qwen3's 128), it is the symbol head_dim, even
+    when it equals hidden_size / heads: transformers keeps the stated value when hidden_size changes.
+    Else it is hidden_size / heads, as transformers derives it (GPT-2, BERT, Falcon, ...)."""
     f = p.fields
-    given = f.get("head_dim")
-    if given is not None and f.number("head_dim") * f.symbols[heads] != f.symbols[hidden]:
+    if reads_field and f.get("head_dim") is not None:
         return f.sym("head_dim")
     if f.symbols[hidden] % f.symbols[heads]:
         raise ImportProblem(f"{f.family}: {hidden}={f.symbols[hidden]} is not a multiple of "
@@ -73,7 +76,7 @@ def attention_call(p: Program, att: Attention, hidden: str, name: str, x: str = 
     """The attention applied to h, and the block arguments it needs: a catalog layer where one
     counts as the family's module does, else a block (named `block`) of projections around
     attention_product (sliding_attention_product over a window)."""
-    if att.kv_heads not in (None, "1"):
+    if att.kv_heads not in (None, "1", att.heads):
         p.where(f"{att.heads} % {att.kv_heads} == 0")
     window, window_arg = (["sliding_window"], [att.window]) if att.cache == "window" else ([], [])
     if att.qk_norm is None and att.bias in ("none", "all"):
@@ -183,6 +186,9 @@ class Decoder:
     rotary_dim: str | None = None          # an expression: rotary buffers' size, or None (no rotary)
     rotary_per_kind: bool = False          # rotary buffers for each kind of attention the layers have (Gemma 3)
     sincos_positions: str | None = None    # GPT-J's table of positions x rotary_dim (a buffer)
+    max_positions: str | None = None       # the symbol of the table the input's length is bounded by
+    dense_layers: list | None = None       # which layers have dense_mlp instead of mlp (Qwen-MoE's mlp_only_layers)
+    dense_mlp: Mlp | None = None
     scaled_embedding: bool = False         # gemma
     final_norm: str | None = "norm"
     block: str = "decoder_layer"
@@ -349,18 +355,24 @@ def stack_lines(p: Program, layers: str, types: list, calls: dict, period: int |
 
 def layer_stack(p: Program, d: Decoder) -> list:
     """The decoder's layers as lines of the model's body: one block where every layer is alike,
-    else a block for each kind of attention (full, sliding) and the layers in their order."""
-    types, window, period, first = layer_types(p.fields, d.layers)
-    if d.rotary_per_kind and len(set(types)) > 1:
+    else a block for each kind of layer — its attention (full, sliding) and its MLP (Qwen-MoE's
+    dense layers among the sparse ones) — and the layers in their order."""
+    attention, window, period, first = layer_types(p.fields, d.layers)
+    if d.rotary_per_kind and len(set(attention)) > 1:
         head_dim = d.attention.head_dim
-        d.rotary_dim = f"{len(set(types))} * {head_dim if ' ' not in head_dim else f'({head_dim})'}"
-    mixed = len(set(types)) > 1
+        d.rotary_dim = f"{len(set(attention))} * {head_dim if ' ' not in head_dim else f'({head_dim})'}"
+    dense = d.dense_layers or [False] * len(attention)
+    if any(dense):      # the family's rule for sliding layers no longer makes two runs
+        first = None
+    types = list(zip(attention, dense))
     calls = {}
-    for kind in (_FULL, _SLIDING):
-        if kind in types:
-            att = replace(d.attention, cache="window", window=window) if kind == _SLIDING else d.attention
-            prefix = "sliding_" if mixed and kind == _SLIDING else ""
-            calls[kind] = layer_block(p, d, att, prefix + d.block, prefix + "self_attention")[0]
+    for kind in dict.fromkeys(sorted(set(types))):
+        slides, is_dense = kind
+        att = replace(d.attention, cache="window", window=window) if slides == _SLIDING else d.attention
+        prefix = "sliding_" if len(set(attention)) > 1 and slides == _SLIDING else ""
+        layer = replace(d, mlp=d.dense_mlp) if is_dense else d
+        name = prefix + ("dense_" if is_dense and not all(dense) else "") + d.block
+        calls[kind] = layer_block(p, layer, att, name, prefix + "self_attention")[0]
     return stack_lines(p, d.layers, types, calls, period, first)
 
 
@@ -394,16 +406,54 @@ def decoder_body(p: Program, d: Decoder, head: str) -> list:
         tied = f", tied={d.embed}" if f.flag("tie_word_embeddings") else ""
         bias = "true" if d.head_bias else "false"
         lines.append(f"logits = dense({d.vocab}, use_bias={bias}{tied}, name={d.head})(x)")
-    table = d.positions[0] if d.positions else None
+    else:
+        lines += task_head(p, head)
+    table = d.max_positions or (d.positions[0] if d.positions else None)
     f.sym("sequence_length", f.symbols[table] if table in f.symbols else sequence_default(f))
     return lines
 
 
+# the families whose token classifier transformers names `classifier` (the others' is `score`)
+_CLASSIFIER_NAMED = ("gpt2", "gpt_neox", "bloom", "falcon")
+
+
+def task_head(p: Program, head: str) -> list:
+    """A decoder's task head on the final hidden states x, as transformers' …ForSequenceClassification
+    (a score per label at every position, without a bias; the last token's are the logits: transformers
+    picks the last one that is not padding), …ForTokenClassification (a dropout, then a classifier
+    with a bias at every position) and …ForQuestionAnswering (two logits per position, the span's
+    start and end). Nothing for the bare model."""
+    f = p.fields
+    if head == "sequence":
+        return [f"logits = dense({num_labels(f)}, use_bias=false, name=score)(x)",
+                f"logits = {p.declare('last_token')}()(logits)"]
+    if head == "token":
+        # classifier_dropout, else the config's hidden_dropout, else 0.1
+        given = next((name for name in ("classifier_dropout", "hidden_dropout") if f.get(name) is not None), None)
+        rate = f.rate(given) if given else 0.1
+        name = "classifier" if f.family in _CLASSIFIER_NAMED else "score"
+        drop = [f"x = {dropout_call(rate, 'dropout')}(x)"] if rate else []
+        return [*drop, f"logits = dense({num_labels(f)}, name={name})(x)"]
+    if head == "qa":
+        return ["logits = dense(2, name=qa_outputs)(x)", *span_lines(p)]
+    return []
+
+
+# The families whose rotary embedding reads partial_rotary_factor with the default rope type; the
+# other families' default one rotates all of head_dim whatever the factor says. Every other rope type
+# (linear, dynamic, yarn, longrope, llama3) goes through transformers' modeling_rope_utils, which reads it.
+_PARTIAL_ROTARY = ("phi3", "gpt_neox", "phi")
+
+
 def rotary_dim_of(f: Fields, head_dim: str, factor_fields=("partial_rotary_factor",)) -> str:
-    """The size of the rotary buffers: head_dim times the config's partial rotary factor, rounded
-    down as transformers' int() does."""
-    rope = f.get("rope_parameters") or {}
-    factor = rope.get("partial_rotary_factor") if isinstance(rope, dict) else None
+    """The size of the rotary buffers: head_dim, times the config's partial rotary factor where the
+    family's rotary embedding reads it, rounded down as transformers' int() does."""
+    rope = f.get("rope_parameters") or f.get("rope_scaling") or {}
+    rope = rope if isinstance(rope, dict) else {}
+    rope_type = rope.get("rope_type", rope.get("type", "default"))
+    if f.family not in _PARTIAL_ROTARY and rope_type in (None, "default"):
+        return head_dim
+    factor = rope.get("partial_rotary_factor")
     for name in factor_fields:
         if factor is None and f.get(name) is not None:
             factor = f.get(name)
@@ -428,10 +478,10 @@ def _llama_like(f: Fields, p: Program, *, bias="attention_bias", qk_norm=None, m
     vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
     layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
     kv_heads = None
-    if kv:
-        given = f.get("num_key_value_heads")
-        kv_heads = f.sym("num_key_value_heads", f.symbols[heads] if given is None else given)
-    head_dim = head_dim_of(p, hidden, heads)
+    if kv:      # left out (or null), transformers makes it num_attention_heads: the same symbol
+        kv_heads = f.sym("num_key_value_heads") if f.get("num_key_value_heads") is not None else heads
+    # GPT-NeoX's attention splits hidden_size by the heads whatever head_dim says
+    head_dim = head_dim_of(p, hidden, heads, reads_field=f.family != "gpt_neox")
     if bias in ("none", "qkv", "all"):
         bias_kind = bias
     else:
@@ -450,15 +500,16 @@ def _llama_like(f: Fields, p: Program, *, bias="attention_bias", qk_norm=None, m
                    rotary_dim=rotary_dim_of(f, head_dim))
 
 
-def _uniform_moe(f: Fields):
-    """Qwen's MoE families may make some layers dense (mlp_only_layers, decoder_sparse_step); the
-    template writes one repeated layer, so it takes only configs where every layer is sparse."""
-    if f.get("mlp_only_layers") not in (None, []):
-        raise ImportProblem(f"{f.family}: mlp_only_layers={json.dumps(f.get('mlp_only_layers'))} (dense layers "
-                            "among the sparse ones) is not supported", hint="supported: mlp_only_layers=[]")
-    if f.get("decoder_sparse_step") != 1:
-        raise ImportProblem(f"{f.family}: decoder_sparse_step={json.dumps(f.get('decoder_sparse_step'))} is not "
-                            "supported (only every layer sparse)", hint="supported: decoder_sparse_step=1")
+def _dense_layers(f: Fields, layers: str) -> list:
+    """Which of Qwen-MoE's layers are dense (a gated MLP of intermediate_size): transformers makes
+    layer i sparse unless i is in mlp_only_layers or (i + 1) is no multiple of decoder_sparse_step."""
+    only = f.get("mlp_only_layers") or []
+    step = f.get("decoder_sparse_step")
+    if not isinstance(only, list) or any(isinstance(i, bool) or not isinstance(i, int) for i in only):
+        raise ImportProblem(f"{f.family}: mlp_only_layers={json.dumps(only)} must be a list of layer indices",
+                            hint="the indices of the layers with a dense MLP, such as [0]")
+    step = f.number("decoder_sparse_step", step)
+    return [i in only or (i + 1) % step != 0 for i in range(f.symbols[layers])]
 
 
 def _mixtral_moe(f):
@@ -466,15 +517,24 @@ def _mixtral_moe(f):
                experts=f.sym("num_local_experts"), top_k=f.sym("num_experts_per_tok"))
 
 
-def _qwen_moe(shared):
-    def make(f):
-        _uniform_moe(f)
+def _qwen_moe(f: Fields, p: Program, shared: bool) -> Decoder:
+    """Qwen2-MoE (routed experts, a shared expert and its gate; q, k, v biases with qkv_bias) and
+    Qwen3-MoE (routed experts, per-head norms); layers in mlp_only_layers, or off decoder_sparse_step,
+    have a dense gated MLP of intermediate_size instead."""
+    def moe(f):
         f.activation("hidden_act")
         experts = f.sym("num_experts" if shared else "num_local_experts")
         return Mlp("moe", f.sym("moe_intermediate_size"), names=("mlp",), experts=experts,
                    top_k=f.sym("num_experts_per_tok"),
                    shared=f.sym("shared_expert_intermediate_size") if shared else None)
-    return make
+    if shared:
+        d = _llama_like(f, p, bias="qkv" if f.flag("qkv_bias") else "none", mlp=moe)
+    else:
+        d = _llama_like(f, p, qk_norm="head", mlp=moe)
+    d.dense_layers = _dense_layers(f, d.layers)
+    if any(d.dense_layers):
+        d.dense_mlp = Mlp("gated", f.sym("intermediate_size"), f.activation("hidden_act"))
+    return d
 
 
 def _neox_mlp(f):
@@ -485,7 +545,9 @@ def _neox_mlp(f):
 def _gpt_neox(f: Fields, p: Program) -> Decoder:
     d = _llama_like(f, p, kv=False, mlp=_neox_mlp, norm="layernorm",
                     placement="parallel" if f.flag("use_parallel_residual") else "pre")
-    d.rotary_dim = rotary_dim_of(f, d.attention.head_dim, ("partial_rotary_factor", "rotary_pct"))
+    # its rotary embedding reads a stated head_dim (its attention does not)
+    rotated = f.sym("head_dim") if f.get("head_dim") is not None else d.attention.head_dim
+    d.rotary_dim = rotary_dim_of(f, rotated, ("partial_rotary_factor", "rotary_pct"))
     d.attention.linears = "query_key_value"
     d.embed, d.final_norm, d.head, d.names["attn"] = "embed_in", "final_layer_norm", "embed_out", "attention"
     rate = f.rate("hidden_dropout")
@@ -558,7 +620,7 @@ def _gptj(f: Fields, p: Program) -> Decoder:
     d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", inner, f.activation("activation_function"), bias=True, names=("fc_in", "fc_out")),
                 norm="layernorm", placement="shared", embed="wte", sincos_positions=f"{positions}, {rotary}",
-                final_norm="ln_f", head_bias=True)
+                final_norm="ln_f", head_bias=True, max_positions=positions)
     d.names = {"attn": "attn", "norm1": "ln_1", "norm2": None}
     _resid_pdrop(f, d)
     return d
@@ -568,7 +630,18 @@ def _opt(f: Fields, p: Program) -> Decoder:
     vocab, hidden = f.sym("vocab_size"), f.sym("hidden_size")
     layers, heads = f.sym("num_hidden_layers"), f.sym("num_attention_heads")
     head_dim = head_dim_of(p, hidden, heads)
-    projected = f.get("word_embed_proj_dim") not in (None, f.symbols[hidden])
+    # The embeddings' width: word_embed_proj_dim where the config states it (left out, transformers
+    # makes it hidden_size). Where it differs, project_in and project_out map it to and from
+    # hidden_size; where the config states it equal, there are none. Either holds only while the two
+    # stay as they are (the `where`): a setting that makes them equal or unequal is refused.
+    projected = None
+    if f.get("word_embed_proj_dim") is not None:
+        width = f.sym("word_embed_proj_dim")
+        if f.symbols[width] != f.symbols[hidden]:
+            projected = width
+            p.where(f"{width} != {hidden}")
+        else:
+            p.where(f"{width} == {hidden}")
     positions = f.sym("max_position_embeddings")
     bias, before = f.flag("enable_bias"), f.flag("do_layer_norm_before")
     norm = "layernorm" if f.flag("layer_norm_elementwise_affine") else "layernorm(elementwise_affine=false)"
@@ -578,7 +651,7 @@ def _opt(f: Fields, p: Program) -> Decoder:
     d = Decoder(vocab, hidden, layers, attention,
                 Mlp("plain", f.sym("ffn_dim"), f.activation("activation_function"), bias=bias, names=("fc1", "fc2")),
                 norm=norm, placement="pre" if before else "residual",
-                embed_width=f.sym("word_embed_proj_dim") if projected else None,
+                embed_width=projected,
                 positions=(f"{positions} + 2", "embed_positions"),
                 final_norm="final_layer_norm" if before and not f.get("_remove_final_layer_norm") else None)
     d.names = {"attn": "self_attn", "norm1": "self_attn_layer_norm", "norm2": "final_layer_norm"}
@@ -593,8 +666,8 @@ def _falcon(f: Fields, p: Program) -> Decoder:
     head_dim = head_dim_of(p, hidden, heads)
     new = f.flag("new_decoder_architecture")
     if new:
-        given = f.get("num_kv_heads")
-        kv = f.sym("num_kv_heads", f.symbols[heads] if given is None else given)
+        # left out (or null), transformers makes it num_attention_heads: the same symbol
+        kv = f.sym("num_kv_heads") if f.get("num_kv_heads") is not None else heads
     else:
         kv = "1" if f.flag("multi_query") else None
     ffn = f.sym("ffn_hidden_size") if f.get("ffn_hidden_size") is not None else f"4 * {hidden}"
@@ -669,38 +742,49 @@ def deepseek(f: Fields, p: Program, head: str) -> list:
     mlp_bias = "true" if f.family == "deepseek_v2" and f.flag("mlp_bias") else "false"
     head_lines = ["h = rmsnorm(name=input_layernorm)(x)", f"x = x + {attention}",
                   "h = rmsnorm(name=post_attention_layernorm)(x)"]
-    dense_params, moe_params = params + ["intermediate_size"], params + ["num_experts", "moe_intermediate_size",
-                                                                          "top_k", "n_shared_experts"]
-    experts, moe_inter = f.sym("n_routed_experts"), f.sym("moe_intermediate_size")
-    top_k, shared = f.sym("num_experts_per_tok"), f.sym("n_shared_experts")
-    moe_lines = [*head_lines, "m = moe(num_experts, moe_intermediate_size, top_k=top_k, name=mlp)(h)",
-                 f"s = gated_mlp(moe_intermediate_size * n_shared_experts, use_bias={mlp_bias}{gated_act}, "
-                 "name=shared_experts)(h)"]
-    if f.family == "deepseek_v3":   # the router's per-expert correction of its scores, a buffer
-        moe_lines.append(f"s = {p.declare('router_correction')}(num_experts, name=e_score_correction_bias)(s)")
-    moe_lines.append("return x + m + s")
-    p.blocks.append(block_text("moe_layer", moe_params, moe_lines))
-    moe_call = f"moe_layer({', '.join(args + [experts, moe_inter, top_k, shared])})"
-    dense_k = f.get("first_k_dense_replace")
+    # transformers makes layer i a mixture of experts from first_k_dense_replace on; DeepSeek's own
+    # code (and its configs) with n_routed_experts null has no experts at all
+    routed = f.get("n_routed_experts") is not None
+    dense_k = f.get("first_k_dense_replace") if routed else None
+    every_dense = not routed or (dense_k and f.number("first_k_dense_replace") >= f.symbols[layers])
+    # DeepSeek-V3's rotary tables are head_dim's where the config states one (transformers keeps it,
+    # even where it is not qk_rope_head_dim); else qk_rope_head_dim's
+    rotated = f.sym("head_dim") if f.family == "deepseek_v3" and f.config.get("head_dim") is not None else rope
     body = ["input_ids = input (sequence_length) int", f"embed_tokens = embedding({vocab}, {hidden})",
-            "x = embed_tokens(input_ids)", f"x = {p.declare('rotary_tables')}({rope}, name=rotary_emb)(x)"]
-    if dense_k:
-        p.blocks.append(block_text("dense_layer", dense_params, [
+            "x = embed_tokens(input_ids)", f"x = {p.declare('rotary_tables')}({rotated}, name=rotary_emb)(x)"]
+    if every_dense or dense_k:
+        p.blocks.append(block_text("dense_layer", params + ["intermediate_size"], [
             *head_lines, f"return x + gated_mlp(intermediate_size, use_bias={mlp_bias}{gated_act}, name=mlp)(h)"]))
-        k = f.sym("first_k_dense_replace")
-        inter = f.sym("intermediate_size")
-        if f.symbols[k] >= f.symbols[layers]:
-            raise ImportProblem(f"{f.family}: first_k_dense_replace={f.symbols[k]} makes every layer dense",
-                                hint="supported: fewer dense layers than num_hidden_layers")
-        p.where(f"{k} < {layers}")
-        body += [f"x = repeat({k}, dense_layer({', '.join(args + [inter])}))(x)",
-                 f"x = repeat({layers} - {k}, {moe_call})(x)"]
+        dense_call = f"dense_layer({', '.join(args + [f.sym('intermediate_size')])})"
+    if every_dense:
+        body.append(f"x = repeat({layers}, {dense_call})(x)")
+        if routed:      # more layers than first_k_dense_replace would make the others experts
+            k = f.sym("first_k_dense_replace")
+            p.where(f"{layers} <= {k}")
     else:
-        body.append(f"x = repeat({layers}, {moe_call})(x)")
+        experts, moe_inter = f.sym("n_routed_experts"), f.sym("moe_intermediate_size")
+        top_k, shared = f.sym("num_experts_per_tok"), f.sym("n_shared_experts")
+        moe_lines = [*head_lines, "m = moe(num_experts, moe_intermediate_size, top_k=top_k, name=mlp)(h)",
+                     f"s = gated_mlp(moe_intermediate_size * n_shared_experts, use_bias={mlp_bias}{gated_act}, "
+                     "name=shared_experts)(h)"]
+        if f.family == "deepseek_v3":   # the router's per-expert correction of its scores, a buffer
+            moe_lines.append(f"s = {p.declare('router_correction')}(num_experts, name=e_score_correction_bias)(s)")
+        moe_lines.append("return x + m + s")
+        p.blocks.append(block_text("moe_layer", params + ["num_experts", "moe_intermediate_size", "top_k",
+                                                          "n_shared_experts"], moe_lines))
+        moe_call = f"moe_layer({', '.join(args + [experts, moe_inter, top_k, shared])})"
+        if dense_k:
+            k = f.sym("first_k_dense_replace")
+            p.where(f"{k} < {layers}")
+            body += [f"x = repeat({k}, {dense_call})(x)", f"x = repeat({layers} - {k}, {moe_call})(x)"]
+        else:
+            body.append(f"x = repeat({layers}, {moe_call})(x)")
     body.append("x = rmsnorm(name=norm)(x)")
     if head == "lm":
         tied = ", tied=embed_tokens" if f.flag("tie_word_embeddings") else ""
         body.append(f"logits = dense({vocab}, use_bias=false{tied}, name=lm_head)(x)")
+    else:
+        body += task_head(p, head)
     f.sym("sequence_length", sequence_default(f))
     return body
 
@@ -740,9 +824,8 @@ FAMILIES = {
     "mixtral": _written(lambda f, p: _llama_like(f, p, bias="none", mlp=_mixtral_moe)),
     "qwen2": _written(lambda f, p: _llama_like(f, p, bias="qkv")),
     "qwen3": _written(lambda f, p: _llama_like(f, p, qk_norm="head")),
-    "qwen2_moe": _written(lambda f, p: _llama_like(f, p, bias="qkv" if f.flag("qkv_bias") else "none",
-                                                   mlp=_qwen_moe(shared=True))),
-    "qwen3_moe": _written(lambda f, p: _llama_like(f, p, qk_norm="head", mlp=_qwen_moe(shared=False))),
+    "qwen2_moe": _written(lambda f, p: _qwen_moe(f, p, shared=True)),
+    "qwen3_moe": _written(lambda f, p: _qwen_moe(f, p, shared=False)),
     "phi3": _written(_phi3),
     "gemma": _written(lambda f, p: _gemma(_llama_like(f, p))),
     "gemma2": _written(lambda f, p: _gemma(_llama_like(f, p, placement="sandwich"))),

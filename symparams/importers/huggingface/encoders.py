@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from .decoders import Attention, Decoder, Mlp, apply_dropout, dropped, head_dim_of, layer_block
-from .parts import ACTIVATIONS, Fields, ImportProblem, Program, decimal, dropout_call
+from .parts import ACTIVATIONS, Fields, ImportProblem, Program, decimal, dropout_call, num_labels, span_lines
 
 # ------------------------------------------------------------------------------ encoders
 
@@ -40,17 +40,29 @@ def _bert_like(f: Fields, p: Program, head: str) -> list:
     inner, act = f.sym(inner_f), f.activation(act_f)
     positions = f.sym("max_position_embeddings")
     types = f.sym("type_vocab_size") if family != "distilbert" else None
-    # ELECTRA projects narrower embeddings up when they differ; ALBERT always has the projection.
+    # The embeddings' width: ALBERT's embedding_size, always projected to hidden_size; ELECTRA's
+    # embedding_size (its config's default 128) projected where it differs from hidden_size, and
+    # where it is equal not. Either holds only while the two stay as they are (the `where`).
     width = hidden
-    if family == "albert" or (family == "electra" and f.number("embedding_size") != f.symbols[hidden]):
+    if family in ("albert", "electra"):
         width = f.sym("embedding_size")
-    lines = ["input_ids = input (sequence_length) int"]
+        if family == "electra":
+            equal = f.symbols[width] == f.symbols[hidden]
+            p.where(f"{width} {'==' if equal else '!='} {hidden}")
+            width = hidden if equal else width
+    # a multiple-choice head reads num_choices sequences per example, each through the whole model
+    tokens = "(num_choices, sequence_length)" if head == "choice" else "(sequence_length)"
+    lines = [f"input_ids = input {tokens} int"]
     if types:
-        lines.append("token_type_ids = input (sequence_length) int")
+        lines.append(f"token_type_ids = input {tokens} int")
     # DistilBERT's sinusoidal_pos_embds only fills the same (trainable) table with sines
-    lines += [f"word_embeddings = embedding({vocab}, {width})",
-              f"x = word_embeddings(input_ids) + position_embedding({positions}, {width}, "
-              "name=position_embeddings)(input_ids)"]
+    lines.append(f"word_embeddings = embedding({vocab}, {width})")
+    if head == "choice":    # several sequences per example: the positions read off their embeddings
+        lines += ["x = word_embeddings(input_ids)",
+                  f"x = x + position_embedding({positions}, {width}, name=position_embeddings)(x)"]
+    else:
+        lines.append(f"x = word_embeddings(input_ids) + position_embedding({positions}, {width}, "
+                     "name=position_embeddings)(input_ids)")
     if types:
         lines[-1] += f" + embedding({types}, {width}, name=token_type_embeddings)(token_type_ids)"
     lines.append("x = layernorm(name=embeddings_layernorm)(x)")
@@ -87,6 +99,8 @@ def _bert_like(f: Fields, p: Program, head: str) -> list:
         lines.append(f"x = repeat({layers}, {call})(x)")
     if head == "model" and family in ("bert", "roberta", "albert"):
         lines.append(f"pooled = dense({hidden}, activation=tanh, name=pooler)(first_token(x))")
+    elif head in ("sequence", "token", "qa", "choice"):
+        lines += _encoder_task_head(f, p, head, hidden, hidden_rate)
     elif head == "lm":
         # the prediction head: a dense layer and a norm (to the embedding width for ELECTRA and
         # ALBERT), then the output layer, tied to the word embeddings, with a bias of its own
@@ -100,6 +114,60 @@ def _bert_like(f: Fields, p: Program, head: str) -> list:
         else:
             lines.append(f"logits = dense({vocab}, name=decoder)(x)")
     f.sym("sequence_length", f.symbols[positions])
+    if head == "choice":
+        f.sym("num_choices", 4)
+    return lines
+
+
+def _encoder_task_head(f: Fields, p: Program, head: str, hidden: str, hidden_rate: float) -> list:
+    """A BERT-like's task head on the last hidden states x, as transformers builds each family's.
+
+    Sequence classification and multiple choice read the first token: through BERT's and ALBERT's
+    pooler (a tanh dense layer, on the bare model too), RoBERTa's and ELECTRA's classifier.dense
+    (tanh; ELECTRA's gelu), DistilBERT's pre_classifier (relu), ELECTRA's multiple-choice
+    sequence_summary (gelu); then a dropout and the classifier (num_labels outputs, or one score per
+    choice). Token classification is a dropout and a classifier at every position; question
+    answering a qa_outputs layer of num_labels (2) logits per position, the span's start and end."""
+    family = f.family
+    # the heads' dropout: classifier_dropout, else the hidden states' (ALBERT's classifier_dropout_prob;
+    # DistilBERT's seq_classif_dropout, or its dropout for tokens, qa_dropout for answers)
+    if family == "distilbert":
+        rate = f.rate({"token": "dropout", "qa": "qa_dropout"}.get(head, "seq_classif_dropout"))
+    elif family == "albert":
+        rate = f.rate("classifier_dropout_prob")
+    elif family == "roberta" and head == "choice":
+        rate = hidden_rate
+    elif family == "electra" and head == "choice":     # its sequence_summary's last_dropout
+        rate = f.rate("summary_last_dropout")
+    else:
+        rate = f.rate("classifier_dropout") if f.get("classifier_dropout") is not None else hidden_rate
+
+    def dropout(t):
+        return [f"{t} = {dropout_call(rate, 'dropout')}({t})"] if rate else []
+    outputs = "1" if head == "choice" else num_labels(f)
+    if head == "token":
+        return [*dropout("x"), f"logits = dense({outputs}, name=classifier)(x)"]
+    if head == "qa":
+        return [*(dropout("x") if family == "distilbert" else []),
+                f"logits = dense({outputs}, name=qa_outputs)(x)", *span_lines(p)]
+    pooled = "first_token(x)"
+    if family in ("bert", "albert") or (family == "roberta" and head == "choice"):
+        lines = [f"h = dense({hidden}, activation=tanh, name=pooler)({pooled})", *dropout("h")]
+        name = "classifier"
+    elif family == "distilbert":
+        lines = [f"h = dense({hidden}, activation=relu, name=pre_classifier)({pooled})", *dropout("h")]
+        name = "classifier"
+    elif family == "electra" and head == "choice":     # its sequence_summary, then the classifier
+        lines = [f"h = dense({hidden}, activation=gelu, name=sequence_summary)({pooled})", *dropout("h")]
+        name = "classifier"
+    else:       # RoBERTa's and ELECTRA's classification head: a dropout before each of its two layers
+        act = "gelu" if family == "electra" else "tanh"
+        lines = [f"h = {pooled}", *dropout("h"), f"h = dense({hidden}, activation={act}, name=dense)(h)",
+                 *dropout("h")]
+        name = "out_proj"
+    lines.append(f"logits = dense({outputs}, name={name})(h)")
+    if head == "choice":
+        lines.append(f"logits = {p.declare('choice_scores')}()(logits)")
     return lines
 
 
@@ -125,18 +193,12 @@ def _vit(f: Fields, p: Program, head: str) -> list:
         lines.append(f"x = {dropout_call(rate, 'embeddings_dropout')}(x)")
     lines += [f"x = repeat({layers}, {call})(x)", "x = layernorm(name=layernorm)(x)"]
     if head == "classifier":
-        labels = f.sym("num_labels", _num_labels(f))
+        labels = num_labels(f)
         lines.append(f"logits = dense({labels}, name=classifier)(first_token(x))")
     else:
         size = f.sym("pooler_output_size") if f.get("pooler_output_size") is not None else hidden
         lines.append(f"pooled = dense({size}, activation={f.activation('pooler_act')}, name=pooler)(first_token(x))")
     return lines
-
-
-def _num_labels(f: Fields) -> int:
-    """The classifier's outputs: as many as id2label names, else num_labels (transformers' default 2)."""
-    labels = f.config.get("id2label")
-    return len(labels) if isinstance(labels, dict) and labels else f.config.get("num_labels", 2)
 
 
 # ------------------------------------------------------------------------------ encoder-decoders

@@ -105,3 +105,19 @@ def dropout_call(rate: float, name: str) -> str:
 
 def block_text(name, params, lines) -> str:
     return f"block {name}({', '.join(params)})(x):\n" + "".join(f"    {line}\n" for line in lines)
+
+
+def num_labels(f: Fields) -> str:
+    """A classifier's outputs, the symbol num_labels: as many as id2label names (transformers derives
+    num_labels from it), else the config's num_labels, else transformers' default 2."""
+    labels = f.config.get("id2label")
+    count = len(labels) if isinstance(labels, dict) and labels else f.config.get("num_labels", 2)
+    return f.sym("num_labels", count)
+
+
+def span_lines(p: Program) -> list:
+    """A question-answering head's logits (two per position) split into the span's start and end
+    logits, the model's two outputs."""
+    split = p.declare("span_logits")
+    return [f"start_logits = {split}(name=start_logits)(logits)",
+            f"end_logits = {split}(name=end_logits)(logits)", "output start_logits, end_logits"]

@@ -47,7 +47,7 @@ DEFAULTS = {
     "gpt_neox": {"vocab_size": 50432, "hidden_size": 6144, "num_hidden_layers": 44, "num_attention_heads": 64,
                  "intermediate_size": 24576, "hidden_act": "gelu", "tie_word_embeddings": False,
                  "use_parallel_residual": True, "attention_bias": True, "partial_rotary_factor": 0.25,
-                 "hidden_dropout": 0.0, "attention_dropout": 0.0},
+                 "hidden_dropout": 0.0, "attention_dropout": 0.0, "classifier_dropout": 0.1},
     "gpt2": {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12, "n_inner": None,
              "activation_function": "gelu_new", "add_cross_attention": False, "tie_word_embeddings": True,
              "resid_pdrop": 0.1, "embd_pdrop": 0.1, "attn_pdrop": 0.1},
@@ -66,22 +66,25 @@ DEFAULTS = {
             "dropout": 0.1, "attention_dropout": 0.0},
     "bert": {"vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
              "intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512, "type_vocab_size": 2,
-             "tie_word_embeddings": True, "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1},
+             "tie_word_embeddings": True, "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+             "classifier_dropout": None},
     "roberta": {"vocab_size": 50265, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
                 "intermediate_size": 3072, "hidden_act": "gelu", "max_position_embeddings": 512,
                 "type_vocab_size": 2, "tie_word_embeddings": True, "hidden_dropout_prob": 0.1,
-                "attention_probs_dropout_prob": 0.1},
+                "attention_probs_dropout_prob": 0.1, "classifier_dropout": None},
     "distilbert": {"vocab_size": 30522, "max_position_embeddings": 512, "sinusoidal_pos_embds": False, "n_layers": 6,
                    "n_heads": 12, "dim": 768, "hidden_dim": 3072, "activation": "gelu", "tie_word_embeddings": True,
-                   "dropout": 0.1, "attention_dropout": 0.1},
+                   "dropout": 0.1, "attention_dropout": 0.1, "seq_classif_dropout": 0.2, "qa_dropout": 0.1},
     "electra": {"vocab_size": 30522, "embedding_size": 128, "hidden_size": 256, "num_hidden_layers": 12,
                 "num_attention_heads": 4, "intermediate_size": 1024, "hidden_act": "gelu",
                 "max_position_embeddings": 512, "type_vocab_size": 2, "tie_word_embeddings": True,
-                "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1},
+                "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1, "classifier_dropout": None,
+                "summary_last_dropout": 0.1},
     "albert": {"vocab_size": 30000, "embedding_size": 128, "hidden_size": 4096, "num_hidden_layers": 12,
                "num_hidden_groups": 1, "num_attention_heads": 64, "intermediate_size": 16384, "inner_group_num": 1,
                "hidden_act": "gelu_new", "max_position_embeddings": 512, "type_vocab_size": 2,
-               "tie_word_embeddings": True, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0},
+               "tie_word_embeddings": True, "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0,
+               "classifier_dropout_prob": 0.1},
     "vit": {"hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072,
             "hidden_act": "gelu", "qkv_bias": True, "image_size": 224, "patch_size": 16, "num_channels": 3,
             "pooler_output_size": None, "pooler_act": "tanh", "hidden_dropout_prob": 0.0,
@@ -131,13 +134,28 @@ ALIASES = {
     "qwen3_moe": {"num_local_experts": ("num_experts",)},
 }
 
-# The architectures each family can import: the causal LM (its output layer tied or not) and the
-# bare model; for encoders the masked LM, the bare model (with its pooler where it has one) and
-# ViT's classifier.
+# The architectures each family can import, each as the kind of head the templates write: "lm" (the
+# causal or masked LM, or an encoder-decoder's generation head), "model" (the bare model; BERT's,
+# RoBERTa's, ALBERT's and ViT's with its pooler), "classifier" (ViT's image classifier), and the
+# task heads transformers has for the family: "sequence" (…ForSequenceClassification), "token"
+# (…ForTokenClassification), "qa" (…ForQuestionAnswering), "choice" (…ForMultipleChoice).
 _PREFIX = {"llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral", "qwen2": "Qwen2", "qwen3": "Qwen3",
            "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe", "phi3": "Phi3", "gemma": "Gemma", "gemma2": "Gemma2",
            "olmo": "Olmo", "olmo2": "Olmo2", "starcoder2": "Starcoder2", "gpt_neox": "GPTNeoX", "phi": "Phi",
-           "bloom": "Bloom", "gptj": "GPTJ", "opt": "OPT", "falcon": "Falcon"}
+           "bloom": "Bloom", "gptj": "GPTJ", "opt": "OPT", "falcon": "Falcon", "deepseek_v2": "DeepseekV2",
+           "deepseek_v3": "DeepseekV3"}
+_TASKS = {"sequence": "ForSequenceClassification", "token": "ForTokenClassification", "qa": "ForQuestionAnswering",
+          "choice": "ForMultipleChoice"}
+# the task heads transformers 5 defines for each family (not every family has each)
+_FAMILY_TASKS = {
+    **{family: ("sequence", "token", "qa") for family in ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen2_moe",
+                                                          "qwen3_moe", "gpt_neox", "bloom", "falcon", "gpt2")},
+    **{family: ("sequence", "token") for family in ("phi3", "gemma", "gemma2", "starcoder2", "phi", "deepseek_v3")},
+    **{family: ("sequence",) for family in ("olmo", "olmo2", "deepseek_v2", "gemma3_text")},
+    **{family: ("sequence", "qa") for family in ("gptj", "opt")},
+    **{family: ("sequence", "token", "qa", "choice") for family in ("bert", "roberta", "distilbert", "electra",
+                                                                     "albert")},
+}
 HEADS = {family: {f"{prefix}ForCausalLM": "lm", f"{prefix}Model": "model"} for family, prefix in _PREFIX.items()}
 HEADS.update({
     "gpt2": {"GPT2LMHeadModel": "lm", "GPT2Model": "model"},
@@ -149,7 +167,9 @@ HEADS.update({
     "albert": {"AlbertForMaskedLM": "lm", "AlbertModel": "model"},
     "vit": {"ViTForImageClassification": "classifier", "ViTModel": "model"},
     "t5": {"T5ForConditionalGeneration": "lm", "T5Model": "model"},
-    "deepseek_v2": {"DeepseekV2ForCausalLM": "lm", "DeepseekV2Model": "model"},
-    "deepseek_v3": {"DeepseekV3ForCausalLM": "lm", "DeepseekV3Model": "model"},
     "bart": {"BartForConditionalGeneration": "lm", "BartModel": "model"},
 })
+_TASK_PREFIX = {**_PREFIX, "gpt2": "GPT2", "gemma3_text": "Gemma3Text", "bert": "Bert", "roberta": "Roberta",
+                "distilbert": "DistilBert", "electra": "Electra", "albert": "Albert"}
+for _family, _kinds in _FAMILY_TASKS.items():
+    HEADS[_family].update({_TASK_PREFIX[_family] + _TASKS[kind]: kind for kind in _kinds})
