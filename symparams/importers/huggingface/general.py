@@ -19,7 +19,6 @@ where it equals that polynomial, and refuses the model otherwise (no MACs figure
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -29,7 +28,7 @@ from ...sized import Size, formula_of, language
 from .parts import ImportProblem
 
 SEQUENCE = sp.Symbol("t", integer=True, positive=True)
-PROBES = (8, 12, 20)          # sequence lengths of the three measured forward passes
+PROBES = (7, 11, 13)          # sequence lengths of the three measured forward passes
 
 
 # ------------------------------------------------------------------------------ fields as sizes
@@ -172,7 +171,7 @@ class _Shapes:
 
 def _transformers():
     try:
-        import torch  # noqa: F401
+        import torch  # noqa: F401  (transformers needs it; say so before it fails inside)
         import transformers
     except ImportError:
         raise ImportProblem("this model_type has no template, and the general route builds it with transformers, "
@@ -269,13 +268,52 @@ def _swap(owner, name, value):
 
 
 @dataclass
+class Entry:
+    """The model's main input: its name, the program's input line, and whether its first axis is
+    the sequence (so the measured passes vary its length)."""
+    name: str
+    line: str
+    text: bool
+    shape: tuple = ()          # an image's (channels, height, width) at the config's values
+
+    def tensors(self, model, tokens: int) -> dict:
+        import torch
+        if self.text:
+            ids = torch.zeros((1, tokens), dtype=torch.long, device="meta")
+            out = {self.name: ids}
+            if getattr(model.config, "is_encoder_decoder", False):
+                out["decoder_input_ids"] = ids
+            return out
+        return {self.name: torch.zeros((1, *self.shape), device="meta")}
+
+
+def _entry(model) -> Entry:
+    name = getattr(model, "main_input_name", "input_ids")
+    config = model.config
+    if name == "pixel_values":
+        size = getattr(config, "image_size", None)
+        channels = getattr(config, "num_channels", 3)
+        sizes = (size, size) if isinstance(size, int) else tuple(size) if isinstance(size, (list, tuple)) else ()
+        if len(sizes) == 2 and all(isinstance(v, int) for v in (*sizes, channels)):
+            dims = (channels, *sizes)
+            return Entry(name, f"{name} = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
+                         tuple(int(d) for d in dims))
+    if name != "input_ids":
+        raise ImportProblem(f"the general route measures models that read token ids or images; this one reads "
+                            f"{name}")
+    return Entry(name, f"{name} = input (sequence_length) int", True)
+
+
+@dataclass
 class Call:
     """One unit's first call in a measured forward pass: its input's and output's shapes (batch
-    axis first), whether its output fed the next unit, and the attentions computed inside it."""
+    axis first), whether it read the model's input and whether its output fed another unit, and
+    the attentions computed inside it."""
     inputs: tuple = ()
     output: tuple | None = None
     output_id: int | None = None
     input_id: int | None = None
+    reads_input: bool = False
     attentions: list = field(default_factory=list)   # (heads, kv_heads, queries, keys, key_dim, value_dim)
 
 
@@ -293,7 +331,7 @@ def _first_tensor(value):
     return None
 
 
-def _measure(model, units, tokens: int):
+def _measure(model, units, entry: Entry, tokens: int):
     """The units' calls and MACs in a forward pass over `tokens` positions (one sequence)."""
     import torch
     import torch.nn.functional as F
@@ -301,9 +339,11 @@ def _measure(model, units, tokens: int):
     from torch.utils.flop_counter import FlopCounterMode
     calls: dict[int, Call] = {}
     order: list[int] = []
-    alive = []               # every recorded tensor, so no id is reused within the pass
     stack: list[int] = []
+    alive = []               # every recorded tensor, so no id is reused within the pass
     handles = []
+    inputs = entry.tensors(model, tokens)
+    given = {id(t) for t in inputs.values()}
     for i, unit in enumerate(units):
         if unit.own:                      # a container's own tensors: no call of their own
             continue
@@ -312,8 +352,9 @@ def _measure(model, units, tokens: int):
             stack.append(i)
             if i not in calls:
                 x = _first_tensor(list(args) + [kwargs.get(k) for k in ("hidden_states", "input_ids", "inputs_embeds",
-                                                                        "x", "input")])
-                calls[i] = Call(inputs=tuple(x.shape) if x is not None else (), input_id=id(x) if x is not None else None)
+                                                                        "pixel_values", "x", "input")])
+                calls[i] = Call(inputs=tuple(x.shape) if x is not None else (), input_id=id(x) if x is not None else None,
+                                reads_input=x is not None and id(x) in given)
                 alive.append(x)
                 order.append(i)
 
@@ -337,15 +378,15 @@ def _measure(model, units, tokens: int):
                                                     v.shape[-1]))
             return func(*args, **kwargs)
 
-    ids = torch.zeros((1, tokens), dtype=torch.long, device="meta")
     counter = FlopCounterMode(display=False)
+    if "use_cache" in _parameters(model):
+        inputs["use_cache"] = False
     try:
         with torch.no_grad(), _patched_masks(), counter, Attentions():
-            model(input_ids=ids, use_cache=False) if "use_cache" in _parameters(model) else model(input_ids=ids)
+            model(**inputs)
     except Exception as e:
         raise ImportProblem(f"transformers' forward pass of {type(model).__name__} failed on the meta device: "
-                            f"{type(e).__name__}: {str(e)[:300]}", hint="its MACs and output shapes are measured "
-                            "from that pass; the parameters alone: symparams import --help") from None
+                            f"{type(e).__name__}: {str(e)[:300]}") from None
     finally:
         for h in handles:
             h.remove()
@@ -353,7 +394,7 @@ def _measure(model, units, tokens: int):
     macs = {}
     for i, unit in enumerate(units):
         key = f"{type(model).__name__}.{unit.path}" if unit.path else type(model).__name__
-        macs[i] = sum(flops.get(key, {}).values()) // 2
+        macs[i] = 0 if unit.own else sum(flops.get(key, {}).values()) // 2
     return calls, order, macs
 
 
@@ -523,13 +564,17 @@ def _cache(module, symbols) -> str:
 
 # ------------------------------------------------------------------------------ the program
 
+class _Numbers(Exception):
+    """A size with no formula of the config's fields: the program falls back to this config's numbers."""
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def _line_name(path: str) -> str:
-    parts = [p for p in path.split(".") if not p.isdigit()]
-    return parts[-1] if parts else "layer"
+    parts = [p for p in path.split(".") if p and not p.isdigit()]
+    return parts[-1] if parts else "model"
 
 
 @dataclass
@@ -537,7 +582,7 @@ class _Line:
     unit: Unit
     text: str                  # the layer call, without its input
     declared: str | None       # the declared layer's text, where the unit is one
-    source: str                # "ids" or "x"
+    reads_input: bool          # does it read the model's input (else the running tensor)
     feeds: bool                # does its output go on to the next line
     count: int = 1
 
@@ -546,9 +591,12 @@ def program(config: dict, source: str) -> str:
     """The program of any model transformers builds from `config`, as text: in the config's field
     names where its counts, rebuilt by transformers at a second setting of those fields, agree;
     else in this config's numbers, saying why."""
-    text = _program(config, source, symbolic=True)
-    _check_counts(config, text)
-    doubt = _unconfirmed(config, text)
+    try:
+        text = _program(config, source, symbolic=True)
+        _check_counts(config, text)
+        doubt = _unconfirmed(config, text)
+    except _Numbers as e:
+        doubt = str(e)
     if doubt is None:
         return text
     text = _program(config, source, symbolic=False, note=doubt)
@@ -563,11 +611,18 @@ def _counts(model) -> tuple:
 
 
 def _check_counts(config: dict, text: str) -> None:
-    """Refuse a program whose counts at the config's own values are not transformers' (a tensor
-    the module tree did not reach): never a partial model."""
+    """Refuse a program that is not a valid chain, or whose counts at the config's own values are not
+    transformers' (a tensor the module tree did not reach): never a partial model."""
+    from ...errors import SymparamsError
     from ...interpreter import parse
     model, *_ = build(config, symbolic=False)
-    ev = parse(text, "config.json").evaluate({})
+    try:
+        ev = parse(text, "config.json").evaluate({})
+    except SymparamsError as e:
+        raise ImportProblem(f"the general route cannot write {type(model).__name__} as one chain of its layers "
+                            f"({e.message.splitlines()[0][:200]})",
+                            hint="a template for this model type is needed; please report it with its config.json") \
+            from None
     for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(model),
                                 (ev.params, ev.trainable, ev.buffers)):
         if want != have:
@@ -598,8 +653,7 @@ def _unconfirmed(config: dict, text: str) -> str | None:
         got = (ev.params, ev.trainable, ev.buffers)
     except Exception as e:                       # a setting transformers or the program cannot take
         return f"rebuilding at {_settings(other)} failed ({type(e).__name__})"
-    expected = _counts(reference)
-    for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), expected, got):
+    for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(reference), got):
         if want != have:
             return f"at {_settings(other)} transformers builds {want:,} {what}, the formulas say {have:,}"
     return None
@@ -615,55 +669,59 @@ def _settings(values: dict) -> str:
 
 
 def _program(config: dict, source: str, symbolic: bool, note: str | None = None) -> str:
-    import torch
     model, values, shapes, arch = build(config, symbolic)
     units = _units(model, shapes)
+    w = _Writer(shapes, dict(values), symbolic)
     try:
-        runs = [_measure(model, units, t) for t in PROBES]
+        w.entry = _entry(model)
+        runs = [_measure(model, units, w.entry, t) for t in PROBES]
         calls, order, _ = runs[0]
         unmeasured = None
     except ImportProblem as e:       # MACs not known; each layer's output taken as its input's shape
         runs, unmeasured = None, e.message
+        if w.entry is None:
+            name = getattr(model, "main_input_name", "input_ids")
+            w.entry = Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}", True)
         calls, order = _assumed_calls(units), list(range(len(units)))
-    symbols = dict(values)
-    used: set = set()
-    lines, declared_names = [], {}
-    called = [i for i in order] + [i for i in range(len(units)) if i not in calls]
-    for position, i in enumerate(called):
-        unit, call = units[i], calls.get(i, Call())
+    if not w.entry.text:
+        w.tokens = None
+    listed = list(order) + [i for i in range(len(units)) if i not in calls]
+    lines, running = [], None
+    for position, i in enumerate(listed):
+        call = calls.get(i, Call())
         measured = [run[2][i] for run in runs] if runs else None
-        later = {calls[j].input_id for j in called[position + 1:] if j in calls}
-        feeds = call.output_id in later or position == len(order) - 1
-        lines.append(_write(unit, call, measured, feeds, shapes, symbols, used, declared_names))
-    # a run of identical lines is one repeat
+        feeds = i in calls and _on_path(call, [calls[j] for j in order[order.index(i) + 1:]], running)
+        if feeds:
+            running = call.output
+        lines.append(w.line(units[i], call, measured, feeds))
     merged: list[_Line] = []
-    for line in lines:
+    for line in lines:             # a run of identical layers is one repeat
         if merged and merged[-1].text == line.text and merged[-1].declared == line.declared and \
                 _line_name(merged[-1].unit.path) == _line_name(line.unit.path) and line.feeds:
             merged[-1].count += 1
         else:
             merged.append(line)
     layers = values.get("num_hidden_layers")
-    body = []
-    has_ids = any(line.source == "ids" for line in merged)
-    length = next((values[k] for k in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length")
-                   if k in values), 2048)
+    body, current = [], w.entry.name
     for k, line in enumerate(merged):
-        reads = "input_ids" if line.source == "ids" else "x"
+        reads = w.entry.name if line.reads_input else current
         name = _unique(_line_name(line.unit.path), body)
         call = line.text.replace("name=?", f"name={name}")
         if line.count > 1:
-            count = "num_hidden_layers" if line.count == layers else str(line.count)
+            count = "num_hidden_layers" if line.count == layers and symbolic else str(line.count)
             if count == "num_hidden_layers":
-                used.add("num_hidden_layers")
+                w.used.add("num_hidden_layers")
             call = f"repeat({count}, {call})"
-        target = "logits" if k == len(merged) - 1 and line.feeds else "x"
         if call.startswith("embedding("):     # bound to its name, so a tied head can name it
             body.append((name, f"{name} = {call.replace(f', name={name}', '')}"))
             call = name
+        target = "logits" if k == len(merged) - 1 and line.feeds and line.text.startswith("dense(") else "x"
         body.append((name, f"{target} = {call}({reads})"))
-    names = [n for n in symbols if n in used]
-    header = ", ".join(f"{n} = {symbols[n]}" for n in names)
+        current = target
+    names = [n for n in w.symbols if n in w.used]
+    header = ", ".join(f"{n} = {w.symbols[n]}" for n in names)
+    if w.entry.text:
+        header += (", " if header else "") + f"sequence_length = {_length(values, model.config)}"
     import transformers
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
            f"# by `symparams import` through transformers {transformers.__version__} (no template for this model type):",
@@ -672,20 +730,38 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None)
            "# counted as transformers builds it from this config. Its forward pass did not run on the meta device, so\n"
            "# the MACs of its own layers are not known and each is taken to keep its input's shape:\n"
            f"# {unmeasured.splitlines()[0][:200]}",
-           *([f"# Its formulas are this config's numbers: in the fields' names they did not hold where checked ({note})."]
+           *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
              if note else []),
            "convention torch", ""]
     for text in dict.fromkeys(line.declared for line in merged if line.declared):
         out += [text, ""]
-    out.append(f"model {_model_name(config, source)}({header + ', ' if header else ''}sequence_length = {length}):")
+    out.append(f"model {_model_name(config, source)}({header}):")
     wheres = [f"{_fmt(sp.Mod(a, b, evaluate=False))} == 0" for a, b in Field.divisions
               if not a.is_number and not b.is_number and not (a / b).is_number
               and {str(x) for x in (a / b).free_symbols} <= set(names)]
     if wheres:
         out.append("    where " + ", ".join(dict.fromkeys(wheres)))
-    out.append("    input_ids = input (sequence_length) int")
+    out.append(f"    {w.entry.line}")
     out += [f"    {text}" for _, text in body]
     return "\n".join(out) + "\n"
+
+
+def _on_path(call, later: list, running) -> bool:
+    """Does the unit carry the model's running tensor on: it reads it (or the input, first), and a
+    later unit reads what it gives, as that tensor or one of its shape (scaled, dropped out)?"""
+    if call.output is None or (running is not None and call.inputs != running and not call.reads_input):
+        return False
+    if not later or any(c.input_id == call.output_id for c in later):
+        return True
+    return later[0].inputs == call.output
+
+
+def _length(values: dict, config) -> int:
+    for k in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
+        v = getattr(config, k, None)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+            return int(v)
+    return 2048
 
 
 def _unique(name: str, body) -> str:
@@ -711,112 +787,138 @@ def _fmt(formula) -> str:
     return language(formula)
 
 
-def _write(unit, call, measured, feeds, shapes, symbols, used, declared_names) -> _Line:
-    """One unit as a line: the catalog's embedding or dense where the unit is one on the model's
-    path, else a declared layer with its formulas."""
-    import torch
-    m = unit.module
-    ids = len(call.inputs) == 2 and call.input_id is not None and _is_ids(call)
-    def note(*formulas):
-        for f in formulas:
-            used.update(str(s) for s in sp.sympify(f).free_symbols if str(s) in symbols)
-    if type(m) is torch.nn.Embedding and ids and not m.max_norm:
-        n, d = shapes.of(m.weight)
-        note(n, d)
-        if _checks(SEQUENCE * 0, measured, symbols):
-            used.add(f"catalog:{unit.path}")
-            return _Line(unit, f"embedding({_fmt(n)}, {_fmt(d)}, name=?)", None, "ids", feeds)
-    if type(m) is torch.nn.Linear and feeds and len(call.inputs) == 3 and \
-            (unit.tied_to is None or f"catalog:{unit.tied_to}" in used):
-        out, inp = shapes.of(m.weight)
-        note(out, inp)
-        tied = f", tied={_line_name(unit.tied_to)}" if unit.tied_to else ""
-        if _checks(SEQUENCE * out * inp, measured, symbols):
-            return _Line(unit, f"dense({_fmt(out)}, use_bias={'true' if m.bias is not None else 'false'}{tied}, name=?)",
-                         None, "x", feeds)
-    return _declared(unit, call, measured, feeds, shapes, symbols, used, declared_names, ids)
-
-
-def _is_ids(call) -> bool:
-    return True
-
-
 def _assumed_calls(units) -> dict:
-    """Where the forward pass cannot run: the first embedding reads the token ids, every other unit
-    the hidden states, keeping their shape."""
+    """Where the forward pass cannot run: the first embedding reads the input, every other unit
+    the running tensor, keeping its shape."""
     import torch
-    calls, ids = {}, False
+    calls, first = {}, True
     for i, unit in enumerate(units):
-        first = isinstance(unit.module, torch.nn.Embedding) and not ids
-        ids = ids or first
-        calls[i] = Call(inputs=(1, 2) if first else (1, 2, 3), output=(1, 2, 3), output_id=i + 1, input_id=i)
+        reads = isinstance(unit.module, torch.nn.Embedding) and first
+        first = first and not reads
+        calls[i] = Call(inputs=(1, 2) if reads else (1, 2, 3), output=(1, 2, 3), output_id=-1 - i, input_id=-i,
+                        reads_input=reads)
     return calls
 
 
-def _checks(formula, measured, symbols) -> bool:
+def _checks(formula, measured, symbols, tokens=PROBES) -> bool:
     if measured is None:            # catalog layers' MACs hold wherever they run on the whole sequence
         return True
-    return all(_value(formula, symbols, t) == macs for t, macs in zip(PROBES, measured))
+    return all(_value(formula, symbols, t) == macs for t, macs in zip(tokens, measured))
 
 
-def _declared(unit, call, measured, feeds, shapes, symbols, used, declared_names, ids) -> _Line:
-    m = unit.module
-    rank = len(call.inputs)
-    if rank not in (0, 2, 3):
-        raise ImportProblem(f"{unit.path} ({type(m).__name__}) takes a tensor of shape {call.inputs}; the general "
-                            "route writes layers over (batch, tokens) or (batch, tokens, features)")
-    if rank == 2 and not feeds:        # reads positions or ids beside the path (a position table): passed by
-        rank = 3
-    source = "ids" if rank == 2 else "x"
-    pattern = "(x: (*, t))" if rank == 2 else "(x: (*, t, n))"
-    output = "(*, t, n)"
-    if feeds and call.output and len(call.output) == 3 and (rank != 3 or call.output[-1] != call.inputs[-1]):
-        own = {d for p in m.parameters() for d in shapes.of(p)[-1:] if _value(d, symbols) == call.output[-1]}
-        f = next(iter(own)) if len(own) == 1 else _lookup(call.output[-1], m, symbols)
-        if f is None:
-            raise ImportProblem(f"{unit.path} ({type(m).__name__}) gives {call.output[-1]} features, a size no one "
-                                "formula of the config's fields has")
-        output = f"(*, t, {_fmt(f)})"
-        used.update(str(s) for s in f.free_symbols)
-    elif rank == 2:
-        raise ImportProblem(f"{unit.path} ({type(m).__name__}) reads the token ids but gives no features")
-    facts = []
-    macs = sp.Integer(0) if unit.own else _linear_macs(m, shapes)
-    attention = _attention_macs(unit, call, symbols)
-    if attention is not None:
-        macs += attention[0]
-        for h, g, d, dv, cache in attention[1]:
-            value = f", value_dim={_fmt(dv)}" if dv != d else ""
-            facts.append(f"attention = attention(heads={_fmt(h)}, kv_heads={_fmt(g)}, key_dim={_fmt(d)}{value}, "
-                         f"queries=t, keys=t, {cache})")
-            used.update(str(s) for s in sp.sympify(h * g * d * dv).free_symbols)
-    known = unit.own or (measured is not None and attention is not None and _checks(macs, measured, symbols))
-    lines = []
-    for key, formula in (("params", unit.params), ("non_trainable", unit.non_trainable), ("buffers", unit.buffers)):
-        if formula != 0:
-            lines.append(f"{key} = {_fmt(formula)}")
-            used.update(str(s) for s in sp.sympify(formula).free_symbols)
-    if known and macs != 0:
-        lines.append(f"macs = {_fmt(macs)}")
-        used.update(str(s) for s in macs.free_symbols if s != SEQUENCE)
-    elif not known:
-        lines.append("macs = not_known")
-    lines += facts[:1] + ["saved = not_known"]
-    args = sorted({str(s) for line in lines + [output] for s in _symbols_in(line, symbols)})
-    used.update(args)
-    name = _snake(type(m).__name__) + ("_tensors" if unit.own else "")
-    text = "\n    ".join(lines)
-    head = f"({', '.join(args)}){pattern} -> {output}:"
-    key = (name, head, text)
-    if key not in declared_names:
-        taken = {v[0] for v in declared_names.values()}
-        base, k = name, 2
-        while name in taken or _catalog_has(name):
-            name, k = f"{base}_{k}", k + 1
-        declared_names[key] = (name,)
-    name = declared_names[key][0]
-    declared = f"layer {name}{head}\n    {text}"
-    return _Line(unit, f"{name}({', '.join(args)}{', ' if args else ''}name=?)", declared, source, feeds)
+class _Writer:
+    """Writes units as lines, collecting the symbols they use and the layers they declare."""
+
+    def __init__(self, shapes, symbols: dict, symbolic: bool):
+        self.shapes, self.symbols, self.symbolic = shapes, symbols, symbolic
+        self.used: set = set()
+        self.declared: dict = {}
+        self.catalog: set = set()          # paths written as catalog embeddings (a head may tie to them)
+        self.entry: Entry | None = None
+        self.tokens = PROBES[0]
+
+    def note(self, *formulas):
+        for f in formulas:
+            self.used.update(str(s) for s in sp.sympify(f).free_symbols if str(s) in self.symbols)
+
+    def line(self, unit, call, measured, feeds) -> _Line:
+        """The catalog's embedding or dense where the unit is one on the model's path, else a
+        declared layer with its formulas."""
+        import torch
+        m = unit.module
+        text = self.entry.text
+        if type(m) is torch.nn.Embedding and call.reads_input and text and not m.max_norm and feeds:
+            n, d = self.shapes.of(m.weight)
+            self.note(n, d)
+            self.catalog.add(unit.path)
+            return _Line(unit, f"embedding({_fmt(n)}, {_fmt(d)}, name=?)", None, True, feeds)
+        if type(m) is torch.nn.Linear and feeds and text and len(call.inputs) == 3 and not call.reads_input and \
+                (unit.tied_to is None or unit.tied_to in self.catalog):
+            out, inp = self.shapes.of(m.weight)
+            if _checks(SEQUENCE * out * inp, measured, self.symbols):
+                self.note(out, inp)
+                tied = f", tied={_line_name(unit.tied_to)}" if unit.tied_to else ""
+                return _Line(unit, f"dense({_fmt(out)}, use_bias={'true' if m.bias is not None else 'false'}{tied}, "
+                             "name=?)", None, False, feeds)
+        return self.declared_line(unit, call, measured, feeds)
+
+    def size(self, value: int, unit) -> sp.Expr:
+        """A measured size as a formula: one of the unit's own weights' sizes, else the one formula
+        of the build with that value; a number only where formulas are not being written."""
+        own = {d for p in unit.module.parameters() for d in self.shapes.of(p) if _value(d, self.symbols) == value}
+        own = {d for d in own if not d.is_number} or own
+        f = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.symbols)
+        if f is not None:
+            return f
+        if self.symbolic:
+            raise _Numbers(f"{unit.path or 'the model'} ({type(unit.module).__name__}) gives a size of {value}, "
+                           "which no one formula of the config's fields has")
+        return sp.Integer(value)
+
+    def patterns(self, unit, call, feeds) -> tuple[str, str]:
+        """The declared layer's input and output patterns, from the measured shapes."""
+        if not feeds or not call.inputs or call.output is None or len(call.inputs) < 2:
+            return "(x: (*s))", "(*s)"          # beside the path: reads what it reads, passes the tensor on
+        names, given = [], {}
+        dims = call.inputs[1:]
+        for k, v in enumerate(dims):
+            name = "t" if self.entry.text and v == self.tokens else \
+                "n" if self.entry.text and k == len(dims) - 1 else f"a{k + 1}"
+            names.append(name)
+            given.setdefault(v, name)
+        out = []
+        for v in (call.output or ())[1:]:
+            if v in given:
+                out.append(given[v])
+            else:
+                f = self.size(v, unit)
+                self.note(f)
+                out.append(_fmt(f))
+        return f"(x: (*, {', '.join(names)}))", f"(*, {', '.join(out)})" if out else "(*)"
+
+    def declared_line(self, unit, call, measured, feeds) -> _Line:
+        m = unit.module
+        pattern, output = self.patterns(unit, call, feeds)
+        facts, lines = [], []
+        text = self.entry.text and " t" in " " + pattern.replace("(", " ").replace(",", " ")
+        macs = sp.Integer(0) if unit.own or not text else _linear_macs(m, self.shapes)
+        attention = _attention_macs(unit, call, self.symbols) if text else None
+        if attention is not None:
+            macs += attention[0]
+            for h, g, d, dv, cache in attention[1]:
+                value = f", value_dim={_fmt(dv)}" if dv != d else ""
+                facts.append(f"attention = attention(heads={_fmt(h)}, kv_heads={_fmt(g)}, key_dim={_fmt(d)}{value}, "
+                             f"queries=t, keys=t, {cache})")
+                self.note(h * g * d * dv)
+        nothing = measured is not None and not any(measured)
+        known = unit.own or nothing or (measured is not None and attention is not None and
+                                        _checks(macs, measured, self.symbols))
+        for key, formula in (("params", unit.params), ("non_trainable", unit.non_trainable),
+                             ("buffers", unit.buffers)):
+            if formula != 0:
+                lines.append(f"{key} = {_fmt(formula)}")
+                self.note(formula)
+        if known and not nothing and macs != 0:
+            lines.append(f"macs = {_fmt(macs)}")
+            self.note(macs)
+        elif not known:
+            lines.append("macs = not_known")
+        lines += facts[:1] + ["saved = not_known"]
+        args = sorted({n for line in lines + [output] for n in _symbols_in(line, self.symbols)})
+        self.used.update(args)
+        name = _snake(type(m).__name__) + ("_tensors" if unit.own else "")
+        body = "\n    ".join(lines)
+        head = f"({', '.join(args)}){pattern} -> {output}:"
+        key = (name, head, body)
+        if key not in self.declared:
+            taken = set(self.declared.values())
+            base, k = name, 2
+            while name in taken or _catalog_has(name):
+                name, k = f"{base}_{k}", k + 1
+            self.declared[key] = name
+        name = self.declared[key]
+        return _Line(unit, f"{name}({', '.join(args)}{', ' if args else ''}name=?)", f"layer {name}{head}\n    {body}",
+                     call.reads_input, feeds)
 
 
 def _symbols_in(text, symbols):
