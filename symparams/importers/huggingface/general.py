@@ -95,6 +95,7 @@ class _Shapes:
         import torch
         from torch.overrides import TorchFunctionMode
         self.formulas: dict[int, tuple] = {}
+        self.fields: dict[str, int] = {}      # the config's fields as symbols, by value, for `of`
         self._alive = []                      # ids stay unique while the build runs
         shapes = self
 
@@ -162,8 +163,8 @@ class _Shapes:
             return self.formulas[id(tensor)]
         out = []
         for n in tensor.shape:
-            seen = Field.seen.get(int(n), set())
-            out.append(next(iter(seen)) if len(seen) == 1 else sp.Integer(int(n)))
+            seen = Field.seen.get(int(n), set()) | {_symbol(k) for k, v in self.fields.items() if v == int(n)}
+            out.append(next(iter(seen)) if len(seen) == 1 and int(n) > 1 else sp.Integer(int(n)))
         return tuple(out)
 
 
@@ -238,6 +239,7 @@ def build(config_dict: dict, symbolic: bool = True):
     Field.seen, Field.divisions = {}, {}
     values = _sized_fields(config, _derived(transformers, model_type, fields, config)) if symbolic else {}
     shapes = _Shapes()
+    shapes.fields = values
     try:
         with torch.device("meta"), shapes.watching():
             model = _made(cls, config)
@@ -276,15 +278,15 @@ class Entry:
     text: bool
     shape: tuple = ()          # an image's (channels, height, width) at the config's values
 
-    def tensors(self, model, tokens: int) -> dict:
+    def tensors(self, model, tokens: int, device: str) -> dict:
         import torch
         if self.text:
-            ids = torch.zeros((1, tokens), dtype=torch.long, device="meta")
+            ids = torch.zeros((1, tokens), dtype=torch.long, device=device)
             out = {self.name: ids}
             if getattr(model.config, "is_encoder_decoder", False):
                 out["decoder_input_ids"] = ids
             return out
-        return {self.name: torch.zeros((1, *self.shape), device="meta")}
+        return {self.name: torch.zeros((1, *self.shape), device=device)}
 
 
 def _entry(model) -> Entry:
@@ -331,10 +333,35 @@ def _first_tensor(value):
     return None
 
 
-def _measure(model, units, entry: Entry, tokens: int):
+# Where meta tensors cannot take the forward pass (a mask checked with `.item()`), it runs on the
+# CPU in weights allocated but never set, for models of at most this many bytes: the shapes and
+# products are the same, whatever the numbers.
+CPU_PASS_BYTES = 2 * 1024 ** 3
+
+
+def _measured(model, units, entry: Entry) -> list:
+    """The measured passes at the PROBES lengths: on meta, else on the CPU where the model fits."""
+    try:
+        return [_measure(model, units, entry, t, "meta") for t in PROBES]
+    except ImportProblem:
+        size = sum(p.numel() * p.element_size() for p in model.parameters())
+        size += sum(b.numel() * b.element_size() for b in model.buffers())
+        if size > CPU_PASS_BYTES:
+            raise
+        import torch
+        with torch.device("cpu"):      # its twin, with the buffers' values (position ids, tables) set
+            twin = _made(type(model), model.config)
+        twin.eval()
+        modules = dict(twin.named_modules())
+        twins = [Unit(u.path, modules[u.path], own=u.own) for u in units]
+        return [_measure(twin, twins, entry, t, "cpu") for t in PROBES]
+
+
+def _measure(model, units, entry: Entry, tokens: int, device: str):
     """The units' calls and MACs in a forward pass over `tokens` positions (one sequence)."""
     import torch
     import torch.nn.functional as F
+    from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.overrides import TorchFunctionMode
     from torch.utils.flop_counter import FlopCounterMode
     calls: dict[int, Call] = {}
@@ -342,7 +369,7 @@ def _measure(model, units, entry: Entry, tokens: int):
     stack: list[int] = []
     alive = []               # every recorded tensor, so no id is reused within the pass
     handles = []
-    inputs = entry.tensors(model, tokens)
+    inputs = entry.tensors(model, tokens, device)
     given = {id(t) for t in inputs.values()}
     for i, unit in enumerate(units):
         if unit.own:                      # a container's own tensors: no call of their own
@@ -369,23 +396,39 @@ def _measure(model, units, entry: Entry, tokens: int):
         handles.append(unit.module.register_forward_pre_hook(pre, with_kwargs=True))
         handles.append(unit.module.register_forward_hook(post, with_kwargs=True))
 
+    scores: dict[int, tuple] = {}       # an eager attention's q k^T, waiting for its product with v
+    products = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__)
+
     class Attentions(TorchFunctionMode):
+        """Records each attention's geometry: a scaled_dot_product_attention call, or an eager
+        attention's two products of 4-D tensors, (B, H, t, d) x (B, H, d, s) then x (B, H, s, dv)."""
         def __torch_function__(self, func, types, args=(), kwargs=None):
             kwargs = kwargs or {}
             if func is F.scaled_dot_product_attention and stack:
                 q, k, v = args[:3]
                 calls[stack[-1]].attentions.append((q.shape[-3], k.shape[-3], q.shape[-2], k.shape[-2], q.shape[-1],
                                                     v.shape[-1]))
+            elif func in products and stack and len(args) == 2 and all(
+                    isinstance(a, torch.Tensor) and a.dim() == 4 for a in args):
+                a, b = args
+                i, waiting = stack[-1], scores.get(stack[-1])
+                if waiting is not None and tuple(a.shape[-2:]) == waiting[1:3] and a.shape[-3] == waiting[0]:
+                    heads, t, s, d = waiting
+                    calls[i].attentions.append((heads, b.shape[-3], t, s, d, b.shape[-1]))
+                    del scores[i]
+                elif a.shape[-1] == b.shape[-2]:
+                    scores[i] = (a.shape[-3], a.shape[-2], b.shape[-1], a.shape[-1])
             return func(*args, **kwargs)
 
     counter = FlopCounterMode(display=False)
     if "use_cache" in _parameters(model):
         inputs["use_cache"] = False
     try:
-        with torch.no_grad(), _patched_masks(), counter, Attentions():
+        # the math kernel: FlopCounterMode does not count the CPU's fused attention
+        with torch.no_grad(), _patched_masks(), sdpa_kernel(SDPBackend.MATH), counter, Attentions():
             model(**inputs)
     except Exception as e:
-        raise ImportProblem(f"transformers' forward pass of {type(model).__name__} failed on the meta device: "
+        raise ImportProblem(f"transformers' forward pass of {type(model).__name__} failed on the {device} device: "
                             f"{type(e).__name__}: {str(e)[:300]}") from None
     finally:
         for h in handles:
@@ -418,10 +461,13 @@ class Unit:
 
 
 def _expand(module) -> bool:
-    """Modules whose children are the program's lines: the model classes, and lists of layers."""
+    """Modules whose children are the program's lines: the model classes, lists of layers, and a
+    module holding a list of layers (BERT's encoder)."""
     import torch
     from transformers import PreTrainedModel
-    return isinstance(module, (PreTrainedModel, torch.nn.ModuleList, torch.nn.ModuleDict, torch.nn.Sequential))
+    lists = (torch.nn.ModuleList, torch.nn.ModuleDict, torch.nn.Sequential)
+    return isinstance(module, (PreTrainedModel, *lists)) or any(isinstance(c, torch.nn.ModuleList)
+                                                               for c in module.children())
 
 
 def _units(model, shapes) -> list[Unit]:
@@ -498,7 +544,8 @@ def _linear_macs(module, shapes) -> sp.Expr:
     import torch
     total = sp.Integer(0)
     for m in module.modules():
-        if isinstance(m, torch.nn.Linear):
+        # nn.Linear's weight is (out, in); GPT-2's Conv1D's (in, out): a product per token either way
+        if isinstance(m, torch.nn.Linear) or (type(m).__name__ == "Conv1D" and m.weight.dim() == 2):
             out, inp = shapes.of(m.weight)
             total += SEQUENCE * out * inp
     return total
@@ -590,11 +637,15 @@ class _Line:
 def program(config: dict, source: str) -> str:
     """The program of any model transformers builds from `config`, as text: in the config's field
     names where its counts, rebuilt by transformers at a second setting of those fields, agree;
-    else in this config's numbers, saying why."""
+    else in this config's numbers, saying why. MACs and shapes are checked there too: MACs that
+    disagree are not stated (`macs = not_known`); shapes that disagree make it this config's numbers."""
     try:
         text = _program(config, source, symbolic=True)
         _check_counts(config, text)
-        doubt = _unconfirmed(config, text)
+        doubt, macs = _unconfirmed(config, text)
+        if doubt is None and macs is not None:
+            text = _program(config, source, symbolic=True, note=macs, macs=False)
+            doubt, _ = _unconfirmed(config, text)
     except _Numbers as e:
         doubt = str(e)
     if doubt is None:
@@ -631,32 +682,99 @@ def _check_counts(config: dict, text: str) -> None:
                                 "needed; please report it with its config.json")
 
 
-def _unconfirmed(config: dict, text: str) -> str | None:
-    """Why the program's formulas do not hold at a second setting of its symbols, or None."""
+def _unconfirmed(config: dict, text: str) -> tuple[str | None, str | None]:
+    """Why the program's counts or output shape do not hold at a second setting of its symbols, and
+    why its MACs do not; None where they do. The setting is the boldest of `_second_settings` at
+    which transformers both builds the model and runs its forward pass."""
+    from ...errors import SymparamsError
     from ...interpreter import parse
     transformers = _transformers()
     import torch
     model = parse(text, "config.json")
     known = {**_defaults(config), **config}
     fields = {k: int(v) for k, v in model.defaults.items() if k in known and k != "sequence_length"}
-    other = {k: v + 1 if "layer" in k else v * 2 for k, v in fields.items()}
-    if not other:
-        return None
+    if not fields:
+        return None, None
+    data = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
+    archs = config.get("architectures")
+    tokens, built, failed = PROBES[0], None, None
+    for other in _second_settings(fields):
+        try:
+            rebuilt = transformers.AutoConfig.for_model(config["model_type"], **{**data, **other})
+            cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
+            with torch.device("meta"):
+                reference = _made(cls, rebuilt)
+        except Exception as e:                   # a setting transformers does not take: try a milder one
+            failed = failed or f"rebuilding at {_settings(other)} failed ({type(e).__name__})"
+            continue
+        built = built or (other, reference)
+        try:
+            ran = _whole_pass(reference, _entry(reference), tokens)
+        except Exception:                        # builds but does not run there (Helium's o_proj)
+            continue
+        return _compare(model, other, reference, ran, tokens)
+    if built is None:
+        return failed, None
+    other, reference = built                     # counts checked; no forward pass to check the rest
+    doubt, _ = _compare(model, other, reference, None, tokens)
     try:
-        data = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
-        rebuilt = transformers.AutoConfig.for_model(config["model_type"], **{**data, **other})
-        archs = config.get("architectures")
-        cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
-        with torch.device("meta"):
-            reference = cls(rebuilt)
-        ev = model.evaluate(other)
+        model.evaluate(other).macs
+    except SymparamsError:
+        return doubt, None
+    return doubt, "its forward pass did not run at any second setting"
+
+
+def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | None]:
+    from ...errors import SymparamsError
+    at = _settings(other)
+    try:
+        values = {**other, "sequence_length": tokens} if "sequence_length" in model.defaults else other
+        ev = model.evaluate(values)
         got = (ev.params, ev.trainable, ev.buffers)
-    except Exception as e:                       # a setting transformers or the program cannot take
-        return f"rebuilding at {_settings(other)} failed ({type(e).__name__})"
+    except SymparamsError as e:                  # the program refuses a setting transformers builds
+        return f"at {at} the program refuses: {e.message.splitlines()[0][:120]}", None
     for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(reference), got):
         if want != have:
-            return f"at {_settings(other)} transformers builds {want:,} {what}, the formulas say {have:,}"
-    return None
+            return f"at {at} transformers builds {want:,} {what}, the formulas say {have:,}", None
+    if ran is None:
+        return None, None
+    shape, macs = ran
+    if tuple(ev.shape(model.output_shape)) != shape[1:]:
+        return f"at {at} transformers gives an output of {shape[1:]}, the formulas say {ev.shape(model.output_shape)}", None
+    try:
+        stated = ev.macs
+    except SymparamsError:
+        return None, None                         # nothing claimed
+    if stated != macs:
+        return None, f"at {at} the forward pass makes {macs:,} MACs, the formulas say {stated:,}"
+    return None, None
+
+
+def _second_settings(fields: dict):
+    """Settings to check the formulas at, boldest first: every field doubled (a count of layers one
+    more); then the heads and their sizes kept; then only the layers, the vocabulary and the widths
+    that divide nothing."""
+    heads = [k for k in fields if "head" in k or k.endswith("_dim")]
+    layers = [k for k in fields if "layer" in k]
+    yield {k: v + 1 if k in layers else v * 2 for k, v in fields.items()}
+    yield {k: v + 1 if k in layers else v * 2 for k, v in fields.items() if k not in heads}
+    yield {k: v + 1 if k in layers else v * 2 for k, v in fields.items()
+           if k in layers or "vocab" in k or "intermediate" in k}
+    yield {k: v * 2 for k, v in fields.items() if "vocab" in k or "intermediate" in k}   # layer_types fix the depth
+
+
+def _whole_pass(model, entry: Entry, tokens: int) -> tuple[tuple, int]:
+    """The output's shape and the MACs of one forward pass on meta."""
+    import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+    inputs = entry.tensors(model, tokens, "meta")
+    if "use_cache" in _parameters(model):
+        inputs["use_cache"] = False
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), _patched_masks(), sdpa_kernel(SDPBackend.MATH), counter:
+        y = _first_tensor(model(**inputs))
+    return tuple(y.shape), counter.get_total_flops() // 2
 
 
 def _defaults(config: dict) -> dict:
@@ -668,13 +786,14 @@ def _settings(values: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
-def _program(config: dict, source: str, symbolic: bool, note: str | None = None) -> str:
+def _program(config: dict, source: str, symbolic: bool, note: str | None = None, macs: bool = True) -> str:
     model, values, shapes, arch = build(config, symbolic)
     units = _units(model, shapes)
     w = _Writer(shapes, dict(values), symbolic)
+    w.macs = macs
     try:
         w.entry = _entry(model)
-        runs = [_measure(model, units, w.entry, t) for t in PROBES]
+        runs = _measured(model, units, w.entry)
         calls, order, _ = runs[0]
         unmeasured = None
     except ImportProblem as e:       # MACs not known; each layer's output taken as its input's shape
@@ -725,13 +844,14 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None)
     import transformers
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
            f"# by `symparams import` through transformers {transformers.__version__} (no template for this model type):",
-           "# counted as transformers builds it from this config; MACs and shapes from its forward pass on the meta device."
+           "# counted as transformers builds it from this config; MACs and shapes measured by running its forward pass."
            if not unmeasured else
-           "# counted as transformers builds it from this config. Its forward pass did not run on the meta device, so\n"
+           "# counted as transformers builds it from this config. Its forward pass did not run, so\n"
            "# the MACs of its own layers are not known and each is taken to keep its input's shape:\n"
            f"# {unmeasured.splitlines()[0][:200]}",
            *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
-             if note else []),
+             if note and not symbolic else
+             [f"# Its layers' MACs are not stated: the formulas did not hold ({note})."] if note else []),
            "convention torch", ""]
     for text in dict.fromkeys(line.declared for line in merged if line.declared):
         out += [text, ""]
@@ -816,6 +936,7 @@ class _Writer:
         self.catalog: set = set()          # paths written as catalog embeddings (a head may tie to them)
         self.entry: Entry | None = None
         self.tokens = PROBES[0]
+        self.macs = True                   # False where the MACs' formulas failed their second check
 
     def note(self, *formulas):
         for f in formulas:
@@ -891,7 +1012,7 @@ class _Writer:
                              f"queries=t, keys=t, {cache})")
                 self.note(h * g * d * dv)
         nothing = measured is not None and not any(measured)
-        known = unit.own or nothing or (measured is not None and attention is not None and
+        known = unit.own or nothing or (self.macs and measured is not None and attention is not None and
                                         _checks(macs, measured, self.symbols))
         for key, formula in (("params", unit.params), ("non_trainable", unit.non_trainable),
                              ("buffers", unit.buffers)):
