@@ -18,7 +18,9 @@ Per example (one sequence) unless `batch` is given:
   modules really keep under an attention implementation, or Korthikanti et al.'s accounting.
 * training_memory -- bytes per device of weights, gradients and optimizer states under data
   parallelism and ZeRO, tensor, pipeline and expert parallelism, what ZeRO-Offload moves to the
-  host apart; and the activations when asked.
+  host apart; and the activations when asked. 8-bit Adam's state per tensor (adam8bit_states,
+  weight_tensors: the parameter tensors read off the facts).
+* stage_flops -- a training step's FLOPs on each pipeline stage.
 """
 from __future__ import annotations
 
@@ -235,6 +237,37 @@ def parameters_per_device(model, tp=1, pp=1, trainable: bool = False, ep=1):
     return sp.expand(sum(held_per_device(model, tp, pp, trainable, ep)))
 
 
+def split_conditions(source, tp=1, pp=1) -> list:
+    """What `tp`-way tensor and `pp`-way pipeline parallelism need of the model, as Megatron-LM
+    asserts it: each attention's heads (and its key/value heads, unless fewer than tp, which are
+    then replicated) divide over the tensor-parallel devices, and each outermost repeat's count
+    over the pipeline stages. [(relation, words(values) -> the refusal)]."""
+    tp, pp = devices(tp, "tensor-parallel"), devices(pp, "pipeline")
+    out, seen = [], set()
+    nodes = nodes_of(source)
+    if tp != 1:
+        for node, _ in leaves(nodes):
+            for a in attentions(node):
+                for heads, what in ((a.heads, "attention heads"), (a.kv_heads, "key/value heads")):
+                    heads = sp.sympify(heads)
+                    if (heads, what) in seen or (what != "attention heads" and heads == sp.sympify(a.heads)):
+                        continue
+                    seen.add((heads, what))
+                    fits = sp.Eq(sp.Mod(heads, tp), 0)
+                    if what != "attention heads":      # fewer key/value heads than devices: each replicated
+                        fits = sp.Or(fits, sp.Eq(sp.Mod(tp, heads), 0))
+                    out.append((fits, lambda v, heads=heads, what=what, node=node:
+                                f"{heads.xreplace(v)} {what} (layer {node.name}) do not split over "
+                                f"{tp.xreplace(v)} tensor-parallel devices: --tp must divide them"))
+    if pp != 1:
+        for rep in _outermost_repeats(nodes):
+            count = sp.sympify(_count(rep))
+            out.append((sp.Eq(sp.Mod(count, pp), 0), lambda v, count=count, rep=rep:
+                        f"the {count.xreplace(v)} repetitions of {rep.name} do not split evenly over "
+                        f"{pp.xreplace(v)} pipeline stages: --pp must divide them"))
+    return out
+
+
 # ---------------------------------------------------------------- FLOPs
 
 RECOMPUTE = ("none", "selective", "full")
@@ -258,6 +291,47 @@ def training_flops(source, recompute: str = "none", batch=1, tp=1):
     under `tp`-way tensor parallelism."""
     macs = _device_macs(nodes_of(source), tp)
     return sp.expand(batch * 2 * (3 * macs + recomputed_macs(source, recompute, tp)))
+
+
+def _in_order(nodes):
+    """The leaves outside repeats and the outermost repeats, in the order the model runs them."""
+    for node in nodes:
+        if _count(node) is not None:
+            yield node
+        elif node.children:
+            yield from _in_order(node.children)
+        else:
+            yield node
+
+
+def stage_flops(model, pp, recompute: str = "none", batch=1, tp=1) -> dict:
+    """FLOPs of one training step on each of `pp` pipeline stages (as training_flops counts them): the
+    repeated layers split evenly over the stages, the layers before the first repeat (the embeddings)
+    on the first stage, those after the last (the final norm, the head) on the last, as Megatron-LM and
+    torch.distributed.pipelining place them. {"first", "middle" (each stage between), "last",
+    "largest"}; with one stage, every layer on it."""
+    pp = devices(pp, "pipeline")
+    order = list(_in_order(nodes_of(model)))
+    repeats = [i for i, n in enumerate(order) if _count(n) is not None]
+    if not repeats:
+        raise ArgumentError(f"model {model.name} has no repeated layers to split over {pp} pipeline stages",
+                            hint="--pp spreads a repeat's repetitions evenly over the stages")
+
+    def flops(nodes, full):
+        macs = _device_macs(nodes, tp)
+        again = macs if recompute == "full" and full else (
+            recomputed_macs(nodes, "selective", tp) if recompute == "selective" and nodes else 0)
+        return sp.expand(batch * 2 * (3 * macs + again))
+    choice(recompute, RECOMPUTE, "recomputation")
+    blocks = flops([order[i] for i in repeats], True) / pp
+    before = flops(order[:repeats[0]], False)
+    after = flops(order[repeats[-1] + 1:] + [n for i, n in enumerate(order[repeats[0]:repeats[-1] + 1],
+                                                                     repeats[0]) if i not in repeats], False)
+    if pp == 1:
+        whole = sp.expand(before + blocks + after)
+        return {"first": whole, "middle": whole, "last": whole, "largest": whole}
+    first, last = sp.expand(before + blocks), sp.expand(blocks + after)
+    return {"first": first, "middle": sp.expand(blocks), "last": last, "largest": sp.Max(first, last)}
 
 
 def approximations(model, batch=1) -> dict:
@@ -473,10 +547,71 @@ def activations(source, keeping: Keeping = Keeping(), batch=1):
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "sgd_momentum", "adam8bit")
 # Optimizer state numbers per parameter, and the dtype they are kept at (None: the policy's
-# optimizer-state dtype): Adam's two moments, momentum's one, 8-bit Adam's two one-byte moments
-# (bitsandbytes; its small per-block scales are left out).
+# optimizer-state dtype): Adam's two moments, momentum's one. 8-bit Adam's are counted per tensor
+# (adam8bit_states); its row here is the two one-byte moments alone.
 _STATES = {"adam": (2, None), "adamw": (2, None), "sgd": (0, None), "sgd_momentum": (1, None),
-           "adam8bit": (2, "int8")}
+           "adam8bit": (2, "uint8")}
+
+# bitsandbytes' 8-bit Adam (optim.Adam8bit, AdamW8bit, PagedAdamW8bit; Dettmers et al. 2022), as its
+# Optimizer8bit.init_state allocates it (tests/test_quantized.py reads the state after a step on the
+# CPU): a tensor of n >= min_8bit_size (4096) numbers keeps its two moments as uint8 (state1, state2)
+# and a float32 absmax per block of 256 of each (absmax1, absmax2); a smaller one keeps both moments in
+# float32. The two 256-number float32 quantization maps (qmap1, qmap2) are one pair per optimizer.
+ADAM8BIT_MIN_SIZE = 4096
+ADAM8BIT_BLOCK = 256
+ADAM8BIT_QMAPS = 2 * 256 * 4
+
+
+def adam8bit_tensor(n):
+    """Bytes of 8-bit Adam's state for one tensor of n numbers (its share of the qmaps left out)."""
+    n = sp.sympify(n)
+    return sp.Piecewise((2 * n + 2 * 4 * sp.ceiling(n / ADAM8BIT_BLOCK), n >= ADAM8BIT_MIN_SIZE), (8 * n, True))
+
+
+def adam8bit_states(tensors) -> sp.Expr:
+    """8-bit Adam's state for [(n numbers, how many such tensors)]: each tensor's, and the optimizer's
+    qmaps where any tensor is large enough to be kept in 8 bits."""
+    tensors = [(sp.sympify(n), sp.sympify(t)) for n, t in tensors if sp.sympify(n) != 0]
+    if not tensors:
+        return sp.Integer(0)
+    any8 = sp.Or(*[n >= ADAM8BIT_MIN_SIZE for n, _ in tensors])
+    return sp.Add(*[t * adam8bit_tensor(n) for n, t in tensors]) + sp.Piecewise((ADAM8BIT_QMAPS, any8), (0, True))
+
+
+def weight_tensors(model, trainable: bool = True) -> list:
+    """[(numbers, how many such tensors)]: the parameter tensors of the model as torch holds them, read
+    off the layers' facts: a linear layer's kernel and bias (its weights kept whole under tensor
+    parallelism); a composite layer's stated linear layers (facts.Linear: kernel and bias each, the ones
+    kept as one parameter -- a mixture's experts -- one tensor per parameter) and the rest of its weights
+    as one tensor; any other layer's weights one tensor, or two of its features' size (a norm's
+    gamma and beta)."""
+    out = []
+    for node, times in _weight_leaves(nodes_of(model)):
+        if not node.makes_weights or node.out is None:
+            continue
+        params = sp.sympify(node.trainable if trainable else node.params)
+        if params == 0:
+            continue
+        role = node.out.parallel.role
+        if role == "linear":
+            bias = sp.sympify(node.out.parallel.whole_params)
+            out += [(params - bias, times), (bias, times)]
+        elif node.out.linears:
+            fused = {}
+            for f in node.out.linears:
+                if f.parameter is not None:
+                    fused[f.parameter] = fused.get(f.parameter, 0) + f.params
+                else:
+                    out += [(f.kernel, times * f.times), (f.out_features if f.bias else 0, times * f.times)]
+            out += [(n, times) for n in fused.values()]
+            out.append((params - sp.Add(*[f.params for f in node.out.linears]), times))
+        else:
+            features = node.shape[-1] if node.shape else None
+            if features is not None and sp.expand(params - 2 * features) == 0:
+                out.append((features, 2 * times))
+            else:
+                out.append((params, times))
+    return [(sp.expand(n), t) for n, t in out if sp.expand(n) != 0]
 
 
 # What ZeRO-Offload and ZeRO-Infinity move to the host (CPU memory or NVMe), by --offload: the
@@ -557,15 +692,25 @@ def training_memory_parts(model, optimizer: str = "adam", precision: str = "mixe
     replicas = (dp, dp / ep)       # the devices each share is data-parallel over: the rest, the experts
 
     def partitioned(per_param, counts, stage):
-        return sp.Add(*[per_param * n / (r if zero >= stage else 1) for n, r in zip(counts, replicas)])
+        # ZeRO's partition of n numbers over r devices: ceiling(n/r) each where r is a number, as
+        # DeepSpeed pads a partitioned buffer to a multiple of the devices (docs/llm.md)
+        return sp.Add(*[per_param * (n if zero < stage or r == 1 else sp.ceiling(n / r) if r.is_number else n / r)
+                        for n, r in zip(counts, replicas)])
     weights = partitioned(units.dtype_bytes(policy.weights), params, 3)
     grads = partitioned(units.dtype_bytes(policy.gradients), trainable, 2)
     states = partitioned(master + numbers * per_state, trainable, 1)
+    if optimizer == "adam8bit":
+        if zero or any(sp.sympify(n) != 1 for n in (tp, pp, ep)):
+            raise ArgumentError("--optimizer adam8bit is counted on whole tensors, one data-parallel replica "
+                                "each: --zero, --tp, --pp and --ep are not modelled with it",
+                                hint="bitsandbytes' 8-bit Adam keeps a float32 absmax per 256 numbers of each "
+                                     "tensor; partitioning splits its blocks differently")
+        states = sp.Add(*[master * n for n in trainable]) + adam8bit_states(weight_tensors(model))
     acts = sp.Integer(0)
     if with_activations:
         acts = activations(model, Keeping(keeping.rule, keeping.attention, keeping.recompute, policy.activations, tp,
                                           keeping.sequence_parallel), batch)
-    weights, grads, states = sp.expand(weights), sp.expand(grads), sp.expand(states)
+    weights, grads, states = (e if e.has(sp.ceiling) else sp.expand(e) for e in (weights, grads, states))
     zero_ = sp.Integer(0)
     if offload == "none":
         return TrainingMemory(weights, grads, states, acts)

@@ -16,6 +16,12 @@ A source text has at most `MAX_LINES` (50,000) lines: reading and deriving take 
 of a millisecond a line, so a 50,000-line file already takes some seconds, and a model that long
 is written with `repeat`.
 
+A line has at most `MAX_LINE` (10,000) characters, checked on the text before it is parsed, so
+a 10 MB line is refused in microseconds rather than parsed for minutes; names and strings live on
+a line, so they are bounded with it. A file an importer reads (a config.json, a Keras model's
+JSON, the config.json inside a `.keras` zip) has at most `MAX_FILE_BYTES` (16 MB), checked on
+the file's (or the zip member's declared) size before a byte is read or decompressed.
+
 Nesting -- brackets and calls inside one another, the operands of a chain like `1 + 1 + ...`,
 blocks calling blocks, repeats inside repeats -- is at most `MAX_NESTING` (100) levels deep,
 counted as the interpreter descends (`Evaluator.depth`), so a deep model is one positioned
@@ -38,6 +44,8 @@ MAX_EXPONENT = 100
 FIGURE_DIGITS = 1000
 MAX_NESTING = 100
 MAX_LINES = 50_000
+MAX_LINE = 10_000
+MAX_FILE_BYTES = 16 * 1024 * 1024
 
 _SUFFIXES = {"K": 3, "M": 6, "B": 9, "G": 9, "T": 12}
 _NUMBER = re.compile(r"(\d[\d_]*)(?:\.(\d+))?(?:[eE]([+-]?\d+))?([KMBGT]?)")
@@ -150,6 +158,20 @@ def at(expr, values: dict, what: str = "a figure"):
     except (ZeroDivisionError, TypeError):
         raise ValueProblem(f"{what}: undefined at these values (it divides by zero)") from None
     return check_figure(value, what)
+
+
+def whole(expr, values: dict, what: str = "a figure") -> int:
+    """`at(expr, values, what)` as an int: a figure that still depends on a symbol with no value, or
+    is not a whole number there, is refused saying which symbol needs a value, never a crash."""
+    value = at(expr, values, what)
+    if isinstance(value, sp.Expr) and value.free_symbols:
+        free = sorted(str(s) for s in value.free_symbols)
+        raise ValueProblem(f"{what}: depends on {', '.join(free)}, which {'has' if len(free) == 1 else 'have'} "
+                           "no value", hint=f"give {'it' if len(free) == 1 else 'them'} one with --set {free[0]}=... "
+                                            "(in the REPL, :set)", code="no_value", subject=free[0])
+    if not (isinstance(value, int) or getattr(value, "is_Integer", False)):
+        raise ValueProblem(f"{what}: {value} at these values is not a whole number")
+    return int(value)
 
 
 _COMPARE = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq,

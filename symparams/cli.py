@@ -21,6 +21,7 @@ COMMANDS = {
     "repl": "build or load a model line by line and watch its shapes, counts and formulas",
     "layers": "list the layer catalog with each layer's formula",
     "import": "write a Hugging Face config.json, a PyTorch module or a Keras model as a symparams program",
+    "serve": "a local page for a model: sliders for its symbols, the live table, typeset formulas, solve and plot",
 }
 
 # Commands whose name is a Python keyword live in a module named with a trailing underscore.

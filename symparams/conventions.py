@@ -7,7 +7,7 @@ and those refused (REFUSED), which the registry reads when it binds a call.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .errors import ArgumentError, did_you_mean
 
@@ -50,6 +50,21 @@ class Convention:
     def layer_type(self, spec) -> str:
         """The class name a user of this framework would see in a summary table."""
         return spec.torch_name if self.name == "torch" else spec.keras_name
+
+    @property
+    def native(self) -> bool:
+        """Whether its tensors are laid out as its framework's layers read them (Keras channels last,
+        PyTorch channels first). A file's layout is its own (`laid_out`): counted under the other
+        framework's rules, the layers that read the channel axis run between transposes."""
+        return self.channels_last == CONVENTIONS[self.name].channels_last
+
+    @property
+    def layout(self) -> str:
+        return "channels-last" if self.channels_last else "channels-first"
+
+    def laid_out(self, channels_last: bool) -> "Convention":
+        """This convention's counting rules on tensors laid out channels last or first."""
+        return self if channels_last == self.channels_last else replace(self, channels_last=channels_last)
 
 
 KERAS = Convention("keras", channels_last=True, norm_stats_as_buffers=False, rnn_bias_vectors=1,
@@ -147,12 +162,35 @@ IGNORED_POSITIONAL = {
     "relu": ("max_value", "negative_slope", "threshold"),
 }
 
+# ---------------------------------------------------------------- the file's layout
+
+# The layout is the file's, never the counting convention's: its `convention` line's, else an input's
+# own word (`input (S, S, 1) channels_last`), else what its first image-like input says (a channel-like
+# size at one end only), else the convention's. Counting a channels-last file the PyTorch way gives
+# what PyTorch gives for the same network on the transposed input.
+LAYOUT_WORDS = {"channels_last": True, "channels_first": False}
+
 CHANNEL_NAMES = {"c", "ch", "channels", "in_channels", "c_in", "cin", "chans"}
 
 
 def _channel_like(dim, value) -> bool:
     """A size that reads as a channel count: named like one, or as small as an image's 1, 3 or 4."""
     return str(dim).lower() in CHANNEL_NAMES or (value is not None and value <= 4)
+
+
+def read_layout(shape: tuple, values: tuple) -> bool | None:
+    """What an input's shape says of its layout: True channels last ((S, S, 1), (H, W, C)), False
+    channels first ((3, H, W), (C, L)); None unless exactly one axis, at an end, reads as channels
+    (named like them, or as small as an image's 1, 3 or 4)."""
+    if len(shape) < 2:
+        return None
+    # By name at any rank ((C, L), (T, channels)); by a small size only on an image or a volume, whose
+    # other axes are large ((S, S, 1), (3, 224, 224)): a sequence's (7, 3) says nothing.
+    like = [str(d).lower() in CHANNEL_NAMES or (len(shape) >= 3 and v is not None and v <= 4)
+            for d, v in zip(shape, values)]
+    if like.count(True) != 1 or not (like[0] or like[-1]):
+        return None       # no axis, or more than one, reads as the channels: (6, 4, 4), (64, 64, 64)
+    return like[-1]
 
 
 def misread_layout(convention: Convention, shape: tuple, values: tuple) -> str | None:
@@ -167,10 +205,10 @@ def misread_layout(convention: Convention, shape: tuple, values: tuple) -> str |
         return None
     from .values import format_shape
     layout = "channels-first (C, H, W)" if not convention.channels_last else "channels-last (H, W, C)"
-    alternative = "keras" if not convention.channels_last else "torch"
+    other_layout = "channels_last" if not convention.channels_last else "channels_first"
     swapped = shape[-1:] + shape[:-1] if not convention.channels_last else shape[1:] + shape[:1]
-    return (f"the {convention.name} convention reads the input {format_shape(shape, batch=False)} as {layout}, "
-            f"so {channels[0]} is an image axis and {other[0]} the channels; if it is "
-            f"{'channels-last' if not convention.channels_last else 'channels-first'}, use --convention "
-            f"{alternative} (or `convention {alternative}` in the file), or write the input as "
-            f"{format_shape(swapped, batch=False)}")
+    return (f"the file is laid out {layout}, so the input {format_shape(shape, batch=False)} has {channels[0]} "
+            f"as an image axis and {other[0]} as the channels; if it is "
+            f"{'channels-last' if not convention.channels_last else 'channels-first'}, write "
+            f"`input {format_shape(shape, batch=False)} {other_layout}` (or the file's `convention` line), or "
+            f"write the input as {format_shape(swapped, batch=False)}")

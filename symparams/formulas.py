@@ -13,7 +13,7 @@ import sympy as sp
 
 from . import bounds, quantities, units
 from .printing import canonical, latex, latex_number, readable_size
-from .errors import ArgumentError
+from .errors import ArgumentError, ValueProblem
 from .values import format_shape
 
 # --of choices: what each counts, in a few words (the registry, symparams/quantities/).
@@ -69,20 +69,32 @@ def evaluation_values(model, sets: dict, batch_default: int = 1) -> dict:
     return values
 
 
-def _value(expr, values):
+def _value(expr, values, of: str = "the figure"):
+    """The figure's number at `values`; None where it depends on a symbol with no value (a device
+    count given by name: `free` says which). A number that is not whole is refused, never shown
+    as `?`."""
     if isinstance(expr, tuple):
-        return tuple(_value(e, values) for e in expr)
-    v = bounds.at(expr, values)
-    return int(v) if v.is_Integer else None
+        return tuple(_value(e, values, of) for e in expr)
+    v = bounds.at(expr, values, of)
+    if v.is_Integer:
+        return int(v)
+    if v.is_number:
+        raise ValueProblem(f"{of} at these values is {v} ({float(v):,.2f}), not a whole number",
+                           hint="a size or device count splits something unevenly; check the options that "
+                                "divide (--tp, --pp, --dp, --ep) and --set")
+    return None
 
 
-def result(model, expr, of, layer, values, counted_at: dict | None = None) -> dict:
+def result(model, expr, of, layer, values, counted_at: dict | None = None, figure=None) -> dict:
     """What `symparams formula` reports: the expression, its LaTeX and its value at `values`;
-    `counted_at` the dtype and rule the figure was counted by (quantities.Figure)."""
+    `counted_at` the dtype and rule the figure was counted by, `figure` the quantities.Figure whose
+    conditions the values must meet (heads that --tp divides)."""
+    if figure is not None:
+        figure.check(values)
     shown = format_shape(expr) if of == "shape" else str(expr)
     free = set().union(*[sp.sympify(e).free_symbols for e in (expr if isinstance(expr, tuple) else (expr,))])
     out = {"model": model.name, "convention": model.convention.name, "of": of, "layer": layer,
-           "expr": shown, "latex": latex(expr), "value": _value(expr, values),
+           "expr": shown, "latex": latex(expr), "value": _value(expr, values, of),
            "values": {str(k): int(v) for k, v in values.items() if k in free}}
     out.update({k: v for k, v in (counted_at or {}).items() if v is not None})
     unset = sorted(str(s) for s in free if s not in values)

@@ -60,6 +60,10 @@ class Node:
     tied_kernel: sp.Expr = sp.Integer(0)   # that matrix's elements, not this layer's own
     reapplies: "Node | None" = None    # an instance applied again: the node of its first application
     output: object = None              # the Tensor it makes, as the nodes after it read it
+    # A layer reading the channel axis of a file laid out as the other framework lays tensors out (a
+    # channels-last file counted the PyTorch way): its framework's layer runs between transposes.
+    transposed: bool = False
+    layout_bound: bool = False    # reads the file's layout, and no move of the channels gives the other framework's result
 
     def __post_init__(self):
         if self.weights is None:

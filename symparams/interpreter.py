@@ -14,14 +14,14 @@ from . import blocks, catalog
 from .catalog import declared
 from .bounds import MAX_NESTING, too_deep
 from .catalog.registry import Dim, LayerSpec, lookup, normalize
-from .conventions import KERAS, get_convention
+from .conventions import IGNORED_SUFFIXES, KERAS, LAYOUT_WORDS, get_convention, read_layout
 from .dims import symbol
 from .errors import ArgumentError, Pos, ShapeError, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
 from .expressions import DIM_FUNCTIONS, Evaluator, dim_function, pos_of
 from .graph import Graph, Node
 from .model import Constraint, Model
 from .syntax import parse_tree, read_source
-from .values import LayerInstance, Names, Tensor, Word
+from .values import LayerInstance, Names, Tensor, Word, format_shape
 
 _TENSOR_OPERATORS = {"add": "add", "sub": "subtract", "mul": "multiply"}
 # Keyword arguments the interpreter handles for every layer and block, not the catalog.
@@ -87,8 +87,12 @@ class Program:
                               hint=did_you_mean(name, self.models) or f"its models are {', '.join(self.models)}"
                               ).attach(self.text, self.filename)
         conv = get_convention(convention) if convention else self.convention
+        builder = Builder(self, conv)
+        builder.counting_given = convention is not None
+        if self.declared_convention:      # the file's layout is its convention line's, whatever it is counted by
+            builder.settle_layout(self.convention.channels_last, f"the `convention {self.declared_convention}` line")
         try:
-            return Builder(self, conv).build(self.models[name])
+            return builder.build(self.models[name])
         except SymparamsError as e:
             raise e.attach(self.text, self.filename)
 
@@ -123,6 +127,12 @@ class Builder(Evaluator):
         self.made_elsewhere: set[Node] = set()   # this body's nodes applying instances made outside it
         self.kind = "model" if parent is None else "block"
         self.calling: tuple = parent.calling if parent else ()   # the blocks being called, innermost last
+        # The tensors' layout (conventions.py): settled by the file, else read as the counting convention's.
+        self.root: Builder = parent.root if parent else self
+        self.counting_given = parent.counting_given if parent else False
+        self.layout_reason: str | None = parent.layout_reason if parent else None
+        self.layout_unread: Tensor | None = None     # an image-like input whose shape does not say its layout
+        self.layout_matters = False                  # a layer read the channel axis (of an unsettled or non-native layout)
 
     def body(self, kind: str, scope: dict, current: Tensor | None = None, calling: str | None = None,
              row_names=()) -> "Builder":
@@ -158,9 +168,22 @@ class Builder(Evaluator):
         if not outputs:
             raise SyntaxProblem(f"model {name_tok} has no input", pos_of(name_tok),
                                 "begin its body with a line like: input (28, 28, 1)", code="no_input")
-        return Model(str(name_tok), self.convention, self.symbols, self.defaults,
-                     Graph(self.inputs, self.nodes, outputs, self.input_pos), self.constraints, self.program.text,
-                     self.program.filename)
+        model = Model(str(name_tok), self.convention, self.symbols, self.defaults,
+                      Graph(self.inputs, self.nodes, outputs, self.input_pos), self.constraints, self.program.text,
+                      self.program.filename)
+        unread = self.layout_unread
+        model.layout_reason = self.layout_reason or (
+            f"the {self.convention.name} convention: the input {format_shape(unread.shape, batch=False)} does not "
+            f"say (write `input {format_shape(unread.shape, batch=False)} channels_last` or `channels_first`)"
+            if self.layout_matters and unread is not None else None)
+        model.layout_settled = self.layout_reason is not None
+        model.layout_matters = self.layout_matters
+        return model
+
+    def settle_layout(self, channels_last: bool, reason: str) -> None:
+        """The file's layout: the counting convention's rules on tensors laid out as the file says."""
+        self.convention = self.convention.laid_out(channels_last)
+        self.layout_reason = reason
 
     def run_body(self, body: Tree) -> None:
         self.depth += 1
@@ -186,7 +209,10 @@ class Builder(Evaluator):
             self.constraints.append(Constraint(relation, f"where {text}", pos_of(cond)))
 
     def stmt_convention_line(self, stmt):
-        self.convention = get_convention(str(stmt.children[0]), pos_of(stmt.children[0]))
+        line = get_convention(str(stmt.children[0]), pos_of(stmt.children[0]))
+        if not self.counting_given:
+            self.convention = line
+        self.settle_layout(line.channels_last, f"the `convention {line.name}` line")
 
     def stmt_assign_stmt(self, stmt):
         name, expr = stmt.children
@@ -206,6 +232,9 @@ class Builder(Evaluator):
         if isinstance(value, Word):
             value = self.instance(value, [], {}, pos_of(expr))
         if blocks.is_applicable(value):
+            given = getattr(value, "first_input", None)
+            if given is not None:
+                self.given_input(*given)
             if self.current is None:
                 raise ShapeError("this layer has no input: no tensor has been made yet", pos_of(expr),
                                  "begin with a line like: input (28, 28, 1)")
@@ -247,6 +276,33 @@ class Builder(Evaluator):
             return self.symbols[key]
         return Word(key, pos_of(node), Names(self.symbols, self.scope))
 
+    def keras_input(self, args: list, kwargs: dict, pos) -> Tensor:
+        """Keras's `Input(shape=(35,), dtype='int32', name=...)`: `input (35) int`."""
+        values = dict(zip(("shape", "batch_size", "name", "dtype"), (v for v, _ in args)))
+        values.update({k: v for k, (v, _) in kwargs.items()})
+        unknown = set(values) - {"shape", "batch_size", "name", "dtype", "sparse", "batch_shape", "tensor", "ragged",
+                                 "optional"}
+        if unknown:
+            raise ArgumentError(f"Input has no argument '{sorted(unknown)[0]}'", pos, "write `input (...)`")
+        shape = values.get("shape")
+        if shape is None and isinstance(values.get("batch_shape"), tuple):
+            shape = values["batch_shape"][1:]
+        if shape is None:
+            raise ArgumentError("Input needs its shape: Input(shape=(28, 28, 1))", pos)
+        dims = shape if isinstance(shape, tuple) else (shape,)
+        dtype = values.get("dtype")
+        word = dtype.name if isinstance(dtype, Word) else None
+        integer = word is not None and word.startswith(("int", "uint"))
+        return self.make_input(tuple(Dim.convert(self.dim_operand(d), "an input's size") for d in dims),
+                               "int" if integer else None, pos)
+
+    def given_input(self, shape: tuple, pos, dtype=None) -> None:
+        """A first layer's input_shape=: the model's input, as `input (...)` would make it; on a later
+        layer Keras ignores it, and so does symparams."""
+        if self.current is None and self.kind == "model" and not self.inputs:
+            self.make_input(shape, dtype, pos)
+            return
+
     def ev_input(self, node):
         if self.kind != "model":
             raise ArgumentError(f"'input' belongs in a model, not a {self.kind}; a block's inputs are "
@@ -255,12 +311,47 @@ class Builder(Evaluator):
         value = self.eval(shape_node)
         dims = value if isinstance(value, tuple) else (value,)
         shape = tuple(Dim.convert(self.dim_operand(d), "an input's size") for d in dims)
+        return self.make_input(shape, dtype, pos_of(node))
+
+    def make_input(self, shape: tuple, dtype, pos) -> Tensor:
         name = f"input_{len(self.inputs) + 1}"
+        layout = LAYOUT_WORDS.get(str(dtype)) if dtype else None
+        if layout is not None:
+            dtype = None
         tensor = Tensor(shape, name, str(dtype) if dtype else None)
-        self.input_pos[id(tensor)] = pos_of(node)
+        self.read_layout(tensor, layout)
+        self.input_pos[id(tensor)] = pos
         self.inputs.append(tensor)
         self.current = tensor
         return tensor
+
+    def read_layout(self, tensor: Tensor, word: bool | None) -> None:
+        """An input says the file's layout by its word (`channels_last`), else by its shape, unless
+        the file's convention line said it already or a layer has run."""
+        shown = format_shape(tensor.shape, batch=False)
+        if word is not None:
+            if self.layout_reason is not None and self.convention.channels_last != word:
+                raise ArgumentError(f"the input {shown} is laid out {'channels_last' if word else 'channels_first'}, "
+                                    f"but the file is laid out {self.convention.layout} by {self.layout_reason}")
+            self.settle_layout(word, f"the input {shown} {'channels_last' if word else 'channels_first'}")
+            return
+        if self.layout_reason is not None or self.layout_unread is not None or self.nodes or \
+                len(tensor.shape) < 2 or tensor.dtype == "int":
+            return      # the first image-like input says it, before any layer reads it
+        values = tuple(self._default_value(d) for d in tensor.shape)
+        said = read_layout(tensor.shape, values)
+        if said is None:
+            self.layout_unread = self.layout_unread or tensor
+            return
+        self.settle_layout(said, f"the input {shown}")
+
+    def _default_value(self, d):
+        """A size at the header's defaults, or None where a symbol has none."""
+        try:
+            v = sp.sympify(d).subs({self.symbols[k]: v for k, v in self.defaults.items() if k in self.symbols})
+        except (TypeError, ValueError):
+            return None
+        return int(v) if getattr(v, "is_Integer", False) else None
 
     def combine(self, node, a, b):
         if isinstance(a, Tensor) and isinstance(b, Tensor) and node.data in _TENSOR_OPERATORS:
@@ -276,6 +367,9 @@ class Builder(Evaluator):
                 key = str(a.children[0])
                 if key in kwargs:
                     raise ArgumentError(f"argument '{key}' is given twice", pos_of(a))
+                if key.endswith(IGNORED_SUFFIXES):    # l2(0.0015), HeNormal(seed=1), max_norm(3): change no count
+                    kwargs[key] = (Word("ignored", pos_of(a), Names({}, {}), quoted=True), pos_of(a))
+                    continue
                 kwargs[key] = (self.eval(a.children[1]), pos_of(a))
             else:
                 if kwargs:
@@ -289,6 +383,8 @@ class Builder(Evaluator):
             return self.apply(callee, [self.tensor_arg(v, p) for v, p in args], pos)
         if isinstance(callee, Word) and callee.name in DIM_FUNCTIONS:
             return dim_function(callee.name, [self.dim_operand(v) for v, _ in args])
+        if isinstance(callee, Word) and callee.name == "Input" and self.kind == "model":
+            return self.keras_input(args, kwargs, pos)
         if isinstance(callee, Word) and callee.name == "repeat":
             return blocks.make_repeat(self, args, kwargs, pos)
         if isinstance(callee, Word):
@@ -307,6 +403,7 @@ class Builder(Evaluator):
         inputs = []
         while args and isinstance(args[0][0], Tensor):
             inputs.append(args.pop(0)[0])
+        first_input = self.first_input(word, kwargs, pos)
         block = self.program.block(word.name)
         if block is not None:
             inst = blocks.BlockInstance(block, block.bind(self, args, kwargs, pos), pos, typed_name=block.name)
@@ -314,9 +411,36 @@ class Builder(Evaluator):
             inst = self.layer_instance(word, args, kwargs, pos)
         self.created.add(id(inst))
         blocks.configure(inst, kwargs)
+        inst.first_input = first_input
         if inputs:
             return self.apply(inst, inputs, pos)
         return inst
+
+    def first_input(self, word: Word, kwargs: dict, pos) -> tuple | None:
+        """Keras's `Dense(64, input_dim=784)`, `Conv2D(32, 3, input_shape=(28, 28, 1))` (or
+        `batch_input_shape=(None, ...)`): the shape of the model's input, which the first layer's line
+        makes (`input (...)`); taken out of the layer's own arguments."""
+        spec = self.program.layer(word.name)
+        keys = [k for k in ("input_shape", "batch_input_shape", "input_dim", "input_length")
+                if k in kwargs and not (spec is not None and k in {a[0] for a in spec.arguments})]
+        if not keys:
+            return None
+        if len(keys) > 1:
+            raise ArgumentError(f"give one of {' and '.join(keys)}, not both", kwargs[keys[1]][1])
+        key = keys[0]
+        value, where = kwargs.pop(key)
+        dims = value if isinstance(value, tuple) else (value,)
+        if key == "batch_input_shape":
+            if not dims or not (isinstance(dims[0], Word) and dims[0].name == "None"):
+                raise ArgumentError("batch_input_shape starts with the batch size, None", where,
+                                    "symparams' shapes leave the batch out: write input_shape=(...) or a line "
+                                    "`input (...)`")
+            dims = dims[1:]
+        if key in ("input_dim", "input_length") and isinstance(value, tuple):
+            raise ArgumentError(f"{key} is one size; input_shape takes a shape", where)
+        shape = tuple(Dim.convert(self.dim_operand(d), f"{key}'s size") for d in dims)
+        # Keras 2's Embedding(V, d, input_length=T): a first layer of token ids
+        return shape, where, "int" if key == "input_length" and spec is not None and spec.name == "embedding" else None
 
     def layer_instance(self, word: Word, args: list, kwargs: dict, pos) -> LayerInstance:
         spec = self.program.layer(word.name)
@@ -382,6 +506,45 @@ class Builder(Evaluator):
         node.output = Tensor(node.shape, node.name, dtype, node=node)
         return node.output
 
+    def reads_channels(self, spec, inputs: list, config: dict, out) -> tuple[bool, bool]:
+        """Whether a layer reads the channel axis (its result differs in the other layout), and whether
+        the other layout's layer computes it on the transposed tensors: then a framework whose layers
+        read the other layout runs it between transposes (verify, export)."""
+        here = self.convention
+        other = here.laid_out(not here.channels_last)
+
+        def move(shape):
+            return tuple(shape[-1:] + shape[:-1]) if here.channels_last else tuple(shape[1:] + shape[:1])
+
+        def same(result, shape) -> bool:
+            return len(result.shape) == len(shape) and all(
+                sp.expand(a - b) == 0 for a, b in zip((*result.shape, result.params, result.non_trainable,
+                                                       result.buffers), (*shape, out.params, out.non_trainable,
+                                                                         out.buffers)))
+
+        options = dict(config)
+        axis, n = options.get("axis"), len(inputs[0].shape) if inputs else 0
+        if (axis in (-1, n) if here.channels_last else axis == 1) and \
+                any(a[0] == "axis" and a[2] is None for a in spec.arguments):
+            options["axis"] = None      # the channel axis named in the file's layout (BatchNorm's axis=-1): its default
+
+        def applied(shapes):
+            try:
+                return spec.apply(shapes, dict(options), other)
+            except (SymparamsError, TypeError, ValueError):
+                return None
+
+        shapes = [tuple(t.shape) for t in inputs]
+        result = applied(shapes)
+        if result is not None and same(result, tuple(out.shape)):
+            return False, False
+        if any(len(s) < 2 for s in shapes):
+            return True, False
+        result = applied([move(s) for s in shapes])
+        # an output with no channel axis left to move (a global pool's (C,)) is compared as it is
+        expected = move(tuple(out.shape)) if len(out.shape) >= 2 else tuple(out.shape)
+        return True, result is not None and same(result, expected)
+
     def record(self, conditions: list, pos) -> None:
         """Validity conditions a layer returned: one the numbers already decide is refused here;
         the others hold the model to them at every evaluation."""
@@ -415,6 +578,13 @@ class Builder(Evaluator):
             raise
         node = Node(self.auto_name(inst), self.convention.layer_type(spec), "layer", list(inputs), tuple(out.shape),
                     pos, spec=spec, config=inst.config, out=out, tied=tied, tied_kernel=kernel or sp.Integer(0))
+        unsettled = self.root.layout_reason is None and self.root.layout_unread is not None
+        if spec.wants_convention and (unsettled or not self.convention.native):
+            reads, moves = self.reads_channels(spec, inputs, inst.config, out)
+            self.root.layout_matters |= reads
+            node.transposed = moves and not self.convention.native
+            node.layout_bound = reads and not moves and not self.convention.native and \
+                all(len(t.shape) >= 2 for t in inputs)
         return node, inputs[0].dtype if spec.name == "flatten" else None
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .bounds import at
+from .bounds import whole
 from .dims import product
 from .errors import ArgumentError, did_you_mean
 from .printing import RULES, megabytes, printed
@@ -110,7 +110,8 @@ def estimate_values(model, ev, dtype: str = "float32", batch: int = 1,
     est = estimate(model, dtype, rule)
     values = dict(ev.values)
     values[est.batch] = sp.Integer(batch)
-    return [(label, expr, int(at(expr, values, label))) for label, expr in est.parts()]
+    return [(label, expr, whole(expr, values, f"the memory estimate's {label.removesuffix(' (MB)')}"))
+            for label, expr in est.parts()]
 
 
 def estimate_text(model, ev, dtype: str = "float32", batch: int = 1, rule: str = "torchsummary") -> str:

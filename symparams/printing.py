@@ -76,7 +76,21 @@ def canonical(expr) -> sp.Expr:
     if not _at_most(expr, SIMPLIFY_NODES) or sp.count_ops(expr) > CANONICAL_OPS:
         return expr
     factored = sp.factor_terms(expr)
-    return factored if len(str(factored)) <= len(str(expr)) else expr
+    best = factored if len(str(factored)) <= len(str(expr)) else expr
+    grouped = _grouped(factored)
+    return grouped if len(str(grouped)) < len(str(best)) else best
+
+
+def _grouped(expr) -> sp.Expr:
+    """A sum's terms in its symbols factored apart from its constant, inside a product too: the
+    flatten size `f2*(H - 4)*(W - 4)` stays visible in `hidden*(f2*(H - 4)*(W - 4) + 1)`."""
+    if expr.is_Mul:
+        return sp.Mul(*[_grouped(f) for f in expr.args])
+    if not expr.is_Add or not expr.is_polynomial():
+        return expr
+    constant, rest = expr.as_coeff_Add()
+    factored = sp.factor(rest)
+    return constant + factored if factored.is_Mul else expr
 
 
 @lru_cache(maxsize=4096)

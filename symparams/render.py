@@ -101,11 +101,11 @@ def rich_renderables(t: tables.Table, width: int) -> list:
     totals.add_column(no_wrap=True)
     totals.add_column(overflow="fold")
     for total in t.totals:
-        head = f"{total.label}: {number(total.value)}" + (f" ({total.size})" if total.size else "")
+        head = f"{total.label}: {total_value(total, t.evaluation)}" + (f" ({total.size})" if total.size else "")
         shown = total.formula != str(total.value)
         totals.add_row(head, Text(_total_formula(total, t.model), style="dim") if shown else "")
     out = [Text(t.title), grid, totals]
-    out += [Text(f"Assumes: {c}") for c in t.constraints]
+    out += [Text(n) for n in t.notes] + [Text(f"Assumes: {c}") for c in t.constraints]
     return out
 
 
@@ -148,13 +148,14 @@ def _plain_text(t: tables.Table, width: int) -> str:
             for i in range(max(len(b) for b in below) if any(any(b) for b in below) else 0):
                 out.append(join([""] + [("" if k in NUMERIC else "  ") + (b[i] if i < len(b) else "")
                                         for k, b in zip(t.shown, below[1:])]))
-    heads = [f"{total.label}: {number(total.value)}" + (f" ({total.size})" if total.size else "") for total in t.totals]
+    heads = [f"{total.label}: {total_value(total, t.evaluation)}" + (f" ({total.size})" if total.size else "")
+             for total in t.totals]
     indent = max(map(len, heads)) + 3
     for head, total in zip(heads, t.totals):
         shown = total.formula != str(total.value)
         wrapped = textwrap.wrap(_total_formula(total, t.model), max(width - indent, 20)) if shown else [""]
         out += [head.ljust(indent) + wrapped[0]] + [" " * indent + rest for rest in wrapped[1:]]
-    out += [f"Assumes: {c}" for c in t.constraints]
+    out += list(t.notes) + [f"Assumes: {c}" for c in t.constraints]
     return "\n".join(line.rstrip() for line in out)
 
 
@@ -204,8 +205,8 @@ def markdown_table(model, ev, expand: bool = False, columns=None, depth: int = 0
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     for total in t.totals:
-        lines.append(f"- {total.label}: **{number(total.value)}** = `{total.formula}`")
-    lines += [f"- Assumes: `{c}`" for c in t.constraints]
+        lines.append(f"- {total.label}: **{total_value(total, t.evaluation)}** = `{total.formula}`")
+    lines += [f"- {n}" for n in t.notes] + [f"- Assumes: `{c}`" for c in t.constraints]
     return "\n".join(lines)
 
 
@@ -284,8 +285,10 @@ def html(t: tables.Table) -> str:
         rows.append("<tr>" + "".join(cells) + "</tr>")
     span = len(t.shown) + 2
     for total in t.totals:
-        rows.append(f"<tr><td colspan='{span}'><b>{escape(total.label)}</b>: {number(total.value)}"
+        rows.append(f"<tr><td colspan='{span}'><b>{escape(total.label)}</b>: {escape(total_value(total, t.evaluation))}"
                     f" = <code>{escape(total.formula)}</code> \\({escape(latex(canonical(total.expr)))}\\)</td></tr>")
+    for n in t.notes:
+        rows.append(f"<tr><td colspan='{span}'>{escape(n)}</td></tr>")
     for c in t.constraints:
         rows.append(f"<tr><td colspan='{span}'>Assumes: <code>{escape(c)}</code></td></tr>")
     return head + "<table>" + "".join(rows) + "</table>"
@@ -294,7 +297,34 @@ def html(t: tables.Table) -> str:
 # ---------------------------------------------------------------- JSON
 
 def _pair(expr, ev):
-    return {"expr": formula(expr), "value": ev.number(expr)}
+    out = {"expr": formula(expr), "value": ev.number(expr)}
+    if out["value"] is None:
+        out["why"] = unknown_because(expr, ev.values)
+    return out
+
+
+def unknown_because(expr, values, short: bool = False) -> str:
+    """Why a figure has no number at `values`: the symbols it needs that have none."""
+    free = sorted(str(s) for s in sp.sympify(expr).free_symbols if s not in values)
+    if free and short:
+        return f"? ({', '.join(free)} {'has' if len(free) == 1 else 'have'} no value)"
+    if free:
+        return f"depends on {', '.join(free)}, which {'has' if len(free) == 1 else 'have'} no value " \
+               f"(give {'it' if len(free) == 1 else 'them'} one with --set {free[0]}=...)"
+    return "? (not a whole number at these values)" if short else "not a whole number at these values"
+
+
+def _macs(source, ev) -> dict:
+    """A row's or the model's MACs as JSON; where a layer's are not known, that and why."""
+    why = tables.not_known(source)
+    return {"expr": None, "value": None, "not_known": why} if why else _pair(source.macs, ev)
+
+
+def total_value(total, ev) -> str:
+    """A total's number, or, where it has none, why (`depends on H, which has no value ...`)."""
+    if total.value is not None or ev is None:
+        return number(total.value)
+    return unknown_because(total.expr, ev.values, short=True)
 
 
 def to_json(model, ev) -> dict:
@@ -305,7 +335,7 @@ def to_json(model, ev) -> dict:
         out = {"name": r.name, "type": r.type, "inputs": r.inputs, "output_shape": shape(r.output_shape),
                "params": _pair(r.params, ev), "trainable": _pair(r.trainable, ev),
                "non_trainable": _pair(r.non_trainable, ev), "buffers": _pair(r.buffers, ev),
-               "macs": _pair(r.macs, ev), "note": r.note}
+               "macs": _macs(r, ev), "note": r.note}
         if r.children:  # a block call or a repeat: the rows inside it, once
             out["children"] = [layer(c) for c in r.children]
         return out
@@ -316,7 +346,7 @@ def to_json(model, ev) -> dict:
         "layers": [layer(r) for r in model.rows],
         "totals": {"params": _pair(model.params, ev), "trainable": _pair(model.trainable, ev),
                    "non_trainable": _pair(model.non_trainable, ev), "buffers": _pair(model.buffers, ev),
-                   "macs": _pair(model.macs, ev), "active": _pair(model.active, ev)},
+                   "macs": _macs(model, ev), "active": _pair(model.active, ev)},
         "constraints": [c.text for c in model.constraints],
     }
 

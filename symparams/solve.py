@@ -72,6 +72,8 @@ class Problem:
     assignments: dict                 # every other symbol -> its value or expression in the unknown
     counted: str | None = None        # the dtype and rule the figure is counted by ("bfloat16")
     notes: list = field(default_factory=list)
+    figure: object = None             # the quantities.Figure, whose conditions a candidate must meet
+    device_count: bool = False        # the unknown is a device count (--dp N, ...): a budget asks its smallest
 
     def value(self, x: int) -> int:
         v = at(self.function, {self.unknown: sp.Integer(x)}, self.of)
@@ -101,6 +103,17 @@ class Problem:
             self.model.evaluate(model_values)
         except ValueProblem as e:
             return e.message
+        if self.figure is not None and self.figure.conditions:
+            symbols = {sym: sp.sympify(values[sym.name]) for sym in self.assignments}
+            symbols[self.unknown] = sp.Integer(x)
+            try:
+                self.figure.check(symbols)
+            except ValueProblem as e:
+                return e.message
+        try:                  # a figure undefined or fractional there is no answer either, and says why
+            self.value(x)
+        except SymparamsError as e:
+            return e.message
         return None
 
 
@@ -125,7 +138,7 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
         if u not in names and of == "training_memory":
             raise UnknownName(f"model {model.name} has no symbol '{u}' to solve for",
                               hint=f"a device count is solved for by its name: give it to --dp, --tp, --pp or "
-                                   f"--ep too, e.g. --dp {u} --zero 3 --minimize")
+                                   f"--ep too, e.g. --dp {u} --zero 3")
         model.symbol(u, " to solve for")
         if u in sets:
             raise ArgumentError(f"{u} is both given (--set) and solved for (--for)")
@@ -150,6 +163,7 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
         opts = replace(opts, dtype=units.check_dtype(dtype))
     fig = quantities.figure(model, of, layer, opts, per_batch)
     counted = ", ".join(c for c in (fig.dtype, fig.rule) if c) or None
+    fig.check(assignments)      # a condition no value of the unknown can meet (12 heads over --tp 5)
     function = sp.sympify(fig.total).xreplace(assignments)
     if unknown.name in counts:
         function = sp.ceiling(function)
@@ -161,7 +175,8 @@ def make_problem(model, unknowns: list[str], of: str = "params", layer: str | No
                                  f"{'it' if len(missing) == 1 else 'them'} to {unknown} with --relate")
     if unknown not in function.free_symbols:
         raise ArgumentError(f"{formulas.describe(model, of, layer)} does not depend on {unknown}")
-    return Problem(model, of, layer, unknown, function, assignments, counted)
+    return Problem(model, of, layer, unknown, function, assignments, counted, figure=fig,
+                   device_count=unknown.name in counts)
 
 
 # ---------------------------------------------------------------- exact roots and integer search
@@ -337,9 +352,17 @@ def _boundary(problem: Problem, limit: int, direction: str) -> tuple[int | None,
     return _search_first(problem, lambda v: v <= limit), False
 
 
-def solve_budget(problem: Problem, limit: int, direction: str = "max", multiple_of: int = 1) -> BudgetAnswer:
+def default_direction(problem: Problem) -> str:
+    """What a budget asks of the unknown when neither --maximize nor --minimize says: the smallest
+    device count (a figure per device falls as the devices grow; the largest would be unbounded), else
+    the largest size."""
+    return "min" if problem.device_count else "max"
+
+
+def solve_budget(problem: Problem, limit: int, direction: str | None = None, multiple_of: int = 1) -> BudgetAnswer:
     """Largest (or smallest) whole unknown, a multiple of `multiple_of`, whose quantity is <= limit and
-    which every `where` rule and shape admits."""
+    which every `where` rule and shape admits; `direction` None: default_direction."""
+    direction = direction or default_direction(problem)
     if multiple_of < 1:
         raise ArgumentError(f"--multiple-of must be positive, found {multiple_of}")
     edge, unbounded = _boundary(problem, limit, direction)

@@ -1,6 +1,7 @@
 """Text to syntax tree: the lark grammar, indentation, and syntax errors in plain words."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -9,7 +10,7 @@ from lark import Lark, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import DedentError, Indenter
 
-from .bounds import MAX_LINES
+from .bounds import MAX_FILE_BYTES, MAX_LINE, MAX_LINES
 from .errors import Pos, SymparamsError, SyntaxProblem
 
 
@@ -23,23 +24,123 @@ class _Indenter(Indenter):
 
 
 def read_source(path) -> str:
-    """A model file's text: UTF-8 (a leading byte-order mark is dropped), any line endings.
+    """A model file's text: UTF-8 (a leading byte-order mark is dropped; UTF-16 with its byte-order
+    mark is read too), any line endings.
 
-    A file that cannot be read is one error naming it; bytes that are not UTF-8 are one error at
-    the line and column of the first of them."""
+    A file that cannot be read is one error naming it, and so is one larger than MAX_FILE_BYTES;
+    bytes that are not UTF-8 are one error at the line and column of the first of them."""
+    return decode(read_bytes(path), path).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_bytes(path, what: str = "the file", member: str | None = None) -> bytes:
+    """A file's bytes (or, with `member`, a zip member's), its size checked against MAX_FILE_BYTES
+    before anything is read or decompressed."""
+    import zipfile
     try:
-        data = Path(path).read_bytes()
+        if member is not None:
+            with zipfile.ZipFile(path) as archive:
+                info = archive.getinfo(member)
+                _check_size(info.file_size, path, f"{what} ({member}, decompressed)")
+                with archive.open(info) as f:
+                    data = f.read(MAX_FILE_BYTES + 1)   # a member whose header lies is still cut at the bound
+                _check_size(len(data), path, f"{what} ({member}, decompressed)")
+                return data
+        with open(path, "rb") as f:
+            _check_size(os.fstat(f.fileno()).st_size, path, what)
+            data = f.read(MAX_FILE_BYTES + 1)
+        _check_size(len(data), path, what)
+        return data
     except OSError as e:
-        raise SymparamsError(f"cannot read the file: {e.strerror}").attach("", str(path)) from None
+        raise SymparamsError(f"cannot read {what}: {e.strerror or e}").attach(None, str(path)) from None
+    except (zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError, EOFError) as e:
+        raise SymparamsError(f"cannot read {what}: the zip archive is damaged or uses a feature zipfile lacks ({e})",
+                             hint="save the model again with model.save()").attach(None, str(path)) from None
+
+
+def _check_size(size: int, path, what: str) -> None:
+    if size > MAX_FILE_BYTES:
+        raise SymparamsError(f"{what} has {size:,} bytes; symparams reads at most {MAX_FILE_BYTES:,} "
+                             f"({MAX_FILE_BYTES // 2 ** 20} MB)",
+                             hint="a model's description is far smaller: check that this is the right file "
+                                  "(a config, not weights)").attach(None, str(path))
+
+
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def encoding_of(data: bytes) -> str:
+    """UTF-8 unless a byte-order mark says UTF-16 or UTF-32, or the first characters are ASCII
+    spelled with NUL bytes (UTF-16 or -32 without a mark, as json.detect_encoding reads them)."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    if len(data) >= 4 and b"\x00" in data[:4]:
+        import json
+        return json.detect_encoding(data)
+    return "utf-8"
+
+
+def decode(data: bytes, path, encoding: str | None = None) -> str:
+    """Text of `data` read from `path`; a byte that cannot be decoded is a SyntaxProblem at its line
+    and column, naming the byte and the encoding."""
+    encoding = encoding or encoding_of(data)
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError as e:
-        before = data[:e.start].decode("utf-8-sig")
+        before = data[:e.start].decode(encoding, errors="replace")
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
-        raise SyntaxProblem(f"the file is not UTF-8 text: byte 0x{data[e.start]:02x} cannot start a character here",
+        spelled = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8"}.get(encoding, encoding.upper())
+        raise SyntaxProblem(f"the file is not {spelled} text: byte 0x{data[e.start]:02x} cannot "
+                            f"{'start a character' if e.reason == 'invalid start byte' else 'be read'} here",
                             Pos(line, column), "save the file as UTF-8").attach(
-                                data.decode("utf-8-sig", errors="replace"), str(path)) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+                                data.decode(encoding, errors="replace"), str(path)) from None
+
+
+def read_json(path, what: str = "the file", member: str | None = None, problem=SyntaxProblem):
+    """The JSON value of a file (or zip member): bounded (read_bytes), decoded (decode), parsed; bad
+    JSON is one `problem` at its line and column, nesting too deep for the parser one too."""
+    import json
+    data = read_bytes(path, what, member)
+    text = decode(data, path)
+    shown = f"{path}:{member}" if member else str(path)
+    try:
+        return json.loads(text.removeprefix("\ufeff"))
+    except json.JSONDecodeError as e:
+        raise problem(f"not valid JSON: {e.msg}", Pos(e.lineno, e.colno)).attach(text, shown) from None
+    except RecursionError:
+        raise problem("the JSON nests too deeply to read (thousands of levels of [ or {)",
+                      hint="a model's config nests a few dozen levels at most").attach(None, shown) from None
+
+
+def check_lines(text: str) -> None:
+    """Refuse text with more than MAX_LINES lines, or a line longer than MAX_LINE characters, before
+    it is parsed (parsing a 10 MB line would take minutes)."""
+    lines = text.count("\n")
+    if lines > MAX_LINES:
+        raise SyntaxProblem(f"the text has {lines:,} lines; symparams reads at most {MAX_LINES:,}",
+                            Pos(MAX_LINES + 1, 1), "write repeated layers with `repeat n:` or repeat(n, block)")
+    if len(text) > MAX_LINE:
+        for number, line in enumerate(text.split("\n"), 1):
+            if len(line) > MAX_LINE:
+                raise _LongLine(f"line {number} has {len(line):,} characters; a line holds at most "
+                                f"{MAX_LINE:,}", Pos(number, _indent(line), _indent(line) + 1),
+                                "break the line inside brackets, or name intermediate values (x = ..., then use x)")
+
+
+def _indent(line: str) -> int:
+    return min(len(line) - len(line.lstrip(" \t")), 60) + 1
+
+
+class _LongLine(SyntaxProblem):
+    """A line past MAX_LINE: shown cut to its first characters, never printed whole."""
+
+    def attach(self, source, filename):
+        if source is not None and self.source is None:
+            lines = source.split("\n", self.pos.line)[:self.pos.line]
+            lines[-1] = lines[-1][:60] + " ..."
+            source = "\n".join(lines)
+        return super().attach(source, filename)
 
 
 def grammar_text() -> str:
@@ -109,6 +210,9 @@ def _expression_parser() -> Lark:
 def parse_expression(text: str) -> Tree:
     """One size expression on its own (an option's value, `4*d`), by the same grammar as files;
     a failure is a SyntaxProblem at its column on line 1."""
+    if len(text) > MAX_LINE:
+        raise SyntaxProblem(f"the expression has {len(text):,} characters; an expression holds at most {MAX_LINE:,}",
+                            Pos(1, MAX_LINE + 1))
     try:
         return _expression_parser().parse(text)
     except UnexpectedInput as e:
@@ -120,10 +224,7 @@ def parse_tree(text: str) -> Tree:
     """Parse source text; every failure becomes a SyntaxProblem pointing at line and column."""
     if not text.endswith("\n"):
         text += "\n"
-    lines = text.count("\n")
-    if lines > MAX_LINES:
-        raise SyntaxProblem(f"the text has {lines:,} lines; symparams reads at most {MAX_LINES:,}",
-                            Pos(MAX_LINES + 1, 1), "write repeated layers with `repeat n:` or repeat(n, block)")
+    check_lines(text)
     try:
         return parser().parse(text)
     except UnexpectedToken as e:
@@ -146,6 +247,10 @@ def parse_tree(text: str) -> Tree:
             hint = "a 'model', 'block' or 'repeat' line ends with ':'"
         elif "RPAR" in e.expected and tok.type in ("_NL", "$END"):
             hint = "a '(' is not closed"
+        elif tok.type == "COLON" and "LPAR" in e.expected and \
+                text.splitlines()[tok.line - 1].lstrip().startswith(("model ", "block ")):
+            head = text.splitlines()[tok.line - 1].strip()[:-1].strip()
+            hint = f"a {head.split()[0]} takes its sizes in parentheses, even none: write `{head}():`"
         raise SyntaxProblem(f"expected {_describe_expected(e.expected)}, found {_describe_token(tok)}",
                             Pos(line, col, col + max(1, len(str(tok))) if tok.type not in ("_NL", "_INDENT", "_DEDENT", "$END") else None),
                             hint) from None

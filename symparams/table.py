@@ -82,6 +82,7 @@ class Table:
     lines: list
     totals: list
     constraints: list = field(default_factory=list)
+    notes: list = field(default_factory=list)          # under the totals: a figure not known, and why
 
     @property
     def shown(self) -> list:
@@ -96,9 +97,21 @@ class Table:
     def title(self) -> str:
         ev = self.evaluation
         text = f'Model: "{self.model.name}"   convention: {self.model.convention.name}'
+        layout = layout_note(self.model)
+        if layout:
+            text += f"   {layout}"
         if ev.values:
             text += f"   at {values_text(ev)}"
         return text
+
+
+def layout_note(model) -> str | None:
+    """How the tensors are laid out, where the convention alone would not say: a file laid out as the
+    other framework lays tensors out, or an input whose shape does not say and a layer that reads it."""
+    c, reason = model.convention, getattr(model, "layout_reason", None)
+    if reason and getattr(model, "layout_matters", False) and (not c.native or not model.layout_settled):
+        return f"layout: {c.layout}, from {reason}"
+    return None
 
 
 def values_text(ev) -> str:
@@ -137,10 +150,74 @@ def _trainable(row, ev) -> str:
     return "False" if frozen == params else ("Partial" if frozen else "True")
 
 
-def _count_cell(expr, ev) -> Cell:
+def _count_cell(expr, ev, row=None) -> Cell:
     expr = sp.sympify(expr)
     value = ev.number(expr)
-    return Cell(number(value), "" if expr.is_number else formula(expr))
+    if expr.is_number:
+        return Cell(number(value), (arithmetic(row, ev) or "") if row is not None else "")
+    return Cell(number(value), formula(expr))
+
+
+def arithmetic(row, ev) -> str | None:
+    """Why a layer of literal sizes has its parameters, as the sum a person writes: conv2d_2's
+    7,812 is `36*(3*3*24 + 1)`. Its catalog entry's formula, applied again with each number of its
+    input and arguments (2 and more) as a name of its own, printed with the numbers back in place;
+    None where that is no simpler than the count (no weights, one number) or not a plain product."""
+    node = getattr(row, "node", None)
+    if node is None or node.spec is None or node.kind != "layer" or node.reapplies is not None:
+        return None
+    value = ev.number(node.params)
+    if not value:
+        return None
+    names: dict = {}
+
+    def named(v):
+        if isinstance(v, tuple):
+            return tuple(named(x) for x in v)
+        if isinstance(v, (int, sp.Integer)) and not isinstance(v, bool) and int(v) >= 2:
+            name = sp.Symbol(f"n{len(names)}_", positive=True, integer=True)
+            names[name] = int(v)
+            return name
+        return v
+
+    try:
+        shapes = [named(tuple(ev.number(d) for d in t.shape)) for t in node.inputs]
+        if any(d is None for s in shapes for d in s):
+            return None
+        config = {k: named(v) for k, v in node.config.items()}
+        out = node.spec.apply(shapes, config, ev.model.convention)
+        expr = sp.sympify(out.params)
+    except Exception:     # an entry that needs its numbers as numbers: no sum to show
+        return None
+    if expr.is_number or expr.is_Symbol or expr.has(sp.Function, sp.Piecewise) or expr.subs(names) != value:
+        return None
+    text = _sum_text(expr, names)
+    return text if text != str(value) else None
+
+
+def _sum_text(e, names: dict) -> str:
+    """An expression in named numbers printed with the numbers back: terms largest first
+    (weights, then bias), a sum inside a product in parentheses."""
+    if e.is_Symbol:
+        return str(names[e])
+    if e.is_Add:
+        terms = sorted(e.args, key=lambda t: -abs(t.subs(names)))
+        out = _sum_text(terms[0], names)
+        for t in terms[1:]:
+            negative = t.could_extract_minus_sign()
+            out += (" - " if negative else " + ") + _sum_text(-t if negative else t, names)
+        return out
+    if e.is_Mul:
+        coeff, factors = e.as_coeff_mul()
+        parts = [] if coeff == 1 else [str(coeff)]
+        parts += [f"({_sum_text(f, names)})" if f.is_Add else _sum_text(f, names) for f in factors]
+        return "*".join(parts)
+    if e.is_Pow and e.base.is_Symbol and e.exp.is_Integer and 1 < e.exp <= 3:
+        return "*".join([_sum_text(e.base, names)] * int(e.exp))      # a 3x3 kernel reads 3*3
+    if e.is_Pow:
+        base = _sum_text(e.base, names)
+        return f"({base})**{e.exp}" if e.base.is_Add or e.base.is_Mul else f"{base}**{e.exp}"
+    return str(e)
 
 
 def _cells(row, ev, columns, dtype: str, batch: int) -> dict:
@@ -150,8 +227,10 @@ def _cells(row, ev, columns, dtype: str, batch: int) -> dict:
             value = format_shape(tuple("?" if v is None else v for v in ev.shape(row.output_shape)))
             symbolic = format_shape(row.output_shape)
             cells[key] = Cell(value, symbolic if symbolic != value else "")
+        elif key == "macs" and not_known(row) is not None:
+            cells[key] = Cell("not known")
         elif key in ("params", "macs"):
-            cells[key] = _count_cell(getattr(row, key), ev)
+            cells[key] = _count_cell(getattr(row, key), ev, row if key == "params" else None)
         elif key == "trainable":
             cells[key] = Cell(_trainable(row, ev))
         elif key == "memory":
@@ -176,10 +255,81 @@ def build(model, ev, columns=DEFAULT_COLUMNS, depth: int | None = 0, dtype: str 
         totals.append(("buffers", "Buffers (not parameters)", model.buffers))
     if sp.expand(model.active - model.params) != 0:   # a mixture of experts: what one token uses
         totals.append(("active", "Active params (one token)", model.active))
-    totals.append(("macs", "Total MACs", model.macs))
+    notes = []
+    if not_known(model) is None:
+        totals.append(("macs", "Total MACs", model.macs))
+    else:                     # the MACs of a layer are not known: said, never a number
+        notes.append(f"Total MACs: not known: {not_known(model)}")
     made = []
     for key, label, expr in totals:
         value = ev.number(expr)
         weights = key in ("params", "trainable", "non_trainable") and value is not None
         made.append(Total(key, label, expr, value, readable_size(4 * value) if weights else ""))
-    return Table(model, ev, tuple(columns), lines, made, [c.text for c in model.constraints])
+    # under the table, not beside the row: a note there widens the names' column, which never wraps
+    fixed = fixed_sizes(model, [(line.path, line.row) for line in lines])
+    notes += fixed_note(fixed, {line.path: line for line in lines}, ev)
+    return Table(model, ev, tuple(columns), lines, made, [c.text for c in model.constraints], notes)
+
+
+def input_symbols(model) -> list:
+    """The symbols in the shapes of the model's inputs, in the order they appear."""
+    out = []
+    for t in model.inputs:
+        for d in t.shape:
+            for s in sorted(sp.sympify(d).free_symbols, key=str):
+                if s not in out:
+                    out.append(s)
+    return out
+
+
+def fixed_sizes(model, rows) -> dict:
+    """Which input sizes each row's weights fix where the table would not show it: path -> the
+    input-shape symbols its parameters depend on though no axis of its input is that symbol (a dense
+    layer after a flatten over T has 96*T - 861 weights, so a model built at T=35 cannot read T=31).
+    Each symbol is told at the first row (of `rows`, (path, row) in table order) whose weights
+    depend on it; a layer reading the size as an axis (a dense on `input (d,)`) says it already."""
+    wanted = input_symbols(model)
+    out: dict = {}
+    for path, row in rows:
+        if not wanted:
+            break
+        try:
+            free = sp.sympify(row.params).free_symbols
+        except Exception:   # a row whose count is not known: nothing to say of it
+            continue
+        found = [s for s in wanted if s in free]
+        if not found:
+            continue
+        wanted = [s for s in wanted if s not in found]
+        axes = {sp.sympify(d) for t in getattr(row.node, "inputs", ()) for d in t.shape}
+        hidden = [s for s in found if s not in axes]
+        if hidden:
+            out[path] = hidden
+    return out
+
+
+def fixed_note(fixed: dict, lines: dict, ev) -> list:
+    """The lines under the table that say why an input of another size is refused: `dense_1's
+    weights (classes*(32*T - 287)) fix T: built at T=35, the model takes no other T` (Keras:
+    expected shape=(None, 35), found shape=(None, 31)). `lines`: path -> the table's Line."""
+    out = []
+    for path, symbols in fixed.items():
+        line = lines[path]
+        count = formula(line.row.params)
+        told = ", ".join(str(s) for s in symbols)
+        text = f"{line.label.split(' (')[0]}'s weights" + (f" ({count})" if len(count) <= 60 else "") + f" fix {told}"
+        at = ", ".join(f"{s}={ev.values[s]}" for s in symbols if s in ev.values)
+        if at:
+            text += f": built at {at}, the model takes no other {told}"
+        out.append(text)
+    return out
+
+
+def not_known(source) -> str | None:
+    """Why the MACs of a row or model are not known (a layer states `macs = not_known`), or None."""
+    from .errors import SymparamsError
+    try:
+        source.macs
+    except SymparamsError as e:
+        return e.message.splitlines()[0]
+    return None

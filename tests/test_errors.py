@@ -165,14 +165,14 @@ def test_any_text_gives_a_result_or_a_symparams_error(pieces):
 
 
 def test_an_input_laid_out_for_the_other_convention_is_named():
-    """The README's conv_stack (channels-last) under --convention torch: say how the input was read."""
-    from symparams.cli import main
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err):
-        assert main(["summary", str(EXAMPLES / "conv_stack.sp"), "--convention", "torch"]) == 2
-    text = err.getvalue()
-    assert "reads the input (H, W, C) as channels-first (C, H, W)" in text
-    assert "use --convention keras" in text and "write the input as (C, H, W)" in text
+    """A file whose convention line lays it out channels first, with an (H, W, C) input: say how it was read."""
+    m = symparams.parse("convention torch\nmodel m(H = 32, W = 32, C = 3):\n    input (H, W, C)\n"
+                        "    conv2d(8, 5)\n")
+    with pytest.raises(SymparamsError) as e:
+        m.evaluate()
+    text = str(e.value)
+    assert "the file is laid out channels-first (C, H, W), so the input (H, W, C) has C as an image axis and H as the channels" in text
+    assert "write `input (H, W, C) channels_last`" in text and "write the input as (C, H, W)" in text
 
 
 def test_a_small_input_under_its_own_convention_keeps_its_hint():

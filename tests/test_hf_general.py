@@ -102,7 +102,13 @@ def test_the_formula_holds_at_another_setting(model_type, arch, fields, macs_kno
 NOT_YET = {"bart", "t5"}
 
 
-@pytest.mark.parametrize("family", sorted(set(ARCHS) - NOT_YET))
+# Six families on every run (a decoder with biases, GPT-2's Conv1D, an encoder, sliding windows,
+# fused projections, experts); every templated family with SYMPARAMS_HF_SWEEP=1 (29 agree).
+SAMPLE = {"qwen2", "gpt2", "bert", "gemma2", "phi3", "mixtral"}
+FAMILIES = sorted(set(ARCHS) - NOT_YET) if os.environ.get("SYMPARAMS_HF_SWEEP") else sorted(SAMPLE)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 def test_a_templated_family_and_the_general_route_agree(family):
     arch = f"{ARCHS[family]}{HEAD.get(family, 'ForCausalLM')}"
     data = _config_json(family, arch, _small(family, 1))

@@ -276,16 +276,17 @@ MODELS = [(str(file.relative_to(ROOT)), name) for file in sorted(ROOT.glob("exam
 
 # What `symparams export --to torch` cannot write, and why (the test checks it still cannot).
 NOT_EXPORTABLE = {
-    "conv_stack": "has size -1",                           # its W - 4 axis is below 1 at the torch defaults
     "se_cnn": "padding='same' only with stride 1",         # a Keras model: torch pads 'same' only unstrided
     "efficientnet_b0_keras": "padding='same' only with stride 1",
     "mobilenet_keras": "padding='same' only with stride 1",
     "resnet50_keras": "padding='same' only with stride 1",
-    "densenet121_keras": "filters must be a positive whole-number size",     # C // 2 read at torch's layout
     "lenet5": "layer s2: declared by its formulas",            # declared layers: no torch module
     "swin_t": "layer window_attention_1: declared by its formulas",
 }
-EXPORTABLE = [(file, name) for file, name in MODELS if name not in NOT_EXPORTABLE]
+# Exported, but not read back: a channels-last Keras file exports its layout-reading layers
+# wrapped in ChannelsLast (verify/torch_glue.py), whose forward the importer does not follow yet.
+NOT_REIMPORTED = {"densenet121_keras"}
+EXPORTABLE = [(file, name) for file, name in MODELS if name not in NOT_EXPORTABLE and name not in NOT_REIMPORTED]
 
 
 def _export(file, name, capsys) -> str:

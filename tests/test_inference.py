@@ -155,10 +155,15 @@ def test_weights_are_the_bytes_of_transformers_parameters(example, dtype):
         assert _weights(m) == real       # the default
 
 
-def test_four_bit_weights_are_packed_two_a_byte():
+def test_four_bit_weights_pack_the_linear_layers():
+    """int4 packs the linear layers' kernels two a byte and leaves the rest (embeddings, norms, biases,
+    the head) at bfloat16; the libraries' formats are checked against bitsandbytes and transformers in
+    tests/test_quantized.py."""
     from symparams.interpreter import read
     m = read(ROOT / "examples" / "hf" / "qwen2-0.5b").model(None, None)
-    assert _weights(m, weights_dtype="int4") * 4 == _weights(m, weights_dtype="bfloat16")
+    fig = symparams.quantities.figure(m, "inference_memory", opts=symparams.quantities.options(weights_dtype="int4"))
+    parts = {k: int(sp.sympify(v).xreplace(m.evaluate({}).values)) for k, v in fig.parts}
+    assert parts["weights at int4"] * 4 + parts["weights at bfloat16"] == _weights(m, weights_dtype="bfloat16")
 
 
 def test_kv_cache_part_is_the_kv_cache_figure_at_the_kv_dtype():
@@ -167,9 +172,12 @@ def test_kv_cache_part_is_the_kv_cache_figure_at_the_kv_dtype():
     fig = symparams.quantities.figure(m, "inference_memory", opts=symparams.quantities.options(
         weights_dtype="int8", kv_dtype="fp8"), per_batch=True)
     assert sp.expand(dict(fig.parts)["kv_cache"] - m.quantity("kv_cache", dtype="fp8", per_batch=True)) == 0
+    # the cache of quantized weights stays at the compute dtype, as bitsandbytes leaves it
     default = symparams.quantities.figure(m, "inference_memory", opts=symparams.quantities.options(weights_dtype="int8"))
-    assert sp.expand(dict(default.parts)["kv_cache"] - m.quantity("kv_cache", dtype="int8")) == 0
-    assert fig.dtype == "weights int8, KV cache float8_e4m3fn" and default.dtype == "int8"
+    assert sp.expand(dict(default.parts)["kv_cache"] - m.quantity("kv_cache", dtype="bfloat16")) == 0
+    assert fig.dtype == "weights int8, KV cache float8_e4m3fn" and default.dtype == "weights int8, KV cache bfloat16"
+    fp32 = symparams.quantities.figure(m, "inference_memory", opts=symparams.quantities.options(weights_dtype="fp32"))
+    assert sp.expand(dict(fp32.parts)["kv_cache"] - m.quantity("kv_cache", dtype="float32")) == 0
 
 
 # ---------------------------------------------------------------- solve, roofline, the CLI
@@ -204,7 +212,8 @@ def test_roofline():
     r = roofline(m, bandwidth=2 * 10**12, peak_flops=10**15)
     values = m.evaluate({"sequence_length": 4096}).values
     v = {k: sp.sympify(e).xreplace(values) for k, e in r.items()}
-    step = int(m.quantity("inference_memory").xreplace(values))
+    parts = dict(symparams.quantities.figure(m, "inference_memory").parts)
+    step = int((parts["weights"] + parts["kv_cache"]).xreplace(values))     # a step reads these, not the working set
     decode = int(m.quantity("decode_flops").xreplace(values))
     prefill = int(m.quantity("prefill_flops").xreplace(values))
     assert v["bytes_per_step"] == step

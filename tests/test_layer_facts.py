@@ -125,3 +125,23 @@ def test_qwen2_0_5b_kv_cache_at_4096_tokens_in_bfloat16():
     from symparams.interpreter import read
     m = read(ROOT / "examples" / "hf" / "qwen2-0.5b").model(None, None)
     assert at(m, m.quantity("kv_cache", dtype="bfloat16"), 1, 4096) == 50_331_648
+
+
+def test_a_declared_layer_may_say_its_macs_are_not_known(tmp_path):
+    """`macs = not_known` (the general route writes it where no formula is confirmed): the counts
+    stand, every figure that needs the MACs is refused naming the layer, and counts cannot say it."""
+    import subprocess
+    import sys
+    source = tmp_path / "m.sp"
+    source.write_text("layer mystery(d)(x: (*, t, n)) -> (*, t, n):\n    params = d * n\n    macs = not_known\n"
+                      "    saved = not_known\n\nmodel m(d = 8, T = 4):\n    x = input (T, 16)\n    y = mystery(d)(x)\n")
+    model = symparams.load(str(source))
+    assert model.evaluate({}).params == 128
+    for of in ("macs", "kv_cache", "activations", "flops"):
+        run = subprocess.run([sys.executable, "-m", "symparams", "formula", str(source), "--of", of],
+                             capture_output=True, text=True)
+        assert run.returncode == 2 and "not known" in run.stderr and "mystery" in run.stderr, (of, run.stderr)
+    source.write_text("layer bad()(x: (*, n)) -> (*, n):\n    params = not_known\n\nmodel m():\n"
+                      "    x = input (4)\n    y = bad()(x)\n")
+    run = subprocess.run([sys.executable, "-m", "symparams", "summary", str(source)], capture_output=True, text=True)
+    assert run.returncode == 2 and "only macs and saved may be not known" in run.stderr

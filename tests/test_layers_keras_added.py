@@ -205,9 +205,11 @@ def test_data_format_must_be_the_conventions():
     with pytest.raises(symparams.errors.ArgumentError, match="channels first, but the keras convention") as caught:
         symparams.parse("model m():\n    input (8, 8, 3)\n    Conv2D(4, 3, data_format=\"channels_first\")\n")
     assert "convention torch" in caught.value.hint
-    for convention, layout in (("keras", "channels_last"), ("torch", "channels_first")):
-        symparams.parse(f"model m():\n    input (3, 8, 8)\n    Conv2D(4, 3, data_format={layout})\n",
-                        convention=convention)
+    # the layout is the file's (an input of (8, 8, 3) reads channels-last under either convention)
+    for convention in ("keras", "torch"):
+        for layout, shape in (("channels_last", "(8, 8, 3)"), ("channels_first", "(3, 8, 8)")):
+            symparams.parse(f"model m():\n    input {shape}\n    Conv2D(4, 3, data_format={layout})\n",
+                            convention=convention)
 
 
 # ---------------------------------------------------------------- einsum dense

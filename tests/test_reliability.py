@@ -149,7 +149,7 @@ def test_two_axes_too_large_together(tmp_path):
 
 DEEP = {
     "brackets": body("input (d)", "x = " + "relu(" * 1000 + ")" * 1000),
-    "sum": body("input (d)", "dense(" + "+".join(["1"] * 5000) + ")"),
+    "sum": body("input (d)", "dense(" + "+".join(["1"] * 4000) + ")"),
     "blocks": "block b0()(x):\n    return dense(4)(x)\n" + "".join(
         f"block b{i}()(x):\n    return b{i - 1}()(x)\n" for i in range(1, 200)) + body("input (d)", "b199()"),
     "repeats": body("input (d)") + "".join("    " * (i + 1) + "repeat 2:\n" for i in range(1000)) +
@@ -168,7 +168,7 @@ def test_deep_nesting_is_one_positioned_error(tmp_path, name):
 def test_the_repl_reports_deep_nesting_and_keeps_its_state():
     out, err = io.StringIO(), io.StringIO()
     lines = ["model m(d = 8):", "input (d)", "dense(d)", "x = " + "relu(" * 1000 + ")" * 1000,
-             "dense(" + "+".join(["1"] * 5000) + ")", "dense(3)"]
+             "dense(" + "+".join(["1"] * 4000) + ")", "dense(3)"]
     assert run_piped(Session(), lines, out, err) == 2
     assert err.getvalue().count("nests more than 100 levels") == 2
     assert "total: 99 params" in out.getvalue()   # 8*8 + 8, then 8*3 + 3: the model kept both good lines

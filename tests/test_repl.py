@@ -115,11 +115,12 @@ def test_a_bad_line_leaves_the_state_untouched_and_the_caret_under_the_typed_tex
     assert reply.ok and "dense_2" in reply.text      # the next line goes on from the intact state
 
 
-def test_an_unclosed_parenthesis_at_the_end_of_the_typed_line_is_named():
+def test_an_unclosed_parenthesis_continues_and_a_blank_line_names_it():
     session = Session()
     feed(session, CONV_STACK)
-    [reply] = session.feed("conv2d(8, (3, 3)")
-    assert not reply.ok and "this '(' is not closed" in reply.text
+    assert session.feed("conv2d(8, (3, 3)") == [] and session.continuing      # goes on, as in Python
+    [reply] = session.feed("")
+    assert not reply.ok and "this '(' is not closed" in reply.text and not session.continuing
     assert reply.text.splitlines()[1:3] == ["    conv2d(8, (3, 3)", "          ^"]
 
 
@@ -298,7 +299,7 @@ def test_a_declared_layer_is_typed_as_one_entry():
     from symparams.repl.terminal import highlight, suggestions
     assert "subsampling" in suggestions("subs", session)[1]
     assert ("class:layer", "subsampling") in highlight("subsampling(2)", session)
-    assert "(None, 6, S/2, S/2) = (None, 6, 16, 16)" in replies[1].text and "params 12" in replies[1].text
+    assert "(None, 6, S/2, S/2) = (None, 6, 16, 16)" in replies[1].text and "params 2*6 = 12" in replies[1].text
 
 
 # The figures by hand: sub-sampling keeps one weight and one bias per channel (2 * 6 = 12); the dense

@@ -434,8 +434,8 @@ def test_a_declared_layer_is_reported_not_checkable_never_passing(tmp_path, caps
 def test_user_mistakes_exit_2(capsys):
     code, _, err = run(capsys, EXAMPLES / "mnist_dense.sp", "--set", "Q=3")
     assert code == 2 and "no symbol 'Q'" in err
-    code, _, err = run(capsys, EXAMPLES / "conv_stack.sp", "--framework", "torch")
-    assert code == 2 and "value error" in err     # (H, W, C) read channels first: C - 4 < 0
+    code, _, err = run(capsys, EXAMPLES / "conv_stack.sp", "--set", "H=2", "--framework", "torch")
+    assert code == 2 and "value error" in err     # a 3-wide kernel on 2 rows
 
 
 def test_a_symbol_without_default_must_be_given(tmp_path, capsys):

@@ -83,7 +83,7 @@ class _Ratios(Kind):
 Ratios = _Ratios()
 
 
-def _fractional_max_pool(x, n, name, output_size, output_ratio, c):
+def _fractional_max_pool(x, n, name, pool_size, output_size, output_ratio, c):
     if (output_size is None) == (output_ratio is None):
         raise ArgumentError(f"{name} needs output_size or output_ratio (one of them)")
     sizes, channels = split_channels(x, n, name, c)
@@ -91,7 +91,11 @@ def _fractional_max_pool(x, n, name, output_size, output_ratio, c):
         out = spatial(output_size, n, "output size")
     else:
         out = tuple(sp.floor(L * r) for L, r in zip(sizes, spatial(output_ratio, n, "output ratio")))
-    return Out(shape=join_channels(out, channels, c))
+    # PyTorch's windows: the last of `out` starts at L - k at most (its 3-D kernel asks one more of L)
+    fits = [((sp.Le if n == 2 else sp.Lt)(o + k - 1, L), f"{name}: output {o} with pool {k} must fit in the "
+             f"input's {L}: needs {o} + {k} - 1 {'<=' if n == 2 else '<'} {L}")
+            for o, k, L in zip(out, spatial(pool_size, n, "pool size"), sizes)]
+    return Out(shape=join_channels(out, channels, c), conditions=[f for f in fits if f[0] is not sp.true])
 
 
 @layer("MaxPooling1D", "MaxPool1d")
@@ -267,11 +271,11 @@ def max_unpool3d(x, indices, pool_size: Dims, strides: Dims = None, padding: Amo
 def fractional_max_pool2d(x, pool_size: Dims, output_size: Dims = None, output_ratio: Ratios = None,
                           *, c):
     """PyTorch FractionalMaxPool2d: the spatial axes become output_size, or floor(L * output_ratio); no weights."""
-    return _fractional_max_pool(x, 2, "fractional_max_pool2d", output_size, output_ratio, c)
+    return _fractional_max_pool(x, 2, "fractional_max_pool2d", pool_size, output_size, output_ratio, c)
 
 
 @layer("FractionalMaxPool3d", "FractionalMaxPool3d")
 def fractional_max_pool3d(x, pool_size: Dims, output_size: Dims = None, output_ratio: Ratios = None,
                           *, c):
     """PyTorch FractionalMaxPool3d: the spatial axes become output_size, or floor(L * output_ratio); no weights."""
-    return _fractional_max_pool(x, 3, "fractional_max_pool3d", output_size, output_ratio, c)
+    return _fractional_max_pool(x, 3, "fractional_max_pool3d", pool_size, output_size, output_ratio, c)

@@ -58,7 +58,7 @@ def run(args):
         from ..solve import read_expression
         expr = sp.expand(expr - sp.sympify(read_expression(args.minus, _names(model, settings), "--minus")))
     expr = formulas.rearrange(expr, how, model, args.collect)
-    res = formulas.result(model, expr, of, args.layer, values, {"dtype": fig.dtype, "rule": fig.rule})
+    res = formulas.result(model, expr, of, args.layer, values, {"dtype": fig.dtype, "rule": fig.rule}, figure=fig)
     if args.minus is not None:
         res["minus"] = args.minus
     if args.approx:
@@ -71,7 +71,12 @@ def run(args):
         res["roofline"] = _roofline(model, of, settings, per_batch, values)
     if fig.parts:
         res["parts"] = _parts(model, fig, values, how, args.collect)
-    if args.format == "text":
+    sum_text = _arithmetic(model, of, args, expr, sets)
+    if sum_text:
+        res["arithmetic"] = sum_text
+    if args.format == "text" and sum_text:   # a layer of literal sizes: the sum that makes its count
+        print(formulas.as_text(model, {**res, "expr": sum_text}) + f"\n  = {res['value']:,}" + _extra_text(res))
+    elif args.format == "text":
         print(formulas.as_text(model, res) + _extra_text(res))
     elif args.format == "latex":
         print(formulas.as_latex(model, res, args.scientific))
@@ -80,6 +85,16 @@ def run(args):
     else:
         print(formulas.as_json(model, res))
     return 0
+
+
+def _arithmetic(model, of, args, expr, sets) -> str | None:
+    """`24*36*3*3 + 36` for a layer whose params are a plain number (conv2d_2's 7,812): the sum the
+    summary table shows beneath it (table.arithmetic), or None."""
+    if of != "params" or args.layer is None or args.minus is not None or not sp.sympify(expr).is_number:
+        return None
+    from ..table import arithmetic
+    ev = model.evaluate({k: v for k, v in sets.items() if k != model.batch.name})
+    return arithmetic(model.row(args.layer), ev)
 
 
 def _memory_breakdown(model, args, how, values) -> str:
@@ -94,7 +109,7 @@ def _memory_breakdown(model, args, how, values) -> str:
              f"numbers and a batch of {est.batch} (bytes; MB = 1024**2 bytes), at {at}:"]
     for label, expr in est.parts():
         expr = formulas.rearrange(sp.expand(expr), how, model, args.collect)
-        value = bounds.at(expr, values, label)
+        value = bounds.whole(expr, values, f"the memory estimate's {label.removesuffix(' (MB)')}")
         lines.append(f"  {label}: {megabytes(value)}   = {expr} bytes")
     return "\n".join(lines)
 

@@ -28,9 +28,10 @@ def add_arguments(p):
     p.add_argument("--multiple-of", type=int, default=1, metavar="M", help="only multiples of M (budget)")
     direction = p.add_mutually_exclusive_group()
     direction.add_argument("--maximize", dest="direction", action="store_const", const="max",
-                           help="the largest value within the budget (the default)")
+                           help="the largest value within the budget (the default, but for a device count)")
     direction.add_argument("--minimize", dest="direction", action="store_const", const="min",
-                           help="the smallest value within the budget (for a figure that falls as it grows)")
+                           help="the smallest value within the budget (for a figure that falls as it grows; "
+                                "the default for a device count given by name: --dp N, --tp t, --pp p, --ep e)")
     add_count_options(p)
     add_accounting_options(p)
     p.add_argument("--format", choices=["text", "json"], default="text")
@@ -67,7 +68,7 @@ def run(args):
         if args.equals is not None:
             results.append((sets, solve.solve_equal(problem, target)))
         else:
-            results.append((sets, solve.solve_budget(problem, target, args.direction or "max", args.multiple_of)))
+            results.append((sets, solve.solve_budget(problem, target, args.direction, args.multiple_of)))
     if args.format == "json":
         print(json.dumps([_as_dict(sets, r, grid) for sets, r in results], indent=2))
     elif grid:

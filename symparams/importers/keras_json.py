@@ -17,6 +17,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import SymparamsError
+from ..syntax import read_json
 from ..sized import Size, language
 
 _MODELS = ("Sequential", "Functional", "Model")
@@ -39,27 +40,40 @@ class ImportProblem(SymparamsError):
 
 
 def read(source: str) -> tuple[dict, str]:
-    """The model's config from a .keras file (a zip holding config.json) or a JSON file."""
+    """The model's config from a .keras file (a zip holding config.json) or a JSON file: bounded,
+    decoded and parsed as syntax.read_json does, then its structure checked (`validate`) before
+    anything reads it."""
     path = Path(source)
+    shown = source
     try:
-        if zipfile.is_zipfile(path):
+        zipped = zipfile.is_zipfile(path)
+    except OSError:
+        zipped = False
+    if zipped:
+        try:
             with zipfile.ZipFile(path) as archive:
-                if "config.json" not in archive.namelist():
-                    raise ImportProblem(f"{source} holds no config.json",
-                                        hint="a .keras file saved by model.save(), or model.to_json()'s text")
-                text = archive.read("config.json").decode()
-        else:
-            text = path.read_text()
-    except OSError as e:
-        raise SymparamsError(f"cannot read the model: {e.strerror}").attach(None, source) from None
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ImportProblem(f"{source} is not JSON: {e.msg} at line {e.lineno}") from None
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError) as e:
+            raise ImportProblem(f"cannot read the .keras file: {e}").attach(None, source) from None
+        if "config.json" not in names:
+            raise ImportProblem("the file holds no config.json",
+                                hint="a .keras file saved by model.save(), or model.to_json()'s text"
+                                ).attach(None, source)
+        config = read_json(path, "the model's config", member="config.json", problem=ImportProblem)
+        shown = f"{source}:config.json"
+    else:
+        config = read_json(path, "the model", problem=ImportProblem)
     if not isinstance(config, dict) or config.get("class_name") not in _MODELS:
-        found = config.get("class_name") if isinstance(config, dict) else type(config).__name__
-        raise ImportProblem(f"{source} is not a Keras model's config (found {found!r})",
-                            hint="a .keras file, or the JSON of model.to_json(), of a Sequential or functional model")
+        found = config.get("class_name") if isinstance(config, dict) else None
+        what = f"its class_name is {json.dumps(found)}" if isinstance(config, dict) and "class_name" in config \
+            else f"it is {_kind(config)} without a class_name"
+        raise ImportProblem(f"not a Keras model's config: {what}",
+                            hint="a .keras file, or the JSON of model.to_json(), of a Sequential or functional "
+                                 "model (class_name Sequential, Functional or Model)").attach(None, shown)
+    try:
+        validate(config)
+    except SymparamsError as e:
+        raise e.attach(None, shown) from None
     return config, source
 
 
@@ -70,14 +84,162 @@ def is_keras(source: str) -> bool:
     if not source.endswith(".json"):
         return False
     try:
-        config = json.loads(Path(source).read_text())
-    except (OSError, ValueError):
-        return False
+        config = read_json(source, "the model")
+    except SymparamsError:
+        return False           # the Hugging Face reader, or the caller, says what is wrong with it
     return isinstance(config, dict) and config.get("class_name") in _MODELS and "config" in config
+
+
+# -------------------------------------------------------------------------- the structure, checked
+
+def _kind(value) -> str:
+    """A JSON value's kind in words."""
+    return {dict: "an object", list: "a list", str: "a string", bool: "true or false", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _expect(value, kinds, path: str, what: str):
+    """`value` if it is one of `kinds`, else an ImportProblem naming the JSON path."""
+    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        raise ImportProblem(f"{path}: expected {what}, found {_kind(value)}"
+                            f"{f' ({_shown(value)})' if isinstance(value, (str, int, float)) else ''}",
+                            hint="the JSON of a Keras model as model.to_json() or model.save() writes it")
+    return value
+
+
+def _shown(value) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _ref(value, path: str) -> tuple:
+    """A [layer name, node index, tensor index] reference."""
+    _expect(value, (list,), path, "a [layer name, node index, tensor index] list")
+    if len(value) != 3:
+        raise ImportProblem(f"{path}: expected a [layer name, node index, tensor index] list, found {len(value)} "
+                            "items")
+    _expect(value[0], (str,), f"{path}[0]", "a layer's name")
+    for i in (1, 2):
+        if _expect(value[i], (int,), f"{path}[{i}]", "a whole number") < 0:
+            raise ImportProblem(f"{path}[{i}]: expected a whole number >= 0, found {value[i]}")
+    return tuple(value)
+
+
+def _refs_checked(value, path: str) -> list:
+    _expect(value, (list,), path, "a list of [layer name, node index, tensor index]")
+    if value and isinstance(value[0], str):
+        return [_ref(value, path)]
+    return [_ref(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+
+def validate(config, path: str = "") -> None:
+    """Check the structure every reader of a model's config relies on, each field's type and shape,
+    so a malformed file is one message naming its JSON path (`config.layers[2].config.name: expected
+    a string, found a list`), never a crash further on."""
+    at = (lambda key: f"{path}.{key}" if path else key)
+    _expect(config, (dict,), path or "the model", "an object with class_name and config")
+    cls = _expect(config.get("class_name"), (str,), at("class_name"), "a class name")
+    cfg = _expect(config.get("config"), (dict,), at("config"), "an object")
+    if "name" in cfg:
+        _expect(cfg["name"], (str,), at("config.name"), "a string")
+    layers = _expect(cfg.get("layers"), (list,), at("config.layers"), "a list of layers")
+    names = set()
+    for i, layer in enumerate(layers):
+        where = at(f"config.layers[{i}]")
+        _expect(layer, (dict,), where, "a layer (an object with class_name and config)")
+        lcls = _expect(layer.get("class_name"), (str,), f"{where}.class_name", "a class name")
+        lcfg = _expect(layer.get("config", {}), (dict,), f"{where}.config", "an object")
+        if "name" in lcfg:
+            _expect(lcfg["name"], (str,), f"{where}.config.name", "a string")
+        if lcls in _MODELS:
+            validate(layer, where)
+        else:
+            _layer_fields(lcfg, f"{where}.config")
+        if cls != "Sequential":
+            name = _expect(layer.get("name", lcfg.get("name")), (str,), f"{where}.name", "the layer's name")
+            layer.setdefault("name", name)
+            names.add(name)
+            if lcls != "InputLayer":
+                nodes = _expect(layer.get("inbound_nodes", []), (list,), f"{where}.inbound_nodes", "a list of calls")
+                layer.setdefault("inbound_nodes", nodes)
+                for j, node in enumerate(nodes):
+                    _node(node, f"{where}.inbound_nodes[{j}]")
+    if cls == "Sequential":
+        if "build_input_shape" in cfg and cfg["build_input_shape"] is not None:
+            _shape(cfg["build_input_shape"], at("config.build_input_shape"))
+        return
+    for key in ("input_layers", "output_layers"):
+        refs = _refs_checked(cfg.get(key), at(f"config.{key}"))
+        if not refs:
+            raise ImportProblem(f"{at(f'config.{key}')}: the model names no {key.split('_')[0]}")
+        for j, r in enumerate(refs):
+            if r[0] not in names:
+                raise ImportProblem(f"{at(f'config.{key}')}: no layer is named {_shown(r[0])}",
+                                    hint="each [name, node, tensor] names a layer of config.layers")
+
+
+def _layer_fields(cfg: dict, path: str) -> None:
+    """A layer config's fields the import reads by structure: the shapes of an input, the layers a
+    wrapper runs."""
+    for key in ("batch_shape", "batch_input_shape"):
+        if cfg.get(key) is not None:
+            _shape(cfg[key], f"{path}.{key}")
+    for key in ("layer", "backward_layer", "cell"):
+        value = cfg.get(key)
+        if isinstance(value, dict):
+            _expect(value.get("class_name"), (str,), f"{path}.{key}.class_name", "a class name")
+            _layer_fields(_expect(value.get("config", {}), (dict,), f"{path}.{key}.config", "an object"),
+                          f"{path}.{key}.config")
+    cells = cfg.get("cells")
+    if isinstance(cells, list):
+        for i, cell in enumerate(cells):
+            if isinstance(cell, dict):
+                _expect(cell.get("class_name"), (str,), f"{path}.cells[{i}].class_name", "a class name")
+                _expect(cell.get("config", {}), (dict,), f"{path}.cells[{i}].config", "an object")
+
+
+def _shape(value, path: str) -> None:
+    _expect(value, (list,), path, "a shape: a list of sizes (null for the batch or a free size)")
+    for i, d in enumerate(value):
+        if d is not None and (_expect(d, (int,), f"{path}[{i}]", "a size (a whole number or null)") < 1):
+            raise ImportProblem(f"{path}[{i}]: expected a size >= 1, found {d}")
+
+
+def _node(node, path: str) -> None:
+    """One call of a layer: its args and kwargs, each Keras tensor a [layer, node, tensor] history."""
+    _expect(node, (dict,), path, "a call (an object with args and kwargs)")
+
+    def walk(x, where):
+        if isinstance(x, dict):
+            if x.get("class_name") == "__keras_tensor__":
+                inner = _expect(x.get("config"), (dict,), f"{where}.config", "an object")
+                _ref(inner.get("keras_history"), f"{where}.config.keras_history")
+            else:
+                for k, v in x.items():
+                    walk(v, f"{where}.{k}")
+        elif isinstance(x, list):
+            for i, v in enumerate(x):
+                walk(v, f"{where}[{i}]")
+    walk(_expect(node.get("args", []), (list,), f"{path}.args", "a list"), f"{path}.args")
+    walk(_expect(node.get("kwargs", {}), (dict,), f"{path}.kwargs", "an object"), f"{path}.kwargs")
 
 
 def program(config: dict, source: str = "", symbols: dict | None = None) -> str:
     """The program of this model config; `symbols` (name -> value) become the model's parameters."""
+    try:
+        validate(config)
+        return _program(config, source, symbols)
+    except SymparamsError as e:
+        raise e.attach(None, source or None) from None
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as e:
+        # validate() checks the structure the writer reads; a field it misses is still this file's fault
+        raise ImportProblem(f"the import cannot read this model's config ({type(e).__name__}: {e})",
+                            hint="the JSON of a Keras model as model.to_json() or model.save() writes it; "
+                                 "if Keras itself reads this file, please report it").attach(None, source or None) \
+            from None
+
+
+def _program(config: dict, source: str, symbols: dict | None) -> str:
     writer = Writer(symbols or {})
     cfg = config["config"]
     name = writer.identifier(cfg.get("name", "model"))
@@ -337,8 +499,13 @@ class Writer:
             lines.append(f"{tensor} = {make}({args})")
         # A nested functional model's own construction is its node 0, which its config leaves out of
         # inbound_nodes but counts in output_layers (keras's functional_from_config takes 1 off).
-        outputs = [names[(r[0], r[1] - (layers[r[0]]["class_name"] in _FUNCTIONAL))]
-                   for r in _refs(cfg["output_layers"])]
+        outputs = []
+        for r in _refs(cfg["output_layers"]):
+            key = (r[0], r[1] - (layers[r[0]]["class_name"] in _FUNCTIONAL))
+            if key not in names:
+                raise ImportProblem(f"output_layers of {cfg.get('name')!r}: layer {r[0]!r} has no call {r[1]}",
+                                    hint="each [name, node, tensor] names a call of a layer in config.layers")
+            outputs.append(names[key])
         if len(outputs) != 1:
             if not top:
                 raise ImportProblem(f"the nested model {cfg.get('name')!r} has {len(outputs)} outputs",

@@ -16,68 +16,13 @@ import re
 from ..catalog import activations
 from ..catalog.registry import lookup
 from . import size_parameters
+from ..sized import language
 from .torch_sizes import Constructor, ImportProblem, Sizes
-
-
-def _conv(m, dims, s):
-    args = [s(m.out_channels), _size(m.kernel_size, s)]
-    if _size(m.stride, s) != "1":
-        args.append(f"strides={_size(m.stride, s)}")
-    if isinstance(m.padding, str):
-        args.append(f"padding={m.padding}")
-    elif _size(m.padding, s) != "0":
-        args.append(f"padding={_size(m.padding, s)}")
-    if _size(m.dilation, s) != "1":
-        args.append(f"dilation_rate={_size(m.dilation, s)}")
-    if m.groups != 1:
-        args.append(f"groups={s.exact(m.groups)}")
-    if m.bias is None:
-        args.append("use_bias=false")
-    if m.padding_mode != "zeros":
-        args.append(f"padding_mode={m.padding_mode}")
-    return f"conv{dims}d({', '.join(args)})"
-
-
-def _size(value, s) -> str:
-    """An int, or a tuple whose entries agree, as one size; a tuple that differs as a tuple."""
-    if isinstance(value, int):
-        return s.exact(value)
-    texts = [s.exact(v) for v in value]
-    return texts[0] if len(set(texts)) == 1 else "(" + ", ".join(texts) + ")"
 
 
 def _flags(**flags) -> str:
     """`, name=false` for each flag that is off (the catalog's defaults are all on)."""
     return "".join(f", {name}=false" for name, value in flags.items() if not value)
-
-
-def _norm(m, name):
-    return f"{name}({_flags(affine=m.affine, track_running_stats=m.track_running_stats)[2:]})"
-
-
-def _layernorm(m):
-    if len(m.normalized_shape) != 1:
-        raise ImportProblem(f"LayerNorm over {len(m.normalized_shape)} axes {tuple(m.normalized_shape)} is not "
-                            "supported", hint="a LayerNorm over the last axis, or declare a layer")
-    return f"layernorm({_flags(elementwise_affine=m.elementwise_affine, use_bias=m.bias is not None)[2:]})"
-
-
-def _rmsnorm(m):
-    if len(m.normalized_shape) != 1:
-        raise ImportProblem(f"RMSNorm over {len(m.normalized_shape)} axes {tuple(m.normalized_shape)} is not "
-                            "supported", hint="an RMSNorm over the last axis, or declare a layer")
-    return f"rmsnorm({_flags(elementwise_affine=m.elementwise_affine)[2:]})"
-
-
-def _pool(m, name, s):
-    args = [f"pool_size={_size(m.kernel_size, s)}"]
-    if m.stride is not None and _size(m.stride, s) != _size(m.kernel_size, s):
-        args.append(f"strides={_size(m.stride, s)}")
-    if _size(m.padding, s) != "0":
-        args.append(f"padding={_size(m.padding, s)}")
-    if m.ceil_mode:
-        args.append("ceil_mode=true")
-    return f"{name}({', '.join(args)})"
 
 
 def _snake(name: str) -> str:
@@ -107,16 +52,6 @@ def _rnn(m, name, s, sequences=True):
     return f"{name}({', '.join(args)})"
 
 
-def _cell(m, name, s):
-    """One step of an RNN on (batch, features); an LSTMCell's (h, c) is read through `[0]`."""
-    args = [s(m.hidden_size)]
-    if name == "simple_rnn_cell" and m.nonlinearity != "tanh":
-        args.append(f"activation={m.nonlinearity}")
-    if not m.bias:
-        args.append("use_bias=false")
-    return f"{name}({', '.join(args)})"
-
-
 def _attention(m, s):
     _batch_first(m)
     if not m._qkv_same_embed_dim:
@@ -127,77 +62,94 @@ def _attention(m, s):
     return f"multihead_attention(num_heads={s(m.num_heads)}, embed_dim={s(m.embed_dim)}{flags}{bias_kv})"
 
 
-def _encoder_layer(m, s):
-    from torch import nn
-    _batch_first(m)
-    # torch turns activation="relu" into F.relu; a module (nn.GELU()) may be given instead
-    f = activations.by_torch_module(m.activation) if isinstance(m.activation, nn.Module) else \
-        _function_rows().get(m.activation)
-    activation = None if f is None or f.identity else f.name
-    if activation is None:
-        raise ImportProblem(f"TransformerEncoderLayer with activation {m.activation} is not supported",
-                            hint="relu or gelu, or declare a layer for it (docs/blocks.md)")
-    args = [s(m.self_attn.embed_dim), s(m.self_attn.num_heads)]
-    if m.linear1.out_features != 2048:
-        args.append(f"dim_feedforward={s(m.linear1.out_features)}")
-    if activation != "relu":
-        args.append(f"activation={activation}")
-    if m.norm_first:
-        args.append("norm_first=true")
-    if m.linear1.bias is None:
-        args.append("use_bias=false")
-    return f"transformer_encoder_layer({', '.join(args)})"
-
-
-def _encoder(m, s):
-    """Its layers are deep copies of one: a repeat of that layer, then its norm if any."""
+def _encoder(m, leaves, shapes):
+    """Its layers are deep copies of one: a repeat of that layer, then its norm if any (both keep the shape)."""
     from torch import nn
     if not isinstance(m.layers[0], nn.TransformerEncoderLayer):
         raise ImportProblem(f"TransformerEncoder of {type(m.layers[0]).__name__} is not supported",
                             hint="a TransformerEncoder of nn.TransformerEncoderLayer")
-    stack = f"repeat({s(m.num_layers)}, {_encoder_layer(m.layers[0], s)})"
-    if m.norm is None:
-        return stack
-    if not isinstance(m.norm, nn.LayerNorm):
-        raise ImportProblem(f"TransformerEncoder's norm {type(m.norm).__name__} is not supported",
-                            hint="an nn.LayerNorm, or none")
-    return [stack, _layernorm(m.norm)]
+    stack = f"repeat({leaves.s(m.num_layers)}, {leaves.write(m.layers[0], shapes)})"
+    return stack if m.norm is None else [stack, leaves.write(m.norm, shapes)]
 
 
-def _modules(s):
-    """torch.nn module classes -> their catalog call, written from the instance's attributes (sizes by `s`)."""
+# A transformer layer keeps its sizes in its parts.
+_TRANSFORMER_LAYER = {
+    "d_model": lambda m: m.self_attn.embed_dim, "nhead": lambda m: m.self_attn.num_heads,
+    "dim_feedforward": lambda m: m.linear1.out_features, "dropout": lambda m: m.dropout.p,
+    "batch_first": lambda m: m.self_attn.batch_first, "bias": lambda m: m.linear1.bias is not None,
+}
+
+
+def _of_first_encoder_layer(name):
+    return lambda m: _TRANSFORMER_LAYER.get(name, lambda layer: getattr(layer, name))(m.encoder.layers[0])
+
+
+def _custom(part, name):
+    """A Transformer's encoder or decoder if it is not torch's own (given as custom_encoder=), else None."""
+    return None if type(part).__name__ == name else part
+
+
+# The one table of torch.nn classes whose catalog call is not simply their constructor's keywords read
+# back from the instance (`_Leaves.write` writes every other class the catalog has, by its signature):
+# a dict gives the readers of the keywords an instance keeps under another name or in its parts; a
+# function (module, leaves, input shapes) writes the whole call, where the program needs more than the
+# keywords (an RNN's output sequence, batch_first refused, a TransformerEncoder as a repeat of its layer).
+_SPECIAL = {
+    "LSTM": lambda m, w, shapes: _rnn(m, "lstm", w.s), "GRU": lambda m, w, shapes: _rnn(m, "gru", w.s),
+    "RNN": lambda m, w, shapes: _rnn(m, "simple_rnn", w.s),
+    "MultiheadAttention": lambda m, w, shapes: _attention(m, w.s),
+    "TransformerEncoder": _encoder,
+    "TransformerEncoderLayer": _TRANSFORMER_LAYER, "TransformerDecoderLayer": _TRANSFORMER_LAYER,
+    "Transformer": {name: _of_first_encoder_layer(name) for name in
+                    ("dim_feedforward", "dropout", "activation", "norm_first", "bias")} |
+                   {"num_encoder_layers": lambda m: m.encoder.num_layers,
+                    "num_decoder_layers": lambda m: m.decoder.num_layers,
+                    "custom_encoder": lambda m: _custom(m.encoder, "TransformerEncoder"),
+                    "custom_decoder": lambda m: _custom(m.decoder, "TransformerDecoder")},
+    "TransformerDecoder": {"decoder_layer": lambda m: m.layers[0]},
+    "PairwiseDistance": {"p": lambda m: m.norm},
+}
+
+# The catalog's per-axis arguments: a tuple of equal entries is written once (kernel (3, 3) as 3).
+_PER_AXIS = ("kernel_size", "pool_size", "strides", "padding", "dilation_rate", "output_padding", "output_size")
+_MISSING = object()
+
+
+def _torch_class(m) -> str | None:
+    """The name of the torch.nn class a module is, if the catalog has it: its own class, or the nearest
+    torch.nn class it derives from where it keeps that class's forward (`class Conv(nn.Conv2d)` adding
+    an initialisation); a subclass with a forward of its own is traced through."""
     from torch import nn
-    table = {
-        nn.Linear: lambda m: f"dense({s(m.out_features)}{_flags(use_bias=m.bias is not None)})",
-        nn.Conv1d: lambda m: _conv(m, 1, s), nn.Conv2d: lambda m: _conv(m, 2, s), nn.Conv3d: lambda m: _conv(m, 3, s),
-        nn.BatchNorm1d: lambda m: _norm(m, "batchnorm1d"), nn.BatchNorm2d: lambda m: _norm(m, "batchnorm2d"),
-        nn.BatchNorm3d: lambda m: _norm(m, "batchnorm3d"),
-        nn.LayerNorm: _layernorm, nn.RMSNorm: _rmsnorm,
-        nn.Embedding: lambda m: f"embedding({s(m.num_embeddings)}, {s(m.embedding_dim)})",
-        nn.Dropout: lambda m: f"dropout(rate={m.p})",
-        nn.MaxPool1d: lambda m: _pool(m, "maxpool1d", s), nn.MaxPool2d: lambda m: _pool(m, "maxpool2d", s),
-        nn.AvgPool1d: lambda m: _pool(m, "avgpool1d", s), nn.AvgPool2d: lambda m: _pool(m, "avgpool2d", s),
-        nn.AdaptiveAvgPool2d: lambda m: f"adaptive_avgpool2d({_size(m.output_size, s)})",
-        nn.AdaptiveAvgPool1d: lambda m: f"adaptive_avgpool1d({_size(m.output_size, s)})",
-        nn.Flatten: lambda m: "flatten()" if (m.start_dim, m.end_dim) == (1, -1) else
-        f"flatten(start_dim={m.start_dim}, end_dim={m.end_dim})",
-        nn.LeakyReLU: lambda m: f"leaky_relu(negative_slope={m.negative_slope})",
-        nn.Softmax: lambda m: f"softmax(axis={m.dim})", nn.LogSoftmax: lambda m: f"log_softmax(axis={m.dim})",
-        nn.GLU: lambda m: f"glu(axis={m.dim})",
-        nn.LSTM: lambda m: _rnn(m, "lstm", s), nn.GRU: lambda m: _rnn(m, "gru", s),
-        nn.RNN: lambda m: _rnn(m, "simple_rnn", s),
-        nn.LSTMCell: lambda m: _cell(m, "lstm_cell", s), nn.GRUCell: lambda m: _cell(m, "gru_cell", s),
-        nn.RNNCell: lambda m: _cell(m, "simple_rnn_cell", s),
-        nn.MultiheadAttention: lambda m: _attention(m, s),
-        nn.TransformerEncoderLayer: lambda m: _encoder_layer(m, s), nn.TransformerEncoder: lambda m: _encoder(m, s),
-    }
-    table[nn.Identity] = lambda m: "identity()"
-    # torch.nn's modules computing an activation function (catalog/activations.py), at the options
-    # its row names (nn.GELU(approximate="tanh") is gelu_tanh)
-    for f in activations.FUNCTIONS:
-        if f.torch and f.torch.startswith("nn.") and not f.identity:
-            table.setdefault(getattr(nn, f.torch[len("nn."):]), lambda m: _function_call(activations.by_torch_module(m)))
-    return table
+    for cls in type(m).__mro__:
+        if cls.__module__.startswith("torch.nn.") and getattr(nn, cls.__name__, None) is cls:
+            found = cls.__name__ if lookup(cls.__name__) is not None else None
+            return found if found and type(m).forward is cls.forward else None
+    return None
+
+
+def _plain(value):
+    """A value compared with a default: a tuple of equal entries as one, a Size as its int."""
+    if isinstance(value, (tuple, list)) and value and all(v == value[0] for v in value):
+        return value[0]
+    return value
+
+
+def _other(value) -> str | None:
+    """A size one larger than the module's (each of a tuple's): what an argument restating the input is
+    refused with. None where the value is no size."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    if not items or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        return None
+    texts = [str(int(v) + 1) for v in items]
+    if not isinstance(value, (tuple, list)):
+        return texts[0]
+    return "(" + ", ".join(texts) + ("," if len(texts) == 1 else "") + ")"
+
+
+def _symbolic(value) -> bool:
+    from ..sized import Size
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    return any(isinstance(v, Size) and v.formula.free_symbols for v in items)
 
 
 def _function_call(f) -> str:
@@ -229,6 +181,14 @@ def _functions() -> dict:
 _TUPLES = ("LSTM", "GRU", "RNN", "MultiheadAttention", "LSTMCell")
 
 
+def _output_or_indices(m, i) -> bool:
+    """Whether item i of what module m returns is its output: the first of (output, state), or either of
+    a pool's (output, indices), which have one shape (MaxUnpool takes the indices)."""
+    if i == 0 and type(m).__name__ in _TUPLES:
+        return True
+    return i in (0, 1) and getattr(m, "return_indices", False) is True and _torch_class(m) is not None
+
+
 class _Tracer:
     """torch.fx's Tracer, keeping the catalog's modules as leaves."""
 
@@ -249,7 +209,9 @@ class _Leaves:
 
     def __init__(self, s):
         from torch import nn
-        self.table = _modules(s)
+        self.s = s
+        self.inputs = {}        # id(module) -> its inputs' (shape after the batch, token ids?), once traced
+        self.checked = {}       # (a call, its inputs) -> its counts as formulas, or why it does not read
         rnns = {nn.LSTM: "lstm", nn.GRU: "gru", nn.RNN: "simple_rnn"}
         merges = ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")
 
@@ -290,7 +252,7 @@ class _Leaves:
             "Permute": (lambda m: isinstance(getattr(m, "dims", None), tuple) and _bare(m),
                         lambda m: f"permute({tuple(map(int, m.dims))})"),
             "FirstOutput": (lambda m: _only_child(m, "module", nn.LSTMCell),
-                            lambda m: self.table[nn.LSTMCell](m.module)),
+                            lambda m: self.write(m.module)),
             "FirstToken": (_bare, lambda m: "first_token()"),
             "RotaryEmbedding": (_bare, lambda m: "rotary_embedding()"),
             "ClassToken": (lambda m: _one_vector(m, "token"), lambda m: "class_token()"),
@@ -308,13 +270,167 @@ class _Leaves:
 
     def __call__(self, m):
         """The catalog call's writer for this module, or None where it is traced through."""
-        if type(m) in self.table:
-            return self.table[type(m)]
+        if _torch_class(m) is not None:
+            return self.write
         activated = self._activated(m)
         if activated:
-            return lambda m: f"{self.table[type(m[0])](m[0])[:-1]}, activation={activated})"
+            return lambda m: f"{self.write(m[0], self.inputs.get(id(m)))[:-1]}, activation={activated})"
         found, write = self.glue.get(type(m).__name__, (None, None))
         return write if found and found(m) else None
+
+    def write(self, m, shapes=None):
+        """A torch.nn module as the catalog layer of its class: `_SPECIAL`'s row, or its constructor's
+        keywords read back from the instance as the catalog's arguments (those without a default
+        positional), each left out at its default; and, where the module's inputs are known, those the
+        call counts the same without (an input's size restated: in_channels, num_features, a pool's
+        stride equal to its window) — formulas compared, so that a stride `s` equal to the window `k` at
+        the defaults stays."""
+        import inspect
+        import torch
+        from ..conventions import IGNORED_SUFFIXES, KEYWORD_ALIASES, REFUSED
+        name = _torch_class(m)
+        shapes = self.inputs.get(id(m)) if shapes is None else shapes
+        row = _SPECIAL.get(name, {})
+        if callable(row):
+            return row(m, self, shapes)
+        spec = lookup(name)
+        f = activations.by_torch_module(m)
+        if f is not None and not f.identity and f.name != spec.name:     # nn.GELU(approximate="tanh"): gelu_tanh
+            return _function_call(f)
+        known = {a[0]: a for a in spec.arguments}
+        used = set(self.s.used)
+        positional, keywords, optional = {}, {}, {}     # optional: a written keyword that may restate -> another value
+        signature = list(inspect.signature(getattr(torch.nn, name).__init__).parameters.values())[1:]
+        for p in sorted(signature, key=lambda p: p.name not in REFUSED):     # a custom part first: it is refused
+            k = p.name
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or k.startswith("_") or k in ("device", "dtype"):
+                continue
+            target = k if k in known else KEYWORD_ALIASES.get(k, k)
+            try:
+                value = row[k](m) if k in row else getattr(m, k, _MISSING)
+            except (AttributeError, IndexError, TypeError):       # a part not where torch puts it
+                value = _MISSING
+            if k == "batch_first":
+                if value is not True:
+                    raise ImportProblem(f"{name} with batch_first=False reads (steps, batch, features)",
+                                        hint="build it with batch_first=True: --input gives the sizes after the batch")
+                continue
+            if target is None or k in spec.ignored or k.endswith(IGNORED_SUFFIXES):
+                continue        # changes no count
+            derived = isinstance(p.default, bool) and (value is None or isinstance(value, torch.Tensor))
+            if derived:         # a flag the instance keeps as its tensor: bias=False, bias None
+                value = value is not None
+            if k in REFUSED and k not in known:
+                if value not in (None, False, p.default):
+                    shown = f"{type(value).__name__}(…)" if isinstance(value, torch.nn.Module) else repr(value)
+                    raise ImportProblem(f"{name} with {k}={shown} is not supported", hint=REFUSED[k])
+                continue
+            if value is _MISSING or isinstance(value, torch.Tensor):
+                raise ImportProblem(f"symparams cannot read {name}'s {k} back from the module",
+                                    hint="please report it: importers/torch_fx.py's _SPECIAL lacks its row")
+            if value is None or (target not in known and value == p.default):
+                continue        # torch's None: what the catalog's default does (a pool's stride: its window)
+            if target not in known:
+                raise ImportProblem(f"{name} with {k}={value!r} is not supported: the catalog's {spec.name} has no "
+                                    f"{k}", hint="declare a layer for it (docs/blocks.md)")
+            default = known[target][2]
+            if not _symbolic(value) and p.default is not inspect.Parameter.empty and \
+                    (_plain(value) == _plain(p.default) or _plain(value) == _plain(default)):
+                continue
+            text = self._text(value, known[target][1], target, shapes)
+            if default is inspect.Parameter.empty and not spec.variadic:
+                positional[target] = text
+            else:
+                keywords[target] = text
+                if default is None or derived or default is inspect.Parameter.empty:
+                    optional[target] = _other(value)
+        args = [positional[a] for a in known if a in positional]
+        order = [KEYWORD_ALIASES.get(p.name, p.name) if p.name not in known else p.name for p in signature]
+        keywords = dict(sorted(keywords.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
+
+        def call(kw):
+            return f"{spec.name}({', '.join(args + [f'{k}={v}' for k, v in kw.items()])})"
+        written = call(keywords)
+        if shapes and all(shape for shape, _ in shapes):
+            counts = self._counts(written, shapes)
+            if isinstance(counts, Exception):
+                raise ImportProblem(f"{name} written as `{written}` does not read: {counts}",
+                                    hint="this is symparams' mistake: please report it with the module")
+            for k in [k for k in keywords if k in optional]:
+                fewer = self._counts(call({key: v for key, v in keywords.items() if key != k}), shapes)
+                # the same formulas; or the same numbers, where the entry refuses any other value (it
+                # restates the input's size: features=d of an input whose axis is d)
+                if fewer == counts or (not isinstance(fewer, Exception) and fewer[1] == counts[1] and
+                                       optional[k] is not None and
+                                       isinstance(self._counts(call({**keywords, k: optional[k]}), shapes), Exception)):
+                    keywords.pop(k)
+            written = call(keywords)
+        self.s.used.clear()
+        self.s.used |= used | set(self.s.in_text([written]))
+        return written
+
+    def _text(self, value, kind, target, shapes) -> str:
+        """One argument's value as the language writes it."""
+        from torch import nn
+        from ..catalog.registry import Dim
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, nn.Module):
+            f = activations.by_torch_module(value)
+            if target == "activation" and f is not None:
+                return f.name
+            if _torch_class(value) is None:
+                raise ImportProblem(f"{type(value).__name__} given as {target} is not a module the catalog has",
+                                    hint="a torch.nn module, or write the model in the language (docs/blocks.md)")
+            spec = lookup(type(value).__name__)
+            text = self.write(value, None if not shapes else shapes if spec.variadic else shapes[:spec.n_inputs])
+            if not isinstance(text, str):
+                raise ImportProblem(f"{type(value).__name__} given as {target} is more than one layer",
+                                    hint="write the model in the language (docs/blocks.md)")
+            return text
+        if callable(value):
+            f = _function_rows().get(value)
+            if f is None:
+                raise ImportProblem(f"the activation {getattr(value, '__name__', value)} given as {target} is not "
+                                    "one symparams knows", hint=f"one of {', '.join(activations.NAMES)}")
+            return f.name
+        if isinstance(value, int):          # a Size too
+            return self.s(value) if kind is Dim and target != "groups" else self.s.exact(value)
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ImportProblem(f"{target}={value} has no value in the language", hint="a finite number")
+            return repr(value)
+        if isinstance(value, str):
+            return value if re.fullmatch(r"[A-Za-z_]\w*", value) else f'"{value}"'
+        if isinstance(value, (tuple, list)):
+            texts = ["none" if v is None else self._text(v, None, target, shapes) for v in value]
+            if target in _PER_AXIS and len(set(texts)) == 1:
+                return texts[0]
+            return "(" + ", ".join(texts) + ("," if len(texts) == 1 else "") + ")"
+        raise ImportProblem(f"{target}={value!r} has no value in the language",
+                            hint="please report it with the module")
+
+    def _counts(self, call, shapes):
+        """The call's params, non-trainable, buffers, MACs and output shape as formulas, applied to inputs
+        of these shapes, its symbols at their defaults; or the error it does not read with."""
+        key = (call, tuple(shapes))
+        if key not in self.checked:
+            from ..errors import SymparamsError
+            from ..interpreter import parse
+            names = self.s.in_text([call])
+            lines = ["convention torch", f"model check({', '.join(f'{n} = {self.s.symbols[n]}' for n in names)}):"]
+            for i, (shape, ints) in enumerate(shapes):
+                lines.append(f"    x{i} = input ({', '.join(map(str, shape))}){' int' if ints else ''}")
+            lines.append(f"    y = {call}({', '.join(f'x{i}' for i in range(len(shapes)))})")
+            try:
+                model = parse("\n".join(lines) + "\n", "check.sp")
+                formulas = [model.params, model.non_trainable, model.buffers, model.macs, *model.output_shape]
+                numbers = model.evaluate()
+                self.checked[key] = (formulas, [numbers.params, numbers.non_trainable, numbers.buffers, numbers.macs,
+                                                numbers.shape(model.output_shape)])
+            except SymparamsError as e:
+                self.checked[key] = e
+        return self.checked[key]
 
     def _activated(self, m):
         """nn.Sequential(a Linear or convolution, an activation function): the layer's activation=
@@ -332,8 +448,13 @@ class _Leaves:
         return f.name if write(m[1]) in (f"{f.name}()", f"activation({f.name})") else None
 
     def many_inputs(self, m) -> bool:
-        """Glue taking several tensors, all of them data (a merge; attention's query, value, key)."""
-        return type(m) not in self.table and type(m).__name__ in ("Merge", "Attention", "GroupedQueryAttention")
+        """A layer taking several tensors, all of them data: a catalog entry of several inputs (Bilinear,
+        Transformer's source and target), glue (a merge; attention's query, value, key)."""
+        name = _torch_class(m)
+        if name is not None:
+            spec = lookup(name)
+            return name != "MultiheadAttention" and (spec.variadic or spec.n_inputs > 1)
+        return type(m).__name__ in ("Merge", "Attention", "GroupedQueryAttention")
 
 
 def _only_child(m, attribute, cls):
@@ -367,7 +488,14 @@ def imported(make, input_shapes, int_inputs=False, symbols: dict | None = None, 
     if not isinstance(module, nn.Module):
         raise ImportProblem(f"{called}() gives a {type(module).__name__}, not an nn.Module",
                             hint="a class deriving from nn.Module, or a function returning one")
-    return program(module, input_shapes, int_inputs, name, source, symbols, constructor if values else None)
+    try:
+        return program(module, input_shapes, int_inputs, name, source, symbols, constructor if values else None)
+    except Untraceable as e:          # the module tree, measured by running forward(), instead
+        try:
+            return _from_tree(make, values, input_shapes, int_inputs, symbols, name, source, e)
+        except ImportProblem as tree:
+            raise ImportProblem(f"{e.message}; nor could its module tree be read: {tree.message}",
+                                hint=tree.hint or e.hint) from None
 
 
 def program(module, input_shapes, int_inputs=False, name: str | None = None, source: str = "",
@@ -392,12 +520,20 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
                             f"--input gave {len(input_shapes)}", hint="one --input SHAPE per input")
     _shapes(module, graph, input_shapes, int_inputs)
     writer = _Writer(module, leaves, _functions(), nodes, sizes)
+    for n in nodes:     # each module's inputs as it ran: its call leaves out what restates them
+        if n.op == "call_module":
+            metas = [x.meta.get("tensor_meta") for x in writer.data_inputs(n)]
+            if all(hasattr(meta, "shape") for meta in metas):
+                leaves.inputs.setdefault(id(module.get_submodule(n.target)), [
+                    (tuple(meta.shape[1:]), not meta.dtype.is_floating_point) for meta in metas])
     names = [writer.var(node) for node in inputs]
     writer.carrier, writer.carrier_node = names[0], inputs[0]
     out = next(n for n in nodes if n.op == "output")
     result = out.args[0]
     kept = writer.kept = writer.needed(result) if isinstance(result, torch.fx.Node) else set(nodes)
-    kept |= {n for n in nodes if n.op == "get_attr"}       # every parameter read is counted, masks' buffers too
+    # every parameter read is counted, masks' buffers too; not a constant forward() made (fx's _tensor_constant0)
+    counted = {name for name, _ in module.named_parameters()} | {name for name, _ in module.named_buffers()}
+    kept |= {n for n in nodes if n.op == "get_attr" and n.target in counted}
     body = [n for n in nodes if n.op not in ("placeholder", "output") and n in kept]
     lines = writer.region(body, depth=0)
     if not isinstance(result, torch.fx.Node):
@@ -428,9 +564,17 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
     return text
 
 
+class Untraceable(ImportProblem):
+    """torch.fx stopped: `reason` says where and why, for the module tree's header."""
+    reason = ""
+
+
 def _untraceable(module, e) -> ImportProblem:
     """Why torch.fx stopped, honestly: a branch on a tensor's value is one cause among others."""
     name, where, message = type(module).__name__, _where(e), f"{type(e).__name__}: {e}"
+    inner = _torch_module_at(e)
+    if inner is not None:       # torch's own code stopped it, not the user's
+        where += f", inside torch.nn.{type(inner).__name__}.forward"
     if "control flow" in str(e) or "iteration" in str(e) or "bool" in str(e):
         hint = ("forward() branches or loops on a tensor's value (x.sum() > 0), which a trace cannot follow: "
                 "branch on sizes and flags instead, or write that module in the language (docs/blocks.md)")
@@ -441,7 +585,10 @@ def _untraceable(module, e) -> ImportProblem:
     else:
         hint = ("torch.fx runs forward() on stand-in tensors and stopped at the line shown; code that needs "
                 "real values there cannot be traced: write that module in the language (docs/blocks.md)")
-    return ImportProblem(f"torch.fx cannot trace {name}{where}: {message}", hint=hint)
+    problem = Untraceable(f"torch.fx cannot trace {name}{where}: {message}", hint=hint)
+    first = (message.splitlines()[0] if message else "").split(". ")[0].rstrip(".")
+    problem.reason = f"{first[:160]}{'…' if len(first) > 160 else ''}{where.replace(' in ', ', in ', 1)}"
+    return problem
 
 
 def _shapes(module, graph, input_shapes, ints):
@@ -512,6 +659,19 @@ def _accounted(module, writer, nodes, text):
                                  "(docs/blocks.md), or report the module")
 
 
+def _torch_module_at(error):
+    """The innermost torch.nn module whose forward the error passed through, or None."""
+    from torch import nn
+    tb, found = error.__traceback__, None
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, nn.Module) and type(owner).__module__.startswith("torch.nn.") and \
+                tb.tb_frame.f_code.co_name == "forward":
+            found = owner
+        tb = tb.tb_next
+    return found
+
+
 def _where(error) -> str:
     """` in Module.forward (file:line: the line)`: the user's code the trace stopped in, if any."""
     import os
@@ -534,8 +694,13 @@ def _where(error) -> str:
 
 
 def _runs(module, shapes, ints) -> bool:
-    """Whether `module` (on the meta device) takes inputs of these shapes."""
+    """Whether `module` (on the meta device) takes inputs of these shapes. A lazy module (LazyLinear) runs as
+    a copy: the first input it is given would fix its sizes for the next."""
+    import copy
     import torch
+    from torch.nn.modules.lazy import LazyModuleMixin
+    if any(isinstance(m, LazyModuleMixin) for m in module.modules()):
+        module = copy.deepcopy(module)
     with torch.no_grad():
         module.eval()(*[torch.zeros((1,) + tuple(shape), dtype=torch.long if ints else torch.float32, device="meta")
                         for shape in shapes])
@@ -583,7 +748,9 @@ class _Writer:
                 q, k, v = (list(n.args) + [n.kwargs.get("key"), n.kwargs.get("value")])[:3]
                 return [q, v] if k is v else [q, v, k]       # the catalog takes (query, value, key)
             if self.leaves.many_inputs(module):
-                return [a for a in n.args if hasattr(a, "op")]
+                xs = [a for a in n.args if hasattr(a, "op")]
+                spec = lookup(_torch_class(module) or "")
+                return xs if spec is None or spec.variadic else xs[:spec.n_inputs]    # a Transformer's masks: no data
             return [n.args[0]]
         plan = self.ops.plan(n) if n.op in ("call_function", "call_method") else None
         if plan is not None:
@@ -671,6 +838,8 @@ class _Writer:
                 nxt_block, nxt_ins, nxt_out = self.block(nxt_owner, nxt, depth + 1)
                 if nxt_block != block or len(nxt_ins) != 1 or nxt_ins[0] is not out or len(ins) != 1:
                     break
+                if any(user not in nxt and self.in_use(user) for user in out.users):
+                    break          # the output before the next call is read elsewhere too (a U-Net's skip)
                 out, n = nxt_out, n + 1
             args = ", ".join(self.var(x) for x in ins)
             path = owner.split("@")[0]
@@ -833,8 +1002,8 @@ class _Writer:
                 self.instances[n.target] = bound
                 return lines + [f"{bound} = {call}", f"{target} = {bound}({inputs})"]
             return lines + [f"{target} = {call}({inputs})"]
-        if n.op == "call_function" and n.target is operator.getitem and args[1] == 0 and \
-                args[0].op == "call_module" and type(self.root.get_submodule(args[0].target)).__name__ in _TUPLES:
+        if n.op == "call_function" and n.target is operator.getitem and args[0].op == "call_module" and \
+                _output_or_indices(self.root.get_submodule(args[0].target), args[1]):
             self.names[n] = self.var(args[0])      # the output of (output, state): the same tensor
             return []
         if n.op == "get_attr" and n in self.ops.absorbed:
@@ -1031,7 +1200,6 @@ class _Ops:
         import operator as op
         import torch
         import torch.nn.functional as F
-        sp = self.sp
         if n.op not in ("call_function", "call_method"):
             return None
         if self.value(n) is not None:
@@ -1430,7 +1598,10 @@ class _Ops:
         try:
             tensor, kind = w.root.get_parameter(n.target), "params"
         except AttributeError:
-            tensor, kind = w.root.get_buffer(n.target), "buffers"
+            try:
+                tensor, kind = w.root.get_buffer(n.target), "buffers"
+            except AttributeError:      # a constant forward() made: no weight, no layer
+                return None
 
         def measure(i):
             def read(m):
@@ -1488,3 +1659,168 @@ class _Ops:
             self.declared[declaration] = name
             self.layers.append(f"layer {name}{declaration}")
         return f"{self.declared[declaration]}({', '.join(args)})"
+
+
+# ------------------------------------------------------------------------------ where fx cannot trace
+
+def _from_tree(make, values: dict, input_shapes, ints: bool, symbols: dict, name, source: str,
+               why: Untraceable) -> str:
+    """The module tree (module_tree.py) of what `make(...)` builds, where torch.fx cannot trace it: the
+    constructor's int parameters as sizes recorded into each weight's shape, a forward pass on meta
+    (else on the CPU) measured by hooks. Its formulas are checked at a second setting of the
+    parameters (every one doubled, else one or two more) against PyTorch rebuilding the module there;
+    where they do not hold, the program is this instance's numbers, saying why."""
+    import torch
+    from . import module_tree as tree
+    constructor = Constructor(make, values)
+    legacy = [k for k in (symbols or {}) if k not in values]
+    if legacy:
+        raise ImportProblem(f"{why.message}; --symbol {legacy[0]} names no parameter of the constructor, which the "
+                            "module tree cannot place", hint="name a size by a parameter of the constructor")
+    cls = None
+
+    def build(at: dict, symbolic: bool, device: str = "meta"):
+        shapes = tree._Shapes()
+        if symbolic:
+            tree.Field.seen, tree.Field.divisions = {}, {}
+            shapes.fields = dict(at)
+        kwargs = {constructor.parameters[k]: tree.Field(v, tree._symbol(k)) if symbolic else v for k, v in at.items()}
+        with torch.device(device), shapes.watching():
+            module = make(**kwargs)
+        return module.eval(), shapes
+
+    def examples(shapes, device="meta"):
+        return [torch.zeros((1, *shape), dtype=torch.long if ints else torch.float32, device=device)
+                for shape in shapes]
+
+    module, _ = build(values, False)
+    cls = type(module).__name__
+    names = _forward_names(module, len(input_shapes))
+    model_name = name or _snake(cls)
+    first = f"# {cls}{f' from {source}' if source else ''}, imported by `symparams import`"
+
+    def write(symbolic: bool, macs: bool = True, note: str | None = None) -> tuple:
+        module, shapes = build(values, symbolic)
+        inputs = dict(zip(names, examples(input_shapes)))
+        read = tree.read(module, shapes, inputs, twin=lambda: build(values, False, "cpu")[0])
+        cpu = read.device == "cpu"
+        made = _CpuConstructor(make, values) if cpu else constructor
+        sizes = Sizes({}, made if symbolic and values else None)
+        written = {}
+
+        def axes(k):
+            def of(used):
+                if "all" not in written:
+                    sizes.used = set(used)
+                    written["all"] = sizes.inputs(input_shapes, lambda m, grown: _tree_runs(m, grown, ints))
+                return written["all"][k]
+            return of
+
+        def count(paths, n):
+            if not symbolic or not values:
+                return str(n)
+            container = paths[0].rpartition(".")[0]
+            before = len(list(module.get_submodule(container).children())) if container else n
+            try:
+                formula = sizes.found_formula(n, lambda m: n + len(list(m.get_submodule(container).children())) - before,
+                                              f"the length of {container or cls}")
+            except Exception:
+                return str(n)
+            return language(formula)
+
+        leaves = _Leaves(Sizes({}, made if symbolic and values else None))
+
+        def catalog(m, shapes):
+            writer = leaves(m)
+            if writer is None:
+                return None
+            return leaves.write(m, shapes) if writer == leaves.write else writer(m)
+
+        how = "on the CPU (its forward needs values)" if cpu else "on the meta device"
+        header = [first, f"# from the module tree: torch.fx could not trace {cls} ({why.reason}).",
+                  "# Counted as PyTorch builds it, " + ("its constructor's size parameters as symbols"
+                                                        if symbolic and values else "at this instance's sizes") +
+                  f"; shapes and MACs measured by running forward() {how}."]
+        if note:
+            header.append(f"# {note}")
+        text = tree.program(read, values if symbolic else {}, shapes,
+                            name=model_name, header=header, symbolic=symbolic, macs=macs, count=count, catalog=catalog,
+                            inputs=[(n, shape, axes(k), ints) for k, (n, shape) in enumerate(zip(names, input_shapes))])
+        tree.checked(text, module, read.run.output)
+        return text, read.device
+
+    text, device = write(True)
+    if not values:
+        return text
+    doubt, macs_doubt = _second_setting(text, make, constructor, values, input_shapes, ints, examples, device)
+    if doubt is None and macs_doubt is not None:
+        text, _ = write(True, macs=False, note=f"Its layers' MACs are not stated: the formulas did not hold ({macs_doubt}).")
+        doubt, _ = _second_setting(text, make, constructor, values, input_shapes, ints, examples, device)
+    if doubt is None:
+        return text
+    text, _ = write(False, note=f"Its formulas are this instance's numbers: in the parameters' names they did not hold "
+                                f"({doubt}).")
+    return text
+
+
+class _CpuConstructor(Constructor):
+    """Rebuilds on the CPU: for a module whose forward needs values (a branch on a tensor's)."""
+
+    def _call(self, kwargs):
+        import torch
+        with torch.device("cpu"):
+            return self.make(**{self.parameters[name]: value for name, value in kwargs.items()})
+
+
+def _tree_runs(module, shapes, ints) -> bool:
+    import torch
+    device = next((t.device for t in list(module.parameters()) + list(module.buffers())), torch.device("meta"))
+    with torch.no_grad():
+        module.eval()(*[torch.zeros((1,) + tuple(shape), dtype=torch.long if ints else torch.float32, device=device)
+                        for shape in shapes])
+    return True
+
+
+def _forward_names(module, n: int) -> list:
+    """forward()'s first n parameters' names, as the program's inputs."""
+    import inspect
+    from . import spelled
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    try:
+        found = [p for p, v in inspect.signature(module.forward).parameters.items() if v.kind in kinds]
+    except (TypeError, ValueError):
+        found = []
+    names = []
+    for k in range(n):
+        given = found[k] if k < len(found) and re.fullmatch(r"[A-Za-z_]\w*", found[k]) else f"input_{k + 1}"
+        names.append(spelled(given) if given not in names else f"{given}_{k + 1}")
+    return names
+
+
+def _second_setting(text, make, constructor, values, input_shapes, ints, examples, device) -> tuple:
+    """Why the program's counts or output shape differ from PyTorch's at a second setting of the
+    parameters (every one doubled, else one more, else two more), and why its MACs do; (None, None) where
+    they hold. A setting at which the module does not build or run is passed over."""
+    import torch
+    import sympy as sp
+    from . import module_tree as tree
+    from ..interpreter import parse
+    model = parse(text, "imported.sp")
+    written = [line for line in text.splitlines() if re.match(r"\s+\w+ = input \(", line)]
+    axes = [[a.strip() for a in re.search(r"input \((.*)\)", line).group(1).split(",")] for line in written]
+    tried = None
+    for other in ({k: 2 * v for k, v in values.items()}, {k: v + 1 for k, v in values.items()},
+                  {k: v + 2 for k, v in values.items()}):
+        at = {k: v for k, v in other.items() if k in model.defaults}
+        symbols = {k: tree._symbol(k) for k in values}
+        try:
+            shapes = [tuple(int(sp.sympify(a, locals=symbols).subs({symbols[k]: v for k, v in other.items()}))
+                            for a in axes_k) for axes_k in axes]
+            with torch.device(device):
+                module = constructor.make(**{constructor.parameters[k]: v for k, v in other.items()}).eval()
+            ran = tree.measure(module, [], dict(enumerate(examples(shapes, device))), device, keywords=False)
+        except Exception as e:
+            tried = tried or f"rebuilding at {', '.join(f'{k}={v}' for k, v in other.items())} failed ({type(e).__name__})"
+            continue
+        return tree.compare(text, at, module, ran.output, ran.total)
+    return tried, None

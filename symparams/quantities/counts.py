@@ -62,8 +62,15 @@ def _place(model, source, o):
 
 
 @quantity("training_flops", "FLOPs", "FLOPs of a training step per example: forward, backward (2x), "
-                                     "--recompute's forward", options=("recompute", "tp"))
+                                     "--recompute's forward; per device with --tp, the largest pipeline stage's "
+                                     "with --pp", options=("recompute", "tp", "pp"))
 def _training_flops(source, model, o, batch):
+    if o.pp != 1:
+        if source is not model:
+            raise ArgumentError("--pp splits the whole model into stages: leave out --layer")
+        # each stage's: accounting.stage_flops (the formula command prints a figure's parts as bytes)
+        stages = accounting.stage_flops(model, o.pp, o.recompute, batch, o.tp)
+        return Figure(stages["largest"], rule=f"the largest of {o.pp} pipeline stages")
     if _place(model, source, o):    # a layer inside a checkpointed repeat is recomputed with it
         return batch * 2 * 4 * sp.sympify(source.node.macs)
     return accounting.training_flops(source, o.recompute, batch, o.tp)
@@ -98,7 +105,7 @@ def _activations(source, model, o, batch):
                                       "host as named parts; + activations with --with-activations)",
           options=("optimizer", "precision", "dp", "zero", "with_activations", "recompute", "rule", "attention",
                    "tp", "pp", "ep", "offload", "sequence_parallel", "lora_rank", "lora_targets", "weights_dtype",
-                   "group_size"),
+                   "group_size", "double_quant"),
           whole_model=True)
 def _training_memory(source, model, o, batch):
     if o.lora_rank is not None:     # LoRA / QLoRA: a frozen base, trained adapters (finetune.py)
@@ -106,8 +113,9 @@ def _training_memory(source, model, o, batch):
             raise ArgumentError("--offload and --ep count full training; LoRA's memory is counted without them",
                                 hint="leave --offload and --ep out with --lora-rank")
         return finetune.lora_memory(model, o, batch, o.keeping("bfloat16"))
-    if o.lora_targets or o.weights_dtype or o.group_size:
-        raise ArgumentError("--lora-targets, --weights-dtype and --group-size count fine-tuning: give --lora-rank",
+    if o.lora_targets or o.weights_dtype or o.group_size or o.double_quant:
+        raise ArgumentError("--lora-targets, --weights-dtype, --group-size and --double-quant count fine-tuning: "
+                            "give --lora-rank",
                             hint="without --lora-rank training_memory trains every weight at --precision")
     # --per-batch: the activations of B examples per device (weights and states are per device already)
     m = accounting.training_memory_parts(model, o.optimizer, o.precision, o.dp, o.zero, o.with_activations,

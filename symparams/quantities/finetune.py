@@ -17,13 +17,13 @@ Read off the graph and the layers' facts, never a layer's kind by its name:
   target_modules can adapt, nor one bitsandbytes quantizes as a linear layer: both are refused,
   naming it and why; so is a composite layer that states no linears.
 
-Quantized base weights (--weights-dtype nf4 / int4): what transformers' bitsandbytes integration
-converts -- every linear layer but the model's output layer (get_keys_to_not_convert keeps
-lm_head), the rows' and those a composite layer states, their biases unconverted -- is packed two
-a byte per tensor; NF4 also keeps one float32 absmax per block of --group-size (default 64)
-numbers of each tensor (bitsandbytes' quant_state.absmax, without double quantization), so a
-composite layer's q, k, v and o projections are rounded up to whole blocks each. int4 is counted
-as plain packed 4-bit numbers.
+Quantized base weights (--weights-dtype nf4 / int8 / fp8 / int4; inference_memory's weights too):
+what transformers' quantizers convert -- every linear layer but the model's output layer
+(get_keys_to_not_convert keeps lm_head), the rows' and those a composite layer states, their biases
+unconverted -- stored per tensor as the library does (quantized_tensor: bitsandbytes' NF4 with its
+absmax per --group-size block, code and, with --double-quant, the nested state; LLM.int8's SCB;
+FineGrainedFP8's weight_scale_inv), so a composite layer's q, k, v and o projections are rounded up
+to whole blocks each. int4 is counted as plain packed 4-bit numbers.
 """
 from __future__ import annotations
 
@@ -178,25 +178,104 @@ def _output_layers(model) -> set:
     return {n for n, _ in _leaves(model) if id(n.output) in outputs}
 
 
-def base_weights(model, weights_dtype: str, other_dtype: str, group_size=None) -> list:
-    """(part, bytes) of the frozen base: at a byte-sized --weights-dtype every weight at it; at a
-    4-bit one (nf4, int4) the linear layers' kernels packed per tensor (and NF4's absmax per block),
-    every other weight at `other_dtype` (the output layer, biases, embeddings, norms)."""
-    bits = units.dtype_bits(weights_dtype)
-    params = accounting.parameters_per_device(model)
-    if bits >= 8:
-        return [("frozen weights", units.storage_bytes(params, weights_dtype))]
-    if group_size is not None and weights_dtype != "nf4":
-        raise ArgumentError(f"--group-size: {weights_dtype} weights are counted as plain packed numbers, without "
-                            "per-group scales", hint="--group-size sets NF4's block size (bitsandbytes' blocksize)")
-    block = group_size or NF4_BLOCK
+# How the libraries store a quantized linear layer's kernel (in x out numbers), per tensor, checked
+# against the libraries' own tensors in tests/test_quantized.py:
+#
+# * nf4 -- bitsandbytes' Linear4bit (transformers' BitsAndBytesConfig(load_in_4bit=True,
+#   bnb_4bit_quant_type="nf4")): Params4bit packs the n numbers two a byte (ceil(n/2) uint8); its
+#   quant_state keeps a float32 absmax per block of `blocksize` numbers of the flattened tensor (64 by
+#   default; 32 to 4096, a power of two), and the NF4 code (16 float32) of its own. With double
+#   quantization (bnb_4bit_use_double_quant) the absmax is quantized too: one uint8 a block, their
+#   float32 mean (offset), a float32 absmax per 256 of them (state2.absmax) and a 256-number float32
+#   code (state2.code).
+# * int8 -- LLM.int8 (Linear8bitLt, has_fp16_weights=False; load_in_8bit): the kernel as int8 (n
+#   bytes) and its float32 scale per output row (SCB).
+# * float8_e4m3fn -- transformers' FineGrainedFP8 (FP8Linear): the kernel as float8 (n bytes) and a
+#   float32 weight_scale_inv per block of 128 x 128 (weight_block_size; --group-size b: b x b).
+# * int4 and any other dtype below 16 bits: plain packed numbers, no scales (no library's format).
+#
+# Which layers: as transformers' quantizers decide (get_keys_to_not_convert): every linear layer but
+# the model's output layer (lm_head, the last module) and tied ones; the biases, embeddings and norms
+# stay at the unquantized dtype.
+BNB_BLOCKSIZES = tuple(2 ** k for k in range(5, 13))     # bitsandbytes: "invalid blocksize" otherwise
+NESTED_BLOCK = 256                                       # double quantization's blocks of absmax
+FP8_BLOCK = 128                                          # FineGrainedFP8Config.weight_block_size (128, 128)
+LIBRARY_FORMATS = ("nf4", "int8", "float8_e4m3fn")
+
+
+def _check_format(weights_dtype: str, group_size, double_quant: bool):
+    if group_size is not None:
+        if weights_dtype == "nf4" and group_size not in BNB_BLOCKSIZES:
+            raise ArgumentError(f"--group-size {group_size}: bitsandbytes' 4-bit blocksize is a power of two from "
+                                "32 to 4096", hint="64 is its default")
+        if weights_dtype not in ("nf4", "float8_e4m3fn"):
+            what = ("LLM.int8 keeps one scale per output row (SCB), not per group" if weights_dtype == "int8"
+                    else f"{weights_dtype} weights are not quantized" if units.dtype_bits(weights_dtype) >= 16
+                    else f"{weights_dtype} weights are counted as plain packed numbers, without scales")
+            raise ArgumentError(f"--group-size: {what}",
+                                hint="--group-size sets NF4's block size (bitsandbytes' blocksize) and FP8's "
+                                     "block edge (weight_block_size)")
+    if double_quant and weights_dtype != "nf4":
+        raise ArgumentError("--double-quant quantizes NF4's absmax (bitsandbytes' bnb_4bit_use_double_quant)",
+                            hint="give --weights-dtype nf4")
+
+
+def quantized_tensor(weights_dtype: str, in_features, out_features, group_size=None, double_quant=False) -> dict:
+    """Bytes one quantized kernel of in x out numbers takes as its library stores it, by part."""
+    n = in_features * out_features
+    f32 = units.dtype_bytes("float32")
+    if weights_dtype == "nf4":
+        block = group_size or NF4_BLOCK
+        blocks = sp.ceiling(n / block)
+        out = {"packed": units.storage_bytes(n, "nf4"), "code": 16 * f32}
+        if double_quant:
+            out["absmax"] = blocks * units.dtype_bytes("uint8")
+            out["double"] = f32 + sp.ceiling(blocks / NESTED_BLOCK) * f32 + 256 * f32
+        else:
+            out["absmax"] = blocks * f32
+        return out
+    if weights_dtype == "int8":
+        return {"packed": n * units.dtype_bytes("int8"), "scales": out_features * f32}
+    if weights_dtype == "float8_e4m3fn":
+        b = group_size or FP8_BLOCK
+        return {"packed": n * units.dtype_bytes(weights_dtype),
+                "scales": sp.ceiling(out_features / b) * sp.ceiling(in_features / b) * f32}
+    return {"packed": units.storage_bytes(n, weights_dtype)}
+
+
+def _part_names(label, weights_dtype, group_size, double_quant) -> dict:
+    if weights_dtype == "nf4":
+        block = group_size or NF4_BLOCK
+        return {"packed": f"{label} at nf4",
+                "absmax": f"absmax (uint8 per {block})" if double_quant else f"absmax (float32 per {block})",
+                "double": f"double quantization (float32 offset, absmax per {NESTED_BLOCK} blocks, 256-number "
+                          "code, per tensor)",
+                "code": "NF4 code (16 float32 per tensor)"}
+    if weights_dtype == "int8":
+        return {"packed": f"{label} at int8", "scales": "SCB (float32 per output row)"}
+    if weights_dtype == "float8_e4m3fn":
+        b = group_size or FP8_BLOCK
+        return {"packed": f"{label} at {weights_dtype}", "scales": f"weight_scale_inv (float32 per {b}x{b} block)"}
+    return {"packed": f"{label} at {weights_dtype}"}
+
+
+def base_weights(model, weights_dtype: str, other_dtype: str, group_size=None, double_quant=False,
+                 label="frozen weights") -> list:
+    """(part, bytes) of the base weights: at a dtype of 16 bits or more every weight at it; below, the
+    linear layers transformers' quantizers convert stored as their library does (quantized_tensor,
+    per tensor), every other weight at `other_dtype` (the output layer, biases, embeddings, norms)."""
+    _check_format(weights_dtype, group_size, double_quant)
+    if units.dtype_bits(weights_dtype) >= 16:
+        return [(label, units.storage_bytes(accounting.parameters_per_device(model), weights_dtype))]
+    names = _part_names(label, weights_dtype, group_size, double_quant)
+    sums = {key: sp.Integer(0) for key in names}
     skipped = _output_layers(model)
-    packed, absmax, rest = sp.Integer(0), sp.Integer(0), sp.Integer(0)
-    def quantize(kernel, bias, times):
-        nonlocal packed, absmax, rest
-        packed += times * units.storage_bytes(kernel, weights_dtype)
-        if weights_dtype == "nf4":
-            absmax += times * sp.ceiling(kernel / block) * units.dtype_bytes("float32")
+    rest = sp.Integer(0)
+
+    def quantize(in_features, out_features, bias, times):
+        nonlocal rest
+        for key, b in quantized_tensor(weights_dtype, in_features, out_features, group_size, double_quant).items():
+            sums[key] += times * b
         rest += times * bias
 
     for node, times in _leaves(model):
@@ -204,29 +283,28 @@ def base_weights(model, weights_dtype: str, other_dtype: str, group_size=None) -
         if _unstated(node):
             raise ArgumentError(f"--weights-dtype {weights_dtype}: layer {_describe(node)} computes linear "
                                 "products inside one catalog layer that does not state them, so the tensors "
-                                "bitsandbytes quantizes there (each packed and blocked on its own) are not known",
-                                hint="write its linear layers as dense rows, or count a byte-sized --weights-dtype")
+                                "the library quantizes there (each stored on its own) are not known",
+                                hint="write its linear layers as dense rows, or count a 16-bit --weights-dtype")
         if _composite(node):
             kept = [f for f in node.out.linears if f.parameter is not None]
             if kept:
                 raise ArgumentError(f"--weights-dtype {weights_dtype}: layer {_describe(node)} keeps "
                                     f"{', '.join(f.name for f in kept)} as parameters ({kept[-1].parameter}), "
-                                    "which transformers' bitsandbytes integration does not convert as linear "
-                                    "layers; symparams has not checked what it does with them",
-                                    hint="count a byte-sized --weights-dtype")
+                                    "which transformers' quantizers do not convert as linear layers; "
+                                    "symparams has not checked what they do with them",
+                                    hint="count a 16-bit --weights-dtype")
             for fact in node.out.linears:
                 target = Target(node, times, fact)
-                quantize(target.kernel, target.bias, target.times)
+                quantize(target.in_features, target.out_features, target.bias, target.times)
             rest += times * (params - sp.Add(*[f.params for f in node.out.linears]))
         elif _is_linear(node) and node not in skipped and node.tied is None:
-            _, _, kernel, bias = linear_sizes(node)
-            quantize(kernel, bias, times)
+            n_in, n_out, _, bias = linear_sizes(node)
+            quantize(n_in, n_out, bias, times)
         else:
             rest += times * params
-    parts = [(f"frozen weights at {weights_dtype}", packed)]
-    if weights_dtype == "nf4":
-        parts.append((f"absmax (float32 per {block})", absmax))
-    parts.append((f"frozen weights at {other_dtype}", units.dtype_bytes(other_dtype) * rest))
+    order = ("packed", "absmax", "scales", "code", "double")
+    parts = [(names[key], sums[key]) for key in order if key in names and (key != "double" or double_quant)]
+    parts.append((f"{label} at {other_dtype}", units.dtype_bytes(other_dtype) * rest))
     return parts
 
 
@@ -241,7 +319,7 @@ def lora_memory(model, o, batch, keeping) -> Figure:
     dp = accounting.devices(o.dp, "data-parallel")
     numbers, state_dtype = accounting._STATES[o.optimizer]
     adapters = lora_params(model, o.lora_rank, o.lora_targets)
-    parts = base_weights(model, o.weights_dtype or policy.weights, policy.weights, o.group_size)
+    parts = base_weights(model, o.weights_dtype or policy.weights, policy.weights, o.group_size, o.double_quant)
     if o.zero >= 3:
         parts = [(name, b / dp) for name, b in parts]
     # peft keeps the adapters at float32 under a 16-bit base (get_peft_model's autocast_adapter_dtype),
@@ -252,6 +330,10 @@ def lora_memory(model, o, batch, keeping) -> Figure:
     states = numbers * units.dtype_bytes(state_dtype or policy.optimizer_states) * adapters
     if o.optimizer in ("adam", "adamw"):   # torch.optim.Adam(W) keeps `step`, a float32 scalar per tensor
         states += 4 * adapter_tensors(model, o.lora_targets)
+    if o.optimizer == "adam8bit":           # bitsandbytes: per tensor, A (r x in) and B (out x r); its step an int
+        tensors = [(o.lora_rank * n, c.times) for c in adapted(model, o.lora_targets)
+                   for n in (c.in_features, c.out_features)]
+        states = accounting.adam8bit_states(tensors)
     if o.zero >= 1:
         states = states / dp
     if o.zero >= 2:

@@ -70,7 +70,10 @@ OPTIONS = {o.name: o for o in (
     Option("weights_dtype", "the weights' dtype for inference and fine-tuning (default: the precision's)",
            units.DTYPES),
     Option("kv_dtype", "the KV cache's dtype for inference_memory (default: the weights')", units.DTYPES),
-    Option("group_size", "quantized weights: numbers sharing one scale (a block or group size)", kind="number"),
+    Option("group_size", "quantized weights: NF4's block size (bitsandbytes' blocksize, default 64) or FP8's block "
+                         "edge (transformers' weight_block_size, default 128)", kind="number"),
+    Option("double_quant", "NF4 weights: quantize the absmax too (bitsandbytes' bnb_4bit_use_double_quant)",
+           kind="flag"),
     Option("lora_rank", "LoRA: the adapters' rank", kind="number"),
     Option("lora_targets", "LoRA: the layers adapted, by name (comma-separated, e.g. q_proj,v_proj)", kind="names"),
     Option("bandwidth", "a device's memory bandwidth in bytes/s, for the roofline bounds", kind="number"),
@@ -98,6 +101,7 @@ class Options:
     weights_dtype: str | None = None
     kv_dtype: str | None = None
     group_size: int | None = None
+    double_quant: bool = False
     lora_rank: int | None = None
     lora_targets: tuple = ()
     bandwidth: int | None = None
@@ -148,6 +152,17 @@ class Figure:
     parts: list = field(default_factory=list)
     dtype: str | None = None
     rule: str | None = None
+    conditions: list = field(default_factory=list)   # (relation, words(values)): what its values need
+
+    def check(self, values: dict) -> None:
+        """Refuse values under which the figure is not defined (heads that --tp does not divide),
+        saying which condition fails."""
+        from ..errors import ValueProblem
+        for relation, words in self.conditions:
+            verdict = relation.xreplace(values)
+            if verdict == sp.false:
+                raise ValueProblem(words(values), hint="Megatron-LM refuses such a split too; choose a device "
+                                                       "count that divides them")
 
 
 @dataclass(frozen=True)
@@ -192,6 +207,10 @@ def figure(model, name: str, layer: str | None = None, opts: Options | None = No
     out = q.compute(source, model, replace(o, dtype=dtype) if dtype else o, batch)
     fig = out if isinstance(out, Figure) else Figure(out)
     fig.dtype = fig.dtype or (dtype if q.unit == "bytes" else None)
+    if "tp" in q.options or "pp" in q.options:
+        fig.conditions = fig.conditions + accounting.split_conditions(
+            model if q.whole_model or source is model else source, o.tp if "tp" in q.options else 1,
+            o.pp if "pp" in q.options else 1)
     if isinstance(fig.total, sp.Expr) and not fig.total.has(sp.floor, sp.ceiling, sp.Piecewise):
         fig.total = sp.expand(fig.total)
     return fig

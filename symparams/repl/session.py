@@ -27,6 +27,8 @@ from .show import Rejected, describe_changes, explain, explain_typed, totals_tex
 from .source import Header, Source
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
+PASTE = "<paste>"
+MODEL_LINE = re.compile(r"model\s+[A-Za-z_][A-Za-z_0-9]*\s*[(:]")   # a header, not `model = Conv2D(...)`
 
 # name -> (arguments, what it does); `:help` prints these and the completer offers them.
 COMMANDS = {
@@ -65,6 +67,64 @@ def opens_block(line: str) -> bool:
     return code.endswith(":") and not code.lstrip().startswith("model ")
 
 
+EMPTY = ((), None)      # no '(' open, outside any string
+
+
+def scan(state: tuple, line: str, number: int) -> tuple:
+    """The parentheses open after one more line: (the '('s still open as (line, column), an open
+    quote), read as the grammar's own check reads them (syntax._unclosed_paren): strings and
+    comments skipped."""
+    stack, quote = list(state[0]), state[1]
+    for column, ch in enumerate(line, 1):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            break
+        elif ch == "(":
+            stack.append((number, column))
+        elif ch == ")" and stack:
+            stack.pop()
+    return tuple(stack), quote
+
+
+def paren_states(lines: list[str], states: list | None = None) -> list:
+    """The state after each line (`states`, if given, covers the first lines already: it is extended)."""
+    states = [] if states is None else states
+    for number in range(len(states), len(lines)):
+        states.append(scan(states[-1] if states else EMPTY, lines[number], number + 1))
+    return states
+
+
+def open_paren(lines: list[str], states: list | None = None) -> tuple[int, int] | None:
+    """(line, column) of the innermost '(' the lines leave open, or None: inside parentheses the
+    next line goes on with the same statement."""
+    states = paren_states(lines, states)
+    return states[-1][0][-1] if states and states[-1][0] else None
+
+
+def statements(lines: list[str], states: list | None = None) -> list[list[str]]:
+    """The lines grouped into statements: a statement goes on over the lines its parentheses span."""
+    states = paren_states(lines, states)
+    out: list[list[str]] = []
+    for number, line in enumerate(lines):
+        if number and states[number - 1][0]:
+            out[-1].append(line)
+        else:
+            out.append([line])
+    return out
+
+
+def statement_opens_block(lines: list[str]) -> bool:
+    """A statement (one line, or several joined by parentheses) ending in ':' that is no model header."""
+    return opens_block(lines[-1]) and not lines[0].lstrip().startswith("model ")
+
+
+def leading(line: str) -> str:
+    return line[:len(line) - len(line.lstrip())]
+
+
 class Session:
     def __init__(self, convention: str | None = None):
         self.source = Source(convention=get_convention(convention).name if convention else None)
@@ -74,10 +134,20 @@ class Session:
         self.model = None
         self.evaluation = None
         self.pending: list[str] = []                      # an unfinished multi-line entry
+        self._scanned: tuple[list, list] = ([], [])       # pending lines read for parentheses, their states
         self.failures = 0
         self.typed = ""                                   # the line being handled, for carets
 
     # ------------------------------------------------------------ input
+
+    def states(self) -> list:
+        """The parentheses after each pending line, read once each however long the entry grows."""
+        lines, states = self._scanned
+        if lines != self.pending[:len(lines)]:      # the entry was ended or dropped (Ctrl-C)
+            lines, states = [], []
+        paren_states(self.pending, states)
+        self._scanned = (list(self.pending), states)
+        return states
 
     @property
     def continuing(self) -> bool:
@@ -86,23 +156,40 @@ class Session:
     @property
     def indent(self) -> str:
         """What the next line of an unfinished entry starts with, as IPython indents it: the last
-        line's indentation, four spaces more after a line that opens a block."""
+        statement's indentation, four spaces more after one that opens a block, and inside an open
+        parenthesis four spaces more than the line that opened it."""
         if not self.pending:
             return ""
-        last = self.pending[-1]
-        return last[:len(last) - len(last.lstrip())] + ("    " if opens_block(last) else "")
+        unclosed = open_paren(self.pending, self.states())
+        if unclosed:
+            return leading(self.pending[unclosed[0] - 1]) + "    "
+        last = statements(self.pending, self.states())[-1]
+        return leading(last[0]) + ("    " if statement_opens_block(last) else "")
 
     def feed(self, line: str) -> list[Reply]:
         """One line of input. A multi-line entry answers when it ends (blank line, or a line back at
-        its first line's indentation, which is then handled in turn)."""
+        its first line's indentation, which is then handled in turn); a line leaving a '(' open goes
+        on over the next lines until it closes. Text holding several lines (a paste) is `paste`d."""
         line = line.rstrip("\r\n")
+        if "\n" in line or "\r" in line:
+            return self.paste(line)
+        if self.pending and open_paren(self.pending, self.states()):
+            if not line.strip() or line.lstrip().startswith(":"):
+                # a blank line or a command ends the entry, its '(' still open: refused, saying so
+                replies = [self.finish()]
+                return replies + (self.feed(line) if line.strip() else [])
+            self.pending.append(line)
+            if open_paren(self.pending, self.states()) or \
+                    statement_opens_block(statements(self.pending, self.states())[0]):
+                return []
+            return [self.finish()]      # `dense(\n  10)`: the statement is whole
         if self.pending:
             indent = len(self.pending[0]) - len(self.pending[0].lstrip())
             if line.strip() and len(line) - len(line.lstrip()) > indent:
                 self.pending.append(line)
                 return []
-            if len(self.pending) == 1:      # a header with no body: neither it nor this line is taken
-                header, self.pending = self.pending[0].strip(), []
+            if len(statements(self.pending, self.states())) == 1:  # a header with no body: neither it nor this line is taken
+                header, self.pending = " ".join(part.strip() for part in self.pending), []
                 return [self.count(Reply(f"`{header}` opens a block: its body goes on the lines after it, "
                                          f"indented (the terminal indents them for you); `{line.strip()}` "
                                          "was not taken either", ok=False))] if line.strip() else \
@@ -110,10 +197,33 @@ class Session:
                                       "nothing was changed", ok=False))]
             replies = [self.finish()]
             return replies + (self.feed(line) if line.strip() else [])
-        if opens_block(line) and not line.lstrip().startswith(":"):
+        if not line.lstrip().startswith(":") and (opens_block(line) or open_paren([line])):
             self.pending = [line]
             return []
         return [self.count(self.handle(line))]
+
+    def paste(self, text: str) -> list[Reply]:
+        """Several lines at once (a terminal's bracketed paste). A whole model file -- a `model` line
+        among them -- replaces the session as `:load` does, all of it or, if it does not derive,
+        none of it; other lines are taken one by one, as if typed."""
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = textwrap.dedent(text).split("\n")
+        if self.pending or sum(1 for line in lines if line.strip()) < 2 or \
+                not any(MODEL_LINE.match(line) for line in lines):
+            replies = []
+            for line in lines:
+                replies += self.feed(line)
+            return replies
+        self.typed = next(line for line in lines if line.strip())
+        try:
+            source = Source.from_text("\n".join(lines), PASTE)
+        except SymparamsError as e:
+            return [self.count(Reply("the paste was not taken: nothing was changed\n" + str(e), ok=False))]
+        try:
+            return [self.count(self.adopt(source, f"pasted model {source.header.name}", _other_models(lines,
+                                                                                                    source)))]
+        except Rejected as r:
+            return [self.count(Reply(f"the paste was not taken: nothing was changed\n{r}", ok=False))]
 
     def finish(self) -> Reply:
         """End the pending multi-line entry (at a blank line or the end of input)."""
@@ -129,7 +239,7 @@ class Session:
         if not text or text.startswith("#"):
             return Reply()
         if not text.startswith(":"):
-            return self.enter(line)
+            return self.calculate(text) or self.enter(line)
         self.typed = text
         try:
             return self.command(text)
@@ -145,15 +255,18 @@ class Session:
         entry = textwrap.dedent(entry).strip("\n")
         first = self.typed = entry.split("\n", 1)[0]
         words = first.split("(", 1)[0].split()
+        head = statements(entry.split("\n"))
+        # what :undo names: the first statement, on one line however many it was typed over
+        said = re.sub(r"\(\s+", "(", " ".join(part.strip() for part in head[0]))
         try:
-            if words[:1] == ["model"]:
-                return self.change(replace(self.source, header=Header.parse(first)), first, show_symbols=True)
+            if MODEL_LINE.match(first) and len(head) == 1:     # a header, maybe over several lines
+                return self.change(replace(self.source, header=Header.parse(said)), said, show_symbols=True)
             if words[:1] == ["convention"] and len(words) == 2 and "\n" not in entry:
                 return self.cmd_convention(words[1:])
             if words[:1] in (["block"], ["layer"]) and len(words) == 2:
-                self.change(replace(self.source, prelude=self.source.prelude + (entry,)), first)
+                self.change(replace(self.source, prelude=self.source.prelude + (entry,)), said)
                 return Reply(f"{words[0]} {words[1]} defined: use it as {words[1]}(...)(x)")
-            return self.change(self.source.with_body(entry), first)
+            return self.change(self.source.with_body(entry), said)
         except Rejected as r:
             return Reply(str(r), ok=False)
         except SymparamsError as e:
@@ -198,12 +311,7 @@ class Session:
 
     def cmd_help(self, args):
         if not args:
-            width = max(len(f":{n} {a}") for n, (a, _) in COMMANDS.items())
-            lines = ["Type model lines (`input (28, 28, 1)`, `conv2d(32, 3)`, ...) or these commands:"]
-            lines += [f"  {(':' + n + ' ' + a).ljust(width)}  {h}" for n, (a, h) in COMMANDS.items()]
-            lines.append("A line ending in ':' (block, layer, repeat) continues until a blank line. "
-                         ":help LAYER describes a layer.")
-            return Reply("\n".join(lines))
+            return Reply(help_text())
         topic = args[0].lstrip(":")
         if topic in COMMANDS:
             arguments, what = COMMANDS[topic]
@@ -231,7 +339,7 @@ class Session:
         self.source = source
         self.undo_stack.pop()
         text = f"undid: {what}"
-        if what.startswith(":load "):   # the whole file goes: say what the session is back to
+        if what.startswith((":load ", "pasted model ")):   # the whole file goes: say what the session is back to
             text += (f" -- back to the session before it (model {source.header.name}, "
                      f"{render.counted(len(self.model.rows) if self.model else 0, 'layer')}); :redo loads it again")
         return Reply(text + (f"\n{totals_text(self.model, self.evaluation)}" if self.model else ""))
@@ -268,12 +376,43 @@ class Session:
             source = Source.from_text(text, args[0], args[1] if len(args) > 1 else None)
         except SymparamsError as e:
             raise Rejected(str(e)) from None     # it points into the file, which str(e) quotes
-        self.change(source, f":load {args[0]}")
-        lines = [f"loaded model {source.header.name} from {args[0]}: "
-                 f"{render.counted(len(self.model.rows) if self.model else 0, 'layer')}", self.symbols_text()]
+        return self.adopt(source, f":load {args[0]}")
+
+    def adopt(self, source: Source, what: str, note: str = "") -> Reply:
+        """A whole model read at once (`:load FILE`, a pasted file) becomes the session."""
+        self.change(source, what)
+        said = f"loaded model {source.header.name} from {what[len(':load '):]}" if what.startswith(":load ") \
+            else what
+        lines = [f"{said}: {render.counted(len(self.model.rows) if self.model else 0, 'layer')}{note}",
+                 self.symbols_text()]
         if self.model:
             lines.append(totals_text(self.model, self.evaluation))
         return Reply("\n".join(lines))
+
+    def calculate(self, text: str) -> Reply | None:
+        """A size expression alone (`12*W`): its value at the current values; None for a model line."""
+        from .calculate import calculate, expression
+        model = self.model or self.symbols_model()
+        symbols = model.symbols if model else {}
+        tree = expression(text, symbols)
+        if tree is None:
+            return None
+        self.typed = text
+        try:
+            return Reply(calculate(tree, text, symbols, self.evaluation.values if self.model else
+                                   (model.evaluate({k: v for k, v in self.values.items() if k in symbols}).values
+                                    if model else {})))
+        except SymparamsError as e:
+            return Reply(explain_typed(e, text), ok=False)
+
+    def symbols_model(self):
+        """Before the first input: a throwaway model of the header alone, for its symbols and values."""
+        if not self.source.header.params:
+            return None
+        try:
+            return parse(self.source.with_body("input (1)").text(), REPL_FILE)
+        except SymparamsError:
+            return None
 
     def cmd_summary(self, args):
         if args:
@@ -410,3 +549,32 @@ def split_assignments(words: list[str], command: str) -> list[tuple[str, str | N
                                 subject=word)
         out.append((name, value if eq else None))
     return out
+
+
+def _other_models(lines: list[str], source: Source) -> str:
+    """A pasted file's models besides the one taken, named (the first is taken, as :load does)."""
+    others = [m.group(1) for line in lines if MODEL_LINE.match(line) and (m := re.match(r"model\s+(\w+)", line))
+              and m.group(1) != source.header.name]
+    return f" (its other models, {', '.join(others)}, were not taken: :load a file to pick one)" if others else ""
+
+
+HELP_HEAD = "Type model lines (`input (28, 28, 1)`, `conv2d(32, 3)`, ...), a size to compute (`12*W`), or these commands:"
+HELP_FOOT = ("A line ending in ':' (block, layer, repeat) continues until a blank line, and so does a line "
+             "leaving a '(' open until it closes; a pasted model file is taken whole. :help LAYER describes a layer.")
+
+
+def help_text(width: int | None = None) -> str:
+    """`:help`, laid out by rich to the terminal's width: each command's text wraps under itself."""
+    from rich.console import Console, Group
+    from rich.table import Table
+    from rich.text import Text
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for name, (arguments, what) in COMMANDS.items():
+        grid.add_row(Text(f"  :{name} {arguments}".rstrip()), Text(what))
+    out = io.StringIO()
+    console = Console(file=out, width=width or render.terminal_width(), color_system=None, highlight=False,
+                      soft_wrap=False)
+    console.print(Group(Text(HELP_HEAD), grid, Text(HELP_FOOT)))
+    return "\n".join(line.rstrip() for line in out.getvalue().rstrip("\n").splitlines())

@@ -1,6 +1,8 @@
 """How the REPL shows things: errors with a caret under the typed text, and what a line added."""
 from __future__ import annotations
 
+import re
+
 from .. import render
 from ..errors import Pos, SymparamsError
 from ..values import format_shape
@@ -49,12 +51,29 @@ def repl_hint(e: SymparamsError) -> str | None:
             hint = f"declare it first: :symbols {name}=64, or type a header like: model m({name} = 64):"
     if hint:
         hint = hint.replace("run `symparams layers` to list the catalog", "type :layers to list the catalog")
+        hint = repl_spelling(hint)
     return hint
 
 
-def both(expr, ev) -> str:
-    """`32*(9*C + 1) = 896`: the closed form, then its value at the current settings when it has one."""
+def repl_spelling(text: str) -> str:
+    """A hint as the REPL spells it: the convention is switched with `:convention keras`, not a
+    command-line `--convention keras` nor a file's `convention keras` line."""
+    text = re.sub(r"--convention[ =](keras|torch)", r":convention \1", text)
+    text = re.sub(r"`convention (keras|torch)`", r"`:convention \1`", text)
+    if "the file's `convention` line" in text:     # the layout hint: the convention of the layout it names
+        layout = re.search(r"if it is (channels-last|channels-first)", text)
+        name = "torch" if layout and layout.group(1) == "channels-first" else "keras"
+        text = text.replace("the file's `convention` line", f"`:convention {name}`")
+    return text.replace("--convention", ":convention")
+
+
+def both(expr, ev, row=None) -> str:
+    """`32*(9*C + 1) = 896`: the closed form, then its value at the current settings when it has one;
+    a row's count of literal sizes as the summary shows it (`24*36*3*3 + 36 = 7,812`)."""
+    from ..table import arithmetic
     shown = render.formula(expr)
+    if row is not None and shown.isdigit():
+        shown = arithmetic(row, ev) or shown
     value = ev.number(expr)
     if value is None:
         return shown
@@ -74,14 +93,20 @@ def describe_changes(old, model, ev) -> list[str]:
     for tensor in model.inputs[old_inputs:]:
         lines.append(f"{tensor.source}: {shape_text(tensor.shape, ev)}")
     old_rows = len(old.rows) if old else 0
+    from ..table import fixed_sizes
+    fixed = fixed_sizes(model, [(r.name, r) for r in model.rows]) if len(model.rows) > old_rows else {}
     for row in model.rows[old_rows:]:
         lines.append(f"{row.name} ({row.type})  {shape_text(row.output_shape, ev)}")
-        detail = f"params {both(row.params, ev)}"
+        detail = f"params {both(row.params, ev, row)}"
         if row.non_trainable != 0:
             detail += f", non-trainable {both(row.non_trainable, ev)}"
         if row.buffers != 0:
             detail += f", buffers {both(row.buffers, ev)}"
         lines.append("    " + detail + (f"   ({row.note})" if row.note else ""))
+        if row.name in fixed:     # a dense after a flatten over T: a model built at T=35 takes no other T
+            told = ", ".join(str(s) for s in fixed[row.name])
+            at = ", ".join(f"{s}={ev.values[s]}" for s in fixed[row.name] if s in ev.values)
+            lines.append(f"    its weights fix {told}" + (f": built at {at}, the model takes no other {told}" if at else ""))
     old_constraints = len(old.constraints) if old else 0
     for c in model.constraints[old_constraints:]:
         lines.append(f"assumes {c.text}")

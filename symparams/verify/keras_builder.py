@@ -531,13 +531,36 @@ def _preprocessing(step):
     return [Make(f"layers.{step.row.spec.keras_name}", **options)]
 
 
+def channels_last(step):
+    """A step of a channels-first file seen as Keras's layers read it: every shape's channels moved
+    to the end, an axis naming the first one naming the last."""
+    def move(shape):
+        return tuple(shape[1:]) + tuple(shape[:1])
+    config = dict(step.config)
+    if config.get("axis") == 1:
+        config["axis"] = -1
+    return replace(step, config=config, input_shapes=[move(s) for s in step.input_shapes],
+                   output_shape=move(step.output_shape))
+
+
 # Layers Keras calls on a list of tensors; the others take each tensor as an argument.
 LIST_INPUTS = {"add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot", "attention",
                "additive_attention"}
 
 
-def layer_chain(step) -> list:
+def layer_chain(step, moved: bool = False) -> list:
     """The Keras layers, applied in turn, that realise a step."""
+    if step.row.transposed and not moved:       # a channels-first file's layer reading the channel axis
+        if len(step.input_shapes) != 1:
+            raise NoCounterpart("Keras reads this channels-first file's merge only through one Permute per "
+                                "input, which verify does not build")
+        n, m = len(step.input_shapes[0]), len(step.output_shape)
+        last = Make("layers.Permute", tuple(range(2, n + 1)) + (1,))
+        first = [Make("layers.Permute", (m,) + tuple(range(1, m)))] if m >= 2 else []   # a pool's (C,) stays
+        return [last, *layer_chain(channels_last(step), moved=True), *first]
+    if step.row.layout_bound and not moved:
+        raise NoCounterpart("it reads the file's channels-first layout, and Keras's layer gives another result "
+                            "on the tensors moved to channels-last (its output has no channel axis to move back)")
     if declared_in_language(step.row.spec):
         return declared_module(step, "keras", "layers.")
     build = KERAS.get(step.kind)

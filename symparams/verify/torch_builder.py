@@ -600,7 +600,7 @@ def _mixture_of_experts(step):
                  bias=cfg["use_bias"])]
 
 
-def layer_call(step) -> Make:
+def layer_call(step, moved: bool = False) -> Make:
     """The one constructor call (a Sequential for a chain) that realises a step in torch: the
     prelude's declared layers (catalog/prelude.sp) have rows here, a user's name their module."""
     build = TORCH.get(step.kind)
@@ -608,5 +608,23 @@ def layer_call(step) -> Make:
         return declared_module(step, "torch", "nn.")[0]
     if build is None:
         raise NoCounterpart(f"verify has no torch mapping for '{step.kind}' yet")
+    if step.row.layout_bound and not moved:
+        raise NoCounterpart("it reads the file's channels-last layout, and torch's layer gives another result on "
+                            "the tensors moved to channels-first (its output has no channel axis to move back)")
+    if step.row.transposed and not moved:       # a channels-last file's layer reading the channel axis
+        return Make("ChannelsLast", layer_call(channels_first(step), moved=True))
     chain = build(step)
     return chain[0] if len(chain) == 1 else Make("nn.Sequential", *chain)
+
+
+def channels_first(step):
+    """A step of a channels-last file seen as torch's layers read it: every shape's channels moved
+    after the batch, an axis naming the last one naming the first."""
+    def move(shape):
+        return tuple(shape[-1:]) + tuple(shape[:-1])
+    config = dict(step.config)
+    rank = len(step.input_shapes[0]) + 1
+    if config.get("axis") in (-1, rank - 1):
+        config["axis"] = 1
+    return replace(step, config=config,
+                   input_shapes=[move(s) for s in step.input_shapes], output_shape=move(step.output_shape))

@@ -60,6 +60,19 @@ class Permute(nn.Module):
         return x.permute(0, *self.dims)
 
 
+class ChannelsLast(nn.Module):
+    """A torch layer (channels first) run on channels-last tensors, as the file lays them out: each
+    input's last axis moved after the batch, and the output's back to the end."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, *xs):
+        y = self.layer(*[x.movedim(-1, 1) for x in xs])
+        return y.movedim(1, -1)
+
+
 class Attention(nn.Module):
     """nn.MultiheadAttention called as Keras calls attention: (query, value[, key]), the output only."""
 
@@ -257,7 +270,7 @@ class QuickGELU(nn.Module):
         return x * torch.sigmoid(1.702 * x)
 
 
-GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, Attention, PositionEmbedding, FirstOutput,
+GLUE = {cls.__name__: cls for cls in (Merge, RecurrentOutput, Permute, ChannelsLast, Attention, PositionEmbedding, FirstOutput,
                                       FirstToken, RotaryEmbedding, ClassToken, LayerScale, GatedMLP,
                                       GroupedQueryAttention, MixtureOfExperts, Exponential, NewGELU, FastGELU,
                                       PythonGELU, QuickGELU)}

@@ -14,9 +14,10 @@ import re
 from pathlib import Path
 
 from ...errors import SymparamsError
+from ...syntax import read_json
 from .decoders import FAMILIES as DECODERS
 from .encoders import FAMILIES as ENCODERS
-from .parts import Fields, ImportProblem, Program
+from .parts import Fields, ImportProblem, Program, check_types
 from .tables import DEFAULTS, HEADS
 
 # ------------------------------------------------------------------------------ reading the config
@@ -44,18 +45,23 @@ def read_config(path) -> tuple[dict, str]:
     p = Path(path)
     if p.is_dir():
         p = p / "config.json"
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise ImportProblem(f"cannot read the config: {e.strerror}").attach(None, str(p)) from None
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ImportProblem(f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})").attach(None, str(p)) \
-            from None
+    config = read_json(p, "the config", problem=ImportProblem)
     if not isinstance(config, dict):
-        raise ImportProblem("a config.json holds one JSON object").attach(None, str(p))
+        raise ImportProblem(f"a config.json holds one JSON object, found {_kind(config)}").attach(None, str(p))
+    if "model_type" not in config:
+        keys = ", ".join(list(config)[:5]) + (", ..." if len(config) > 5 else "")
+        raise ImportProblem(f"neither a Hugging Face config (it has no model_type) nor a Keras model (it has no "
+                            f"class_name Sequential, Functional or Model); its keys: {keys or 'none'}",
+                            hint="symparams reads a config.json transformers writes (save_pretrained), a Keras "
+                                 "model's JSON (model.to_json(), or a .keras file), or a .sp program"
+                            ).attach(None, str(p))
     return config, str(p)
+
+
+def _kind(value) -> str:
+    """A JSON value's kind in words: 'a list', 'a string', 'null'."""
+    return {dict: "an object", list: "a list", str: "a string", bool: "true or false", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def is_config_path(path) -> bool:
@@ -95,6 +101,9 @@ def _head(config: dict, family: str) -> tuple[str, str]:
 def program(config: dict, source: str = "config.json") -> str:
     """The symparams program of a Hugging Face config, as text."""
     try:
+        if not isinstance(config, dict):
+            raise ImportProblem(f"a config.json holds one JSON object, found {_kind(config)}")
+        check_types(config)
         return _program(config, source)
     except SymparamsError as e:
         raise e.attach(None, source)

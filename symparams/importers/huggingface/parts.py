@@ -19,6 +19,42 @@ class ImportProblem(SymparamsError):
     kind = "import error"
 
 
+# The config fields read as names (an activation, a projection's kind, the model's path) and as
+# lists of names: checked before any template reads them, so a list or object where transformers
+# writes a string is a message naming the field, never a crash.
+STRING_FIELDS = ("model_type", "_name_or_path", "hidden_act", "activation_function", "activation",
+                 "hidden_activation", "feed_forward_proj", "afn", "act_fn", "position_embedding_type")
+STRING_LIST_FIELDS = ("architectures", "layer_types")
+OBJECT_FIELDS = ("rope_scaling", "rope_parameters", "id2label", "label2id")
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true or false", int: "a number",
+            float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def check_types(config: dict) -> None:
+    """The JSON types of the fields above (null is left to the templates, which read it as unset)."""
+    hint = "as transformers writes it in config.json (save_pretrained)"
+    for name in STRING_FIELDS:
+        value = config.get(name)
+        if value is not None and not isinstance(value, str):
+            raise ImportProblem(f"{name}: expected a string, found {_kind(value)}", hint=hint)
+    for name in STRING_LIST_FIELDS:
+        value = config.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            raise ImportProblem(f"{name}: expected a list of strings, found {_kind(value)}", hint=hint)
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                raise ImportProblem(f"{name}[{i}]: expected a string, found {_kind(item)}", hint=hint)
+    for name in OBJECT_FIELDS:
+        value = config.get(name)
+        if value is not None and not isinstance(value, dict):
+            raise ImportProblem(f"{name}: expected an object, found {_kind(value)}", hint=hint)
+
+
 class Fields:
     """The config's values, the family's defaults (transformers' own) for the fields it leaves out,
     and the symbols the program declares, in the order the template asks for them. A field may be
@@ -71,7 +107,7 @@ class Fields:
 
     def activation(self, name) -> str:
         value = self.get(name)
-        if value not in ACTIVATIONS:
+        if not isinstance(value, str) or value not in ACTIVATIONS:
             raise ImportProblem(f"{self.family}: the activation {name}={json.dumps(value)} is not supported",
                                 hint="supported: " + ", ".join(sorted(ACTIVATIONS)))
         return ACTIVATIONS[value]

@@ -1,0 +1,1039 @@
+"""A PyTorch module as a program read from its module tree: sizes as formulas, a measured forward pass.
+
+What the general Hugging Face route (huggingface/general.py) and the PyTorch importer's fallback
+(torch_fx.py, where torch.fx cannot trace a module) share. The module is built on the meta device
+with its sizes as `Field`s (an int remembering its formula), under `_Shapes`, which records each
+weight's shape as the formulas the constructor computed it from. The module tree becomes units
+(`_units`: containers expanded, every other module one line); a forward pass with hooks and
+FlopCounterMode (`measure`) gives each unit's input and output shapes and MACs; `_Writer` writes
+each unit as a catalog layer or a declared layer carrying its params and buffers formulas, MACs
+only where a formula equals the measured MACs (else `macs = not_known`), `saved = not_known`.
+`program` is the interface for a plain module (torch_fx's fallback): module, inputs, symbols in,
+program text out, its counts checked against the module's (never a partial model).
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..sized import Size, formula_of, language
+from .torch_sizes import ImportProblem
+
+
+SEQUENCE = sp.Symbol("t", integer=True, positive=True)
+PROBES = (7, 11, 13)          # sequence lengths of the three measured forward passes
+
+
+# ------------------------------------------------------------------------------ fields as sizes
+
+class Field(Size):
+    """A Size that logs every size computed from it, so a weight made through a float detour can
+    still be matched to one formula of the modeling code's — only where exactly one has its value."""
+    seen: dict[int, set] = {}
+    divisions: dict = {}          # (a, b) formulas of every whole division: the model's `where a % b == 0`
+
+    def __floordiv__(self, other):
+        if isinstance(other, int) and not isinstance(other, bool) and other and int(self) % int(other) == 0:
+            return self._exact(self.formula, formula_of(other), int(self) // int(other))
+        return super().__floordiv__(other)
+
+    def __rfloordiv__(self, other):
+        if isinstance(other, int) and not isinstance(other, bool) and int(self) and int(other) % int(self) == 0:
+            return self._exact(formula_of(other), self.formula, int(other) // int(self))
+        return super().__rfloordiv__(other)
+
+    def _exact(self, a, b, value):
+        """a // b where b divides a at the config's values: the exact quotient, under the condition
+        that it stays whole (transformers would floor it; the formula holds where the condition does)."""
+        if not b.is_number or not a.is_number:
+            Field.divisions[(a, b)] = None
+        result = Field(value, a / b)
+        Field.seen.setdefault(value, set()).add(result.formula)
+        return result
+
+    def _with(self, other, value, combine):
+        result = super()._with(other, value, combine)
+        if isinstance(result, Size) and not isinstance(result, Field):
+            result = Field(int(result), result.formula)
+            Field.seen.setdefault(int(result), set()).add(result.formula)
+        return result
+
+
+def _symbol(name: str) -> sp.Symbol:
+    return sp.Symbol(name, integer=True, positive=True)
+
+
+class _Shapes:
+    """Under `torch.overrides.TorchFunctionMode`: the formula of every tensor a factory made from
+    Sizes, carried through the operations that keep its shape, and onto the nn.Parameter made of it."""
+
+    def __init__(self):
+        import torch
+        from torch.overrides import TorchFunctionMode
+        self.formulas: dict[int, tuple] = {}
+        self.fields: dict[str, int] = {}      # the config's fields as symbols, by value, for `of`
+        self._alive = []                      # ids stay unique while the build runs
+        shapes = self
+
+        class Mode(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                out = func(*args, **kwargs)
+                if isinstance(out, torch.Tensor):
+                    shapes._record(func, args, kwargs, out)
+                return out
+
+        self.mode = Mode()
+        self._parameter_new = torch.nn.Parameter.__new__
+
+    def _record(self, func, args, kwargs, out):
+        import torch
+        dims = None
+        candidates = [kwargs.get("size")] + list(args)
+        for c in candidates:
+            if isinstance(c, (tuple, list, torch.Size)) and len(c) == out.dim() and all(isinstance(d, int) for d in c):
+                if any(isinstance(d, Size) for d in c) and tuple(int(d) for d in c) == tuple(out.shape):
+                    dims = tuple(d.formula if isinstance(d, Size) else sp.Integer(d) for d in c)
+                    break
+        if dims is None and out.dim() and all(isinstance(a, int) for a in args) and \
+                any(isinstance(a, Size) for a in args) and tuple(int(a) for a in args) == tuple(out.shape):
+            dims = tuple(a.formula if isinstance(a, Size) else sp.Integer(a) for a in args)
+        if dims is None and getattr(func, "__name__", "") == "arange":
+            ends = [a for a in args if isinstance(a, int)]
+            if any(isinstance(a, Size) for a in ends):
+                start, end, step = (0, ends[0], 1) if len(ends) == 1 else (*ends[:2], ends[2] if len(ends) > 2 else 1)
+                dims = (sp.ceiling((formula_of(end) - formula_of(start)) / formula_of(step)),)
+        if dims is None:
+            for a in list(args) + list(kwargs.values()):
+                if isinstance(a, torch.Tensor) and id(a) in self.formulas and a.shape == out.shape:
+                    dims = self.formulas[id(a)]
+                    break
+        if dims is not None:
+            self.formulas[id(out)] = dims
+            self._alive.append(out)
+
+    @contextlib.contextmanager
+    def watching(self):
+        import torch
+        original = self._parameter_new
+        shapes = self
+
+        def parameter(cls, data=None, requires_grad=True):
+            p = original(cls, data, requires_grad)
+            if data is not None and id(data) in shapes.formulas:
+                shapes.formulas[id(p)] = shapes.formulas[id(data)]
+                shapes._alive.append(p)
+            return p
+
+        torch.nn.Parameter.__new__ = parameter
+        try:
+            with self.mode:
+                yield
+        finally:
+            torch.nn.Parameter.__new__ = original
+
+    def of(self, tensor) -> tuple:
+        """The tensor's shape as formulas: recorded, else the one formula of the build with its
+        value, else the number."""
+        if id(tensor) in self.formulas:
+            return self.formulas[id(tensor)]
+        out = []
+        for n in tensor.shape:
+            seen = Field.seen.get(int(n), set()) | {_symbol(k) for k, v in self.fields.items() if v == int(n)}
+            out.append(next(iter(seen)) if len(seen) == 1 and int(n) > 1 else sp.Integer(int(n)))
+        return tuple(out)
+
+
+@dataclass
+class Entry:
+    """The model's main input: its name, the program's input line, and whether its first axis is
+    the sequence (so the measured passes vary its length)."""
+    name: str
+    line: str
+    text: bool
+    shape: tuple = ()          # an image's (channels, height, width) at the config's values
+
+    def tensors(self, model, tokens: int, device: str) -> dict:
+        import torch
+        if self.text:
+            ids = torch.zeros((1, tokens), dtype=torch.long, device=device)
+            out = {self.name: ids}
+            if getattr(model.config, "is_encoder_decoder", False):
+                out["decoder_input_ids"] = ids
+            return out
+        return {self.name: torch.zeros((1, *self.shape), device=device)}
+
+
+@dataclass
+class Call:
+    """One unit's first call in a measured forward pass: its input's and output's shapes (batch
+    axis first), whether it read the model's input and whether its output fed another unit, and
+    the attentions computed inside it."""
+    inputs: tuple = ()
+    output: tuple | None = None
+    output_id: int | None = None
+    input_id: int | None = None
+    reads_input: bool = False
+    batched: tuple = (True, True)                    # its input's, its output's first axis the batch
+    ints: bool = False                               # its input holds whole numbers (token ids)
+    times: int = 0                                   # calls in the pass
+    attentions: list = field(default_factory=list)   # (heads, kv_heads, queries, keys, key_dim, value_dim)
+
+
+def _first_tensor(value):
+    import torch
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (tuple, list)):
+        for v in value:
+            t = _first_tensor(v)
+            if t is not None:
+                return t
+    if hasattr(value, "to_tuple"):          # a ModelOutput
+        return _first_tensor(value.to_tuple())
+    return None
+
+
+# Where meta tensors cannot take the forward pass (a mask checked with `.item()`), it runs on the
+# CPU in weights allocated but never set, for models of at most this many bytes: the shapes and
+# products are the same, whatever the numbers.
+CPU_PASS_BYTES = 2 * 1024 ** 3
+
+@dataclass
+class Measured:
+    """One measured forward pass: each unit's first call (`calls`, by unit index), the order units
+    were first called in, each unit's MACs (its subtree's, FlopCounterMode's FLOPs / 2), the whole
+    pass's MACs and output, and each Linear's and ConvNd's first call inside the units (`leaves`, by
+    id: input shape, output shape, times called). Unpacks as (calls, order, macs)."""
+    calls: dict
+    order: list
+    macs: dict
+    total: int = 0
+    output: tuple | None = None
+    leaves: dict = field(default_factory=dict)
+
+    def __iter__(self):
+        return iter((self.calls, self.order, self.macs))
+
+    def __getitem__(self, k):
+        return (self.calls, self.order, self.macs)[k]
+
+
+def measure(model, units, inputs: dict, device: str, context=contextlib.nullcontext, keywords: bool = True,
+            what: str = "the forward pass") -> Measured:
+    """The units' calls and MACs in one forward pass of `model` on `inputs` (name -> tensor, passed
+    by keyword, else in order), run under `context()` (a front's patches)."""
+    import torch
+    import torch.nn.functional as F
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.overrides import TorchFunctionMode
+    from torch.utils.flop_counter import FlopCounterMode
+    calls: dict[int, Call] = {}
+    order: list[int] = []
+    stack: list[int] = []
+    alive = []               # every recorded tensor, so no id is reused within the pass
+    handles = []
+    leaves: dict[int, list] = {}
+    given = {id(t) for t in inputs.values()}
+    for i, unit in enumerate(units):
+        if unit.own:                      # a container's own tensors: no call of their own
+            continue
+
+        def pre(module, args, kwargs, i=i):
+            stack.append(i)
+            if i not in calls:
+                x = _first_tensor(list(args) + [kwargs.get(k) for k in ("hidden_states", "input_ids", "inputs_embeds",
+                                                                        "pixel_values", "x", "input")])
+                calls[i] = Call(inputs=tuple(x.shape) if x is not None else (), input_id=id(x) if x is not None else None,
+                                reads_input=x is not None and id(x) in given,
+                                ints=x is not None and not (x.dtype.is_floating_point or x.dtype.is_complex))
+                alive.append(x)
+                order.append(i)
+            calls[i].times += 1
+
+        def post(module, args, kwargs, output, i=i):
+            stack.pop()
+            call = calls[i]
+            if call.output is None:
+                y = _first_tensor(output)
+                call.output = tuple(y.shape) if y is not None else ()
+                call.output_id = id(y) if y is not None else None
+                alive.append(y)
+        handles.append(unit.module.register_forward_pre_hook(pre, with_kwargs=True))
+        handles.append(unit.module.register_forward_hook(post, with_kwargs=True))
+        for m in unit.module.modules():
+            if isinstance(m, (torch.nn.Linear, torch.nn.modules.conv._ConvNd)) and id(m) not in leaves:
+                def leaf(module, args, output):
+                    seen = leaves.setdefault(id(module), [None, None, 0])
+                    if seen[0] is None and args and isinstance(args[0], torch.Tensor) and \
+                            isinstance(output, torch.Tensor):
+                        seen[0], seen[1] = tuple(args[0].shape), tuple(output.shape)
+                    seen[2] += 1
+                leaves[id(m)] = [None, None, 0]
+                handles.append(m.register_forward_hook(leaf))
+
+    scores: dict[int, tuple] = {}       # an eager attention's q k^T, waiting for its product with v
+    products = (torch.matmul, torch.Tensor.matmul, torch.Tensor.__matmul__)
+
+    class Attentions(TorchFunctionMode):
+        """Records each attention's geometry: a scaled_dot_product_attention call, or an eager
+        attention's two products of 4-D tensors, (B, H, t, d) x (B, H, d, s) then x (B, H, s, dv)."""
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if func is F.scaled_dot_product_attention and stack:
+                q, k, v = args[:3]
+                calls[stack[-1]].attentions.append((q.shape[-3], k.shape[-3], q.shape[-2], k.shape[-2], q.shape[-1],
+                                                    v.shape[-1]))
+            elif func in products and stack and len(args) == 2 and all(
+                    isinstance(a, torch.Tensor) and a.dim() == 4 for a in args):
+                a, b = args
+                i, waiting = stack[-1], scores.get(stack[-1])
+                if waiting is not None and tuple(a.shape[-2:]) == waiting[1:3] and a.shape[-3] == waiting[0]:
+                    heads, t, s, d = waiting
+                    calls[i].attentions.append((heads, b.shape[-3], t, s, d, b.shape[-1]))
+                    del scores[i]
+                elif a.shape[-1] == b.shape[-2]:
+                    scores[i] = (a.shape[-3], a.shape[-2], b.shape[-1], a.shape[-1])
+            return func(*args, **kwargs)
+
+    counter = FlopCounterMode(display=False)
+    try:
+        # the math kernel: FlopCounterMode does not count the CPU's fused attention
+        with torch.no_grad(), context(), sdpa_kernel(SDPBackend.MATH), counter, Attentions():
+            y = model(**inputs) if keywords else model(*inputs.values())
+    except Exception as e:
+        raise ImportProblem(f"{what} of {type(model).__name__} failed on the {device} device: "
+                            f"{type(e).__name__}: {str(e)[:300]}") from None
+    finally:
+        for h in handles:
+            h.remove()
+    flops = counter.get_flop_counts()
+    macs = {}
+    for i, unit in enumerate(units):
+        key = f"{type(model).__name__}.{unit.path}" if unit.path else type(model).__name__
+        macs[i] = 0 if unit.own else sum(flops.get(key, {}).values()) // 2
+    y = _first_tensor(y)
+    return Measured(calls, order, macs, counter.get_total_flops() // 2, tuple(y.shape) if y is not None else None,
+                    {k: tuple(v) for k, v in leaves.items()})
+
+
+def _parameters(model) -> set:
+    import inspect
+    return set(inspect.signature(model.forward).parameters)
+
+# ------------------------------------------------------------------------------ the module tree
+
+@dataclass
+class Unit:
+    """A module written as one line of the program."""
+    path: str
+    module: object
+    params: sp.Expr = sp.Integer(0)
+    non_trainable: sp.Expr = sp.Integer(0)
+    buffers: sp.Expr = sp.Integer(0)
+    tied_to: str | None = None               # a Linear whose weight is an Embedding's
+    own: bool = False                        # only the module's own tensors: its children are units too
+
+
+def _expand(module, also=()) -> bool:
+    """Modules whose children are the program's lines: lists of layers, a module holding a list of
+    layers (BERT's encoder), and those of the classes `also` (transformers' model classes)."""
+    import torch
+    lists = (torch.nn.ModuleList, torch.nn.ModuleDict, torch.nn.Sequential)
+    return isinstance(module, (*also, *lists)) or any(isinstance(c, torch.nn.ModuleList) for c in module.children())
+
+
+def _units(model, shapes, also=()) -> list[Unit]:
+    """The model's units: the root's children, a container's children in its place (and its own
+    tensors as a unit of their own), in the tree's order."""
+    units, counted = [], {}
+    def walk(module, path):
+        if any(True for _ in module.named_parameters(recurse=False)) or \
+                any(True for _ in module.named_buffers(recurse=False)):
+            units.append(_unit(module, path, shapes, counted, own=True))
+        for name, child in module.named_children():
+            sub = f"{path}.{name}" if path else name
+            if _expand(child, also):
+                walk(child, sub)
+            else:
+                units.append(_unit(child, sub, shapes, counted))
+    walk(model, "")
+    return units
+
+
+def _unit(module, path, shapes, counted, own=False) -> Unit:
+    import torch
+    u = Unit(path, module, own=own)
+    for name, p in module.named_parameters(recurse=not own):
+        if id(p) in counted:
+            if isinstance(module, torch.nn.Linear) and name == "weight":
+                u.tied_to = counted[id(p)]
+            continue
+        counted[id(p)] = path
+        n = sp.Mul(*shapes.of(p))
+        u.params += n
+        if not p.requires_grad:
+            u.non_trainable += n
+    for name, b in module.named_buffers(recurse=not own):
+        if id(b) not in counted:
+            counted[id(b)] = path
+            u.buffers += sp.Mul(*shapes.of(b))
+    return u
+
+
+# ------------------------------------------------------------------------------ formulas
+
+def _lookup(value: int, module, symbols: dict) -> sp.Expr | None:
+    """The one formula with this value: among the sizes the module (and its children) keep as
+    attributes, else among every size of the build, else the symbols'."""
+    for pool in (_kept_sizes(module), Field.seen.get(value, set()),
+                 {_symbol(k) for k, v in symbols.items() if v == value}):
+        found = {f for f in pool if _value(f, symbols) == value}
+        if len(found) == 1:
+            return next(iter(found))
+        if len(found) > 1:
+            return None
+    return None
+
+
+def _kept_sizes(module) -> set:
+    found = set()
+    for m in module.modules():
+        for v in vars(m).values():
+            if isinstance(v, Size):
+                found.add(v.formula)
+    return found
+
+
+def _value(formula, symbols: dict, tokens: int | None = None):
+    subs = {_symbol(k): v for k, v in symbols.items()}
+    if tokens is not None:
+        subs[SEQUENCE] = tokens
+    try:
+        return int(sp.sympify(formula).subs(subs))
+    except TypeError:
+        return None
+
+
+def _linear_macs(module, shapes) -> sp.Expr:
+    import torch
+    total = sp.Integer(0)
+    for m in module.modules():
+        # nn.Linear's weight is (out, in); GPT-2's Conv1D's (in, out): a product per token either way
+        if isinstance(m, torch.nn.Linear) or (type(m).__name__ == "Conv1D" and m.weight.dim() == 2):
+            out, inp = shapes.of(m.weight)
+            total += SEQUENCE * out * inp
+    return total
+
+
+def _attention_macs(unit, call, symbols):
+    """The attentions recorded in the unit, as (macs formula, facts), or None where a size has no
+    one formula. The attention module's own sizes name the geometry (transformers' attention
+    modules keep head_dim and num_key_value_groups, their config the head counts); each must equal
+    what the forward pass handed scaled_dot_product_attention."""
+    macs, found = sp.Integer(0), []
+    for heads, kv_heads, queries, keys, key_dim, value_dim in call.attentions:
+        named = _geometry(unit.module)
+        h = named.get("heads") or _lookup(heads, unit.module, symbols)
+        d = named.get("head_dim") or _lookup(key_dim, unit.module, symbols)
+        dv = d if value_dim == key_dim else _lookup(value_dim, unit.module, symbols)
+        g = named.get("kv_heads")
+        if g is None and kv_heads != heads:
+            g = _lookup(kv_heads, unit.module, symbols)
+        elif g is None:
+            g = h
+        if any(f is None for f in (h, g, d, dv)) or _value(h, symbols) != heads or _value(d, symbols) != key_dim \
+                or (kv_heads != heads and _value(g, symbols) != kv_heads):
+            return None
+        macs += h * SEQUENCE * SEQUENCE * (d + dv)
+        found.append((h, g, d, dv, _cache(unit.module, symbols)))
+    return macs, found
+
+
+def _geometry(module) -> dict:
+    """heads, kv_heads and head_dim as the attention module inside `module` keeps them."""
+    for m in module.modules():
+        head_dim = getattr(m, "head_dim", None)
+        if not isinstance(head_dim, Size):
+            continue
+        config = getattr(m, "config", None)
+        heads = next((v for v in (getattr(m, "num_heads", None), getattr(m, "num_attention_heads", None),
+                                  getattr(config, "num_attention_heads", None)) if isinstance(v, Size)), None)
+        kv = next((v for v in (getattr(m, "num_key_value_heads", None), getattr(config, "num_key_value_heads", None))
+                   if isinstance(v, Size)), None)
+        groups = getattr(m, "num_key_value_groups", None)
+        out = {"head_dim": head_dim.formula}
+        if heads is not None:
+            out["heads"] = heads.formula
+            if kv is not None:
+                out["kv_heads"] = kv.formula
+            elif isinstance(groups, Size):
+                out["kv_heads"] = heads.formula / groups.formula
+        return out
+    return {}
+
+
+def _cache(module, symbols) -> str:
+    causal = [getattr(m, "is_causal", None) for m in module.modules() if hasattr(m, "is_causal")]
+    if causal and not any(causal):
+        return "cache=none"
+    windows = [getattr(m, "sliding_window", None) for m in module.modules()]
+    window = next((w for w in windows if isinstance(w, int) and not isinstance(w, bool) and w > 0), None)
+    if window is not None:
+        return f"cache=window, window={language(formula_of(window))}"
+    return "cache=keys"
+
+
+# ------------------------------------------------------------------------------ the program
+
+class _Numbers(Exception):
+    """A size with no formula of the config's fields: the program falls back to this config's numbers."""
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _line_name(path: str) -> str:
+    parts = [p for p in path.split(".") if p and not p.isdigit()]
+    return parts[-1] if parts else "model"
+
+
+@dataclass
+class _Line:
+    unit: Unit
+    text: str                  # the layer call, without its input
+    declared: str | None       # the declared layer's text, where the unit is one
+    reads_input: bool          # does it read the model's input (else the running tensor)
+    feeds: bool                # does its output go on to the next line
+    count: int = 1
+
+
+def _counts(model) -> tuple:
+    return (sum(p.numel() for p in model.parameters()),
+            sum(p.numel() for p in model.parameters() if p.requires_grad),
+            sum(b.numel() for b in model.buffers()))
+
+
+def _on_path(call, later: list, running) -> bool:
+    """Does the unit carry the model's running tensor on: it reads it (or the input, first), and a
+    later unit reads what it gives, as that tensor or one of its shape (scaled, dropped out)?"""
+    if call.output is None or (running is not None and call.inputs != running and not call.reads_input):
+        return False
+    if not later or any(c.input_id == call.output_id for c in later):
+        return True
+    return later[0].inputs == call.output
+
+
+def _unique(name: str, body) -> str:
+    taken = {n for n, _ in body}
+    if name not in taken:
+        return name
+    k = 2
+    while f"{name}_{k}" in taken:
+        k += 1
+    return f"{name}_{k}"
+
+
+def _fmt(formula) -> str:
+    return language(formula)
+
+
+def _assumed_calls(units) -> dict:
+    """Where the forward pass cannot run: the first embedding reads the input, every other unit
+    the running tensor, keeping its shape."""
+    import torch
+    calls, first = {}, True
+    for i, unit in enumerate(units):
+        reads = isinstance(unit.module, torch.nn.Embedding) and first
+        first = first and not reads
+        calls[i] = Call(inputs=(1, 2) if reads else (1, 2, 3), output=(1, 2, 3), output_id=-1 - i, input_id=-i,
+                        reads_input=reads)
+    return calls
+
+
+def _checks(formula, measured, symbols, tokens=PROBES) -> bool:
+    if measured is None:            # catalog layers' MACs hold wherever they run on the whole sequence
+        return True
+    return all(_value(formula, symbols, t) == macs for t, macs in zip(tokens, measured))
+
+
+class _Writer:
+    """Writes units as lines, collecting the symbols they use and the layers they declare."""
+
+    def __init__(self, shapes, symbols: dict, symbolic: bool):
+        self.shapes, self.symbols, self.symbolic = shapes, symbols, symbolic
+        self.used: set = set()
+        self.declared: dict = {}
+        self.catalog: set = set()          # paths written as catalog embeddings (a head may tie to them)
+        self.entry: Entry | None = None
+        self.tokens = PROBES[0]
+        self.macs = True                   # False where the MACs' formulas failed their second check
+
+    def note(self, *formulas):
+        for f in formulas:
+            self.used.update(str(s) for s in sp.sympify(f).free_symbols if str(s) in self.symbols)
+
+    def line(self, unit, call, measured, feeds) -> _Line:
+        """The catalog's embedding or dense where the unit is one on the model's path, else a
+        declared layer with its formulas."""
+        import torch
+        m = unit.module
+        text = self.entry.text
+        if type(m) is torch.nn.Embedding and call.reads_input and text and not m.max_norm and feeds:
+            n, d = self.shapes.of(m.weight)
+            self.note(n, d)
+            self.catalog.add(unit.path)
+            return _Line(unit, f"embedding({_fmt(n)}, {_fmt(d)}, name=?)", None, True, feeds)
+        if type(m) is torch.nn.Linear and feeds and text and len(call.inputs) == 3 and not call.reads_input and \
+                (unit.tied_to is None or unit.tied_to in self.catalog):
+            out, inp = self.shapes.of(m.weight)
+            if _checks(SEQUENCE * out * inp, measured, self.symbols):
+                self.note(out, inp)
+                tied = f", tied={_line_name(unit.tied_to)}" if unit.tied_to else ""
+                return _Line(unit, f"dense({_fmt(out)}, use_bias={'true' if m.bias is not None else 'false'}{tied}, "
+                             "name=?)", None, False, feeds)
+        return self.declared_line(unit, call, measured, feeds)
+
+    def size(self, value: int, unit) -> sp.Expr:
+        """A measured size as a formula: one of the unit's own weights' sizes, else the one formula
+        of the build with that value; a number only where formulas are not being written."""
+        own = {d for p in unit.module.parameters() for d in self.shapes.of(p) if _value(d, self.symbols) == value}
+        own = {d for d in own if not d.is_number} or own
+        f = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.symbols)
+        if f is not None:
+            return f
+        if self.symbolic:
+            raise _Numbers(f"{unit.path or 'the model'} ({type(unit.module).__name__}) gives a size of {value}, "
+                           "which no one formula of the config's fields has")
+        return sp.Integer(value)
+
+    def patterns(self, unit, call, feeds) -> tuple[str, str]:
+        """The declared layer's input and output patterns, from the measured shapes."""
+        if not feeds or not call.inputs or call.output is None or len(call.inputs) < 2:
+            return "(x: (*s))", "(*s)"          # beside the path: reads what it reads, passes the tensor on
+        names, given = [], {}
+        dims = call.inputs[1:]
+        for k, v in enumerate(dims):
+            name = "t" if self.entry.text and v == self.tokens else \
+                "n" if self.entry.text and k == len(dims) - 1 else f"a{k + 1}"
+            names.append(name)
+            given.setdefault(v, name)
+        out = []
+        for v in (call.output or ())[1:]:
+            if v in given:
+                out.append(given[v])
+            else:
+                f = self.size(v, unit)
+                self.note(f)
+                out.append(_fmt(f))
+        return f"(x: (*, {', '.join(names)}))", f"(*, {', '.join(out)})" if out else "(*)"
+
+    def declared_line(self, unit, call, measured, feeds) -> _Line:
+        m = unit.module
+        pattern, output = self.patterns(unit, call, feeds)
+        facts, lines = [], []
+        text = self.entry.text and " t" in " " + pattern.replace("(", " ").replace(",", " ")
+        macs = sp.Integer(0) if unit.own or not text else _linear_macs(m, self.shapes)
+        attention = _attention_macs(unit, call, self.symbols) if text else None
+        if attention is not None:
+            macs += attention[0]
+            for h, g, d, dv, cache in attention[1]:
+                value = f", value_dim={_fmt(dv)}" if dv != d else ""
+                facts.append(f"attention = attention(heads={_fmt(h)}, kv_heads={_fmt(g)}, key_dim={_fmt(d)}{value}, "
+                             f"queries=t, keys=t, {cache})")
+                self.note(h * g * d * dv)
+        # a module the pass never called (a vision tower, given token ids) computes what it computes
+        # when it is called: its MACs are not known, not 0
+        nothing = measured is not None and not any(measured) and (call.output is not None or unit.params == 0)
+        known = unit.own or nothing or (self.macs and measured is not None and attention is not None and
+                                        _checks(macs, measured, self.symbols))
+        for key, formula in (("params", unit.params), ("non_trainable", unit.non_trainable),
+                             ("buffers", unit.buffers)):
+            if formula != 0:
+                lines.append(f"{key} = {_fmt(formula)}")
+                self.note(formula)
+        if known and not nothing and macs != 0:
+            lines.append(f"macs = {_fmt(macs)}")
+            self.note(macs)
+        elif not known:
+            lines.append("macs = not_known")
+        lines += facts[:1] + ["saved = not_known"]
+        args = sorted({n for line in lines + [output] for n in _symbols_in(line, self.symbols)})
+        self.used.update(args)
+        name = _snake(type(m).__name__) + ("_tensors" if unit.own else "")
+        body = "\n    ".join(lines)
+        head = f"({', '.join(args)}){pattern} -> {output}:"
+        name = self.named(name, head, body)
+        return _Line(unit, f"{name}({', '.join(args)}{', ' if args else ''}name=?)", f"layer {name}{head}\n    {body}",
+                     call.reads_input, feeds)
+
+    def named(self, name: str, head: str, body: str) -> str:
+        """The declared layer's name: one per distinct declaration, never a catalog layer's."""
+        key = (name, head, body)
+        if key not in self.declared:
+            taken = set(self.declared.values())
+            base, k = name, 2
+            while name in taken or _catalog_has(name):
+                name, k = f"{base}_{k}", k + 1
+            self.declared[key] = name
+        return self.declared[key]
+
+
+def _symbols_in(text, symbols):
+    return [n for n in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text) if n in symbols]
+
+
+def _catalog_has(name: str) -> bool:
+    from ..catalog import lookup
+    return lookup(name) is not None
+
+
+# ------------------------------------------------------------------------------ a plain module's tree
+
+class _TreeWriter(_Writer):
+    """A plain module's units, each a declared layer whose output shape is written out as the measured
+    pass gave it (a formula of the symbols where exactly one has the value, else the number), with its
+    params and buffers formulas, and MACs where its Linears' and convolutions' products, written as
+    formulas, equal the measured ones (else `macs = not_known`)."""
+
+    def __init__(self, shapes, symbols: dict, symbolic: bool, leaves: dict, catalog=None):
+        super().__init__(shapes, symbols, symbolic)
+        self.leaves = leaves
+        self.tokens = None
+        self.catalog_call = catalog       # (module, [(input dims as text, ints)]) -> a catalog call, or None
+        self.texts, self.args = {}, {}
+
+    def dim(self, value: int, unit=None) -> sp.Expr:
+        if value <= 1 or not self.symbolic:
+            return sp.Integer(value)
+        if unit is not None:
+            own = {d for p in unit.module.parameters() for d in self.shapes.of(p)
+                   if not d.is_number and _value(d, self.symbols) == value}
+            if len(own) == 1:
+                return next(iter(own))
+        found = _lookup(value, unit.module if unit is not None else _Nothing(), self.symbols)
+        return found if found is not None else sp.Integer(value)
+
+    def shape(self, dims, unit=None, note=True) -> str:
+        formulas = [self.dim(int(v), unit) for v in dims]
+        if note:
+            self.note(*formulas)
+        return f"({', '.join(_fmt(f) for f in formulas)})"
+
+    def attention_macs(self, unit, call) -> sp.Expr:
+        """h·t·s·(d + dv) per attention the pass recorded in the unit (its two products)."""
+        total = sp.Integer(0)
+        for heads, _, queries, keys, key_dim, value_dim in call.attentions:
+            total += sp.Mul(*[self.dim(int(v), unit) for v in (heads, queries, keys)]) * \
+                (self.dim(int(key_dim), unit) + self.dim(int(value_dim), unit))
+        return total
+
+    def catalog_line(self, unit, call, measured) -> str | None:
+        """The catalog's layer for a module of a class it has, where that layer, applied to the measured
+        input, counts what the module holds and gives its output shape and measured MACs."""
+        from ..errors import SymparamsError
+        from ..interpreter import parse
+        if self.catalog_call is None or unit.own or call.times != 1 or not all(call.batched) or \
+                not call.inputs or not call.output or list(unit.module.children()):
+            return None
+        dims = self.shape(call.inputs[1:], unit, note=False)
+        try:
+            text = self.catalog_call(unit.module, [(tuple(int(v) for v in call.inputs[1:]), call.ints)])
+        except Exception:
+            return None
+        if not text or not text.endswith(")"):
+            return None
+        header = ", ".join(f"{k} = {v}" for k, v in self.symbols.items())
+        source = f"convention torch\n\nmodel probe({header}):\n    x = input {dims}{' int' if call.ints else ''}\n" \
+                 f"    y = {text}(x)\n"
+        try:
+            model = parse(source, "probe.sp")
+            ev = model.evaluate({})
+            counts = (ev.params, ev.trainable, ev.buffers, tuple(ev.shape(model.output_shape)))
+            macs = ev.macs
+        except (SymparamsError, Exception):
+            return None
+        trainable = unit.params - unit.non_trainable
+        want = (_value(unit.params, self.symbols), _value(trainable, self.symbols), _value(unit.buffers, self.symbols),
+                tuple(call.output[1:]))
+        if counts != want or macs != (measured[0] if measured else 0):
+            return None
+        self.note(*[sp.sympify(n) for n in _symbols_in(text, self.symbols)])
+        return text
+
+    def leaf_macs(self, unit) -> sp.Expr | None:
+        import torch
+        total = sp.Integer(0)
+        for m in unit.module.modules():
+            seen = self.leaves.get(id(m))
+            if seen is None or not seen[2]:
+                continue
+            inp, out, times = seen
+            if inp is None:
+                return None
+            if isinstance(m, torch.nn.Linear):
+                positions = inp[1:-1]
+            elif getattr(m, "transposed", False):
+                positions = inp[2:]
+            else:
+                positions = out[2:]
+            total += times * sp.Mul(*[self.dim(int(v), unit) for v in positions]) * sp.Mul(*self.shapes.of(m.weight))
+        return total
+
+    def line(self, unit, call, measured, feeds) -> _Line:
+        called = call.times > 0
+        text = self.catalog_line(unit, call, measured) if called else None
+        if text is not None:
+            return _Line(unit, f"{text[:-1]}{'' if text.endswith('()') else ', '}name=?)", None, call.reads_input, feeds)
+        output = self.shape(_dims(call.output, call.batched[1]), unit) if called and call.output else "(*s)"
+        lines = []
+        for key, formula in (("params", unit.params), ("non_trainable", unit.non_trainable),
+                             ("buffers", unit.buffers)):
+            if formula != 0:
+                lines.append(f"{key} = {_fmt(formula)}")
+                self.note(formula)
+        has_leaves = any(id(m) in self.leaves for m in unit.module.modules())
+        if not unit.own:
+            value = measured[0] if measured else None
+            if not called:
+                if has_leaves:
+                    lines.append("macs = not_known")
+            elif value:
+                formula = self.leaf_macs(unit) if self.macs else None
+                if formula is not None and call.attentions:
+                    formula += self.attention_macs(unit, call)
+                if formula is not None and _value(formula, self.symbols) == value:
+                    lines.append(f"macs = {_fmt(formula)}")
+                    self.note(formula)
+                else:
+                    lines.append("macs = not_known")
+        lines.append("saved = not_known")
+        kind = _snake(type(unit.module).__name__)
+        name = self.declare(kind if not _catalog_has(kind) else f"torch_{kind}", output, lines)
+        args = self.args[name]
+        return _Line(unit, f"{name}({', '.join(args)}{', ' if args else ''}name=?)", self.texts[name],
+                     call.reads_input, feeds)
+
+    def glue(self, dims, known: bool) -> str:
+        """A layer for what forward() does between modules (a mean, a reshape, an add): it gives the
+        next module's input shape; its MACs 0 where the pass counted none outside the modules."""
+        output = self.shape(dims)
+        name = self.declare("forward_ops", output, ([] if known else ["macs = not_known"]) + ["saved = not_known"])
+        args = self.args[name]
+        return f"{name}({', '.join(args)})"
+
+    def declare(self, name: str, output: str, lines: list) -> str:
+        args = sorted({n for line in lines + [output] for n in _symbols_in(line, self.symbols)})
+        self.used.update(args)
+        head = f"({', '.join(args)})(x: (*s)) -> {output}:"
+        body = "\n    ".join(lines)
+        name = self.named(name, head, body)
+        self.texts[name] = f"layer {name}{head}\n    {body}"
+        self.args[name] = args
+        return name
+
+
+def _dims(shape, batched=True) -> tuple:
+    """A measured shape without its batch axis (where it has one)."""
+    return tuple(shape[1:]) if batched else tuple(shape)
+
+
+class _Nothing:
+    def modules(self):
+        return iter(())
+
+
+@dataclass
+class Tree:
+    """What `program` read from the module: its units and the measured pass."""
+    units: list
+    run: Measured
+    device: str
+    module: object = None        # on the CPU: the module run there, and its units
+    twins: list | None = None
+
+
+def read(module, shapes, inputs: dict, twin=None, also=()) -> Tree:
+    """The module's units and its measured forward pass, each call's shapes told with or without the
+    batch axis by a second pass with a batch of 2."""
+    import torch
+    tree = _read(module, shapes, inputs, twin, also)
+    model = tree.module if tree.device == "cpu" else module
+    units = tree.twins if tree.device == "cpu" else tree.units
+    two = {k: torch.zeros((2, *v.shape[1:]), dtype=v.dtype, device=tree.device) for k, v in inputs.items()}
+    try:
+        again = measure(model, units, two, tree.device, keywords=False)
+    except ImportProblem:
+        return tree
+    for i, call in tree.run.calls.items():
+        other = again.calls.get(i)
+        if other is not None and other.inputs and call.inputs:
+            call.batched = (other.inputs[0] == 2 and call.inputs[0] == 1,
+                            bool(other.output) and bool(call.output) and other.output[0] == 2 and call.output[0] == 1)
+    return tree
+
+
+def _read(module, shapes, inputs: dict, twin=None, also=()) -> Tree:
+    """The module's units and one measured forward pass on `inputs` (name -> tensor on meta): on the
+    meta device, else on `twin()` (the module built again on the CPU, where the forward needs values:
+    a branch on a tensor's value) with the inputs there."""
+    units = _units(module, shapes, also)
+    try:
+        return Tree(units, measure(module, units, inputs, "meta", keywords=False), "meta")
+    except ImportProblem as e:
+        if twin is None:
+            raise
+        failed = e
+    import torch
+    try:
+        other = twin()
+    except Exception:
+        raise failed from None
+    modules = dict(other.named_modules())
+    twins = [Unit(u.path, modules[u.path], own=u.own) for u in units]
+    on_cpu = {k: torch.zeros(v.shape, dtype=v.dtype) for k, v in inputs.items()}
+    run = measure(other.eval(), twins, on_cpu, "cpu", keywords=False)
+    ours = dict(module.named_modules())
+    ids = {id(m): id(ours[path]) for path, m in modules.items() if path in ours}
+    run.leaves = {ids[k]: v for k, v in run.leaves.items() if k in ids}
+    return Tree(units, run, "cpu", other, twins)
+
+
+def program(tree: Tree, symbols: dict, shapes, *, name: str, header: list, inputs: list, symbolic: bool = True,
+            macs: bool = True, count=None, catalog=None) -> str:
+    """The program of a plain module from its tree: `inputs` are (name, shape without the batch,
+    callable(used symbols) -> its axes as written, int?) in forward()'s order; `symbols` the
+    constructor's sizes (name -> value); `count(paths, n)` writes a run of n identical units' count
+    (a formula of the symbols), else n. Each unit is a line in the order forward() first called it,
+    reading the tensor before it; where forward() changed the shape between modules (a mean, a
+    flatten, an add to a table's row), a `forward_ops` line gives the next module's input shape, and
+    one gives the output's."""
+    units, run = tree.units, tree.run
+    carry = "h" if any(n == "x" for n, *_ in inputs) else "x"
+    w = _TreeWriter(shapes, dict(symbols), symbolic, run.leaves, catalog)
+    w.macs = macs
+    calls, order, measured = run.calls, run.order, run.macs
+    rest = run.total - sum(measured[i] for i in calls)
+    shapes_in = {input_name: (1, *shape) for input_name, shape, _, _ in inputs}
+    items = []                 # [kind, call text, declared text, unit path(s), tensor read, count], in order
+    current, running = inputs[0][0], shapes_in[inputs[0][0]]
+    listed = list(order) + [i for i in range(len(units)) if i not in calls and not units[i].own] + \
+        [i for i, u in enumerate(units) if u.own]
+    for i in listed:
+        unit, call = units[i], calls.get(i, Call())
+        reads = current
+        if call.times and call.reads_input:
+            named = [n for n, s in shapes_in.items() if s == call.inputs]
+            if named and (running != call.inputs or current == inputs[0][0]):
+                reads = named[0]
+        source_shape = shapes_in.get(reads, running) if reads != current else running
+        if call.times and call.inputs and tuple(call.inputs) != tuple(source_shape):
+            items.append(["glue", w.glue(_dims(call.inputs, call.batched[0]), rest == 0), None, None, reads, 1])
+            reads = None
+        line = w.line(unit, call, [measured.get(i, 0)] if call.times else None, True)
+        items.append(["unit", line.text, line.declared, unit.path, reads, 1])
+        current = carry
+        if call.times and call.output:
+            running = call.output
+    if run.output is not None and tuple(run.output) != tuple(running) or (rest and not any(
+            it[0] == "glue" for it in items)):
+        items.append(["glue", w.glue((run.output or running)[1:], rest == 0), None, None, None, 1])
+    merged = []
+    for item in items:           # a run of identical units is one repeat
+        last = merged[-1] if merged else None
+        if last and item[0] == "unit" and last[0] == "unit" and last[1] == item[1] and item[4] in (None, carry) and \
+                _line_name(last[3][0] if isinstance(last[3], list) else last[3]) == _line_name(item[3]):
+            last[5] += 1
+            last[3] = (last[3] if isinstance(last[3], list) else [last[3]]) + [item[3]]
+        else:
+            merged.append(list(item))
+    body, taken = [], []
+    for kind, text, _, path, reads, n in merged:
+        paths = path if isinstance(path, list) else [path]
+        target = reads or carry
+        if kind == "glue":
+            body.append(f"{carry} = {text}({target})")
+            continue
+        line_name = _unique(_line_name(paths[0]), [(t, None) for t in taken])
+        taken.append(line_name)
+        call = text.replace("name=?", f"name={line_name}")
+        if n > 1:
+            written = count(paths, n) if count else str(n)
+            w.used.update(_symbols_in(written, w.symbols))
+            call = f"repeat({written}, {call})"
+        body.append(f"{carry} = {call}({target})")
+    written_inputs = [(input_name, axes(w.used), ints) for input_name, _, axes, ints in inputs]
+    used = {n for n in w.symbols if n in w.used}
+    for _, axes, _ in written_inputs:
+        used |= {n for a in axes for n in _symbols_in(a, w.symbols)}
+    names = [n for n in w.symbols if n in used]
+    out = [*header, "convention torch", ""]
+    for text in dict.fromkeys(w.texts.values()):
+        out += [text, ""]
+    out.append(f"model {name}({', '.join(f'{n} = {w.symbols[n]}' for n in names)}):")
+    wheres = [f"{_fmt(sp.Mod(a, b, evaluate=False))} == 0" for a, b in Field.divisions
+              if not a.is_number and not b.is_number and not (a / b).is_number
+              and {str(x) for x in (a / b).free_symbols} <= set(names)]
+    if wheres and symbolic:
+        out.append("    where " + ", ".join(dict.fromkeys(wheres)))
+    for input_name, axes, ints in written_inputs:
+        out.append(f"    {input_name} = input ({', '.join(axes)}){' int' if ints else ''}")
+    out += [f"    {line}" for line in body]
+    return "\n".join(out) + "\n"
+
+
+def checked(text: str, module, output: tuple | None, where: str = "imported.sp"):
+    """Refuse a program whose counts at its defaults are not the module's, or whose output shape is not
+    the measured one (never a partial model); its evaluation otherwise."""
+    from ..errors import SymparamsError
+    from ..interpreter import parse
+    try:
+        ev = parse(text, where).evaluate({})
+    except SymparamsError as e:
+        raise ImportProblem(f"the program written from the module tree of {type(module).__name__} does not read back "
+                            f"({e.message.splitlines()[0][:200]})",
+                            hint="this is symparams' mistake: please report it with the module") from None
+    for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(module),
+                                (ev.params, ev.trainable, ev.buffers)):
+        if want != have:
+            raise ImportProblem(f"the module tree counts {have:,} {what} where PyTorch builds {want:,}: a part of "
+                                f"{type(module).__name__} is not reached",
+                                hint="symparams writes a model whole or not at all: please report the module")
+    if output is not None and tuple(ev.shape(parse(text, where).output_shape)) != tuple(output[1:]):
+        raise ImportProblem(f"the module tree gives an output of {ev.shape(parse(text, where).output_shape)} where "
+                            f"{type(module).__name__} gives {tuple(output[1:])}",
+                            hint="this is symparams' mistake: please report it with the module")
+    return ev
+
+
+def compare(text: str, values: dict, module, output: tuple | None, macs: int | None) -> tuple:
+    """At another setting `values` of the program's symbols, with `module` built there and its pass's
+    output shape and MACs: why its counts or shape differ (else None), and why its MACs do (else None)."""
+    from ..errors import SymparamsError
+    from ..interpreter import parse
+    at = ", ".join(f"{k}={v}" for k, v in values.items())
+    model = parse(text, "imported.sp")
+    try:
+        ev = model.evaluate(values)
+        got = (ev.params, ev.trainable, ev.buffers)
+    except SymparamsError as e:
+        return f"at {at} the program refuses: {e.message.splitlines()[0][:120]}", None
+    for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(module), got):
+        if want != have:
+            return f"at {at} PyTorch builds {want:,} {what}, the formulas say {have:,}", None
+    if output is not None and tuple(ev.shape(model.output_shape)) != tuple(output[1:]):
+        return f"at {at} the module gives an output of {tuple(output[1:])}, the formulas say " \
+               f"{ev.shape(model.output_shape)}", None
+    if macs is None:
+        return None, None
+    try:
+        stated = ev.macs
+    except SymparamsError:
+        return None, None
+    if stated != macs:
+        return None, f"at {at} the forward pass makes {macs:,} MACs, the formulas say {stated:,}"
+    return None, None
