@@ -143,6 +143,8 @@ class Compiled:
 
 
 def _namespace(np):
+    # the module object, not the name "numpy": with the name lambdify runs `from numpy import *`
+    # on every call (5 ms each against 0.8 ms)
     return {"_FloorDiv": lambda a, b: a // b, "_Where": np.where, "_Minimum": np.minimum, "_Maximum": np.maximum}
 
 
@@ -150,7 +152,7 @@ def compile_quantity(name, expr, symbols: list) -> Compiled:
     np = numpy_module()
     num, den = sp.fraction(sp.together(integer_form(expr)))
     num, den = sp.expand(num), sp.expand(den)
-    modules = [_namespace(np), "numpy"]
+    modules = [_namespace(np), np]
     return Compiled(name, sp.lambdify(symbols, num, modules=modules), sp.lambdify(symbols, den, modules=modules),
                     (num, den))
 
@@ -229,7 +231,7 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
                 if relation is sp.false:
                     ok = np.zeros(size, dtype=bool)
                 else:
-                    ok = sp.lambdify(symbols, _condition(relation), modules=[_namespace(np), "numpy"])(*grid)
+                    ok = sp.lambdify(symbols, _condition(relation), modules=[_namespace(np), np])(*grid)
                     ok = np.broadcast_to(np.asarray(ok, dtype=bool), (size,))
                 if not ok.all():
                     broken[c.text] = (int(size - ok.sum()), fix(relation, varied))
@@ -237,7 +239,7 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
             dropped = int(size - keep.sum())
             valid = np.ones(size, dtype=bool)
             for dim in _sizes(model, fixed, symbols):
-                fn = sp.lambdify(symbols, _whole(integer_form(dim)), modules=[_namespace(np), "numpy"])
+                fn = sp.lambdify(symbols, _whole(integer_form(dim)), modules=[_namespace(np), np])
                 valid &= np.broadcast_to(np.asarray(fn(*grid)) > 0, (size,))
             empty = int((keep & ~valid).sum())
             keep &= valid

@@ -325,6 +325,24 @@ def test_mfu_counts_flopcountermode_flops_per_token():
         mfu(model, 0, 10**12)
 
 
+def test_the_command_gives_the_mfu_of_a_measured_throughput(tmp_path, capsys):
+    """`formula --of training_flops --tokens-per-second R --peak-flops P --devices N`: R tokens/s x
+    the training FLOPs FlopCounterMode counts per token, over N x P."""
+    from flops_reference import runtime_training_flops
+    from symparams.cli import main
+    case = WORKING[0]
+    config = json.loads(_config(case).to_json_string())
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    T, B = 12, 2
+    per_token = sp.Rational(runtime_training_flops(config, T, B), B * T)
+    code = main(["formula", str(tmp_path), "--of", "training_flops", "--set", f"sequence_length={T}",
+                 "--tokens-per-second", "2500", "--peak-flops", "1e12", "--devices", "4", "--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["mfu"]["value"] == pytest.approx(float(2500 * per_token / (4 * 10**12)), rel=1e-12)
+    assert main(["formula", str(tmp_path), "--of", "params", "--tokens-per-second", "5", "--peak-flops", "1e12"]) == 2
+    assert "use it with --of training_flops" in capsys.readouterr().err
+
+
 def test_pipeline_stages_are_flopcountermode_per_module():
     """4 layers over 2 stages: the first runs the embedding and layers 0-1, the last layers 2-3, the
     final norm and the head; FlopCounterMode's per-module counts (forward and backward) of each."""

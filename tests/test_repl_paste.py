@@ -13,16 +13,9 @@ import pytest
 
 from symparams.repl.session import Session, help_text
 
+from seed_models import MNIST_CNN  # noqa: E402  (tests/ is on sys.path under pytest)
+
 ROOT = Path(__file__).resolve().parent.parent
-MNIST_CNN = """\
-model mnist_cnn(S = 28):
-    input (S, S, 1)
-    Conv2D(filters=24, kernel_size=(3,3), activation='relu')
-    Conv2D(filters=36, kernel_size=(3,3), activation='relu')
-    Flatten()
-    Dense(128, activation=relu)
-    Dense(10, activation='softmax')
-"""
 
 
 def terminal(keys: str) -> tuple[Session, list]:

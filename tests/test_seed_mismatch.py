@@ -2,42 +2,14 @@
 shape=(None, 31)". The table says which layer's weights fix the input size that differs, so a
 reader sees why a model built for 35 cannot take 31; `formula --layer` shows a literal layer's sum.
 """
-import contextlib
 import html
-import io
 
 import pytest
 
 import symparams
-from symparams.cli import main
 from symparams.table import build, fixed_sizes
 
-CNN = """\
-model CNN(T = 35, V = 13649):
-    inp = Input(shape=(T,), dtype='int32')
-    embeddings = Embedding(V, 300)(inp)
-    conv1 = Conv1D(filters=32, kernel_size=5, padding='same', activation='relu', name="CONV1")(embeddings)
-    max1 = MaxPool1D(10, strides=1,name="MaxPool1D1")(conv1)
-    flat = Flatten(name="FLATTEN")(max1)
-    drop = Dropout(0.5)(flat)
-    out = Dense(3, activation='softmax')(drop)
-"""
-MNIST_CNN = """\
-model mnist_cnn(S = 28):
-    input (S, S, 1)
-    Conv2D(filters=24, kernel_size=(3,3), activation='relu')
-    Conv2D(filters=36, kernel_size=(3,3), activation='relu')
-    Flatten()
-    Dense(128, activation=relu)
-    Dense(10, activation='softmax')
-"""
-
-
-def run(*argv) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue()
+from seed_models import CNN, MNIST_CNN, run  # noqa: E402  (tests/ is on sys.path under pytest)
 
 
 @pytest.fixture

