@@ -28,10 +28,10 @@ from .keras_record import Probed, Recorder
 
 def is_keras_source(file: str) -> bool:
     """A file that imports Keras and not torch: its NAME builds a Keras model (a cheap look, nothing run)."""
-    try:
-        text = open(file).read()
-    except OSError:
+    from ..syntax import read_source
+    if not os.path.isfile(file):
         return False
+    text = read_source(file)        # bytes that are not UTF-8: an error at their line and column
     imports = re.findall(r"^\s*(?:import|from)\s+(\w+)", text, re.M)
     return ("keras" in imports or "tensorflow" in imports) and "torch" not in imports
 
