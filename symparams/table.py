@@ -256,10 +256,11 @@ def build(model, ev, columns=DEFAULT_COLUMNS, depth: int | None = 0, dtype: str 
     if sp.expand(model.active - model.params) != 0:   # a mixture of experts: what one token uses
         totals.append(("active", "Active params (one token)", model.active))
     notes = []
-    if not_known(model) is None:
+    why = not_known(model)
+    if why is None:
         totals.append(("macs", "Total MACs", model.macs))
     else:                     # the MACs of a layer are not known: said, never a number
-        notes.append(f"Total MACs: not known: {not_known(model)}")
+        notes.append(f"Total MACs: not known: {why}")
     made = []
     for key, label, expr in totals:
         value = ev.number(expr)

@@ -238,17 +238,10 @@ def torch_classes() -> list:
 
 
 def _torch_counts(make, shapes, ints) -> dict:
-    from torch.utils.flop_counter import FlopCounterMode
+    from test_import_torch_forms import _torch_counts as counted    # tests/ is on sys.path under pytest
     with torch.device("meta"):
         module = make()
-    inputs = [torch.zeros((1,) + tuple(shape), dtype=torch.long if ints else torch.float32, device="meta")
-              for shape in shapes]
-    with torch.no_grad(), FlopCounterMode(display=False) as flops:
-        y = module.eval()(*inputs)
-    return {"params": sum(p.numel() for p in module.parameters()),
-            "trainable": sum(p.numel() for p in module.parameters() if p.requires_grad),
-            "buffers": sum(b.numel() for b in module.buffers()), "output_shape": tuple(y.shape[1:]),
-            "macs": flops.get_total_flops() // 2}
+    return counted(module, shapes, ints)
 
 
 def _counts(text) -> dict:

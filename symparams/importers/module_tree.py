@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
+from ..catalog.facts import Attention
 from ..sized import Size, formula_of, language
 from .torch_sizes import ImportProblem
 
@@ -448,7 +449,7 @@ def _attention_macs(unit, call, symbols):
         if any(f is None for f in (h, g, d, dv)) or _value(h, symbols) != heads or _value(d, symbols) != key_dim \
                 or (kv_heads != heads and _value(g, symbols) != kv_heads):
             return None
-        macs += h * SEQUENCE * SEQUENCE * (d + dv)
+        macs += Attention(h, g, d, dv, SEQUENCE, SEQUENCE).score_macs     # the catalog's one formula
         found.append((h, g, d, dv, _cache(unit.module, symbols)))
     return macs, found
 
@@ -725,11 +726,11 @@ class _TreeWriter(_Writer):
         return f"({', '.join(_fmt(f) for f in formulas)})"
 
     def attention_macs(self, unit, call) -> sp.Expr:
-        """h·t·s·(d + dv) per attention the pass recorded in the unit (its two products)."""
+        """The products of each attention the pass recorded in the unit, as facts.Attention counts them."""
         total = sp.Integer(0)
-        for heads, _, queries, keys, key_dim, value_dim in call.attentions:
-            total += sp.Mul(*[self.dim(int(v), unit) for v in (heads, queries, keys)]) * \
-                (self.dim(int(key_dim), unit) + self.dim(int(value_dim), unit))
+        for heads, kv_heads, queries, keys, key_dim, value_dim in call.attentions:
+            h, g, t, s, d, dv = (self.dim(int(v), unit) for v in (heads, kv_heads, queries, keys, key_dim, value_dim))
+            total += Attention(h, g, d, dv, t, s).score_macs
         return total
 
     def catalog_line(self, unit, call, measured) -> str | None:

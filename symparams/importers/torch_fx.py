@@ -1218,8 +1218,7 @@ class _Ops:
         binary = (op.add, op.sub, op.mul, op.truediv, op.floordiv, op.pow, torch.add, torch.sub, torch.mul,
                   torch.div, torch.pow, "add", "sub", "mul", "div", "pow", "masked_fill", torch.masked_fill,
                   torch.where)
-        tensors = [a for a in torch.fx.node.map_aggregate(args, lambda a: a) if self.tensor(a)] \
-            if False else [a for a in args if self.tensor(a)]
+        tensors = [a for a in args if self.tensor(a)]
         if key in binary and key is not torch.where:
             if len(tensors) == 1 and self.shape(tensors[0]) == self.shape(n):
                 return _Plan("same", [tensors[0]])

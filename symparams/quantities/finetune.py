@@ -200,7 +200,6 @@ def _output_layers(model) -> set:
 BNB_BLOCKSIZES = tuple(2 ** k for k in range(5, 13))     # bitsandbytes: "invalid blocksize" otherwise
 NESTED_BLOCK = 256                                       # double quantization's blocks of absmax
 FP8_BLOCK = 128                                          # FineGrainedFP8Config.weight_block_size (128, 128)
-LIBRARY_FORMATS = ("nf4", "int8", "float8_e4m3fn")
 
 
 def _check_format(weights_dtype: str, group_size, double_quant: bool):
