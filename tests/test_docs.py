@@ -165,3 +165,10 @@ def test_page_shows_real_output(page, tmp_path):
 def test_every_page_is_checked():
     """docs/*.md is picked up as pages are added; each page with commands has console blocks."""
     assert {p.name for p in PAGES} >= {"README.md", "repl.md", "json.md", "tutorial-budget.md"}
+
+
+def test_ci_runs_the_readme_test_command():
+    """CI is what a reader runs: `.ci/run`'s last line is the README's test command, word for word."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Run the tests", 1)[1].split("```bash\n", 1)[1].split("\n```", 1)[0]
+    assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").rstrip("\n").splitlines()[-1] == block
