@@ -1,10 +1,10 @@
 """Issue 10's reproducers: each answers correctly, or is refused with exit 2 and a positioned
-message, in well under 2 s -- never a traceback, a hang or an internal error."""
+message -- never a traceback, a hang or an internal error. How fast each is refused is timed in
+benchmarks/pathological.py, not here."""
 from __future__ import annotations
 
 import contextlib
 import io
-import time
 
 import pytest
 
@@ -14,32 +14,27 @@ from symparams.errors import ArgumentError, SymparamsError
 from symparams.repl.piped import run_piped
 from symparams.repl.session import Session
 
-FAST = 2.0   # seconds
-
-
 def body(*lines, header="d = 8"):
     return f"model m({header}):\n" + "".join(f"    {line}\n" for line in lines)
 
 
 def run_cli(*argv):
     out, err = io.StringIO(), io.StringIO()
-    start = time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main([str(a) for a in argv])
-    return code, out.getvalue(), err.getvalue(), time.perf_counter() - start
+    return code, out.getvalue(), err.getvalue()
 
 
 def refused(tmp_path, text, *options, command="summary", where=None, says=""):
-    """The file is refused with exit 2, pointing at `where` (line:column), saying `says`, at once."""
+    """The file is refused with exit 2, pointing at `where` (line:column), saying `says`."""
     path = tmp_path / "net.sp"
     path.write_text(text) if isinstance(text, str) else path.write_bytes(text)
-    code, _, err, seconds = run_cli(command, path, *options)
+    code, _, err = run_cli(command, path, *options)
     assert code == 2, err
     assert "internal error" not in err and "Traceback" not in err
     if where:
         assert f"net.sp:{where}:" in err, err
     assert says in err, err
-    assert seconds < FAST, f"{seconds:.2f} s"
     return err
 
 
@@ -79,7 +74,7 @@ def test_the_repl_refuses_a_huge_set_and_goes_on():
 def test_numbers_just_inside_the_bound_still_count_and_print(tmp_path):
     path = tmp_path / "net.sp"
     path.write_text(body("input (10**99, 10**99)", "dense(10**99)"))
-    code, out, err, _ = run_cli("summary", path, "--memory")
+    code, out, err = run_cli("summary", path, "--memory")
     assert code == 0, err
     assert "Estimated Total Size (MB): 15258789062500" in out   # beyond a float, formatted exactly
 
@@ -112,7 +107,7 @@ def test_a_real_number_in_a_symbolic_size(tmp_path):
 def test_maxpool1d_with_ceil_mode_on_a_numeric_axis(tmp_path):
     path = tmp_path / "net.sp"
     path.write_text(body("input (L, 4)", "maxpool1d(ceil_mode=true)", header="L = 8"))
-    code, out, err, _ = run_cli("summary", path)
+    code, out, err = run_cli("summary", path)
     assert code == 0, err
     assert symparams.load(path).rows[-1].output_shape[-1] == 4
 
@@ -217,10 +212,8 @@ def test_the_repl_loads_a_file_that_is_not_utf8(tmp_path):
 def test_ten_thousand_layers(tmp_path):
     path = tmp_path / "net.sp"
     path.write_text(body("input (d)", *["dense(d)"] * 10_000))
-    start = time.perf_counter()
-    code, out, err, _ = run_cli("summary", path)
+    code, out, err = run_cli("summary", path)
     assert code == 0 and "10000*d*(d + 1)" in out
-    assert time.perf_counter() - start < 60   # the timing itself is benchmarks/pathological.py's
 
 
 def test_a_text_over_the_line_limit_is_refused(tmp_path):
@@ -273,7 +266,7 @@ def test_a_hint_names_what_was_in_scope_where_the_name_was_written():
 def test_a_sweep_over_sizes_that_divide_by_zero_drops_them_quietly(tmp_path):
     path = tmp_path / "net.sp"
     path.write_text(body("input (T)", "dense(256 / (min(T % h * h, T)))", header="T = 8, h = 1"))
-    code, out, err, _ = run_cli("sweep", path, "--vary", "h=1:3", "--vary", "T=1:3")
+    code, out, err = run_cli("sweep", path, "--vary", "h=1:3", "--vary", "T=1:3")
     assert code == 0, err
     assert "Warning" not in err
     assert out.splitlines() == ["h,T,params", "2,1,512", "2,3,512", "3,1,512", "3,2,384"]
