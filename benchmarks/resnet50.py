@@ -1,17 +1,23 @@
 """ResNet-50 side by side, in one run: the symparams zoo summary against building the network.
 
-    /work/venv/bin/python benchmarks/resnet50.py          (RUNS=5 by default)
+    python benchmarks/resnet50.py          (PROCESSES=3 fresh processes each, RUNS=5 warm calls)
 
 1. symparams: derive examples/zoo/resnet50_keras.sp (and resnet.sp, the torch ResNet-50),
    evaluate it and render the summary table -- formulas for every symbol, then numbers.
 2. Keras 3: keras.applications.ResNet50(weights=None), then count_params().
 3. PyTorch: torchvision's ResNet-50 built from torch.nn modules on the meta device (no memory
    for weights), then sum of numel().
-Each is timed RUNS times in this process (median); the imports are timed apart, once (Keras's
-includes torch's, its backend here).
+
+Each runs in fresh processes (subprocesses of this script), so a first call is a first call:
+sympy's caches cold, nothing of the model derived or printed before. Times are CPU time
+(time.process_time, every thread of the process) -- the machine is shared, wall time is noise.
+Per process: the import, the first call, then the median of RUNS further calls; the figures are
+medians over PROCESSES processes. The counts are checked equal.
 """
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,21 +25,7 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "torch")
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("RUNS", "5"))
-
-
-def timed(fn, runs=RUNS):
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
-def imported(name):
-    start = time.perf_counter()
-    module = __import__(name)
-    return module, time.perf_counter() - start
+PROCESSES = int(os.environ.get("PROCESSES", "3"))
 
 
 def symparams_summary(file, model=None):
@@ -69,30 +61,62 @@ def keras_resnet50():
     return keras.applications.ResNet50(weights=None).count_params()
 
 
-def main():
-    _, sym_import = imported("symparams")
-    cold, keras_count = timed(lambda: symparams_summary("resnet50_keras.sp"), runs=1)
-    ours, ours_count = timed(lambda: symparams_summary("resnet50_keras.sp"))
-    ours_torch, torch_zoo_count = timed(lambda: symparams_summary("resnet.sp", "resnet50"))
-    _, torch_import = imported("torch")     # first: Keras's torch backend would import it
-    _, keras_import = imported("keras")
-    keras_import += torch_import
-    keras_time, keras_real = timed(keras_resnet50)
-    torch_time, torch_real = timed(torch_resnet50)
+# symparams imports its parts on use (a cold command's cost); a summary reads models and draws with rich
+SYMPARAMS = ["symparams", "symparams.interpreter", "symparams.render", "rich.box", "rich.console", "rich.padding",
+             "rich.table", "rich.text"]
+CASES = {   # name -> (modules imported first, the call)
+    "symparams_keras": (SYMPARAMS, lambda: symparams_summary("resnet50_keras.sp")),
+    "symparams_torch": (SYMPARAMS, lambda: symparams_summary("resnet.sp", "resnet50")),
+    "keras": (["torch", "keras"], keras_resnet50),
+    "torch": (["torch"], torch_resnet50),
+}
 
-    print(f"ResNet-50, median of {RUNS} runs in one process ({sys.platform}, {os.cpu_count()} cores)")
-    print(f"{'':44} {'time':>9} {'params':>12}   import")
-    print(f"{'symparams zoo summary, Keras (first call)':44} {cold:8.3f}s {keras_count:>12,}   {sym_import:.2f}s")
-    print(f"{'symparams zoo summary, Keras':44} {ours:8.3f}s {ours_count:>12,}")
-    print(f"{'symparams zoo summary, torch':44} {ours_torch:8.3f}s {torch_zoo_count:>12,}")
-    print(f"{'keras.applications.ResNet50(weights=None)':44} {keras_time:8.3f}s {keras_real:>12,}   {keras_import:.2f}s")
-    print(f"{'torch.nn ResNet-50 on the meta device':44} {torch_time:8.3f}s {torch_real:>12,}   {torch_import:.2f}s")
-    assert (ours_count, torch_zoo_count) == (keras_real, torch_real), "the counts must agree"
-    print(f"symparams vs Keras build: {keras_time / ours:.1f}x faster "
-          f"({keras_time / cold:.1f}x on the first call; {(keras_import + keras_time) / (sym_import + cold):.1f}x "
-          f"counting both imports)")
-    print(f"symparams vs torch meta build: {torch_time / ours_torch:.1f}x "
-          f"({(torch_import + torch_time) / (sym_import + ours_torch):.1f}x counting both imports)")
+
+def child(name):
+    """In a fresh process: import, first call, warm calls; CPU seconds as JSON on stdout."""
+    modules, fn = CASES[name]
+    start = time.process_time()
+    for module in modules:
+        __import__(module)
+    imported = time.process_time() - start
+    start = time.process_time()
+    count = fn()
+    first = time.process_time() - start
+    warm = []
+    for _ in range(RUNS):
+        start = time.process_time()
+        fn()
+        warm.append(time.process_time() - start)
+    print(json.dumps({"import": imported, "first": first, "warm": statistics.median(warm), "count": count}))
+
+
+def measured(name):
+    runs = [json.loads(subprocess.run([sys.executable, __file__, name], check=True, capture_output=True,
+                                      text=True).stdout.splitlines()[-1]) for _ in range(PROCESSES)]
+    out = {key: statistics.median(r[key] for r in runs) for key in ("import", "first", "warm")}
+    counts = {r["count"] for r in runs}
+    assert len(counts) == 1, counts
+    out["count"] = counts.pop()
+    return out
+
+
+def main():
+    if len(sys.argv) > 1:
+        return child(sys.argv[1])
+    ours, ours_torch, keras, torch = (measured(name) for name in CASES)
+    assert (ours["count"], ours_torch["count"]) == (keras["count"], torch["count"]), "the counts must agree"
+
+    print(f"ResNet-50, CPU time, medians over {PROCESSES} fresh processes ({sys.platform}, {os.cpu_count()} cores)")
+    print(f"{'':42} {'first call':>10} {'warm':>8} {'import':>8} {'params':>12}")
+    for label, m in (("symparams zoo summary, Keras ResNet50", ours), ("symparams zoo summary, torch ResNet-50", ours_torch),
+                     ("keras.applications.ResNet50(weights=None)", keras),
+                     ("torch.nn ResNet-50 on the meta device", torch)):
+        print(f"{label:42} {m['first']:9.3f}s {m['warm']:7.3f}s {m['import']:7.2f}s {m['count']:>12,}")
+    print(f"symparams vs Keras: {keras['first'] / ours['first']:.1f}x faster on the first call in a process, "
+          f"{keras['warm'] / ours['warm']:.1f}x warm, "
+          f"{(keras['import'] + keras['first']) / (ours['import'] + ours['first']):.1f}x counting both imports")
+    print(f"symparams vs torch meta build: {torch['first'] / ours_torch['first']:.1f}x on the first call, "
+          f"{torch['warm'] / ours_torch['warm']:.1f}x warm")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,11 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The parser for `argv`: every command is listed, but only the one `argv` names gets its
+    arguments, so only its module is imported (each command's imports cost a cold start; issue 23).
+    Without argv, every command's arguments, as the whole command line has them."""
+    wanted = COMMANDS if argv is None else {_command_named(argv)}
     parser = _Parser(prog="symparams", description="Exact closed-form parameter counts, shapes and costs "
                                                    "of neural networks described with symbolic dimensions.")
     parser.add_argument("--version", action=_Version, nargs=0, help="show program's version number and exit")
@@ -44,8 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=name)
-        _module(name).add_arguments(p)
+        if name in wanted:
+            _module(name).add_arguments(p)
     return parser
+
+
+def _command_named(argv) -> str | None:
+    """The subcommand argv names: its first word that is not an option (the top level takes only
+    -h and --version, neither with a value), or None."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 class _Version(argparse.Action):
@@ -87,9 +98,31 @@ def _fewer_collections() -> None:
     gc.set_threshold(100_000, 50, 100)
 
 
+def run() -> None:
+    """The `symparams` command: main(), then the process ends without tearing down its heap. A
+    10,000-layer file leaves about a million objects whose teardown costs a third of a second
+    (docs/performance.md, "Long input"); everything the command writes is flushed first."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _quiet_closed_pipe()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # Building the parser imports the command and what it stands on (sympy: most of a cold
+    # start). Modules live as long as the process: the cyclic collector's passes over them find
+    # nothing and cost a tenth of the import (benchmarks/cold_start.py), so it waits until then.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        args = build_parser(argv).parse_args(argv)
+    finally:
+        if collecting:
+            gc.enable()
     _fewer_collections()
     try:
         return _module(args._module).run(args) or 0

@@ -8,10 +8,11 @@ interpreter's Builder extends it with tensors and layers.
 from __future__ import annotations
 
 import sympy as sp
-from lark import Token
+from lark import Token, Tree
 
 from .bounds import MAX_NESTING, check_constant, check_power, number_value, too_deep
 from .errors import ArgumentError, Pos, SymparamsError, UnknownName, did_you_mean
+from .syntax import lines_and_columns
 from .values import LayerInstance, Tensor, Word
 
 DIM_FUNCTIONS = {"ceil": sp.ceiling, "floor": sp.floor, "min": sp.Min, "max": sp.Max}
@@ -31,11 +32,13 @@ _FLIPPED = {"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 def pos_of(node) -> Pos | None:
     if isinstance(node, Token):
         return Pos(node.line, node.column, node.end_column)
-    meta = getattr(node, "meta", None)
-    if meta is None or getattr(meta, "empty", True):
+    if not isinstance(node, Tree):
         return None
-    end = meta.end_column if meta.end_line == meta.line else None
-    return Pos(meta.line, meta.column, end)
+    where = lines_and_columns(node)
+    if where is None:
+        return None
+    line, column, end_line, end_column = where
+    return Pos(line, column, end_column if end_line == line else None)
 
 
 class Evaluator:

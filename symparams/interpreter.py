@@ -33,13 +33,13 @@ class Program:
 
     def __init__(self, text: str, filename: str | None = None):
         self.text, self.filename = text, filename
-        self.lines = text.splitlines()
         self.models: dict[str, Tree] = {}
         self.blocks: dict[str, Tree] = {}
         self.layers: dict[str, LayerSpec] = {}      # declared in the file, by normalized name
         self.convention = KERAS
         self.declared_convention: str | None = None     # the file's own `convention` line, if any
         self._block_defs: dict[str, blocks.Block] = {}
+        self._lines: list[str] | None = None
         try:
             tree = parse_tree(text)
             for item in tree.children:
@@ -66,6 +66,17 @@ class Program:
         except SymparamsError as e:
             raise e.attach(text, filename)
 
+    @property
+    def lines(self) -> list[str]:
+        """The text's lines (a `where` line's condition is quoted from them), split when first read."""
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
+    def grow(self, text: str) -> None:
+        """The program's text with lines added to its model's body (the REPL: see Builder.extend)."""
+        self.text, self._lines = text, None
+
     def block(self, name: str) -> "blocks.Block | None":
         return self._block_defs.get(name)
 
@@ -77,6 +88,15 @@ class Program:
         return catalog.names() + list(self.blocks) + [s.name for s in self.layers.values()]
 
     def model(self, name: str | None = None, convention: str | None = None) -> Model:
+        builder, tree = self.builder(name, convention)
+        try:
+            return builder.build(tree)
+        except SymparamsError as e:
+            raise e.attach(self.text, self.filename)
+
+    def builder(self, name: str | None = None, convention: str | None = None) -> tuple["Builder", Tree]:
+        """The Builder that derives a model, and the model's tree (the REPL keeps the builder, to
+        derive each new line onto what it built)."""
         if not self.models:
             raise SyntaxProblem("the file defines no model", hint="start one with: model name(H = 28):").attach(
                 self.text, self.filename)
@@ -91,10 +111,7 @@ class Program:
         builder.counting_given = convention is not None
         if self.declared_convention:      # the file's layout is its convention line's, whatever it is counted by
             builder.settle_layout(self.convention.channels_last, f"the `convention {self.declared_convention}` line")
-        try:
-            return builder.build(self.models[name])
-        except SymparamsError as e:
-            raise e.attach(self.text, self.filename)
+        return builder, self.models[name]
 
 
 class Builder(Evaluator):
@@ -163,14 +180,27 @@ class Builder(Evaluator):
                     self.dim_operand(value)
                 self.defaults[str(pname)] = value
             self.symbols[str(pname)] = symbol(str(pname))
+        self.name_tok = name_tok
         self.run_body(body)
+        return self.finish()
+
+    def extend(self, body: Tree, previous: Model) -> Model:
+        """The model with more lines of its body run (the REPL's new line): `previous` is the model
+        this builder made last, whose totals and checked sizes the new one goes on from. A line
+        that fails leaves this builder part-way through it: derive again rather than extend it."""
+        self.run_body(body)
+        return self.finish(previous)
+
+    def finish(self, previous: Model | None = None) -> Model:
+        """The model of what has run: its lists copied, as the builder may run more lines (extend)."""
+        name_tok = self.name_tok
         outputs = self.outputs or ([self.current] if self.current is not None else [])
         if not outputs:
             raise SyntaxProblem(f"model {name_tok} has no input", pos_of(name_tok),
                                 "begin its body with a line like: input (28, 28, 1)", code="no_input")
         model = Model(str(name_tok), self.convention, self.symbols, self.defaults,
-                      Graph(self.inputs, self.nodes, outputs, self.input_pos), self.constraints, self.program.text,
-                      self.program.filename)
+                      Graph(list(self.inputs), list(self.nodes), list(outputs), dict(self.input_pos)),
+                      list(self.constraints), self.program.text, self.program.filename, previous)
         unread = self.layout_unread
         model.layout_reason = self.layout_reason or (
             f"the {self.convention.name} convention: the input {format_shape(unread.shape, batch=False)} does not "

@@ -1,12 +1,13 @@
 """The derived model: rows of sympy expressions, totals, and evaluation at given sizes."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import sympy as sp
 
 from . import bounds
-from .dims import symbol, total
+from .dims import symbol
 from .errors import ArgumentError, Pos, SymparamsError, UnknownName, ValueProblem, did_you_mean
 from .printing import canonical
 from .values import format_shape
@@ -91,7 +92,8 @@ class Constraint:
 class Model:
     """A network's formulas. Every count and shape is an exact sympy expression in `symbols`."""
 
-    def __init__(self, name, convention, symbols, defaults, graph, constraints, source=None, filename=None):
+    def __init__(self, name, convention, symbols, defaults, graph, constraints, source=None, filename=None,
+                 previous: "Model | None" = None):
         self.name = name
         self.convention = convention
         self.symbols: dict[str, sp.Symbol] = symbols
@@ -99,7 +101,15 @@ class Model:
         self.graph = graph
         self.constraints: list[Constraint] = constraints
         self._totals: dict = {}
+        # What is known of the first top-level nodes, kept so that a model extending another (the
+        # REPL's next line: `previous`, whose nodes begin this one's) counts only its new nodes:
+        # per total, how often each term occurs and over how many nodes; the sizes to check, the
+        # sizes seen, and over how many nodes.
+        self._tallies: dict = dict(previous._tallies) if previous is not None else {}
         self._sizes: list | None = None
+        self._sized = ([], set(), 0) if previous is None or previous._sizes is None else \
+            (previous._sizes, previous._seen, previous._sized_nodes)
+        self._claimed = previous._claimed if previous is not None else (frozenset(), 0)
         self.source = source
         self.filename = filename
 
@@ -147,20 +157,46 @@ class Model:
         """(node, axis, size) for the first node holding each distinct output size that is not a
         positive whole number already: what each evaluation checks (a long model repeats a few)."""
         if self._sizes is None:
-            seen, self._sizes = set(), []
-            for node in self.graph.walk():
-                for axis, d in enumerate(node.shape):
-                    d = sp.sympify(d)
-                    if d in seen or (d.is_Integer and d > 0):
-                        continue
-                    seen.add(d)
-                    self._sizes.append((node, axis, d))
+            sizes, seen, counted = self._sized
+            sizes, seen = list(sizes), set(seen)
+            for top in self.graph.nodes[counted:]:
+                for node in top.walk():
+                    for axis, d in enumerate(node.shape):
+                        d = sp.sympify(d)
+                        if d in seen or (d.is_Integer and d > 0):
+                            continue
+                        seen.add(d)
+                        sizes.append((node, axis, d))
+            self._sizes, self._seen, self._sized_nodes = sizes, seen, len(self.graph.nodes)
         return self._sizes
 
+    def symbols_of_params(self, count: int) -> frozenset:
+        """The symbols the parameter counts of the first `count` top-level nodes depend on (which
+        input sizes their weights fix, the REPL asks of each line's new rows)."""
+        claimed, counted = self._claimed
+        if count < counted:
+            claimed, counted = frozenset(), 0
+        more = set()
+        for node in self.graph.nodes[counted:count]:
+            try:
+                more |= sp.sympify(node.params).free_symbols
+            except Exception:   # a count not known says nothing (as table.fixed_sizes reads it)
+                continue
+        if more - claimed:
+            claimed = claimed | more
+        if count >= self._claimed[1]:
+            self._claimed = (claimed, count)
+        return claimed
+
     def _total(self, attr) -> sp.Expr:
-        """A total over the graph, in the canonical form every output prints (one form per total)."""
+        """A total over the graph, in the canonical form every output prints (one form per total):
+        dims.total's sum, each distinct term times how often it occurs."""
         if attr not in self._totals:
-            self._totals[attr] = canonical(total(getattr(n, attr) for n in self.graph.nodes))
+            occurs, counted = self._tallies.get(attr, (Counter(), 0))
+            if counted < len(self.graph.nodes):
+                occurs = occurs + Counter(getattr(n, attr) for n in self.graph.nodes[counted:])
+                self._tallies[attr] = (occurs, len(self.graph.nodes))
+            self._totals[attr] = canonical(sp.Add(*[n * t for t, n in occurs.items()]))
         return self._totals[attr]
 
     @property
@@ -297,9 +333,11 @@ class Model:
         """Symbol -> integer at the defaults, updated by `overrides` ({'H': 512}); unset ones are left out."""
         return self.assignments(overrides, whole=True)
 
-    def evaluate(self, overrides: dict | None = None) -> "Evaluation":
+    def evaluate(self, overrides: dict | None = None, since: "Evaluation | None" = None) -> "Evaluation":
+        """The numbers at the defaults updated by `overrides`. `since`: the evaluation, at the same
+        values, of a model this one extends (the REPL's last line): only what was added is checked."""
         try:
-            return Evaluation(self, self.values(overrides))
+            return Evaluation(self, self.values(overrides), since)
         except SymparamsError as e:
             raise e.attach(self.source, self.filename) if self.source is not None else e
 
@@ -324,12 +362,18 @@ def _int_or_none(expr, values, what: str = "a figure"):
 class Evaluation:
     """A model's numbers at one setting of its symbols, checked for sense (positive whole sizes)."""
 
-    def __init__(self, model: Model, values: dict):
+    def __init__(self, model: Model, values: dict, since: "Evaluation | None" = None):
         self.model = model
         self.values = values
         self._numbers: dict = {}   # expr -> value: a long model's rows repeat a few formulas
         self._dims: dict = {}      # size -> value, for the shapes alike
-        self.check()
+        if since is not None and since.values == values:
+            # shared, not copied: at the same values a formula's number is the same for both
+            self._numbers, self._dims = since._numbers, since._dims
+            old = since.model
+            self.check(len(old.constraints), len(old.inputs), len(old.sizes_to_check))
+        else:
+            self.check()
 
     def __repr__(self):
         at = ", ".join(f"{k}={v}" for k, v in self.values.items()) or "no sizes"
@@ -363,9 +407,11 @@ class Evaluation:
             self._dims[d] = _int_or_none(d, self.values)
         return self._dims[d]
 
-    def check(self) -> None:
+    def check(self, constraints: int = 0, inputs: int = 0, sizes: int = 0) -> None:
+        """Every constraint, input size and output size, but for the first `constraints`, `inputs`
+        and `sizes` (of a model this one extends, checked at these values already)."""
         vals = self.values
-        for c in self.model.constraints:
+        for c in self.model.constraints[constraints:]:
             try:
                 verdict = bounds.holds(c.relation, vals, c.text)
             except ValueProblem as e:
@@ -374,7 +420,7 @@ class Evaluation:
             if verdict is sp.false or verdict is False:
                 at = ", ".join(f"{k}={v}" for k, v in vals.items() if k in c.relation.free_symbols)
                 raise ValueProblem(f"{c.text}, which does not hold at {at}", c.pos)
-        for tensor in self.model.inputs:
+        for tensor in self.model.inputs[inputs:]:
             for axis, d in enumerate(tensor.shape):
                 try:
                     v = _int_or_none(d, vals, f"input {format_shape(tensor.shape)}: its size {d}")
@@ -385,7 +431,7 @@ class Evaluation:
                     raise ValueProblem(f"input {format_shape(tensor.shape)} has size {v} on axis {axis + 1} at "
                                        f"these values; every size must be a whole number >= 1",
                                        self.model.graph.input_pos.get(id(tensor)))
-        for node, axis, d in self.model.sizes_to_check:
+        for node, axis, d in self.model.sizes_to_check[sizes:]:
             try:
                 v = _int_or_none(d, vals, f"layer {node.name}: size {d} of its output")
             except ValueProblem as e:

@@ -11,9 +11,11 @@ formulas.py all print through it without importing one another.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import sympy as sp
+from sympy.core.mul import _keep_coeff   # how factor_terms and factor put a coefficient on a product
 
 MB = 1024 ** 2
 RULES = {"torchsummary": MB, "torchinfo": 10 ** 6}     # each memory rule's megabyte
@@ -72,31 +74,160 @@ def canonical(expr) -> sp.Expr:
     if expr.is_number or not isinstance(expr, sp.Expr) or not _at_most(expr, EXPAND_NODES):
         return expr
     if not expr.has(sp.floor, sp.ceiling, sp.Piecewise, sp.Min, sp.Max):
+        terms = _integer_terms(expr)
+        if terms is not None:     # the common case, a count: a polynomial with integer coefficients
+            return _canonical_polynomial(terms)
         expr = sp.expand(expr)
     if not _at_most(expr, SIMPLIFY_NODES) or sp.count_ops(expr) > CANONICAL_OPS:
         return expr
-    factored = sp.factor_terms(expr)
-    best = factored if len(str(factored)) <= len(str(expr)) else expr
-    grouped = _grouped(factored)
-    return grouped if len(str(grouped)) < len(str(best)) else best
+    return _shortest(expr, sp.factor_terms(expr), sp.factor)
 
 
-def _grouped(expr) -> sp.Expr:
+def _shortest(expanded, factored, factor) -> sp.Expr:
+    best = factored if factored == expanded or len(_text(factored)) <= len(_text(expanded)) else expanded
+    grouped = _grouped(factored, factor)
+    return grouped if grouped != best and len(_text(grouped)) < len(_text(best)) else best
+
+
+@lru_cache(maxsize=4096)
+def _text(expr) -> str:
+    """str(expr), once: the forms canonical compares are printed again by `printed`."""
+    return str(expr)
+
+
+def _grouped(expr, factor) -> sp.Expr:
     """A sum's terms in its symbols factored apart from its constant, inside a product too: the
     flatten size `f2*(H - 4)*(W - 4)` stays visible in `hidden*(f2*(H - 4)*(W - 4) + 1)`."""
     if expr.is_Mul:
-        return sp.Mul(*[_grouped(f) for f in expr.args])
+        return sp.Mul(*[_grouped(f, factor) for f in expr.args])
     if not expr.is_Add or not expr.is_polynomial():
         return expr
     constant, rest = expr.as_coeff_Add()
-    factored = sp.factor(rest)
+    factored = factor(rest)
     return constant + factored if factored.is_Mul else expr
+
+
+# A count summed over a model's layers is nearly always a polynomial with integer coefficients
+# (`2049*classes + 71552*n1 + ...`). For those, canonical builds what sympy's expand, factor_terms
+# and factor would return from the polynomial's terms directly: the same expressions, at a
+# fraction of the cost of the general routines on a first call (tests/test_canonical.py checks
+# the two agree over every example and zoo model and random polynomials). Where a factorisation
+# is not known to be trivial, sympy's factor still decides.
+
+MAX_TERMS = 400     # past this a product is expanded by sympy, as before
+
+
+def _integer_terms(expr) -> dict | None:
+    """expr as {monomial: int}, a monomial a frozenset of (symbol, exponent); None if expr is not
+    a polynomial with integer coefficients in its symbols."""
+    if expr.is_Integer:
+        return {_ONE: int(expr)} if expr != 0 else {}
+    if expr.is_Symbol:
+        return {frozenset({(expr, 1)}): 1}
+    if expr.is_Add:
+        out: dict = {}
+        for a in expr.args:
+            part = _integer_terms(a)
+            if part is None:
+                return None
+            for m, c in part.items():
+                out[m] = out.get(m, 0) + c
+        return {m: c for m, c in out.items() if c}
+    if expr.is_Mul or (expr.is_Pow and expr.exp.is_Integer and expr.exp > 0):
+        factors = expr.args if expr.is_Mul else [expr.base] * int(expr.exp)
+        out = {_ONE: 1}
+        for a in factors:
+            part = _integer_terms(a)
+            if part is None:
+                return None
+            out = _times(out, part)
+            if len(out) > MAX_TERMS:
+                return None
+        return out
+    return None
+
+
+_ONE = frozenset()
+
+
+def _times(a: dict, b: dict) -> dict:
+    out: dict = {}
+    for ma, ca in a.items():
+        for mb, cb in b.items():
+            powers = dict(ma)
+            for x, e in mb:
+                powers[x] = powers.get(x, 0) + e
+            m = frozenset(powers.items())
+            out[m] = out.get(m, 0) + ca * cb
+    return {m: c for m, c in out.items() if c}
+
+
+def _monomial(m) -> sp.Expr:
+    return sp.Mul(*[x if e == 1 else sp.Pow(x, e) for x, e in m])
+
+
+def _expression(terms: dict) -> sp.Expr:
+    return sp.Add(*[sp.Integer(c) * _monomial(m) for m, c in terms.items()])
+
+
+def _content(terms: dict) -> tuple[int, dict, dict]:
+    """(the integer gcd of the coefficients, the monomial common to every term, the rest's terms)."""
+    g = math.gcd(*terms.values())
+    common = dict(next(iter(terms)))
+    for m in terms:
+        powers = dict(m)
+        common = {x: min(e, powers[x]) for x, e in common.items() if x in powers}
+    rest = {}
+    for m, c in terms.items():
+        powers = dict(m)
+        rest[frozenset((x, e - common.get(x, 0)) for x, e in powers.items() if e > common.get(x, 0))] = c // g
+    return g, common, rest
+
+
+def _canonical_polynomial(terms: dict) -> sp.Expr:
+    expanded = _expression(terms)
+    if len(terms) < 2:
+        return expanded      # a single term: nothing to pull out
+    if not _at_most(expanded, SIMPLIFY_NODES):
+        return expanded
+    # count_ops never exceeds the number of nodes (an Add of k terms is k - 1 operations over k + 1 nodes)
+    if not _at_most(expanded, CANONICAL_OPS + 1) and sp.count_ops(expanded) > CANONICAL_OPS:
+        return expanded
+    # factor_terms: the coefficients' gcd (negated if every coefficient is negative) and the
+    # common monomial, kept apart from the sum they divide
+    g, common, rest = _content(terms)
+    if all(c < 0 for c in terms.values()):
+        g, rest = -g, {m: -c for m, c in rest.items()}
+    inner = sp.Mul(*[x if e == 1 else sp.Pow(x, e) for x, e in common.items()], _expression(rest))
+    factored = _keep_coeff(sp.Integer(g), inner, clear=False, sign=True)
+    return _shortest(expanded, factored, _factor)
+
+
+def _factor(expr) -> sp.Expr:
+    """sympy.factor(expr) where the answer is known without factoring: a term, or a sum with positive
+    coefficients whose primitive part Q has a symbol x in one term only, as c*x. Then Q is
+    irreducible (Q = c*x + b: a factor free of x divides c and every coefficient, so it is a unit),
+    and factor returns the gcd times the common monomial times Q."""
+    terms = _integer_terms(expr)
+    if terms is None or any(c < 0 for c in terms.values()):
+        return sp.factor(expr)
+    if len(terms) == 1:   # a term: its own factorisation
+        return expr
+    g, common, rest = _content(terms)
+    alone = {}
+    for m in rest:
+        for x, e in m:
+            alone[x] = None if x in alone else (e == 1 and len(m) == 1)
+    if not any(alone.values()):
+        return sp.factor(expr)
+    inner = sp.Mul(*[x if e == 1 else sp.Pow(x, e) for x, e in common.items()], _expression(rest))
+    return _keep_coeff(sp.Integer(g), inner)
 
 
 @lru_cache(maxsize=4096)
 def printed(expr) -> str:
     """canonical(expr) as text; printing costs as much as rearranging, so it is cached too."""
-    return str(canonical(expr))
+    return _text(canonical(expr))
 
 
 # ---------------------------------------------------------------- LaTeX

@@ -1,17 +1,17 @@
 """A model as people read it: the table (symparams/table.py) as text, Markdown, LaTeX, HTML; and JSON.
 
-The text table is drawn by rich, as Keras 3 draws its summary: it fits the terminal's width
-(COLUMNS), a formula wrapping beneath its number rather than pushing the table wider, and it is
-plain text when the output is not a terminal.
+The text table is drawn as rich draws it, as Keras 3 draws its summary: it fits the terminal's
+width (COLUMNS), a formula wrapping beneath its number rather than pushing the table wider, and it
+is plain text when the output is not a terminal. A terminal gets rich itself (bold headers, dim
+formulas); plain text is laid out here, in rich's very text, without importing rich.
 """
 from __future__ import annotations
 
 import io
-import json
+import re
 import shutil
-import textwrap
+import unicodedata
 from functools import lru_cache
-from html import escape
 
 import sympy as sp
 
@@ -103,7 +103,7 @@ def rich_renderables(t: tables.Table, width: int) -> list:
     for total in t.totals:
         head = f"{total.label}: {total_value(total, t.evaluation)}" + (f" ({total.size})" if total.size else "")
         shown = total.formula != str(total.value)
-        totals.add_row(head, Text(_total_formula(total, t.model), style="dim") if shown else "")
+        totals.add_row(Text(head), Text(_total_formula(total, t.model), style="dim") if shown else "")
     out = [Text(t.title), grid, totals]
     out += [Text(n) for n in t.notes] + [Text(f"Assumes: {c}") for c in t.constraints]
     return out
@@ -119,54 +119,111 @@ def _total_formula(total, model) -> str:
     return f"= a closed form of {terms} terms: symparams formula {model.filename or 'FILE'} --of {total.key}"
 
 
-# Past this many rows the table is laid out here rather than by rich: rich spends about a
-# millisecond a cell, which would dominate a 10,000-layer summary (docs/performance.md).
-RICH_ROWS = 1000
-
-
 @lru_cache(maxsize=4096)
-def _wrapped(text: str, width: int) -> tuple:
-    """textwrap.wrap, cached: a long model's rows repeat a few formulas."""
-    return tuple(textwrap.wrap(text, width))
+def _folded(text: str, width: int) -> tuple:
+    """`text` broken into lines of at most `width` characters as rich breaks a Text with
+    overflow="fold" (rich/_wrap.py divide_line): at spaces, a word wider than a line cut into
+    pieces; a line's trailing spaces are dropped. For text of one cell a character (one_cell_each).
+    Cached: a long model's rows repeat a few formulas."""
+    width = max(width, 1)        # a long table on a narrow line: one character a line, never none
+    if len(text) <= width and "\n" not in text:
+        return (text.rstrip(),)
+    out = []
+    for paragraph in text.split("\n"):
+        lines, line = [], ""
+        for word in re.findall(r"\s*\S+\s*", paragraph) or [""]:
+            if len(line) + len(word.rstrip()) <= width:
+                line += word
+            elif len(word.rstrip()) > width:
+                pieces = [word[i:i + width] for i in range(0, len(word), width)]
+                if line:
+                    lines.append(line)
+                lines += pieces[:-1]
+                line = pieces[-1]
+            else:
+                lines.append(line)
+                line = word
+        out += [part.rstrip() for part in lines + [line]]
+    return tuple(out)
 
 
 def _plain_text(t: tables.Table, width: int) -> str:
-    """The same table as rich draws it, laid out directly: a long model's summary stays fast."""
-    keys = ["label", *t.shown]
-    _, natural, longest = _natural(t)
-    sizes = [n if s is None else s for s, n in zip(_widths(t, width), [longest, *natural])]
+    """The table as rich draws it (rich_renderables), laid out here: rich's import and layout are
+    most of a small summary's own time, and about a millisecond a cell would dominate a
+    10,000-layer one (docs/performance.md). The text is rich's where `_plain_is_rich` says so."""
+    keys, sizes = ["label", *t.shown], _sizes(t, width)
 
     def join(cells):
         return (" " * GAP).join(c.rjust(w) if k in NUMERIC else c.ljust(w) for k, c, w in zip(keys, cells, sizes))
 
-    out = textwrap.wrap(t.title, width) + [join([HEADERS[k] for k in keys]), "─" * (sum(sizes) + GAP * (len(sizes) - 1))]
+    out = list(_folded(t.title, width)) + [join([HEADERS[k] for k in keys]),
+                                           "─" * (sum(sizes) + GAP * (len(sizes) - 1))]
     for line in t.lines:
-        out.append(join([_label(line)] + [line.cells[k].value for k in t.shown]))
-        if t.formulas:
-            below = [[""]] + [_wrapped(line.cells[k].formula, w - 2 * (k not in NUMERIC)) or [""]
-                              for k, w in zip(t.shown, sizes[1:])]
-            for i in range(max(len(b) for b in below) if any(any(b) for b in below) else 0):
-                out.append(join([""] + [("" if k in NUMERIC else "  ") + (b[i] if i < len(b) else "")
-                                        for k, b in zip(t.shown, below[1:])]))
-    heads = [f"{total.label}: {total_value(total, t.evaluation)}" + (f" ({total.size})" if total.size else "")
-             for total in t.totals]
-    indent = max(map(len, heads)) + 3
-    for head, total in zip(heads, t.totals):
-        shown = total.formula != str(total.value)
-        wrapped = textwrap.wrap(_total_formula(total, t.model), max(width - indent, 20)) if shown else [""]
+        cells = [_folded(_label(line), sizes[0])]
+        for key, size in zip(t.shown, sizes[1:]):
+            cell = line.cells[key]
+            below = ()
+            if t.formulas and cell.formula:     # beneath the value; indented under a shape
+                indent = "" if key in NUMERIC else "  "
+                below = tuple(indent + part for part in _folded(cell.formula, size - len(indent)))
+            cells.append((cell.value,) + below)
+        for i in range(max(map(len, cells))):
+            out.append(join([cell[i] if i < len(cell) else "" for cell in cells]))
+    heads = _total_heads(t)
+    indent = max(map(len, heads)) + 3       # the totals grid's padding
+    formulas = [_total_formula(total, t.model) if total.formula != str(total.value) else "" for total in t.totals]
+    room = min(width - indent, max(map(len, formulas)))
+    for head, text in zip(heads, formulas):
+        wrapped = _folded(text, room) if text else ("",)
         out += [head.ljust(indent) + wrapped[0]] + [" " * indent + rest for rest in wrapped[1:]]
-    out += list(t.notes) + [f"Assumes: {c}" for c in t.constraints]
+    for note in list(t.notes) + [f"Assumes: {c}" for c in t.constraints]:
+        out += _folded(note, width)
     return "\n".join(line.rstrip() for line in out)
 
 
+def _sizes(t: tables.Table, width: int) -> list:
+    """Each column's width as rich draws it: _widths', else its natural one."""
+    _, natural, longest = _natural(t)
+    return [n if s is None else s for s, n in zip(_widths(t, width), [longest, *natural])]
+
+
+def _total_heads(t: tables.Table) -> list:
+    return [f"{total.label}: {total_value(total, t.evaluation)}" + (f" ({total.size})" if total.size else "")
+            for total in t.totals]
+
+
+def _plain_is_rich(t: tables.Table, width: int) -> bool:
+    """Whether _plain_text gives rich's text: the columns fit the line (rich shrinks no column
+    of a set width), the totals' formulas have room beside their heads, and every character
+    is one cell wide."""
+    sizes, heads = _sizes(t, width), _total_heads(t)
+    if sum(sizes) + GAP * (len(sizes) - 1) > width or (heads and width - (max(map(len, heads)) + 3) < 1):
+        return False
+    texts = [t.title, *heads, *t.notes, *t.constraints, *HEADERS.values()]
+    texts += [text for line in t.lines for text in
+              [_label(line), *(part for cell in line.cells.values() for part in (cell.value, cell.formula or ""))]]
+    return all(map(one_cell_each, texts))
+
+
+def one_cell_each(text: str) -> bool:
+    """Whether every character of `text` takes one cell on a terminal (rich's measure too), as
+    ASCII, Latin and the other alphabets before U+1100 do (not marks, not controls)."""
+    return text.isprintable() and all(ord(ch) < 0x1100 and unicodedata.category(ch)[0] != "M" for ch in text)
+
+
+# Past this many rows the plain layout is used even where it may not be rich's text (a character
+# two cells wide): rich's cost, about a millisecond a cell, would dominate.
+RICH_ROWS = 1000
+
+
 def render_text(t: tables.Table, width: int | None = None, color: bool = False) -> str:
-    if len(t.lines) > RICH_ROWS and not color:
-        return _plain_text(t, width or terminal_width())
-    from rich.console import Console
+    width = width or terminal_width()
+    if not color and (len(t.lines) > RICH_ROWS or _plain_is_rich(t, width)):
+        return _plain_text(t, width)
+    from rich.console import Console, Group
     buffer = io.StringIO()
-    console = Console(file=buffer, width=width or terminal_width(), force_terminal=color,
+    console = Console(file=buffer, width=width, force_terminal=color,
                       color_system="standard" if color else None, highlight=False, soft_wrap=False)
-    from rich.console import Group
     # One print of them all: rich's cost per print call dominated 10,000 `where` lines.
     console.print(Group(*rich_renderables(t, console.width)))
     return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").splitlines())
@@ -267,6 +324,7 @@ def html_table(model, ev, expand: bool = False, columns=None, depth: int = 0, **
 
 
 def html(t: tables.Table) -> str:
+    from html import escape
     from .printing import latex
     model, ev = t.model, t.evaluation
     head = f"<p><b>{escape(model.name)}</b> ({model.convention.name} convention" + \
@@ -352,5 +410,6 @@ def to_json(model, ev) -> dict:
 
 
 def json_text(model, ev) -> str:
+    import json
     return json.dumps(to_json(model, ev), indent=2)
 

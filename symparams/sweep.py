@@ -1,12 +1,11 @@
 """Evaluating closed forms over grids of sizes, fast and exactly.
 
-Each quantity is compiled once with sympy.lambdify into NumPy code over whole arrays of sizes.
-Counts are whole numbers, so the compiled code keeps to integer arithmetic: a formula is put over
-one denominator (numerator // denominator, with any remainder flagged), floors and ceilings of
-fractions become integer floor division, piecewise sizes become numpy.where. The arrays are int64
-when a bound on every intermediate value over the grid shows int64 cannot overflow, and Python
-integers (object arrays: exact, slower) otherwise -- so no figure is ever a wrapped or rounded
-number.
+Each quantity, `where` rule and size that must stay positive is compiled once into integer NumPy
+code (grid_code.py) and evaluated over a broadcast grid, each varied symbol on its own axis. The
+arrays are int64 when a bound on every intermediate value over the grid shows int64 cannot
+overflow, and Python integers (object arrays: exact, slower) otherwise -- so no figure is ever a
+wrapped or rounded number. A configuration a rule excludes, where a size is not positive, or
+where a count comes out fractional is left out and counted.
 """
 from __future__ import annotations
 
@@ -15,17 +14,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import formulas
+from . import formulas, grid_code
 from .errors import ArgumentError, SymparamsError, ValueProblem
 
 INT64_MAX = 2 ** 63 - 1
 MAX_GRID = 10_000_000   # configurations in one sweep: ten times the benchmark's million, well under memory
-
-# Integer operations the compiled code calls; sympy keeps them as opaque functions.
-FloorDiv = sp.Function("_FloorDiv")
-Where = sp.Function("_Where")
-Minimum = sp.Function("_Minimum")
-Maximum = sp.Function("_Maximum")
 
 
 def numpy_module():
@@ -62,99 +55,6 @@ def check_grid_size(size: int, what: str) -> None:
     if size > MAX_GRID:
         raise ArgumentError(f"{what} makes {size:,} configurations; a sweep evaluates at most {MAX_GRID:,}",
                             hint="take a larger STEP or a shorter range")
-
-
-# ---------------------------------------------------------------- compiling to integer NumPy code
-
-def integer_form(expr) -> sp.Expr:
-    """The same value, computed with + - * ** and floor division only (no fractions, no floats)."""
-    expr = sp.sympify(expr)
-    if expr.is_Atom:
-        return expr
-    args = [integer_form(a) for a in expr.args] if not isinstance(expr, sp.Piecewise) else None
-    if isinstance(expr, (sp.floor, sp.ceiling)):
-        num, den = sp.fraction(sp.together(args[0]))
-        num, den = sp.expand(num), sp.expand(den)
-        if den == 1:
-            return num
-        return FloorDiv(num, den) if isinstance(expr, sp.floor) else -FloorDiv(-num, den)
-    if isinstance(expr, sp.Piecewise):
-        (value, cond), *rest = expr.args
-        otherwise = integer_form(sp.Piecewise(*rest)) if rest else sp.Integer(0)
-        if cond is sp.true:
-            return _whole(integer_form(value))
-        return Where(_condition(cond), _whole(integer_form(value)), otherwise)
-    if isinstance(expr, (sp.Min, sp.Max)):
-        fn = Minimum if isinstance(expr, sp.Min) else Maximum
-        return _pairwise(fn, [_whole(a) for a in args])
-    return expr.func(*args)
-
-
-def _whole(expr) -> sp.Expr:
-    num, den = sp.fraction(sp.together(expr))
-    return sp.expand(num) if den == 1 else FloorDiv(sp.expand(num), sp.expand(den))
-
-
-def _condition(cond):
-    if isinstance(cond, sp.core.relational.Relational):
-        return cond.func(integer_form(cond.lhs), integer_form(cond.rhs))
-    return cond.func(*[_condition(a) for a in cond.args])
-
-
-def _pairwise(fn, items):
-    out = items[0]
-    for item in items[1:]:
-        out = fn(out, item)
-    return out
-
-
-def bound(expr, limits: dict):
-    """An upper bound on |value| and every intermediate value of `expr` over the grid; None if unknown."""
-    if expr.is_Integer:
-        return abs(int(expr))
-    if expr.is_Symbol:
-        return limits.get(expr)
-    if isinstance(expr, (sp.Add, sp.Mul, FloorDiv, Where, Minimum, Maximum, sp.Mod)) or \
-            isinstance(expr, sp.core.relational.Relational) or isinstance(expr, (sp.And, sp.Or, sp.Not)):
-        parts = [bound(a, limits) for a in expr.args]
-        if any(p is None for p in parts):
-            return None
-        if isinstance(expr, sp.Add):
-            return sum(parts)
-        if isinstance(expr, sp.Mul):
-            out = 1
-            for p in parts:
-                out *= p
-            return out
-        return max(parts)
-    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp > 0:
-        base = bound(expr.base, limits)
-        return None if base is None else base ** int(expr.exp)
-    return None
-
-
-@dataclass
-class Compiled:
-    """One quantity as NumPy code: value = numerator // denominator over the grid."""
-    name: str
-    numerator: object
-    denominator: object
-    parts: tuple
-
-
-def _namespace(np):
-    # the module object, not the name "numpy": with the name lambdify runs `from numpy import *`
-    # on every call (5 ms each against 0.8 ms)
-    return {"_FloorDiv": lambda a, b: a // b, "_Where": np.where, "_Minimum": np.minimum, "_Maximum": np.maximum}
-
-
-def compile_quantity(name, expr, symbols: list) -> Compiled:
-    np = numpy_module()
-    num, den = sp.fraction(sp.together(integer_form(expr)))
-    num, den = sp.expand(num), sp.expand(den)
-    modules = [_namespace(np), np]
-    return Compiled(name, sp.lambdify(symbols, num, modules=modules), sp.lambdify(symbols, den, modules=modules),
-                    (num, den))
 
 
 # ---------------------------------------------------------------- the sweep
@@ -209,59 +109,78 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
         if missing:
             raise ArgumentError(f"{', '.join(sorted(map(str, missing)))} has no value for the {q} sweep",
                                 hint="give it with --set or --vary")
-    compiled = [compile_quantity(q, e, symbols) for q, e in exprs.items()]
-    limits = {s: max(abs(v) for v in varied[n]) for s, n in zip(symbols, names)}
-    bounds = [bound(p, limits) for c in compiled for p in c.parts]
+    compiled = {q: grid_code.compile_value(e, symbols) for q, e in exprs.items()}
+    rules = [(c.text, c.relation.xreplace(fixed)) for c in model.constraints]
+    rules = [(text, r, None if r in (sp.true, sp.false) else grid_code.compile_condition(r, symbols))
+             for text, r in rules if r is not sp.true]
+    sizes = [grid_code.compile_value(d, symbols) for d in _sizes(model, fixed, symbols)]
+    limits = [max(abs(v) for v in varied[n]) for n in names]
+    # a rule lambdify compiles (a fraction with a size below it) gives booleans through floats, as it always has
+    codes = [code for pair in [*compiled.values(), *sizes] for code in pair] + \
+        [c for _, _, c in rules if c and c.fallback is None]
+    bounds = [code.bound(limits) for code in codes]
     safe = all(b is not None and b <= INT64_MAX for b in bounds)
     kind = np.int64 if safe else object
 
-    axes = [np.array(varied[n], dtype=kind) for n in names]
-    grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")] if len(axes) > 1 and not zipped else axes
-    size = len(grid[0])
+    # Each varied symbol on its own axis (zipped: all on one), so a figure or rule is computed
+    # over the axes it depends on, and broadcast to the grid only at the end.
+    if zipped:
+        arrays = [np.array(varied[n], dtype=kind) for n in names]
+    else:
+        arrays = [np.array(varied[n], dtype=kind).reshape([-1 if i == j else 1 for j in range(len(names))])
+                  for i, n in enumerate(names)]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    size = math.prod(shape)
+
+    def count(mask) -> int:   # True entries of a mask over the grid, counted on its own axes
+        mask = np.asarray(mask, dtype=bool)
+        return int(mask.sum()) * (size // mask.size)
+
     # A division by zero at some configurations (sizes like 256 / (T % h)) must drop them, not
     # warn or wrap: NumPy's integers give 0 there, Python's raise.
     with np.errstate(divide="ignore", invalid="ignore"):
         try:
-            keep = np.ones(size, dtype=bool)
-            broken = {}
-            for c in model.constraints:
-                relation = c.relation.xreplace(fixed)
-                if relation is sp.true:
-                    continue
-                if relation is sp.false:
-                    ok = np.zeros(size, dtype=bool)
-                else:
-                    ok = sp.lambdify(symbols, _condition(relation), modules=[_namespace(np), np])(*grid)
-                    ok = np.broadcast_to(np.asarray(ok, dtype=bool), (size,))
-                if not ok.all():
-                    broken[c.text] = (int(size - ok.sum()), fix(relation, varied))
-                keep &= ok
-            dropped = int(size - keep.sum())
-            valid = np.ones(size, dtype=bool)
-            for dim in _sizes(model, fixed, symbols):
-                fn = sp.lambdify(symbols, _whole(integer_form(dim)), modules=[_namespace(np), np])
-                valid &= np.broadcast_to(np.asarray(fn(*grid)) > 0, (size,))
-            empty = int((keep & ~valid).sum())
-            keep &= valid
+            keep, broken = True, {}
+            for text, relation, code in rules:
+                ok = False if code is None else code.evaluate(arrays, np)
+                kept = count(ok)
+                if kept < size:
+                    broken[text] = (size - kept, fix(relation, varied))
+                keep = keep & np.asarray(ok, dtype=bool)
+            dropped = size - count(keep)
+            valid = True
+            for num, den in sizes:
+                valid = valid & (np.asarray(num.evaluate(arrays, np), dtype=kind) // den.evaluate(arrays, np) > 0)
+            empty = count(keep & ~np.asarray(valid, dtype=bool))
+            keep = keep & valid
 
-            values, whole = {}, np.ones(size, dtype=bool)
-            for c in compiled:
-                num = np.broadcast_to(np.asarray(c.numerator(*grid), dtype=kind), (size,))
-                den = np.broadcast_to(np.asarray(c.denominator(*grid), dtype=kind), (size,))
-                if c.parts[1] == 1:
-                    values[c.name] = num
+            figures, whole = {}, True
+            for q, (num, den) in compiled.items():
+                top = np.asarray(num.evaluate(arrays, np), dtype=kind)
+                bottom = den.evaluate(arrays, np)
+                if isinstance(bottom, int) and bottom == 1:
+                    figures[q] = top
                 else:
-                    undefined = den == 0   # a Mod(x, y) that is 0 here: no figure, not a wrong one
-                    den = np.where(undefined, 1, den)
-                    whole &= ~undefined & (num % den == 0)
-                    values[c.name] = num // den
+                    bottom = np.asarray(bottom, dtype=kind)
+                    undefined = bottom == 0   # a Mod(x, y) that is 0 here: no figure, not a wrong one
+                    bottom = np.where(undefined, 1, bottom)
+                    whole = whole & ~undefined & (top % bottom == 0)
+                    figures[q] = top // bottom
         except ZeroDivisionError:
             raise ValueProblem("a figure divides by zero at some configurations of the grid",
                                hint="narrow the --vary ranges, or add a `where` rule that leaves them out") from None
-    fractional = int((keep & ~whole).sum())
-    keep &= whole
-    columns = {n: g[keep] for n, g in zip(names, grid)}
-    columns.update({q: v[keep] for q, v in values.items()})
+    fractional = count(keep & ~np.asarray(whole, dtype=bool))
+    keep = keep & whole
+    mask = None if count(keep) == size else np.broadcast_to(keep, shape)
+
+    def column(values):
+        # the grid's rows in the order of numpy.meshgrid(indexing="ij"), written once: the kept
+        # rows picked from the broadcast view, or (every row kept) the view laid out flat
+        grid = np.broadcast_to(np.asarray(values, dtype=kind), shape)
+        return grid.reshape(-1) if mask is None else grid[mask]
+
+    columns = {n: column(a) for n, a in zip(names, arrays)}
+    columns.update({q: column(v) for q, v in figures.items()})
     return Result(columns, names, list(quantities), dropped, empty, fractional, "int64" if safe else "object",
                   broken, size)
 

@@ -6,7 +6,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Tree
+from lark import Lark, Token, Tree
+from lark.grammar import Rule
+from lark.tree import Meta
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import DedentError, Indenter
 
@@ -151,10 +153,94 @@ def grammar_text() -> str:
     return (Path(__file__).resolve().parent.parent / "grammar" / "symparams.lark").read_text()
 
 
+class _Tree(Tree):
+    """A syntax tree whose positions are kept as two references, resolved into lark's Meta when read.
+
+    lark's propagate_positions computes every node's Meta as it reduces (two searches and up to a
+    dozen attributes a reduction, a third of a long file's parse); this keeps what those
+    computations start from -- the first and last symbol its rule matched, tokens or trees -- and
+    does the same computation for the nodes whose position is asked for. `_span` is from the
+    rule that made the node, `_container` from the outermost rule that returned it inlined
+    (`?atom: "(" expr ")"` returns the expr, its container the parentheses), as lark's
+    container_* attributes."""
+    _span = _container = None
+
+    @property
+    def meta(self) -> Meta:
+        if self._meta is None:
+            self._meta = _resolved(self._span, self._container)
+        return self._meta
+
+
+def _resolved(span, container) -> Meta:
+    """The Meta lark's propagate_positions gives a node its rule matched `span` (in a container)."""
+    meta = Meta()
+    if span is None:
+        return meta
+    meta.line, meta.column, meta.start_pos = _start(span[0])
+    meta.end_line, meta.end_column, meta.end_pos = _end(span[1])
+    meta.container_line, meta.container_column, meta.container_start_pos = _start(container[0])
+    meta.container_end_line, meta.container_end_column, meta.container_end_pos = _end(container[1])
+    meta.empty = False
+    return meta
+
+
+def lines_and_columns(tree) -> tuple | None:
+    """(line, column, end line, end column) of a tree, as its Meta says them, without making the
+    Meta (the interpreter asks this of every call it runs); None for a tree that spans nothing."""
+    span = getattr(tree, "_span", None)
+    if span is None:
+        meta = tree.meta
+        return None if meta.empty else (meta.line, meta.column, meta.end_line, meta.end_column)
+    return _start(span[0])[:2] + _end(span[1])[:2]
+
+
+def _start(symbol) -> tuple:
+    """Where a matched symbol begins in the text: a token's start, a tree's container's first token's."""
+    while not isinstance(symbol, Token):
+        symbol = symbol._container[0]
+    return symbol.line, symbol.column, symbol.start_pos
+
+
+def _end(symbol) -> tuple:
+    while not isinstance(symbol, Token):
+        symbol = symbol._container[1]
+    return symbol.end_line, symbol.end_column, symbol.end_pos
+
+
+def _keeping_spans(build):
+    """A rule's tree builder (lark's, unchanged: the same trees), noting what its rule matched."""
+    def reduce(children):
+        tree = build(children)
+        if children and type(tree) is _Tree:
+            first, last = children[0], children[-1]
+            if tree._span is None:       # made by this rule
+                tree._span = tree._container = (first, last)
+            else:                        # returned inlined: its container is this rule's symbols
+                tree._container = (tree._container[0] if first is tree else first,
+                                   tree._container[1] if last is tree else last)
+        return tree
+    return reduce
+
+
+def _lark(**options) -> Lark:
+    """The grammar's LALR parser building `_Tree`s. Its rules' callbacks are wrapped to keep spans;
+    should a lark release store them elsewhere, lark's own propagate_positions is used instead."""
+    fast = Lark(grammar_text(), parser="lalr", maybe_placeholders=True, cache=True, tree_class=_Tree, **options)
+    callbacks = getattr(fast, "_callbacks", None)
+    inner = getattr(getattr(getattr(fast, "parser", None), "parser", None), "parser", None)
+    if not isinstance(callbacks, dict) or getattr(inner, "callbacks", None) is not callbacks:
+        return Lark(grammar_text(), parser="lalr", maybe_placeholders=True, cache=True, propagate_positions=True,
+                    **options)
+    for rule, build in list(callbacks.items()):
+        if isinstance(rule, Rule):
+            callbacks[rule] = _keeping_spans(build)
+    return fast
+
+
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", postlex=_Indenter(), propagate_positions=True,
-                maybe_placeholders=True, cache=True)
+    return _lark(postlex=_Indenter())
 
 
 # What the grammar's terminals are, in the words a user would use.
@@ -203,8 +289,7 @@ def _describe_token(token) -> str:
 
 @lru_cache(maxsize=1)
 def _expression_parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", start="expr", propagate_positions=True, maybe_placeholders=True,
-                cache=True)
+    return _lark(start="expr")
 
 
 def parse_expression(text: str) -> Tree:

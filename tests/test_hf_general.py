@@ -5,7 +5,8 @@ pass on the CPU at a sequence length the importer never measured; the formula at
 of the config's fields against transformers rebuilt there.
 
 SYMPARAMS_HF_SWEEP=1 runs every model type of the installed transformers at its default
-(published) configuration on the meta device and reports those it refuses, with the reason."""
+(published) configuration on the meta device and reports those it refuses, with the reason
+(SYMPARAMS_HF_SWEEP_TYPES=t5,bart,... runs only those)."""
 from __future__ import annotations
 
 import os
@@ -97,15 +98,10 @@ def test_the_formula_holds_at_another_setting(model_type, arch, fields, macs_kno
     assert _imported(model, other) == _reference(model_type, arch, {**stated, **other})
 
 
-# An encoder-decoder's two chains (the decoder reads its own ids and the encoder's output) are not
-# one chain of layers: the general route refuses them, and their templates answer them.
-NOT_YET = {"bart", "t5"}
-
-
-# Six families on every run (a decoder with biases, GPT-2's Conv1D, an encoder, sliding windows,
-# fused projections, experts); every templated family with SYMPARAMS_HF_SWEEP=1 (29 agree).
-SAMPLE = {"qwen2", "gpt2", "bert", "gemma2", "phi3", "mixtral"}
-FAMILIES = sorted(set(ARCHS) - NOT_YET) if os.environ.get("SYMPARAMS_HF_SWEEP") else sorted(SAMPLE)
+# Eight families on every run (a decoder with biases, GPT-2's Conv1D, an encoder, sliding windows,
+# fused projections, experts, two encoder-decoders); every templated family with SYMPARAMS_HF_SWEEP=1.
+SAMPLE = {"qwen2", "gpt2", "bert", "gemma2", "phi3", "mixtral", "bart", "t5"}
+FAMILIES = sorted(ARCHS) if os.environ.get("SYMPARAMS_HF_SWEEP") else sorted(SAMPLE)
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -152,6 +148,137 @@ def test_a_formula_that_does_not_hold_elsewhere_becomes_the_configs_numbers():
     assert got == {k: v for k, v in _reference("glm", "GlmForCausalLM", fields).items() if k in got}
 
 
+# Encoder-decoders in tiny sizes, the encoder's and the decoder's depths apart (each is its own
+# field): two inputs, the decoder's layers reading the encoder's output too.
+SEQ2SEQ = dict(d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=4, decoder_attention_heads=2,
+               encoder_ffn_dim=48, decoder_ffn_dim=40, vocab_size=96, max_position_embeddings=64)
+ENCODER_DECODERS = [
+    ("bart", "BartForConditionalGeneration", SEQ2SEQ),
+    ("mbart", "MBartForConditionalGeneration", SEQ2SEQ),
+    ("marian", "MarianMTModel", {**SEQ2SEQ, "decoder_vocab_size": 96, "pad_token_id": 0}),
+    ("pegasus", "PegasusForConditionalGeneration", SEQ2SEQ),
+    ("t5", "T5ForConditionalGeneration", dict(d_model=32, d_kv=8, d_ff=48, num_layers=2, num_decoder_layers=3,
+                                              num_heads=4, vocab_size=96)),
+    ("mt5", "MT5ForConditionalGeneration", dict(d_model=32, d_kv=8, d_ff=48, num_layers=2, num_decoder_layers=3,
+                                                num_heads=4, vocab_size=96, tie_word_embeddings=False)),
+]
+
+
+WHISPER = {**SEQ2SEQ, "num_mel_bins": 6, "max_source_positions": 10, "max_target_positions": 24, "pad_token_id": 0,
+           "bos_token_id": 1, "eos_token_id": 2, "decoder_start_token_id": 1}
+
+
+def _seq2seq_reference(model_type, arch, fields, source=None, target=None):
+    """Counts of transformers' model; with lengths, the logits' shape and the MACs of its forward
+    pass on the CPU over `source` encoder positions and `target` decoder positions."""
+    config = transformers.AutoConfig.for_model(model_type, **fields)
+    torch.manual_seed(0)
+    with torch.device("cpu" if source else "meta"):
+        model = getattr(transformers, arch)._from_config(config, attn_implementation="sdpa").eval()
+    out = {"params": sum(p.numel() for p in model.parameters()),
+           "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+           "buffers": sum(b.numel() for b in model.buffers())}
+    if source:
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        from torch.utils.flop_counter import FlopCounterMode
+        ids = {"input_ids": torch.ones((1, source), dtype=torch.long)} if model.main_input_name == "input_ids" else \
+            {"input_features": torch.zeros((1, config.num_mel_bins, source))}
+        ids["decoder_input_ids"] = torch.ones((1, target), dtype=torch.long)
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as flops:
+            y = model(**ids, use_cache=False)
+        out["macs"] = flops.get_total_flops() // 2
+        out["output_shape"] = tuple(y.logits.shape[1:])
+    return out
+
+
+@pytest.mark.parametrize("model_type,arch,fields", ENCODER_DECODERS, ids=[c[0] for c in ENCODER_DECODERS])
+def test_an_encoder_decoder_is_two_chains_counted_as_transformers(model_type, arch, fields):
+    """Counts, the logits' shape and the MACs at a source and a target length neither measured by
+    the importer, against transformers' forward pass; the formulas at a second setting of every
+    field the program names (the two depths grown apart) against transformers rebuilt there."""
+    data = _config_json(model_type, arch, fields)
+    text = general.program(data, "config.json")
+    assert "this config's numbers" not in text and "MACs are not stated" not in text, text[:600]
+    model = symparams.parse(text, "config.json")
+    assert {"sequence_length", "target_length"} <= {str(s) for s in model.symbols}
+    at = {"sequence_length": 6, "target_length": 4}
+    expected = _seq2seq_reference(model_type, arch, fields, 6, 4)
+    ev = model.evaluate(at)
+    assert _imported(model, at) == {k: expected[k] for k in ("params", "trainable", "buffers")}
+    assert ev.shape(model.output_shape) == expected["output_shape"]
+    assert ev.macs == expected["macs"]
+    symbols = {str(s) for s in model.symbols} - set(at)
+    layers = [k for k in sorted(symbols) if "layer" in k]
+    assert len(layers) == 2, "the encoder's and the decoder's depths are the config's fields"
+    other = {k: v + 1 + layers.index(k) if k in layers else v * 2 for k, v in fields.items() if k in symbols}
+    stated = {k: v for k, v in data.items() if k not in ("model_type", "architectures", "transformers_version")}
+    assert _imported(model, other) == _seq2seq_reference(model_type, arch, {**stated, **other})
+
+
+def test_whisper_reads_mel_features_and_its_decoder_the_encoders_frames():
+    """Whisper's encoder takes num_mel_bins x 2*max_source_positions features (it refuses any other
+    length): counts and the logits' shape as transformers', at the config and at a second setting;
+    its convolutions' MACs are not stated, so the whole model's are refused, not guessed."""
+    data = _config_json("whisper", "WhisperForConditionalGeneration", WHISPER)
+    text = general.program(data, "config.json")
+    model = symparams.parse(text, "config.json")
+    assert "input_features = input (num_mel_bins, 2*max_source_positions)" in text
+    expected = _seq2seq_reference("whisper", "WhisperForConditionalGeneration", WHISPER, 20, 4)
+    ev = model.evaluate({"target_length": 4})
+    assert _imported(model, {"target_length": 4}) == {k: expected[k] for k in ("params", "trainable", "buffers")}
+    assert ev.shape(model.output_shape) == expected["output_shape"]
+    with pytest.raises(symparams.errors.SymparamsError, match="not known"):
+        ev.macs
+    other = {"d_model": 64, "encoder_layers": 3, "decoder_layers": 5, "max_source_positions": 12, "num_mel_bins": 4}
+    stated = {k: v for k, v in data.items() if k not in ("model_type", "architectures", "transformers_version")}
+    assert _imported(model, other) == _seq2seq_reference("whisper", "WhisperForConditionalGeneration",
+                                                         {**stated, **other})
+
+
+@pytest.mark.parametrize("model_type,arch,fields", ENCODER_DECODERS[:1] + ENCODER_DECODERS[4:5],
+                         ids=["bart", "t5"])
+def test_an_encoder_decoder_caches_what_transformers_caches(model_type, arch, fields):
+    """The decoder's self-attention caches the decoder's positions, its cross-attention the
+    encoder's: the cache transformers fills after a prefill and 3 decode steps, at bfloat16."""
+    from kv_cache_reference import runtime_cache_bytes
+    data = _config_json(model_type, arch, fields)
+    model = symparams.parse(general.program(data, "config.json"), "config.json")
+    formula = model.quantity("kv_cache", dtype="bfloat16")
+    at = model.values({"sequence_length": 6, "target_length": 8})    # 6 encoder positions; 5 + 3 decoder
+    assert int(formula.subs(at)) == runtime_cache_bytes(data, 5, 3, encoder_length=6)
+
+
+@pytest.mark.parametrize("model_type,arch,macs_known", [("siglip_text_model", "SiglipTextModel", False),
+                                                        ("clip_text_model", "CLIPTextModel", True)])
+def test_a_towers_own_config_is_built_by_its_own_class(model_type, arch, macs_known):
+    """A text tower's config (no Auto class maps SiglipTextConfig) imports through the model class
+    transformers builds from it: counts, output shape and MACs as its forward pass over 6 tokens.
+    SigLIP's head projects the pooled last position, beside the chain: its MACs are not stated, so
+    the model's are refused, not guessed."""
+    fields = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4, vocab_size=96,
+                  max_position_embeddings=16, bos_token_id=1, eos_token_id=2, pad_token_id=0)
+    data = {**transformers.AutoConfig.for_model(model_type, **fields).to_diff_dict(), "model_type": model_type}
+    text = general.program(data, "config.json")
+    assert text.startswith(f"# {arch},")
+    model = symparams.parse(text, "config.json")
+    config = transformers.AutoConfig.for_model(model_type, **fields)
+    reference = getattr(transformers, arch)._from_config(config, attn_implementation="sdpa").eval()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as flops:
+        y = reference(input_ids=torch.ones((1, 6), dtype=torch.long))
+    ev = model.evaluate({"sequence_length": 6})
+    assert (ev.params, ev.trainable, ev.buffers) == (sum(p.numel() for p in reference.parameters()),
+                                                     sum(p.numel() for p in reference.parameters() if p.requires_grad),
+                                                     sum(b.numel() for b in reference.buffers()))
+    assert ev.shape(model.output_shape) == tuple(y.last_hidden_state.shape[1:])
+    if macs_known:
+        assert ev.macs == flops.get_total_flops() // 2
+    else:
+        with pytest.raises(symparams.errors.SymparamsError, match="not known"):
+            ev.macs
+
+
 def test_what_is_not_known_is_refused_not_zero(tmp_path):
     data = _config_json("mamba", "MambaForCausalLM", dict(hidden_size=32, num_hidden_layers=2, vocab_size=96,
                                                           state_size=4))
@@ -167,7 +294,10 @@ def test_what_is_not_known_is_refused_not_zero(tmp_path):
 def test_every_model_type_at_its_default_configuration():
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
     exact, refused, wrong = [], {}, {}
+    only = os.environ.get("SYMPARAMS_HF_SWEEP_TYPES")     # a comma-separated part of the sweep
     for model_type in sorted(CONFIG_MAPPING_NAMES):
+        if only and model_type not in only.split(","):
+            continue
         try:
             config = transformers.AutoConfig.for_model(model_type)
             data = {**config.to_diff_dict(), "model_type": model_type}
@@ -181,7 +311,7 @@ def test_every_model_type_at_its_default_configuration():
             refused[model_type] = e.message[:160]
             continue
         with torch.device("meta"):
-            reference = cls(transformers.AutoConfig.for_model(model_type, **data))
+            reference = cls(transformers.AutoConfig.for_model(**data))
         expected = {"params": sum(p.numel() for p in reference.parameters()),
                     "trainable": sum(p.numel() for p in reference.parameters() if p.requires_grad),
                     "buffers": sum(b.numel() for b in reference.buffers())}

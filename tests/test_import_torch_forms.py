@@ -1,8 +1,9 @@
 """`symparams import` of PyTorch modules written as people write them (tests/torch_forms/): nanoGPT,
 a ViT, ConvNeXt, a ResNet ending in `x.mean(dim=(2, 3))`, an LSTM seq2seq, MLP-Mixer, a model split
-over two files. Each program is compared with PyTorch itself — params, trainable, buffers (the
-module's), the output shape (run on the meta device) and MACs (FlopCounterMode's FLOPs / 2) — at the
-constructor's defaults and at other values of its int parameters, the module rebuilt there."""
+over two files, a parameter of k * (k + 1) // 2 columns. Each program is compared with PyTorch
+itself — params, trainable, buffers (the module's), the output shape (run on the meta device) and
+MACs (FlopCounterMode's FLOPs / 2) — at the constructor's defaults and at other values of its int
+parameters, the module rebuilt there."""
 from __future__ import annotations
 
 import runpy
@@ -52,6 +53,8 @@ FORMS_CASES = [
     ("convnext", "convnext.py", "ConvNeXt", [(3, 32, 32)], False, [dict(dim=8, depth=3, classes=4)]),
     ("mixer", "mixer.py", "Mixer", [(3, 16, 16)], False, [dict(image=16, patch=4, dim=16, depth=3, classes=7)]),
     ("split_files", "split/net.py", "Net", [(12,)], False, [dict(features=5, width=8, depth=3, classes=2)]),
+    ("vit", "vit.py", "ViT", [(3, 16, 16)], False, [dict(image=32, patch=8, dim=48, depth=3, heads=6, classes=5)]),
+    ("pairs", "pairs.py", "Pairs", [(6, 8)], False, [dict(dim=12, k=6, classes=5), dict(dim=8, k=7, classes=3)]),
 ]
 
 
@@ -70,8 +73,13 @@ def test_a_module_as_people_write_it_counts_as_torch(name, file, cls, shapes, in
         assert _counts(model, values) == _torch_counts(module, [ev.shape(t.shape) for t in model.inputs], ints)
 
 
-def test_a_vit_with_a_class_token_and_a_position_table_counts_as_torch():
-    """Its position table has (image // patch)**2 + 1 rows, no linear formula: imported at its sizes."""
+def test_a_vit_position_table_keeps_its_constructors_arithmetic():
+    """Its position table has (image // patch)**2 + 1 rows, no linear formula: the build records the
+    formula torch.zeros was given, so the table and the input are the constructor's image and patch."""
+    text = imported(_load("vit.py", "ViT"), [(3, 16, 16)])
+    assert "pos = position_embedding(floor(image/patch)**2 + 1)(cat_out)" in text
+    assert "x = input (3, image, image)" in text
+    # and the instance alone, with no constructor to read, at its numbers
     with torch.device("meta"):
         module = _load("vit.py", "ViT")()
     model = symparams.parse(program(module, [(3, 16, 16)]))

@@ -243,8 +243,9 @@ def test_an_encoder_has_no_decode_step():
 
 def test_the_inference_sheet_names_no_catalog_layer():
     from symparams.catalog import facts
-    from symparams.catalog.registry import CATALOG
-    names = {spec.name for spec in CATALOG.values()} | {spec.keras_name.lower() for spec in CATALOG.values()}
+    from symparams.catalog import everything
+    entries = everything().values()   # the formula sheets' and the prelude's
+    names = {spec.name for spec in entries} | {spec.keras_name.lower() for spec in entries}
     names -= set(facts.ROLES)
     tree = ast.parse((ROOT / "symparams" / "quantities" / "inference.py").read_text())
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}

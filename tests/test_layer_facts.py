@@ -79,7 +79,9 @@ def test_the_walks_name_no_catalog_layer():
     """accounting.py and the quantities read facts: no string in them is a catalog entry's name (the
     tensor-parallel roles "attention" and "embedding" are words of facts.ROLES that layers state)."""
     from symparams.catalog import facts
-    names = {spec.name for spec in CATALOG.values()} | {spec.keras_name.lower() for spec in CATALOG.values()}
+    from symparams.catalog import everything
+    entries = everything().values()   # the formula sheets' and the prelude's
+    names = {spec.name for spec in entries} | {spec.keras_name.lower() for spec in entries}
     names -= set(facts.ROLES)
     for module in ("accounting.py", "quantities/registry.py", "quantities/counts.py"):
         tree = ast.parse((ROOT / "symparams" / module).read_text())

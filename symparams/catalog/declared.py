@@ -22,6 +22,7 @@ and state the facts the quantities beyond the counts read (catalog/facts.py), as
 puts them on its Out:
 
         attention = attention(heads=h, kv_heads=g, key_dim=k, queries=t, keys=s, cache=window, window=w)
+                                # (one line per attention: a decoder layer's self- and cross-attention)
         saved = t * n           # numbers kept for the backward pass, at the activations' dtype
         saved_per_batch = ...   # numbers kept once for the whole batch (a table of positions)
         parallel = elementwise  # how tensor parallelism splits it (facts.ROLES)
@@ -129,7 +130,7 @@ class Declaration:
         out = {}
         for key, tree in self.facts.items():
             if key == "attention":
-                out["attention"] = (_attention_fact(tree, ev),)
+                out["attention"] = tuple(_attention_fact(call, ev) for call in tree)
             elif key == "saved" and _not_known(tree):
                 out["saved"] = facts.not_known(f"{self.name} states it is not known")
             elif key in ("saved", "saved_per_batch"):
@@ -300,10 +301,12 @@ def declare(tree, source: str) -> LayerSpec:
             formulas[key] = stmt.children[1]
         elif stmt.data == "assign_stmt" and str(stmt.children[0]) in FACTS:
             key, value = str(stmt.children[0]), stmt.children[1]
-            if key in stated:
+            if key in stated and key != "attention":
                 raise SyntaxProblem(f"{key} is given twice", pos_of(stmt.children[0]))
-            if key == "attention":
+            if key == "attention":      # one line per attention (a decoder layer's self- and cross-attention)
                 _check_attention(value, check)
+                stated.setdefault(key, []).append(value)
+                continue
             elif key == "parallel":
                 word = str(value.children[0]) if getattr(value, "data", None) == "name" else None
                 if word not in facts.ROLES:

@@ -430,7 +430,12 @@ def layer(keras_name: str, torch_name: str | None = None, *aliases: str, name: s
 
 
 def lookup(name: str) -> LayerSpec | None:
-    return CATALOG.get(normalize(name))
+    """The entry a name spells: a formula sheet's, else one the prelude declares in the language."""
+    key = normalize(name)
+    if key in CATALOG:
+        return CATALOG[key]
+    from .prelude import entries
+    return entries().get(key)
 
 
 def spatial(value: tuple, n: int, what: str = "size") -> tuple:

@@ -4,6 +4,10 @@ from __future__ import annotations
 import functools
 
 from ..errors import ArgumentError, SymparamsError
+# Imported with the command, not when it runs: cli.main imports the command with the cyclic
+# collector paused, and the interpreter and the catalog are most of what a model-reading command
+# imports past sympy (1% of a cold summary's instructions; docs/performance.md, "Cold command").
+from ..interpreter import read
 
 
 def add_model_arguments(parser, sets: bool = True) -> None:
@@ -110,6 +114,5 @@ def parse_assignments(items) -> dict:
 
 def load_model(args):
     """The model the options name: from the file, or from a program already in memory (the REPL's)."""
-    from ..interpreter import read
     program = getattr(args, "program", None) or read(args.file)
     return program.model(args.model, args.convention)

@@ -1,3 +1,4 @@
+from .. import render
 from .common import add_model_arguments, load_model, parse_assignments
 
 
@@ -25,7 +26,6 @@ def add_arguments(p):
 
 def run(args):
     import sys
-    from .. import render
     from ..errors import ArgumentError
     from ..table import parse_columns
     if args.batch < 1:

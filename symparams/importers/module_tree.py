@@ -25,7 +25,9 @@ from .torch_sizes import ImportProblem
 
 
 SEQUENCE = sp.Symbol("t", integer=True, positive=True)
+SOURCE = sp.Symbol("s", integer=True, positive=True)     # an encoder-decoder's encoder length, in its decoder
 PROBES = (7, 11, 13)          # sequence lengths of the three measured forward passes
+TARGETS = (5, 9, 17)          # an encoder-decoder's decoder lengths in those passes: none is a source length
 
 
 # ------------------------------------------------------------------------------ fields as sizes
@@ -151,21 +153,23 @@ class _Shapes:
 @dataclass
 class Entry:
     """The model's main input: its name, the program's input line, and whether its first axis is
-    the sequence (so the measured passes vary its length)."""
+    the sequence (so the measured passes vary its length). An encoder-decoder's decoder reads
+    `decoder_input_ids` beside it, of another length (`TARGETS`), so each length has its formula."""
     name: str
     line: str
     text: bool
     shape: tuple = ()          # an image's (channels, height, width) at the config's values
+    decoder: bool = False      # an encoder-decoder: decoder_input_ids too
 
-    def tensors(self, model, tokens: int, device: str) -> dict:
+    def tensors(self, model, tokens: int, device: str, target: int | None = None) -> dict:
         import torch
         if self.text:
-            ids = torch.zeros((1, tokens), dtype=torch.long, device=device)
-            out = {self.name: ids}
-            if getattr(model.config, "is_encoder_decoder", False):
-                out["decoder_input_ids"] = ids
-            return out
-        return {self.name: torch.zeros((1, *self.shape), device=device)}
+            out = {self.name: torch.zeros((1, tokens), dtype=torch.long, device=device)}
+        else:
+            out = {self.name: torch.zeros((1, *self.shape), device=device)}
+        if self.decoder or getattr(model.config, "is_encoder_decoder", False):
+            out["decoder_input_ids"] = torch.zeros((1, target or tokens), dtype=torch.long, device=device)
+        return out
 
 
 @dataclass
@@ -181,6 +185,8 @@ class Call:
     batched: tuple = (True, True)                    # its input's, its output's first axis the batch
     ints: bool = False                               # its input holds whole numbers (token ids)
     times: int = 0                                   # calls in the pass
+    reads: str | None = None                         # the model's input it reads, by name
+    tensors: frozenset = frozenset()                 # ids of every tensor it was handed (a second input)
     attentions: list = field(default_factory=list)   # (heads, kv_heads, queries, keys, key_dim, value_dim)
 
 
@@ -238,7 +244,7 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
     alive = []               # every recorded tensor, so no id is reused within the pass
     handles = []
     leaves: dict[int, list] = {}
-    given = {id(t) for t in inputs.values()}
+    given = {id(t): name for name, t in inputs.items()}
     for i, unit in enumerate(units):
         if unit.own:                      # a container's own tensors: no call of their own
             continue
@@ -248,10 +254,13 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
             if i not in calls:
                 x = _first_tensor(list(args) + [kwargs.get(k) for k in ("hidden_states", "input_ids", "inputs_embeds",
                                                                         "pixel_values", "x", "input")])
+                handed = [a for a in list(args) + list(kwargs.values()) if isinstance(a, torch.Tensor)]
                 calls[i] = Call(inputs=tuple(x.shape) if x is not None else (), input_id=id(x) if x is not None else None,
                                 reads_input=x is not None and id(x) in given,
-                                ints=x is not None and not (x.dtype.is_floating_point or x.dtype.is_complex))
-                alive.append(x)
+                                ints=x is not None and not (x.dtype.is_floating_point or x.dtype.is_complex),
+                                reads=given.get(id(x)) if x is not None else None,
+                                tensors=frozenset(id(a) for a in handed))
+                alive.extend([x, *handed])
                 order.append(i)
             calls[i].times += 1
 
@@ -347,17 +356,23 @@ def _expand(module, also=()) -> bool:
     return isinstance(module, (*also, *lists)) or any(isinstance(c, torch.nn.ModuleList) for c in module.children())
 
 
-def _units(model, shapes, also=()) -> list[Unit]:
+def _units(model, shapes, also=(), whole_items: bool = False) -> list[Unit]:
     """The model's units: the root's children, a container's children in its place (and its own
-    tensors as a unit of their own), in the tree's order."""
+    tensors as a unit of their own), in the tree's order. With `whole_items`, an item of a list is
+    one unit even where it holds a list itself (T5's block and its `layer` list), so a run of them
+    is one repeat."""
+    import torch
     units, counted = [], {}
+    lists = (torch.nn.ModuleList, torch.nn.ModuleDict, torch.nn.Sequential)
+
     def walk(module, path):
         if any(True for _ in module.named_parameters(recurse=False)) or \
                 any(True for _ in module.named_buffers(recurse=False)):
             units.append(_unit(module, path, shapes, counted, own=True))
         for name, child in module.named_children():
             sub = f"{path}.{name}" if path else name
-            if _expand(child, also):
+            item = whole_items and isinstance(module, lists) and not isinstance(child, lists)
+            if _expand(child, also) and not item:
                 walk(child, sub)
             else:
                 units.append(_unit(child, sub, shapes, counted))
@@ -409,9 +424,13 @@ def _kept_sizes(module) -> set:
     return found
 
 
-def _value(formula, symbols: dict, tokens: int | None = None):
+def _value(formula, symbols: dict, tokens: int | dict | None = None):
+    """The formula's number at the symbols' values, and the sequence length `tokens` (or lengths:
+    SEQUENCE, SOURCE -> value)."""
     subs = {_symbol(k): v for k, v in symbols.items()}
-    if tokens is not None:
+    if isinstance(tokens, dict):
+        subs.update(tokens)
+    elif tokens is not None:
         subs[SEQUENCE] = tokens
     try:
         return int(sp.sympify(formula).subs(subs))
@@ -419,18 +438,20 @@ def _value(formula, symbols: dict, tokens: int | None = None):
         return None
 
 
-def _linear_macs(module, shapes) -> sp.Expr:
+def _linear_macs(module, shapes, length=lambda m: SEQUENCE) -> sp.Expr:
+    """Each projection's products over the positions it reads: `length(linear)` (the sequence, or
+    in a decoder's cross-attention the encoder's length)."""
     import torch
     total = sp.Integer(0)
     for m in module.modules():
         # nn.Linear's weight is (out, in); GPT-2's Conv1D's (in, out): a product per token either way
         if isinstance(m, torch.nn.Linear) or (type(m).__name__ == "Conv1D" and m.weight.dim() == 2):
             out, inp = shapes.of(m.weight)
-            total += SEQUENCE * out * inp
+            total += length(m) * out * inp
     return total
 
 
-def _attention_macs(unit, call, symbols):
+def _attention_macs(unit, call, symbols, lengths=None):
     """The attentions recorded in the unit, as (macs formula, facts), or None where a size has no
     one formula. The attention module's own sizes name the geometry (transformers' attention
     modules keep head_dim and num_key_value_groups, their config the head counts); each must equal
@@ -442,15 +463,17 @@ def _attention_macs(unit, call, symbols):
         d = named.get("head_dim") or _lookup(key_dim, unit.module, symbols)
         dv = d if value_dim == key_dim else _lookup(value_dim, unit.module, symbols)
         g = named.get("kv_heads")
-        if g is None and kv_heads != heads:
-            g = _lookup(kv_heads, unit.module, symbols)
-        elif g is None:
-            g = h
+        if g is None or _value(g, symbols) != kv_heads:   # (Whisper's config names the encoder's heads)
+            g = h if kv_heads == heads else _lookup(kv_heads, unit.module, symbols)
         if any(f is None for f in (h, g, d, dv)) or _value(h, symbols) != heads or _value(d, symbols) != key_dim \
-                or (kv_heads != heads and _value(g, symbols) != kv_heads):
+                or _value(g, symbols) != kv_heads:
             return None
-        macs += Attention(h, g, d, dv, SEQUENCE, SEQUENCE).score_macs     # the catalog's one formula
-        found.append((h, g, d, dv, _cache(unit.module, symbols)))
+        lengths = lengths or {}
+        t, s = lengths.get(queries, SEQUENCE), lengths.get(keys, SEQUENCE)
+        macs += Attention(h, g, d, dv, t, s).score_macs     # the catalog's one formula
+        # a cross-attention caches the encoder's keys and values, whatever the decoder's cache is
+        cache = "cache=keys" if s == SOURCE else _cache(unit.module, symbols)
+        found.append((h, g, d, dv, cache, t, s))
     return macs, found
 
 
@@ -511,6 +534,9 @@ class _Line:
     reads_input: bool          # does it read the model's input (else the running tensor)
     feeds: bool                # does its output go on to the next line
     count: int = 1
+    chain: str = "main"        # an encoder-decoder's "encoder" or decoder ("main") chain
+    input: str | None = None   # the model's input it reads, where it reads one
+    second: bool = False       # it reads the encoder's output too (a decoder layer's cross-attention)
 
 
 def _counts(model) -> tuple:
@@ -524,6 +550,7 @@ def _on_path(call, later: list, running) -> bool:
     later unit reads what it gives, as that tensor or one of its shape (scaled, dropped out)?"""
     if call.output is None or (running is not None and call.inputs != running and not call.reads_input):
         return False
+    later = [c for c in later if c.inputs]      # not a module handed no tensor (Marian's positions: a shape)
     if not later or any(c.input_id == call.output_id for c in later):
         return True
     return later[0].inputs == call.output
@@ -557,6 +584,7 @@ def _assumed_calls(units) -> dict:
 
 
 def _checks(formula, measured, symbols, tokens=PROBES) -> bool:
+    """Does the formula give the measured MACs of each pass (`tokens`: each pass's length, or lengths)?"""
     if measured is None:            # catalog layers' MACs hold wherever they run on the whole sequence
         return True
     return all(_value(formula, symbols, t) == macs for t, macs in zip(tokens, measured))
@@ -573,6 +601,13 @@ class _Writer:
         self.entry: Entry | None = None
         self.tokens = PROBES[0]
         self.macs = True                   # False where the MACs' formulas failed their second check
+        # an encoder-decoder's decoder: the passes' lengths (SEQUENCE the decoder's, SOURCE the
+        # encoder's), its projections' inputs (`leaves`, measure's), whether a line reads the encoder
+        self.lengths: tuple = PROBES
+        self.leaves: dict = {}
+        self.source: int | None = None
+        self.second: bool = False
+        self.called: set = set()           # ids of the weights of every module the pass called
 
     def note(self, *formulas):
         for f in formulas:
@@ -583,8 +618,10 @@ class _Writer:
         declared layer with its formulas."""
         import torch
         m = unit.module
-        text = self.entry.text
-        if type(m) is torch.nn.Embedding and call.reads_input and text and not m.max_norm and feeds:
+        text = self.sequence
+        # (an embedding whose table another unit holds is declared: its weights are counted there)
+        if type(m) is torch.nn.Embedding and call.reads_input and text and not m.max_norm and feeds and \
+                unit.params != 0:
             n, d = self.shapes.of(m.weight)
             self.note(n, d)
             self.catalog.add(unit.path)
@@ -592,7 +629,7 @@ class _Writer:
         if type(m) is torch.nn.Linear and feeds and text and len(call.inputs) == 3 and not call.reads_input and \
                 (unit.tied_to is None or unit.tied_to in self.catalog):
             out, inp = self.shapes.of(m.weight)
-            if _checks(SEQUENCE * out * inp, measured, self.symbols):
+            if _checks(SEQUENCE * out * inp, measured, self.symbols, self.lengths):
                 self.note(out, inp)
                 tied = f", tied={_line_name(unit.tied_to)}" if unit.tied_to else ""
                 return _Line(unit, f"dense({_fmt(out)}, use_bias={'true' if m.bias is not None else 'false'}{tied}, "
@@ -619,8 +656,8 @@ class _Writer:
         names, given = [], {}
         dims = call.inputs[1:]
         for k, v in enumerate(dims):
-            name = "t" if self.entry.text and v == self.tokens else \
-                "n" if self.entry.text and k == len(dims) - 1 else f"a{k + 1}"
+            name = "t" if self.sequence and v == self.tokens else \
+                "n" if self.sequence and k == len(dims) - 1 else f"a{k + 1}"
             names.append(name)
             given.setdefault(v, name)
         out = []
@@ -631,27 +668,34 @@ class _Writer:
                 f = self.size(v, unit)
                 self.note(f)
                 out.append(_fmt(f))
-        return f"(x: (*, {', '.join(names)}))", f"(*, {', '.join(out)})" if out else "(*)"
+        second = ", e: (*, s, m)" if self.second else ""      # a decoder layer's: the encoder's output
+        return f"(x: (*, {', '.join(names)}){second})", f"(*, {', '.join(out)})" if out else "(*)"
 
     def declared_line(self, unit, call, measured, feeds) -> _Line:
         m = unit.module
         pattern, output = self.patterns(unit, call, feeds)
         facts, lines = [], []
-        text = self.entry.text and " t" in " " + pattern.replace("(", " ").replace(",", " ")
-        macs = sp.Integer(0) if unit.own or not text else _linear_macs(m, self.shapes)
-        attention = _attention_macs(unit, call, self.symbols) if text else None
+        text = self.sequence and " t" in " " + pattern.replace("(", " ").replace(",", " ")
+        macs = sp.Integer(0) if unit.own or not text else _linear_macs(m, self.shapes, self.length)
+        lengths = {self.tokens: SEQUENCE, **({self.source: SOURCE} if self.source else {})}
+        attention = _attention_macs(unit, call, self.symbols, lengths) if text else None
         if attention is not None:
             macs += attention[0]
-            for h, g, d, dv, cache in attention[1]:
+            for h, g, d, dv, cache, t, s in attention[1]:
                 value = f", value_dim={_fmt(dv)}" if dv != d else ""
                 facts.append(f"attention = attention(heads={_fmt(h)}, kv_heads={_fmt(g)}, key_dim={_fmt(d)}{value}, "
-                             f"queries=t, keys=t, {cache})")
+                             f"queries={t}, keys={s}, {cache})")
                 self.note(h * g * d * dv)
         # a module the pass never called (a vision tower, given token ids) computes what it computes
         # when it is called: its MACs are not known, not 0
         nothing = measured is not None and not any(measured) and (call.output is not None or unit.params == 0)
+        # never called, but its weights are: another module holding them did their products (BART's
+        # shared embedding, which its encoder's and decoder's embed_tokens read)
+        weights = [id(p) for p in m.parameters()]
+        nothing = nothing or (measured is not None and not call.times and bool(weights) and
+                              all(w in self.called for w in weights))
         known = unit.own or nothing or (self.macs and measured is not None and attention is not None and
-                                        _checks(macs, measured, self.symbols))
+                                        _checks(macs, measured, self.symbols, self.lengths))
         for key, formula in (("params", unit.params), ("non_trainable", unit.non_trainable),
                              ("buffers", unit.buffers)):
             if formula != 0:
@@ -662,7 +706,9 @@ class _Writer:
             self.note(macs)
         elif not known:
             lines.append("macs = not_known")
-        lines += facts[:1] + ["saved = not_known"]
+        # every attention of one call (a decoder layer's self- and cross-attention); a module called
+        # more than once recorded each call's, and states its first as before
+        lines += (facts if call.times == 1 else facts[:1]) + ["saved = not_known"]
         args = sorted({n for line in lines + [output] for n in _symbols_in(line, self.symbols)})
         self.used.update(args)
         name = _snake(type(m).__name__) + ("_tensors" if unit.own else "")
@@ -671,6 +717,36 @@ class _Writer:
         name = self.named(name, head, body)
         return _Line(unit, f"{name}({', '.join(args)}{', ' if args else ''}name=?)", f"layer {name}{head}\n    {body}",
                      call.reads_input, feeds)
+
+    def glue(self, running: tuple, dims: tuple, unit, known: bool) -> _Line:
+        """A line for what forward() does between two modules of a chain (Whisper's transpose after
+        its convolutions): from the chain's tensor (`running`) to the next module's measured input
+        (`dims`, no batch axis); its MACs 0 where the pass counted none outside the modules, else not
+        known."""
+        sequence = self.sequence and self.tokens in running
+        names = ["t" if sequence and v == self.tokens else f"a{k + 1}" for k, v in enumerate(running)]
+        axes = ["t" if sequence and v == self.tokens else _fmt(self.size(v, unit)) for v in dims]
+        self.note(*[sp.sympify(a) for a in axes if a != "t"])
+        lines = ([] if known else ["macs = not_known"]) + ["saved = not_known"]
+        args = sorted({n for a in axes for n in _symbols_in(a, self.symbols)})
+        self.used.update(args)
+        head = f"({', '.join(args)})(x: (*, {', '.join(names)})) -> (*, {', '.join(axes)}):"
+        body = "\n    ".join(lines)
+        name = self.named("forward_ops", head, body)
+        return _Line(Unit("forward_ops", _Nothing()), f"{name}({', '.join(args)}{', ' if args else ''}name=?)",
+                     f"layer {name}{head}\n    {body}", False, True)
+
+    @property
+    def sequence(self) -> bool:
+        """Do the lines now written run over a sequence whose length the passes varied (token ids;
+        an encoder-decoder's decoder, whatever its encoder reads)?"""
+        return self.entry.text or (self.source is not None and self.tokens is not None)
+
+    def length(self, linear):
+        """The positions a projection reads: the encoder's in a decoder's cross-attention."""
+        seen = self.leaves.get(id(linear))
+        return SOURCE if self.source and seen and seen[0] and len(seen[0]) == 3 and seen[0][1] == self.source \
+            else SEQUENCE
 
     def named(self, name: str, head: str, body: str) -> str:
         """The declared layer's name: one per distinct declaration, never a catalog layer's."""

@@ -190,14 +190,38 @@ def _output_or_indices(m, i) -> bool:
 
 
 class _Tracer:
-    """torch.fx's Tracer, keeping the catalog's modules as leaves."""
+    """torch.fx's Tracer, keeping the catalog's modules as leaves, each node recording the user's lines
+    that made it (for errors that name the line)."""
 
     def __new__(cls, leaves):
+        import os
+        import sys
+        import traceback
+        import torch
         import torch.fx as fx
+        # fx's own record_stack_traces symbolizes through torch._inductor and filters with a list of files
+        # whose making imports torch.export (0.3 s of CPU and more, beyond all of the writing here);
+        # the user's frames are all `_Ops.at` reads
+        skip = (os.path.dirname(torch.__file__), os.path.dirname(os.path.dirname(__file__)))
 
         class Tracer(fx.Tracer):
             def is_leaf_module(self, m, qualified_name):
                 return leaves(m) is not None
+
+            def create_node(self, *args, **kwargs):
+                node = super().create_node(*args, **kwargs)
+                frames, frame = [], sys._getframe(1)
+                while frame is not None:
+                    if not frame.f_code.co_filename.startswith(skip):
+                        frames.append(traceback.FrameSummary(frame.f_code.co_filename, frame.f_lineno,
+                                                             frame.f_code.co_name))
+                    frame = frame.f_back
+                frames.reverse()
+                first = next((i for i, f in enumerate(frames) if f.name == "forward"), len(frames))
+                if frames[first:]:
+                    summary = traceback.StackSummary.from_list(frames[first:])
+                    node.stack_trace = "".join(summary.format()).strip()
+                return node
 
         return Tracer()
 
@@ -507,7 +531,6 @@ def program(module, input_shapes, int_inputs=False, name: str | None = None, sou
     sizes = Sizes(symbols or {}, constructor)
     leaves = _Leaves(sizes)
     tracer = _Tracer(leaves)
-    tracer.record_stack_traces = True
     tracer.proxy_buffer_attributes = True      # a buffer sliced by a size (mask[:, :, :T, :T]) is traced too
     try:
         graph = tracer.trace(module)
@@ -1034,8 +1057,8 @@ class _Writer:
                                     "catalog layer", hint="a (1, positions, width) parameter is a position_embedding")
             frozen = ", trainable=false" if not weight.requires_grad else ""
             name = re.sub(r"\W", "_", p.target)
-            positions = self.sizes.position(self.sizes.found(
-                weight.shape[1], lambda m: m.get_parameter(p.target).shape[1], f"the positions of {p.target}"))
+            positions = self.sizes.position(language(self.sizes.axis(
+                weight, 1, lambda m: m.get_parameter(p.target).shape[1], f"the positions of {p.target}")))
             return [f"{name} = position_embedding({positions}{frozen})({self.var(x)})",
                     f"{target} = {self.var(x)} + {name}"]
         merge = {operator.add: "+", torch.add: "+", operator.sub: "-", torch.sub: "-",
@@ -1557,13 +1580,14 @@ class _Ops:
         if len(out) != len(shape) - 1:
             return None
         inputs = list(inputs) + [x for x in self._reads(list(out) + [macs]) if x not in inputs]
-        values = {s: self.shape(node)[i] for s, (node, i) in self.axes.items()}
-        values.update({self.sp.Symbol(k): v for k, v in self.w.sizes.symbols.items()})
         from ..dims import symbol
-        values.update({symbol(k): v for k, v in self.w.sizes.symbols.items()})
+        values = {s: sp.Integer(self.shape(node)[i]) for s, (node, i) in self.axes.items()}
+        values.update({self.sp.Symbol(k): sp.Integer(v) for k, v in self.w.sizes.symbols.items()})
+        values.update({symbol(k): sp.Integer(v) for k, v in self.w.sizes.symbols.items()})
         for e, v in zip(out, shape[1:]):
             e = sp.sympify(e)
-            if e.has(self.batch) or e.subs(values) != v:
+            # every key a symbol: one pass (subs would substitute the whole table one by one)
+            if e.has(self.batch) or e.xreplace(values) != v:
                 return None
         return _Plan("layer", inputs, out=list(out), macs=macs, kind=kind)
 
@@ -1609,7 +1633,7 @@ class _Ops:
                 except AttributeError:
                     return m.get_buffer(n.target).shape[i]
             return read
-        dims = [w.sizes.found_formula(v, measure(i), f"axis {i} of {n.target}") for i, v in enumerate(shape)]
+        dims = [w.sizes.axis(tensor, i, measure(i), f"axis {i} of {n.target}") for i in range(len(shape))]
         out = dims[1:] if len(dims) >= 2 and shape[0] == 1 else dims
         count = self.sp.Mul(*dims)
         frozen = kind == "params" and not tensor.requires_grad
@@ -1764,11 +1788,7 @@ def _from_tree(make, values: dict, input_shapes, ints: bool, symbols: dict, name
 
 class _CpuConstructor(Constructor):
     """Rebuilds on the CPU: for a module whose forward needs values (a branch on a tensor's)."""
-
-    def _call(self, kwargs):
-        import torch
-        with torch.device("cpu"):
-            return self.make(**{self.parameters[name]: value for name, value in kwargs.items()})
+    device = "cpu"
 
 
 def _tree_runs(module, shapes, ints) -> bool:

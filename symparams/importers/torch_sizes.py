@@ -2,10 +2,12 @@
 
 The module's constructor (a class's `__init__`, or a function) names its sizes: each keyword
 parameter with an int default is passed as a `Size` whose formula is its symbol, so a layer's
-`out_features` says `4*d`, exactly. What PyTorch turns into plain ints is found by building the
-module again with one parameter grown: the length of an `nn.ModuleList` or a table's rows is the
-formula of the parameters that move it (`n - 1`; L, not h, where L = h = 12), an input's size the
-parameter of its value that the grown module takes it with. `--symbol NAME=VALUE` naming no
+`out_features` says `4*d`, exactly, and a tensor made from them (`torch.zeros(1, (image // patch)
+** 2 + 1, dim)`) has its shape recorded as those formulas while the module is built. What PyTorch
+turns into plain ints otherwise is found by building the module again with one parameter grown: the
+length of an `nn.ModuleList` or a table's rows is the formula of the parameters that move it (`n -
+1`; L, not h, where L = h = 12), an input's size the parameter of its value that the grown module
+takes it with. `--symbol NAME=VALUE` naming no
 parameter keeps its older meaning: every plain size equal to VALUE is NAME.
 """
 from __future__ import annotations
@@ -28,22 +30,35 @@ class Constructor:
     """A module's maker with its size parameters: built once with Sizes, again with one changed.
     `values` is keyed by each parameter's symbol: its name, or `name_` where the language reads that
     name otherwise (`input`, a catalog layer's name)."""
+    device = "meta"         # no memory for weights; a subclass builds on the CPU where forward needs values
 
     def __init__(self, make, values: dict):
         self.make = make
         self.parameters = {spelled(name): name for name in values}
         self.values = {spelled(name): value for name, value in values.items()}
+        self.shapes = None          # the build's record: each weight's shape as the formulas it was made of
 
     def build(self):
-        return self._call({name: Size(value, symbol(name)) for name, value in self.values.items()})
+        """The module with its parameters as Sizes, each tensor a factory made of them recorded (as the
+        Hugging Face general route records its config's fields): `torch.zeros(1, (image // patch) ** 2
+        + 1, dim)` keeps its rows' formula, whatever the arithmetic, where PyTorch keeps only the int."""
+        from .module_tree import _Shapes
+        self.shapes = _Shapes()
+        return self._call({name: Size(value, symbol(name)) for name, value in self.values.items()},
+                          self.shapes.watching())
 
     def rebuilt(self, name: str, value: int):
         """The module with symbol `name` at `value`, the others as built (plain ints)."""
         return self._call({**self.values, name: value})
 
-    def _call(self, kwargs):
+    def recorded(self, tensor) -> tuple | None:
+        """A weight's shape as the formulas the build made it of, or None where no Size made it."""
+        return self.shapes.formulas.get(id(tensor)) if self.shapes else None
+
+    def _call(self, kwargs, watching=None):
+        import contextlib
         import torch
-        with torch.device("meta"):
+        with torch.device(self.device), watching or contextlib.nullcontext():
             return self.make(**{self.parameters[name]: value for name, value in kwargs.items()})
 
 
@@ -95,6 +110,15 @@ class Sizes:
         if formula.is_number:
             return self._legacy(value)
         return self.exact(Size(value, formula))
+
+    def axis(self, tensor, i: int, measure, what: str) -> sp.Expr:
+        """Axis i of a parameter or buffer of the module: the formula its constructor computed it from,
+        as the build recorded it (exact, whatever the arithmetic), else `found_formula`'s."""
+        recorded = self.constructor.recorded(tensor) if self.constructor else None
+        if recorded is not None and recorded[i].free_symbols:
+            self.used |= {s.name for s in recorded[i].free_symbols}
+            return recorded[i]
+        return self.found_formula(int(tensor.shape[i]), measure, what)
 
     def found_formula(self, value: int, measure, what: str) -> sp.Expr:
         """`found`'s formula (sympy), its symbols marked used; a plain int no parameter moves is itself,

@@ -1,8 +1,8 @@
 """The REPL's logic without a terminal: feed it lines, get back the text to show.
 
 A Session holds the model's source (see source.py) and the values set with `:set`. Every
-line either changes the source, and the model is derived again from the whole text, or is a
-`:command`. Whatever fails is reported with a caret under the line just typed and changes
+line either changes the source, and the model is the new text's (a line added to the body is
+derived onto the last model: live.py), or is a `:command`. Whatever fails is reported with a caret under the line just typed and changes
 nothing.
 """
 from __future__ import annotations
@@ -19,11 +19,12 @@ from .. import render
 from ..catalog import lookup, names
 from ..bounds import option_value
 from ..conventions import get_convention
-from ..errors import ArgumentError, Pos, SymparamsError, SyntaxProblem, UnknownName, did_you_mean
+from ..errors import ArgumentError, Pos, SymparamsError, UnknownName, did_you_mean
 from ..interpreter import parse
 from ..syntax import read_source
 from .delegate import REPL_FILE, formula_arguments, run_command, sweep_arguments
-from .show import Rejected, describe_changes, explain, explain_typed, totals_text
+from .live import Derivations
+from .show import Rejected, describe_changes, explain_typed, totals_text
 from .source import Header, Source
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*\Z")
@@ -133,6 +134,7 @@ class Session:
         self.values: dict[str, int] = {}                  # :set values, by symbol name
         self.model = None
         self.evaluation = None
+        self.derivations = Derivations()                  # the last good derivation, kept to derive onto
         self.pending: list[str] = []                      # an unfinished multi-line entry
         self._scanned: tuple[list, list] = ([], [])       # pending lines read for parentheses, their states
         self.failures = 0
@@ -275,7 +277,7 @@ class Session:
     def change(self, source: Source, what: str, show_symbols: bool = False) -> Reply:
         """Adopt a new source if its model derives and evaluates; otherwise raise Rejected."""
         old = self.model
-        model, ev = derive(source, self.values)
+        model, ev = self.derivations.derive(source, self.values)
         self.undo_stack.append((self.source, what))
         self.redo_stack.clear()
         self.source, self.model, self.evaluation = source, model, ev
@@ -334,7 +336,7 @@ class Session:
         if not self.undo_stack:
             return Reply("nothing to undo")
         source, what = self.undo_stack[-1]
-        self.model, self.evaluation = derive(source, self.values)    # may refuse: then nothing is undone
+        self.model, self.evaluation = self.derivations.derive(source, self.values)    # may refuse: then nothing is undone
         self.redo_stack.append((self.source, what))
         self.source = source
         self.undo_stack.pop()
@@ -348,7 +350,7 @@ class Session:
         if not self.redo_stack:
             return Reply("nothing to redo")
         source, what = self.redo_stack[-1]
-        self.model, self.evaluation = derive(source, self.values)
+        self.model, self.evaluation = self.derivations.derive(source, self.values)
         self.undo_stack.append((self.source, what))
         self.source = source
         self.redo_stack.pop()
@@ -455,7 +457,7 @@ class Session:
         return self.revalue(values)
 
     def revalue(self, values: dict) -> Reply:
-        model, ev = derive(self.source, values)
+        model, ev = self.derivations.derive(self.source, values)
         self.values, self.model, self.evaluation = values, model, ev
         return Reply(self.symbols_text() + (f"\n{totals_text(model, ev)}" if model else ""))
 
@@ -516,28 +518,7 @@ class Session:
         return f"model {header.name}: " + ", ".join(parts)
 
 
-# ---------------------------------------------------------------- deriving and showing
-
-def derive(source: Source, values: dict):
-    """The source's Model and its Evaluation at `values`, or (None, None) before the first input."""
-    text, where = source.compose()
-    try:
-        if not source.body:
-            # Nothing to derive yet; a throwaway input line still checks the header and blocks.
-            parse(source.with_body("input (1)").text(), REPL_FILE)
-            return None, None
-        try:
-            model = parse(text, REPL_FILE)
-        except SyntaxProblem as e:
-            if e.code == "no_input":     # lines before the first `input` are fine
-                return None, None
-            raise
-        return model, model.evaluate({k: v for k, v in values.items() if k in model.symbols})
-    except SymparamsError as e:
-        raise Rejected(explain(e, where)) from None
-    except RecursionError:   # beyond what bounds.MAX_NESTING foresees: refuse the line, keep the session
-        raise Rejected("error: the model nests too deeply to derive") from None
-
+# ---------------------------------------------------------------- reading commands
 
 def split_assignments(words: list[str], command: str) -> list[tuple[str, str | None]]:
     """`d=768 L=12 h` -> [('d', '768'), ('L', '12'), ('h', None)]; commas between them are allowed."""

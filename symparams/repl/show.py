@@ -92,10 +92,11 @@ def describe_changes(old, model, ev) -> list[str]:
     old_inputs = len(old.inputs) if old else 0
     for tensor in model.inputs[old_inputs:]:
         lines.append(f"{tensor.source}: {shape_text(tensor.shape, ev)}")
-    old_rows = len(old.rows) if old else 0
-    from ..table import fixed_sizes
-    fixed = fixed_sizes(model, [(r.name, r) for r in model.rows]) if len(model.rows) > old_rows else {}
-    for row in model.rows[old_rows:]:
+    old_rows = len(old.graph.nodes) if old else 0
+    from ..model import Row
+    new_rows = [Row(n) for n in model.graph.nodes[old_rows:]]
+    fixed = fixed_notes(model, old_rows, new_rows)
+    for row in new_rows:
         lines.append(f"{row.name} ({row.type})  {shape_text(row.output_shape, ev)}")
         detail = f"params {both(row.params, ev, row)}"
         if row.non_trainable != 0:
@@ -110,9 +111,24 @@ def describe_changes(old, model, ev) -> list[str]:
     old_constraints = len(old.constraints) if old else 0
     for c in model.constraints[old_constraints:]:
         lines.append(f"assumes {c.text}")
-    if len(model.rows) > old_rows:
+    if new_rows:
         lines.append(totals_text(model, ev, output=False))
     return lines
+
+
+def fixed_notes(model, old_rows: int, new_rows: list) -> dict:
+    """table.fixed_sizes over all the model's rows, for its new rows alone: an input size is told at
+    the first row whose weights depend on it, so not at a new row where a row before it depends on
+    it (asked of the model, which keeps the answer from line to line, not of every row again)."""
+    if not new_rows:
+        return {}
+    from ..table import fixed_sizes
+    claimed = model.symbols_of_params(old_rows)
+    fixed = {}
+    for name, symbols in fixed_sizes(model, [(r.name, r) for r in new_rows]).items():
+        if kept := [s for s in symbols if s not in claimed]:
+            fixed[name] = kept
+    return fixed
 
 
 def totals_text(model, ev, output: bool = True) -> str:

@@ -1,9 +1,9 @@
 """The REPL's state: the model's source text, kept as the entries typed so far.
 
 The session never edits a Model in place. It keeps the text a user would have written in a
-file (a convention, block definitions, a header, the body's lines) and derives the model from
-it again after every change, so a line that fails leaves nothing behind and `:undo` is just
-dropping the last entry.
+file (a convention, block definitions, a header, the body's lines); the model is that text's
+(derived onto the last one where a line only adds to the body: live.py), so a line that fails
+leaves nothing behind and `:undo` is just dropping the last entry.
 """
 from __future__ import annotations
 
@@ -61,29 +61,38 @@ class Source:
     body: tuple = ()                   # the model's lines, each entry unindented as typed
 
     def compose(self) -> tuple[str, dict]:
-        """The file text, and for each of its lines the text the user typed and its added indent."""
-        lines: list[str] = []
-        where: dict[int, tuple[str, int]] = {}
-
-        def put(entry: str, indent: str) -> None:
-            for part in entry.split("\n"):
-                lines.append(indent + part if part.strip() else "")
-                where[len(lines)] = (part, len(indent))
-
-        if self.convention:
-            put(f"convention {self.convention}", "")
-        for entry in self.prelude:
-            put(entry, "")
-        put(self.header.text(), "")
-        for entry in self.body:
-            put(entry, BODY_INDENT)
-        return "\n".join(lines) + "\n", where
+        """The file text, and for each of its lines the text the user typed and its added indent.
+        Made once per Source; a Source made by `with_body` from a composed one adds its lines to
+        that one's (a session's every line would otherwise compose all the lines before it)."""
+        composed = self.__dict__.get("_composed")
+        if composed is None:
+            lines: list[str] = []
+            where: dict[int, tuple[str, int]] = {}
+            if self.convention:
+                _put(lines, where, f"convention {self.convention}", "")
+            for entry in self.prelude:
+                _put(lines, where, entry, "")
+            _put(lines, where, self.header.text(), "")
+            for entry in self.body:
+                _put(lines, where, entry, BODY_INDENT)
+            composed = ("\n".join(lines) + "\n", where)
+            object.__setattr__(self, "_composed", composed)
+        return composed
 
     def text(self) -> str:
         return self.compose()[0]
 
     def with_body(self, *entries: str) -> "Source":
-        return replace(self, body=self.body + entries)
+        grown = replace(self, body=self.body + entries)
+        composed = self.__dict__.get("_composed")
+        if composed is not None:
+            text, where = composed
+            lines: list[str] = []
+            more = dict(where)
+            for entry in entries:
+                _put(lines, more, entry, BODY_INDENT, len(where))
+            object.__setattr__(grown, "_composed", (text + "".join(line + "\n" for line in lines), more))
+        return grown
 
     @classmethod
     def from_text(cls, text: str, filename: str | None = None, model: str | None = None) -> "Source":
@@ -107,6 +116,13 @@ class Source:
         convention = program.convention.name if any(i.data == "convention_line" for i in items) else None
         definitions = tuple(_entry(text, i) for i in items if i.data not in ("convention_line", "model_def"))
         return cls(convention, definitions, Header(name, params_text), tuple(_entry(text, s) for s in body.children))
+
+
+def _put(lines: list, where: dict, entry: str, indent: str, before: int = 0) -> None:
+    """An entry's lines, indented, onto the composed text's (`before` lines precede `lines`)."""
+    for part in entry.split("\n"):
+        lines.append(indent + part if part.strip() else "")
+        where[before + len(lines)] = (part, len(indent))
 
 
 def _entry(text: str, node) -> str:

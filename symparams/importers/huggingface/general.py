@@ -18,6 +18,11 @@ declared layer carrying its weights' formulas. A forward pass on meta at three s
 counted by `FlopCounterMode`, gives each layer's MACs as a polynomial in the sequence length; the
 program states the formula built from the layer's projections and its attention's geometry only
 where it equals that polynomial, and refuses the model otherwise (no MACs figure is ever a guess).
+
+An encoder-decoder is two chains: the encoder's (the module `get_encoder()` names) over the main
+input, then the decoder's over `decoder_input_ids`, measured at another length (`TARGETS`) so
+each projection's and attention's positions have their own symbol (`t` the decoder's, `s` the
+encoder's); a decoder layer handed the encoder's output takes it as a second input.
 """
 from __future__ import annotations
 
@@ -28,9 +33,9 @@ import sympy as sp
 
 from ...sized import formula_of
 from .. import torch_sizes
-from ..module_tree import (CPU_PASS_BYTES, PROBES, Call, Entry, Field, Unit, _assumed_calls, _counts, _first_tensor,
-                           _fmt, _line_name, _Line, _Numbers, _on_path, _parameters, _Shapes, _symbol, _unique, _units,
-                           _Writer, measure)
+from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
+                           _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _on_path,
+                           _parameters, _Shapes, _symbol, _unique, _units, _Writer, measure)
 from .parts import ImportProblem
 
 
@@ -74,10 +79,16 @@ def _model_class(transformers, config, arch: str | None):
             raise ImportProblem(f"transformers {transformers.__version__} has no class {arch}",
                                 hint="the config's `architectures` names the class that builds the model")
         return cls
-    for auto in ("AutoModelForCausalLM", "AutoModel"):
+    # an encoder-decoder's default is the whole of it, not its decoder alone (WhisperForCausalLM)
+    autos = ("AutoModelForSeq2SeqLM",) if getattr(config, "is_encoder_decoder", False) else ()
+    for auto in (*autos, "AutoModelForCausalLM", "AutoModel"):
         mapping = getattr(transformers, auto)._model_mapping
         if type(config) in mapping:
             return mapping[type(config)]
+    # a tower's own config (SiglipTextConfig): the model class transformers builds from it, by name
+    own = getattr(transformers, type(config).__name__.removesuffix("Config") + "Model", None)
+    if isinstance(own, type) and getattr(own, "config_class", None) is type(config):
+        return own
     raise ImportProblem(f"transformers builds no model from a {type(config).__name__}",
                         hint="name the class in the config's `architectures`")
 
@@ -90,9 +101,10 @@ def _derived(transformers, model_type, fields, config) -> set:
         if type(value) is int and value >= 1 and not name.startswith("_"):
             try:
                 again = transformers.AutoConfig.for_model(model_type, **{**fields, name: value + 1})
-            except Exception:       # the other value is not valid: the field is the user's to set
+                kept = getattr(again, name, None)
+            except Exception:       # the other value is not valid (or is per layer): the user's to set
                 continue
-            if getattr(again, name, None) != value + 1:
+            if kept != value + 1:
                 derived.add(name)
     return derived
 
@@ -155,6 +167,44 @@ def _swap(owner, name, value):
 
 
 def _entry(model) -> Entry:
+    """The model's input(s): token ids or an image; an encoder-decoder's decoder ids beside them."""
+    encoder = _encoder_path(model)
+    entry = _main_entry(model) if encoder is None or model.main_input_name != "input_features" else \
+        _features(model, model.get_submodule(encoder))
+    if encoder is not None:
+        entry.decoder = True
+        entry.line += "\n    decoder_input_ids = input (target_length) int"
+    return entry
+
+
+def _features(model, encoder) -> Entry:
+    """An audio encoder-decoder's features (Whisper's): num_mel_bins channels over the frames its
+    encoder takes, max_source_positions times its convolutions' strides (it refuses any other
+    length; a model that takes another makes the measured pass fail, and the import is refused)."""
+    import torch
+    config = model.config
+    bins, positions = getattr(config, "num_mel_bins", None), getattr(config, "max_source_positions", None)
+    convs = [m for m in encoder.children() if isinstance(m, torch.nn.Conv1d)]
+    if not isinstance(bins, int) or not isinstance(positions, int) or not convs:
+        raise ImportProblem("the general route measures encoder-decoders that read token ids or Whisper's mel "
+                            "features; this one reads input_features of another kind")
+    frames = positions
+    for conv in convs:
+        frames = frames * conv.stride[0]
+    return Entry("input_features", f"input_features = input ({_fmt(formula_of(bins))}, {_fmt(formula_of(frames))})",
+                 False, (int(bins), int(frames)))
+
+
+def _encoder_path(model) -> str | None:
+    """An encoder-decoder's encoder, by its path in the module tree (None for one chain): the module
+    transformers' own get_encoder() names, whose output the decoder's layers read."""
+    if not getattr(model.config, "is_encoder_decoder", False) or "decoder_input_ids" not in _parameters(model):
+        return None
+    encoder = model.get_encoder()
+    return next((path for path, m in model.named_modules() if m is encoder and path), None)
+
+
+def _main_entry(model) -> Entry:
     name = getattr(model, "main_input_name", "input_ids")
     config = model.config
     if name == "pixel_values":
@@ -176,30 +226,47 @@ def _entry(model) -> Entry:
 def _measured(model, units, entry: Entry) -> list:
     """The measured passes at the PROBES lengths: on meta, else on the CPU where the model fits."""
     try:
-        return [_measure(model, units, entry, t, "meta") for t in PROBES]
-    except (ImportProblem, torch_sizes.ImportProblem):
-        size = sum(p.numel() * p.element_size() for p in model.parameters())
-        size += sum(b.numel() * b.element_size() for b in model.buffers())
-        if size > CPU_PASS_BYTES:
+        return [_measure(model, units, entry, t, "meta", u) for t, u in zip(PROBES, TARGETS)]
+    except (ImportProblem, torch_sizes.ImportProblem) as e:
+        if _bytes(model) > CPU_PASS_BYTES:
             raise
-        import torch
+        failed = e
+    import torch
+    try:
         with torch.device("cpu"):      # its twin, with the buffers' values (position ids, tables) set
             twin = _made(type(model), model.config)
-        twin.eval()
-        modules = dict(twin.named_modules())
-        twins = [Unit(u.path, modules[u.path], own=u.own) for u in units]
-        return [_measure(twin, twins, entry, t, "cpu") for t in PROBES]
+    except Exception:                  # (Pix2Struct's text model initialises from a field it lacks)
+        raise failed from None
+    twin.eval()
+    modules = dict(twin.named_modules())
+    twins = [Unit(u.path, modules[u.path], own=u.own) for u in units]
+    runs = [_measure(twin, twins, entry, t, "cpu", u) for t, u in zip(PROBES, TARGETS)]
+    ours = dict(model.named_modules())           # the projections' inputs, by our modules' ids
+    ids = {id(m): id(ours[path]) for path, m in modules.items() if path in ours}
+    for run in runs:
+        run.leaves = {ids[k]: v for k, v in run.leaves.items() if k in ids}
+    return runs
 
 
-def _measure(model, units, entry: Entry, tokens: int, device: str):
-    """The units' calls and MACs in a forward pass over `tokens` positions (one sequence)."""
-    inputs = entry.tensors(model, tokens, device)
+def _measure(model, units, entry: Entry, tokens: int, device: str, target: int):
+    """The units' calls and MACs in a forward pass over `tokens` positions (one sequence; `target`
+    positions in an encoder-decoder's decoder); `.encoded` the id of the encoder's output."""
+    inputs = entry.tensors(model, tokens, device, target)
     if "use_cache" in _parameters(model):
         inputs["use_cache"] = False
+    path, seen = _encoder_path(model) if entry.decoder else None, []
+    hook = model.get_submodule(path).register_forward_hook(lambda m, a, out: seen.append(_first_tensor(out))) \
+        if path else None
     try:
-        return measure(model, units, inputs, device, _patched_masks, what="transformers' forward pass")
+        run = measure(model, units, inputs, device, _patched_masks, what="transformers' forward pass")
     except torch_sizes.ImportProblem as e:
         raise ImportProblem(e.message) from None
+    finally:
+        if hook is not None:
+            hook.remove()
+    run.encoded = id(seen[0]) if seen else None      # `seen` keeps it alive: no other tensor had its id
+    run.kept = seen
+    return run
 
 
 
@@ -297,6 +364,8 @@ def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | No
     at = _settings(other)
     try:
         values = {**other, "sequence_length": tokens} if "sequence_length" in model.defaults else other
+        if "target_length" in model.defaults:
+            values["target_length"] = TARGETS[0]
         ev = model.evaluate(values)
         got = (ev.params, ev.trainable, ev.buffers)
     except SymparamsError as e:                  # the program refuses a setting transformers builds
@@ -319,24 +388,42 @@ def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | No
 
 
 def _second_settings(fields: dict):
-    """Settings to check the formulas at, boldest first: every field doubled (a count of layers one
-    more); then the heads and their sizes kept; then only the layers, the vocabulary and the widths
+    """Settings to check the formulas at, boldest first: every field doubled (each count of layers
+    one, two, ... more); then the heads and their sizes kept; then only the layers, the vocabulary and the widths
     that divide nothing."""
     heads = [k for k in fields if "head" in k or k.endswith("_dim")]
-    layers = [k for k in fields if "layer" in k]
-    yield {k: v + 1 if k in layers else v * 2 for k, v in fields.items()}
-    yield {k: v + 1 if k in layers else v * 2 for k, v in fields.items() if k not in heads}
-    yield {k: v + 1 if k in layers else v * 2 for k, v in fields.items()
+    # each count of layers grown by another step, so an encoder's and a decoder's are told apart
+    layers = {k: 1 + n for n, k in enumerate(k for k in fields if "layer" in k)}
+    yield {k: v + layers[k] if k in layers else v * 2 for k, v in fields.items()}
+    yield {k: v + layers[k] if k in layers else v * 2 for k, v in fields.items() if k not in heads}
+    yield {k: v + layers[k] if k in layers else v * 2 for k, v in fields.items()
            if k in layers or "vocab" in k or "intermediate" in k}
     yield {k: v * 2 for k, v in fields.items() if "vocab" in k or "intermediate" in k}   # layer_types fix the depth
 
 
 def _whole_pass(model, entry: Entry, tokens: int) -> tuple[tuple, int]:
-    """The output's shape and the MACs of one forward pass on meta."""
+    """The output's shape and the MACs of one forward pass: on meta, else on the CPU where the model
+    fits (BART's decoder checks its own all-ones mask with `.item()`)."""
+    try:
+        return _pass_on(model, entry, tokens, "meta")
+    except Exception:
+        if _bytes(model) > CPU_PASS_BYTES:
+            raise
+    import torch
+    with torch.device("cpu"):
+        twin = _made(type(model), model.config)
+    return _pass_on(twin.eval(), entry, tokens, "cpu")
+
+
+def _bytes(model) -> int:
+    return sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
+
+
+def _pass_on(model, entry: Entry, tokens: int, device: str) -> tuple[tuple, int]:
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.utils.flop_counter import FlopCounterMode
-    inputs = entry.tensors(model, tokens, "meta")
+    inputs = entry.tensors(model, tokens, device, TARGETS[0])
     if "use_cache" in _parameters(model):
         inputs["use_cache"] = False
     counter = FlopCounterMode(display=False)
@@ -357,7 +444,7 @@ def _settings(values: dict) -> str:
 def _program(config: dict, source: str, symbolic: bool, note: str | None = None, macs: bool = True) -> str:
     model, values, shapes, arch = build(config, symbolic)
     from transformers import PreTrainedModel
-    units = _units(model, shapes, also=(PreTrainedModel,))
+    units = _units(model, shapes, also=(PreTrainedModel,), whole_items=True)
     w = _Writer(shapes, dict(values), symbolic)
     w.macs = macs
     try:
@@ -373,43 +460,85 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         calls, order = _assumed_calls(units), list(range(len(units)))
     if not w.entry.text:
         w.tokens = None
+    encoder = _encoder_path(model) if w.entry.decoder else None
+    if encoder is not None and (runs is None or not all(run.kept for run in runs)):
+        raise ImportProblem(f"the general route reads an encoder-decoder's two chains from its forward pass, which "
+                            f"did not run: {(unmeasured or 'no encoder output was seen').splitlines()[0][:200]}")
+
+    def chain(i):
+        return "encoder" if encoder is not None and units[i].path.startswith(encoder + ".") else "main"
+    if runs:
+        w.leaves = runs[0].leaves
+        w.called = {id(p) for i, c in calls.items() if c.times and not units[i].own
+                    for p in units[i].module.parameters()}
     listed = list(order) + [i for i in range(len(units)) if i not in calls]
-    lines, running = [], None
-    for position, i in enumerate(listed):
-        call = calls.get(i, Call())
+    lines, running = [], {}
+    for i in listed:
+        call, c = calls.get(i, Call()), chain(i)
         measured = [run[2][i] for run in runs] if runs else None
-        feeds = i in calls and _on_path(call, [calls[j] for j in order[order.index(i) + 1:]], running)
+        later = [calls[j] for j in order[order.index(i) + 1:] if chain(j) == c] if i in calls else []
+        decoder = encoder is not None and c == "main"     # its t the decoder's length, s the encoder's
+        sources = [run.kept[0].shape[1] for run in runs] if decoder else []
+        if decoder:
+            w.tokens, w.source = TARGETS[0], sources[0]
+        else:
+            w.tokens, w.source = (PROBES[0] if w.entry.text else None), None
+        w.lengths = tuple({SEQUENCE: u, SOURCE: s} for s, u in zip(sources, TARGETS)) if decoder else PROBES
+        if encoder is not None and call.times and not call.reads_input and running.get(c) and call.inputs and \
+                tuple(call.inputs) != tuple(running[c]) and call.batched[0] and \
+                _on_path(call, later, call.inputs):        # forward() reshaped the chain's tensor on the way
+            rest = all(run.total == sum(run.macs[j] for j in run.calls) for run in runs)
+            glue = w.glue(tuple(running[c][1:]), tuple(call.inputs[1:]), units[i], rest)
+            glue.chain = c
+            lines.append(glue)
+            running[c] = call.inputs
+        feeds = i in calls and _on_path(call, later, running.get(c))
         if feeds:
-            running = call.output
-        lines.append(w.line(units[i], call, measured, feeds))
+            running[c] = call.output
+        w.second = decoder and feeds and runs[0].encoded in call.tensors
+        line = w.line(units[i], call, measured, feeds)
+        line.chain, line.input, line.second = c, call.reads, w.second
+        lines.append(line)
     merged: list[_Line] = []
     for line in lines:             # a run of identical layers is one repeat
         if merged and merged[-1].text == line.text and merged[-1].declared == line.declared and \
-                _line_name(merged[-1].unit.path) == _line_name(line.unit.path) and line.feeds:
+                merged[-1].chain == line.chain and _line_name(merged[-1].unit.path) == _line_name(line.unit.path) \
+                and line.feeds:
             merged[-1].count += 1
         else:
             merged.append(line)
-    layers = values.get("num_hidden_layers")
-    body, current = [], w.entry.name
+    if encoder is not None and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
+        raise ImportProblem(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
+                            f"along its chain of layers in {type(model).__name__}",
+                            hint="a template for this model type is needed; please report it with its config.json")
+    tensor = {"encoder": "x", "main": "y" if encoder is not None else "x"}
+    # before a chain's first line, it reads its input (CLIP's text embeddings read a view of the ids)
+    current = {"encoder": w.entry.name, "main": "decoder_input_ids" if encoder is not None else w.entry.name}
+    body = []
     for k, line in enumerate(merged):
-        reads = w.entry.name if line.reads_input else current
+        reads = (line.input or w.entry.name) if line.reads_input else current[line.chain]
         name = _unique(_line_name(line.unit.path), body)
         call = line.text.replace("name=?", f"name={name}")
-        if line.count > 1:
-            count = "num_hidden_layers" if line.count == layers and symbolic else str(line.count)
-            if count == "num_hidden_layers":
-                w.used.add("num_hidden_layers")
-            call = f"repeat({count}, {call})"
+        before = sum(m.count for m in _same_list(merged[:k], line))
+        if line.count > 1 or before:
+            count = _layer_count(values, line.count, before, line.chain, encoder is not None) if symbolic else None
+            if count is not None:
+                w.used.add(count.split(" ")[0])
+            if count is not None or line.count > 1:
+                call = f"repeat({count or line.count}, {call})"
         if call.startswith("embedding("):     # bound to its name, so a tied head can name it
             body.append((name, f"{name} = {call.replace(f', name={name}', '')}"))
             call = name
-        target = "logits" if k == len(merged) - 1 and line.feeds and line.text.startswith("dense(") else "x"
-        body.append((name, f"{target} = {call}({reads})"))
-        current = target
+        target = "logits" if k == len(merged) - 1 and line.feeds and line.text.startswith("dense(") \
+            else tensor[line.chain]
+        body.append((name, f"{target} = {call}({reads}{', ' + tensor['encoder'] if line.second else ''})"))
+        current[line.chain] = target
     names = [n for n in w.symbols if n in w.used]
     header = ", ".join(f"{n} = {w.symbols[n]}" for n in names)
     if w.entry.text:
         header += (", " if header else "") + f"sequence_length = {_length(values, model.config)}"
+    if w.entry.decoder:
+        header += f", target_length = {_length(values, model.config)}"
     import transformers
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
            f"# by `symparams import` through transformers {transformers.__version__} (no template for this model type):",
@@ -434,6 +563,34 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     out += [f"    {text}" for _, text in body]
     return "\n".join(out) + "\n"
 
+
+
+def _same_list(lines: list, line) -> list:
+    """The lines just before `line` from its list of layers (T5's first block, which alone holds the
+    position bias, before the run of the others)."""
+    out = []
+    for before in reversed(lines):
+        if before.chain != line.chain or _line_name(before.unit.path) != _line_name(line.unit.path) or \
+                before.unit.path.rsplit(".", 1)[0] != line.unit.path.rsplit(".", 1)[0]:
+            break
+        out.append(before)
+    return out
+
+
+def _layer_count(values: dict, count: int, before: int, chain: str, two: bool) -> str | None:
+    """A run of `count` identical layers after `before` others of its list, as the config's count of
+    layers: the one field of layers (the encoder's in the encoder, the decoder's in the decoder) equal
+    to their sum. None where no one field is (the number is written; the second setting checks it)."""
+    if not two:
+        names = [k for k in ("num_hidden_layers",) if values.get(k) == count + before]
+    else:
+        other = "decoder" if chain == "encoder" else "encoder"
+        names = [k for k, v in values.items() if "layer" in k and other not in k and v == count + before]
+        own = [k for k in names if ("decoder" if other == "encoder" else "encoder") in k]
+        names = own or names
+    if len(names) != 1:
+        return None
+    return names[0] if not before else f"{names[0]} - {before}"
 
 
 def _length(values: dict, config) -> int:
