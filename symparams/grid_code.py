@@ -27,6 +27,8 @@ from fractions import Fraction
 
 import sympy as sp
 
+from .printing import polynomial_product
+
 # Integer operations the compiled code calls; sympy keeps them as opaque functions.
 FloorDiv = sp.Function("_FloorDiv")
 Where = sp.Function("_Where")
@@ -191,17 +193,10 @@ def _terms(expr) -> dict:
 
 
 def _times(a: dict, b: dict) -> dict:
-    out: dict = {}
-    for ma, ca in a.items():
-        for mb, cb in b.items():
-            powers = dict(ma)
-            for g, e in mb:
-                powers[g] = powers.get(g, 0) + e
-            m = frozenset(powers.items())
-            out[m] = out.get(m, 0) + ca * cb
+    out = polynomial_product(a, b)
     if len(out) > MAX_TERMS:
         raise Unsupported("too many terms")
-    return {m: c for m, c in out.items() if c != 0}
+    return out
 
 
 def _horner(terms: dict, index: dict):

@@ -140,7 +140,7 @@ def _integer_terms(expr) -> dict | None:
             part = _integer_terms(a)
             if part is None:
                 return None
-            out = _times(out, part)
+            out = polynomial_product(out, part)
             if len(out) > MAX_TERMS:
                 return None
         return out
@@ -150,7 +150,9 @@ def _integer_terms(expr) -> dict | None:
 _ONE = frozenset()
 
 
-def _times(a: dict, b: dict) -> dict:
+def polynomial_product(a: dict, b: dict) -> dict:
+    """The product of two polynomials given as {monomial: coefficient}, a monomial a frozenset of
+    (generator, exponent): what canonical and grid_code's NumPy code both build from."""
     out: dict = {}
     for ma, ca in a.items():
         for mb, cb in b.items():
