@@ -22,8 +22,7 @@ def run(args):
     from pathlib import Path
     from ..errors import ArgumentError, SymparamsError
     from ..interpreter import parse
-    from ..importers import keras_python
-    from ..importers import keras_json
+    from ..importers import is_keras_source, keras_json
     file, _, name = args.source.rpartition(":")
     symbols = _symbols(args.symbol, distinct=not (file.endswith(".py") and name))
     if symbols and not keras_json.is_keras(args.source) and not (file.endswith(".py") and name):
@@ -32,9 +31,10 @@ def run(args):
     if keras_json.is_keras(args.source):
         config, filename = keras_json.read(args.source)
         text = keras_json.program(config, filename, symbols)
-    elif file.endswith(".py") and name and keras_python.is_keras_source(file):
+    elif file.endswith(".py") and name and is_keras_source(file):
         if args.input:
             raise ArgumentError("--input is for PyTorch modules", hint="a Keras model's inputs are its keras.Input")
+        from ..importers import keras_python
         text, filename = keras_python.program(file, name, symbols), args.source
     elif file.endswith(".py") and name:
         text, filename = _torch_program(file, name, args.input, args.dtype == "int64", symbols), args.source

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import inspect
+import os
+import re
 
 
 def spelled(name: str) -> str:
@@ -45,3 +47,14 @@ def size_parameters(make) -> dict:
     kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
     return {name: p.default for name, p in signature.parameters.items()
             if p.kind in kinds and type(p.default) is int and p.default > 0}
+
+
+def is_keras_source(file: str) -> bool:
+    """A file that imports Keras and not torch: its NAME builds a Keras model (a cheap look, nothing run,
+    so that a PyTorch file does not load the Keras importer)."""
+    from ..syntax import read_source
+    if not os.path.isfile(file):
+        return False
+    text = read_source(file)        # bytes that are not UTF-8: an error at their line and column
+    imports = re.findall(r"^\s*(?:import|from)\s+(\w+)", text, re.M)
+    return ("keras" in imports or "tensorflow" in imports) and "torch" not in imports

@@ -15,7 +15,6 @@ stopped once the inputs are made); otherwise it stays a number.
 from __future__ import annotations
 
 import os
-import re
 
 from ..dims import symbol
 from ..errors import SymparamsError
@@ -24,16 +23,6 @@ from . import defined, size_parameters, spelled
 from .keras_blocks import Structured, Unwritable, functional_config
 from .keras_json import ImportProblem, Writer
 from .keras_record import Probed, Recorder
-
-
-def is_keras_source(file: str) -> bool:
-    """A file that imports Keras and not torch: its NAME builds a Keras model (a cheap look, nothing run)."""
-    from ..syntax import read_source
-    if not os.path.isfile(file):
-        return False
-    text = read_source(file)        # bytes that are not UTF-8: an error at their line and column
-    imports = re.findall(r"^\s*(?:import|from)\s+(\w+)", text, re.M)
-    return ("keras" in imports or "tensorflow" in imports) and "torch" not in imports
 
 
 def program(file: str, name: str, symbols: dict | None = None) -> str:
