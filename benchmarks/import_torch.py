@@ -8,10 +8,10 @@
 2. PyTorch: `python -c` running the same file, building the same module on the meta device (no
    memory for weights) and printing the sum of numel() over its parameters.
 3. PyTorch with the figures the import also gives: the same build, then one forward pass on the
-   meta device under FlopCounterMode (the output's shape, the MACs). A forward pass on meta runs
-   PyTorch's reference kernels, whose first call imports torch._dynamo (about 0.7 s of CPU): the
-   import pays it too, and so does the bare build of a module whose constructor calls one
-   (nanoGPT's `torch.tril` mask).
+   meta device under FlopCounterMode (the output's shape, the MACs). Many of PyTorch's kernels on
+   meta are Python references whose first call imports torch._dynamo (about 0.8 s of CPU): this
+   command pays it, and so does the bare build of a module whose constructor calls one (nanoGPT's
+   nn.Embedding, whose init.normal_ on meta is one); the import does not (importers/dynamo_free.py).
 All pay `import torch`. The two commands alternate, RUNS times each, so both see the same load
 on a shared machine; each run's CPU time (user + system, the child's rusage) and wall time are
 taken, and the medians compared. The counts must agree, or the benchmark stops.

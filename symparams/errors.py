@@ -1,7 +1,6 @@
 """One error family for every mistake a user can make, each able to point at its source."""
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 
@@ -77,6 +76,7 @@ class ArgumentError(SymparamsError):
 
 
 def did_you_mean(name: str, candidates) -> str | None:
+    import difflib     # here, not at the top: every command imports this module, few make a mistake
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in candidates}

@@ -14,11 +14,27 @@ left out, everything non-trainable when frozen, a repeat's body multiplied by it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import sympy as sp
 
 from .errors import ArgumentError, Pos
+
+
+class cached_property:
+    """functools.cached_property without its lock (Python 3.11 takes one at every first read: a
+    tenth of a 10,000-layer model's table); two threads reading a node at once at worst compute it twice."""
+
+    def __init__(self, compute):
+        self.compute, self.__doc__ = compute, compute.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, node, owner=None):
+        if node is None:
+            return self
+        value = node.__dict__[self.name] = self.compute(node)
+        return value
 
 
 @dataclass(eq=False, repr=False)
@@ -107,7 +123,11 @@ class Node:
     def params(self) -> sp.Expr:
         if self.body is not None:
             return self._summed("params")
-        return sp.sympify(self.out.params) - self.tied_kernel if self.makes_weights else sp.Integer(0)
+        if not self.makes_weights:
+            return sp.Integer(0)
+        params = sp.sympify(self.out.params)
+        # x - 0 is x: skipping sympy's subtraction where nothing is borrowed saves a long model's derivation
+        return params if self.tied_kernel is sp.S.Zero else params - self.tied_kernel
 
     @cached_property
     def non_trainable(self) -> sp.Expr:
@@ -119,7 +139,7 @@ class Node:
 
     @cached_property
     def trainable(self) -> sp.Expr:
-        return self.params - self.non_trainable
+        return self.params if self.non_trainable is sp.S.Zero else self.params - self.non_trainable
 
     @cached_property
     def buffers(self) -> sp.Expr:

@@ -40,6 +40,7 @@ class Program:
         self.declared_convention: str | None = None     # the file's own `convention` line, if any
         self._block_defs: dict[str, blocks.Block] = {}
         self._lines: list[str] | None = None
+        self._specs: dict[str, LayerSpec] = {}     # layer(): the entry each spelling names
         try:
             tree = parse_tree(text)
             for item in tree.children:
@@ -54,7 +55,7 @@ class Program:
                 if item.data == "model_def":
                     self.models[name] = item
                     continue
-                if lookup(name) is not None:
+                if catalog.is_layer_name(name):
                     raise SyntaxProblem(f"'{name}' is already a layer of the catalog", pos_of(name_tok),
                                         f"give your {'layer' if item.data == 'layer_def' else 'block'} "
                                         f"another name, e.g. my_{name}")
@@ -81,8 +82,14 @@ class Program:
         return self._block_defs.get(name)
 
     def layer(self, name: str) -> LayerSpec | None:
-        """A layer declared in this file, else the catalog's."""
-        return self.layers.get(normalize(name)) or lookup(name)
+        """A layer declared in this file, else the catalog's (remembered by spelling: a long model
+        names a few layers thousands of times)."""
+        spec = self._specs.get(name)
+        if spec is None:
+            spec = self.layers.get(normalize(name)) or lookup(name)
+            if spec is not None:
+                self._specs[name] = spec
+        return spec
 
     def callable_names(self) -> list[str]:
         return catalog.names() + list(self.blocks) + [s.name for s in self.layers.values()]
@@ -150,6 +157,10 @@ class Builder(Evaluator):
         self.layout_reason: str | None = parent.layout_reason if parent else None
         self.layout_unread: Tensor | None = None     # an image-like input whose shape does not say its layout
         self.layout_matters = False                  # a layer read the channel axis (of an unsettled or non-native layout)
+        # A long model configures and applies one layer alike thousands of times: a call's bound
+        # arguments (layer_instance) and an entry's Out (applied) are computed once per distinct call.
+        self.bindings: dict = parent.bindings if parent else {}
+        self.outs: dict = parent.outs if parent else {}
 
     def body(self, kind: str, scope: dict, current: Tensor | None = None, calling: str | None = None,
              row_names=()) -> "Builder":
@@ -484,15 +495,25 @@ class Builder(Evaluator):
                               did_you_mean(word.name, self.program.callable_names()) or
                               "run `symparams layers` to list the catalog", code="unknown_layer", subject=word.name)
         options = {k: v for k, (v, _) in kwargs.items() if k not in _APPLICATION_KEYWORDS}
+        values, torch_order = [v for v, _ in args], spec.takes_torch_order(word.name, len(args))
         try:
-            positions = {**{i: p for i, (_, p) in enumerate(args)}, **{k: p for k, (_, p) in kwargs.items()}}
-            config = spec.bind([v for v, _ in args], options, spec.takes_torch_order(word.name, len(args)),
-                               positions)
-        except SymparamsError as e:
-            if e.pos is None:
-                e.pos = pos
-            raise
-        inst = LayerInstance(spec, config, pos, typed_name=str(word.name))
+            key = (id(spec), torch_order, _typed(values), _typed(options))
+            found = self.bindings.get(key)
+        except TypeError:       # an argument that cannot be a key
+            key = found = None
+        if found is not None and found[0] is spec:
+            config = found[1]   # shared, as an instance applied twice shares its own: nothing changes a config
+        else:
+            try:
+                positions = {**{i: p for i, (_, p) in enumerate(args)}, **{k: p for k, (_, p) in kwargs.items()}}
+                config = spec.bind(values, options, torch_order, positions)
+            except SymparamsError as e:
+                if e.pos is None:
+                    e.pos = pos
+                raise
+            if key is not None:
+                self.bindings[key] = (spec, config)
+        inst = LayerInstance(spec, config, pos, typed_name=str(word.name), key=key)
         if "tied" in kwargs:
             inst.tied = blocks.tie_target(spec, kwargs["tied"])
         return inst
@@ -587,6 +608,22 @@ class Builder(Evaluator):
                 continue
             self.constraints.append(Constraint(relation, text, pos))
 
+    def applied(self, spec: LayerSpec, shapes: list, config: dict, call=None):
+        """spec.apply, computed once per distinct call: a long model applies one layer to one shape
+        thousands of times (`dense(d)` on (d,)), and an entry's Out depends on nothing but its
+        arguments, shapes and convention. Nodes share it, as the applications of one instance
+        already do: nothing downstream changes an Out. A call whose arguments hash by identity
+        (a Word, a layer) is only found again for that same object; one that fails is not kept.
+        `call` is the key of the call that bound `config` (layer_instance), where it has one."""
+        try:
+            key = (id(spec), self.convention, _typed(shapes), call or _typed(config))
+            found = self.outs.get(key)
+        except TypeError:       # an argument that cannot be a key
+            return spec.apply(shapes, config, self.convention)
+        if found is None or found[0] is not spec:
+            found = self.outs[key] = (spec, spec.apply(shapes, config, self.convention))
+        return found[1]
+
     def apply_layer(self, inst: LayerInstance, inputs: list, pos) -> tuple[Node, str | None]:
         spec = inst.spec
         if not spec.variadic and len(inputs) != spec.n_inputs:
@@ -595,7 +632,7 @@ class Builder(Evaluator):
         if spec.variadic and len(inputs) < 2:
             raise ArgumentError(f"{spec.name} takes two or more input tensors, found {len(inputs)}", pos)
         try:
-            out = spec.apply([t.shape for t in inputs], inst.config, self.convention)
+            out = self.applied(spec, [t.shape for t in inputs], inst.config, inst.key)
             conditions = list(out.conditions)
             tied = kernel = None
             if inst.tied is not None:
@@ -616,6 +653,17 @@ class Builder(Evaluator):
             node.layout_bound = reads and not moves and not self.convention.native and \
                 all(len(t.shape) >= 2 for t in inputs)
         return node, inputs[0].dtype if spec.name == "flatten" else None
+
+
+def _typed(value):
+    """A value as a key that tells apart what Python's == equates (True, 1 and 1.0; sympy's 2 and
+    2.0), down through tuples, lists and dicts."""
+    kind = type(value)
+    if kind is tuple or kind is list or isinstance(value, (tuple, list)):
+        return kind, tuple(map(_typed, value))
+    if isinstance(value, dict):
+        return kind, tuple((k, _typed(v)) for k, v in value.items())
+    return kind, value
 
 
 def parse(text: str, filename: str | None = None, model: str | None = None,

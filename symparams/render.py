@@ -57,11 +57,12 @@ def _natural(t: tables.Table) -> tuple[list, list, int]:
     return values, natural, max([len(HEADERS["label"])] + [len(_label(line)) for line in t.lines])
 
 
-def _widths(t: tables.Table, width: int) -> list:
+def _widths(t: tables.Table, width: int, natural: tuple | None = None) -> list:
     """Each column's width: its natural one (None) where the line has room. Otherwise the values keep
     theirs, and so do the layer names as far as the line allows; the formulas beneath wrap in
-    what is left, which goes to the smallest needs first (a short count formula stays whole)."""
-    values, natural, longest = _natural(t)
+    what is left, which goes to the smallest needs first (a short count formula stays whole).
+    `natural` is _natural's answer where the caller has it."""
+    values, natural, longest = natural or _natural(t)
     if longest + sum(natural) + GAP * len(natural) <= width:
         return [None] * (len(natural) + 1)
     names = max(min(longest, width - sum(values) - GAP * len(values)), 12)
@@ -153,8 +154,10 @@ def _plain_text(t: tables.Table, width: int) -> str:
     10,000-layer one (docs/performance.md). The text is rich's where `_plain_is_rich` says so."""
     keys, sizes = ["label", *t.shown], _sizes(t, width)
 
+    aligned = [str.rjust if k in NUMERIC else str.ljust for k in keys]
+
     def join(cells):
-        return (" " * GAP).join(c.rjust(w) if k in NUMERIC else c.ljust(w) for k, c, w in zip(keys, cells, sizes))
+        return (" " * GAP).join(align(c, w) for align, c, w in zip(aligned, cells, sizes))
 
     out = list(_folded(t.title, width)) + [join([HEADERS[k] for k in keys]),
                                            "─" * (sum(sizes) + GAP * (len(sizes) - 1))]
@@ -183,8 +186,9 @@ def _plain_text(t: tables.Table, width: int) -> str:
 
 def _sizes(t: tables.Table, width: int) -> list:
     """Each column's width as rich draws it: _widths', else its natural one."""
-    _, natural, longest = _natural(t)
-    return [n if s is None else s for s, n in zip(_widths(t, width), [longest, *natural])]
+    measured = _natural(t)      # once: a pass over every cell of a long table
+    _, natural, longest = measured
+    return [n if s is None else s for s, n in zip(_widths(t, width, measured), [longest, *natural])]
 
 
 def _total_heads(t: tables.Table) -> list:

@@ -11,6 +11,7 @@ from lark.grammar import Rule
 from lark.tree import Meta
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import DedentError, Indenter
+from lark import parse_tree_builder
 
 from .bounds import MAX_FILE_BYTES, MAX_LINE, MAX_LINES
 from .errors import Pos, SymparamsError, SyntaxProblem
@@ -192,7 +193,12 @@ def lines_and_columns(tree) -> tuple | None:
     if span is None:
         meta = tree.meta
         return None if meta.empty else (meta.line, meta.column, meta.end_line, meta.end_column)
-    return _start(span[0])[:2] + _end(span[1])[:2]
+    first, last = span      # _start and _end, inlined: this runs about five times a line
+    while not isinstance(first, Token):
+        first = first._container[0]
+    while not isinstance(last, Token):
+        last = last._container[1]
+    return first.line, first.column, last.end_line, last.end_column
 
 
 def _start(symbol) -> tuple:
@@ -210,7 +216,12 @@ def _end(symbol) -> tuple:
 
 def _keeping_spans(build):
     """A rule's tree builder (lark's, unchanged: the same trees), noting what its rule matched."""
+    # a `?rule`: its one child is returned as it is (a lark without the class: every rule noted)
+    passes_one_on = type(build) is getattr(parse_tree_builder, "ExpandSingleChild", None)
+
     def reduce(children):
+        if passes_one_on and len(children) == 1:
+            return children[0]           # nothing to note (a long file's most frequent reduction)
         tree = build(children)
         if children and type(tree) is _Tree:
             first, last = children[0], children[-1]

@@ -253,7 +253,9 @@ def build(model, ev, columns=DEFAULT_COLUMNS, depth: int | None = 0, dtype: str 
               ("non_trainable", "Non-trainable params", model.non_trainable)]
     if model.convention.norm_stats_as_buffers or model.buffers != 0:
         totals.append(("buffers", "Buffers (not parameters)", model.buffers))
-    if sp.expand(model.active - model.params) != 0:   # a mixture of experts: what one token uses
+    # a mixture of experts: what one token uses. Only a sparse node's active count can differ from its
+    # params (graph.Node.active), so a dense model needs neither the sum nor accounting's import.
+    if any(node.sparse for node in model.graph.nodes) and sp.expand(model.active - model.params) != 0:
         totals.append(("active", "Active params (one token)", model.active))
     notes = []
     why = not_known(model)

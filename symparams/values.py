@@ -62,6 +62,7 @@ class LayerInstance:
     row_name: str | None = None
     typed_name: str = ""              # the spelling the user wrote, for automatic row names
     tied: Any = None                  # the LayerInstance whose weight matrix this one reuses (tied=)
+    key: Any = None                   # its entry and arguments as a dict key (Builder.applied), where they make one
 
 
 @lru_cache(maxsize=4096)

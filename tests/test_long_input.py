@@ -178,3 +178,84 @@ def test_ten_thousand_named_tensors_count_as_pytorch_does():
     model = parse(text)
     assert model.evaluate().params == sum(p.numel() for p in net.parameters())
     assert len(model.rows) == n
+
+
+# ---------------------------------------------------------------- one derivation per distinct call
+
+MIXED = """model m(d = 8, h = 2):
+    x = input (d, d)
+    a = dense(d)(x)
+    b = dense(d, use_bias=false)(x)
+    c = dense(d, use_bias=False)(x)
+    e = dense(h * d)(x)
+    f = dense(d, activation=relu)(x)
+    g = dense(d, activation="gelu")(a)
+    k = dense(d)(e)
+    l = Dense(d)(k)
+    y = dense(d)(concatenate()(a, b, c, f, g, l))
+"""
+
+
+def _derived(model) -> list:
+    """Every figure of every node (a MACs count not known as its message), and the constraints."""
+    def figure(node, what):
+        try:
+            return getattr(node, what)
+        except Exception as e:          # noqa: BLE001 -- the same refusal either way
+            return str(e)
+    nodes = [(n.name, n.type, n.shape, *(figure(n, w) for w in ("params", "non_trainable", "buffers", "macs")),
+              n.out.conditions if n.out is not None else None)
+             for n in model.graph.walk()]
+    return nodes + [(c.relation, c.text) for c in model.constraints]
+
+
+def _every_model():
+    from symparams.interpreter import Program
+    examples = [open(f).read() for f in sorted(glob.glob("examples/**/*.sp", recursive=True))]
+    for text in examples + TEXTS[-2:] + [MIXED]:
+        program = Program(text)
+        for name in program.models:
+            for convention in ("keras", "torch"):
+                try:
+                    yield program.model(name, convention)
+                except Exception as e:      # noqa: BLE001 -- compared as its message
+                    yield str(e)
+
+
+def test_remembered_calls_derive_what_computing_each_derives(monkeypatch):
+    """A call's bound arguments and its layer's Out are computed once per distinct call (the same
+    entry, arguments, input shapes, convention): every figure of every node of every example, under
+    both conventions, is what computing each call afresh gives."""
+    from symparams import interpreter
+    remembered = [m if isinstance(m, str) else _derived(m) for m in _every_model()]
+
+    def unkeyable(value):
+        raise TypeError("computed afresh")
+    monkeypatch.setattr(interpreter, "_typed", unkeyable)
+    afresh = [m if isinstance(m, str) else _derived(m) for m in _every_model()]
+    assert remembered == afresh
+
+
+def test_a_long_chain_binds_and_applies_its_layer_once(monkeypatch):
+    from symparams.catalog.registry import LayerSpec
+    calls = {"bind": 0, "apply": 0}
+    for what in calls:
+        def counted(self, *args, _what=what, _real=getattr(LayerSpec, what), **kwargs):
+            calls[_what] += 1
+            return _real(self, *args, **kwargs)
+        monkeypatch.setattr(LayerSpec, what, counted)
+    model = parse("model m(d = 8):\n    input (d)\n    dense(2 * d)\n" + "    dense(d)\n" * 300)
+    assert calls == {"bind": 2, "apply": 3}      # dense(2*d) on (d,); dense(d) on (2*d,), then on (d,)
+    torch = pytest.importorskip("torch")
+    with torch.device("meta"):
+        net = torch.nn.Sequential(torch.nn.Linear(3, 6), torch.nn.Linear(6, 3),
+                                  *[torch.nn.Linear(3, 3) for _ in range(299)])
+    assert model.evaluate({"d": 3}).params == sum(p.numel() for p in net.parameters())
+
+
+def test_equal_values_of_other_types_are_other_calls():
+    import sympy as sp
+    from symparams.interpreter import _typed
+    keys = [_typed(v) for v in ((1,), (True,), (1.0,), (sp.Integer(2),), (sp.Float(2.0),), [1], {"a": 1},
+                                {"a": True})]
+    assert len(set(keys)) == len(keys)

@@ -2,7 +2,7 @@
 entries declared in the language (read on first use)."""
 from . import registry
 from . import core, conv, pooling, spatial, normalization, recurrent, merge, attention, preprocessing  # noqa: F401  (registration)
-from .registry import CATALOG, Out, layer, lookup
+from .registry import CATALOG, Out, is_layer_name, layer, lookup
 
 
 def everything() -> dict:

@@ -434,8 +434,18 @@ def lookup(name: str) -> LayerSpec | None:
     key = normalize(name)
     if key in CATALOG:
         return CATALOG[key]
-    from .prelude import entries
-    return entries().get(key)
+    from . import prelude
+    # the prelude is derived only for one of its own names: a miss (a block's name) costs none of it
+    return prelude.entries()[key] if key in prelude.names() else None
+
+
+def is_layer_name(name: str) -> bool:
+    """Whether a name spells a catalog entry (a formula sheet's or the prelude's), deriving none."""
+    key = normalize(name)
+    if key in CATALOG:
+        return True
+    from .prelude import names
+    return key in names()
 
 
 def spatial(value: tuple, n: int, what: str = "size") -> tuple:

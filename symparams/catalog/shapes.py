@@ -43,9 +43,13 @@ def join_channels(spatial: tuple, channels, c) -> tuple:
 def window_out(size, kernel, stride, padding, dilation=1, ceil_mode=False) -> sp.Expr:
     """Length of a sliding-window output along one axis (convolution or pooling); see the module doc."""
     span = dilation * (kernel - 1) + 1
+    pad = 0 if padding in ("valid", "same", "causal") else padding
+    if stride == 1 and not ceil_mode and sp.sympify(size).is_integer:
+        # A whole length slid by 1 takes no rounding: the expression sympy's floor and ceiling would
+        # return for a whole argument, without building them (a cold start's sizeable part, issue 23).
+        return sp.sympify(size) if padding in ("same", "causal") else sp.sympify(size + 2 * pad - span + 1)
     if padding in ("same", "causal"):
         return sp.ceiling(sp.sympify(size) / stride)
-    pad = 0 if padding == "valid" else padding
     if not ceil_mode:
         return sp.floor(sp.sympify(size + 2 * pad - span) / stride) + 1
     out = sp.ceiling(sp.sympify(size + 2 * pad - span) / stride) + 1

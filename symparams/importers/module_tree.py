@@ -14,6 +14,7 @@ program text out, its counts checked against the module's (never a partial model
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -221,6 +222,7 @@ class Measured:
     total: int = 0
     output: tuple | None = None
     leaves: dict = field(default_factory=dict)
+    device: str = "meta"        # where it ran: meta, else the CPU twin
 
     def __iter__(self):
         return iter((self.calls, self.order, self.macs))
@@ -312,7 +314,7 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
     counter = FlopCounterMode(display=False)
     try:
         # the math kernel: FlopCounterMode does not count the CPU's fused attention
-        with torch.no_grad(), context(), sdpa_kernel(SDPBackend.MATH), counter, Attentions():
+        with torch.no_grad(), one_thread(device), context(), sdpa_kernel(SDPBackend.MATH), counter, Attentions():
             y = model(**inputs) if keywords else model(*inputs.values())
     except Exception as e:
         raise ImportProblem(f"{what} of {type(model).__name__} failed on the {device} device: "
@@ -327,7 +329,23 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
         macs[i] = 0 if unit.own else sum(flops.get(key, {}).values()) // 2
     y = _first_tensor(y)
     return Measured(calls, order, macs, counter.get_total_flops() // 2, tuple(y.shape) if y is not None else None,
-                    {k: tuple(v) for k, v in leaves.items()})
+                    {k: tuple(v) for k, v in leaves.items()}, device)
+
+
+@contextlib.contextmanager
+def one_thread(device: str):
+    """A pass on the CPU in one thread: its products are over a few positions, and on a shared
+    machine a parallel pass's waiting threads spin, costing several times the CPU they save."""
+    import torch
+    if device != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _parameters(model) -> set:
@@ -427,13 +445,20 @@ def _kept_sizes(module) -> set:
 def _value(formula, symbols: dict, tokens: int | dict | None = None):
     """The formula's number at the symbols' values, and the sequence length `tokens` (or lengths:
     SEQUENCE, SOURCE -> value)."""
-    subs = {_symbol(k): v for k, v in symbols.items()}
-    if isinstance(tokens, dict):
+    lengths = tuple(tokens.items()) if isinstance(tokens, dict) else tokens
+    return _value_at(sp.sympify(formula), tuple(symbols.items()), lengths)
+
+
+@functools.lru_cache(maxsize=4096)
+def _value_at(formula, symbols: tuple, tokens):
+    # cached: every layer of a run of identical ones asks the same questions of the same formulas
+    subs = {_symbol(k): v for k, v in symbols}
+    if isinstance(tokens, tuple):
         subs.update(tokens)
     elif tokens is not None:
         subs[SEQUENCE] = tokens
-    try:
-        return int(sp.sympify(formula).subs(subs))
+    try:       # xreplace: symbols for whole numbers, no pattern matching (subs' cost)
+        return int(formula.xreplace({k: sp.Integer(v) for k, v in subs.items()}))
     except TypeError:
         return None
 
@@ -566,8 +591,9 @@ def _unique(name: str, body) -> str:
     return f"{name}_{k}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _fmt(formula) -> str:
-    return language(formula)
+    return language(formula)      # cached: a run of identical layers prints the same formulas
 
 
 def _assumed_calls(units) -> dict:

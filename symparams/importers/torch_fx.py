@@ -499,6 +499,12 @@ def imported(make, input_shapes, int_inputs=False, symbols: dict | None = None, 
              source: str = "") -> str:
     """The program of the module `make(...)` builds: its int-defaulted keyword parameters (set by those
     `symbols` naming them) are the program's symbols; the other `symbols` name sizes by value."""
+    from .dynamo_free import without_dynamo
+    with without_dynamo():      # every build and forward on meta below: see there
+        return _imported(make, input_shapes, int_inputs, symbols, name, source)
+
+
+def _imported(make, input_shapes, int_inputs, symbols, name, source) -> str:
     from torch import nn
     symbols = symbols or {}
     values = {key: symbols.get(key, default) for key, default in size_parameters(make).items()}
@@ -615,19 +621,35 @@ def _untraceable(module, e) -> ImportProblem:
 
 
 def _shapes(module, graph, input_shapes, ints):
-    """Each node's shape as the module runs at these sizes (fx's ShapeProp), batch 1, on its device."""
+    """Each node's shape as the module runs at these sizes, batch 1, on its device: `tensor_meta` as fx's
+    ShapeProp records it, by a plain Interpreter (ShapeProp imports torch's symbolic shapes for fake
+    tensors, and prints a traceback of a node that fails, which is the user's input mistake here)."""
     import torch
-    from torch.fx.passes.shape_prop import ShapeProp
+    from torch.fx.node import map_aggregate
+    from torch.fx.passes.shape_prop import _extract_tensor_metadata
+
+    class Shapes(torch.fx.Interpreter):
+        def run_node(self, n):
+            self.current = n
+            result = super().run_node(n)
+            if any(isinstance(t, torch.Tensor) for t in torch.utils._pytree.tree_leaves(result)):
+                n.meta["tensor_meta"] = map_aggregate(
+                    result, lambda t: _extract_tensor_metadata(t) if isinstance(t, torch.Tensor) else t)
+            return result
+
     device = next((p.device for p in module.parameters()), torch.device("meta"))
     inputs = [torch.zeros((1,) + tuple(shape), dtype=torch.long if ints else torch.float32, device=device)
               for shape in input_shapes]
-    training = module.training
+    training, run = module.training, Shapes(torch.fx.GraphModule(module.eval(), graph))
+    run.current = None
+    run.extra_traceback = False     # the failing node is named by its user's line below, not by fx's dump
     try:
         with torch.no_grad():
-            ShapeProp(torch.fx.GraphModule(module.eval(), graph)).propagate(*inputs)
+            run.run(*inputs)
     except Exception as e:
+        where = (_Ops.at(run.current) if run.current is not None else "") or _where(e)
         raise ImportProblem(f"{type(module).__name__} does not run on inputs of shapes "
-                            f"{', '.join(str(tuple(s)) for s in input_shapes)}{_where(e)}: {type(e).__name__}: {e}",
+                            f"{', '.join(str(tuple(s)) for s in input_shapes)}{where}: {type(e).__name__}: {e}",
                             hint="--input gives each input's sizes after the batch; --dtype int64 for token ids") \
             from None
     finally:

@@ -77,6 +77,7 @@ class Sizes:
         self.constructor, self.used = constructor, set()
         self.positions = set()        # the symbols that count a position table's rows
         self.grown = {}               # (parameter, second) -> (the module rebuilt with it grown, its value), or why not
+        self.ran = {}                 # (parameter, input shapes) -> whether the module grown in it runs on them
         self.by_value = {value: name for name, value in self.legacy.items()}
         if len(self.by_value) < len(self.legacy):
             raise ImportProblem("two --symbol naming no parameter have one value",
@@ -168,12 +169,19 @@ class Sizes:
         return self.grown[key]
 
     def _runs(self, name: str, runs, shapes) -> bool:
-        """Whether the module rebuilt with `name` grown runs on `shapes(its grown value)`."""
+        """Whether the module rebuilt with `name` grown runs on `shapes(its grown value)`; each such forward
+        pass once (H and W of one value ask the same)."""
         try:
             module, grown = self._grown(name)
-            return bool(runs(module, shapes(grown)))
         except Exception:
             return False
+        key = (name, repr(shapes(grown)))
+        if key not in self.ran:
+            try:
+                self.ran[key] = bool(runs(module, shapes(grown)))
+            except Exception:
+                self.ran[key] = False
+        return self.ran[key]
 
     def position(self, text: str) -> str:
         """A position table's length, remembered: an input of that length is most likely it, or an

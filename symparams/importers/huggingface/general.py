@@ -35,7 +35,7 @@ from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
                            _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _on_path,
-                           _parameters, _Shapes, _symbol, _unique, _units, _Writer, measure)
+                           _parameters, _Shapes, _symbol, _unique, _units, _Writer, measure, one_thread)
 from .parts import ImportProblem
 
 
@@ -279,13 +279,14 @@ def program(config: dict, source: str) -> str:
     names where its counts, rebuilt by transformers at a second setting of those fields, agree;
     else in this config's numbers, saying why. MACs and shapes are checked there too: MACs that
     disagree are not stated (`macs = not_known`); shapes that disagree make it this config's numbers."""
+    done: dict = {}       # what this import computed once: the build and its passes, each second setting's
     try:
-        text = _program(config, source, symbolic=True)
+        text = _program(config, source, symbolic=True, done=done)
         _check_counts(config, text)
-        doubt, macs = _unconfirmed(config, text)
-        if doubt is None and macs is not None:
-            text = _program(config, source, symbolic=True, note=macs, macs=False)
-            doubt, _ = _unconfirmed(config, text)
+        doubt, macs = _unconfirmed(config, text, done)
+        if doubt is None and macs is not None:      # the same build and passes, written without MACs
+            text = _program(config, source, symbolic=True, note=macs, macs=False, done=done)
+            doubt, _ = _unconfirmed(config, text, done)
     except _Numbers as e:
         doubt = str(e)
     if doubt is None:
@@ -317,14 +318,14 @@ def _check_counts(config: dict, text: str) -> None:
                                 "needed; please report it with its config.json")
 
 
-def _unconfirmed(config: dict, text: str) -> tuple[str | None, str | None]:
+def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str | None]:
     """Why the program's counts or output shape do not hold at a second setting of its symbols, and
     why its MACs do not; None where they do. The setting is the boldest of `_second_settings` at
-    which transformers both builds the model and runs its forward pass."""
+    which transformers both builds the model and runs its forward pass (`done` keeps each setting's
+    build and pass, for the program written again without MACs, and where the config's passes ran)."""
     from ...errors import SymparamsError
     from ...interpreter import parse
     transformers = _transformers()
-    import torch
     model = parse(text, "config.json")
     known = {**_defaults(config), **config}
     fields = {k: int(v) for k, v in model.defaults.items() if k in known and k != "sequence_length"}
@@ -334,18 +335,15 @@ def _unconfirmed(config: dict, text: str) -> tuple[str | None, str | None]:
     archs = config.get("architectures")
     tokens, built, failed = PROBES[0], None, None
     for other in _second_settings(fields):
-        try:
-            rebuilt = transformers.AutoConfig.for_model(config["model_type"], **{**data, **other})
-            cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
-            with torch.device("meta"):
-                reference = _made(cls, rebuilt)
-        except Exception as e:                   # a setting transformers does not take: try a milder one
-            failed = failed or f"rebuilding at {_settings(other)} failed ({type(e).__name__})"
+        key = ("setting", tuple(other.items()))
+        if key not in done:
+            done[key] = _setting(transformers, config, data, archs, other, tokens, done.get("device"))
+        reference, ran, problem = done[key]
+        if reference is None:                    # a setting transformers does not take: try a milder one
+            failed = failed or problem
             continue
         built = built or (other, reference)
-        try:
-            ran = _whole_pass(reference, _entry(reference), tokens)
-        except Exception:                        # builds but does not run there (Helium's o_proj)
+        if ran is None:                          # builds but does not run there (Helium's o_proj)
             continue
         return _compare(model, other, reference, ran, tokens)
     if built is None:
@@ -357,6 +355,22 @@ def _unconfirmed(config: dict, text: str) -> tuple[str | None, str | None]:
     except SymparamsError:
         return doubt, None
     return doubt, "its forward pass did not run at any second setting"
+
+
+def _setting(transformers, config, data, archs, other, tokens, device):
+    """(model, (output shape, MACs) of its pass or None, why it did not build) at a second setting."""
+    import torch
+    try:
+        rebuilt = transformers.AutoConfig.for_model(config["model_type"], **{**data, **other})
+        cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
+        with torch.device("meta"):
+            reference = _made(cls, rebuilt)
+    except Exception as e:
+        return None, None, f"rebuilding at {_settings(other)} failed ({type(e).__name__})"
+    try:
+        return reference, _whole_pass(reference, _entry(reference), tokens, device), None
+    except Exception:
+        return reference, None, None
 
 
 def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | None]:
@@ -401,14 +415,18 @@ def _second_settings(fields: dict):
     yield {k: v * 2 for k, v in fields.items() if "vocab" in k or "intermediate" in k}   # layer_types fix the depth
 
 
-def _whole_pass(model, entry: Entry, tokens: int) -> tuple[tuple, int]:
+def _whole_pass(model, entry: Entry, tokens: int, device: str | None = None) -> tuple[tuple, int]:
     """The output's shape and the MACs of one forward pass: on meta, else on the CPU where the model
-    fits (BART's decoder checks its own all-ones mask with `.item()`)."""
-    try:
-        return _pass_on(model, entry, tokens, "meta")
-    except Exception:
-        if _bytes(model) > CPU_PASS_BYTES:
-            raise
+    fits (BART's decoder checks its own all-ones mask with `.item()`). `device` is where the config's
+    own passes ran: the same modeling code, so where they ran on meta a pass failing there fails for
+    the model itself (Helium's o_proj at other head counts) and no CPU twin is built for it; where
+    they needed the CPU, meta is not tried first."""
+    if device != "cpu" or _bytes(model) > CPU_PASS_BYTES:
+        try:
+            return _pass_on(model, entry, tokens, "meta")
+        except Exception:
+            if device == "meta" or _bytes(model) > CPU_PASS_BYTES:
+                raise
     import torch
     with torch.device("cpu"):
         twin = _made(type(model), model.config)
@@ -427,7 +445,7 @@ def _pass_on(model, entry: Entry, tokens: int, device: str) -> tuple[tuple, int]
     if "use_cache" in _parameters(model):
         inputs["use_cache"] = False
     counter = FlopCounterMode(display=False)
-    with torch.no_grad(), _patched_masks(), sdpa_kernel(SDPBackend.MATH), counter:
+    with torch.no_grad(), one_thread(device), _patched_masks(), sdpa_kernel(SDPBackend.MATH), counter:
         y = _first_tensor(model(**inputs))
     return tuple(y.shape), counter.get_total_flops() // 2
 
@@ -441,22 +459,39 @@ def _settings(values: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
-def _program(config: dict, source: str, symbolic: bool, note: str | None = None, macs: bool = True) -> str:
+def _read(config: dict, symbolic: bool) -> tuple:
+    """(model, values, shapes, class name, units, entry, measured passes or None, why they did not run,
+    the build's sizes: Field.seen and Field.divisions, which the next build starts afresh)."""
     model, values, shapes, arch = build(config, symbolic)
     from transformers import PreTrainedModel
     units = _units(model, shapes, also=(PreTrainedModel,), whole_items=True)
+    entry, runs, unmeasured = None, None, None
+    try:
+        entry = _entry(model)
+        runs = _measured(model, units, entry)
+    except ImportProblem as e:       # MACs not known; each layer's output taken as its input's shape
+        unmeasured = e.message
+        if entry is None:
+            name = getattr(model, "main_input_name", "input_ids")
+            entry = Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}", True)
+    return model, values, shapes, arch, units, entry, runs, unmeasured, (Field.seen, Field.divisions)
+
+
+def _program(config: dict, source: str, symbolic: bool, note: str | None = None, macs: bool = True,
+             done: dict | None = None) -> str:
+    done = {} if done is None else done
+    if ("read", symbolic) not in done:
+        done[("read", symbolic)] = _read(config, symbolic)
+    model, values, shapes, arch, units, entry, runs, unmeasured, sizes = done[("read", symbolic)]
+    Field.seen, Field.divisions = sizes
+    if symbolic:
+        done["device"] = runs[0].device if runs else None
     w = _Writer(shapes, dict(values), symbolic)
     w.macs = macs
-    try:
-        w.entry = _entry(model)
-        runs = _measured(model, units, w.entry)
+    w.entry = entry
+    if runs:
         calls, order, _ = runs[0]
-        unmeasured = None
-    except ImportProblem as e:       # MACs not known; each layer's output taken as its input's shape
-        runs, unmeasured = None, e.message
-        if w.entry is None:
-            name = getattr(model, "main_input_name", "input_ids")
-            w.entry = Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}", True)
+    else:
         calls, order = _assumed_calls(units), list(range(len(units)))
     if not w.entry.text:
         w.tokens = None
