@@ -159,6 +159,8 @@ class Builder(Evaluator):
         self.layout_matters = False                  # a layer read the channel axis (of an unsettled or non-native layout)
         # A long model configures and applies one layer alike thousands of times: a call's bound
         # arguments (layer_instance) and an entry's Out (applied) are computed once per distinct call.
+        # Keys hold id(spec) (a LayerSpec does not hash); each value keeps its spec alive beside it,
+        # so no other entry can take that id while the key is here.
         self.bindings: dict = parent.bindings if parent else {}
         self.outs: dict = parent.outs if parent else {}
 
@@ -501,7 +503,7 @@ class Builder(Evaluator):
             found = self.bindings.get(key)
         except TypeError:       # an argument that cannot be a key
             key = found = None
-        if found is not None and found[0] is spec:
+        if found is not None:
             config = found[1]   # shared, as an instance applied twice shares its own: nothing changes a config
         else:
             try:
@@ -620,7 +622,7 @@ class Builder(Evaluator):
             found = self.outs.get(key)
         except TypeError:       # an argument that cannot be a key
             return spec.apply(shapes, config, self.convention)
-        if found is None or found[0] is not spec:
+        if found is None:
             found = self.outs[key] = (spec, spec.apply(shapes, config, self.convention))
         return found[1]
 
@@ -659,7 +661,7 @@ def _typed(value):
     """A value as a key that tells apart what Python's == equates (True, 1 and 1.0; sympy's 2 and
     2.0), down through tuples, lists and dicts."""
     kind = type(value)
-    if kind is tuple or kind is list or isinstance(value, (tuple, list)):
+    if isinstance(value, (tuple, list)):
         return kind, tuple(map(_typed, value))
     if isinstance(value, dict):
         return kind, tuple((k, _typed(v)) for k, v in value.items())
