@@ -49,6 +49,28 @@ class Field(Size):
             return self._exact(formula_of(other), self.formula, int(other) // int(self))
         return super().__rfloordiv__(other)
 
+    def __truediv__(self, other):
+        value = int.__truediv__(self, other)
+        if isinstance(other, int) and not isinstance(other, bool) and value is not NotImplemented:
+            return Quotient(value, self.formula / formula_of(other))
+        return value
+
+    def __rtruediv__(self, other):
+        value = int.__rtruediv__(self, other)
+        if isinstance(other, int) and not isinstance(other, bool) and value is not NotImplemented:
+            return Quotient(value, formula_of(other) / self.formula)
+        return value
+
+    def __mul__(self, other):
+        if isinstance(other, float):       # StableLM's partial_rotary_factor * head_dim
+            return _scaled(self, other)
+        return super().__mul__(other)
+
+    def __rmul__(self, other):
+        if isinstance(other, float):
+            return _scaled(self, other)
+        return super().__rmul__(other)
+
     def _exact(self, a, b, value):
         """a // b where b divides a at the config's values: the exact quotient, under the condition
         that it stays whole (transformers would floor it; the formula holds where the condition does)."""
@@ -64,6 +86,51 @@ class Field(Size):
             result = Field(int(result), result.formula)
             Field.seen.setdefault(int(result), set()).add(result.formula)
         return result
+
+
+class Quotient(float):
+    """`hidden_size / num_attention_heads`, `0.25 * head_dim`: a float, as Python makes it, that
+    remembers its formula, so the modeling code's `int(hidden_size / num_attention_heads)` (BERT's
+    head size) is a whole number with its formula (`whole_numbers` gives the code that `int`)."""
+
+    def __new__(cls, value: float, formula):
+        q = float.__new__(cls, value)
+        q.formula = formula
+        return q
+
+
+def _scaled(size, factor: float):
+    ratio = sp.Rational(factor).limit_denominator(1000)
+    value = float.__mul__(factor, int(size))
+    return Quotient(value, ratio * size.formula) if float(ratio) == factor else value
+
+
+def _int(x=0, *args, **kwargs):
+    """`int` of a Quotient whose value is whole at the config's sizes: that whole number, its
+    formula kept under the condition that it stays whole (the program's `where`); else Python's."""
+    if isinstance(x, Quotient) and not args and not kwargs and float(x).is_integer():
+        a, b = sp.fraction(sp.together(x.formula))
+        if not a.is_number or not b.is_number:
+            Field.divisions[(a, b)] = None
+        result = Field(int(x), x.formula)
+        Field.seen.setdefault(int(result), set()).add(result.formula)
+        return result
+    return int(x, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def whole_numbers(prefix: str = "transformers.models."):
+    """While a model is built, `int` in its modeling modules keeps a Quotient's formula."""
+    import sys
+    modules = [m for name, m in list(sys.modules.items()) if name.startswith(prefix) and m is not None
+               and "int" not in vars(m)]
+    for m in modules:
+        m.int = _int
+    try:
+        yield
+    finally:
+        for m in modules:
+            vars(m).pop("int", None)
 
 
 def _symbol(name: str) -> sp.Symbol:
@@ -161,6 +228,7 @@ class Entry:
     text: bool
     shape: tuple = ()          # an image's (channels, height, width) at the config's values
     decoder: bool = False      # an encoder-decoder: decoder_input_ids too
+    towers: list = field(default_factory=list)   # a model of towers: each other tower's input (an Entry)
 
     def tensors(self, model, tokens: int, device: str, target: int | None = None) -> dict:
         import torch
@@ -168,6 +236,8 @@ class Entry:
             out = {self.name: torch.zeros((1, tokens), dtype=torch.long, device=device)}
         else:
             out = {self.name: torch.zeros((1, *self.shape), device=device)}
+        for tower in self.towers:
+            out.update(tower.tensors(model, tokens, device))
         if self.decoder or getattr(model.config, "is_encoder_decoder", False):
             out["decoder_input_ids"] = torch.zeros((1, target or tokens), dtype=torch.long, device=device)
         return out
@@ -188,7 +258,23 @@ class Call:
     times: int = 0                                   # calls in the pass
     reads: str | None = None                         # the model's input it reads, by name
     tensors: frozenset = frozenset()                 # ids of every tensor it was handed (a second input)
+    # what its input was computed from: the model's inputs by name, the units before it by index
+    origin: frozenset = frozenset()
+    index: int = -1                                  # its unit's index
     attentions: list = field(default_factory=list)   # (heads, kv_heads, queries, keys, key_dim, value_dim)
+
+
+def _tensors(value, depth: int = 3):
+    """The tensors in a function's arguments or result (nested in tuples, lists, dicts)."""
+    import torch
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif depth and isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _tensors(v, depth - 1)
+    elif depth and isinstance(value, dict):
+        for v in value.values():
+            yield from _tensors(v, depth - 1)
 
 
 def _first_tensor(value):
@@ -223,6 +309,7 @@ class Measured:
     output: tuple | None = None
     leaves: dict = field(default_factory=dict)
     device: str = "meta"        # where it ran: meta, else the CPU twin
+    root_own: int = 0           # the MACs of the root module's own forward(), outside all its children
 
     def __iter__(self):
         return iter((self.calls, self.order, self.macs))
@@ -247,6 +334,8 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
     handles = []
     leaves: dict[int, list] = {}
     given = {id(t): name for name, t in inputs.items()}
+    # which of the model's inputs each tensor was computed from: a tower's layers read only its own
+    origin = {i: frozenset([name]) for i, name in given.items()}
     for i, unit in enumerate(units):
         if unit.own:                      # a container's own tensors: no call of their own
             continue
@@ -261,7 +350,8 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
                                 reads_input=x is not None and id(x) in given,
                                 ints=x is not None and not (x.dtype.is_floating_point or x.dtype.is_complex),
                                 reads=given.get(id(x)) if x is not None else None,
-                                tensors=frozenset(id(a) for a in handed))
+                                tensors=frozenset(id(a) for a in handed),
+                                origin=origin.get(id(x), frozenset()) if x is not None else frozenset(), index=i)
                 alive.extend([x, *handed])
                 order.append(i)
             calls[i].times += 1
@@ -274,6 +364,9 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
                 call.output = tuple(y.shape) if y is not None else ()
                 call.output_id = id(y) if y is not None else None
                 alive.append(y)
+                for t in _tensors(output):      # what it gives beside its first (a pooled state)
+                    origin[id(t)] = origin.get(id(t), frozenset()) | {i}
+                    alive.append(t)
         handles.append(unit.module.register_forward_pre_hook(pre, with_kwargs=True))
         handles.append(unit.module.register_forward_hook(post, with_kwargs=True))
         for m in unit.module.modules():
@@ -309,7 +402,13 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
                     del scores[i]
                 elif a.shape[-1] == b.shape[-2]:
                     scores[i] = (a.shape[-3], a.shape[-2], b.shape[-1], a.shape[-1])
-            return func(*args, **kwargs)
+            out = func(*args, **kwargs)
+            source = frozenset().union(*(origin.get(id(t), ()) for t in _tensors((args, kwargs))))
+            if source:
+                for t in _tensors(out):
+                    origin[id(t)] = origin.get(id(t), frozenset()) | source
+                    alive.append(t)
+            return out
 
     counter = FlopCounterMode(display=False)
     try:
@@ -328,8 +427,10 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
         key = f"{type(model).__name__}.{unit.path}" if unit.path else type(model).__name__
         macs[i] = 0 if unit.own else sum(flops.get(key, {}).values()) // 2
     y = _first_tensor(y)
+    root = type(model).__name__
+    children = sum(sum(v.values()) for k, v in flops.items() if k.startswith(root + ".") and k.count(".") == 1)
     return Measured(calls, order, macs, counter.get_total_flops() // 2, tuple(y.shape) if y is not None else None,
-                    {k: tuple(v) for k, v in leaves.items()}, device)
+                    {k: tuple(v) for k, v in leaves.items()}, device, (counter.get_total_flops() - children) // 2)
 
 
 @contextlib.contextmanager
@@ -502,6 +603,14 @@ def _attention_macs(unit, call, symbols, lengths=None):
     return macs, found
 
 
+def _field(config, name: str):
+    """A config's field, or None: a config of per-layer fields refuses a global one (EmbeddingGemma2)."""
+    try:
+        return getattr(config, name, None)
+    except Exception:
+        return None
+
+
 def _geometry(module) -> dict:
     """heads, kv_heads and head_dim as the attention module inside `module` keeps them."""
     for m in module.modules():
@@ -510,8 +619,8 @@ def _geometry(module) -> dict:
             continue
         config = getattr(m, "config", None)
         heads = next((v for v in (getattr(m, "num_heads", None), getattr(m, "num_attention_heads", None),
-                                  getattr(config, "num_attention_heads", None)) if isinstance(v, Size)), None)
-        kv = next((v for v in (getattr(m, "num_key_value_heads", None), getattr(config, "num_key_value_heads", None))
+                                  _field(config, "num_attention_heads")) if isinstance(v, Size)), None)
+        kv = next((v for v in (getattr(m, "num_key_value_heads", None), _field(config, "num_key_value_heads"))
                    if isinstance(v, Size)), None)
         groups = getattr(m, "num_key_value_groups", None)
         out = {"head_dim": head_dim.formula}
@@ -578,7 +687,8 @@ def _on_path(call, later: list, running) -> bool:
     later = [c for c in later if c.inputs]      # not a module handed no tensor (Marian's positions: a shape)
     if not later or any(c.input_id == call.output_id for c in later):
         return True
-    return later[0].inputs == call.output
+    # the next unit reads its output as is, or as forward() made it over (CLIP's pooled last state)
+    return later[0].inputs == call.output or call.index in later[0].origin
 
 
 def _unique(name: str, body) -> str:
@@ -652,10 +762,11 @@ class _Writer:
             self.note(n, d)
             self.catalog.add(unit.path)
             return _Line(unit, f"embedding({_fmt(n)}, {_fmt(d)}, name=?)", None, True, feeds)
-        if type(m) is torch.nn.Linear and feeds and text and len(call.inputs) == 3 and not call.reads_input and \
-                (unit.tied_to is None or unit.tied_to in self.catalog):
+        # over a sequence, or on one vector per example (a tower's projection of its pooled state)
+        if type(m) is torch.nn.Linear and feeds and (text and len(call.inputs) == 3 or len(call.inputs) == 2) and \
+                not call.reads_input and (unit.tied_to is None or unit.tied_to in self.catalog):
             out, inp = self.shapes.of(m.weight)
-            if _checks(SEQUENCE * out * inp, measured, self.symbols, self.lengths):
+            if _checks((SEQUENCE if len(call.inputs) == 3 else 1) * out * inp, measured, self.symbols, self.lengths):
                 self.note(out, inp)
                 tied = f", tied={_line_name(unit.tied_to)}" if unit.tied_to else ""
                 return _Line(unit, f"dense({_fmt(out)}, use_bias={'true' if m.bias is not None else 'false'}{tied}, "
@@ -751,7 +862,10 @@ class _Writer:
         known."""
         sequence = self.sequence and self.tokens in running
         names = ["t" if sequence and v == self.tokens else f"a{k + 1}" for k, v in enumerate(running)]
-        axes = ["t" if sequence and v == self.tokens else _fmt(self.size(v, unit)) for v in dims]
+        width = self._width(unit)
+        axes = ["t" if sequence and v == self.tokens else
+                _fmt(width if k == len(dims) - 1 and width is not None and _value(width, self.symbols) == v
+                     else self.size(v, unit)) for k, v in enumerate(dims)]
         self.note(*[sp.sympify(a) for a in axes if a != "t"])
         lines = ([] if known else ["macs = not_known"]) + ["saved = not_known"]
         args = sorted({n for a in axes for n in _symbols_in(a, self.symbols)})
@@ -761,6 +875,17 @@ class _Writer:
         name = self.named("forward_ops", head, body)
         return _Line(Unit("forward_ops", _Nothing()), f"{name}({', '.join(args)}{', ' if args else ''}name=?)",
                      f"layer {name}{head}\n    {body}", False, True)
+
+    def _width(self, unit):
+        """The features a Linear or a norm reads on its last axis, as its weight's formula (CLIP's
+        text projection, whose in and out widths are equal numbers of different fields)."""
+        import torch
+        m = unit.module
+        if isinstance(m, torch.nn.Linear):
+            return self.shapes.of(m.weight)[1]
+        if isinstance(m, (torch.nn.LayerNorm, torch.nn.GroupNorm)) and getattr(m, "weight", None) is not None:
+            return self.shapes.of(m.weight)[-1]
+        return None
 
     @property
     def sequence(self) -> bool:

@@ -35,7 +35,8 @@ from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
                            _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _on_path,
-                           _parameters, _Shapes, _symbol, _unique, _units, _Writer, measure, one_thread)
+                           _parameters, _Shapes, _symbol, _tensors, _unique, _units, _Writer, measure, one_thread,
+                           whole_numbers)
 from .parts import ImportProblem
 
 
@@ -84,7 +85,8 @@ def _model_class(transformers, config, arch: str | None):
     for auto in (*autos, "AutoModelForCausalLM", "AutoModel"):
         mapping = getattr(transformers, auto)._model_mapping
         if type(config) in mapping:
-            return mapping[type(config)]
+            found = mapping[type(config)]
+            return found[0] if isinstance(found, (tuple, list)) else found     # (Funnel's: the full model first)
     # a tower's own config (SiglipTextConfig): the model class transformers builds from it, by name
     own = getattr(transformers, type(config).__name__.removesuffix("Config") + "Model", None)
     if isinstance(own, type) and getattr(own, "config_class", None) is type(config):
@@ -137,7 +139,7 @@ def build(config_dict: dict, symbolic: bool = True):
     shapes = _Shapes()
     shapes.fields = values
     try:
-        with torch.device("meta"), shapes.watching():
+        with torch.device("meta"), shapes.watching(), whole_numbers():
             model = _made(cls, config)
     except Exception as e:
         raise ImportProblem(f"transformers could not build {cls.__name__} from this config on the meta device: "
@@ -174,7 +176,35 @@ def _entry(model) -> Entry:
     if encoder is not None:
         entry.decoder = True
         entry.line += "\n    decoder_input_ids = input (target_length) int"
+    elif entry.name == "input_ids" and "pixel_values" in _parameters(model) and not _image_tokens(model.config):
+        # a model of two towers (CLIP's): the image tower's input beside the text's; a tower model
+        # given only one of them runs only that tower, and no pass tells the other's shapes
+        image = _image(model.config)
+        if image is None:
+            raise ImportProblem(f"{type(model).__name__} reads token ids and an image, and its config gives no "
+                                "image size (vision_config.image_size) to measure its image tower at")
+        entry.towers.append(image)
+        entry.line += "\n    " + image.line
     return entry
+
+
+def _image_tokens(config) -> bool:
+    """Does the model place its image's features among the text's tokens (LLaVA's), which the ids
+    must then hold at the right places: a pass of zeros cannot feed its image tower."""
+    return any("image_token" in k for k in vars(config))
+
+
+def _image(config, name: str = "pixel_values") -> Entry | None:
+    """An image input at the config's size (its vision_config's, in a model of towers)."""
+    config = getattr(config, "vision_config", None) or config
+    size = getattr(config, "image_size", None)
+    channels = getattr(config, "num_channels", 3)
+    sizes = (size, size) if isinstance(size, int) else tuple(size) if isinstance(size, (list, tuple)) else ()
+    if len(sizes) != 2 or not all(isinstance(v, int) for v in (*sizes, channels)):
+        return None
+    dims = (channels, *sizes)
+    return Entry(name, f"{name} = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
+                 tuple(int(d) for d in dims))
 
 
 def _features(model, encoder) -> Entry:
@@ -207,14 +237,8 @@ def _encoder_path(model) -> str | None:
 def _main_entry(model) -> Entry:
     name = getattr(model, "main_input_name", "input_ids")
     config = model.config
-    if name == "pixel_values":
-        size = getattr(config, "image_size", None)
-        channels = getattr(config, "num_channels", 3)
-        sizes = (size, size) if isinstance(size, int) else tuple(size) if isinstance(size, (list, tuple)) else ()
-        if len(sizes) == 2 and all(isinstance(v, int) for v in (*sizes, channels)):
-            dims = (channels, *sizes)
-            return Entry(name, f"{name} = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
-                         tuple(int(d) for d in dims))
+    if name == "pixel_values" and _image(config) is not None:
+        return _image(config)
     if name != "input_ids":
         raise ImportProblem(f"the general route measures models that read token ids or images; this one reads "
                             f"{name}")
@@ -279,6 +303,18 @@ def program(config: dict, source: str) -> str:
     names where its counts, rebuilt by transformers at a second setting of those fields, agree;
     else in this config's numbers, saying why. MACs and shapes are checked there too: MACs that
     disagree are not stated (`macs = not_known`); shapes that disagree make it this config's numbers."""
+    from ...errors import SymparamsError
+    try:
+        return _checked_program(config, source)
+    except SymparamsError:
+        raise
+    except Exception as e:        # the modeling code of ~800 model types, run in ways no template foresaw
+        raise ImportProblem(f"the general route failed on this model: {type(e).__name__}: {str(e)[:240]}",
+                            hint="a template for this model type is needed; please report it with its "
+                                 "config.json") from None
+
+
+def _checked_program(config: dict, source: str) -> str:
     done: dict = {}       # what this import computed once: the build and its passes, each second setting's
     try:
         text = _program(config, source, symbolic=True, done=done)
@@ -328,13 +364,16 @@ def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str |
     transformers = _transformers()
     model = parse(text, "config.json")
     known = {**_defaults(config), **config}
+    known.update({f"{k.removesuffix('_config')}_{n}": v for k, sub in known.items()
+                  if k.endswith("_config") and isinstance(sub, dict) for n, v in sub.items()})
     fields = {k: int(v) for k, v in model.defaults.items() if k in known and k != "sequence_length"}
     if not fields:
         return None, None
     data = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
     archs = config.get("architectures")
     tokens, built, failed = PROBES[0], None, None
-    for other in _second_settings(fields):
+    settings = list(_second_settings(fields))
+    for n, other in enumerate(settings):
         key = ("setting", tuple(other.items()))
         if key not in done:
             done[key] = _setting(transformers, config, data, archs, other, tokens, done.get("device"))
@@ -345,7 +384,8 @@ def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str |
         built = built or (other, reference)
         if ran is None:                          # builds but does not run there (Helium's o_proj)
             continue
-        return _compare(model, other, reference, ran, tokens)
+        doubt, macs = _compare(model, other, reference, ran, tokens)
+        return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data, archs), tokens), macs
     if built is None:
         return failed, None
     other, reference = built                     # counts checked; no forward pass to check the rest
@@ -357,11 +397,46 @@ def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str |
     return doubt, "its forward pass did not run at any second setting"
 
 
+def _with_fields(data: dict, other: dict, config: dict) -> dict:
+    """The config's fields with `other` set, a tower's field (`text_hidden_size`) in its sub-config."""
+    out, defaults = dict(data), None
+    for name, value in other.items():
+        sub = next((k for k in (name.split("_")[0] + "_config",) if name not in data), None)
+        if sub is not None:
+            defaults = defaults or _defaults(config)
+            if isinstance(defaults.get(sub), dict) and name.split("_", 1)[1] in defaults[sub]:
+                out[sub] = {**defaults[sub], **(out.get(sub) or {}), name.split("_", 1)[1]: value}
+                continue
+        out[name] = value
+    return out
+
+
+def _ratios(model, settings: list, checked: dict, build: tuple, tokens: int) -> str | None:
+    """Why the counts do not hold where the heads keep their number and the widths grow (the next
+    setting that builds), or None: every field doubled keeps each ratio of fields, so a size the
+    modeling code computed through `int(hidden_size / num_attention_heads)` and a formula holding
+    only the product of it pass that first check alike."""
+    import torch
+    transformers, config, data, archs = build
+    for other in settings:
+        if other == checked or not other:
+            continue
+        try:
+            rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_with_fields(data, other, config))
+            cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
+            with torch.device("meta"):
+                reference = _made(cls, rebuilt)
+        except Exception:
+            continue
+        return _compare(model, other, reference, None, tokens)[0]
+    return None
+
+
 def _setting(transformers, config, data, archs, other, tokens, device):
     """(model, (output shape, MACs) of its pass or None, why it did not build) at a second setting."""
     import torch
     try:
-        rebuilt = transformers.AutoConfig.for_model(config["model_type"], **{**data, **other})
+        rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_with_fields(data, other, config))
         cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
         with torch.device("meta"):
             reference = _made(cls, rebuilt)
@@ -390,7 +465,12 @@ def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | No
     if ran is None:
         return None, None
     shape, macs = ran
-    if tuple(ev.shape(model.output_shape)) != shape[1:]:
+    if len(model.outputs) > 1:      # a model of towers: each tower's output is one of the root's
+        given = {tuple(s[1:]) for s in shape}
+        for out in model.outputs:
+            if tuple(ev.shape(out.shape)) not in given:
+                return f"at {at} transformers gives no output of {ev.shape(out.shape)}, which the formulas say", None
+    elif tuple(ev.shape(model.output_shape)) != shape[1:]:
         return f"at {at} transformers gives an output of {shape[1:]}, the formulas say {ev.shape(model.output_shape)}", None
     try:
         stated = ev.macs
@@ -446,8 +526,15 @@ def _pass_on(model, entry: Entry, tokens: int, device: str) -> tuple[tuple, int]
         inputs["use_cache"] = False
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), one_thread(device), _patched_masks(), sdpa_kernel(SDPBackend.MATH), counter:
-        y = _first_tensor(model(**inputs))
-    return tuple(y.shape), counter.get_total_flops() // 2
+        out = model(**inputs)
+    if not entry.towers:
+        return tuple(_first_tensor(out).shape), counter.get_total_flops() // 2
+    # a model of towers: the shapes of every tensor it gives; the MACs of its towers and heads, not of
+    # what its own forward() makes of them (CLIP's logits, every text against every image)
+    root = type(model).__name__
+    flops = counter.get_flop_counts()
+    towers = sum(sum(v.values()) for k, v in flops.items() if k.startswith(root + ".") and k.count(".") == 1)
+    return tuple(tuple(t.shape) for t in _tensors(out.to_tuple() if hasattr(out, "to_tuple") else out)), towers // 2
 
 
 def _defaults(config: dict) -> dict:
@@ -473,6 +560,9 @@ def _read(config: dict, symbolic: bool) -> tuple:
         unmeasured = e.message
         if entry is None:
             name = getattr(model, "main_input_name", "input_ids")
+            if not isinstance(name, str):          # (OneFormer's: pixel values and a task's text)
+                raise ImportProblem(f"the general route measures models of one main input; {type(model).__name__} "
+                                    f"reads {', '.join(map(str, name))}") from None
             entry = Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}", True)
     return model, values, shapes, arch, units, entry, runs, unmeasured, (Field.seen, Field.divisions)
 
@@ -500,36 +590,49 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         raise ImportProblem(f"the general route reads an encoder-decoder's two chains from its forward pass, which "
                             f"did not run: {(unmeasured or 'no encoder output was seen').splitlines()[0][:200]}")
 
+    entries = {"main": w.entry, **{t.name: t for t in w.entry.towers}}
+
     def chain(i):
-        return "encoder" if encoder is not None and units[i].path.startswith(encoder + ".") else "main"
+        """The chain a unit is on: an encoder-decoder's encoder or decoder; in a model of towers, the
+        tower whose input alone its input was computed from."""
+        if encoder is not None:
+            return "encoder" if units[i].path.startswith(encoder + ".") else "main"
+        origin = {o for o in calls[i].origin if isinstance(o, str)} if i in calls else set()
+        return next(iter(origin)) if len(origin) == 1 and next(iter(origin)) in entries else "main"
     if runs:
         w.leaves = runs[0].leaves
         w.called = {id(p) for i, c in calls.items() if c.times and not units[i].own
                     for p in units[i].module.parameters()}
     listed = list(order) + [i for i in range(len(units)) if i not in calls]
-    lines, running = [], {}
+    lines, running, fed = [], {}, {}     # each chain's tensor: its shape, the unit that gave it
+    every = w.symbols
     for i in listed:
+        w.symbols = _own_symbols(every, units[i].path, model.config)
         call, c = calls.get(i, Call()), chain(i)
         measured = [run[2][i] for run in runs] if runs else None
         later = [calls[j] for j in order[order.index(i) + 1:] if chain(j) == c] if i in calls else []
         decoder = encoder is not None and c == "main"     # its t the decoder's length, s the encoder's
+        w.entry = entries.get(c, entries["main"])      # (an encoder-decoder's encoder reads the main input)
         sources = [run.kept[0].shape[1] for run in runs] if decoder else []
         if decoder:
             w.tokens, w.source = TARGETS[0], sources[0]
         else:
             w.tokens, w.source = (PROBES[0] if w.entry.text else None), None
         w.lengths = tuple({SEQUENCE: u, SOURCE: s} for s, u in zip(sources, TARGETS)) if decoder else PROBES
-        if encoder is not None and call.times and not call.reads_input and running.get(c) and call.inputs and \
-                tuple(call.inputs) != tuple(running[c]) and call.batched[0] and \
-                _on_path(call, later, call.inputs):        # forward() reshaped the chain's tensor on the way
-            rest = all(run.total == sum(run.macs[j] for j in run.calls) for run in runs)
+        if (encoder is not None or len(entries) > 1) and call.times and not call.reads_input and running.get(c) \
+                and call.inputs and tuple(call.inputs) != tuple(running[c]) and call.batched[0] and \
+                fed.get(c, i) in call.origin | {i} and _on_path(call, later, call.inputs):
+            # forward() reshaped the chain's tensor on the way: what it reads was made from that tensor
+            # (towers: the root's own products, CLIP's logits, are no chain's)
+            rest = all(run.total - (run.root_own if len(entries) > 1 else 0) == sum(run.macs[j] for j in run.calls)
+                       for run in runs)
             glue = w.glue(tuple(running[c][1:]), tuple(call.inputs[1:]), units[i], rest)
             glue.chain = c
             lines.append(glue)
             running[c] = call.inputs
         feeds = i in calls and _on_path(call, later, running.get(c))
         if feeds:
-            running[c] = call.output
+            running[c], fed[c] = call.output, i
         w.second = decoder and feeds and runs[0].encoded in call.tensors
         line = w.line(units[i], call, measured, feeds)
         line.chain, line.input, line.second = c, call.reads, w.second
@@ -546,17 +649,22 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         raise ImportProblem(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
                             f"along its chain of layers in {type(model).__name__}",
                             hint="a template for this model type is needed; please report it with its config.json")
-    tensor = {"encoder": "x", "main": "y" if encoder is not None else "x"}
+    w.entry, w.symbols = entries["main"], every
+    tensor = {"encoder": "x", "main": "y" if encoder is not None else "x",
+              **{t: _TOWERS[t] for t in entries if t != "main"}}
     # before a chain's first line, it reads its input (CLIP's text embeddings read a view of the ids)
-    current = {"encoder": w.entry.name, "main": "decoder_input_ids" if encoder is not None else w.entry.name}
+    current = {"encoder": w.entry.name, "main": "decoder_input_ids" if encoder is not None else w.entry.name,
+               **{t: t for t in entries if t != "main"}}
     body = []
     for k, line in enumerate(merged):
-        reads = (line.input or w.entry.name) if line.reads_input else current[line.chain]
+        first = entries.get(line.chain, entries["main"]).name
+        reads = (line.input or first) if line.reads_input else current[line.chain]
         name = _unique(_line_name(line.unit.path), body)
         call = line.text.replace("name=?", f"name={name}")
         before = sum(m.count for m in _same_list(merged[:k], line))
         if line.count > 1 or before:
-            count = _layer_count(values, line.count, before, line.chain, encoder is not None) if symbolic else None
+            count = _layer_count(values, line.count, before, line.chain, encoder is not None, line.unit.path) \
+                if symbolic else None
             if count is not None:
                 w.used.add(count.split(" ")[0])
             if count is not None or line.count > 1:
@@ -564,8 +672,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         if call.startswith("embedding("):     # bound to its name, so a tied head can name it
             body.append((name, f"{name} = {call.replace(f', name={name}', '')}"))
             call = name
-        target = "logits" if k == len(merged) - 1 and line.feeds and line.text.startswith("dense(") \
-            else tensor[line.chain]
+        target = "logits" if k == len(merged) - 1 and line.feeds and line.text.startswith("dense(") and \
+            len(entries) == 1 else tensor[line.chain]
         body.append((name, f"{target} = {call}({reads}{', ' + tensor['encoder'] if line.second else ''})"))
         current[line.chain] = target
     names = [n for n in w.symbols if n in w.used]
@@ -585,6 +693,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
            *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
              if note and not symbolic else
              [f"# Its layers' MACs are not stated: the formulas did not hold ({note})."] if note else []),
+           *([f"# Its outputs are its towers': what {type(model).__name__}'s own forward() computes from them (every",
+              "# text scored against every image) is no tensor of the program, and its MACs are not counted here."]
+             if len(entries) > 1 else []),
            "convention torch", ""]
     for text in dict.fromkeys(line.declared for line in merged if line.declared):
         out += [text, ""]
@@ -594,10 +705,30 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
               and {str(x) for x in (a / b).free_symbols} <= set(names)]
     if wheres:
         out.append("    where " + ", ".join(dict.fromkeys(wheres)))
-    out.append(f"    {w.entry.line}")
+    # an input's size no weight is made from is the number the model takes (BLIP's 3 channels, which
+    # its config's num_channels does not change)
+    out.append("    " + re.sub(r"[A-Za-z_]\w*", lambda m: str(w.symbols[m[0]]) if m[0] in w.symbols and m[0] not in w.used
+                                else m[0], w.entry.line))
     out += [f"    {text}" for _, text in body]
+    if len(entries) > 1:          # each tower's output; what the root computes from them is no tensor here
+        out.append(f"    output {', '.join(tensor[c] for c in entries if c in current and current[c] == tensor[c])}")
     return "\n".join(out) + "\n"
 
+
+
+def _own_symbols(symbols: dict, path: str, config) -> dict:
+    """The symbols a module may be written in: in a tower (`text_model.…`), not another tower's
+    fields (`vision_patch_size` is no size of a text layer, whatever number they share)."""
+    from transformers import PretrainedConfig
+    towers = {k.removesuffix("_config") for k, v in vars(config).items() if isinstance(v, PretrainedConfig)}
+    word = path.split(".")[0].split("_")[0]
+    if word not in towers:
+        return symbols
+    return {k: v for k, v in symbols.items() if not any(k.startswith(t + "_") for t in towers - {word})}
+
+
+# a tower's tensor in the program, by the input it reads
+_TOWERS = {"pixel_values": "image"}
 
 
 def _same_list(lines: list, line) -> list:
@@ -612,12 +743,15 @@ def _same_list(lines: list, line) -> list:
     return out
 
 
-def _layer_count(values: dict, count: int, before: int, chain: str, two: bool) -> str | None:
+def _layer_count(values: dict, count: int, before: int, chain: str, two: bool, path: str = "") -> str | None:
     """A run of `count` identical layers after `before` others of its list, as the config's count of
-    layers: the one field of layers (the encoder's in the encoder, the decoder's in the decoder) equal
-    to their sum. None where no one field is (the number is written; the second setting checks it)."""
+    layers: the one field of layers (the encoder's in the encoder, the decoder's in the decoder; a
+    tower's, `vision_num_hidden_layers` in `vision_model`) equal to their sum. None where no one
+    field is (the number is written; the second setting checks it)."""
     if not two:
-        names = [k for k in ("num_hidden_layers",) if values.get(k) == count + before]
+        names = [k for k, v in values.items() if k.endswith("num_hidden_layers") and v == count + before]
+        tower = [k for k in names if k.split("_")[0] == path.split("_")[0]]
+        names = tower if len(names) > 1 else names
     else:
         other = "decoder" if chain == "encoder" else "encoder"
         names = [k for k, v in values.items() if "layer" in k and other not in k and v == count + before]
@@ -629,10 +763,11 @@ def _layer_count(values: dict, count: int, before: int, chain: str, two: bool) -
 
 
 def _length(values: dict, config) -> int:
-    for k in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
-        v = getattr(config, k, None)
-        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
-            return int(v)
+    for within in (config, getattr(config, "text_config", None)):     # a model of towers: its text's
+        for k in ("max_position_embeddings", "n_positions", "max_seq_len", "seq_length"):
+            v = getattr(within, k, None)
+            if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+                return int(v)
     return 2048
 
 
