@@ -93,8 +93,9 @@ def sweep(out: str, only: list[str]) -> None:
 
 def _kind(reason: str) -> str:
     """A refusal's reason without its model-specific details, to group alike ones."""
-    reason = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`", "…", reason)
-    return re.sub(r"\d[\d,.]*", "N", reason)[:90]
+    reason = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`|\([^()]*\)", "…", reason)
+    reason = re.sub(r"\b(?:[A-Za-z]*[A-Z][a-z0-9]*[A-Z]\w*|\w+_\w+)\b", "…", reason)   # class and layer names
+    return re.sub(r"\d[\d,.]*", "N", reason)[:80]
 
 
 def summary(out: str) -> None:

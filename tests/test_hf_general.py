@@ -354,6 +354,40 @@ def test_a_model_of_two_towers_is_both_towers_in_the_config_names(model_type, ar
                                                               tuple(y.image_embeds.shape[1:])], values
 
 
+EXAMPLE_INPUTS = [
+    ("resnet", "ResNetModel", dict(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 2]), "pixel_values",
+     "pixel_values = input (3, 224, 224)"),
+    ("wav2vec2", "Wav2Vec2Model", dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
+                                       conv_dim=[8, 8], conv_stride=[5, 2], conv_kernel=[10, 3],
+                                       num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4),
+     "input_values", "input_values = input (16000)"),
+]
+
+
+@pytest.mark.parametrize("model_type,arch,fields,name,line", EXAMPLE_INPUTS, ids=[c[0] for c in EXAMPLE_INPUTS])
+def test_an_input_the_config_gives_no_size_is_an_example(model_type, arch, fields, name, line):
+    """A ResNet's config states no image size, a wav2vec2's no length of audio: each is measured on
+    an example (224 x 224 pixels; one second at 16 kHz) written as numbers in the input, and the
+    forward() glue before the first module (wav2vec2's channel axis) is a line. Counts and the
+    output shape are transformers' at that input (its sizes written as this config's numbers, the
+    feature maps measured at one size)."""
+    data = _config_json(model_type, arch, fields)
+    text = general.program(data, "config.json")
+    assert line in text, text
+    model = symparams.parse(text, "config.json")
+    reference = getattr(transformers, arch)._from_config(transformers.AutoConfig.for_model(model_type, **fields))
+    size = (1, 3, 224, 224) if name == "pixel_values" else (1, 16000)
+    with torch.no_grad():
+        y = reference.eval()(**{name: torch.zeros(size)})
+    ev = model.evaluate({})
+    assert (ev.params, ev.trainable, ev.buffers) == (
+        sum(p.numel() for p in reference.parameters()),
+        sum(p.numel() for p in reference.parameters() if p.requires_grad),
+        sum(b.numel() for b in reference.buffers()))
+    # the chain's last module's: ResNet's pooler, beside the last hidden state it returns too
+    assert ev.shape(model.output_shape) in {tuple(t.shape[1:]) for t in y.values() if isinstance(t, torch.Tensor)}
+
+
 def test_what_is_not_known_is_refused_not_zero(tmp_path):
     data = _config_json("mamba", "MambaForCausalLM", dict(hidden_size=32, num_hidden_layers=2, vocab_size=96,
                                                           state_size=4))

@@ -105,17 +105,29 @@ def _scaled(size, factor: float):
     return Quotient(value, ratio * size.formula) if float(ratio) == factor else value
 
 
-def _int(x=0, *args, **kwargs):
+class _IntType(type):
+    """`isinstance(v, int)` and `issubclass(t, int)` in the modeling code answer as for `int`."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, int)
+
+    def __subclasscheck__(cls, sub):
+        return issubclass(sub, int)
+
+
+class _int(metaclass=_IntType):
     """`int` of a Quotient whose value is whole at the config's sizes: that whole number, its
     formula kept under the condition that it stays whole (the program's `where`); else Python's."""
-    if isinstance(x, Quotient) and not args and not kwargs and float(x).is_integer():
-        a, b = sp.fraction(sp.together(x.formula))
-        if not a.is_number or not b.is_number:
-            Field.divisions[(a, b)] = None
-        result = Field(int(x), x.formula)
-        Field.seen.setdefault(int(result), set()).add(result.formula)
-        return result
-    return int(x, *args, **kwargs)
+
+    def __new__(cls, x=0, *args, **kwargs):
+        if isinstance(x, Quotient) and not args and not kwargs and float(x).is_integer():
+            a, b = sp.fraction(sp.together(x.formula))
+            if not a.is_number or not b.is_number:
+                Field.divisions[(a, b)] = None
+            result = Field(int(x), x.formula)
+            Field.seen.setdefault(int(result), set()).add(result.formula)
+            return result
+        return int(x, *args, **kwargs)
 
 
 @contextlib.contextmanager
@@ -123,7 +135,7 @@ def whole_numbers(prefix: str = "transformers.models."):
     """While a model is built, `int` in its modeling modules keeps a Quotient's formula."""
     import sys
     modules = [m for name, m in list(sys.modules.items()) if name.startswith(prefix) and m is not None
-               and "int" not in vars(m)]
+               and name.rpartition(".")[2].startswith("modeling_") and "int" not in vars(m)]
     for m in modules:
         m.int = _int
     try:

@@ -194,10 +194,10 @@ def _image_tokens(config) -> bool:
     return any("image_token" in k for k in vars(config))
 
 
-def _image(config, name: str = "pixel_values") -> Entry | None:
-    """An image input at the config's size (its vision_config's, in a model of towers)."""
+def _image(config, name: str = "pixel_values", size: int | None = None) -> Entry | None:
+    """An image input at the config's size (its vision_config's, in a model of towers), or `size`."""
     config = getattr(config, "vision_config", None) or config
-    size = getattr(config, "image_size", None)
+    size = size or getattr(config, "image_size", None)
     channels = getattr(config, "num_channels", 3)
     sizes = (size, size) if isinstance(size, int) else tuple(size) if isinstance(size, (list, tuple)) else ()
     if len(sizes) != 2 or not all(isinstance(v, int) for v in (*sizes, channels)):
@@ -237,12 +237,23 @@ def _encoder_path(model) -> str | None:
 def _main_entry(model) -> Entry:
     name = getattr(model, "main_input_name", "input_ids")
     config = model.config
-    if name == "pixel_values" and _image(config) is not None:
-        return _image(config)
+    if name == "pixel_values":
+        # a config with no image size (ResNet's) takes any: the program's input is an example of 224x224
+        return _image(config) or _image(config, size=IMAGE) or _no_entry(name)
+    if name == "input_values" and getattr(config, "conv_stride", None) is not None:
+        # raw audio (wav2vec2's): one second at 16 kHz, an example; its convolutions set the frames
+        return Entry(name, f"{name} = input ({AUDIO})", False, (AUDIO,))
     if name != "input_ids":
-        raise ImportProblem(f"the general route measures models that read token ids or images; this one reads "
-                            f"{name}")
+        _no_entry(name)
     return Entry(name, f"{name} = input (sequence_length) int", True)
+
+
+IMAGE, AUDIO = 224, 16000       # an example's size where the config states none
+
+
+def _no_entry(name: str):
+    raise ImportProblem(f"the general route measures models that read token ids, images or raw audio; this one "
+                        f"reads {name}")
 
 
 
@@ -605,6 +616,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                     for p in units[i].module.parameters()}
     listed = list(order) + [i for i in range(len(units)) if i not in calls]
     lines, running, fed = [], {}, {}     # each chain's tensor: its shape, the unit that gave it
+    for c, e in entries.items():         # (wav2vec2's forward() adds a channel axis to its samples first)
+        if not e.text and e.shape:
+            running[c] = (1, *e.shape)
     every = w.symbols
     for i in listed:
         w.symbols = _own_symbols(every, units[i].path, model.config)
@@ -619,7 +633,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         else:
             w.tokens, w.source = (PROBES[0] if w.entry.text else None), None
         w.lengths = tuple({SEQUENCE: u, SOURCE: s} for s, u in zip(sources, TARGETS)) if decoder else PROBES
-        if (encoder is not None or len(entries) > 1) and call.times and not call.reads_input and running.get(c) \
+        if (encoder is not None or len(entries) > 1 or not entries["main"].text) and call.times and \
+                not call.reads_input and running.get(c) \
                 and call.inputs and tuple(call.inputs) != tuple(running[c]) and call.batched[0] and \
                 fed.get(c, i) in call.origin | {i} and _on_path(call, later, call.inputs):
             # forward() reshaped the chain's tensor on the way: what it reads was made from that tensor
