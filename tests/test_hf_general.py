@@ -388,6 +388,32 @@ def test_an_input_the_config_gives_no_size_is_an_example(model_type, arch, field
     assert ev.shape(model.output_shape) in {tuple(t.shape[1:]) for t in y.values() if isinstance(t, torch.Tensor)}
 
 
+def test_a_model_too_large_to_run_off_meta_is_measured_on_a_shallower_copy(monkeypatch):
+    """DeBERTa-v2's forward pass asks `.item()` of a tensor, which meta tensors cannot answer, and
+    a model above CPU_PASS_BYTES is not run on the CPU: it is measured on a copy 3 layers deep and
+    written with the config's depth, its counts checked against transformers' whole model."""
+    fields = dict(hidden_size=32, num_hidden_layers=6, num_attention_heads=4, intermediate_size=48, vocab_size=96,
+                  max_position_embeddings=16)
+    data = _config_json("deberta-v2", "DebertaV2Model", fields)
+
+    def size(layers):
+        config = transformers.AutoConfig.for_model("deberta-v2", **{**fields, "num_hidden_layers": layers})
+        with torch.device("meta"):
+            model = transformers.DebertaV2Model(config)
+        return sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
+    monkeypatch.setattr(general, "CPU_PASS_BYTES", (size(3) + size(6)) // 2)
+    text = general.program(data, "config.json")
+    assert "# Measured on a copy 3 layers deep" in text and "num_hidden_layers = 6" in text, text
+    model = symparams.parse(text, "config.json")
+    for layers in (6, 9):
+        reference = transformers.DebertaV2Model(transformers.AutoConfig.for_model(
+            "deberta-v2", **{**fields, "num_hidden_layers": layers}))
+        assert _imported(model, {"num_hidden_layers": layers, "sequence_length": 6}) == {
+            "params": sum(p.numel() for p in reference.parameters()),
+            "trainable": sum(p.numel() for p in reference.parameters() if p.requires_grad),
+            "buffers": sum(b.numel() for b in reference.buffers())}
+
+
 def test_what_is_not_known_is_refused_not_zero(tmp_path):
     data = _config_json("mamba", "MambaForCausalLM", dict(hidden_size=32, num_hidden_layers=2, vocab_size=96,
                                                           state_size=4))

@@ -328,6 +328,68 @@ def program(config: dict, source: str) -> str:
 def _checked_program(config: dict, source: str) -> str:
     done: dict = {}       # what this import computed once: the build and its passes, each second setting's
     try:
+        return _written(config, source, done)
+    except ImportProblem as problem:
+        read = done.get(("read", True))
+        if read is None or read[7] is None:          # its forward pass ran: nothing a shallower copy would add
+            raise
+        shallow = _shallow(config)
+        if shallow is None:
+            raise
+        try:
+            text = _deepened(_written(shallow[0], source, {}), shallow[1], read[7])
+            _check_counts(config, text)             # the whole model's counts, as transformers builds it
+        except ImportProblem:
+            raise problem from None
+        return text
+
+
+# A model whose forward pass fails on meta tensors and which is too large to run on the CPU is
+# measured on a copy this many layers deep, its depths then set back to the config's.
+SHALLOW = 3
+
+
+def _shallow(config: dict) -> tuple[dict, dict] | None:
+    """The config with each count of layers above SHALLOW set to SHALLOW (its own and its
+    sub-configs'), and {program symbol: the config's count}; None where there is none to cut."""
+    transformers = _transformers()
+    try:
+        full = {**transformers.AutoConfig.for_model(config["model_type"], **{
+            k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
+        ).to_dict(), **{k: config[k] for k in ("model_type", "architectures") if k in config}}
+    except Exception:
+        return None
+    depths = {}
+
+    def cut(fields: dict, prefix: str):
+        for k, v in list(fields.items()):
+            if isinstance(v, dict) and k.endswith("_config"):
+                fields[k] = dict(v)
+                cut(fields[k], prefix + k.removesuffix("_config") + "_")
+            elif ("layers" in k or k == "n_layer") and type(v) is int and v > SHALLOW:
+                fields[k], depths[prefix + k] = SHALLOW, v
+                if isinstance(fields.get("layer_types"), list):
+                    fields["layer_types"] = fields["layer_types"][:SHALLOW]
+    cut(full, "")
+    return (full, depths) if depths else None
+
+
+def _deepened(text: str, depths: dict, why: str) -> str:
+    """The shallow copy's program with the config's depths as its defaults, saying how it was measured."""
+    lines = text.split("\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith("model "))
+    for name, value in depths.items():
+        lines[at] = re.sub(rf"\b{re.escape(name)} = {SHALLOW}\b", f"{name} = {value}", lines[at])
+    head = next(i for i, line in enumerate(lines) if line.startswith("convention "))
+    lines[head:head] = [f"# Measured on a copy {SHALLOW} layers deep (its depths then set to this config's): its "
+                        "forward pass does", f"# not run on the meta device ({why.splitlines()[0][:120]}),",
+                        "# and the whole model is too large to run on the CPU."]
+    return "\n".join(lines)
+
+
+def _written(config: dict, source: str, done: dict) -> str:
+    """The program in the config's fields where they hold at a second setting, else its numbers."""
+    try:
         text = _program(config, source, symbolic=True, done=done)
         _check_counts(config, text)
         doubt, macs = _unconfirmed(config, text, done)
