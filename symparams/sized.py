@@ -13,6 +13,7 @@ whole numbers keeps the formula; anything else (a float, a comparison) gives a p
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 
@@ -93,7 +94,27 @@ def sized(value: int, formula) -> int:
 
 
 class _Language(StrPrinter):
-    """A size formula as the language writes it: `%`, `ceil`, `min`, `max`."""
+    """A size formula as the language writes it: `//`, `%`, `ceil`, `min`, `max`. A floor is `a // b`
+    over its argument brought to one fraction (`floor(n/2 + 1/2)` is `(n + 1) // 2`), bracketed in a
+    product, power or `%` (`2*(n // 4)`, `-(n // 2)`: unary minus binds tighter), not in a sum
+    (`n // 3 + 1`)."""
+
+    def parenthesize(self, item, level, strict=False):
+        if isinstance(item, sp.floor) and self._fraction(item.args[0]):     # a negative product's level is Add's
+            return f"({self._print(item)})" if level >= PRECEDENCE["Add"] else self._print(item)
+        return super().parenthesize(item, level, strict)
+
+    @staticmethod
+    def _fraction(expr):
+        numerator, denominator = sp.together(expr).as_numer_denom()
+        return None if denominator == 1 else (numerator, denominator)
+
+    def _print_floor(self, expr):
+        fraction = self._fraction(expr.args[0])
+        if fraction is None:
+            return f"floor({self._print(expr.args[0])})"
+        numerator, denominator = (self.parenthesize(e, PRECEDENCE["Mul"]) for e in fraction)
+        return f"{numerator} // {denominator}"
 
     def _print_Mod(self, expr):
         a, b = expr.args
@@ -113,6 +134,8 @@ class _Python(_Language):
     """A size formula as Python on ints. An exact quotient (the language's `/`, whole wherever the
     model is valid) and `floor(a/b)` are both `a // b` over the quotient brought to one fraction
     (`(S - 1)/2 + 1` is `(S + 1) // 2`, never `S // 2 + 1 // 2`); `ceil(a/b)` is `-(-a // b)`."""
+
+    parenthesize = StrPrinter.parenthesize      # its quotients bracket themselves
 
     def _quotient(self, expr, negate=False):
         numerator, denominator = sp.together(expr).as_numer_denom()

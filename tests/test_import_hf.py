@@ -511,5 +511,6 @@ def _doc_commands():
 @pytest.mark.parametrize("command,output", list(_doc_commands()))
 def test_docs_show_real_output(command, output, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", "100")        # the pages' width, as tests/test_docs.py prints them
     code, out, _ = _run(capsys, *command.split())
     assert code == 0 and out == output

@@ -407,7 +407,44 @@ def test_a_count_of_blocks_is_the_parameter_that_moves_it():
     assert "repeat(stem - 1, dense(d))" in text
 
 
-class Halves(nn.Module):
+def _stack(count):
+    """A module of `count(n)` Linear layers in a ModuleList: `range()` reads the count as a plain int."""
+    class Stacked(nn.Module):
+        def __init__(self, n=12):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(count(n))])
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x)
+            return x
+    return Stacked
+
+
+FLOORED = [
+    ("half", _stack(lambda n: n // 2)),
+    ("half_up", _stack(lambda n: (n + 1) // 2)),
+    ("third_plus_one", _stack(lambda n: n // 3 + 1)),
+    ("twice_a_quarter", _stack(lambda n: 2 * (n // 4))),
+    ("sequential", lambda n=12: nn.Sequential(*[nn.Linear(8, 8) for _ in range(n // 3 + 1)])),
+]
+
+
+@pytest.mark.parametrize("name,make", FLOORED, ids=[c[0] for c in FLOORED])
+def test_a_count_that_is_a_floor_of_a_parameter_counts_as_torch_at_other_settings(name, make):
+    """A count PyTorch keeps as a plain int, not linear in n (n // 2, ...), is fitted from rebuilds,
+    and the program counts as PyTorch builds the module at settings the fit never saw."""
+    model = symparams.parse(imported(make, [(8,)]))
+    assert list(model.symbols) == ["n"]
+    for n in (9, 20):
+        with torch.device("meta"):
+            module = make(n=n)
+        assert _imported_counts(model, {"n": n}) == _torch_counts(module, [(8,)], False)
+
+
+class _BranchyHalves(nn.Module):
+    """n // 2 layers and a branch on a tensor's value: read as its module tree, not traced."""
+
     def __init__(self, n=12):
         super().__init__()
         self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(n // 2)])
@@ -415,12 +452,29 @@ class Halves(nn.Module):
     def forward(self, x):
         for layer in self.layers:
             x = layer(x)
-        return x
+        return x * 2 if x.sum() > 1e9 else x
 
 
-def test_a_count_no_linear_formula_gives_is_refused():
-    with pytest.raises(SymparamsError, match="the length of layers is 6 at n=12, 6 at 13 and 7 at 14") as e:
-        imported(Halves, [(8,)])
+def test_a_floor_count_of_a_module_fx_cannot_trace_counts_as_torch():
+    text = imported(_BranchyHalves, [(8,)])
+    assert "from the module tree" in text
+    model = symparams.parse(text)
+    for n in (9, 20):
+        assert model.evaluate({"n": n}).params == sum(p.numel() for p in _BranchyHalves(n=n).parameters())
+
+
+def test_a_floor_count_is_written_as_the_language_divides():
+    text = imported(FLOORED[0][1], [(8,)])
+    assert "layers = repeat(n // 2, dense(8))(x)" in text
+
+
+@pytest.mark.parametrize("count,seen", [
+    (lambda n: n * n // 3, "48 at n=12, 56 at 13 and 108 at 18"),
+    (lambda n: min(n // 2, 12), "6 at n=12, 6 at 13 and 9 at 18"),     # n // 2 up to n = 25: refused far off
+], ids=["square", "capped"])
+def test_a_count_no_formula_gives_is_refused(count, seen):
+    with pytest.raises(SymparamsError, match=f"the length of layers is {seen}") as e:
+        imported(_stack(count), [(8,)])
     assert "write the repeat in the language" in e.value.hint
 
 

@@ -77,7 +77,7 @@ def test_a_vit_position_table_keeps_its_constructors_arithmetic():
     """Its position table has (image // patch)**2 + 1 rows, no linear formula: the build records the
     formula torch.zeros was given, so the table and the input are the constructor's image and patch."""
     text = imported(_load("vit.py", "ViT"), [(3, 16, 16)])
-    assert "pos = position_embedding(floor(image/patch)**2 + 1)(cat_out)" in text
+    assert "pos = position_embedding((image // patch)**2 + 1)(cat_out)" in text
     assert "x = input (3, image, image)" in text
     # and the instance alone, with no constructor to read, at its numbers
     with torch.device("meta"):

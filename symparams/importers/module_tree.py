@@ -756,6 +756,7 @@ class _Writer:
         self.source: int | None = None
         self.second: bool = False
         self.called: set = set()           # ids of the weights of every module the pass called
+        self.fixed = False                 # the chain's positions are an example's (an image's patches)
 
     def note(self, *formulas):
         for f in formulas:
@@ -826,6 +827,9 @@ class _Writer:
         facts, lines = [], []
         text = self.sequence and " t" in " " + pattern.replace("(", " ").replace(",", " ")
         macs = sp.Integer(0) if unit.own or not text else _linear_macs(m, self.shapes, self.length)
+        convolutions = None if unit.own else self.convolutions(m)
+        if convolutions is not None and (text or self.fixed):
+            macs, text = macs + convolutions, True
         lengths = {self.tokens: SEQUENCE, **({self.source: SOURCE} if self.source else {})}
         attention = _attention_macs(unit, call, self.symbols, lengths) if text else None
         if attention is not None:
@@ -899,11 +903,31 @@ class _Writer:
             return self.shapes.of(m.weight)[-1]
         return None
 
+    def convolutions(self, module):
+        """The products of the convolutions in `module` (each weight's numbers at each position of
+        its measured output, the positions as formulas); 0 where it has none; None where an output
+        size has no formula."""
+        import torch
+        total = sp.Integer(0)
+        for m in module.modules():
+            if isinstance(m, torch.nn.modules.conv._ConvNd):
+                seen = self.leaves.get(id(m))
+                if not seen or seen[1] is None or seen[2] != 1:
+                    return None
+                positions = sp.Integer(1)
+                for v in seen[1][2:]:
+                    f = _lookup(v, module, self.symbols) if self.symbolic else sp.Integer(v)
+                    if f is None:
+                        return None
+                    positions *= f
+                total += sp.Mul(*self.shapes.of(m.weight)) * positions
+        return total
+
     @property
     def sequence(self) -> bool:
         """Do the lines now written run over a sequence whose length the passes varied (token ids;
         an encoder-decoder's decoder, whatever its encoder reads)?"""
-        return self.entry.text or (self.source is not None and self.tokens is not None)
+        return self.entry.text or (self.source is not None or self.fixed) and self.tokens is not None
 
     def length(self, linear):
         """The positions a projection reads: the encoder's in a decoder's cross-attention."""

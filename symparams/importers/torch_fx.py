@@ -957,12 +957,12 @@ class _Writer:
 
     def _alike(self, container: str, start: int) -> bool:
         """Whether the modules of `container` from `start` on are alike (class and weight shapes) in every
-        rebuild with one parameter grown: else a count that moves with it is no repeat of one block."""
-        for key, grown in self.sizes.grown.items():
-            if isinstance(grown, Exception):
+        rebuild with one parameter changed: else a count that moves with it is no repeat of one block."""
+        for rebuilt in self.sizes.built.values():
+            if isinstance(rebuilt, Exception):
                 continue
             try:
-                members = list(grown[0].get_submodule(container))[start:]
+                members = list(rebuilt.get_submodule(container))[start:]
             except Exception:
                 continue
             kinds = {(type(m), tuple((k, tuple(p.shape)) for k, p in m.state_dict().items())) for m in members}

@@ -6,9 +6,9 @@ parameter with an int default is passed as a `Size` whose formula is its symbol,
 ** 2 + 1, dim)`) has its shape recorded as those formulas while the module is built. What PyTorch
 turns into plain ints otherwise is found by building the module again with one parameter grown: the
 length of an `nn.ModuleList` or a table's rows is the formula of the parameters that move it (`n -
-1`; L, not h, where L = h = 12), an input's size the parameter of its value that the grown module
-takes it with. `--symbol NAME=VALUE` naming no
-parameter keeps its older meaning: every plain size equal to VALUE is NAME.
+1`; L, not h, where L = h = 12; `n // 2`, fitted over a run of rebuilds and checked far off), an
+input's size the parameter of its value that the grown module takes it with. `--symbol NAME=VALUE`
+naming no parameter keeps its older meaning: every plain size equal to VALUE is NAME.
 """
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ from ..dims import symbol
 from ..errors import SymparamsError
 from ..sized import Size, language
 from . import spelled
+
+# The longest period a count's floor is fitted with (`n // k + b`, k up to it): the second rebuild is
+# this much larger, so any such count moves between the two, and the fit reads 2 * PERIOD rebuilds.
+PERIOD = 6
 
 
 class ImportProblem(SymparamsError):
@@ -77,6 +81,7 @@ class Sizes:
         self.constructor, self.used = constructor, set()
         self.positions = set()        # the symbols that count a position table's rows
         self.grown = {}               # (parameter, second) -> (the module rebuilt with it grown, its value), or why not
+        self.built = {}               # (parameter, value) -> the module rebuilt with it at that value, or why not
         self.ran = {}                 # (parameter, input shapes) -> whether the module grown in it runs on them
         self.by_value = {value: name for name, value in self.legacy.items()}
         if len(self.by_value) < len(self.legacy):
@@ -102,9 +107,10 @@ class Sizes:
 
     def found(self, value: int, measure, what: str) -> str:
         """A plain int the parameters may have made (a container's length, a table's rows): `value`
-        plus k * (p - its value) for each parameter p whose rebuild (see `_grown`) moves
-        `measure(module)` by k per unit — linear in each, as a count of blocks (n - 1) or a table's
-        positions is; a second rebuild of each checks it (n // 2 is refused, not guessed)."""
+        plus, for each parameter p whose rebuild (see `_grown`) moves `measure(module)`, its change
+        with p — k per unit, as a count of blocks (n - 1) or a table's positions is, checked by a
+        second rebuild; else a whole multiple of a floor, `a * ((p + c) // k) + b` (`_floored`); else
+        refused, never guessed."""
         formula = self.found_formula(value, measure, what)
         if isinstance(value, Size):
             return self(value)
@@ -134,39 +140,96 @@ class Sizes:
                 step = sp.Rational(measure(module) - value, grown - default)
             except Exception:       # not built at other sizes, or no such part there: not this parameter
                 continue
-            formula += step * (symbol(name) - default)
+            linear = step * (symbol(name) - default)
             try:
                 module, again = self._grown(name, second=True)
                 seen = measure(module)
             except Exception:
+                formula += linear
                 continue
-            if seen != value + step * (again - default):
+            if seen == value + step * (again - default):
+                formula += linear
+                continue
+            floored = self._floored(name, value, measure)
+            if floored is None:
                 raise ImportProblem(f"{what} is {value} at {name}={default}, {value + step * (grown - default)} at "
                                     f"{grown} and {seen} at {again}: not a formula of the parameters symparams "
-                                    "can tell", hint=f"make it a whole multiple of {name} plus a number, or write "
-                                    "the repeat in the language (docs/blocks.md)")
+                                    "can tell", hint=f"make it a whole multiple of {name} or of {name} // k (k up "
+                                    f"to {PERIOD}) plus a number, or write the repeat in the language (docs/blocks.md)")
+            formula += floored - value
         if formula.is_number:
             legacy = self._legacy(value)
             return sp.Integer(value) if legacy == str(value) else symbol(legacy)
         self.used |= {s.name for s in formula.free_symbols}
         return formula
 
+    def _floored(self, name: str, value: int, measure):
+        """`measure` as `a * floor((p + c)/k) + b` in parameter p = `name`, the others as built, or None.
+        Fitted to the rebuilds at p, p + 1, ..., p + 2 * PERIOD: a nonzero a moves it exactly where the
+        floor steps, every k-th p, so in that run each k up to PERIOD steps at least twice and the steps
+        tell k and c apart — at most one fit. As the run says nothing of a count outside that form
+        (`min(n // 2, 8)`, a count of primes), the fit must also hold at a smaller and two far larger
+        settings, every one of them PyTorch builds, and it builds at least one."""
+        default = self.parameters[name]
+        try:
+            seen = [value] + [measure(self._at(name, default + j)) for j in range(1, 2 * PERIOD + 1)]
+        except Exception:
+            return None
+        for k in range(2, PERIOD + 1):
+            for c in range(k):
+                floors = [(default + j + c) // k for j in range(len(seen))]
+                j = next(j for j, f in enumerate(floors) if f != floors[0])
+                a, rest = divmod(seen[j] - seen[0], floors[j] - floors[0])
+                b = seen[0] - a * floors[0]
+                if a and not rest and all(s == a * f + b for s, f in zip(seen, floors)):
+                    return self._checked(name, measure, lambda p: a * ((p + c) // k) + b,
+                                         a * sp.floor((symbol(name) + c) / k) + b)
+        return None
+
+    def _checked(self, name: str, measure, fit, formula):
+        """`formula` where `fit(p)` is `measure`'s at every setting of `_floored`'s checks PyTorch builds
+        (and it builds one), else None."""
+        default, checked = self.parameters[name], 0
+        for p in (default // 2, 2 * default + 2 * PERIOD + 1, 3 * default + 2 * PERIOD + 2):
+            try:
+                seen = measure(self._at(name, p)) if p > 0 else None
+            except Exception:       # not built there: not a setting this count can be checked at
+                seen = None
+            if seen is None:
+                continue
+            if seen != fit(p):
+                return None
+            checked += 1
+        return formula if checked else None
+
     def _grown(self, name: str, second: bool = False):
         """The module rebuilt with parameter `name` one larger, else twice as large (a width divided by
-        heads), and that value — or, `second`, two larger, else four times: once each per parameter;
-        raises as the rebuild did."""
+        heads), and that value — or, `second`, PERIOD larger, else four times; raises as the rebuild did."""
         key = (name, second)
         if key not in self.grown:
             value = self.parameters[name]
-            for grown in ((value + 2, 4 * value) if second else (value + 1, 2 * value)):
+            for grown in ((value + PERIOD, 4 * value) if second else (value + 1, 2 * value)):
                 try:
-                    self.grown[key] = self.constructor.rebuilt(name, grown), grown
+                    self.grown[key] = self._at(name, grown), grown
                     break
                 except Exception as e:
                     self.grown[key] = e
         if isinstance(self.grown[key], Exception):
             raise self.grown[key]
         return self.grown[key]
+
+    def _at(self, name: str, value: int):
+        """The module rebuilt with parameter `name` at `value`, the others as built: once per setting;
+        raises as the rebuild did."""
+        key = (name, value)
+        if key not in self.built:
+            try:
+                self.built[key] = self.constructor.rebuilt(name, value)
+            except Exception as e:
+                self.built[key] = e
+        if isinstance(self.built[key], Exception):
+            raise self.built[key]
+        return self.built[key]
 
     def _runs(self, name: str, runs, shapes) -> bool:
         """Whether the module rebuilt with `name` grown runs on `shapes(its grown value)`; each such forward

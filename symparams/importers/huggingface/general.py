@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections import Counter
 
 import sympy as sp
 
@@ -538,13 +539,11 @@ def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | No
     if ran is None:
         return None, None
     shape, macs = ran
-    if len(model.outputs) > 1:      # a model of towers: each tower's output is one of the root's
-        given = {tuple(s[1:]) for s in shape}
-        for out in model.outputs:
-            if tuple(ev.shape(out.shape)) not in given:
-                return f"at {at} transformers gives no output of {ev.shape(out.shape)}, which the formulas say", None
-    elif tuple(ev.shape(model.output_shape)) != shape[1:]:
-        return f"at {at} transformers gives an output of {shape[1:]}, the formulas say {ev.shape(model.output_shape)}", None
+    # each of the program's outputs is one of the model's: a tower's embedding, a pooled state
+    given = {tuple(s[1:]) for s in shape}
+    for out in model.outputs:
+        if tuple(ev.shape(out.shape)) not in given:
+            return f"at {at} transformers gives no output of {ev.shape(out.shape)}, which the formulas say", None
     try:
         stated = ev.macs
     except SymparamsError:
@@ -600,14 +599,15 @@ def _pass_on(model, entry: Entry, tokens: int, device: str) -> tuple[tuple, int]
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), one_thread(device), _patched_masks(), sdpa_kernel(SDPBackend.MATH), counter:
         out = model(**inputs)
+    shapes = tuple(tuple(t.shape) for t in _tensors(out.to_tuple() if hasattr(out, "to_tuple") else out))
     if not entry.towers:
-        return tuple(_first_tensor(out).shape), counter.get_total_flops() // 2
-    # a model of towers: the shapes of every tensor it gives; the MACs of its towers and heads, not of
-    # what its own forward() makes of them (CLIP's logits, every text against every image)
+        return shapes, counter.get_total_flops() // 2
+    # a model of towers: the MACs of its towers and heads, not of what its own forward() makes of
+    # them (CLIP's logits, every text against every image)
     root = type(model).__name__
     flops = counter.get_flop_counts()
     towers = sum(sum(v.values()) for k, v in flops.items() if k.startswith(root + ".") and k.count(".") == 1)
-    return tuple(tuple(t.shape) for t in _tensors(out.to_tuple() if hasattr(out, "to_tuple") else out)), towers // 2
+    return shapes, towers // 2
 
 
 def _defaults(config: dict) -> dict:
@@ -681,6 +681,15 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     for c, e in entries.items():         # (wav2vec2's forward() adds a channel axis to its samples first)
         if not e.text and e.shape:
             running[c] = (1, *e.shape)
+    # an image's (or audio's) chain runs over positions its example fixes (a ViT's patches and class
+    # token): its layers' MACs are formulas over them too, each checked against every pass
+    positions = {}
+    for c, e in entries.items():
+        if not e.text and encoder is None and runs:
+            sizes = Counter(calls[i].inputs[1] for i in calls if chain(i) == c and len(calls[i].inputs) == 3
+                            and calls[i].batched[0] and calls[i].times)
+            if sizes:
+                positions[c] = sizes.most_common(1)[0][0]
     every = w.symbols
     for i in listed:
         w.symbols = _own_symbols(every, units[i].path, model.config)
@@ -693,8 +702,10 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         if decoder:
             w.tokens, w.source = TARGETS[0], sources[0]
         else:
-            w.tokens, w.source = (PROBES[0] if w.entry.text else None), None
-        w.lengths = tuple({SEQUENCE: u, SOURCE: s} for s, u in zip(sources, TARGETS)) if decoder else PROBES
+            w.tokens, w.source = (PROBES[0] if w.entry.text else positions.get(c)), None
+        w.fixed = not w.entry.text and c in positions
+        w.lengths = tuple({SEQUENCE: u, SOURCE: s} for s, u in zip(sources, TARGETS)) if decoder else \
+            PROBES if not w.fixed else (positions[c],) * len(PROBES)
         if (encoder is not None or len(entries) > 1 or not entries["main"].text) and call.times and \
                 not call.reads_input and running.get(c) \
                 and call.inputs and tuple(call.inputs) != tuple(running[c]) and call.batched[0] and \
