@@ -12,20 +12,29 @@
    meta are Python references whose first call imports torch._dynamo (about 0.8 s of CPU): this
    command pays it, and so does the bare build of a module whose constructor calls one (nanoGPT's
    nn.Embedding, whose init.normal_ on meta is one); the import does not (importers/dynamo_free.py).
-All pay `import torch`. The two commands alternate, RUNS times each, so both see the same load
-on a shared machine; each run's CPU time (user + system, the child's rusage) and wall time are
-taken, and the medians compared. The counts must agree, or the benchmark stops.
+4. The floor under the import: `import sympy` (as `symparams` imports what it stands on: the cyclic
+   collector paused, then frozen; cli.py), then command 2. symparams computes with sympy, which
+   PyTorch does not import.
+All pay `import torch`. The commands alternate, RUNS times each, so all see the same load on a
+shared machine; each run's CPU time (user + system, the child's rusage) and wall time are taken,
+and the medians compared. The counts must agree, or the benchmark stops. Every command runs with
+the compiled bytecode an install has: in a cache folder of the temp directory, whatever
+PYTHONDONTWRITEBYTECODE says (symparams is installed editable: compiling its sources on every run
+cost the import 0.1 s of CPU), filled by one untimed run of each command first.
 """
 import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("RUNS", "5"))
+ENV = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}, "PYTHONWARNINGS": "ignore",
+       "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "symparams-import-torch-bytecode")}
 
 # name, FILE.py:NAME, --input shapes, token ids?
 CASES = [
@@ -42,6 +51,8 @@ with torch.device("meta"):
 print(sum(p.numel() for p in module.parameters()))
 """
 
+FLOOR = "import gc; gc.disable(); import sympy; gc.freeze(); gc.set_threshold(100_000, 50, 100); gc.enable()\n" + BUILD
+
 MEASURE = BUILD + """from torch.utils.flop_counter import FlopCounterMode
 x = torch.zeros((1, {shape}), dtype={dtype}, device="meta")
 with torch.no_grad(), FlopCounterMode(display=False) as flops:
@@ -54,8 +65,7 @@ def run(command: list) -> tuple:
     """(CPU seconds, wall seconds, stdout) of one whole process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=ENV)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
@@ -72,8 +82,8 @@ def params_of(program: str) -> int:
 def main():
     print(f"{RUNS} runs of each, alternating; medians of whole processes, CPU (user + system) and wall")
     print("| module | `symparams import` | PyTorch: build, count | ratio | PyTorch: build, count, forward "
-          "with FlopCounterMode | ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
+          "with FlopCounterMode | ratio | floor: `import sympy`, build, count | ratio |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, source, inputs, ints in CASES:
         file, _, name = source.rpartition(":")
         ours = [sys.executable, "-m", "symparams", "import", source] + \
@@ -81,9 +91,13 @@ def main():
         build = [sys.executable, "-c", BUILD.format(file=file, name=name)]
         measure = [sys.executable, "-c", MEASURE.format(file=file, name=name, shape=inputs[0],
                                                         dtype="torch.long" if ints else "torch.float32")]
-        times = {"ours": [], "build": [], "measure": []}
+        floor = [sys.executable, "-c", FLOOR.format(file=file, name=name)]
+        commands = (("ours", ours), ("build", build), ("measure", measure), ("floor", floor))
+        for _, command in commands:
+            run(command)                  # bytecode compiled, files in the page cache
+        times = {key: [] for key, _ in commands}
         for _ in range(RUNS):
-            for key, command in (("ours", ours), ("build", build), ("measure", measure)):
+            for key, command in commands:
                 cpu, wall, out = run(command)
                 times[key].append((cpu, wall))
                 if key == "ours":
@@ -100,8 +114,9 @@ def main():
         def ratio(k):
             return f"{cpu['ours'] / cpu[k]:.2f}× ({wall['ours'] / wall[k]:.2f}×)"
         print(f"| {label} | {cell('ours')} | {cell('build')} | {ratio('build')} | {cell('measure')} | "
-              f"{ratio('measure')} |")
-    print("ratio: symparams' time over PyTorch's, CPU (wall); below 1 the import is the faster process")
+              f"{ratio('measure')} | {cell('floor')} | {ratio('floor')} |")
+    print("ratio: symparams' time over the command's before it, CPU (wall); below 1 the import is the faster "
+          "process")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ formulas.py all print through it without importing one another.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from functools import lru_cache
 
 import sympy as sp
@@ -84,15 +85,131 @@ def canonical(expr) -> sp.Expr:
 
 
 def _shortest(expanded, factored, factor) -> sp.Expr:
-    best = factored if factored == expanded or len(_text(factored)) <= len(_text(expanded)) else expanded
+    best = factored if factored == expanded or len(text(factored)) <= len(text(expanded)) else expanded
     grouped = _grouped(factored, factor)
-    return grouped if grouped != best and len(_text(grouped)) < len(_text(best)) else best
+    return grouped if grouped != best and len(text(grouped)) < len(text(best)) else best
 
+
+# ---------------------------------------------------------------- sympy's str, for sizes and counts
 
 @lru_cache(maxsize=4096)
-def _text(expr) -> str:
-    """str(expr), once: the forms canonical compares are printed again by `printed`."""
-    return str(expr)
+def text(expr) -> str:
+    """str(expr), the same characters. Sizes and counts (sums of products of rationals, symbols,
+    their powers, floors and ceilings of such) are printed here as sympy's StrPrinter prints them
+    (sympy 1.14's _print_Add, _print_Mul, _print_Pow and the order of as_ordered_terms and
+    as_ordered_factors), without its per-term work: a cold start's tables print a few dozen
+    (issue 23; tests/test_first_call.py compares the two over every example). Anything else is
+    sympy's own str."""
+    try:
+        return _fast(expr) if isinstance(expr, sp.Basic) else str(expr)
+    except _Unprinted:
+        return str(expr)
+
+
+class _Unprinted(Exception):
+    """An expression outside what `_fast` prints as sympy does."""
+
+
+_ROUNDINGS = {sp.ceiling: "ceiling", sp.floor: "floor"}
+
+
+def _fast(e) -> str:
+    if e.is_Rational:
+        return str(e.p) if e.q == 1 else f"{e.p}/{e.q}"
+    if type(e) is sp.Symbol:
+        return e.name
+    name = _ROUNDINGS.get(type(e))
+    if name is not None:
+        return f"{name}({_fast(e.args[0])})"
+    if e.is_Add:
+        return _fast_add(e)
+    if e.is_Mul:
+        return _fast_mul(e)
+    if e.is_Pow:
+        return _fast_power(e)
+    raise _Unprinted
+
+
+def _fast_power(e) -> str:
+    """x**2 (a power of a symbol, a floor or a sum, by a whole exponent of 2 and more)."""
+    base, exp = e.args
+    if not (exp.is_Integer and exp > 1):
+        raise _Unprinted
+    key = _factor_key(base)          # a base that orders as a factor, so that its Mul is printed too
+    return f"({_fast(base)})**{exp.p}" if key[0] == 1 else f"{_fast(base)}**{exp.p}"
+
+
+def _factor_key(e) -> tuple:
+    """Where sympy's sort_key places a factor, or a generator of a sum's terms, among the others
+    (Symbol, then Add, then ceiling, then floor, as their class_key says; symbols by name). Two
+    sums or two roundings of a kind order by their arguments: not done here."""
+    if e.is_Pow and e.exp.is_Integer and e.exp > 0:
+        e = e.base
+    if type(e) is sp.Symbol:
+        return (0, e.name)
+    if e.is_Add:
+        return (1, "")
+    if type(e) is sp.ceiling:
+        return (2, "")
+    if type(e) is sp.floor:
+        return (3, "")
+    raise _Unprinted
+
+
+def _fast_mul(e) -> str:
+    args = e.args
+    coeff = args[0] if args[0].is_Rational else sp.S.One
+    factors = args[1:] if args[0].is_Rational else args
+    if args[0] is sp.S.One or any(f.is_Number or f.is_Pow and f.exp.is_negative is not False for f in factors):
+        raise _Unprinted       # an unevaluated product, or a division: sympy's own
+    keys = [_factor_key(f) for f in factors]
+    if len(set(keys)) != len(keys):
+        raise _Unprinted
+    sign = "-" if coeff < 0 else ""
+    p, q = abs(coeff.p), coeff.q
+    parts = [] if p == 1 else [str(p)]
+    for _, f in sorted(zip(keys, factors), key=lambda kf: kf[0]):
+        parts.append(f"({_fast(f)})" if f.is_Add else _fast(f))
+    return sign + "*".join(parts or ["1"]) + (f"/{q}" if q != 1 else "")
+
+
+def _fast_add(e) -> str:
+    args = e.args
+    numbers = [a for a in args if a.is_Number]
+    if len(args) == 2 and len(numbers) == 1 and numbers[0] > 0:
+        other = args[1] if args[0] is numbers[0] else args[0]
+        if other.is_Mul and len(other.args) == 2 and other.args[0].is_Number and other.args[0] < 0:
+            terms = [numbers[0], other]      # as_ordered_terms' one exception: 1 - 2*x
+            return _joined(terms)
+    monomials, gens = [], {}
+    for term in args:
+        powers = {}
+        factors = term.args[1:] if term.is_Mul and term.args[0].is_Number else \
+            term.args if term.is_Mul else () if term.is_Number else (term,)
+        for f in factors:
+            base, exp = (f.base, f.exp) if f.is_Pow else (f, sp.S.One)
+            if not (exp.is_Integer and exp > 0):
+                raise _Unprinted
+            gens[base] = _factor_key(base)
+            powers[base] = int(exp)
+        monomials.append(powers)
+    order = sorted(gens, key=gens.__getitem__)
+    if len({gens[g] for g in order}) != len(order):
+        raise _Unprinted
+    # lex order of the exponents over the generators, the largest first (as_terms' monomials)
+    ranked = sorted(zip(args, monomials), key=lambda tm: tuple(-tm[1].get(g, 0) for g in order))
+    return _joined([t for t, _ in ranked])
+
+
+def _joined(terms) -> str:
+    out = ""
+    for i, term in enumerate(terms):
+        t = _fast(term)
+        negative = t.startswith("-")
+        if negative:
+            t = t[1:]
+        out += ("-" if negative else "") + t if i == 0 else (" - " if negative else " + ") + t
+    return out
 
 
 def _grouped(expr, factor) -> sp.Expr:
@@ -227,9 +344,84 @@ def _factor(expr) -> sp.Expr:
 
 
 @lru_cache(maxsize=4096)
+def term_count(expr) -> int:
+    """How many terms sympy.expand(expr) has, counted without expanding where that is safe: a
+    long total's pointer says it (`a closed form of 18 terms`), and expanding a sum of products
+    of floors is a sizeable part of a cold start's table (issue 23)."""
+    expr = sp.sympify(expr)
+    terms = _expanded_terms(expr)
+    if terms is None:
+        return len(sp.Add.make_args(sp.expand(expr)))
+    return max(len(terms), 1)      # 0 is one term
+
+
+def _expanded_terms(expr) -> dict | None:
+    """expr as {monomial: rational coefficient} over its symbols and its floors and ceilings,
+    the polynomial sympy's expand multiplies out; None where expand would do more than that
+    (an argument of a floor it would expand and evaluate again, a negative power of a sum)."""
+    if expr.is_Rational:
+        return {_ONE: Fraction(expr.p, expr.q)} if expr != 0 else {}
+    if expr.is_Symbol or isinstance(expr, (sp.floor, sp.ceiling)):
+        if not expr.is_Symbol and not _expanded_argument(expr.args[0]):
+            return None
+        return {frozenset({(expr, 1)}): 1}
+    if expr.is_Add:
+        out: dict = {}
+        for a in expr.args:
+            part = _expanded_terms(a)
+            if part is None:
+                return None
+            for m, c in part.items():
+                out[m] = out.get(m, 0) + c
+        return {m: c for m, c in out.items() if c}
+    if expr.is_Mul or (expr.is_Pow and expr.exp.is_Integer and expr.exp > 0):
+        factors = expr.args if expr.is_Mul else [expr.base] * int(expr.exp)
+        out = {_ONE: 1}
+        for a in factors:
+            part = _expanded_terms(a)
+            if part is None:
+                return None
+            out = polynomial_product(out, part)
+            if len(out) > MAX_TERMS:
+                return None
+        return out
+    return None
+
+
+def _expanded_argument(e) -> bool:
+    """Whether expand leaves `e` as it is: a sum of products of rationals, symbols, their
+    integer powers and floors and ceilings of such, no sum inside a product or a power."""
+    if e.is_Rational or e.is_Symbol:
+        return True
+    if isinstance(e, (sp.floor, sp.ceiling)):
+        return _expanded_argument(e.args[0])
+    if e.is_Pow:
+        return e.exp.is_Integer and e.base.is_Symbol
+    if e.is_Mul:
+        return all(not a.is_Add and _expanded_argument(a) for a in e.args)
+    return e.is_Add and all(not a.is_Add and _expanded_argument(a) for a in e.args)
+
+
+@lru_cache(maxsize=4096)
+def printed_longer_than(expr, limit: int) -> bool:
+    """Whether printed(expr) is longer than `limit` characters, where that shows without printing
+    it (False where it does not): the printed form holds each of its symbols' names and its floors'
+    and ceilings' `name(...)`, and a long closed form is pointed at rather than printed."""
+    length = 0
+    for node in sp.preorder_traversal(canonical(expr)):
+        if node.is_Symbol:
+            length += len(node.name)
+        elif isinstance(node, (sp.floor, sp.ceiling)):
+            length += len(type(node).__name__) + 2
+        if length > limit:
+            return True
+    return False
+
+
+@lru_cache(maxsize=4096)
 def printed(expr) -> str:
     """canonical(expr) as text; printing costs as much as rearranging, so it is cached too."""
-    return _text(canonical(expr))
+    return text(canonical(expr))
 
 
 # ---------------------------------------------------------------- LaTeX

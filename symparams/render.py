@@ -16,6 +16,7 @@ from functools import lru_cache
 import sympy as sp
 
 from . import table as tables
+from .printing import printed_longer_than, term_count
 from .table import canonical, formula, number, values_text  # the printed forms; other modules use them from here
 
 HEADERS = {"label": "Layer (type)", **tables.COLUMNS}
@@ -103,8 +104,8 @@ def rich_renderables(t: tables.Table, width: int) -> list:
     totals.add_column(overflow="fold")
     for total in t.totals:
         head = f"{total.label}: {total_value(total, t.evaluation)}" + (f" ({total.size})" if total.size else "")
-        shown = total.formula != str(total.value)
-        totals.add_row(Text(head), Text(_total_formula(total, t.model), style="dim") if shown else "")
+        text = _total_formula(total, t.model)
+        totals.add_row(Text(head), Text(text, style="dim") if text else "")
     out = [Text(t.title), grid, totals]
     out += [Text(n) for n in t.notes] + [Text(f"Assumes: {c}") for c in t.constraints]
     return out
@@ -114,9 +115,14 @@ LONG_FORMULA = 240   # characters: a closed form longer than this is pointed at 
 
 
 def _total_formula(total, model) -> str:
-    if len(total.formula) <= LONG_FORMULA:
-        return f"= {total.formula}"
-    terms = len(sp.Add.make_args(sp.expand(total.expr)))
+    """What follows a total: `= its closed form`, nothing where that is the number, or past
+    LONG_FORMULA characters a pointer to `symparams formula` (told without printing it where it can be)."""
+    if not printed_longer_than(total.expr, LONG_FORMULA):
+        if total.formula == str(total.value):
+            return ""
+        if len(total.formula) <= LONG_FORMULA:
+            return f"= {total.formula}"
+    terms = term_count(total.expr)
     return f"= a closed form of {terms} terms: symparams formula {model.filename or 'FILE'} --of {total.key}"
 
 
@@ -174,7 +180,7 @@ def _plain_text(t: tables.Table, width: int) -> str:
             out.append(join([cell[i] if i < len(cell) else "" for cell in cells]))
     heads = _total_heads(t)
     indent = max(map(len, heads)) + 3       # the totals grid's padding
-    formulas = [_total_formula(total, t.model) if total.formula != str(total.value) else "" for total in t.totals]
+    formulas = [_total_formula(total, t.model) for total in t.totals]
     room = min(width - indent, max(map(len, formulas)))
     for head, text in zip(heads, formulas):
         wrapped = _folded(text, room) if text else ("",)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token, Tree
@@ -38,21 +37,28 @@ def read_source(path) -> str:
 def read_bytes(path, what: str = "the file", member: str | None = None) -> bytes:
     """A file's bytes (or, with `member`, a zip member's), its size checked against MAX_FILE_BYTES
     before anything is read or decompressed."""
-    import zipfile
+    if member is not None:
+        return _read_member(path, what, member)
     try:
-        if member is not None:
-            with zipfile.ZipFile(path) as archive:
-                info = archive.getinfo(member)
-                _check_size(info.file_size, path, f"{what} ({member}, decompressed)")
-                with archive.open(info) as f:
-                    data = f.read(MAX_FILE_BYTES + 1)   # a member whose header lies is still cut at the bound
-                _check_size(len(data), path, f"{what} ({member}, decompressed)")
-                return data
         with open(path, "rb") as f:
             _check_size(os.fstat(f.fileno()).st_size, path, what)
             data = f.read(MAX_FILE_BYTES + 1)
         _check_size(len(data), path, what)
         return data
+    except OSError as e:
+        raise SymparamsError(f"cannot read {what}: {e.strerror or e}").attach(None, str(path)) from None
+
+
+def _read_member(path, what: str, member: str) -> bytes:
+    import zipfile      # only for a zip's member: a model file's first read does without it
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(member)
+            _check_size(info.file_size, path, f"{what} ({member}, decompressed)")
+            with archive.open(info) as f:
+                data = f.read(MAX_FILE_BYTES + 1)   # a member whose header lies is still cut at the bound
+            _check_size(len(data), path, f"{what} ({member}, decompressed)")
+            return data
     except OSError as e:
         raise SymparamsError(f"cannot read {what}: {e.strerror or e}").attach(None, str(path)) from None
     except (zipfile.BadZipFile, KeyError, RuntimeError, NotImplementedError, EOFError) as e:
@@ -147,11 +153,11 @@ class _LongLine(SyntaxProblem):
 
 
 def grammar_text() -> str:
-    """The grammar ships inside the wheel; from a source checkout it is read from grammar/."""
-    packaged = resources.files("symparams") / "grammar" / "symparams.lark"
-    if packaged.is_file():
-        return packaged.read_text()
-    return (Path(__file__).resolve().parent.parent / "grammar" / "symparams.lark").read_text()
+    """The grammar ships inside the wheel, beside this module; from a source checkout it is read
+    from grammar/. (importlib.resources would cost a cold start its readers and zipfile.)"""
+    here = Path(__file__).resolve().parent
+    packaged = here / "grammar" / "symparams.lark"
+    return (packaged if packaged.is_file() else here.parent / "grammar" / "symparams.lark").read_text()
 
 
 class _Tree(Tree):

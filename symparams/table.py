@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .errors import ArgumentError, did_you_mean
-from .printing import canonical, printed as formula, readable_size  # the one printed form (cached there)
+from .printing import canonical, printed as formula, readable_size, text  # the one printed form (cached there)
 from .units import check_dtype, storage_bytes
 from .values import format_shape
 
@@ -189,10 +189,15 @@ def arithmetic(row, ev) -> str | None:
         expr = sp.sympify(out.params)
     except Exception:     # an entry that needs its numbers as numbers: no sum to show
         return None
-    if expr.is_number or expr.is_Symbol or expr.has(sp.Function, sp.Piecewise) or expr.subs(names) != value:
+    if expr.is_number or expr.is_Symbol or expr.has(sp.Function, sp.Piecewise) or _at(expr, names) != value:
         return None
-    text = _sum_text(expr, names)
-    return text if text != str(value) else None
+    spelled = _sum_text(expr, names)
+    return spelled if spelled != str(value) else None
+
+
+def _at(e, names: dict):
+    """e with each named number back in place (xreplace: subs' search for patterns is no use here)."""
+    return e.xreplace({name: sp.Integer(v) for name, v in names.items()})
 
 
 def _sum_text(e, names: dict) -> str:
@@ -201,7 +206,7 @@ def _sum_text(e, names: dict) -> str:
     if e.is_Symbol:
         return str(names[e])
     if e.is_Add:
-        terms = sorted(e.args, key=lambda t: -abs(t.subs(names)))
+        terms = sorted(e.args, key=lambda t: -abs(_at(t, names)))
         out = _sum_text(terms[0], names)
         for t in terms[1:]:
             negative = t.could_extract_minus_sign()
@@ -225,7 +230,7 @@ def _cells(row, ev, columns, dtype: str, batch: int) -> dict:
     for key in columns:
         if key == "output_shape":
             value = format_shape(tuple("?" if v is None else v for v in ev.shape(row.output_shape)))
-            symbolic = format_shape(row.output_shape)
+            symbolic = format_shape(tuple(map(text, row.output_shape)))     # each size printed once, fast
             cells[key] = Cell(value, symbolic if symbolic != value else "")
         elif key == "macs" and not_known(row) is not None:
             cells[key] = Cell("not known")

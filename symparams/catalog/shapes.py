@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..dims import agree, describe_condition
+from ..dims import agree, ceildiv, describe_condition, floordiv, is_whole
 from ..errors import ArgumentError, ShapeError
 from ..values import format_shape
 
@@ -44,14 +44,14 @@ def window_out(size, kernel, stride, padding, dilation=1, ceil_mode=False) -> sp
     """Length of a sliding-window output along one axis (convolution or pooling); see the module doc."""
     span = dilation * (kernel - 1) + 1
     pad = 0 if padding in ("valid", "same", "causal") else padding
-    if stride == 1 and not ceil_mode and sp.sympify(size).is_integer:
+    if stride == 1 and not ceil_mode and is_whole(size):
         # A whole length slid by 1 takes no rounding: the expression sympy's floor and ceiling would
         # return for a whole argument, without building them (a cold start's sizeable part, issue 23).
         return sp.sympify(size) if padding in ("same", "causal") else sp.sympify(size + 2 * pad - span + 1)
     if padding in ("same", "causal"):
-        return sp.ceiling(sp.sympify(size) / stride)
+        return ceildiv(size, stride)
     if not ceil_mode:
-        return sp.floor(sp.sympify(size + 2 * pad - span) / stride) + 1
+        return floordiv(size + 2 * pad - span, stride) + 1
     out = sp.ceiling(sp.sympify(size + 2 * pad - span) / stride) + 1
     if sp.sympify(span - pad - stride).is_nonnegative:
         return out   # (out - 1)*s <= L + 2p - K + s - 1 < L + p: the last window always starts in time
