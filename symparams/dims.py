@@ -128,29 +128,20 @@ def is_whole(e) -> bool | None:
     symbols under +, *, powers, floor, ceiling) without asking sympy, whose first answer for a new
     expression deduces all its assumptions; sympy's is_integer otherwise."""
     e = sp.sympify(e)
-    return True if _built_whole(e) else e.is_integer
+    return True if _built(e, True) else e.is_integer
 
 
 @lru_cache(maxsize=4096)
-def _built_whole(e) -> bool:
-    if e.is_Integer or e.is_Symbol:
-        return e.is_integer is True
+def _built(e, whole: bool) -> bool:
+    """Whether e is always a whole (else a real) number, by how it is built: whole or real leaves
+    under +, *, whole powers, and floors and ceilings (whole) of real arguments."""
+    if e.is_Symbol or (e.is_Integer if whole else e.is_Rational):
+        return (e.is_integer if whole else e.is_real) is True
     if e.is_Add or e.is_Mul:
-        return all(_built_whole(a) for a in e.args)
+        return all(_built(a, whole) for a in e.args)
     if e.is_Pow:
-        return e.exp.is_Integer and e.exp >= 0 and _built_whole(e.base)
-    return isinstance(e, (sp.floor, sp.ceiling)) and _built_real(e.args[0])
-
-
-@lru_cache(maxsize=4096)
-def _built_real(e) -> bool:
-    if e.is_Rational or e.is_Symbol:
-        return e.is_real is True
-    if e.is_Add or e.is_Mul:
-        return all(_built_real(a) for a in e.args)
-    if e.is_Pow:
-        return e.exp.is_Integer and e.exp >= 0 and _built_real(e.base)
-    return isinstance(e, (sp.floor, sp.ceiling)) and _built_real(e.args[0])
+        return e.exp.is_Integer and e.exp >= 0 and _built(e.base, whole)
+    return isinstance(e, (sp.floor, sp.ceiling)) and _built(e.args[0], False)
 
 
 def agree(a, b) -> bool | sp.Expr:

@@ -237,14 +237,24 @@ MAX_TERMS = 400     # past this a product is expanded by sympy, as before
 def _integer_terms(expr) -> dict | None:
     """expr as {monomial: int}, a monomial a frozenset of (symbol, exponent); None if expr is not
     a polynomial with integer coefficients in its symbols."""
+    return _terms(expr, _integer_atom)
+
+
+def _integer_atom(expr) -> dict | None:
     if expr.is_Integer:
         return {_ONE: int(expr)} if expr != 0 else {}
     if expr.is_Symbol:
         return {frozenset({(expr, 1)}): 1}
+    return None
+
+
+def _terms(expr, atom) -> dict | None:
+    """expr's sums and products multiplied out to {monomial: coefficient}, what `atom` makes of
+    everything else (None: expr is no such polynomial)."""
     if expr.is_Add:
         out: dict = {}
         for a in expr.args:
-            part = _integer_terms(a)
+            part = _terms(a, atom)
             if part is None:
                 return None
             for m, c in part.items():
@@ -254,14 +264,14 @@ def _integer_terms(expr) -> dict | None:
         factors = expr.args if expr.is_Mul else [expr.base] * int(expr.exp)
         out = {_ONE: 1}
         for a in factors:
-            part = _integer_terms(a)
+            part = _terms(a, atom)
             if part is None:
                 return None
             out = polynomial_product(out, part)
             if len(out) > MAX_TERMS:
                 return None
         return out
-    return None
+    return atom(expr)
 
 
 _ONE = frozenset()
@@ -359,32 +369,16 @@ def _expanded_terms(expr) -> dict | None:
     """expr as {monomial: rational coefficient} over its symbols and its floors and ceilings,
     the polynomial sympy's expand multiplies out; None where expand would do more than that
     (an argument of a floor it would expand and evaluate again, a negative power of a sum)."""
+    return _terms(expr, _expanded_atom)
+
+
+def _expanded_atom(expr) -> dict | None:
     if expr.is_Rational:
         return {_ONE: Fraction(expr.p, expr.q)} if expr != 0 else {}
     if expr.is_Symbol or isinstance(expr, (sp.floor, sp.ceiling)):
         if not expr.is_Symbol and not _expanded_argument(expr.args[0]):
             return None
         return {frozenset({(expr, 1)}): 1}
-    if expr.is_Add:
-        out: dict = {}
-        for a in expr.args:
-            part = _expanded_terms(a)
-            if part is None:
-                return None
-            for m, c in part.items():
-                out[m] = out.get(m, 0) + c
-        return {m: c for m, c in out.items() if c}
-    if expr.is_Mul or (expr.is_Pow and expr.exp.is_Integer and expr.exp > 0):
-        factors = expr.args if expr.is_Mul else [expr.base] * int(expr.exp)
-        out = {_ONE: 1}
-        for a in factors:
-            part = _expanded_terms(a)
-            if part is None:
-                return None
-            out = polynomial_product(out, part)
-            if len(out) > MAX_TERMS:
-                return None
-        return out
     return None
 
 
