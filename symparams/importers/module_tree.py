@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import weakref
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -346,8 +347,22 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
     handles = []
     leaves: dict[int, list] = {}
     given = {id(t): name for name, t in inputs.items()}
-    # which of the model's inputs each tensor was computed from: a tower's layers read only its own
-    origin = {i: frozenset([name]) for i, name in given.items()}
+    # which of the model's inputs (and of the units before it) each tensor was computed from: a
+    # tower's layers read only its own. Held by weak reference, so the pass frees what it frees
+    # (an image tower's activations on the CPU), an id reused by another tensor telling nothing
+    origin: dict = {}
+
+    def source_of(t) -> frozenset:
+        entry = origin.get(id(t))
+        return entry[1] if entry is not None and entry[0]() is t else frozenset()
+
+    def mark(t, more) -> None:
+        try:
+            origin[id(t)] = (weakref.ref(t), source_of(t) | more)
+        except TypeError:      # a tensor no weak reference can hold: its origin is not followed
+            pass
+    for name, t in inputs.items():
+        mark(t, {name})
     for i, unit in enumerate(units):
         if unit.own:                      # a container's own tensors: no call of their own
             continue
@@ -363,7 +378,7 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
                                 ints=x is not None and not (x.dtype.is_floating_point or x.dtype.is_complex),
                                 reads=given.get(id(x)) if x is not None else None,
                                 tensors=frozenset(id(a) for a in handed),
-                                origin=origin.get(id(x), frozenset()) if x is not None else frozenset(), index=i)
+                                origin=source_of(x) if x is not None else frozenset(), index=i)
                 alive.extend([x, *handed])
                 order.append(i)
             calls[i].times += 1
@@ -377,8 +392,7 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
                 call.output_id = id(y) if y is not None else None
                 alive.append(y)
                 for t in _tensors(output):      # what it gives beside its first (a pooled state)
-                    origin[id(t)] = origin.get(id(t), frozenset()) | {i}
-                    alive.append(t)
+                    mark(t, {i})
         handles.append(unit.module.register_forward_pre_hook(pre, with_kwargs=True))
         handles.append(unit.module.register_forward_hook(post, with_kwargs=True))
         for m in unit.module.modules():
@@ -415,11 +429,10 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
                 elif a.shape[-1] == b.shape[-2]:
                     scores[i] = (a.shape[-3], a.shape[-2], b.shape[-1], a.shape[-1])
             out = func(*args, **kwargs)
-            source = frozenset().union(*(origin.get(id(t), ()) for t in _tensors((args, kwargs))))
+            source = frozenset().union(*(source_of(t) for t in _tensors((args, kwargs))))
             if source:
                 for t in _tensors(out):
-                    origin[id(t)] = origin.get(id(t), frozenset()) | source
-                    alive.append(t)
+                    mark(t, source)
             return out
 
     counter = FlopCounterMode(display=False)
