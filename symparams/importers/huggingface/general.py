@@ -475,11 +475,12 @@ def _with_fields(data: dict, other: dict, config: dict) -> dict:
     """The config's fields with `other` set, a tower's field (`text_hidden_size`) in its sub-config."""
     out, defaults = dict(data), None
     for name, value in other.items():
-        sub = next((k for k in (name.split("_")[0] + "_config",) if name not in data), None)
-        if sub is not None:
+        tower, _, field = name.partition("_")
+        if name not in data and field:
             defaults = defaults or _defaults(config)
-            if isinstance(defaults.get(sub), dict) and name.split("_", 1)[1] in defaults[sub]:
-                out[sub] = {**defaults[sub], **(out.get(sub) or {}), name.split("_", 1)[1]: value}
+            sub = defaults.get(tower + "_config")
+            if isinstance(sub, dict) and field in sub:
+                out[tower + "_config"] = {**sub, **(out.get(tower + "_config") or {}), field: value}
                 continue
         out[name] = value
     return out
