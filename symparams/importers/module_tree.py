@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import re
 import weakref
 from dataclasses import dataclass, field
@@ -101,8 +102,10 @@ class Quotient(float):
 
 
 def _scaled(size, factor: float):
-    ratio = sp.Rational(factor).limit_denominator(1000)
     value = float.__mul__(factor, int(size))
+    if not math.isfinite(factor):
+        return value
+    ratio = sp.Rational(factor).limit_denominator(1000)
     return Quotient(value, ratio * size.formula) if float(ratio) == factor else value
 
 
