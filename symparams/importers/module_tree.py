@@ -118,6 +118,9 @@ class _IntType(type):
     def __subclasscheck__(cls, sub):
         return issubclass(sub, int)
 
+    def __getattr__(cls, name):        # int.from_bytes, int.__name__
+        return getattr(int, name)
+
 
 class _int(metaclass=_IntType):
     """`int` of a Quotient whose value is whole at the config's sizes: that whole number, its
