@@ -762,6 +762,8 @@ class _Writer:
 
     def __init__(self, shapes, symbols: dict, symbolic: bool):
         self.shapes, self.symbols, self.symbolic = shapes, symbols, symbolic
+        # the symbols a size is looked up among (by its value): in a tower, not another tower's
+        self.candidates = symbols
         self.used: set = set()
         self.declared: dict = {}
         self.catalog: set = set()          # paths written as catalog embeddings (a head may tie to them)
@@ -810,7 +812,7 @@ class _Writer:
         of the build with that value; a number only where formulas are not being written."""
         own = {d for p in unit.module.parameters() for d in self.shapes.of(p) if _value(d, self.symbols) == value}
         own = {d for d in own if not d.is_number} or own
-        f = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.symbols)
+        f = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.candidates)
         if f is not None:
             return f
         if self.symbolic:
@@ -850,7 +852,7 @@ class _Writer:
         if convolutions is not None and (text or self.fixed):
             macs, text = macs + convolutions, True
         lengths = {self.tokens: SEQUENCE, **({self.source: SOURCE} if self.source else {})}
-        attention = _attention_macs(unit, call, self.symbols, lengths) if text else None
+        attention = _attention_macs(unit, call, self.candidates, lengths) if text else None
         if attention is not None:
             macs += attention[0]
             for h, g, d, dv, cache, t, s in attention[1]:
@@ -935,7 +937,7 @@ class _Writer:
                     return None
                 positions = sp.Integer(1)
                 for v in seen[1][2:]:
-                    f = _lookup(v, module, self.symbols) if self.symbolic else sp.Integer(v)
+                    f = _lookup(v, module, self.candidates) if self.symbolic else sp.Integer(v)
                     if f is None:
                         return None
                     positions *= f

@@ -691,9 +691,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                             and calls[i].batched[0] and calls[i].times)
             if sizes:
                 positions[c] = sizes.most_common(1)[0][0]
-    every = w.symbols
     for i in listed:
-        w.symbols = _own_symbols(every, units[i].path, model.config)
+        w.candidates = _own_symbols(w.symbols, units[i].path, model.config)
         call, c = calls.get(i, Call()), chain(i)
         measured = [run[2][i] for run in runs] if runs else None
         later = [calls[j] for j in order[order.index(i) + 1:] if chain(j) == c] if i in calls else []
@@ -738,7 +737,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         raise ImportProblem(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
                             f"along its chain of layers in {type(model).__name__}",
                             hint="a template for this model type is needed; please report it with its config.json")
-    w.entry, w.symbols = entries["main"], every
+    w.entry = entries["main"]
     tensor = {"encoder": "x", "main": "y" if encoder is not None else "x",
               **{t: _TOWERS[t] for t in entries if t != "main"}}
     # before a chain's first line, it reads its input (CLIP's text embeddings read a view of the ids)
@@ -806,8 +805,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
 
 
 def _own_symbols(symbols: dict, path: str, config) -> dict:
-    """The symbols a module may be written in: in a tower (`text_model.…`), not another tower's
-    fields (`vision_patch_size` is no size of a text layer, whatever number they share)."""
+    """The symbols a module's sizes are looked up among by their value: in a tower (`text_model.…`),
+    not another tower's fields (`vision_patch_size` is no size of a text layer, whatever number
+    they share); its weights' own formulas may still hold any field (a projector's text width)."""
     from transformers import PretrainedConfig
     towers = {k.removesuffix("_config") for k, v in vars(config).items() if isinstance(v, PretrainedConfig)}
     word = path.split(".")[0].split("_")[0]
