@@ -458,10 +458,17 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
         key = f"{type(model).__name__}.{unit.path}" if unit.path else type(model).__name__
         macs[i] = 0 if unit.own else sum(flops.get(key, {}).values()) // 2
     y = _first_tensor(y)
-    root = type(model).__name__
-    children = sum(sum(v.values()) for k, v in flops.items() if k.startswith(root + ".") and k.count(".") == 1)
-    return Measured(calls, order, macs, counter.get_total_flops() // 2, tuple(y.shape) if y is not None else None,
-                    {k: tuple(v) for k, v in leaves.items()}, device, (counter.get_total_flops() - children) // 2)
+    total = counter.get_total_flops() // 2
+    return Measured(calls, order, macs, total, tuple(y.shape) if y is not None else None,
+                    {k: tuple(v) for k, v in leaves.items()}, device, total - children_macs(counter, model))
+
+
+def children_macs(counter, model) -> int:
+    """The MACs FlopCounterMode counted inside the model's children: all but what its own forward()
+    computes from them (CLIP's logits, every text against every image)."""
+    root = type(model).__name__ + "."
+    return sum(sum(v.values()) for k, v in counter.get_flop_counts().items()
+               if k.startswith(root) and k.count(".") == 1) // 2
 
 
 @contextlib.contextmanager

@@ -36,8 +36,8 @@ from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
                            _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _on_path,
-                           _parameters, _Shapes, _symbol, _tensors, _unique, _units, _Writer, measure, one_thread,
-                           whole_numbers)
+                           _parameters, _Shapes, _symbol, _tensors, _unique, _units, _Writer, children_macs, measure,
+                           one_thread, whole_numbers)
 from .parts import ImportProblem
 
 
@@ -603,12 +603,7 @@ def _pass_on(model, entry: Entry, tokens: int, device: str) -> tuple[tuple, int]
     shapes = tuple(tuple(t.shape) for t in _tensors(out.to_tuple() if hasattr(out, "to_tuple") else out))
     if not entry.towers:
         return shapes, counter.get_total_flops() // 2
-    # a model of towers: the MACs of its towers and heads, not of what its own forward() makes of
-    # them (CLIP's logits, every text against every image)
-    root = type(model).__name__
-    flops = counter.get_flop_counts()
-    towers = sum(sum(v.values()) for k, v in flops.items() if k.startswith(root + ".") and k.count(".") == 1)
-    return shapes, towers // 2
+    return shapes, children_macs(counter, model)      # a model of towers: not the logits between them
 
 
 def _defaults(config: dict) -> dict:
@@ -679,6 +674,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                     for p in units[i].module.parameters()}
     listed = list(order) + [i for i in range(len(units)) if i not in calls]
     lines, running, fed = [], {}, {}     # each chain's tensor: its shape, the unit that gave it
+    from transformers import PretrainedConfig
+    towers = {k.removesuffix("_config") for k, v in vars(model.config).items() if isinstance(v, PretrainedConfig)}
     for c, e in entries.items():         # (wav2vec2's forward() adds a channel axis to its samples first)
         if not e.text and e.shape:
             running[c] = (1, *e.shape)
@@ -692,7 +689,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
             if sizes:
                 positions[c] = sizes.most_common(1)[0][0]
     for i in listed:
-        w.candidates = _own_symbols(w.symbols, units[i].path, model.config)
+        w.candidates = _own_symbols(w.symbols, units[i].path, towers)
         call, c = calls.get(i, Call()), chain(i)
         measured = [run[2][i] for run in runs] if runs else None
         later = [calls[j] for j in order[order.index(i) + 1:] if chain(j) == c] if i in calls else []
@@ -804,12 +801,11 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
 
 
 
-def _own_symbols(symbols: dict, path: str, config) -> dict:
+def _own_symbols(symbols: dict, path: str, towers: set) -> dict:
     """The symbols a module's sizes are looked up among by their value: in a tower (`text_model.…`),
     not another tower's fields (`vision_patch_size` is no size of a text layer, whatever number
-    they share); its weights' own formulas may still hold any field (a projector's text width)."""
-    from transformers import PretrainedConfig
-    towers = {k.removesuffix("_config") for k, v in vars(config).items() if isinstance(v, PretrainedConfig)}
+    they share); its weights' own formulas may still hold any field (a projector's text width).
+    `towers`: the config's sub-configs by their prefix (`text`, `vision`)."""
     word = path.split(".")[0].split("_")[0]
     if word not in towers:
         return symbols
