@@ -345,7 +345,6 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
     import torch.nn.functional as F
     from torch.nn.attention import SDPBackend, sdpa_kernel
     from torch.overrides import TorchFunctionMode
-    from torch.utils.flop_counter import FlopCounterMode
     calls: dict[int, Call] = {}
     order: list[int] = []
     stack: list[int] = []
@@ -441,7 +440,7 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
                     mark(t, source)
             return out
 
-    counter = FlopCounterMode(display=False)
+    counter = forward_counter()
     try:
         # the math kernel: FlopCounterMode does not count the CPU's fused attention
         with torch.no_grad(), one_thread(device), context(), sdpa_kernel(SDPBackend.MATH), counter, Attentions():
@@ -461,6 +460,25 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
     total = counter.get_total_flops() // 2
     return Measured(calls, order, macs, total, tuple(y.shape) if y is not None else None,
                     {k: tuple(v) for k, v in leaves.items()}, device, total - children_macs(counter, model))
+
+
+def forward_counter():
+    """FlopCounterMode for a forward pass only. Its module tracker also hooks every module's
+    outputs for a backward pass, which fails on a module returning a fresh tensor that requires
+    grad with no function behind it (MRA's attention: `zeros_like(q).requires_grad_()`); no pass
+    here goes backward, so the tracker only follows the forward calls."""
+    from torch.utils.flop_counter import FlopCounterMode
+    from torch.utils.module_tracker import ModuleTracker
+
+    class ForwardTracker(ModuleTracker):
+        def _fw_pre_hook(self, mod, input) -> None:
+            self._get_append_fn(self._get_mod_name(mod), False)()
+
+        def _fw_post_hook(self, mod, input, output) -> None:
+            self._get_pop_fn(self._get_mod_name(mod), False)()
+    counter = FlopCounterMode(display=False)
+    counter.mod_tracker = ForwardTracker()
+    return counter
 
 
 def children_macs(counter, model) -> int:

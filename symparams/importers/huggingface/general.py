@@ -36,7 +36,8 @@ from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
                            _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _on_path,
-                           _parameters, _Shapes, _symbol, _tensors, _unique, _units, _Writer, children_macs, measure,
+                           _parameters, _Shapes, _symbol, _tensors, _unique, _units, _Writer, children_macs,
+                           forward_counter, measure,
                            one_thread, whole_numbers)
 from .parts import ImportProblem
 
@@ -114,11 +115,13 @@ def _derived(transformers, model_type, fields, config) -> set:
 
 def _made(cls, config):
     """The model with scaled_dot_product_attention, whose calls tell the attention's geometry, where
-    the class offers it."""
+    the class offers it; a mixture of experts with its experts as batched products (each token's
+    top_k experts, bmm), which FlopCounterMode counts and the meta device runs in any dtype:
+    transformers' default, grouped_mm, counts 0 and takes only bfloat16 on meta."""
     try:
-        return cls._from_config(config, attn_implementation="sdpa")
+        return cls._from_config(config, attn_implementation="sdpa", experts_implementation="batched_mm")
     except (ValueError, ImportError):
-        return cls._from_config(config, attn_implementation="eager")
+        return cls._from_config(config, attn_implementation="eager", experts_implementation="batched_mm")
 
 
 def build(config_dict: dict, symbolic: bool = True):
@@ -173,7 +176,7 @@ def _entry(model) -> Entry:
     """The model's input(s): token ids or an image; an encoder-decoder's decoder ids beside them."""
     encoder = _encoder_path(model)
     entry = _main_entry(model) if encoder is None or model.main_input_name != "input_features" else \
-        _features(model, model.get_submodule(encoder))
+        _audio(model, model.get_submodule(encoder))
     if encoder is not None:
         entry.decoder = True
         entry.line += "\n    decoder_input_ids = input (target_length) int"
@@ -208,22 +211,90 @@ def _image(config, name: str = "pixel_values", size: int | None = None) -> Entry
                  tuple(int(d) for d in dims))
 
 
-def _features(model, encoder) -> Entry:
-    """An audio encoder-decoder's features (Whisper's): num_mel_bins channels over the frames its
-    encoder takes, max_source_positions times its convolutions' strides (it refuses any other
-    length; a model that takes another makes the measured pass fail, and the import is refused)."""
+# where a config names its audio features' mel bins, in the order they are looked for
+_BINS = ("num_mel_bins", "feature_size", "input_feat_size", "input_feat_per_channel", "n_mels")
+
+
+def _bins(config):
+    """The number of mel bins the config states (its own or its audio tower's), or None."""
+    from transformers import PretrainedConfig
+    for name in _BINS:
+        value = getattr(config, name, None)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            channels = getattr(config, "input_channels", 1) if name == "input_feat_per_channel" else 1
+            return value * channels if isinstance(channels, int) else value       # (Speech2Text's stacked channels)
+    for value in vars(config).values():
+        if isinstance(value, PretrainedConfig) and (found := _bins(value)) is not None:
+            return found
+    return None
+
+
+def _audio(model, encoder=None) -> Entry:
+    """A speech model's input_features (Whisper's, Parakeet's, Speech2Text's): the config's mel
+    bins over the frames its encoder takes. Whisper's encoder (and those built like it) takes
+    exactly max_source_positions times its 1-D convolutions' strides, bins first; any other, an
+    example of FRAMES frames (one second at the usual 10 ms hop), the bins' axis where the model
+    takes it: the first layout its forward pass runs with (`_layout`)."""
     import torch
     config = model.config
-    bins, positions = getattr(config, "num_mel_bins", None), getattr(config, "max_source_positions", None)
-    convs = [m for m in encoder.children() if isinstance(m, torch.nn.Conv1d)]
-    if not isinstance(bins, int) or not isinstance(positions, int) or not convs:
-        raise ImportProblem("the general route measures encoder-decoders that read token ids or Whisper's mel "
-                            "features; this one reads input_features of another kind")
-    frames = positions
-    for conv in convs:
-        frames = frames * conv.stride[0]
-    return Entry("input_features", f"input_features = input ({_fmt(formula_of(bins))}, {_fmt(formula_of(frames))})",
-                 False, (int(bins), int(frames)))
+    bins = _bins(config)
+    if bins is None:
+        raise ImportProblem(f"{type(model).__name__} reads input_features, and its config states no number of mel "
+                            f"bins ({', '.join(_BINS)}) to measure it at")
+    layouts = [(FRAMES, bins), (bins, FRAMES)]
+    positions = getattr(config, "max_source_positions", None)
+    convs = [m for m in (encoder or model).children() if isinstance(m, torch.nn.Conv1d)]
+    if isinstance(positions, int) and convs:
+        frames = positions
+        for conv in convs:
+            frames = frames * conv.stride[0]
+        layouts.insert(0, (bins, frames))
+    return _layout(model, "input_features", layouts)
+
+
+def _waveform(model) -> Entry:
+    """input_values of another kind: an audio codec's waveform (EnCodec's, Mimi's: channels over
+    one second of samples at the config's sampling rate), a speech encoder's bare samples
+    (Moonshine's), or a spectrogram (the Audio Spectrogram Transformer's max_length frames of its
+    mel bins): the first of these layouts its forward pass runs with (`_layout`)."""
+    config = model.config
+    rate = getattr(config, "sampling_rate", None)
+    rate = rate if isinstance(rate, int) and not isinstance(rate, bool) and rate > 0 else AUDIO
+    channels = getattr(config, "audio_channels", None)
+    layouts = [(channels if isinstance(channels, int) and channels > 0 else 1, rate), (rate,)]
+    bins, frames = _bins(config), getattr(config, "max_length", None)
+    if bins is not None and isinstance(frames, int) and not isinstance(frames, bool) and frames > 0:
+        layouts.insert(0, (frames, bins))
+    return _layout(model, "input_values", layouts)
+
+
+def _layout(model, name: str, layouts: list) -> Entry:
+    """The input `name` in the first of `layouts` (its shapes, batch axis aside) a forward pass
+    runs with: on the meta device, else on the CPU where the model fits (EnCodec pads by a length
+    it reads with `.item()`)."""
+    import torch
+    entries = [Entry(name, f"{name} = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
+                     tuple(int(d) for d in dims)) for dims in layouts]
+
+    def runs(module, entry, device):
+        inputs = entry.tensors(module, PROBES[0], device, TARGETS[0])
+        if "use_cache" in _parameters(module):
+            inputs["use_cache"] = False
+        try:
+            with torch.no_grad(), one_thread(device), _patched_masks():
+                module(**inputs)
+        except Exception:
+            return False
+        return True
+    found = next((e for e in entries if runs(model, e, "meta")), None)
+    if found is None and _bytes(model) <= CPU_PASS_BYTES:
+        with torch.device("cpu"):
+            twin = _made(type(model), model.config).eval()
+        found = next((e for e in entries if runs(twin, e, "cpu")), None)
+    if found is None:
+        raise ImportProblem(f"the forward pass of {type(model).__name__} runs with none of the layouts of its {name} "
+                            f"tried: {', '.join(map(str, layouts))}")
+    return found
 
 
 def _encoder_path(model) -> str | None:
@@ -241,15 +312,19 @@ def _main_entry(model) -> Entry:
     if name == "pixel_values":
         # a config with no image size (ResNet's) takes any: the program's input is an example of 224x224
         return _image(config) or _image(config, size=IMAGE) or _no_entry(name)
+    if name == "input_features":
+        return _audio(model)
     if name == "input_values" and getattr(config, "conv_stride", None) is not None:
         # raw audio (wav2vec2's): one second at 16 kHz, an example; its convolutions set the frames
         return Entry(name, f"{name} = input ({AUDIO})", False, (AUDIO,))
+    if name == "input_values":
+        return _waveform(model)
     if name != "input_ids":
         _no_entry(name)
     return Entry(name, f"{name} = input (sequence_length) int", True)
 
 
-IMAGE, AUDIO = 224, 16000       # an example's size where the config states none
+IMAGE, AUDIO, FRAMES = 224, 16000, 100       # an example's size where the config states none
 
 
 def _no_entry(name: str):
@@ -593,11 +668,10 @@ def _bytes(model) -> int:
 def _pass_on(model, entry: Entry, tokens: int, device: str) -> tuple[tuple, int]:
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
-    from torch.utils.flop_counter import FlopCounterMode
     inputs = entry.tensors(model, tokens, device, TARGETS[0])
     if "use_cache" in _parameters(model):
         inputs["use_cache"] = False
-    counter = FlopCounterMode(display=False)
+    counter = forward_counter()
     with torch.no_grad(), one_thread(device), _patched_masks(), sdpa_kernel(SDPBackend.MATH), counter:
         out = model(**inputs)
     shapes = tuple(tuple(t.shape) for t in _tensors(out.to_tuple() if hasattr(out, "to_tuple") else out))
@@ -678,7 +752,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     towers = {k.removesuffix("_config") for k, v in vars(model.config).items() if isinstance(v, PretrainedConfig)}
     for c, e in entries.items():         # (wav2vec2's forward() adds a channel axis to its samples first)
         if not e.text and e.shape:
-            running[c] = (1, *e.shape)
+            running["encoder" if encoder is not None and c == "main" else c] = (1, *e.shape)
     # an image's (or audio's) chain runs over positions its example fixes (a ViT's patches and class
     # token): its layers' MACs are formulas over them too, each checked against every pass
     positions = {}
@@ -766,7 +840,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if w.entry.text:
         header += (", " if header else "") + f"sequence_length = {_length(values, model.config)}"
     if w.entry.decoder:
-        header += f", target_length = {_length(values, model.config)}"
+        header += (", " if header else "") + f"target_length = {_length(values, model.config)}"
     import transformers
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
            f"# by `symparams import` through transformers {transformers.__version__} (no template for this model type):",
