@@ -36,7 +36,7 @@ CASES = [
     ("gpt_bigcode", "GPTBigCodeForCausalLM", dict(n_embd=32, n_layer=2, n_head=4, vocab_size=96, n_positions=64), True),
     ("codegen", "CodeGenForCausalLM", dict(n_embd=32, n_layer=2, n_head=4, vocab_size=96, n_positions=64,
                                            rotary_dim=4), True),
-    ("olmoe", "OlmoeForCausalLM", {**TINY, "num_experts": 4, "num_experts_per_tok": 2}, False),
+    ("olmoe", "OlmoeForCausalLM", {**TINY, "num_experts": 4, "num_experts_per_tok": 2}, True),
     ("mamba", "MambaForCausalLM", dict(hidden_size=32, num_hidden_layers=2, vocab_size=96, state_size=4), False),
 ]
 
@@ -44,9 +44,12 @@ CASES = [
 def _reference(model_type, arch, fields, tokens=None):
     config = transformers.AutoConfig.for_model(model_type, **fields)
     torch.manual_seed(0)
+    # experts as transformers' eager loop over the experts chosen, each a linear over its tokens
+    # (its default, grouped_mm, is no operation FlopCounterMode counts)
     with torch.device("cpu" if tokens else "meta"):
         try:
-            model = getattr(transformers, arch)._from_config(config, attn_implementation="sdpa")
+            model = getattr(transformers, arch)._from_config(config, attn_implementation="sdpa",
+                                                             experts_implementation="eager")
         except ValueError:              # no attention (Mamba)
             model = getattr(transformers, arch)._from_config(config, attn_implementation="eager")
     out = {"params": sum(p.numel() for p in model.parameters()),
@@ -73,7 +76,7 @@ def _imported(model, values):
 def test_counts_shapes_and_macs_equal_transformers(model_type, arch, fields, macs_known):
     data = _config_json(model_type, arch, fields)
     model = symparams.parse(program(data, "config.json"), "config.json")
-    tokens = 6 if macs_known else None     # (the Mamba and experts' CPU passes are not counted here)
+    tokens = 6 if macs_known else None     # (Mamba's CPU pass is not counted here)
     got, expected = _imported(model, {"sequence_length": 6}), _reference(model_type, arch, fields, tokens=tokens)
     ev = model.evaluate({"sequence_length": 6})
     assert got == {k: expected[k] for k in got}
@@ -373,13 +376,26 @@ EXAMPLE_INPUTS = [
                                        conv_dim=[8, 8], conv_stride=[5, 2], conv_kernel=[10, 3],
                                        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4),
      "input_values", "input_values = input (16000)"),
+    # speech features: frames first (Parakeet's 2-D subsampling), bins first over the only length a
+    # Whisper-like encoder takes (2 * max_source_positions); a codec's channels over one second
+    ("parakeet_encoder", "ParakeetEncoder", dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                                                 intermediate_size=48, subsampling_conv_channels=8, num_mel_bins=16,
+                                                 num_key_value_heads=4),
+     "input_features", "input_features = input (100, 16)"),
+    ("qwen2_audio_encoder", "Qwen2AudioEncoder", dict(num_mel_bins=16, encoder_layers=2, encoder_attention_heads=4,
+                                                      encoder_ffn_dim=48, d_model=32, max_source_positions=20),
+     "input_features", "input_features = input (16, 40)"),
+    ("encodec", "EncodecModel", dict(sampling_rate=8000, hidden_size=16, num_filters=4, upsampling_ratios=[4, 2],
+                                     codebook_size=32, codebook_dim=16, num_lstm_layers=1),
+     "input_values", "input_values = input (1, 8000)"),
 ]
 
 
 @pytest.mark.parametrize("model_type,arch,fields,name,line", EXAMPLE_INPUTS, ids=[c[0] for c in EXAMPLE_INPUTS])
 def test_an_input_the_config_gives_no_size_is_an_example(model_type, arch, fields, name, line):
-    """A ResNet's config states no image size, a wav2vec2's no length of audio: each is measured on
-    an example (224 x 224 pixels; one second at 16 kHz) written as numbers in the input, and the
+    """A ResNet's config states no image size, a wav2vec2's no length of audio, a speech encoder's
+    no number of frames: each is measured on an example (224 x 224 pixels; one second at 16 kHz or
+    at the config's sampling rate; 100 frames) written as numbers in the input, and the
     forward() glue before the first module (wav2vec2's channel axis) is a line. Counts and the
     output shape are transformers' at that input (its sizes written as this config's numbers, the
     feature maps measured at one size)."""
@@ -388,7 +404,7 @@ def test_an_input_the_config_gives_no_size_is_an_example(model_type, arch, field
     assert line in text, text
     model = symparams.parse(text, "config.json")
     reference = getattr(transformers, arch)._from_config(transformers.AutoConfig.for_model(model_type, **fields))
-    size = (1, 3, 224, 224) if name == "pixel_values" else (1, 16000)
+    size = (1, *map(int, re.search(r"\((.*)\)", line)[1].split(", ")))
     with torch.no_grad():
         y = reference.eval()(**{name: torch.zeros(size)})
     ev = model.evaluate({})

@@ -622,14 +622,27 @@ def _value_at(formula, symbols: tuple, tokens):
 
 def _linear_macs(module, shapes, length=lambda m: SEQUENCE) -> sp.Expr:
     """Each projection's products over the positions it reads: `length(linear)` (the sequence, or
-    in a decoder's cross-attention the encoder's length)."""
+    in a decoder's cross-attention the encoder's length). A mixture of experts (transformers'
+    router keeping `top_k`, its experts' weights stacked as (experts, out, in)): the router scores
+    every expert for each position, and each position passes through top_k experts."""
     import torch
     total = sp.Integer(0)
+    top_k = next((m.top_k.formula for m in module.modules() if isinstance(getattr(m, "top_k", None), Size)), None)
     for m in module.modules():
         # nn.Linear's weight is (out, in); GPT-2's Conv1D's (in, out): a product per token either way
         if isinstance(m, torch.nn.Linear) or (type(m).__name__ == "Conv1D" and m.weight.dim() == 2):
             out, inp = shapes.of(m.weight)
             total += length(m) * out * inp
+        elif top_k is not None and isinstance(getattr(m, "top_k", None), Size):
+            for p in m.parameters(recurse=False):
+                if p.dim() == 2:
+                    out, inp = shapes.of(p)
+                    total += length(m) * out * inp
+        elif top_k is not None:
+            for p in m.parameters(recurse=False):
+                if p.dim() == 3:
+                    _, out, inp = shapes.of(p)
+                    total += length(m) * top_k * out * inp
     return total
 
 
