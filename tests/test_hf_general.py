@@ -304,6 +304,35 @@ def test_a_towers_own_config_is_built_by_its_own_class(model_type, arch, macs_kn
             ev.macs
 
 
+QWEN3_5 = {"text_config": dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                                num_key_value_heads=2, head_dim=8, vocab_size=96, max_position_embeddings=64,
+                                layer_types=["linear_attention", "full_attention"], linear_num_key_heads=2,
+                                linear_num_value_heads=4, linear_key_head_dim=8, linear_value_head_dim=8),
+           "vision_config": dict(hidden_size=24, intermediate_size=40, depth=2, num_heads=4, out_hidden_size=32,
+                                 patch_size=4, spatial_merge_size=2, temporal_patch_size=2)}
+IDEFICS2_VISION = dict(hidden_size=24, intermediate_size=40, num_hidden_layers=2, num_attention_heads=4, image_size=32,
+                       patch_size=8)
+
+
+@pytest.mark.parametrize("model_type,fields,module,arch", [
+    ("qwen3_5", QWEN3_5, "transformers", "Qwen3_5Model"),
+    ("idefics2_vision", IDEFICS2_VISION, "transformers.models.idefics2.modeling_idefics2", "Idefics2VisionTransformer")])
+def test_a_config_without_architectures_is_built_by_the_class_that_reads_it(model_type, fields, module, arch):
+    """A multimodal config whose Auto causal LM is its text model's (Qwen3_5ForCausalLM reads a
+    Qwen3_5TextConfig, and fails on the whole config) is the whole model; a tower's config that no
+    Auto class maps (Idefics2VisionConfig) is its family's class built from exactly it."""
+    data = {"model_type": model_type, **fields}
+    text = general.program(data, "config.json")
+    assert text.startswith(f"# {arch},")
+    import importlib
+    with torch.device("meta"):
+        reference = getattr(importlib.import_module(module), arch)(transformers.AutoConfig.for_model(model_type, **fields))
+    ev = symparams.parse(text, "config.json").evaluate({})
+    assert (ev.params, ev.trainable, ev.buffers) == (sum(p.numel() for p in reference.parameters()),
+                                                     sum(p.numel() for p in reference.parameters() if p.requires_grad),
+                                                     sum(b.numel() for b in reference.buffers()))
+
+
 # (sizes apart from each other: a weight's size shared by two formulas is written as its number)
 TOWER_TEXT = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4, vocab_size=96,
                   max_position_embeddings=18, bos_token_id=1, eos_token_id=2, pad_token_id=0)

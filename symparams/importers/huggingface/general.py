@@ -84,17 +84,37 @@ def _model_class(transformers, config, arch: str | None):
         return cls
     # an encoder-decoder's default is the whole of it, not its decoder alone (WhisperForCausalLM)
     autos = ("AutoModelForSeq2SeqLM",) if getattr(config, "is_encoder_decoder", False) else ()
-    for auto in (*autos, "AutoModelForCausalLM", "AutoModel"):
+    for auto in (*autos, "AutoModelForCausalLM", "AutoModel", "AutoModelForTextToWaveform"):
         mapping = getattr(transformers, auto)._model_mapping
         if type(config) in mapping:
             found = mapping[type(config)]
-            return found[0] if isinstance(found, (tuple, list)) else found     # (Funnel's: the full model first)
-    # a tower's own config (SiglipTextConfig): the model class transformers builds from it, by name
-    own = getattr(transformers, type(config).__name__.removesuffix("Config") + "Model", None)
-    if isinstance(own, type) and getattr(own, "config_class", None) is type(config):
-        return own
+            found = found[0] if isinstance(found, (tuple, list)) else found     # (Funnel's: the full model first)
+            # a multimodal config's causal LM is its text model's (Qwen3_5ForCausalLM reads a
+            # Qwen3_5TextConfig): the whole model is the next Auto class's
+            if isinstance(getattr(found, "config_class", None), type) and not isinstance(config, found.config_class):
+                continue
+            return found
+    # a tower's own config (SiglipTextConfig, Qwen2VLVisionConfig), which no Auto class maps: the
+    # model class its family's modeling module builds from it, the one named for it first
+    own = _own_classes(transformers, config)
+    named = type(config).__name__.removesuffix("Config") + "Model"
+    if own:
+        return next((c for c in own if c.__name__ == named), own[0])
     raise ImportProblem(f"transformers builds no model from a {type(config).__name__}",
                         hint="name the class in the config's `architectures`")
+
+
+def _own_classes(transformers, config) -> list:
+    """The model classes of the config's family whose config is exactly this one, in the order its
+    modeling module defines them (a tower before the heads built on it)."""
+    import importlib
+    try:
+        module = importlib.import_module(type(config).__module__.replace(".configuration_", ".modeling_"))
+    except ImportError:
+        return []
+    return [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, transformers.PreTrainedModel)
+            and c.__module__ == module.__name__ and getattr(c, "config_class", None) is type(config)
+            and not c.__name__.endswith("PreTrainedModel")]
 
 
 def _derived(transformers, model_type, fields, config) -> set:
