@@ -740,6 +740,7 @@ class _Line:
     chain: str = "main"        # an encoder-decoder's "encoder" or decoder ("main") chain
     input: str | None = None   # the model's input it reads, where it reads one
     second: bool = False       # it reads the encoder's output too (a decoder layer's cross-attention)
+    inner: tuple = ()          # a block's lines: one layer from each of several lists, called in turn
 
 
 def _counts(model) -> tuple:

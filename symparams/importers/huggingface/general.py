@@ -36,6 +36,7 @@ from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
                            _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _on_path,
+                           _snake, _symbols_in,
                            _parameters, _Shapes, _symbol, _tensors, _unique, _units, _Writer, children_macs,
                            forward_counter, measure,
                            one_thread, whole_numbers)
@@ -824,6 +825,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
             merged[-1].count += 1
         else:
             merged.append(line)
+    merged = _periodic(merged, w, _model_name(config, source))
     if encoder is not None and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
         raise ImportProblem(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
                             f"along its chain of layers in {type(model).__name__}",
@@ -842,8 +844,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         call = line.text.replace("name=?", f"name={name}")
         before = sum(m.count for m in _same_list(merged[:k], line))
         if line.count > 1 or before:
-            count = _layer_count(values, line.count, before, line.chain, encoder is not None, line.unit.path) \
-                if symbolic else None
+            count = _layer_count(values, line.count, before, line.chain, encoder is not None, line.unit.path,
+                                 _depths(model.config)) if symbolic else None
             if count is not None:
                 w.used.add(count.split(" ")[0])
             if count is not None or line.count > 1:
@@ -876,7 +878,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
               "# text scored against every image) is no tensor of the program, and its MACs are not counted here."]
              if len(entries) > 1 else []),
            "convention torch", ""]
-    for text in dict.fromkeys(line.declared for line in merged if line.declared):
+    declared = [text for line in merged for text in (*(inner.declared for inner in line.inner), line.declared)]
+    for text in dict.fromkeys(text for text in declared if text):
         out += [text, ""]
     out.append(f"model {_model_name(config, source)}({header}):")
     wheres = [f"{_fmt(sp.Mod(a, b, evaluate=False))} == 0" for a, b in Field.divisions
@@ -910,6 +913,60 @@ def _own_symbols(symbols: dict, path: str, towers: set) -> dict:
 _TOWERS = {"pixel_values": "image"}
 
 
+def _depths(config, prefix: str = "") -> frozenset:
+    """The fields that hold a config's count of layers under its own name (GPT-2's n_layer, XLM's
+    n_layers: what its attribute_map reads num_hidden_layers as), a sub-config's prefixed."""
+    from transformers import PretrainedConfig
+    found = {prefix + config.attribute_map["num_hidden_layers"]} if "num_hidden_layers" in config.attribute_map else set()
+    for name, value in vars(config).items():
+        if isinstance(value, PretrainedConfig):
+            found |= _depths(value, prefix + name.removesuffix("_config") + "_")
+    return frozenset(found)
+
+
+def _periodic(lines: list, w: _Writer, family: str) -> list:
+    """Runs of a few layers from as many lists, called in turn (XLM's attentions[i], layer_norm1[i],
+    ffns[i], layer_norm2[i]), each as one line: a block of one layer from each list, repeated."""
+    def alike(a, b):
+        return a.text == b.text and a.declared == b.declared and a.chain == b.chain and \
+            _line_name(a.unit.path) == _line_name(b.unit.path)
+
+    def plain(line):
+        return line.count == 1 and line.feeds and not line.reads_input and not line.second and not line.inner and \
+            not line.text.startswith("embedding(")
+    out, k = [], 0
+    while k < len(lines):
+        best = (1, 1)
+        for period in range(2, 9):
+            window = lines[k:k + period]
+            if len(window) < period or not all(plain(x) and x.chain == window[0].chain for x in window) or \
+                    len({_line_name(x.unit.path) for x in window}) < period:
+                continue
+            n = 1
+            while all(k + n * period + i < len(lines) and plain(lines[k + n * period + i]) and
+                      alike(lines[k + n * period + i], window[i]) for i in range(period)):
+                n += 1
+            if n > 1 and n * period > best[0] * best[1]:
+                best = (n, period)
+        n, period = best
+        if n == 1:
+            out.append(lines[k])
+            k += 1
+            continue
+        inner = lines[k:k + period]
+        args = ", ".join(sorted({a for x in inner for a in _symbols_in(x.text, w.symbols)}))
+        body = "\n    ".join(f"x = {x.text.replace('name=?', f'name={_line_name(x.unit.path)}')}(x)"
+                              for x in inner) + "\n    return x"
+        name = w.named(f"{_snake(family)}_layer", f"({args})(x):", body)
+        first = inner[0].unit.path.rsplit(".", 2)
+        path = (first[0] + "." if len(first) == 3 else "") + "layers"
+        out.append(_Line(Unit(path, inner[0].unit.module), f"{name}({args}{', ' if args else ''}name=?)",
+                         f"block {name}({args})(x):\n    {body}", False, True, count=n, chain=inner[0].chain,
+                         inner=tuple(inner)))
+        k += n * period
+    return out
+
+
 def _same_list(lines: list, line) -> list:
     """The lines just before `line` from its list of layers (T5's first block, which alone holds the
     position bias, before the run of the others)."""
@@ -922,13 +979,16 @@ def _same_list(lines: list, line) -> list:
     return out
 
 
-def _layer_count(values: dict, count: int, before: int, chain: str, two: bool, path: str = "") -> str | None:
+def _layer_count(values: dict, count: int, before: int, chain: str, two: bool, path: str = "",
+                 depths: frozenset = frozenset()) -> str | None:
     """A run of `count` identical layers after `before` others of its list, as the config's count of
     layers: the one field of layers (the encoder's in the encoder, the decoder's in the decoder; a
-    tower's, `vision_num_hidden_layers` in `vision_model`) equal to their sum. None where no one
-    field is (the number is written; the second setting checks it)."""
+    tower's, `vision_num_hidden_layers` in `vision_model`; `depths`, the fields a config names
+    num_hidden_layers by, GPT-2's n_layer) equal to their sum. None where no one field is (the
+    number is written; the second setting checks it)."""
     if not two:
-        names = [k for k, v in values.items() if k.endswith("num_hidden_layers") and v == count + before]
+        names = [k for k, v in values.items() if (k.endswith("num_hidden_layers") or k in depths)
+                 and v == count + before]
         tower = [k for k in names if k.split("_")[0] == path.split("_")[0]]
         names = tower if len(names) > 1 else names
     else:
