@@ -28,15 +28,27 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
+# Fields a published checkpoint's config.json states and the default configuration leaves unset,
+# without which transformers builds nothing from it (Reformer's LM head is a decoder's; a time
+# series model needs its prediction length; ESM's vocabulary has no default size).
+PUBLISHED = {
+    "reformer": {"is_decoder": True},                          # google/reformer-crime-and-punishment
+    "autoformer": {"prediction_length": 24},                   # huggingface/autoformer-tourism-monthly
+    "informer": {"prediction_length": 24},                     # huggingface/informer-tourism-monthly
+    "time_series_transformer": {"prediction_length": 24},      # huggingface/time-series-transformer-tourism-monthly
+    "esm": {"vocab_size": 33},                                 # facebook/esm2_t6_8M_UR50D
+}
+
+
 def one(model_type: str) -> dict:
-    """The outcome for one model type at its default configuration."""
+    """The outcome for one model type at its default configuration (with PUBLISHED's fields)."""
     import torch
     import transformers
 
     import symparams
     from symparams.importers.huggingface import general, program
     try:
-        config = transformers.AutoConfig.for_model(model_type)
+        config = transformers.AutoConfig.for_model(model_type, **PUBLISHED.get(model_type, {}))
         data = {**config.to_diff_dict(), "model_type": model_type}
         cls = general._model_class(transformers, config, None)
     except Exception as e:

@@ -268,6 +268,27 @@ def test_whisper_reads_mel_features_and_its_decoder_the_encoders_frames():
                                                          {**stated, **other})
 
 
+def test_a_bert_to_bert_model_leaves_the_encoders_pooler_off_its_chain():
+    """EncoderDecoderModel of two BERTs: the encoder's output is its last hidden state, which its
+    pooler reads after it (pooling nothing the decoder reads): counts and logits as transformers'."""
+    bert = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4, vocab_size=96,
+                max_position_embeddings=64)
+    fields = {"encoder": {"model_type": "bert", **bert},
+              "decoder": {"model_type": "bert", **bert, "is_decoder": True, "add_cross_attention": True},
+              "decoder_start_token_id": 1, "pad_token_id": 0}
+    data = {"model_type": "encoder-decoder", "architectures": ["EncoderDecoderModel"], **fields}
+    model = symparams.parse(general.program(data, "config.json"), "config.json")
+    config = transformers.AutoConfig.for_model("encoder-decoder", **fields)
+    reference = transformers.EncoderDecoderModel(config=config).eval()
+    with torch.no_grad():
+        y = reference(input_ids=torch.ones((1, 7), dtype=torch.long), decoder_input_ids=torch.ones((1, 5), dtype=torch.long))
+    ev = model.evaluate({"sequence_length": 7, "target_length": 5})
+    assert (ev.params, ev.trainable, ev.buffers) == (sum(p.numel() for p in reference.parameters()),
+                                                     sum(p.numel() for p in reference.parameters() if p.requires_grad),
+                                                     sum(b.numel() for b in reference.buffers()))
+    assert ev.shape(model.output_shape) == tuple(y.logits.shape[1:])
+
+
 @pytest.mark.parametrize("model_type,arch,fields", ENCODER_DECODERS[:1] + ENCODER_DECODERS[4:5],
                          ids=["bart", "t5"])
 def test_an_encoder_decoder_caches_what_transformers_caches(model_type, arch, fields):

@@ -810,7 +810,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
             glue.chain = c
             lines.append(glue)
             running[c] = call.inputs
-        feeds = i in calls and _on_path(call, later, running.get(c))
+        # past the encoder's output (BERT's pooler, in a BERT-to-BERT model) nothing is the encoder's chain
+        feeds = i in calls and _on_path(call, later, running.get(c)) and not (
+            c == "encoder" and call.input_id is not None and call.input_id == runs[0].encoded)
         if feeds:
             running[c], fed[c] = call.output, i
         w.second = decoder and feeds and runs[0].encoded in call.tensors
