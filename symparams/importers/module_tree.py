@@ -248,6 +248,9 @@ class Entry:
     shape: tuple = ()          # an image's (channels, height, width) at the config's values
     decoder: bool = False      # an encoder-decoder: decoder_input_ids too
     towers: list = field(default_factory=list)   # a model of towers: each other tower's input (an Entry)
+    # what forward() needs beside it, each a whole number per example: name -> (shape, value)
+    # (a speech encoder's mask of its frames, all ones; its lengths)
+    beside: dict = field(default_factory=dict)
 
     def tensors(self, model, tokens: int, device: str, target: int | None = None) -> dict:
         import torch
@@ -255,6 +258,8 @@ class Entry:
             out = {self.name: torch.zeros((1, tokens), dtype=torch.long, device=device)}
         else:
             out = {self.name: torch.zeros((1, *self.shape), device=device)}
+        for name, (shape, value) in self.beside.items():
+            out[name] = torch.full((1, *shape), value, dtype=torch.long, device=device)
         for tower in self.towers:
             out.update(tower.tensors(model, tokens, device))
         if self.decoder or getattr(model.config, "is_encoder_decoder", False):

@@ -270,7 +270,7 @@ def _audio(model, encoder=None) -> Entry:
         for conv in convs:
             frames = frames * conv.stride[0]
         layouts.insert(0, (bins, frames))
-    return _layout(model, "input_features", layouts)
+    return _layout(model, "input_features", layouts, frames=True)
 
 
 def _waveform(model) -> Entry:
@@ -289,13 +289,22 @@ def _waveform(model) -> Entry:
     return _layout(model, "input_values", layouts)
 
 
-def _layout(model, name: str, layouts: list) -> Entry:
+def _layout(model, name: str, layouts: list, frames: bool = False) -> Entry:
     """The input `name` in the first of `layouts` (its shapes, batch axis aside) a forward pass
     runs with: on the meta device, else on the CPU where the model fits (EnCodec pads by a length
-    it reads with `.item()`)."""
+    it reads with `.item()`). Speech `frames` come with what forward() asks beside them: a mask
+    of the frames (all of them real), their number."""
+    import inspect
+
     import torch
+    asked = inspect.signature(model.forward).parameters
+
+    def beside(dims):
+        n = max(int(d) for d in dims)             # (the frames: an example's 100 or Whisper's 3000)
+        given = {"input_features_mask": ((n,), 1), "feature_attention_mask": ((n,), 1), "feature_lens": ((), n)}
+        return {k: v for k, v in given.items() if k in asked} if frames else {}
     entries = [Entry(name, f"{name} = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
-                     tuple(int(d) for d in dims)) for dims in layouts]
+                     tuple(int(d) for d in dims), beside=beside(dims)) for dims in layouts]
 
     def runs(module, entry, device):
         inputs = entry.tensors(module, PROBES[0], device, TARGETS[0])
@@ -477,6 +486,11 @@ def _deepened(text: str, depths: dict, why: str) -> str:
     at = next(i for i, line in enumerate(lines) if line.startswith("model "))
     for name, value in depths.items():
         lines[at] = re.sub(rf"\b{re.escape(name)} = {SHALLOW}\b", f"{name} = {value}", lines[at])
+    runs = [i for i, line in enumerate(lines) if f"repeat({SHALLOW}, " in line]
+    if len(depths) == 1 and len(runs) == 1 and not any(f"{name} = " in lines[at] for name in depths):
+        # a program in numbers (its feature maps measured at one size): its one run of SHALLOW
+        # layers is the one count cut; the whole model's counts then check it
+        lines[runs[0]] = lines[runs[0]].replace(f"repeat({SHALLOW}, ", f"repeat({next(iter(depths.values()))}, ")
     head = next(i for i, line in enumerate(lines) if line.startswith("convention "))
     lines[head:head] = [f"# Measured on a copy {SHALLOW} layers deep (its depths then set to this config's): its "
                         "forward pass does", f"# not run on the meta device ({why.splitlines()[0][:120]}),",
