@@ -362,6 +362,25 @@ def test_a_config_without_architectures_is_built_by_the_class_that_reads_it(mode
                                                      sum(b.numel() for b in reference.buffers()))
 
 
+def test_a_table_read_beside_the_chain_keeps_the_chains_tensor():
+    """Gemma 4's per-layer embeddings read the token ids beside the main embedding, and its layers
+    take them as a second input: a tensor of their own in the program, the chain's kept (written
+    over it, the next projection read the ids and counted 41 M parameters too many at 5 B)."""
+    fields = dict(vocab_size=96, hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, head_dim=8, max_position_embeddings=64, sliding_window=8,
+                  vocab_size_per_layer_input=80, hidden_size_per_layer_input=4,
+                  layer_types=["sliding_attention", "full_attention"], per_layer_config={})
+    data = {"model_type": "gemma4_text", "architectures": ["Gemma4ForCausalLM"], **fields}
+    text = general.program(data, "config.json")
+    assert "embed_tokens_per_layer = " in text
+    with torch.device("meta"):
+        reference = transformers.Gemma4ForCausalLM(transformers.AutoConfig.for_model("gemma4_text", **fields))
+    ev = symparams.parse(text, "config.json").evaluate({})
+    assert (ev.params, ev.trainable, ev.buffers) == (sum(p.numel() for p in reference.parameters()),
+                                                     sum(p.numel() for p in reference.parameters() if p.requires_grad),
+                                                     sum(b.numel() for b in reference.buffers()))
+
+
 # (sizes apart from each other: a weight's size shared by two formulas is written as its number)
 TOWER_TEXT = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4, vocab_size=96,
                   max_position_embeddings=18, bos_token_id=1, eos_token_id=2, pad_token_id=0)

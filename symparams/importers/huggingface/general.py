@@ -204,7 +204,7 @@ def _entry(model) -> Entry:
     elif entry.name == "input_ids" and "pixel_values" in _parameters(model) and not _image_tokens(model.config):
         # a model of two towers (CLIP's): the image tower's input beside the text's; a tower model
         # given only one of them runs only that tower, and no pass tells the other's shapes
-        image = _image(model.config)
+        image = _image(model.config) or _image(model.config, size=IMAGE)   # (an example where none is given)
         if image is None:
             raise ImportProblem(f"{type(model).__name__} reads token ids and an image, and its config gives no "
                                 "image size (vision_config.image_size) to measure its image tower at")
@@ -866,6 +866,11 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                 w.used.add(count.split(" ")[0])
             if count is not None or line.count > 1:
                 call = f"repeat({count or line.count}, {call})"
+        if line.reads_input and not line.feeds and not line.inner:
+            # read beside the chain, its result on no path of it (Gemma 4's per-layer embeddings,
+            # which its layers take as a second input): a tensor of its own, the chain's kept
+            body.append((name, f"{name} = {call}({reads})"))
+            continue
         if call.startswith("embedding("):     # bound to its name, so a tied head can name it
             body.append((name, f"{name} = {call.replace(f', name={name}', '')}"))
             call = name
