@@ -362,6 +362,31 @@ def test_a_config_without_architectures_is_built_by_the_class_that_reads_it(mode
                                                      sum(b.numel() for b in reference.buffers()))
 
 
+def test_an_image_given_as_its_patches_is_a_tower_of_its_own():
+    """SigLIP 2 reads its image as flattened patches, with their mask and the grid's shape beside
+    them: its image tower is a chain over num_patches rows; counts and both embeddings' shapes as
+    transformers' on that input."""
+    text = {**TOWER_TEXT, "projection_size": 24}
+    vision = dict(hidden_size=24, intermediate_size=40, num_hidden_layers=3, num_attention_heads=4, num_patches=16,
+                  patch_size=4)
+    data = {"model_type": "siglip2", "text_config": text, "vision_config": vision}
+    program_text = general.program(data, "config.json")
+    assert "pixel_values = input (vision_num_patches, vision_num_channels*vision_patch_size**2)" in program_text
+    model = symparams.parse(program_text, "config.json")
+    reference = transformers.Siglip2Model(transformers.AutoConfig.for_model("siglip2", text_config=text,
+                                                                            vision_config=vision)).eval()
+    with torch.no_grad():
+        y = reference(input_ids=torch.zeros((1, 18), dtype=torch.long), pixel_values=torch.zeros((1, 16, 48)),
+                      pixel_attention_mask=torch.ones((1, 16), dtype=torch.long),
+                      spatial_shapes=torch.full((1, 2), 4, dtype=torch.long))
+    ev = model.evaluate({})
+    assert (ev.params, ev.trainable, ev.buffers) == (sum(p.numel() for p in reference.parameters()),
+                                                     sum(p.numel() for p in reference.parameters() if p.requires_grad),
+                                                     sum(b.numel() for b in reference.buffers()))
+    assert [ev.shape(t.shape) for t in model.outputs] == [tuple(y.text_embeds.shape[1:]),
+                                                          tuple(y.image_embeds.shape[1:])]
+
+
 def test_a_table_read_beside_the_chain_keeps_the_chains_tensor():
     """Gemma 4's per-layer embeddings read the token ids beside the main embedding, and its layers
     take them as a second input: a tensor of their own in the program, the chain's kept (written

@@ -204,7 +204,7 @@ def _entry(model) -> Entry:
     elif entry.name == "input_ids" and "pixel_values" in _parameters(model) and not _image_tokens(model.config):
         # a model of two towers (CLIP's): the image tower's input beside the text's; a tower model
         # given only one of them runs only that tower, and no pass tells the other's shapes
-        image = _image(model.config) or _image(model.config, size=IMAGE)   # (an example where none is given)
+        image = _patches(model) or _image(model.config) or _image(model.config, size=IMAGE)  # (an example where none is given)
         if image is None:
             raise ImportProblem(f"{type(model).__name__} reads token ids and an image, and its config gives no "
                                 "image size (vision_config.image_size) to measure its image tower at")
@@ -217,6 +217,22 @@ def _image_tokens(config) -> bool:
     """Does the model place its image's features among the text's tokens (LLaVA's), which the ids
     must then hold at the right places: a pass of zeros cannot feed its image tower."""
     return any("image_token" in k for k in vars(config))
+
+
+def _patches(model) -> Entry | None:
+    """An image given as its patches, flattened (SigLIP 2's NaFlex: num_patches rows of channels x
+    patch_size**2 pixels, a mask of the real ones, the grid's shape): a square grid of all of its
+    vision_config's num_patches; None for a model that reads whole images."""
+    import math
+    config = getattr(model.config, "vision_config", None) or model.config
+    count, patch, channels = (getattr(config, k, None) for k in ("num_patches", "patch_size", "num_channels"))
+    if "spatial_shapes" not in _parameters(model) or not all(isinstance(v, int) for v in (count, patch, channels)) \
+            or math.isqrt(int(count)) ** 2 != int(count):
+        return None
+    dims = (count, channels * patch * patch)
+    return Entry("pixel_values", f"pixel_values = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
+                 tuple(int(d) for d in dims), beside={"pixel_attention_mask": ((int(count),), 1),
+                                                      "spatial_shapes": ((2,), math.isqrt(int(count)))})
 
 
 def _image(config, name: str = "pixel_values", size: int | None = None) -> Entry | None:
@@ -775,8 +791,10 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         tower whose input alone its input was computed from."""
         if encoder is not None:
             return "encoder" if units[i].path.startswith(encoder + ".") else "main"
-        origin = {o for o in calls[i].origin if isinstance(o, str)} if i in calls else set()
+        origin = {owner.get(o, o) for o in calls[i].origin if isinstance(o, str)} if i in calls else set()
         return next(iter(origin)) if len(origin) == 1 and next(iter(origin)) in entries else "main"
+    # what an input needs beside it (SigLIP 2's patches' mask and grid) is of its chain
+    owner = {b: c for c, e in entries.items() for b in e.beside}
     if runs:
         w.leaves = runs[0].leaves
         w.called = {id(p) for i, c in calls.items() if c.times and not units[i].own
