@@ -782,15 +782,16 @@ def _fmt(formula) -> str:
 
 
 def _assumed_calls(units) -> dict:
-    """Where the forward pass cannot run: the first embedding reads the input, every other unit
-    the running tensor, keeping its shape."""
+    """Where the forward pass cannot run: the first embedding reads the input, every unit after it
+    the running tensor, keeping its shape; a unit before it (a vision tower's, the model's own
+    tensors) keeps whatever shape it is handed."""
     import torch
     calls, first = {}, True
     for i, unit in enumerate(units):
         reads = isinstance(unit.module, torch.nn.Embedding) and first
         first = first and not reads
-        calls[i] = Call(inputs=(1, 2) if reads else (1, 2, 3), output=(1, 2, 3), output_id=-1 - i, input_id=-i,
-                        reads_input=reads)
+        calls[i] = Call(inputs=(1, 2) if reads else () if first else (1, 2, 3), output=(1, 2, 3), output_id=-1 - i,
+                        input_id=-i, reads_input=reads)
     return calls
 
 

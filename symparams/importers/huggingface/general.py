@@ -450,20 +450,25 @@ def program(config: dict, source: str) -> str:
 def _checked_program(config: dict, source: str) -> str:
     done: dict = {}       # what this import computed once: the build and its passes, each second setting's
     try:
-        return _written(config, source, done)
-    except ImportProblem as problem:
-        read = done.get(("read", True))
-        if read is None or read[7] is None:          # its forward pass ran: nothing a shallower copy would add
-            raise
-        shallow = _shallow(config)
-        if shallow is None:
-            raise
+        text, problem = _written(config, source, done), None
+    except ImportProblem as e:
+        text, problem = None, e
+    read = done.get(("read", True))
+    # its forward pass did not run (MACs not known, shapes assumed): a shallower copy's may
+    shallow = _shallow(config) if read is not None and read[7] is not None else None
+    if shallow is not None:
+        copy: dict = {}
         try:
-            text = _deepened(_written(shallow[0], source, {}), shallow[1], read[7])
-            _check_counts(config, text)             # the whole model's counts, as transformers builds it
+            written = _written(shallow[0], source, copy)
+            if all(r[7] is None for k, r in copy.items() if k[0] == "read"):      # (its pass ran)
+                deep = _deepened(written, shallow[1], read[7])
+                _check_counts(config, deep)             # the whole model's counts, as transformers builds it
+                return deep
         except ImportProblem:
-            raise problem from None
-        return text
+            pass
+    if text is None:
+        raise problem
+    return text
 
 
 # A model whose forward pass fails on meta tensors and which is too large to run on the CPU is
