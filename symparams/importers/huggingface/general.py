@@ -97,10 +97,12 @@ def _model_class(transformers, config, arch: str | None):
             return found
     # a tower's own config (SiglipTextConfig, Qwen2VLVisionConfig), which no Auto class maps: the
     # model class its family's modeling module builds from it, the one named for it first
+    named = getattr(transformers, type(config).__name__.removesuffix("Config") + "Model", None)
+    if isinstance(named, type) and getattr(named, "config_class", None) is type(config):
+        return named                # (BlipTextModel, defined beside its family's modeling module)
     own = _own_classes(transformers, config)
-    named = type(config).__name__.removesuffix("Config") + "Model"
     if own:
-        return next((c for c in own if c.__name__ == named), own[0])
+        return own[0]
     raise ImportProblem(f"transformers builds no model from a {type(config).__name__}",
                         hint="name the class in the config's `architectures`")
 
