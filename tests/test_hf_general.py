@@ -490,6 +490,10 @@ EXAMPLE_INPUTS = [
     ("encodec", "EncodecModel", dict(sampling_rate=8000, hidden_size=16, num_filters=4, upsampling_ratios=[4, 2],
                                      codebook_size=32, codebook_dim=16, num_lstm_layers=1),
      "input_values", "input_values = input (1, 8000)"),
+    # a time series: context_length steps of num_input_channels series
+    ("patchtsmixer", "PatchTSMixerModel", dict(context_length=32, num_input_channels=2, patch_length=8, patch_stride=8,
+                                               d_model=16, num_layers=2),
+     "past_values", "past_values = input (32, 2)"),
 ]
 
 

@@ -307,6 +307,18 @@ def _waveform(model) -> Entry:
     return _layout(model, "input_values", layouts)
 
 
+def _series(model) -> Entry:
+    """A time series model's past values (PatchTST's, TimesFM's): its context_length steps of its
+    num_input_channels series, or of one: the first layout its forward pass runs with."""
+    config = model.config
+    steps, channels = getattr(config, "context_length", None), getattr(config, "num_input_channels", None)
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ImportProblem(f"{type(model).__name__} reads past_values, and its config states no context_length to "
+                            "measure it at")
+    layouts = [(steps, channels), (steps,)] if isinstance(channels, int) and channels > 0 else [(steps,)]
+    return _layout(model, "past_values", layouts)
+
+
 def _layout(model, name: str, layouts: list, frames: bool = False) -> Entry:
     """The input `name` in the first of `layouts` (its shapes, batch axis aside) a forward pass
     runs with: on the meta device, else on the CPU where the model fits (EnCodec pads by a length
@@ -367,6 +379,8 @@ def _main_entry(model) -> Entry:
         return Entry(name, f"{name} = input ({AUDIO})", False, (AUDIO,))
     if name == "input_values":
         return _waveform(model)
+    if name == "past_values":
+        return _series(model)
     if name != "input_ids":
         _no_entry(name)
     return Entry(name, f"{name} = input (sequence_length) int", True)
