@@ -91,8 +91,10 @@ def _model_class(transformers, config, arch: str | None):
             found = mapping[type(config)]
             found = found[0] if isinstance(found, (tuple, list)) else found     # (Funnel's: the full model first)
             # a multimodal config's causal LM is its text model's (Qwen3_5ForCausalLM reads a
-            # Qwen3_5TextConfig): the whole model is the next Auto class's
-            if isinstance(getattr(found, "config_class", None), type) and not isinstance(config, found.config_class):
+            # Qwen3_5TextConfig, the type of its text_config): the whole model is the next Auto
+            # class's. (A config mapped to another family's class, EXAONE's to Llama's, is not one.)
+            if getattr(found, "config_class", None) in {type(v) for v in vars(config).values()
+                                                        if isinstance(v, transformers.PretrainedConfig)}:
                 continue
             return found
     # a tower's own config (SiglipTextConfig, Qwen2VLVisionConfig), which no Auto class maps: the
