@@ -281,7 +281,8 @@ def test_a_bert_to_bert_model_leaves_the_encoders_pooler_off_its_chain():
     config = transformers.AutoConfig.for_model("encoder-decoder", **fields)
     reference = transformers.EncoderDecoderModel(config=config).eval()
     with torch.no_grad():
-        y = reference(input_ids=torch.ones((1, 7), dtype=torch.long), decoder_input_ids=torch.ones((1, 5), dtype=torch.long))
+        y = reference(input_ids=torch.ones((1, 7), dtype=torch.long),
+                      decoder_input_ids=torch.ones((1, 5), dtype=torch.long))
     ev = model.evaluate({"sequence_length": 7, "target_length": 5})
     assert (ev.params, ev.trainable, ev.buffers) == (sum(p.numel() for p in reference.parameters()),
                                                      sum(p.numel() for p in reference.parameters() if p.requires_grad),
@@ -345,7 +346,8 @@ IDEFICS2_VISION = dict(hidden_size=24, intermediate_size=40, num_hidden_layers=2
 
 @pytest.mark.parametrize("model_type,fields,module,arch", [
     ("qwen3_5", QWEN3_5, "transformers", "Qwen3_5Model"),
-    ("idefics2_vision", IDEFICS2_VISION, "transformers.models.idefics2.modeling_idefics2", "Idefics2VisionTransformer")])
+    ("idefics2_vision", IDEFICS2_VISION, "transformers.models.idefics2.modeling_idefics2",
+     "Idefics2VisionTransformer")])
 def test_a_config_without_architectures_is_built_by_the_class_that_reads_it(model_type, fields, module, arch):
     """A multimodal config whose Auto causal LM is its text model's (Qwen3_5ForCausalLM reads a
     Qwen3_5TextConfig, and fails on the whole config) is the whole model; a tower's config that no

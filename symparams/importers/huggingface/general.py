@@ -36,10 +36,8 @@ from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
                            _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _on_path,
-                           _snake, _symbols_in,
-                           _parameters, _Shapes, _symbol, _tensors, _unique, _units, _Writer, children_macs,
-                           forward_counter, measure,
-                           one_thread, whole_numbers)
+                           _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique, _units, _Writer,
+                           children_macs, forward_counter, measure, one_thread, whole_numbers)
 from .parts import ImportProblem
 
 
@@ -208,7 +206,8 @@ def _entry(model) -> Entry:
     elif entry.name == "input_ids" and "pixel_values" in _parameters(model) and not _image_tokens(model.config):
         # a model of two towers (CLIP's): the image tower's input beside the text's; a tower model
         # given only one of them runs only that tower, and no pass tells the other's shapes
-        image = _patches(model) or _image(model.config) or _image(model.config, size=IMAGE)  # (an example where none is given)
+        # (its patches, SigLIP 2's; else its image, at an example's size where the config gives none)
+        image = _patches(model) or _image(model.config) or _image(model.config, size=IMAGE)
         if image is None:
             raise ImportProblem(f"{type(model).__name__} reads token ids and an image, and its config gives no "
                                 "image size (vision_config.image_size) to measure its image tower at")
