@@ -30,13 +30,15 @@ def _alarm(signum, frame):
 
 # Fields a published checkpoint's config.json states and the default configuration leaves unset,
 # without which transformers builds nothing from it (Reformer's LM head is a decoder's; a time
-# series model needs its prediction length; ESM's vocabulary has no default size).
+# series model needs its prediction length; ESM's vocabulary has no default size) or runs nothing
+# (DeepSeek-V2's default routes each token to None experts).
 PUBLISHED = {
     "reformer": {"is_decoder": True},                          # google/reformer-crime-and-punishment
     "autoformer": {"prediction_length": 24},                   # huggingface/autoformer-tourism-monthly
     "informer": {"prediction_length": 24},                     # huggingface/informer-tourism-monthly
     "time_series_transformer": {"prediction_length": 24},      # huggingface/time-series-transformer-tourism-monthly
     "esm": {"vocab_size": 33},                                 # facebook/esm2_t6_8M_UR50D
+    "deepseek_v2": {"num_experts_per_tok": 6},                 # deepseek-ai/DeepSeek-V2-Lite
 }
 
 
