@@ -289,7 +289,7 @@ def _audio(model, encoder=None) -> Entry:
         for conv in convs:
             frames = frames * conv.stride[0]
         layouts.insert(0, (bins, frames))
-    return _layout(model, "input_features", layouts, frames=True)
+    return _layout(model, "input_features", layouts, bins=bins)
 
 
 def _waveform(model) -> Entry:
@@ -320,20 +320,22 @@ def _series(model) -> Entry:
     return _layout(model, "past_values", layouts)
 
 
-def _layout(model, name: str, layouts: list, frames: bool = False) -> Entry:
+def _layout(model, name: str, layouts: list, bins=None) -> Entry:
     """The input `name` in the first of `layouts` (its shapes, batch axis aside) a forward pass
     runs with: on the meta device, else on the CPU where the model fits (EnCodec pads by a length
-    it reads with `.item()`). Speech `frames` come with what forward() asks beside them: a mask
-    of the frames (all of them real), their number."""
+    it reads with `.item()`). Speech features (`bins` of them per frame) come with what forward()
+    asks beside them: a mask of the frames (all of them real), their number."""
     import inspect
 
     import torch
     asked = inspect.signature(model.forward).parameters
 
     def beside(dims):
-        n = max(int(d) for d in dims)             # (the frames: an example's 100 or Whisper's 3000)
+        if bins is None:
+            return {}
+        n = int(dims[1] if dims[0] == bins else dims[0])      # the frames, whichever axis holds them
         given = {"input_features_mask": ((n,), 1), "feature_attention_mask": ((n,), 1), "feature_lens": ((), n)}
-        return {k: v for k, v in given.items() if k in asked} if frames else {}
+        return {k: v for k, v in given.items() if k in asked}
     entries = [Entry(name, f"{name} = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
                      tuple(int(d) for d in dims), beside=beside(dims)) for dims in layouts]
 
