@@ -389,6 +389,19 @@ def test_an_image_given_as_its_patches_is_a_tower_of_its_own():
                                                           tuple(y.image_embeds.shape[1:])]
 
 
+def test_an_arange_over_floats_keeps_its_step():
+    """BROS's bounding-box embeddings make their frequencies from `torch.arange(0.0, dim, 2.0)`:
+    ceil(dim / 2) of them, not dim (at BROS's default config, counted as dim, the import was
+    refused with 24 buffers over)."""
+    data = {"model_type": "bros", "architectures": ["BrosModel"]}          # its default config
+    text = general.program(data, "config.json")
+    with torch.device("meta"):
+        reference = transformers.BrosModel(transformers.AutoConfig.for_model("bros"))
+    ev = symparams.parse(text, "config.json").evaluate({})
+    assert (ev.params, ev.buffers) == (sum(p.numel() for p in reference.parameters()),
+                                       sum(b.numel() for b in reference.buffers()))
+
+
 def test_a_table_read_beside_the_chain_keeps_the_chains_tensor():
     """Gemma 4's per-layer embeddings read the token ids beside the main embedding, and its layers
     take them as a second input: a tensor of their own in the program, the chain's kept (written

@@ -192,8 +192,11 @@ class _Shapes:
                 any(isinstance(a, Size) for a in args) and tuple(int(a) for a in args) == tuple(out.shape):
             dims = tuple(a.formula if isinstance(a, Size) else sp.Integer(a) for a in args)
         if dims is None and getattr(func, "__name__", "") == "arange":
-            ends = [a for a in args if isinstance(a, int)]
-            if any(isinstance(a, Size) for a in ends):
+            # its bounds and step as written, whole floats too (BROS's arange(0.0, dim, 2.0): dim / 2)
+            ends = [a for a in args if isinstance(a, (int, float)) and not isinstance(a, bool)]
+            whole = all(isinstance(a, int) or a.is_integer() for a in ends)
+            if whole and any(isinstance(a, Size) for a in ends):
+                ends = [a if isinstance(a, int) else int(a) for a in ends]
                 start, end, step = (0, ends[0], 1) if len(ends) == 1 else (*ends[:2], ends[2] if len(ends) > 2 else 1)
                 dims = (sp.ceiling((formula_of(end) - formula_of(start)) / formula_of(step)),)
         if dims is None:
