@@ -14,6 +14,8 @@ from functools import lru_cache
 
 import pytest
 
+from symparams.errors import SymparamsError
+
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
@@ -69,8 +71,11 @@ def test_kv_cache_matches_transformers(label, config, setting):
     expected = _runtime(label, setting)
     if family in ENCODER_ONLY:
         # an encoder-only model has no cache (transformers returns none): every attention the
-        # importer writes says cache=none, so the figure is 0
+        # importer writes says cache=none, and the figure is refused saying so, not printed as 0
         assert expected == 0
+        with pytest.raises(SymparamsError, match="every attention in it is an encoder's self-attention"):
+            ours(config, prefill + decode, batch, dtype)
+        return
     got = ours(config, prefill + decode, batch, dtype,
                encoder_length=encoder_length if family in ENCODER_DECODER else None)
     assert got == expected, f"{label}: symparams {got} bytes, transformers {expected} bytes " \

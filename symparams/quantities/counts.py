@@ -82,10 +82,14 @@ def _kv_cache(source, model, o, batch):
     if not accounting.cached_attentions(model):
         raise ArgumentError(f"model {model.name} has no attention layer, so it caches no keys or values",
                             hint="kv_cache counts what a generating transformer keeps between steps")
-    total = accounting.kv_cache(source, o.dtype, batch, o.tp)
     if all(a.cache == "none" for _, _, a in accounting.cached_attentions(model)):
-        return Figure(total, rule="no cache: every attention is an encoder's self-attention")
-    return total
+        # an encoder generates nothing: there is no cache to size (transformers returns none), and a
+        # 0 would read as a figure
+        raise ArgumentError(f"model {model.name} caches no keys or values: every attention in it is an encoder's "
+                            "self-attention (cache=none), and an encoder generates nothing",
+                            hint="kv_cache counts what a generating model (a decoder, or an encoder-decoder's "
+                                 "decoder) keeps between steps")
+    return accounting.kv_cache(source, o.dtype, batch, o.tp)
 
 
 @quantity("activations", "bytes", "bytes saved for the backward pass per example, with --recompute, by --rule",
