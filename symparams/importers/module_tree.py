@@ -476,6 +476,13 @@ def forward_counter():
     grad with no function behind it (MRA's attention: `zeros_like(q).requires_grad_()`); no pass
     here goes backward, so the tracker only follows the forward calls."""
     from torch.utils.flop_counter import FlopCounterMode
+    counter = FlopCounterMode(display=False)
+    counter.mod_tracker = _forward_tracker()()
+    return counter
+
+
+@functools.lru_cache(maxsize=1)
+def _forward_tracker() -> type:
     from torch.utils.module_tracker import ModuleTracker
 
     class ForwardTracker(ModuleTracker):
@@ -484,9 +491,7 @@ def forward_counter():
 
         def _fw_post_hook(self, mod, input, output) -> None:
             self._get_pop_fn(self._get_mod_name(mod), False)()
-    counter = FlopCounterMode(display=False)
-    counter.mod_tracker = ForwardTracker()
-    return counter
+    return ForwardTracker
 
 
 def children_macs(counter, model) -> int:

@@ -233,9 +233,8 @@ def _patches(model) -> Entry | None:
             or math.isqrt(int(count)) ** 2 != int(count):
         return None
     dims = (count, channels * patch * patch)
-    return Entry("pixel_values", f"pixel_values = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
-                 tuple(int(d) for d in dims), beside={"pixel_attention_mask": ((int(count),), 1),
-                                                      "spatial_shapes": ((2,), math.isqrt(int(count)))})
+    return _sized("pixel_values", dims, beside={"pixel_attention_mask": ((int(count),), 1),
+                                                "spatial_shapes": ((2,), math.isqrt(int(count)))})
 
 
 def _image(config, name: str = "pixel_values", size: int | None = None) -> Entry | None:
@@ -246,9 +245,13 @@ def _image(config, name: str = "pixel_values", size: int | None = None) -> Entry
     sizes = (size, size) if isinstance(size, int) else tuple(size) if isinstance(size, (list, tuple)) else ()
     if len(sizes) != 2 or not all(isinstance(v, int) for v in (*sizes, channels)):
         return None
-    dims = (channels, *sizes)
+    return _sized(name, (channels, *sizes))
+
+
+def _sized(name: str, dims: tuple, beside: dict | None = None) -> Entry:
+    """An input of fixed sizes (batch axis aside), each written as the formula it has."""
     return Entry(name, f"{name} = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
-                 tuple(int(d) for d in dims))
+                 tuple(int(d) for d in dims), beside=beside or {})
 
 
 # where a config names its audio features' mel bins, in the order they are looked for
@@ -336,8 +339,7 @@ def _layout(model, name: str, layouts: list, bins=None) -> Entry:
         n = int(dims[1] if dims[0] == bins else dims[0])      # the frames, whichever axis holds them
         given = {"input_features_mask": ((n,), 1), "feature_attention_mask": ((n,), 1), "feature_lens": ((), n)}
         return {k: v for k, v in given.items() if k in asked}
-    entries = [Entry(name, f"{name} = input ({', '.join(_fmt(formula_of(d)) for d in dims)})", False,
-                     tuple(int(d) for d in dims), beside=beside(dims)) for dims in layouts]
+    entries = [_sized(name, dims, beside(dims)) for dims in layouts]
 
     def runs(module, entry, device):
         inputs = entry.tensors(module, PROBES[0], device, TARGETS[0])
@@ -379,7 +381,7 @@ def _main_entry(model) -> Entry:
         return _audio(model)
     if name == "input_values" and getattr(config, "conv_stride", None) is not None:
         # raw audio (wav2vec2's): one second at 16 kHz, an example; its convolutions set the frames
-        return Entry(name, f"{name} = input ({AUDIO})", False, (AUDIO,))
+        return _sized(name, (AUDIO,))
     if name == "input_values":
         return _waveform(model)
     if name == "past_values":
@@ -894,7 +896,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     # before a chain's first line, it reads its input (CLIP's text embeddings read a view of the ids)
     current = {"encoder": w.entry.name, "main": "decoder_input_ids" if encoder is not None else w.entry.name,
                **{t: t for t in entries if t != "main"}}
-    body = []
+    body, depths = [], _depths(model.config)
     for k, line in enumerate(merged):
         first = entries.get(line.chain, entries["main"]).name
         reads = (line.input or first) if line.reads_input else current[line.chain]
@@ -903,7 +905,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         before = sum(m.count for m in _same_list(merged[:k], line))
         if line.count > 1 or before:
             count = _layer_count(values, line.count, before, line.chain, encoder is not None, line.unit.path,
-                                 _depths(model.config)) if symbolic else None
+                                 depths) if symbolic else None
             if count is not None:
                 w.used.add(count.split(" ")[0])
             if count is not None or line.count > 1:
