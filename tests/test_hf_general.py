@@ -402,6 +402,71 @@ def test_an_arange_over_floats_keeps_its_step():
                                        sum(b.numel() for b in reference.buffers()))
 
 
+def test_where_no_pass_runs_a_linear_map_off_the_chains_width_is_declared():
+    """Decision Transformer reads states, actions, returns and timesteps, which the route does not
+    make, so no pass runs and each layer is taken to keep its input's shape. Its embeddings of the
+    returns (1 to 128) and actions (4 to 128) were written as the chain's dense layers over its 128
+    features (16,512 parameters each): counted 1,302,622 where transformers builds 1,256,854,
+    refused. A linear map whose input width is not the chain's is declared with its own weights."""
+    text = general.program({"model_type": "decision_transformer"}, "config.json")     # its default config
+    assert "did not run" in text
+    with torch.device("meta"):
+        reference = transformers.DecisionTransformerModel(transformers.AutoConfig.for_model("decision_transformer"))
+    ev = symparams.parse(text, "config.json").evaluate({})
+    assert (ev.params, ev.buffers) == (sum(p.numel() for p in reference.parameters()),
+                                       sum(b.numel() for b in reference.buffers())) == (1256854, 0)
+
+
+# models whose pass runs but whose layers the route cannot write as one chain: CPM-Ant prepends its
+# prompt's tokens inside forward(), LED's encoder pads its input to its attention window
+UNCHAINED = [
+    ("cpmant", "CpmAntForCausalLM", dict(hidden_size=32, num_attention_heads=4, dim_head=8, dim_ff=48,
+                                         num_hidden_layers=2, vocab_size=96, prompt_length=4, prompt_types=2,
+                                         segment_types=4, position_bias_num_buckets=8),
+     {"num_hidden_layers": 3, "prompt_length": 6, "dim_ff": 64}),
+    ("led", "LEDForConditionalGeneration", dict(d_model=32, encoder_layers=2, decoder_layers=2, encoder_ffn_dim=48,
+                                                decoder_ffn_dim=48, encoder_attention_heads=4,
+                                                decoder_attention_heads=4, vocab_size=96, attention_window=8,
+                                                max_encoder_position_embeddings=64,
+                                                max_decoder_position_embeddings=64),
+     {"encoder_layers": 3, "decoder_ffn_dim": 64}),
+]
+
+
+@pytest.mark.parametrize("model_type,arch,fields,other", UNCHAINED, ids=[c[0] for c in UNCHAINED])
+def test_layers_that_are_not_one_chain_are_counted_in_the_order_they_ran(model_type, arch, fields, other):
+    """Both were refused ("cannot write … as one chain"). Their passes ran, so the order of their
+    layers is known: written in that order, each keeping the shape it is handed (the header says
+    so), MACs not known; the formulas in the config's names, checked at a second setting."""
+    text = general.program({"model_type": model_type, "architectures": [arch], **fields}, "config.json")
+    assert "Its layers are not one chain" in text and "macs = not_known" in text
+    model = symparams.parse(text, "config.json")
+    for values in ({}, other):
+        with torch.device("meta"):
+            reference = getattr(transformers, arch)(transformers.AutoConfig.for_model(model_type,
+                                                                                    **{**fields, **values}))
+        ev = model.evaluate(values)
+        assert (ev.params, ev.trainable, ev.buffers) == (
+            sum(p.numel() for p in reference.parameters()),
+            sum(p.numel() for p in reference.parameters() if p.requires_grad),
+            sum(b.numel() for b in reference.buffers())), values
+    with pytest.raises(symparams.errors.SymparamsError, match="not known"):
+        model.evaluate({}).macs
+
+
+def test_a_module_named_as_a_keyword_is_written_under_another_name():
+    """FLAVA's image codebook calls its first convolution `input`, a word of the language: the
+    program named the line `input` and did not parse (refused)."""
+    fields = dict(hidden_size=16, num_groups=4, num_blocks_per_group=1, vocab_size=32)
+    text = general.program({"model_type": "flava_image_codebook", "architectures": ["FlavaImageCodebook"], **fields},
+                           "config.json")
+    assert "name=input_layer)" in text
+    with torch.device("meta"):
+        reference = transformers.FlavaImageCodebook(transformers.AutoConfig.for_model("flava_image_codebook",
+                                                                                      **fields))
+    assert symparams.parse(text, "config.json").evaluate({}).params == sum(p.numel() for p in reference.parameters())
+
+
 def test_a_table_read_beside_the_chain_keeps_the_chains_tensor():
     """Gemma 4's per-layer embeddings read the token ids beside the main embedding, and its layers
     take them as a second input: a tensor of their own in the program, the chain's kept (written

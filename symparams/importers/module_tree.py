@@ -738,8 +738,10 @@ def _snake(name: str) -> str:
 
 
 def _line_name(path: str) -> str:
+    from ..syntax import reads_as_name
     parts = [p for p in path.split(".") if p and not p.isdigit()]
-    return parts[-1] if parts else "model"
+    name = parts[-1] if parts else "model"
+    return name if reads_as_name(name) else f"{name}_layer"      # (FLAVA's codebook's `input` conv)
 
 
 @dataclass
@@ -789,17 +791,26 @@ def _fmt(formula) -> str:
     return language(formula)      # cached: a run of identical layers prints the same formulas
 
 
-def _assumed_calls(units) -> dict:
+def _assumed_calls(units, order=(), chain_of=lambda unit: None) -> dict:
     """Where the forward pass cannot run: the first embedding reads the input, every unit after it
     the running tensor, keeping its shape; a unit before it (a vision tower's, the model's own
-    tensors) keeps whatever shape it is handed."""
+    tensors) keeps whatever shape it is handed, and so does a linear map whose input width is not
+    the running tensor's (Decision Transformer's embeddings of returns and actions, read beside
+    the chain): only where the widths agree is it the chain's dense layer. Each chain (`chain_of`
+    a unit: an encoder-decoder's encoder and decoder) runs from its own first embedding."""
     import torch
-    calls, first = {}, True
-    for i, unit in enumerate(units):
-        reads = isinstance(unit.module, torch.nn.Embedding) and first
-        first = first and not reads
-        calls[i] = Call(inputs=(1, 2) if reads else () if first else (1, 2, 3), output=(1, 2, 3), output_id=-1 - i,
-                        input_id=-i, reads_input=reads)
+    calls, widths = {}, {}          # each chain's running width, from its first embedding on
+    for i in [*order, *(i for i in range(len(units)) if i not in order)]:     # (as a pass called them)
+        m, chain = units[i].module, chain_of(units[i])
+        reads = isinstance(m, torch.nn.Embedding) and chain not in widths
+        if reads:
+            widths[chain] = m.embedding_dim
+        given = widths.get(chain, 3)
+        on_chain = chain in widths and (not isinstance(m, torch.nn.Linear) or m.in_features == given)
+        if isinstance(m, torch.nn.Linear) and on_chain:
+            widths[chain] = m.out_features
+        calls[i] = Call(inputs=(1, 2) if reads else (1, 2, given) if on_chain else (),
+                        output=(1, 2, widths.get(chain, 3)), output_id=-1 - i, input_id=-i, reads_input=reads)
     return calls
 
 

@@ -396,7 +396,7 @@ IMAGE, AUDIO, FRAMES = 224, 16000, 100       # an example's size where the confi
 
 def _no_entry(name: str):
     raise ImportProblem(f"the general route measures models that read token ids, images or raw audio; this one "
-                        f"reads {name}")
+                        f"reads {name if isinstance(name, str) else ' and '.join(name)}")
 
 
 
@@ -487,9 +487,25 @@ def _checked_program(config: dict, source: str) -> str:
                 return deep
         except ImportProblem:
             pass
+    if isinstance(problem, _Unchained):
+        return _assumed(config, source, done, problem.message)
     if text is None:
         raise problem
     return text
+
+
+class _Unchained(ImportProblem):
+    """Its forward pass ran, but its layers could not be written as one chain from it."""
+
+
+def _assumed(config: dict, source: str, done: dict, why: str) -> str:
+    """The program of a model whose layers could not be written as one chain from its passes
+    (CPM-Ant prepends prompt tokens inside forward(), PatchTST's patches are made there): its
+    passes set aside, counted as a model whose pass runs nowhere is, each layer keeping the shape
+    it is handed, MACs not known; its formulas checked by counts alone."""
+    done.clear()
+    done["assumed"] = why.removeprefix("the general route ")
+    return _written(config, source, done)
 
 
 # A model whose forward pass fails on meta tensors and which is too large to run on the CPU is
@@ -553,7 +569,7 @@ def _written(config: dict, source: str, done: dict) -> str:
         doubt = str(e)
     if doubt is None:
         return text
-    text = _program(config, source, symbolic=False, note=doubt)
+    text = _program(config, source, symbolic=False, note=doubt, done=done)
     _check_counts(config, text)
     return text
 
@@ -568,7 +584,7 @@ def _check_counts(config: dict, text: str) -> None:
     try:
         ev = parse(text, "config.json").evaluate({})
     except SymparamsError as e:
-        raise ImportProblem(f"the general route cannot write {type(model).__name__} as one chain of its layers "
+        raise _Unchained(f"the general route cannot write {type(model).__name__} as one chain of its layers "
                             f"({e.message.splitlines()[0][:200]})",
                             hint="a template for this model type is needed; please report it with its config.json") \
             from None
@@ -608,6 +624,8 @@ def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str |
             failed = failed or problem
             continue
         built = built or (other, reference)
+        if "assumed" in done:                    # its shapes assumed, its MACs not stated: counts alone
+            break
         if ran is None:                          # builds but does not run there (Helium's o_proj)
             continue
         doubt, macs = _compare(model, other, reference, ran, tokens)
@@ -780,10 +798,11 @@ def _read(config: dict, symbolic: bool) -> tuple:
         unmeasured = e.message
         if entry is None:
             name = getattr(model, "main_input_name", "input_ids")
-            if not isinstance(name, str):          # (OneFormer's: pixel values and a task's text)
-                raise ImportProblem(f"the general route measures models of one main input; {type(model).__name__} "
-                                    f"reads {', '.join(map(str, name))}") from None
-            entry = Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}", True)
+            if not isinstance(name, str):          # (OneFormer's: pixel values and a task's text) the first
+                name = name[0]
+            entry = (name == "pixel_values" and _image(model.config, size=IMAGE if _image(model.config) is None
+                                                       else None)) or \
+                Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}", True)
     return model, values, shapes, arch, units, entry, runs, unmeasured, (Field.seen, Field.divisions)
 
 
@@ -793,22 +812,26 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if ("read", symbolic) not in done:
         done[("read", symbolic)] = _read(config, symbolic)
     model, values, shapes, arch, units, entry, runs, unmeasured, sizes = done[("read", symbolic)]
+    called = runs[0][1] if runs else []
+    if "assumed" in done:      # (the order its pass called its layers in is kept)
+        runs, unmeasured = None, done["assumed"]
     Field.seen, Field.divisions = sizes
     if symbolic:
         done["device"] = runs[0].device if runs else None
     w = _Writer(shapes, dict(values), symbolic)
     w.macs = macs
     w.entry = entry
+    encoder = _encoder_path(model) if w.entry.decoder else None
     if runs:
         calls, order, _ = runs[0]
-    else:
-        calls, order = _assumed_calls(units), list(range(len(units)))
+    else:                     # (an encoder-decoder's encoder and decoder each from its first embedding)
+        calls = _assumed_calls(units, called, lambda unit: encoder is not None and unit.path.startswith(encoder + "."))
+        order = [*called, *(i for i in range(len(units)) if i not in called)]
     if not w.entry.text:
         w.tokens = None
-    encoder = _encoder_path(model) if w.entry.decoder else None
-    if encoder is not None and (runs is None or not all(run.kept for run in runs)):
-        raise ImportProblem(f"the general route reads an encoder-decoder's two chains from its forward pass, which "
-                            f"did not run: {(unmeasured or 'no encoder output was seen').splitlines()[0][:200]}")
+    if encoder is not None and runs and not all(run.kept for run in runs):
+        raise _Unchained("the general route reads an encoder-decoder's two chains from its forward pass, where no "
+                         "encoder output was seen")
 
     entries = {"main": w.entry, **{t.name: t for t in w.entry.towers}}
 
@@ -846,7 +869,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         call, c = calls.get(i, Call()), chain(i)
         measured = [run[2][i] for run in runs] if runs else None
         later = [calls[j] for j in order[order.index(i) + 1:] if chain(j) == c] if i in calls else []
-        decoder = encoder is not None and c == "main"     # its t the decoder's length, s the encoder's
+        # its t the decoder's length, s the encoder's (where no pass ran, each layer keeps its shape)
+        decoder = encoder is not None and c == "main" and runs is not None
         w.entry = entries.get(c, entries["main"])      # (an encoder-decoder's encoder reads the main input)
         sources = [run.kept[0].shape[1] for run in runs] if decoder else []
         if decoder:
@@ -870,7 +894,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
             running[c] = call.inputs
         # past the encoder's output (BERT's pooler, in a BERT-to-BERT model) nothing is the encoder's chain
         feeds = i in calls and _on_path(call, later, running.get(c)) and not (
-            c == "encoder" and call.input_id is not None and call.input_id == runs[0].encoded)
+            c == "encoder" and call.input_id is not None and runs and call.input_id == runs[0].encoded)
         if feeds:
             running[c], fed[c] = call.output, i
         w.second = decoder and feeds and runs[0].encoded in call.tensors
@@ -886,8 +910,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         else:
             merged.append(line)
     merged = _periodic(merged, w, _model_name(config, source))
-    if encoder is not None and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
-        raise ImportProblem(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
+    if encoder is not None and runs and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
+        raise _Unchained(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
                             f"along its chain of layers in {type(model).__name__}",
                             hint="a template for this model type is needed; please report it with its config.json")
     w.entry = entries["main"]
@@ -933,7 +957,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
            f"# by `symparams import` through transformers {transformers.__version__} (no template for this model type):",
            "# counted as transformers builds it from this config; MACs and shapes measured by running its forward pass."
            if not unmeasured else
-           "# counted as transformers builds it from this config. Its forward pass did not run, so\n"
+           "# counted as transformers builds it from this config. "
+           f"{'Its layers are not one chain' if 'assumed' in done else 'Its forward pass did not run'}, so\n"
            "# the MACs of its own layers are not known and each is taken to keep its input's shape:\n"
            f"# {unmeasured.splitlines()[0][:200]}",
            *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
