@@ -12,6 +12,7 @@ takes hours on a small machine; tests/test_hf_general.py runs it with SYMPARAMS_
 from __future__ import annotations
 
 import collections
+import copy
 import json
 import os
 import re
@@ -28,6 +29,24 @@ def _alarm(signum, frame):
     raise _Timeout()
 
 
+_DEEPSEEK_OCR2_TEXT = {"num_hidden_layers": 12, "mlp_layer_types": ["dense"] + ["sparse"] * 11, "num_experts_per_tok": 6}
+_INTRACLASS_BLOCK = {
+    "reduce_channel": [1, 1, 0], "return_channel": [1, 1, 0],
+    "vertical_long_to_small_conv_longratio": [[7, 1], [1, 1], [3, 0]],
+    "vertical_long_to_small_conv_midratio": [[5, 1], [1, 1], [2, 0]],
+    "vertical_long_to_small_conv_shortratio": [[3, 1], [1, 1], [1, 0]],
+    "horizontal_small_to_long_conv_longratio": [[1, 7], [1, 1], [0, 3]],
+    "horizontal_small_to_long_conv_midratio": [[1, 5], [1, 1], [0, 2]],
+    "horizontal_small_to_long_conv_shortratio": [[1, 3], [1, 1], [0, 1]],
+    "symmetric_conv_long_longratio": [[7, 7], [1, 1], [3, 3]],
+    "symmetric_conv_long_midratio": [[5, 5], [1, 1], [2, 2]],
+    "symmetric_conv_long_shortratio": [[3, 3], [1, 1], [1, 1]],
+}
+_QWEN4_EXP_QSA = {"indexer_n_heads": 4, "indexer_kv_heads": 1, "indexer_head_dim": 128, "indexer_budget": 2048,
+                  "indexer_compress_ratio": 4, "partial_rotary_factor": 0.25}
+_DIFFUSION_GEMMA_MOE = {"num_experts": 128, "top_k_experts": 8, "moe_intermediate_size": 704}
+
+
 # Fields a published checkpoint's config.json states and the default configuration leaves unset,
 # without which transformers builds nothing from it (Reformer's LM head is a decoder's; a time
 # series model needs its prediction length; ESM's vocabulary has no default size) or runs nothing
@@ -39,6 +58,49 @@ PUBLISHED = {
     "time_series_transformer": {"prediction_length": 24},      # huggingface/time-series-transformer-tourism-monthly
     "esm": {"vocab_size": 33},                                 # facebook/esm2_t6_8M_UR50D
     "deepseek_v2": {"num_experts_per_tok": 6},                 # deepseek-ai/DeepSeek-V2-Lite
+    # Fields a default configuration leaves None (or an empty list) where its published checkpoint
+    # states a value, so that transformers builds nothing from the default:
+    "ministral": {"head_dim": 128},                            # mistralai/Ministral-8B-Instruct-2410
+    "nemotron": {"num_key_value_heads": 8},                    # nvidia/Minitron-8B-Base
+    "hunyuan_v1_dense": {"head_dim": 128},                     # tencent/Hunyuan-7B-Instruct
+    "hunyuan_v1_moe": {"head_dim": 128},                       # tencent/Hunyuan-A13B-Instruct
+    "hunyuan_vl": {"text_config": {"head_dim": 128}},          # tencent/HunyuanOCR (its attention_head_dim)
+    "hunyuan_vl_text": {"head_dim": 128},                      # tencent/HunyuanOCR
+    "dbrx": {"attn_config": {"rope_theta": 500000}},           # databricks/dbrx-instruct
+    # the one entry of the vocabulary map the model reads when built (the checkpoint states the whole
+    # tokenizer vocabulary): Chameleon's "<image>" (its <reserved08707>), Emu3's end-of-line token
+    "chameleon": {"vocabulary_map": {"<image>": 8711}},        # facebook/chameleon-7b
+    "emu3": {"vocabulary_map": {"<|extra_200|>": 151846}},     # BAAI/Emu3-Chat-hf
+    "lfm2_moe": {"num_hidden_layers": 24, "layer_types": [     # LiquidAI/LFM2-8B-A1B
+        "full_attention" if i in (2, 6, 10, 14, 18, 21) else "conv" for i in range(24)]},
+    "deepseek_ocr2_text": _DEEPSEEK_OCR2_TEXT,                 # deepseek-ai/DeepSeek-OCR-2's language_config
+    "deepseek_ocr2": {"text_config": _DEEPSEEK_OCR2_TEXT},     # (its first_k_dense_replace as mlp_layer_types)
+    "pp_ocrv5_server_det": {"intraclass_block_config": _INTRACLASS_BLOCK,   # PaddlePaddle/PP-OCRv5_server_det_safetensors
+                            "scale_factor_list": [1, 2, 4, 8], "kernel_list": [3, 2, 2]},
+    "pp_ocrv6_medium_det": {"intraclass_block_config": _INTRACLASS_BLOCK,   # PaddlePaddle/PP-OCRv6_medium_det_safetensors
+                            "scale_factor_list": [1, 2, 4, 8], "kernel_list": [3, 2, 2]},
+    "moonshine_streaming": {"num_key_value_heads": 8},         # UsefulSensors/moonshine-streaming-tiny
+    "qwen3_omni_moe_talker_text": {"shared_expert_intermediate_size": 768},  # Qwen/Qwen3-Omni-30B-A3B-Instruct
+    "qwen3_omni_moe": {"talker_config": {"spatial_merge_size": 2,           # Qwen/Qwen3-Omni-30B-A3B-Instruct
+                                         "text_config": {"shared_expert_intermediate_size": 768}}},
+    # T5Gemma 2's top-level config hands its dropout_rate down to the towers; a tower alone has none
+    "t5gemma2_encoder": {"text_config": {"dropout_rate": 0.0}},  # google/t5gemma-2-270m-270m
+    "t5gemma2_decoder": {"dropout_rate": 0.0},                 # google/t5gemma-2-270m-270m
+    "t5gemma2_text": {"dropout_rate": 0.0},                    # google/t5gemma-2-270m-270m
+    "qwen4_exp_text": _QWEN4_EXP_QSA,                          # Qwen/Qwen4-Exp's text_config (its QSA indexer)
+    "qwen4_exp": {"text_config": _QWEN4_EXP_QSA},              # Qwen/Qwen4-Exp
+    "diffusion_gemma_text": _DIFFUSION_GEMMA_MOE,              # google/diffusiongemma-26B-A4B-it
+    "diffusion_gemma": {"text_config": _DIFFUSION_GEMMA_MOE},  # google/diffusiongemma-26B-A4B-it
+    # the default SigLIP tower has 14 heads of 1152 / 14 widths; a dict replaces the whole tower
+    "aya_vision": {"vision_config": {                          # CohereLabs/aya-vision-8b
+        "model_type": "siglip_vision_model", "hidden_size": 1152, "intermediate_size": 4304, "image_size": 364,
+        "patch_size": 14, "num_hidden_layers": 27, "num_attention_heads": 16, "vision_use_head": False}},
+    "dots1": {"n_routed_experts": 128, "n_shared_experts": 2, "num_experts_per_tok": 6},  # rednote-hilab/dots.llm1.base
+    # an assistant's text model has no per-layer inputs (its validator requires 0)
+    "gemma4_assistant": {"text_config": {                      # google/gemma-4-e2b-it-assistant
+        "hidden_size_per_layer_input": 0, "vocab_size_per_layer_input": 0}},
+    "granite4_vision": {"deepstack_layer_map": [[-19, 9], [-13, 6], [-7, 3], [-1, 0]],  # ibm-granite/granite-4.0-3b-vision
+                        "downsample_rate": "4/8"},
 }
 
 
@@ -50,7 +112,7 @@ def one(model_type: str) -> dict:
     import symparams
     from symparams.importers.huggingface import general, program
     try:
-        config = transformers.AutoConfig.for_model(model_type, **PUBLISHED.get(model_type, {}))
+        config = transformers.AutoConfig.for_model(model_type, **copy.deepcopy(PUBLISHED.get(model_type, {})))
         data = {**config.to_diff_dict(), "model_type": model_type}
         cls = general._model_class(transformers, config, None)
     except Exception as e:
