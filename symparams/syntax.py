@@ -260,7 +260,6 @@ def parser() -> Lark:
     return _lark(postlex=_Indenter())
 
 
-# What the grammar's terminals are, in the words a user would use.
 @lru_cache(maxsize=256)
 def reads_as_name(word: str) -> bool:
     """Does `word` read back as a name where an expression stands (`input` and `true` do not)?"""
@@ -270,6 +269,7 @@ def reads_as_name(word: str) -> bool:
         return False
 
 
+# What the grammar's terminals are, in the words a user would use.
 _WORDS = {
     "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "_NL": "end of line",
     "_INDENT": "an indented block", "_DEDENT": "end of the indented block", "COMPARE": "a comparison",

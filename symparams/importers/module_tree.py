@@ -791,16 +791,17 @@ def _fmt(formula) -> str:
     return language(formula)      # cached: a run of identical layers prints the same formulas
 
 
-def _assumed_calls(units, order=(), chain_of=lambda unit: None) -> dict:
+def _assumed_calls(units, order: list, chain_of) -> dict:
     """Where the forward pass cannot run: the first embedding reads the input, every unit after it
     the running tensor, keeping its shape; a unit before it (a vision tower's, the model's own
     tensors) keeps whatever shape it is handed, and so does a linear map whose input width is not
     the running tensor's (Decision Transformer's embeddings of returns and actions, read beside
     the chain): only where the widths agree is it the chain's dense layer. Each chain (`chain_of`
-    a unit: an encoder-decoder's encoder and decoder) runs from its own first embedding."""
+    a unit: an encoder-decoder's encoder and decoder) runs from its own first embedding; `order`
+    is the order the units run in (a pass's, where one ran though its layers are not one chain)."""
     import torch
     calls, widths = {}, {}          # each chain's running width, from its first embedding on
-    for i in [*order, *(i for i in range(len(units)) if i not in order)]:     # (as a pass called them)
+    for i in order:
         m, chain = units[i].module, chain_of(units[i])
         reads = isinstance(m, torch.nn.Embedding) and chain not in widths
         if reads:

@@ -585,8 +585,8 @@ def _check_counts(config: dict, text: str) -> None:
         ev = parse(text, "config.json").evaluate({})
     except SymparamsError as e:
         raise _Unchained(f"the general route cannot write {type(model).__name__} as one chain of its layers "
-                            f"({e.message.splitlines()[0][:200]})",
-                            hint="a template for this model type is needed; please report it with its config.json") \
+                         f"({e.message.splitlines()[0][:200]})",
+                         hint="a template for this model type is needed; please report it with its config.json") \
             from None
     for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(model),
                                 (ev.params, ev.trainable, ev.buffers)):
@@ -800,9 +800,9 @@ def _read(config: dict, symbolic: bool) -> tuple:
             name = getattr(model, "main_input_name", "input_ids")
             if not isinstance(name, str):          # (OneFormer's: pixel values and a task's text) the first
                 name = name[0]
-            entry = (name == "pixel_values" and _image(model.config, size=IMAGE if _image(model.config) is None
-                                                       else None)) or \
-                Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}", True)
+            image = _image(model.config) or _image(model.config, size=IMAGE) if name == "pixel_values" else None
+            entry = image or Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}",
+                                   True)
     return model, values, shapes, arch, units, entry, runs, unmeasured, (Field.seen, Field.divisions)
 
 
@@ -825,8 +825,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if runs:
         calls, order, _ = runs[0]
     else:                     # (an encoder-decoder's encoder and decoder each from its first embedding)
-        calls = _assumed_calls(units, called, lambda unit: encoder is not None and unit.path.startswith(encoder + "."))
-        order = [*called, *(i for i in range(len(units)) if i not in called)]
+        order = [*called, *sorted(set(range(len(units))) - set(called))]
+        calls = _assumed_calls(units, order, lambda unit: encoder is not None and unit.path.startswith(encoder + "."))
     if not w.entry.text:
         w.tokens = None
     if encoder is not None and runs and not all(run.kept for run in runs):
@@ -912,8 +912,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     merged = _periodic(merged, w, _model_name(config, source))
     if encoder is not None and runs and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
         raise _Unchained(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
-                            f"along its chain of layers in {type(model).__name__}",
-                            hint="a template for this model type is needed; please report it with its config.json")
+                         f"along its chain of layers in {type(model).__name__}",
+                         hint="a template for this model type is needed; please report it with its config.json")
     w.entry = entries["main"]
     tensor = {"encoder": "x", "main": "y" if encoder is not None else "x",
               **{t: _TOWERS[t] for t in entries if t != "main"}}
