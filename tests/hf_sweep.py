@@ -45,6 +45,14 @@ _INTRACLASS_BLOCK = {
 _QWEN4_EXP_QSA = {"indexer_n_heads": 4, "indexer_kv_heads": 1, "indexer_head_dim": 128, "indexer_budget": 2048,
                   "indexer_compress_ratio": 4, "partial_rotary_factor": 0.25}
 _DIFFUSION_GEMMA_MOE = {"num_experts": 128, "top_k_experts": 8, "moe_intermediate_size": 704}
+# microsoft/resnet-50's and microsoft/resnet-18's configurations, as the DETR conversions load them
+# (convert_detr_to_pytorch.py: the last stage only; convert_table_transformer_to_hf_no_timm.py: all four)
+_RESNET_50 = {"model_type": "resnet", "embedding_size": 64, "hidden_sizes": [256, 512, 1024, 2048],
+              "depths": [3, 4, 6, 3], "layer_type": "bottleneck", "hidden_act": "relu",
+              "downsample_in_first_stage": False, "out_features": ["stage4"]}
+_RESNET_18_ALL_STAGES = {"model_type": "resnet", "embedding_size": 64, "hidden_sizes": [64, 128, 256, 512],
+                         "depths": [2, 2, 2, 2], "layer_type": "basic", "hidden_act": "relu",
+                         "downsample_in_first_stage": False, "out_features": ["stage1", "stage2", "stage3", "stage4"]}
 
 
 # Fields a published checkpoint's config.json states and the default configuration leaves unset,
@@ -101,6 +109,13 @@ PUBLISHED = {
         "hidden_size_per_layer_input": 0, "vocab_size_per_layer_input": 0}},
     "granite4_vision": {"deepstack_layer_map": [[-19, 9], [-13, 6], [-7, 3], [-1, 0]],  # ibm-granite/granite-4.0-3b-vision
                         "downsample_rate": "4/8"},
+    # DETR's and Table Transformer's default backbone is timm's (not installed here); their checkpoints
+    # converted with transformers' own ResNet (the "no_timm" revisions) state it as backbone_config.
+    # Conditional, DAB- and Deformable DETR and OmDet-Turbo have no such checkpoint: theirs load timm.
+    "detr": {"use_timm_backbone": False, "backbone": None,     # facebook/detr-resnet-50, revision no_timm
+             "backbone_config": _RESNET_50},
+    "table-transformer": {"use_timm_backbone": False, "backbone": None,  # microsoft/table-transformer-detection,
+                          "backbone_config": _RESNET_18_ALL_STAGES},     # revision no_timm
 }
 
 
