@@ -261,10 +261,12 @@ def parser() -> Lark:
 
 
 @lru_cache(maxsize=256)
-def reads_as_name(word: str) -> bool:
-    """Does `word` read back as a name where an expression stands (`input` and `true` do not)?"""
+def is_name(word: str) -> bool:
+    """Can `word` name a tensor, both bound (`word = ...`) and read (`input`, `true` and `model`
+    cannot: the first two read as something else, the third starts a model)?"""
     try:
-        return parse_expression(word).data == "name"
+        return parse_tree(f"model m():\n    x = input (2)\n    {word} = dense(2)(x)\n").data is not None and \
+            parse_expression(word).data == "name"
     except SyntaxProblem:
         return False
 

@@ -738,10 +738,13 @@ def _snake(name: str) -> str:
 
 
 def _line_name(path: str) -> str:
-    from ..syntax import reads_as_name
+    """A line's name: its module's attribute, as a name the language reads back (FLAVA's codebook's
+    `input` convolution is `input_layer`; a ModuleDict's key `1x1` is `layer_1x1`)."""
+    from ..syntax import is_name
     parts = [p for p in path.split(".") if p and not p.isdigit()]
-    name = parts[-1] if parts else "model"
-    return name if reads_as_name(name) else f"{name}_layer"      # (FLAVA's codebook's `input` conv)
+    name = re.sub(r"\W", "_", parts[-1]) if parts else "model"       # (the root's own tensors)
+    name = f"layer_{name}" if name[0].isdigit() else name
+    return name if is_name(name) else f"{name}_layer"
 
 
 @dataclass
@@ -800,15 +803,18 @@ def _assumed_calls(units, order: list, chain_of) -> dict:
     a unit: an encoder-decoder's encoder and decoder) runs from its own first embedding; `order`
     is the order the units run in (a pass's, where one ran though its layers are not one chain)."""
     import torch
-    calls, widths = {}, {}          # each chain's running width, from its first embedding on
+    # each chain's running width, from its first embedding on (3 before it: any placeholder that is
+    # not the sequence's 2 would do, as such a unit keeps whatever shape it is handed)
+    calls, widths = {}, {}
     for i in order:
         m, chain = units[i].module, chain_of(units[i])
         reads = isinstance(m, torch.nn.Embedding) and chain not in widths
         if reads:
             widths[chain] = m.embedding_dim
         given = widths.get(chain, 3)
-        on_chain = chain in widths and (not isinstance(m, torch.nn.Linear) or m.in_features == given)
-        if isinstance(m, torch.nn.Linear) and on_chain:
+        linear = type(m) is torch.nn.Linear           # (as `_Writer.line` makes a dense layer of)
+        on_chain = chain in widths and (not linear or m.in_features == given)
+        if linear and on_chain:
             widths[chain] = m.out_features
         calls[i] = Call(inputs=(1, 2) if reads else (1, 2, given) if on_chain else (),
                         output=(1, 2, widths.get(chain, 3)), output_id=-1 - i, input_id=-i, reads_input=reads)

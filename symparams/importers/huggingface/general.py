@@ -394,9 +394,12 @@ def _main_entry(model) -> Entry:
 IMAGE, AUDIO, FRAMES = 224, 16000, 100       # an example's size where the config states none
 
 
-def _no_entry(name: str):
+def _no_entry(name: str | list):
+    if not isinstance(name, str):        # (OneFormer's: pixel values and a task's text)
+        raise ImportProblem(f"the general route measures models of one main input; this one reads "
+                            f"{' and '.join(name)}")
     raise ImportProblem(f"the general route measures models that read token ids, images or raw audio; this one "
-                        f"reads {name if isinstance(name, str) else ' and '.join(name)}")
+                        f"reads {name}")
 
 
 
@@ -468,6 +471,10 @@ def program(config: dict, source: str) -> str:
                                  "config.json") from None
 
 
+class _Unchained(ImportProblem):
+    """Its forward pass ran, but its layers could not be written as one chain from it."""
+
+
 def _checked_program(config: dict, source: str) -> str:
     done: dict = {}       # what this import computed once: the build and its passes, each second setting's
     try:
@@ -487,23 +494,22 @@ def _checked_program(config: dict, source: str) -> str:
                 return deep
         except ImportProblem:
             pass
-    if isinstance(problem, _Unchained):
-        return _assumed(config, source, done, problem.message)
+    if isinstance(problem, _Unchained) and read is not None and read[7] is None:
+        try:
+            return _assumed(config, source, done, problem.message)
+        except ImportProblem:
+            raise problem from None
     if text is None:
         raise problem
     return text
 
 
-class _Unchained(ImportProblem):
-    """Its forward pass ran, but its layers could not be written as one chain from it."""
-
-
 def _assumed(config: dict, source: str, done: dict, why: str) -> str:
-    """The program of a model whose layers could not be written as one chain from its passes
-    (CPM-Ant prepends prompt tokens inside forward(), PatchTST's patches are made there): its
-    passes set aside, counted as a model whose pass runs nowhere is, each layer keeping the shape
-    it is handed, MACs not known; its formulas checked by counts alone."""
-    done.clear()
+    """The program of a model whose pass ran but whose layers could not be written as one chain
+    from it (CPM-Ant prepends prompt tokens inside forward(), PatchTST's patches are made there):
+    its passes set aside but for the order they called its layers in, it is counted as a model
+    whose pass runs nowhere is, each layer keeping the shape it is handed, MACs not known. `done`
+    keeps its build and each second setting's, whose counts alone check its formulas."""
     done["assumed"] = why.removeprefix("the general route ")
     return _written(config, source, done)
 
@@ -578,15 +584,17 @@ def _written(config: dict, source: str, done: dict) -> str:
 def _check_counts(config: dict, text: str) -> None:
     """Refuse a program that is not a valid chain, or whose counts at the config's own values are not
     transformers' (a tensor the module tree did not reach): never a partial model."""
-    from ...errors import SymparamsError
+    from ...errors import ShapeError, SymparamsError, UnknownName
     from ...interpreter import parse
     model, *_ = build(config, symbolic=False)
     try:
         ev = parse(text, "config.json").evaluate({})
     except SymparamsError as e:
-        raise _Unchained(f"the general route cannot write {type(model).__name__} as one chain of its layers "
-                         f"({e.message.splitlines()[0][:200]})",
-                         hint="a template for this model type is needed; please report it with its config.json") \
+        # a shape its chain does not have, a size it does not bind: its layers are not one chain
+        problem = _Unchained if isinstance(e, (ShapeError, UnknownName)) else ImportProblem
+        raise problem(f"the general route cannot write {type(model).__name__} as one chain of its layers "
+                      f"({e.message.splitlines()[0][:200]})",
+                      hint="a template for this model type is needed; please report it with its config.json") \
             from None
     for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(model),
                                 (ev.params, ev.trainable, ev.buffers)):
@@ -615,17 +623,20 @@ def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str |
     archs = config.get("architectures")
     tokens, built, failed = PROBES[0], None, None
     settings = list(_second_settings(fields))
+    # no pass of its own measured (its shapes assumed, its MACs not stated): its counts alone are checked
+    assumed = done.get("device") is None
     for n, other in enumerate(settings):
         key = ("setting", tuple(other.items()))
-        if key not in done:
-            done[key] = _setting(transformers, config, data, archs, other, tokens, done.get("device"))
+        if key not in done or (done[key][1] is None and not assumed and done[key][0] is not None):
+            done[key] = _setting(transformers, config, data, archs, other, tokens, done.get("device"), run=not assumed)
         reference, ran, problem = done[key]
         if reference is None:                    # a setting transformers does not take: try a milder one
             failed = failed or problem
             continue
         built = built or (other, reference)
-        if "assumed" in done:                    # its shapes assumed, its MACs not stated: counts alone
-            break
+        if assumed:
+            doubt, _ = _compare(model, other, reference, None, tokens)
+            return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data, archs), tokens), None
         if ran is None:                          # builds but does not run there (Helium's o_proj)
             continue
         doubt, macs = _compare(model, other, reference, ran, tokens)
@@ -677,8 +688,9 @@ def _ratios(model, settings: list, checked: dict, build: tuple, tokens: int) -> 
     return None
 
 
-def _setting(transformers, config, data, archs, other, tokens, device):
-    """(model, (output shape, MACs) of its pass or None, why it did not build) at a second setting."""
+def _setting(transformers, config, data, archs, other, tokens, device, run: bool = True):
+    """(model, (output shape, MACs) of its pass, or None where it fails or is not `run`, why it did
+    not build) at a second setting."""
     import torch
     try:
         rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_with_fields(data, other, config))
@@ -687,6 +699,8 @@ def _setting(transformers, config, data, archs, other, tokens, device):
             reference = _made(cls, rebuilt)
     except Exception as e:
         return None, None, f"rebuilding at {_settings(other)} failed ({type(e).__name__})"
+    if not run:
+        return reference, None, None
     try:
         return reference, _whole_pass(reference, _entry(reference), tokens, device), None
     except Exception:
@@ -800,7 +814,7 @@ def _read(config: dict, symbolic: bool) -> tuple:
             name = getattr(model, "main_input_name", "input_ids")
             if not isinstance(name, str):          # (OneFormer's: pixel values and a task's text) the first
                 name = name[0]
-            image = _image(model.config) or _image(model.config, size=IMAGE) if name == "pixel_values" else None
+            image = (_image(model.config) or _image(model.config, size=IMAGE)) if name == "pixel_values" else None
             entry = image or Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}",
                                    True)
     return model, values, shapes, arch, units, entry, runs, unmeasured, (Field.seen, Field.divisions)
@@ -812,7 +826,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if ("read", symbolic) not in done:
         done[("read", symbolic)] = _read(config, symbolic)
     model, values, shapes, arch, units, entry, runs, unmeasured, sizes = done[("read", symbolic)]
-    called = runs[0][1] if runs else []
+    called = runs[0].order if runs else None
     if "assumed" in done:      # (the order its pass called its layers in is kept)
         runs, unmeasured = None, done["assumed"]
     Field.seen, Field.divisions = sizes
@@ -825,7 +839,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if runs:
         calls, order, _ = runs[0]
     else:                     # (an encoder-decoder's encoder and decoder each from its first embedding)
-        order = [*called, *sorted(set(range(len(units))) - set(called))]
+        order = list(range(len(units))) if called is None else called
         calls = _assumed_calls(units, order, lambda unit: encoder is not None and unit.path.startswith(encoder + "."))
     if not w.entry.text:
         w.tokens = None
@@ -870,7 +884,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         measured = [run[2][i] for run in runs] if runs else None
         later = [calls[j] for j in order[order.index(i) + 1:] if chain(j) == c] if i in calls else []
         # its t the decoder's length, s the encoder's (where no pass ran, each layer keeps its shape)
-        decoder = encoder is not None and c == "main" and runs is not None
+        decoder = encoder is not None and c == "main" and bool(runs)
         w.entry = entries.get(c, entries["main"])      # (an encoder-decoder's encoder reads the main input)
         sources = [run.kept[0].shape[1] for run in runs] if decoder else []
         if decoder:
@@ -922,7 +936,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                **{t: t for t in entries if t != "main"}}
     body, depths = [], _depths(model.config)
     for k, line in enumerate(merged):
-        first = entries.get(line.chain, entries["main"]).name
+        # (where no pass named what a line read: an encoder-decoder's decoder reads its own ids)
+        first = "decoder_input_ids" if encoder is not None and line.chain == "main" else \
+            entries.get(line.chain, entries["main"]).name
         reads = (line.input or first) if line.reads_input else current[line.chain]
         name = _unique(_line_name(line.unit.path), body)
         call = line.text.replace("name=?", f"name={name}")
@@ -959,7 +975,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
            if not unmeasured else
            "# counted as transformers builds it from this config. "
            f"{'Its layers are not one chain' if 'assumed' in done else 'Its forward pass did not run'}, so\n"
-           "# the MACs of its own layers are not known and each is taken to keep its input's shape:\n"
+           "# the MACs of its own layers are not known and each but a dense layer is taken to keep its\n"
+           "# input's shape:\n"
            f"# {unmeasured.splitlines()[0][:200]}",
            *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
              if note and not symbolic else
