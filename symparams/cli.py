@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import os
@@ -89,12 +90,29 @@ def _module(name):
     return importlib.import_module(f"symparams.commands.{MODULES.get(name, name)}")
 
 
+@contextlib.contextmanager
+def loading():
+    """Within: a command imports what it stands on (sympy, the catalog; torch, by running the user's
+    file). Modules live as long as the process, so the cyclic collector's passes over them find
+    nothing: they cost a cold start a tenth of its CPU (benchmarks/cold_start.py) and `symparams
+    import FILE.py:NAME` 0.1 s (three passes over 100,000 new objects each, while sympy and torch
+    load). The collector waits meanwhile; after, everything loaded is set aside for good
+    (`gc.freeze()`), so no later pass walks it either."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
 def _fewer_collections() -> None:
     """A command's syntax tree and formulas live until it ends, and the cyclic collector's passes
-    over them cost a 10,000-layer file a fifth of its time (docs/performance.md). The modules
-    loaded so far are set aside for good, and a collection waits for 100,000 new objects rather
-    than 700, as mypy does for the same reason; cycles are still collected (a REPL session too)."""
-    gc.freeze()
+    over them cost a 10,000-layer file a fifth of its time (docs/performance.md). A collection
+    waits for 100,000 new objects rather than 700, as mypy does for the same reason; cycles are
+    still collected (a REPL session too)."""
     gc.set_threshold(100_000, 50, 100)
 
 
@@ -113,16 +131,8 @@ def run() -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    # Building the parser imports the command and what it stands on (sympy: most of a cold
-    # start). Modules live as long as the process: the cyclic collector's passes over them find
-    # nothing and cost a tenth of the import (benchmarks/cold_start.py), so it waits until then.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with loading():     # building the parser imports the command and what it stands on (sympy: most of a cold start)
         args = build_parser(argv).parse_args(argv)
-    finally:
-        if collecting:
-            gc.enable()
     _fewer_collections()
     try:
         return _module(args._module).run(args) or 0

@@ -20,10 +20,13 @@ def add_arguments(p):
 
 def run(args):
     from pathlib import Path
+    from ..cli import loading
     from ..errors import ArgumentError, SymparamsError
-    from ..interpreter import parse
-    from ..importers import is_keras_source, keras_json
+    with loading():     # sympy, lark, the catalog: imported on running, not by the parser
+        from ..interpreter import parse
+        from ..importers import is_keras_source, keras_json
     file, _, name = args.source.rpartition(":")
+    read_back = False
     symbols = _symbols(args.symbol, distinct=not (file.endswith(".py") and name))
     if symbols and not keras_json.is_keras(args.source) and not (file.endswith(".py") and name):
         raise ArgumentError("--symbol is for Keras models and PyTorch modules",
@@ -38,11 +41,13 @@ def run(args):
         text, filename = keras_python.program(file, name, symbols), args.source
     elif file.endswith(".py") and name:
         text, filename = _torch_program(file, name, args.input, args.dtype == "int64", symbols), args.source
+        read_back = True    # torch_fx evaluated it, checking its counts against PyTorch's (_accounted, tree.checked)
     else:
         from ..importers import huggingface
         config, filename = huggingface.read_config(args.source)
         text = huggingface.program(config, filename)
-    parse(text, filename).evaluate()   # sizes that break the family's rules are refused before writing
+    if not read_back:
+        parse(text, filename).evaluate()   # sizes that break the family's rules are refused before writing
     if not args.output:
         print(text, end="")
         return 0
@@ -72,13 +77,15 @@ def _symbols(given: list, distinct: bool = True) -> dict:
 
 def _torch_program(file: str, name: str, inputs: list, ints: bool, symbols: dict) -> str:
     """Build NAME from FILE.py on the meta device (no memory for weights) and trace it."""
+    from ..cli import loading
     from ..errors import ArgumentError, SymparamsError
     from ..importers import defined, torch_fx
     from .common import parse_number
     if not inputs:
         raise ArgumentError("a PyTorch module needs the shape of its input: --input 3,224,224 (batch left out)")
     shapes = [tuple(parse_number(size, "an --input size") for size in shape.split(",")) for shape in inputs]
-    make = defined(file, name)
+    with loading():     # the user's file imports torch
+        make = defined(file, name)
     try:
         return torch_fx.imported(make, shapes, ints, symbols, source=f"{file}:{name}")
     except SymparamsError as e:
