@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import importlib
 import os
 import sys
 
+from .collector import fewer_collections, loading
 from .errors import SymparamsError
 
 # name -> one-line help; the module symparams.commands.<name> holds add_arguments() and run().
@@ -90,32 +89,6 @@ def _module(name):
     return importlib.import_module(f"symparams.commands.{MODULES.get(name, name)}")
 
 
-@contextlib.contextmanager
-def loading():
-    """Within: a command imports what it stands on (sympy, the catalog; torch, by running the user's
-    file). Modules live as long as the process, so the cyclic collector's passes over them find
-    nothing: they cost a cold start a tenth of its CPU (benchmarks/cold_start.py) and `symparams
-    import FILE.py:NAME` 0.1 s (three passes over 100,000 new objects each, while sympy and torch
-    load). The collector waits meanwhile; after, everything loaded is set aside for good
-    (`gc.freeze()`), so no later pass walks it either."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
-
-
-def _fewer_collections() -> None:
-    """A command's syntax tree and formulas live until it ends, and the cyclic collector's passes
-    over them cost a 10,000-layer file a fifth of its time (docs/performance.md). A collection
-    waits for 100,000 new objects rather than 700, as mypy does for the same reason; cycles are
-    still collected (a REPL session too)."""
-    gc.set_threshold(100_000, 50, 100)
-
-
 def run() -> None:
     """The `symparams` command: main(), then the process ends without tearing down its heap. A
     10,000-layer file leaves about a million objects whose teardown costs a third of a second
@@ -133,7 +106,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     with loading():     # building the parser imports the command and what it stands on (sympy: most of a cold start)
         args = build_parser(argv).parse_args(argv)
-    _fewer_collections()
+    fewer_collections()
     try:
         return _module(args._module).run(args) or 0
     except SymparamsError as e:

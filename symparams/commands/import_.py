@@ -20,7 +20,7 @@ def add_arguments(p):
 
 def run(args):
     from pathlib import Path
-    from ..cli import loading
+    from ..collector import loading
     from ..errors import ArgumentError, SymparamsError
     with loading():     # sympy, lark, the catalog: imported on running, not by the parser
         from ..interpreter import parse
@@ -77,7 +77,7 @@ def _symbols(given: list, distinct: bool = True) -> dict:
 
 def _torch_program(file: str, name: str, inputs: list, ints: bool, symbols: dict) -> str:
     """Build NAME from FILE.py on the meta device (no memory for weights) and trace it."""
-    from ..cli import loading
+    from ..collector import loading
     from ..errors import ArgumentError, SymparamsError
     from ..importers import defined, torch_fx
     from .common import parse_number
