@@ -362,6 +362,21 @@ def _layout(model, name: str, layouts: list, bins=None) -> Entry:
     return found
 
 
+def _video(model, name: str) -> Entry | None:
+    """A video given as pixel_values (VideoMAE, ViViT, TimeSformer): its config's num_frames (or
+    frames_per_clip) images of its size, frames first or channels first, whichever its forward pass
+    runs with (a model that reads one image after all: that image); None where the config states
+    no number of frames."""
+    config = model.config
+    frames = next((v for k in ("num_frames", "frames_per_clip") if isinstance(v := getattr(config, k, None), int)),
+                  None)
+    image = _image(config) or _image(config, size=IMAGE)
+    if frames is None or image is None:
+        return None
+    channels, *size = image.shape
+    return _layout(model, name, [(frames, channels, *size), (channels, frames, *size), image.shape])
+
+
 def _encoder_path(model) -> str | None:
     """An encoder-decoder's encoder, by its path in the module tree (None for one chain): the module
     transformers' own get_encoder() names, whose output the decoder's layers read."""
@@ -374,6 +389,9 @@ def _encoder_path(model) -> str | None:
 def _main_entry(model) -> Entry:
     name = getattr(model, "main_input_name", "input_ids")
     config = model.config
+    video = _video(model, name) if name == "pixel_values" else None
+    if video is not None:
+        return video
     if name == "pixel_values":
         # a config with no image size (ResNet's) takes any: the program's input is an example of 224x224
         return _image(config) or _image(config, size=IMAGE) or _no_entry(name)
