@@ -468,6 +468,14 @@ def test_a_module_named_as_a_keyword_is_written_under_another_name():
     assert symparams.parse(text, "config.json").evaluate({}).params == sum(p.numel() for p in reference.parameters())
 
 
+def test_a_model_type_whose_default_its_own_validator_rejects_imports_from_a_published_config():
+    """Gemma 4's assistant's default config is rejected by transformers' validator (per-layer inputs
+    must be 0, default 256); the route read that default for the fields a config leaves out, and
+    refused the published config too ("the general route failed on this model")."""
+    import hf_sweep
+    assert hf_sweep.one("gemma4_assistant")["outcome"] == "exact"
+
+
 def test_a_table_read_beside_the_chain_keeps_the_chains_tensor():
     """Gemma 4's per-layer embeddings read the token ids beside the main embedding, and its layers
     take them as a second input: a tensor of their own in the program, the chain's kept (written

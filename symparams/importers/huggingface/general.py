@@ -808,8 +808,13 @@ def _pass_on(model, entry: Entry, tokens: int, device: str) -> tuple[tuple, int]
 
 
 def _defaults(config: dict) -> dict:
+    """The model type's default config, or nothing where transformers' own validator rejects it
+    (Gemma 4's assistant's: its per-layer inputs must be 0, and default to 256)."""
     transformers = _transformers()
-    return transformers.AutoConfig.for_model(config["model_type"]).to_dict()
+    try:
+        return transformers.AutoConfig.for_model(config["model_type"]).to_dict()
+    except Exception:
+        return {}
 
 
 def _settings(values: dict) -> str:
