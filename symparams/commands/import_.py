@@ -26,7 +26,7 @@ def run(args):
         from ..interpreter import parse
         from ..importers import is_keras_source, keras_json
     file, _, name = args.source.rpartition(":")
-    read_back = False
+    checked = False       # (a program its importer has already evaluated)
     symbols = _symbols(args.symbol, distinct=not (file.endswith(".py") and name))
     if symbols and not keras_json.is_keras(args.source) and not (file.endswith(".py") and name):
         raise ArgumentError("--symbol is for Keras models and PyTorch modules",
@@ -41,12 +41,12 @@ def run(args):
         text, filename = keras_python.program(file, name, symbols), args.source
     elif file.endswith(".py") and name:
         text, filename = _torch_program(file, name, args.input, args.dtype == "int64", symbols), args.source
-        read_back = True    # torch_fx evaluated it, checking its counts against PyTorch's (_accounted, tree.checked)
+        checked = True      # torch_fx evaluated it, checking its counts against PyTorch's (_accounted, tree.checked)
     else:
         from ..importers import huggingface
         config, filename = huggingface.read_config(args.source)
         text = huggingface.program(config, filename)
-    if not read_back:
+    if not checked:
         parse(text, filename).evaluate()   # sizes that break the family's rules are refused before writing
     if not args.output:
         print(text, end="")

@@ -207,10 +207,11 @@ def _entry(model) -> Entry:
         # a model of two towers (CLIP's): the image tower's input beside the text's; a tower model
         # given only one of them runs only that tower, and no pass tells the other's shapes
         # (its patches, SigLIP 2's; else its image, at an example's size where the config gives none)
-        image = _patches(model) or _image(model.config) or _image(model.config, size=IMAGE)
+        image = _patches(model) or _image(model.config)
         if image is None:
             raise ImportProblem(f"{type(model).__name__} reads token ids and an image, and its config gives no "
-                                "image size (vision_config.image_size) to measure its image tower at")
+                                "whole number of channels (vision_config.num_channels) to measure its image "
+                                "tower at")
         entry.towers.append(image)
         entry.line += "\n    " + image.line
     return entry
@@ -237,15 +238,17 @@ def _patches(model) -> Entry | None:
                                                 "spatial_shapes": ((2,), math.isqrt(int(count)))})
 
 
-def _image(config, name: str = "pixel_values", size: int | None = None) -> Entry | None:
-    """An image input at the config's size (its vision_config's, in a model of towers), or `size`."""
+def _image(config) -> Entry | None:
+    """An image input at the config's size (its vision_config's, in a model of towers); a config
+    with no image size (ResNet's) takes any, and is given an example of IMAGE x IMAGE. None where
+    its number of channels is not a whole number."""
     config = getattr(config, "vision_config", None) or config
-    size = size or getattr(config, "image_size", None)
+    size = getattr(config, "image_size", None)
     channels = getattr(config, "num_channels", 3)
     sizes = (size, size) if isinstance(size, int) else tuple(size) if isinstance(size, (list, tuple)) else ()
-    if len(sizes) != 2 or not all(isinstance(v, int) for v in (*sizes, channels)):
-        return None
-    return _sized(name, (channels, *sizes))
+    if len(sizes) != 2 or not all(isinstance(v, int) for v in sizes):
+        sizes = (IMAGE, IMAGE)
+    return _sized("pixel_values", (channels, *sizes)) if isinstance(channels, int) else None
 
 
 def _sized(name: str, dims: tuple, beside: dict | None = None) -> Entry:
@@ -370,7 +373,7 @@ def _video(model, name: str) -> Entry | None:
     config = model.config
     frames = next((v for k in ("num_frames", "frames_per_clip") if isinstance(v := getattr(config, k, None), int)),
                   None)
-    image = _image(config) or _image(config, size=IMAGE)
+    image = _image(config)
     if frames is None or image is None:
         return None
     channels, *size = image.shape
@@ -389,12 +392,8 @@ def _encoder_path(model) -> str | None:
 def _main_entry(model) -> Entry:
     name = getattr(model, "main_input_name", "input_ids")
     config = model.config
-    video = _video(model, name) if name == "pixel_values" else None
-    if video is not None:
-        return video
     if name == "pixel_values":
-        # a config with no image size (ResNet's) takes any: the program's input is an example of 224x224
-        return _image(config) or _image(config, size=IMAGE) or _no_entry(name)
+        return _video(model, name) or _image(config) or _no_entry(name)
     if name == "input_features":
         return _audio(model)
     if name == "input_values" and getattr(config, "conv_stride", None) is not None:
@@ -645,7 +644,7 @@ def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str |
     assumed = done.get("device") is None
     for n, other in enumerate(settings):
         key = ("setting", tuple(other.items()))
-        if key not in done or (done[key][1] is None and not assumed and done[key][0] is not None):
+        if key not in done:
             done[key] = _setting(transformers, config, data, archs, other, tokens, done.get("device"), run=not assumed)
         reference, ran, problem = done[key]
         if reference is None:                    # a setting transformers does not take: try a milder one
@@ -837,7 +836,7 @@ def _read(config: dict, symbolic: bool) -> tuple:
             name = getattr(model, "main_input_name", "input_ids")
             if not isinstance(name, str):          # (OneFormer's: pixel values and a task's text) the first
                 name = name[0]
-            image = (_image(model.config) or _image(model.config, size=IMAGE)) if name == "pixel_values" else None
+            image = _image(model.config) if name == "pixel_values" else None
             entry = image or Entry(name, f"{name} = input (sequence_length){' int' if name.endswith('_ids') else ''}",
                                    True)
     return model, values, shapes, arch, units, entry, runs, unmeasured, (Field.seen, Field.divisions)
