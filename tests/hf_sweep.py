@@ -119,6 +119,15 @@ PUBLISHED = {
 }
 
 
+def _why_numbers(text: str) -> str | bool:
+    """Why the program is in this config's numbers (its header's words), or False."""
+    head = text.split("\nmodel ")[0]
+    at = head.find("# Its formulas are this config's numbers")
+    if at < 0:
+        return False
+    return " ".join(line.removeprefix("# ") for line in head[at:].splitlines() if line.startswith("# "))
+
+
 def one(model_type: str) -> dict:
     """The outcome for one model type at its default configuration (with PUBLISHED's fields)."""
     import torch
@@ -155,7 +164,7 @@ def one(model_type: str) -> dict:
         general_route = "(no template for this model type)" in text
         return {"outcome": "exact", "reason": "", "params": got["params"],
                 "measured": "# counted as transformers builds it from this config; MACs" in text if general_route
-                else None, "numbers": "# Its formulas are this config's numbers" in text}
+                else None, "numbers": _why_numbers(text)}
     return {"outcome": "wrong", "reason": f"symparams {got}, transformers {expected}"}
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 
 import pytest
+import sympy as sp
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -163,22 +164,42 @@ def test_a_size_computed_through_a_float_keeps_its_formula():
 
 
 def test_a_formula_that_does_not_hold_elsewhere_becomes_the_configs_numbers():
-    """A CLIP whose text positions (16) are as many as its image's patches ((32/8)**2): the text's
-    position ids, a buffer made through `expand`, get the number 16, which two formulas of the
-    build give. Rebuilt at a second setting the buffers disagree, and the program says so and
+    """A ResNet's first stage has a shortcut convolution only where its input's channels
+    (embedding_size, 4) are not its output's (hidden_sizes[0], 8): at the second setting, where
+    embedding_size is 8, transformers builds none, which no formula says. The program says so and
     states this config's numbers, exact, rather than formulas that are wrong elsewhere."""
+    fields = dict(embedding_size=4, hidden_sizes=[8, 16], depths=[1, 2], layer_type="bottleneck")
+    text = general.program(_config_json("resnet", "ResNetModel", fields), "config.json")
+    assert "Its formulas are this config's numbers" in text and "at embedding_size=8" in text, text
+    model = symparams.parse(text, "config.json")
+    assert not model.symbols
+    reference = transformers.ResNetModel._from_config(transformers.AutoConfig.for_model("resnet", **fields))
+    assert _imported(model, {}) == {
+        "params": sum(p.numel() for p in reference.parameters()),
+        "trainable": sum(p.numel() for p in reference.parameters() if p.requires_grad),
+        "buffers": sum(b.numel() for b in reference.buffers())}
+
+
+def test_a_position_table_made_through_expand_keeps_its_formula():
+    """A CLIP whose text positions (16) are as many as its image's patches ((32/8)**2): the text's
+    position ids, `arange(max_position_embeddings).expand((1, -1))`, keep the formula of the
+    arange's length through the expand, so the program is in the config's names and holds at
+    another max_position_embeddings."""
     config = transformers.AutoConfig.for_model("clip", text_config={**TOWER_TEXT, "max_position_embeddings": 16},
                                                vision_config=TOWER_IMAGE, projection_dim=20)
     data = {**config.to_diff_dict(), "model_type": "clip", "architectures": ["CLIPModel"]}
     text = general.program(data, "config.json")
-    assert "Its formulas are this config's numbers" in text and "buffer numbers" in text
+    assert "Its formulas are this config's numbers" not in text, text
     model = symparams.parse(text, "config.json")
-    assert {str(s) for s in model.symbols} == {"sequence_length"}
-    reference = transformers.CLIPModel._from_config(config)
-    assert _imported(model, {"sequence_length": 6}) == {
-        "params": sum(p.numel() for p in reference.parameters()),
-        "trainable": sum(p.numel() for p in reference.parameters() if p.requires_grad),
-        "buffers": sum(b.numel() for b in reference.buffers())}
+    for positions in (16, 40):
+        other = transformers.AutoConfig.for_model(
+            "clip", text_config={**TOWER_TEXT, "max_position_embeddings": positions}, vision_config=TOWER_IMAGE,
+            projection_dim=20)
+        reference = transformers.CLIPModel._from_config(other)
+        assert _imported(model, {"text_max_position_embeddings": positions, "sequence_length": 6}) == {
+            "params": sum(p.numel() for p in reference.parameters()),
+            "trainable": sum(p.numel() for p in reference.parameters() if p.requires_grad),
+            "buffers": sum(b.numel() for b in reference.buffers())}, positions
 
 
 # Encoder-decoders in tiny sizes, the encoder's and the decoder's depths apart (each is its own
@@ -684,3 +705,79 @@ def test_the_program_written_again_without_macs_is_the_one_a_fresh_build_gives(m
     fresh = general._program(data, "config.json", symbolic=True, note="the MACs disagree (made to, for this test)",
                              macs=False)
     assert reused == fresh
+
+
+FEATURE_MAPS = [
+    # a ViT whose embeddings prepend a class token at forward time: 1 + (32/8)**2 = 17 positions,
+    # which no size the build computed has; image_size and patch_size are then this config's numbers
+    ("beit", "BeitModel", dict(image_size=32, patch_size=8, hidden_size=24, num_hidden_layers=2, num_attention_heads=4,
+                               intermediate_size=40), {"hidden_size": 48, "intermediate_size": 56},
+     {"image_size", "patch_size"}),
+    # a config with no image size: an example of 224 x 224, whose feature maps (56, 28, ...) no field
+    # sets. Its bottleneck's 6 channels (24 // 4, from the list of hidden sizes) are no embedding_size.
+    ("resnet", "ResNetModel", dict(embedding_size=6, hidden_sizes=[24, 16], depths=[1, 2], layer_type="bottleneck",
+                                   downsample_in_bottleneck=True),
+     {"embedding_size": 10}, set()),
+]
+
+
+@pytest.mark.parametrize("model_type,arch,fields,other,pinned", FEATURE_MAPS, ids=[c[0] for c in FEATURE_MAPS])
+def test_an_examples_feature_maps_are_its_numbers_and_the_rest_formulas(model_type, arch, fields, other, pinned):
+    """A model over an example of fixed size (an image) whose feature maps' sizes no formula of the
+    config's fields gives: those sizes are the example's numbers, the fields they follow (the input's
+    own, the patch's) this config's numbers, every other size a formula in the config's names. At a
+    second setting of those, counts and output shape are transformers' rebuilt there."""
+    data = _config_json(model_type, arch, fields)
+    text = general.program(data, "config.json")
+    assert "Its formulas are this config's numbers" not in text, text
+    assert "Its feature maps are this example's numbers" in text, text
+    model = symparams.parse(text, "config.json")
+    assert set(other) <= {str(s) for s in model.symbols} and not pinned & {str(s) for s in model.symbols}
+    for values in ({}, other):
+        config = transformers.AutoConfig.for_model(model_type, **{**fields, **values})
+        reference = getattr(transformers, arch)._from_config(config)
+        image = (1, *map(int, re.search(r"pixel_values = input \((.*)\)", text)[1].split(", ")))
+        with torch.no_grad():
+            y = reference.eval()(pixel_values=torch.zeros(image))
+        ev = model.evaluate(values)
+        assert (ev.params, ev.trainable, ev.buffers) == (
+            sum(p.numel() for p in reference.parameters()),
+            sum(p.numel() for p in reference.parameters() if p.requires_grad),
+            sum(b.numel() for b in reference.buffers())), values
+        assert ev.shape(model.output_shape) in {tuple(t.shape[1:]) for t in y.values()
+                                                if isinstance(t, torch.Tensor)}, values
+
+
+def test_a_size_made_whole_with_int_keeps_its_formula():
+    """DINOv2's MLP is `int(hidden_size * mlp_ratio)` wide: `int` of a whole number the build
+    computed keeps its formula, so the program holds at another mlp_ratio."""
+    fields = dict(image_size=28, patch_size=14, hidden_size=24, num_hidden_layers=2, num_attention_heads=4,
+                  mlp_ratio=2)
+    text = general.program(_config_json("dinov2", "Dinov2Model", fields), "config.json")
+    assert "hidden_size*mlp_ratio" in text.replace(" ", ""), text
+    model = symparams.parse(text, "config.json")
+    for ratio in (2, 3, 5):
+        reference = transformers.Dinov2Model._from_config(
+            transformers.AutoConfig.for_model("dinov2", **{**fields, "mlp_ratio": ratio}))
+        assert model.evaluate({"mlp_ratio": ratio}).params == sum(p.numel() for p in reference.parameters()), ratio
+
+
+def test_a_field_the_config_computes_is_the_formula_of_the_fields_it_follows():
+    """Sarvam-MLA's config sets head_dim to qk_rope_head_dim whatever it is given, and its rotary
+    table is head_dim / 2 long: written in qk_rope_head_dim, not as a number another field shares
+    (here num_hidden_layers, 2)."""
+    fields = dict(hidden_size=32, intermediate_size=48, moe_intermediate_size=16, num_hidden_layers=2,
+                  num_attention_heads=4, num_key_value_heads=4, n_routed_experts=4, num_experts_per_tok=2,
+                  n_shared_experts=1, first_k_dense_replace=1, kv_lora_rank=8, q_lora_rank=12, qk_rope_head_dim=4,
+                  qk_nope_head_dim=8, v_head_dim=8, vocab_size=96, max_position_embeddings=64)
+    config = transformers.AutoConfig.for_model("sarvam_mla", **fields)
+    assert general._derived(transformers, "sarvam_mla", fields, config)["head_dim"] == \
+        general._symbol("qk_rope_head_dim")
+    model, _, shapes, _ = general.build({**fields, "model_type": "sarvam_mla"})
+    rotary = next(m for m in model.modules() if hasattr(m, "inv_freq"))
+    assert shapes.of(rotary.inv_freq) == (sp.ceiling(general._symbol("qk_rope_head_dim") / 2),)
+    text = general.program({**fields, "model_type": "sarvam_mla"}, "config.json")
+    model = symparams.parse(text, "config.json")
+    for rope in (4, 8):
+        reference = _reference("sarvam_mla", "DeepseekV3ForCausalLM", {**fields, "qk_rope_head_dim": rope})
+        assert _imported(model, {"qk_rope_head_dim": rope, "sequence_length": 6}) == reference, rope

@@ -134,15 +134,19 @@ class _int(metaclass=_IntType):
             result = Field(int(x), x.formula)
             Field.seen.setdefault(int(result), set()).add(result.formula)
             return result
+        if isinstance(x, Size) and not args and not kwargs:      # int(hidden_size * mlp_ratio): DINOv2's MLP
+            return x
         return int(x, *args, **kwargs)
 
 
 @contextlib.contextmanager
-def whole_numbers(prefix: str = "transformers.models."):
-    """While a model is built, `int` in its modeling modules keeps a Quotient's formula."""
+def whole_numbers():
+    """While a model is built, `int` in its modeling modules keeps a Quotient's formula (and in the
+    rotary tables' shared code, which Llama 3's scaled table is computed by)."""
     import sys
-    modules = [m for name, m in list(sys.modules.items()) if name.startswith(prefix) and m is not None
-               and name.rpartition(".")[2].startswith("modeling_") and "int" not in vars(m)]
+    modules = [m for name, m in list(sys.modules.items()) if m is not None and "int" not in vars(m) and (
+               name.startswith("transformers.models.") and name.rpartition(".")[2].startswith("modeling_")
+               or name == "transformers.modeling_rope_utils")]
     for m in modules:
         m.int = _int
     try:
@@ -156,6 +160,10 @@ def _symbol(name: str) -> sp.Symbol:
     return sp.Symbol(name, integer=True, positive=True)
 
 
+# operations whose result is broadcast from their operands, axis by axis
+_ELEMENTWISE = {"add", "sub", "mul", "div", "truediv", "pow", "where", "maximum", "minimum", "true_divide", "multiply"}
+
+
 class _Shapes:
     """Under `torch.overrides.TorchFunctionMode`: the formula of every tensor a factory made from
     Sizes, carried through the operations that keep its shape, and onto the nn.Parameter made of it."""
@@ -165,6 +173,9 @@ class _Shapes:
         from torch.overrides import TorchFunctionMode
         self.formulas: dict[int, tuple] = {}
         self.fields: dict[str, int] = {}      # the config's fields as symbols, by value, for `of`
+        # each tensor's shape where a second build showed the formula found by its value wrong
+        # (ResNet's bottleneck of 64 channels, a list's number, is not its embedding_size of 64)
+        self.corrected: dict[int, tuple] = {}
         self._alive = []                      # ids stay unique while the build runs
         shapes = self
 
@@ -204,9 +215,51 @@ class _Shapes:
                 if isinstance(a, torch.Tensor) and id(a) in self.formulas and a.shape == out.shape:
                     dims = self.formulas[id(a)]
                     break
+        if dims is None:
+            dims = self._joined(func, args, kwargs, out)
+        if dims is None:
+            # the same sizes with axes of 1 put in or taken out (a position table's
+            # `arange(n).expand((1, -1))`, an `unsqueeze(0)`): each size keeps its formula
+            for a in list(args) + list(kwargs.values()):
+                if isinstance(a, torch.Tensor) and id(a) in self.formulas and a.numel() == out.numel():
+                    sizes = [f for v, f in zip(a.shape, self.formulas[id(a)]) if v != 1]
+                    if [v for v in a.shape if v != 1] == [v for v in out.shape if v != 1]:
+                        dims = tuple(sp.Integer(1) if v == 1 else sizes.pop(0) for v in out.shape)
+                        break
         if dims is not None:
             self.formulas[id(out)] = dims
             self._alive.append(out)
+
+    def _joined(self, func, args, kwargs, out) -> tuple | None:
+        """The formulas of a concatenation's result (the sizes along its axis added), or of an
+        elementwise result broadcast from its operands (a sinusoidal table's positions times its
+        frequencies): each axis from an operand of that size; None where no operand has a formula."""
+        import torch
+
+        def dims_of(t):
+            return self.formulas.get(id(t), tuple(sp.Integer(n) for n in t.shape))
+        if getattr(func, "__name__", "") in ("cat", "concat", "concatenate") and args and \
+                isinstance(args[0], (list, tuple)) and all(isinstance(t, torch.Tensor) for t in args[0]):
+            parts = [t for t in args[0] if t.dim() == out.dim()]
+            axis = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+            if not parts or not any(id(t) in self.formulas for t in parts) or not isinstance(axis, int):
+                return None
+            axis %= out.dim()
+            dims = list(dims_of(parts[0]))
+            dims[axis] = sp.Add(*(dims_of(t)[axis] for t in parts))
+            return tuple(dims)
+        operands = [a for a in args if isinstance(a, torch.Tensor)]
+        if getattr(func, "__name__", "").strip("_").removeprefix("r").removeprefix("i") not in _ELEMENTWISE or \
+                len(operands) < 2 or not any(id(t) in self.formulas for t in operands) or \
+                any(t.dim() != out.dim() for t in operands):
+            return None
+        dims = []
+        for k, n in enumerate(out.shape):
+            have = [dims_of(t)[k] for t in operands if t.shape[k] == n]
+            if not have:
+                return None
+            dims.append(next((d for d in have if not d.is_number), have[0]))
+        return tuple(dims)
 
     @contextlib.contextmanager
     def watching(self):
@@ -231,6 +284,8 @@ class _Shapes:
     def of(self, tensor) -> tuple:
         """The tensor's shape as formulas: recorded, else the one formula of the build with its
         value, else the number."""
+        if id(tensor) in self.corrected:
+            return self.corrected[id(tensor)]
         if id(tensor) in self.formulas:
             return self.formulas[id(tensor)]
         out = []
@@ -730,7 +785,13 @@ def _cache(module, symbols) -> str:
 # ------------------------------------------------------------------------------ the program
 
 class _Numbers(Exception):
-    """A size with no formula of the config's fields: the program falls back to this config's numbers."""
+    """A size with no formula of the config's fields: the program falls back to this config's numbers.
+    `fixed`: the size is on the chain of an example of fixed shape (an image's feature maps), where
+    it may be the example's own number; `fields`: the symbols the unit's weights are counted in."""
+
+    def __init__(self, message: str, fixed: bool = False, fields: frozenset = frozenset()):
+        super().__init__(message)
+        self.fixed, self.fields = fixed, fields
 
 
 def _snake(name: str) -> str:
@@ -759,6 +820,7 @@ class _Line:
     input: str | None = None   # the model's input it reads, where it reads one
     second: bool = False       # it reads the encoder's output too (a decoder layer's cross-attention)
     inner: tuple = ()          # a block's lines: one layer from each of several lists, called in turn
+    keeps: bool = True         # its output has its input's shape
 
 
 def _counts(model) -> tuple:
@@ -849,6 +911,10 @@ class _Writer:
         self.second: bool = False
         self.called: set = set()           # ids of the weights of every module the pass called
         self.fixed = False                 # the chain's positions are an example's (an image's patches)
+        # the fields an example's sizes follow are numbers (`general._pinned`): a size with no
+        # formula on the chain of an example of fixed shape is the example's number (`numbered`)
+        self.pinned = False
+        self.numbered: set = set()
 
     def note(self, *formulas):
         for f in formulas:
@@ -878,7 +944,7 @@ class _Writer:
                              "name=?)", None, False, feeds)
         return self.declared_line(unit, call, measured, feeds)
 
-    def size(self, value: int, unit) -> sp.Expr:
+    def size(self, value: int, unit, dims: tuple = ()) -> sp.Expr:
         """A measured size as a formula: one of the unit's own weights' sizes, else the one formula
         of the build with that value; a number only where formulas are not being written."""
         own = {d for p in unit.module.parameters() for d in self.shapes.of(p) if _value(d, self.symbols) == value}
@@ -886,9 +952,15 @@ class _Writer:
         f = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.candidates)
         if f is not None:
             return f
-        if self.symbolic:
+        example = self.entry is not None and not self.entry.text     # (an image's, a waveform's chain)
+        if self.symbolic and example and self.pinned:
+            self.numbered.add(value)
+        elif self.symbolic:
+            # (a field that is one of the unit's output sizes, its width, is not one its positions follow)
+            fields = frozenset(str(x) for f in (unit.params, unit.buffers) for x in sp.sympify(f).free_symbols
+                               if self.symbols.get(str(x)) not in dims)
             raise _Numbers(f"{unit.path or 'the model'} ({type(unit.module).__name__}) gives a size of {value}, "
-                           "which no one formula of the config's fields has")
+                           "which no one formula of the config's fields has", example, fields)
         return sp.Integer(value)
 
     def patterns(self, unit, call, feeds) -> tuple[str, str]:
@@ -907,7 +979,7 @@ class _Writer:
             if v in given:
                 out.append(given[v])
             else:
-                f = self.size(v, unit)
+                f = self.size(v, unit, tuple(call.output[1:]))
                 self.note(f)
                 out.append(_fmt(f))
         second = ", e: (*, s, m)" if self.second else ""      # a decoder layer's: the encoder's output
@@ -973,7 +1045,7 @@ class _Writer:
         width = self._width(unit)
         axes = ["t" if sequence and v == self.tokens else
                 _fmt(width if k == len(dims) - 1 and width is not None and _value(width, self.symbols) == v
-                     else self.size(v, unit)) for k, v in enumerate(dims)]
+                     else self.size(v, unit, dims)) for k, v in enumerate(dims)]
         self.note(*[sp.sympify(a) for a in axes if a != "t"])
         lines = ([] if known else ["macs = not_known"]) + ["saved = not_known"]
         args = sorted({n for a in axes for n in _symbols_in(a, self.symbols)})
@@ -1008,7 +1080,9 @@ class _Writer:
                     return None
                 positions = sp.Integer(1)
                 for v in seen[1][2:]:
-                    f = _lookup(v, module, self.candidates) if self.symbolic else sp.Integer(v)
+                    # (an example's feature maps, where they are its numbers: `pinned`)
+                    example = self.pinned and self.entry is not None and not self.entry.text
+                    f = _lookup(v, module, self.candidates) if self.symbolic and not example else sp.Integer(v)
                     if f is None:
                         return None
                     positions *= f

@@ -36,22 +36,27 @@ from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
                            _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _on_path,
-                           _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique, _units, _Writer,
-                           children_macs, forward_counter, measure, one_thread, whole_numbers)
+                           _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique, _units, _value,
+                           _Writer, children_macs, forward_counter, measure, one_thread, whole_numbers)
 from .parts import ImportProblem
 
 
-def _sized_fields(config, derived=frozenset(), prefix: str = "") -> dict[str, int]:
+def _sized_fields(config, derived: dict | None = None, prefix: str = "", pinned=frozenset()) -> dict[str, int]:
     """Replace each whole-number field of `config` (and of its sub-configs: text_config, ...) by a
     Field named as the config spells it; NAME -> value. A `derived` field (one the config computes
-    from others, whatever it is given) is no symbol: setting it would change nothing."""
+    from others, whatever it is given) is no symbol, setting it would change nothing: it is its
+    formula in the fields it follows, or its number; a `pinned` one is its number."""
     from transformers import PretrainedConfig
-    values = {}
+    values, derived = {}, derived or {}
     for name, value in list(vars(config).items()):
         if isinstance(value, PretrainedConfig):
-            values.update(_sized_fields(value, frozenset(), prefix + name.removesuffix("_config") + "_"))
+            values.update(_sized_fields(value, {}, prefix + name.removesuffix("_config") + "_", pinned))
         elif type(value) is int and value >= 1 and not name.endswith("_id") and not name.startswith("_") \
-                and name not in derived:
+                and prefix + name not in pinned:
+            if name in derived:      # as the fields it follows, where they are known
+                if derived[name] is not None:
+                    setattr(config, name, Field(value, derived[name]))
+                continue
             symbol = prefix + name
             setattr(config, name, Field(value, _symbol(symbol)))
             values[symbol] = value
@@ -120,19 +125,46 @@ def _own_classes(transformers, config) -> list:
             and not c.__name__.endswith("PreTrainedModel")]
 
 
-def _derived(transformers, model_type, fields, config) -> set:
+def _derived(transformers, model_type, fields, config) -> dict:
     """The whole-number fields the config class computes itself (Mamba's intermediate_size from
-    expand and hidden_size): given another value, it keeps its own."""
-    derived = set()
-    for name, value in vars(config).items():
-        if type(value) is int and value >= 1 and not name.startswith("_"):
+    expand and hidden_size, DeepSeek-V3's head_dim from qk_rope_head_dim): given another value,
+    each keeps its own. Name -> its formula in the fields it follows (a constant times those whose
+    doubling doubles it, checked by doubling them together), or None where none is found."""
+    derived = {}
+    ints = {name: value for name, value in vars(config).items()
+            if type(value) is int and value >= 1 and not name.startswith("_")}
+    for name, value in ints.items():
+        for given in (value + 1, 2 * value):         # (a rotary head_dim must stay even)
             try:
-                again = transformers.AutoConfig.for_model(model_type, **{**fields, name: value + 1})
-                kept = getattr(again, name, None)
-            except Exception:       # the other value is not valid (or is per layer): the user's to set
+                again = transformers.AutoConfig.for_model(model_type, **{**fields, name: given})
+            except Exception:   # the other value is not valid (or is per layer): the user's to set
                 continue
-            if kept != value + 1:
-                derived.add(name)
+            if getattr(again, name, None) != given:
+                derived[name] = None
+            break
+    if not derived:
+        return derived
+    follows: dict = {name: [] for name in derived}
+
+    def doubled(names):
+        try:
+            return transformers.AutoConfig.for_model(model_type, **{**fields, **{n: 2 * ints[n] for n in names}})
+        except Exception:
+            return None
+    for other in ints:
+        if other in derived:
+            continue
+        again = doubled([other])
+        for name in derived:
+            if again is not None and getattr(again, name, None) == 2 * ints[name]:
+                follows[name].append(other)
+    for name, others in follows.items():
+        if not others or len(others) > 3:
+            continue
+        ratio = sp.Rational(ints[name], sp.prod([ints[o] for o in others]))
+        again = doubled(others)
+        if again is not None and getattr(again, name, None) == 2 ** len(others) * ints[name]:
+            derived[name] = ratio * sp.prod([_symbol(o) for o in others])
     return derived
 
 
@@ -147,8 +179,9 @@ def _made(cls, config):
         return cls._from_config(config, attn_implementation="eager", experts_implementation="batched_mm")
 
 
-def build(config_dict: dict, symbolic: bool = True):
-    """(model, fields, shapes, class name): the model transformers builds from the config, on meta."""
+def build(config_dict: dict, symbolic: bool = True, pinned=frozenset()):
+    """(model, fields, shapes, class name): the model transformers builds from the config, on meta;
+    its whole-number fields Fields where `symbolic`, but for the `pinned` ones."""
     transformers = _transformers()
     import torch
     model_type = config_dict.get("model_type")
@@ -162,7 +195,8 @@ def build(config_dict: dict, symbolic: bool = True):
     arch = archs[0] if isinstance(archs, list) and len(archs) == 1 and isinstance(archs[0], str) else None
     cls = _model_class(transformers, config, arch)
     Field.seen, Field.divisions = {}, {}
-    values = _sized_fields(config, _derived(transformers, model_type, fields, config)) if symbolic else {}
+    values = _sized_fields(config, _derived(transformers, model_type, fields, config), pinned=pinned) \
+        if symbolic else {}
     shapes = _Shapes()
     shapes.fields = values
     try:
@@ -581,21 +615,98 @@ def _deepened(text: str, depths: dict, why: str) -> str:
 
 def _written(config: dict, source: str, done: dict) -> str:
     """The program in the config's fields where they hold at a second setting, else its numbers."""
-    try:
-        text = _program(config, source, symbolic=True, done=done)
-        _check_counts(config, text)
-        doubt, macs = _unconfirmed(config, text, done)
-        if doubt is None and macs is not None:      # the same build and passes, written without MACs
-            text = _program(config, source, symbolic=True, note=macs, macs=False, done=done)
-            doubt, _ = _unconfirmed(config, text, done)
-    except _Numbers as e:
-        doubt = str(e)
-    if doubt is None:
-        return text
+    doubt, problem = None, None
+    for checked in (False, True):
+        try:
+            text, why = _in_fields(config, source, done, checked=checked)
+        except _Numbers as e:
+            why, problem = str(e), problem or e
+        if why is None:
+            return text
+        doubt = doubt or why
+    if problem is not None and problem.fixed:
+        text, why = _pinned(config, source, done, problem)
+        if text is not None:
+            return text
+        doubt = why or doubt       # (how its formulas failed, past the example's numbers)
     text = _program(config, source, symbolic=False, note=doubt, done=done)
     _check_counts(config, text)
     return text
 
+
+def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None = None, checked: bool = False) \
+        -> tuple[str, str | None]:
+    """The program in the config's fields (but the `pinned`; `checked`: each weight's sizes found
+    by their values checked by a second build), and why it does not hold at a second setting or None. With fields pinned,
+    its shapes and MACs must hold there too: the example's numbers it states are checked by them."""
+    text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked)
+    _check_counts(config, text)
+    doubt, macs = _unconfirmed(config, text, done)
+    if pinned is not None and doubt is None and macs is not None:
+        return text, macs
+    if doubt is None and macs is not None:      # the same build and passes, written without MACs
+        text = _program(config, source, symbolic=True, note=macs, macs=False, done=done, pinned=pinned,
+                        checked=checked)
+        doubt, _ = _unconfirmed(config, text, done)
+    return text, doubt
+
+
+def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | None:
+    """{tensor id: its shape's formulas} where the build's sizes, rebuilt by transformers at the last
+    second setting this import built (`done`), show a size found by its value alone wrong: a size
+    that did not change there is its number (a bottleneck's 64 channels, from a list, taken for the
+    embedding_size of 64); one that did is the one formula of its value (among the build's, `seen`,
+    and the fields) that changed to it (`torch.Tensor(hidden_size)`, which records no formula).
+    Tensors are matched by name. None where no second setting was built."""
+    settings = [(dict(k[1]), v[0]) for k, v in done.items() if isinstance(k, tuple) and k[0] == "setting"
+                and v[0] is not None and set(dict(k[1])) <= set(values)]
+    if not settings:
+        return None
+    other, reference = settings[-1]
+    at = {**values, **other}
+    theirs = {**dict(reference.named_parameters()), **dict(reference.named_buffers())}
+
+    def size(d, n, m):
+        if _value(d, at) == m:
+            return d
+        if n == m:
+            return sp.Integer(n)
+        found = {f for f in seen.get(n, set()) | {_symbol(k) for k, v in values.items() if v == n}
+                 if _value(f, values) == n and _value(f, at) == m}
+        return next(iter(found)) if len(found) == 1 else d
+    fixes = {}
+    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+        twin = theirs.get(name)
+        if twin is None or twin.dim() != tensor.dim():
+            continue
+        dims = shapes.of(tensor)
+        fixed = tuple(size(d, n, m) for d, n, m in zip(dims, tensor.shape, twin.shape))
+        if fixed != dims:
+            fixes[id(tensor)] = fixed
+    return fixes
+
+
+def _pinned(config: dict, source: str, done: dict, problem: _Numbers) -> tuple[str | None, str | None]:
+    """The program of a model over an example of fixed size (an image, a second of audio), whose
+    feature maps' sizes are the example's numbers, no formulas of the config's fields: in the
+    fields but those the example's sizes follow — first the input's own (image_size), then also
+    those of the layer that gave the first such size (a patch's size) — where it holds at a second
+    setting, shapes and MACs too, else None and why not."""
+    read = done[("read", True)]
+    entry, values = read[5], read[1]
+    lines = "\n".join([entry.line] + [t.line for t in entry.towers])
+    first = frozenset(n for n in re.findall(r"[A-Za-z_]\w*", lines) if n in values)
+    why = None
+    for pinned in dict.fromkeys((first, first | problem.fields)):
+        for checked in (False, True):
+            try:
+                text, doubt = _in_fields(config, source, done, pinned, checked)
+            except (_Numbers, ImportProblem):
+                continue
+            if doubt is None:
+                return text, None
+            why = why or doubt
+    return None, why
 
 
 def _check_counts(config: dict, text: str) -> None:
@@ -820,10 +931,10 @@ def _settings(values: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
-def _read(config: dict, symbolic: bool) -> tuple:
+def _read(config: dict, symbolic: bool, pinned=frozenset()) -> tuple:
     """(model, values, shapes, class name, units, entry, measured passes or None, why they did not run,
     the build's sizes: Field.seen and Field.divisions, which the next build starts afresh)."""
-    model, values, shapes, arch = build(config, symbolic)
+    model, values, shapes, arch = build(config, symbolic, pinned)
     from transformers import PreTrainedModel
     units = _units(model, shapes, also=(PreTrainedModel,), whole_items=True)
     entry, runs, unmeasured = None, None, None
@@ -843,11 +954,24 @@ def _read(config: dict, symbolic: bool) -> tuple:
 
 
 def _program(config: dict, source: str, symbolic: bool, note: str | None = None, macs: bool = True,
-             done: dict | None = None) -> str:
+             done: dict | None = None, pinned: frozenset | None = None, checked: bool = False) -> str:
+    """The program; `pinned` (a set, maybe empty): the fields an example's sizes follow, written as
+    numbers, and those sizes too; `checked`: each weight's sizes that were found by their value
+    alone checked against transformers' build at a second setting (`_corrections`)."""
     done = {} if done is None else done
-    if ("read", symbolic) not in done:
-        done[("read", symbolic)] = _read(config, symbolic)
-    model, values, shapes, arch, units, entry, runs, unmeasured, sizes = done[("read", symbolic)]
+    key = ("read", symbolic, pinned) if pinned else ("read", symbolic)
+    if key not in done:
+        done[key] = _read(config, symbolic, pinned or frozenset())
+    model, values, shapes, arch, units, entry, runs, unmeasured, sizes = done[key]
+    shapes.corrected = {}
+    fixes = _corrections(model, shapes, values, sizes[0], done) if checked and (key, "checked") not in done \
+        else None
+    if fixes:                 # the weights' formulas again, those a second build disproved numbers
+        from transformers import PreTrainedModel
+        shapes.corrected = fixes
+        done[(key, "checked")] = (_units(model, shapes, also=(PreTrainedModel,), whole_items=True), fixes)
+    if checked and (key, "checked") in done:
+        units, shapes.corrected = done[(key, "checked")]
     called = runs[0].order if runs else None
     if "assumed" in done:      # (the order its pass called its layers in is kept)
         runs, unmeasured = None, done["assumed"]
@@ -855,7 +979,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if symbolic:
         done["device"] = runs[0].device if runs else None
     w = _Writer(shapes, dict(values), symbolic)
-    w.macs = macs
+    w.macs, w.pinned = macs, pinned is not None
     w.entry = entry
     encoder = _encoder_path(model) if w.entry.decoder else None
     if runs:
@@ -936,6 +1060,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         w.second = decoder and feeds and runs[0].encoded in call.tensors
         line = w.line(units[i], call, measured, feeds)
         line.chain, line.input, line.second = c, call.reads, w.second
+        line.keeps = call.output is None or tuple(call.inputs[1:]) == tuple(call.output[1:])
         lines.append(line)
     merged: list[_Line] = []
     for line in lines:             # a run of identical layers is one repeat
@@ -965,7 +1090,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         name = _unique(_line_name(line.unit.path), body)
         call = line.text.replace("name=?", f"name={name}")
         before = sum(m.count for m in _same_list(merged[:k], line))
-        if line.count > 1 or before:
+        # (one layer after others of its list that changes its input's shape, ConvNeXt's last stage,
+        # is no repeat)
+        if line.count > 1 or before and line.keeps:
             count = _layer_count(values, line.count, before, line.chain, encoder is not None, line.unit.path,
                                  depths) if symbolic else None
             if count is not None:
@@ -991,6 +1118,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if w.entry.decoder:
         header += (", " if header else "") + f"target_length = {_length(values, model.config)}"
     import transformers
+    fields = done[("read", True)][1] if pinned else values
+    numbered = ", ".join(map(str, sorted(w.numbered)))
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
            f"# by `symparams import` through transformers {transformers.__version__} (no template for this model type):",
            "# counted as transformers builds it from this config; MACs and shapes measured by running its forward pass."
@@ -1000,6 +1129,11 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
            "# the MACs of its own layers are not known and each but a dense layer is taken to keep its\n"
            "# input's shape:\n"
            f"# {unmeasured.splitlines()[0][:200]}",
+           *(([f"# Its feature maps are this example's numbers ({numbered}): no field of the config sets them."]
+               if not pinned else
+               [f"# Its feature maps are this example's numbers ({numbered}), no formulas of the config's fields:",
+                f"# the fields they follow are this config's numbers here, "
+                f"{', '.join(f'{n} = {fields[n]}' for n in sorted(pinned))}."]) if w.numbered else []),
            *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
              if note and not symbolic else
              [f"# Its layers' MACs are not stated: the formulas did not hold ({note})."] if note else []),
