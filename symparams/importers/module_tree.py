@@ -392,6 +392,7 @@ class Measured:
     leaves: dict = field(default_factory=dict)
     device: str = "meta"        # where it ran: meta, else the CPU twin
     root_own: int = 0           # the MACs of the root module's own forward(), outside all its children
+    outputs: tuple = ()         # the shape of each tensor the pass returned
 
     def __iter__(self):
         return iter((self.calls, self.order, self.macs))
@@ -519,10 +520,11 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
     for i, unit in enumerate(units):
         key = f"{type(model).__name__}.{unit.path}" if unit.path else type(model).__name__
         macs[i] = 0 if unit.own else sum(flops.get(key, {}).values()) // 2
+    outputs = tuple(tuple(t.shape) for t in _tensors(y.to_tuple() if hasattr(y, "to_tuple") else y))
     y = _first_tensor(y)
     total = counter.get_total_flops() // 2
     return Measured(calls, order, macs, total, tuple(y.shape) if y is not None else None,
-                    {k: tuple(v) for k, v in leaves.items()}, device, total - children_macs(counter, model))
+                    {k: tuple(v) for k, v in leaves.items()}, device, total - children_macs(counter, model), outputs)
 
 
 def forward_counter():

@@ -27,6 +27,7 @@ encoder's); a decoder layer handed the encoder's output takes it as a second inp
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections import Counter
 
@@ -751,6 +752,11 @@ def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str |
     archs = config.get("architectures")
     tokens, built, failed = PROBES[0], None, None
     settings = list(_second_settings(fields))
+    if done.get("fitted"):       # sizes corrected by a second build: counts at settings not fitted to
+        held = _ratios(model, list(_second_settings(fields, 3)), None, (transformers, config, data, archs), tokens,
+                       held_out=True)
+        if held is not None:
+            return held, None
     # no pass of its own measured (its shapes assumed, its MACs not stated): its counts alone are checked
     assumed = done.get("device") is None
     for n, other in enumerate(settings):
@@ -795,11 +801,13 @@ def _with_fields(data: dict, other: dict, config: dict) -> dict:
     return out
 
 
-def _ratios(model, settings: list, checked: dict, build: tuple, tokens: int) -> str | None:
+def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: int, held_out: bool = False) \
+        -> str | None:
     """Why the counts do not hold where the heads keep their number and the widths grow (the next
     setting that builds), or None: every field doubled keeps each ratio of fields, so a size the
     modeling code computed through `int(hidden_size / num_attention_heads)` and a formula holding
-    only the product of it pass that first check alike."""
+    only the product of it pass that first check alike. `held_out`: the settings are ones no size
+    was corrected at, and one of them must build."""
     import torch
     transformers, config, data, archs = build
     for other in settings:
@@ -813,7 +821,7 @@ def _ratios(model, settings: list, checked: dict, build: tuple, tokens: int) -> 
         except Exception:
             continue
         return _compare(model, other, reference, None, tokens)[0]
-    return None
+    return "no setting but the one its sizes were corrected at builds" if held_out else None
 
 
 def _setting(transformers, config, data, archs, other, tokens, device, run: bool = True):
@@ -866,18 +874,19 @@ def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | No
     return None, None
 
 
-def _second_settings(fields: dict):
-    """Settings to check the formulas at, boldest first: every field doubled (each count of layers
-    one, two, ... more); then the heads and their sizes kept; then only the layers, the vocabulary and the widths
-    that divide nothing."""
+def _second_settings(fields: dict, factor: int = 2):
+    """Settings to check the formulas at, boldest first: every field doubled, or `factor` times
+    (each count of layers factor - 1, factor, ... more); then the heads and their sizes kept; then only the layers, the vocabulary and the widths
+    that divide nothing; then only the layers."""
     heads = [k for k in fields if "head" in k or k.endswith("_dim")]
     # each count of layers grown by another step, so an encoder's and a decoder's are told apart
-    layers = {k: 1 + n for n, k in enumerate(k for k in fields if "layer" in k)}
-    yield {k: v + layers[k] if k in layers else v * 2 for k, v in fields.items()}
-    yield {k: v + layers[k] if k in layers else v * 2 for k, v in fields.items() if k not in heads}
-    yield {k: v + layers[k] if k in layers else v * 2 for k, v in fields.items()
+    layers = {k: factor - 1 + n for n, k in enumerate(k for k in fields if "layer" in k)}
+    yield {k: v + layers[k] if k in layers else v * factor for k, v in fields.items()}
+    yield {k: v + layers[k] if k in layers else v * factor for k, v in fields.items() if k not in heads}
+    yield {k: v + layers[k] if k in layers else v * factor for k, v in fields.items()
            if k in layers or "vocab" in k or "intermediate" in k}
-    yield {k: v * 2 for k, v in fields.items() if "vocab" in k or "intermediate" in k}   # layer_types fix the depth
+    yield {k: v * factor for k, v in fields.items() if "vocab" in k or "intermediate" in k}   # layer_types fix the depth
+    yield {k: fields[k] + layers[k] for k in layers}     # (a validator that ties the widths to one another)
 
 
 def _whole_pass(model, entry: Entry, tokens: int, device: str | None = None) -> tuple[tuple, int]:
@@ -969,6 +978,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if fixes:                 # the weights' formulas again, those a second build disproved numbers
         from transformers import PreTrainedModel
         shapes.corrected = fixes
+        done["fitted"] = True
         done[(key, "checked")] = (_units(model, shapes, also=(PreTrainedModel,), whole_items=True), fixes)
     if checked and (key, "checked") in done:
         units, shapes.corrected = done[(key, "checked")]
@@ -1071,6 +1081,17 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         else:
             merged.append(line)
     merged = _periodic(merged, w, _model_name(config, source))
+    last = tuple(running.get("main") or ())
+    if runs and len(entries) == 1 and encoder is None and last and last not in runs[0].outputs:
+        # what forward() makes of the chain's last tensor (EfficientNet's pooled map flattened, DPR's
+        # first position): a line to the output of its size, else to its only output
+        same = [s for s in set(runs[0].outputs) if math.prod(s) == math.prod(last)]
+        given = same if len(same) == 1 else list(set(runs[0].outputs))
+        if len(given) == 1 and len(given[0]) > 1:
+            rest = all(run.total == sum(run.macs[j] for j in run.calls) for run in runs)
+            glue = w.glue(last[1:], given[0][1:], merged[-1].unit, rest)
+            glue.chain = "main"
+            merged.append(glue)
     if encoder is not None and runs and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
         raise _Unchained(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
                          f"along its chain of layers in {type(model).__name__}",
@@ -1089,10 +1110,12 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         reads = (line.input or first) if line.reads_input else current[line.chain]
         name = _unique(_line_name(line.unit.path), body)
         call = line.text.replace("name=?", f"name={name}")
-        before = sum(m.count for m in _same_list(merged[:k], line))
-        # (one layer after others of its list that changes its input's shape, ConvNeXt's last stage,
-        # is no repeat)
-        if line.count > 1 or before and line.keeps:
+        same = _same_list(merged[:k], line)
+        before = sum(m.count for m in same)
+        # one layer after others of its list is the rest of the list (DeepSeek's first MoE layer after
+        # its dense ones), but not where it changes its input's shape (ConvNeXt's last stage) or
+        # comes after layers of several kinds (Swin's stages, each its own)
+        if line.count > 1 or before and line.keeps and len({m.text for m in same}) == 1:
             count = _layer_count(values, line.count, before, line.chain, encoder is not None, line.unit.path,
                                  depths) if symbolic else None
             if count is not None:
@@ -1254,6 +1277,10 @@ def _layer_count(values: dict, count: int, before: int, chain: str, two: bool, p
                  and v == count + before]
         tower = [k for k in names if k.split("_")[0] == path.split("_")[0]]
         names = tower if len(names) > 1 else names
+        # (a decoder's list is not counted by the encoder's field: FastSpeech 2's)
+        part = next((p for p in path.split(".") if p in ("encoder", "decoder")), None)
+        other = {"encoder": "decoder", "decoder": "encoder"}.get(part)
+        names = [k for k in names if not (other and k.startswith(other))]
     else:
         other = "decoder" if chain == "encoder" else "encoder"
         names = [k for k, v in values.items() if "layer" in k and other not in k and v == count + before]
