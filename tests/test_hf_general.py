@@ -781,3 +781,20 @@ def test_a_field_the_config_computes_is_the_formula_of_the_fields_it_follows():
     for rope in (4, 8):
         reference = _reference("sarvam_mla", "DeepseekV3ForCausalLM", {**fields, "qk_rope_head_dim": rope})
         assert _imported(model, {"qk_rope_head_dim": rope, "sequence_length": 6}) == reference, rope
+
+
+def test_an_expand_to_a_size_keeps_its_formula():
+    """Jamba's Mamba layers hold `A_log`, `arange(1, d_state + 1)[None, :].expand(intermediate, -1)`:
+    the expanded axis is the formula of the size it was expanded to, the other the arange's, so the
+    program holds at another mamba_expand and mamba_d_state. (Its layers all Mamba's, each with
+    experts: a pattern of layer kinds that a depth of 3 does not change.)"""
+    fields = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, vocab_size=96, num_experts=2, num_experts_per_tok=1, mamba_d_state=4,
+                  mamba_d_conv=2, mamba_expand=2, mamba_dt_rank=4, attn_layer_period=8, attn_layer_offset=4,
+                  expert_layer_period=1, expert_layer_offset=0, max_position_embeddings=64)
+    text = general.program(_config_json("jamba", "JambaForCausalLM", fields), "config.json")
+    assert "Its formulas are this config's numbers" not in text, text
+    model = symparams.parse(text, "config.json")
+    for other in ({"mamba_expand": 3}, {"mamba_d_state": 6}):
+        reference = _reference("jamba", "JambaForCausalLM", {**fields, **other})
+        assert _imported(model, {**other, "sequence_length": 6}) == reference, other

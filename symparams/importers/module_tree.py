@@ -215,6 +215,24 @@ class _Shapes:
                 if isinstance(a, torch.Tensor) and id(a) in self.formulas and a.shape == out.shape:
                     dims = self.formulas[id(a)]
                     break
+        if dims is None and getattr(func, "__name__", "") in ("expand", "repeat") and args and \
+                isinstance(args[0], torch.Tensor):
+            # Mamba's A: arange(1, d_state + 1)[None, :].expand(intermediate_size, -1), -1 keeping a size
+            sizes = list(args[1] if len(args) == 2 and isinstance(args[1], (tuple, list, torch.Size))
+                         else args[1:])
+            have = self.formulas.get(id(args[0]), tuple(sp.Integer(n) for n in args[0].shape))
+            have = (sp.Integer(1),) * (len(sizes) - len(have)) + tuple(have)
+            if len(sizes) == out.dim() and all(isinstance(n, int) for n in sizes) and (
+                    any(isinstance(n, Size) for n in sizes) or id(args[0]) in self.formulas):
+                if func.__name__ == "expand":
+                    dims = tuple(h if n == -1 else formula_of(n) for n, h in zip(sizes, have))
+                else:
+                    dims = tuple(formula_of(n) * h for n, h in zip(sizes, have))
+                try:
+                    if tuple(int(_value_at(d, tuple(self.fields.items()), None)) for d in dims) != tuple(out.shape):
+                        dims = None
+                except TypeError:          # (a formula of sizes this build did not name)
+                    dims = None
         if dims is None:
             dims = self._joined(func, args, kwargs, out)
         if dims is None:
@@ -976,10 +994,12 @@ class _Writer:
                 "n" if self.sequence and k == len(dims) - 1 else f"a{k + 1}"
             names.append(name)
             given.setdefault(v, name)
-        out = []
-        for v in (call.output or ())[1:]:
+        out, produced = [], self._produced(unit)
+        for k, v in enumerate((call.output or ())[1:]):
             if v in given:
                 out.append(given[v])
+            elif k == len(call.output) - 2 and produced is not None and _value(produced, self.symbols) == v:
+                out.append(_fmt(produced))        # (GPT-Neo's position table: 2048 wide, 2048 rows)
             else:
                 f = self.size(v, unit, tuple(call.output[1:]))
                 self.note(f)
@@ -1067,6 +1087,22 @@ class _Writer:
             return self.shapes.of(m.weight)[1]
         if isinstance(m, (torch.nn.LayerNorm, torch.nn.GroupNorm)) and getattr(m, "weight", None) is not None:
             return self.shapes.of(m.weight)[-1]
+        return None
+
+    def _produced(self, unit):
+        """The features an embedding, a Linear or a norm gives on its last axis, as its weight's
+        formula: the size of its output's last axis, where two fields share that number."""
+        import torch
+        m = unit.module
+        weight = getattr(m, "weight", None)
+        if not isinstance(weight, torch.Tensor) or weight.dim() < 1:
+            return None
+        if isinstance(m, torch.nn.Embedding):
+            return self.shapes.of(weight)[1]
+        if isinstance(m, torch.nn.Linear):
+            return self.shapes.of(weight)[0]
+        if isinstance(m, (torch.nn.LayerNorm, torch.nn.RMSNorm)):
+            return self.shapes.of(weight)[-1]
         return None
 
     def convolutions(self, module):
