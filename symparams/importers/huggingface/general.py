@@ -638,8 +638,9 @@ def _written(config: dict, source: str, done: dict) -> str:
 def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None = None, checked: bool = False) \
         -> tuple[str, str | None]:
     """The program in the config's fields (but the `pinned`; `checked`: each weight's sizes found
-    by their values checked by a second build), and why it does not hold at a second setting or None. With fields pinned,
-    its shapes and MACs must hold there too: the example's numbers it states are checked by them."""
+    by their values checked by a second build), and why it does not hold at a second setting or
+    None. With fields pinned, its shapes and MACs must hold there too: the example's numbers it
+    states are checked by them."""
     text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked)
     _check_counts(config, text)
     doubt, macs = _unconfirmed(config, text, done)
@@ -752,7 +753,9 @@ def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str |
     archs = config.get("architectures")
     tokens, built, failed = PROBES[0], None, None
     settings = list(_second_settings(fields))
-    if done.get("fitted"):       # sizes corrected by a second build: counts at settings not fitted to
+    # sizes corrected by a second build (in this import's any program since): counts at settings
+    # no correction was fitted to
+    if done.get("fitted"):
         held = _ratios(model, list(_second_settings(fields, 3)), None, (transformers, config, data, archs), tokens,
                        held_out=True)
         if held is not None:
@@ -876,8 +879,8 @@ def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | No
 
 def _second_settings(fields: dict, factor: int = 2):
     """Settings to check the formulas at, boldest first: every field doubled, or `factor` times
-    (each count of layers factor - 1, factor, ... more); then the heads and their sizes kept; then only the layers, the vocabulary and the widths
-    that divide nothing; then only the layers."""
+    (each count of layers factor - 1, factor, ... more); then the heads and their sizes kept; then
+    only the layers, the vocabulary and the widths that divide nothing; then only the layers."""
     heads = [k for k in fields if "head" in k or k.endswith("_dim")]
     # each count of layers grown by another step, so an encoder's and a decoder's are told apart
     layers = {k: factor - 1 + n for n, k in enumerate(k for k in fields if "layer" in k)}
@@ -885,7 +888,8 @@ def _second_settings(fields: dict, factor: int = 2):
     yield {k: v + layers[k] if k in layers else v * factor for k, v in fields.items() if k not in heads}
     yield {k: v + layers[k] if k in layers else v * factor for k, v in fields.items()
            if k in layers or "vocab" in k or "intermediate" in k}
-    yield {k: v * factor for k, v in fields.items() if "vocab" in k or "intermediate" in k}   # layer_types fix the depth
+    # (where layer_types fix the depth)
+    yield {k: v * factor for k, v in fields.items() if "vocab" in k or "intermediate" in k}
     yield {k: fields[k] + layers[k] for k in layers}     # (a validator that ties the widths to one another)
 
 
