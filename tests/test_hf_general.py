@@ -798,3 +798,21 @@ def test_an_expand_to_a_size_keeps_its_formula():
     for other in ({"mamba_expand": 3}, {"mamba_d_state": 6}):
         reference = _reference("jamba", "JambaForCausalLM", {**fields, **other})
         assert _imported(model, {**other, "sequence_length": 6}) == reference, other
+
+
+def test_a_concatenation_a_repeat_and_a_broadcast_keep_their_sizes_formulas():
+    """The rules that carry a size's formula through an operation that changes the shape: each
+    records the formulas of the result's own sizes, or nothing (never a formula of other sizes)."""
+    from symparams.importers.module_tree import Field, _Shapes
+    a, b = (Field(n, general._symbol(name)) for n, name in ((3, "a"), (5, "b")))
+    shapes = _Shapes()
+    shapes.fields = {"a": 3, "b": 5}
+    A, B = sp.symbols("a b", integer=True, positive=True)
+    with torch.device("meta"), shapes.watching():
+        x, y = torch.zeros(1, a), torch.zeros(1, b)
+        assert shapes.of(torch.cat([x, y], axis=1)) == (1, A + B)
+        assert shapes.of(torch.cat([x, x], dim=0)) == (2, A)
+        assert shapes.of(torch.zeros(a).repeat(2, b)) == (2, A * B)
+        assert shapes.of(torch.arange(b)[:, None] * torch.zeros(1, a)) == (B, A)
+        assert shapes.of(torch.arange(1, b + 1)[None, :].expand(a, -1)) == (A, B)
+        assert id(torch.zeros(a, b).transpose(0, 1)) not in shapes.formulas    # (no rule records it)

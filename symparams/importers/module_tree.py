@@ -124,7 +124,8 @@ class _IntType(type):
 
 class _int(metaclass=_IntType):
     """`int` of a Quotient whose value is whole at the config's sizes: that whole number, its
-    formula kept under the condition that it stays whole (the program's `where`); else Python's."""
+    formula kept under the condition that it stays whole (the program's `where`); of a Size, that
+    Size; else Python's."""
 
     def __new__(cls, x=0, *args, **kwargs):
         if isinstance(x, Quotient) and not args and not kwargs and float(x).is_integer():
@@ -162,11 +163,15 @@ def _symbol(name: str) -> sp.Symbol:
 
 # operations whose result is broadcast from their operands, axis by axis
 _ELEMENTWISE = {"add", "sub", "mul", "div", "truediv", "pow", "where", "maximum", "minimum", "true_divide", "multiply"}
+# operations that give their input's sizes with axes of 1 put in or taken out
+_RESHAPES = {"view", "reshape", "unsqueeze", "squeeze", "flatten", "unflatten", "expand", "expand_as", "view_as",
+             "reshape_as", "__getitem__", "contiguous"}
 
 
 class _Shapes:
     """Under `torch.overrides.TorchFunctionMode`: the formula of every tensor a factory made from
-    Sizes, carried through the operations that keep its shape, and onto the nn.Parameter made of it."""
+    Sizes, carried through the operations that keep its shape or reshape, expand, broadcast or
+    concatenate it, and onto the nn.Parameter made of it."""
 
     def __init__(self):
         import torch
@@ -228,14 +233,9 @@ class _Shapes:
                     dims = tuple(h if n == -1 else formula_of(n) for n, h in zip(sizes, have))
                 else:
                     dims = tuple(formula_of(n) * h for n, h in zip(sizes, have))
-                try:
-                    if tuple(int(_value_at(d, tuple(self.fields.items()), None)) for d in dims) != tuple(out.shape):
-                        dims = None
-                except TypeError:          # (a formula of sizes this build did not name)
-                    dims = None
         if dims is None:
             dims = self._joined(func, args, kwargs, out)
-        if dims is None:
+        if dims is None and getattr(func, "__name__", "") in _RESHAPES:
             # the same sizes with axes of 1 put in or taken out (a position table's
             # `arange(n).expand((1, -1))`, an `unsqueeze(0)`): each size keeps its formula
             for a in list(args) + list(kwargs.values()):
@@ -244,14 +244,24 @@ class _Shapes:
                     if [v for v in a.shape if v != 1] == [v for v in out.shape if v != 1]:
                         dims = tuple(sp.Integer(1) if v == 1 else sizes.pop(0) for v in out.shape)
                         break
-        if dims is not None:
+        if dims is not None and self._holds(dims, out):
             self.formulas[id(out)] = dims
             self._alive.append(out)
+
+    def _holds(self, dims: tuple, out) -> bool:
+        """Do the formulas give the tensor's own sizes at the config's values (a rule that read an
+        operation's sizes wrongly records nothing)? Where the build's values are not known here (the
+        PyTorch importer's constructor parameters), the rule is taken at its word."""
+        try:
+            return tuple(int(_value_at(d, tuple(self.fields.items()), None)) for d in dims) == tuple(out.shape)
+        except TypeError:          # (a formula of sizes `fields` does not name)
+            return True
 
     def _joined(self, func, args, kwargs, out) -> tuple | None:
         """The formulas of a concatenation's result (the sizes along its axis added), or of an
         elementwise result broadcast from its operands (a sinusoidal table's positions times its
-        frequencies): each axis from an operand of that size; None where no operand has a formula."""
+        frequencies): each axis from an operand of that size; None for any other operation, or
+        where no operand has a formula."""
         import torch
 
         def dims_of(t):
@@ -259,7 +269,7 @@ class _Shapes:
         if getattr(func, "__name__", "") in ("cat", "concat", "concatenate") and args and \
                 isinstance(args[0], (list, tuple)) and all(isinstance(t, torch.Tensor) for t in args[0]):
             parts = [t for t in args[0] if t.dim() == out.dim()]
-            axis = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+            axis = kwargs.get("dim", kwargs.get("axis", args[1] if len(args) > 1 else 0))
             if not parts or not any(id(t) in self.formulas for t in parts) or not isinstance(axis, int):
                 return None
             axis %= out.dim()
@@ -966,12 +976,13 @@ class _Writer:
 
     def size(self, value: int, unit, dims: tuple = ()) -> sp.Expr:
         """A measured size as a formula: one of the unit's own weights' sizes, else the one formula
-        of the build with that value; a number only where formulas are not being written."""
+        of the build with that value; a number where formulas are not being written, or where it is
+        an example's with the fields it follows pinned (`pinned`). `dims`: the unit's output sizes."""
         own = {d for p in unit.module.parameters() for d in self.shapes.of(p) if _value(d, self.symbols) == value}
         own = {d for d in own if not d.is_number} or own
-        f = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.candidates)
-        if f is not None:
-            return f
+        found = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.candidates)
+        if found is not None:
+            return found
         example = self.entry is not None and not self.entry.text     # (an image's, a waveform's chain)
         if self.symbolic and example and self.pinned:
             self.numbered.add(value)
@@ -994,7 +1005,7 @@ class _Writer:
                 "n" if self.sequence and k == len(dims) - 1 else f"a{k + 1}"
             names.append(name)
             given.setdefault(v, name)
-        out, produced = [], self._produced(unit)
+        out, produced = [], self.output_width(unit)
         for k, v in enumerate((call.output or ())[1:]):
             if v in given:
                 out.append(given[v])
@@ -1057,14 +1068,15 @@ class _Writer:
         return _Line(unit, f"{name}({', '.join(args)}{', ' if args else ''}name=?)", f"layer {name}{head}\n    {body}",
                      call.reads_input, feeds)
 
-    def glue(self, running: tuple, dims: tuple, unit, known: bool) -> _Line:
+    def glue(self, running: tuple, dims: tuple, unit, known: bool, after: bool = False) -> _Line:
         """A line for what forward() does between two modules of a chain (Whisper's transpose after
         its convolutions): from the chain's tensor (`running`) to the next module's measured input
-        (`dims`, no batch axis); its MACs 0 where the pass counted none outside the modules, else not
-        known."""
+        (`dims`, no batch axis), whose last axis may be that module's input width (`after`: from the
+        chain's last module, `unit`, to what the pass returns, the width that module gave); its MACs
+        0 where the pass counted none outside the modules, else not known."""
         sequence = self.sequence and self.tokens in running
         names = ["t" if sequence and v == self.tokens else f"a{k + 1}" for k, v in enumerate(running)]
-        width = self._width(unit)
+        width = self.output_width(unit) if after else self._width(unit)
         axes = ["t" if sequence and v == self.tokens else
                 _fmt(width if k == len(dims) - 1 and width is not None and _value(width, self.symbols) == v
                      else self.size(v, unit, dims)) for k, v in enumerate(dims)]
@@ -1076,7 +1088,7 @@ class _Writer:
         body = "\n    ".join(lines)
         name = self.named("forward_ops", head, body)
         return _Line(Unit("forward_ops", _Nothing()), f"{name}({', '.join(args)}{', ' if args else ''}name=?)",
-                     f"layer {name}{head}\n    {body}", False, True)
+                     f"layer {name}{head}\n    {body}", False, True, keeps=False)
 
     def _width(self, unit):
         """The features a Linear or a norm reads on its last axis, as its weight's formula (CLIP's
@@ -1089,7 +1101,7 @@ class _Writer:
             return self.shapes.of(m.weight)[-1]
         return None
 
-    def _produced(self, unit):
+    def output_width(self, unit):
         """The features an embedding, a Linear or a norm gives on its last axis, as its weight's
         formula: the size of its output's last axis, where two fields share that number."""
         import torch
@@ -1119,8 +1131,11 @@ class _Writer:
                 positions = sp.Integer(1)
                 for v in seen[1][2:]:
                     # (an example's feature maps, where they are its numbers: `pinned`)
-                    example = self.pinned and self.entry is not None and not self.entry.text
-                    f = _lookup(v, module, self.candidates) if self.symbolic and not example else sp.Integer(v)
+                    if self.symbolic and self.pinned and self.entry is not None and not self.entry.text:
+                        self.numbered.add(v)
+                        f = sp.Integer(v)
+                    else:
+                        f = _lookup(v, module, self.candidates) if self.symbolic else sp.Integer(v)
                     if f is None:
                         return None
                     positions *= f

@@ -618,6 +618,8 @@ def _written(config: dict, source: str, done: dict) -> str:
     """The program in the config's fields where they hold at a second setting, else its numbers."""
     doubt, problem = None, None
     for checked in (False, True):
+        if checked and not (("read", True) in done and _fixes(done, ("read", True))):
+            break
         try:
             text, why = _in_fields(config, source, done, checked=checked)
         except _Numbers as e:
@@ -643,14 +645,34 @@ def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None =
     states are checked by them."""
     text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked)
     _check_counts(config, text)
-    doubt, macs = _unconfirmed(config, text, done)
+    doubt, macs = _unconfirmed(config, text, done, held_out=checked)
     if pinned is not None and doubt is None and macs is not None:
         return text, macs
     if doubt is None and macs is not None:      # the same build and passes, written without MACs
         text = _program(config, source, symbolic=True, note=macs, macs=False, done=done, pinned=pinned,
                         checked=checked)
-        doubt, _ = _unconfirmed(config, text, done)
+        doubt, _ = _unconfirmed(config, text, done, held_out=checked)
     return text, doubt
+
+
+def _fixes(done: dict, key: tuple) -> dict:
+    """The corrections of the read `key` (`_corrections`), with its units counted again under them:
+    kept in `done`, {} where there are none (or no second setting was built yet)."""
+    if (key, "checked") not in done:
+        model, values, shapes, *_, sizes = done[key]
+        Field.seen, Field.divisions = sizes
+        fixes = _corrections(model, shapes, values, sizes[0], done)
+        if fixes is None:
+            return {}
+        if fixes:             # the weights' formulas again, those a second build disproved numbers
+            from transformers import PreTrainedModel
+            shapes.corrected = fixes
+            units = _units(model, shapes, also=(PreTrainedModel,), whole_items=True)
+            shapes.corrected = {}
+        else:
+            units = done[key][4]
+        done[(key, "checked")] = (units, fixes)
+    return done[(key, "checked")][1]
 
 
 def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | None:
@@ -700,7 +722,10 @@ def _pinned(config: dict, source: str, done: dict, problem: _Numbers) -> tuple[s
     first = frozenset(n for n in re.findall(r"[A-Za-z_]\w*", lines) if n in values)
     why = None
     for pinned in dict.fromkeys((first, first | problem.fields)):
+        key = ("read", True, pinned) if pinned else ("read", True)
         for checked in (False, True):
+            if checked and not (key in done and _fixes(done, key)):
+                break
             try:
                 text, doubt = _in_fields(config, source, done, pinned, checked)
             except (_Numbers, ImportProblem):
@@ -734,11 +759,13 @@ def _check_counts(config: dict, text: str) -> None:
                                 "needed; please report it with its config.json")
 
 
-def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str | None]:
+def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) -> tuple[str | None, str | None]:
     """Why the program's counts or output shape do not hold at a second setting of its symbols, and
     why its MACs do not; None where they do. The setting is the boldest of `_second_settings` at
     which transformers both builds the model and runs its forward pass (`done` keeps each setting's
-    build and pass, for the program written again without MACs, and where the config's passes ran)."""
+    build and pass, for the program written again without MACs, and where the config's passes ran).
+    `held_out`: its sizes were corrected at one such setting, so its counts must hold at a setting
+    of every field tripled (or the next of those that builds) as well."""
     from ...errors import SymparamsError
     from ...interpreter import parse
     transformers = _transformers()
@@ -753,9 +780,7 @@ def _unconfirmed(config: dict, text: str, done: dict) -> tuple[str | None, str |
     archs = config.get("architectures")
     tokens, built, failed = PROBES[0], None, None
     settings = list(_second_settings(fields))
-    # sizes corrected by a second build (in this import's any program since): counts at settings
-    # no correction was fitted to
-    if done.get("fitted"):
+    if held_out:          # sizes corrected by a second build: counts at settings they were not fitted to
         held = _ratios(model, list(_second_settings(fields, 3)), None, (transformers, config, data, archs), tokens,
                        held_out=True)
         if held is not None:
@@ -976,20 +1001,13 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if key not in done:
         done[key] = _read(config, symbolic, pinned or frozenset())
     model, values, shapes, arch, units, entry, runs, unmeasured, sizes = done[key]
+    Field.seen, Field.divisions = sizes           # (the sizes a weight's formula is looked up among)
     shapes.corrected = {}
-    fixes = _corrections(model, shapes, values, sizes[0], done) if checked and (key, "checked") not in done \
-        else None
-    if fixes:                 # the weights' formulas again, those a second build disproved numbers
-        from transformers import PreTrainedModel
-        shapes.corrected = fixes
-        done["fitted"] = True
-        done[(key, "checked")] = (_units(model, shapes, also=(PreTrainedModel,), whole_items=True), fixes)
-    if checked and (key, "checked") in done:
+    if checked and _fixes(done, key):
         units, shapes.corrected = done[(key, "checked")]
     called = runs[0].order if runs else None
     if "assumed" in done:      # (the order its pass called its layers in is kept)
         runs, unmeasured = None, done["assumed"]
-    Field.seen, Field.divisions = sizes
     if symbolic:
         done["device"] = runs[0].device if runs else None
     w = _Writer(shapes, dict(values), symbolic)
@@ -1085,17 +1103,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         else:
             merged.append(line)
     merged = _periodic(merged, w, _model_name(config, source))
-    last = tuple(running.get("main") or ())
-    if runs and len(entries) == 1 and encoder is None and last and last not in runs[0].outputs:
-        # what forward() makes of the chain's last tensor (EfficientNet's pooled map flattened, DPR's
-        # first position): a line to the output of its size, else to its only output
-        same = [s for s in set(runs[0].outputs) if math.prod(s) == math.prod(last)]
-        given = same if len(same) == 1 else list(set(runs[0].outputs))
-        if len(given) == 1 and len(given[0]) > 1:
-            rest = all(run.total == sum(run.macs[j] for j in run.calls) for run in runs)
-            glue = w.glue(last[1:], given[0][1:], merged[-1].unit, rest)
-            glue.chain = "main"
-            merged.append(glue)
+    if runs and len(entries) == 1 and encoder is None and "main" in fed:
+        merged += _returned(w, runs, running["main"], units[fed["main"]], towers)
     if encoder is not None and runs and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
         raise _Unchained(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
                          f"along its chain of layers in {type(model).__name__}",
@@ -1156,11 +1165,11 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
            "# the MACs of its own layers are not known and each but a dense layer is taken to keep its\n"
            "# input's shape:\n"
            f"# {unmeasured.splitlines()[0][:200]}",
-           *(([f"# Its feature maps are this example's numbers ({numbered}): no field of the config sets them."]
-               if not pinned else
-               [f"# Its feature maps are this example's numbers ({numbered}), no formulas of the config's fields:",
-                f"# the fields they follow are this config's numbers here, "
-                f"{', '.join(f'{n} = {fields[n]}' for n in sorted(pinned))}."]) if w.numbered else []),
+           *([f"# Its feature maps are this example's numbers ({numbered}): no field of the config sets them."]
+             if w.numbered and not pinned else []),
+           *([f"# Its feature maps are this example's numbers{f' ({numbered})' if numbered else ''}, no formulas of "
+              "the config's fields:", f"# the fields they follow are this config's numbers here, "
+              f"{', '.join(f'{n} = {fields[n]}' for n in sorted(pinned))}."] if pinned else []),
            *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
              if note and not symbolic else
              [f"# Its layers' MACs are not stated: the formulas did not hold ({note})."] if note else []),
@@ -1186,6 +1195,24 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         out.append(f"    output {', '.join(tensor[c] for c in entries if c in current and current[c] == tensor[c])}")
     return "\n".join(out) + "\n"
 
+
+
+def _returned(w: _Writer, runs: list, last: tuple, unit: Unit, towers: set) -> list:
+    """A line for what forward() makes of the chain's last tensor (`last`, from `unit`), where that
+    is not what the pass returns (EfficientNet's pooled map flattened, DPR's first position): to the
+    output of its size, else to the pass's only output; none where it is returned as it is."""
+    outputs = set(runs[0].outputs)
+    if tuple(last) in outputs:
+        return []
+    same = [s for s in outputs if math.prod(s) == math.prod(last)]
+    given = same if len(same) == 1 else list(outputs)
+    if len(given) != 1 or len(given[0]) < 2:
+        return []
+    w.candidates = _own_symbols(w.symbols, unit.path, towers)
+    rest = all(run.total == sum(run.macs[j] for j in run.calls) for run in runs)
+    glue = w.glue(tuple(last[1:]), given[0][1:], unit, rest, after=True)
+    glue.chain = "main"
+    return [glue]
 
 
 def _own_symbols(symbols: dict, path: str, towers: set) -> dict:
