@@ -134,13 +134,20 @@ def _derived(transformers, model_type, fields, config) -> dict:
     derived = {}
     ints = {name: value for name, value in vars(config).items()
             if type(value) is int and value >= 1 and not name.startswith("_")}
+    def field(config, name):          # (a per-layer field read whole raises: Gemma 4's head_dim)
+        try:
+            return getattr(config, name, None)
+        except Exception:
+            return None
+
     for name, value in ints.items():
         for given in (value + 1, 2 * value):         # (a rotary head_dim must stay even)
             try:
                 again = transformers.AutoConfig.for_model(model_type, **{**fields, name: given})
+                kept = getattr(again, name, None)
             except Exception:   # the other value is not valid (or is per layer): the user's to set
                 continue
-            if getattr(again, name, None) != given:
+            if kept != given:
                 derived[name] = None
             break
     if not derived:
@@ -157,14 +164,14 @@ def _derived(transformers, model_type, fields, config) -> dict:
             continue
         again = doubled([other])
         for name in derived:
-            if again is not None and getattr(again, name, None) == 2 * ints[name]:
+            if again is not None and field(again, name) == 2 * ints[name]:
                 follows[name].append(other)
     for name, others in follows.items():
         if not others or len(others) > 3:
             continue
         ratio = sp.Rational(ints[name], sp.prod([ints[o] for o in others]))
         again = doubled(others)
-        if again is not None and getattr(again, name, None) == 2 ** len(others) * ints[name]:
+        if again is not None and field(again, name) == 2 ** len(others) * ints[name]:
             derived[name] = ratio * sp.prod([_symbol(o) for o in others])
     return derived
 
@@ -1092,7 +1099,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         w.second = decoder and feeds and runs[0].encoded in call.tensors
         line = w.line(units[i], call, measured, feeds)
         line.chain, line.input, line.second = c, call.reads, w.second
-        line.keeps = call.output is None or tuple(call.inputs[1:]) == tuple(call.output[1:])
+        # (where no pass ran, each layer is taken to keep its shape)
+        line.keeps = not runs or call.output is None or tuple(call.inputs[1:]) == tuple(call.output[1:])
         lines.append(line)
     merged: list[_Line] = []
     for line in lines:             # a run of identical layers is one repeat
