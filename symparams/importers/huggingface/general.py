@@ -891,7 +891,8 @@ def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | No
         return f"at {at} the program refuses: {e.message.splitlines()[0][:120]}", None
     for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(reference), got):
         if want != have:
-            return f"at {at} transformers builds {want:,} {what}, the formulas say {have:,}", None
+            said = f"{int(have):,}" if sp.sympify(have).is_integer else str(have)    # (a formula not whole there)
+            return f"at {at} transformers builds {want:,} {what}, the formulas say {said}", None
     if ran is None:
         return None, None
     shape, macs = ran
