@@ -1112,7 +1112,13 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         else:
             merged.append(line)
     merged = _periodic(merged, w, _model_name(config, source))
-    if runs and len(entries) == 1 and encoder is None and "main" in fed:
+    # (where the chain ends at the unit that last fed it, or at a run of its kind)
+    if runs and len(entries) == 1 and encoder is None and "main" in fed and merged and \
+            _line_name(merged[-1].unit.path) == _line_name(units[fed["main"]].path):
+        w.entry, w.source = entries["main"], None
+        w.fixed = not w.entry.text and "main" in positions
+        w.tokens = PROBES[0] if w.entry.text else positions.get("main")
+        w.lengths = (positions["main"],) * len(PROBES) if w.fixed else PROBES
         merged += _returned(w, runs, running["main"], units[fed["main"]], towers)
     if encoder is not None and runs and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
         raise _Unchained(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
@@ -1135,9 +1141,10 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         same = _same_list(merged[:k], line)
         before = sum(m.count for m in same)
         # one layer after others of its list is the rest of the list (DeepSeek's first MoE layer after
-        # its dense ones), but not where it changes its input's shape (ConvNeXt's last stage) or
-        # comes after layers of several kinds (Swin's stages, each its own)
-        if line.count > 1 or before and line.keeps and len({m.text for m in same}) == 1:
+        # its dense ones, Qwen 3.5's last full-attention layer), but not where it changes its input's
+        # shape (ConvNeXt's last stage) or comes after layers of several other kinds (Swin's stages)
+        kinds = {m.text for m in same}
+        if line.count > 1 or before and line.keeps and (len(kinds) == 1 or line.text in kinds):
             count = _layer_count(values, line.count, before, line.chain, encoder is not None, line.unit.path,
                                  depths) if symbolic else None
             if count is not None:
