@@ -220,19 +220,8 @@ class _Shapes:
                 if isinstance(a, torch.Tensor) and id(a) in self.formulas and a.shape == out.shape:
                     dims = self.formulas[id(a)]
                     break
-        if dims is None and getattr(func, "__name__", "") in ("expand", "repeat") and args and \
-                isinstance(args[0], torch.Tensor):
-            # Mamba's A: arange(1, d_state + 1)[None, :].expand(intermediate_size, -1), -1 keeping a size
-            sizes = list(args[1] if len(args) == 2 and isinstance(args[1], (tuple, list, torch.Size))
-                         else args[1:])
-            have = self.formulas.get(id(args[0]), tuple(sp.Integer(n) for n in args[0].shape))
-            have = (sp.Integer(1),) * (len(sizes) - len(have)) + tuple(have)
-            if len(sizes) == out.dim() and all(isinstance(n, int) for n in sizes) and (
-                    any(isinstance(n, Size) for n in sizes) or id(args[0]) in self.formulas):
-                if func.__name__ == "expand":
-                    dims = tuple(h if n == -1 else formula_of(n) for n, h in zip(sizes, have))
-                else:
-                    dims = tuple(formula_of(n) * h for n, h in zip(sizes, have))
+        if dims is None:
+            dims = self._expanded(func, args, out)
         if dims is None:
             dims = self._joined(func, args, kwargs, out)
         if dims is None and getattr(func, "__name__", "") in _RESHAPES:
@@ -256,6 +245,23 @@ class _Shapes:
             return tuple(int(_value_at(d, tuple(self.fields.items()), None)) for d in dims) == tuple(out.shape)
         except TypeError:          # (a formula of sizes `fields` does not name)
             return True
+
+    def _expanded(self, func, args, out) -> tuple | None:
+        """The formulas of an `expand` (Mamba's A: `arange(1, d_state + 1)[None, :].expand(
+        intermediate_size, -1)`, -1 keeping a size) or a `repeat` (each size times its count)."""
+        import torch
+        if getattr(func, "__name__", "") not in ("expand", "repeat") or not args or \
+                not isinstance(args[0], torch.Tensor):
+            return None
+        sizes = list(args[1] if len(args) == 2 and isinstance(args[1], (tuple, list, torch.Size)) else args[1:])
+        have = self.formulas.get(id(args[0]), tuple(sp.Integer(n) for n in args[0].shape))
+        have = (sp.Integer(1),) * (len(sizes) - len(have)) + tuple(have)
+        if len(sizes) != out.dim() or not all(isinstance(n, int) for n in sizes) or not (
+                any(isinstance(n, Size) for n in sizes) or id(args[0]) in self.formulas):
+            return None
+        if func.__name__ == "expand":
+            return tuple(h if n == -1 else formula_of(n) for n, h in zip(sizes, have))
+        return tuple(formula_of(n) * h for n, h in zip(sizes, have))
 
     def _joined(self, func, args, kwargs, out) -> tuple | None:
         """The formulas of a concatenation's result (the sizes along its axis added), or of an
@@ -983,7 +989,7 @@ class _Writer:
         found = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.candidates)
         if found is not None:
             return found
-        example = self.entry is not None and not self.entry.text     # (an image's, a waveform's chain)
+        example = self.on_example
         if self.symbolic and example and self.pinned:
             self.numbered.add(value)
         elif self.symbolic:
@@ -1131,7 +1137,7 @@ class _Writer:
                 positions = sp.Integer(1)
                 for v in seen[1][2:]:
                     # (an example's feature maps, where they are its numbers: `pinned`)
-                    if self.symbolic and self.pinned and self.entry is not None and not self.entry.text:
+                    if self.symbolic and self.pinned and self.on_example:
                         self.numbered.add(v)
                         f = sp.Integer(v)
                     else:
@@ -1141,6 +1147,12 @@ class _Writer:
                     positions *= f
                 total += sp.Mul(*self.shapes.of(m.weight)) * positions
         return total
+
+    @property
+    def on_example(self) -> bool:
+        """Are the lines now written on the chain of an example of fixed shape (an image's, a
+        waveform's), whose sizes may be the example's own numbers?"""
+        return self.entry is not None and not self.entry.text
 
     @property
     def sequence(self) -> bool:

@@ -625,7 +625,7 @@ def _written(config: dict, source: str, done: dict) -> str:
     """The program in the config's fields where they hold at a second setting, else its numbers."""
     doubt, problem = None, None
     for checked in (False, True):
-        if checked and not (("read", True) in done and _fixes(done, ("read", True))):
+        if checked and not _fixes(done, _read_key(True, None)):
             break
         try:
             text, why = _in_fields(config, source, done, checked=checked)
@@ -662,9 +662,16 @@ def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None =
     return text, doubt
 
 
+def _read_key(symbolic: bool, pinned: frozenset | None) -> tuple:
+    """Where `done` keeps a read: with no field pinned it is the config's own build."""
+    return ("read", symbolic, pinned) if pinned else ("read", symbolic)
+
+
 def _fixes(done: dict, key: tuple) -> dict:
     """The corrections of the read `key` (`_corrections`), with its units counted again under them:
-    kept in `done`, {} where there are none (or no second setting was built yet)."""
+    kept in `done`, {} where there are none (or the read or a second setting was not made yet)."""
+    if key not in done:
+        return {}
     if (key, "checked") not in done:
         model, values, shapes, *_, sizes = done[key]
         Field.seen, Field.divisions = sizes
@@ -729,9 +736,9 @@ def _pinned(config: dict, source: str, done: dict, problem: _Numbers) -> tuple[s
     first = frozenset(n for n in re.findall(r"[A-Za-z_]\w*", lines) if n in values)
     why = None
     for pinned in dict.fromkeys((first, first | problem.fields)):
-        key = ("read", True, pinned) if pinned else ("read", True)
+        key = _read_key(True, pinned)
         for checked in (False, True):
-            if checked and not (key in done and _fixes(done, key)):
+            if checked and not _fixes(done, key):
                 break
             try:
                 text, doubt = _in_fields(config, source, done, pinned, checked)
@@ -1005,7 +1012,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     numbers, and those sizes too; `checked`: each weight's sizes that were found by their value
     alone checked against transformers' build at a second setting (`_corrections`)."""
     done = {} if done is None else done
-    key = ("read", symbolic, pinned) if pinned else ("read", symbolic)
+    key = _read_key(symbolic, pinned)
     if key not in done:
         done[key] = _read(config, symbolic, pinned or frozenset())
     model, values, shapes, arch, units, entry, runs, unmeasured, sizes = done[key]
