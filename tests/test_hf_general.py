@@ -816,3 +816,28 @@ def test_a_concatenation_a_repeat_and_a_broadcast_keep_their_sizes_formulas():
         assert shapes.of(torch.arange(b)[:, None] * torch.zeros(1, a)) == (B, A)
         assert shapes.of(torch.arange(1, b + 1)[None, :].expand(a, -1)) == (A, B)
         assert id(torch.zeros(a, b).transpose(0, 1)) not in shapes.formulas    # (no rule records it)
+
+
+def test_a_towers_field_the_model_config_sets_follows_the_model_configs_field():
+    """PaliGemma's config sets its vision tower's projection_dim to its own projection_dim whatever
+    the tower is given: the projector is written in `projection_dim`, and its vision tower's layers,
+    which its pass over text alone does not call, are one run of `vision_num_hidden_layers`. At a
+    second setting of both, the counts are transformers' rebuilt there."""
+    fields = dict(projection_dim=16,
+                  text_config=dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                                   num_key_value_heads=1, head_dim=8, vocab_size=96),
+                  vision_config=dict(hidden_size=24, intermediate_size=40, num_hidden_layers=3,
+                                     num_attention_heads=4, image_size=28, patch_size=14, vision_use_head=False))
+    config = transformers.AutoConfig.for_model("paligemma", **fields)
+    assert general._derived(transformers, "paligemma", fields, config)["vision_projection_dim"] == \
+        general._symbol("projection_dim")
+    text = program({**fields, "model_type": "paligemma"}, "config.json")
+    assert "Its formulas are this config's numbers" not in text, text
+    assert "repeat(vision_num_hidden_layers, " in text, text
+    model = symparams.parse(text, "config.json")
+    for projection, depth in ((16, 3), (24, 5)):
+        other = {**fields, "projection_dim": projection,
+                 "vision_config": {**fields["vision_config"], "num_hidden_layers": depth}}
+        reference = _reference("paligemma", "PaliGemmaForConditionalGeneration", other)
+        assert _imported(model, {"projection_dim": projection, "vision_num_hidden_layers": depth,
+                                 "sequence_length": 6}) == reference, (projection, depth)

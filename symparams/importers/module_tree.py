@@ -857,6 +857,7 @@ class _Line:
     second: bool = False       # it reads the encoder's output too (a decoder layer's cross-attention)
     inner: tuple = ()          # a block's lines: one layer from each of several lists, called in turn
     keeps: bool = True         # its output has its input's shape
+    called: bool = True        # its forward() ran in the pass (a VLM's vision tower over text alone: not)
 
 
 def _counts(model) -> tuple:

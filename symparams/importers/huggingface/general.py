@@ -51,14 +51,14 @@ def _sized_fields(config, derived: dict | None = None, prefix: str = "", pinned=
     values, derived = {}, derived or {}
     for name, value in list(vars(config).items()):
         if isinstance(value, PretrainedConfig):
-            values.update(_sized_fields(value, {}, prefix + name.removesuffix("_config") + "_", pinned))
+            values.update(_sized_fields(value, derived, prefix + name.removesuffix("_config") + "_", pinned))
         elif type(value) is int and value >= 1 and not name.endswith("_id") and not name.startswith("_") \
                 and prefix + name not in pinned:
-            if name in derived:      # as the fields it follows, where they are known
-                if derived[name] is not None:
-                    setattr(config, name, Field(value, derived[name]))
-                continue
             symbol = prefix + name
+            if symbol in derived:      # as the fields it follows, where they are known
+                if derived[symbol] is not None:
+                    setattr(config, name, Field(value, derived[symbol]))
+                continue
             setattr(config, name, Field(value, _symbol(symbol)))
             values[symbol] = value
     return values
@@ -126,54 +126,86 @@ def _own_classes(transformers, config) -> list:
             and not c.__name__.endswith("PreTrainedModel")]
 
 
+def _whole_fields(config, path: tuple = ()) -> dict:
+    """(path of sub-config attributes, field name) -> value, for each whole-number field of the
+    config and of its sub-configs (text_config, vision_config, ...)."""
+    from transformers import PretrainedConfig
+    out = {}
+    for name, value in vars(config).items():
+        if isinstance(value, PretrainedConfig):
+            out.update(_whole_fields(value, path + (name,)))
+        elif type(value) is int and value >= 1 and not name.startswith("_") and not name.endswith("_id"):
+            out[path, name] = value
+    return out
+
+
+def _field_symbol(key: tuple) -> str:
+    """The symbol of a field as `_sized_fields` names it: a tower's fields prefixed by its name."""
+    path, name = key
+    return "".join(p.removesuffix("_config") + "_" for p in path) + name
+
+
 def _derived(transformers, model_type, fields, config) -> dict:
     """The whole-number fields the config class computes itself (Mamba's intermediate_size from
-    expand and hidden_size, DeepSeek-V3's head_dim from qk_rope_head_dim): given another value,
-    each keeps its own. Name -> its formula in the fields it follows (a constant times those whose
-    doubling doubles it, checked by doubling them together), or None where none is found."""
-    derived = {}
-    ints = {name: value for name, value in vars(config).items()
-            if type(value) is int and value >= 1 and not name.startswith("_")}
-    def field(config, name):          # (a per-layer field read whole raises: Gemma 4's head_dim)
+    expand and hidden_size, DeepSeek-V3's head_dim from qk_rope_head_dim, PaliGemma's vision tower's
+    projection_dim from the model's): given another value, each keeps its own. Symbol -> its
+    formula in the fields it follows (a constant times those whose doubling doubles it, checked by
+    doubling them together), or None where none is found."""
+    ints = _whole_fields(config)
+
+    def read(config, key):      # (a per-layer field read whole raises: Gemma 4's head_dim)
+        path, name = key
         try:
+            for attr in path:
+                config = getattr(config, attr)
             return getattr(config, name, None)
         except Exception:
             return None
 
-    for name, value in ints.items():
-        for given in (value + 1, 2 * value):         # (a rotary head_dim must stay even)
-            try:
-                again = transformers.AutoConfig.for_model(model_type, **{**fields, name: given})
-                kept = getattr(again, name, None)
-            except Exception:   # the other value is not valid (or is per layer): the user's to set
+    def given(values: dict):
+        """The config built with each (path, name) set to its value, or None where it is refused."""
+        data = dict(fields)
+        for (path, name), value in values.items():
+            if not path:
+                data[name] = value
                 continue
-            if kept != given:
-                derived[name] = None
-            break
-    if not derived:
-        return derived
-    follows: dict = {name: [] for name in derived}
-
-    def doubled(names):
+            subs, built = [data], config
+            for attr in path:       # (a tower the config leaves out is the one it built)
+                sub, built = subs[-1].get(attr), getattr(built, attr)
+                subs.append(dict(sub) if isinstance(sub, dict) else built.to_dict())
+            subs[-1][name] = value
+            for attr, parent, sub in zip(reversed(path), reversed(subs[:-1]), reversed(subs[1:])):
+                parent[attr] = sub
         try:
-            return transformers.AutoConfig.for_model(model_type, **{**fields, **{n: 2 * ints[n] for n in names}})
-        except Exception:
+            return transformers.AutoConfig.for_model(model_type, **data)
+        except Exception:       # the other value is not valid (or is per layer): the user's to set
             return None
-    for other in ints:
+
+    derived = {}
+    for key, value in ints.items():
+        for other in (value + 1, 2 * value):         # (a rotary head_dim must stay even)
+            again = given({key: other})
+            if again is None:
+                continue
+            if read(again, key) != other:
+                derived[key] = None
+            break
+    follows: dict = {key: [] for key in derived}
+    for other in ints if derived else ():
         if other in derived:
             continue
-        again = doubled([other])
-        for name in derived:
-            if again is not None and field(again, name) == 2 * ints[name]:
-                follows[name].append(other)
-    for name, others in follows.items():
+        again = given({other: 2 * ints[other]})
+        for key in derived:
+            if again is not None and read(again, key) == 2 * ints[key]:
+                follows[key].append(other)
+    for key, others in follows.items():
         if not others or len(others) > 3:
             continue
-        ratio = sp.Rational(ints[name], sp.prod([ints[o] for o in others]))
-        again = doubled(others)
-        if again is not None and field(again, name) == 2 ** len(others) * ints[name]:
-            derived[name] = ratio * sp.prod([_symbol(o) for o in others])
-    return derived
+        again = given({o: 2 * ints[o] for o in others})
+        if again is not None and read(again, key) == 2 ** len(others) * ints[key]:
+            derived[key] = sp.Rational(ints[key], sp.prod([ints[o] for o in others])) \
+                * sp.prod([_symbol(_field_symbol(o)) for o in others])
+    return {_field_symbol(key): formula for key, formula in derived.items()}
 
 
 def _made(cls, config):
@@ -1109,12 +1141,13 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         line.chain, line.input, line.second = c, call.reads, w.second
         # (where no pass ran, each layer is taken to keep its shape)
         line.keeps = not runs or call.output is None or tuple(call.inputs[1:]) == tuple(call.output[1:])
+        line.called = i in calls
         lines.append(line)
     merged: list[_Line] = []
-    for line in lines:             # a run of identical layers is one repeat
+    for line in lines:             # a run of identical layers is one repeat (those no pass called too)
         if merged and merged[-1].text == line.text and merged[-1].declared == line.declared and \
                 merged[-1].chain == line.chain and _line_name(merged[-1].unit.path) == _line_name(line.unit.path) \
-                and line.feeds:
+                and (line.feeds or not line.called and not merged[-1].called):
             merged[-1].count += 1
         else:
             merged.append(line)
