@@ -841,3 +841,46 @@ def test_a_towers_field_the_model_config_sets_follows_the_model_configs_field():
         reference = _reference("paligemma", "PaliGemmaForConditionalGeneration", other)
         assert _imported(model, {"projection_dim": projection, "vision_num_hidden_layers": depth,
                                  "sequence_length": 6}) == reference, (projection, depth)
+    assert not _each_field_alone({**fields, "model_type": "paligemma"}, text)
+
+
+def _each_field_alone(config: dict, text: str):
+    """The program's counts against transformers rebuilt with each of its symbols changed alone
+    (doubled; a count of layers one more): {symbol: (program's, transformers')} where they differ."""
+    model = symparams.parse(text, "config.json")
+    data = {k: v for k, v in config.items() if k != "model_type"}
+    wrong = {}
+    for name, value in model.defaults.items():
+        if name in ("sequence_length", "target_length"):
+            continue
+        other = {name: value + 1 if "layers" in name else 2 * value}
+        try:
+            rebuilt = transformers.AutoConfig.for_model(config["model_type"], **general._with_fields(data, other, config))
+            with torch.device("meta"):
+                reference = general._made(general._model_class(transformers, rebuilt, None), rebuilt)
+        except Exception:            # a value transformers' validators refuse
+            continue
+        want = sum(p.numel() for p in reference.parameters())
+        got = model.evaluate({**other, **({"sequence_length": 6} if "sequence_length" in model.defaults else {})})
+        if got.params != want:
+            wrong[name] = (got.params, want)
+    return wrong
+
+
+def test_every_field_a_program_names_is_one_the_check_changes():
+    """A DETR whose ResNet backbone's config leaves num_channels out: the program's
+    `backbone_num_channels` is still changed at the second setting (set in the backbone's config,
+    as the config transformers builds holds it), and every setting that builds is compared, its
+    forward pass run or not. So the program is in the config's numbers or each of its symbols,
+    changed alone, gives transformers' counts."""
+    fields = dict(use_timm_backbone=False, backbone=None, d_model=32, encoder_layers=2, decoder_layers=2,
+                  encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=48, decoder_ffn_dim=48,
+                  num_queries=10, backbone_config=dict(model_type="resnet", embedding_size=8, hidden_sizes=[8, 16, 24, 32],
+                                                       depths=[1, 1, 1, 1], layer_type="basic",
+                                                       out_features=["stage4"]))
+    config = {**fields, "model_type": "detr"}
+    text = general.program(config, "config.json")
+    model = symparams.parse(text, "config.json")
+    assert "Its formulas are this config's numbers" in text or not _each_field_alone(config, text), text
+    reference = transformers.DetrModel._from_config(transformers.AutoConfig.for_model("detr", **fields))
+    assert model.evaluate({}).params == sum(p.numel() for p in reference.parameters())

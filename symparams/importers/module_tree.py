@@ -1029,12 +1029,14 @@ class _Writer:
         m = unit.module
         pattern, output = self.patterns(unit, call, feeds)
         facts, lines = [], []
-        text = self.sequence and " t" in " " + pattern.replace("(", " ").replace(",", " ")
+        text = bound = self.sequence and " t" in " " + pattern.replace("(", " ").replace(",", " ")
         macs = sp.Integer(0) if unit.own or not text else _linear_macs(m, self.shapes, self.length)
         convolutions = None if unit.own else self.convolutions(m)
         if convolutions is not None and (text or self.fixed):
             macs, text = macs + convolutions, True
         lengths = {self.tokens: SEQUENCE, **({self.source: SOURCE} if self.source else {})}
+        if not bound:        # (over an example's positions no t names: DETR's 49, its numbers)
+            lengths = {v: sp.Integer(v) for a in call.attentions for v in a[2:4]}
         attention = _attention_macs(unit, call, self.candidates, lengths) if text else None
         if attention is not None:
             macs += attention[0]

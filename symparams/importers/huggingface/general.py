@@ -145,6 +145,21 @@ def _field_symbol(key: tuple) -> str:
     return "".join(p.removesuffix("_config") + "_" for p in path) + name
 
 
+def _set_fields(data: dict, values: dict, config) -> dict:
+    """The config's fields `data` with each (path of sub-configs, field) of `values` set, a tower's
+    in its sub-config: one the fields leave out is the one `config` (the config built) holds."""
+    data = dict(data)
+    for (path, name), value in values.items():
+        subs, built = [data], config
+        for attr in path:
+            sub, built = subs[-1].get(attr), getattr(built, attr)
+            subs.append(dict(sub) if isinstance(sub, dict) else built.to_dict())
+        subs[-1][name] = value
+        for attr, parent, sub in zip(reversed(path), reversed(subs[:-1]), reversed(subs[1:])):
+            parent[attr] = sub
+    return data
+
+
 def _derived(transformers, model_type, fields, config) -> dict:
     """The whole-number fields the config class computes itself (Mamba's intermediate_size from
     expand and hidden_size, DeepSeek-V3's head_dim from qk_rope_head_dim, PaliGemma's vision tower's
@@ -164,20 +179,8 @@ def _derived(transformers, model_type, fields, config) -> dict:
 
     def given(values: dict):
         """The config built with each (path, name) set to its value, or None where it is refused."""
-        data = dict(fields)
-        for (path, name), value in values.items():
-            if not path:
-                data[name] = value
-                continue
-            subs, built = [data], config
-            for attr in path:       # (a tower the config leaves out is the one it built)
-                sub, built = subs[-1].get(attr), getattr(built, attr)
-                subs.append(dict(sub) if isinstance(sub, dict) else built.to_dict())
-            subs[-1][name] = value
-            for attr, parent, sub in zip(reversed(path), reversed(subs[:-1]), reversed(subs[1:])):
-                parent[attr] = sub
         try:
-            return transformers.AutoConfig.for_model(model_type, **data)
+            return transformers.AutoConfig.for_model(model_type, **_set_fields(fields, values, config))
         except Exception:       # the other value is not valid (or is per layer): the user's to set
             return None
 
@@ -816,9 +819,9 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     from ...interpreter import parse
     transformers = _transformers()
     model = parse(text, "config.json")
-    known = {**_defaults(config), **config}
-    known.update({f"{k.removesuffix('_config')}_{n}": v for k, sub in known.items()
-                  if k.endswith("_config") and isinstance(sub, dict) for n, v in sub.items()})
+    # every field the program names, as the config transformers builds holds it (a tower's too)
+    built = _built_config(config)
+    known = {_field_symbol(key) for key in _whole_fields(built)} if built is not None else set()
     fields = {k: int(v) for k, v in model.defaults.items() if k in known and k != "sequence_length"}
     if not fields:
         return None, None
@@ -845,7 +848,10 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
         if assumed:
             doubt, _ = _compare(model, other, reference, None, tokens)
             return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data, archs), tokens), None
-        if ran is None:                          # builds but does not run there (Helium's o_proj)
+        if ran is None:        # builds but does not run there (Helium's o_proj): its counts still hold there
+            doubt, _ = _compare(model, other, reference, None, tokens)
+            if doubt is not None:
+                return doubt, None
             continue
         doubt, macs = _compare(model, other, reference, ran, tokens)
         return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data, archs), tokens), macs
@@ -861,18 +867,21 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
 
 
 def _with_fields(data: dict, other: dict, config: dict) -> dict:
-    """The config's fields with `other` set, a tower's field (`text_hidden_size`) in its sub-config."""
-    out, defaults = dict(data), None
-    for name, value in other.items():
-        tower, _, field = name.partition("_")
-        if name not in data and field:
-            defaults = defaults or _defaults(config)
-            sub = defaults.get(tower + "_config")
-            if isinstance(sub, dict) and field in sub:
-                out[tower + "_config"] = {**sub, **(out.get(tower + "_config") or {}), field: value}
-                continue
-        out[name] = value
-    return out
+    """The config's fields with `other` set, each by its symbol: a tower's field (`text_hidden_size`)
+    in its sub-config, as `_sized_fields` names them."""
+    built = _built_config(config)
+    keys = {_field_symbol(key): key for key in _whole_fields(built)} if built is not None else {}
+    return _set_fields(data, {keys.get(name, ((), name)): value for name, value in other.items()}, built)
+
+
+def _built_config(config: dict):
+    """The config transformers builds from the user's `config`, or None where it does not."""
+    transformers = _transformers()
+    try:
+        return transformers.AutoConfig.for_model(config["model_type"], **{
+            k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")})
+    except Exception:
+        return None
 
 
 def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: int, held_out: bool = False) \
@@ -1000,16 +1009,6 @@ def _pass_on(model, entry: Entry, tokens: int, device: str) -> tuple[tuple, int]
     if not entry.towers:
         return shapes, counter.get_total_flops() // 2
     return shapes, children_macs(counter, model)      # a model of towers: not the logits between them
-
-
-def _defaults(config: dict) -> dict:
-    """The model type's default config, or nothing where transformers' own validator rejects it
-    (Gemma 4's assistant's: its per-layer inputs must be 0, and default to 256)."""
-    transformers = _transformers()
-    try:
-        return transformers.AutoConfig.for_model(config["model_type"]).to_dict()
-    except Exception:
-        return {}
 
 
 def _settings(values: dict) -> str:
