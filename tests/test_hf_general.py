@@ -849,11 +849,11 @@ def _each_field_alone(config: dict, text: str):
     (doubled; a count of layers one more): {symbol: (program's, transformers')} where they differ."""
     model = symparams.parse(text, "config.json")
     data = {k: v for k, v in config.items() if k != "model_type"}
-    wrong = {}
+    wrong, compared = {}, 0
     for name, value in model.defaults.items():
         if name in ("sequence_length", "target_length"):
             continue
-        other = {name: value + 1 if "layers" in name else 2 * value}
+        other = {name: int(value) + 1 if "layers" in name else 2 * int(value)}
         try:
             rebuilt = transformers.AutoConfig.for_model(config["model_type"], **general._with_fields(data, other, config))
             with torch.device("meta"):
@@ -862,8 +862,10 @@ def _each_field_alone(config: dict, text: str):
             continue
         want = sum(p.numel() for p in reference.parameters())
         got = model.evaluate({**other, **({"sequence_length": 6} if "sequence_length" in model.defaults else {})})
+        compared += 1
         if got.params != want:
             wrong[name] = (got.params, want)
+    assert compared or not model.symbols, "no setting of a single field built"
     return wrong
 
 
