@@ -886,3 +886,21 @@ def test_every_field_a_program_names_is_one_the_check_changes():
     assert "Its formulas are this config's numbers" in text or not _each_field_alone(config, text), text
     reference = transformers.DetrModel._from_config(transformers.AutoConfig.for_model("detr", **fields))
     assert model.evaluate({}).params == sum(p.numel() for p in reference.parameters())
+
+
+def test_a_last_layer_is_the_rest_of_its_list_only_where_the_rebuilt_model_says_so():
+    """Jamba's layers alternate Mamba and attention by period: its last attention layer after the
+    others is no `repeat(num_hidden_layers - 3, …)`, which would count a fifth layer as attention
+    (transformers makes it Mamba). Settings that change every field together hid it; one more layer
+    alone shows it, and the program is written with each such layer alone. Each field it names,
+    changed alone, gives transformers' counts."""
+    fields = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=4, num_attention_heads=4,
+                  num_key_value_heads=2, vocab_size=96, num_experts=2, num_experts_per_tok=1, mamba_d_state=4,
+                  mamba_d_conv=4, mamba_expand=2, mamba_dt_rank=8, attn_layer_period=2, attn_layer_offset=1,
+                  expert_layer_period=2, expert_layer_offset=1)
+    config = {**fields, "model_type": "jamba"}
+    assert "repeat(num_hidden_layers - 3, " in general._program(config, "config.json", symbolic=True)
+    assert general._alone(config, general._program(config, "config.json", symbolic=True), {}) is not None
+    text = program(config, "config.json")
+    assert "repeat(num_hidden_layers" not in text and "Its formulas are this config's numbers" not in text, text
+    assert not _each_field_alone(config, text)

@@ -685,16 +685,36 @@ def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None =
     by their values checked by a second build), and why it does not hold at a second setting or
     None. With fields pinned, its shapes and MACs must hold there too: the example's numbers it
     states are checked by them."""
-    text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked)
-    _check_counts(config, text)
-    doubt, macs = _unconfirmed(config, text, done, held_out=checked)
-    if pinned is not None and doubt is None and macs is not None:
-        return text, macs
-    if doubt is None and macs is not None:      # the same build and passes, written without MACs
-        text = _program(config, source, symbolic=True, note=macs, macs=False, done=done, pinned=pinned,
-                        checked=checked)
-        doubt, _ = _unconfirmed(config, text, done, held_out=checked)
-    return text, doubt
+    def written(**more):
+        text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked, **more)
+        _check_counts(config, text)
+        doubt, macs = _unconfirmed(config, text, done, held_out=checked)
+        return text, doubt or _alone(config, text, done), macs
+
+    text, doubt, macs = written()
+    try:
+        if doubt is not None:
+            # one layer after others of its list may be the rest of the list (Qwen 3.5's last
+            # full-attention layer) or one layer of a pattern (Jamba's, T5Gemma 2's): which, only the
+            # rebuilt model tells. ("lone" in `done`: each such layer is written alone.)
+            done["lone"] = True
+            try:
+                again = written()
+            except (ImportProblem, _Numbers):
+                again = (None, "", None)
+            if again[1] is None:
+                text, doubt, macs = again
+            else:
+                del done["lone"]
+        if pinned is not None and doubt is None and macs is not None:
+            return text, macs
+        if doubt is None and macs is not None:      # the same build and passes, written without MACs
+            text = _program(config, source, symbolic=True, note=macs, macs=False, done=done, pinned=pinned,
+                            checked=checked)
+            doubt, _ = _unconfirmed(config, text, done, held_out=checked)
+        return text, doubt
+    finally:
+        done.pop("lone", None)
 
 
 def _read_key(symbolic: bool, pinned: frozenset | None) -> tuple:
@@ -820,17 +840,16 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     transformers = _transformers()
     model = parse(text, "config.json")
     # every field the program names, as the config transformers builds holds it (a tower's too)
-    built = _built_config(config)
-    known = {_field_symbol(key) for key in _whole_fields(built)} if built is not None else set()
+    as_built = _built_config(config)
+    known = {_field_symbol(key) for key in _whole_fields(as_built)} if as_built is not None else set()
     fields = {k: int(v) for k, v in model.defaults.items() if k in known and k != "sequence_length"}
     if not fields:
         return None, None
     data = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
-    archs = config.get("architectures")
     tokens, built, failed = PROBES[0], None, None
     settings = list(_second_settings(fields))
     if held_out:          # sizes corrected by a second build: counts at settings they were not fitted to
-        held = _ratios(model, list(_second_settings(fields, 3)), None, (transformers, config, data, archs), tokens,
+        held = _ratios(model, list(_second_settings(fields, 3)), None, (transformers, config, data), tokens,
                        held_out=True)
         if held is not None:
             return held, None
@@ -839,7 +858,7 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     for n, other in enumerate(settings):
         key = ("setting", tuple(other.items()))
         if key not in done:
-            done[key] = _setting(transformers, config, data, archs, other, tokens, done.get("device"), run=not assumed)
+            done[key] = _setting(transformers, config, data, other, tokens, done.get("device"), run=not assumed)
         reference, ran, problem = done[key]
         if reference is None:                    # a setting transformers does not take: try a milder one
             failed = failed or problem
@@ -847,14 +866,14 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
         built = built or (other, reference)
         if assumed:
             doubt, _ = _compare(model, other, reference, None, tokens)
-            return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data, archs), tokens), None
+            return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data), tokens), None
         if ran is None:        # builds but does not run there (Helium's o_proj): its counts still hold there
             doubt, _ = _compare(model, other, reference, None, tokens)
             if doubt is not None:
                 return doubt, None
             continue
         doubt, macs = _compare(model, other, reference, ran, tokens)
-        return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data, archs), tokens), macs
+        return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data), tokens), macs
     if built is None:
         return failed, None
     other, reference = built                     # counts checked; no forward pass to check the rest
@@ -884,6 +903,42 @@ def _built_config(config: dict):
         return None
 
 
+def _alone(config: dict, text: str, done: dict) -> str | None:
+    """Why the counts do not hold where one count of layers, or of heads, is changed alone (one
+    layer more; twice the heads), or None. Settings that change every field together hide a layer
+    counted by another list's field of the same number (T5Gemma 2's twelfth text layer, counted by
+    its vision tower's), and a size that follows the widths' ratio to the heads (CLVP's rotary
+    table, hidden_size / num_attention_heads long). Settings transformers or the program's own
+    conditions refuse are skipped."""
+    from ...errors import SymparamsError
+    from ...interpreter import parse
+    transformers = _transformers()
+    model = parse(text, "config.json")
+    data = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
+    lengths = {k: PROBES[0] for k in ("sequence_length", "target_length") if k in model.defaults}
+    for name, value in model.defaults.items():
+        if name in lengths or not ("layer" in name or "head" in name) or "dim" in name:
+            continue
+        other = {name: int(value) + 1 if "layer" in name else 2 * int(value)}
+        key = ("alone", tuple(other.items()))
+        if key not in done:
+            try:
+                done[key] = _counts(_rebuilt(transformers, config, data, other))
+            except Exception:
+                done[key] = None
+        if done[key] is None:
+            continue
+        try:
+            ev = model.evaluate({**other, **lengths})
+            got = (ev.params, ev.trainable, ev.buffers)
+        except SymparamsError:
+            continue
+        for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), done[key], got):
+            if want != have:
+                return f"at {_settings(other)} alone transformers builds {want:,} {what}, the formulas say {have:,}"
+    return None
+
+
 def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: int, held_out: bool = False) \
         -> str | None:
     """Why the counts do not hold where the heads keep their number and the widths grow (the next
@@ -891,31 +946,33 @@ def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: i
     modeling code computed through `int(hidden_size / num_attention_heads)` and a formula holding
     only the product of it pass that first check alike. `held_out`: the settings are ones no size
     was corrected at, and one of them must build."""
-    import torch
-    transformers, config, data, archs = build
+    transformers, config, data = build
     for other in settings:
         if other == checked or not other:
             continue
         try:
-            rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_with_fields(data, other, config))
-            cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
-            with torch.device("meta"):
-                reference = _made(cls, rebuilt)
+            reference = _rebuilt(transformers, config, data, other)
         except Exception:
             continue
         return _compare(model, other, reference, None, tokens)[0]
     return "no setting but the one its sizes were corrected at builds" if held_out else None
 
 
-def _setting(transformers, config, data, archs, other, tokens, device, run: bool = True):
+def _rebuilt(transformers, config: dict, data: dict, other: dict):
+    """The model transformers builds, on meta, from the config's fields `data` with `other` set."""
+    import torch
+    rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_with_fields(data, other, config))
+    archs = config.get("architectures")
+    cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
+    with torch.device("meta"):
+        return _made(cls, rebuilt)
+
+
+def _setting(transformers, config, data, other, tokens, device, run: bool = True):
     """(model, (output shape, MACs) of its pass, or None where it fails or is not `run`, why it did
     not build) at a second setting."""
-    import torch
     try:
-        rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_with_fields(data, other, config))
-        cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
-        with torch.device("meta"):
-            reference = _made(cls, rebuilt)
+        reference = _rebuilt(transformers, config, data, other)
     except Exception as e:
         return None, None, f"rebuilding at {_settings(other)} failed ({type(e).__name__})"
     if not run:
@@ -1183,7 +1240,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         # its dense ones, Qwen 3.5's last full-attention layer), but not where it changes its input's
         # shape (ConvNeXt's last stage) or comes after layers of several other kinds (Swin's stages)
         kinds = {m.text for m in same}
-        if line.count > 1 or before and line.keeps and (len(kinds) == 1 or line.text in kinds):
+        if line.count > 1 or before and line.keeps and (len(kinds) == 1 or line.text in kinds) and \
+                "lone" not in done:
             count = _layer_count(values, line.count, before, line.chain, encoder is not None, line.unit.path,
                                  depths) if symbolic else None
             if count is not None:
