@@ -1242,7 +1242,12 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         kinds = {m.text for m in same}
         if line.count > 1 or before and line.keeps and (len(kinds) == 1 or line.text in kinds) and \
                 "lone" not in done:
-            count = _layer_count(values, line.count, before, line.chain, encoder is not None, line.unit.path,
+            # (a tower's layers are counted by its own field: Aya Vision's text layers 25 to 27 are
+            # not the vision tower's 27)
+            of = {t for t in towers for n in _symbols_in(line.text, values) if n.startswith(t + "_")}
+            count = _layer_count({k: v for k, v in values.items() if not of or k.startswith(tuple(t + "_" for t in of))
+                                  or not k.startswith(tuple(t + "_" for t in towers))},
+                                 line.count, before, line.chain, encoder is not None, line.unit.path,
                                  depths) if symbolic else None
             if count is not None:
                 w.used.add(count.split(" ")[0])
