@@ -904,3 +904,20 @@ def test_a_last_layer_is_the_rest_of_its_list_only_where_the_rebuilt_model_says_
     text = program(config, "config.json")
     assert "repeat(num_hidden_layers" not in text and "Its formulas are this config's numbers" not in text, text
     assert not _each_field_alone(config, text)
+
+
+def test_a_towers_layers_are_counted_by_its_own_field_of_layers():
+    """Aya Vision's text layers come in runs of three sliding-window layers and one full: the
+    second run of three, after four others, is seven layers into its list, as many as the vision
+    tower has; it is not `repeat(vision_num_hidden_layers - 4, …)`, which one more vision layer
+    would make one more text layer. Each field, changed alone, gives transformers' counts."""
+    fields = dict(downsample_factor=2,
+                  text_config=dict(model_type="cohere2", hidden_size=32, intermediate_size=48, num_hidden_layers=8,
+                                   num_attention_heads=4, num_key_value_heads=2, vocab_size=96, head_dim=8,
+                                   sliding_window=16, sliding_window_pattern=4),
+                  vision_config=dict(model_type="siglip_vision_model", hidden_size=24, intermediate_size=40,
+                                     num_hidden_layers=7, num_attention_heads=4, image_size=28, patch_size=14))
+    config = {**fields, "model_type": "aya_vision"}
+    text = program(config, "config.json")
+    assert "repeat(vision_num_hidden_layers, " in text and "repeat(vision_num_hidden_layers - " not in text, text
+    assert not _each_field_alone(config, text)
