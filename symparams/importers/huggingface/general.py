@@ -915,7 +915,7 @@ def _alone(config: dict, text: str, done: dict) -> str | None:
     transformers = _transformers()
     model = parse(text, "config.json")
     data = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
-    lengths = {k: PROBES[0] for k in ("sequence_length", "target_length") if k in model.defaults}
+    lengths = _lengths(model, PROBES[0])
     for name, value in model.defaults.items():
         if name in lengths or not ("layer" in name or "head" in name) or "dim" in name:
             continue
@@ -933,9 +933,23 @@ def _alone(config: dict, text: str, done: dict) -> str | None:
             got = (ev.params, ev.trainable, ev.buffers)
         except SymparamsError:
             continue
-        for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), done[key], got):
-            if want != have:
-                return f"at {_settings(other)} alone transformers builds {want:,} {what}, the formulas say {have:,}"
+        doubt = _counts_differ(f"{_settings(other)} alone", done[key], got)
+        if doubt is not None:
+            return doubt
+    return None
+
+
+def _lengths(model, tokens: int) -> dict:
+    """The program's lengths, where it has them, at the passes' first: a decoder's target too."""
+    return {k: v for k, v in (("sequence_length", tokens), ("target_length", TARGETS[0])) if k in model.defaults}
+
+
+def _counts_differ(at: str, theirs: tuple, ours: tuple) -> str | None:
+    """Where the program's (parameters, trainable, buffers) are not transformers', which, at `at`."""
+    for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), theirs, ours):
+        if want != have:
+            said = f"{int(have):,}" if sp.sympify(have).is_integer else str(have)    # (a formula not whole there)
+            return f"at {at} transformers builds {want:,} {what}, the formulas say {said}"
     return None
 
 
@@ -987,19 +1001,13 @@ def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | No
     from ...errors import SymparamsError
     at = _settings(other)
     try:
-        values = {**other, "sequence_length": tokens} if "sequence_length" in model.defaults else other
-        if "target_length" in model.defaults:
-            values["target_length"] = TARGETS[0]
-        ev = model.evaluate(values)
+        ev = model.evaluate({**other, **_lengths(model, tokens)})
         got = (ev.params, ev.trainable, ev.buffers)
     except SymparamsError as e:                  # the program refuses a setting transformers builds
         return f"at {at} the program refuses: {e.message.splitlines()[0][:120]}", None
-    for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(reference), got):
-        if want != have:
-            said = f"{int(have):,}" if sp.sympify(have).is_integer else str(have)    # (a formula not whole there)
-            return f"at {at} transformers builds {want:,} {what}, the formulas say {said}", None
-    if ran is None:
-        return None, None
+    doubt = _counts_differ(at, _counts(reference), got)
+    if doubt is not None or ran is None:
+        return doubt, None
     shape, macs = ran
     # each of the program's outputs is one of the model's: a tower's embedding, a pooled state
     given = {tuple(s[1:]) for s in shape}
