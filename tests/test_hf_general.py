@@ -921,3 +921,26 @@ def test_a_towers_layers_are_counted_by_its_own_field_of_layers():
     text = program(config, "config.json")
     assert "repeat(vision_num_hidden_layers, " in text and "repeat(vision_num_hidden_layers - " not in text, text
     assert not _each_field_alone(config, text)
+
+
+def test_a_weight_normed_convolution_and_layerdrop_keep_the_macs_formulas():
+    """wav2vec2's positional convolution is weight-normed (its `weight` made afresh at each read,
+    holding no formula: its MACs are written from the stored weight's), and it drops layers at
+    random in training (every model built for a check is in eval mode, as the user's is run). Its
+    MACs at another hidden_size and kernel are FlopCounterMode's over transformers' model there."""
+    from torch.utils.flop_counter import FlopCounterMode
+    fields = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48, conv_dim=[16, 16],
+                  conv_stride=[5, 2], conv_kernel=[10, 3], num_conv_pos_embeddings=16,
+                  num_conv_pos_embedding_groups=4, vocab_size=32, layerdrop=0.5)
+    text = program({**fields, "model_type": "wav2vec2"}, "config.json")
+    assert "MACs are not stated" not in text and "Its formulas are this config's numbers" not in text, text
+    model = symparams.parse(text, "config.json")
+    for hidden, kernel in ((32, 16), (64, 24)):
+        config = transformers.AutoConfig.for_model("wav2vec2", **{**fields, "hidden_size": hidden,
+                                                                  "num_conv_pos_embeddings": kernel})
+        with torch.device("meta"):
+            reference = transformers.Wav2Vec2Model._from_config(config).eval()
+        with torch.no_grad(), FlopCounterMode(display=False) as flops:
+            reference(input_values=torch.zeros((1, 16000), device="meta"))
+        assert model.evaluate({"hidden_size": hidden, "num_conv_pos_embeddings": kernel}).macs == \
+            flops.get_total_flops() // 2, (hidden, kernel)

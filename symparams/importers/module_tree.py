@@ -1148,7 +1148,7 @@ class _Writer:
                     if f is None:
                         return None
                     positions *= f
-                total += sp.Mul(*self.shapes.of(m.weight)) * positions
+                total += sp.Mul(*self.shapes.of(_stored_weight(m))) * positions
         return total
 
     @property
@@ -1179,6 +1179,17 @@ class _Writer:
                 name, k = f"{base}_{k}", k + 1
             self.declared[key] = name
         return self.declared[key]
+
+
+def _stored_weight(module):
+    """The tensor holding a module's weight: under a parametrization (wav2vec2's weight norm), which
+    makes `weight` afresh at each read with no formula of its own, the stored one of its shape."""
+    import torch
+    if not torch.nn.utils.parametrize.is_parametrized(module, "weight"):
+        return module.weight
+    shape = module.weight.shape
+    stored = [t for t in module.parametrizations.weight.parameters() if t.shape == shape]
+    return stored[0] if stored else module.weight
 
 
 def _symbols_in(text, symbols):

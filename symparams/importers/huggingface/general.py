@@ -215,11 +215,13 @@ def _made(cls, config):
     """The model with scaled_dot_product_attention, whose calls tell the attention's geometry, where
     the class offers it; a mixture of experts with its experts as batched products (each token's
     top_k experts, bmm), which FlopCounterMode counts and the meta device runs in any dtype:
-    transformers' default, grouped_mm, counts 0 and takes only bfloat16 on meta."""
+    transformers' default, grouped_mm, counts 0 and takes only bfloat16 on meta. In eval mode: a
+    model in training drops layers at random (wav2vec2's layerdrop) and masks its input."""
     try:
-        return cls._from_config(config, attn_implementation="sdpa", experts_implementation="batched_mm")
+        model = cls._from_config(config, attn_implementation="sdpa", experts_implementation="batched_mm")
     except (ValueError, ImportError):
-        return cls._from_config(config, attn_implementation="eager", experts_implementation="batched_mm")
+        model = cls._from_config(config, attn_implementation="eager", experts_implementation="batched_mm")
+    return model.eval()
 
 
 def build(config_dict: dict, symbolic: bool = True, pinned=frozenset()):
@@ -248,7 +250,6 @@ def build(config_dict: dict, symbolic: bool = True, pinned=frozenset()):
     except Exception as e:
         raise ImportProblem(f"transformers could not build {cls.__name__} from this config on the meta device: "
                             f"{type(e).__name__}: {e}") from None
-    model.eval()
     return model, values, shapes, cls.__name__
 
 
@@ -434,7 +435,7 @@ def _layout(model, name: str, layouts: list, bins=None) -> Entry:
     found = next((e for e in entries if runs(model, e, "meta")), None)
     if found is None and _bytes(model) <= CPU_PASS_BYTES:
         with torch.device("cpu"):
-            twin = _made(type(model), model.config).eval()
+            twin = _made(type(model), model.config)
         found = next((e for e in entries if runs(twin, e, "cpu")), None)
     if found is None:
         raise ImportProblem(f"the forward pass of {type(model).__name__} runs with none of the layouts of its {name} "
@@ -512,7 +513,6 @@ def _measured(model, units, entry: Entry) -> list:
             twin = _made(type(model), model.config)
     except Exception:                  # (Pix2Struct's text model initialises from a field it lacks)
         raise failed from None
-    twin.eval()
     modules = dict(twin.named_modules())
     twins = [Unit(u.path, modules[u.path], own=u.own) for u in units]
     runs = [_measure(twin, twins, entry, t, "cpu", u) for t, u in zip(PROBES, TARGETS)]
@@ -755,7 +755,7 @@ def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | 
                 and v[0] is not None and set(dict(k[1])) <= set(values)]
     if not settings:
         return None
-    other, reference = settings[-1]
+    other, reference = max(settings, key=lambda s: len(s[0]))     # (the one that moves the most fields)
     at = {**values, **other}
     theirs = {**dict(reference.named_parameters()), **dict(reference.named_buffers())}
 
@@ -1054,7 +1054,7 @@ def _whole_pass(model, entry: Entry, tokens: int, device: str | None = None) -> 
     import torch
     with torch.device("cpu"):
         twin = _made(type(model), model.config)
-    return _pass_on(twin.eval(), entry, tokens, "cpu")
+    return _pass_on(twin, entry, tokens, "cpu")
 
 
 def _bytes(model) -> int:
