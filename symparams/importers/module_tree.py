@@ -1188,8 +1188,10 @@ def _stored_weight(module):
     if not torch.nn.utils.parametrize.is_parametrized(module, "weight"):
         return module.weight
     shape = module.weight.shape
+    # (the last: weight norm's direction, original1, after its magnitude, which has the weight's
+    # shape too where the weight is one number per output)
     stored = [t for t in module.parametrizations.weight.parameters() if t.shape == shape]
-    return stored[0] if stored else module.weight
+    return stored[-1] if stored else module.weight
 
 
 def _symbols_in(text, symbols):

@@ -126,6 +126,11 @@ def _own_classes(transformers, config) -> list:
             and not c.__name__.endswith("PreTrainedModel")]
 
 
+def _fields_of(config: dict) -> dict:
+    """A config.json's fields, as a config class takes them (without what names the class)."""
+    return {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
+
+
 def _whole_fields(config, path: tuple = ()) -> dict:
     """(path of sub-config attributes, field name) -> value, for each whole-number field of the
     config and of its sub-configs (text_config, vision_config, ...)."""
@@ -168,12 +173,12 @@ def _derived(transformers, model_type, fields, config) -> dict:
     doubling them together), or None where none is found."""
     ints = _whole_fields(config)
 
-    def read(config, key):      # (a per-layer field read whole raises: Gemma 4's head_dim)
+    def read(built, key):      # (a per-layer field read whole raises: Gemma 4's head_dim)
         path, name = key
         try:
             for attr in path:
-                config = getattr(config, attr)
-            return getattr(config, name, None)
+                built = getattr(built, attr)
+            return getattr(built, name, None)
         except Exception:
             return None
 
@@ -230,7 +235,7 @@ def build(config_dict: dict, symbolic: bool = True, pinned=frozenset()):
     transformers = _transformers()
     import torch
     model_type = config_dict.get("model_type")
-    fields = {k: v for k, v in config_dict.items() if k not in ("model_type", "architectures", "transformers_version")}
+    fields = _fields_of(config_dict)
     try:
         config = transformers.AutoConfig.for_model(model_type, **fields)
     except Exception as e:      # the user's config: transformers' own complaint, in its words
@@ -618,9 +623,8 @@ def _shallow(config: dict) -> tuple[dict, dict] | None:
     sub-configs'), and {program symbol: the config's count}; None where there is none to cut."""
     transformers = _transformers()
     try:
-        full = {**transformers.AutoConfig.for_model(config["model_type"], **{
-            k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
-        ).to_dict(), **{k: config[k] for k in ("model_type", "architectures") if k in config}}
+        full = {**transformers.AutoConfig.for_model(config["model_type"], **_fields_of(config)).to_dict(),
+                **{k: config[k] for k in ("model_type", "architectures") if k in config}}
     except Exception:
         return None
     depths = {}
@@ -685,36 +689,30 @@ def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None =
     by their values checked by a second build), and why it does not hold at a second setting or
     None. With fields pinned, its shapes and MACs must hold there too: the example's numbers it
     states are checked by them."""
-    def written(**more):
-        text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked, **more)
+    def written(lone: bool):
+        text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked, lone=lone)
         _check_counts(config, text)
         doubt, macs = _unconfirmed(config, text, done, held_out=checked)
         return text, doubt or _alone(config, text, done), macs
 
-    text, doubt, macs = written()
-    try:
-        if doubt is not None:
-            # one layer after others of its list may be the rest of the list (Qwen 3.5's last
-            # full-attention layer) or one layer of a pattern (Jamba's, T5Gemma 2's): which, only the
-            # rebuilt model tells. ("lone" in `done`: each such layer is written alone.)
-            done["lone"] = True
-            try:
-                again = written()
-            except (ImportProblem, _Numbers):
-                again = (None, "", None)
-            if again[1] is None:
-                text, doubt, macs = again
-            else:
-                del done["lone"]
-        if pinned is not None and doubt is None and macs is not None:
-            return text, macs
-        if doubt is None and macs is not None:      # the same build and passes, written without MACs
-            text = _program(config, source, symbolic=True, note=macs, macs=False, done=done, pinned=pinned,
-                            checked=checked)
-            doubt, _ = _unconfirmed(config, text, done, held_out=checked)
-        return text, doubt
-    finally:
-        done.pop("lone", None)
+    text, doubt, macs = written(lone=False)
+    lone = False
+    if doubt is not None:
+        # one layer after others of its list may be the rest of the list (Qwen 3.5's last full-attention
+        # layer) or one layer of a pattern (Jamba's, T5Gemma 2's): which, only the rebuilt model tells
+        try:
+            again = written(lone=True)
+        except Exception:       # (written again it fails: the first program and its doubt stand)
+            again = None
+        if again is not None and again[1] is None:
+            (text, doubt, macs), lone = again, True
+    if pinned is not None and doubt is None and macs is not None:
+        return text, macs
+    if doubt is None and macs is not None:      # the same build and passes, written without MACs
+        text = _program(config, source, symbolic=True, note=macs, macs=False, done=done, pinned=pinned,
+                        checked=checked, lone=lone)
+        doubt, _ = _unconfirmed(config, text, done, held_out=checked)
+    return text, doubt
 
 
 def _read_key(symbolic: bool, pinned: frozenset | None) -> tuple:
@@ -745,12 +743,12 @@ def _fixes(done: dict, key: tuple) -> dict:
 
 
 def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | None:
-    """{tensor id: its shape's formulas} where the build's sizes, rebuilt by transformers at the last
-    second setting this import built (`done`), show a size found by its value alone wrong: a size
-    that did not change there is its number (a bottleneck's 64 channels, from a list, taken for the
-    embedding_size of 64); one that did is the one formula of its value (among the build's, `seen`,
-    and the fields) that changed to it (`torch.Tensor(hidden_size)`, which records no formula).
-    Tensors are matched by name. None where no second setting was built."""
+    """{tensor id: its shape's formulas} where the build's sizes, rebuilt by transformers at the
+    second setting this import built that moves the most fields (`done`), show a size found by its
+    value alone wrong: a size that did not change there is its number (a bottleneck's 64 channels,
+    from a list, taken for the embedding_size of 64); one that did is the one formula of its value
+    (among the build's, `seen`, and the fields) that changed to it (`torch.Tensor(hidden_size)`,
+    which records no formula). Tensors are matched by name. None where no second setting was built."""
     settings = [(dict(k[1]), v[0]) for k, v in done.items() if isinstance(k, tuple) and k[0] == "setting"
                 and v[0] is not None and set(dict(k[1])) <= set(values)]
     if not settings:
@@ -841,11 +839,13 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     model = parse(text, "config.json")
     # every field the program names, as the config transformers builds holds it (a tower's too)
     as_built = _built_config(config)
-    known = {_field_symbol(key) for key in _whole_fields(as_built)} if as_built is not None else set()
+    if as_built is None:
+        return "transformers could not read this config again", None
+    known = {_field_symbol(key) for key in _whole_fields(as_built)}
     fields = {k: int(v) for k, v in model.defaults.items() if k in known and k != "sequence_length"}
     if not fields:
         return None, None
-    data = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
+    data = _fields_of(config)
     tokens, built, failed = PROBES[0], None, None
     settings = list(_second_settings(fields))
     if held_out:          # sizes corrected by a second build: counts at settings they were not fitted to
@@ -897,8 +897,7 @@ def _built_config(config: dict):
     """The config transformers builds from the user's `config`, or None where it does not."""
     transformers = _transformers()
     try:
-        return transformers.AutoConfig.for_model(config["model_type"], **{
-            k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")})
+        return transformers.AutoConfig.for_model(config["model_type"], **_fields_of(config))
     except Exception:
         return None
 
@@ -914,7 +913,7 @@ def _alone(config: dict, text: str, done: dict) -> str | None:
     from ...interpreter import parse
     transformers = _transformers()
     model = parse(text, "config.json")
-    data = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
+    data = _fields_of(config)
     lengths = _lengths(model, PROBES[0])
     for name, value in model.defaults.items():
         if name in lengths or not ("layer" in name or "head" in name) or "dim" in name:
@@ -1103,10 +1102,12 @@ def _read(config: dict, symbolic: bool, pinned=frozenset()) -> tuple:
 
 
 def _program(config: dict, source: str, symbolic: bool, note: str | None = None, macs: bool = True,
-             done: dict | None = None, pinned: frozenset | None = None, checked: bool = False) -> str:
+             done: dict | None = None, pinned: frozenset | None = None, checked: bool = False,
+             lone: bool = False) -> str:
     """The program; `pinned` (a set, maybe empty): the fields an example's sizes follow, written as
     numbers, and those sizes too; `checked`: each weight's sizes that were found by their value
-    alone checked against transformers' build at a second setting (`_corrections`)."""
+    alone checked against transformers' build at a second setting (`_corrections`); `lone`: one
+    layer after others of its list written as itself, never as the rest of the list."""
     done = {} if done is None else done
     key = _read_key(symbolic, pinned)
     if key not in done:
@@ -1248,15 +1249,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         # its dense ones, Qwen 3.5's last full-attention layer), but not where it changes its input's
         # shape (ConvNeXt's last stage) or comes after layers of several other kinds (Swin's stages)
         kinds = {m.text for m in same}
-        if line.count > 1 or before and line.keeps and (len(kinds) == 1 or line.text in kinds) and \
-                "lone" not in done:
-            # (a tower's layers are counted by its own field: Aya Vision's text layers 25 to 27 are
-            # not the vision tower's 27)
-            of = {t for t in towers for n in _symbols_in(line.text, values) if n.startswith(t + "_")}
-            count = _layer_count({k: v for k, v in values.items() if not of or k.startswith(tuple(t + "_" for t in of))
-                                  or not k.startswith(tuple(t + "_" for t in towers))},
-                                 line.count, before, line.chain, encoder is not None, line.unit.path,
-                                 depths) if symbolic else None
+        if line.count > 1 or before and line.keeps and (len(kinds) == 1 or line.text in kinds) and not lone:
+            count = _layer_count(_tower_values(values, line, towers), line.count, before, line.chain,
+                                 encoder is not None, line.unit.path, depths) if symbolic else None
             if count is not None:
                 w.used.add(count.split(" ")[0])
             if count is not None or line.count > 1:
@@ -1339,6 +1334,19 @@ def _returned(w: _Writer, runs: list, last: tuple, unit: Unit, towers: set) -> l
     glue = w.glue(tuple(last[1:]), given[0][1:], unit, rest, after=True)
     glue.chain = "main"
     return [glue]
+
+
+def _tower_values(values: dict, line, towers: set) -> dict:
+    """The fields a line's run of layers may be counted by: those of no tower, and its own tower's —
+    by its path (`vision_model.…`), else by the fields its formulas name (Aya Vision's text layers
+    25 to 27 are not counted by the vision tower's 27)."""
+    word = line.unit.path.split(".")[0].split("_")[0]
+    own = {word} if word in towers else {t for t in towers for n in _symbols_in(line.text, values)
+                                         if n.startswith(t + "_")}
+    if not own:
+        return values
+    mine, any_tower = tuple(t + "_" for t in own), tuple(t + "_" for t in towers)
+    return {k: v for k, v in values.items() if k.startswith(mine) or not k.startswith(any_tower)}
 
 
 def _own_symbols(symbols: dict, path: str, towers: set) -> dict:
