@@ -949,3 +949,20 @@ def test_a_weight_normed_convolution_and_layerdrop_keep_the_macs_formulas():
             reference(input_values=torch.zeros((1, 16000), device="meta"))
         assert model.evaluate({"hidden_size": hidden, "num_conv_pos_embeddings": kernel}).macs == \
             flops.get_total_flops() // 2, (hidden, kernel)
+
+
+def test_a_saved_configs_layer_types_do_not_stop_the_check_of_its_depth():
+    """A config.json as save_pretrained writes it states its layer types (Cohere 2's three sliding
+    and one full): one more layer, alone, is rebuilt with the config's own pattern made again, not
+    refused for a list of the old length, so the depth is checked like any field."""
+    fields = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=8, num_attention_heads=4,
+                  num_key_value_heads=2, vocab_size=96, head_dim=8, sliding_window=16, sliding_window_pattern=4)
+    saved = {k: v for k, v in transformers.AutoConfig.for_model("cohere2", **fields).to_dict().items()
+             if k not in ("transformers_version", "architectures")}
+    assert len(saved["layer_types"]) == 8
+    config = {**saved, "model_type": "cohere2"}
+    deeper = general._rebuilt(transformers, config, general._fields_of(config), {"num_hidden_layers": 9})
+    assert len(deeper.model.layers) == 9
+    text = program(config, "config.json")
+    assert "Its formulas are this config's numbers" not in text and "num_hidden_layers" in text, text
+    assert not _each_field_alone(config, text)

@@ -152,7 +152,9 @@ def _field_symbol(key: tuple) -> str:
 
 def _set_fields(data: dict, values: dict, config) -> dict:
     """The config's fields `data` with each (path of sub-configs, field) of `values` set, a tower's
-    in its sub-config: one the fields leave out is the one `config` (the config built) holds."""
+    in its sub-config: one the fields leave out is the one `config` (the config built) holds. A
+    count of layers set drops the list of layer types its config states (a saved config.json states
+    it, and transformers refuses one of another length): the config's own pattern is then made."""
     data = dict(data)
     for (path, name), value in values.items():
         subs, built = [data], config
@@ -160,6 +162,9 @@ def _set_fields(data: dict, values: dict, config) -> dict:
             sub, built = subs[-1].get(attr), getattr(built, attr)
             subs.append(dict(sub) if isinstance(sub, dict) else built.to_dict())
         subs[-1][name] = value
+        if "layers" in name and isinstance(subs[-1].get("layer_types"), list) and \
+                len(subs[-1]["layer_types"]) != value:
+            del subs[-1]["layer_types"]
         for attr, parent, sub in zip(reversed(path), reversed(subs[:-1]), reversed(subs[1:])):
             parent[attr] = sub
     return data
