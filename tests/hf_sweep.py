@@ -64,7 +64,7 @@ PUBLISHED = {
     "autoformer": {"prediction_length": 24},                   # huggingface/autoformer-tourism-monthly
     "informer": {"prediction_length": 24},                     # huggingface/informer-tourism-monthly
     "time_series_transformer": {"prediction_length": 24},      # huggingface/time-series-transformer-tourism-monthly
-    "esm": {"vocab_size": 33},                                 # facebook/esm2_t6_8M_UR50D
+    "esm": {"vocab_size": 33, "pad_token_id": 1},              # facebook/esm2_t6_8M_UR50D
     "deepseek_v2": {"num_experts_per_tok": 6},                 # deepseek-ai/DeepSeek-V2-Lite
     # Fields a default configuration leaves None (or an empty list) where its published checkpoint
     # states a value, so that transformers builds nothing from the default:
@@ -74,7 +74,7 @@ PUBLISHED = {
     "hunyuan_v1_moe": {"head_dim": 128},                       # tencent/Hunyuan-A13B-Instruct
     "hunyuan_vl": {"text_config": {"head_dim": 128}},          # tencent/HunyuanOCR (its attention_head_dim)
     "hunyuan_vl_text": {"head_dim": 128},                      # tencent/HunyuanOCR
-    "dbrx": {"attn_config": {"rope_theta": 500000}},           # databricks/dbrx-instruct
+    "dbrx": {"attn_config": {"rope_theta": 500000, "clip_qkv": 8}},   # databricks/dbrx-instruct
     # the one entry of the vocabulary map the model reads when built (the checkpoint states the whole
     # tokenizer vocabulary): Chameleon's "<image>" (its <reserved08707>), Emu3's end-of-line token
     "chameleon": {"vocabulary_map": {"<image>": 8711}},        # facebook/chameleon-7b
