@@ -7,7 +7,9 @@ same config on the meta device: parameters, trainable, buffers.
 writes one JSON line per model type as it goes ({"type", "outcome": exact|refused|wrong|failed,
 "reason", "seconds"}) and skips the types OUT.jsonl already holds, so a long run can be resumed;
 `--summary OUT.jsonl` prints the counts and the refusals grouped by reason. A type that takes
-longer than SYMPARAMS_SWEEP_TIMEOUT seconds (default 300) is recorded as failed. The whole sweep
+longer than SYMPARAMS_SWEEP_TIMEOUT seconds (default 300) is recorded as failed. With
+SYMPARAMS_SWEEP_ALONE=1, each program in the config's names is also evaluated with each of its
+fields changed alone against transformers rebuilt there (`each_field_alone`; the row's "alone"). The whole sweep
 takes hours on a small machine; tests/test_hf_general.py runs it with SYMPARAMS_HF_SWEEP=1."""
 from __future__ import annotations
 
@@ -128,6 +130,44 @@ def _why_numbers(text: str) -> str | bool:
     return " ".join(line.removeprefix("# ") for line in head[at:].splitlines() if line.startswith("# "))
 
 
+def each_field_alone(config: dict, text: str) -> tuple[int, dict]:
+    """(settings compared, {field: (the program's counts, transformers')} where they differ): the
+    program `text` of `config` with each field it names changed alone (doubled; a count of layers
+    one more) against transformers rebuilt there — parameters, trainable, buffers. Values
+    transformers' validators or the program's own conditions refuse are skipped."""
+    import torch
+    import transformers
+
+    import symparams
+    from symparams.importers.huggingface import general
+    model = symparams.parse(text, "config.json")
+    data = general._fields_of(config)
+    lengths = {k: 6 for k in ("sequence_length", "target_length") if k in model.defaults}
+    wrong, compared = {}, 0
+    for name, value in model.defaults.items():
+        if name in lengths:
+            continue
+        other = {name: int(value) + 1 if "layers" in name else 2 * int(value)}
+        try:
+            rebuilt = transformers.AutoConfig.for_model(config["model_type"], **general._with_fields(data, other, config))
+            with torch.device("meta"):
+                reference = general._made(general._model_class(transformers, rebuilt, None), rebuilt)
+        except Exception:            # a value transformers' validators refuse
+            continue
+        try:
+            ev = model.evaluate({**other, **lengths})
+            got = (int(ev.params), int(ev.trainable), int(ev.buffers))
+        except symparams.errors.SymparamsError:
+            continue
+        want = (sum(p.numel() for p in reference.parameters()),
+                sum(p.numel() for p in reference.parameters() if p.requires_grad),
+                sum(b.numel() for b in reference.buffers()))
+        compared += 1
+        if got != want:
+            wrong[name] = (got, want)
+    return compared, wrong
+
+
 def one(model_type: str) -> dict:
     """The outcome for one model type at its default configuration (with PUBLISHED's fields)."""
     import torch
@@ -162,9 +202,13 @@ def one(model_type: str) -> dict:
         # through the general route, measured: its MACs and shapes from its forward pass; else counted,
         # each layer keeping its shape (None: a template's program)
         general_route = "(no template for this model type)" in text
-        return {"outcome": "exact", "reason": "", "params": got["params"],
-                "measured": "# counted as transformers builds it from this config; MACs" in text if general_route
-                else None, "numbers": _why_numbers(text)}
+        row = {"outcome": "exact", "reason": "", "params": got["params"],
+               "measured": "# counted as transformers builds it from this config; MACs" in text if general_route
+               else None, "numbers": _why_numbers(text)}
+        if os.environ.get("SYMPARAMS_SWEEP_ALONE") == "1" and general_route and not row["numbers"]:
+            compared, wrong = each_field_alone(data, text)
+            row["alone"] = {"compared": compared, "wrong": wrong}
+        return row
     return {"outcome": "wrong", "reason": f"symparams {got}, transformers {expected}"}
 
 
@@ -215,6 +259,12 @@ def summary(out: str) -> None:
     if unmeasured:
         print(f"  of the exact, {len(unmeasured)} counted with no measured pass (MACs not known, shapes assumed):\n"
               f"       {', '.join(unmeasured)}")
+    alone = [r for r in rows if r.get("alone")]
+    if alone:
+        wrong = sorted(r["type"] for r in alone if r["alone"]["wrong"])
+        print(f"  of the {len(alone)} in the config's names checked with each field alone "
+              f"({sum(r['alone']['compared'] for r in alone)} settings), {len(wrong)} differ from transformers"
+              + (f":\n       {', '.join(wrong)}" if wrong else ""))
     groups = collections.defaultdict(list)
     for r in rows:
         if r["outcome"] != "exact":

@@ -844,30 +844,12 @@ def test_a_towers_field_the_model_config_sets_follows_the_model_configs_field():
     assert not _each_field_alone({**fields, "model_type": "paligemma"}, text)
 
 
-def _each_field_alone(config: dict, text: str):
-    """The program's counts against transformers rebuilt with each of its symbols changed alone
-    (doubled; a count of layers one more): {symbol: (program's, transformers')} where they differ."""
-    model = symparams.parse(text, "config.json")
-    data = {k: v for k, v in config.items() if k != "model_type"}
-    wrong, compared = {}, 0
-    for name, value in model.defaults.items():
-        if name in ("sequence_length", "target_length"):
-            continue
-        other = {name: int(value) + 1 if "layers" in name else 2 * int(value)}
-        try:
-            rebuilt = transformers.AutoConfig.for_model(config["model_type"], **general._with_fields(data, other, config))
-            with torch.device("meta"):
-                reference = general._made(general._model_class(transformers, rebuilt, None), rebuilt)
-        except Exception:            # a value transformers' validators refuse
-            continue
-        want = (sum(p.numel() for p in reference.parameters()),
-                sum(p.numel() for p in reference.parameters() if p.requires_grad),
-                sum(b.numel() for b in reference.buffers()))
-        ev = model.evaluate({**other, **({"sequence_length": 6} if "sequence_length" in model.defaults else {})})
-        compared += 1
-        if (ev.params, ev.trainable, ev.buffers) != want:
-            wrong[name] = ((ev.params, ev.trainable, ev.buffers), want)
-    assert compared or not model.symbols, "no setting of a single field built"
+def _each_field_alone(config: dict, text: str) -> dict:
+    """{field: (the program's counts, transformers')} where the program, with that field changed
+    alone, differs from transformers rebuilt there (`hf_sweep.each_field_alone`); some must compare."""
+    from hf_sweep import each_field_alone
+    compared, wrong = each_field_alone(config, text)
+    assert compared or not symparams.parse(text, "config.json").symbols, "no setting of a single field built"
     return wrong
 
 
