@@ -130,42 +130,16 @@ def _why_numbers(text: str) -> str | bool:
     return " ".join(line.removeprefix("# ") for line in head[at:].splitlines() if line.startswith("# "))
 
 
-def each_field_alone(config: dict, text: str) -> tuple[int, dict]:
-    """(settings compared, {field: (the program's counts, transformers')} where they differ): the
-    program `text` of `config` with each field it names changed alone (doubled; a count of layers
-    one more) against transformers rebuilt there — parameters, trainable, buffers. Values
-    transformers' validators or the program's own conditions refuse are skipped."""
-    import torch
-    import transformers
-
-    import symparams
+def each_field_alone(config: dict, text: str) -> tuple[int, dict, list]:
+    """(settings compared, {field: why its counts differ}, fields whose setting the program's own
+    conditions refuse): the program `text` of `config` with each field it names changed alone
+    (doubled; a count of layers one more) against transformers rebuilt there — parameters,
+    trainable, buffers (the general route's own single-field check, over every field rather than
+    its counts of layers and heads)."""
     from symparams.importers.huggingface import general
-    model = symparams.parse(text, "config.json")
-    data = general._fields_of(config)
-    lengths = {k: 6 for k in ("sequence_length", "target_length") if k in model.defaults}
-    wrong, compared = {}, 0
-    for name, value in model.defaults.items():
-        if name in lengths:
-            continue
-        other = {name: int(value) + 1 if "layers" in name else 2 * int(value)}
-        try:
-            rebuilt = transformers.AutoConfig.for_model(config["model_type"], **general._with_fields(data, other, config))
-            with torch.device("meta"):
-                reference = general._made(general._model_class(transformers, rebuilt, None), rebuilt)
-        except Exception:            # a value transformers' validators refuse
-            continue
-        try:
-            ev = model.evaluate({**other, **lengths})
-            got = (int(ev.params), int(ev.trainable), int(ev.buffers))
-        except symparams.errors.SymparamsError:
-            continue
-        want = (sum(p.numel() for p in reference.parameters()),
-                sum(p.numel() for p in reference.parameters() if p.requires_grad),
-                sum(b.numel() for b in reference.buffers()))
-        compared += 1
-        if got != want:
-            wrong[name] = (got, want)
-    return compared, wrong
+    found = list(general.each_field_alone(config, text, {}, every=True))
+    return (sum(doubt != "" for _, doubt in found), {name: doubt for name, doubt in found if doubt},
+            [name for name, doubt in found if doubt == ""])
 
 
 def one(model_type: str) -> dict:
@@ -206,8 +180,8 @@ def one(model_type: str) -> dict:
                "measured": "# counted as transformers builds it from this config; MACs" in text if general_route
                else None, "numbers": _why_numbers(text)}
         if os.environ.get("SYMPARAMS_SWEEP_ALONE") == "1" and general_route and not row["numbers"]:
-            compared, wrong = each_field_alone(data, text)
-            row["alone"] = {"compared": compared, "wrong": wrong}
+            compared, wrong, refused = each_field_alone(data, text)
+            row["alone"] = {"compared": compared, "wrong": wrong, "refused": refused}
         return row
     return {"outcome": "wrong", "reason": f"symparams {got}, transformers {expected}"}
 

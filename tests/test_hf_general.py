@@ -845,11 +845,13 @@ def test_a_towers_field_the_model_config_sets_follows_the_model_configs_field():
 
 
 def _each_field_alone(config: dict, text: str) -> dict:
-    """{field: (the program's counts, transformers')} where the program, with that field changed
-    alone, differs from transformers rebuilt there (`hf_sweep.each_field_alone`); some must compare."""
+    """{field: why the counts differ} where the program, with that field changed alone, differs from
+    transformers rebuilt there (`hf_sweep.each_field_alone`); some must compare, and the program may
+    refuse none of them."""
     from hf_sweep import each_field_alone
-    compared, wrong = each_field_alone(config, text)
+    compared, wrong, refused = each_field_alone(config, text)
     assert compared or not symparams.parse(text, "config.json").symbols, "no setting of a single field built"
+    assert not refused, f"the program refuses {refused} alone, which transformers builds"
     return wrong
 
 
@@ -866,7 +868,7 @@ def test_every_field_a_program_names_is_one_the_check_changes():
                                                        out_features=["stage4"]))
     config = {**fields, "model_type": "detr"}
     # the backbone's channels, which its config leaves out, are set in it (as transformers built it)
-    set_in = general._with_fields({k: v for k, v in fields.items()}, {"backbone_num_channels": 6}, config)
+    set_in = general._with_fields(config, {"backbone_num_channels": 6})
     assert set_in["backbone_config"]["num_channels"] == 6 and "backbone_num_channels" not in set_in
     text = general.program(config, "config.json")
     model = symparams.parse(text, "config.json")
@@ -943,7 +945,7 @@ def test_a_saved_configs_layer_types_do_not_stop_the_check_of_its_depth():
              if k not in ("transformers_version", "architectures")}
     assert len(saved["layer_types"]) == 8
     config = {**saved, "model_type": "cohere2"}
-    deeper = general._rebuilt(transformers, config, general._fields_of(config), {"num_hidden_layers": 9})
+    deeper = general._rebuilt(transformers, config, {"num_hidden_layers": 9})
     assert len(deeper.model.layers) == 9
     text = program(config, "config.json")
     assert "Its formulas are this config's numbers" not in text and "num_hidden_layers" in text, text

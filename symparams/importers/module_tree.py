@@ -735,7 +735,7 @@ def _linear_macs(module, shapes, length=lambda m: SEQUENCE) -> sp.Expr:
     for m in module.modules():
         # nn.Linear's weight is (out, in); GPT-2's Conv1D's (in, out): a product per token either way
         if isinstance(m, torch.nn.Linear) or (type(m).__name__ == "Conv1D" and m.weight.dim() == 2):
-            out, inp = shapes.of(m.weight)
+            out, inp = shapes.of(_stored_weight(m))
             total += length(m) * out * inp
         elif top_k is not None and isinstance(getattr(m, "top_k", None), Size):
             for p in m.parameters(recurse=False):
@@ -966,14 +966,14 @@ class _Writer:
         # (an embedding whose table another unit holds is declared: its weights are counted there)
         if type(m) is torch.nn.Embedding and call.reads_input and text and not m.max_norm and feeds and \
                 unit.params != 0:
-            n, d = self.shapes.of(m.weight)
+            n, d = self.shapes.of(_stored_weight(m))
             self.note(n, d)
             self.catalog.add(unit.path)
             return _Line(unit, f"embedding({_fmt(n)}, {_fmt(d)}, name=?)", None, True, feeds)
         # over a sequence, or on one vector per example (a tower's projection of its pooled state)
         if type(m) is torch.nn.Linear and feeds and (text and len(call.inputs) == 3 or len(call.inputs) == 2) and \
                 not call.reads_input and (unit.tied_to is None or unit.tied_to in self.catalog):
-            out, inp = self.shapes.of(m.weight)
+            out, inp = self.shapes.of(_stored_weight(m))
             if _checks((SEQUENCE if len(call.inputs) == 3 else 1) * out * inp, measured, self.symbols, self.lengths):
                 self.note(out, inp)
                 tied = f", tied={_line_name(unit.tied_to)}" if unit.tied_to else ""
@@ -1105,9 +1105,9 @@ class _Writer:
         import torch
         m = unit.module
         if isinstance(m, torch.nn.Linear):
-            return self.shapes.of(m.weight)[1]
+            return self.shapes.of(_stored_weight(m))[1]
         if isinstance(m, (torch.nn.LayerNorm, torch.nn.GroupNorm)) and getattr(m, "weight", None) is not None:
-            return self.shapes.of(m.weight)[-1]
+            return self.shapes.of(_stored_weight(m))[-1]
         return None
 
     def output_width(self, unit):
@@ -1292,7 +1292,7 @@ class _TreeWriter(_Writer):
                 positions = inp[2:]
             else:
                 positions = out[2:]
-            total += times * sp.Mul(*[self.dim(int(v), unit) for v in positions]) * sp.Mul(*self.shapes.of(m.weight))
+            total += times * sp.Mul(*[self.dim(int(v), unit) for v in positions]) * sp.Mul(*self.shapes.of(_stored_weight(m)))
         return total
 
     def line(self, unit, call, measured, feeds) -> _Line:

@@ -850,11 +850,10 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     fields = {k: int(v) for k, v in model.defaults.items() if k in known and k != "sequence_length"}
     if not fields:
         return None, None
-    data = _fields_of(config)
     tokens, built, failed = PROBES[0], None, None
     settings = list(_second_settings(fields))
     if held_out:          # sizes corrected by a second build: counts at settings they were not fitted to
-        held = _ratios(model, list(_second_settings(fields, 3)), None, (transformers, config, data), tokens,
+        held = _ratios(model, list(_second_settings(fields, 3)), None, (transformers, config), tokens,
                        held_out=True)
         if held is not None:
             return held, None
@@ -863,7 +862,7 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     for n, other in enumerate(settings):
         key = ("setting", tuple(other.items()))
         if key not in done:
-            done[key] = _setting(transformers, config, data, other, tokens, done.get("device"), run=not assumed)
+            done[key] = _setting(transformers, config, other, tokens, done.get("device"), run=not assumed)
         reference, ran, problem = done[key]
         if reference is None:                    # a setting transformers does not take: try a milder one
             failed = failed or problem
@@ -871,14 +870,14 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
         built = built or (other, reference)
         if assumed:
             doubt, _ = _compare(model, other, reference, None, tokens)
-            return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data), tokens), None
+            return doubt or _ratios(model, settings[n + 1:], other, (transformers, config), tokens), None
         if ran is None:        # builds but does not run there (Helium's o_proj): its counts still hold there
             doubt, _ = _compare(model, other, reference, None, tokens)
             if doubt is not None:
                 return doubt, None
             continue
         doubt, macs = _compare(model, other, reference, ran, tokens)
-        return doubt or _ratios(model, settings[n + 1:], other, (transformers, config, data), tokens), macs
+        return doubt or _ratios(model, settings[n + 1:], other, (transformers, config), tokens), macs
     if built is None:
         return failed, None
     other, reference = built                     # counts checked; no forward pass to check the rest
@@ -890,12 +889,13 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     return doubt, "its forward pass did not run at any second setting"
 
 
-def _with_fields(data: dict, other: dict, config: dict) -> dict:
+def _with_fields(config: dict, other: dict) -> dict:
     """The config's fields with `other` set, each by its symbol: a tower's field (`text_hidden_size`)
     in its sub-config, as `_sized_fields` names them."""
     built = _built_config(config)
     keys = {_field_symbol(key): key for key in _whole_fields(built)} if built is not None else {}
-    return _set_fields(data, {keys.get(name, ((), name)): value for name, value in other.items()}, built)
+    return _set_fields(_fields_of(config), {keys.get(name, ((), name)): value for name, value in other.items()},
+                       built)
 
 
 def _built_config(config: dict):
@@ -912,35 +912,39 @@ def _alone(config: dict, text: str, done: dict) -> str | None:
     layer more; twice the heads), or None. Settings that change every field together hide a layer
     counted by another list's field of the same number (T5Gemma 2's twelfth text layer, counted by
     its vision tower's), and a size that follows the widths' ratio to the heads (CLVP's rotary
-    table, hidden_size / num_attention_heads long). Settings transformers or the program's own
-    conditions refuse are skipped."""
+    table, hidden_size / num_attention_heads long)."""
+    return next((doubt for _, doubt in each_field_alone(config, text, done) if doubt), None)
+
+
+def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
+    """(field, why the counts do not hold there, or None) for each count of layers and of heads the
+    program names (`every`: each field it names) changed alone — one layer more, else doubled —
+    against transformers rebuilt there; where the program's own conditions refuse the setting, the
+    why is "" (no doubt, but no check either). Settings transformers refuses are skipped; `done`
+    keeps each rebuild's counts."""
     from ...errors import SymparamsError
     from ...interpreter import parse
     transformers = _transformers()
     model = parse(text, "config.json")
-    data = _fields_of(config)
     lengths = _lengths(model, PROBES[0])
     for name, value in model.defaults.items():
-        if name in lengths or not ("layer" in name or "head" in name) or "dim" in name:
+        if name in lengths or not every and (not ("layer" in name or "head" in name) or "dim" in name):
             continue
         other = {name: int(value) + 1 if "layer" in name else 2 * int(value)}
         key = ("alone", tuple(other.items()))
         if key not in done:
             try:
-                done[key] = _counts(_rebuilt(transformers, config, data, other))
+                done[key] = _counts(_rebuilt(transformers, config, other))
             except Exception:
                 done[key] = None
         if done[key] is None:
             continue
         try:
             ev = model.evaluate({**other, **lengths})
-            got = (ev.params, ev.trainable, ev.buffers)
         except SymparamsError:
+            yield name, ""
             continue
-        doubt = _counts_differ(f"{_settings(other)} alone", done[key], got)
-        if doubt is not None:
-            return doubt
-    return None
+        yield name, _counts_differ(f"{_settings(other)} alone", done[key], (ev.params, ev.trainable, ev.buffers))
 
 
 def _lengths(model, tokens: int) -> dict:
@@ -964,33 +968,33 @@ def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: i
     modeling code computed through `int(hidden_size / num_attention_heads)` and a formula holding
     only the product of it pass that first check alike. `held_out`: the settings are ones no size
     was corrected at, and one of them must build."""
-    transformers, config, data = build
+    transformers, config = build
     for other in settings:
         if other == checked or not other:
             continue
         try:
-            reference = _rebuilt(transformers, config, data, other)
+            reference = _rebuilt(transformers, config, other)
         except Exception:
             continue
         return _compare(model, other, reference, None, tokens)[0]
     return "no setting but the one its sizes were corrected at builds" if held_out else None
 
 
-def _rebuilt(transformers, config: dict, data: dict, other: dict):
-    """The model transformers builds, on meta, from the config's fields `data` with `other` set."""
+def _rebuilt(transformers, config: dict, other: dict):
+    """The model transformers builds, on meta, from the config with the fields `other` set."""
     import torch
-    rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_with_fields(data, other, config))
+    rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_with_fields(config, other))
     archs = config.get("architectures")
     cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
     with torch.device("meta"):
         return _made(cls, rebuilt)
 
 
-def _setting(transformers, config, data, other, tokens, device, run: bool = True):
+def _setting(transformers, config, other, tokens, device, run: bool = True):
     """(model, (output shape, MACs) of its pass, or None where it fails or is not `run`, why it did
     not build) at a second setting."""
     try:
-        reference = _rebuilt(transformers, config, data, other)
+        reference = _rebuilt(transformers, config, other)
     except Exception as e:
         return None, None, f"rebuilding at {_settings(other)} failed ({type(e).__name__})"
     if not run:
