@@ -130,6 +130,14 @@ def _why_numbers(text: str) -> str | bool:
     return " ".join(line.removeprefix("# ") for line in head[at:].splitlines() if line.startswith("# "))
 
 
+def _structure_fields(text: str) -> list[str]:
+    """The fields its structure follows in a way no formula states, which the program in the
+    config's names writes as this config's numbers (its header's list)."""
+    head = text.split("\nmodel ")[0]
+    found = re.search(r"# Its structure follows these fields .*?here: (.*)", head)
+    return re.findall(r"(\w+) = ", found[1]) if found else []
+
+
 def each_field_alone(config: dict, text: str) -> tuple[int, dict, list]:
     """(settings compared, {field: why its counts differ}, fields whose setting the program's own
     conditions refuse): the program `text` of `config` with each field it names changed alone
@@ -178,7 +186,7 @@ def one(model_type: str) -> dict:
         general_route = "(no template for this model type)" in text
         row = {"outcome": "exact", "reason": "", "params": got["params"],
                "measured": "# counted as transformers builds it from this config; MACs" in text if general_route
-               else None, "numbers": _why_numbers(text)}
+               else None, "numbers": _why_numbers(text), "structure": _structure_fields(text)}
         if os.environ.get("SYMPARAMS_SWEEP_ALONE") == "1" and general_route and not row["numbers"]:
             compared, wrong, refused = each_field_alone(data, text)
             row["alone"] = {"compared": compared, "wrong": wrong, "refused": refused}
@@ -230,6 +238,11 @@ def summary(out: str) -> None:
     if numbers:
         print(f"  of the exact, {len(numbers)} written in the config's numbers (its formulas did not hold at a "
               f"second setting):\n       {', '.join(numbers)}")
+    pinned = sorted(r["type"] for r in rows if r["outcome"] == "exact" and r.get("structure"))
+    if pinned:
+        print(f"  of the exact, {len(pinned)} written in the config's names but for fields their structure follows "
+              f"in a way no formula states ({sum(len(r['structure']) for r in rows if r.get('structure'))} fields "
+              f"in all):\n       {', '.join(pinned)}")
     if unmeasured:
         print(f"  of the exact, {len(unmeasured)} counted with no measured pass (MACs not known, shapes assumed):\n"
               f"       {', '.join(unmeasured)}")

@@ -149,18 +149,55 @@ def test_the_kv_cache_is_what_transformers_caches(model_type, arch, fields):
 
 def test_a_size_computed_through_a_float_keeps_its_formula():
     """GLM's rotary buffers are int(head_dim * partial_rotary_factor): a float on the way, whose
-    formula the build keeps (`head_dim/2`, whole where head_dim is even). At another head_dim the
-    program's buffers are transformers' rebuilt there."""
+    formula the build keeps as Python computes it (`head_dim // 2`, whole at every head_dim, where
+    the exact `head_dim/2` would be wrong at an odd one). At another head_dim the program's buffers
+    are transformers' rebuilt there, odd ones too."""
     fields = {**TINY, "head_dim": 8, "pad_token_id": 0}
     data = _config_json("glm", "GlmForCausalLM", fields)
     text = program(data, "config.json")
-    assert "Its formulas are this config's numbers" not in text and "head_dim" in text
+    assert "Its formulas are this config's numbers" not in text and "head_dim // 2" in text
     model = symparams.parse(text, "config.json")
-    for head_dim in (8, 12, 20):
+    for head_dim in (8, 10, 12, 14, 20):
         values = {"head_dim": head_dim, "sequence_length": 6}
         got = _imported(model, values)
         expected = _reference("glm", "GlmForCausalLM", {**fields, "head_dim": head_dim})
         assert got == {k: v for k, v in expected.items() if k in got}, head_dim
+
+
+def test_a_head_size_the_width_leaves_over_is_floored_all_the_way_down():
+    """GLM-4.5's head size is hidden_size // num_attention_heads (4096 // 96 = 42, 32 left over) and
+    its rotary table int(42 * 0.5) // 2 long: every floor kept, so the formula holds at a width
+    where the half head is odd (42 at 8192 // 96 = 85), which `ceil(head/4)` did not (44 for 42)."""
+    fields = {**TINY, "hidden_size": 40, "num_attention_heads": 3, "num_key_value_heads": 1,
+              "n_routed_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16, "first_k_dense_replace": 1}
+    data = _config_json("glm4_moe", "Glm4MoeForCausalLM", fields)
+    text = program(data, "config.json")
+    assert "Its formulas are this config's numbers" not in text, text
+    model = symparams.parse(text, "config.json")
+    for hidden in (40, 44, 52, 60):         # heads of 13, 14, 17, 20: half heads 6, 7, 8, 10
+        got = _imported(model, {"hidden_size": hidden, "sequence_length": 6})
+        expected = _reference("glm4_moe", "Glm4MoeForCausalLM", {**fields, "hidden_size": hidden})
+        assert got == {k: v for k, v in expected.items() if k in got}, hidden
+
+
+def test_a_field_the_structure_follows_is_its_number_and_the_rest_formulas():
+    """Ernie 4.5's mixture-of-experts layers run from moe_layer_start_index to moe_layer_end_index,
+    the layers past it dense: one layer more is a dense one, which no `repeat` of the config's count
+    of layers says. That count is written as this config's number, said in the header, and every
+    other field stays a formula that holds with each changed alone and all together."""
+    fields = {**TINY, "num_hidden_layers": 4, "moe_layer_start_index": 1, "moe_layer_end_index": 3,
+              "moe_num_experts": 4, "moe_k": 2, "moe_intermediate_size": 16, "moe_num_shared_experts": 1}
+    data = _config_json("ernie4_5_moe", "Ernie4_5_MoeForCausalLM", fields)
+    text = program(data, "config.json")
+    assert "Its formulas are this config's numbers" not in text, text
+    assert "so they are this config's numbers here: num_hidden_layers = 4" in text, text
+    model = symparams.parse(text, "config.json")
+    assert "num_hidden_layers" not in model.symbols and {"hidden_size", "moe_num_experts"} <= set(model.symbols)
+    assert _each_field_alone(data, text) == {}
+    other = {"hidden_size": 64, "intermediate_size": 80, "moe_num_experts": 8, "moe_intermediate_size": 24}
+    got = _imported(model, {**other, "sequence_length": 6})
+    expected = _reference("ernie4_5_moe", "Ernie4_5_MoeForCausalLM", {**fields, **other})
+    assert got == {k: v for k, v in expected.items() if k in got}
 
 
 def test_a_formula_that_does_not_hold_elsewhere_becomes_the_configs_numbers():

@@ -42,12 +42,14 @@ class Field(Size):
     divisions: dict = {}          # (a, b) formulas of every whole division: the model's `where a % b == 0`
 
     def __floordiv__(self, other):
-        if isinstance(other, int) and not isinstance(other, bool) and other and int(self) % int(other) == 0:
+        if isinstance(other, int) and not isinstance(other, bool) and other and int(self) % int(other) == 0 \
+                and _of_fields(self.formula, formula_of(other)):
             return self._exact(self.formula, formula_of(other), int(self) // int(other))
         return super().__floordiv__(other)
 
     def __rfloordiv__(self, other):
-        if isinstance(other, int) and not isinstance(other, bool) and int(self) and int(other) % int(self) == 0:
+        if isinstance(other, int) and not isinstance(other, bool) and int(self) and int(other) % int(self) == 0 \
+                and _of_fields(formula_of(other), self.formula):
             return self._exact(formula_of(other), self.formula, int(other) // int(self))
         return super().__rfloordiv__(other)
 
@@ -76,8 +78,7 @@ class Field(Size):
     def _exact(self, a, b, value):
         """a // b where b divides a at the config's values: the exact quotient, under the condition
         that it stays whole (transformers would floor it; the formula holds where the condition does)."""
-        if not b.is_number or not a.is_number:
-            Field.divisions[(a, b)] = None
+        Field.divisions[(a, b)] = None
         result = Field(value, a / b)
         Field.seen.setdefault(value, set()).add(result.formula)
         return result
@@ -88,6 +89,13 @@ class Field(Size):
             result = Field(int(result), result.formula)
             Field.seen.setdefault(int(result), set()).add(result.formula)
         return result
+
+
+def _of_fields(a, b) -> bool:
+    """Is a / b a quotient of fields, which the program may state exactly under `where a % b == 0`?
+    By a number, or of a number, it is the floor Python computes (`head_dim // 2` is whole at every
+    head_dim; `head_dim / 2` under a condition would refuse an odd one that transformers builds)."""
+    return not a.is_number and not b.is_number and not (a / b).is_number
 
 
 class Quotient(float):
@@ -128,11 +136,14 @@ class _int(metaclass=_IntType):
     Size; else Python's."""
 
     def __new__(cls, x=0, *args, **kwargs):
-        if isinstance(x, Quotient) and not args and not kwargs and float(x).is_integer():
+        if isinstance(x, Quotient) and not args and not kwargs and math.isfinite(x) and x >= 0:
             a, b = sp.fraction(sp.together(x.formula))
-            if not a.is_number or not b.is_number:
+            if float(x).is_integer() and _of_fields(a, b):
                 Field.divisions[(a, b)] = None
-            result = Field(int(x), x.formula)
+                formula = x.formula
+            else:       # Python's int of a positive number is its floor, whatever the fields are
+                formula = sp.floor(x.formula)
+            result = Field(int(x), formula)
             Field.seen.setdefault(int(result), set()).add(result.formula)
             return result
         if isinstance(x, Size) and not args and not kwargs:      # int(hidden_size * mlp_ratio): DINOv2's MLP
@@ -951,6 +962,7 @@ class _Writer:
         # the fields an example's sizes follow are numbers (`general._pinned`): a size with no
         # formula on the chain of an example of fixed shape is the example's number (`numbered`)
         self.pinned = False
+        self.numbers: set = set()     # values of the fields written as numbers: a size of one may be its number
         self.numbered: set = set()
 
     def note(self, *formulas):
@@ -993,7 +1005,7 @@ class _Writer:
         example = self.on_example
         if self.symbolic and example and self.pinned:
             self.numbered.add(value)
-        elif self.symbolic:
+        elif self.symbolic and value not in self.numbers:
             # (a field that is one of the unit's output sizes, its width, is not one its positions follow)
             fields = frozenset(str(x) for f in (unit.params, unit.buffers) for x in sp.sympify(f).free_symbols
                                if self.symbols.get(str(x)) not in dims)

@@ -666,8 +666,9 @@ def _deepened(text: str, depths: dict, why: str) -> str:
 
 
 def _written(config: dict, source: str, done: dict) -> str:
-    """The program in the config's fields where they hold at a second setting, else its numbers."""
-    doubt, problem = None, None
+    """The program in the config's fields where they hold at a second setting, else in them but
+    for those its structure follows in a way no formula states, else its numbers."""
+    doubt, problem, doubted = None, None, None
     for checked in (False, True):
         if checked and not _fixes(done, _read_key(True, None)):
             break
@@ -675,27 +676,78 @@ def _written(config: dict, source: str, done: dict) -> str:
             text, why = _in_fields(config, source, done, checked=checked)
         except _Numbers as e:
             why, problem = str(e), problem or e
+        else:
+            doubted = text
         if why is None:
             return text
         doubt = doubt or why
     if problem is not None and problem.fixed:
-        text, why = _pinned(config, source, done, problem)
+        text, why, doubted, example = _pinned(config, source, done, problem)
         if text is not None:
             return text
         doubt = why or doubt       # (how its formulas failed, past the example's numbers)
+    else:
+        example = frozenset()
+    if doubted is not None:
+        text = _structure(config, source, done, doubted, example)
+        if text is not None:
+            return text
     text = _program(config, source, symbolic=False, note=doubt, done=done)
     _check_counts(config, text)
     return text
 
 
-def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None = None, checked: bool = False) \
-        -> tuple[str, str | None]:
+# Rounds of fields found and written as numbers before the program is left in the config's numbers
+STRUCTURE_ROUNDS = 3
+
+
+def _structure(config: dict, source: str, done: dict, text: str, example: frozenset) -> str | None:
+    """The program in the config's fields but those its structure follows in a way no formula
+    states, or None: a field whose change alone makes transformers' counts differ from the
+    program's (Ernie 4.5's count of layers, whose last ones are dense past `moe_layer_end_index`;
+    BiT's `embedding_size`, each stage's width a list's) is written as this config's number, the rest
+    as before; the program must then hold at a second setting of the rest, and with each of them
+    changed alone. `example`: fields already pinned for an example's feature maps (`_pinned`)."""
+    from ...interpreter import parse
+    why: dict = {}
+    held = False
+    for _ in range(STRUCTURE_ROUNDS + 1):
+        # (a setting the program's own conditions refuse, `heads % kv_heads == 0`, is no sign)
+        found = {name: doubt for name, doubt in each_field_alone(config, text, done, every=True)
+                 if doubt and name not in why}
+        if not found:
+            # (every field it names pinned: it is in this config's numbers)
+            return text if held and set(parse(text, "config.json").defaults) - {"sequence_length", "target_length"} \
+                else None
+        why.update(found)
+        pinned, held, written = example | frozenset(why), False, None
+        for checked in (False, True):
+            if checked and not _fixes(done, _read_key(True, pinned)):
+                break
+            try:
+                written, doubt = _in_fields(config, source, done, pinned, checked, example=bool(example),
+                                            structure=why)
+            except (_Numbers, ImportProblem):
+                continue
+            if doubt is None:
+                held = True
+                break
+        if written is None:
+            return None
+        text = written
+    return None
+
+
+def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None = None, checked: bool = False,
+               example: bool = False, structure: dict | None = None) -> tuple[str, str | None]:
     """The program in the config's fields (but the `pinned`; `checked`: each weight's sizes found
     by their values checked by a second build), and why it does not hold at a second setting or
-    None. With fields pinned, its shapes and MACs must hold there too: the example's numbers it
-    states are checked by them."""
+    None. `example`: fields are pinned for an example's feature maps, whose numbers its shapes and
+    MACs must then hold at too; `structure`: {pinned field: why} for those its structure follows,
+    where its MACs must hold too (the program in numbers states them)."""
     def written(lone: bool):
-        text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked, lone=lone)
+        text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked, lone=lone,
+                        example=example, structure=structure)
         _check_counts(config, text)
         doubt, macs = _unconfirmed(config, text, done, held_out=checked)
         return text, doubt or _alone(config, text, done), macs
@@ -711,11 +763,11 @@ def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None =
             again = None
         if again is not None and again[1] is None:
             (text, doubt, macs), lone = again, True
-    if pinned is not None and doubt is None and macs is not None:
+    if (example or structure) and doubt is None and macs is not None:
         return text, macs
     if doubt is None and macs is not None:      # the same build and passes, written without MACs
         text = _program(config, source, symbolic=True, note=macs, macs=False, done=done, pinned=pinned,
-                        checked=checked, lone=lone)
+                        checked=checked, lone=lone, example=example, structure=structure)
         doubt, _ = _unconfirmed(config, text, done, held_out=checked)
     return text, doubt
 
@@ -782,30 +834,32 @@ def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | 
     return fixes
 
 
-def _pinned(config: dict, source: str, done: dict, problem: _Numbers) -> tuple[str | None, str | None]:
+def _pinned(config: dict, source: str, done: dict, problem: _Numbers) \
+        -> tuple[str | None, str | None, str | None, frozenset]:
     """The program of a model over an example of fixed size (an image, a second of audio), whose
     feature maps' sizes are the example's numbers, no formulas of the config's fields: in the
     fields but those the example's sizes follow — first the input's own (image_size), then also
     those of the layer that gave the first such size (a patch's size) — where it holds at a second
-    setting, shapes and MACs too, else None and why not."""
+    setting, shapes and MACs too; else None, why not, the last program that did not hold and the
+    fields it pinned."""
     read = done[("read", True)]
     entry, values = read[5], read[1]
     lines = "\n".join([entry.line] + [t.line for t in entry.towers])
     first = frozenset(n for n in re.findall(r"[A-Za-z_]\w*", lines) if n in values)
-    why = None
+    why, doubted, fields = None, None, frozenset()
     for pinned in dict.fromkeys((first, first | problem.fields)):
         key = _read_key(True, pinned)
         for checked in (False, True):
             if checked and not _fixes(done, key):
                 break
             try:
-                text, doubt = _in_fields(config, source, done, pinned, checked)
+                text, doubt = _in_fields(config, source, done, pinned, checked, example=True)
             except (_Numbers, ImportProblem):
                 continue
             if doubt is None:
-                return text, None
-            why = why or doubt
-    return None, why
+                return text, None, None, pinned
+            why, doubted, fields = why or doubt, text, pinned
+    return None, why, doubted, fields
 
 
 def _check_counts(config: dict, text: str) -> None:
@@ -919,7 +973,7 @@ def _alone(config: dict, text: str, done: dict) -> str | None:
 def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
     """(field, why the counts do not hold there, or None) for each count of layers and of heads the
     program names (`every`: each field it names) changed alone — one layer more, else doubled —
-    against transformers rebuilt there; where the program's own conditions refuse the setting, the
+    against transformers rebuilt there; where the program's own `where` refuses the setting, the
     why is "" (no doubt, but no check either). Settings transformers refuses are skipped; `done`
     keeps each rebuild's counts."""
     from ...errors import SymparamsError
@@ -941,8 +995,12 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
             continue
         try:
             ev = model.evaluate({**other, **lengths})
-        except SymparamsError:
-            yield name, ""
+        except SymparamsError as e:
+            # a `where` the setting breaks (`heads % kv_heads == 0`) leaves it unchecked; a size that is
+            # no whole number there is a formula transformers' build disproves
+            where = any(c.pos == e.pos for c in model.constraints)
+            yield name, "" if where else f"at {_settings(other)} alone the program refuses: " \
+                                         f"{e.message.splitlines()[0][:120]}"
             continue
         yield name, _counts_differ(f"{_settings(other)} alone", done[key], (ev.params, ev.trainable, ev.buffers))
 
@@ -1112,11 +1170,12 @@ def _read(config: dict, symbolic: bool, pinned=frozenset()) -> tuple:
 
 def _program(config: dict, source: str, symbolic: bool, note: str | None = None, macs: bool = True,
              done: dict | None = None, pinned: frozenset | None = None, checked: bool = False,
-             lone: bool = False) -> str:
-    """The program; `pinned` (a set, maybe empty): the fields an example's sizes follow, written as
-    numbers, and those sizes too; `checked`: each weight's sizes that were found by their value
-    alone checked against transformers' build at a second setting (`_corrections`); `lone`: one
-    layer after others of its list written as itself, never as the rest of the list."""
+             lone: bool = False, example: bool = True, structure: dict | None = None) -> str:
+    """The program; `pinned` (a set, maybe empty): fields written as numbers — where `example`, the
+    fields an example's sizes follow, and those sizes too; `structure`: {field: why} for those of them
+    its structure follows in a way no formula states; `checked`: each weight's sizes that were found
+    by their value alone checked against transformers' build at a second setting (`_corrections`);
+    `lone`: one layer after others of its list written as itself, never as the rest of the list."""
     done = {} if done is None else done
     key = _read_key(symbolic, pinned)
     if key not in done:
@@ -1132,7 +1191,10 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if symbolic:
         done["device"] = runs[0].device if runs else None
     w = _Writer(shapes, dict(values), symbolic)
-    w.macs, w.pinned = macs, pinned is not None
+    w.macs, w.pinned = macs, pinned is not None and example
+    structure = structure or {}
+    every = done[("read", True)][1] if pinned else values       # (the config's fields, pinned or not)
+    w.numbers = {every[n] for n in structure}
     w.entry = entry
     encoder = _encoder_path(model) if w.entry.decoder else None
     if runs:
@@ -1284,7 +1346,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if w.entry.decoder:
         header += (", " if header else "") + f"target_length = {_length(values, model.config)}"
     import transformers
-    fields = done[("read", True)][1] if pinned else values
+    fields = every
+    examples = sorted(set(pinned or ()) - set(structure))
     numbered = ", ".join(map(str, sorted(w.numbered)))
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
            f"# by `symparams import` through transformers {transformers.__version__} (no template for this model type):",
@@ -1299,7 +1362,10 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
              if w.numbered and not pinned else []),
            *([f"# Its feature maps are this example's numbers{f' ({numbered})' if numbered else ''}, no formulas of "
               "the config's fields:", f"# the fields they follow are this config's numbers here, "
-              f"{', '.join(f'{n} = {fields[n]}' for n in sorted(pinned))}."] if pinned else []),
+              f"{', '.join(f'{n} = {fields[n]}' for n in examples)}."] if examples and example else []),
+           *([f"# Its structure follows these fields in a way no formula states, so they are this config's numbers "
+              f"here: {', '.join(f'{n} = {fields[n]}' for n in structure)}", f"# ({next(iter(structure.values()))})."]
+             if structure else []),
            *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
              if note and not symbolic else
              [f"# Its layers' MACs are not stated: the formulas did not hold ({note})."] if note else []),
