@@ -180,6 +180,41 @@ def test_a_head_size_the_width_leaves_over_is_floored_all_the_way_down():
         assert got == {k: v for k, v in expected.items() if k in got}, hidden
 
 
+def test_a_head_size_the_config_leaves_out_follows_the_fields_it_is_computed_from():
+    """Arcee's config computes head_dim = hidden_size // num_attention_heads where config.json does
+    not state it (one written before transformers saved every field): the program's head size is
+    then that formula, no field of its own, so the counts at other widths and head counts are
+    transformers' (a stated head_dim stays a field)."""
+    data = _config_json("arcee", "ArceeForCausalLM", TINY)
+    del data["head_dim"]
+    text = program(data, "config.json")
+    model = symparams.parse(text, "config.json")
+    assert "head_dim" not in model.symbols and "Its formulas are this config's numbers" not in text, text
+    for other in ({"num_attention_heads": 8, "num_key_value_heads": 4}, {"hidden_size": 64}, {"num_attention_heads": 2}):
+        got = _imported(model, {**other, "sequence_length": 6})
+        expected = _reference("arcee", "ArceeForCausalLM", {**TINY, **other})
+        assert got == {k: v for k, v in expected.items() if k in got}, other
+    stated = program(_config_json("arcee", "ArceeForCausalLM", TINY), "config.json")
+    assert "head_dim" in symparams.parse(stated, "config.json").symbols
+
+
+def test_the_larger_of_two_sizes_keeps_the_formula_of_each():
+    """CLVP's rotary table is max(projection_dim // (2 * num_attention_heads), 32) long: Python's
+    `max` in the modeling code keeps both formulas, so the table is right on either side of 32."""
+    fields = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=2,
+                  projection_dim=256, vocab_size=64)
+    data = _config_json("clvp_encoder", "ClvpEncoder", fields)
+    text = program(data, "config.json")
+    assert "max(32, " in text and "Its formulas are this config's numbers" not in text \
+        and "Its structure follows" not in text, text
+    assert _each_field_alone(data, text) == {}
+    model = symparams.parse(text, "config.json")
+    for heads in (1, 2, 4, 8):          # a table of 128, 64, 32 and 32 positions
+        got = _imported(model, {"num_attention_heads": heads, "sequence_length": 6})
+        expected = _reference("clvp_encoder", "ClvpEncoder", {**fields, "num_attention_heads": heads})
+        assert got == {k: v for k, v in expected.items() if k in got}, heads
+
+
 def test_a_field_the_structure_follows_is_its_number_and_the_rest_formulas():
     """Ernie 4.5's mixture-of-experts layers run from moe_layer_start_index to moe_layer_end_index,
     the layers past it dense: one layer more is a dense one, which no `repeat` of the config's count

@@ -151,21 +151,47 @@ class _int(metaclass=_IntType):
         return int(x, *args, **kwargs)
 
 
+def _extreme(builtin, combine):
+    """`max` or `min` of whole numbers, one a Size: the one Python picks, with the formula of the
+    pick at every value (CLVP's rotary table, `max(projection_dim // (2 * num_attention_heads), 32)`
+    long, is 32 where the quotient is smaller)."""
+    def pick(*args, **kwargs):
+        result = builtin(*args, **kwargs)
+        if len(args) == 1 and not isinstance(args[0], (list, tuple)):     # (an iterator, a tensor: as it is)
+            return result
+        items = list(args[0]) if len(args) == 1 else args
+        if kwargs or not any(isinstance(a, Size) for a in items) or \
+                not all(isinstance(a, int) and not isinstance(a, bool) for a in items):
+            return result
+        found = Field(int(result), combine(*[formula_of(a) for a in items]))
+        Field.seen.setdefault(int(found), set()).add(found.formula)
+        return found
+    return pick
+
+
+_WHOLE = {"int": _int, "max": _extreme(max, sp.Max), "min": _extreme(min, sp.Min)}
+
+
 @contextlib.contextmanager
 def whole_numbers():
-    """While a model is built, `int` in its modeling modules keeps a Quotient's formula (and in the
-    rotary tables' shared code, which Llama 3's scaled table is computed by)."""
+    """While a model is built, `int` in its modeling modules keeps a Quotient's formula, and `max`
+    and `min` of sizes theirs (in the rotary tables' shared code too, which Llama 3's scaled table
+    is computed by)."""
     import sys
     modules = [m for name, m in list(sys.modules.items()) if m is not None and "int" not in vars(m) and (
                name.startswith("transformers.models.") and name.rpartition(".")[2].startswith("modeling_")
                or name == "transformers.modeling_rope_utils")]
     for m in modules:
-        m.int = _int
+        for name, replacement in _WHOLE.items():
+            if name not in vars(m):
+                setattr(m, name, replacement)
     try:
         yield
     finally:
         for m in modules:
-            vars(m).pop("int", None)
+            for name, replacement in _WHOLE.items():
+                if vars(m).get(name) is replacement:
+                    del vars(m)[name]
 
 
 def _symbol(name: str) -> sp.Symbol:

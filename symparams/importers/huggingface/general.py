@@ -150,18 +150,22 @@ def _field_symbol(key: tuple) -> str:
     return "".join(p.removesuffix("_config") + "_" for p in path) + name
 
 
-def _set_fields(data: dict, values: dict, config) -> dict:
-    """The config's fields `data` with each (path of sub-configs, field) of `values` set, a tower's
-    in its sub-config: one the fields leave out is the one `config` (the config built) holds. A
-    count of layers set drops the list of layer types its config states (a saved config.json states
-    it, and transformers refuses one of another length): the config's own pattern is then made."""
+def _set_fields(data: dict, values: dict, config, drop: bool = False) -> dict:
+    """The config's fields `data` with each (path of sub-configs, field) of `values` set (`drop`:
+    left out), a tower's in its sub-config: one the fields leave out is the one `config` (the config
+    built) holds. A count of layers set drops the list of layer types its config states (a saved
+    config.json states it, and transformers refuses one of another length): the config's own
+    pattern is then made."""
     data = dict(data)
     for (path, name), value in values.items():
         subs, built = [data], config
         for attr in path:
             sub, built = subs[-1].get(attr), getattr(built, attr)
             subs.append(dict(sub) if isinstance(sub, dict) else built.to_dict())
-        subs[-1][name] = value
+        if drop:
+            subs[-1].pop(name, None)
+        else:
+            subs[-1][name] = value
         if "layers" in name and isinstance(subs[-1].get("layer_types"), list) and \
                 len(subs[-1]["layer_types"]) != value:
             del subs[-1]["layer_types"]
@@ -187,10 +191,14 @@ def _derived(transformers, model_type, fields, config) -> dict:
         except Exception:
             return None
 
-    def given(values: dict):
-        """The config built with each (path, name) set to its value, or None where it is refused."""
+    def given(values: dict, unstated: tuple | None = None):
+        """The config built with each (path, name) set to its value (and the field `unstated` left
+        out, as the config.json leaves it), or None where it is refused."""
+        data = _set_fields(fields, values, config)
+        if unstated is not None:
+            data = _set_fields(data, {unstated: None}, config, drop=True)
         try:
-            return transformers.AutoConfig.for_model(model_type, **_set_fields(fields, values, config))
+            return transformers.AutoConfig.for_model(model_type, **data)
         except Exception:       # the other value is not valid (or is per layer): the user's to set
             return None
 
@@ -218,7 +226,50 @@ def _derived(transformers, model_type, fields, config) -> dict:
         if again is not None and read(again, key) == 2 ** len(others) * ints[key]:
             derived[key] = sp.Rational(ints[key], sp.prod([ints[o] for o in others])) \
                 * sp.prod([_symbol(_field_symbol(o)) for o in others])
+    derived.update(_unstated(ints, fields, lambda values, key: read(given(values, key), key)))
     return {_field_symbol(key): formula for key, formula in derived.items()}
+
+
+def _unstated(ints: dict, fields: dict, again) -> dict:
+    """A head's size the config computes where the config.json does not state it (CLVP's and
+    Sapiens 2's `head_dim = hidden_size // num_attention_heads`): (path, name) -> its formula in
+    the fields of its tower it follows, each doubled alone doubling or halving it, checked by
+    doubling them together; the quotient is whole under the program's `where`. `again(values,
+    key)`: the value of `key` in the config built with `values` set and `key` left out."""
+    out = {}
+    for key, value in ints.items():
+        path, name = key
+        if "head" not in name or not ("dim" in name or "size" in name) or _states(fields, key):
+            continue
+        powers = {}
+        for other in ints:
+            if other == key or other[0] != path:
+                continue
+            moved = again({other: 2 * ints[other]}, key)
+            if moved == 2 * value:
+                powers[other] = 1
+            elif moved is not None and 2 * moved == value:
+                powers[other] = -1
+        if not powers or len(powers) > 3 or \
+                again({o: 2 * ints[o] for o in powers}, key) != value * 2 ** sum(powers.values()):
+            continue
+        formula = sp.Integer(value) / sp.prod([sp.Integer(ints[o]) ** e for o, e in powers.items()]) \
+            * sp.prod([_symbol(_field_symbol(o)) ** e for o, e in powers.items()])
+        numerator, denominator = sp.fraction(formula)
+        if not denominator.is_number:
+            Field.divisions[(numerator, denominator)] = None
+        out[key] = formula
+    return out
+
+
+def _states(fields: dict, key: tuple) -> bool:
+    """Does the config.json's `fields` state the field (path of sub-configs, name)?"""
+    path, name = key
+    for attr in path:
+        fields = fields.get(attr)
+        if not isinstance(fields, dict):
+            return False
+    return name in fields
 
 
 def _made(cls, config):
