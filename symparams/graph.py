@@ -164,7 +164,7 @@ class Node:
         """Does one example use fewer than all of its weights (a mixture of experts inside)?"""
         if self.body is not None:
             return any(n.sparse for n in self.body.nodes)
-        return getattr(self.out, "active", None) is not None
+        return getattr(self.out, "active", None) is not None or bool(getattr(self.out, "active_not_known", None))
 
     @cached_property
     def active(self) -> sp.Expr:
@@ -173,6 +173,11 @@ class Node:
             return self._summed("active")
         if not self.makes_weights:
             return sp.Integer(0)
+        if getattr(self.out, "active_not_known", None):
+            line = f" (line {self.pos.line})" if self.pos is not None else ""
+            raise ArgumentError(f"the parameters one example uses in layer {self.name}{line} are not known: "
+                                f"{self.out.active_not_known}",
+                                hint="its parameters, buffers and shapes are exact; leave out the active parameters")
         return sp.sympify(self.out.active) if self.sparse else self.params
 
 

@@ -674,10 +674,11 @@ def parse(text: str, filename: str | None = None, model: str | None = None,
     return Program(text, filename).model(model, convention)
 
 
-def read(path) -> Program:
+def read(path, fields: dict | None = None) -> Program:
     """A .sp file, parsed: its models can then be derived under either convention without reading it again.
     A Hugging Face config.json (or a folder holding one) is written as a program first
-    (symparams/importers/huggingface/), and so is a Keras model's .keras file or JSON (importers/keras_json.py)."""
+    (symparams/importers/huggingface/), with `fields` set in it, and so is a Keras model's .keras file or
+    JSON (importers/keras_json.py)."""
     from pathlib import Path
     p = Path(path)
     if p.suffix == ".sp":     # a program: no importer to load (they cost every command 15 ms)
@@ -688,6 +689,8 @@ def read(path) -> Program:
         return Program(keras_json.program(config, filename), filename)
     if huggingface.is_config_path(p):
         config, filename = huggingface.read_config(p)
+        if fields:
+            config = huggingface.with_fields(config, fields)
         return Program(huggingface.program(config, filename), filename)
     problem = huggingface.model_id_problem(path)
     if problem:                # `Qwen/Qwen2-0.5B`: what to download, not "cannot read the file"

@@ -382,10 +382,11 @@ def unknown_because(expr, values, short: bool = False) -> str:
     return "? (not a whole number at these values)" if short else "not a whole number at these values"
 
 
-def _macs(source, ev) -> dict:
-    """A row's or the model's MACs as JSON; where a layer's are not known, that and why."""
-    why = tables.not_known(source)
-    return {"expr": None, "value": None, "not_known": why} if why else _pair(source.macs, ev)
+def _macs(source, ev, what: str = "macs") -> dict:
+    """A row's or the model's MACs (or `active` parameters) as JSON; where a layer's are not known,
+    that and why."""
+    why = tables.not_known(source, what)
+    return {"expr": None, "value": None, "not_known": why} if why else _pair(getattr(source, what), ev)
 
 
 def total_value(total, ev) -> str:
@@ -414,7 +415,7 @@ def to_json(model, ev) -> dict:
         "layers": [layer(r) for r in model.rows],
         "totals": {"params": _pair(model.params, ev), "trainable": _pair(model.trainable, ev),
                    "non_trainable": _pair(model.non_trainable, ev), "buffers": _pair(model.buffers, ev),
-                   "macs": _macs(model, ev), "active": _pair(model.active, ev)},
+                   "macs": _macs(model, ev), "active": _macs(model, ev, "active")},
         "constraints": [c.text for c in model.constraints],
     }
 

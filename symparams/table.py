@@ -260,9 +260,13 @@ def build(model, ev, columns=DEFAULT_COLUMNS, depth: int | None = 0, dtype: str 
         totals.append(("buffers", "Buffers (not parameters)", model.buffers))
     # a mixture of experts: what one token uses. Only a sparse node's active count can differ from its
     # params (graph.Node.active), so a dense model needs neither the sum nor accounting's import.
-    if any(node.sparse for node in model.graph.nodes) and sp.expand(model.active - model.params) != 0:
-        totals.append(("active", "Active params (one token)", model.active))
     notes = []
+    if any(node.sparse for node in model.graph.nodes):
+        why = not_known(model, "active")
+        if why is not None:
+            notes.append(f"Active params (one token): not known: {why}")
+        elif sp.expand(model.active - model.params) != 0:
+            totals.append(("active", "Active params (one token)", model.active))
     why = not_known(model)
     if why is None:
         totals.append(("macs", "Total MACs", model.macs))
@@ -333,11 +337,12 @@ def fixed_note(fixed: dict, lines: dict, ev) -> list:
     return out
 
 
-def not_known(source) -> str | None:
-    """Why the MACs of a row or model are not known (a layer states `macs = not_known`), or None."""
+def not_known(source, what: str = "macs") -> str | None:
+    """Why the MACs (or the `active` parameters) of a row or model are not known (a layer states
+    `macs = not_known`), or None."""
     from .errors import SymparamsError
     try:
-        source.macs
+        getattr(source, what)
     except SymparamsError as e:
         return e.message.splitlines()[0]
     return None

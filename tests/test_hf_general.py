@@ -9,6 +9,7 @@ SYMPARAMS_HF_SWEEP=1 runs every model type of the installed transformers at its 
 (SYMPARAMS_HF_SWEEP_TYPES=t5,bart,... runs only those)."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -233,6 +234,59 @@ def test_a_field_the_structure_follows_is_its_number_and_the_rest_formulas():
     got = _imported(model, {**other, "sequence_length": 6})
     expected = _reference("ernie4_5_moe", "Ernie4_5_MoeForCausalLM", {**fields, **other})
     assert got == {k: v for k, v in expected.items() if k in got}
+
+
+@pytest.mark.parametrize("model_type,arch,fields", [
+    ("ernie4_5_moe", "Ernie4_5_MoeForCausalLM", {"moe_num_experts": 6, "moe_k": 2, "moe_intermediate_size": 16,
+                                                 "moe_num_shared_experts": 1}),
+    ("glm4_moe", "Glm4MoeForCausalLM", {"n_routed_experts": 6, "num_experts_per_tok": 2, "moe_intermediate_size": 16,
+                                        "first_k_dense_replace": 1}),
+    ("deepseek_v3", "DeepseekV3ForCausalLM", {"n_routed_experts": 6, "num_experts_per_tok": 2, "n_group": 1,
+                                              "topk_group": 1, "moe_intermediate_size": 16, "first_k_dense_replace": 1,
+                                              "q_lora_rank": 16, "kv_lora_rank": 8, "qk_rope_head_dim": 4,
+                                              "qk_nope_head_dim": 4, "v_head_dim": 8}),
+], ids=["ernie4_5_moe", "glm4_moe", "deepseek_v3"])
+def test_active_parameters_are_those_one_token_reaches(model_type, arch, fields):
+    """A mixture of experts' active parameters (the general route's `active =`, the template's
+    catalog experts for DeepSeek-V3): transformers' model on the CPU takes one token and its
+    gradient reaches top_k experts of each layer; every other weight counts whole (its embedding's
+    table too, as the catalog's experts count). The experts' stacked weights the gradient did not
+    reach are what one token does not use."""
+    fields = {**TINY, **fields}
+    data = _config_json(model_type, arch, fields)
+    text = program(data, "config.json")
+    assert "active = " in text or "no template" not in text, text
+    model = symparams.parse(text, "config.json")
+    config = transformers.AutoConfig.for_model(model_type, **fields)
+    torch.manual_seed(0)
+    reference = getattr(transformers, arch)._from_config(config, experts_implementation="eager")
+    reference(torch.tensor([[3]])).logits.sum().backward()
+    unused = 0
+    for p in reference.parameters():
+        if p.dim() == 3:        # (experts, out, in): the experts no gradient reached
+            reached = (p.grad is not None) and (p.grad.flatten(1) != 0).any(dim=1)
+            unused += int((~reached).sum()) * p[0].numel() if p.grad is not None else p.numel()
+    expected = sum(p.numel() for p in reference.parameters()) - unused
+    assert int(model.evaluate({"sequence_length": 6}).number(model.active)) == expected
+
+
+def test_setting_a_field_the_program_states_as_a_number_imports_the_config_again(tmp_path, capsys):
+    """`summary config.json --set num_hidden_layers=6` of the Ernie 4.5 program above, whose count
+    of layers is the config's number: the config is imported again with the field set there, and
+    its count is transformers' at 6 layers (the last past moe_layer_end_index dense), together with
+    another field set as a symbol."""
+    from symparams.cli import main
+    fields = {**TINY, "num_hidden_layers": 4, "moe_layer_start_index": 1, "moe_layer_end_index": 3,
+              "moe_num_experts": 4, "moe_k": 2, "moe_intermediate_size": 16, "moe_num_shared_experts": 1}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_config_json("ernie4_5_moe", "Ernie4_5_MoeForCausalLM", fields)))
+    assert main(["summary", str(path), "--set", "num_hidden_layers=6", "moe_num_experts=8",
+                 "--columns", "params", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "num_hidden_layers is this config's number in its program" in err
+    expected = _reference("ernie4_5_moe", "Ernie4_5_MoeForCausalLM", {**fields, "num_hidden_layers": 6,
+                                                                      "moe_num_experts": 8})
+    assert json.loads(out)["totals"]["params"]["value"] == expected["params"]
 
 
 def test_a_formula_that_does_not_hold_elsewhere_becomes_the_configs_numbers():

@@ -147,3 +147,25 @@ def test_a_declared_layer_may_say_its_macs_are_not_known(tmp_path):
                       "    x = input (4)\n    y = bad()(x)\n")
     run = subprocess.run([sys.executable, "-m", "symparams", "summary", str(source)], capture_output=True, text=True)
     assert run.returncode == 2 and "only macs and saved may be not known" in run.stderr
+
+
+def test_a_declared_layer_may_say_the_parameters_one_example_uses_are_not_known(tmp_path):
+    """`active = not_known` (the general route writes it for a mixture of experts whose experts are
+    a list of modules): the counts stand, the summary says the active parameters are not known and
+    why, its JSON gives no number for them, and `--of active` is refused naming the layer."""
+    import subprocess
+    import sys
+    source = tmp_path / "m.sp"
+    source.write_text("layer routed(d)(x: (*, t, n)) -> (*, t, n):\n    params = 4 * d * n\n    active = not_known\n\n"
+                      "model m(d = 8, T = 4):\n    x = input (T, 16)\n    y = routed(d)(x)\n")
+    assert symparams.load(str(source)).evaluate({}).params == 512
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "symparams", *args, str(source)], capture_output=True, text=True)
+    summary = run("summary")
+    assert summary.returncode == 0 and "Active params (one token): not known" in summary.stdout, summary
+    assert "512" in summary.stdout
+    totals = json.loads(run("summary", "--format", "json").stdout)["totals"]
+    assert totals["active"]["value"] is None and "routed" in totals["active"]["not_known"]
+    refused = run("formula", "--of", "active")
+    assert refused.returncode == 2 and "not known" in refused.stderr and "routed" in refused.stderr, refused.stderr

@@ -26,7 +26,8 @@ puts them on its Out:
         saved = t * n           # numbers kept for the backward pass, at the activations' dtype
         saved_per_batch = ...   # numbers kept once for the whole batch (a table of positions)
         parallel = elementwise  # how tensor parallelism splits it (facts.ROLES)
-        active = ...            # parameters one example uses, where fewer than params
+        active = ...            # parameters one example uses, where fewer than params (or not_known:
+                                # a mixture of experts whose experts' weights symparams cannot tell)
 """
 from __future__ import annotations
 
@@ -138,6 +139,8 @@ class Declaration:
                                                                    what=f"stated by {self.name}"),)
             elif key == "parallel":
                 out["parallel"] = facts.Parallel(str(tree.children[0]))
+            elif _not_known(tree):
+                out["active_not_known"] = f"{self.name} states it is not known"
             else:
                 out["active"] = ev.size(tree)
         return out
@@ -312,7 +315,7 @@ def declare(tree, source: str) -> LayerSpec:
                 if word not in facts.ROLES:
                     raise SyntaxProblem(f"parallel = is one of {', '.join(facts.ROLES)}", pos_of(value),
                                         did_you_mean(word, facts.ROLES) if word else None)
-            elif not (key == "saved" and _not_known(value)):
+            elif not (key in ("saved", "active") and _not_known(value)):
                 check.size(value)
             stated[key] = value
         elif stmt.data == "assign_stmt" and str(stmt.children[0]) in MODULES:

@@ -47,6 +47,7 @@ class Out:
     saved: tuple | None = None              # what it keeps for backward (facts.Saved); None: not stated
     parallel: Parallel = REPLICATED         # how tensor parallelism splits it
     active: sp.Expr | None = None           # parameters one example uses, where fewer than params (experts)
+    active_not_known: str | None = None     # why they are not known (a declared `active = not_known`)
     linears: tuple = ()                     # the linear layers inside a composite layer (facts.Linear)
 
 

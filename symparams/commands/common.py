@@ -113,6 +113,23 @@ def parse_assignments(items) -> dict:
 
 
 def load_model(args):
-    """The model the options name: from the file, or from a program already in memory (the REPL's)."""
+    """The model the options name: from the file, or from a program already in memory (the REPL's).
+    A --set of a config.json's field its program writes as the config's number (its structure
+    follows it in a way no formula states) imports the config again with the field set there."""
+    import sys
     program = getattr(args, "program", None) or read(args.file)
-    return program.model(args.model, args.convention)
+    model = program.model(args.model, args.convention)
+    # (only a name the program lacks is read here: solve's --set takes lists, L=12,24,48)
+    unknown = [item for item in getattr(args, "set", None) or []
+               if item.partition("=")[0].strip() not in model.symbols and "," not in item]
+    given = parse_assignments(unknown)
+    if getattr(args, "program", None) is None and given:
+        from ..importers.huggingface import config_numbers, is_config_path
+        numbers = config_numbers(args.file, model.symbols, given) if is_config_path(args.file) else {}
+        if numbers:
+            settings = ", ".join(f"{k}={v}" for k, v in numbers.items())
+            print(f"note: {', '.join(numbers)} {'is' if len(numbers) == 1 else 'are'} this config's number in its "
+                  f"program (its header says why): imported again at {settings}", file=sys.stderr)
+            model = read(args.file, numbers).model(args.model, args.convention)
+            args.set = [item for item in args.set if item.partition("=")[0].strip() not in numbers]
+    return model

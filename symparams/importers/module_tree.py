@@ -787,6 +787,32 @@ def _linear_macs(module, shapes, length=lambda m: SEQUENCE) -> sp.Expr:
     return total
 
 
+def _unrouted(module, shapes):
+    """The parameters of a mixture of experts' experts one position is not routed to: for each
+    weight stacked over the experts (transformers' (experts, out, in), and its biases' (experts,
+    out)), all experts but the router's `top_k`; 0 where the module holds no mixture of experts;
+    None where it does but names no top_k or its experts are not stacked (a list of expert modules:
+    which weights are experts', no shape tells)."""
+    def whole(m, name):
+        value = getattr(m, name, None)
+        return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    router = next((m for m in module.modules() if whole(m, "top_k")), None)
+    if router is None:      # (NLLB-MoE's top-2 router names no top_k: its experts say it is one)
+        return None if any(whole(m, "num_experts") for m in module.modules()) else sp.Integer(0)
+    top_k, unused = formula_of(router.top_k), sp.Integer(0)
+    for m in module.modules():
+        own = list(m.parameters(recurse=False))
+        stacked = [p for p in own if p.dim() == 3]
+        if m is router or not stacked:
+            continue
+        experts = shapes.of(stacked[0])[0]
+        for p in own:
+            dims = shapes.of(p)
+            if p.dim() in (2, 3) and dims[0] == experts:
+                unused += (experts - top_k) * sp.Mul(*dims[1:])
+    return unused if unused != 0 else None
+
+
 def _attention_macs(unit, call, symbols, lengths=None):
     """The attentions recorded in the unit, as (macs formula, facts), or None where a size has no
     one formula. The attention module's own sizes name the geometry (transformers' attention
@@ -1098,6 +1124,13 @@ class _Writer:
             if formula != 0:
                 lines.append(f"{key} = {_fmt(formula)}")
                 self.note(formula)
+        unrouted = _unrouted(m, self.shapes)
+        if unrouted is None:
+            lines.append("active = not_known")
+        elif unrouted != 0:       # a mixture of experts: what one position uses
+            active = sp.expand(unit.params - unrouted)
+            lines.append(f"active = {_fmt(active)}")
+            self.note(active)
         if known and not nothing and macs != 0:
             lines.append(f"macs = {_fmt(macs)}")
             self.note(macs)

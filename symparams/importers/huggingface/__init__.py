@@ -58,6 +58,28 @@ def read_config(path) -> tuple[dict, str]:
     return config, str(p)
 
 
+def config_numbers(path, symbols, given: dict) -> dict:
+    """Of the values `given` (--set) to names the program of the config at `path` has no symbol
+    for, those that are whole-number fields of its config the general route wrote as this config's
+    numbers (a field its structure follows in a way no formula states; one an example's feature
+    maps follow): name -> value. Templates name every field they count by."""
+    config, _ = read_config(path)
+    family, archs = config.get("model_type"), config.get("architectures")
+    if family in FAMILIES and not (isinstance(archs, list) and len(archs) == 1 and archs[0] not in HEADS[family]):
+        return {}
+    from . import general
+    return {name: value for name, value in given.items()
+            if name not in symbols and name in general.field_names(config)}
+
+
+def with_fields(config: dict, values: dict) -> dict:
+    """The config.json's fields with `values` set, each by the name the general route gives it (a
+    tower's `text_hidden_size` in its text_config)."""
+    from . import general
+    return {**general._with_fields(config, values), **{k: config[k] for k in ("model_type", "architectures")
+                                                        if k in config}}
+
+
 def _kind(value) -> str:
     """A JSON value's kind in words: 'a list', 'a string', 'null'."""
     return {dict: "an object", list: "a list", str: "a string", bool: "true or false", int: "a number",

@@ -1003,6 +1003,12 @@ def _with_fields(config: dict, other: dict) -> dict:
                        built)
 
 
+def field_names(config: dict) -> set:
+    """The names the program gives the config's whole-number fields (a tower's prefixed by it)."""
+    built = _built_config(config)
+    return {_field_symbol(key) for key in _whole_fields(built)} if built is not None else set()
+
+
 def _built_config(config: dict):
     """The config transformers builds from the user's `config`, or None where it does not."""
     transformers = _transformers()
