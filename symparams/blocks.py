@@ -228,6 +228,8 @@ class RepeatInstance:
                           "concrete number of times, or end the body with a tensor of its input's shape")
                 raise
             builder.record(conditions, pos)
+        if not self.count.is_Integer:      # (num_hidden_layers - 28 at 20 layers is no count)
+            builder.record([(sp.Ge(self.count, 0), f"a repeat {self.count} times needs {self.count} >= 0")], pos)
         count = f"({self.count})" if self.count.is_Add else str(self.count)
         node = Node(builder.auto_name(self), f"{self.describe(builder)} × {count}", "repeat", list(inputs),
                     tuple(y.shape), pos, body=Body(list(inputs), first.nodes, y, frozenset(first.made_elsewhere)),

@@ -130,14 +130,6 @@ def _why_numbers(text: str) -> str | bool:
     return " ".join(line.removeprefix("# ") for line in head[at:].splitlines() if line.startswith("# "))
 
 
-def _structure_fields(text: str) -> list[str]:
-    """The fields its structure follows in a way no formula states, which the program in the
-    config's names writes as this config's numbers (its header's list)."""
-    head = text.split("\nmodel ")[0]
-    found = re.search(r"# Its structure follows these fields .*?here: (.*)", head)
-    return re.findall(r"(\w+) = ", found[1]) if found else []
-
-
 def each_field_alone(config: dict, text: str) -> tuple[int, dict, list]:
     """(settings compared, {field: why its counts differ}, fields whose setting the program's own
     conditions refuse): the program `text` of `config` with each field it names changed alone
@@ -186,7 +178,8 @@ def one(model_type: str) -> dict:
         general_route = "(no template for this model type)" in text
         row = {"outcome": "exact", "reason": "", "params": got["params"],
                "measured": "# counted as transformers builds it from this config; MACs" in text if general_route
-               else None, "numbers": _why_numbers(text), "structure": _structure_fields(text)}
+               else None, "numbers": _why_numbers(text),
+               "structure": general.pinned_fields(text, (general.STRUCTURE,))}
         if os.environ.get("SYMPARAMS_SWEEP_ALONE") == "1" and general_route and not row["numbers"]:
             compared, wrong, refused = each_field_alone(data, text)
             row["alone"] = {"compared": compared, "wrong": wrong, "refused": refused}

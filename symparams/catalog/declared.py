@@ -139,7 +139,7 @@ class Declaration:
                                                                    what=f"stated by {self.name}"),)
             elif key == "parallel":
                 out["parallel"] = facts.Parallel(str(tree.children[0]))
-            elif _not_known(tree):
+            elif key == "active" and _not_known(tree):
                 out["active_not_known"] = f"{self.name} states it is not known"
             else:
                 out["active"] = ev.size(tree)

@@ -125,7 +125,7 @@ def load_model(args):
     given = parse_assignments(unknown)
     if getattr(args, "program", None) is None and given:
         from ..importers.huggingface import config_numbers, is_config_path
-        numbers = config_numbers(args.file, model.symbols, given) if is_config_path(args.file) else {}
+        numbers = config_numbers(program.text, given) if is_config_path(args.file) else {}
         if numbers:
             settings = ", ".join(f"{k}={v}" for k, v in numbers.items())
             print(f"note: {', '.join(numbers)} {'is' if len(numbers) == 1 else 'are'} this config's number in its "

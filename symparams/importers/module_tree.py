@@ -131,9 +131,9 @@ class _IntType(type):
 
 
 class _int(metaclass=_IntType):
-    """`int` of a Quotient whose value is whole at the config's sizes: that whole number, its
-    formula kept under the condition that it stays whole (the program's `where`); of a Size, that
-    Size; else Python's."""
+    """`int` of a Quotient: its whole number with its formula — a quotient of fields whole at the
+    config's sizes exactly, under the condition that it stays whole (the program's `where`), any
+    other its floor (as Python's int of a positive number is); of a Size, that Size; else Python's."""
 
     def __new__(cls, x=0, *args, **kwargs):
         if isinstance(x, Quotient) and not args and not kwargs and math.isfinite(x) and x >= 0:
@@ -163,9 +163,8 @@ def _extreme(builtin, combine):
         if kwargs or not any(isinstance(a, Size) for a in items) or \
                 not all(isinstance(a, int) and not isinstance(a, bool) for a in items):
             return result
-        found = Field(int(result), combine(*[formula_of(a) for a in items]))
-        Field.seen.setdefault(int(found), set()).add(found.formula)
-        return found
+        # (not among the build's formulas by value: its value is also the pick's own formula's)
+        return Field(int(result), combine(*[formula_of(a) for a in items]))
     return pick
 
 
@@ -789,27 +788,38 @@ def _linear_macs(module, shapes, length=lambda m: SEQUENCE) -> sp.Expr:
 
 def _unrouted(module, shapes):
     """The parameters of a mixture of experts' experts one position is not routed to: for each
-    weight stacked over the experts (transformers' (experts, out, in), and its biases' (experts,
-    out)), all experts but the router's `top_k`; 0 where the module holds no mixture of experts;
-    None where it does but names no top_k or its experts are not stacked (a list of expert modules:
-    which weights are experts', no shape tells)."""
-    def whole(m, name):
+    weight stacked over the router's experts (transformers' (experts, out, in), and its biases'
+    (experts, out)), all experts but its `top_k`; 0 where the module holds no mixture of experts;
+    None where it does but its one router names no top_k or number of experts, or nothing is
+    stacked over them (a list of expert modules: which weights are experts', no shape tells), or
+    it holds two routers (ERNIE-4.5-VL's text and vision experts: which one a position uses, the
+    input tells)."""
+    def whole(m, name, least=1):
         value = getattr(m, name, None)
-        return isinstance(value, int) and not isinstance(value, bool) and value > 0
-    router = next((m for m in module.modules() if whole(m, "top_k")), None)
-    if router is None:      # (NLLB-MoE's top-2 router names no top_k: its experts say it is one)
-        return None if any(whole(m, "num_experts") for m in module.modules()) else sp.Integer(0)
+        return isinstance(value, int) and not isinstance(value, bool) and value >= least
+    named = {name: m for name, m in module.named_modules() if whole(m, "top_k")}
+    # a mixture of experts and its router may both name top_k: one router, the outermost
+    routers = [m for name, m in named.items() if not any(name.startswith(f"{o}.") or name and not o
+                                                        for o in named if o != name)]
+    if not routers:         # (NLLB-MoE's top-2 router names no top_k: its experts say there are some)
+        return None if any(whole(m, "num_experts", 2) for m in module.modules()) else sp.Integer(0)
+    if len(routers) > 1:
+        return None
+    inner = list(named.values())
+    counts = {int(m.num_experts) for m in inner if whole(m, "num_experts", 2)} | {
+        m.weight.shape[0] for m in inner if getattr(getattr(m, "weight", None), "dim", lambda: 0)() == 2}
+    if len(counts) != 1:
+        return None
+    router, count = routers[0], counts.pop()
     top_k, unused = formula_of(router.top_k), sp.Integer(0)
     for m in module.modules():
         own = list(m.parameters(recurse=False))
-        stacked = [p for p in own if p.dim() == 3]
-        if m is router or not stacked:
+        if m in inner or not any(p.dim() == 3 and p.shape[0] == count for p in own):
             continue
-        experts = shapes.of(stacked[0])[0]
-        for p in own:
-            dims = shapes.of(p)
-            if p.dim() in (2, 3) and dims[0] == experts:
-                unused += (experts - top_k) * sp.Mul(*dims[1:])
+        for p in own:           # (a convolution's (channels, 1, kernel) beside them is no expert)
+            if p.dim() in (2, 3) and p.shape[0] == count:
+                dims = shapes.of(p)
+                unused += (dims[0] - top_k) * sp.Mul(*dims[1:])
     return unused if unused != 0 else None
 
 
@@ -1047,8 +1057,10 @@ class _Writer:
 
     def size(self, value: int, unit, dims: tuple = ()) -> sp.Expr:
         """A measured size as a formula: one of the unit's own weights' sizes, else the one formula
-        of the build with that value; a number where formulas are not being written, or where it is
-        an example's with the fields it follows pinned (`pinned`). `dims`: the unit's output sizes."""
+        of the build with that value; a number where formulas are not being written, where it is
+        an example's with the fields it follows pinned (`pinned`), or where it is the value of a
+        field written as its number (`numbers`, above 2; the checks at a second setting try it).
+        `dims`: the unit's output sizes."""
         own = {d for p in unit.module.parameters() for d in self.shapes.of(p) if _value(d, self.symbols) == value}
         own = {d for d in own if not d.is_number} or own
         found = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.candidates)
@@ -1057,7 +1069,7 @@ class _Writer:
         example = self.on_example
         if self.symbolic and example and self.pinned:
             self.numbered.add(value)
-        elif self.symbolic and value not in self.numbers:
+        elif self.symbolic and not (value > 2 and value in self.numbers):
             # (a field that is one of the unit's output sizes, its width, is not one its positions follow)
             fields = frozenset(str(x) for f in (unit.params, unit.buffers) for x in sp.sympify(f).free_symbols
                                if self.symbols.get(str(x)) not in dims)
@@ -1124,7 +1136,7 @@ class _Writer:
             if formula != 0:
                 lines.append(f"{key} = {_fmt(formula)}")
                 self.note(formula)
-        unrouted = _unrouted(m, self.shapes)
+        unrouted = 0 if unit.own else _unrouted(m, self.shapes)     # (a container's own tensors: no experts)
         if unrouted is None:
             lines.append("active = not_known")
         elif unrouted != 0:       # a mixture of experts: what one position uses

@@ -58,18 +58,17 @@ def read_config(path) -> tuple[dict, str]:
     return config, str(p)
 
 
-def config_numbers(path, symbols, given: dict) -> dict:
-    """Of the values `given` (--set) to names the program of the config at `path` has no symbol
-    for, those that are whole-number fields of its config the general route wrote as this config's
-    numbers (a field its structure follows in a way no formula states; one an example's feature
-    maps follow): name -> value. Templates name every field they count by."""
-    config, _ = read_config(path)
-    family, archs = config.get("model_type"), config.get("architectures")
-    if family in FAMILIES and not (isinstance(archs, list) and len(archs) == 1 and archs[0] not in HEADS[family]):
-        return {}
+def config_numbers(text: str, given: dict) -> dict:
+    """Of the values `given` (--set), those to fields the program `text` (the general route's)
+    writes as this config's numbers (a field its structure follows in a way no formula states; one
+    an example's feature maps follow): name -> value, each 1 or more."""
     from . import general
-    return {name: value for name, value in given.items()
-            if name not in symbols and name in general.field_names(config)}
+    pinned = general.pinned_fields(text)
+    numbers = {name: value for name, value in given.items() if name in pinned}
+    for name, value in numbers.items():
+        if value < 1:
+            raise ImportProblem(f"{name} must be 1 or more, found {value}")
+    return numbers
 
 
 def with_fields(config: dict, values: dict) -> dict:

@@ -250,6 +250,9 @@ def _unstated(ints: dict, fields: dict, again) -> dict:
                 powers[other] = 1
             elif moved is not None and 2 * moved == value:
                 powers[other] = -1
+            elif moved is None and "head" in other[1]:
+                powers = {}      # (the heads could not be doubled: what the size follows is not known)
+                break
         if not powers or len(powers) > 3 or \
                 again({o: 2 * ints[o] for o in powers}, key) != value * 2 ** sum(powers.values()):
             continue
@@ -733,7 +736,8 @@ def _written(config: dict, source: str, done: dict) -> str:
             return text
         doubt = doubt or why
     if problem is not None and problem.fixed:
-        text, why, doubted, example = _pinned(config, source, done, problem)
+        text, why, pinned_doubted, example = _pinned(config, source, done, problem)
+        doubted = pinned_doubted or doubted
         if text is not None:
             return text
         doubt = why or doubt       # (how its formulas failed, past the example's numbers)
@@ -750,6 +754,17 @@ def _written(config: dict, source: str, done: dict) -> str:
 
 # Rounds of fields found and written as numbers before the program is left in the config's numbers
 STRUCTURE_ROUNDS = 3
+# The header's words before the fields a program writes as this config's numbers (`pinned_fields`)
+STRUCTURE = "Its structure follows these fields in a way no formula states, so they are this config's numbers here:"
+FOLLOWED = "the fields they follow are this config's numbers here,"
+
+
+def pinned_fields(text: str, kinds: tuple = (STRUCTURE, FOLLOWED)) -> list[str]:
+    """The fields a program of the general route writes as this config's numbers, as its header
+    names them: those its structure follows (STRUCTURE), those an example's feature maps follow."""
+    head = text.split("\nmodel ")[0]
+    return [name for words in kinds for line in head.splitlines()
+            if line.startswith(f"# {words} ") for name in re.findall(r"(\w+) = ", line)]
 
 
 def _structure(config: dict, source: str, done: dict, text: str, example: frozenset) -> str | None:
@@ -762,14 +777,15 @@ def _structure(config: dict, source: str, done: dict, text: str, example: frozen
     from ...interpreter import parse
     why: dict = {}
     held = False
-    for _ in range(STRUCTURE_ROUNDS + 1):
+    for round in range(STRUCTURE_ROUNDS + 1):
         # (a setting the program's own conditions refuse, `heads % kv_heads == 0`, is no sign)
-        found = {name: doubt for name, doubt in each_field_alone(config, text, done, every=True)
-                 if doubt and name not in why}
+        found = {name: doubt for name, doubt in each_field_alone(config, text, done, every=True) if doubt}
         if not found:
             # (every field it names pinned: it is in this config's numbers)
             return text if held and set(parse(text, "config.json").defaults) - {"sequence_length", "target_length"} \
                 else None
+        if round == STRUCTURE_ROUNDS:
+            return None
         why.update(found)
         pinned, held, written = example | frozenset(why), False, None
         for checked in (False, True):
@@ -1003,12 +1019,6 @@ def _with_fields(config: dict, other: dict) -> dict:
                        built)
 
 
-def field_names(config: dict) -> set:
-    """The names the program gives the config's whole-number fields (a tower's prefixed by it)."""
-    built = _built_config(config)
-    return {_field_symbol(key) for key in _whole_fields(built)} if built is not None else set()
-
-
 def _built_config(config: dict):
     """The config transformers builds from the user's `config`, or None where it does not."""
     transformers = _transformers()
@@ -1031,7 +1041,8 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
     """(field, why the counts do not hold there, or None) for each count of layers and of heads the
     program names (`every`: each field it names) changed alone — one layer more, else doubled —
     against transformers rebuilt there; where the program's own `where` refuses the setting, the
-    why is "" (no doubt, but no check either). Settings transformers refuses are skipped; `done`
+    why is "" (no doubt, but no check either); where it refuses it otherwise (a size no whole
+    number there), that is the why. Settings transformers refuses are skipped; `done`
     keeps each rebuild's counts."""
     from ...errors import SymparamsError
     from ...interpreter import parse
@@ -1055,7 +1066,7 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
         except SymparamsError as e:
             # a `where` the setting breaks (`heads % kv_heads == 0`) leaves it unchecked; a size that is
             # no whole number there is a formula transformers' build disproves
-            where = any(c.pos == e.pos for c in model.constraints)
+            where = any(e.message.startswith(f"{c.text}, which does not hold at") for c in model.constraints)
             yield name, "" if where else f"at {_settings(other)} alone the program refuses: " \
                                          f"{e.message.splitlines()[0][:120]}"
             continue
@@ -1418,11 +1429,10 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
            *([f"# Its feature maps are this example's numbers ({numbered}): no field of the config sets them."]
              if w.numbered and not pinned else []),
            *([f"# Its feature maps are this example's numbers{f' ({numbered})' if numbered else ''}, no formulas of "
-              "the config's fields:", f"# the fields they follow are this config's numbers here, "
-              f"{', '.join(f'{n} = {fields[n]}' for n in examples)}."] if examples and example else []),
-           *([f"# Its structure follows these fields in a way no formula states, so they are this config's numbers "
-              f"here: {', '.join(f'{n} = {fields[n]}' for n in structure)}", f"# ({next(iter(structure.values()))})."]
-             if structure else []),
+              "the config's fields:", f"# {FOLLOWED} {', '.join(f'{n} = {fields[n]}' for n in examples)}."]
+             if examples and example else []),
+           *([f"# {STRUCTURE} {', '.join(f'{n} = {fields[n]}' for n in structure)}",
+              f"# ({next(iter(structure.values()))})."] if structure else []),
            *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
              if note and not symbolic else
              [f"# Its layers' MACs are not stated: the formulas did not hold ({note})."] if note else []),
