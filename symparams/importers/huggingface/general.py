@@ -242,8 +242,8 @@ def _unstated(ints: dict, fields: dict, again) -> dict:
         if "head" not in name or not ("dim" in name or "size" in name) or _states(fields, key):
             continue
         powers = {}
-        for other in ints:
-            if other == key or other[0] != path:
+        for other in ints:       # (a width or a head count of its tower: a build of the config each)
+            if other == key or other[0] != path or not re.search(r"hidden|head|embed|d_model|n_embd|dim", other[1]):
                 continue
             moved = again({other: 2 * ints[other]}, key)
             if moved == 2 * value:
