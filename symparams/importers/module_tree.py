@@ -1570,8 +1570,7 @@ def program(tree: Tree, symbols: dict, shapes, *, name: str, header: list, input
         out += [text, ""]
     out.append(f"model {name}({', '.join(f'{n} = {w.symbols[n]}' for n in names)}):")
     wheres = [f"{_fmt(sp.Mod(a, b, evaluate=False))} == 0" for a, b in Field.divisions
-              if not a.is_number and not b.is_number and not (a / b).is_number
-              and {str(x) for x in (a / b).free_symbols} <= set(names)]
+              if _of_fields(a, b) and {str(x) for x in (a / b).free_symbols} <= set(names)]
     if wheres and symbolic:
         out.append("    where " + ", ".join(dict.fromkeys(wheres)))
     for input_name, axes, ints in written_inputs:

@@ -36,7 +36,7 @@ import sympy as sp
 from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
-                           _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _on_path,
+                           _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _of_fields, _on_path,
                            _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique, _units, _value,
                            _Writer, children_macs, forward_counter, measure, one_thread, whole_numbers)
 from .parts import ImportProblem
@@ -259,7 +259,7 @@ def _unstated(ints: dict, fields: dict, again) -> dict:
         formula = sp.Integer(value) / sp.prod([sp.Integer(ints[o]) ** e for o, e in powers.items()]) \
             * sp.prod([_symbol(_field_symbol(o)) ** e for o, e in powers.items()])
         numerator, denominator = sp.fraction(formula)
-        if not denominator.is_number:
+        if _of_fields(numerator, denominator):
             Field.divisions[(numerator, denominator)] = None
         out[key] = formula
     return out
@@ -1445,8 +1445,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         out += [text, ""]
     out.append(f"model {_model_name(config, source)}({header}):")
     wheres = [f"{_fmt(sp.Mod(a, b, evaluate=False))} == 0" for a, b in Field.divisions
-              if not a.is_number and not b.is_number and not (a / b).is_number
-              and {str(x) for x in (a / b).free_symbols} <= set(names)]
+              if _of_fields(a, b) and {str(x) for x in (a / b).free_symbols} <= set(names)]
     if wheres:
         out.append("    where " + ", ".join(dict.fromkeys(wheres)))
     # an input's size no weight is made from is the number the model takes (BLIP's 3 channels, which
