@@ -150,6 +150,22 @@ def test_python_files_are_not_run(tmp_path):
     assert code == 2 and "symparams import" in err
 
 
+def test_a_figure_a_layer_says_is_not_known_is_no_total(tmp_path):
+    """A program whose layer states `macs = not_known` and `active = not_known` (the general
+    route's import of a mixture of experts whose experts are a list of modules): its page has the
+    counts' totals and none of the figures not known, and the layer's row no MACs, rather than the
+    page failing to build."""
+    from symparams.interpreter import read
+    from symparams.serve import document as page
+    source = tmp_path / "m.sp"
+    source.write_text("layer routed(d)(x: (*, t, n)) -> (*, t, n):\n    params = 4 * d * n\n    macs = not_known\n"
+                      "    active = not_known\n\nmodel m(d = 8, T = 4):\n    x = input (T, 16)\n    y = routed(d)(x)\n")
+    program = read(source)
+    doc = page.base(program.model(None, None), program)
+    assert [t["key"] for t in doc["totals"]] == ["params", "trainable", "non_trainable"]
+    assert [r["macs"] for r in doc["rows"] if r["type"] == "routed"] == [None]
+
+
 def test_figures_match_the_cli(gpt2):
     """Every figure of the document, evaluated from its compiled closed form, is what the CLI prints."""
     with serving(gpt2) as base:

@@ -18,7 +18,7 @@ import sympy as sp
 from .. import quantities as registry
 from ..errors import ArgumentError, SymparamsError
 from ..printing import canonical, latex, printed
-from ..table import _shortest_path, layout_note, shown_rows
+from ..table import _shortest_path, layout_note, not_known, shown_rows
 from ..values import format_shape
 from .compile import NotCompilable, tree
 
@@ -174,7 +174,8 @@ def _rows(model, f: Formulas) -> list:
                     "label": f"{_shortest_path(path, all_times)} ({r.type})",
                     "top_label": f"{_shortest_path(path, top_times)} ({r.type})" if level == 0 else None,
                     "shape": [f.add(d) for d in r.output_shape], "shape_text": format_shape(r.output_shape),
-                    "params": f.add(r.params), "macs": f.add(r.macs), "trainable": f.add(r.trainable),
+                    "params": f.add(r.params), "trainable": f.add(r.trainable),
+                    "macs": f.add(r.macs) if not_known(r) is None else None,     # (a layer's `macs = not_known`)
                     "non_trainable": f.add(r.non_trainable), "arithmetic": arithmetic(r)})
     return out
 
@@ -203,9 +204,11 @@ def _totals(model, f: Formulas) -> list:
               ("non_trainable", "Non-trainable params", model.non_trainable)]
     if model.convention.norm_stats_as_buffers or model.buffers != 0:
         totals.append(("buffers", "Buffers (not parameters)", model.buffers))
-    if sp.expand(model.active - model.params) != 0:
+    # a figure a layer says is not known (`macs = not_known`, `active = not_known`) is no total here
+    if not_known(model, "active") is None and sp.expand(model.active - model.params) != 0:
         totals.append(("active", "Active params (one token)", model.active))
-    totals.append(("macs", "Total MACs", model.macs))
+    if not_known(model) is None:
+        totals.append(("macs", "Total MACs", model.macs))
     return [{"key": k, "label": label, "f": f.add(expr), "size": k in ("params", "trainable", "non_trainable")}
             for k, label, expr in totals]
 

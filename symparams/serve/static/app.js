@@ -432,7 +432,9 @@ function buildTable() {
     cells.params = paramsValue;
     if (S.macs) {
       const macsValue = el("div", { class: "value" });
-      tr.append(el("td", { class: "num" }, macsValue, countFormula(r.macs, null)));
+      // (a layer's MACs it says are not known: no figure, and why not in place of the formula)
+      tr.append(el("td", { class: "num" }, macsValue, r.macs === null
+        ? el("div", { class: "formula" }, el("code", { text: "not known" })) : countFormula(r.macs, null)));
       cells.macs = macsValue;
     }
     body.append(tr);
@@ -638,7 +640,7 @@ function update() {
     const p = refused ? "—" : numberText(s.value(r.params));
     if (cells.params.textContent !== p) cells.params.textContent = p;
     if (cells.macs) {
-      const m = refused ? "—" : numberText(s.value(r.macs));
+      const m = refused || r.macs === null ? "—" : numberText(s.value(r.macs));
       if (cells.macs.textContent !== m) cells.macs.textContent = m;
     }
   }
