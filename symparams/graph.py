@@ -153,11 +153,14 @@ class Node:
             count = self.count if self.count is not None else sp.Integer(1)
             return count * sp.Add(*[n.macs for n in self.body.nodes])
         if self.out.macs_not_known:
-            line = f" (line {self.pos.line})" if self.pos is not None else ""
-            raise ArgumentError(f"the MACs of layer {self.name}{line} are not known: {self.out.macs_not_known}",
-                                hint="its parameters, buffers and shapes are exact; leave out the figures "
-                                     "that need MACs (macs, flops, training and inference FLOPs)")
+            raise self._not_known("the MACs", self.out.macs_not_known,
+                                  "the figures that need MACs (macs, flops, training and inference FLOPs)")
         return sp.sympify(self.out.macs)
+
+    def _not_known(self, what: str, why: str, leave_out: str) -> ArgumentError:
+        line = f" (line {self.pos.line})" if self.pos is not None else ""
+        return ArgumentError(f"{what} of layer {self.name}{line} are not known: {why}",
+                             hint=f"its parameters, buffers and shapes are exact; leave out {leave_out}")
 
     @cached_property
     def sparse(self) -> bool:
@@ -174,10 +177,8 @@ class Node:
         if not self.makes_weights:
             return sp.Integer(0)
         if getattr(self.out, "active_not_known", None):
-            line = f" (line {self.pos.line})" if self.pos is not None else ""
-            raise ArgumentError(f"the parameters one example uses in layer {self.name}{line} are not known: "
-                                f"{self.out.active_not_known}",
-                                hint="its parameters, buffers and shapes are exact; leave out the active parameters")
+            raise self._not_known("the parameters one example uses", self.out.active_not_known,
+                                  "the active parameters")
         return sp.sympify(self.out.active) if self.sparse else self.params
 
 

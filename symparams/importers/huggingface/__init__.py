@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from ...errors import SymparamsError
+from ...errors import ArgumentError, SymparamsError
 from ...syntax import read_json
 from .decoders import FAMILIES as DECODERS
 from .encoders import FAMILIES as ENCODERS
@@ -67,7 +67,7 @@ def config_numbers(text: str, given: dict) -> dict:
     numbers = {name: value for name, value in given.items() if name in pinned}
     for name, value in numbers.items():
         if value < 1:
-            raise ImportProblem(f"{name} must be 1 or more, found {value}")
+            raise ArgumentError(f"--set {name} must be 1 or more, found {value}")
     return numbers
 
 

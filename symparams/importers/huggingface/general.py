@@ -1238,7 +1238,7 @@ def _read(config: dict, symbolic: bool, pinned=frozenset()) -> tuple:
 
 def _program(config: dict, source: str, symbolic: bool, note: str | None = None, macs: bool = True,
              done: dict | None = None, pinned: frozenset | None = None, checked: bool = False,
-             lone: bool = False, example: bool = True, structure: dict | None = None) -> str:
+             lone: bool = False, example: bool = False, structure: dict | None = None) -> str:
     """The program; `pinned` (a set, maybe empty): fields written as numbers — where `example`, the
     fields an example's sizes follow, and those sizes too; `structure`: {field: why} for those of them
     its structure follows in a way no formula states; `checked`: each weight's sizes that were found
@@ -1414,7 +1414,6 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     if w.entry.decoder:
         header += (", " if header else "") + f"target_length = {_length(values, model.config)}"
     import transformers
-    fields = every
     examples = sorted(set(pinned or ()) - set(structure))
     numbered = ", ".join(map(str, sorted(w.numbered)))
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
@@ -1429,9 +1428,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
            *([f"# Its feature maps are this example's numbers ({numbered}): no field of the config sets them."]
              if w.numbered and not pinned else []),
            *([f"# Its feature maps are this example's numbers{f' ({numbered})' if numbered else ''}, no formulas of "
-              "the config's fields:", f"# {FOLLOWED} {', '.join(f'{n} = {fields[n]}' for n in examples)}."]
+              "the config's fields:", f"# {FOLLOWED} {', '.join(f'{n} = {every[n]}' for n in examples)}."]
              if examples and example else []),
-           *([f"# {STRUCTURE} {', '.join(f'{n} = {fields[n]}' for n in structure)}",
+           *([f"# {STRUCTURE} {', '.join(f'{n} = {every[n]}' for n in structure)}",
               f"# ({next(iter(structure.values()))})."] if structure else []),
            *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
              if note and not symbolic else
