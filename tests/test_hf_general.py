@@ -1076,3 +1076,84 @@ def test_a_saved_configs_layer_types_do_not_stop_the_check_of_its_depth():
     text = program(config, "config.json")
     assert "Its formulas are this config's numbers" not in text and "num_hidden_layers" in text, text
     assert not _each_field_alone(config, text)
+
+
+_GEMMA4 = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=6, num_attention_heads=4, num_key_value_heads=2,
+               head_dim=8, global_head_dim=16, vocab_size=96, vocab_size_per_layer_input=96,
+               hidden_size_per_layer_input=4, sliding_window=16, max_position_embeddings=64)
+
+
+def _gemma4_config() -> dict:
+    """A tiny Gemma 4 text config.json as save_pretrained writes it: its layer types, and the head
+    size of its full-attention layers as a per-layer override (`per_layer_config`)."""
+    saved = transformers.AutoConfig.for_model("gemma4_text", **_GEMMA4).to_diff_dict()
+    assert saved["per_layer_config"] and len(saved["layer_types"]) == 6
+    return {**saved, "model_type": "gemma4_text", "architectures": ["Gemma4ForCausalLM"]}
+
+
+def test_a_projection_beside_the_chain_keeps_the_chains_output():
+    """Gemma 4 projects its embeddings into per-layer inputs that its layers take beside the running
+    tensor: that projection is a tensor of its own (its MACs counted), not the chain, so the logits
+    are (tokens, vocab_size) as transformers returns them — they were (tokens, 7680), the per-layer
+    inputs' width — and the counts, shape and MACs of a 6-token pass are transformers'."""
+    config = _gemma4_config()
+    text = program(config, "config.json")
+    assert "Its formulas are this config's numbers" not in text, text
+    assert "per_layer_model_projection = dense(" in text
+    model = symparams.parse(text, "config.json")
+    fields = {k: v for k, v in config.items() if k not in ("model_type", "architectures", "transformers_version")}
+    expected = _reference("gemma4_text", "Gemma4ForCausalLM", fields, tokens=6)
+    ev = model.evaluate({"sequence_length": 6})
+    assert _imported(model, {"sequence_length": 6}) == {k: expected[k] for k in ("params", "trainable", "buffers")}
+    assert ev.shape(model.output_shape) == expected["output_shape"] == (6, 96)
+    assert ev.macs == expected["macs"]
+
+
+def test_a_head_size_some_layers_override_is_their_own_and_the_cache_is_transformers():
+    """Gemma 4's full-attention layers override head_dim (per_layer_config, 16 here): the global
+    head_dim is a field (transformers refuses to read it whole, so it was written as a number) and
+    the full layers' key size is their own number, not a field of equal value; their keys, repeated
+    to every head before the product, are cached at num_key_value_heads. The cache is what
+    transformers fills (a prefill of 5 tokens and 3 decode steps, at bfloat16), at the config and at
+    other head counts and sizes."""
+    from kv_cache_reference import runtime_cache_bytes
+    config = _gemma4_config()
+    text = program(config, "config.json")
+    assert "head_dim = 8" in text.split("\nmodel ")[1].splitlines()[0]
+    assert "kv_heads=num_key_value_heads, key_dim=16" in text, text
+    model = symparams.parse(text, "config.json")
+    formula = model.quantity("kv_cache", dtype="bfloat16")
+    for other in ({}, {"num_key_value_heads": 1}, {"head_dim": 16, "num_attention_heads": 8}):
+        data = general._with_fields(config, other)
+        data.update(model_type="gemma4_text", architectures=["Gemma4ForCausalLM"])
+        at = model.values({"sequence_length": 8, **other})
+        assert int(formula.subs(at)) == runtime_cache_bytes(data, 5, 3), other
+
+
+def test_a_pattern_of_layers_whose_last_the_config_fixes_is_checked_at_twice_the_depth():
+    """Gemma 4 makes every sixth layer full attention and its last one full whatever the count: one
+    layer more (31 of 30) gives one more full layer, which `num_hidden_layers - 29` full layers at
+    the end fits, but twice the depth does not (10 full of 60, not 35). The depth is checked at both,
+    with the per-layer head sizes made for the new layers as for the old; it is then this config's
+    number, said so in the header, and every other field a formula transformers rebuilt agrees with."""
+    config = _gemma4_config()
+    deeper = general._rebuilt(transformers, config, {"num_hidden_layers": 12})
+    assert [layer.self_attn.head_dim for layer in deeper.model.layers] == [8] * 5 + [16] + [8] * 5 + [16]
+    text = program(config, "config.json")
+    assert general.pinned_fields(text, (general.STRUCTURE,)) == ["num_hidden_layers"], text
+    assert "num_hidden_layers - " not in text
+    assert not _each_field_alone(config, text)
+
+
+def test_a_list_with_an_item_per_layer_follows_the_depth():
+    """Gemma 3n states its intermediate_size per layer: a count of layers changed alone makes that list
+    as long (its one item each), so the depth is rebuilt and checked rather than refused."""
+    saved = transformers.AutoConfig.for_model(
+        "gemma3n_text", hidden_size=32, intermediate_size=48, num_hidden_layers=5, num_attention_heads=4,
+        num_key_value_heads=2, head_dim=8, vocab_size=96, vocab_size_per_layer_input=96,
+        hidden_size_per_layer_input=4, num_kv_shared_layers=0, laurel_rank=4, sliding_window=16,
+        altup_num_inputs=2, activation_sparsity_pattern=[0.95, 0.95, 0.0, 0.0, 0.0]).to_diff_dict()
+    config = {**saved, "model_type": "gemma3n_text"}
+    assert saved["intermediate_size"] == [48] * 5
+    deeper = general._rebuilt(transformers, config, {"num_hidden_layers": 6})
+    assert len(deeper.model.layers) == 6 and deeper.config.intermediate_size == [48] * 6

@@ -835,10 +835,13 @@ def _attention_macs(unit, call, symbols, lengths=None):
         d = named.get("head_dim") or _lookup(key_dim, unit.module, symbols)
         dv = d if value_dim == key_dim else _lookup(value_dim, unit.module, symbols)
         g = named.get("kv_heads")
-        if g is None or _value(g, symbols) != kv_heads:   # (Whisper's config names the encoder's heads)
+        # keys and values repeated to every head before the product (repeat_kv): the module's own
+        # grouping names the heads its cache keeps
+        repeated = g is not None and kv_heads == heads and _value(g, symbols) * named.get("groups", 0) == heads
+        if not repeated and (g is None or _value(g, symbols) != kv_heads):   # (Whisper's config names the encoder's heads)
             g = h if kv_heads == heads else _lookup(kv_heads, unit.module, symbols)
         if any(f is None for f in (h, g, d, dv)) or _value(h, symbols) != heads or _value(d, symbols) != key_dim \
-                or _value(g, symbols) != kv_heads:
+                or _value(g, symbols) != kv_heads and not repeated:
             return None
         lengths = lengths or {}
         t, s = lengths.get(queries, SEQUENCE), lengths.get(keys, SEQUENCE)
@@ -861,15 +864,19 @@ def _geometry(module) -> dict:
     """heads, kv_heads and head_dim as the attention module inside `module` keeps them."""
     for m in module.modules():
         head_dim = getattr(m, "head_dim", None)
-        if not isinstance(head_dim, Size):
-            continue
         config = getattr(m, "config", None)
         heads = next((v for v in (getattr(m, "num_heads", None), getattr(m, "num_attention_heads", None),
                                   _field(config, "num_attention_heads")) if isinstance(v, Size)), None)
+        # a head size no field gives, beside heads a field gives (Gemma 4's full-attention layers' 512, the
+        # config's per-layer override): that number
+        if not isinstance(head_dim, Size) and not (type(head_dim) is int and head_dim > 0 and heads is not None):
+            continue
         kv = next((v for v in (getattr(m, "num_key_value_heads", None), _field(config, "num_key_value_heads"))
                    if isinstance(v, Size)), None)
         groups = getattr(m, "num_key_value_groups", None)
-        out = {"head_dim": head_dim.formula}
+        out = {"head_dim": head_dim.formula if isinstance(head_dim, Size) else sp.Integer(head_dim)}
+        if isinstance(groups, (int, Size)) and int(groups) > 1:
+            out["groups"] = int(groups)
         if heads is not None:
             out["heads"] = heads.formula
             if kv is not None:
@@ -931,6 +938,7 @@ class _Line:
     inner: tuple = ()          # a block's lines: one layer from each of several lists, called in turn
     keeps: bool = True         # its output has its input's shape
     called: bool = True        # its forward() ran in the pass (a VLM's vision tower over text alone: not)
+    branch: bool = False       # it reads the running tensor into a tensor of its own, which no next line reads
 
 
 def _counts(model) -> tuple:
@@ -947,8 +955,11 @@ def _on_path(call, later: list, running) -> bool:
     later = [c for c in later if c.inputs]      # not a module handed no tensor (Marian's positions: a shape)
     if not later or any(c.input_id == call.output_id for c in later):
         return True
-    # the next unit reads its output as is, or as forward() made it over (CLIP's pooled last state)
-    return later[0].inputs == call.output or call.index in later[0].origin
+    # the next unit reads its output as is, or as forward() made it over (CLIP's pooled last state),
+    # but not where a later unit reads the very tensor it read: then it is a branch beside the chain
+    # (Gemma 4's per-layer projection, whose result its layers take as a second input)
+    return later[0].inputs == call.output or call.index in later[0].origin and \
+        not any(c.input_id == call.input_id for c in later if call.input_id is not None)
 
 
 def _unique(name: str, body) -> str:

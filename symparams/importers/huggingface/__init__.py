@@ -75,8 +75,8 @@ def with_fields(config: dict, values: dict) -> dict:
     """The config.json's fields with `values` set, each by the name the general route gives it (a
     tower's `text_hidden_size` in its text_config)."""
     from . import general
-    return {**general._with_fields(config, values), **{k: config[k] for k in ("model_type", "architectures")
-                                                        if k in config}}
+    return {**general._settable(general._transformers(), config, values),
+            **{k: config[k] for k in ("model_type", "architectures") if k in config}}
 
 
 def _kind(value) -> str:

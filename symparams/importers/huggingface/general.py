@@ -150,18 +150,20 @@ def _field_symbol(key: tuple) -> str:
     return "".join(p.removesuffix("_config") + "_" for p in path) + name
 
 
-def _set_fields(data: dict, values: dict, config, drop: bool = False) -> dict:
+def _set_fields(data: dict, values: dict, config, drop: bool = False, lists: bool = False) -> dict:
     """The config's fields `data` with each (path of sub-configs, field) of `values` set (`drop`:
     left out), a tower's in its sub-config: one the fields leave out is the one `config` (the config
     built) holds. A count of layers set drops the list of layer types its config states (a saved
     config.json states it, and transformers refuses one of another length): the config's own
-    pattern is then made."""
+    pattern is then made; so are its other lists of an item per layer where `lists` (transformers
+    refused them as they were), but one whose items are all alike, which then has as many."""
     data = dict(data)
     for (path, name), value in values.items():
         subs, built = [data], config
         for attr in path:
             sub, built = subs[-1].get(attr), getattr(built, attr)
             subs.append(dict(sub) if isinstance(sub, dict) else built.to_dict())
+        before = subs[-1][name] if name in subs[-1] else _whole(built, name)
         if drop:
             subs[-1].pop(name, None)
         else:
@@ -169,9 +171,47 @@ def _set_fields(data: dict, values: dict, config, drop: bool = False) -> dict:
         if "layers" in name and isinstance(subs[-1].get("layer_types"), list) and \
                 len(subs[-1]["layer_types"]) != value:
             del subs[-1]["layer_types"]
+            if isinstance(subs[-1].get("per_layer_config"), dict):
+                subs[-1]["per_layer_config"] = _per_layer(subs[-1], built)
+        if lists and "layers" in name and not drop and type(before) is int and before != value:
+            # a list with an item per layer (Gemma 3n's intermediate_size): one item for all is that item
+            # for each layer now, else the config's default for the new count is made
+            for key, items in list(subs[-1].items()):
+                if isinstance(items, list) and len(items) == before and items and key != "layer_types":
+                    if all(item == items[0] for item in items):
+                        subs[-1][key] = [items[0]] * value
+                    else:
+                        del subs[-1][key]
         for attr, parent, sub in zip(reversed(path), reversed(subs[:-1]), reversed(subs[1:])):
             parent[attr] = sub
     return data
+
+
+def _whole(config, name: str):
+    """A config's field, None where it has none. One some layers override (Gemma 4's head_dim, its
+    full-attention layers' own) is read as the config holds it, the rest of the layers'."""
+    whole = getattr(config, "_getattr_without_heterogeneous_validation", None)
+    return whole(name, None) if whole is not None else getattr(config, name, None)
+
+
+def _per_layer(fields: dict, built) -> dict:
+    """The overrides a config states per layer (`per_layer_config`, Gemma 4's head_dim of each full
+    attention layer) for the layers `fields` now make, each layer's its kind's as before; the stated
+    ones where a kind's layers had several."""
+    stated = fields["per_layer_config"]
+    try:
+        at = {int(k): v for k, v in stated.items()}     # (a saved config's keys are strings, "05")
+    except ValueError:
+        return stated
+    kinds: dict = {}
+    for i, kind in enumerate(getattr(built, "layer_types", None) or ()):
+        if kinds.setdefault(kind, at.get(i, {})) != at.get(i, {}):
+            return stated
+    try:
+        made = type(built)(**{k: v for k, v in fields.items() if k != "per_layer_config"}).layer_types
+    except Exception:
+        return stated
+    return {i: kinds[kind] for i, kind in enumerate(made) if kinds.get(kind)}
 
 
 def _derived(transformers, model_type, fields, config) -> dict:
@@ -182,12 +222,12 @@ def _derived(transformers, model_type, fields, config) -> dict:
     doubling them together), or None where none is found."""
     ints = _whole_fields(config)
 
-    def read(built, key):      # (a per-layer field read whole raises: Gemma 4's head_dim)
+    def read(built, key):
         path, name = key
         try:
             for attr in path:
                 built = getattr(built, attr)
-            return getattr(built, name, None)
+            return _whole(built, name)
         except Exception:
             return None
 
@@ -1010,13 +1050,24 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     return doubt, "its forward pass did not run at any second setting"
 
 
-def _with_fields(config: dict, other: dict) -> dict:
+def _with_fields(config: dict, other: dict, lists: bool = False) -> dict:
     """The config's fields with `other` set, each by its symbol: a tower's field (`text_hidden_size`)
-    in its sub-config, as `_sized_fields` names them."""
+    in its sub-config, as `_sized_fields` names them (`lists`: as `_set_fields`)."""
     built = _built_config(config)
     keys = {_field_symbol(key): key for key in _whole_fields(built)} if built is not None else {}
     return _set_fields(_fields_of(config), {keys.get(name, ((), name)): value for name, value in other.items()},
-                       built)
+                       built, lists=lists)
+
+
+def _settable(transformers, config: dict, other: dict) -> dict:
+    """The config's fields with `other` set (`_with_fields`), its lists of an item per layer made as
+    many as its layers where transformers refuses them as they were (Gemma 3n's intermediate_size)."""
+    data = _with_fields(config, other)
+    try:
+        transformers.AutoConfig.for_model(config["model_type"], **data)
+    except Exception:
+        return _with_fields(config, other, lists=True)
+    return data
 
 
 def _built_config(config: dict):
@@ -1039,20 +1090,27 @@ def _alone(config: dict, text: str, done: dict) -> str | None:
 
 def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
     """(field, why the counts do not hold there, or None) for each count of layers and of heads the
-    program names (`every`: each field it names) changed alone — one layer more, else doubled —
-    against transformers rebuilt there; where the program's own `where` refuses the setting, the
-    why is "" (no doubt, but no check either); where it refuses it otherwise (a size no whole
-    number there), that is the why. Settings transformers refuses are skipped; `done`
-    keeps each rebuild's counts."""
+    program names (`every`: each field it names) changed alone — a count of layers one more and
+    doubled, any other field doubled — against transformers rebuilt there; where the program's own
+    `where` refuses the setting, the why is "" (no doubt, but no check either); where it refuses it
+    otherwise (a size no whole number there), that is the why. Settings transformers refuses are
+    skipped, but a count of layers it refuses at both is a doubt: the formula in it is checked at no
+    other count. `done` keeps each rebuild's counts."""
     from ...errors import SymparamsError
     from ...interpreter import parse
     transformers = _transformers()
     model = parse(text, "config.json")
     lengths = _lengths(model, PROBES[0])
-    for name, value in model.defaults.items():
-        if name in lengths or not every and (not ("layer" in name or "head" in name) or "dim" in name):
-            continue
-        other = {name: int(value) + 1 if "layer" in name else 2 * int(value)}
+    # a count of layers one more and twice as many: a pattern of layers whose last the config makes
+    # another kind (Gemma 4's, full attention) holds one more, as `num_hidden_layers - 29` of the
+    # last kind, and fails at twice as many
+    settings = [{name: setting} for name, value in model.defaults.items()
+                if name not in lengths and (every or ("layer" in name or "head" in name) and "dim" not in name)
+                for setting in ((int(value) + 1,) + ((2 * int(value),) if name.endswith(("layers", "layer")) else ())
+                                if "layer" in name else (2 * int(value),))]
+    refused: dict = {}
+    for other in settings:
+        name = next(iter(other))
         key = ("alone", tuple(other.items()))
         if key not in done:
             try:
@@ -1060,6 +1118,10 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
             except Exception:
                 done[key] = None
         if done[key] is None:
+            refused.setdefault(name, []).append(other[name])
+            if name.endswith(("layers", "layer")) and len(refused[name]) == 2:
+                yield name, f"transformers builds no model with {name} changed alone (to " \
+                            f"{' or '.join(map(str, refused[name]))}), so no formula in it is checked"
             continue
         try:
             ev = model.evaluate({**other, **lengths})
@@ -1109,7 +1171,7 @@ def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: i
 def _rebuilt(transformers, config: dict, other: dict):
     """The model transformers builds, on meta, from the config with the fields `other` set."""
     import torch
-    rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_with_fields(config, other))
+    rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_settable(transformers, config, other))
     archs = config.get("architectures")
     cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
     with torch.device("meta"):
@@ -1341,8 +1403,13 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         if feeds:
             running[c], fed[c] = call.output, i
         w.second = decoder and feeds and runs[0].encoded in call.tensors
-        line = w.line(units[i], call, measured, feeds)
-        line.chain, line.input, line.second = c, call.reads, w.second
+        # its products on the running tensor, made into a tensor the chain's layers take beside it
+        # (Gemma 4's per-layer projection): written at its measured shapes, the chain's tensor kept
+        branch = not feeds and bool(measured) and any(measured) and not call.reads_input and \
+            call.output is not None and tuple(call.inputs) == tuple(running.get(c) or ()) and \
+            tuple(call.output) != tuple(call.inputs)
+        line = w.line(units[i], call, measured, feeds or branch)
+        line.chain, line.input, line.second, line.feeds, line.branch = c, call.reads, w.second, feeds, branch
         # (where no pass ran, each layer is taken to keep its shape)
         line.keeps = not runs or call.output is None or tuple(call.inputs[1:]) == tuple(call.output[1:])
         line.called = i in calls
@@ -1395,9 +1462,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                 w.used.add(count.split(" ")[0])
             if count is not None or line.count > 1:
                 call = f"repeat({count or line.count}, {call})"
-        if line.reads_input and not line.feeds and not line.inner:
-            # read beside the chain, its result on no path of it (Gemma 4's per-layer embeddings,
-            # which its layers take as a second input): a tensor of its own, the chain's kept
+        if (line.reads_input or line.branch) and not line.feeds and not line.inner:
+            # read beside the chain, its result on no path of it (Gemma 4's per-layer embeddings and
+            # projection, which its layers take as a second input): a tensor of its own, the chain's kept
             body.append((name, f"{name} = {call}({reads})"))
             continue
         if call.startswith("embedding("):     # bound to its name, so a tied head can name it
