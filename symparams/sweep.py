@@ -50,6 +50,13 @@ def parse_vary(text: str) -> tuple[str, list[int]]:
     return name, [option_value(v, f"a value of {name}") for v in spec.split(",")]
 
 
+def check_zip(varied: dict, zipped: bool) -> None:
+    lengths = {name: len(v) for name, v in varied.items()}
+    if zipped and len(set(lengths.values())) > 1:
+        raise ArgumentError("--zip pairs the i-th values of each --vary, so they need as many values each; found "
+                            + ", ".join(f"{n}: {k}" for n, k in lengths.items()))
+
+
 def check_grid_size(size: int, what: str) -> None:
     """Refuse a grid beyond MAX_GRID configurations before any of it is built."""
     if size > MAX_GRID:
@@ -83,14 +90,10 @@ class Result:
 def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: str = "float32",
         per_batch: bool = False, settings=None, zipped: bool = False) -> Result:
     """Every combination of the varied symbols' values (or, `zipped`, the i-th value of each
-    together, as the rows of a paper's table of configurations); each quantity exactly, in columns."""
+    together, as the rows of a paper's table of configurations); each quantity exactly, in columns.
+    No varied symbol: the one configuration `sets` gives."""
     np = numpy_module()
-    if not varied:
-        raise ArgumentError("give at least one --vary NAME=START:STOP[:STEP]")
-    lengths = {name: len(v) for name, v in varied.items()}
-    if zipped and len(set(lengths.values())) > 1:
-        raise ArgumentError("--zip pairs the i-th values of each --vary, so they need as many values each; found "
-                            + ", ".join(f"{n}: {k}" for n, k in lengths.items()))
+    check_zip(varied, zipped)
     for q in quantities:
         if formulas.check_quantity(q) == "shape":
             raise ArgumentError("a sweep evaluates counts; --of shape is not one")
@@ -183,6 +186,27 @@ def run(model, varied: dict, quantities: list, sets: dict | None = None, dtype: 
     columns.update({q: column(v) for q, v in figures.items()})
     return Result(columns, names, list(quantities), dropped, empty, fractional, "int64" if safe else "object",
                   broken, size)
+
+
+def joined(parts: list, varied: list, quantities: list) -> Result:
+    """One sweep of several (`parts`: ({symbol: value}, Result)), each made at fixed values of
+    symbols its model does not vary (a config.json imported again at each value of a field its
+    program writes as a number): those values as columns too, in `varied`'s order, the parts' rows
+    one after another."""
+    np = numpy_module()
+    exact = "object" if any(r.exact_dtype == "object" for _, r in parts) else "int64"
+    kind = object if exact == "object" else np.int64
+    columns = {}
+    for name in [*varied, *quantities]:
+        columns[name] = np.concatenate([np.asarray(r.columns[name], dtype=kind) if name in r.columns
+                                        else np.full(len(r), fixed[name], dtype=kind) for fixed, r in parts])
+    broken: dict = {}
+    for _, r in parts:
+        for rule, (n, hint) in r.broken.items():
+            broken[rule] = (broken.get(rule, (0, None))[0] + n, hint)
+    return Result(columns, list(varied), list(quantities), sum(r.dropped for _, r in parts),
+                  sum(r.empty for _, r in parts), sum(r.fractional for _, r in parts), exact, broken,
+                  sum(r.size for _, r in parts))
 
 
 def fix(relation, varied: dict) -> str | None:

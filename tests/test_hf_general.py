@@ -289,6 +289,38 @@ def test_setting_a_field_the_program_states_as_a_number_imports_the_config_again
     assert json.loads(out)["totals"]["params"]["value"] == expected["params"]
 
 
+def test_sweeping_a_field_the_program_states_as_a_number_imports_the_config_at_each_value(tmp_path, capsys):
+    """`sweep config.json --vary num_hidden_layers=4,6 --vary moe_num_experts=4,8` of the Ernie 4.5
+    program: the count of layers is the config's number, so the config is imported again at each of
+    its values (a note says so) and the rest swept over each program; every row is transformers'
+    count there. `solve` for that field is refused, naming the sweep that answers it."""
+    from symparams.cli import main
+    fields = {**TINY, "num_hidden_layers": 4, "moe_layer_start_index": 1, "moe_layer_end_index": 3,
+              "moe_num_experts": 4, "moe_k": 2, "moe_intermediate_size": 16, "moe_num_shared_experts": 1}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_config_json("ernie4_5_moe", "Ernie4_5_MoeForCausalLM", fields)))
+    assert main(["sweep", str(path), "--vary", "num_hidden_layers=4,6", "--vary", "moe_num_experts=4,8",
+                 "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "num_hidden_layers is this config's number in its program" in err and "each of 2 values" in err
+    rows = json.loads(out)["rows"]
+    assert [(r["num_hidden_layers"], r["moe_num_experts"]) for r in rows] == [(4, 4), (4, 8), (6, 4), (6, 8)]
+    for r in rows:
+        expected = _reference("ernie4_5_moe", "Ernie4_5_MoeForCausalLM",
+                              {**fields, "num_hidden_layers": r["num_hidden_layers"],
+                               "moe_num_experts": r["moe_num_experts"]})
+        assert r["params"] == expected["params"], r
+    assert main(["sweep", str(path), "--vary", "num_hidden_layers=5,6", "--vary", "moe_num_experts=4,8",
+                 "--zip"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.splitlines()[1:] == [
+        f"{n},{e},{_reference('ernie4_5_moe', 'Ernie4_5_MoeForCausalLM', {**fields, 'num_hidden_layers': n, 'moe_num_experts': e})['params']}"
+        for n, e in ((5, 4), (6, 8))]
+    assert main(["solve", str(path), "--for", "num_hidden_layers", "--budget", "1e6"]) == 2
+    _, err = capsys.readouterr()
+    assert "num_hidden_layers is this config's number in its program" in err and "--vary num_hidden_layers" in err
+
+
 def test_a_formula_that_does_not_hold_elsewhere_becomes_the_configs_numbers():
     """A ResNet's first stage has a shortcut convolution only where its input's channels
     (embedding_size, 4) are not its output's (hidden_sizes[0], 8): at the second setting, where

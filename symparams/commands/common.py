@@ -116,13 +116,19 @@ def load_model(args):
     """The model the options name: from the file, or from a program already in memory (the REPL's).
     A --set of a config.json's field its program writes as the config's number (its structure
     follows it in a way no formula states) imports the config again with the field set there."""
+    return load_program(args)[1]
+
+
+def load_program(args) -> tuple:
+    """(the program's text, or None for one in memory; the model the options name; the config's
+    fields it was imported again at, {} where it was not): as `load_model`."""
     import sys
     program = getattr(args, "program", None) or read(args.file)
     model = program.model(args.model, args.convention)
     # (only a name the program lacks is read here: solve's --set takes lists, L=12,24,48)
     unknown = [item for item in getattr(args, "set", None) or []
                if item.partition("=")[0].strip() not in model.symbols and "," not in item]
-    given = parse_assignments(unknown)
+    given, numbers = parse_assignments(unknown), {}
     if getattr(args, "program", None) is None and given:
         from ..importers.huggingface import config_numbers, is_config_path
         numbers = config_numbers(program.text, given) if is_config_path(args.file) else {}
@@ -132,4 +138,14 @@ def load_model(args):
                   f"program (its header says why): imported again at {settings}", file=sys.stderr)
             model = read(args.file, numbers).model(args.model, args.convention)
             args.set = [item for item in args.set if item.partition("=")[0].strip() not in numbers]
-    return model
+    return (None if getattr(args, "program", None) else program.text), model, numbers
+
+
+def config_fields(args, text: str | None, names) -> dict:
+    """Of `names` (a --vary's), those a config.json's program (`text`) writes as the config's number
+    (its structure follows them in a way no formula states); none where the file is no config.json."""
+    from ..importers.huggingface import is_config_path
+    from ..importers.huggingface.general import pinned_fields
+    if text is None or not is_config_path(args.file):
+        return set()
+    return set(names) & set(pinned_fields(text))

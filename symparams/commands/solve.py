@@ -5,8 +5,8 @@ import itertools
 import json
 
 from ..errors import ArgumentError
-from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments, load_model,
-                     parse_number, reports_as)
+from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments, config_fields,
+                     load_program, parse_number, reports_as)
 
 
 def add_arguments(p):
@@ -53,7 +53,14 @@ def grid_assignments(items) -> tuple[dict, dict]:
 @reports_as("symparams solve")
 def run(args):
     from .. import formulas, solve
-    model = load_model(args)
+    text, model, _ = load_program(args)
+    pinned = config_fields(args, text, [n for n in args.unknowns if n not in model.symbols])
+    if pinned:
+        name = sorted(pinned)[0]
+        raise ArgumentError(f"{name} is this config's number in its program (its header says why: its structure "
+                            f"follows {name} in a way no formula states), so no formula in it can be solved for",
+                            hint=f"`symparams sweep {args.file} --vary {name}=A:B` imports the config again at each "
+                                 f"value; `--set {name}=N` at one")
     of = formulas.check_quantity(args.of)
     if of == "shape":
         raise ArgumentError("solve works on counts; --of shape has no single figure to reach")

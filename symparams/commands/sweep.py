@@ -2,8 +2,9 @@
 import sys
 
 from ..render import counted
-from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments, load_model,
-                     parse_assignments, reports_as)
+from ..errors import ArgumentError
+from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments,
+                     config_fields, load_program, parse_assignments, reports_as)
 
 
 def add_arguments(p):
@@ -21,14 +22,22 @@ def add_arguments(p):
     p.add_argument("--plot", metavar="FILE.png", help="also draw each figure against the first varied symbol")
 
 
+# Imports of a config.json one sweep may make, each a few seconds: past this, a smaller range is asked for
+MAX_IMPORTS = 64
+
+
 @reports_as("symparams sweep")
 def run(args):
     from .. import sweep
-    model = load_model(args)
+    text, model, numbers = load_program(args)
     varied = dict(sweep.parse_vary(v) for v in args.vary)
     quantities = [q.strip() for q in args.of.split(",") if q.strip()]
-    result = sweep.run(model, varied, quantities, parse_assignments(args.set), args.dtype, args.per_batch,
-                       accounting_settings(args, model), args.zip)
+    again = config_fields(args, text, [n for n in varied if n not in model.symbols])
+    if again:
+        result = _imported_again(args, varied, again, quantities, numbers)
+    else:
+        result = sweep.run(model, varied, quantities, parse_assignments(args.set), args.dtype, args.per_batch,
+                           accounting_settings(args, model), args.zip)
     show = {"csv": sweep.to_csv, "json": sweep.to_json, "markdown": sweep.to_markdown, "table": sweep.to_table}
     print(show[args.format](result))
     for rule, (n, fix) in result.broken.items():
@@ -44,3 +53,35 @@ def run(args):
         sweep.plot(result, args.plot, model.name)
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
+
+
+def _imported_again(args, varied: dict, again: set, quantities: list, numbers: dict):
+    """The sweep where it varies fields of a config.json that its program writes as the config's
+    numbers (ERNIE 4.5's num_hidden_layers): the config imported again at each of their values, as
+    `--set` does, and the rest of the sweep over each of those programs."""
+    import itertools
+
+    from .. import sweep
+    from ..interpreter import read
+    sweep.check_zip(varied, args.zip)
+    names = [n for n in varied if n in again]
+    settings = list(zip(*(varied[n] for n in names))) if args.zip else \
+        list(itertools.product(*(varied[n] for n in names)))
+    if len(settings) > MAX_IMPORTS:
+        raise ArgumentError(f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} this config's number in its "
+                            f"program, so each of its {len(settings):,} values is a new import; a sweep makes at "
+                            f"most {MAX_IMPORTS}", hint="give fewer values of it")
+    print(f"note: {', '.join(names)} {'is' if len(names) == 1 else 'are'} this config's number in its program "
+          f"(its header says why): imported again at each of {len(settings)} "
+          f"{'value' if len(settings) == 1 else 'values'}", file=sys.stderr)
+    parts = []
+    for k, values in enumerate(settings):
+        fields = dict(zip(names, values))
+        for name, value in fields.items():
+            if value < 1:
+                raise ArgumentError(f"--vary {name} must be 1 or more, found {value}")
+        model = read(args.file, {**numbers, **fields}).model(args.model, args.convention)
+        rest = {n: ([v[k]] if args.zip else v) for n, v in varied.items() if n not in again}
+        parts.append((fields, sweep.run(model, rest, quantities, parse_assignments(args.set), args.dtype,
+                                        args.per_batch, accounting_settings(args, model), args.zip)))
+    return sweep.joined(parts, list(varied), quantities)

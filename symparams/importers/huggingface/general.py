@@ -819,7 +819,10 @@ def _structure(config: dict, source: str, done: dict, text: str, example: frozen
     held = False
     for round in range(STRUCTURE_ROUNDS + 1):
         # (a setting the program's own conditions refuse, `heads % kv_heads == 0`, is no sign)
-        found = {name: doubt for name, doubt in each_field_alone(config, text, done, every=True) if doubt}
+        found: dict = {}
+        for name, doubt in each_field_alone(config, text, done, every=True):
+            if doubt:
+                found.setdefault(name, doubt)        # (the first setting of it that failed: one layer more)
         if not found:
             # (every field it names pinned: it is in this config's numbers)
             return text if held and set(parse(text, "config.json").defaults) - {"sequence_length", "target_length"} \
