@@ -1189,3 +1189,24 @@ def test_a_list_with_an_item_per_layer_follows_the_depth():
     assert saved["intermediate_size"] == [48] * 5
     deeper = general._rebuilt(transformers, config, {"num_hidden_layers": 6})
     assert len(deeper.model.layers) == 6 and deeper.config.intermediate_size == [48] * 6
+
+
+def test_a_list_of_layer_kinds_the_model_indexes_is_made_again_for_another_depth():
+    """AXK1's config.json as saved states `mlp_layer_types`, one per layer ('dense' first, then
+    'sparse'), which the config takes at any length and the model indexes by layer: one layer more
+    builds no model with the old list, so the depth was never checked. The list is left to the
+    config, which makes it for the new depth, and the depth's formula is checked there."""
+    fields = dict(hidden_size=32, intermediate_size=48, moe_intermediate_size=16, num_hidden_layers=4,
+                  num_attention_heads=4, num_key_value_heads=4, n_shared_experts=1, n_routed_experts=4,
+                  num_experts_per_tok=2, n_group=1, topk_group=1, kv_lora_rank=8, q_lora_rank=16,
+                  qk_rope_head_dim=4, v_head_dim=8, qk_nope_head_dim=8, head_dim=4, vocab_size=96,
+                  max_position_embeddings=64)
+    saved = transformers.AutoConfig.for_model("axk1", **fields).to_diff_dict()
+    assert saved["mlp_layer_types"] == ["dense"] + ["sparse"] * 3
+    config = {**saved, "model_type": "axk1"}
+    deeper = general._rebuilt(transformers, config, {"num_hidden_layers": 5})
+    assert len(deeper.model.layers) == 5
+    text = program(config, "config.json")
+    assert "Its formulas are this config's numbers" not in text and not general.pinned_fields(text), text
+    assert "repeat(num_hidden_layers - 1, " in text
+    assert not _each_field_alone(config, text)

@@ -1063,11 +1063,10 @@ def _with_fields(config: dict, other: dict, lists: bool = False) -> dict:
 
 
 def _settable(transformers, config: dict, other: dict) -> dict:
-    """The config's fields with `other` set (`_with_fields`), its lists of an item per layer made as
-    many as its layers where transformers refuses them as they were (Gemma 3n's intermediate_size)."""
+    """The config's fields with `other` set, as `_rebuilt` builds them (to import the config again)."""
     data = _with_fields(config, other)
     try:
-        transformers.AutoConfig.for_model(config["model_type"], **data)
+        _built_from(transformers, config, data)
     except Exception:
         return _with_fields(config, other, lists=True)
     return data
@@ -1172,9 +1171,21 @@ def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: i
 
 
 def _rebuilt(transformers, config: dict, other: dict):
-    """The model transformers builds, on meta, from the config with the fields `other` set."""
+    """The model transformers builds, on meta, from the config with the fields `other` set; where it
+    builds none, its lists of an item per layer made as many as its layers (`_with_fields(lists=True)`)."""
+    data = _with_fields(config, other)
+    try:
+        return _built_from(transformers, config, data)
+    except Exception:
+        again = _with_fields(config, other, lists=True)
+        if again == data:
+            raise
+        return _built_from(transformers, config, again)
+
+
+def _built_from(transformers, config: dict, data: dict):
     import torch
-    rebuilt = transformers.AutoConfig.for_model(config["model_type"], **_settable(transformers, config, other))
+    rebuilt = transformers.AutoConfig.for_model(config["model_type"], **data)
     archs = config.get("architectures")
     cls = _model_class(transformers, rebuilt, archs[0] if isinstance(archs, list) and archs else None)
     with torch.device("meta"):
