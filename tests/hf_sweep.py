@@ -131,15 +131,18 @@ def _why_numbers(text: str) -> str | bool:
 
 
 def each_field_alone(config: dict, text: str) -> tuple[int, dict, list]:
-    """(settings compared, {field: why its counts differ}, fields whose setting the program's own
-    conditions refuse): the program `text` of `config` with each field it names changed alone
-    (doubled; a count of layers one more) against transformers rebuilt there — parameters,
-    trainable, buffers (the general route's own single-field check, over every field rather than
-    its counts of layers and heads)."""
+    """(settings compared or failed, {field: why its counts first differ}, fields whose setting the
+    program's own conditions refuse): the program `text` of `config` with each field it names
+    changed alone (doubled; a count of layers one more and doubled) against transformers rebuilt
+    there — parameters, trainable, buffers (the general route's own single-field check, over every
+    field rather than its counts of layers and heads)."""
     from symparams.importers.huggingface import general
     found = list(general.each_field_alone(config, text, {}, every=True))
-    return (sum(doubt != "" for _, doubt in found), {name: doubt for name, doubt in found if doubt},
-            [name for name, doubt in found if doubt == ""])
+    wrong: dict = {}
+    for name, doubt in found:
+        if doubt:
+            wrong.setdefault(name, doubt)
+    return sum(doubt != "" for _, doubt in found), wrong, [name for name, doubt in found if doubt == ""]
 
 
 def one(model_type: str) -> dict:

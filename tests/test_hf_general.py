@@ -1170,7 +1170,11 @@ def test_a_pattern_of_layers_whose_last_the_config_fixes_is_checked_at_twice_the
     number, said so in the header, and every other field a formula transformers rebuilt agrees with."""
     config = _gemma4_config()
     deeper = general._rebuilt(transformers, config, {"num_hidden_layers": 12})
-    assert [layer.self_attn.head_dim for layer in deeper.model.layers] == [8] * 5 + [16] + [8] * 5 + [16]
+    with torch.device("meta"):
+        own = transformers.Gemma4ForCausalLM(transformers.AutoConfig.for_model(
+            "gemma4_text", **{**_GEMMA4, "num_hidden_layers": 12}))
+    assert [layer.self_attn.head_dim for layer in deeper.model.layers] == \
+        [layer.self_attn.head_dim for layer in own.model.layers] == [8] * 5 + [16] + [8] * 5 + [16]
     text = program(config, "config.json")
     assert general.pinned_fields(text, (general.STRUCTURE,)) == ["num_hidden_layers"], text
     assert "num_hidden_layers - " not in text
@@ -1178,17 +1182,24 @@ def test_a_pattern_of_layers_whose_last_the_config_fixes_is_checked_at_twice_the
 
 
 def test_a_list_with_an_item_per_layer_follows_the_depth():
-    """Gemma 3n states its intermediate_size per layer: a count of layers changed alone makes that list
-    as long (its one item each), so the depth is rebuilt and checked rather than refused."""
-    saved = transformers.AutoConfig.for_model(
-        "gemma3n_text", hidden_size=32, intermediate_size=48, num_hidden_layers=5, num_attention_heads=4,
-        num_key_value_heads=2, head_dim=8, vocab_size=96, vocab_size_per_layer_input=96,
-        hidden_size_per_layer_input=4, num_kv_shared_layers=0, laurel_rank=4, sliding_window=16,
-        altup_num_inputs=2, activation_sparsity_pattern=[0.95, 0.95, 0.0, 0.0, 0.0]).to_diff_dict()
+    """Gemma 3n's config.json as saved states its intermediate_size per layer (one size for all) and
+    its activation sparsity per layer (the config's own pattern, the first ten sparse): a count of
+    layers changed alone makes the one as long and the other again, as transformers' own config at
+    that depth has them, so the depth is rebuilt and checked rather than refused."""
+    fields = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=12, num_attention_heads=4,
+                  num_key_value_heads=2, head_dim=8, vocab_size=96, vocab_size_per_layer_input=96,
+                  hidden_size_per_layer_input=4, num_kv_shared_layers=0, laurel_rank=4, sliding_window=16,
+                  altup_num_inputs=2)
+    saved = transformers.AutoConfig.for_model("gemma3n_text", **fields).to_diff_dict()
     config = {**saved, "model_type": "gemma3n_text"}
-    assert saved["intermediate_size"] == [48] * 5
-    deeper = general._rebuilt(transformers, config, {"num_hidden_layers": 6})
-    assert len(deeper.model.layers) == 6 and deeper.config.intermediate_size == [48] * 6
+    assert saved["intermediate_size"] == [48] * 12 and saved["activation_sparsity_pattern"] == [0.95] * 10 + [0.0] * 2
+    deeper = general._rebuilt(transformers, config, {"num_hidden_layers": 13})
+    own = transformers.AutoConfig.for_model("gemma3n_text", **{**fields, "num_hidden_layers": 13})
+    assert len(deeper.model.layers) == 13
+    assert (deeper.config.intermediate_size, deeper.config.activation_sparsity_pattern) == \
+        (own.intermediate_size, own.activation_sparsity_pattern)
+    text = program(config, "config.json")
+    assert "builds no model" not in text and "Its formulas are this config's numbers" not in text, text
 
 
 def test_a_list_of_layer_kinds_the_model_indexes_is_made_again_for_another_depth():
@@ -1205,8 +1216,32 @@ def test_a_list_of_layer_kinds_the_model_indexes_is_made_again_for_another_depth
     assert saved["mlp_layer_types"] == ["dense"] + ["sparse"] * 3
     config = {**saved, "model_type": "axk1"}
     deeper = general._rebuilt(transformers, config, {"num_hidden_layers": 5})
-    assert len(deeper.model.layers) == 5
+    assert deeper.config.mlp_layer_types == \
+        transformers.AutoConfig.for_model("axk1", **{**fields, "num_hidden_layers": 5}).mlp_layer_types
     text = program(config, "config.json")
     assert "Its formulas are this config's numbers" not in text and not general.pinned_fields(text), text
     assert "repeat(num_hidden_layers - 1, " in text
     assert not _each_field_alone(config, text)
+
+
+def test_a_list_of_layer_kinds_of_the_users_own_is_not_carried_to_another_depth(tmp_path, capsys):
+    """An AXK1 config.json whose two first layers are dense (its own list, not the one the config
+    makes): no formula says what a fifth layer would be, so the depth is this config's number, the
+    header saying transformers builds no model with it changed, and `--set num_hidden_layers=6` is
+    refused with transformers' reason rather than counted with the config's default pattern."""
+    from symparams.cli import main
+    fields = dict(hidden_size=32, intermediate_size=48, moe_intermediate_size=16, num_hidden_layers=4,
+                  num_attention_heads=4, num_key_value_heads=4, n_shared_experts=1, n_routed_experts=4,
+                  num_experts_per_tok=2, n_group=1, topk_group=1, kv_lora_rank=8, q_lora_rank=16,
+                  qk_rope_head_dim=4, v_head_dim=8, qk_nope_head_dim=8, head_dim=4, vocab_size=96,
+                  max_position_embeddings=64, mlp_layer_types=["dense", "dense", "sparse", "sparse"])
+    config = {**transformers.AutoConfig.for_model("axk1", **fields).to_diff_dict(), "model_type": "axk1"}
+    assert config["mlp_layer_types"] == fields["mlp_layer_types"]
+    text = program(config, "config.json")
+    assert general.pinned_fields(text) == ["num_hidden_layers"] and "builds no model with num_hidden_layers" in text
+    model = symparams.parse(text, "config.json")
+    assert _imported(model, {}) == {k: v for k, v in _reference("axk1", "AXK1ForCausalLM", fields).items()}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    assert main(["summary", str(path), "--set", "num_hidden_layers=6"]) == 2
+    assert "transformers could not build" in capsys.readouterr().err

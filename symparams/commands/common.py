@@ -141,9 +141,9 @@ def load_program(args) -> tuple:
     return (None if getattr(args, "program", None) else program.text), model, numbers
 
 
-def config_fields(args, text: str | None, names) -> dict:
-    """Of `names` (a --vary's), those a config.json's program (`text`) writes as the config's number
-    (its structure follows them in a way no formula states); none where the file is no config.json."""
+def config_fields(args, text: str | None, names) -> set:
+    """Of `names` (a --vary's, a --for's), those a config.json's program (`text`) writes as the
+    config's number (its header names them and says why); none where the file is no config.json."""
     from ..importers.huggingface import is_config_path
     from ..importers.huggingface.general import pinned_fields
     if text is None or not is_config_path(args.file):

@@ -2,7 +2,7 @@
 import sys
 
 from ..render import counted
-from ..errors import ArgumentError
+from ..errors import ArgumentError, SymparamsError
 from .common import (accounting_settings, add_accounting_options, add_count_options, add_model_arguments,
                      config_fields, load_program, parse_assignments, reports_as)
 
@@ -65,6 +65,13 @@ def _imported_again(args, varied: dict, again: set, quantities: list, numbers: d
     from ..interpreter import read
     sweep.check_zip(varied, args.zip)
     names = [n for n in varied if n in again]
+    both = set(names) & set(numbers)
+    if both:
+        raise ArgumentError(f"{', '.join(sorted(both))} is both varied and set")
+    for name in names:
+        low = [v for v in varied[name] if v < 1]
+        if low:
+            raise ArgumentError(f"--vary {name} must be 1 or more, found {low[0]}")
     settings = list(zip(*(varied[n] for n in names))) if args.zip else \
         list(itertools.product(*(varied[n] for n in names)))
     if len(settings) > MAX_IMPORTS:
@@ -77,10 +84,11 @@ def _imported_again(args, varied: dict, again: set, quantities: list, numbers: d
     parts = []
     for k, values in enumerate(settings):
         fields = dict(zip(names, values))
-        for name, value in fields.items():
-            if value < 1:
-                raise ArgumentError(f"--vary {name} must be 1 or more, found {value}")
-        model = read(args.file, {**numbers, **fields}).model(args.model, args.convention)
+        try:
+            model = read(args.file, {**numbers, **fields}).model(args.model, args.convention)
+        except SymparamsError as e:     # (which value the config could not be imported at)
+            e.message = f"at {', '.join(f'{n}={v}' for n, v in fields.items())}: {e.message}"
+            raise
         rest = {n: ([v[k]] if args.zip else v) for n, v in varied.items() if n not in again}
         parts.append((fields, sweep.run(model, rest, quantities, parse_assignments(args.set), args.dtype,
                                         args.per_batch, accounting_settings(args, model), args.zip)))

@@ -867,9 +867,10 @@ def _geometry(module) -> dict:
         config = getattr(m, "config", None)
         heads = next((v for v in (getattr(m, "num_heads", None), getattr(m, "num_attention_heads", None),
                                   _field(config, "num_attention_heads")) if isinstance(v, Size)), None)
-        # a head size no field gives, beside heads a field gives (Gemma 4's full-attention layers' 512, the
-        # config's per-layer override): that number
-        if not isinstance(head_dim, Size) and not (type(head_dim) is int and head_dim > 0 and heads is not None):
+        # a head size a config of per-layer overrides gives some layers (Gemma 4's full-attention layers'
+        # 512), beside heads a field gives: that number
+        if not isinstance(head_dim, Size) and not (type(head_dim) is int and head_dim > 0 and heads is not None
+                                                   and getattr(config, "is_heterogeneous", False) is True):
             continue
         kv = next((v for v in (getattr(m, "num_key_value_heads", None), _field(config, "num_key_value_heads"))
                    if isinstance(v, Size)), None)
@@ -939,6 +940,7 @@ class _Line:
     keeps: bool = True         # its output has its input's shape
     called: bool = True        # its forward() ran in the pass (a VLM's vision tower over text alone: not)
     branch: bool = False       # it reads the running tensor into a tensor of its own, which no next line reads
+    source: str | None = None  # the path of the branch whose tensor it reads (the branch's norm)
 
 
 def _counts(model) -> tuple:

@@ -27,6 +27,7 @@ encoder's); a decoder layer handed the encoder's output takes it as a second inp
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import re
 from collections import Counter
@@ -155,8 +156,10 @@ def _set_fields(data: dict, values: dict, config, drop: bool = False, lists: boo
     left out), a tower's in its sub-config: one the fields leave out is the one `config` (the config
     built) holds. A count of layers set drops the list of layer types its config states (a saved
     config.json states it, and transformers refuses one of another length): the config's own
-    pattern is then made; so are its other lists of an item per layer where `lists` (transformers
-    refused them as they were), but one whose items are all alike, which then has as many."""
+    pattern is then made. Where `lists` (transformers builds nothing from them as they were), so
+    are its other lists of an item per layer that are the config's own pattern, and one whose items
+    are all alike has as many; any other is left as stated (a pattern of the user's own, which no
+    formula carries to another depth)."""
     data = dict(data)
     for (path, name), value in values.items():
         subs, built = [data], config
@@ -173,18 +176,35 @@ def _set_fields(data: dict, values: dict, config, drop: bool = False, lists: boo
             del subs[-1]["layer_types"]
             if isinstance(subs[-1].get("per_layer_config"), dict):
                 subs[-1]["per_layer_config"] = _per_layer(subs[-1], built)
-        if lists and "layers" in name and not drop and type(before) is int and before != value:
-            # a list with an item per layer (Gemma 3n's intermediate_size): one item for all is that item
-            # for each layer now, else the config's default for the new count is made
-            for key, items in list(subs[-1].items()):
-                if isinstance(items, list) and len(items) == before and items and key != "layer_types":
-                    if all(item == items[0] for item in items):
-                        subs[-1][key] = [items[0]] * value
-                    else:
-                        del subs[-1][key]
+        if lists and _is_depth(name) and not drop and type(before) is int and before != value:
+            # a list with an item per layer: one item for all (Gemma 3n's intermediate_size) is that item
+            # for each layer now; the config's own pattern (AXK1's mlp_layer_types, one dense layer
+            # first) is made again for the new count
+            stated = {**subs[-1], name: before}
+            for key, items in stated.items():
+                if not (isinstance(items, list) and len(items) == before and items and key != "layer_types"):
+                    continue
+                if all(item == items[0] for item in items):
+                    subs[-1][key] = [copy.deepcopy(items[0]) for _ in range(value)]
+                elif _own_pattern(stated, built, key):
+                    del subs[-1][key]
         for attr, parent, sub in zip(reversed(path), reversed(subs[:-1]), reversed(subs[1:])):
             parent[attr] = sub
     return data
+
+
+def _is_depth(name: str) -> bool:
+    """Is the field a count of a model's (or a tower's) layers?"""
+    return name.endswith(("num_hidden_layers", "num_layers", "n_layer", "n_layers"))
+
+
+def _own_pattern(fields: dict, built, key: str) -> bool:
+    """Is the list `key` of `fields` the one the config (of `built`'s class) makes itself from the rest?"""
+    try:
+        made = type(built)(**{k: v for k, v in fields.items() if k != key})
+    except Exception:
+        return False
+    return list(getattr(made, key, None) or ()) == list(fields[key])
 
 
 def _whole(config, name: str):
@@ -1108,8 +1128,8 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
     # last kind, and fails at twice as many
     settings = [{name: setting} for name, value in model.defaults.items()
                 if name not in lengths and (every or ("layer" in name or "head" in name) and "dim" not in name)
-                for setting in ((int(value) + 1,) + ((2 * int(value),) if name.endswith(("layers", "layer")) else ())
-                                if "layer" in name else (2 * int(value),))]
+                for setting in dict.fromkeys((int(value) + 1, 2 * int(value)) if _is_depth(name) else
+                                             (int(value) + 1,) if "layer" in name else (2 * int(value),))]
     refused: dict = {}
     for other in settings:
         name = next(iter(other))
@@ -1121,7 +1141,7 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
                 done[key] = None
         if done[key] is None:
             refused.setdefault(name, []).append(other[name])
-            if name.endswith(("layers", "layer")) and len(refused[name]) == 2:
+            if _is_depth(name) and len(refused[name]) == len([o for o in settings if name in o]):
                 yield name, f"transformers builds no model with {name} changed alone (to " \
                             f"{' or '.join(map(str, refused[name]))}), so no formula in it is checked"
             continue
@@ -1369,6 +1389,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                     for p in units[i].module.parameters()}
     listed = list(order) + [i for i in range(len(units)) if i not in calls]
     lines, running, fed = [], {}, {}     # each chain's tensor: its shape, the unit that gave it
+    branched: list = []                  # the units read beside the chain into tensors of their own
     from transformers import PretrainedConfig
     towers = {k.removesuffix("_config") for k, v in vars(model.config).items() if isinstance(v, PretrainedConfig)}
     for c, e in entries.items():         # (wav2vec2's forward() adds a channel axis to its samples first)
@@ -1424,6 +1445,12 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
             tuple(call.output) != tuple(call.inputs)
         line = w.line(units[i], call, measured, feeds or branch)
         line.chain, line.input, line.second, line.feeds, line.branch = c, call.reads, w.second, feeds, branch
+        if branch:
+            branched.append(i)
+        elif not feeds and i in calls and call.times and not call.reads_input and \
+                tuple(call.inputs) != tuple(running.get(c) or ()):
+            # what it reads was made from a branch, not the running tensor (Gemma 4's norm of its projection)
+            line.source = next((units[j].path for j in reversed(branched) if j in call.origin), None)
         # (where no pass ran, each layer is taken to keep its shape)
         line.keeps = not runs or call.output is None or tuple(call.inputs[1:]) == tuple(call.output[1:])
         line.called = i in calls
@@ -1456,6 +1483,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     current = {"encoder": w.entry.name, "main": "decoder_input_ids" if encoder is not None else w.entry.name,
                **{t: t for t in entries if t != "main"}}
     body, depths = [], _depths(model.config)
+    beside: dict = {}                    # a branch's path -> its tensor's name
     for k, line in enumerate(merged):
         # (where no pass named what a line read: an encoder-decoder's decoder reads its own ids)
         first = "decoder_input_ids" if encoder is not None and line.chain == "main" else \
@@ -1476,10 +1504,11 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                 w.used.add(count.split(" ")[0])
             if count is not None or line.count > 1:
                 call = f"repeat({count or line.count}, {call})"
-        if (line.reads_input or line.branch) and not line.feeds and not line.inner:
+        if (line.reads_input or line.branch or line.source) and not line.feeds and not line.inner:
             # read beside the chain, its result on no path of it (Gemma 4's per-layer embeddings and
             # projection, which its layers take as a second input): a tensor of its own, the chain's kept
-            body.append((name, f"{name} = {call}({reads})"))
+            body.append((name, f"{name} = {call}({beside.get(line.source, reads)})"))
+            beside[line.unit.path] = name
             continue
         if call.startswith("embedding("):     # bound to its name, so a tied head can name it
             body.append((name, f"{name} = {call.replace(f', name={name}', '')}"))
