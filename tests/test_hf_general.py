@@ -1245,23 +1245,3 @@ def test_a_list_of_layer_kinds_of_the_users_own_is_not_carried_to_another_depth(
     path.write_text(json.dumps(config))
     assert main(["summary", str(path), "--set", "num_hidden_layers=6"]) == 2
     assert "transformers could not build" in capsys.readouterr().err
-
-
-def test_fields_that_hold_alone_but_not_together_pin_the_one_that_makes_the_rest_hold():
-    """data2vec-audio at its default sizes: every field changed alone gives transformers' counts, but
-    all changed together do not (its positional convolutions' kernel, conv_pos_kernel_size, enters
-    the formulas with the width). It was written in the config's numbers; now the one field whose
-    number makes the rest hold together and alone is pinned, and every other field is a formula:
-    at the width, depth and heads doubled together the counts are transformers' rebuilt there."""
-    data = {**transformers.AutoConfig.for_model("data2vec-audio").to_diff_dict(), "model_type": "data2vec-audio"}
-    text = program(data, "config.json")
-    assert "Its formulas are this config's numbers" not in text, text
-    assert general.pinned_fields(text, (general.STRUCTURE,)) == ["conv_pos_kernel_size"], text
-    model = symparams.parse(text, "config.json")
-    other = {"hidden_size": 1536, "num_hidden_layers": 13, "num_attention_heads": 24, "intermediate_size": 6144}
-    ev = model.evaluate(other)
-    reference = general._rebuilt(transformers, data, other)
-    assert (ev.params, ev.trainable, ev.buffers) == (
-        sum(p.numel() for p in reference.parameters()),
-        sum(p.numel() for p in reference.parameters() if p.requires_grad),
-        sum(b.numel() for b in reference.buffers()))

@@ -804,7 +804,7 @@ def _written(config: dict, source: str, done: dict) -> str:
     else:
         example = frozenset()
     if doubted is not None:
-        text = _structure(config, source, done, doubted, example, doubt)
+        text = _structure(config, source, done, doubted, example)
         if text is not None:
             return text
     text = _program(config, source, symbolic=False, note=doubt, done=done)
@@ -827,29 +827,22 @@ def pinned_fields(text: str, kinds: tuple = (STRUCTURE, FOLLOWED)) -> list[str]:
             if line.startswith(f"# {words} ") for name in re.findall(r"(\w+) = ", line)]
 
 
-def _structure(config: dict, source: str, done: dict, text: str, example: frozenset,
-               doubt: str | None = None) -> str | None:
+def _structure(config: dict, source: str, done: dict, text: str, example: frozenset) -> str | None:
     """The program in the config's fields but those its structure follows in a way no formula
     states, or None: a field whose change alone makes transformers' counts differ from the
     program's (Ernie 4.5's count of layers, whose last ones are dense past `moe_layer_end_index`;
     BiT's `embedding_size`, each stage's width a list's) is written as this config's number, the rest
     as before; the program must then hold at a second setting of the rest, and with each of them
-    changed alone. Where every field holds alone but not all together (`doubt`, why not), the one
-    field whose number makes the rest hold is pinned (`_pair`). `example`: fields already pinned
-    for an example's feature maps (`_pinned`)."""
+    changed alone. `example`: fields already pinned for an example's feature maps (`_pinned`)."""
     from ...interpreter import parse
     why: dict = {}
     held = False
     for round in range(STRUCTURE_ROUNDS + 1):
         # (a setting the program's own conditions refuse, `heads % kv_heads == 0`, is no sign)
         found: dict = {}
-        for name, alone in each_field_alone(config, text, done, every=True):
-            if alone:
-                found.setdefault(name, alone)        # (the first setting of it that failed: one layer more)
-        if not found and not held:
-            # every field holds alone, not together (PP-OCRv5's neck_out_channels and reduce_factor):
-            # the one field whose number makes the rest hold
-            found = _pair(config, source, done, text, example, why, doubt)
+        for name, doubt in each_field_alone(config, text, done, every=True):
+            if doubt:
+                found.setdefault(name, doubt)        # (the first setting of it that failed: one layer more)
         if not found:
             # (every field it names pinned: it is in this config's numbers)
             return text if held and set(parse(text, "config.json").defaults) - {"sequence_length", "target_length"} \
@@ -857,49 +850,22 @@ def _structure(config: dict, source: str, done: dict, text: str, example: frozen
         if round == STRUCTURE_ROUNDS:
             return None
         why.update(found)
-        held, written, doubt = _pinning(config, source, done, example, why)
+        pinned, held, written = example | frozenset(why), False, None
+        for checked in (False, True):
+            if checked and not _fixes(done, _read_key(True, pinned)):
+                break
+            try:
+                written, doubt = _in_fields(config, source, done, pinned, checked, example=bool(example),
+                                            structure=why)
+            except (_Numbers, ImportProblem):
+                continue
+            if doubt is None:
+                held = True
+                break
         if written is None:
             return None
         text = written
     return None
-
-
-def _pinning(config: dict, source: str, done: dict, example: frozenset, why: dict) -> tuple:
-    """(does it hold, the program with the fields `why` names (and `example`) pinned or None, why
-    it does not hold)."""
-    pinned, written, doubt = example | frozenset(why), None, None
-    for checked in (False, True):
-        if checked and not _fixes(done, _read_key(True, pinned)):
-            break
-        try:
-            written, doubt = _in_fields(config, source, done, pinned, checked, example=bool(example), structure=why)
-        except (_Numbers, ImportProblem):
-            continue
-        if doubt is None:
-            return True, written, None
-    return False, written, doubt
-
-
-# Fields tried one by one as the one whose number makes the rest hold together (each a program written
-# and checked again): a model of more is left in the config's numbers
-PAIRED_FIELDS = 8
-
-
-def _pair(config: dict, source: str, done: dict, text: str, example: frozenset, why: dict,
-          doubt: str | None) -> dict:
-    """{field: why} for the first field of the program `text` whose number (beside those already
-    pinned) makes the rest hold at a second setting and alone, where every field holds alone but
-    not all together; {} where none does, or the program names more than PAIRED_FIELDS."""
-    from ...interpreter import parse
-    names = [n for n in parse(text, "config.json").defaults if n not in ("sequence_length", "target_length")]
-    if len(names) > PAIRED_FIELDS or doubt is None:
-        return {}
-    for name in names:
-        trial = {**why, name: f"{doubt}; with {name} this config's number the rest hold"}
-        held, written, _ = _pinning(config, source, done, example, trial)
-        if held and not any(alone for _, alone in each_field_alone(config, written, done, every=True)):
-            return {name: trial[name]}
-    return {}
 
 
 def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None = None, checked: bool = False,
