@@ -167,6 +167,7 @@ def _set_fields(data: dict, values: dict, config, drop: bool = False, lists: boo
             sub, built = subs[-1].get(attr), getattr(built, attr)
             subs.append(dict(sub) if isinstance(sub, dict) else built.to_dict())
         before = subs[-1][name] if name in subs[-1] else _whole(built, name)
+        stated = {**subs[-1], name: before}      # (as the config states them, before any is made again)
         if drop:
             subs[-1].pop(name, None)
         else:
@@ -180,7 +181,6 @@ def _set_fields(data: dict, values: dict, config, drop: bool = False, lists: boo
             # a list with an item per layer: one item for all (Gemma 3n's intermediate_size) is that item
             # for each layer now; the config's own pattern (AXK1's mlp_layer_types, one dense layer
             # first) is made again for the new count
-            stated = {**subs[-1], name: before}
             for key, items in stated.items():
                 if not (isinstance(items, list) and len(items) == before and items and key != "layer_types"):
                     continue
