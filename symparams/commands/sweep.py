@@ -79,8 +79,7 @@ def _imported_again(args, varied: dict, again: set, quantities: list, numbers: d
                             f"program, so each of its {len(settings):,} values is a new import; a sweep makes at "
                             f"most {MAX_IMPORTS}", hint="give fewer values of it")
     print(f"note: {', '.join(names)} {'is' if len(names) == 1 else 'are'} this config's number in its program "
-          f"(its header says why): imported again at each of {len(settings)} "
-          f"{'value' if len(settings) == 1 else 'values'}", file=sys.stderr)
+          f"(its header says why): imported again at each of {counted(len(settings), 'value')}", file=sys.stderr)
     parts = []
     for k, values in enumerate(settings):
         fields = dict(zip(names, values))

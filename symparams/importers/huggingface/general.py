@@ -1083,13 +1083,12 @@ def _with_fields(config: dict, other: dict, lists: bool = False) -> dict:
 
 
 def _settable(transformers, config: dict, other: dict) -> dict:
-    """The config's fields with `other` set, as `_rebuilt` builds them (to import the config again)."""
-    data = _with_fields(config, other)
+    """The config's fields with `other` set, as `_rebuilt` builds them (to import the config again;
+    where transformers builds nothing from them, the import says why)."""
     try:
-        _built_from(transformers, config, data)
+        return _rebuilt_from(transformers, config, other)[1]
     except Exception:
         return _with_fields(config, other, lists=True)
-    return data
 
 
 def _built_config(config: dict):
@@ -1193,14 +1192,19 @@ def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: i
 def _rebuilt(transformers, config: dict, other: dict):
     """The model transformers builds, on meta, from the config with the fields `other` set; where it
     builds none, its lists of an item per layer made as many as its layers (`_with_fields(lists=True)`)."""
+    return _rebuilt_from(transformers, config, other)[0]
+
+
+def _rebuilt_from(transformers, config: dict, other: dict) -> tuple:
+    """(the model `_rebuilt` builds, the fields it builds it from)."""
     data = _with_fields(config, other)
     try:
-        return _built_from(transformers, config, data)
+        return _built_from(transformers, config, data), data
     except Exception:
         again = _with_fields(config, other, lists=True)
         if again == data:
             raise
-        return _built_from(transformers, config, again)
+        return _built_from(transformers, config, again), again
 
 
 def _built_from(transformers, config: dict, data: dict):
