@@ -182,7 +182,8 @@ def one(model_type: str) -> dict:
         row = {"outcome": "exact", "reason": "", "params": got["params"],
                "measured": "# counted as transformers builds it from this config; MACs" in text if general_route
                else None, "numbers": _why_numbers(text),
-               "structure": general.pinned_fields(text, (general.STRUCTURE,))}
+               "structure": general.pinned_fields(text, (general.STRUCTURE,)),
+               "example": general.pinned_fields(text, (general.FOLLOWED,))}
         if os.environ.get("SYMPARAMS_SWEEP_ALONE") == "1" and general_route and not row["numbers"]:
             compared, wrong, refused = each_field_alone(data, text)
             row["alone"] = {"compared": compared, "wrong": wrong, "refused": refused}

@@ -1073,25 +1073,38 @@ class _Writer:
         of the build with that value; a number where formulas are not being written, where it is
         an example's with the fields it follows pinned (`pinned`), or where it is the value of a
         field written as its number (`numbers`, above 2; the checks at a second setting try it).
-        `dims`: the unit's output sizes."""
-        own = {d for p in unit.module.parameters() for d in self.shapes.of(p) if _value(d, self.symbols) == value}
-        own = {d for d in own if not d.is_number} or own
-        found = next(iter(own)) if len(own) == 1 else _lookup(value, unit.module, self.candidates)
+        `dims`: the unit's output sizes. (On such an example, a size no weight of the unit has is
+        the example's number, not a formula that happens to have its value: GOT-OCR2's 64 patches a
+        side are not its hidden_size / num_attention_heads, which doubling both keeps at 64.)"""
+        own = self.own(value, unit)
+        example = self.symbolic and self.on_example and self.pinned
+        found = own if own is not None else None if example else _lookup(value, unit.module, self.candidates)
         if found is not None:
             return found
-        example = self.on_example
-        if self.symbolic and example and self.pinned:
+        if example:
             self.numbered.add(value)
         elif self.symbolic and not (value > 2 and value in self.numbers):
             # (a field that is one of the unit's output sizes, its width, is not one its positions follow)
             fields = frozenset(str(x) for f in (unit.params, unit.buffers) for x in sp.sympify(f).free_symbols
                                if self.symbols.get(str(x)) not in dims)
             raise _Numbers(f"{unit.path or 'the model'} ({type(unit.module).__name__}) gives a size of {value}, "
-                           "which no one formula of the config's fields has", example, fields)
+                           "which no one formula of the config's fields has", self.on_example, fields)
         return sp.Integer(value)
 
+    def own(self, value: int, unit) -> sp.Expr | None:
+        """The one size of the unit's own weights and buffers with this value (a formula before a
+        number), or None."""
+        own = {d for p in (*unit.module.parameters(), *unit.module.buffers()) for d in self.shapes.of(p)
+               if _value(d, self.symbols) == value}
+        own = {d for d in own if not d.is_number} or own
+        return next(iter(own)) if len(own) == 1 else None
+
     def patterns(self, unit, call, feeds) -> tuple[str, str]:
-        """The declared layer's input and output patterns, from the measured shapes."""
+        """The declared layer's input and output patterns, from the measured shapes. An output size
+        is the input's on the same axis where both have it; else one of the unit's own weights'
+        sizes; else an input's of that value; else its formula (`size`). (SAM's upscaling convolution
+        takes 64 x 64 positions to 64 channels, mask_decoder_hidden_size // 4 of its weight, and its
+        norm keeps 128 x 128 positions of 32 channels: by value alone both were the input's axes.)"""
         if not feeds or not call.inputs or call.output is None or len(call.inputs) < 2:
             return "(x: (*s))", "(*s)"          # beside the path: reads what it reads, passes the tensor on
         names, given = [], {}
@@ -1102,8 +1115,16 @@ class _Writer:
             names.append(name)
             given.setdefault(v, name)
         out, produced = [], self.output_width(unit)
-        for k, v in enumerate((call.output or ())[1:]):
-            if v in given:
+        outputs = (call.output or ())[1:]
+        for k, v in enumerate(outputs):
+            kept = len(outputs) == len(dims) and dims[k] == v
+            own = None if kept else self.own(v, unit)
+            if kept:
+                out.append(names[k])
+            elif own is not None and not own.is_number:
+                self.note(own)
+                out.append(_fmt(own))
+            elif v in given:
                 out.append(given[v])
             elif k == len(call.output) - 2 and produced is not None and _value(produced, self.symbols) == v:
                 out.append(_fmt(produced))        # (GPT-Neo's position table: 2048 wide, 2048 rows)

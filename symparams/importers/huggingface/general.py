@@ -594,6 +594,8 @@ def _encoder_path(model) -> str | None:
 def _main_entry(model) -> Entry:
     name = getattr(model, "main_input_name", "input_ids")
     config = model.config
+    if name == "input_ids" and "input_ids" not in _parameters(model) and "pixel_values" in _parameters(model):
+        name = "pixel_values"         # (GOT-OCR2's vision encoder inherits the text model's main input)
     if name == "pixel_values":
         return _video(model, name) or _image(config) or _no_entry(name)
     if name == "input_features":
