@@ -338,6 +338,33 @@ def test_a_formula_that_does_not_hold_elsewhere_becomes_the_configs_numbers():
         "buffers": sum(b.numel() for b in reference.buffers())}
 
 
+def test_a_program_in_the_configs_numbers_is_set_and_swept_by_importing_again(tmp_path, capsys):
+    """The ResNet above is in its config's numbers: `--set embedding_size=8` imports the config
+    again with it set (a note says so) and counts what transformers builds there (a shortcut
+    convolution fewer), `sweep --vary` does at each value; a name that is no field of the config is
+    still an unknown name, and `solve` for a field is refused, naming the sweep."""
+    from symparams.cli import main
+    fields = dict(embedding_size=4, hidden_sizes=[8, 16], depths=[1, 2], layer_type="bottleneck")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_config_json("resnet", "ResNetModel", fields)))
+
+    def reference(size):
+        built = transformers.ResNetModel._from_config(
+            transformers.AutoConfig.for_model("resnet", **{**fields, "embedding_size": size}))
+        return sum(p.numel() for p in built.parameters())
+    assert main(["summary", str(path), "--set", "embedding_size=8", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "embedding_size is this config's number in its program" in err
+    assert json.loads(out)["totals"]["params"]["value"] == reference(8) != reference(4)
+    assert main(["sweep", str(path), "--vary", "embedding_size=4,8,16"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.splitlines()[1:] == [f"{n},{reference(n)}" for n in (4, 8, 16)]
+    assert main(["summary", str(path), "--set", "embedding_sizes=8"]) == 2
+    assert "no symbol 'embedding_sizes'" in capsys.readouterr().err
+    assert main(["solve", str(path), "--for", "embedding_size", "--budget", "1e6"]) == 2
+    assert "--vary embedding_size" in capsys.readouterr().err
+
+
 def test_a_position_table_made_through_expand_keeps_its_formula():
     """A CLIP whose text positions (16) are as many as its image's patches ((32/8)**2): the text's
     position ids, `arange(max_position_embeddings).expand((1, -1))`, keep the formula of the

@@ -130,8 +130,9 @@ def load_program(args) -> tuple:
                if item.partition("=")[0].strip() not in model.symbols and "," not in item]
     given, numbers = parse_assignments(unknown), {}
     if getattr(args, "program", None) is None and given:
-        from ..importers.huggingface import config_numbers, is_config_path
-        numbers = config_numbers(program.text, given) if is_config_path(args.file) else {}
+        from ..importers.huggingface import config_numbers, is_config_path, read_config
+        numbers = config_numbers(program.text, given, read_config(args.file)[0]) if is_config_path(args.file) \
+            else {}
         if numbers:
             settings = ", ".join(f"{k}={v}" for k, v in numbers.items())
             print(f"note: {', '.join(numbers)} {'is' if len(numbers) == 1 else 'are'} this config's number in its "
@@ -144,8 +145,8 @@ def load_program(args) -> tuple:
 def config_fields(args, text: str | None, names) -> set:
     """Of `names` (a --vary's, a --for's), those a config.json's program (`text`) writes as the
     config's number (its header names them and says why); none where the file is no config.json."""
-    from ..importers.huggingface import is_config_path
-    from ..importers.huggingface.general import pinned_fields
-    if text is None or not is_config_path(args.file):
+    from ..importers.huggingface import is_config_path, read_config
+    from ..importers.huggingface.general import settable
+    if text is None or not is_config_path(args.file) or not names:
         return set()
-    return set(names) & set(pinned_fields(text))
+    return set(names) & set(settable(text, read_config(args.file)[0]))

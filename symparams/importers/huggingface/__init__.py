@@ -58,12 +58,13 @@ def read_config(path) -> tuple[dict, str]:
     return config, str(p)
 
 
-def config_numbers(text: str, given: dict) -> dict:
-    """Of the values `given` (--set), those to fields the program `text` (the general route's)
-    writes as this config's numbers (a field its structure follows in a way no formula states; one
-    an example's feature maps follow): name -> value, each 1 or more."""
+def config_numbers(text: str, given: dict, config: dict) -> dict:
+    """Of the values `given` (--set), those to fields the program `text` (the general route's, of
+    `config`) writes as this config's numbers (a field its structure follows in a way no formula
+    states; one an example's feature maps follow; any, where all its formulas are the config's
+    numbers): name -> value, each 1 or more."""
     from . import general
-    pinned = general.pinned_fields(text)
+    pinned = general.settable(text, config)
     numbers = {name: value for name, value in given.items() if name in pinned}
     for name, value in numbers.items():
         if value < 1:

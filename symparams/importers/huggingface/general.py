@@ -814,6 +814,8 @@ def _written(config: dict, source: str, done: dict) -> str:
     return text
 
 
+# The header's words where a program is in the config's numbers (`settable`: a --set of any field imports it again)
+NUMBERS = "Its formulas are this config's numbers:"
 # Rounds of fields found and written as numbers before the program is left in the config's numbers
 STRUCTURE_ROUNDS = 3
 # The header's words before the fields a program writes as this config's numbers (`pinned_fields`)
@@ -827,6 +829,18 @@ def pinned_fields(text: str, kinds: tuple = (STRUCTURE, FOLLOWED)) -> list[str]:
     head = text.split("\nmodel ")[0]
     return [name for words in kinds for line in head.splitlines()
             if line.startswith(f"# {words} ") for name in re.findall(r"(\w+) = ", line)]
+
+
+def settable(text: str, config: dict) -> list[str]:
+    """The fields of `config` (a config.json's) a --set or a sweep imports again, the program `text`
+    writing them as this config's numbers: those its header names (`pinned_fields`), and where the
+    whole program is in the config's numbers, each whole-number field of the config, as
+    `_sized_fields` names them (a tower's `vision_hidden_size`)."""
+    named = pinned_fields(text)
+    if f"\n# {NUMBERS} " not in text.split("\nmodel ")[0]:
+        return named
+    built = _built_config(config)
+    return named + [_field_symbol(key) for key in (_whole_fields(built) if built is not None else {})]
 
 
 def _structure(config: dict, source: str, done: dict, text: str, example: frozenset) -> str | None:
@@ -1548,7 +1562,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
              if examples and example else []),
            *([f"# {STRUCTURE} {', '.join(f'{n} = {every[n]}' for n in structure)}",
               f"# ({next(iter(structure.values()))})."] if structure else []),
-           *([f"# Its formulas are this config's numbers: in the fields' names they did not hold ({note})."]
+           *([f"# {NUMBERS} in the fields' names they did not hold ({note})."]
              if note and not symbolic else
              [f"# Its layers' MACs are not stated: the formulas did not hold ({note})."] if note else []),
            *([f"# Its outputs are its towers': what {type(model).__name__}'s own forward() computes from them (every",
