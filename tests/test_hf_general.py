@@ -365,6 +365,44 @@ def test_a_program_in_the_configs_numbers_is_set_and_swept_by_importing_again(tm
     assert "--vary embedding_size" in capsys.readouterr().err
 
 
+def test_a_field_no_formula_names_is_set_by_importing_again(tmp_path, capsys):
+    """GOT-OCR2's vision encoder: an image, though the class inherits `input_ids` as its main input.
+    Its global-attention layers are a list's (`global_attn_indexes`), so its count of layers is no
+    formula, and `--set num_hidden_layers=6` imports the config again: the count is transformers'
+    at 6 layers (beside hidden_size set as a symbol), as is a sweep's at each depth. Its 4 x 4
+    patches a side are the image's number, not hidden_size / num_attention_heads, 4 too here: the
+    output's shape is transformers' with the heads doubled."""
+    from symparams.cli import main
+    fields = dict(hidden_size=32, output_channels=16, num_hidden_layers=4, num_attention_heads=8, image_size=64,
+                  patch_size=16, window_size=2, global_attn_indexes=[1, 3], mlp_dim=64)
+    # (transformers exports no GotOcr2VisionEncoder: a config.json without `architectures`)
+    data = {**transformers.AutoConfig.for_model("got_ocr2_vision", **fields).to_diff_dict(),
+            "model_type": "got_ocr2_vision"}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+
+    def reference(**changed):
+        config = transformers.AutoConfig.for_model("got_ocr2_vision", **{**fields, **changed})
+        from transformers.models.got_ocr2.modeling_got_ocr2 import GotOcr2VisionEncoder
+        with torch.device("meta"):
+            built = GotOcr2VisionEncoder._from_config(config)
+            shape = tuple(built(pixel_values=torch.zeros((1, 3, 64, 64))).last_hidden_state.shape[1:])
+        return sum(p.numel() for p in built.parameters()), shape
+    text = program(data, "config.json")
+    model = symparams.parse(text, "config.json")
+    assert "pixel_values = input (3, 64, 64)" in text and "num_hidden_layers" not in model.symbols, text
+    for heads in (8, 16):
+        ev = model.evaluate({"num_attention_heads": heads})
+        assert (ev.params, ev.shape(model.output_shape)) == reference(num_attention_heads=heads)
+    assert main(["summary", str(path), "--set", "num_hidden_layers=6", "hidden_size=64", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "num_hidden_layers is named by no formula of its program: imported again" in err
+    assert json.loads(out)["totals"]["params"]["value"] == reference(num_hidden_layers=6, hidden_size=64)[0]
+    assert main(["sweep", str(path), "--vary", "num_hidden_layers=4,5,6"]) == 0
+    out, _ = capsys.readouterr()
+    assert out.splitlines()[1:] == [f"{n},{reference(num_hidden_layers=n)[0]}" for n in (4, 5, 6)]
+
+
 def test_a_position_table_made_through_expand_keeps_its_formula():
     """A CLIP whose text positions (16) are as many as its image's patches ((32/8)**2): the text's
     position ids, `arange(max_position_embeddings).expand((1, -1))`, keep the formula of the

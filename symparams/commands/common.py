@@ -130,21 +130,21 @@ def load_program(args) -> tuple:
                if item.partition("=")[0].strip() not in model.symbols and "," not in item]
     given, numbers = parse_assignments(unknown), {}
     if getattr(args, "program", None) is None and given:
-        from ..importers.huggingface import config_numbers, is_config_path, read_config
+        from ..importers.huggingface import config_numbers, is_config_path, read_config, why_again
         numbers = config_numbers(program.text, given, read_config(args.file)[0]) if is_config_path(args.file) \
             else {}
         if numbers:
             settings = ", ".join(f"{k}={v}" for k, v in numbers.items())
-            print(f"note: {', '.join(numbers)} {'is' if len(numbers) == 1 else 'are'} this config's number in its "
-                  f"program (its header says why): imported again at {settings}", file=sys.stderr)
+            print(f"note: {why_again(program.text, list(numbers))}: imported again at {settings}", file=sys.stderr)
             model = read(args.file, numbers).model(args.model, args.convention)
             args.set = [item for item in args.set if item.partition("=")[0].strip() not in numbers]
     return (None if getattr(args, "program", None) else program.text), model, numbers
 
 
 def config_fields(args, text: str | None, names) -> set:
-    """Of `names` (a --vary's, a --for's), those a config.json's program (`text`) writes as the
-    config's number (its header names them and says why); none where the file is no config.json."""
+    """Of `names` (a --vary's, a --for's), fields of a config.json its program (`text`, the general
+    route's) has no symbol for, which an import again sets (`settable`); none where the file is no
+    config.json."""
     from ..importers.huggingface import is_config_path, read_config
     from ..importers.huggingface.general import settable
     if text is None or not is_config_path(args.file) or not names:

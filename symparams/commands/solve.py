@@ -57,8 +57,8 @@ def run(args):
     pinned = config_fields(args, text, [n for n in args.unknowns if n not in model.symbols])
     if pinned:
         name = sorted(pinned)[0]
-        raise ArgumentError(f"{name} is this config's number in its program (its header says why), so no formula "
-                            f"in it can be solved for",
+        from ..importers.huggingface import why_again
+        raise ArgumentError(f"{why_again(text, [name])}, so no formula in it can be solved for",
                             hint=f"`symparams sweep {args.file} --vary {name}=A:B` imports the config again at each "
                                  f"value; `--set {name}=N` at one")
     of = formulas.check_quantity(args.of)

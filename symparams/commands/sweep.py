@@ -34,7 +34,7 @@ def run(args):
     quantities = [q.strip() for q in args.of.split(",") if q.strip()]
     again = config_fields(args, text, [n for n in varied if n not in model.symbols])
     if again:
-        result = _imported_again(args, varied, again, quantities, numbers)
+        result = _imported_again(args, text, varied, again, quantities, numbers)
     else:
         result = sweep.run(model, varied, quantities, parse_assignments(args.set), args.dtype, args.per_batch,
                            accounting_settings(args, model), args.zip)
@@ -55,13 +55,14 @@ def run(args):
     return 0
 
 
-def _imported_again(args, varied: dict, again: set, quantities: list, numbers: dict):
+def _imported_again(args, text: str, varied: dict, again: set, quantities: list, numbers: dict):
     """The sweep where it varies fields of a config.json that its program writes as the config's
-    numbers (ERNIE 4.5's num_hidden_layers): the config imported again at each of their values, as
-    `--set` does, and the rest of the sweep over each of those programs."""
+    numbers (ERNIE 4.5's num_hidden_layers) or names in no formula: the config imported again at
+    each of their values, as `--set` does, and the rest of the sweep over each of those programs."""
     import itertools
 
     from .. import sweep
+    from ..importers.huggingface import why_again
     from ..interpreter import read
     sweep.check_zip(varied, args.zip)
     names = [n for n in varied if n in again]
@@ -74,12 +75,11 @@ def _imported_again(args, varied: dict, again: set, quantities: list, numbers: d
             raise ArgumentError(f"--vary {name} must be 1 or more, found {low[0]}")
     settings = list(zip(*(varied[n] for n in names))) if args.zip else \
         list(itertools.product(*(varied[n] for n in names)))
+    why = why_again(text, names)
     if len(settings) > MAX_IMPORTS:
-        raise ArgumentError(f"{', '.join(names)} {'is' if len(names) == 1 else 'are'} this config's number in its "
-                            f"program, so each of its {len(settings):,} values is a new import; a sweep makes at "
+        raise ArgumentError(f"{why}, so each of its {len(settings):,} values is a new import; a sweep makes at "
                             f"most {MAX_IMPORTS}", hint="give fewer values of it")
-    print(f"note: {', '.join(names)} {'is' if len(names) == 1 else 'are'} this config's number in its program "
-          f"(its header says why): imported again at each of {counted(len(settings), 'value')}", file=sys.stderr)
+    print(f"note: {why}: imported again at each of {counted(len(settings), 'value')}", file=sys.stderr)
     parts = []
     for k, values in enumerate(settings):
         fields = dict(zip(names, values))

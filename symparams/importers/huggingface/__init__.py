@@ -59,17 +59,33 @@ def read_config(path) -> tuple[dict, str]:
 
 
 def config_numbers(text: str, given: dict, config: dict) -> dict:
-    """Of the values `given` (--set), those to fields the program `text` (the general route's, of
-    `config`) writes as this config's numbers (a field its structure follows in a way no formula
-    states; one an example's feature maps follow; any, where all its formulas are the config's
-    numbers): name -> value, each 1 or more."""
+    """Of the values `given` (--set) to names the program `text` (the general route's, of `config`)
+    has no symbol for, those to fields of the config, which an import again sets (`settable`):
+    name -> value, each 1 or more."""
     from . import general
-    pinned = general.settable(text, config)
-    numbers = {name: value for name, value in given.items() if name in pinned}
+    fields = general.settable(text, config)
+    numbers = {name: value for name, value in given.items() if name in fields}
     for name, value in numbers.items():
         if value < 1:
             raise ArgumentError(f"--set {name} must be 1 or more, found {value}")
     return numbers
+
+
+def why_again(text: str, names: list) -> str:
+    """Why the config is imported again to set `names`, for a note: its program's header writes
+    them as this config's numbers, or no formula of it names them."""
+    from . import general
+    said = general.numbers_said(text)
+    pinned = [n for n in names if n in said or said == ["*"]]
+    unnamed = [n for n in names if n not in pinned]
+    return "; ".join([*([f"{', '.join(pinned)} {_is(pinned)} this config's number in its program (its header says "
+                         "why)"] if pinned else []),
+                      *([f"{', '.join(unnamed)} {_is(unnamed)} named by no formula of its program"]
+                        if unnamed else [])])
+
+
+def _is(names: list) -> str:
+    return "is" if len(names) == 1 else "are"
 
 
 def with_fields(config: dict, values: dict) -> dict:

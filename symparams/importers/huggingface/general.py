@@ -814,6 +814,8 @@ def _written(config: dict, source: str, done: dict) -> str:
     return text
 
 
+# The header's words of a program of the general route
+GENERAL = "(no template for this model type)"
 # The header's words where a program is in the config's numbers (`settable`: a --set of any field imports it again)
 NUMBERS = "Its formulas are this config's numbers:"
 # Rounds of fields found and written as numbers before the program is left in the config's numbers
@@ -832,15 +834,21 @@ def pinned_fields(text: str, kinds: tuple = (STRUCTURE, FOLLOWED)) -> list[str]:
 
 
 def settable(text: str, config: dict) -> list[str]:
-    """The fields of `config` (a config.json's) a --set or a sweep imports again, the program `text`
-    writing them as this config's numbers: those its header names (`pinned_fields`), and where the
-    whole program is in the config's numbers, each whole-number field of the config, as
-    `_sized_fields` names them (a tower's `vision_hidden_size`)."""
-    named = pinned_fields(text)
-    if f"\n# {NUMBERS} " not in text.split("\nmodel ")[0]:
-        return named
+    """The fields of `config` (a config.json's) a --set or a sweep of a name its program `text` has
+    no symbol for imports again: of a program of the general route, each whole-number field of the
+    config, as `_sized_fields` names them (a tower's `vision_hidden_size`) — one its header writes
+    as this config's number, or one no formula names (GOT-OCR2's count of layers, its global
+    attention's layers a list's), where the count at another value is transformers' all the same."""
+    if GENERAL not in text.split("\nmodel ")[0]:
+        return []
     built = _built_config(config)
-    return named + [_field_symbol(key) for key in (_whole_fields(built) if built is not None else {})]
+    return pinned_fields(text) + [_field_symbol(key) for key in (_whole_fields(built) if built is not None else {})]
+
+
+def numbers_said(text: str) -> list[str]:
+    """The fields the program's header says are this config's numbers, and why: those it names
+    (`pinned_fields`), or every field, where its formulas are all the config's numbers ("*")."""
+    return ["*"] if f"\n# {NUMBERS} " in text.split("\nmodel ")[0] else pinned_fields(text)
 
 
 def _structure(config: dict, source: str, done: dict, text: str, example: frozenset) -> str | None:
@@ -1547,7 +1555,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     examples = sorted(set(pinned or ()) - set(structure))
     numbered = ", ".join(map(str, sorted(w.numbered)))
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
-           f"# by `symparams import` through transformers {transformers.__version__} (no template for this model type):",
+           f"# by `symparams import` through transformers {transformers.__version__} {GENERAL}:",
            "# counted as transformers builds it from this config; MACs and shapes measured by running its forward pass."
            if not unmeasured else
            "# counted as transformers builds it from this config. "
