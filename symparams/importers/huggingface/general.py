@@ -1061,7 +1061,7 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     tokens, built, failed = PROBES[0], None, None
     settings = list(_second_settings(fields))
     if held_out:          # sizes corrected by a second build: counts at settings they were not fitted to
-        held = _ratios(model, list(_second_settings(fields, 3)), None, (transformers, config), tokens,
+        held, _ = _ratios(model, list(_second_settings(fields, 3)), None, (transformers, config), tokens,
                        held_out=True)
         if held is not None:
             return held, None
@@ -1078,14 +1078,18 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
         built = built or (other, reference)
         if assumed:
             doubt, _ = _compare(model, other, reference, None, tokens)
-            return doubt or _ratios(model, settings[n + 1:], other, (transformers, config), tokens), None
+            return doubt or _ratios(model, settings[n + 1:], other, (transformers, config), tokens)[0], None
         if ran is None:        # builds but does not run there (Helium's o_proj): its counts still hold there
             doubt, _ = _compare(model, other, reference, None, tokens)
             if doubt is not None:
                 return doubt, None
             continue
         doubt, macs = _compare(model, other, reference, ran, tokens)
-        return doubt or _ratios(model, settings[n + 1:], other, (transformers, config), tokens), macs
+        if doubt is not None:
+            return doubt, macs
+        # (where the pass ran: at the next setting its output's shape and MACs must hold too)
+        ratios, macs_there = _ratios(model, settings[n + 1:], other, (transformers, config), tokens, done=done)
+        return ratios, macs or macs_there
     if built is None:
         return failed, None
     other, reference = built                     # counts checked; no forward pass to check the rest
@@ -1194,23 +1198,34 @@ def _counts_differ(at: str, theirs: tuple, ours: tuple) -> str | None:
     return None
 
 
-def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: int, held_out: bool = False) \
-        -> str | None:
+def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: int, held_out: bool = False,
+            done: dict | None = None) -> tuple[str | None, str | None]:
     """Why the counts do not hold where the heads keep their number and the widths grow (the next
     setting that builds), or None: every field doubled keeps each ratio of fields, so a size the
     modeling code computed through `int(hidden_size / num_attention_heads)` and a formula holding
-    only the product of it pass that first check alike. `held_out`: the settings are ones no size
-    was corrected at, and one of them must build."""
+    only the product of it pass that first check alike; and why the MACs do not, or None. `done`
+    (where the config's pass ran; it keeps the setting's build and pass): the output's shape and
+    the MACs are checked there too, where that pass runs (GOT-OCR2's 64 patches a side, the
+    example's, are no hidden_size / num_attention_heads of 64). `held_out`: the settings are ones
+    no size was corrected at, and one of them must build."""
     transformers, config = build
     for other in settings:
         if other == checked or not other:
             continue
-        try:
-            reference = _rebuilt(transformers, config, other)
-        except Exception:
-            continue
-        return _compare(model, other, reference, None, tokens)[0]
-    return "no setting but the one its sizes were corrected at builds" if held_out else None
+        if done is None:
+            try:
+                reference, ran = _rebuilt(transformers, config, other), None
+            except Exception:
+                continue
+        else:
+            key = ("setting", tuple(other.items()))
+            if key not in done:
+                done[key] = _setting(transformers, config, other, tokens, done.get("device"))
+            reference, ran, _ = done[key]
+            if reference is None:
+                continue
+        return _compare(model, other, reference, ran, tokens)
+    return ("no setting but the one its sizes were corrected at builds" if held_out else None), None
 
 
 def _rebuilt(transformers, config: dict, other: dict):
