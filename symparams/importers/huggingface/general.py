@@ -810,7 +810,7 @@ def _written(config: dict, source: str, done: dict) -> str:
         if text is not None:
             return text
     text = _program(config, source, symbolic=False, note=doubt, done=done)
-    _check_counts(config, text)
+    _check_counts(config, text, done)
     return text
 
 
@@ -902,7 +902,7 @@ def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None =
     def written(lone: bool):
         text = _program(config, source, symbolic=True, done=done, pinned=pinned, checked=checked, lone=lone,
                         example=example, structure=structure)
-        _check_counts(config, text)
+        _check_counts(config, text, done)
         doubt, macs = _unconfirmed(config, text, done, held_out=checked)
         return text, doubt or _alone(config, text, done), macs
 
@@ -1016,14 +1016,18 @@ def _pinned(config: dict, source: str, done: dict, problem: _Numbers) \
     return None, why, doubted, fields
 
 
-def _check_counts(config: dict, text: str) -> None:
+def _check_counts(config: dict, text: str, done: dict | None = None) -> None:
     """Refuse a program that is not a valid chain, or whose counts at the config's own values are not
-    transformers' (a tensor the module tree did not reach): never a partial model."""
+    transformers' (a tensor the module tree did not reach): never a partial model. Where the passes
+    `done` holds ran (and their calls were read as one chain), each output of the program must be a
+    tensor the config's own pass returns, else its layers are not one chain (Pocket TTS's, whose
+    decoder layers the pass calls on the audio's latents, ended at the token ids' (7,))."""
     from ...errors import ShapeError, SymparamsError, UnknownName
     from ...interpreter import parse
     model, *_ = build(config, symbolic=False)
     try:
-        ev = parse(text, "config.json").evaluate({})
+        program = parse(text, "config.json")
+        ev = program.evaluate({})
     except SymparamsError as e:
         # a shape its chain does not have, a size it does not bind: its layers are not one chain
         problem = _Unchained if isinstance(e, (ShapeError, UnknownName)) else ImportProblem
@@ -1037,6 +1041,18 @@ def _check_counts(config: dict, text: str) -> None:
             raise ImportProblem(f"the general route counts {have:,} {what} where transformers builds {want:,}: "
                                 "a part of this model is not reached", hint="a template for this model type is "
                                 "needed; please report it with its config.json")
+    runs = None if done is None or "assumed" in done else \
+        next((read[6] for key, read in done.items() if isinstance(key, tuple) and key[0] == "read" and read[6]), None)
+    if runs:
+        given = {tuple(s[1:]) for s in runs[0].outputs}
+        at = program.evaluate(_lengths(program, PROBES[0]))
+        for out in program.outputs:
+            shape = tuple(at.shape(out.shape))
+            if shape not in given:
+                raise _Unchained(f"the general route's chain of {type(model).__name__}'s layers ends at {shape}, "
+                                 "which its forward pass returns no tensor of",
+                                 hint="a template for this model type is needed; please report it with its "
+                                      "config.json")
 
 
 def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) -> tuple[str | None, str | None]:
