@@ -403,6 +403,45 @@ def test_a_field_no_formula_names_is_set_by_importing_again(tmp_path, capsys):
     assert out.splitlines()[1:] == [f"{n},{reference(num_hidden_layers=n)[0]}" for n in (4, 5, 6)]
 
 
+def test_a_sinusoidal_table_is_sized_by_its_own_buffer():
+    """M2M-100's positions are a sinusoidal table, a buffer of (max_position_embeddings + 2) rows of
+    d_model: with both fields 32, the table's width is d_model by its own buffer's shape (no weight
+    holds it), so the program is in the config's names, not its numbers, and holds with each field
+    changed alone."""
+    fields = dict(vocab_size=96, d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=4,
+                  decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=32)
+    text = program(_config_json("m2m_100", "M2M100ForConditionalGeneration", fields), "config.json")
+    assert "Its formulas are this config's numbers" not in text, text
+    model = symparams.parse(text, "config.json")
+    for changed in ({}, {"d_model": 64}, {"max_position_embeddings": 48}):
+        reference = transformers.M2M100ForConditionalGeneration._from_config(
+            transformers.AutoConfig.for_model("m2m_100", **{**fields, **changed}))
+        assert _imported(model, changed) == {
+            "params": sum(p.numel() for p in reference.parameters()),
+            "trainable": sum(p.numel() for p in reference.parameters() if p.requires_grad),
+            "buffers": sum(b.numel() for b in reference.buffers())}, changed
+
+
+def test_a_chain_ending_at_no_tensor_of_the_pass_is_not_one_chain():
+    """XLNet runs its layers over (positions, batch, width), so the chain read from its pass ends
+    at the embeddings' (7, 32), which the pass returns no tensor of: its layers are not one chain.
+    The program says so, each layer keeping its shape and its MACs not known, and counts as
+    transformers does at the config and with fields changed (it was the config's numbers, its
+    output still wrong)."""
+    fields = dict(d_model=32, n_layer=2, n_head=4, d_inner=64, vocab_size=96)
+    text = program(_config_json("xlnet", "XLNetLMHeadModel", fields), "config.json")
+    assert "Its layers are not one chain" in text and "ends at (7, 32), which its forward pass returns no tensor" \
+        in text, text
+    model = symparams.parse(text, "config.json")
+    # (XLNet's config refuses a d_head other than d_model // n_head: it is set with them)
+    for changed in ({}, {"n_layer": 3}, {"d_model": 64, "d_head": 16}, {"n_head": 8, "d_head": 4}):
+        reference = transformers.XLNetLMHeadModel._from_config(transformers.AutoConfig.for_model(
+            "xlnet", **{**fields, **{k: v for k, v in changed.items() if k != "d_head"}}))
+        assert _imported(model, changed)["params"] == sum(p.numel() for p in reference.parameters()), changed
+    with pytest.raises(symparams.errors.SymparamsError, match="not known"):
+        model.evaluate({"sequence_length": 7}).macs
+
+
 def test_a_position_table_made_through_expand_keeps_its_formula():
     """A CLIP whose text positions (16) are as many as its image's patches ((32/8)**2): the text's
     position ids, `arange(max_position_embeddings).expand((1, -1))`, keep the formula of the
