@@ -154,6 +154,18 @@ def test_the_command_reads_a_keras_file_with_symbols(tmp_path, capsys):
     assert "NAME=VALUE" in capsys.readouterr().err
 
 
+def test_a_name_a_keras_json_has_no_symbol_for_is_an_unknown_name(capsys):
+    """`--set`, `--vary` or `--for` of a name a Keras model's JSON has no symbol for is an unknown
+    name, as for any program: only a Hugging Face config.json is imported again with a field set."""
+    from symparams.cli import main
+    path = os.path.join(os.path.dirname(__file__), "..", "examples", "keras", "matcher.json")
+    for args in (["formula", path, "--set", "bogus=3"], ["sweep", path, "--vary", "bogus=1:3"],
+                 ["solve", path, "--for", "bogus", "--budget", "1e6"]):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert "no symbol 'bogus'" in err and "neither a Hugging Face config" not in err, (args, err)
+
+
 # ---------------------------------------------------------------- round trip: export, then import
 
 # Every example and zoo model `symparams export --to keras` writes. The others it cannot: gpt2,

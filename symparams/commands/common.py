@@ -114,8 +114,8 @@ def parse_assignments(items) -> dict:
 
 def load_model(args):
     """The model the options name: from the file, or from a program already in memory (the REPL's).
-    A --set of a config.json's field its program writes as the config's number (its structure
-    follows it in a way no formula states) imports the config again with the field set there."""
+    A --set of a config.json's field its program has no symbol for (one it writes as the config's
+    number, or one no formula names) imports the config again with the field set there."""
     return load_program(args)[1]
 
 
@@ -130,9 +130,8 @@ def load_program(args) -> tuple:
                if item.partition("=")[0].strip() not in model.symbols and "," not in item]
     given, numbers = parse_assignments(unknown), {}
     if getattr(args, "program", None) is None and given:
-        from ..importers.huggingface import config_numbers, is_config_path, read_config, why_again
-        numbers = config_numbers(program.text, given, read_config(args.file)[0]) if is_config_path(args.file) \
-            else {}
+        from ..importers.huggingface import config_numbers, is_config_path, why_again
+        numbers = config_numbers(program.text, given, args.file) if is_config_path(args.file) else {}
         if numbers:
             settings = ", ".join(f"{k}={v}" for k, v in numbers.items())
             print(f"note: {why_again(program.text, list(numbers))}: imported again at {settings}", file=sys.stderr)
@@ -143,10 +142,9 @@ def load_program(args) -> tuple:
 
 def config_fields(args, text: str | None, names) -> set:
     """Of `names` (a --vary's, a --for's), fields of a config.json its program (`text`, the general
-    route's) has no symbol for, which an import again sets (`settable`); none where the file is no
-    config.json."""
-    from ..importers.huggingface import is_config_path, read_config
-    from ..importers.huggingface.general import settable
+    route's) has no symbol for, which an import again sets (`reimportable`); none where the file is
+    no config.json."""
+    from ..importers.huggingface import is_config_path, reimportable
     if text is None or not is_config_path(args.file) or not names:
         return set()
-    return set(names) & set(settable(text, read_config(args.file)[0]))
+    return set(names) & set(reimportable(text, args.file))

@@ -1092,17 +1092,20 @@ class _Writer:
         return sp.Integer(value)
 
     def own(self, value: int, unit) -> sp.Expr | None:
-        """The one size of the unit's own weights and buffers with this value (a formula before a
-        number), or None."""
-        own = {d for p in (*unit.module.parameters(), *unit.module.buffers()) for d in self.shapes.of(p)
-               if _value(d, self.symbols) == value}
-        own = {d for d in own if not d.is_number} or own
-        return next(iter(own)) if len(own) == 1 else None
+        """The one size of the unit's own weights with this value (a formula before a number), else
+        of its buffers (M2M-100's sinusoidal table, d_model wide), or None."""
+        for tensors in (unit.module.parameters(), unit.module.buffers()):
+            own = {d for p in tensors for d in self.shapes.of(p) if _value(d, self.symbols) == value}
+            own = {d for d in own if not d.is_number} or own
+            if own:
+                return next(iter(own)) if len(own) == 1 else None
+        return None
 
     def patterns(self, unit, call, feeds) -> tuple[str, str]:
         """The declared layer's input and output patterns, from the measured shapes. An output size
-        is the input's on the same axis where both have it; else one of the unit's own weights'
-        sizes; else an input's of that value; else its formula (`size`). (SAM's upscaling convolution
+        is the input's on the same axis where both have it, or the sequence's wherever it moves;
+        else one of the unit's own weights' sizes; else an input's of that value; else the width an
+        embedding, a Linear or a norm gives (`output_width`); else its formula (`size`). (SAM's upscaling convolution
         takes 64 x 64 positions to 64 channels, mask_decoder_hidden_size // 4 of its weight, and its
         norm keeps 128 x 128 positions of 32 channels: by value alone both were the input's axes.)"""
         if not feeds or not call.inputs or call.output is None or len(call.inputs) < 2:
@@ -1117,10 +1120,11 @@ class _Writer:
         out, produced = [], self.output_width(unit)
         outputs = (call.output or ())[1:]
         for k, v in enumerate(outputs):
-            kept = len(outputs) == len(dims) and dims[k] == v
+            # (the sequence's axis, `t`, keeps its name wherever it moves)
+            kept = len(outputs) == len(dims) and dims[k] == v or given.get(v) == "t"
             own = None if kept else self.own(v, unit)
             if kept:
-                out.append(names[k])
+                out.append(names[k] if len(outputs) == len(dims) and dims[k] == v else given[v])
             elif own is not None and not own.is_number:
                 self.note(own)
                 out.append(_fmt(own))

@@ -58,12 +58,21 @@ def read_config(path) -> tuple[dict, str]:
     return config, str(p)
 
 
-def config_numbers(text: str, given: dict, config: dict) -> dict:
-    """Of the values `given` (--set) to names the program `text` (the general route's, of `config`)
-    has no symbol for, those to fields of the config, which an import again sets (`settable`):
-    name -> value, each 1 or more."""
+def reimportable(text: str, path) -> list[str]:
+    """The fields of the config.json at `path` an import again sets where its program `text` has no
+    symbol for them (`general.reimportable_fields`); none for a template's program, or a file of
+    another kind (a Keras model's JSON)."""
     from . import general
-    fields = general.settable(text, config)
+    if not general.is_general(text):
+        return []
+    return general.reimportable_fields(text, read_config(path)[0])
+
+
+def config_numbers(text: str, given: dict, path) -> dict:
+    """Of the values `given` (--set) to names the program `text` (of the config.json at `path`) has
+    no symbol for, those to fields of the config, which an import again sets (`reimportable`):
+    name -> value, each 1 or more."""
+    fields = reimportable(text, path)
     numbers = {name: value for name, value in given.items() if name in fields}
     for name, value in numbers.items():
         if value < 1:

@@ -591,11 +591,17 @@ def _encoder_path(model) -> str | None:
     return next((path for path, m in model.named_modules() if m is encoder and path), None)
 
 
-def _main_entry(model) -> Entry:
+def _main_input_name(model):
+    """The model's main input's name (a list of them, OneFormer's)."""
     name = getattr(model, "main_input_name", "input_ids")
-    config = model.config
     if name == "input_ids" and "input_ids" not in _parameters(model) and "pixel_values" in _parameters(model):
-        name = "pixel_values"         # (GOT-OCR2's vision encoder inherits the text model's main input)
+        return "pixel_values"         # (GOT-OCR2's vision encoder inherits the text model's main input)
+    return name
+
+
+def _main_entry(model) -> Entry:
+    name = _main_input_name(model)
+    config = model.config
     if name == "pixel_values":
         return _video(model, name) or _image(config) or _no_entry(name)
     if name == "input_features":
@@ -816,7 +822,7 @@ def _written(config: dict, source: str, done: dict) -> str:
 
 # The header's words of a program of the general route
 GENERAL = "(no template for this model type)"
-# The header's words where a program is in the config's numbers (`settable`: a --set of any field imports it again)
+# The header's words where a program is in the config's numbers (`numbers_said`)
 NUMBERS = "Its formulas are this config's numbers:"
 # Rounds of fields found and written as numbers before the program is left in the config's numbers
 STRUCTURE_ROUNDS = 3
@@ -833,14 +839,17 @@ def pinned_fields(text: str, kinds: tuple = (STRUCTURE, FOLLOWED)) -> list[str]:
             if line.startswith(f"# {words} ") for name in re.findall(r"(\w+) = ", line)]
 
 
-def settable(text: str, config: dict) -> list[str]:
-    """The fields of `config` (a config.json's) a --set or a sweep of a name its program `text` has
-    no symbol for imports again: of a program of the general route, each whole-number field of the
+def is_general(text: str) -> bool:
+    """Is the program one of the general route (not a template's)?"""
+    return GENERAL in text.split("\nmodel ")[0]
+
+
+def reimportable_fields(text: str, config: dict) -> list[str]:
+    """The fields of `config` (a config.json's, whose general-route program is `text`) a --set or a
+    sweep of a name the program has no symbol for imports again: each whole-number field of the
     config, as `_sized_fields` names them (a tower's `vision_hidden_size`) — one its header writes
     as this config's number, or one no formula names (GOT-OCR2's count of layers, its global
     attention's layers a list's), where the count at another value is transformers' all the same."""
-    if GENERAL not in text.split("\nmodel ")[0]:
-        return []
     built = _built_config(config)
     return pinned_fields(text) + [_field_symbol(key) for key in (_whole_fields(built) if built is not None else {})]
 
@@ -1044,22 +1053,29 @@ def _check_counts(config: dict, text: str, done: dict | None = None) -> None:
     runs = None if done is None or "assumed" in done else \
         next((read[6] for key, read in done.items() if isinstance(key, tuple) and key[0] == "read" and read[6]), None)
     if runs:
-        given = {tuple(s[1:]) for s in runs[0].outputs}
-        at = program.evaluate(_lengths(program, PROBES[0]))
-        for out in program.outputs:
-            shape = tuple(at.shape(out.shape))
-            if shape not in given:
-                raise _Unchained(f"the general route's chain of {type(model).__name__}'s layers ends at {shape}, "
-                                 "which its forward pass returns no tensor of",
-                                 hint="a template for this model type is needed; please report it with its "
-                                      "config.json")
+        try:
+            shape = _unreturned(program, program.evaluate(_lengths(program, PROBES[0])), runs[0].outputs)
+        except SymparamsError as e:
+            shape = e.message.splitlines()[0][:120]
+        if shape is not None:
+            raise _Unchained(f"the general route's chain of {type(model).__name__}'s layers ends at {shape}, "
+                             "which its forward pass returns no tensor of",
+                             hint="a template for this model type is needed; please report it with its config.json")
+
+
+def _unreturned(program, ev, returned) -> tuple | None:
+    """The first output shape of the program (evaluated, `ev`) that is none of the shapes a forward
+    pass `returned` (batch axis first), or None."""
+    given = {tuple(s[1:]) for s in returned}
+    return next((shape for out in program.outputs if (shape := tuple(ev.shape(out.shape))) not in given), None)
 
 
 def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) -> tuple[str | None, str | None]:
     """Why the program's counts or output shape do not hold at a second setting of its symbols, and
     why its MACs do not; None where they do. The setting is the boldest of `_second_settings` at
-    which transformers both builds the model and runs its forward pass (`done` keeps each setting's
-    build and pass, for the program written again without MACs, and where the config's passes ran).
+    which transformers both builds the model and runs its forward pass, and the next one after it
+    as well (`_ratios`: the heads kept; `done` keeps each setting's build and pass, for the program
+    written again without MACs, and where the config's passes ran).
     `held_out`: its sizes were corrected at one such setting, so its counts must hold at a setting
     of every field tripled (or the next of those that builds) as well."""
     from ...errors import SymparamsError
@@ -1299,10 +1315,9 @@ def _compare(model, other, reference, ran, tokens) -> tuple[str | None, str | No
         return doubt, None
     shape, macs = ran
     # each of the program's outputs is one of the model's: a tower's embedding, a pooled state
-    given = {tuple(s[1:]) for s in shape}
-    for out in model.outputs:
-        if tuple(ev.shape(out.shape)) not in given:
-            return f"at {at} transformers gives no output of {ev.shape(out.shape)}, which the formulas say", None
+    missing = _unreturned(model, ev, shape)
+    if missing is not None:
+        return f"at {at} transformers gives no output of {missing}, which the formulas say", None
     try:
         stated = ev.macs
     except SymparamsError:
@@ -1382,7 +1397,7 @@ def _read(config: dict, symbolic: bool, pinned=frozenset()) -> tuple:
     except ImportProblem as e:       # MACs not known; each layer's output taken as its input's shape
         unmeasured = e.message
         if entry is None:
-            name = getattr(model, "main_input_name", "input_ids")
+            name = _main_input_name(model)
             if not isinstance(name, str):          # (OneFormer's: pixel values and a task's text) the first
                 name = name[0]
             image = _image(model.config) if name == "pixel_values" else None
