@@ -403,6 +403,21 @@ def test_a_field_no_formula_names_is_set_by_importing_again(tmp_path, capsys):
     assert out.splitlines()[1:] == [f"{n},{reference(num_hidden_layers=n)[0]}" for n in (4, 5, 6)]
 
 
+def test_a_field_transformers_ignores_here_is_said_to_change_nothing(tmp_path, capsys):
+    """Mamba's `expand` beside a stated `intermediate_size`: `--set expand=3` imports the config
+    again, and transformers builds the same model there; the note says so, and the count is
+    transformers'."""
+    from symparams.cli import main
+    fields = dict(hidden_size=32, num_hidden_layers=2, vocab_size=96, state_size=4, intermediate_size=64)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_config_json("mamba", "MambaForCausalLM", fields)))
+    assert main(["summary", str(path), "--set", "expand=3", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "imported again at expand=3; transformers builds the same model there" in err, err
+    built = transformers.MambaForCausalLM._from_config(transformers.AutoConfig.for_model("mamba", **fields, expand=3))
+    assert json.loads(out)["totals"]["params"]["value"] == sum(p.numel() for p in built.parameters())
+
+
 def test_a_sinusoidal_table_is_sized_by_its_own_buffer():
     """M2M-100's positions are a sinusoidal table, a buffer of (max_position_embeddings + 2) rows of
     d_model: with both fields 32, the table's width is d_model by its own buffer's shape (no weight

@@ -134,8 +134,12 @@ def load_program(args) -> tuple:
         numbers = config_numbers(program.text, given, args.file) if is_config_path(args.file) else {}
         if numbers:
             settings = ", ".join(f"{k}={v}" for k, v in numbers.items())
-            print(f"note: {why_again(program.text, list(numbers))}: imported again at {settings}", file=sys.stderr)
-            model = read(args.file, numbers).model(args.model, args.convention)
+            again = read(args.file, numbers)
+            # (a field transformers ignores here, Mamba's expand beside a stated intermediate_size)
+            same = "; transformers builds the same model there" if again.text == program.text else ""
+            print(f"note: {why_again(program.text, list(numbers))}: imported again at {settings}{same}",
+                  file=sys.stderr)
+            model = again.model(args.model, args.convention)
             args.set = [item for item in args.set if item.partition("=")[0].strip() not in numbers]
     return (None if getattr(args, "program", None) else program.text), model, numbers
 
