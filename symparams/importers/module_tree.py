@@ -1076,9 +1076,10 @@ class _Writer:
         `dims`: the unit's output sizes. (On such an example, a size no weight of the unit has is
         the example's number, not a formula that happens to have its value: GOT-OCR2's 64 patches a
         side are not its hidden_size / num_attention_heads, which doubling both keeps at 64.)"""
-        own = self.own(value, unit)
         example = self.symbolic and self.on_example and self.pinned
-        found = own if own is not None else None if example else _lookup(value, unit.module, self.candidates)
+        found = self.own(value, unit)
+        if found is None and not example:
+            found = _lookup(value, unit.module, self.candidates)
         if found is not None:
             return found
         if example:
@@ -1105,9 +1106,10 @@ class _Writer:
         """The declared layer's input and output patterns, from the measured shapes. An output size
         is the input's on the same axis where both have it, or the sequence's wherever it moves;
         else one of the unit's own weights' sizes; else an input's of that value; else the width an
-        embedding, a Linear or a norm gives (`output_width`); else its formula (`size`). (SAM's upscaling convolution
-        takes 64 x 64 positions to 64 channels, mask_decoder_hidden_size // 4 of its weight, and its
-        norm keeps 128 x 128 positions of 32 channels: by value alone both were the input's axes.)"""
+        embedding, a Linear or a norm gives (`output_width`); else its formula (`size`). (SAM's
+        upscaling convolution takes 64 x 64 positions to 64 channels, mask_decoder_hidden_size // 4
+        of its weight, and its norm keeps 128 x 128 positions of 32 channels: by value alone both
+        were the input's axes.)"""
         if not feeds or not call.inputs or call.output is None or len(call.inputs) < 2:
             return "(x: (*s))", "(*s)"          # beside the path: reads what it reads, passes the tensor on
         names, given = [], {}
@@ -1120,12 +1122,11 @@ class _Writer:
         out, produced = [], self.output_width(unit)
         outputs = (call.output or ())[1:]
         for k, v in enumerate(outputs):
-            # (the sequence's axis, `t`, keeps its name wherever it moves)
-            kept = len(outputs) == len(dims) and dims[k] == v or given.get(v) == "t"
-            own = None if kept else self.own(v, unit)
-            if kept:
-                out.append(names[k] if len(outputs) == len(dims) and dims[k] == v else given[v])
-            elif own is not None and not own.is_number:
+            if len(outputs) == len(dims) and dims[k] == v:
+                out.append(names[k])
+                continue
+            own = self.own(v, unit) if given.get(v) != "t" else None     # (the sequence's axis, wherever it moves)
+            if own is not None and not own.is_number:
                 self.note(own)
                 out.append(_fmt(own))
             elif v in given:

@@ -84,8 +84,7 @@ def why_again(text: str, names: list) -> str:
     """Why the config is imported again to set `names`, for a note: its program's header writes
     them as this config's numbers, or no formula of it names them."""
     from . import general
-    said = general.numbers_said(text)
-    pinned = [n for n in names if n in said or said == ["*"]]
+    pinned = names if general.in_numbers(text) else [n for n in names if n in general.pinned_fields(text)]
     unnamed = [n for n in names if n not in pinned]
     return "; ".join([*([f"{', '.join(pinned)} {_is(pinned)} this config's number in its program (its header says "
                          "why)"] if pinned else []),

@@ -822,7 +822,7 @@ def _written(config: dict, source: str, done: dict) -> str:
 
 # The header's words of a program of the general route
 GENERAL = "(no template for this model type)"
-# The header's words where a program is in the config's numbers (`numbers_said`)
+# The header's words where a program is in the config's numbers (`in_numbers`)
 NUMBERS = "Its formulas are this config's numbers:"
 # Rounds of fields found and written as numbers before the program is left in the config's numbers
 STRUCTURE_ROUNDS = 3
@@ -854,10 +854,9 @@ def reimportable_fields(text: str, config: dict) -> list[str]:
     return pinned_fields(text) + [_field_symbol(key) for key in (_whole_fields(built) if built is not None else {})]
 
 
-def numbers_said(text: str) -> list[str]:
-    """The fields the program's header says are this config's numbers, and why: those it names
-    (`pinned_fields`), or every field, where its formulas are all the config's numbers ("*")."""
-    return ["*"] if f"\n# {NUMBERS} " in text.split("\nmodel ")[0] else pinned_fields(text)
+def in_numbers(text: str) -> bool:
+    """Are all the program's formulas this config's numbers (its header says why)?"""
+    return f"\n# {NUMBERS} " in text.split("\nmodel ")[0]
 
 
 def _structure(config: dict, source: str, done: dict, text: str, example: frozenset) -> str | None:
@@ -1033,18 +1032,24 @@ def _check_counts(config: dict, text: str, done: dict | None = None) -> None:
     decoder layers the pass calls on the audio's latents, ended at the token ids' (7,))."""
     from ...errors import ShapeError, SymparamsError, UnknownName
     from ...interpreter import parse
-    model, *_ = build(config, symbolic=False)
+    counted = done.get("counts") if done is not None else None     # (one build for every program written)
+    if counted is None:
+        model = build(config, symbolic=False)[0]
+        counted = (type(model).__name__, _counts(model))
+        if done is not None:
+            done["counts"] = counted
+    name, counts = counted
     try:
         program = parse(text, "config.json")
         ev = program.evaluate({})
     except SymparamsError as e:
         # a shape its chain does not have, a size it does not bind: its layers are not one chain
         problem = _Unchained if isinstance(e, (ShapeError, UnknownName)) else ImportProblem
-        raise problem(f"the general route cannot write {type(model).__name__} as one chain of its layers "
+        raise problem(f"the general route cannot write {name} as one chain of its layers "
                       f"({e.message.splitlines()[0][:200]})",
                       hint="a template for this model type is needed; please report it with its config.json") \
             from None
-    for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), _counts(model),
+    for what, want, have in zip(("parameters", "trainable parameters", "buffer numbers"), counts,
                                 (ev.params, ev.trainable, ev.buffers)):
         if want != have:
             raise ImportProblem(f"the general route counts {have:,} {what} where transformers builds {want:,}: "
@@ -1058,7 +1063,7 @@ def _check_counts(config: dict, text: str, done: dict | None = None) -> None:
         except SymparamsError as e:
             shape = e.message.splitlines()[0][:120]
         if shape is not None:
-            raise _Unchained(f"the general route's chain of {type(model).__name__}'s layers ends at {shape}, "
+            raise _Unchained(f"the general route's chain of {name}'s layers ends at {shape}, "
                              "which its forward pass returns no tensor of",
                              hint="a template for this model type is needed; please report it with its config.json")
 
@@ -1244,19 +1249,15 @@ def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: i
     for other in settings:
         if other == checked or not other:
             continue
-        if done is None:
-            try:
-                reference, ran = _rebuilt(transformers, config, other), None
-            except Exception:
-                continue
-        else:
-            key = ("setting", tuple(other.items()))
-            if key not in done:
-                done[key] = _setting(transformers, config, other, tokens, done.get("device"))
-            reference, ran, _ = done[key]
-            if reference is None:
-                continue
-        return _compare(model, other, reference, ran, tokens)
+        key = ("setting", tuple(other.items()))
+        found = done.get(key) if done is not None else None
+        if found is None:
+            found = _setting(transformers, config, other, tokens, (done or {}).get("device"), run=done is not None)
+            if done is not None:
+                done[key] = found
+        reference, ran, _ = found
+        if reference is not None:
+            return _compare(model, other, reference, ran, tokens)
     return ("no setting but the one its sizes were corrected at builds" if held_out else None), None
 
 
