@@ -370,8 +370,8 @@ def test_a_field_no_formula_names_is_set_by_importing_again(tmp_path, capsys):
     Its global-attention layers are a list's (`global_attn_indexes`), so its count of layers is no
     formula, and `--set num_hidden_layers=6` imports the config again: the count is transformers'
     at 6 layers (beside hidden_size set as a symbol), as is a sweep's at each depth. Its 4 x 4
-    patches a side are the image's number, not hidden_size / num_attention_heads, 4 too here: the
-    output's shape is transformers' with the heads doubled."""
+    patches a side are image_size / patch_size, not hidden_size / num_attention_heads, 4 too here:
+    the output's shape is transformers' with the heads doubled, and at another image size."""
     from symparams.cli import main
     fields = dict(hidden_size=32, output_channels=16, num_hidden_layers=4, num_attention_heads=8, image_size=64,
                   patch_size=16, window_size=2, global_attn_indexes=[1, 3], mlp_dim=64)
@@ -384,16 +384,18 @@ def test_a_field_no_formula_names_is_set_by_importing_again(tmp_path, capsys):
     def reference(**changed):
         config = transformers.AutoConfig.for_model("got_ocr2_vision", **{**fields, **changed})
         from transformers.models.got_ocr2.modeling_got_ocr2 import GotOcr2VisionEncoder
+        side = config.image_size
         with torch.device("meta"):
             built = GotOcr2VisionEncoder._from_config(config)
-            shape = tuple(built(pixel_values=torch.zeros((1, 3, 64, 64))).last_hidden_state.shape[1:])
+            shape = tuple(built(pixel_values=torch.zeros((1, 3, side, side))).last_hidden_state.shape[1:])
         return sum(p.numel() for p in built.parameters()), shape
     text = program(data, "config.json")
     model = symparams.parse(text, "config.json")
-    assert "pixel_values = input (3, 64, 64)" in text and "num_hidden_layers" not in model.symbols, text
-    for heads in (8, 16):
-        ev = model.evaluate({"num_attention_heads": heads})
-        assert (ev.params, ev.shape(model.output_shape)) == reference(num_attention_heads=heads)
+    assert "pixel_values = input (num_channels, image_size, image_size)" in text, text
+    assert "num_hidden_layers" not in model.symbols
+    for changed in ({}, {"num_attention_heads": 16}, {"image_size": 128}, {"image_size": 96, "window_size": 3}):
+        ev = model.evaluate(changed)
+        assert (ev.params, ev.shape(model.output_shape)) == reference(**changed)
     assert main(["summary", str(path), "--set", "num_hidden_layers=6", "hidden_size=64", "--format", "json"]) == 0
     out, err = capsys.readouterr()
     assert "num_hidden_layers is named by no formula of its program: imported again" in err

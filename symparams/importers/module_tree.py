@@ -40,6 +40,8 @@ class Field(Size):
     still be matched to one formula of the modeling code's — only where exactly one has its value."""
     seen: dict[int, set] = {}
     divisions: dict = {}          # (a, b) formulas of every whole division: the model's `where a % b == 0`
+    # (a, b) of divisions a second build shows transformers floors (not whole there): floor(a / b)
+    floored: frozenset = frozenset()
 
     def __floordiv__(self, other):
         if isinstance(other, int) and not isinstance(other, bool) and other and int(self) % int(other) == 0 \
@@ -77,9 +79,13 @@ class Field(Size):
 
     def _exact(self, a, b, value):
         """a // b where b divides a at the config's values: the exact quotient, under the condition
-        that it stays whole (transformers would floor it; the formula holds where the condition does)."""
-        Field.divisions[(a, b)] = None
-        result = Field(value, a / b)
+        that it stays whole (transformers would floor it; the formula holds where the condition does),
+        or its floor where that is what transformers computes at another setting (`floored`)."""
+        if (a, b) in Field.floored:
+            result = Field(value, sp.floor(a / b))
+        else:
+            Field.divisions[(a, b)] = None
+            result = Field(value, a / b)
         Field.seen.setdefault(value, set()).add(result.formula)
         return result
 
@@ -138,7 +144,7 @@ class _int(metaclass=_IntType):
     def __new__(cls, x=0, *args, **kwargs):
         if isinstance(x, Quotient) and not args and not kwargs and math.isfinite(x) and x >= 0:
             a, b = sp.fraction(sp.together(x.formula))
-            if float(x).is_integer() and _of_fields(a, b):
+            if float(x).is_integer() and _of_fields(a, b) and (a, b) not in Field.floored:
                 Field.divisions[(a, b)] = None
                 formula = x.formula
             else:       # Python's int of a positive number is its floor, whatever the fields are
@@ -730,12 +736,15 @@ def _lookup(value: int, module, symbols: dict) -> sp.Expr | None:
     return None
 
 
-def _kept_sizes(module) -> set:
+def _kept_sizes(module, items: bool = False) -> set:
+    """The formulas of the sizes `module` and its children keep as attributes (`items`: in tuples too,
+    a convolution's stride)."""
     found = set()
     for m in module.modules():
         for v in vars(m).values():
-            if isinstance(v, Size):
-                found.add(v.formula)
+            for size in (v if items and isinstance(v, (tuple, list)) else (v,)):
+                if isinstance(size, Size):
+                    found.add(size.formula)
     return found
 
 
@@ -1039,6 +1048,9 @@ class _Writer:
         self.pinned = False
         self.numbers: set = set()     # values of the fields written as numbers: a size of one may be its number
         self.numbered: set = set()
+        # (value, unit, axis of its output, the formulas of that value) -> those of them the output
+        # follows where each field they name is changed alone (`general._told_apart`), or None
+        self.tell_apart = None
 
     def note(self, *formulas):
         for f in formulas:
@@ -1068,9 +1080,11 @@ class _Writer:
                              "name=?)", None, False, feeds)
         return self.declared_line(unit, call, measured, feeds)
 
-    def size(self, value: int, unit, dims: tuple = ()) -> sp.Expr:
+    def size(self, value: int, unit, dims: tuple = (), axis: int | None = None) -> sp.Expr:
         """A measured size as a formula: one of the unit's own weights' sizes, else the one formula
-        of the build with that value; a number where formulas are not being written, where it is
+        of the build with that value, else the one of several with that value (MobileBERT's 512 is
+        its hidden_size, intermediate_size and max_position_embeddings) that the unit's output on
+        `axis` follows where each is changed alone; a number where formulas are not being written, where it is
         an example's with the fields it follows pinned (`pinned`), or where it is the value of a
         field written as its number (`numbers`, above 2; the checks at a second setting try it).
         `dims`: the unit's output sizes. (On such an example, a size no weight of the unit has is
@@ -1080,17 +1094,30 @@ class _Writer:
         found = self.own(value, unit)
         if found is None and not example:
             found = _lookup(value, unit.module, self.candidates)
+        if found is None and not example and self.symbolic and axis is not None and self.tell_apart:
+            equal = self.equal(value, unit)
+            told = self.tell_apart(value, unit, axis, equal) if len(equal) > 1 else equal
+            found = next(iter(told)) if len(told) == 1 else None
         if found is not None:
             return found
         if example:
             self.numbered.add(value)
         elif self.symbolic and not (value > 2 and value in self.numbers):
             # (a field that is one of the unit's output sizes, its width, is not one its positions follow)
-            fields = frozenset(str(x) for f in (unit.params, unit.buffers) for x in sp.sympify(f).free_symbols
-                               if self.symbols.get(str(x)) not in dims)
+            # (and those its modules keep beside their weights: a convolution's stride, which no weight has)
+            fields = frozenset(str(x) for f in (unit.params, unit.buffers, *_kept_sizes(unit.module, items=True))
+                               for x in sp.sympify(f).free_symbols if self.symbols.get(str(x)) not in dims)
             raise _Numbers(f"{unit.path or 'the model'} ({type(unit.module).__name__}) gives a size of {value}, "
                            "which no one formula of the config's fields has", self.on_example, fields)
         return sp.Integer(value)
+
+    def equal(self, value: int, unit) -> set:
+        """Every formula with this value among the unit's weights', the sizes its modules keep, the
+        build's and the fields'."""
+        pools = [{d for p in (*unit.module.parameters(), *unit.module.buffers()) for d in self.shapes.of(p)},
+                 _kept_sizes(unit.module), Field.seen.get(value, set()),
+                 {_symbol(k) for k, v in self.candidates.items() if v == value}]
+        return {f for pool in pools for f in pool if not sp.sympify(f).is_number and _value(f, self.symbols) == value}
 
     def own(self, value: int, unit) -> sp.Expr | None:
         """The one size of the unit's own weights with this value (a formula before a number), else
@@ -1134,7 +1161,7 @@ class _Writer:
             elif k == len(call.output) - 2 and produced is not None and _value(produced, self.symbols) == v:
                 out.append(_fmt(produced))        # (GPT-Neo's position table: 2048 wide, 2048 rows)
             else:
-                f = self.size(v, unit, tuple(call.output[1:]))
+                f = self.size(v, unit, tuple(call.output[1:]), axis=k)
                 self.note(f)
                 out.append(_fmt(f))
         second = ", e: (*, s, m)" if self.second else ""      # a decoder layer's: the encoder's output

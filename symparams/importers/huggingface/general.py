@@ -348,9 +348,10 @@ def _made(cls, config):
     return model.eval()
 
 
-def build(config_dict: dict, symbolic: bool = True, pinned=frozenset()):
+def build(config_dict: dict, symbolic: bool = True, pinned=frozenset(), floored=frozenset()):
     """(model, fields, shapes, class name): the model transformers builds from the config, on meta;
-    its whole-number fields Fields where `symbolic`, but for the `pinned` ones."""
+    its whole-number fields Fields where `symbolic`, but for the `pinned` ones; the divisions of
+    fields `floored` (`Field.floored`) floors."""
     transformers = _transformers()
     import torch
     model_type = config_dict.get("model_type")
@@ -363,7 +364,8 @@ def build(config_dict: dict, symbolic: bool = True, pinned=frozenset()):
     archs = config_dict.get("architectures")
     arch = archs[0] if isinstance(archs, list) and len(archs) == 1 and isinstance(archs[0], str) else None
     cls = _model_class(transformers, config, arch)
-    Field.seen, Field.divisions = {}, {}
+    Field.seen, Field.divisions, Field.floored = {}, {}, floored
+    _import_towers(config)
     values = _sized_fields(config, _derived(transformers, model_type, fields, config), pinned=pinned) \
         if symbolic else {}
     shapes = _Shapes()
@@ -375,6 +377,24 @@ def build(config_dict: dict, symbolic: bool = True, pinned=frozenset()):
         raise ImportProblem(f"transformers could not build {cls.__name__} from this config on the meta device: "
                             f"{type(e).__name__}: {e}") from None
     return model, values, shapes, cls.__name__
+
+
+def _import_towers(config) -> None:
+    """Import the modeling code of each sub-config's model type (a BERT-to-BERT model's BERT), which
+    transformers imports only as it builds them: `whole_numbers` sets `int` in the modules imported
+    when the build starts, and BERT's head size, `int(hidden_size / num_attention_heads)`, would
+    lose its formula."""
+    import importlib
+    from transformers import PretrainedConfig
+    from transformers.models.auto.configuration_auto import model_type_to_module_name
+    for value in vars(config).values():
+        if isinstance(value, PretrainedConfig) and value is not config:
+            name = model_type_to_module_name(value.model_type) if value.model_type else None
+            try:
+                importlib.import_module(f"transformers.models.{name}.modeling_{name}")
+            except Exception:           # (a part config with no modeling module of its own)
+                pass
+            _import_towers(value)
 
 
 # ------------------------------------------------------------------------------ the forward pass
@@ -789,7 +809,23 @@ def _deepened(text: str, depths: dict, why: str) -> str:
 
 def _written(config: dict, source: str, done: dict) -> str:
     """The program in the config's fields where they hold at a second setting, else in them but
-    for those its structure follows in a way no formula states, else its numbers."""
+    for those its structure follows in a way no formula states, else its numbers; where it is not in
+    the fields' names and a division of fields it took as whole is not at a setting transformers
+    built, written again with those divisions floored (`_floored`)."""
+    done.setdefault("config", config)
+    text, named = _forms(config, source, done)
+    floored = frozenset() if named or "floored" in done else _floored(done)
+    if not floored:
+        return text
+    for key in [k for k in done if isinstance(k, tuple) and "read" in (k[0], k[0][0])]:
+        del done[key]           # (its builds, read afresh; transformers' builds at each setting kept)
+    done["floored"] = floored
+    again, named = _forms(config, source, done)
+    return text if in_numbers(again) and not in_numbers(text) else again
+
+
+def _forms(config: dict, source: str, done: dict) -> tuple[str, bool]:
+    """(the program `_written` describes but for floored divisions, is it in the fields' names)."""
     doubt, problem, doubted = None, None, None
     for checked in (False, True):
         if checked and not _fixes(done, _read_key(True, None)):
@@ -801,23 +837,23 @@ def _written(config: dict, source: str, done: dict) -> str:
         else:
             doubted = text
         if why is None:
-            return text
+            return text, True
         doubt = doubt or why
     if problem is not None and problem.fixed:
         text, why, pinned_doubted, example = _pinned(config, source, done, problem)
         doubted = pinned_doubted or doubted
         if text is not None:
-            return text
+            return text, False
         doubt = why or doubt       # (how its formulas failed, past the example's numbers)
     else:
         example = frozenset()
     if doubted is not None:
         text = _structure(config, source, done, doubted, example)
         if text is not None:
-            return text
+            return text, False
     text = _program(config, source, symbolic=False, note=doubt, done=done)
     _check_counts(config, text, done)
-    return text
+    return text, False
 
 
 # The header's words of a program of the general route
@@ -962,38 +998,133 @@ def _fixes(done: dict, key: tuple) -> dict:
 
 
 def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | None:
-    """{tensor id: its shape's formulas} where the build's sizes, rebuilt by transformers at the
-    second setting this import built that moves the most fields (`done`), show a size found by its
-    value alone wrong: a size that did not change there is its number (a bottleneck's 64 channels,
-    from a list, taken for the embedding_size of 64); one that did is the one formula of its value
-    (among the build's, `seen`, and the fields) that changed to it (`torch.Tensor(hidden_size)`,
-    which records no formula). Tensors are matched by name. None where no second setting was built."""
+    """{tensor id: its shape's formulas} where the build's sizes, rebuilt by transformers at each
+    second setting this import built (`done`), show a size found by its value alone wrong: a size
+    that changed at none of them is its number (a bottleneck's 64 channels, from a list, taken for
+    the embedding_size of 64; Gemma 4's audio convolution's 128 channels, a list's, taken for its
+    hidden_size / num_attention_heads, which every field doubled keeps and the heads kept do not);
+    one that did is the one formula of its value (among the build's, `seen`, and the fields) that
+    changed to it at each (`torch.Tensor(hidden_size)`, which records no formula), fields of one
+    number told apart by changing each alone. Tensors are matched by name. None where no second
+    setting was built."""
     settings = [(dict(k[1]), v[0]) for k, v in done.items() if isinstance(k, tuple) and k[0] == "setting"
                 and v[0] is not None and set(dict(k[1])) <= set(values)]
     if not settings:
         return None
-    other, reference = max(settings, key=lambda s: len(s[0]))     # (the one that moves the most fields)
-    at = {**values, **other}
-    theirs = {**dict(reference.named_parameters()), **dict(reference.named_buffers())}
+    twins = [({**values, **other}, {**dict(reference.named_parameters()), **dict(reference.named_buffers())})
+             for other, reference in settings]
 
-    def size(d, n, m):
-        if _value(d, at) == m:
+    def size(d, n, there, name, axis):
+        if all(_value(d, at) == m for at, m in there):
             return d
-        if n == m:
+        if all(m == n for _, m in there):
             return sp.Integer(n)
         found = {f for f in seen.get(n, set()) | {_symbol(k) for k, v in values.items() if v == n}
-                 if _value(f, values) == n and _value(f, at) == m}
+                 if _value(f, values) == n and all(_value(f, at) == m for at, m in there)}
+        if len(found) > 1:        # fields of one number that a setting of them all moves alike
+            found = _told_apart(found, values, lambda other: (_alone_shapes(done, other).get(name) or ())[axis:axis + 1])
         return next(iter(found)) if len(found) == 1 else d
     fixes = {}
     for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-        twin = theirs.get(name)
-        if twin is None or twin.dim() != tensor.dim():
+        found = [(at, theirs[name]) for at, theirs in twins if name in theirs and theirs[name].dim() == tensor.dim()]
+        if not found:
             continue
         dims = shapes.of(tensor)
-        fixed = tuple(size(d, n, m) for d, n, m in zip(dims, tensor.shape, twin.shape))
+        fixed = tuple(size(d, n, [(at, twin.shape[k]) for at, twin in found], name, k)
+                      for k, (d, n) in enumerate(zip(dims, tensor.shape)))
         if fixed != dims:
             fixes[id(tensor)] = fixed
     return fixes
+
+
+# Fields changed alone, at most, to tell apart formulas of one number (`_told_apart`)
+TOLD_APART = 6
+
+
+def _told_apart(found: set, values: dict, size_at) -> set:
+    """Those of the formulas `found`, equal at the config, that transformers' builds with each
+    field they name changed alone also give: `size_at(fields set)` is the size there, as a 1-tuple,
+    () where that build has none. (The encoder's and the decoder's max_position_embeddings of a
+    BERT-to-BERT model are both 512, and both double where every field does.)"""
+    fields = sorted({str(s) for f in found for s in sp.sympify(f).free_symbols if str(s) in values})
+    for field in fields[:TOLD_APART]:
+        other = {field: values[field] + 1 if _is_depth(field) else 2 * values[field]}
+        there = size_at(other)
+        if there:
+            found = {f for f in found if _value(f, {**values, **other}) == there[0]}
+        if len(found) <= 1:
+            break
+    return found
+
+
+def _alone_shapes(done: dict, other: dict) -> dict:
+    """{tensor name: shape} of transformers' build with the fields `other` set alone, {} where it
+    builds none (kept in `done`, whose "config" is the config's)."""
+    key = ("alone shapes", tuple(other.items()))
+    if key not in done:
+        try:
+            built = _rebuilt(_transformers(), done["config"], other)
+        except Exception:
+            done[key] = {}
+        else:
+            done[key] = {n: tuple(t.shape) for n, t in (*built.named_parameters(), *built.named_buffers())}
+    return done[key]
+
+
+def _alone_outputs(done: dict, other: dict) -> dict:
+    """{module path: the shape of its first call's output} in a pass of transformers' build with the
+    fields `other` set alone, {} where it builds none or its pass fails (kept in `done`)."""
+    key = ("alone outputs", tuple(other.items()))
+    if key not in done:
+        done[key] = {}
+        try:
+            built = _rebuilt(_transformers(), done["config"], other)
+            done[key] = _outputs_of(built, _entry(built), PROBES[0], done.get("device"))
+        except Exception:
+            pass
+    return done[key]
+
+
+def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
+    """{module path: its first call's output shape} in one forward pass, where `_whole_pass` runs it."""
+    import torch
+    if device == "cpu":
+        if _bytes(model) > CPU_PASS_BYTES:
+            return {}
+        with torch.device("cpu"):
+            model = _made(type(model), model.config)
+    outputs: dict = {}
+
+    def record(path):
+        def hook(module, args, output):
+            y = _first_tensor(output)
+            if y is not None:
+                outputs.setdefault(path, tuple(y.shape))
+        return hook
+    handles = [m.register_forward_hook(record(path)) for path, m in model.named_modules()]
+    try:
+        _pass_on(model, entry, tokens, device or "meta")
+    finally:
+        for h in handles:
+            h.remove()
+    return outputs
+
+
+def _floored(done: dict) -> frozenset:
+    """The divisions of fields whole at the config (the program's `where a % b == 0`) that are not
+    at a setting transformers built (`done`'s second settings): it floors them there, as Parakeet's
+    mel bins after three convolutions of stride 2, 80 // 8, are 160 // 64 where the stride is 4."""
+    built = [dict(k[1]) for k, v in done.items() if isinstance(k, tuple) and k[0] == "setting" and v[0] is not None]
+    floored = set()
+    # (each symbolic read's: one with fields pinned has their numbers in its divisions)
+    for values, (_, divisions) in [v[1:9:7] for k, v in done.items() if isinstance(k, tuple) and k[:2] == ("read", True)]:
+        for a, b in divisions:
+            for other in built:
+                at = {**values, **other}
+                n, d = _value(a, at), _value(b, at)
+                if n is not None and d and n % d:
+                    floored.add((a, b))
+    return frozenset(floored)
 
 
 def _pinned(config: dict, source: str, done: dict, problem: _Numbers) \
@@ -1115,7 +1246,8 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
         built = built or (other, reference)
         if assumed:
             doubt, _ = _compare(model, other, reference, None, tokens)
-            return doubt or _ratios(model, settings[n + 1:], other, (transformers, config), tokens)[0], None
+            return doubt or _ratios(model, settings[n + 1:], other, (transformers, config), tokens, done=done,
+                                    run=False)[0], None
         if ran is None:        # builds but does not run there (Helium's o_proj): its counts still hold there
             doubt, _ = _compare(model, other, reference, None, tokens)
             if doubt is not None:
@@ -1236,15 +1368,16 @@ def _counts_differ(at: str, theirs: tuple, ours: tuple) -> str | None:
 
 
 def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: int, held_out: bool = False,
-            done: dict | None = None) -> tuple[str | None, str | None]:
+            done: dict | None = None, run: bool = True) -> tuple[str | None, str | None]:
     """Why the counts do not hold where the heads keep their number and the widths grow (the next
     setting that builds), or None: every field doubled keeps each ratio of fields, so a size the
     modeling code computed through `int(hidden_size / num_attention_heads)` and a formula holding
     only the product of it pass that first check alike; and why the MACs do not, or None. `done`
     (where the config's pass ran; it keeps the setting's build and pass): the output's shape and
     the MACs are checked there too, where that pass runs (GOT-OCR2's 64 patches a side, the
-    example's, are no hidden_size / num_attention_heads of 64). `held_out`: the settings are ones
-    no size was corrected at, and one of them must build."""
+    example's, are no hidden_size / num_attention_heads of 64); not `run`: its build is kept there, no
+    pass run (a model whose own pass did not run). `held_out`: the settings are ones no size was
+    corrected at, and one of them must build."""
     transformers, config = build
     for other in settings:
         if other == checked or not other:
@@ -1252,7 +1385,8 @@ def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: i
         key = ("setting", tuple(other.items()))
         found = done.get(key) if done is not None else None
         if found is None:
-            found = _setting(transformers, config, other, tokens, (done or {}).get("device"), run=done is not None)
+            found = _setting(transformers, config, other, tokens, (done or {}).get("device"),
+                             run=run and done is not None)
             if done is not None:
                 done[key] = found
         reference, ran, _ = found
@@ -1385,10 +1519,10 @@ def _settings(values: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
-def _read(config: dict, symbolic: bool, pinned=frozenset()) -> tuple:
+def _read(config: dict, symbolic: bool, pinned=frozenset(), floored=frozenset()) -> tuple:
     """(model, values, shapes, class name, units, entry, measured passes or None, why they did not run,
     the build's sizes: Field.seen and Field.divisions, which the next build starts afresh)."""
-    model, values, shapes, arch = build(config, symbolic, pinned)
+    model, values, shapes, arch = build(config, symbolic, pinned, floored)
     from transformers import PreTrainedModel
     units = _units(model, shapes, also=(PreTrainedModel,), whole_items=True)
     entry, runs, unmeasured = None, None, None
@@ -1418,7 +1552,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     done = {} if done is None else done
     key = _read_key(symbolic, pinned)
     if key not in done:
-        done[key] = _read(config, symbolic, pinned or frozenset())
+        done[key] = _read(config, symbolic, pinned or frozenset(), done.get("floored", frozenset()))
     model, values, shapes, arch, units, entry, runs, unmeasured, sizes = done[key]
     Field.seen, Field.divisions = sizes           # (the sizes a weight's formula is looked up among)
     shapes.corrected = {}
@@ -1431,6 +1565,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         done["device"] = runs[0].device if runs else None
     w = _Writer(shapes, dict(values), symbolic)
     w.macs, w.pinned = macs, pinned is not None and example
+    if symbolic and "config" in done and runs:
+        w.tell_apart = lambda value, unit, axis, found: _told_apart(
+            found, values, lambda other: (_alone_outputs(done, other).get(unit.path) or ())[axis + 1:axis + 2])
     structure = structure or {}
     every = done[("read", True)][1] if pinned else values       # (the config's fields, pinned or not)
     w.numbers = {every[n] for n in structure}
