@@ -271,21 +271,25 @@ def _derived(transformers, model_type, fields, config) -> dict:
             if read(again, key) != other:
                 derived[key] = None
             break
-    follows: dict = {key: [] for key in derived}
+    # each field whose doubling alone doubles it (power 1) or halves it (-1: DeepSeek-OCR's head_dim,
+    # hidden_size // num_attention_heads, which its config computes whatever the config.json states)
+    powers: dict = {key: {} for key in derived}
     for other in ints if derived else ():
         if other in derived:
             continue
         again = given({other: 2 * ints[other]})
         for key in derived:
-            if again is not None and read(again, key) == 2 * ints[key]:
-                follows[key].append(other)
-    for key, others in follows.items():
-        if not others or len(others) > 3:
+            moved = read(again, key) if again is not None else None
+            if moved == 2 * ints[key]:
+                powers[key][other] = 1
+            elif moved is not None and 2 * moved == ints[key]:
+                powers[key][other] = -1
+    for key, follows in powers.items():
+        if not follows or len(follows) > 3:
             continue
-        again = given({o: 2 * ints[o] for o in others})
-        if again is not None and read(again, key) == 2 ** len(others) * ints[key]:
-            derived[key] = sp.Rational(ints[key], sp.prod([ints[o] for o in others])) \
-                * sp.prod([_symbol(_field_symbol(o)) for o in others])
+        again = given({o: 2 * ints[o] for o in follows})
+        if again is not None and read(again, key) == ints[key] * sp.Integer(2) ** sum(follows.values()):
+            derived[key] = _power_formula(ints[key], {o: (ints[o], e) for o, e in follows.items()})
     derived.update(_unstated(ints, fields, lambda values, key: read(given(values, key), key)))
     return {_field_symbol(key): formula for key, formula in derived.items()}
 
@@ -316,13 +320,19 @@ def _unstated(ints: dict, fields: dict, again) -> dict:
         if not powers or len(powers) > 3 or \
                 again({o: 2 * ints[o] for o in powers}, key) != value * 2 ** sum(powers.values()):
             continue
-        formula = sp.Integer(value) / sp.prod([sp.Integer(ints[o]) ** e for o, e in powers.items()]) \
-            * sp.prod([_symbol(_field_symbol(o)) ** e for o, e in powers.items()])
-        numerator, denominator = sp.fraction(formula)
-        if _of_fields(numerator, denominator):
-            Field.divisions[(numerator, denominator)] = None
-        out[key] = formula
+        out[key] = _power_formula(value, {o: (ints[o], e) for o, e in powers.items()})
     return out
+
+
+def _power_formula(value: int, follows: dict):
+    """`value` as a constant times each field (path, name) -> (its value, power) it follows to that
+    power; a quotient of fields is whole under the program's `where`."""
+    formula = sp.Integer(value) / sp.prod([sp.Integer(v) ** e for v, e in follows.values()]) \
+        * sp.prod([_symbol(_field_symbol(o)) ** e for o, (_, e) in follows.items()])
+    numerator, denominator = sp.fraction(formula)
+    if _of_fields(numerator, denominator):
+        Field.divisions[(numerator, denominator)] = None
+    return formula
 
 
 def _states(fields: dict, key: tuple) -> bool:
@@ -1006,13 +1016,24 @@ def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | 
     one that did is the one formula of its value (among the build's, `seen`, and the fields) that
     changed to it at each (`torch.Tensor(hidden_size)`, which records no formula), fields of one
     number told apart by changing each alone. Tensors are matched by name. None where no second
-    setting was built."""
-    settings = [(dict(k[1]), v[0]) for k, v in done.items() if isinstance(k, tuple) and k[0] == "setting"
+    setting was built. (The first two of `_second_settings` are built for it where the checks had not.)"""
+    transformers = _transformers()
+    for other in list(_second_settings(values))[:2]:
+        if ("setting", tuple(other.items())) not in done and ("built", tuple(other.items())) not in done:
+            done[("built", tuple(other.items()))] = _setting(transformers, done["config"], other, PROBES[0], None,
+                                                             run=False)
+    settings = [(dict(k[1]), v[0]) for k, v in done.items() if isinstance(k, tuple) and k[0] in ("setting", "built")
                 and v[0] is not None and set(dict(k[1])) <= set(values)]
     if not settings:
         return None
-    twins = [({**values, **other}, {**dict(reference.named_parameters()), **dict(reference.named_buffers())})
+    twins = [({**values, **other}, {n: t.shape for n, t in (*reference.named_parameters(),
+                                                              *reference.named_buffers())})
              for other, reference in settings]
+    # and each count of heads doubled alone (DeepSeek-OCR's head size, hidden_size / num_attention_heads,
+    # which a number of 128 took the place of where both double)
+    for name in [k for k in values if k.endswith("heads")]:
+        other = {name: 2 * values[name]}
+        twins.append(({**values, **other}, _alone_shapes(done, other)))
 
     def size(d, n, there, name, axis):
         if all(_value(d, at) == m for at, m in there):
@@ -1026,11 +1047,11 @@ def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | 
         return next(iter(found)) if len(found) == 1 else d
     fixes = {}
     for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
-        found = [(at, theirs[name]) for at, theirs in twins if name in theirs and theirs[name].dim() == tensor.dim()]
+        found = [(at, theirs[name]) for at, theirs in twins if name in theirs and len(theirs[name]) == tensor.dim()]
         if not found:
             continue
         dims = shapes.of(tensor)
-        fixed = tuple(size(d, n, [(at, twin.shape[k]) for at, twin in found], name, k)
+        fixed = tuple(size(d, n, [(at, twin[k]) for at, twin in found], name, k)
                       for k, (d, n) in enumerate(zip(dims, tensor.shape)))
         if fixed != dims:
             fixes[id(tensor)] = fixed
