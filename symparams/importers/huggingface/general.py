@@ -37,7 +37,7 @@ import sympy as sp
 from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
-                           _assumed_calls, _counts, _first_tensor, _fmt, _line_name, _Line, _Numbers, _of_fields, _on_path,
+                           _assumed_calls, _counts, _first_tensor, _kept_sizes, _fmt, _line_name, _Line, _Numbers, _of_fields, _on_path,
                            _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique, _units, _value,
                            _Writer, children_macs, forward_counter, measure, one_thread, whole_numbers)
 from .parts import ImportProblem
@@ -849,8 +849,12 @@ def _forms(config: dict, source: str, done: dict) -> tuple[str, bool]:
         if why is None:
             return text, True
         doubt = doubt or why
-    if problem is not None and problem.fixed:
-        text, why, pinned_doubted, example = _pinned(config, source, done, problem)
+    read = done.get(("read", True))
+    # (on an example, a size its feature maps have may have been taken for a formula of its value:
+    # Pixtral's 4096 patches for its intermediate_size, which a second setting disproves)
+    if problem is not None and problem.fixed or problem is None and read is not None and not read[5].text:
+        text, why, pinned_doubted, example = _pinned(config, source, done,
+                                                     problem or _Numbers("", True, _first_fields(read)))
         doubted = pinned_doubted or doubted
         if text is not None:
             return text, False
@@ -1129,6 +1133,20 @@ def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
         for h in handles:
             h.remove()
     return outputs
+
+
+def _first_fields(read: tuple) -> frozenset:
+    """The fields the example's first layer follows (a patch's size; not those its output has, its
+    width): those an example's feature maps follow first, as `_Writer.size` names them."""
+    _, values, _, _, units, _, runs, *_ = read
+    if not runs:
+        return frozenset()
+    first = next((i for i in runs[0].order if runs[0].calls[i].reads_input), None)
+    if first is None:
+        return frozenset()
+    unit, dims = units[first], tuple((runs[0].calls[first].output or ())[1:])
+    return frozenset(str(x) for f in (unit.params, unit.buffers, *_kept_sizes(unit.module, items=True))
+                     for x in sp.sympify(f).free_symbols if str(x) in values and values[str(x)] not in dims)
 
 
 def _floored(done: dict) -> frozenset:
