@@ -1366,3 +1366,139 @@ def test_a_list_of_layer_kinds_of_the_users_own_is_not_carried_to_another_depth(
     path.write_text(json.dumps(config))
     assert main(["summary", str(path), "--set", "num_hidden_layers=6"]) == 2
     assert "transformers could not build" in capsys.readouterr().err
+
+
+def _counted(model_type: str, fields: dict, arch: str | None = None) -> dict:
+    """Parameters, trainable and buffers of transformers' model built from `fields` on meta."""
+    config = transformers.AutoConfig.for_model(model_type, **fields)
+    cls = getattr(transformers, arch) if arch else transformers.AutoModel._model_mapping[type(config)]
+    with torch.device("meta"):
+        model = cls._from_config(config)
+    return {"params": sum(p.numel() for p in model.parameters()),
+            "trainable": sum(p.numel() for p in model.parameters() if p.requires_grad),
+            "buffers": sum(b.numel() for b in model.buffers())}
+
+
+def _config_data(model_type: str, fields: dict) -> dict:
+    return {**transformers.AutoConfig.for_model(model_type, **fields).to_diff_dict(), "model_type": model_type}
+
+
+def test_fields_of_one_number_are_told_apart_by_changing_each_alone():
+    """MobileBERT's embeddings give 32 features, and hidden_size, intermediate_size and
+    max_position_embeddings are all 32 (doubling every field keeps them equal): the output's width
+    is the one field that moves it where each is changed alone, hidden_size. The program is in the
+    config's names (it was in its numbers), and its counts and output shape (the pooler's) are
+    transformers' with each of the three changed alone."""
+    fields = dict(hidden_size=32, intermediate_size=32, max_position_embeddings=32, embedding_size=8,
+                  intra_bottleneck_size=8, true_hidden_size=8, num_attention_heads=2, num_hidden_layers=2,
+                  vocab_size=96)
+    text = program(_config_data("mobilebert", fields), "config.json")
+    assert "-> (*, t, hidden_size):" in text and "this config's numbers" not in text, text
+    model = symparams.parse(text, "config.json")
+    for changed in ({}, {"hidden_size": 64}, {"intermediate_size": 64}, {"max_position_embeddings": 48}):
+        config = transformers.AutoConfig.for_model("mobilebert", **{**fields, **changed})
+        with torch.device("meta"):
+            built = transformers.MobileBertModel._from_config(config)
+            shape = tuple(built(input_ids=torch.zeros((1, 5), dtype=torch.long)).pooler_output.shape[1:])
+        ev = model.evaluate({**changed, "sequence_length": 5})
+        assert _imported(model, changed) == _counted("mobilebert", {**fields, **changed}, "MobileBertModel")
+        assert ev.shape(model.output_shape) == shape, changed
+
+
+def test_a_sequence_with_a_token_prepended_is_t_plus_its_count():
+    """VideoPrism's text embeddings set a class token before the text: (t + 1) positions, found
+    in every measured pass. Its layers then run over t + 1 (their own t), so their MACs are
+    FlopCounterMode's at a length the import never measured, and ViLT's text and image patches in
+    one sequence are t + image_size**2 / patch_size**2 + 1, at another image size too."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    from torch.utils.flop_counter import FlopCounterMode
+    fields = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, vocab_size=96,
+                  max_position_embeddings=32)
+    text = program(_config_data("videoprism_text_model", fields), "config.json")
+    assert "-> (*, t + 1, hidden_size):" in text, text
+    model = symparams.parse(text, "config.json")
+    config = transformers.AutoConfig.for_model("videoprism_text_model", **fields)
+    built = transformers.VideoPrismTextModel._from_config(config, attn_implementation="eager").eval()
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as flops:
+        y = built(input_ids=torch.zeros((1, 9), dtype=torch.long))
+    ev = model.evaluate({"sequence_length": 9})
+    assert ev.shape(model.output_shape) == tuple(y.last_hidden_state.shape[1:]) == (10, 32)
+    assert ev.macs == flops.get_total_flops() // 2
+    fields = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, vocab_size=96,
+                  max_position_embeddings=16, image_size=64, patch_size=16)
+    text = program(_config_data("vilt", fields), "config.json")
+    assert "-> (*, t + image_size**2/patch_size**2 + 1, hidden_size):" in text, text
+    model = symparams.parse(text, "config.json")
+    for changed in ({}, {"image_size": 96}):
+        config = transformers.AutoConfig.for_model("vilt", **{**fields, **changed})
+        side = config.image_size
+        built = transformers.ViltModel._from_config(config).eval()      # (on the CPU: its forward reads .item())
+        with torch.no_grad():
+            y = built(input_ids=torch.zeros((1, 6), dtype=torch.long), pixel_values=torch.zeros((1, 3, side, side)))
+        ev = model.evaluate({**changed, "sequence_length": 6})
+        assert ev.shape(model.row("embeddings").output_shape) == tuple(y.last_hidden_state.shape[1:]), changed
+        assert ev.shape(model.output_shape) == tuple(y.pooler_output.shape[1:])
+        assert _imported(model, changed) == _counted("vilt", {**fields, **changed}, "ViltModel")
+
+
+def test_a_head_size_the_config_computes_follows_the_heads_it_divides_by():
+    """DeepSeek-OCR's text model computes head_dim = hidden_size // num_attention_heads in its
+    config whatever the config.json states: doubling the heads halves it, so it is
+    hidden_size / num_attention_heads (it was hidden_size / 4, the heads' number, and the model
+    in the config's numbers). The counts hold with the heads changed alone."""
+    fields = dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=4, vocab_size=96, n_routed_experts=4, n_shared_experts=1, num_experts_per_tok=2,
+                  moe_intermediate_size=16)
+    text = program(_config_data("unlimited_ocr_text", fields), "config.json")
+    assert "where hidden_size % num_attention_heads == 0" in text and "this config's numbers" not in text, text
+    model = symparams.parse(text, "config.json")
+    for changed in ({}, {"num_attention_heads": 8}, {"num_attention_heads": 8, "num_key_value_heads": 2},
+                    {"hidden_size": 64}):
+        assert _imported(model, changed) == _counted("unlimited_ocr_text", {**fields, **changed},
+                                                     "UnlimitedOcrTextModel"), changed
+
+
+def test_a_bert_to_bert_models_two_towers_keep_their_own_fields():
+    """A BERT-to-BERT model: BERT's modeling code is imported only as the model is built, and its
+    head size, int(hidden_size / num_attention_heads), kept its formula only where that code is
+    imported before (each tower's is); its encoder's and decoder's position tables are both 512
+    long, told apart by changing each alone. The program is in the config's names, no field pinned,
+    and counts as transformers with the encoder's heads, and the decoder's positions, changed alone."""
+    bert = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48, vocab_size=96,
+                max_position_embeddings=64)
+    config = transformers.EncoderDecoderConfig.from_encoder_decoder_configs(
+        transformers.BertConfig(**bert), transformers.BertConfig(**bert, is_decoder=True, add_cross_attention=True))
+    data = {**config.to_diff_dict(), "model_type": "encoder-decoder", "architectures": ["EncoderDecoderModel"]}
+    text = program(data, "config.json")
+    assert "this config's numbers" not in text, text
+    model = symparams.parse(text, "config.json")
+    for changed in ({}, {"encoder_num_attention_heads": 8}, {"decoder_max_position_embeddings": 128}):
+        tower = {k.split("_", 1)[0]: {} for k in ("encoder_", "decoder_")}
+        for k, v in changed.items():
+            tower[k.split("_", 1)[0]][k.split("_", 1)[1]] = v
+        again = transformers.EncoderDecoderConfig.from_encoder_decoder_configs(
+            transformers.BertConfig(**{**bert, **tower["encoder"]}),
+            transformers.BertConfig(**{**bert, **tower["decoder"]}, is_decoder=True, add_cross_attention=True))
+        with torch.device("meta"):
+            built = transformers.EncoderDecoderModel(config=again)
+        assert _imported(model, changed) == {
+            "params": sum(p.numel() for p in built.parameters()),
+            "trainable": sum(p.numel() for p in built.parameters() if p.requires_grad),
+            "buffers": sum(b.numel() for b in built.buffers())}, changed
+
+
+def test_a_division_transformers_floors_at_another_setting_is_floored():
+    """Parakeet's subsampling: out_length = num_mel_bins // stride**3, 16 // 8 at the config, whole;
+    where the stride is 4 (a setting transformers builds) it is not, and transformers floors it, so
+    the program floors it too (its `where` had refused that setting, and the program was in the
+    config's numbers). Its counts are transformers' there."""
+    encoder = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                   subsampling_conv_channels=8, num_mel_bins=16)
+    fields = dict(encoder_config=encoder, vocab_size=33, decoder_hidden_size=16)
+    text = program(_config_data("parakeet_tdt", fields), "config.json")
+    assert "(encoder_num_mel_bins // encoder_subsampling_conv_stride**3)" in text, text
+    model = symparams.parse(text, "config.json")
+    for stride in (2, 3, 4):
+        expected = _counted("parakeet_tdt", {**fields, "encoder_config": {**encoder, "subsampling_conv_stride": stride}},
+                            "ParakeetForTDT")
+        assert _imported(model, {"encoder_subsampling_conv_stride": stride}) == expected, stride

@@ -1051,6 +1051,10 @@ class _Writer:
         # (value, unit, axis of its output, the formulas of that value) -> those of them the output
         # follows where each field they name is changed alone (`general._told_apart`), or None
         self.tell_apart = None
+        # the unit's first call's output in each pass (one per PROBES length), and the positions an
+        # output was found to add to the sequence's (`shifted`: VideoPrism's text class token, t + 1)
+        self.probes: list = []
+        self.shifted = 0
 
     def note(self, *formulas):
         for f in formulas:
@@ -1152,6 +1156,10 @@ class _Writer:
             if len(outputs) == len(dims) and dims[k] == v:
                 out.append(names[k])
                 continue
+            shifted = self.shift(k, v, unit, names)
+            if shifted is not None:
+                out.append(shifted)
+                continue
             own = self.own(v, unit) if given.get(v) != "t" else None     # (the sequence's axis, wherever it moves)
             if own is not None and not own.is_number:
                 self.note(own)
@@ -1166,6 +1174,21 @@ class _Writer:
                 out.append(_fmt(f))
         second = ", e: (*, s, m)" if self.second else ""      # a decoder layer's: the encoder's output
         return f"(x: (*, {', '.join(names)}){second})", f"(*, {', '.join(out)})" if out else "(*)"
+
+    def shift(self, axis: int, value: int, unit, names: list) -> str | None:
+        """`t + c` where the output's `axis` is the sequence's length and c more in every pass (a
+        class token set before the text's), c a number or its formula; else None."""
+        if not self.sequence or "t" not in names or self.source is not None or self.fixed or \
+                len(self.probes) != len(self.lengths) or value <= self.tokens:
+            return None
+        c = value - self.tokens
+        for output, length in zip(self.probes, self.lengths):
+            if not output or len(output) <= axis + 1 or not isinstance(length, int) or output[axis + 1] != length + c:
+                return None
+        formula = sp.Integer(c) if c <= 2 else self.size(c, unit)
+        self.note(formula)
+        self.shifted = c
+        return f"t + {_fmt(formula)}"
 
     def declared_line(self, unit, call, measured, feeds) -> _Line:
         m = unit.module

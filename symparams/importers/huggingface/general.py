@@ -1640,6 +1640,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                     for p in units[i].module.parameters()}
     listed = list(order) + [i for i in range(len(units)) if i not in calls]
     lines, running, fed = [], {}, {}     # each chain's tensor: its shape, the unit that gave it
+    shift: dict = {}                     # each chain's positions past its input's length (`_Writer.shift`)
     branched: list = []                  # the units read beside the chain into tensors of their own
     from transformers import PretrainedConfig
     towers = {k.removesuffix("_config") for k, v in vars(model.config).items() if isinstance(v, PretrainedConfig)}
@@ -1667,10 +1668,11 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         if decoder:
             w.tokens, w.source = TARGETS[0], sources[0]
         else:
-            w.tokens, w.source = (PROBES[0] if w.entry.text else positions.get(c)), None
+            w.tokens, w.source = (PROBES[0] + shift.get(c, 0) if w.entry.text else positions.get(c)), None
         w.fixed = not w.entry.text and c in positions
         w.lengths = tuple({SEQUENCE: u, SOURCE: s} for s, u in zip(sources, TARGETS)) if decoder else \
-            PROBES if not w.fixed else (positions[c],) * len(PROBES)
+            tuple(p + shift.get(c, 0) for p in PROBES) if not w.fixed else (positions[c],) * len(PROBES)
+        w.probes, w.shifted = [run.calls[i].output if i in run.calls else None for run in runs] if runs else [], 0
         if (encoder is not None or len(entries) > 1 or not entries["main"].text) and call.times and \
                 not call.reads_input and running.get(c) \
                 and call.inputs and tuple(call.inputs) != tuple(running[c]) and call.batched[0] and \
@@ -1695,6 +1697,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
             call.output is not None and tuple(call.inputs) == tuple(running.get(c) or ()) and \
             tuple(call.output) != tuple(call.inputs)
         line = w.line(units[i], call, measured, feeds or branch)
+        if feeds and w.shifted:        # (the chain's sequence is c longer from here: its layers' t)
+            shift[c] = shift.get(c, 0) + w.shifted
         line.chain, line.input, line.second, line.feeds, line.branch = c, call.reads, w.second, feeds, branch
         if branch:
             branched.append(i)
@@ -1720,8 +1724,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
             _line_name(merged[-1].unit.path) == _line_name(units[fed["main"]].path):
         w.entry, w.source = entries["main"], None
         w.fixed = not w.entry.text and "main" in positions
-        w.tokens = PROBES[0] if w.entry.text else positions.get("main")
-        w.lengths = (positions["main"],) * len(PROBES) if w.fixed else PROBES
+        w.tokens = PROBES[0] + shift.get("main", 0) if w.entry.text else positions.get("main")
+        w.lengths = (positions["main"],) * len(PROBES) if w.fixed else tuple(p + shift.get("main", 0) for p in PROBES)
         merged += _returned(w, runs, running["main"], units[fed["main"]], towers)
     if encoder is not None and runs and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
         raise _Unchained(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
