@@ -913,11 +913,13 @@ def _cache(module, symbols) -> str:
 class _Numbers(Exception):
     """A size with no formula of the config's fields: the program falls back to this config's numbers.
     `fixed`: the size is on the chain of an example of fixed shape (an image's feature maps), where
-    it may be the example's own number; `fields`: the symbols the unit's weights are counted in."""
+    it may be the example's own number; `fields`: the symbols the unit's weights are counted in;
+    `kept`: those of the sizes its modules keep beside them (a convolution's stride)."""
 
-    def __init__(self, message: str, fixed: bool = False, fields: frozenset = frozenset()):
+    def __init__(self, message: str, fixed: bool = False, fields: frozenset = frozenset(),
+                 kept: frozenset = frozenset()):
         super().__init__(message)
-        self.fixed, self.fields = fixed, fields
+        self.fixed, self.fields, self.kept = fixed, fields, kept
 
 
 def _snake(name: str) -> str:
@@ -1108,11 +1110,11 @@ class _Writer:
             self.numbered.add(value)
         elif self.symbolic and not (value > 2 and value in self.numbers):
             # (a field that is one of the unit's output sizes, its width, is not one its positions follow)
-            # (and those its modules keep beside their weights: a convolution's stride, which no weight has)
-            fields = frozenset(str(x) for f in (unit.params, unit.buffers, *_kept_sizes(unit.module, items=True))
-                               for x in sp.sympify(f).free_symbols if self.symbols.get(str(x)) not in dims)
+            fields, kept = (frozenset(str(x) for f in formulas for x in sp.sympify(f).free_symbols
+                                      if self.symbols.get(str(x)) not in dims)
+                            for formulas in ((unit.params, unit.buffers), _kept_sizes(unit.module, items=True)))
             raise _Numbers(f"{unit.path or 'the model'} ({type(unit.module).__name__}) gives a size of {value}, "
-                           "which no one formula of the config's fields has", self.on_example, fields)
+                           "which no one formula of the config's fields has", self.on_example, fields, kept)
         return sp.Integer(value)
 
     def equal(self, value: int, unit) -> set:

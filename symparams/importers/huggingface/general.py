@@ -850,17 +850,20 @@ def _forms(config: dict, source: str, done: dict) -> tuple[str, bool]:
             return text, True
         doubt = doubt or why
     read = done.get(("read", True))
-    # (on an example, a size its feature maps have may have been taken for a formula of its value:
-    # Pixtral's 4096 patches for its intermediate_size, which a second setting disproves)
-    if problem is not None and problem.fixed or problem is None and read is not None and not read[5].text:
-        text, why, pinned_doubted, example = _pinned(config, source, done,
-                                                     problem or _Numbers("", True, _first_fields(read)))
+    example = frozenset()
+    if problem is not None and problem.fixed:
+        text, why, pinned_doubted, example = _pinned(config, source, done, problem)
         doubted = pinned_doubted or doubted
         if text is not None:
             return text, False
         doubt = why or doubt       # (how its formulas failed, past the example's numbers)
-    else:
-        example = frozenset()
+    elif problem is None and read is not None and read[6] and not read[5].text:
+        # (on an example its pass ran over, a size its feature maps have may have been taken for a
+        # formula of its value: Pixtral's 4096 patches for its intermediate_size, which a second
+        # setting disproves)
+        text = _pinned(config, source, done, _first_layer(read))[0]
+        if text is not None:
+            return text, False
     if doubted is not None:
         text = _structure(config, source, done, doubted, example)
         if text is not None:
@@ -1020,16 +1023,18 @@ def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | 
     one that did is the one formula of its value (among the build's, `seen`, and the fields) that
     changed to it at each (`torch.Tensor(hidden_size)`, which records no formula), fields of one
     number told apart by changing each alone. Tensors are matched by name. None where no second
-    setting was built. (The first two of `_second_settings` are built for it where the checks had not.)"""
-    transformers = _transformers()
-    for other in list(_second_settings(values))[:2]:
-        if ("setting", tuple(other.items())) not in done and ("built", tuple(other.items())) not in done:
-            done[("built", tuple(other.items()))] = _setting(transformers, done["config"], other, PROBES[0], None,
-                                                             run=False)
+    setting was built. (The checks' setting with the heads kept is built for it where they had not.)"""
     settings = [(dict(k[1]), v[0]) for k, v in done.items() if isinstance(k, tuple) and k[0] in ("setting", "built")
                 and v[0] is not None and set(dict(k[1])) <= set(values)]
     if not settings:
         return None
+    # (of the fields the checks set: the program's)
+    kept = list(_second_settings({k: values[k] for k in max(settings, key=lambda s: len(s[0]))[0]}))[1]
+    if kept and ("setting", tuple(kept.items())) not in done and ("built", tuple(kept.items())) not in done:
+        done[("built", tuple(kept.items()))] = built = _setting(_transformers(), done["config"], kept, PROBES[0], None,
+                                                                run=False)
+        if built[0] is not None:
+            settings.append((kept, built[0]))
     twins = [({**values, **other}, {n: t.shape for n, t in (*reference.named_parameters(),
                                                               *reference.named_buffers())})
              for other, reference in settings]
@@ -1135,18 +1140,18 @@ def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
     return outputs
 
 
-def _first_fields(read: tuple) -> frozenset:
+def _first_layer(read: tuple) -> _Numbers:
     """The fields the example's first layer follows (a patch's size; not those its output has, its
-    width): those an example's feature maps follow first, as `_Writer.size` names them."""
+    width), as `_Writer.size` names those of a layer that gives a size no formula has."""
     _, values, _, _, units, _, runs, *_ = read
-    if not runs:
-        return frozenset()
     first = next((i for i in runs[0].order if runs[0].calls[i].reads_input), None)
     if first is None:
-        return frozenset()
+        return _Numbers("", True)
     unit, dims = units[first], tuple((runs[0].calls[first].output or ())[1:])
-    return frozenset(str(x) for f in (unit.params, unit.buffers, *_kept_sizes(unit.module, items=True))
-                     for x in sp.sympify(f).free_symbols if str(x) in values and values[str(x)] not in dims)
+    fields, kept = (frozenset(str(x) for f in formulas for x in sp.sympify(f).free_symbols
+                              if str(x) in values and values[str(x)] not in dims)
+                    for formulas in ((unit.params, unit.buffers), _kept_sizes(unit.module, items=True)))
+    return _Numbers("", True, fields, kept)
 
 
 def _floored(done: dict) -> frozenset:
@@ -1172,14 +1177,15 @@ def _pinned(config: dict, source: str, done: dict, problem: _Numbers) \
     feature maps' sizes are the example's numbers, no formulas of the config's fields: in the
     fields but those the example's sizes follow — first the input's own (image_size), then also
     those of the layer that gave the first such size (a patch's size) — where it holds at a second
-    setting, shapes and MACs too; else None, why not, the last program that did not hold and the
-    fields it pinned."""
+    setting, shapes and MACs too (then also those its modules keep beside their weights: a
+    convolution's stride, which no weight has); else None, why not, the last program that did not
+    hold and the fields it pinned."""
     read = done[("read", True)]
     entry, values = read[5], read[1]
     lines = "\n".join([entry.line] + [t.line for t in entry.towers])
     first = frozenset(n for n in re.findall(r"[A-Za-z_]\w*", lines) if n in values)
     why, doubted, fields = None, None, frozenset()
-    for pinned in dict.fromkeys((first, first | problem.fields)):
+    for pinned in dict.fromkeys((first, first | problem.fields, first | problem.fields | problem.kept)):
         key = _read_key(True, pinned)
         for checked in (False, True):
             if checked and not _fixes(done, key):
