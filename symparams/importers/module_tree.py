@@ -1102,7 +1102,7 @@ class _Writer:
             found = _lookup(value, unit.module, self.candidates)
         if found is None and not example and self.symbolic and axis is not None and self.tell_apart:
             equal = self.equal(value, unit)
-            told = self.tell_apart(value, unit, axis, equal) if len(equal) > 1 else equal
+            told = self.tell_apart(value, unit, axis, equal) if len(equal) > 1 else set()
             found = next(iter(told)) if len(told) == 1 else None
         if found is not None:
             return found
@@ -1179,7 +1179,9 @@ class _Writer:
 
     def shift(self, axis: int, value: int, unit, names: list) -> str | None:
         """`t + c` where the output's `axis` is the sequence's length and c more in every pass (a
-        class token set before the text's), c a number or its formula; else None."""
+        class token set before the text's), c a number up to 2 or its formula by its value (`size`,
+        which the checks at a second setting hold to); else None. (A later layer that gives t
+        positions again is no shift: its size is looked up as any other.)"""
         if not self.sequence or "t" not in names or self.source is not None or self.fixed or \
                 len(self.probes) != len(self.lengths) or value <= self.tokens:
             return None

@@ -1727,7 +1727,7 @@ def _from_tree(make, values: dict, input_shapes, ints: bool, symbols: dict, name
     def build(at: dict, symbolic: bool, device: str = "meta"):
         shapes = tree._Shapes()
         if symbolic:
-            tree.Field.seen, tree.Field.divisions = {}, {}
+            tree.Field.seen, tree.Field.divisions, tree.Field.floored = {}, {}, frozenset()
             shapes.fields = dict(at)
         kwargs = {constructor.parameters[k]: tree.Field(v, tree._symbol(k)) if symbolic else v for k, v in at.items()}
         with torch.device(device), shapes.watching():

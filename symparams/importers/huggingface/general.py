@@ -37,8 +37,9 @@ import sympy as sp
 from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
-                           _assumed_calls, _counts, _first_tensor, _kept_sizes, _fmt, _line_name, _Line, _Numbers, _of_fields, _on_path,
-                           _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique, _units, _value,
+                           _assumed_calls, _counts, _first_tensor, _fmt, _kept_sizes, _line_name, _Line, _Numbers,
+                           _of_fields, _on_path, _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique,
+                           _units, _value,
                            _Writer, children_macs, forward_counter, measure, one_thread, whole_numbers)
 from .parts import ImportProblem
 
@@ -193,6 +194,11 @@ def _set_fields(data: dict, values: dict, config, drop: bool = False, lists: boo
     return data
 
 
+def _is_heads(name: str) -> bool:
+    """Is the field a count of heads (not a head's size)?"""
+    return "head" in name and not any(w in name for w in ("dim", "size"))
+
+
 def _is_depth(name: str) -> bool:
     """Is the field a count of a model's (or a tower's) layers?"""
     return name.endswith(("num_hidden_layers", "num_layers", "n_layer", "n_layers"))
@@ -330,6 +336,8 @@ def _power_formula(value: int, follows: dict):
     formula = sp.Integer(value) / sp.prod([sp.Integer(v) ** e for v, e in follows.values()]) \
         * sp.prod([_symbol(_field_symbol(o)) ** e for o, (_, e) in follows.items()])
     numerator, denominator = sp.fraction(formula)
+    if (numerator, denominator) in Field.floored:
+        return sp.floor(formula)
     if _of_fields(numerator, denominator):
         Field.divisions[(numerator, denominator)] = None
     return formula
@@ -400,10 +408,13 @@ def _import_towers(config) -> None:
     for value in vars(config).values():
         if isinstance(value, PretrainedConfig) and value is not config:
             name = model_type_to_module_name(value.model_type) if value.model_type else None
-            try:
-                importlib.import_module(f"transformers.models.{name}.modeling_{name}")
-            except Exception:           # (a part config with no modeling module of its own)
-                pass
+            for module in dict.fromkeys((type(value).__module__.replace(".configuration_", ".modeling_"),
+                                         f"transformers.models.{name}.modeling_{name}")):
+                try:
+                    importlib.import_module(module)
+                    break
+                except Exception:           # (a part config with no modeling module of its own)
+                    pass
             _import_towers(value)
 
 
@@ -827,11 +838,25 @@ def _written(config: dict, source: str, done: dict) -> str:
     floored = frozenset() if named or "floored" in done else _floored(done)
     if not floored:
         return text
-    for key in [k for k in done if isinstance(k, tuple) and "read" in (k[0], k[0][0])]:
+    for key in [k for k in done if _is_read(k)]:
         del done[key]           # (its builds, read afresh; transformers' builds at each setting kept)
     done["floored"] = floored
-    again, named = _forms(config, source, done)
-    return text if in_numbers(again) and not in_numbers(text) else again
+    try:
+        again, named = _forms(config, source, done)
+    except ImportProblem:
+        return text
+    # (the one with fewer of the config's numbers; of two alike, the floored, as transformers computes)
+    return again if named or _numbers_in(again) <= _numbers_in(text) else text
+
+
+def _is_read(key) -> bool:
+    """Is `done`'s key one of a read (or of a read's corrections)?"""
+    return isinstance(key, tuple) and (key[0] == "read" or isinstance(key[0], tuple) and key[0][0] == "read")
+
+
+def _numbers_in(text: str) -> tuple:
+    """How far a general-route program is in this config's numbers: wholly, then by fields pinned."""
+    return in_numbers(text), len(pinned_fields(text))
 
 
 def _forms(config: dict, source: str, done: dict) -> tuple[str, bool]:
@@ -852,16 +877,16 @@ def _forms(config: dict, source: str, done: dict) -> tuple[str, bool]:
     read = done.get(("read", True))
     example = frozenset()
     if problem is not None and problem.fixed:
-        text, why, pinned_doubted, example = _pinned(config, source, done, problem)
+        text, why, pinned_doubted, example = _pinned(config, source, done, problem.fields, problem.kept)
         doubted = pinned_doubted or doubted
         if text is not None:
             return text, False
         doubt = why or doubt       # (how its formulas failed, past the example's numbers)
-    elif problem is None and read is not None and read[6] and not read[5].text:
+    elif problem is None and read is not None and read[6] and not read[5].text and "assumed" not in done:
         # (on an example its pass ran over, a size its feature maps have may have been taken for a
         # formula of its value: Pixtral's 4096 patches for its intermediate_size, which a second
         # setting disproves)
-        text = _pinned(config, source, done, _first_layer(read))[0]
+        text = _pinned(config, source, done, *_first_layer(read))[0]
         if text is not None:
             return text, False
     if doubted is not None:
@@ -1040,7 +1065,7 @@ def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | 
              for other, reference in settings]
     # and each count of heads doubled alone (DeepSeek-OCR's head size, hidden_size / num_attention_heads,
     # which a number of 128 took the place of where both double)
-    for name in [k for k in values if k.endswith("heads")]:
+    for name in [k for k in values if _is_heads(k)]:
         other = {name: 2 * values[name]}
         twins.append(({**values, **other}, _alone_shapes(done, other)))
 
@@ -1073,18 +1098,26 @@ TOLD_APART = 6
 
 def _told_apart(found: set, values: dict, size_at) -> set:
     """Those of the formulas `found`, equal at the config, that transformers' builds with each
-    field they name changed alone also give: `size_at(fields set)` is the size there, as a 1-tuple,
-    () where that build has none. (The encoder's and the decoder's max_position_embeddings of a
-    BERT-to-BERT model are both 512, and both double where every field does.)"""
-    fields = sorted({str(s) for f in found for s in sp.sympify(f).free_symbols if str(s) in values})
-    for field in fields[:TOLD_APART]:
+    field they name changed alone also give, each shown by a build where its value moved and the
+    size moved with it (never by the others failing: a size that is a list's number follows none):
+    `size_at(fields set)` is the size there, as a 1-tuple, () where that build has none. (The
+    encoder's and the decoder's max_position_embeddings of a BERT-to-BERT model are both 512, and
+    both double where every field does.)"""
+    symbols = {f: {str(s) for s in sp.sympify(f).free_symbols if str(s) in values} for f in found}
+    confirmed, tried = set(), 0
+    for field in sorted(set().union(*symbols.values())):
+        if tried == TOLD_APART or len(found) <= 1 and found <= confirmed:
+            break
+        if not any(field in symbols[f] for f in found):
+            continue
+        tried += 1
         other = {field: values[field] + 1 if _is_depth(field) else 2 * values[field]}
         there = size_at(other)
         if there:
-            found = {f for f in found if _value(f, {**values, **other}) == there[0]}
-        if len(found) <= 1:
-            break
-    return found
+            at = {**values, **other}
+            found = {f for f in found if _value(f, at) == there[0]}
+            confirmed |= {f for f in found if _value(f, at) != _value(f, values)}
+    return found & confirmed
 
 
 def _alone_shapes(done: dict, other: dict) -> dict:
@@ -1140,28 +1173,31 @@ def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
     return outputs
 
 
-def _first_layer(read: tuple) -> _Numbers:
+def _first_layer(read: tuple) -> tuple[frozenset, frozenset]:
     """The fields the example's first layer follows (a patch's size; not those its output has, its
-    width), as `_Writer.size` names those of a layer that gives a size no formula has."""
+    width), as `_Writer.size` names those of a layer that gives a size no formula has: those its
+    weights are counted in, and those of the sizes its modules keep beside them."""
     _, values, _, _, units, _, runs, *_ = read
     first = next((i for i in runs[0].order if runs[0].calls[i].reads_input), None)
     if first is None:
-        return _Numbers("", True)
+        return frozenset(), frozenset()
     unit, dims = units[first], tuple((runs[0].calls[first].output or ())[1:])
     fields, kept = (frozenset(str(x) for f in formulas for x in sp.sympify(f).free_symbols
                               if str(x) in values and values[str(x)] not in dims)
                     for formulas in ((unit.params, unit.buffers), _kept_sizes(unit.module, items=True)))
-    return _Numbers("", True, fields, kept)
+    return fields, kept
 
 
 def _floored(done: dict) -> frozenset:
     """The divisions of fields whole at the config (the program's `where a % b == 0`) that are not
     at a setting transformers built (`done`'s second settings): it floors them there, as Parakeet's
     mel bins after three convolutions of stride 2, 80 // 8, are 160 // 64 where the stride is 4."""
-    built = [dict(k[1]) for k, v in done.items() if isinstance(k, tuple) and k[0] == "setting" and v[0] is not None]
+    built = [dict(k[1]) for k, v in done.items() if isinstance(k, tuple) and k[0] in ("setting", "built")
+             and v[0] is not None]
     floored = set()
     # (each symbolic read's: one with fields pinned has their numbers in its divisions)
-    for values, (_, divisions) in [v[1:9:7] for k, v in done.items() if isinstance(k, tuple) and k[:2] == ("read", True)]:
+    for read in [v for k, v in done.items() if isinstance(k, tuple) and k[:2] == ("read", True)]:
+        values, divisions = read[1], read[8][1]
         for a, b in divisions:
             for other in built:
                 at = {**values, **other}
@@ -1171,21 +1207,21 @@ def _floored(done: dict) -> frozenset:
     return frozenset(floored)
 
 
-def _pinned(config: dict, source: str, done: dict, problem: _Numbers) \
+def _pinned(config: dict, source: str, done: dict, fields: frozenset, kept: frozenset) \
         -> tuple[str | None, str | None, str | None, frozenset]:
     """The program of a model over an example of fixed size (an image, a second of audio), whose
     feature maps' sizes are the example's numbers, no formulas of the config's fields: in the
     fields but those the example's sizes follow — first the input's own (image_size), then also
-    those of the layer that gave the first such size (a patch's size) — where it holds at a second
-    setting, shapes and MACs too (then also those its modules keep beside their weights: a
-    convolution's stride, which no weight has); else None, why not, the last program that did not
-    hold and the fields it pinned."""
+    those of the layer that gave the first such size (a patch's size: `fields`, its weights') — where
+    it holds at a second setting, shapes and MACs too (then also those its modules keep beside their
+    weights, `kept`: a convolution's stride, which no weight has); else None, why not, the last
+    program that did not hold and the fields it pinned."""
     read = done[("read", True)]
     entry, values = read[5], read[1]
     lines = "\n".join([entry.line] + [t.line for t in entry.towers])
     first = frozenset(n for n in re.findall(r"[A-Za-z_]\w*", lines) if n in values)
-    why, doubted, fields = None, None, frozenset()
-    for pinned in dict.fromkeys((first, first | problem.fields, first | problem.fields | problem.kept)):
+    why, doubted, tried = None, None, frozenset()
+    for pinned in dict.fromkeys((first, first | fields, first | fields | kept)):
         key = _read_key(True, pinned)
         for checked in (False, True):
             if checked and not _fixes(done, key):
@@ -1196,8 +1232,8 @@ def _pinned(config: dict, source: str, done: dict, problem: _Numbers) \
                 continue
             if doubt is None:
                 return text, None, None, pinned
-            why, doubted, fields = why or doubt, text, pinned
-    return None, why, doubted, fields
+            why, doubted, tried = why or doubt, text, pinned
+    return None, why, doubted, tried
 
 
 def _check_counts(config: dict, text: str, done: dict | None = None) -> None:
@@ -1257,8 +1293,9 @@ def _unconfirmed(config: dict, text: str, done: dict, held_out: bool = False) ->
     which transformers both builds the model and runs its forward pass, and the next one after it
     as well (`_ratios`: the heads kept; `done` keeps each setting's build and pass, for the program
     written again without MACs, and where the config's passes ran).
-    `held_out`: its sizes were corrected at one such setting, so its counts must hold at a setting
-    of every field tripled (or the next of those that builds) as well."""
+    `held_out`: its sizes were corrected at the settings built so far (`_corrections`: these, the
+    heads kept, each count of heads doubled alone), so its counts must hold at a setting of every
+    field tripled (or the next of those that builds), which none was fitted to, as well."""
     from ...errors import SymparamsError
     from ...interpreter import parse
     transformers = _transformers()
