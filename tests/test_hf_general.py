@@ -1442,7 +1442,7 @@ def test_a_sequence_with_a_token_prepended_is_t_plus_its_count():
 
 
 def test_a_head_size_the_config_computes_follows_the_heads_it_divides_by():
-    """DeepSeek-OCR's text model computes head_dim = hidden_size // num_attention_heads in its
+    """Unlimited-OCR's text model computes head_dim = hidden_size // num_attention_heads in its
     config whatever the config.json states: doubling the heads halves it, so it is
     hidden_size / num_attention_heads (it was hidden_size / 4, the heads' number, and the model
     in the config's numbers). The counts hold with the heads changed alone."""

@@ -277,7 +277,7 @@ def _derived(transformers, model_type, fields, config) -> dict:
             if read(again, key) != other:
                 derived[key] = None
             break
-    # each field whose doubling alone doubles it (power 1) or halves it (-1: DeepSeek-OCR's head_dim,
+    # each field whose doubling alone doubles it (power 1) or halves it (-1: Unlimited-OCR's text head_dim,
     # hidden_size // num_attention_heads, which its config computes whatever the config.json states)
     powers: dict = {key: {} for key in derived}
     for other in ints if derived else ():
@@ -1063,7 +1063,7 @@ def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | 
     twins = [({**values, **other}, {n: t.shape for n, t in (*reference.named_parameters(),
                                                               *reference.named_buffers())})
              for other, reference in settings]
-    # and each count of heads doubled alone (DeepSeek-OCR's head size, hidden_size / num_attention_heads,
+    # and each count of heads doubled alone (Unlimited-OCR's text head size, hidden_size / num_attention_heads,
     # which a number of 128 took the place of where both double)
     for name in [k for k in values if _is_heads(k)]:
         other = {name: 2 * values[name]}
@@ -1077,7 +1077,8 @@ def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | 
         found = {f for f in seen.get(n, set()) | {_symbol(k) for k, v in values.items() if v == n}
                  if _value(f, values) == n and all(_value(f, at) == m for at, m in there)}
         if len(found) > 1:        # fields of one number that a setting of them all moves alike
-            found = _told_apart(found, values, lambda other: (_alone_shapes(done, other).get(name) or ())[axis:axis + 1])
+            found = _told_apart(found, values,
+                                lambda other: (_alone_shapes(done, other).get(name) or ())[axis:axis + 1])
         return next(iter(found)) if len(found) == 1 else d
     fixes = {}
     for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
