@@ -748,6 +748,15 @@ def _kept_sizes(module, items: bool = False) -> set:
     return found
 
 
+def _followed(unit, symbols: dict, dims: tuple) -> tuple[frozenset, frozenset]:
+    """The fields a unit's sizes may follow: those its weights are counted in, and those of the sizes
+    its modules keep beside them (a convolution's stride), but a field that is one of its output
+    sizes `dims` (its width is not one its positions follow)."""
+    return tuple(frozenset(str(x) for f in formulas for x in sp.sympify(f).free_symbols
+                           if str(x) in symbols and symbols[str(x)] not in dims)
+                 for formulas in ((unit.params, unit.buffers), _kept_sizes(unit.module, items=True)))
+
+
 def _value(formula, symbols: dict, tokens: int | dict | None = None):
     """The formula's number at the symbols' values, and the sequence length `tokens` (or lengths:
     SEQUENCE, SOURCE -> value)."""
@@ -1109,10 +1118,7 @@ class _Writer:
         if example:
             self.numbered.add(value)
         elif self.symbolic and not (value > 2 and value in self.numbers):
-            # (a field that is one of the unit's output sizes, its width, is not one its positions follow)
-            fields, kept = (frozenset(str(x) for f in formulas for x in sp.sympify(f).free_symbols
-                                      if self.symbols.get(str(x)) not in dims)
-                            for formulas in ((unit.params, unit.buffers), _kept_sizes(unit.module, items=True)))
+            fields, kept = _followed(unit, self.symbols, dims)
             raise _Numbers(f"{unit.path or 'the model'} ({type(unit.module).__name__}) gives a size of {value}, "
                            "which no one formula of the config's fields has", self.on_example, fields, kept)
         return sp.Integer(value)

@@ -37,7 +37,7 @@ import sympy as sp
 from ...sized import formula_of
 from .. import torch_sizes
 from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
-                           _assumed_calls, _counts, _first_tensor, _fmt, _kept_sizes, _line_name, _Line, _Numbers,
+                           _assumed_calls, _counts, _first_tensor, _fmt, _followed, _line_name, _Line, _Numbers,
                            _of_fields, _on_path, _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique,
                            _units, _value,
                            _Writer, children_macs, forward_counter, measure, one_thread, whole_numbers)
@@ -1049,8 +1049,7 @@ def _corrections(model, shapes, values: dict, seen: dict, done: dict) -> dict | 
     changed to it at each (`torch.Tensor(hidden_size)`, which records no formula), fields of one
     number told apart by changing each alone. Tensors are matched by name. None where no second
     setting was built. (The checks' setting with the heads kept is built for it where they had not.)"""
-    settings = [(dict(k[1]), v[0]) for k, v in done.items() if isinstance(k, tuple) and k[0] in ("setting", "built")
-                and v[0] is not None and set(dict(k[1])) <= set(values)]
+    settings = [(other, reference) for other, reference in _built_settings(done) if set(other) <= set(values)]
     if not settings:
         return None
     # (of the fields the checks set: the program's)
@@ -1121,18 +1120,27 @@ def _told_apart(found: set, values: dict, size_at) -> set:
     return found & confirmed
 
 
-def _alone_shapes(done: dict, other: dict) -> dict:
-    """{tensor name: shape} of transformers' build with the fields `other` set alone, {} where it
-    builds none (kept in `done`, whose "config" is the config's)."""
-    key = ("alone shapes", tuple(other.items()))
+def _alone_build(done: dict, other: dict) -> tuple | None:
+    """(counts, {tensor name: shape}) of transformers' build with the fields `other` set alone, None
+    where it builds none: one build for `each_field_alone`'s counts and the corrections' shapes (kept
+    in `done`, whose "config" is the config's)."""
+    key = ("alone", tuple(other.items()))
     if key not in done:
         try:
             built = _rebuilt(_transformers(), done["config"], other)
         except Exception:
-            done[key] = {}
+            done[key] = None
         else:
-            done[key] = {n: tuple(t.shape) for n, t in (*built.named_parameters(), *built.named_buffers())}
+            done[key] = (_counts(built), {n: tuple(t.shape) for n, t in (*built.named_parameters(),
+                                                                          *built.named_buffers())})
     return done[key]
+
+
+def _alone_shapes(done: dict, other: dict) -> dict:
+    """{tensor name: shape} of transformers' build with the fields `other` set alone, {} where it
+    builds none."""
+    built = _alone_build(done, other)
+    return built[1] if built is not None else {}
 
 
 def _alone_outputs(done: dict, other: dict) -> dict:
@@ -1182,19 +1190,21 @@ def _first_layer(read: tuple) -> tuple[frozenset, frozenset]:
     first = next((i for i in runs[0].order if runs[0].calls[i].reads_input), None)
     if first is None:
         return frozenset(), frozenset()
-    unit, dims = units[first], tuple((runs[0].calls[first].output or ())[1:])
-    fields, kept = (frozenset(str(x) for f in formulas for x in sp.sympify(f).free_symbols
-                              if str(x) in values and values[str(x)] not in dims)
-                    for formulas in ((unit.params, unit.buffers), _kept_sizes(unit.module, items=True)))
-    return fields, kept
+    return _followed(units[first], values, tuple((runs[0].calls[first].output or ())[1:]))
+
+
+def _built_settings(done: dict) -> list[tuple[dict, object]]:
+    """(fields set, transformers' model) of each second setting `done` holds a build of: the checks'
+    (`_unconfirmed`, `_ratios`) and the corrections' own ("built")."""
+    return [(dict(k[1]), v[0]) for k, v in done.items()
+            if isinstance(k, tuple) and k[0] in ("setting", "built") and v[0] is not None]
 
 
 def _floored(done: dict) -> frozenset:
     """The divisions of fields whole at the config (the program's `where a % b == 0`) that are not
     at a setting transformers built (`done`'s second settings): it floors them there, as Parakeet's
     mel bins after three convolutions of stride 2, 80 // 8, are 160 // 64 where the stride is 4."""
-    built = [dict(k[1]) for k, v in done.items() if isinstance(k, tuple) and k[0] in ("setting", "built")
-             and v[0] is not None]
+    built = [other for other, _ in _built_settings(done)]
     floored = set()
     # (each symbolic read's: one with fields pinned has their numbers in its divisions)
     for read in [v for k, v in done.items() if isinstance(k, tuple) and k[:2] == ("read", True)]:
@@ -1399,7 +1409,6 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
     other count. `done` keeps each rebuild's counts."""
     from ...errors import SymparamsError
     from ...interpreter import parse
-    transformers = _transformers()
     model = parse(text, "config.json")
     lengths = _lengths(model, PROBES[0])
     # a count of layers one more and twice as many: a pattern of layers whose last the config makes
@@ -1410,15 +1419,11 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
                 for setting in dict.fromkeys((int(value) + 1, 2 * int(value)) if _is_depth(name) else
                                              (int(value) + 1,) if "layer" in name else (2 * int(value),))]
     refused: dict = {}
+    done.setdefault("config", config)
     for other in settings:
         name = next(iter(other))
-        key = ("alone", tuple(other.items()))
-        if key not in done:
-            try:
-                done[key] = _counts(_rebuilt(transformers, config, other))
-            except Exception:
-                done[key] = None
-        if done[key] is None:
+        built = _alone_build(done, other)
+        if built is None:
             refused.setdefault(name, []).append(other[name])
             if _is_depth(name) and len(refused[name]) == len([o for o in settings if name in o]):
                 yield name, f"transformers builds no model with {name} changed alone (to " \
@@ -1433,7 +1438,7 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
             yield name, "" if where else f"at {_settings(other)} alone the program refuses: " \
                                          f"{e.message.splitlines()[0][:120]}"
             continue
-        yield name, _counts_differ(f"{_settings(other)} alone", done[key], (ev.params, ev.trainable, ev.buffers))
+        yield name, _counts_differ(f"{_settings(other)} alone", built[0], (ev.params, ev.trainable, ev.buffers))
 
 
 def _lengths(model, tokens: int) -> dict:
