@@ -1502,3 +1502,31 @@ def test_a_division_transformers_floors_at_another_setting_is_floored():
         expected = _counted("parakeet_tdt", {**fields, "encoder_config": {**encoder, "subsampling_conv_stride": stride}},
                             "ParakeetForTDT")
         assert _imported(model, {"encoder_subsampling_conv_stride": stride}) == expected, stride
+
+
+def test_a_field_the_config_computes_as_a_square_follows_it_squared():
+    """RADIO's config computes patch_dim = num_channels * patch_size**2 whatever it is given: doubling
+    patch_size alone quadruples it, so it follows patch_size squared (it was 256 * num_channels, and
+    the model in the config's numbers); the config transformers makes at other values agrees."""
+    fields = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, patch_size=4, num_channels=3,
+                  max_img_size=64, image_size=32)
+    config = transformers.AutoConfig.for_model("radio", **fields)
+    formula = general._derived(transformers, "radio", fields, config)["patch_dim"]
+    for channels, patch in ((3, 4), (5, 8), (1, 2)):
+        made = transformers.AutoConfig.for_model("radio", **{**fields, "num_channels": channels, "patch_size": patch})
+        assert formula.subs({general._symbol("num_channels"): channels,
+                             general._symbol("patch_size"): patch}) == made.patch_dim
+
+
+def test_a_program_whose_sizes_follow_every_field_says_so_field_by_field():
+    """MobileViT v2's channels are its lists' and a float multiplier's: its counts hold with each of
+    conv_kernel_size and ffn_multiplier changed alone, but its output's shape does not (an even kernel
+    gives a position less; 512 channels were ffn_multiplier times 256 by value), which transformers
+    run there shows. Every field it names is then this config's number: the program is in its
+    numbers, saying what each field does, and counts as transformers."""
+    text = program(_config_data("mobilevitv2", {}), "config.json")
+    head = text.split("\nmodel ")[0]
+    assert "its sizes follow each of its fields in a way no formula of them states" in head, head
+    for field in ("conv_kernel_size", "ffn_multiplier"):
+        assert f"at {field}=" in head and "alone transformers gives no output of" in head, head
+    assert _imported(symparams.parse(text, "config.json"), {}) == _counted("mobilevitv2", {})

@@ -277,8 +277,9 @@ def _derived(transformers, model_type, fields, config) -> dict:
             if read(again, key) != other:
                 derived[key] = None
             break
-    # each field whose doubling alone doubles it (power 1) or halves it (-1: Unlimited-OCR's text head_dim,
-    # hidden_size // num_attention_heads, which its config computes whatever the config.json states)
+    # each field whose doubling alone doubles it (power 1), quadruples it (2: Radio's patch_dim,
+    # num_channels * patch_size**2) or halves it (-1: Unlimited-OCR's text head_dim, hidden_size //
+    # num_attention_heads, which its config computes whatever the config.json states)
     powers: dict = {key: {} for key in derived}
     for other in ints if derived else ():
         if other in derived:
@@ -286,10 +287,9 @@ def _derived(transformers, model_type, fields, config) -> dict:
         again = given({other: 2 * ints[other]})
         for key in derived:
             moved = read(again, key) if again is not None else None
-            if moved == 2 * ints[key]:
-                powers[key][other] = 1
-            elif moved is not None and 2 * moved == ints[key]:
-                powers[key][other] = -1
+            for power in (1, 2, -1, -2):
+                if moved is not None and moved * 2 ** max(0, -power) == ints[key] * 2 ** max(0, power):
+                    powers[key][other] = power
     for key, follows in powers.items():
         if not follows or len(follows) > 3:
             continue
@@ -384,8 +384,13 @@ def build(config_dict: dict, symbolic: bool = True, pinned=frozenset(), floored=
     cls = _model_class(transformers, config, arch)
     Field.seen, Field.divisions, Field.floored = {}, {}, floored
     _import_towers(config)
-    values = _sized_fields(config, _derived(transformers, model_type, fields, config), pinned=pinned) \
-        if symbolic else {}
+    values = {}
+    if symbolic:
+        derived = _derived(transformers, model_type, fields, config)
+        # (a computed field follows a pinned one as its number: Radio's patch_dim, num_channels * patch_size**2)
+        numbers = {_symbol(_field_symbol(k)): v for k, v in _whole_fields(config).items() if _field_symbol(k) in pinned}
+        values = _sized_fields(config, {k: f if f is None else sp.sympify(f).subs(numbers) for k, f in derived.items()},
+                               pinned=pinned)
     shapes = _Shapes()
     shapes.fields = values
     try:
@@ -838,7 +843,7 @@ def _written(config: dict, source: str, done: dict) -> str:
     floored = frozenset() if named or "floored" in done else _floored(done)
     if not floored:
         return text
-    for key in [k for k in done if _is_read(k)]:
+    for key in [k for k in done if _is_read(k) or k == "every field"]:
         del done[key]           # (its builds, read afresh; transformers' builds at each setting kept)
     done["floored"] = floored
     try:
@@ -893,6 +898,9 @@ def _forms(config: dict, source: str, done: dict) -> tuple[str, bool]:
         text = _structure(config, source, done, doubted, example)
         if text is not None:
             return text, False
+    if "every field" in done:
+        doubt = "its sizes follow each of its fields in a way no formula of them states: " + \
+            "; ".join(done["every field"].values())
     text = _program(config, source, symbolic=False, note=doubt, done=done)
     _check_counts(config, text, done)
     return text, False
@@ -954,9 +962,12 @@ def _structure(config: dict, source: str, done: dict, text: str, example: frozen
             if doubt:
                 found.setdefault(name, doubt)        # (the first setting of it that failed: one layer more)
         if not found:
-            # (every field it names pinned: it is in this config's numbers)
-            return text if held and set(parse(text, "config.json").defaults) - {"sequence_length", "target_length"} \
-                else None
+            if held and not set(parse(text, "config.json").defaults) - {"sequence_length", "target_length"}:
+                # every field it names pinned (RegNet's sizes follow its lists' entries): in this
+                # config's numbers, saying what each field does
+                done["every field"] = why
+                return None
+            return text if held else None
         if round == STRUCTURE_ROUNDS:
             return None
         why.update(found)
@@ -1438,7 +1449,30 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
             yield name, "" if where else f"at {_settings(other)} alone the program refuses: " \
                                          f"{e.message.splitlines()[0][:120]}"
             continue
-        yield name, _counts_differ(f"{_settings(other)} alone", built[0], (ev.params, ev.trainable, ev.buffers))
+        doubt = _counts_differ(f"{_settings(other)} alone", built[0], (ev.params, ev.trainable, ev.buffers))
+        if doubt is None and every and done.get("device") is not None and "assumed" not in done:
+            # (its counts hold there, its output's shape may not: MobileViT v2's 512 channels, its
+            # ffn_multiplier times 256 by value, and an even conv_kernel_size's one position less)
+            doubt = _shape_alone(model, other, done)
+        yield name, doubt
+
+
+def _shape_alone(model, other: dict, done: dict) -> str | None:
+    """Why the program's output shape is not transformers' with the fields `other` set alone, or None
+    (also where transformers does not run there)."""
+    key = ("setting", tuple(other.items()))
+    if key not in done:
+        done[key] = _setting(_transformers(), done["config"], other, PROBES[0], done["device"])
+    reference, ran, _ = done[key]
+    if reference is None or ran is None:
+        return None
+    try:
+        ev = model.evaluate({**other, **_lengths(model, PROBES[0])})
+    except Exception:
+        return None
+    missing = _unreturned(model, ev, ran[0])
+    return None if missing is None else \
+        f"at {_settings(other)} alone transformers gives no output of {missing}, which the formulas say"
 
 
 def _lengths(model, tokens: int) -> dict:
