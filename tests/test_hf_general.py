@@ -997,6 +997,16 @@ FEATURE_MAPS = [
     ("resnet", "ResNetModel", dict(embedding_size=6, hidden_sizes=[24, 16], depths=[1, 2], layer_type="bottleneck",
                                    downsample_in_bottleneck=True),
      {"embedding_size": 10}, set()),
+    # a DETR-style decoder runs over its num_queries positions, a table's rows the decoder's layers do
+    # not hold: on an example, the one formula of that value is taken where its field changed alone
+    # moves the layers' input with it (it was the example's number, and num_queries pinned)
+    ("table-transformer", "TableTransformerModel",
+     dict(use_timm_backbone=False, backbone=None, d_model=16, encoder_layers=1, decoder_layers=1,
+          encoder_attention_heads=2, decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+          num_queries=10, backbone_config={"model_type": "resnet", "embedding_size": 8, "hidden_sizes": [8, 16],
+                                           "depths": [1, 1], "layer_type": "basic",
+                                           "out_features": ["stage1", "stage2"]}),
+     {"num_queries": 20, "decoder_ffn_dim": 48}, set()),
 ]
 
 

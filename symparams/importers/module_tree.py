@@ -477,6 +477,13 @@ class Measured:
         return (self.calls, self.order, self.macs)[k]
 
 
+def called_with(args, kwargs):
+    """The tensor a module's call is taken to read: its first positional one, else the first of the
+    keywords a layer's input goes by."""
+    return _first_tensor(list(args) + [kwargs.get(k) for k in ("hidden_states", "input_ids", "inputs_embeds",
+                                                               "pixel_values", "x", "input")])
+
+
 def measure(model, units, inputs: dict, device: str, context=contextlib.nullcontext, keywords: bool = True,
             what: str = "the forward pass") -> Measured:
     """The units' calls and MACs in one forward pass of `model` on `inputs` (name -> tensor, passed
@@ -515,8 +522,7 @@ def measure(model, units, inputs: dict, device: str, context=contextlib.nullcont
         def pre(module, args, kwargs, i=i):
             stack.append(i)
             if i not in calls:
-                x = _first_tensor(list(args) + [kwargs.get(k) for k in ("hidden_states", "input_ids", "inputs_embeds",
-                                                                        "pixel_values", "x", "input")])
+                x = called_with(args, kwargs)
                 handed = [a for a in list(args) + list(kwargs.values()) if isinstance(a, torch.Tensor)]
                 calls[i] = Call(inputs=tuple(x.shape) if x is not None else (), input_id=id(x) if x is not None else None,
                                 reads_input=x is not None and id(x) in given,
@@ -1095,23 +1101,27 @@ class _Writer:
                              "name=?)", None, False, feeds)
         return self.declared_line(unit, call, measured, feeds)
 
-    def size(self, value: int, unit, dims: tuple = (), axis: int | None = None) -> sp.Expr:
+    def size(self, value: int, unit, dims: tuple = (), axis: int | None = None, given: bool = False) -> sp.Expr:
         """A measured size as a formula: one of the unit's own weights' sizes, else the one formula
         of the build with that value, else the one of several with that value (MobileBERT's 512 is
         its hidden_size, intermediate_size and max_position_embeddings) that the unit's output on
         `axis` follows where each is changed alone; a number where formulas are not being written, where it is
         an example's with the fields it follows pinned (`pinned`), or where it is the value of a
         field written as its number (`numbers`, above 2; the checks at a second setting try it).
-        `dims`: the unit's output sizes. (On such an example, a size no weight of the unit has is
-        the example's number, not a formula that happens to have its value: GOT-OCR2's 64 patches a
-        side are not its hidden_size / num_attention_heads, which doubling both keeps at 64.)"""
+        `dims`: the unit's output sizes (`given`: the input it is handed, on `axis`). (On such an example, a size no weight of the unit has is
+        the example's number, not a formula that happens to have its value, unless the output follows
+        the formula where its fields are changed alone: GOT-OCR2's 64 patches a side are not its
+        hidden_size / num_attention_heads, which doubling both keeps at 64.)"""
         example = self.symbolic and self.on_example and self.pinned
         found = self.own(value, unit)
         if found is None and not example:
             found = _lookup(value, unit.module, self.candidates)
-        if found is None and not example and self.symbolic and axis is not None and self.tell_apart:
+        if found is None and self.symbolic and axis is not None and self.tell_apart:
+            # (on an example, even one formula of that value must be shown by a build where it moved
+            # and the size with it: a DETR decoder's 100 positions are its num_queries, its query
+            # table's rows, which no weight of the decoder's layers has)
             equal = self.equal(value, unit)
-            told = self.tell_apart(value, unit, axis, equal) if len(equal) > 1 else set()
+            told = self.tell_apart(value, unit, axis, equal, given) if len(equal) > 1 or example and equal else set()
             found = next(iter(told)) if len(told) == 1 else None
         if found is not None:
             return found
@@ -1270,7 +1280,7 @@ class _Writer:
         width = self.output_width(unit) if after else self._width(unit)
         axes = ["t" if sequence and v == self.tokens else
                 _fmt(width if k == len(dims) - 1 and width is not None and _value(width, self.symbols) == v
-                     else self.size(v, unit, dims)) for k, v in enumerate(dims)]
+                     else self.size(v, unit, dims, axis=None if after else k, given=True)) for k, v in enumerate(dims)]
         self.note(*[sp.sympify(a) for a in axes if a != "t"])
         lines = ([] if known else ["macs = not_known"]) + ["saved = not_known"]
         args = sorted({n for a in axes for n in _symbols_in(a, self.symbols)})

@@ -40,7 +40,7 @@ from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Ca
                            _assumed_calls, _counts, _first_tensor, _fmt, _followed, _line_name, _Line, _Numbers,
                            _of_fields, _on_path, _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique,
                            _units, _value,
-                           _Writer, children_macs, forward_counter, measure, one_thread, whole_numbers)
+                           _Writer, called_with, children_macs, forward_counter, measure, one_thread, whole_numbers)
 from .parts import ImportProblem
 
 
@@ -1169,7 +1169,8 @@ def _alone_outputs(done: dict, other: dict) -> dict:
 
 
 def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
-    """{module path: its first call's output shape} in one forward pass, where `_whole_pass` runs it."""
+    """{module path: its first call's output shape, (path, "input"): that call's input's} in one
+    forward pass, where `_whole_pass` runs it."""
     import torch
     if device == "cpu":
         if _bytes(model) > CPU_PASS_BYTES:
@@ -1179,12 +1180,12 @@ def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
     outputs: dict = {}
 
     def record(path):
-        def hook(module, args, output):
-            y = _first_tensor(output)
-            if y is not None:
-                outputs.setdefault(path, tuple(y.shape))
+        def hook(module, args, kwargs, output):
+            for key, y in ((path, _first_tensor(output)), ((path, "input"), called_with(args, kwargs))):
+                if y is not None:
+                    outputs.setdefault(key, tuple(y.shape))
         return hook
-    handles = [m.register_forward_hook(record(path)) for path, m in model.named_modules()]
+    handles = [m.register_forward_hook(record(path), with_kwargs=True) for path, m in model.named_modules()]
     try:
         _pass_on(model, entry, tokens, device or "meta")
     finally:
@@ -1688,8 +1689,9 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     w = _Writer(shapes, dict(values), symbolic)
     w.macs, w.pinned = macs, pinned is not None and example
     if symbolic and "config" in done and runs:
-        w.tell_apart = lambda value, unit, axis, found: _told_apart(
-            found, values, lambda other: (_alone_outputs(done, other).get(unit.path) or ())[axis + 1:axis + 2])
+        w.tell_apart = lambda value, unit, axis, found, given=False: _told_apart(
+            found, values, lambda other: (_alone_outputs(done, other).get((unit.path, "input") if given else unit.path)
+                                          or ())[axis + 1:axis + 2])
     structure = structure or {}
     every = done[("read", True)][1] if pinned else values       # (the config's fields, pinned or not)
     w.numbers = {every[n] for n in structure}
