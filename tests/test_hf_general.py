@@ -884,10 +884,11 @@ EXAMPLE_INPUTS = [
     ("patchtsmixer", "PatchTSMixerModel", dict(context_length=32, num_input_channels=2, patch_length=8, patch_stride=8,
                                                d_model=16, num_layers=2),
      "past_values", "past_values = input (32, 2)"),
-    # a video: num_frames images, frames first (VideoMAE reads pixel_values as frames of images)
+    # a video: num_frames images, frames first (VideoMAE reads pixel_values as frames of images), each
+    # size the config's field
     ("videomae", "VideoMAEModel", dict(image_size=32, patch_size=8, num_frames=4, tubelet_size=2, hidden_size=24,
                                        num_hidden_layers=2, num_attention_heads=4, intermediate_size=40),
-     "pixel_values", "pixel_values = input (4, 3, 32, 32)"),
+     "pixel_values", "pixel_values = input (num_frames, num_channels, image_size, image_size)"),
 ]
 
 
@@ -904,10 +905,10 @@ def test_an_input_the_config_gives_no_size_is_an_example(model_type, arch, field
     assert line in text, text
     model = symparams.parse(text, "config.json")
     reference = getattr(transformers, arch)._from_config(transformers.AutoConfig.for_model(model_type, **fields))
-    size = (1, *map(int, re.search(r"\((.*)\)", line)[1].split(", ")))
+    ev = model.evaluate({})
+    size = (1, *map(int, ev.shape(model.inputs[0].shape)))
     with torch.no_grad():
         y = reference.eval()(**{name: torch.zeros(size)})
-    ev = model.evaluate({})
     assert (ev.params, ev.trainable, ev.buffers) == (
         sum(p.numel() for p in reference.parameters()),
         sum(p.numel() for p in reference.parameters() if p.requires_grad),
@@ -1224,6 +1225,31 @@ def test_a_weight_normed_convolution_and_layerdrop_keep_the_macs_formulas():
             flops.get_total_flops() // 2, (hidden, kernel)
 
 
+def test_a_convolutions_positions_follow_its_kernel_on_an_example():
+    """Data2Vec-Audio's positional convolutions are `conv_pos_kernel_size // 2` padded: an even kernel
+    gives one position more (which forward() then drops), over an example of audio whose positions
+    are its numbers. Their MACs are written with the positions PyTorch's convolution arithmetic makes
+    of the example's, so the program stays in the config's fields; at an even kernel they are
+    FlopCounterMode's over transformers' model there."""
+    from torch.utils.flop_counter import FlopCounterMode
+    fields = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48, conv_dim=[24, 24],
+                  conv_stride=[5, 2], conv_kernel=[10, 3], num_conv_pos_embeddings=3, conv_pos_kernel_size=5,
+                  num_conv_pos_embedding_groups=4, vocab_size=32)
+    text = program({**fields, "model_type": "data2vec-audio"}, "config.json")
+    assert "Its formulas are this config's numbers" not in text and "MACs are not stated" not in text, text
+    assert "conv_pos_kernel_size // 2" in text, text
+    model = symparams.parse(text, "config.json")
+    for hidden, kernel in ((32, 6), (64, 7)):
+        config = transformers.AutoConfig.for_model("data2vec-audio", **{**fields, "hidden_size": hidden,
+                                                                        "conv_pos_kernel_size": kernel})
+        with torch.device("meta"):
+            reference = transformers.Data2VecAudioModel._from_config(config).eval()
+        with torch.no_grad(), FlopCounterMode(display=False) as flops:
+            reference(input_values=torch.zeros((1, 16000), device="meta"))
+        assert model.evaluate({"hidden_size": hidden, "conv_pos_kernel_size": kernel}).macs == \
+            flops.get_total_flops() // 2, (hidden, kernel)
+
+
 def test_a_saved_configs_layer_types_do_not_stop_the_check_of_its_depth():
     """A config.json as save_pretrained writes it states its layer types (Cohere 2's three sliding
     and one full): one more layer, alone, is rebuilt with the config's own pattern made again, not
@@ -1529,14 +1555,28 @@ def test_a_field_the_config_computes_as_a_square_follows_it_squared():
 
 
 def test_a_program_whose_sizes_follow_every_field_says_so_field_by_field():
-    """MobileViT v2's channels are its lists' and a float multiplier's: its counts hold with each of
-    conv_kernel_size and ffn_multiplier changed alone, but its output's shape does not (an even kernel
-    gives a position less; 512 channels were ffn_multiplier times 256 by value), which transformers
-    run there shows. Every field it names is then this config's number: the program is in its
-    numbers, saying what each field does, and counts as transformers."""
+    """MobileViT v2's channels are its lists' and a float multiplier's: its counts hold with
+    ffn_multiplier changed alone, but its output's shape does not (512 channels were ffn_multiplier
+    times 256 by value), which transformers run there shows. Every field it names is then this
+    config's number (its convolutions' kernel for the example's feature maps): the program is in
+    its numbers, saying what each field does, and counts as transformers."""
     text = program(_config_data("mobilevitv2", {}), "config.json")
     head = text.split("\nmodel ")[0]
     assert "its sizes follow each of its fields in a way no formula of them states" in head, head
-    for field in ("conv_kernel_size", "ffn_multiplier"):
-        assert f"at {field}=" in head and "alone transformers gives no output of" in head, head
+    assert "at ffn_multiplier=4 alone transformers gives no output of" in head, head
     assert _imported(symparams.parse(text, "config.json"), {}) == _counted("mobilevitv2", {})
+
+
+def test_a_weight_norms_magnitude_keeps_its_weights_channels():
+    """WavTokenizer's convolutions are weight-normed: each one's magnitude, (out, 1, 1), is the
+    norm of its weight over every axis but the first, made from the weight, no Size. Its channels
+    are the weight's formula (num_filters, 2 * num_filters, ...), not a number read by its value,
+    32 where num_filters and another formula are both 32: the program is in the config's names,
+    and its counts are transformers' with num_filters and compress changed."""
+    fields = dict(num_filters=32, compress=2, hidden_size=64, codebook_size=16, codebook_dim=64)
+    text = program(_config_data("wavtokenizer_encoder", fields), "config.json")
+    assert not general.in_numbers(text) and not general.pinned_fields(text), text
+    model = symparams.parse(text, "config.json")
+    for other in ({"num_filters": 16}, {"num_filters": 64, "compress": 4}):
+        expected = _counted("wavtokenizer_encoder", {**fields, **other})
+        assert _imported(model, other) == expected, other

@@ -208,6 +208,9 @@ _ELEMENTWISE = {"add", "sub", "mul", "div", "truediv", "pow", "where", "maximum"
 # operations that give their input's sizes with axes of 1 put in or taken out
 _RESHAPES = {"view", "reshape", "unsqueeze", "squeeze", "flatten", "unflatten", "expand", "expand_as", "view_as",
              "reshape_as", "__getitem__", "contiguous"}
+# reductions that keep each axis they reduce as 1 (with keepdim; `norm_except_dim` always does:
+# weight_norm's magnitude of each output channel, (out, 1, 1), made from the weight, no Size)
+_KEPT_REDUCTIONS = {"norm_except_dim", "sum", "mean", "amax", "amin", "std", "var"}
 
 
 class _Shapes:
@@ -263,6 +266,8 @@ class _Shapes:
                     dims = self.formulas[id(a)]
                     break
         if dims is None:
+            dims = self._reduced(func, args, kwargs, out)
+        if dims is None:
             dims = self._expanded(func, args, out)
         if dims is None:
             dims = self._joined(func, args, kwargs, out)
@@ -287,6 +292,36 @@ class _Shapes:
             return tuple(int(_value_at(d, tuple(self.fields.items()), None)) for d in dims) == tuple(out.shape)
         except TypeError:          # (a formula of sizes `fields` does not name)
             return True
+
+    def _reduced(self, func, args, kwargs, out) -> tuple | None:
+        """The formulas of a reduction that keeps the axes it reduces as 1: each axis it keeps has
+        its operand's formula, each it reduces is 1 (else such a size is read by its value alone,
+        weight_norm's 32 channels no formula where two formulas are 32)."""
+        import torch
+        name = getattr(func, "__name__", "")
+        if name not in _KEPT_REDUCTIONS or not args or not isinstance(args[0], torch.Tensor) or \
+                id(args[0]) not in self.formulas or args[0].dim() != out.dim():
+            return None
+        n = out.dim()
+        if name == "norm_except_dim":           # (v, pow=2, dim=0): every axis but `dim` reduced
+            kept = args[2] if len(args) > 2 else kwargs.get("dim", 0)
+            if not isinstance(kept, int):
+                return None
+            reduced = set(range(n)) - {kept % n}
+        else:
+            axes = kwargs.get("dim", args[1] if len(args) > 1 and not isinstance(args[1], bool) else None)
+            if axes is None:
+                reduced = set(range(n))
+            elif isinstance(axes, int) and not isinstance(axes, bool):
+                reduced = {axes % n}
+            elif isinstance(axes, (tuple, list)) and all(isinstance(a, int) for a in axes):
+                reduced = {a % n for a in axes}
+            else:
+                return None
+        have = self.formulas[id(args[0])]
+        if any(out.shape[k] != (1 if k in reduced else args[0].shape[k]) for k in range(n)):
+            return None
+        return tuple(sp.Integer(1) if k in reduced else have[k] for k in range(n))
 
     def _expanded(self, func, args, out) -> tuple | None:
         """The formulas of an `expand` (Mamba's A: `arange(1, d_state + 1)[None, :].expand(
@@ -1065,6 +1100,9 @@ class _Writer:
         self.pinned = False
         self.numbers: set = set()     # values of the fields written as numbers: a size of one may be its number
         self.numbered: set = set()
+        # the fields kept by the layers that gave such numbers (a downsampling convolution's stride, its
+        # kernel's size), but their widths: the example's numbers follow them too (`general._pinned`)
+        self.numbered_by: set = set()
         # (value, unit, axis of its output, the formulas of that value) -> those of them the output
         # follows where each field they name is changed alone (`general._told_apart`), or None
         self.tell_apart = None
@@ -1101,19 +1139,28 @@ class _Writer:
                              "name=?)", None, False, feeds)
         return self.declared_line(unit, call, measured, feeds)
 
-    def size(self, value: int, unit, dims: tuple = (), axis: int | None = None, given: bool = False) -> sp.Expr:
+    def size(self, value: int, unit, dims: tuple = (), axis: int | None = None, given: bool = False,
+             inputs: tuple = ()) -> sp.Expr:
         """A measured size as a formula: one of the unit's own weights' sizes, else the one formula
         of the build with that value, else the one of several with that value (MobileBERT's 512 is
         its hidden_size, intermediate_size and max_position_embeddings) that the unit's output on
         `axis` follows where each is changed alone; a number where formulas are not being written, where it is
         an example's with the fields it follows pinned (`pinned`), or where it is the value of a
         field written as its number (`numbers`, above 2; the checks at a second setting try it).
-        `dims`: the unit's output sizes (`given`: the input it is handed, on `axis`). (On such an example, a size no weight of the unit has is
-        the example's number, not a formula that happens to have its value, unless the output follows
-        the formula where its fields are changed alone: GOT-OCR2's 64 patches a side are not its
-        hidden_size / num_attention_heads, which doubling both keeps at 64.)"""
+        `dims`: the unit's output sizes, `inputs` its input's (`given`: the size is of the input it is
+        handed, on `axis`). (On such an example, a size no weight of the unit has is the example's
+        number, not a formula that happens to have its value, unless the output follows the formula
+        where its fields are changed alone: GOT-OCR2's 64 patches a side are not its hidden_size /
+        num_attention_heads, which doubling both keeps at 64.)"""
         example = self.symbolic and self.on_example and self.pinned
         found = self.own(value, unit)
+        mine = self.owns(value, unit) if found is None else set()
+        if len(mine) > 1 and self.symbolic and axis is not None and self.tell_apart:
+            # several sizes of the unit's own weights have it (Pocket TTS's downsampling convolution:
+            # latent_dim channels out, a kernel of 2 * latent_stride, both 32): the one its output
+            # follows where each is changed alone, on an example too (its weights' are no example's numbers)
+            told = self.tell_apart(value, unit, axis, mine, given)
+            found = next(iter(told)) if len(told) == 1 else None
         if found is None and not example:
             found = _lookup(value, unit.module, self.candidates)
         if found is None and self.symbolic and axis is not None and self.tell_apart:
@@ -1127,6 +1174,11 @@ class _Writer:
             return found
         if example:
             self.numbered.add(value)
+            if inputs and value not in inputs:      # (a size its input had, moved, is no number it gave)
+                # (not its widths: sizes it keeps that are its input's or its output's)
+                self.numbered_by |= {str(x) for f in _kept_sizes(unit.module, items=True)
+                                     if _value(f, self.symbols) not in (*inputs, *dims)
+                                     for x in sp.sympify(f).free_symbols if str(x) in self.symbols}
         elif self.symbolic and not (value > 2 and value in self.numbers):
             fields, kept = _followed(unit, self.symbols, dims)
             raise _Numbers(f"{unit.path or 'the model'} ({type(unit.module).__name__}) gives a size of {value}, "
@@ -1144,12 +1196,29 @@ class _Writer:
     def own(self, value: int, unit) -> sp.Expr | None:
         """The one size of the unit's own weights with this value (a formula before a number), else
         of its buffers (M2M-100's sinusoidal table, d_model wide), or None."""
+        own = self.owns(value, unit)
+        return next(iter(own)) if len(own) == 1 else None
+
+    def kept(self, value: int, unit, axis: int) -> sp.Expr | None:
+        """The one size the unit keeps (`_kept_sizes`) with the value of an input's axis that its
+        output on `axis` follows where each field is changed alone, or None: PatchTST's patchifier
+        gives context_length patches of one step where patch_length is 1 — by value alone, the input's
+        steps and channels, by the builds with each field changed, its num_patches and patch_length."""
+        if not (self.symbolic and self.tell_apart):
+            return None
+        mine = {f for f in _kept_sizes(unit.module) if not sp.sympify(f).is_number and _value(f, self.symbols) == value}
+        told = self.tell_apart(value, unit, axis, mine) if mine else set()
+        return next(iter(told)) if len(told) == 1 else None
+
+    def owns(self, value: int, unit) -> set:
+        """The sizes with this value of the unit's own weights (formulas before numbers), else of its
+        buffers: `own`'s one where there is one."""
         for tensors in (unit.module.parameters(), unit.module.buffers()):
             own = {d for p in tensors for d in self.shapes.of(p) if _value(d, self.symbols) == value}
             own = {d for d in own if not d.is_number} or own
             if own:
-                return next(iter(own)) if len(own) == 1 else None
-        return None
+                return own
+        return set()
 
     def patterns(self, unit, call, feeds) -> tuple[str, str]:
         """The declared layer's input and output patterns, from the measured shapes. An output size
@@ -1179,15 +1248,19 @@ class _Writer:
                 out.append(shifted)
                 continue
             own = self.own(v, unit) if given.get(v) != "t" else None     # (the sequence's axis, wherever it moves)
+            kept = self.kept(v, unit, k) if v in given and (own is None or own.is_number) else None
             if own is not None and not own.is_number:
                 self.note(own)
                 out.append(_fmt(own))
+            elif kept is not None:
+                self.note(kept)
+                out.append(_fmt(kept))
             elif v in given:
                 out.append(given[v])
             elif k == len(call.output) - 2 and produced is not None and _value(produced, self.symbols) == v:
                 out.append(_fmt(produced))        # (GPT-Neo's position table: 2048 wide, 2048 rows)
             else:
-                f = self.size(v, unit, tuple(call.output[1:]), axis=k)
+                f = self.size(v, unit, tuple(call.output[1:]), axis=k, inputs=tuple(dims))
                 self.note(f)
                 out.append(_fmt(f))
         second = ", e: (*, s, m)" if self.second else ""      # a decoder layer's: the encoder's output
@@ -1278,9 +1351,24 @@ class _Writer:
         sequence = self.sequence and self.tokens in running
         names = ["t" if sequence and v == self.tokens else f"a{k + 1}" for k, v in enumerate(running)]
         width = self.output_width(unit) if after else self._width(unit)
-        axes = ["t" if sequence and v == self.tokens else
-                _fmt(width if k == len(dims) - 1 and width is not None and _value(width, self.symbols) == v
-                     else self.size(v, unit, dims, axis=None if after else k, given=True)) for k, v in enumerate(dims)]
+        example = self.symbolic and self.on_example and self.pinned
+
+        def axis(k, v):
+            if sequence and v == self.tokens:
+                return "t"
+            if k == len(dims) - 1 and width is not None and _value(width, self.symbols) == v:
+                return _fmt(width)
+            # on an example whose sizes are its numbers (`pinned`), an axis forward() only moved (GLM-ASR's
+            # transpose after its convolutions: hidden_size channels by 50 frames to 50 frames of
+            # hidden_size) is the running tensor's axis of that size, by its name, where the next unit's
+            # own weights name none: as `size` would write it, the example's number, it would not follow
+            # the field that sets it (the checks at a second setting hold the name to transformers')
+            moved = [names[j] for j, u in enumerate(running) if u == v]
+            if example and len(moved) == 1 and self.own(v, unit) is None:
+                return moved[0]
+            return _fmt(self.size(v, unit, dims, axis=None if after else k, given=True,
+                                        inputs=tuple(running)))
+        axes = [axis(k, v) for k, v in enumerate(dims)]
         self.note(*[sp.sympify(a) for a in axes if a != "t"])
         lines = ([] if known else ["macs = not_known"]) + ["saved = not_known"]
         args = sorted({n for a in axes for n in _symbols_in(a, self.symbols)})
@@ -1330,11 +1418,17 @@ class _Writer:
                 if not seen or seen[1] is None or seen[2] != 1:
                     return None
                 positions = sp.Integer(1)
-                for v in seen[1][2:]:
+                for j, v in enumerate(seen[1][2:]):
                     # (an example's feature maps, where they are its numbers: `pinned`)
                     if self.symbolic and self.pinned and self.on_example:
-                        self.numbered.add(v)
-                        f = sp.Integer(v)
+                        # its output's positions as its geometry makes them of its input's, the example's
+                        # number: a kernel, padding or stride a field sets moves them (Data2Vec-Audio's
+                        # positional convolution, `conv_pos_kernel_size // 2` padded, gives one position
+                        # more where the kernel is even)
+                        f = _conv_positions(m, j, sp.Integer(seen[0][2 + j])) if seen[0] is not None else None
+                        if f is None or _value(f, self.symbols) != v:
+                            f = sp.Integer(v)
+                        self.numbered.add(seen[0][2 + j] if not f.is_number else v)
                     else:
                         f = _lookup(v, module, self.candidates) if self.symbolic else sp.Integer(v)
                     if f is None:
@@ -1371,6 +1465,17 @@ class _Writer:
                 name, k = f"{base}_{k}", k + 1
             self.declared[key] = name
         return self.declared[key]
+
+
+def _conv_positions(conv, axis: int, given):
+    """The positions a convolution gives on its spatial `axis` from `given` (a formula), as PyTorch
+    computes them from its kernel, stride, padding and dilation (each a formula where a field sets
+    it); None where its padding is a word ("same") or it is transposed."""
+    if getattr(conv, "transposed", False) or isinstance(conv.padding, str):
+        return None
+    kernel, stride, padding, dilation = (formula_of(getattr(conv, k)[axis])
+                                         for k in ("kernel_size", "stride", "padding", "dilation"))
+    return sp.floor((given + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1
 
 
 def _stored_weight(module):

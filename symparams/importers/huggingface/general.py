@@ -490,13 +490,20 @@ def _image(config) -> Entry | None:
     """An image input at the config's size (its vision_config's, in a model of towers); a config
     with no image size (ResNet's) takes any, and is given an example of IMAGE x IMAGE. None where
     its number of channels is not a whole number."""
+    dims = _image_dims(config)
+    return _sized("pixel_values", dims) if dims is not None else None
+
+
+def _image_dims(config) -> tuple | None:
+    """`_image`'s channels, height and width, each the config's field (with its formula) where it
+    sets it."""
     config = getattr(config, "vision_config", None) or config
     size = getattr(config, "image_size", None)
     channels = getattr(config, "num_channels", 3)
     sizes = (size, size) if isinstance(size, int) else tuple(size) if isinstance(size, (list, tuple)) else ()
     if len(sizes) != 2 or not all(isinstance(v, int) for v in sizes):
         sizes = (IMAGE, IMAGE)
-    return _sized("pixel_values", (channels, *sizes)) if isinstance(channels, int) else None
+    return (channels, *sizes) if isinstance(channels, int) else None
 
 
 def _sized(name: str, dims: tuple, beside: dict | None = None) -> Entry:
@@ -621,11 +628,11 @@ def _video(model, name: str) -> Entry | None:
     config = model.config
     frames = next((v for k in ("num_frames", "frames_per_clip") if isinstance(v := getattr(config, k, None), int)),
                   None)
-    image = _image(config)
+    image = _image_dims(config)
     if frames is None or image is None:
         return None
-    channels, *size = image.shape
-    return _layout(model, name, [(frames, channels, *size), (channels, frames, *size), image.shape])
+    channels, *size = image          # (the fields themselves, so the input's line names them)
+    return _layout(model, name, [(frames, channels, *size), (channels, frames, *size), image])
 
 
 def _encoder_path(model) -> str | None:
@@ -880,7 +887,7 @@ def _forms(config: dict, source: str, done: dict) -> tuple[str, bool]:
             return text, True
         doubt = doubt or why
     read = done.get(("read", True))
-    example = frozenset()
+    example = None          # (the fields pinned for an example's feature maps, where its program was written)
     if problem is not None and problem.fixed:
         text, why, pinned_doubted, example = _pinned(config, source, done, problem.fields, problem.kept)
         doubted = pinned_doubted or doubted
@@ -945,13 +952,14 @@ def in_numbers(text: str) -> bool:
     return f"\n# {NUMBERS} " in text.split("\nmodel ")[0]
 
 
-def _structure(config: dict, source: str, done: dict, text: str, example: frozenset) -> str | None:
+def _structure(config: dict, source: str, done: dict, text: str, example: frozenset | None) -> str | None:
     """The program in the config's fields but those its structure follows in a way no formula
     states, or None: a field whose change alone makes transformers' counts differ from the
     program's (Ernie 4.5's count of layers, whose last ones are dense past `moe_layer_end_index`;
     BiT's `embedding_size`, each stage's width a list's) is written as this config's number, the rest
     as before; the program must then hold at a second setting of the rest, and with each of them
-    changed alone. `example`: fields already pinned for an example's feature maps (`_pinned`)."""
+    changed alone. `example`: fields already pinned for an example's feature maps (`_pinned`), maybe
+    none (XCodec's waveform fixes its sizes, no field does), or None where no example is in it."""
     from ...interpreter import parse
     why: dict = {}
     held = False
@@ -971,12 +979,12 @@ def _structure(config: dict, source: str, done: dict, text: str, example: frozen
         if round == STRUCTURE_ROUNDS:
             return None
         why.update(found)
-        pinned, held, written = example | frozenset(why), False, None
+        pinned, held, written = (example or frozenset()) | frozenset(why), False, None
         for checked in (False, True):
             if checked and not _fixes(done, _read_key(True, pinned)):
                 break
             try:
-                written, doubt = _in_fields(config, source, done, pinned, checked, example=bool(example),
+                written, doubt = _in_fields(config, source, done, pinned, checked, example=example is not None,
                                             structure=why)
             except (_Numbers, ImportProblem):
                 continue
@@ -1231,20 +1239,21 @@ def _floored(done: dict) -> frozenset:
 
 
 def _pinned(config: dict, source: str, done: dict, fields: frozenset, kept: frozenset) \
-        -> tuple[str | None, str | None, str | None, frozenset]:
+        -> tuple[str | None, str | None, str | None, frozenset | None]:
     """The program of a model over an example of fixed size (an image, a second of audio), whose
     feature maps' sizes are the example's numbers, no formulas of the config's fields: in the
     fields but those the example's sizes follow — first the input's own (image_size), then also
     those of the layer that gave the first such size (a patch's size: `fields`, its weights') — where
     it holds at a second setting, shapes and MACs too (then also those its modules keep beside their
     weights, `kept`: a convolution's stride, which no weight has); else None, why not, the last
-    program that did not hold and the fields it pinned."""
+    program that did not hold and the fields it pinned (None where none was written)."""
     read = done[("read", True)]
     entry, values = read[5], read[1]
     lines = "\n".join([entry.line] + [t.line for t in entry.towers])
     first = frozenset(n for n in re.findall(r"[A-Za-z_]\w*", lines) if n in values)
-    why, doubted, tried = None, None, frozenset()
-    for pinned in dict.fromkeys((first, first | fields, first | fields | kept)):
+    why, doubted, tried = None, None, None
+    candidates = list(dict.fromkeys((first, first | fields, first | fields | kept)))
+    for pinned in candidates:
         key = _read_key(True, pinned)
         for checked in (False, True):
             if checked and not _fixes(done, key):
@@ -1256,6 +1265,11 @@ def _pinned(config: dict, source: str, done: dict, fields: frozenset, kept: froz
             if doubt is None:
                 return text, None, None, pinned
             why, doubted, tried = why or doubt, text, pinned
+        # the example's numbers a later layer gave follow the sizes it keeps too (SwiftFormer's
+        # downsampling convolutions' kernel, down_patch_size; Pocket TTS's last one's stride): those pinned also
+        more = pinned | done.get(("numbered by", key), frozenset())
+        if more not in candidates:
+            candidates.append(more)
     return None, why, doubted, tried
 
 
@@ -1709,12 +1723,20 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
                          "encoder output was seen")
 
     entries = {"main": w.entry, **{t.name: t for t in w.entry.towers}}
+    # a module outside the encoder that maps the encoder's output before the decoder's layers read it
+    # (Cohere ASR's decoder.proj, the encoder's hidden_size to the decoder's): the last line of the
+    # encoder's chain, whose output is the tensor the decoder's layers take beside their own
+    ends = None if encoder is None or not runs else next(
+        (i for i in order if calls[i].input_id == runs[0].encoded and calls[i].output_id is not None
+         and not units[i].path.startswith(encoder + ".")
+         and any(calls[i].output_id in calls[j].tensors for j in order if j != i)), None)
+    encoded = calls[ends].output_id if ends is not None else runs[0].encoded if runs else None
 
     def chain(i):
         """The chain a unit is on: an encoder-decoder's encoder or decoder; in a model of towers, the
         tower whose input alone its input was computed from."""
         if encoder is not None:
-            return "encoder" if units[i].path.startswith(encoder + ".") else "main"
+            return "encoder" if units[i].path.startswith(encoder + ".") or i == ends else "main"
         origin = {owner.get(o, o) for o in calls[i].origin if isinstance(o, str)} if i in calls else set()
         return next(iter(origin)) if len(origin) == 1 and next(iter(origin)) in entries else "main"
     # what an input needs beside it (SigLIP 2's patches' mask and grid) is of its chain
@@ -1772,10 +1794,10 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
             running[c] = call.inputs
         # past the encoder's output (BERT's pooler, in a BERT-to-BERT model) nothing is the encoder's chain
         feeds = i in calls and _on_path(call, later, running.get(c)) and not (
-            c == "encoder" and call.input_id is not None and runs and call.input_id == runs[0].encoded)
+            c == "encoder" and call.input_id is not None and runs and call.input_id == runs[0].encoded and i != ends)
         if feeds:
             running[c], fed[c] = call.output, i
-        w.second = decoder and feeds and runs[0].encoded in call.tensors
+        w.second = decoder and feeds and encoded in call.tensors
         # its products on the running tensor, made into a tensor the chain's layers take beside it
         # (Gemma 4's per-layer projection): written at its measured shapes, the chain's tensor kept
         branch = not feeds and bool(measured) and any(measured) and not call.reads_input and \
@@ -1812,7 +1834,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         w.tokens = PROBES[0] + shift.get("main", 0) if w.entry.text else positions.get("main")
         w.lengths = (positions["main"],) * len(PROBES) if w.fixed else tuple(p + shift.get("main", 0) for p in PROBES)
         merged += _returned(w, runs, running["main"], units[fed["main"]], towers)
-    if encoder is not None and runs and tuple(running.get("encoder") or ()) != tuple(runs[0].kept[0].shape):
+    if encoder is not None and runs and tuple(running.get("encoder") or ()) != \
+            tuple(calls[ends].output if ends is not None else runs[0].kept[0].shape):
         raise _Unchained(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
                          f"along its chain of layers in {type(model).__name__}",
                          hint="a template for this model type is needed; please report it with its config.json")
@@ -1866,6 +1889,8 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     import transformers
     examples = sorted(set(pinned or ()) - set(structure))
     numbered = ", ".join(map(str, sorted(w.numbered)))
+    if symbolic and example:
+        done[("numbered by", key)] = frozenset(w.numbered_by)
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
            f"# by `symparams import` through transformers {transformers.__version__} {GENERAL}:",
            "# counted as transformers builds it from this config; MACs and shapes measured by running its forward pass."
@@ -2039,8 +2064,12 @@ def _layer_count(values: dict, count: int, before: int, chain: str, two: bool, p
     else:
         other = "decoder" if chain == "encoder" else "encoder"
         names = [k for k, v in values.items() if "layer" in k and other not in k and v == count + before]
-        own = [k for k in names if ("decoder" if other == "encoder" else "encoder") in k]
-        names = own or names
+        mine = "decoder" if other == "encoder" else "encoder"
+        own = [k for k in names if mine in k]
+        # where the config names its chain's own count of layers (Cohere ASR's encoder_num_hidden_layers),
+        # a field of the other chain's that has the run's number by chance is no count of it (the ReLU
+        # after the encoder's subsampling convolutions, eighth of its list, is not one of the decoder's 8)
+        names = own or ([] if any("layer" in k and mine in k for k in values) else names)
     if len(names) != 1:
         return None
     return names[0] if not before else f"{names[0]} - {before}"
