@@ -1580,3 +1580,26 @@ def test_a_weight_norms_magnitude_keeps_its_weights_channels():
     for other in ({"num_filters": 16}, {"num_filters": 64, "compress": 4}):
         expected = _counted("wavtokenizer_encoder", {**fields, **other})
         assert _imported(model, other) == expected, other
+
+
+def test_a_decoders_positions_read_unbatched_follow_its_length():
+    """Cohere ASR's decoder adds a position table read at positions arange(target_length), unbatched,
+    (positions, width): the line after it makes the decoder's positions, its length handed to it,
+    not the first pass's 5. Its encoder maps its output (decoder.proj) before the decoder's layers read
+    it. At other target lengths the output's shape is transformers' (the counts too)."""
+    encoder = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
+                   intermediate_size=48, subsampling_conv_channels=8, num_mel_bins=16, conv_kernel_size=3)
+    fields = dict(hidden_size=24, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4, head_dim=6,
+                  intermediate_size=40, vocab_size=64, max_position_embeddings=32, encoder_config=encoder)
+    text = program(_config_data("cohere_asr", fields), "config.json")
+    assert not general.in_numbers(text), text
+    model = symparams.parse(text, "config.json")
+    frames = model.evaluate({}).shape(model.inputs[0].shape)
+    reference = transformers.CohereAsrModel._from_config(transformers.AutoConfig.for_model("cohere_asr", **fields))
+    for length in (5, 9):
+        with torch.no_grad():
+            y = reference.eval()(input_features=torch.zeros((1, *map(int, frames))),
+                                 decoder_input_ids=torch.zeros((1, length), dtype=torch.long), use_cache=False)
+        ev = model.evaluate({"target_length": length})
+        assert tuple(ev.shape(model.output_shape)) == tuple(y.last_hidden_state.shape[1:]), length
+    assert _imported(model, {}) == _counted("cohere_asr", fields)

@@ -1350,11 +1350,15 @@ class _Writer:
         0 where the pass counted none outside the modules, else not known."""
         sequence = self.sequence and self.tokens in running
         names = ["t" if sequence and v == self.tokens else f"a{k + 1}" for k, v in enumerate(running)]
+        # the chain's positions where its tensor has none (Cohere ASR's decoder reads its position
+        # table unbatched, (positions, width), whose first axis was taken for the batch's): its
+        # length is handed to the line, which else would write the first pass's as a number
+        made = self.sequence and not sequence and not after and self.tokens in dims
         width = self.output_width(unit) if after else self._width(unit)
         example = self.symbolic and self.on_example and self.pinned
 
         def axis(k, v):
-            if sequence and v == self.tokens:
+            if (sequence or made) and v == self.tokens:
                 return "t"
             if k == len(dims) - 1 and width is not None and _value(width, self.symbols) == v:
                 return _fmt(width)
@@ -1373,10 +1377,11 @@ class _Writer:
         lines = ([] if known else ["macs = not_known"]) + ["saved = not_known"]
         args = sorted({n for a in axes for n in _symbols_in(a, self.symbols)})
         self.used.update(args)
-        head = f"({', '.join(args)})(x: (*, {', '.join(names)})) -> (*, {', '.join(axes)}):"
+        given = args + (["target_length" if self.source is not None else "sequence_length"] if made else [])
+        head = f"({', '.join(args + (['t'] if made else []))})(x: (*, {', '.join(names)})) -> (*, {', '.join(axes)}):"
         body = "\n    ".join(lines)
         name = self.named("forward_ops", head, body)
-        return _Line(Unit("forward_ops", _Nothing()), f"{name}({', '.join(args)}{', ' if args else ''}name=?)",
+        return _Line(Unit("forward_ops", _Nothing()), f"{name}({', '.join(given)}{', ' if given else ''}name=?)",
                      f"layer {name}{head}\n    {body}", False, True, keeps=False)
 
     def _width(self, unit):
