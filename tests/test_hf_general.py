@@ -884,11 +884,10 @@ EXAMPLE_INPUTS = [
     ("patchtsmixer", "PatchTSMixerModel", dict(context_length=32, num_input_channels=2, patch_length=8, patch_stride=8,
                                                d_model=16, num_layers=2),
      "past_values", "past_values = input (32, 2)"),
-    # a video: num_frames images, frames first (VideoMAE reads pixel_values as frames of images), each
-    # size the config's field
+    # a video: num_frames images, frames first (VideoMAE reads pixel_values as frames of images)
     ("videomae", "VideoMAEModel", dict(image_size=32, patch_size=8, num_frames=4, tubelet_size=2, hidden_size=24,
                                        num_hidden_layers=2, num_attention_heads=4, intermediate_size=40),
-     "pixel_values", "pixel_values = input (num_frames, num_channels, image_size, image_size)"),
+     "pixel_values", "pixel_values = input (4, 3, 32, 32)"),
 ]
 
 

@@ -19,6 +19,7 @@ import math
 import re
 import weakref
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import sympy as sp
 
@@ -1103,8 +1104,9 @@ class _Writer:
         # the fields kept by the layers that gave such numbers (a downsampling convolution's stride, its
         # kernel's size), but their widths: the example's numbers follow them too (`general._pinned`)
         self.numbered_by: set = set()
-        # (value, unit, axis of its output, the formulas of that value) -> those of them the output
-        # follows where each field they name is changed alone (`general._told_apart`), or None
+        # (value, unit, axis of its output, the formulas of that value, given: of its input instead)
+        # -> those of them the output (input) follows where each field they name is changed alone
+        # (`general._told_apart`), or None
         self.tell_apart = None
         # the unit's first call's output in each pass (one per PROBES length), and the positions an
         # output was found to add to the sequence's (`shifted`: VideoPrism's text class token, t + 1)
@@ -1153,8 +1155,8 @@ class _Writer:
         where its fields are changed alone: GOT-OCR2's 64 patches a side are not its hidden_size /
         num_attention_heads, which doubling both keeps at 64.)"""
         example = self.symbolic and self.on_example and self.pinned
-        found = self.own(value, unit)
-        mine = self.owns(value, unit) if found is None else set()
+        mine = self.owns(value, unit)
+        found = next(iter(mine)) if len(mine) == 1 else None
         if len(mine) > 1 and self.symbolic and axis is not None and self.tell_apart:
             # several sizes of the unit's own weights have it (Pocket TTS's downsampling convolution:
             # latent_dim channels out, a kernel of 2 * latent_stride, both 32): the one its output
@@ -1248,7 +1250,8 @@ class _Writer:
                 out.append(shifted)
                 continue
             own = self.own(v, unit) if given.get(v) != "t" else None     # (the sequence's axis, wherever it moves)
-            kept = self.kept(v, unit, k) if v in given and (own is None or own.is_number) else None
+            kept = self.kept(v, unit, k) if v in given and given[v] != "t" and (own is None or own.is_number) \
+                else None
             if own is not None and not own.is_number:
                 self.note(own)
                 out.append(_fmt(own))
@@ -1289,7 +1292,7 @@ class _Writer:
         facts, lines = [], []
         text = bound = self.sequence and " t" in " " + pattern.replace("(", " ").replace(",", " ")
         macs = sp.Integer(0) if unit.own or not text else _linear_macs(m, self.shapes, self.length)
-        convolutions = None if unit.own else self.convolutions(m)
+        convolutions = None if unit.own else self.convolutions(m, unit.path)
         if convolutions is not None and (text or self.fixed):
             macs, text = macs + convolutions, True
         lengths = {self.tokens: SEQUENCE, **({self.source: SOURCE} if self.source else {})}
@@ -1353,9 +1356,11 @@ class _Writer:
         # the chain's positions where its tensor has none (Cohere ASR's decoder reads its position
         # table unbatched, (positions, width), whose first axis was taken for the batch's): its
         # length is handed to the line, which else would write the first pass's as a number
-        made = self.sequence and not sequence and not after and self.tokens in dims
+        made = self.sequence and not sequence and not after and self.tokens in dims and \
+            (self.source is not None or self.entry.text)        # (not an image's patches: no length names them)
         width = self.output_width(unit) if after else self._width(unit)
         example = self.symbolic and self.on_example and self.pinned
+        permuted = sorted(running) == sorted(dims)      # (axes moved, none made: a transpose)
 
         def axis(k, v):
             if (sequence or made) and v == self.tokens:
@@ -1366,12 +1371,11 @@ class _Writer:
             # transpose after its convolutions: hidden_size channels by 50 frames to 50 frames of
             # hidden_size) is the running tensor's axis of that size, by its name, where the next unit's
             # own weights name none: as `size` would write it, the example's number, it would not follow
-            # the field that sets it (the checks at a second setting hold the name to transformers')
+            # the field that sets it
             moved = [names[j] for j, u in enumerate(running) if u == v]
-            if example and len(moved) == 1 and self.own(v, unit) is None:
+            if example and permuted and len(moved) == 1 and self.own(v, unit) is None:
                 return moved[0]
-            return _fmt(self.size(v, unit, dims, axis=None if after else k, given=True,
-                                        inputs=tuple(running)))
+            return _fmt(self.size(v, unit, dims, axis=None if after else k, given=True))
         axes = [axis(k, v) for k, v in enumerate(dims)]
         self.note(*[sp.sympify(a) for a in axes if a != "t"])
         lines = ([] if known else ["macs = not_known"]) + ["saved = not_known"]
@@ -1411,13 +1415,13 @@ class _Writer:
             return self.shapes.of(weight)[-1]
         return None
 
-    def convolutions(self, module):
-        """The products of the convolutions in `module` (each weight's numbers at each position of
-        its measured output, the positions as formulas); 0 where it has none; None where an output
-        size has no formula."""
+    def convolutions(self, module, path: str = ""):
+        """The products of the convolutions in `module` (at `path`: each weight's numbers at each
+        position of its measured output, the positions as formulas); 0 where it has none; None where
+        an output size has no formula."""
         import torch
         total = sp.Integer(0)
-        for m in module.modules():
+        for name, m in module.named_modules():
             if isinstance(m, torch.nn.modules.conv._ConvNd):
                 seen = self.leaves.get(id(m))
                 if not seen or seen[1] is None or seen[2] != 1:
@@ -1429,9 +1433,12 @@ class _Writer:
                         # its output's positions as its geometry makes them of its input's, the example's
                         # number: a kernel, padding or stride a field sets moves them (Data2Vec-Audio's
                         # positional convolution, `conv_pos_kernel_size // 2` padded, gives one position
-                        # more where the kernel is even)
+                        # more where the kernel is even), where its output follows the formula with its
+                        # fields changed alone (EnCodec's pads its input by its kernel in forward() first)
                         f = _conv_positions(m, j, sp.Integer(seen[0][2 + j])) if seen[0] is not None else None
-                        if f is None or _value(f, self.symbols) != v:
+                        at = SimpleNamespace(path=".".join(p for p in (path, name) if p))
+                        if f is None or _value(f, self.symbols) != v or not self.tell_apart or \
+                                self.tell_apart(v, at, 1 + j, {f}) != {f}:
                             f = sp.Integer(v)
                         self.numbered.add(seen[0][2 + j] if not f.is_number else v)
                     else:

@@ -240,12 +240,14 @@ def _per_layer(fields: dict, built) -> dict:
     return {i: kinds[kind] for i, kind in enumerate(made) if kinds.get(kind)}
 
 
-def _derived(transformers, model_type, fields, config) -> dict:
+def _derived(transformers, model_type, fields, config, numbers: dict | None = None) -> dict:
     """The whole-number fields the config class computes itself (Mamba's intermediate_size from
     expand and hidden_size, DeepSeek-V3's head_dim from qk_rope_head_dim, PaliGemma's vision tower's
     projection_dim from the model's): given another value, each keeps its own. Symbol -> its
-    formula in the fields it follows (a constant times those whose doubling doubles it, checked by
-    doubling them together), or None where none is found."""
+    formula in the fields it follows (a constant times each field whose doubling alone doubles,
+    quadruples or halves it, to that power, checked by doubling them together, and where a field
+    is squared, by tripling them too), or None where none is found. `numbers`: {symbol: value} of
+    the fields pinned as numbers, which such a formula then has (`_power_formula`)."""
     ints = _whole_fields(config)
 
     def read(built, key):
@@ -286,21 +288,32 @@ def _derived(transformers, model_type, fields, config) -> dict:
             continue
         again = given({other: 2 * ints[other]})
         for key in derived:
-            moved = read(again, key) if again is not None else None
-            for power in (1, 2, -1, -2):
-                if moved is not None and moved * 2 ** max(0, -power) == ints[key] * 2 ** max(0, power):
-                    powers[key][other] = power
+            power = _power(read(again, key) if again is not None else None, ints[key], (1, 2, -1, -2))
+            if power is not None:
+                powers[key][other] = power
+
+    def together(key, follows, factor):
+        want = ints[key] * sp.Integer(factor) ** sum(follows.values())
+        again = given({o: factor * ints[o] for o in follows})
+        return again is not None and read(again, key) == want
     for key, follows in powers.items():
-        if not follows or len(follows) > 3:
+        if not follows or len(follows) > 3 or not together(key, follows, 2):
             continue
-        again = given({o: 2 * ints[o] for o in follows})
-        if again is not None and read(again, key) == ints[key] * sp.Integer(2) ** sum(follows.values()):
-            derived[key] = _power_formula(ints[key], {o: (ints[o], e) for o, e in follows.items()})
-    derived.update(_unstated(ints, fields, lambda values, key: read(given(values, key), key)))
+        # (one build with a field doubled shows a square no more than a doubling: another factor too)
+        if any(abs(e) == 2 for e in follows.values()) and not together(key, follows, 3):
+            continue
+        derived[key] = _power_formula(ints[key], {o: (ints[o], e) for o, e in follows.items()}, numbers)
+    derived.update(_unstated(ints, fields, lambda values, key: read(given(values, key), key), numbers))
     return {_field_symbol(key): formula for key, formula in derived.items()}
 
 
-def _unstated(ints: dict, fields: dict, again) -> dict:
+def _power(moved: int | None, value: int, powers: tuple) -> int | None:
+    """The one of `powers` to which a field doubled alone moved a size from `value` to `moved` (1:
+    doubled, 2: quadrupled, -1: halved), or None."""
+    return next((p for p in powers if moved is not None and moved * 2 ** max(0, -p) == value * 2 ** max(0, p)), None)
+
+
+def _unstated(ints: dict, fields: dict, again, numbers: dict | None = None) -> dict:
     """A head's size the config computes where the config.json does not state it (CLVP's and
     Sapiens 2's `head_dim = hidden_size // num_attention_heads`): (path, name) -> its formula in
     the fields of its tower it follows, each doubled alone doubling or halving it, checked by
@@ -316,25 +329,31 @@ def _unstated(ints: dict, fields: dict, again) -> dict:
             if other == key or other[0] != path or not re.search(r"hidden|head|embed|d_model|n_embd|dim", other[1]):
                 continue
             moved = again({other: 2 * ints[other]}, key)
-            if moved == 2 * value:
-                powers[other] = 1
-            elif moved is not None and 2 * moved == value:
-                powers[other] = -1
+            power = _power(moved, value, (1, -1))
+            if power is not None:
+                powers[other] = power
             elif moved is None and "head" in other[1]:
                 powers = {}      # (the heads could not be doubled: what the size follows is not known)
                 break
         if not powers or len(powers) > 3 or \
                 again({o: 2 * ints[o] for o in powers}, key) != value * 2 ** sum(powers.values()):
             continue
-        out[key] = _power_formula(value, {o: (ints[o], e) for o, e in powers.items()})
+        out[key] = _power_formula(value, {o: (ints[o], e) for o, e in powers.items()}, numbers)
     return out
 
 
-def _power_formula(value: int, follows: dict):
+def _power_formula(value: int, follows: dict, numbers: dict | None = None):
     """`value` as a constant times each field (path, name) -> (its value, power) it follows to that
-    power; a quotient of fields is whole under the program's `where`."""
+    power, with the pinned fields' `numbers` ({symbol: value}) put in; a quotient of fields is whole
+    under the program's `where`, one by a number (a pinned field's) is floored, as the config
+    computes it (`hidden_size // num_attention_heads` with the heads pinned)."""
     formula = sp.Integer(value) / sp.prod([sp.Integer(v) ** e for v, e in follows.values()]) \
         * sp.prod([_symbol(_field_symbol(o)) ** e for o, (_, e) in follows.items()])
+    pinned = formula.subs(numbers or {})
+    if pinned != formula:
+        if sp.fraction(pinned)[1].is_number and not pinned.is_integer:
+            return sp.floor(pinned)
+        formula = pinned
     numerator, denominator = sp.fraction(formula)
     if (numerator, denominator) in Field.floored:
         return sp.floor(formula)
@@ -386,11 +405,9 @@ def build(config_dict: dict, symbolic: bool = True, pinned=frozenset(), floored=
     _import_towers(config)
     values = {}
     if symbolic:
-        derived = _derived(transformers, model_type, fields, config)
         # (a computed field follows a pinned one as its number: Radio's patch_dim, num_channels * patch_size**2)
         numbers = {_symbol(_field_symbol(k)): v for k, v in _whole_fields(config).items() if _field_symbol(k) in pinned}
-        values = _sized_fields(config, {k: f if f is None else sp.sympify(f).subs(numbers) for k, f in derived.items()},
-                               pinned=pinned)
+        values = _sized_fields(config, _derived(transformers, model_type, fields, config, numbers), pinned=pinned)
     shapes = _Shapes()
     shapes.fields = values
     try:
@@ -850,7 +867,7 @@ def _written(config: dict, source: str, done: dict) -> str:
     floored = frozenset() if named or "floored" in done else _floored(done)
     if not floored:
         return text
-    for key in [k for k in done if _is_read(k) or k == "every field"]:
+    for key in [k for k in done if _is_read(k)]:
         del done[key]           # (its builds, read afresh; transformers' builds at each setting kept)
     done["floored"] = floored
     try:
@@ -902,12 +919,13 @@ def _forms(config: dict, source: str, done: dict) -> tuple[str, bool]:
         if text is not None:
             return text, False
     if doubted is not None:
-        text = _structure(config, source, done, doubted, example)
+        text, every = _structure(config, source, done, doubted, example)
         if text is not None:
             return text, False
-    if "every field" in done:
-        doubt = "its sizes follow each of its fields in a way no formula of them states: " + \
-            "; ".join(done["every field"].values())
+        if every:
+            doubt = "its sizes follow each of its fields in a way no formula of them states: " + \
+                "; ".join(every.values()) + (f"; its example's feature maps follow {', '.join(sorted(example))}"
+                                             if example else "")
     text = _program(config, source, symbolic=False, note=doubt, done=done)
     _check_counts(config, text, done)
     return text, False
@@ -952,9 +970,11 @@ def in_numbers(text: str) -> bool:
     return f"\n# {NUMBERS} " in text.split("\nmodel ")[0]
 
 
-def _structure(config: dict, source: str, done: dict, text: str, example: frozenset | None) -> str | None:
-    """The program in the config's fields but those its structure follows in a way no formula
-    states, or None: a field whose change alone makes transformers' counts differ from the
+def _structure(config: dict, source: str, done: dict, text: str, example: frozenset | None) \
+        -> tuple[str | None, dict | None]:
+    """(The program in the config's fields but those its structure follows in a way no formula
+    states, or None; {field: why} where it held with every field it names so pinned, RegNet's, whose
+    sizes follow its lists' entries: it is then in this config's numbers). A field whose change alone makes transformers' counts differ from the
     program's (Ernie 4.5's count of layers, whose last ones are dense past `moe_layer_end_index`;
     BiT's `embedding_size`, each stage's width a list's) is written as this config's number, the rest
     as before; the program must then hold at a second setting of the rest, and with each of them
@@ -971,13 +991,10 @@ def _structure(config: dict, source: str, done: dict, text: str, example: frozen
                 found.setdefault(name, doubt)        # (the first setting of it that failed: one layer more)
         if not found:
             if held and not set(parse(text, "config.json").defaults) - {"sequence_length", "target_length"}:
-                # every field it names pinned (RegNet's sizes follow its lists' entries): in this
-                # config's numbers, saying what each field does
-                done["every field"] = why
-                return None
-            return text if held else None
+                return None, why
+            return (text if held else None), None
         if round == STRUCTURE_ROUNDS:
-            return None
+            return None, None
         why.update(found)
         pinned, held, written = (example or frozenset()) | frozenset(why), False, None
         for checked in (False, True):
@@ -992,9 +1009,9 @@ def _structure(config: dict, source: str, done: dict, text: str, example: frozen
                 held = True
                 break
         if written is None:
-            return None
+            return None, None
         text = written
-    return None
+    return None, None
 
 
 def _in_fields(config: dict, source: str, done: dict, pinned: frozenset | None = None, checked: bool = False,
@@ -1163,8 +1180,9 @@ def _alone_shapes(done: dict, other: dict) -> dict:
 
 
 def _alone_outputs(done: dict, other: dict) -> dict:
-    """{module path: the shape of its first call's output} in a pass of transformers' build with the
-    fields `other` set alone, {} where it builds none or its pass fails (kept in `done`)."""
+    """`_outputs_of` a pass of transformers' build with the fields `other` set alone (each module's
+    first input and output shapes, the tensors it returns), {} where it builds none or its pass fails
+    (kept in `done`)."""
     key = ("alone outputs", tuple(other.items()))
     if key not in done:
         done[key] = {}
@@ -1177,8 +1195,9 @@ def _alone_outputs(done: dict, other: dict) -> dict:
 
 
 def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
-    """{module path: its first call's output shape, (path, "input"): that call's input's} in one
-    forward pass, where `_whole_pass` runs it."""
+    """{module path: its first call's output shape, (path, "input"): that call's input's, ("",
+    "returned"): the shapes of every tensor the model returns} in one forward pass, where
+    `_whole_pass` runs it."""
     import torch
     if device == "cpu":
         if _bytes(model) > CPU_PASS_BYTES:
@@ -1195,7 +1214,7 @@ def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
         return hook
     handles = [m.register_forward_hook(record(path), with_kwargs=True) for path, m in model.named_modules()]
     try:
-        _pass_on(model, entry, tokens, device or "meta")
+        outputs[("", "returned")] = _pass_on(model, entry, tokens, device or "meta")[0]
     finally:
         for h in handles:
             h.remove()
@@ -1245,8 +1264,9 @@ def _pinned(config: dict, source: str, done: dict, fields: frozenset, kept: froz
     fields but those the example's sizes follow — first the input's own (image_size), then also
     those of the layer that gave the first such size (a patch's size: `fields`, its weights') — where
     it holds at a second setting, shapes and MACs too (then also those its modules keep beside their
-    weights, `kept`: a convolution's stride, which no weight has); else None, why not, the last
-    program that did not hold and the fields it pinned (None where none was written)."""
+    weights, `kept`: a convolution's stride, which no weight has; then each of those with the fields
+    kept by the later layers that gave such numbers, `_Writer.numbered_by`); else None, why not, the
+    last program that did not hold and the fields it pinned (None where none was written)."""
     read = done[("read", True)]
     entry, values = read[5], read[1]
     lines = "\n".join([entry.line] + [t.line for t in entry.towers])
@@ -1267,7 +1287,7 @@ def _pinned(config: dict, source: str, done: dict, fields: frozenset, kept: froz
             why, doubted, tried = why or doubt, text, pinned
         # the example's numbers a later layer gave follow the sizes it keeps too (SwiftFormer's
         # downsampling convolutions' kernel, down_patch_size; Pocket TTS's last one's stride): those pinned also
-        more = pinned | done.get(("numbered by", key), frozenset())
+        more = pinned | done.get((key, "numbered by"), frozenset())
         if more not in candidates:
             candidates.append(more)
     return None, why, doubted, tried
@@ -1427,7 +1447,8 @@ def _alone(config: dict, text: str, done: dict) -> str | None:
 
 def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
     """(field, why the counts do not hold there, or None) for each count of layers and of heads the
-    program names (`every`: each field it names) changed alone — a count of layers one more and
+    program names (`every`: each field it names, and where its pass was measured, its output's shape
+    checked there too) changed alone — a count of layers one more and
     doubled, any other field doubled — against transformers rebuilt there; where the program's own
     `where` refuses the setting, the why is "" (no doubt, but no check either); where it refuses it
     otherwise (a size no whole number there), that is the why. Settings transformers refuses are
@@ -1467,27 +1488,12 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
         doubt = _counts_differ(f"{_settings(other)} alone", built[0], (ev.params, ev.trainable, ev.buffers))
         if doubt is None and every and done.get("device") is not None and "assumed" not in done:
             # (its counts hold there, its output's shape may not: MobileViT v2's 512 channels, its
-            # ffn_multiplier times 256 by value, and an even conv_kernel_size's one position less)
-            doubt = _shape_alone(model, other, done)
+            # ffn_multiplier times 256 by value)
+            returned = _alone_outputs(done, other).get(("", "returned"))
+            missing = _unreturned(model, ev, returned) if returned else None
+            if missing is not None:
+                doubt = f"at {_settings(other)} alone transformers gives no output of {missing}, which the formulas say"
         yield name, doubt
-
-
-def _shape_alone(model, other: dict, done: dict) -> str | None:
-    """Why the program's output shape is not transformers' with the fields `other` set alone, or None
-    (also where transformers does not run there)."""
-    key = ("setting", tuple(other.items()))
-    if key not in done:
-        done[key] = _setting(_transformers(), done["config"], other, PROBES[0], done["device"])
-    reference, ran, _ = done[key]
-    if reference is None or ran is None:
-        return None
-    try:
-        ev = model.evaluate({**other, **_lengths(model, PROBES[0])})
-    except Exception:
-        return None
-    missing = _unreturned(model, ev, ran[0])
-    return None if missing is None else \
-        f"at {_settings(other)} alone transformers gives no output of {missing}, which the formulas say"
 
 
 def _lengths(model, tokens: int) -> dict:
@@ -1834,9 +1840,10 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         w.tokens = PROBES[0] + shift.get("main", 0) if w.entry.text else positions.get("main")
         w.lengths = (positions["main"],) * len(PROBES) if w.fixed else tuple(p + shift.get("main", 0) for p in PROBES)
         merged += _returned(w, runs, running["main"], units[fed["main"]], towers)
-    if encoder is not None and runs and tuple(running.get("encoder") or ()) != \
-            tuple(calls[ends].output if ends is not None else runs[0].kept[0].shape):
-        raise _Unchained(f"the general route does not reach the encoder's output {tuple(runs[0].kept[0].shape[1:])} "
+    reached = tuple(calls[ends].output if ends is not None else runs[0].kept[0].shape) if encoder is not None and runs \
+        else None
+    if reached is not None and tuple(running.get("encoder") or ()) != reached:
+        raise _Unchained(f"the general route does not reach the encoder's output {reached[1:]} "
                          f"along its chain of layers in {type(model).__name__}",
                          hint="a template for this model type is needed; please report it with its config.json")
     w.entry = entries["main"]
@@ -1890,7 +1897,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     examples = sorted(set(pinned or ()) - set(structure))
     numbered = ", ".join(map(str, sorted(w.numbered)))
     if symbolic and example:
-        done[("numbered by", key)] = frozenset(w.numbered_by)
+        done[(key, "numbered by")] = frozenset(w.numbered_by)
     out = [f"# {arch}, model_type {config.get('model_type')}, imported from {source}",
            f"# by `symparams import` through transformers {transformers.__version__} {GENERAL}:",
            "# counted as transformers builds it from this config; MACs and shapes measured by running its forward pass."
@@ -2069,7 +2076,7 @@ def _layer_count(values: dict, count: int, before: int, chain: str, two: bool, p
         # where the config names its chain's own count of layers (Cohere ASR's encoder_num_hidden_layers),
         # a field of the other chain's that has the run's number by chance is no count of it (the ReLU
         # after the encoder's subsampling convolutions, eighth of its list, is not one of the decoder's 8)
-        names = own or ([] if any("layer" in k and mine in k for k in values) else names)
+        names = own or ([] if any(_is_depth(k) and mine in k for k in values) else names)
     if len(names) != 1:
         return None
     return names[0] if not before else f"{names[0]} - {before}"
