@@ -1601,3 +1601,23 @@ def test_a_decoders_positions_read_unbatched_follow_its_length():
         ev = model.evaluate({"target_length": length})
         assert tuple(ev.shape(model.output_shape)) == tuple(y.last_hidden_state.shape[1:]), length
     assert _imported(model, {}) == _counted("cohere_asr", fields)
+
+
+def test_a_backbones_sizes_are_its_own_configs_and_a_real_factor_keeps_its_formula():
+    """DEIMv2's HGNetV2 backbone is built from its backbone_config, whose sizes are its lists': its
+    stem's 4 channels and kernels are no decoder_attention_heads or decoder_n_points of 4, which by
+    value they had been (both pinned as numbers). Its encoder's blocks are
+    `round(hidden_expansion * encoder_hidden_dim // 2)` channels wide, a real factor first, which
+    float's product had made a number. A saved config states head_dim, which its validator holds
+    d_model to: d_model alone is checked with it computed again (and pinned, as the decoder's input
+    channels, a list's, follow it). At other settings its counts are transformers'."""
+    fields = dict(encoder_hidden_dim=64, d_model=64, encoder_ffn_dim=128, decoder_ffn_dim=128, encoder_attention_heads=4,
+                  decoder_attention_heads=4, num_queries=30, decoder_layers=2, decoder_in_channels=[64, 64, 64],
+                  hidden_expansion=0.5)
+    text = program(_config_data("deimv2", fields), "config.json")
+    assert not general.in_numbers(text), text
+    model = symparams.parse(text, "config.json")
+    assert {"encoder_hidden_dim", "decoder_attention_heads", "decoder_n_points"} <= set(model.defaults), text
+    assert "d_model" in general.pinned_fields(text, (general.STRUCTURE,)), text
+    for other in ({"encoder_hidden_dim": 128}, {"decoder_attention_heads": 8, "decoder_n_points": 8}):
+        assert _imported(model, other) == _counted("deimv2", {**fields, **other}), other

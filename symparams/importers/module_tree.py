@@ -115,6 +115,24 @@ class Quotient(float):
         q.formula = formula
         return q
 
+    def __floordiv__(self, other):
+        # (D-FINE's `round(hidden_expansion * encoder_hidden_dim // 2)`: the floor of a positive one)
+        value = float.__floordiv__(self, other)
+        if isinstance(other, int) and not isinstance(other, bool) and other > 0 and self >= 0 and math.isfinite(self):
+            return Quotient(value, sp.floor(self.formula / formula_of(other)))
+        return value
+
+
+class Factor(float):
+    """A config's real field (D-FINE's hidden_expansion): a float, whose product with a Size, written
+    with the factor first (`hidden_expansion * encoder_hidden_dim`, where float's own product would
+    lose the formula), is `_scaled` as the Size's is."""
+
+    def __mul__(self, other):
+        return _scaled(other, float(self)) if isinstance(other, Size) else float.__mul__(self, other)
+
+    __rmul__ = __mul__
+
 
 def _scaled(size, factor: float):
     value = float.__mul__(factor, int(size))
@@ -158,6 +176,17 @@ class _int(metaclass=_IntType):
         return int(x, *args, **kwargs)
 
 
+def _round(x, *args, **kwargs):
+    """`round` of a Quotient whose formula is whole at every setting (a floor): that whole number with
+    its formula; else Python's."""
+    if isinstance(x, Quotient) and not args and not kwargs and float(x).is_integer() and \
+            sp.sympify(x.formula).is_integer:
+        result = Field(int(x), x.formula)
+        Field.seen.setdefault(int(result), set()).add(result.formula)
+        return result
+    return round(x, *args, **kwargs)
+
+
 def _extreme(builtin, combine):
     """`max` or `min` of whole numbers, one a Size: the one Python picks, with the formula of the
     pick at every value (CLVP's rotary table, `max(projection_dim // (2 * num_attention_heads), 32)`
@@ -175,13 +204,13 @@ def _extreme(builtin, combine):
     return pick
 
 
-_WHOLE = {"int": _int, "max": _extreme(max, sp.Max), "min": _extreme(min, sp.Min)}
+_WHOLE = {"int": _int, "round": _round, "max": _extreme(max, sp.Max), "min": _extreme(min, sp.Min)}
 
 
 @contextlib.contextmanager
 def whole_numbers():
-    """While a model is built, `int` in its modeling modules keeps a Quotient's formula, and `max`
-    and `min` of sizes theirs (in the rotary tables' shared code too, which Llama 3's scaled table
+    """While a model is built, `int` and `round` in its modeling modules keep a Quotient's formula, and
+    `max` and `min` of sizes theirs (in the rotary tables' shared code too, which Llama 3's scaled table
     is computed by)."""
     import sys
     modules = [m for name, m in list(sys.modules.items()) if m is not None and "int" not in vars(m) and (
@@ -224,6 +253,10 @@ class _Shapes:
         from torch.overrides import TorchFunctionMode
         self.formulas: dict[int, tuple] = {}
         self.fields: dict[str, int] = {}      # the config's fields as symbols, by value, for `of`
+        # the prefix of the fields a tensor's size may be looked up among by its value: that of the
+        # sub-config its module was built from (an HGNetV2 backbone's 16 stem channels, its lists',
+        # are no decoder's field of 16), by the tensor's id
+        self.owned: dict[int, str] = {}
         # each tensor's shape where a second build showed the formula found by its value wrong
         # (ResNet's bottleneck of 64 channels, a list's number, is not its embedding_size of 64)
         self.corrected: dict[int, tuple] = {}
@@ -400,9 +433,11 @@ class _Shapes:
             return self.corrected[id(tensor)]
         if id(tensor) in self.formulas:
             return self.formulas[id(tensor)]
-        out = []
+        out, prefix = [], self.owned.get(id(tensor), "")
         for n in tensor.shape:
-            seen = Field.seen.get(int(n), set()) | {_symbol(k) for k, v in self.fields.items() if v == int(n)}
+            seen = {f for f in Field.seen.get(int(n), set())
+                    if all(str(x).startswith(prefix) for x in sp.sympify(f).free_symbols)} | \
+                {_symbol(k) for k, v in self.fields.items() if v == int(n) and k.startswith(prefix)}
             out.append(next(iter(seen)) if len(seen) == 1 and int(n) > 1 else sp.Integer(int(n)))
         return tuple(out)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import math
 import re
 from collections import Counter
@@ -36,7 +37,7 @@ import sympy as sp
 
 from ...sized import formula_of
 from .. import torch_sizes
-from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Field, Unit,
+from ..module_tree import (CPU_PASS_BYTES, PROBES, SEQUENCE, SOURCE, TARGETS, Call, Entry, Factor, Field, Unit,
                            _assumed_calls, _counts, _first_tensor, _fmt, _followed, _line_name, _Line, _Numbers,
                            _of_fields, _on_path, _parameters, _Shapes, _snake, _symbol, _symbols_in, _tensors, _unique,
                            _units, _value,
@@ -63,6 +64,8 @@ def _sized_fields(config, derived: dict | None = None, prefix: str = "", pinned=
                 continue
             setattr(config, name, Field(value, _symbol(symbol)))
             values[symbol] = value
+        elif type(value) is float and not name.startswith("_"):
+            setattr(config, name, Factor(value))
     return values
 
 
@@ -416,7 +419,32 @@ def build(config_dict: dict, symbolic: bool = True, pinned=frozenset(), floored=
     except Exception as e:
         raise ImportProblem(f"transformers could not build {cls.__name__} from this config on the meta device: "
                             f"{type(e).__name__}: {e}") from None
+    for path, prefix in sorted(sub_models(model).items(), key=lambda item: len(item[0])):      # (the deepest last)
+        module = model.get_submodule(path)
+        shapes.owned.update({id(t): prefix for t in (*module.parameters(), *module.buffers())})
     return model, values, shapes, cls.__name__
+
+
+def sub_models(model) -> dict[str, str]:
+    """{module path: the prefix of its config's fields} for each module transformers built from one of
+    the model's sub-configs (D-FINE's HGNetV2 backbone from its backbone_config, a VLM's vision tower from
+    its vision_config): such a module reads no other field, so its sizes are looked up among its own."""
+    from transformers import PretrainedConfig
+    prefixes: dict[int, str] = {}
+
+    def walk(config, prefix):
+        for name, value in vars(config).items():
+            if isinstance(value, PretrainedConfig) and id(value) not in prefixes:
+                prefixes[id(value)] = prefix + name.removesuffix("_config") + "_"
+                walk(value, prefixes[id(value)])
+    walk(model.config, "")
+    found = {}
+    for path, module in model.named_modules():
+        config = getattr(module, "config", None)
+        if path and id(config) in prefixes and not any(path.startswith(p + ".") and found[p] == prefixes[id(config)]
+                                                       for p in found):
+            found[path] = prefixes[id(config)]
+    return found
 
 
 def _import_towers(config) -> None:
@@ -1156,20 +1184,24 @@ def _told_apart(found: set, values: dict, size_at) -> set:
     return found & confirmed
 
 
-def _alone_build(done: dict, other: dict) -> tuple | None:
+def _alone_build(done: dict, other: dict, keep: frozenset | None = None) -> tuple | None:
     """(counts, {tensor name: shape}) of transformers' build with the fields `other` set alone, None
     where it builds none: one build for `each_field_alone`'s counts and the corrections' shapes (kept
-    in `done`, whose "config" is the config's)."""
+    in `done`, whose "config" is the config's). `keep`: the program's fields, where one that the config
+    computes where it is not stated may be left so (`_rebuilt`) if it builds none otherwise."""
     key = ("alone", tuple(other.items()))
-    if key not in done:
-        try:
-            built = _rebuilt(_transformers(), done["config"], other)
-        except Exception:
-            done[key] = None
-        else:
-            done[key] = (_counts(built), {n: tuple(t.shape) for n, t in (*built.named_parameters(),
-                                                                          *built.named_buffers())})
-    return done[key]
+    for key, again in ((key, None), ((*key, keep), keep)):
+        if key not in done:
+            try:
+                built = _rebuilt(_transformers(), done["config"], other, again)
+            except Exception:
+                done[key] = None
+            else:
+                done[key] = (_counts(built), {n: tuple(t.shape) for n, t in (*built.named_parameters(),
+                                                                              *built.named_buffers())})
+        if done[key] is not None or keep is None:
+            return done[key]
+    return None
 
 
 def _alone_shapes(done: dict, other: dict) -> dict:
@@ -1179,19 +1211,22 @@ def _alone_shapes(done: dict, other: dict) -> dict:
     return built[1] if built is not None else {}
 
 
-def _alone_outputs(done: dict, other: dict) -> dict:
+def _alone_outputs(done: dict, other: dict, keep: frozenset | None = None) -> dict:
     """`_outputs_of` a pass of transformers' build with the fields `other` set alone (each module's
     first input and output shapes, the tensors it returns), {} where it builds none or its pass fails
-    (kept in `done`)."""
+    (kept in `done`); `keep` as `_alone_build`'s."""
     key = ("alone outputs", tuple(other.items()))
-    if key not in done:
-        done[key] = {}
-        try:
-            built = _rebuilt(_transformers(), done["config"], other)
-            done[key] = _outputs_of(built, _entry(built), PROBES[0], done.get("device"))
-        except Exception:
-            pass
-    return done[key]
+    for key, again in ((key, None), ((*key, keep), keep)):
+        if key not in done:
+            done[key] = {}
+            try:
+                built = _rebuilt(_transformers(), done["config"], other, again)
+                done[key] = _outputs_of(built, _entry(built), PROBES[0], done.get("device"))
+            except Exception:
+                pass
+        if done[key] or keep is None:
+            return done[key]
+    return {}
 
 
 def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
@@ -1469,7 +1504,7 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
     done.setdefault("config", config)
     for other in settings:
         name = next(iter(other))
-        built = _alone_build(done, other)
+        built = _alone_build(done, other, frozenset(model.defaults))
         if built is None:
             refused.setdefault(name, []).append(other[name])
             if _is_depth(name) and len(refused[name]) == len([o for o in settings if name in o]):
@@ -1489,7 +1524,7 @@ def each_field_alone(config: dict, text: str, done: dict, every: bool = False):
         if doubt is None and every and done.get("device") is not None and "assumed" not in done:
             # (its counts hold there, its output's shape may not: MobileViT v2's 512 channels, its
             # ffn_multiplier times 256 by value)
-            returned = _alone_outputs(done, other).get(("", "returned"))
+            returned = _alone_outputs(done, other, frozenset(model.defaults)).get(("", "returned"))
             missing = _unreturned(model, ev, returned) if returned else None
             if missing is not None:
                 doubt = f"at {_settings(other)} alone transformers gives no output of {missing}, which the formulas say"
@@ -1538,22 +1573,57 @@ def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: i
     return ("no setting but the one its sizes were corrected at builds" if held_out else None), None
 
 
-def _rebuilt(transformers, config: dict, other: dict):
+def _rebuilt(transformers, config: dict, other: dict, keep: frozenset | None = None):
     """The model transformers builds, on meta, from the config with the fields `other` set; where it
-    builds none, its lists of an item per layer made as many as its layers (`_with_fields(lists=True)`)."""
-    return _rebuilt_from(transformers, config, other)[0]
+    builds none, its lists of an item per layer made as many as its layers (`_with_fields(lists=True)`);
+    where `keep` is given and it still builds none, with the fields the config computes where they are
+    not stated left unstated, but those of `keep` (`_computed`)."""
+    return _rebuilt_from(transformers, config, other, keep)[0]
 
 
-def _rebuilt_from(transformers, config: dict, other: dict) -> tuple:
+def _rebuilt_from(transformers, config: dict, other: dict, keep: frozenset | None = None) -> tuple:
     """(the model `_rebuilt` builds, the fields it builds it from)."""
     data = _with_fields(config, other)
     try:
         return _built_from(transformers, config, data), data
     except Exception:
         again = _with_fields(config, other, lists=True)
-        if again == data:
-            raise
-        return _built_from(transformers, config, again), again
+        try:
+            if again == data:
+                raise
+            return _built_from(transformers, config, again), again
+        except Exception:
+            unstated = _computed(config) - set(other) - (keep or frozenset())
+            if keep is None or not unstated:
+                raise
+            # (D-FINE's saved head_dim, d_model / decoder_attention_heads, which its validator holds
+            # d_model to where d_model alone is set: unstated, the config computes it again)
+            data = {k: v for k, v in data.items() if k not in unstated}
+            return _built_from(transformers, config, data), data
+
+
+_COMPUTED: dict = {}
+
+
+def _computed(config: dict) -> frozenset:
+    """The config's stated whole-number fields that transformers computes to the same value where they
+    are not stated (a saved head_dim of d_model / heads): set alone, another field may disagree with
+    them, which the config computes again where they are left out."""
+    key = json.dumps(config, sort_keys=True, default=str)
+    if key not in _COMPUTED:
+        fields, found = _fields_of(config), set()
+        for name, value in fields.items():
+            if type(value) is not int or isinstance(value, bool):
+                continue
+            try:
+                again = _transformers().AutoConfig.for_model(config["model_type"],
+                                                             **{k: v for k, v in fields.items() if k != name})
+            except Exception:
+                continue
+            if getattr(again, name, None) == value:
+                found.add(name)
+        _COMPUTED[key] = frozenset(found)
+    return _COMPUTED[key]
 
 
 def _built_from(transformers, config: dict, data: dict):
@@ -1757,6 +1827,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
     branched: list = []                  # the units read beside the chain into tensors of their own
     from transformers import PretrainedConfig
     towers = {k.removesuffix("_config") for k, v in vars(model.config).items() if isinstance(v, PretrainedConfig)}
+    subs = sub_models(model)
     for c, e in entries.items():         # (wav2vec2's forward() adds a channel axis to its samples first)
         if not e.text and e.shape:
             running["encoder" if encoder is not None and c == "main" else c] = (1, *e.shape)
@@ -1770,7 +1841,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
             if sizes:
                 positions[c] = sizes.most_common(1)[0][0]
     for i in listed:
-        w.candidates = _own_symbols(w.symbols, units[i].path, towers)
+        w.candidates = _own_symbols(w.symbols, units[i].path, towers, subs)
         call, c = calls.get(i, Call()), chain(i)
         measured = [run[2][i] for run in runs] if runs else None
         later = [calls[j] for j in order[order.index(i) + 1:] if chain(j) == c] if i in calls else []
@@ -1839,7 +1910,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
         w.fixed = not w.entry.text and "main" in positions
         w.tokens = PROBES[0] + shift.get("main", 0) if w.entry.text else positions.get("main")
         w.lengths = (positions["main"],) * len(PROBES) if w.fixed else tuple(p + shift.get("main", 0) for p in PROBES)
-        merged += _returned(w, runs, running["main"], units[fed["main"]], towers)
+        merged += _returned(w, runs, running["main"], units[fed["main"]], towers, subs)
     reached = tuple(calls[ends].output if ends is not None else runs[0].kept[0].shape) if encoder is not None and runs \
         else None
     if reached is not None and tuple(running.get("encoder") or ()) != reached:
@@ -1940,7 +2011,7 @@ def _program(config: dict, source: str, symbolic: bool, note: str | None = None,
 
 
 
-def _returned(w: _Writer, runs: list, last: tuple, unit: Unit, towers: set) -> list:
+def _returned(w: _Writer, runs: list, last: tuple, unit: Unit, towers: set, subs: dict) -> list:
     """A line for what forward() makes of the chain's last tensor (`last`, from `unit`), where that
     is not what the pass returns (EfficientNet's pooled map flattened, DPR's first position): to the
     output of its size, else to the pass's only output; none where it is returned as it is."""
@@ -1951,7 +2022,7 @@ def _returned(w: _Writer, runs: list, last: tuple, unit: Unit, towers: set) -> l
     given = same if len(same) == 1 else list(outputs)
     if len(given) != 1 or len(given[0]) < 2:
         return []
-    w.candidates = _own_symbols(w.symbols, unit.path, towers)
+    w.candidates = _own_symbols(w.symbols, unit.path, towers, subs)
     rest = all(run.total == sum(run.macs[j] for j in run.calls) for run in runs)
     glue = w.glue(tuple(last[1:]), given[0][1:], unit, rest, after=True)
     glue.chain = "main"
@@ -1971,12 +2042,17 @@ def _tower_values(values: dict, line, towers: set) -> dict:
     return {k: v for k, v in values.items() if k.startswith(mine) or not k.startswith(any_tower)}
 
 
-def _own_symbols(symbols: dict, path: str, towers: set) -> dict:
+def _own_symbols(symbols: dict, path: str, towers: set, subs: dict) -> dict:
     """The symbols a module's sizes are looked up among by their value: in a tower (`text_model.…`),
     not another tower's fields (`vision_patch_size` is no size of a text layer, whatever number
     they share); its weights' own formulas may still hold any field (a projector's text width).
-    `towers`: the config's sub-configs by their prefix (`text`, `vision`)."""
+    `towers`: the config's sub-configs by their prefix (`text`, `vision`); `subs`: `sub_models`, whose
+    modules' sizes are their own config's fields."""
     word = path.split(".")[0].split("_")[0]
+    within = [p for p in subs if path == p or path.startswith(p + ".")]
+    if within:
+        prefix = subs[max(within, key=len)]
+        return {k: v for k, v in symbols.items() if k.startswith(prefix)}
     if word not in towers:
         return symbols
     return {k: v for k, v in symbols.items() if not any(k.startswith(t + "_") for t in towers - {word})}
