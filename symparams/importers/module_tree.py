@@ -1192,21 +1192,19 @@ class _Writer:
         example = self.symbolic and self.on_example and self.pinned
         mine = self.owns(value, unit)
         found = next(iter(mine)) if len(mine) == 1 else None
-        if len(mine) > 1 and self.symbolic and axis is not None and self.tell_apart:
+        if len(mine) > 1:
             # several sizes of the unit's own weights have it (Pocket TTS's downsampling convolution:
             # latent_dim channels out, a kernel of 2 * latent_stride, both 32): the one its output
             # follows where each is changed alone, on an example too (its weights' are no example's numbers)
-            told = self.tell_apart(value, unit, axis, mine, given)
-            found = next(iter(told)) if len(told) == 1 else None
+            found = self.told(value, unit, axis, mine, given)
         if found is None and not example:
             found = _lookup(value, unit.module, self.candidates)
-        if found is None and self.symbolic and axis is not None and self.tell_apart:
+        if found is None and self.symbolic and self.tell_apart:
             # (on an example, even one formula of that value must be shown by a build where it moved
             # and the size with it: a DETR decoder's 100 positions are its num_queries, its query
             # table's rows, which no weight of the decoder's layers has)
             equal = self.equal(value, unit)
-            told = self.tell_apart(value, unit, axis, equal, given) if len(equal) > 1 or example and equal else set()
-            found = next(iter(told)) if len(told) == 1 else None
+            found = self.told(value, unit, axis, equal, given) if len(equal) > 1 or example else None
         if found is not None:
             return found
         if example:
@@ -1241,10 +1239,16 @@ class _Writer:
         output on `axis` follows where each field is changed alone, or None: PatchTST's patchifier
         gives context_length patches of one step where patch_length is 1 — by value alone, the input's
         steps and channels, by the builds with each field changed, its num_patches and patch_length."""
-        if not (self.symbolic and self.tell_apart):
-            return None
         mine = {f for f in _kept_sizes(unit.module) if not sp.sympify(f).is_number and _value(f, self.symbols) == value}
-        told = self.tell_apart(value, unit, axis, mine) if mine else set()
+        return self.told(value, unit, axis, mine)
+
+    def told(self, value: int, unit, axis: int | None, found: set, given: bool = False) -> sp.Expr | None:
+        """The one of the formulas `found` (of the size `value` of the unit's output on `axis`, or
+        `given`: of its input) that the size follows where each field is changed alone (`tell_apart`),
+        or None."""
+        if not (found and self.symbolic and axis is not None and self.tell_apart):
+            return None
+        told = self.tell_apart(value, unit, axis, found, given)
         return next(iter(told)) if len(told) == 1 else None
 
     def owns(self, value: int, unit) -> set:
@@ -1472,8 +1476,7 @@ class _Writer:
                         # fields changed alone (EnCodec's pads its input by its kernel in forward() first)
                         f = _conv_positions(m, j, sp.Integer(seen[0][2 + j])) if seen[0] is not None else None
                         at = SimpleNamespace(path=".".join(p for p in (path, name) if p))
-                        if f is None or _value(f, self.symbols) != v or not self.tell_apart or \
-                                self.tell_apart(v, at, 1 + j, {f}) != {f}:
+                        if f is None or _value(f, self.symbols) != v or self.told(v, at, 1 + j, {f}) != f:
                             f = sp.Integer(v)
                         self.numbered.add(seen[0][2 + j] if not f.is_number else v)
                     else:

@@ -1249,7 +1249,7 @@ def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
         return hook
     handles = [m.register_forward_hook(record(path), with_kwargs=True) for path, m in model.named_modules()]
     try:
-        outputs[("", "returned")] = _pass_on(model, entry, tokens, device or "meta")[0]
+        outputs[("", "returned")] = _pass_on(model, entry, tokens, device or "meta", count=False)[0]
     finally:
         for h in handles:
             h.remove()
@@ -1713,16 +1713,19 @@ def _bytes(model) -> int:
     return sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
 
 
-def _pass_on(model, entry: Entry, tokens: int, device: str) -> tuple[tuple, int]:
+def _pass_on(model, entry: Entry, tokens: int, device: str, count: bool = True) -> tuple[tuple, int | None]:
+    """(the shapes of the tensors a forward pass returns, its MACs; None where not `count`ed)."""
     import torch
     from torch.nn.attention import SDPBackend, sdpa_kernel
     inputs = entry.tensors(model, tokens, device, TARGETS[0])
     if "use_cache" in _parameters(model):
         inputs["use_cache"] = False
-    counter = forward_counter()
+    counter = forward_counter() if count else contextlib.nullcontext()
     with torch.no_grad(), one_thread(device), _patched_masks(), sdpa_kernel(SDPBackend.MATH), counter:
         out = model(**inputs)
     shapes = tuple(tuple(t.shape) for t in _tensors(out.to_tuple() if hasattr(out, "to_tuple") else out))
+    if not count:
+        return shapes, None
     if not entry.towers:
         return shapes, counter.get_total_flops() // 2
     return shapes, children_macs(counter, model)      # a model of towers: not the logits between them
