@@ -23,6 +23,7 @@ transformers = pytest.importorskip("transformers")
 
 import symparams  # noqa: E402
 from symparams.importers.huggingface import general, program  # noqa: E402
+from symparams.importers.huggingface.parts import ImportProblem  # noqa: E402
 from test_import_hf import ARCHS, HEAD, _config_json, _small  # noqa: E402  (tests/ is on sys.path)
 
 transformers.logging.set_verbosity_error()
@@ -1621,3 +1622,35 @@ def test_a_backbones_sizes_are_its_own_configs_and_a_real_factor_keeps_its_formu
     assert "d_model" in general.pinned_fields(text, (general.STRUCTURE,)), text
     for other in ({"encoder_hidden_dim": 128}, {"decoder_attention_heads": 8, "decoder_n_points": 8}):
         assert _imported(model, other) == _counted("deimv2", {**fields, **other}), other
+
+
+def test_a_field_the_validator_ties_to_another_is_doubled_with_it_to_find_what_it_derives():
+    """dots3's audio encoder computes head_dim (hidden_size // num_attention_heads) and its key-value
+    heads whatever its config.json states, and its validator refuses a hidden_size other than its
+    adapter_input_size: doubled with it, hidden_size shows head_dim following it (it had been
+    1280 / num_attention_heads, and the program in the config's numbers). At other settings its
+    counts are transformers'."""
+    fields = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                  adapter_input_size=64, adapter_out_dim=128, downsample_hidden_size=16)
+    text = program(_config_data("dots3_note_audio_encoder", fields), "config.json")
+    assert not general.in_numbers(text) and not general.pinned_fields(text), text
+    model = symparams.parse(text, "config.json")
+    for other in ({"hidden_size": 128, "adapter_input_size": 128}, {"num_attention_heads": 8},
+                  {"hidden_size": 96, "adapter_input_size": 96, "num_attention_heads": 2}):
+        expected = _counted("dots3_note_audio_encoder", {**fields, **other}, "Dots3NoteAudioModel")
+        assert _imported(model, other) == expected, other
+
+
+def test_a_pass_whose_output_follows_its_weights_checks_no_formula():
+    """FastSpeech 2's spectrogram is as long as the durations its weights predict: on the CPU, twins
+    of other weights give other lengths (1 and 2 frames for 7 tokens). Such a pass tells no formula
+    anything, so the second settings' checks do not compare with it (they compared with one twin's,
+    and an import's outcome had followed the weights it happened to draw)."""
+    config = transformers.AutoConfig.for_model("fastspeech2_conformer")
+    with torch.device("meta"):
+        model = transformers.FastSpeech2ConformerModel(config)
+    entry = general._entry(model)
+    lengths = {general._pass_on(general._twin(model, seed), entry, 7, "cpu")[0][0] for seed in (0, 1)}
+    assert len(lengths) == 2, lengths           # (the model's own behaviour, which the test rests on)
+    with pytest.raises(ImportProblem, match="follow its weights' values"):
+        general._whole_pass(model, entry, 7, "cpu")

@@ -286,10 +286,18 @@ def _derived(transformers, model_type, fields, config, numbers: dict | None = No
     # num_channels * patch_size**2) or halves it (-1: Unlimited-OCR's text head_dim, hidden_size //
     # num_attention_heads, which its config computes whatever the config.json states)
     powers: dict = {key: {} for key in derived}
+    tied: dict = {}         # field -> the fields of its value it is set with (`ties`)
     for other in ints if derived else ():
-        if other in derived:
+        if other in derived or any(other in ties for ties in tied.values()):
             continue
         again = given({other: 2 * ints[other]})
+        if again is None:
+            # (a field its validator ties to another of its value, dots3's audio adapter_input_size to
+            # its hidden_size: set with it, the derived fields' moves are this field's)
+            ties = [o for o, v in ints.items() if o != other and v == ints[other] and o not in derived]
+            again = given({o: 2 * ints[o] for o in (other, *ties)}) if ties else None
+            if again is not None:
+                tied[other] = ties
         for key in derived:
             power = _power(read(again, key) if again is not None else None, ints[key], (1, 2, -1, -2))
             if power is not None:
@@ -297,7 +305,7 @@ def _derived(transformers, model_type, fields, config, numbers: dict | None = No
 
     def together(key, follows, factor):
         want = ints[key] * sp.Integer(factor) ** sum(follows.values())
-        again = given({o: factor * ints[o] for o in follows})
+        again = given({o: factor * ints[o] for f in follows for o in (f, *tied.get(f, ()))})
         return again is not None and read(again, key) == want
     for key, follows in powers.items():
         if not follows or len(follows) > 3 or not together(key, follows, 2):
@@ -656,8 +664,7 @@ def _layout(model, name: str, layouts: list, bins=None) -> Entry:
         return True
     found = next((e for e in entries if runs(model, e, "meta")), None)
     if found is None and _bytes(model) <= CPU_PASS_BYTES:
-        with torch.device("cpu"):
-            twin = _made(type(model), model.config)
+        twin = _twin(model)
         found = next((e for e in entries if runs(twin, e, "cpu")), None)
     if found is None:
         raise ImportProblem(f"the forward pass of {type(model).__name__} runs with none of the layouts of its {name} "
@@ -737,10 +744,8 @@ def _measured(model, units, entry: Entry) -> list:
         if _bytes(model) > CPU_PASS_BYTES:
             raise
         failed = e
-    import torch
     try:
-        with torch.device("cpu"):      # its twin, with the buffers' values (position ids, tables) set
-            twin = _made(type(model), model.config)
+        twin = _twin(model)
     except Exception:                  # (Pix2Struct's text model initialises from a field it lacks)
         raise failed from None
     modules = dict(twin.named_modules())
@@ -1232,13 +1237,18 @@ def _alone_outputs(done: dict, other: dict, keep: frozenset | None = None) -> di
 def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
     """{module path: its first call's output shape, (path, "input"): that call's input's, ("",
     "returned"): the shapes of every tensor the model returns} in one forward pass, where
-    `_whole_pass` runs it."""
-    import torch
-    if device == "cpu":
-        if _bytes(model) > CPU_PASS_BYTES:
-            return {}
-        with torch.device("cpu"):
-            model = _made(type(model), model.config)
+    `_whole_pass` runs it. On the CPU, only the shapes two twins of other weights (from two seeds)
+    agree on: FastSpeech 2's output is as long as the durations its weights predict, so a shape
+    that follows the weights' values is none a formula could be checked against."""
+    if device != "cpu":
+        return _shapes_in_pass(model, entry, tokens, device or "meta")
+    if _bytes(model) > CPU_PASS_BYTES:
+        return {}
+    seen = [_shapes_in_pass(_twin(model, seed), entry, tokens, "cpu") for seed in (0, 1)]
+    return {k: v for k, v in seen[0].items() if seen[1].get(k) == v}
+
+
+def _shapes_in_pass(model, entry: Entry, tokens: int, device: str) -> dict:
     outputs: dict = {}
 
     def record(path):
@@ -1249,7 +1259,7 @@ def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
         return hook
     handles = [m.register_forward_hook(record(path), with_kwargs=True) for path, m in model.named_modules()]
     try:
-        outputs[("", "returned")] = _pass_on(model, entry, tokens, device or "meta", count=False)[0]
+        outputs[("", "returned")] = _pass_on(model, entry, tokens, device, count=False)[0]
     finally:
         for h in handles:
             h.remove()
@@ -1696,17 +1706,29 @@ def _whole_pass(model, entry: Entry, tokens: int, device: str | None = None) -> 
     fits (BART's decoder checks its own all-ones mask with `.item()`). `device` is where the config's
     own passes ran: the same modeling code, so where they ran on meta a pass failing there fails for
     the model itself (Helium's o_proj at other head counts) and no CPU twin is built for it; where
-    they needed the CPU, meta is not tried first."""
+    they needed the CPU, meta is not tried first; there, two twins of other weights must make the
+    same pass, else it tells no formula anything."""
     if device != "cpu" or _bytes(model) > CPU_PASS_BYTES:
         try:
             return _pass_on(model, entry, tokens, "meta")
         except Exception:
             if device == "meta" or _bytes(model) > CPU_PASS_BYTES:
                 raise
+    ran = [_pass_on(_twin(model, seed), entry, tokens, "cpu") for seed in (0, 1)]
+    if ran[0] != ran[1]:
+        # (FastSpeech 2's output is as long as the durations its weights predict: no formula's)
+        raise ImportProblem("its forward pass's output shape or MACs follow its weights' values")
+    return ran[0]
+
+
+def _twin(model, seed: int = 0):
+    """The model built again on the CPU (its buffers' values set: position ids, tables), its weights
+    drawn from `seed`, so that a pass over it is the same pass each time."""
     import torch
-    with torch.device("cpu"):
-        twin = _made(type(model), model.config)
-    return _pass_on(twin, entry, tokens, "cpu")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        with torch.device("cpu"):
+            return _made(type(model), model.config)
 
 
 def _bytes(model) -> int:
