@@ -1644,13 +1644,17 @@ def test_a_field_the_validator_ties_to_another_is_doubled_with_it_to_find_what_i
 def test_a_pass_whose_output_follows_its_weights_checks_no_formula():
     """FastSpeech 2's spectrogram is as long as the durations its weights predict: on the CPU, twins
     of other weights give other lengths (1 and 2 frames for 7 tokens). Such a pass tells no formula
-    anything, so the second settings' checks do not compare with it (they compared with one twin's,
-    and an import's outcome had followed the weights it happened to draw)."""
+    anything: the import takes it as not run (MACs not known, each layer keeping its shape) and a
+    second setting's pass checks nothing (an import's outcome had followed the weights its twin
+    happened to draw)."""
     config = transformers.AutoConfig.for_model("fastspeech2_conformer")
     with torch.device("meta"):
         model = transformers.FastSpeech2ConformerModel(config)
     entry = general._entry(model)
-    lengths = {general._pass_on(general._twin(model, seed), entry, 7, "cpu")[0][0] for seed in (0, 1)}
+    lengths = {general._on_twin(model, seed, lambda twin: general._pass_on(twin, entry, 7, "cpu"))[0][0]
+               for seed in (0, 1)}
     assert len(lengths) == 2, lengths           # (the model's own behaviour, which the test rests on)
     with pytest.raises(ImportProblem, match="follow its weights' values"):
         general._whole_pass(model, entry, 7, "cpu")
+    text = program(_config_data("fastspeech2_conformer", {}), "config.json")
+    assert "output shape follows its weights' values" in text and "macs = not_known" in text, text

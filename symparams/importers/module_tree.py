@@ -433,11 +433,14 @@ class _Shapes:
             return self.corrected[id(tensor)]
         if id(tensor) in self.formulas:
             return self.formulas[id(tensor)]
-        out, prefix = [], self.owned.get(id(tensor), "")
+        out, prefix = [], self.owned.get(id(tensor))
         for n in tensor.shape:
-            seen = {f for f in Field.seen.get(int(n), set())
-                    if all(str(x).startswith(prefix) for x in sp.sympify(f).free_symbols)} | \
-                {_symbol(k) for k, v in self.fields.items() if v == int(n) and k.startswith(prefix)}
+            seen = Field.seen.get(int(n), set()) | {_symbol(k) for k, v in self.fields.items() if v == int(n)}
+            # (of a sub-config's module, the one formula must be of its fields: its lists' sizes are
+            # no other config's field of their value, nor one of its own that only the narrower
+            # search leaves alone)
+            if prefix is not None and not all(str(x).startswith(prefix) for f in seen for x in sp.sympify(f).free_symbols):
+                seen = set()
             out.append(next(iter(seen)) if len(seen) == 1 and int(n) > 1 else sp.Integer(int(n)))
         return tuple(out)
 
@@ -1196,15 +1199,15 @@ class _Writer:
             # several sizes of the unit's own weights have it (Pocket TTS's downsampling convolution:
             # latent_dim channels out, a kernel of 2 * latent_stride, both 32): the one its output
             # follows where each is changed alone, on an example too (its weights' are no example's numbers)
-            found = self.told(value, unit, axis, mine, given)
+            found = self.confirmed(value, unit, axis, mine, given)
         if found is None and not example:
             found = _lookup(value, unit.module, self.candidates)
-        if found is None and self.symbolic and self.tell_apart:
+        if found is None and self.symbolic and axis is not None and self.tell_apart:
             # (on an example, even one formula of that value must be shown by a build where it moved
             # and the size with it: a DETR decoder's 100 positions are its num_queries, its query
             # table's rows, which no weight of the decoder's layers has)
             equal = self.equal(value, unit)
-            found = self.told(value, unit, axis, equal, given) if len(equal) > 1 or example else None
+            found = self.confirmed(value, unit, axis, equal, given) if len(equal) > 1 or example else None
         if found is not None:
             return found
         if example:
@@ -1239,10 +1242,12 @@ class _Writer:
         output on `axis` follows where each field is changed alone, or None: PatchTST's patchifier
         gives context_length patches of one step where patch_length is 1 — by value alone, the input's
         steps and channels, by the builds with each field changed, its num_patches and patch_length."""
+        if not (self.symbolic and self.tell_apart):
+            return None
         mine = {f for f in _kept_sizes(unit.module) if not sp.sympify(f).is_number and _value(f, self.symbols) == value}
-        return self.told(value, unit, axis, mine)
+        return self.confirmed(value, unit, axis, mine)
 
-    def told(self, value: int, unit, axis: int | None, found: set, given: bool = False) -> sp.Expr | None:
+    def confirmed(self, value: int, unit, axis: int | None, found: set, given: bool = False) -> sp.Expr | None:
         """The one of the formulas `found` (of the size `value` of the unit's output on `axis`, or
         `given`: of its input) that the size follows where each field is changed alone (`tell_apart`),
         or None."""
@@ -1476,7 +1481,7 @@ class _Writer:
                         # fields changed alone (EnCodec's pads its input by its kernel in forward() first)
                         f = _conv_positions(m, j, sp.Integer(seen[0][2 + j])) if seen[0] is not None else None
                         at = SimpleNamespace(path=".".join(p for p in (path, name) if p))
-                        if f is None or _value(f, self.symbols) != v or self.told(v, at, 1 + j, {f}) != f:
+                        if f is None or _value(f, self.symbols) != v or self.confirmed(v, at, 1 + j, {f}) != f:
                             f = sp.Integer(v)
                         self.numbered.add(seen[0][2 + j] if not f.is_number else v)
                     else:

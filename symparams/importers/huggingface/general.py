@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import math
 import re
 from collections import Counter
@@ -286,18 +285,22 @@ def _derived(transformers, model_type, fields, config, numbers: dict | None = No
     # num_channels * patch_size**2) or halves it (-1: Unlimited-OCR's text head_dim, hidden_size //
     # num_attention_heads, which its config computes whatever the config.json states)
     powers: dict = {key: {} for key in derived}
-    tied: dict = {}         # field -> the fields of its value it is set with (`ties`)
+    tied: dict = {}         # field -> the field of its value it is doubled with
     for other in ints if derived else ():
-        if other in derived or any(other in ties for ties in tied.values()):
+        if other in derived:
             continue
         again = given({other: 2 * ints[other]})
-        if again is None:
-            # (a field its validator ties to another of its value, dots3's audio adapter_input_size to
-            # its hidden_size: set with it, the derived fields' moves are this field's)
-            ties = [o for o, v in ints.items() if o != other and v == ints[other] and o not in derived]
-            again = given({o: 2 * ints[o] for o in (other, *ties)}) if ties else None
+        if again is None and any(other in ties for ties in tied.values()):
+            continue            # (refused alone, it moved with the field it is tied to: that one's)
+        # (a field its validator ties to another of its value, dots3's audio hidden_size to its
+        # adapter_input_size: doubled with the first such field that lets it be, the derived
+        # fields' moves are this field's)
+        for tie in [o for o, v in ints.items() if o != other and v == ints[other] and o not in derived] \
+                if again is None else ():
+            again = given({other: 2 * ints[other], tie: 2 * ints[tie]})
             if again is not None:
-                tied[other] = ties
+                tied[other] = (tie,)
+                break
         for key in derived:
             power = _power(read(again, key) if again is not None else None, ints[key], (1, 2, -1, -2))
             if power is not None:
@@ -744,13 +747,18 @@ def _measured(model, units, entry: Entry) -> list:
         if _bytes(model) > CPU_PASS_BYTES:
             raise
         failed = e
-    try:
-        twin = _twin(model)
-    except Exception:                  # (Pix2Struct's text model initialises from a field it lacks)
-        raise failed from None
-    modules = dict(twin.named_modules())
-    twins = [Unit(u.path, modules[u.path], own=u.own) for u in units]
-    runs = [_measure(twin, twins, entry, t, "cpu", u) for t, u in zip(PROBES, TARGETS)]
+    with _seeded(0):
+        try:
+            twin = _twin(model)
+        except Exception:              # (Pix2Struct's text model initialises from a field it lacks)
+            raise failed from None
+        modules = dict(twin.named_modules())
+        twins = [Unit(u.path, modules[u.path], own=u.own) for u in units]
+        runs = [_measure(twin, twins, entry, t, "cpu", u) for t, u in zip(PROBES, TARGETS)]
+    if _on_twin(model, 1, lambda other: _pass_on(other, entry, PROBES[0], "cpu", count=False))[0] != runs[0].outputs:
+        # (FastSpeech 2's spectrogram is as long as the durations its weights predict)
+        raise ImportProblem("its forward pass's output shape follows its weights' values (twins of other weights "
+                            "give others)")
     ours = dict(model.named_modules())           # the projections' inputs, by our modules' ids
     ids = {id(m): id(ours[path]) for path, m in modules.items() if path in ours}
     for run in runs:
@@ -1192,21 +1200,55 @@ def _told_apart(found: set, values: dict, size_at) -> set:
 def _alone_build(done: dict, other: dict, keep: frozenset | None = None) -> tuple | None:
     """(counts, {tensor name: shape}) of transformers' build with the fields `other` set alone, None
     where it builds none: one build for `each_field_alone`'s counts and the corrections' shapes (kept
-    in `done`, whose "config" is the config's). `keep`: the program's fields, where one that the config
-    computes where it is not stated may be left so (`_rebuilt`) if it builds none otherwise."""
+    in `done`, whose "config" is the config's). `keep`: the program's fields, where transformers
+    builds none otherwise: built with the rest of the stated fields `_restored` left out."""
+    def counted(make):
+        try:
+            built = make()
+        except Exception:
+            return None
+        return _counts(built), {n: tuple(t.shape) for n, t in (*built.named_parameters(), *built.named_buffers())}
     key = ("alone", tuple(other.items()))
-    for key, again in ((key, None), ((*key, keep), keep)):
+    if key not in done:
+        done[key] = counted(lambda: _rebuilt(_transformers(), done["config"], other))
+    if done[key] is None and keep is not None:
+        key = (*key, keep)
         if key not in done:
+            done[key] = counted(lambda: _left_out(done, other, keep))
+    return done[key]
+
+
+def _left_out(done: dict, other: dict, keep: frozenset):
+    """transformers' model with the fields `other` set and the config's stated fields that come back
+    alike where they are left out (`_restored`) left out, but those of `keep`: D-FINE's saved
+    head_dim, d_model / decoder_attention_heads, which its validator holds d_model to, is computed
+    again at the d_model set."""
+    config = done["config"]
+    out = _restored(done) - set(other) - keep
+    if not out:
+        raise ImportProblem("no stated field to leave out")
+    data = {k: v for k, v in _with_fields(config, other).items() if k not in out}
+    return _built_from(_transformers(), config, data)
+
+
+def _restored(done: dict) -> frozenset:
+    """The config's stated whole-number fields that transformers gives the same value where they
+    are left out (a saved head_dim it computes again, a field at its default), kept in `done`."""
+    if "restored" not in done:
+        config, found = done["config"], set()
+        fields = _fields_of(config)
+        for name, value in fields.items():
+            if type(value) is not int:
+                continue
             try:
-                built = _rebuilt(_transformers(), done["config"], other, again)
+                again = _transformers().AutoConfig.for_model(config["model_type"],
+                                                             **{k: v for k, v in fields.items() if k != name})
             except Exception:
-                done[key] = None
-            else:
-                done[key] = (_counts(built), {n: tuple(t.shape) for n, t in (*built.named_parameters(),
-                                                                              *built.named_buffers())})
-        if done[key] is not None or keep is None:
-            return done[key]
-    return None
+                continue
+            if getattr(again, name, None) == value:
+                found.add(name)
+        done["restored"] = frozenset(found)
+    return done["restored"]
 
 
 def _alone_shapes(done: dict, other: dict) -> dict:
@@ -1219,19 +1261,21 @@ def _alone_shapes(done: dict, other: dict) -> dict:
 def _alone_outputs(done: dict, other: dict, keep: frozenset | None = None) -> dict:
     """`_outputs_of` a pass of transformers' build with the fields `other` set alone (each module's
     first input and output shapes, the tensors it returns), {} where it builds none or its pass fails
-    (kept in `done`); `keep` as `_alone_build`'s."""
+    (kept in `done`); `keep` as `_alone_build`'s, where transformers builds none otherwise."""
+    def shapes(make):
+        try:
+            built = make()
+            return _outputs_of(built, _entry(built), PROBES[0], done.get("device"))
+        except Exception:
+            return {}
     key = ("alone outputs", tuple(other.items()))
-    for key, again in ((key, None), ((*key, keep), keep)):
+    if key not in done:
+        done[key] = shapes(lambda: _rebuilt(_transformers(), done["config"], other))
+    if keep is not None and _alone_build(done, other) is None:
+        key = (*key, keep)
         if key not in done:
-            done[key] = {}
-            try:
-                built = _rebuilt(_transformers(), done["config"], other, again)
-                done[key] = _outputs_of(built, _entry(built), PROBES[0], done.get("device"))
-            except Exception:
-                pass
-        if done[key] or keep is None:
-            return done[key]
-    return {}
+            done[key] = shapes(lambda: _left_out(done, other, keep))
+    return done[key]
 
 
 def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
@@ -1244,7 +1288,7 @@ def _outputs_of(model, entry: Entry, tokens: int, device: str | None) -> dict:
         return _shapes_in_pass(model, entry, tokens, device or "meta")
     if _bytes(model) > CPU_PASS_BYTES:
         return {}
-    seen = [_shapes_in_pass(_twin(model, seed), entry, tokens, "cpu") for seed in (0, 1)]
+    seen = [_on_twin(model, seed, lambda twin: _shapes_in_pass(twin, entry, tokens, "cpu")) for seed in (0, 1)]
     return {k: v for k, v in seen[0].items() if seen[1].get(k) == v}
 
 
@@ -1583,57 +1627,22 @@ def _ratios(model, settings: list, checked: dict | None, build: tuple, tokens: i
     return ("no setting but the one its sizes were corrected at builds" if held_out else None), None
 
 
-def _rebuilt(transformers, config: dict, other: dict, keep: frozenset | None = None):
+def _rebuilt(transformers, config: dict, other: dict):
     """The model transformers builds, on meta, from the config with the fields `other` set; where it
-    builds none, its lists of an item per layer made as many as its layers (`_with_fields(lists=True)`);
-    where `keep` is given and it still builds none, with the fields the config computes where they are
-    not stated left unstated, but those of `keep` (`_computed`)."""
-    return _rebuilt_from(transformers, config, other, keep)[0]
+    builds none, its lists of an item per layer made as many as its layers (`_with_fields(lists=True)`)."""
+    return _rebuilt_from(transformers, config, other)[0]
 
 
-def _rebuilt_from(transformers, config: dict, other: dict, keep: frozenset | None = None) -> tuple:
+def _rebuilt_from(transformers, config: dict, other: dict) -> tuple:
     """(the model `_rebuilt` builds, the fields it builds it from)."""
     data = _with_fields(config, other)
     try:
         return _built_from(transformers, config, data), data
     except Exception:
         again = _with_fields(config, other, lists=True)
-        try:
-            if again == data:
-                raise
-            return _built_from(transformers, config, again), again
-        except Exception:
-            unstated = _computed(config) - set(other) - (keep or frozenset())
-            if keep is None or not unstated:
-                raise
-            # (D-FINE's saved head_dim, d_model / decoder_attention_heads, which its validator holds
-            # d_model to where d_model alone is set: unstated, the config computes it again)
-            data = {k: v for k, v in data.items() if k not in unstated}
-            return _built_from(transformers, config, data), data
-
-
-_COMPUTED: dict = {}
-
-
-def _computed(config: dict) -> frozenset:
-    """The config's stated whole-number fields that transformers computes to the same value where they
-    are not stated (a saved head_dim of d_model / heads): set alone, another field may disagree with
-    them, which the config computes again where they are left out."""
-    key = json.dumps(config, sort_keys=True, default=str)
-    if key not in _COMPUTED:
-        fields, found = _fields_of(config), set()
-        for name, value in fields.items():
-            if type(value) is not int or isinstance(value, bool):
-                continue
-            try:
-                again = _transformers().AutoConfig.for_model(config["model_type"],
-                                                             **{k: v for k, v in fields.items() if k != name})
-            except Exception:
-                continue
-            if getattr(again, name, None) == value:
-                found.add(name)
-        _COMPUTED[key] = frozenset(found)
-    return _COMPUTED[key]
+        if again == data:
+            raise
+        return _built_from(transformers, config, again), again
 
 
 def _built_from(transformers, config: dict, data: dict):
@@ -1714,21 +1723,35 @@ def _whole_pass(model, entry: Entry, tokens: int, device: str | None = None) -> 
         except Exception:
             if device == "meta" or _bytes(model) > CPU_PASS_BYTES:
                 raise
-    ran = [_pass_on(_twin(model, seed), entry, tokens, "cpu") for seed in (0, 1)]
+    ran = [_on_twin(model, seed, lambda twin: _pass_on(twin, entry, tokens, "cpu")) for seed in (0, 1)]
     if ran[0] != ran[1]:
         # (FastSpeech 2's output is as long as the durations its weights predict: no formula's)
         raise ImportProblem("its forward pass's output shape or MACs follow its weights' values")
     return ran[0]
 
 
-def _twin(model, seed: int = 0):
-    """The model built again on the CPU (its buffers' values set: position ids, tables), its weights
-    drawn from `seed`, so that a pass over it is the same pass each time."""
+def _twin(model):
+    """The model built again on the CPU: its buffers' values set (position ids, tables)."""
+    import torch
+    with torch.device("cpu"):
+        return _made(type(model), model.config)
+
+
+@contextlib.contextmanager
+def _seeded(seed: int):
+    """Draws from `seed` (a CPU twin's weights, its pass's own), the caller's random state untouched:
+    a pass is the same pass each time, and twins of two seeds tell a pass whose output follows the
+    weights' values."""
     import torch
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        with torch.device("cpu"):
-            return _made(type(model), model.config)
+        yield
+
+
+def _on_twin(model, seed: int, run):
+    """`run(twin)` on the model's CPU twin, its weights and the pass's own draws from `seed`."""
+    with _seeded(seed):
+        return run(_twin(model))
 
 
 def _bytes(model) -> int:
