@@ -48,7 +48,8 @@ def _sized_fields(config, derived: dict | None = None, prefix: str = "", pinned=
     """Replace each whole-number field of `config` (and of its sub-configs: text_config, ...) by a
     Field named as the config spells it; NAME -> value. A `derived` field (one the config computes
     from others, whatever it is given) is no symbol, setting it would change nothing: it is its
-    formula in the fields it follows, or its number; a `pinned` one is its number."""
+    formula in the fields it follows, or its number; a `pinned` one is its number. A real field is a
+    Factor (`hidden_expansion * encoder_hidden_dim` keeps the size's formula)."""
     from transformers import PretrainedConfig
     values, derived = {}, derived or {}
     for name, value in list(vars(config).items()):
