@@ -1600,7 +1600,8 @@ def test_a_decoders_positions_read_unbatched_follow_its_length():
             y = reference.eval()(input_features=torch.zeros((1, *map(int, frames))),
                                  decoder_input_ids=torch.zeros((1, length), dtype=torch.long), use_cache=False)
         ev = model.evaluate({"target_length": length})
-        assert tuple(ev.shape(model.output_shape)) == tuple(y.last_hidden_state.shape[1:]), length
+        returned = {tuple(t.shape[1:]) for t in y.to_tuple() if isinstance(t, torch.Tensor)}
+        assert all(tuple(ev.shape(out.shape)) in returned for out in model.outputs), length
     assert _imported(model, {}) == _counted("cohere_asr", fields)
 
 
@@ -1658,3 +1659,28 @@ def test_a_pass_whose_output_follows_its_weights_checks_no_formula():
         general._whole_pass(model, entry, 7, "cpu")
     text = program(_config_data("fastspeech2_conformer", {}), "config.json")
     assert "output shape follows its weights' values" in text and "macs = not_known" in text, text
+
+
+def test_a_sequence_a_strided_layer_shortens_is_its_length_floored():
+    """CANINE's characters become molecules by a convolution of stride downsampling_rate: 1, 2 and 3
+    of them for 7, 11 and 13 characters, `t // downsampling_rate` (the size of 1 had been no formula,
+    and the program in the config's numbers). At other lengths the molecules (a hook on transformers' own layer) and the outputs are transformers', and so are
+    the counts at other sizes."""
+    fields = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64, downsampling_rate=4,
+                  num_hash_functions=2, num_hash_buckets=64, upsampling_kernel_size=4, max_position_embeddings=64)
+    text = program(_config_data("canine", fields), "config.json")
+    assert not general.in_numbers(text), text
+    model = symparams.parse(text, "config.json")
+    row = next(r for r in model.rows if r.name == "chars_to_molecules")
+    reference = transformers.CanineModel(transformers.AutoConfig.for_model("canine", **fields)).eval()
+    seen = []
+    reference.chars_to_molecules.register_forward_hook(lambda m, a, out: seen.append(tuple(out.shape[1:])))
+    for length in (16, 23):
+        with torch.no_grad():
+            y = reference(input_ids=torch.ones((1, length), dtype=torch.long))
+        ev = model.evaluate({"sequence_length": length})
+        assert tuple(ev.shape(row.output_shape)) == seen[-1], length
+        returned = {tuple(t.shape[1:]) for t in y.to_tuple() if isinstance(t, torch.Tensor)}
+        assert all(tuple(ev.shape(out.shape)) in returned for out in model.outputs), length
+    for other in ({"hidden_size": 64, "num_attention_heads": 8}, {"num_hidden_layers": 3}):
+        assert _imported(model, other) == _counted("canine", {**fields, **other}), other

@@ -1289,7 +1289,7 @@ class _Writer:
             if len(outputs) == len(dims) and dims[k] == v:
                 out.append(names[k])
                 continue
-            shifted = self.shift(k, v, unit, names)
+            shifted = self.shift(k, v, unit, names) or self.divided(k, unit, names)
             if shifted is not None:
                 out.append(shifted)
                 continue
@@ -1329,6 +1329,24 @@ class _Writer:
         self.note(formula)
         self.shifted = c
         return f"t + {_fmt(formula)}"
+
+    def divided(self, axis: int, unit, names: list) -> str | None:
+        """`t // d` where the output's `axis` is the floor of the sequence's length (an input's axis)
+        divided by d in every pass (CANINE's molecules, its characters // downsampling_rate), d ≥ 2
+        the one whole number that gives every pass's, written as its formula (`size`, which the
+        checks at a second setting hold to); else None."""
+        if not self.sequence or "t" not in names or self.source is not None or self.fixed or \
+                len(self.probes) != len(self.lengths) or not all(isinstance(n, int) for n in self.lengths) or \
+                not all(o and len(o) > axis + 1 and o[axis + 1] for o in self.probes):
+            return None
+        sizes = [o[axis + 1] for o in self.probes]
+        # (n // d == m where n / (m + 1) < d <= n / m)
+        ds = set.intersection(*(set(range(n // (m + 1) + 1, n // m + 1)) for n, m in zip(self.lengths, sizes)))
+        if len(ds) != 1 or min(ds) < 2:
+            return None
+        d = self.size(ds.pop(), unit)
+        self.note(d)
+        return _fmt(sp.floor(SEQUENCE / d))
 
     def declared_line(self, unit, call, measured, feeds) -> _Line:
         m = unit.module
