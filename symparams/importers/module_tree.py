@@ -1340,6 +1340,8 @@ class _Writer:
                 not all(o and len(o) > axis + 1 and o[axis + 1] for o in self.probes):
             return None
         sizes = [o[axis + 1] for o in self.probes]
+        if len(set(sizes)) == 1:
+            return None         # (a size no pass moves, a pooled position: 1 is no t // 7)
         # (n // d == m where n / (m + 1) < d <= n / m)
         ds = set.intersection(*(set(range(n // (m + 1) + 1, n // m + 1)) for n, m in zip(self.lengths, sizes)))
         if len(ds) != 1 or min(ds) < 2:
